@@ -1,0 +1,122 @@
+#include <cstdio>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+
+namespace bg::cli {
+namespace {
+
+AtlasRegistry loadRegistry(CliContext& ctx) { return AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()); }
+
+int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
+  const auto registry = loadRegistry(ctx);
+  const auto atlases = registry.parcellations();
+  std::vector<AtlasVerification> results(atlases.size());
+  if (verifyFiles) {
+    ctx.runJob("verify atlases", [&](JobContext& job) {
+      for (std::size_t i = 0; i < atlases.size(); ++i) {
+        const double n = static_cast<double>(atlases.size());
+        ProgressRange range(job, static_cast<double>(i) / n, static_cast<double>(i + 1) / n);
+        results[i] = withContext("while verifying atlas " + atlases[i]->id, [&] { return registry.verify(atlases[i]->id, range); });
+      }
+    });
+  }
+  bool allOk = true;
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < atlases.size(); ++i) {
+    const auto& m = *atlases[i];
+    const auto& v = results[i];
+    const int count = verifyFiles ? v.verifiedRoiCount : m.roiCount;
+    const std::string status = !verifyFiles ? "unverified" : (v.ok ? "ok" : "MISMATCH");
+    allOk = allOk && (!verifyFiles || v.ok);
+    if (json) {
+      nlohmann::json j = {{"id", m.id}, {"display_name", m.displayName}, {"kind", atlasKindName(m.kind)},
+                          {"roi_count", count}, {"manifest_roi_count", m.roiCount}, {"status", status},
+                          {"representation", m.representation == AtlasRepresentation::Volume ? "volume" : "coordinates"}};
+      if (verifyFiles) {
+        j["file"] = v.verifiedFile;
+        j["shape"] = v.shape;
+        if (!v.ok) j["problem"] = v.problem;
+      }
+      out.push_back(j);
+    } else {
+      std::string detail = m.displayName;
+      if (m.representation == AtlasRepresentation::Coordinates) detail += fmt::format(" ({:g} mm spheres from coordinates)", m.sphereRadiusMm);
+      if (!m.unusedLabels.empty()) detail += fmt::format(" (labels up to {}, {} unused)", m.maxLabel, m.unusedLabels.size());
+      if (verifyFiles && !v.ok) detail += " -- " + v.problem;
+      std::printf("%s\n", fmt::format("{:<12} {:>4} ROIs  {:<10} {:<11} {}", m.id, count, status,
+                                      atlasKindName(m.kind), detail).c_str());
+    }
+  }
+  if (json) std::printf("%s\n", out.dump(2).c_str());
+  if (!allOk) throw Error(ErrorCode::Data, "one or more atlases do not match their manifests (see above)");
+  return 0;
+}
+
+int runAtlasShow(CliContext& ctx, const std::string& id, bool json) {
+  const auto registry = loadRegistry(ctx);
+  const auto& m = registry.get(id);
+  const auto labels = registry.labels(id);
+  if (json) {
+    nlohmann::json j = {{"id", m.id}, {"display_name", m.displayName}, {"kind", atlasKindName(m.kind)},
+                        {"roi_count", m.roiCount}, {"networks", m.networks}, {"citation", m.citation},
+                        {"licence", m.licence}, {"source", m.source}, {"labels", nlohmann::json::array()}};
+    for (const auto& l : labels) {
+      nlohmann::json lj = {{"index", l.index}, {"name", l.name}, {"hemisphere", l.hemisphere}, {"network", l.network}};
+      if (l.mni) lj["mni"] = {(*l.mni)[0], (*l.mni)[1], (*l.mni)[2]};
+      j["labels"].push_back(lj);
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("# %s: %s\n", m.id.c_str(), m.displayName.c_str());
+  std::printf("# kind: %s, %d ROIs, space %s\n", std::string(atlasKindName(m.kind)).c_str(), m.roiCount, m.space.c_str());
+  for (const auto& [res, file] : m.volumes) std::printf("# volume %s: %s\n", res.c_str(), file.c_str());
+  for (const auto& [name, file] : m.files) std::printf("# file %s: %s\n", name.c_str(), file.c_str());
+  if (!m.notes.empty()) std::printf("# notes: %s\n", m.notes.c_str());
+  std::printf("# citation: %s\n# licence: %s\n# source: %s\n", m.citation.c_str(), m.licence.c_str(), m.source.c_str());
+  if (labels.empty()) return 0;
+  const bool coords = labels.front().mni.has_value();
+  std::printf("index\tname\themisphere\tnetwork%s\n", coords ? "\tx_mni\ty_mni\tz_mni" : "");
+  for (const auto& l : labels) {
+    std::string line = fmt::format("{}\t{}\t{}\t{}", l.index, l.name, l.hemisphere.empty() ? "n/a" : l.hemisphere,
+                                   l.network.empty() ? "n/a" : l.network);
+    if (l.mni) line += fmt::format("\t{:g}\t{:g}\t{:g}", (*l.mni)[0], (*l.mni)[1], (*l.mni)[2]);
+    std::printf("%s\n", line.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void addAtlasCommands(CLI::App& app, Action& action) {
+  auto* atlas = app.add_subcommand("atlas", "Atlases: list them with verified ROI counts, show a label table");
+  atlas->require_subcommand(1);
+
+  auto* list = atlas->add_subcommand("list", "One line per atlas: id, ROI count verified against its files, status");
+  auto noVerify = std::make_shared<bool>(false);
+  auto listJson = std::make_shared<bool>(false);
+  list->add_flag("--no-verify", *noVerify, "Print the manifests' counts without reading the volumes");
+  list->add_flag("--json", *listJson, "Print JSON");
+  list->callback([&action, noVerify, listJson] {
+    action = [noVerify, listJson](CliContext& ctx) { return runAtlasList(ctx, !*noVerify, *listJson); };
+  });
+
+  auto* show = atlas->add_subcommand("show", "Print an atlas's description and label table");
+  auto id = std::make_shared<std::string>();
+  auto showJson = std::make_shared<bool>(false);
+  show->add_option("id", *id, "Atlas id (see 'atlas list')")->required();
+  show->add_flag("--json", *showJson, "Print JSON");
+  show->callback([&action, id, showJson] {
+    action = [id, showJson](CliContext& ctx) { return runAtlasShow(ctx, *id, *showJson); };
+  });
+}
+
+}  // namespace bg::cli

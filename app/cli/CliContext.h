@@ -1,0 +1,46 @@
+#pragma once
+// What every braingraph-cli command receives: resolved settings, data path,
+// output style and a job runner.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/JobRunner.h"
+#include "log/Logging.h"
+#include "settings/DataPaths.h"
+#include "settings/Settings.h"
+
+namespace bg::cli {
+
+struct GlobalOptions {
+  bool quiet = false;
+  int verbose = 0;
+  std::vector<std::string> data;  // --data, may repeat
+  std::string device;              // --device overrides the settings file
+  int threads = -1;                // --threads overrides the settings file
+  bool noProgress = false;
+};
+
+class CliContext {
+ public:
+  explicit CliContext(const GlobalOptions& options);
+  const GlobalOptions& options() const { return options_; }
+  Settings& settings() { return settings_; }
+  const std::filesystem::path& settingsFile() const { return settingsFile_; }
+  const DataPaths& dataPaths() const { return dataPaths_; }
+  JobRunner& jobs();
+  // Runs work as a job; draws a progress bar on a terminal; Ctrl-C cancels.
+  // Rethrows the job's error (bg::Error with its chained context) when it fails or is cancelled.
+  void runJob(const std::string& name, const JobRunner::Work& work);
+
+ private:
+  GlobalOptions options_;
+  std::filesystem::path settingsFile_;
+  Settings settings_;
+  DataPaths dataPaths_{{}};
+  std::unique_ptr<JobRunner> jobs_;
+};
+
+}  // namespace bg::cli

@@ -1,0 +1,16 @@
+#pragma once
+// One small function per braingraph-cli command; each registers its options on a CLI11 app.
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace bg::cli {
+class CliContext;
+using Action = std::function<int(CliContext&)>;
+// Each adds its subcommand(s) and sets `action` to what runs when one is chosen.
+void addAtlasCommands(CLI::App& app, Action& action);
+void addInfoCommand(CLI::App& app, Action& action);
+void addSettingsCommands(CLI::App& app, Action& action);
+}  // namespace bg::cli

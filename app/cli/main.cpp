@@ -1,0 +1,58 @@
+// braingraph-cli: the headless face of the workbench; every command calls the same core functions as the GUI.
+#include <clocale>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "errors/Error.h"
+#include "log/Logging.h"
+#include "platform/Versions.h"
+
+int main(int argc, char** argv) {
+  std::setlocale(LC_ALL, "C");
+  using namespace bg;
+  CLI::App app{"BrainGraph Workbench command line: atlases, connectomes, models and reports", "braingraph-cli"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "braingraph-cli " + braingraphVersion());
+  cli::GlobalOptions opts;
+  app.add_flag("-q,--quiet", opts.quiet, "Only warnings and errors");
+  app.add_flag("-v,--verbose", opts.verbose, "More detail (twice for trace)");
+  app.add_option("--data", opts.data, "Data folder holding atlases/ and data/ (repeatable; overrides BRAINGRAPH_DATA)");
+  app.add_option("--device", opts.device, "Compute device: auto, cpu, cuda, cuda:N");
+  app.add_option("--threads", opts.threads, "Compute threads (0 = all cores)");
+  app.add_flag("--no-progress", opts.noProgress, "Never draw a progress bar");
+
+  cli::Action action;
+  cli::addAtlasCommands(app, action);
+  cli::addInfoCommand(app, action);
+  cli::addSettingsCommands(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(ErrorCode::Usage);
+  }
+
+  log::LogOptions logOptions;
+  logOptions.verbosity = opts.quiet ? log::Verbosity::Quiet
+                         : opts.verbose >= 2 ? log::Verbosity::Trace
+                         : opts.verbose == 1 ? log::Verbosity::Verbose
+                                             : log::Verbosity::Normal;
+  log::init(logOptions);
+  try {
+    cli::CliContext ctx(opts);
+    return action ? action(ctx) : 0;
+  } catch (...) {
+    const Error e = currentExceptionAsError();
+    if (e.code() == ErrorCode::Cancelled)
+      spdlog::warn("cancelled");
+    else
+      spdlog::error("{}", e.what());
+    spdlog::default_logger()->flush();
+    return e.exitCode();
+  }
+}

@@ -1,0 +1,55 @@
+#include "io/AtomicFile.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <string>
+
+#include "errors/Error.h"
+
+namespace bg {
+namespace {
+std::filesystem::path temporarySibling(const std::filesystem::path& target) {
+  static std::atomic<unsigned> counter{0};
+  return target.parent_path() /
+         ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+}
+
+void syncFile(const std::filesystem::path& p) {
+  int fd = ::open(p.c_str(), O_RDONLY);
+  if (fd < 0) return;
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error(ErrorCode::Io, "could not flush to disk (disk full?)");
+}
+}  // namespace
+
+void writeFileAtomically(const std::filesystem::path& target, const std::function<void(std::ostream&)>& write) {
+  const auto tmp = temporarySibling(target);
+  try {
+    if (!target.parent_path().empty()) std::filesystem::create_directories(target.parent_path());
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      if (!out) throw Error(ErrorCode::Io, "cannot create " + tmp.string());
+      write(out);
+      out.flush();
+      if (!out) throw Error(ErrorCode::Io, "write failed (disk full?)");
+    }
+    syncFile(tmp);
+    std::filesystem::rename(tmp, target);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    Error e = currentExceptionAsError();
+    e.addContext("while writing " + target.string());
+    throw e;
+  }
+}
+
+void writeTextAtomically(const std::filesystem::path& target, std::string_view text) {
+  writeFileAtomically(target, [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
+}
+
+}  // namespace bg

@@ -1,0 +1,44 @@
+#pragma once
+// NIfTI-1/-2 volumes (.nii, .nii.gz) read through nifti_clib.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace bg {
+
+struct NiftiHeader {
+  int niftiVersion = 1;             // 1 or 2
+  int ndim = 0;
+  std::array<std::int64_t, 4> dim{1, 1, 1, 1};  // nx, ny, nz, nt
+  std::array<double, 4> pixdim{1, 1, 1, 1};     // mm, mm, mm, seconds
+  int datatype = 0;                 // NIFTI_TYPE_* code
+  double sclSlope = 1.0, sclInter = 0.0;
+  int qformCode = 0, sformCode = 0;
+  // Voxel (i, j, k, 1) -> world (x, y, z, 1) in RAS mm: sform when its code is set, else qform, else pixdim.
+  Eigen::Matrix4d voxelToWorld = Eigen::Matrix4d::Identity();
+  double repetitionTime = 0.0;      // seconds (time units converted); 0 when unknown
+
+  std::int64_t voxelsPerVolume() const { return dim[0] * dim[1] * dim[2]; }
+  std::int64_t volumes() const { return dim[3]; }
+  std::string shapeString() const;
+};
+
+struct NiftiVolume {
+  NiftiHeader header;
+  std::vector<float> data;  // scaled values; x fastest, then y, z, t
+
+  float at(std::int64_t i, std::int64_t j, std::int64_t k, std::int64_t t = 0) const {
+    const auto& d = header.dim;
+    return data[static_cast<std::size_t>(((t * d[2] + k) * d[1] + j) * d[0] + i)];
+  }
+};
+
+// Throw bg::Error naming `path` and the problem (missing, truncated, unsupported, ...).
+NiftiHeader readNiftiHeader(const std::filesystem::path& path);
+NiftiVolume readNiftiVolume(const std::filesystem::path& path);
+
+}  // namespace bg

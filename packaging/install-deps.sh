@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages BrainGraph Workbench builds, tests and runs with.
+# Idempotent: only packages that are missing are installed. Works as root or through sudo.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # GUI: Qt 6 (Widgets, OpenGLWidgets, Sql, Test, PrintSupport, Concurrent), Charts, SQLite driver
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev libqt6sql6-sqlite libgl-dev
+  # 3D views (VTK's Qt module is Qt5-only in Debian: we never install or link it)
+  libvtk9-dev
+  # image resampling
+  libinsighttoolkit5-dev
+  # models
+  libtorch-dev libopenblas0-pthread
+  # numerics, I/O, logging, storage
+  libeigen3-dev libnifti2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev libdeflate-dev libisal-dev zlib1g-dev
+  # tests, screenshots, PDF checks
+  xvfb xauth libgl1-mesa-dri mesa-utils poppler-utils fonts-dejavu-core
+  # fuzzing (clang + libFuzzer runtime)
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+
+echo "install-deps: installing ${#missing[@]} missing packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
