@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -12,6 +13,9 @@ namespace bg::log {
 namespace {
 std::mutex g_mutex;
 std::filesystem::path g_logFile;
+// Sinks added at run time (the GUI's log panel) live in a thread-safe distributor,
+// so adding or removing one never races with a worker that is logging.
+auto g_extraSinks = std::make_shared<spdlog::sinks::dist_sink_mt>();
 }  // namespace
 
 spdlog::level::level_enum levelFor(Verbosity v) {
@@ -51,22 +55,16 @@ void init(const LogOptions& options) {
       // A read-only home must not stop the program; the console still works.
     }
   }
+  sinks.push_back(g_extraSinks);
   auto logger = std::make_shared<spdlog::logger>("braingraph", sinks.begin(), sinks.end());
   logger->set_level(spdlog::level::trace);
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
 }
 
-void addSink(std::shared_ptr<spdlog::sinks::sink> sink) {
-  std::lock_guard lock(g_mutex);
-  spdlog::default_logger()->sinks().push_back(std::move(sink));
-}
+void addSink(std::shared_ptr<spdlog::sinks::sink> sink) { g_extraSinks->add_sink(std::move(sink)); }
 
-void removeSink(const std::shared_ptr<spdlog::sinks::sink>& sink) {
-  std::lock_guard lock(g_mutex);
-  auto& sinks = spdlog::default_logger()->sinks();
-  std::erase(sinks, sink);
-}
+void removeSink(const std::shared_ptr<spdlog::sinks::sink>& sink) { g_extraSinks->remove_sink(sink); }
 
 std::filesystem::path logFilePath() {
   std::lock_guard lock(g_mutex);

@@ -1,0 +1,67 @@
+// braingraph: the workbench GUI.
+#include <clocale>
+#include <cstring>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <spdlog/spdlog.h>
+
+#include "MainWindow.h"
+#include "VtkView.h"
+#include "Workbench.h"
+#include "errors/Error.h"
+#include "log/Logging.h"
+#include "platform/Versions.h"
+
+int main(int argc, char** argv) {
+  bg::viz::VtkView::setDefaultSurfaceFormat();
+  QApplication app(argc, argv);
+  // QApplication sets the locale from the environment; numbers in files are always C-locale.
+  std::setlocale(LC_NUMERIC, "C");
+  QApplication::setApplicationName(QStringLiteral("BrainGraph Workbench"));
+  QApplication::setOrganizationName(QStringLiteral("braingraph"));
+  QApplication::setApplicationVersion(QString::fromStdString(bg::braingraphVersion()));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("BrainGraph Workbench: brain graph foundation models for fMRI"));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("Only warnings and errors"));
+  QCommandLineOption verbose({QStringLiteral("v"), QStringLiteral("verbose")}, QStringLiteral("More detail"));
+  QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                QStringLiteral("Save the 3D view to FILE once the brain is shown, then quit"), QStringLiteral("FILE"));
+  parser.addOptions({quiet, verbose, screenshot});
+  parser.process(app);
+
+  bg::log::LogOptions logOptions;
+  logOptions.verbosity = parser.isSet(quiet) ? bg::log::Verbosity::Quiet
+                         : parser.isSet(verbose) ? bg::log::Verbosity::Verbose
+                                                 : bg::log::Verbosity::Normal;
+  bg::log::init(logOptions);
+
+  try {
+    bg::ui::Workbench workbench(bg::Settings::loadDefault());
+    bg::ui::MainWindow window(workbench);
+    window.show();
+    window.loadBrainSurface();
+    if (parser.isSet(screenshot)) {
+      const QString file = parser.value(screenshot);
+      QObject::connect(&window, &bg::ui::MainWindow::brainSurfaceShown, &window, [&window, file] {
+        QTimer::singleShot(200, &window, [&window, file] {
+          const bool ok = window.view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32).save(file);
+          if (!ok) spdlog::error("could not save screenshot {}", file.toStdString());
+          QApplication::exit(ok ? 0 : 1);
+        });
+      });
+    }
+    const int rc = QApplication::exec();
+    workbench.jobs().cancelAll();
+    return rc;
+  } catch (...) {
+    const bg::Error e = bg::currentExceptionAsError();
+    spdlog::error("{}", e.what());
+    return e.exitCode();
+  }
+}

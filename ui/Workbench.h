@@ -1,0 +1,31 @@
+#pragma once
+// What the GUI shares across windows: settings, data path, atlas registry and
+// the job runner. Created before the main window and destroyed after it.
+#include <memory>
+
+#include "atlas/AtlasRegistry.h"
+#include "jobs/JobRunner.h"
+#include "settings/DataPaths.h"
+#include "settings/Settings.h"
+
+namespace bg::ui {
+
+class Workbench {
+ public:
+  explicit Workbench(Settings settings);
+  const Settings& settings() const { return settings_; }
+  const DataPaths& dataPaths() const { return dataPaths_; }
+  const AtlasRegistry& atlases() const { return *atlases_; }
+  bool hasAtlases() const { return atlases_ != nullptr; }
+  const std::string& atlasError() const { return atlasError_; }
+  JobRunner& jobs() { return jobs_; }
+
+ private:
+  Settings settings_;
+  DataPaths dataPaths_;
+  std::unique_ptr<AtlasRegistry> atlases_;
+  std::string atlasError_;
+  JobRunner jobs_;
+};
+
+}  // namespace bg::ui

@@ -1,0 +1,61 @@
+#include "BrainScene.h"
+
+#include <vtkActor.h>
+#include <vtkCamera.h>
+#include <vtkPolyData.h>
+#include <vtkRenderer.h>
+
+#include "BrainSurface.h"
+
+namespace bg::viz {
+
+void BrainScene::backgroundColor(double rgb[3]) {
+  rgb[0] = 0.10;
+  rgb[1] = 0.11;
+  rgb[2] = 0.14;
+}
+
+BrainScene::BrainScene(vtkRenderer* renderer) : renderer_(renderer) {
+  double bg[3];
+  backgroundColor(bg);
+  renderer_->SetBackground(bg);
+  // Correct ordering of the translucent brain and what lies inside it.
+  renderer_->SetUseDepthPeeling(true);
+  renderer_->SetMaximumNumberOfPeels(4);
+  renderer_->SetOcclusionRatio(0.1);
+}
+
+void BrainScene::setBrainSurface(vtkPolyData* surface) {
+  if (brain_) renderer_->RemoveActor(brain_);
+  brain_ = makeGlassBrainActor(surface);
+  renderer_->AddActor(brain_);
+  setCamera(CameraPreset::Left);
+}
+
+void BrainScene::setCamera(CameraPreset preset) {
+  auto* cam = renderer_->GetActiveCamera();
+  cam->SetFocalPoint(0, -18, 18);
+  switch (preset) {
+    case CameraPreset::Left:
+      cam->SetPosition(-500, -18, 18);
+      cam->SetViewUp(0, 0, 1);
+      break;
+    case CameraPreset::Right:
+      cam->SetPosition(500, -18, 18);
+      cam->SetViewUp(0, 0, 1);
+      break;
+    case CameraPreset::Top:
+      cam->SetPosition(0, -18, 500);
+      cam->SetViewUp(0, 1, 0);
+      break;
+    case CameraPreset::Front:
+      cam->SetPosition(0, 500, 18);
+      cam->SetViewUp(0, 0, 1);
+      break;
+  }
+  renderer_->ResetCamera();
+  cam->Zoom(1.5);  // ResetCamera fits the bounding sphere, which leaves a brain small
+  renderer_->ResetCameraClippingRange();
+}
+
+}  // namespace bg::viz
