@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "AboutDialog.h"
+#include "EngineInfo.h"
 #include "BrainScene.h"
 #include "BrainSurface.h"
 #include "JobBridge.h"
@@ -24,7 +25,6 @@
 #include "Workbench.h"
 #include "WorkspacePanel.h"
 #include "io/NiftiImage.h"
-#include "model/ComputeDevice.h"
 
 namespace bg::ui {
 
@@ -48,13 +48,13 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   addPanel(jobsPanel_, tr("Jobs"), Qt::BottomDockWidgetArea);
   addPanel(logPanel_, tr("Log"), Qt::BottomDockWidgetArea);
 
-  try {
-    device_ = QString::fromStdString(model::resolveComputeDevice(workbench_.settings().device,
-                                                                 workbench_.settings().computeThreads).description);
-  } catch (const std::exception& e) {
-    device_ = tr("unavailable: %1").arg(QString::fromUtf8(e.what()));
-  }
-  statusBar()->addPermanentWidget(new QLabel(tr("Device: %1").arg(device_)));
+  engine_ = new EngineInfo(this);
+  auto* deviceLabel = new QLabel(tr("Device: %1").arg(engine_->deviceDescription()));
+  deviceLabel->setToolTip(tr("Where models run (reported by braingraph-cli, which does the model work)"));
+  statusBar()->addPermanentWidget(deviceLabel);
+  connect(engine_, &EngineInfo::finished, deviceLabel,
+          [this, deviceLabel] { deviceLabel->setText(tr("Device: %1").arg(engine_->deviceDescription())); });
+  engine_->query();
   statusBar()->showMessage(tr("Data: %1").arg(QString::fromStdString(workbench_.dataPaths().describe())));
   spdlog::info("BrainGraph Workbench started; data path {}", workbench_.dataPaths().describe());
 }
@@ -154,7 +154,7 @@ void MainWindow::verifyAtlases() {
 }
 
 void MainWindow::showAbout() {
-  AboutDialog dialog(device_, this);
+  AboutDialog dialog(engine_->torchVersion(), engine_->deviceDescription(), this);
   dialog.exec();
 }
 

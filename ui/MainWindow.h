@@ -20,6 +20,7 @@ class JobBridge;
 class JobsPanel;
 class LogPanel;
 class WorkspacePanel;
+class EngineInfo;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -32,7 +33,7 @@ class MainWindow : public QMainWindow {
   JobsPanel* jobsPanel() const { return jobsPanel_; }
   LogPanel* logPanel() const { return logPanel_; }
   WorkspacePanel* workspacePanel() const { return workspacePanel_; }
-  QString deviceDescription() const { return device_; }
+  EngineInfo* engineInfo() const { return engine_; }
 
  public Q_SLOTS:
   void loadBrainSurface();
@@ -55,7 +56,7 @@ class MainWindow : public QMainWindow {
   LogPanel* logPanel_;
   WorkspacePanel* workspacePanel_;
   QMenu* viewMenu_ = nullptr;
-  QString device_;
+  EngineInfo* engine_;
 };
 
 }  // namespace bg::ui

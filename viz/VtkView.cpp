@@ -3,6 +3,7 @@
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QOpenGLContext>
+#include <QOpenGLFunctions>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
 
@@ -131,6 +132,29 @@ void VtkView::paintGL() {
   window_->SetFrameBlitModeToBlitToCurrent();
   window_->Render();
   inPaint_ = false;
+  makeOpaque();
+}
+
+void VtkView::makeOpaque() {
+  // VTK leaves the background's alpha at 0; Qt would compose the view as transparent
+  // (black on screen, garbage in grabs). Set alpha to 1 and restore the state VTK cached.
+  auto* f = context()->functions();
+  GLboolean mask[4];
+  f->glGetBooleanv(GL_COLOR_WRITEMASK, mask);
+  GLfloat clear[4];
+  f->glGetFloatv(GL_COLOR_CLEAR_VALUE, clear);
+  GLint viewport[4];
+  f->glGetIntegerv(GL_VIEWPORT, viewport);
+  const GLboolean scissor = f->glIsEnabled(GL_SCISSOR_TEST);
+  if (scissor) f->glDisable(GL_SCISSOR_TEST);
+  f->glViewport(0, 0, static_cast<GLsizei>(width() * devicePixelRatioF()), static_cast<GLsizei>(height() * devicePixelRatioF()));
+  f->glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
+  f->glClearColor(0.0f, 0.0f, 0.0f, 1.0f);
+  f->glClear(GL_COLOR_BUFFER_BIT);
+  f->glColorMask(mask[0], mask[1], mask[2], mask[3]);
+  f->glClearColor(clear[0], clear[1], clear[2], clear[3]);
+  f->glViewport(viewport[0], viewport[1], viewport[2], viewport[3]);
+  if (scissor) f->glEnable(GL_SCISSOR_TEST);
 }
 
 void VtkView::setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat) {

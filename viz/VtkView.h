@@ -46,6 +46,7 @@ class VtkView : public QOpenGLWidget {
 
  private:
   void releaseGraphicsResources();
+  void makeOpaque();
   void setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat = 0);
   static void onWindowEvent(vtkObject* caller, unsigned long eventId, void* clientData, void* callData);
 

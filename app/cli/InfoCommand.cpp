@@ -1,6 +1,9 @@
 #include <cstdio>
 
+#include <memory>
+
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "CliContext.h"
 #include "Commands.h"
@@ -11,8 +14,23 @@ namespace bg::cli {
 
 void addInfoCommand(CLI::App& app, Action& action) {
   auto* info = app.add_subcommand("info", "Versions, compute device, data path and settings file");
-  info->callback([&action] {
-    action = [](CliContext& ctx) {
+  auto json = std::make_shared<bool>(false);
+  info->add_flag("--json", *json, "Print JSON (the GUI reads this: it never loads LibTorch itself)");
+  info->callback([&action, json] {
+    action = [json](CliContext& ctx) {
+      if (*json) {
+        const auto device = model::resolveComputeDevice(ctx.settings().device, ctx.settings().computeThreads);
+        nlohmann::json j;
+        j["braingraph"] = braingraphVersion();
+        for (const auto& [name, version] : coreLibraryVersions()) j["libraries"][name] = version;
+        j["libraries"]["LibTorch"] = model::torchVersion();
+        j["device"] = {{"requested", device.requested}, {"resolved", device.resolved}, {"description", device.description},
+                       {"cuda_available", device.cudaAvailable}, {"cuda_devices", device.cudaDeviceCount},
+                       {"cpu_threads", device.cpuThreads}};
+        j["data_path"] = ctx.dataPaths().describe();
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+      }
       std::printf("BrainGraph Workbench %s\n", braingraphVersion().c_str());
       for (const auto& [name, version] : coreLibraryVersions()) std::printf("%-10s %s\n", name.c_str(), version.c_str());
       std::printf("%-10s %s\n", "LibTorch", model::torchVersion().c_str());

@@ -1,0 +1,25 @@
+#pragma once
+// Helpers shared by the Qt Test suites.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <QTest>
+
+namespace bgtest {
+
+// The data root the tests read (atlases/ and data/ below it): $BRAINGRAPH_DATA, set by CTest.
+inline std::filesystem::path dataRoot() {
+  const char* env = std::getenv("BRAINGRAPH_DATA");
+  return env && *env ? std::filesystem::path(env) : std::filesystem::path(BRAINGRAPH_TEST_DATA);
+}
+
+// A fresh empty folder below the build tree's test scratch area.
+inline std::filesystem::path scratchDir(const std::string& name) {
+  const auto dir = std::filesystem::path(BRAINGRAPH_TEST_SCRATCH) / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace bgtest

@@ -1,0 +1,160 @@
+#include <QTest>
+
+#include <fstream>
+#include <map>
+
+#include "TestSupport.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+#include "io/NiftiImage.h"
+
+using namespace bg;
+
+class TestAtlasRegistry : public QObject {
+  Q_OBJECT
+  AtlasRegistry registry() const { return AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()})); }
+
+ private Q_SLOTS:
+  void listsEightParcellationsInPaperOrder() {
+    const auto reg = registry();
+    std::vector<std::string> ids;
+    for (const auto* m : reg.parcellations()) ids.push_back(m->id);
+    QCOMPARE(ids, (std::vector<std::string>{"schaefer100", "schaefer200", "schaefer300", "aal116", "aal3v1", "shen268",
+                                            "power264", "gordon333"}));
+    QVERIFY(reg.contains("mni152"));
+    QCOMPARE(reg.get("mni152").kind, AtlasKind::Template);
+  }
+
+  void verifiesRoiCountsAgainstFiles_data() {
+    QTest::addColumn<QString>("id");
+    QTest::addColumn<int>("rois");
+    const std::map<std::string, int> expected = {{"schaefer100", 100}, {"schaefer200", 200}, {"schaefer300", 300},
+                                                 {"aal116", 116},      {"aal3v1", 166},      {"shen268", 268},
+                                                 {"power264", 264},    {"gordon333", 333}};
+    for (const auto& [id, n] : expected) QTest::newRow(id.c_str()) << QString::fromStdString(id) << n;
+  }
+  void verifiesRoiCountsAgainstFiles() {
+    QFETCH(QString, id);
+    QFETCH(int, rois);
+    const auto reg = registry();
+    NullProgress progress;
+    const auto v = reg.verify(id.toStdString(), progress);
+    QVERIFY2(v.ok, v.problem.c_str());
+    QCOMPARE(v.verifiedRoiCount, rois);
+    QCOMPARE(v.labelTableRows, rois);
+    QCOMPARE(static_cast<int>(reg.labels(id.toStdString()).size()), rois);
+  }
+
+  void aal116UsesCodeValues() {
+    const auto reg = registry();
+    const auto labels = reg.labels("aal116");
+    QCOMPARE(labels.front().index, 2001);
+    QCOMPARE(labels.front().name, std::string("Precentral_L"));
+    int maxCode = 0;
+    for (const auto& l : labels) maxCode = std::max(maxCode, l.index);
+    QCOMPARE(maxCode, 9170);
+    // The volume holds the codes themselves.
+    const auto vol = readNiftiVolume(reg.volumeFile("aal116"));
+    float maxValue = 0;
+    for (float x : vol.data) maxValue = std::max(maxValue, x);
+    QCOMPARE(maxValue, 9170.0f);
+  }
+
+  void aal3v1LeavesFourLabelsUnused() {
+    const auto reg = registry();
+    const auto& m = reg.get("aal3v1");
+    QCOMPARE(m.unusedLabels, (std::vector<int>{35, 36, 81, 82}));
+    NullProgress p;
+    const auto v = reg.verify("aal3v1", p);
+    QVERIFY(v.ok);
+    for (const auto& l : reg.labels("aal3v1")) QVERIFY(l.index != 35 && l.index != 36 && l.index != 81 && l.index != 82);
+  }
+
+  void power264IsCoordinates() {
+    const auto reg = registry();
+    const auto& m = reg.get("power264");
+    QCOMPARE(m.representation, AtlasRepresentation::Coordinates);
+    QCOMPARE(m.sphereRadiusMm, 5.0);
+    const auto labels = reg.labels("power264");
+    QCOMPARE(labels.size(), std::size_t(264));
+    QVERIFY(labels.front().mni.has_value());
+    QCOMPARE((*labels.front().mni)[0], -25.0);
+    QCOMPARE((*labels.front().mni)[1], -98.0);
+  }
+
+  void schaeferNetworksAndOrientation() {
+    const auto reg = registry();
+    QCOMPARE(reg.get("schaefer100").networks.size(), std::size_t(7));
+    // Left-hemisphere parcels lie at negative x (RAS), from the label table's centroids.
+    for (const auto& l : reg.labels("schaefer100")) {
+      QVERIFY(l.mni.has_value());
+      if (l.hemisphere == "L") QVERIFY((*l.mni)[0] < 0);
+      if (l.hemisphere == "R") QVERIFY((*l.mni)[0] > 0);
+    }
+  }
+
+  void unknownAtlasListsKnownIds() {
+    try {
+      registry().get("destrieux");
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::NoInput);
+      QVERIFY(std::string(e.what()).find("schaefer100") != std::string::npos);
+    }
+  }
+
+  void missingVolumeNamesTheFile() {
+    // A data root with the label table but without the volume.
+    const auto root = bgtest::scratchDir("atlas_missing");
+    std::filesystem::create_directories(root / "atlases" / "schaefer100");
+    std::filesystem::copy_file(bgtest::dataRoot() / "atlases/schaefer100/labels.tsv", root / "atlases/schaefer100/labels.tsv");
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({root}));
+    NullProgress p;
+    try {
+      reg.verify("schaefer100", p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::NoInput);
+      QVERIFY2(std::string(e.what()).find("tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz") !=
+                   std::string::npos,
+               e.what());
+    }
+  }
+
+  void truncatedVolumeNamesTheFile() {
+    const auto root = bgtest::scratchDir("atlas_truncated");
+    const auto rel = std::filesystem::path("atlases/schaefer100/tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz");
+    std::filesystem::create_directories(root / rel.parent_path());
+    std::filesystem::copy_file(bgtest::dataRoot() / "atlases/schaefer100/labels.tsv", root / "atlases/schaefer100/labels.tsv");
+    {
+      std::ifstream in(bgtest::dataRoot() / rel, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::ofstream(root / rel, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+    }
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({root}));
+    NullProgress p;
+    try {
+      reg.verify("schaefer100", p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Data);
+      QVERIFY2(std::string(e.what()).find((root / rel).string()) != std::string::npos, e.what());
+    }
+  }
+
+  void corruptManifestNamesTheFile() {
+    const auto dir = bgtest::scratchDir("manifests_bad");
+    std::filesystem::create_directories(dir / "broken");
+    std::ofstream(dir / "broken" / "manifest.json") << R"({"schema": 1, "id": "broken", "display_name": "x"})";
+    try {
+      AtlasRegistry::load(dir, DataPaths({bgtest::dataRoot()}));
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Config);
+      QVERIFY2(std::string(e.what()).find((dir / "broken" / "manifest.json").string()) != std::string::npos, e.what());
+    }
+  }
+};
+
+QTEST_APPLESS_MAIN(TestAtlasRegistry)
+#include "test_atlas_registry.moc"

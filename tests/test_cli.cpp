@@ -1,0 +1,97 @@
+// braingraph-cli as other tools see it: output lines, exit codes.
+#include <QProcess>
+#include <QTest>
+
+#include "TestSupport.h"
+
+class TestCli : public QObject {
+  Q_OBJECT
+  struct Result {
+    int exitCode;
+    QString out, err;
+  };
+  static Result run(const QStringList& args) {
+    QProcess p;
+    p.start(QStringLiteral(BRAINGRAPH_CLI), args);
+    if (!p.waitForFinished(120000)) return {-1, {}, QStringLiteral("timeout")};
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+  }
+
+ private Q_SLOTS:
+  void atlasListVerifiesEveryAtlas() {
+    const auto r = run({QStringLiteral("atlas"), QStringLiteral("list")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 8);
+    const QList<QPair<QString, int>> expected = {{QStringLiteral("schaefer100"), 100}, {QStringLiteral("schaefer200"), 200},
+                                                 {QStringLiteral("schaefer300"), 300}, {QStringLiteral("aal116"), 116},
+                                                 {QStringLiteral("aal3v1"), 166},      {QStringLiteral("shen268"), 268},
+                                                 {QStringLiteral("power264"), 264},    {QStringLiteral("gordon333"), 333}};
+    for (int i = 0; i < 8; ++i) {
+      const QStringList fields = lines[i].split(QLatin1Char(' '), Qt::SkipEmptyParts);
+      QCOMPARE(fields[0], expected[i].first);
+      QCOMPARE(fields[1].toInt(), expected[i].second);
+      QCOMPARE(fields[2], QStringLiteral("ROIs"));
+      QCOMPARE(fields[3], QStringLiteral("ok"));
+    }
+  }
+
+  void atlasListJson() {
+    const auto r = run({QStringLiteral("atlas"), QStringLiteral("list"), QStringLiteral("--json")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains(QStringLiteral("\"id\": \"gordon333\"")));
+    QVERIFY(r.out.contains(QStringLiteral("\"roi_count\": 333")));
+  }
+
+  void atlasShowPrintsLabelTable() {
+    const auto r = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("power264")});
+    QCOMPARE(r.exitCode, 0);
+    QStringList rows;
+    for (const auto& line : r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+      if (!line.startsWith(QLatin1Char('#'))) rows << line;
+    QCOMPARE(rows.size(), 265);  // header + 264 ROIs
+    QCOMPARE(rows[0], QStringLiteral("index\tname\themisphere\tnetwork\tx_mni\ty_mni\tz_mni"));
+    QCOMPARE(rows[1], QStringLiteral("1\tPower264_1\tL\tUncertain\t-25\t-98\t-12"));
+  }
+
+  void unknownAtlasFailsWithExitCode() {
+    const auto r = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("nope")});
+    QCOMPARE(r.exitCode, 66);
+    QVERIFY(r.err.contains(QStringLiteral("unknown atlas 'nope'")));
+  }
+
+  void missingDataPathIsReported() {
+    const auto r = run({QStringLiteral("--data"), QStringLiteral("/nonexistent/data"), QStringLiteral("atlas"), QStringLiteral("list")});
+    QCOMPARE(r.exitCode, 66);
+    QVERIFY2(r.err.contains(QStringLiteral("/nonexistent/data")), qPrintable(r.err));
+    QVERIFY(r.err.contains(QStringLiteral("while verifying atlas schaefer100")));
+  }
+
+  void usageErrorsExit64() {
+    QCOMPARE(run({QStringLiteral("atlas"), QStringLiteral("frobnicate")}).exitCode, 64);
+  }
+
+  void versionAndInfo() {
+    const auto v = run({QStringLiteral("--version")});
+    QCOMPARE(v.exitCode, 0);
+    QVERIFY(v.out.startsWith(QStringLiteral("braingraph-cli ")));
+    const auto info = run({QStringLiteral("info")});
+    QCOMPARE(info.exitCode, 0);
+    QVERIFY(info.out.contains(QStringLiteral("LibTorch   1.13")));
+    QVERIFY(info.out.contains(QStringLiteral("ITK        5.2")));
+    QVERIFY(info.out.contains(QStringLiteral("device     CPU")));
+  }
+
+  void settingsSetAndShow() {
+    const auto file = bgtest::scratchDir("cli_settings") / "settings.json";
+    qputenv("BRAINGRAPH_SETTINGS", QByteArray::fromStdString(file.string()));
+    QCOMPARE(run({QStringLiteral("settings"), QStringLiteral("set"), QStringLiteral("compute_threads"), QStringLiteral("1")}).exitCode, 0);
+    const auto shown = run({QStringLiteral("settings"), QStringLiteral("show")});
+    QVERIFY(shown.out.contains(QStringLiteral("\"compute_threads\": 1")));
+    QCOMPARE(run({QStringLiteral("settings"), QStringLiteral("set"), QStringLiteral("device"), QStringLiteral("tpu")}).exitCode, 78);
+    qunsetenv("BRAINGRAPH_SETTINGS");
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,161 @@
+// The workbench window under Xvfb: the 3D view really renders, panels react to jobs.
+#include <QAction>
+#include <QApplication>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTest>
+#include <QTreeWidget>
+
+#include <thread>
+
+#include "AboutDialog.h"
+#include "EngineInfo.h"
+#include "BrainScene.h"
+#include "JobsPanel.h"
+#include "LogPanel.h"
+#include "MainWindow.h"
+#include "VtkView.h"
+#include "Workbench.h"
+#include "WorkspacePanel.h"
+#include "log/Logging.h"
+
+using namespace bg;
+
+class TestGui : public QObject {
+  Q_OBJECT
+  std::unique_ptr<ui::Workbench> workbench_;
+  std::unique_ptr<ui::MainWindow> window_;
+
+ private Q_SLOTS:
+  void initTestCase() {
+    log::init({});
+    workbench_ = std::make_unique<ui::Workbench>(Settings{});
+    QVERIFY2(workbench_->hasAtlases(), workbench_->atlasError().c_str());
+    window_ = std::make_unique<ui::MainWindow>(*workbench_);
+    window_->resize(1280, 800);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+  }
+
+  void brainSurfaceRenders() {
+    QSignalSpy shown(window_.get(), &ui::MainWindow::brainSurfaceShown);
+    window_->loadBrainSurface();
+    QVERIFY(shown.wait(30000));
+    QVERIFY(window_->hasBrainSurface());
+    QTest::qWait(100);
+    const QImage image = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+    QVERIFY(!image.isNull());
+    QVERIFY(image.width() > 300 && image.height() > 200);
+    image.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_main_3d.png"));
+    window_->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_main_window.png"));
+
+    double bg[3];
+    viz::BrainScene::backgroundColor(bg);
+    const QColor background = QColor::fromRgbF(static_cast<float>(bg[0]), static_cast<float>(bg[1]), static_cast<float>(bg[2]));
+    long differing = 0, corners = 0;
+    for (int y = 0; y < image.height(); ++y) {
+      for (int x = 0; x < image.width(); ++x) {
+        const QColor c = QColor::fromRgb(image.pixel(x, y));
+        const int d = std::abs(c.red() - background.red()) + std::abs(c.green() - background.green()) +
+                      std::abs(c.blue() - background.blue());
+        if (d > 30) ++differing;
+      }
+    }
+    // Corners show the background: the view is not a uniform or garbage image.
+    for (const QPoint p : {QPoint(2, 2), QPoint(image.width() - 3, 2), QPoint(2, image.height() - 3)}) {
+      const QColor c = QColor::fromRgb(image.pixel(p));
+      if (std::abs(c.red() - background.red()) + std::abs(c.green() - background.green()) +
+              std::abs(c.blue() - background.blue()) <= 6)
+        ++corners;
+    }
+    const double share = static_cast<double>(differing) / (image.width() * image.height());
+    qInfo("brain covers %.1f%% of the 3D view", share * 100);
+    QCOMPARE(corners, 3L);
+    QVERIFY2(share > 0.15 && share < 0.9, qPrintable(QString::number(share)));
+  }
+
+  void cameraPresetChangesTheImage() {
+    const QImage left = window_->view3d()->grabFramebuffer();
+    QAction* top = nullptr;
+    for (auto* a : window_->findChildren<QAction*>())
+      if (a->text() == QStringLiteral("&Top")) top = a;
+    QVERIFY(top);
+    top->trigger();
+    const QImage topImage = window_->view3d()->grabFramebuffer();
+    QVERIFY(left != topImage);
+  }
+
+  void mouseDragRotates() {
+    auto* view = window_->view3d();
+    const QImage before = view->grabFramebuffer();
+    const QPoint c = view->rect().center();
+    QTest::mousePress(view, Qt::LeftButton, {}, c);
+    for (int i = 1; i <= 10; ++i) {
+      QMouseEvent move(QEvent::MouseMove, QPointF(c + QPoint(i * 15, 0)), view->mapToGlobal(QPointF(c + QPoint(i * 15, 0))),
+                       Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+      QApplication::sendEvent(view, &move);
+    }
+    QTest::mouseRelease(view, Qt::LeftButton, {}, c + QPoint(150, 0));
+    const QImage after = view->grabFramebuffer();
+    QVERIFY(before != after);
+  }
+
+  void aboutShowsVersions() {
+    auto* engine = window_->engineInfo();
+    QTRY_VERIFY_WITH_TIMEOUT(engine->ready(), 30000);
+    QVERIFY2(engine->error().isEmpty(), qPrintable(engine->error()));
+    const QString text = ui::AboutDialog::versionText(engine->torchVersion(), engine->deviceDescription());
+    QVERIFY2(text.contains(QStringLiteral("Qt 6.")), qPrintable(text));
+    QVERIFY(text.contains(QStringLiteral("VTK 9.1")));
+    QVERIFY(text.contains(QStringLiteral("ITK 5.2")));
+    QVERIFY(text.contains(QStringLiteral("LibTorch 1.13")));
+    QVERIFY(text.contains(QStringLiteral("Compute device: CPU")));
+  }
+
+  void verifyAtlasesFillsWorkspace() {
+    QSignalSpy done(window_.get(), &ui::MainWindow::atlasesVerified);
+    window_->verifyAtlases();
+    QVERIFY(done.wait(60000));
+    auto* tree = window_->workspacePanel()->tree();
+    const auto items = tree->findItems(QStringLiteral("gordon333"), Qt::MatchRecursive);
+    QCOMPARE(items.size(), 1);
+    QCOMPARE(items[0]->text(1), QStringLiteral("333"));
+    QCOMPARE(items[0]->text(2), QStringLiteral("verified"));
+  }
+
+  void jobsPanelCancelsAJob() {
+    auto* panel = window_->jobsPanel();
+    const int before = panel->rowCount();
+    auto job = workbench_->jobs().submit("long test job", [](JobContext& ctx) {
+      for (int i = 0; i < 2000; ++i) {
+        ctx.update("waiting", i / 2000.0);
+        ctx.throwIfCancelled();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(panel->rowCount(), before + 1, 5000);
+    const int row = before;
+    QTRY_COMPARE_WITH_TIMEOUT(panel->cellText(row, 1), QStringLiteral("running"), 5000);
+    panel->cancelRow(row);
+    QCOMPARE(job->wait(), JobState::Cancelled);
+    QTRY_COMPARE_WITH_TIMEOUT(panel->cellText(row, 1), QStringLiteral("cancelled"), 5000);
+  }
+
+  void logPanelShowsMessages() {
+    spdlog::warn("a message for the log panel");
+    QTRY_VERIFY_WITH_TIMEOUT(window_->logPanel()->text().contains(QStringLiteral("a message for the log panel")), 5000);
+  }
+
+  void cleanupTestCase() {
+    window_.reset();
+    workbench_.reset();
+  }
+};
+
+int main(int argc, char** argv) {
+  viz::VtkView::setDefaultSurfaceFormat();
+  QApplication app(argc, argv);
+  TestGui t;
+  return QTest::qExec(&t, argc, argv);
+}
+#include "test_gui.moc"
