@@ -11,7 +11,7 @@ PACKAGES=(
   # 3D views (VTK's Qt module is Qt5-only in Debian: we never install or link it)
   libvtk9-dev
   # image resampling
-  libinsighttoolkit5-dev
+  libinsighttoolkit5-dev libgdcm-tools  # the tools only silence ITK config warnings about missing gdcm binaries
   # models
   libtorch-dev libopenblas0-pthread
   # numerics, I/O, logging, storage
