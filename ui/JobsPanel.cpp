@@ -10,6 +10,8 @@
 
 #include "JobBridge.h"
 
+#include <spdlog/spdlog.h>
+
 namespace bg::ui {
 namespace {
 enum Column { Name = 0, State, Stage, Progress, Eta, Cancel, ColumnCount };
@@ -55,6 +57,8 @@ void JobsPanel::onJobChanged(const bg::JobSnapshot& snap) {
   int row;
   if (auto it = rows_.find(snap.id); it != rows_.end()) {
     row = it.value();
+    if (snap.state == JobState::Failed && table_->item(row, State)->text() != QStringLiteral("failed"))
+      spdlog::error("{} failed: {}", snap.name, snap.error);
   } else {
     row = table_->rowCount();
     table_->insertRow(row);

@@ -13,4 +13,5 @@ using Action = std::function<int(CliContext&)>;
 void addAtlasCommands(CLI::App& app, Action& action);
 void addInfoCommand(CLI::App& app, Action& action);
 void addSettingsCommands(CLI::App& app, Action& action);
+void addConnectomeCommands(CLI::App& app, Action& action);
 }  // namespace bg::cli

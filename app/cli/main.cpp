@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::addAtlasCommands(app, action);
   cli::addInfoCommand(app, action);
   cli::addSettingsCommands(app, action);
+  cli::addConnectomeCommands(app, action);
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct NiftiHeader {
   // Voxel (i, j, k, 1) -> world (x, y, z, 1) in RAS mm: sform when its code is set, else qform, else pixdim.
   Eigen::Matrix4d voxelToWorld = Eigen::Matrix4d::Identity();
   double repetitionTime = 0.0;      // seconds (time units converted); 0 when unknown
+  bool repetitionTimeGuessed = false;  // pixdim[4] > 100 "s" was read as milliseconds
 
   std::int64_t voxelsPerVolume() const { return dim[0] * dim[1] * dim[2]; }
   std::int64_t volumes() const { return dim[3]; }
@@ -37,8 +39,35 @@ struct NiftiVolume {
   }
 };
 
-// Throw bg::Error naming `path` and the problem (missing, truncated, unsupported, ...).
+class ByteStream;
+
+// Streams a NIfTI file one 3D volume at a time: the whole 4D array is never in memory.
+// Errors are bg::Error naming the file and the problem (missing, truncated, unsupported...).
+class NiftiReader {
+ public:
+  explicit NiftiReader(const std::filesystem::path& path);
+  ~NiftiReader();
+  const NiftiHeader& header() const { return header_; }
+  // Reads the next volume as scaled float32 into out (voxelsPerVolume values).
+  // Returns false when every volume has been read.
+  bool readVolume(float* out);
+  std::int64_t volumesRead() const { return volumesRead_; }
+
+ private:
+  std::filesystem::path path_;
+  std::unique_ptr<ByteStream> stream_;
+  NiftiHeader header_;
+  int bytesPerVoxel_ = 0;
+  bool swapBytes_ = false;
+  std::int64_t volumesRead_ = 0;
+  std::vector<unsigned char> raw_;
+};
+
 NiftiHeader readNiftiHeader(const std::filesystem::path& path);
+// Reads every volume (use NiftiReader for large 4D files).
 NiftiVolume readNiftiVolume(const std::filesystem::path& path);
+
+// Writes a 3D or 4D float32 NIfTI-1 file (.nii or .nii.gz by the name) atomically.
+void writeNiftiFloat(const std::filesystem::path& path, const NiftiHeader& geometry, const float* data);
 
 }  // namespace bg

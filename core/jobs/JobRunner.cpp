@@ -68,10 +68,8 @@ void JobRunner::finish(Job& job, JobState state, std::string error, int exitCode
     }
   }
   if (!job.setState(state, error, exitCode)) return;
-  if (state == JobState::Failed)
-    spdlog::error("job '{}' failed: {}", job.name(), error);
-  else
-    spdlog::debug("job {} '{}' {}", job.id(), job.name(), jobStateName(state));
+  // Whoever started the job reports a failure to the user; the log keeps the detail.
+  spdlog::debug("job {} '{}' {}{}{}", job.id(), job.name(), jobStateName(state), error.empty() ? "" : ": ", error);
   notify(job);
 }
 

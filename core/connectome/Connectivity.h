@@ -1,0 +1,52 @@
+#pragma once
+// Functional connectivity estimators over ROI time series (time points x ROIs).
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace bg {
+
+enum class ConnectivityKind { Pearson, PartialCorrelation, Tangent };
+ConnectivityKind parseConnectivityKind(const std::string& name);  // pearson | partial | tangent
+
+struct ConnectivityResult {
+  Eigen::MatrixXd matrix;              // ROIs x ROIs
+  std::vector<int> zeroVarianceRois;   // their rows and columns are 0 (diagonal 1): defined, never NaN
+};
+
+// Pearson correlation; with fisherZ the off-diagonal values are atanh(r) (r clipped to +-(1-1e-7)) and
+// the diagonal is 0, as nilearn does.
+ConnectivityResult pearson(const Eigen::MatrixXd& series, bool fisherZ = false);
+
+// Ledoit-Wolf shrunk covariance (shrinkage towards a scaled identity, the sklearn estimator).
+Eigen::MatrixXd ledoitWolfCovariance(const Eigen::MatrixXd& series, double* shrinkage = nullptr);
+
+// Partial correlation from the inverse of the Ledoit-Wolf covariance.
+ConnectivityResult partialCorrelation(const Eigen::MatrixXd& series);
+
+// Tangent-space embedding (Varoquaux et al. 2010): covariances are whitened by a group reference
+// (their geometric mean) and mapped by the matrix logarithm.
+class TangentSpace {
+ public:
+  // Fits the reference from every subject's Ledoit-Wolf covariance.
+  void fit(const std::vector<Eigen::MatrixXd>& seriesPerSubject);
+  void fitCovariances(const std::vector<Eigen::MatrixXd>& covariances);
+  ConnectivityResult transform(const Eigen::MatrixXd& series) const;
+  Eigen::MatrixXd transformCovariance(const Eigen::MatrixXd& covariance) const;
+  const Eigen::MatrixXd& reference() const { return reference_; }
+  bool fitted() const { return reference_.size() > 0; }
+
+ private:
+  Eigen::MatrixXd reference_, whitening_;
+};
+
+// Functions of symmetric positive-definite matrices through their eigen-decomposition.
+Eigen::MatrixXd spdSqrt(const Eigen::MatrixXd& m);
+Eigen::MatrixXd spdInvSqrt(const Eigen::MatrixXd& m);
+Eigen::MatrixXd spdLog(const Eigen::MatrixXd& m);
+Eigen::MatrixXd spdExp(const Eigen::MatrixXd& m);
+// Geometric (Riemannian) mean by fixed-point iteration, started at the arithmetic mean.
+Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations = 50, double tolerance = 1e-7);
+
+}  // namespace bg
