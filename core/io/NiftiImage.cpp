@@ -222,7 +222,7 @@ void writeNiftiFloat(const std::filesystem::path& path, const NiftiHeader& geome
     quietNiftiLibrary();
     const bool is4d = geometry.dim[3] > 1;
     int64_t dims[8] = {is4d ? 4 : 3, geometry.dim[0], geometry.dim[1], geometry.dim[2], is4d ? geometry.dim[3] : 1, 1, 1, 1};
-    NiftiPtr nim(nifti_make_new_nim(dims, NIFTI_TYPE_FLOAT32, 0));
+    NiftiPtr nim(nifti_make_new_nim(dims, NIFTI_TYPE_FLOAT32, 1));
     if (!nim) throw Error(ErrorCode::Internal, "nifti_make_new_nim failed");
     nim->dx = nim->pixdim[1] = geometry.pixdim[0];
     nim->dy = nim->pixdim[2] = geometry.pixdim[1];

@@ -1,0 +1,267 @@
+// Cleaning, connectivity estimators and graph construction against independent computations.
+#include <QTest>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "TestSupport.h"
+#include "connectome/BrainGraph.h"
+#include "connectome/Connectivity.h"
+#include "errors/Error.h"
+#include "signal/Cleaning.h"
+
+#include <Eigen/Eigenvalues>
+
+using namespace bg;
+
+namespace {
+Eigen::VectorXd sine(int T, double tr, double hz, double phase = 0.0) {
+  Eigen::VectorXd v(T);
+  for (int t = 0; t < T; ++t) v(t) = std::sin(2 * M_PI * hz * t * tr + phase);
+  return v;
+}
+double rms(const Eigen::VectorXd& v) { return std::sqrt(v.squaredNorm() / static_cast<double>(v.size())); }
+}  // namespace
+
+class TestSignal : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void detrendRemovesPolynomials() {
+    const int T = 100;
+    Eigen::MatrixXd x(T, 2);
+    for (int t = 0; t < T; ++t) {
+      x(t, 0) = 5.0 + 0.3 * t;
+      x(t, 1) = 1.0 - 0.02 * t + 0.001 * t * t;
+    }
+    QVERIFY(detrend(x.col(0), 1).cwiseAbs().maxCoeff() < 1e-9);
+    QVERIFY(detrend(x.col(1), 1).cwiseAbs().maxCoeff() > 1e-3);
+    QVERIFY(detrend(x, 2).cwiseAbs().maxCoeff() < 1e-9);
+  }
+
+  void bandpassFollowsButterworthMagnitude() {
+    const int T = 400;
+    const double tr = 2.0;
+    // In band (0.05 Hz): filtfilt of order 5 has |H|^2 = 1/(1+(f/fh)^10) * 1/(1+(fl/f)^10).
+    auto expectedGain = [](double f) { return 1.0 / (1.0 + std::pow(f / 0.1, 10)) / (1.0 + std::pow(0.01 / f, 10)); };
+    for (double f : {0.03, 0.05, 0.08, 0.12, 0.2}) {
+      const Eigen::VectorXd s = sine(T, tr, f);
+      const Eigen::VectorXd y = butterworthBandpass(s, tr, 0.01, 0.1, 5);
+      // Compare in the middle of the series, away from the edges.
+      const double gain = rms(y.segment(100, 200)) / rms(s.segment(100, 200));
+      QVERIFY2(std::fabs(gain - expectedGain(f)) < 0.03, (std::to_string(f) + " Hz: " + std::to_string(gain)).c_str());
+    }
+    // Zero phase: an in-band sine keeps its timing.
+    const Eigen::VectorXd s = sine(T, tr, 0.05);
+    const Eigen::VectorXd y = butterworthBandpass(s, tr, 0.01, 0.1, 5);
+    double lag0 = 0, lag1 = 0;
+    for (int t = 100; t < 300; ++t) {
+      lag0 += y(t) * s(t);
+      lag1 += y(t) * s(t - 1);
+    }
+    QVERIFY(lag0 > lag1);
+    // A constant offset (0 Hz) is removed entirely.
+    const Eigen::VectorXd c = Eigen::VectorXd::Constant(T, 7.0);
+    QVERIFY(butterworthBandpass(c, tr, 0.01, 0.1, 5).cwiseAbs().maxCoeff() < 1e-9);
+    QVERIFY_THROWS_EXCEPTION(Error, butterworthBandpass(c, 0.0, 0.01, 0.1, 5));
+  }
+
+  void confoundRegressionRemovesConfounds() {
+    std::mt19937 rng(3);
+    std::normal_distribution<double> g;
+    const int T = 120;
+    Eigen::MatrixXd conf(T, 2), signal(T, 1);
+    for (int t = 0; t < T; ++t) {
+      conf(t, 0) = g(rng);
+      conf(t, 1) = g(rng);
+      signal(t, 0) = g(rng);
+    }
+    const Eigen::MatrixXd mixed = signal + 3.0 * conf.col(0) - 2.0 * conf.col(1);
+    const Eigen::MatrixXd out = regressOut(mixed, conf);
+    // Residual is orthogonal to the confounds.
+    QVERIFY((conf.transpose() * out).cwiseAbs().maxCoeff() < 1e-8);
+  }
+
+  void fmriprepConfoundsAndScrubbing() {
+    const auto file = bgtest::scratchDir("confounds") / "sub-01_task-rest_desc-confounds_timeseries.tsv";
+    std::mt19937 rng(5);
+    std::normal_distribution<double> g;
+    const int T = 60;
+    {
+      std::ofstream out(file);
+      out << "global_signal\tcsf\twhite_matter\tframewise_displacement";
+      for (const char* m : {"trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"})
+        out << "\t" << m << "\t" << m << "_derivative1\t" << m << "_power2\t" << m << "_derivative1_power2";
+      out << "\n";
+      for (int t = 0; t < T; ++t) {
+        out << g(rng) << "\t" << g(rng) << "\t" << g(rng) << "\t" << (t == 0 ? std::string("n/a") : std::to_string(t % 10 == 0 ? 0.9 : 0.1));
+        for (int k = 0; k < 24; ++k) out << "\t" << ((t == 0 && k % 2 == 1) ? std::string("n/a") : std::to_string(g(rng)));
+        out << "\n";
+      }
+    }
+    const auto c = loadFmriprepConfounds(file, {"motion24", "wm_csf", "global_signal"});
+    QCOMPARE(c.regressors.cols(), Eigen::Index(27));
+    QCOMPARE(c.regressors.rows(), Eigen::Index(T));
+    QCOMPARE(c.regressors(0, 1), 0.0);  // n/a becomes 0
+    QCOMPARE(c.framewiseDisplacement.size(), std::size_t(T));
+    Eigen::MatrixXd series(T, 3);
+    for (int t = 0; t < T; ++t)
+      for (int r = 0; r < 3; ++r) series(t, r) = g(rng) + 0.5 * c.regressors(t, 24);
+    CleaningOptions o;
+    CleaningReport report;
+    const auto cleaned = clean(series, 2.0, o, &c, &report);
+    QCOMPARE(report.censoredVolumes, 5);  // t = 10, 20, 30, 40, 50 have FD 0.9 > 0.5
+    QCOMPARE(cleaned.rows(), Eigen::Index(T - 5));
+    for (Eigen::Index r = 0; r < 3; ++r) {
+      QVERIFY(std::fabs(cleaned.col(r).mean()) < 1e-9);
+      QVERIFY(std::fabs(std::sqrt(cleaned.col(r).squaredNorm() / (cleaned.rows() - 1)) - 1.0) < 1e-9);
+    }
+    QVERIFY(report.meanFramewiseDisplacement > 0.1 && report.meanFramewiseDisplacement < 0.2);
+    try {
+      loadFmriprepConfounds(file, {"acompcor"});
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QVERIFY(std::string(e.what()).find("a_comp_cor_00") != std::string::npos);
+      QVERIFY(std::string(e.what()).find(file.string()) != std::string::npos);
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, clean(series.topRows(8), 2.0, o, nullptr));
+  }
+
+  void pearsonAndFisher() {
+    std::mt19937 rng(11);
+    std::normal_distribution<double> g;
+    Eigen::MatrixXd x(50, 4);
+    for (int t = 0; t < 50; ++t) {
+      const double common = g(rng);
+      x(t, 0) = common + 0.5 * g(rng);
+      x(t, 1) = common + 0.5 * g(rng);
+      x(t, 2) = g(rng);
+      x(t, 3) = 2.0;  // zero variance
+    }
+    const auto r = pearson(x);
+    QCOMPARE(r.zeroVarianceRois, std::vector<int>{3});
+    QVERIFY(r.matrix.allFinite());
+    QCOMPARE(r.matrix(3, 0), 0.0);
+    QCOMPARE(r.matrix(3, 3), 1.0);
+    const auto z = pearson(x, true);
+    QVERIFY(std::fabs(z.matrix(0, 1) - std::atanh(r.matrix(0, 1))) < 1e-12);
+    QCOMPARE(z.matrix(0, 0), 0.0);
+  }
+
+  void partialCorrelationSeparatesDirectFromIndirect() {
+    // Chain a -> b -> c: a and c correlate, but not given b.
+    std::mt19937 rng(2);
+    std::normal_distribution<double> g;
+    const int T = 2000;
+    Eigen::MatrixXd x(T, 3);
+    for (int t = 0; t < T; ++t) {
+      x(t, 0) = g(rng);
+      x(t, 1) = x(t, 0) + 0.5 * g(rng);
+      x(t, 2) = x(t, 1) + 0.5 * g(rng);
+    }
+    const auto full = pearson(x).matrix;
+    const auto partial = partialCorrelation(x).matrix;
+    QVERIFY(full(0, 2) > 0.7);
+    QVERIFY(std::fabs(partial(0, 2)) < 0.05);
+    QVERIFY(partial(0, 1) > 0.5);
+    double shrink = -1;
+    ledoitWolfCovariance(x, &shrink);
+    QVERIFY(shrink >= 0 && shrink < 0.05);  // plenty of samples: little shrinkage
+    // Few samples, many variables: strong shrinkage and an invertible estimate.
+    Eigen::MatrixXd few(10, 30);
+    for (int t = 0; t < 10; ++t)
+      for (int c = 0; c < 30; ++c) few(t, c) = g(rng);
+    const auto cov = ledoitWolfCovariance(few, &shrink);
+    QVERIFY(shrink > 0.3);
+    QVERIFY(Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(cov).eigenvalues().minCoeff() > 0);
+  }
+
+  void tangentSpace() {
+    // Geometric mean of commuting SPD matrices is the element-wise geometric mean of the eigenvalues.
+    const Eigen::MatrixXd a = Eigen::Vector3d(1, 4, 9).asDiagonal(), b = Eigen::Vector3d(4, 1, 1).asDiagonal();
+    const auto gm = geometricMean({a, b});
+    QVERIFY((gm - Eigen::MatrixXd(Eigen::Vector3d(2, 2, 3).asDiagonal())).cwiseAbs().maxCoeff() < 1e-6);
+    TangentSpace ts;
+    ts.fitCovariances({a, b});
+    // At the reference the tangent vector is 0; log is symmetric.
+    QVERIFY(ts.transformCovariance(gm).cwiseAbs().maxCoeff() < 1e-6);
+    const auto v = ts.transformCovariance(a);
+    QVERIFY((v - v.transpose()).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY(std::fabs(v(0, 0) - std::log(0.5)) < 1e-6);
+    QVERIFY_THROWS_EXCEPTION(Error, TangentSpace().transformCovariance(a));
+  }
+
+  void adjacencyRules() {
+    Eigen::MatrixXd fc(4, 4);
+    fc << 1, 0.5, -0.6, 0.1,  //
+        0.5, 1, 0.2, 0.35,    //
+        -0.6, 0.2, 1, 0.05,   //
+        0.1, 0.35, 0.05, 1;
+    AdjacencyOptions o;
+    auto a = buildAdjacency(fc, o);
+    QCOMPARE(a(0, 1), 1.0);
+    QCOMPARE(a(0, 2), 0.0);
+    QCOMPARE(a(1, 3), 1.0);
+    QCOMPARE(a(0, 0), 1.0);
+    o.absolute = true;
+    QCOMPARE(buildAdjacency(fc, o)(0, 2), 1.0);
+    o.rule = AdjacencyRule::Proportional;
+    o.density = 2.0 / 6.0;  // keep the 2 strongest |r| of 6 edges
+    a = buildAdjacency(fc, o);
+    QCOMPARE(a(0, 2), 1.0);
+    QCOMPARE(a(0, 1), 1.0);
+    QCOMPARE((a.sum() - a.trace()) / 2, 2.0);
+  }
+
+  void randomWalkEncodingMatchesMatrixPowers() {
+    Eigen::MatrixXd a(4, 4);
+    a << 1, 1, 0, 1,  //
+        1, 1, 1, 0,   //
+        0, 1, 1, 1,   //
+        1, 0, 1, 1;
+    const auto rwse = randomWalkEncoding(a, 5);
+    Eigen::MatrixXd p = a;
+    for (int i = 0; i < 4; ++i) p.row(i) /= a.row(i).sum() + 1e-6;
+    Eigen::MatrixXd pk = Eigen::MatrixXd::Identity(4, 4);
+    for (int k = 0; k < 5; ++k) {
+      pk = pk * p;
+      for (int i = 0; i < 4; ++i) QVERIFY(std::fabs(rwse(i, k) - pk(i, i)) < 1e-12);
+    }
+    const auto x = nodeFeatures(a, rwse, 16);
+    QCOMPARE(x.cols(), Eigen::Index(16));
+    QCOMPARE(x(2, 4 + 1), rwse(2, 1));
+    QCOMPARE(x(2, 15), 0.0);
+  }
+
+  void graphMetricsOnKnownGraphs() {
+    // Two 4-cliques joined by one weak edge, negative weights between them.
+    Eigen::MatrixXd w = Eigen::MatrixXd::Constant(8, 8, -0.2);
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 8; ++j)
+        if ((i < 4) == (j < 4)) w(i, j) = 0.8;
+    w(3, 4) = w(4, 3) = 0.1;
+    std::vector<int> networks = {0, 0, 0, 0, 1, 1, 1, 1};
+    const auto m = computeGraphMetrics(w, networks, 1);
+    QCOMPARE(m.community(0), m.community(3));
+    QCOMPARE(m.community(4), m.community(7));
+    QVERIFY(m.community(0) != m.community(4));
+    QVERIFY(std::fabs(m.modularity - signedModularity(w, m.community)) < 1e-12);
+    QVERIFY(m.modularity > 0.4);
+    // Participation by the true partition: nodes 3 and 4 reach across, the others do not.
+    QCOMPARE(m.participation(0), 0.0);
+    QVERIFY(m.participation(3) > 0.0);
+    QCOMPARE(m.degree(0), 7.0);
+    // Complete graph: clustering 1, efficiency 1.
+    const Eigen::MatrixXd k5 = Eigen::MatrixXd::Ones(5, 5);
+    const auto mk = computeGraphMetrics(k5, {});
+    QVERIFY(std::fabs(mk.clustering(0) - 1.0) < 1e-12);
+    QVERIFY(std::fabs(mk.globalEfficiency - 1.0) < 1e-12);
+    // Path 0-1-2: efficiency = (1 + 1 + 1/2) * 2 / 6.
+    Eigen::MatrixXd path = Eigen::MatrixXd::Zero(3, 3);
+    path(0, 1) = path(1, 0) = path(1, 2) = path(2, 1) = 1;
+    QVERIFY(std::fabs(computeGraphMetrics(path, {}).globalEfficiency - 5.0 / 6.0) < 1e-12);
+  }
+};
+
+QTEST_APPLESS_MAIN(TestSignal)
+#include "test_signal.moc"
