@@ -7,7 +7,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
-#include "model/ComputeDevice.h"
+#include "model/ModelBackend.h"
 #include "platform/Versions.h"
 
 namespace bg::cli {
@@ -19,11 +19,11 @@ void addInfoCommand(CLI::App& app, Action& action) {
   info->callback([&action, json] {
     action = [json](CliContext& ctx) {
       if (*json) {
-        const auto device = model::resolveComputeDevice(ctx.settings().device, ctx.settings().computeThreads);
+        const auto device = model::modelBackend().resolveComputeDevice(ctx.settings().device, ctx.settings().computeThreads);
         nlohmann::json j;
         j["braingraph"] = braingraphVersion();
         for (const auto& [name, version] : coreLibraryVersions()) j["libraries"][name] = version;
-        j["libraries"]["LibTorch"] = model::torchVersion();
+        j["libraries"]["LibTorch"] = model::modelBackend().torchVersion();
         j["device"] = {{"requested", device.requested}, {"resolved", device.resolved}, {"description", device.description},
                        {"cuda_available", device.cudaAvailable}, {"cuda_devices", device.cudaDeviceCount},
                        {"cpu_threads", device.cpuThreads}};
@@ -33,8 +33,8 @@ void addInfoCommand(CLI::App& app, Action& action) {
       }
       std::printf("BrainGraph Workbench %s\n", braingraphVersion().c_str());
       for (const auto& [name, version] : coreLibraryVersions()) std::printf("%-10s %s\n", name.c_str(), version.c_str());
-      std::printf("%-10s %s\n", "LibTorch", model::torchVersion().c_str());
-      const auto device = model::resolveComputeDevice(ctx.settings().device, ctx.settings().computeThreads);
+      std::printf("%-10s %s\n", "LibTorch", model::modelBackend().torchVersion().c_str());
+      const auto device = model::modelBackend().resolveComputeDevice(ctx.settings().device, ctx.settings().computeThreads);
       std::printf("device     %s (requested %s)\n", device.description.c_str(), device.requested.c_str());
       std::printf("data path  %s\n", ctx.dataPaths().describe().c_str());
       std::printf("manifests  %s\n", DataPaths::manifestDir().c_str());
