@@ -3,6 +3,8 @@
 # without one it runs the same steps headless through braingraph-cli.
 set -euo pipefail
 build="${1:-build}"
+# Qt wants a private runtime folder; CI and fresh shells may not have one.
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then export XDG_RUNTIME_DIR="/tmp/runtime-$(id -u)"; mkdir -p -m 700 "$XDG_RUNTIME_DIR"; fi
 cli="$build/app/braingraph-cli"
 gui="$build/app/braingraph"
 
@@ -10,6 +12,14 @@ echo "== BrainGraph Workbench demo (data: ${BRAINGRAPH_DATA:-built-in default})"
 "$cli" info
 echo "== Atlases, ROI counts verified against their files"
 "$cli" atlas list
+
+data="${BRAINGRAPH_DATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared}"
+scan="$data/data/abide1-cc200/rois_cc200/CMU_a_0050642_rois_cc200.1D.gz"
+if [ -f "$scan" ]; then
+  echo "== A real ABIDE scan (CC200 time series) to a brain graph: $build/demo-graph"
+  "$cli" timeseries2graph --in "$scan" --id cc200 --tr 2.0 --labels "$data/data/abide1-cc200/atlas/CC200.nii.gz" \
+    --out "$build/demo-graph"
+fi
 
 if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then
   echo "== Opening the workbench"

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("Only warnings and errors"));
-  QCommandLineOption verbose({QStringLiteral("v"), QStringLiteral("verbose")}, QStringLiteral("More detail"));
+  QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("More detail"));
   QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                 QStringLiteral("Save the 3D view to FILE once the brain is shown, then quit"), QStringLiteral("FILE"));
   parser.addOptions({quiet, verbose, screenshot});

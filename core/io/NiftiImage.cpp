@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -104,82 +105,102 @@ NiftiReader::NiftiReader(const std::filesystem::path& path) : path_(path) {
   withContext("while reading " + path.string(), [&] {
     quietNiftiLibrary();
     stream_ = openByteStream(path);
-    unsigned char buf[540];
-    stream_->readExactly(buf, 4, "the NIfTI header");
-    std::int32_t sizeofHdr;
-    std::memcpy(&sizeofHdr, buf, 4);
-    std::int32_t swapped = static_cast<std::int32_t>(__builtin_bswap32(static_cast<std::uint32_t>(sizeofHdr)));
-    int version = 0;
-    if (sizeofHdr == 348 || swapped == 348) version = 1;
-    else if (sizeofHdr == 540 || swapped == 540) version = 2;
-    else throw Error(ErrorCode::Data, "not a NIfTI file (header size field is " + std::to_string(sizeofHdr) + ", expected 348 or 540)");
-    swapBytes_ = (sizeofHdr != 348 && sizeofHdr != 540);
-    const std::size_t hdrSize = version == 1 ? 348 : 540;
-    stream_->readExactly(buf + 4, hdrSize - 4, "the NIfTI header");
-
-    NiftiPtr nim;
-    double voxOffset = 0;
-    if (version == 1) {
-      nifti_1_header h;
-      std::memcpy(&h, buf, sizeof h);
-      if (swapBytes_) swap_nifti_header(&h, 1);
-      if (std::memcmp(h.magic, "n+1", 4) != 0) {
-        if (std::memcmp(h.magic, "ni1", 4) == 0) throw Error(ErrorCode::Data, "two-file NIfTI (.hdr/.img) is not supported; convert it to .nii");
-        throw Error(ErrorCode::Data, "not a single-file NIfTI-1 image (bad magic)");
-      }
-      if (!nifti_hdr1_looks_good(&h)) throw Error(ErrorCode::Data, "NIfTI-1 header is inconsistent (dimensions or datatype)");
-      voxOffset = h.vox_offset;
-      nim.reset(nifti_convert_n1hdr2nim(h, path.c_str()));
-    } else {
-      nifti_2_header h;
-      std::memcpy(&h, buf, sizeof h);
-      if (swapBytes_) swap_nifti_header(&h, 2);
-      if (std::memcmp(h.magic, "n+2", 4) != 0) throw Error(ErrorCode::Data, "not a single-file NIfTI-2 image (bad magic)");
-      if (!nifti_hdr2_looks_good(&h)) throw Error(ErrorCode::Data, "NIfTI-2 header is inconsistent (dimensions or datatype)");
-      voxOffset = static_cast<double>(h.vox_offset);
-      nim.reset(nifti_convert_n2hdr2nim(h, path.c_str()));
-    }
-    if (!nim) throw Error(ErrorCode::Data, "NIfTI header could not be interpreted");
-    if (nim->nx < 1 || nim->ny < 1 || nim->nz < 1) throw Error(ErrorCode::Data, "header has empty dimensions");
-    if (nim->ndim > 4 && (nim->nu > 1 || nim->nv > 1 || nim->nw > 1))
-      throw Error(ErrorCode::Data, "5D and higher images are not supported (" + std::to_string(nim->ndim) + " dimensions)");
-    header_ = headerFrom(*nim, version);
-    bytesPerVoxel_ = bytesPerVoxel(header_.datatype);
-    if (bytesPerVoxel_ == 0)
-      throw Error(ErrorCode::Data, std::string("unsupported NIfTI datatype ") + nifti_datatype_string(header_.datatype));
-    const auto voxels = header_.voxelsPerVolume();
-    if (voxels <= 0 || voxels > (std::int64_t(1) << 34)) throw Error(ErrorCode::Data, "implausible volume size " + header_.shapeString());
-    if (voxOffset < static_cast<double>(hdrSize)) voxOffset = static_cast<double>(hdrSize);
-    if (voxOffset > 1e9) throw Error(ErrorCode::Data, "implausible vox_offset " + std::to_string(voxOffset));
-    stream_->skip(static_cast<std::uint64_t>(voxOffset) - hdrSize, "the header extensions");
-
     // For an uncompressed file the size check is free; for gzip it happens while streaming.
-    std::error_code ec;
-    const auto fileSize = std::filesystem::file_size(path, ec);
     unsigned char magic[2] = {0, 0};
-    {
-      std::FILE* f = std::fopen(path.c_str(), "rb");
-      if (f) {
-        if (std::fread(magic, 1, 2, f) != 2) magic[0] = 0;
-        std::fclose(f);
-      }
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      if (std::fread(magic, 1, 2, f) != 2) magic[0] = 0;
+      std::fclose(f);
     }
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
     const bool gz = magic[0] == 0x1f && magic[1] == 0x8b;
-    const auto need = static_cast<std::uint64_t>(voxOffset) +
-                      static_cast<std::uint64_t>(voxels) * static_cast<std::uint64_t>(header_.volumes()) * bytesPerVoxel_;
-    if (!gz && !ec && fileSize < need)
-      throw Error(ErrorCode::Data, "header/data size mismatch: " + header_.shapeString() + " " +
-                                       nifti_datatype_string(header_.datatype) + " needs " + std::to_string(need) +
-                                       " bytes, the file has " + std::to_string(fileSize));
-    raw_.resize(static_cast<std::size_t>(voxels) * static_cast<std::size_t>(bytesPerVoxel_));
+    readHeader(!gz && !ec ? size : 0);
   });
+}
+
+NiftiReader::NiftiReader(std::unique_ptr<ByteStream> stream, const std::string& name) : path_(name), stream_(std::move(stream)) {
+  withContext("while reading " + name, [&] {
+    quietNiftiLibrary();
+    readHeader(0);
+  });
+}
+
+void NiftiReader::readHeader(std::uint64_t knownFileSize) {
+  unsigned char buf[540];
+  stream_->readExactly(buf, 4, "the NIfTI header");
+  std::int32_t sizeofHdr;
+  std::memcpy(&sizeofHdr, buf, 4);
+  std::int32_t swapped = static_cast<std::int32_t>(__builtin_bswap32(static_cast<std::uint32_t>(sizeofHdr)));
+  int version = 0;
+  if (sizeofHdr == 348 || swapped == 348) version = 1;
+  else if (sizeofHdr == 540 || swapped == 540) version = 2;
+  else throw Error(ErrorCode::Data, "not a NIfTI file (header size field is " + std::to_string(sizeofHdr) + ", expected 348 or 540)");
+  swapBytes_ = (sizeofHdr != 348 && sizeofHdr != 540);
+  const std::size_t hdrSize = version == 1 ? 348 : 540;
+  stream_->readExactly(buf + 4, hdrSize - 4, "the NIfTI header");
+
+  NiftiPtr nim;
+  double voxOffset = 0;
+  if (version == 1) {
+    nifti_1_header h;
+    std::memcpy(&h, buf, sizeof h);
+    if (swapBytes_) swap_nifti_header(&h, 1);
+    if (std::memcmp(h.magic, "n+1", 4) != 0) {
+      if (std::memcmp(h.magic, "ni1", 4) == 0) throw Error(ErrorCode::Data, "two-file NIfTI (.hdr/.img) is not supported; convert it to .nii");
+      throw Error(ErrorCode::Data, "not a single-file NIfTI-1 image (bad magic)");
+    }
+    if (!nifti_hdr1_looks_good(&h)) throw Error(ErrorCode::Data, "NIfTI-1 header is inconsistent (dimensions or datatype)");
+    voxOffset = h.vox_offset;
+    nim.reset(nifti_convert_n1hdr2nim(h, path_.c_str()));
+  } else {
+    nifti_2_header h;
+    std::memcpy(&h, buf, sizeof h);
+    if (swapBytes_) swap_nifti_header(&h, 2);
+    if (std::memcmp(h.magic, "n+2", 4) != 0) throw Error(ErrorCode::Data, "not a single-file NIfTI-2 image (bad magic)");
+    if (!nifti_hdr2_looks_good(&h)) throw Error(ErrorCode::Data, "NIfTI-2 header is inconsistent (dimensions or datatype)");
+    voxOffset = static_cast<double>(h.vox_offset);
+    nim.reset(nifti_convert_n2hdr2nim(h, path_.c_str()));
+  }
+  if (!nim) throw Error(ErrorCode::Data, "NIfTI header could not be interpreted");
+  if (nim->nx < 1 || nim->ny < 1 || nim->nz < 1) throw Error(ErrorCode::Data, "header has empty dimensions");
+  if (nim->ndim > 4 && (nim->nu > 1 || nim->nv > 1 || nim->nw > 1))
+    throw Error(ErrorCode::Data, "5D and higher images are not supported (" + std::to_string(nim->ndim) + " dimensions)");
+  header_ = headerFrom(*nim, version);
+  bytesPerVoxel_ = bytesPerVoxel(header_.datatype);
+  if (bytesPerVoxel_ == 0)
+    throw Error(ErrorCode::Data, std::string("unsupported NIfTI datatype ") + nifti_datatype_string(header_.datatype));
+  const auto voxels = header_.voxelsPerVolume();
+  // One 3D volume must fit comfortably in memory (2 GiB of raw data, e.g. 1024^3 int16).
+  if (voxels <= 0 || voxels * bytesPerVoxel_ > (std::int64_t(1) << 31))
+    throw Error(ErrorCode::Data, "implausible volume size " + header_.shapeString());
+  if (!std::isfinite(voxOffset) || voxOffset > 1e9) throw Error(ErrorCode::Data, "implausible vox_offset in the header");  // NaN: found by fuzzing
+  if (voxOffset < static_cast<double>(hdrSize)) voxOffset = static_cast<double>(hdrSize);
+  if (voxOffset > 1e9) throw Error(ErrorCode::Data, "implausible vox_offset " + std::to_string(voxOffset));
+  stream_->skip(static_cast<std::uint64_t>(voxOffset) - hdrSize, "the header extensions");
+
+  const auto need = static_cast<std::uint64_t>(voxOffset) +
+                    static_cast<std::uint64_t>(voxels) * static_cast<std::uint64_t>(header_.volumes()) * bytesPerVoxel_;
+  if (knownFileSize > 0 && knownFileSize < need)
+    throw Error(ErrorCode::Data, "header/data size mismatch: " + header_.shapeString() + " " +
+                                     nifti_datatype_string(header_.datatype) + " needs " + std::to_string(need) +
+                                     " bytes, the file has " + std::to_string(knownFileSize));
 }
 
 bool NiftiReader::readVolume(float* out) {
   if (volumesRead_ >= header_.volumes()) return false;
   withContext("while reading " + path_.string(), [&] {
-    const std::size_t got = stream_->read(raw_.data(), raw_.size());
-    if (got != raw_.size())
+    // The buffer grows with the data actually read, so a header that promises a huge volume
+    // over a short stream fails before allocating that much (found by fuzzing).
+    const std::size_t need = static_cast<std::size_t>(header_.voxelsPerVolume()) * static_cast<std::size_t>(bytesPerVoxel_);
+    std::size_t got = 0;
+    while (got < need) {
+      const std::size_t chunk = std::min<std::size_t>(need - got, std::size_t(16) << 20);
+      if (raw_.size() < got + chunk) raw_.resize(got + chunk);
+      const std::size_t k = stream_->read(raw_.data() + got, chunk);
+      got += k;
+      if (k < chunk) break;
+    }
+    if (got != need)
       throw Error(ErrorCode::Data, "header/data size mismatch: the header says " + header_.shapeString() + " but the data ends in volume " +
                                        std::to_string(volumesRead_ + 1) + " (truncated file?)");
     const auto n = static_cast<std::size_t>(header_.voxelsPerVolume());
@@ -210,6 +231,9 @@ NiftiVolume readNiftiVolume(const std::filesystem::path& path) {
   NiftiReader reader(path);
   NiftiVolume vol;
   vol.header = reader.header();
+  if (vol.header.voxelsPerVolume() * vol.header.volumes() > (std::int64_t(1) << 31))
+    throw Error(ErrorCode::Data, "while reading " + path.string() + ": " + vol.header.shapeString() +
+                                     " is too large to read whole; it must be streamed volume by volume");
   const auto n = static_cast<std::size_t>(vol.header.voxelsPerVolume());
   vol.data.resize(n * static_cast<std::size_t>(vol.header.volumes()));
   std::size_t t = 0;

@@ -46,6 +46,8 @@ class ByteStream;
 class NiftiReader {
  public:
   explicit NiftiReader(const std::filesystem::path& path);
+  // Reads from any byte stream (memory, fuzzing); `name` is used in messages.
+  NiftiReader(std::unique_ptr<ByteStream> stream, const std::string& name);
   ~NiftiReader();
   const NiftiHeader& header() const { return header_; }
   // Reads the next volume as scaled float32 into out (voxelsPerVolume values).
@@ -61,6 +63,7 @@ class NiftiReader {
   bool swapBytes_ = false;
   std::int64_t volumesRead_ = 0;
   std::vector<unsigned char> raw_;
+  void readHeader(std::uint64_t knownFileSize);
 };
 
 NiftiHeader readNiftiHeader(const std::filesystem::path& path);
