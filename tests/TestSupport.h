@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include <unistd.h>
+
 #include <QTest>
 
 namespace bgtest {
@@ -16,7 +18,8 @@ inline std::filesystem::path dataRoot() {
 
 // A fresh empty folder below the build tree's test scratch area.
 inline std::filesystem::path scratchDir(const std::string& name) {
-  const auto dir = std::filesystem::path(BRAINGRAPH_TEST_SCRATCH) / name;
+  // One folder per process, so concurrent runs never share one.
+  const auto dir = std::filesystem::path(BRAINGRAPH_TEST_SCRATCH) / (name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

@@ -37,7 +37,9 @@ class TestJobs : public QObject {
     QCOMPARE(snap.stage, std::string("step 5"));
     QVERIFY(snap.elapsedSeconds >= 0.25);
     std::lock_guard lock(m);
-    QCOMPARE(states, (std::vector<JobState>{JobState::Queued, JobState::Running, JobState::Completed}));
+    std::string seen;
+    for (auto st : states) seen += std::string(jobStateName(st)) + " ";
+    QVERIFY2(states == (std::vector<JobState>{JobState::Queued, JobState::Running, JobState::Completed}), seen.c_str());
     QVERIFY(fractions.size() >= 5);
   }
 

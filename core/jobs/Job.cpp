@@ -62,21 +62,28 @@ void Job::requestCancel() {
     if (state_ == JobState::Running) state_ = JobState::Cancelling;
   }
   // A queued job never starts; its worker slot finds it finished and skips it.
-  if (before == JobState::Queued) {
-    setState(JobState::Cancelled, {}, static_cast<int>(ErrorCode::Cancelled));
-  }
+  const bool cancelledNow = before == JobState::Queued && setState(JobState::Cancelled, {}, static_cast<int>(ErrorCode::Cancelled));
   if (onChange_) onChange_(*this);
+  if (cancelledNow) markDelivered();
+}
+
+void Job::markDelivered() {
+  {
+    std::lock_guard lock(mutex_);
+    delivered_ = true;
+  }
+  finished_.notify_all();
 }
 
 JobState Job::wait() const {
   std::unique_lock lock(mutex_);
-  finished_.wait(lock, [&] { return isFinished(state_); });
+  finished_.wait(lock, [&] { return delivered_; });
   return state_;
 }
 
 bool Job::waitFor(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mutex_);
-  return finished_.wait_for(lock, timeout, [&] { return isFinished(state_); });
+  return finished_.wait_for(lock, timeout, [&] { return delivered_; });
 }
 
 bool Job::setState(JobState s, std::string error, int exitCode) {
@@ -96,7 +103,6 @@ bool Job::setState(JobState s, std::string error, int exitCode) {
     error_ = std::move(error);
     exitCode_ = exitCode;
   }
-  if (isFinished(s)) finished_.notify_all();
   return true;
 }
 

@@ -46,6 +46,7 @@ class Job {
   // Queued: cancelled at once. Running: moves to cancelling; the work stops at its next check.
   void requestCancel();
   bool cancelRequested() const;
+  // Returns once the job has finished and every observer has seen its final state.
   JobState wait() const;
   bool waitFor(std::chrono::milliseconds timeout) const;
 
@@ -55,6 +56,8 @@ class Job {
   using Clock = std::chrono::steady_clock;
   bool setState(JobState s, std::string error = {}, int exitCode = 0);  // false if already finished
   bool setProgress(std::string_view stage, double fraction);            // true if worth notifying
+  // Releases wait(): called once observers have seen the final state.
+  void markDelivered();
 
   const JobId id_;
   const std::string name_;
@@ -63,6 +66,7 @@ class Job {
   mutable std::condition_variable finished_;
   JobState state_ = JobState::Queued;
   bool cancelRequested_ = false;
+  bool delivered_ = false;
   std::string stage_;
   double fraction_ = 0.0;
   std::string error_;

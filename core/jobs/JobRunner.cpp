@@ -71,6 +71,7 @@ void JobRunner::finish(Job& job, JobState state, std::string error, int exitCode
   // Whoever started the job reports a failure to the user; the log keeps the detail.
   spdlog::debug("job {} '{}' {}{}{}", job.id(), job.name(), jobStateName(state), error.empty() ? "" : ": ", error);
   notify(job);
+  job.markDelivered();
 }
 
 void JobRunner::notify(const Job& job) {
