@@ -82,14 +82,19 @@ class TestConnectomeCli : public QObject {
     const auto out = dir_ / "cleaned";
     const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(dir_ / "bold.nii.gz"), QStringLiteral("--confounds"),
                         q(conf), QStringLiteral("--atlas"), QStringLiteral("schaefer100"), QStringLiteral("--out"), q(out),
-                        QStringLiteral("--strategy"), QStringLiteral("motion6,wm_csf")});
+                        QStringLiteral("--strategy"), QStringLiteral("motion6,wm_csf"), QStringLiteral("--partial"), QStringLiteral("--graph")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     std::ifstream qc(out / "schaefer100_qc.json");
     const std::string text((std::istreambuf_iterator<char>(qc)), std::istreambuf_iterator<char>());
     QVERIFY(text.find("\"mean_fd_mm\"") != std::string::npos);
     QVERIFY(text.find("\"censored_volumes\": 1") != std::string::npos);
-    const auto ts = bg::readNpy(out / "schaefer100_fc.npy");
-    QVERIFY(ts.allFinite());
+    const auto fc = bg::readNpy(out / "schaefer100_fc.npy");
+    QVERIFY(fc.allFinite());
+    const auto partial = bg::readNpy(out / "schaefer100_partial.npy");
+    QCOMPARE(partial.rows(), Eigen::Index(100));
+    QVERIFY(partial.allFinite());
+    QVERIFY((partial - fc).cwiseAbs().maxCoeff() > 1e-3);  // a different estimator, not a copy
+    QVERIFY(std::filesystem::exists(out / "schaefer100_metrics.json"));
   }
 
   void truncatedGzip() {

@@ -15,7 +15,7 @@ namespace bg::cli {
 namespace {
 
 struct PipelineArgs {
-  bool noClean = false, noBandpass = false, noZscore = false, graph = false, absolute = false;
+  bool noClean = false, noBandpass = false, noZscore = false, graph = false, absolute = false, partial = false;
   std::string strategy = "motion24,wm_csf", summary = "mean", adjacency = "threshold";
   double low = 0.01, high = 0.1, fd = 0.5, threshold = 0.3, density = 0.1;
   int detrend = 1, filterOrder = 5, rwse = 5;
@@ -32,6 +32,7 @@ struct PipelineArgs {
     cmd->add_option("--fd", fd, "Scrub volumes with framewise displacement above this (mm; 0 = off)")->capture_default_str();
     cmd->add_flag("--no-zscore", noZscore, "Keep the cleaned signals' scale");
     cmd->add_flag("--graph", graph, "Also write adjacency, RWSE and graph metrics");
+    cmd->add_flag("--partial", partial, "Also write Ledoit-Wolf partial correlation (<atlas>_partial.npy)");
     cmd->add_option("--adjacency", adjacency, "threshold, proportional or weighted")->capture_default_str();
     cmd->add_option("--threshold", threshold, "Edge threshold for --adjacency threshold")->capture_default_str();
     cmd->add_option("--density", density, "Edge density for --adjacency proportional")->capture_default_str();
@@ -52,6 +53,7 @@ struct PipelineArgs {
     o.cleaning.fdThreshold = fd;
     o.cleaning.zscore = !noZscore;
     o.writeGraph = graph;
+    o.writePartial = partial;
     if (adjacency == "threshold") o.adjacency.rule = AdjacencyRule::Threshold;
     else if (adjacency == "proportional") o.adjacency.rule = AdjacencyRule::Proportional;
     else if (adjacency == "weighted") o.adjacency.rule = AdjacencyRule::Weighted;

@@ -90,6 +90,7 @@ AtlasSummary writeOutputs(StagedOutput& stage, const std::string& id, const Eige
   for (int r : fc.zeroVarianceRois) zero.push_back(names[static_cast<std::size_t>(r)]);
   qc["zero_variance_rois"] = zero;
   qc["fc"] = {{"kind", "pearson"}, {"zero_variance_value", 0.0}, {"diagonal", 1.0}};
+  if (options.writePartial) writeNpyFloat32(stage.path(id + "_partial.npy"), partialCorrelation(series).matrix);
   if (options.writeGraph) {
     const Eigen::MatrixXd adj = buildAdjacency(fc.matrix, options.adjacency);
     writeNpyFloat32(stage.path(id + "_adjacency.npy"), adj);

@@ -3,7 +3,8 @@
 //   <atlas>_timeseries.tsv  time points x ROIs, header = ROI names
 //   <atlas>_fc.npy          float32 N x N Pearson correlation
 //   <atlas>_qc.json         voxels per ROI, coverage, tSNR, empty ROIs, cleaning, mean FD
-// and, when graphs are requested, <atlas>_adjacency.npy, <atlas>_rwse.npy, <atlas>_metrics.json.
+// and, when graphs are requested, <atlas>_adjacency.npy, <atlas>_rwse.npy, <atlas>_metrics.json;
+// with writePartial, <atlas>_partial.npy. (Tangent-space FC needs a group reference: see TangentSpace.)
 // Everything is written to a staging folder first and moved into place at the end: a failed or
 // cancelled run leaves nothing behind.
 #include <filesystem>
@@ -26,6 +27,7 @@ struct PipelineOptions {
   std::vector<std::string> confoundStrategies = {"motion24", "wm_csf"};
   RoiSummary summary = RoiSummary::Mean;
   bool writeGraph = false;
+  bool writePartial = false;         // also <atlas>_partial.npy (Ledoit-Wolf partial correlation)
   AdjacencyOptions adjacency;
   int rwseSteps = 5;
 };
