@@ -16,7 +16,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   # numerics, I/O, logging, storage
   libeigen3-dev libnifti2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev libdeflate-dev libisal-dev zlib1g-dev
+  libsqlite3-dev libsqlitecpp-dev libxxhash-dev libdeflate-dev libisal-dev zlib1g-dev
   # tests, screenshots, PDF checks
   xvfb xauth libgl1-mesa-dri mesa-utils poppler-utils fonts-dejavu-core
   # fuzzing (clang + libFuzzer runtime)

@@ -76,29 +76,24 @@ json cleaningJson(const PipelineOptions& o, const CleaningReport* report, bool h
 }
 
 // Writes time series, FC, QC (and graph files) for one parcellation into the staging folder.
-AtlasSummary writeOutputs(StagedOutput& stage, const std::string& id, const Eigen::MatrixXd& series,
-                          const std::vector<std::string>& names, const std::vector<std::string>& networks, json qc,
-                          const PipelineOptions& options) {
+AtlasSummary writeOutputs(StagedOutput& stage, const ConnectomeData& d, const PipelineOptions& options) {
   AtlasSummary s;
+  const std::string& id = d.atlasId;
   s.atlasId = id;
-  s.rois = static_cast<int>(series.cols());
-  s.timePoints = static_cast<int>(series.rows());
-  writeTimeSeriesTsv(stage.path(id + "_timeseries.tsv"), series, names);
-  const auto fc = pearson(series);
-  writeNpyFloat32(stage.path(id + "_fc.npy"), fc.matrix);
-  json zero = json::array();
-  for (int r : fc.zeroVarianceRois) zero.push_back(names[static_cast<std::size_t>(r)]);
-  qc["zero_variance_rois"] = zero;
-  qc["fc"] = {{"kind", "pearson"}, {"zero_variance_value", 0.0}, {"diagonal", 1.0}};
-  if (options.writePartial) writeNpyFloat32(stage.path(id + "_partial.npy"), partialCorrelation(series).matrix);
+  s.rois = static_cast<int>(d.series.cols());
+  s.timePoints = static_cast<int>(d.series.rows());
+  s.emptyRois = d.emptyRois;
+  writeTimeSeriesTsv(stage.path(id + "_timeseries.tsv"), d.series, d.roiNames);
+  writeNpyFloat32(stage.path(id + "_fc.npy"), d.fc);
+  if (options.writePartial) writeNpyFloat32(stage.path(id + "_partial.npy"), partialCorrelation(d.series).matrix);
   if (options.writeGraph) {
-    const Eigen::MatrixXd adj = buildAdjacency(fc.matrix, options.adjacency);
+    const Eigen::MatrixXd adj = buildAdjacency(d.fc, options.adjacency);
     writeNpyFloat32(stage.path(id + "_adjacency.npy"), adj);
     writeNpyFloat32(stage.path(id + "_rwse.npy"), randomWalkEncoding(adj, options.rwseSteps));
     std::map<std::string, int> netIndex;
     std::vector<int> module;
-    for (const auto& n : networks) module.push_back(netIndex.emplace(n, static_cast<int>(netIndex.size())).first->second);
-    const auto metrics = computeGraphMetrics(fc.matrix, module);
+    for (const auto& n : d.networks) module.push_back(netIndex.emplace(n, static_cast<int>(netIndex.size())).first->second);
+    const auto metrics = computeGraphMetrics(d.fc, module);
     auto vec = [](const Eigen::VectorXd& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
     json m = {{"weights", "pearson FC (signed, diagonal excluded)"},
               {"degree", vec(metrics.degree)},
@@ -114,8 +109,19 @@ AtlasSummary writeOutputs(StagedOutput& stage, const std::string& id, const Eige
                              {"absolute", options.adjacency.absolute}}}};
     writeTextAtomically(stage.path(id + "_metrics.json"), m.dump(2) + "\n");
   }
-  writeTextAtomically(stage.path(id + "_qc.json"), qc.dump(2) + "\n");
+  writeTextAtomically(stage.path(id + "_qc.json"), d.qcJson);
   return s;
+}
+
+// Pearson FC plus the QC fields every result shares.
+void finish(ConnectomeData& d, json& qc) {
+  const auto fc = pearson(d.series);
+  d.fc = fc.matrix;
+  json zero = json::array();
+  for (int r : fc.zeroVarianceRois) zero.push_back(d.roiNames[static_cast<std::size_t>(r)]);
+  qc["zero_variance_rois"] = zero;
+  qc["fc"] = {{"kind", "pearson"}, {"zero_variance_value", 0.0}, {"diagonal", 1.0}};
+  d.qcJson = qc.dump(2) + "\n";
 }
 
 }  // namespace
@@ -138,24 +144,25 @@ std::vector<std::string> expandAtlasList(const AtlasRegistry& registry, const st
   return unique;
 }
 
-std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const ConnectomeRequest& req, ProgressDelegate& progress) {
-  return withContext("while building connectomes from " + req.bold.string(), [&] {
-    const auto atlases = expandAtlasList(registry, req.atlases);
-    const NiftiHeader header = readNiftiHeader(req.bold);
+std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, const std::filesystem::path& bold,
+                                               const std::optional<std::filesystem::path>& confoundsPath,
+                                               const std::vector<std::string>& requested, const PipelineOptions& options,
+                                               ProgressDelegate& progress) {
+  return withContext("while building connectomes from " + bold.string(), [&] {
+    const auto atlases = expandAtlasList(registry, requested);
+    const NiftiHeader header = readNiftiHeader(bold);
     if (header.ndim < 4 || header.volumes() < 2)
-      throw Error(ErrorCode::Data, req.bold.string() + " is a 3D image (" + header.shapeString() + "); a 4D BOLD series is needed");
+      throw Error(ErrorCode::Data, bold.string() + " is a 3D image (" + header.shapeString() + "); a 4D BOLD series is needed");
     if (header.volumes() < 10)
-      throw Error(ErrorCode::Data, req.bold.string() + " has only " + std::to_string(header.volumes()) +
+      throw Error(ErrorCode::Data, bold.string() + " has only " + std::to_string(header.volumes()) +
                                        " time points; at least 10 are needed for connectivity");
     std::optional<Confounds> confounds;
-    if (req.confounds) {
-      confounds = loadFmriprepConfounds(*req.confounds, req.options.confoundStrategies);
+    if (confoundsPath) {
+      confounds = loadFmriprepConfounds(*confoundsPath, options.confoundStrategies);
       if (confounds->regressors.rows() != header.volumes())
-        throw Error(ErrorCode::Data, "the confounds file " + req.confounds->string() + " has " + std::to_string(confounds->regressors.rows()) +
+        throw Error(ErrorCode::Data, "the confounds file " + confoundsPath->string() + " has " + std::to_string(confounds->regressors.rows()) +
                                          " rows, the scan " + std::to_string(header.volumes()) + " volumes");
     }
-    StagedOutput stage(req.outDir);
-
     // Place every atlas on the scan grid, then read the scan once for all of them.
     const ScanGrid grid = ScanGrid::of(header);
     AtlasResampler resampler(registry);
@@ -165,11 +172,11 @@ std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const Con
       progress.throwIfCancelled();
       maps.push_back(resampler.map(atlases[a], grid));
     }
-    RoiExtractor extractor(std::move(maps), req.options.summary);
+    RoiExtractor extractor(std::move(maps), options.summary);
     ProgressRange readRange(progress, 0.05, 0.9);
-    const auto signals = extractor.extract(req.bold, readRange);
+    const auto signals = extractor.extract(bold, readRange);
 
-    std::vector<AtlasSummary> summaries;
+    std::vector<ConnectomeData> out;
     for (std::size_t a = 0; a < signals.size(); ++a) {
       progress.update("connectivity for " + atlases[a], 0.9 + 0.1 * static_cast<double>(a) / static_cast<double>(signals.size()));
       progress.throwIfCancelled();
@@ -180,23 +187,21 @@ std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const Con
       for (auto v : sig.signalVoxels) withSignal += v > 0 ? 1 : 0;
       if (withSignal < std::max(1, n / 4))
         throw Error(ErrorCode::Data, "atlas " + atlases[a] + " overlaps the scan's signal in only " + std::to_string(withSignal) + " of " +
-                                         std::to_string(n) + " ROIs: is " + req.bold.string() + " in MNI space?");
+                                         std::to_string(n) + " ROIs: is " + bold.string() + " in MNI space?");
+      ConnectomeData d;
+      d.atlasId = atlases[a];
       CleaningReport report;
-      Eigen::MatrixXd series = sig.series;
-      if (req.options.clean) {
-        PipelineOptions o = req.options;
-        series = clean(series, header.repetitionTime, o.cleaning, confounds ? &*confounds : nullptr, &report);
-      }
-      std::vector<std::string> names, networks, empty;
+      d.series = options.clean ? clean(sig.series, header.repetitionTime, options.cleaning, confounds ? &*confounds : nullptr, &report)
+                               : sig.series;
       for (int r = 0; r < n; ++r) {
-        names.push_back(map.rois[static_cast<std::size_t>(r)].name);
-        networks.push_back(map.rois[static_cast<std::size_t>(r)].network);
+        d.roiNames.push_back(map.rois[static_cast<std::size_t>(r)].name);
+        d.networks.push_back(map.rois[static_cast<std::size_t>(r)].network);
         if (sig.voxels[static_cast<std::size_t>(r)] == 0 || sig.signalVoxels[static_cast<std::size_t>(r)] == 0)
-          empty.push_back(map.rois[static_cast<std::size_t>(r)].name);
+          d.emptyRois.push_back(map.rois[static_cast<std::size_t>(r)].name);
       }
-      if (!empty.empty())
-        spdlog::warn("{}: {} of {} ROIs have no voxels with signal in {} (kept as flagged columns: {}{})", atlases[a], empty.size(), n,
-                     req.bold.filename().string(), empty.front(), empty.size() > 1 ? ", ..." : "");
+      if (!d.emptyRois.empty())
+        spdlog::warn("{}: {} of {} ROIs have no voxels with signal in {} (kept as flagged columns: {}{})", atlases[a], d.emptyRois.size(), n,
+                     bold.filename().string(), d.emptyRois.front(), d.emptyRois.size() > 1 ? ", ..." : "");
       double meanTsnr = 0;
       int tsnrCount = 0;
       for (int r = 0; r < n; ++r)
@@ -205,66 +210,88 @@ std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const Con
           ++tsnrCount;
         }
       json qc = {{"atlas", atlases[a]},
-                 {"bold", req.bold.string()},
+                 {"bold", bold.string()},
                  {"shape", header.shapeString()},
                  {"tr_seconds", header.repetitionTime},
                  {"tr_guessed_from_milliseconds", header.repetitionTimeGuessed},
                  {"roi_count", n},
-                 {"roi_names", names},
+                 {"roi_names", d.roiNames},
                  {"voxels_per_roi", sig.voxels},
                  {"signal_voxels_per_roi", sig.signalVoxels},
                  {"coverage", sig.coverage},
                  {"tsnr", sig.tsnr},
                  {"mean_tsnr", tsnrCount ? meanTsnr / tsnrCount : 0.0},
-                 {"empty_rois", empty},
-                 {"summary", req.options.summary == RoiSummary::Mean ? "mean" : req.options.summary == RoiSummary::Median ? "median" : "pc1"},
-                 {"cleaning", cleaningJson(req.options, req.options.clean ? &report : nullptr, confounds.has_value(), header.repetitionTime)}};
-      if (confounds && !confounds->framewiseDisplacement.empty()) qc["mean_fd_mm"] = report.meanFramewiseDisplacement >= 0 ? json(report.meanFramewiseDisplacement) : json(nullptr);
-      if (confounds && req.options.clean) qc["censored_volumes"] = report.censoredVolumes;
-      auto s = writeOutputs(stage, atlases[a], series, names, networks, std::move(qc), req.options);
-      s.emptyRois = empty;
-      summaries.push_back(std::move(s));
+                 {"empty_rois", d.emptyRois},
+                 {"summary", options.summary == RoiSummary::Mean ? "mean" : options.summary == RoiSummary::Median ? "median" : "pc1"},
+                 {"cleaning", cleaningJson(options, options.clean ? &report : nullptr, confounds.has_value(), header.repetitionTime)}};
+      if (confounds && !confounds->framewiseDisplacement.empty())
+        qc["mean_fd_mm"] = report.meanFramewiseDisplacement >= 0 ? json(report.meanFramewiseDisplacement) : json(nullptr);
+      if (confounds && options.clean) qc["censored_volumes"] = report.censoredVolumes;
+      finish(d, qc);
+      out.push_back(std::move(d));
     }
-    const auto files = stage.commit();
-    for (auto& s : summaries)
-      for (const auto& f : files)
-        if (f.filename().string().rfind(s.atlasId + "_", 0) == 0) s.files.push_back(f);
-    progress.update("done", 1.0);
-    return summaries;
+    return out;
   });
+}
+
+std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const ConnectomeRequest& req, ProgressDelegate& progress) {
+  // The staging folder (and the output folder, if new) disappear again unless everything succeeds.
+  StagedOutput stage(req.outDir);
+  const auto data = computeConnectomes(registry, req.bold, req.confounds, req.atlases, req.options, progress);
+  std::vector<AtlasSummary> summaries;
+  for (const auto& d : data) summaries.push_back(writeOutputs(stage, d, req.options));
+  const auto files = stage.commit();
+  for (auto& s : summaries)
+    for (const auto& f : files)
+      if (f.filename().string().rfind(s.atlasId + "_", 0) == 0) s.files.push_back(f);
+  progress.update("done", 1.0);
+  return summaries;
+}
+
+ConnectomeData computeFromTimeSeries(const std::string& id, const Eigen::MatrixXd& series, const std::vector<std::string>& roiNames,
+                                     double tr, const std::optional<std::filesystem::path>& confoundsPath, const PipelineOptions& options) {
+  if (series.rows() < 10) throw Error(ErrorCode::Data, "only " + std::to_string(series.rows()) + " time points; at least 10 are needed");
+  std::optional<Confounds> confounds;
+  if (confoundsPath) confounds = loadFmriprepConfounds(*confoundsPath, options.confoundStrategies);
+  PipelineOptions o = options;
+  if (o.clean && tr <= 0 && o.cleaning.bandpass) {
+    spdlog::debug("{}: no TR; band-pass filtering skipped", id);
+    o.cleaning.bandpass = false;
+  }
+  ConnectomeData d;
+  d.atlasId = id;
+  d.roiNames = roiNames;
+  d.networks.assign(roiNames.size(), "");
+  CleaningReport report;
+  d.series = o.clean ? clean(series, tr, o.cleaning, confounds ? &*confounds : nullptr, &report) : series;
+  json qc = {{"time_points", series.rows()},
+             {"roi_count", series.cols()},
+             {"roi_names", roiNames},
+             {"tr_seconds", tr > 0 ? json(tr) : json(nullptr)},
+             {"cleaning", cleaningJson(o, o.clean ? &report : nullptr, confounds.has_value(), tr)}};
+  json zeroCols = json::array();
+  for (Eigen::Index c = 0; c < series.cols(); ++c)
+    if ((series.col(c).array() == 0.0).all()) {
+      zeroCols.push_back(roiNames[static_cast<std::size_t>(c)]);
+      d.emptyRois.push_back(roiNames[static_cast<std::size_t>(c)]);
+    }
+  qc["all_zero_rois"] = zeroCols;
+  finish(d, qc);
+  return d;
 }
 
 AtlasSummary runTimeSeriesToGraph(const TimeSeriesRequest& req, ProgressDelegate& progress) {
   return withContext("while building a graph from " + req.input.string(), [&] {
     progress.update("reading time series", 0.0);
-    auto ts = readRoiTimeSeries(req.input);
-    const auto T = ts.series.rows();
-    if (T < 10) throw Error(ErrorCode::Data, req.input.string() + " has only " + std::to_string(T) + " time points; at least 10 are needed");
-    std::optional<Confounds> confounds;
-    if (req.confounds) confounds = loadFmriprepConfounds(*req.confounds, req.options.confoundStrategies);
-    StagedOutput stage(req.outDir);
-    CleaningReport report;
-    Eigen::MatrixXd series = ts.series;
-    PipelineOptions options = req.options;
-    if (options.clean) {
-      if (req.tr <= 0 && options.cleaning.bandpass) {
-        spdlog::warn("{}: no TR given (--tr); band-pass filtering skipped", req.input.filename().string());
-        options.cleaning.bandpass = false;
-      }
-      series = clean(series, req.tr, options.cleaning, confounds ? &*confounds : nullptr, &report);
-    }
-    json qc = {{"input", req.input.string()},
-               {"time_points", T},
-               {"roi_count", ts.series.cols()},
-               {"roi_names", ts.roiNames},
-               {"tr_seconds", req.tr > 0 ? json(req.tr) : json(nullptr)},
-               {"cleaning", cleaningJson(options, options.clean ? &report : nullptr, confounds.has_value(), req.tr)}};
-    json zero = json::array();
-    for (int c : ts.allZeroColumns) zero.push_back(ts.roiNames[static_cast<std::size_t>(c)]);
-    qc["all_zero_rois"] = zero;
+    const auto ts = readRoiTimeSeries(req.input);
+    if (req.options.clean && req.tr <= 0 && req.options.cleaning.bandpass)
+      spdlog::warn("{}: no TR given (--tr); band-pass filtering skipped", req.input.filename().string());
     if (!ts.allZeroColumns.empty())
       spdlog::warn("{}: {} all-zero column(s) (ROIs outside the field of view), kept and flagged", req.input.filename().string(),
                    ts.allZeroColumns.size());
+    auto d = computeFromTimeSeries(req.id, ts.series, ts.roiNames, req.tr, req.confounds, req.options);
+    json qc = json::parse(d.qcJson);
+    qc["input"] = req.input.string();
     if (req.labelVolume) {
       // Each column's label value is its header name ("#17" -> 17); its centroid places it in the brain.
       const auto vol = readNiftiVolume(*req.labelVolume);
@@ -275,29 +302,26 @@ AtlasSummary runTimeSeriesToGraph(const TimeSeriesRequest& req, ProgressDelegate
             const float v = vol.at(i, j, k);
             if (v == 0) continue;
             const Eigen::Vector4d w = vol.header.voxelToWorld * Eigen::Vector4d(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k), 1);
-            auto& a = acc[std::lround(v)];
-            a[0] += w(0); a[1] += w(1); a[2] += w(2); a[3] += 1;
+            auto& c = acc[std::lround(v)];
+            c[0] += w(0); c[1] += w(1); c[2] += w(2); c[3] += 1;
           }
       json centroids = json::array();
       for (const auto& name : ts.roiNames) {
         char* e = nullptr;
         const long label = std::strtol(name.c_str(), &e, 10);
         auto it = (e && *e == '\0') ? acc.find(label) : acc.end();
-        if (it == acc.end()) {
-          centroids.push_back(nullptr);
-        } else {
-          const auto& a = it->second;
-          centroids.push_back({a[0] / a[3], a[1] / a[3], a[2] / a[3]});
-        }
+        if (it == acc.end()) centroids.push_back(nullptr);
+        else centroids.push_back({it->second[0] / it->second[3], it->second[1] / it->second[3], it->second[2] / it->second[3]});
       }
       qc["label_volume"] = req.labelVolume->string();
       qc["centroids_mni"] = centroids;
     }
-    std::vector<std::string> networks(ts.roiNames.size(), "");
+    d.qcJson = qc.dump(2) + "\n";
+    StagedOutput stage(req.outDir);
+    PipelineOptions options = req.options;
     options.writeGraph = true;
-    auto s = writeOutputs(stage, req.id, series, ts.roiNames, networks, std::move(qc), options);
+    auto s = writeOutputs(stage, d, options);
     s.files = stage.commit();
-    for (int c : ts.allZeroColumns) s.emptyRois.push_back(ts.roiNames[static_cast<std::size_t>(c)]);
     progress.update("done", 1.0);
     return s;
   });

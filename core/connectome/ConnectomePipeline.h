@@ -58,6 +58,24 @@ struct AtlasSummary {
   std::vector<std::filesystem::path> files;
 };
 
+// One parcellation's result, in memory (what the workspace stores and the files hold).
+struct ConnectomeData {
+  std::string atlasId;
+  Eigen::MatrixXd series;              // cleaned (or raw) time points x ROIs
+  Eigen::MatrixXd fc;                  // Pearson
+  std::vector<std::string> roiNames, networks, emptyRois;
+  std::string qcJson;
+};
+
+// Reads the scan once for every atlas; validates the input like runConnectome.
+std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, const std::filesystem::path& bold,
+                                               const std::optional<std::filesystem::path>& confounds,
+                                               const std::vector<std::string>& atlases, const PipelineOptions& options,
+                                               ProgressDelegate& progress);
+// From ROI time series already in memory (ROI files, stored series).
+ConnectomeData computeFromTimeSeries(const std::string& id, const Eigen::MatrixXd& series, const std::vector<std::string>& roiNames,
+                                     double tr, const std::optional<std::filesystem::path>& confounds, const PipelineOptions& options);
+
 std::vector<std::string> expandAtlasList(const AtlasRegistry& registry, const std::vector<std::string>& ids);
 
 std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const ConnectomeRequest& request, ProgressDelegate& progress);

@@ -24,11 +24,25 @@ std::vector<std::string> splitLines(const std::string& text) {
   return lines;
 }
 
+// Fields may be quoted ("a, b" or "say ""hi""") as RFC 4180 CSV allows.
 std::vector<std::string> splitFields(const std::string& line, char delim) {
   std::vector<std::string> out;
   std::string cur;
-  for (char c : line) {
-    if (c == delim) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur.push_back(c);
+      }
+    } else if (c == '"' && cur.empty()) {
+      quoted = true;
+    } else if (c == delim) {
       out.push_back(std::move(cur));
       cur.clear();
     } else {
