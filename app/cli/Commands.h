@@ -14,4 +14,5 @@ void addAtlasCommands(CLI::App& app, Action& action);
 void addInfoCommand(CLI::App& app, Action& action);
 void addSettingsCommands(CLI::App& app, Action& action);
 void addConnectomeCommands(CLI::App& app, Action& action);
+void addWorkspaceCommands(CLI::App& app, Action& action);
 }  // namespace bg::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::addInfoCommand(app, action);
   cli::addSettingsCommands(app, action);
   cli::addConnectomeCommands(app, action);
+  cli::addWorkspaceCommands(app, action);
 
   try {
     app.parse(argc, argv);

@@ -29,7 +29,8 @@ std::vector<int> centreColumns(Eigen::MatrixXd& x) {
 
 void warnZero(const std::vector<int>& zero, const char* what) {
   if (!zero.empty())
-    spdlog::warn("{}: {} ROI(s) have zero variance (first: column {}); their connectivity is set to 0", what, zero.size(),
+    // Debug only: callers record the ROIs (QC files, derivatives) and batches would flood the log.
+    spdlog::debug("{}: {} ROI(s) have zero variance (first: column {}); their connectivity is set to 0", what, zero.size(),
                  zero.front());
 }
 

@@ -26,6 +26,7 @@ std::string Settings::toJson() const {
   j["device"] = device;
   j["compute_threads"] = computeThreads;
   j["job_workers"] = jobWorkers;
+  j["workspace"] = workspace.string();
   return j.dump(2) + "\n";
 }
 
@@ -49,6 +50,7 @@ Settings Settings::load(const std::filesystem::path& file) {
       s.device = j.value("device", s.device);
       s.computeThreads = j.value("compute_threads", s.computeThreads);
       s.jobWorkers = j.value("job_workers", s.jobWorkers);
+      s.workspace = j.value("workspace", std::string());
     } catch (const json::exception& e) {
       throw Error(ErrorCode::Config, std::string("wrong value type: ") + e.what());
     }
@@ -88,6 +90,8 @@ void Settings::set(const std::string& key, const std::string& value) {
     std::string part;
     while (std::getline(ss, part, ':'))
       if (!part.empty()) dataPath.emplace_back(part);
+  } else if (key == "workspace") {
+    workspace = value;
   } else if (key == "device") {
     device = value;
   } else if (key == "compute_threads") {
@@ -95,7 +99,7 @@ void Settings::set(const std::string& key, const std::string& value) {
   } else if (key == "job_workers") {
     jobWorkers = toInt(value);
   } else {
-    throw Error(ErrorCode::Usage, "unknown setting '" + key + "' (data_path, device, compute_threads, job_workers)");
+    throw Error(ErrorCode::Usage, "unknown setting '" + key + "' (data_path, device, compute_threads, job_workers, workspace)");
   }
   validate();
 }

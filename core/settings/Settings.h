@@ -15,6 +15,8 @@ struct Settings {
   int computeThreads = 0;
   // Jobs that run at the same time.
   int jobWorkers = 2;
+  // The workspace commands use when --workspace is not given.
+  std::filesystem::path workspace;
 
   // $BRAINGRAPH_SETTINGS, else <user config dir>/settings.json.
   static std::filesystem::path defaultFile();

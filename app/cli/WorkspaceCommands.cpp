@@ -1,0 +1,349 @@
+// workspace, import, derive, corpus and export: the workspace from the command line.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+#include "io/AtomicFile.h"
+#include "io/Npy.h"
+#include "workspace/Corpus.h"
+#include "workspace/Derivation.h"
+#include "workspace/Importers.h"
+#include "workspace/Workspace.h"
+
+namespace bg::cli {
+namespace {
+
+using nlohmann::json;
+
+std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given) {
+  if (!given.empty()) return given;
+  if (!ctx.settings().workspace.empty()) return ctx.settings().workspace;
+  throw Error(ErrorCode::Usage, "no workspace: give --workspace DIR (or set one: braingraph-cli settings set workspace DIR)");
+}
+
+void addWorkspaceOption(CLI::App* cmd, std::string& target) {
+  cmd->add_option("--workspace,-w", target, "Workspace folder (default: the settings' workspace)");
+}
+
+int reportImport(const ImportSummary& s) {
+  std::printf("imported %d scan(s), %d already present, %d without a file, %zu problem(s)\n", s.imported, s.alreadyPresent, s.skipped,
+              s.problems.size());
+  for (const auto& p : s.problems) spdlog::error("{}", p);
+  return s.problems.empty() ? 0 : static_cast<int>(ErrorCode::Data);
+}
+
+}  // namespace
+
+void addWorkspaceCommands(CLI::App& app, Action& action) {
+  // ---- workspace init | info | check
+  auto* ws = app.add_subcommand("workspace", "Create, describe or check a workspace");
+  ws->require_subcommand(1);
+  {
+    auto dir = std::make_shared<std::string>();
+    auto* init = ws->add_subcommand("init", "Create a workspace folder");
+    addWorkspaceOption(init, *dir);
+    init->callback([&action, dir] {
+      action = [dir](CliContext& ctx) {
+        const auto path = workspaceDir(ctx, *dir);
+        Workspace::create(path);
+        std::printf("created workspace %s (schema %d)\n", path.c_str(), Workspace::kSchemaVersion);
+        return 0;
+      };
+    });
+  }
+  {
+    auto dir = std::make_shared<std::string>();
+    auto asJson = std::make_shared<bool>(false);
+    auto* info = ws->add_subcommand("info", "Counts of subjects, scans, derivatives, runs, models and predictions");
+    addWorkspaceOption(info, *dir);
+    info->add_flag("--json", *asJson, "Print JSON");
+    info->callback([&action, dir, asJson] {
+      action = [dir, asJson](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, *dir));
+        const auto c = w->counts();
+        json j = {{"workspace", w->dir().string()}, {"schema_version", w->schemaVersion()}, {"subjects", c.subjects},
+                  {"sessions", c.sessions}, {"scans", c.scans}, {"phenotypes", c.phenotypes}, {"derivatives", c.derivatives},
+                  {"corpora", c.corpora}, {"runs", c.runs}, {"models", c.models}, {"predictions", c.predictions}};
+        if (*asJson) {
+          std::printf("%s\n", j.dump(2).c_str());
+        } else {
+          for (const auto& [k, v] : j.items()) std::printf("%-15s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+        }
+        return 0;
+      };
+    });
+  }
+  {
+    auto dir = std::make_shared<std::string>();
+    auto verify = std::make_shared<bool>(false);
+    auto* check = ws->add_subcommand("check", "Integrity: SQLite, foreign keys, arrays present (--verify-arrays: checksums)");
+    addWorkspaceOption(check, *dir);
+    check->add_flag("--verify-arrays", *verify, "Read every array and verify its checksum");
+    check->callback([&action, dir, verify] {
+      action = [dir, verify](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, *dir));
+        WorkspaceCheck r;
+        ctx.runJob("check workspace", [&](JobContext& job) { r = w->check(*verify, job); });
+        for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
+        std::printf("%s: %lld array(s) checked, %zu problem(s)\n", r.ok ? "ok" : "FAILED", static_cast<long long>(r.arraysChecked),
+                    r.problems.size());
+        return r.ok ? 0 : static_cast<int>(ErrorCode::Data);
+      };
+    });
+  }
+
+  // ---- import abide | bids | file
+  auto* imp = app.add_subcommand("import", "Bring scans into a workspace");
+  imp->require_subcommand(1);
+  {
+    struct Args {
+      std::string dir, pheno, timeseries;
+    };
+    auto a = std::make_shared<Args>();
+    auto* abide = imp->add_subcommand("abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_cc200.1D.gz");
+    addWorkspaceOption(abide, a->dir);
+    abide->add_option("--pheno", a->pheno, "Phenotypic_V1_0b_preprocessed1.csv")->required();
+    abide->add_option("--timeseries", a->timeseries, "Folder of .1D.gz files")->required();
+    abide->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        ImportSummary s;
+        ctx.runJob("import ABIDE", [&](JobContext& job) { s = importAbide(*w, a->pheno, a->timeseries, job); });
+        return reportImport(s);
+      };
+    });
+  }
+  {
+    struct Args {
+      std::string dir, root;
+    };
+    auto a = std::make_shared<Args>();
+    auto* bids = imp->add_subcommand("bids", "BIDS / fMRIPrep derivatives: *_space-MNI152*_desc-preproc_bold.nii.gz, confounds, participants.tsv");
+    addWorkspaceOption(bids, a->dir);
+    bids->add_option("folder", a->root, "Dataset or derivatives folder")->required();
+    bids->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        ImportSummary s;
+        ctx.runJob("import BIDS", [&](JobContext& job) { s = importBids(*w, a->root, job); });
+        return reportImport(s);
+      };
+    });
+  }
+  {
+    struct Args {
+      std::string dir, dataset = "local", subject, atlas = "custom";
+      std::vector<std::string> files;
+    };
+    auto a = std::make_shared<Args>();
+    auto* file = imp->add_subcommand("file", "Single BOLD NIfTI or ROI time-series files");
+    addWorkspaceOption(file, a->dir);
+    file->add_option("files", a->files, "Files")->required();
+    file->add_option("--dataset", a->dataset, "Dataset name")->capture_default_str();
+    file->add_option("--subject", a->subject, "Subject key (default: the file name)");
+    file->add_option("--atlas", a->atlas, "Parcellation the columns of time-series files follow")->capture_default_str();
+    file->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        std::vector<std::filesystem::path> paths(a->files.begin(), a->files.end());
+        ImportSummary s;
+        ctx.runJob("import files", [&](JobContext& job) { s = importFiles(*w, paths, a->dataset, a->subject, a->atlas, job); });
+        return reportImport(s);
+      };
+    });
+  }
+
+  // ---- derive
+  {
+    struct Args {
+      std::string dir, atlas;
+      std::vector<std::int64_t> scans;
+      bool noClean = false, noBandpass = false;
+      double fd = 0.5;
+      std::string strategy = "motion24,wm_csf";
+    };
+    auto a = std::make_shared<Args>();
+    auto* derive = app.add_subcommand("derive", "Connectomes for every scan x atlas, skipping what is up to date (resumable)");
+    addWorkspaceOption(derive, a->dir);
+    derive->add_option("--atlas", a->atlas, "Atlases for BOLD scans, comma-separated or all (default all)");
+    derive->add_option("--scan", a->scans, "Only these scan ids (repeatable)");
+    derive->add_flag("--no-clean", a->noClean, "Skip all cleaning");
+    derive->add_flag("--no-bandpass", a->noBandpass, "Skip band-pass filtering");
+    derive->add_option("--fd", a->fd, "Scrubbing threshold (mm)")->capture_default_str();
+    derive->add_option("--strategy", a->strategy, "Confound strategies")->capture_default_str();
+    derive->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        const auto registry = AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths());
+        DeriveRequest req;
+        req.scanIds = a->scans;
+        std::stringstream ss(a->atlas);
+        for (std::string part; std::getline(ss, part, ',');)
+          if (!part.empty()) req.atlases.push_back(part);
+        req.options.clean = !a->noClean;
+        req.options.cleaning.bandpass = !a->noBandpass;
+        req.options.cleaning.fdThreshold = a->fd;
+        req.options.confoundStrategies = parseStrategies(a->strategy);
+        DeriveSummary s;
+        ctx.runJob("derive connectomes", [&](JobContext& job) { s = deriveConnectomes(*w, registry, req, job); });
+        std::printf("derived %d scan(s), %d up to date, %d failed (parameters %s)\n", s.computed, s.upToDate, s.failed,
+                    pipelineParamsHash(req.options).c_str());
+        for (const auto& f : s.failures) spdlog::error("{}", f);
+        return s.failed ? static_cast<int>(ErrorCode::Data) : 0;
+      };
+    });
+  }
+
+  // ---- corpus create | list | show | export | import
+  auto* corpus = app.add_subcommand("corpus", "Training corpora: selection, labels and splits");
+  corpus->require_subcommand(1);
+  {
+    struct Args {
+      std::string dir, name, atlas = "cc200", label = "diagnosis", split = "kfold", params, site = "site";
+      std::vector<std::string> classes, where;
+      int folds = 10;
+      unsigned seed = 0;
+      double train = 0.7, validation = 0.15;
+    };
+    auto a = std::make_shared<Args>();
+    auto* create = corpus->add_subcommand("create", "Select derived scans, label them and split them");
+    addWorkspaceOption(create, a->dir);
+    create->add_option("--name", a->name, "Corpus name")->required();
+    create->add_option("--atlas", a->atlas, "Parcellation of the derivatives")->capture_default_str();
+    create->add_option("--label", a->label, "Phenotype that labels each scan")->capture_default_str();
+    create->add_option("--class", a->classes, "Label values to keep, in class order (repeatable; default: all)");
+    create->add_option("--where", a->where, "Filter, e.g. site!=NYU or age<30 (repeatable)");
+    create->add_option("--split", a->split, "kfold, leave-site-out or fixed")->capture_default_str();
+    create->add_option("--folds", a->folds, "k for kfold")->capture_default_str();
+    create->add_option("--train", a->train, "Train fraction for fixed")->capture_default_str();
+    create->add_option("--validation", a->validation, "Validation fraction for fixed")->capture_default_str();
+    create->add_option("--site-field", a->site, "Phenotype naming the site")->capture_default_str();
+    create->add_option("--seed", a->seed, "Seed of the split")->capture_default_str();
+    create->add_option("--params", a->params, "Only derivatives with this parameter hash");
+    create->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        CorpusSpec spec;
+        spec.name = a->name;
+        spec.atlas = a->atlas;
+        spec.labelField = a->label;
+        spec.classes = a->classes;
+        spec.paramsHash = a->params;
+        for (const auto& f : a->where) spec.filters.push_back(CorpusFilter::parse(f));
+        spec.split.kind = a->split;
+        spec.split.folds = a->folds;
+        spec.split.trainFraction = a->train;
+        spec.split.validationFraction = a->validation;
+        spec.split.siteField = a->site;
+        spec.split.seed = a->seed;
+        const auto manifest = buildCorpusManifest(*w, spec);
+        saveCorpus(*w, manifest);
+        std::printf("corpus '%s': %zu scans, classes", a->name.c_str(), manifest["items"].size());
+        for (const auto& c : manifest["classes"]) std::printf(" %s", c.get<std::string>().c_str());
+        std::printf(", %zu fold(s)\n", manifest["split"]["folds"].size());
+        return 0;
+      };
+    });
+  }
+  {
+    auto dir = std::make_shared<std::string>();
+    auto* list = corpus->add_subcommand("list", "Corpus names");
+    addWorkspaceOption(list, *dir);
+    list->callback([&action, dir] {
+      action = [dir](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, *dir));
+        for (const auto& n : listCorpora(*w)) std::printf("%s\n", n.c_str());
+        return 0;
+      };
+    });
+  }
+  for (const char* verb : {"show", "export"}) {
+    struct Args {
+      std::string dir, name, out;
+    };
+    auto a = std::make_shared<Args>();
+    const bool isExport = std::string(verb) == "export";
+    auto* cmd = corpus->add_subcommand(verb, isExport ? "Write the manifest (JSON) to a file" : "Print the manifest (JSON)");
+    addWorkspaceOption(cmd, a->dir);
+    cmd->add_option("name", a->name, "Corpus name")->required();
+    if (isExport) cmd->add_option("--out", a->out, "Manifest file")->required();
+    cmd->callback([&action, a, isExport] {
+      action = [a, isExport](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        const auto m = loadCorpus(*w, a->name);
+        if (isExport) writeTextAtomically(a->out, m.dump(2) + "\n");
+        else std::printf("%s\n", m.dump(2).c_str());
+        return 0;
+      };
+    });
+  }
+  {
+    struct Args {
+      std::string dir, file, name;
+    };
+    auto a = std::make_shared<Args>();
+    auto* im = corpus->add_subcommand("import", "Add a corpus from a manifest; its scans must be in this workspace");
+    addWorkspaceOption(im, a->dir);
+    im->add_option("manifest", a->file, "Manifest file")->required();
+    im->add_option("--name", a->name, "Store under another name");
+    im->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        std::ifstream in(a->file);
+        if (!in) throw Error(ErrorCode::NoInput, "cannot open " + a->file);
+        json m;
+        try {
+          m = json::parse(in);
+        } catch (const json::exception& e) {
+          throw Error(ErrorCode::Data, a->file + " is not valid JSON: " + e.what());
+        }
+        if (!a->name.empty()) m["name"] = a->name;
+        saveCorpus(*w, m);
+        std::printf("corpus '%s' imported: %zu scans\n", m["name"].get<std::string>().c_str(), m["items"].size());
+        return 0;
+      };
+    });
+  }
+
+  // ---- export: a corpus as files for other tools
+  {
+    struct Args {
+      std::string dir, name, out;
+    };
+    auto a = std::make_shared<Args>();
+    auto* ex = app.add_subcommand("export", "Write a corpus's FC matrices (.npy) and its manifest to a folder");
+    addWorkspaceOption(ex, a->dir);
+    ex->add_option("--corpus", a->name, "Corpus name")->required();
+    ex->add_option("--out", a->out, "Output folder")->required();
+    ex->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        const auto m = loadCorpus(*w, a->name);
+        std::filesystem::create_directories(a->out);
+        ctx.runJob("export corpus", [&](JobContext& job) {
+          const auto& items = m["items"];
+          for (std::size_t i = 0; i < items.size(); ++i) {
+            job.update("writing FC matrices", static_cast<double>(i) / static_cast<double>(items.size()));
+            job.throwIfCancelled();
+            const auto fc = w->arrays().read(items[i]["fc_array"].get<std::string>());
+            writeNpyFloat32(std::filesystem::path(a->out) / ("scan-" + std::to_string(items[i]["scan_id"].get<std::int64_t>()) + "_fc.npy"), fc);
+          }
+          writeTextAtomically(std::filesystem::path(a->out) / "manifest.json", m.dump(2) + "\n");
+        });
+        std::printf("exported %zu FC matrices to %s\n", m["items"].size(), a->out.c_str());
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace bg::cli

@@ -1,0 +1,239 @@
+#include "workspace/Corpus.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "errors/Error.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Workspace.h"
+
+namespace bg {
+using nlohmann::json;
+
+CorpusFilter CorpusFilter::parse(const std::string& e) {
+  for (const char* op : {"!=", "<=", ">=", "=", "<", ">"}) {
+    const auto pos = e.find(op);
+    if (pos != std::string::npos && pos > 0) return {e.substr(0, pos), op, e.substr(pos + std::string(op).size())};
+  }
+  throw Error(ErrorCode::Usage, "filter '" + e + "' is not FIELD=VALUE, FIELD!=VALUE, FIELD<NUMBER, ... ");
+}
+
+namespace {
+
+bool passes(const CorpusFilter& f, const std::map<std::string, std::string>& pheno) {
+  auto it = pheno.find(f.field);
+  if (it == pheno.end()) return false;
+  const std::string& v = it->second;
+  if (f.op == "=") return v == f.value;
+  if (f.op == "!=") return v != f.value;
+  char* e1 = nullptr;
+  char* e2 = nullptr;
+  const double a = std::strtod(v.c_str(), &e1), b = std::strtod(f.value.c_str(), &e2);
+  if (*e1 != '\0' || *e2 != '\0') return false;
+  if (f.op == "<") return a < b;
+  if (f.op == "<=") return a <= b;
+  if (f.op == ">") return a > b;
+  return a >= b;
+}
+
+// Deterministic across standard libraries: Fisher-Yates with mt19937's raw output.
+void shuffle(std::vector<int>& v, std::mt19937& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
+
+std::vector<int> takeValidation(std::vector<int>& train, const std::vector<int>& classIndex, double fraction, std::mt19937& rng) {
+  // Stratified: the same fraction of every class moves from training to validation.
+  std::map<int, std::vector<int>> byClass;
+  for (int i : train) byClass[classIndex[static_cast<std::size_t>(i)]].push_back(i);
+  std::vector<int> validation;
+  std::set<int> moved;
+  for (auto& [c, members] : byClass) {
+    shuffle(members, rng);
+    const auto k = static_cast<std::size_t>(std::llround(fraction * static_cast<double>(members.size())));
+    for (std::size_t j = 0; j < k; ++j) {
+      validation.push_back(members[j]);
+      moved.insert(members[j]);
+    }
+  }
+  std::erase_if(train, [&](int i) { return moved.count(i) > 0; });
+  std::sort(validation.begin(), validation.end());
+  return validation;
+}
+
+}  // namespace
+
+json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec) {
+  const int n = static_cast<int>(classIndex.size());
+  std::mt19937 rng(spec.seed);
+  json folds = json::array();
+  if (spec.kind == "kfold") {
+    if (spec.folds < 2 || spec.folds > n) throw Error(ErrorCode::Usage, "k-fold needs 2 <= k <= number of items");
+    std::map<int, std::vector<int>> byClass;
+    for (int i = 0; i < n; ++i) byClass[classIndex[static_cast<std::size_t>(i)]].push_back(i);
+    std::vector<int> fold(static_cast<std::size_t>(n));
+    int position = 0;  // continuing the count across classes keeps fold sizes balanced
+    for (auto& [c, members] : byClass) {
+      shuffle(members, rng);
+      for (int i : members) fold[static_cast<std::size_t>(i)] = position++ % spec.folds;
+    }
+    for (int f = 0; f < spec.folds; ++f) {
+      std::vector<int> test, train;
+      for (int i = 0; i < n; ++i) (fold[static_cast<std::size_t>(i)] == f ? test : train).push_back(i);
+      const auto validation = takeValidation(train, classIndex, spec.innerValidationFraction, rng);
+      folds.push_back({{"name", "fold " + std::to_string(f + 1)}, {"train", train}, {"validation", validation}, {"test", test}});
+    }
+  } else if (spec.kind == "leave-site-out") {
+    std::set<std::string> unique(sites.begin(), sites.end());
+    if (unique.size() < 2) throw Error(ErrorCode::Usage, "leave-site-out needs items from at least two sites");
+    for (const auto& s : unique) {
+      std::vector<int> test, train;
+      for (int i = 0; i < n; ++i) (sites[static_cast<std::size_t>(i)] == s ? test : train).push_back(i);
+      const auto validation = takeValidation(train, classIndex, spec.innerValidationFraction, rng);
+      folds.push_back({{"name", s}, {"train", train}, {"validation", validation}, {"test", test}});
+    }
+  } else if (spec.kind == "fixed") {
+    std::map<int, std::vector<int>> byClass;
+    for (int i = 0; i < n; ++i) byClass[classIndex[static_cast<std::size_t>(i)]].push_back(i);
+    std::vector<int> train, validation, test;
+    for (auto& [c, members] : byClass) {
+      shuffle(members, rng);
+      const auto m = static_cast<double>(members.size());
+      const auto nt = static_cast<std::size_t>(std::llround(spec.trainFraction * m));
+      const auto nv = static_cast<std::size_t>(std::llround(spec.validationFraction * m));
+      for (std::size_t j = 0; j < members.size(); ++j) (j < nt ? train : j < nt + nv ? validation : test).push_back(members[j]);
+    }
+    for (auto* v : {&train, &validation, &test}) std::sort(v->begin(), v->end());
+    folds.push_back({{"name", "fixed"}, {"train", train}, {"validation", validation}, {"test", test}});
+  } else {
+    throw Error(ErrorCode::Usage, "split '" + spec.kind + "' is not kfold, leave-site-out or fixed");
+  }
+  return {{"kind", spec.kind}, {"seed", spec.seed}, {"folds", folds}};
+}
+
+json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
+  return withContext("while building corpus '" + spec.name + "'", [&] {
+    if (spec.name.empty()) throw Error(ErrorCode::Usage, "a corpus needs a name");
+    // Phenotypes per subject.
+    std::map<std::int64_t, std::map<std::string, std::string>> pheno;
+    {
+      SQLite::Statement q(ws.db(), "SELECT subject_id, name, value FROM phenotypes");
+      while (q.executeStep()) pheno[q.getColumn(0).getInt64()][q.getColumn(1).getString()] = q.getColumn(2).getString();
+    }
+    // The newest matching derivative of each scan for the atlas.
+    SQLite::Statement q(ws.db(),
+                        "SELECT sc.id, sc.content_hash, su.id, su.dataset, su.subject_key, d.series_array, d.fc_array, d.params_hash "
+                        "FROM derivatives d JOIN scans sc ON sc.id = d.scan_id JOIN sessions se ON se.id = sc.session_id "
+                        "JOIN subjects su ON su.id = se.subject_id WHERE d.atlas = ? AND (? = '' OR d.params_hash = ?) "
+                        "ORDER BY sc.id, d.created_at DESC, d.id DESC");
+    q.bind(1, spec.atlas);
+    q.bind(2, spec.paramsHash);
+    q.bind(3, spec.paramsHash);
+    json items = json::array();
+    std::set<std::int64_t> seen;
+    std::set<std::string> labelsFound;
+    struct Row {
+      json item;
+      std::string label;
+    };
+    std::vector<Row> rows;
+    while (q.executeStep()) {
+      const auto scan = q.getColumn(0).getInt64();
+      if (!seen.insert(scan).second) continue;
+      const auto subject = q.getColumn(2).getInt64();
+      const auto& p = pheno[subject];
+      if (!std::all_of(spec.filters.begin(), spec.filters.end(), [&](const CorpusFilter& f) { return passes(f, p); })) continue;
+      auto label = p.find(spec.labelField);
+      if (label == p.end()) continue;  // unlabelled scans cannot train a classifier
+      if (!spec.classes.empty() && std::find(spec.classes.begin(), spec.classes.end(), label->second) == spec.classes.end()) continue;
+      auto site = p.find(spec.split.siteField);
+      json item = {{"scan_id", scan},
+                   {"content_hash", q.getColumn(1).getString()},
+                   {"dataset", q.getColumn(3).getString()},
+                   {"subject", q.getColumn(4).getString()},
+                   {"series_array", q.getColumn(5).getString()},
+                   {"fc_array", q.getColumn(6).getString()},
+                   {"params_hash", q.getColumn(7).getString()},
+                   {"site", site == p.end() ? "" : site->second}};
+      labelsFound.insert(label->second);
+      rows.push_back({item, label->second});
+    }
+    if (rows.empty()) throw Error(ErrorCode::Data, "no derived scan of atlas '" + spec.atlas + "' passes the filters and has a '" + spec.labelField + "' label");
+    std::vector<std::string> classes = spec.classes.empty() ? std::vector<std::string>(labelsFound.begin(), labelsFound.end()) : spec.classes;
+    std::vector<int> classIndex;
+    std::vector<std::string> sites;
+    for (auto& r : rows) {
+      const int c = static_cast<int>(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
+      r.item["label"] = r.label;
+      r.item["class_index"] = c;
+      classIndex.push_back(c);
+      sites.push_back(r.item["site"].get<std::string>());
+      items.push_back(r.item);
+    }
+    json filters = json::array();
+    for (const auto& f : spec.filters) filters.push_back(f.field + f.op + f.value);
+    return json{{"schema", 1},
+                {"name", spec.name},
+                {"atlas", spec.atlas},
+                {"label_field", spec.labelField},
+                {"classes", classes},
+                {"filters", filters},
+                {"items", items},
+                {"split", makeSplit(classIndex, sites, spec.split)}};
+  });
+}
+
+std::int64_t saveCorpus(Workspace& ws, const json& manifest) {
+  const std::string name = manifest.value("name", std::string());
+  return withContext("while saving corpus '" + name + "'", [&] {
+    if (manifest.value("schema", 0) != 1 || name.empty() || !manifest.contains("items") || !manifest.contains("split"))
+      throw Error(ErrorCode::Data, "not a corpus manifest (schema 1 with name, items and split)");
+    json checked = manifest;
+    std::vector<std::string> missing;
+    for (auto& item : checked["items"]) {
+      // Items are matched by content, so ids from another workspace are remapped.
+      SQLite::Statement q(ws.db(), "SELECT id FROM scans WHERE content_hash = ?");
+      q.bind(1, item.at("content_hash").get<std::string>());
+      if (!q.executeStep()) {
+        missing.push_back("scan " + item.at("content_hash").get<std::string>() + " is not in this workspace");
+        continue;
+      }
+      item["scan_id"] = q.getColumn(0).getInt64();
+      for (const char* key : {"fc_array", "series_array"})
+        if (!ws.arrays().contains(item.at(key).get<std::string>()))
+          missing.push_back("array " + item.at(key).get<std::string>() + " is missing (derive the scans first)");
+    }
+    if (!missing.empty())
+      throw Error(ErrorCode::Data, std::to_string(missing.size()) + " problem(s), first: " + missing.front());
+    const std::string text = checked.dump(2);
+    SQLite::Statement ins(ws.db(), "INSERT INTO corpora(name, manifest_json, manifest_hash) VALUES (?, ?, ?)");
+    ins.bind(1, name);
+    ins.bind(2, text);
+    ins.bind(3, hashBytes(text.data(), text.size()));
+    try {
+      ins.exec();
+    } catch (const SQLite::Exception& e) {
+      throw Error(ErrorCode::Usage, "a corpus named '" + name + "' already exists");
+    }
+    return ws.db().getLastInsertRowid();
+  });
+}
+
+json loadCorpus(Workspace& ws, const std::string& name) {
+  SQLite::Statement q(ws.db(), "SELECT manifest_json FROM corpora WHERE name = ?");
+  q.bind(1, name);
+  if (!q.executeStep()) throw Error(ErrorCode::NoInput, "no corpus named '" + name + "' in workspace " + ws.dir().string());
+  return json::parse(q.getColumn(0).getString());
+}
+
+std::vector<std::string> listCorpora(Workspace& ws) {
+  std::vector<std::string> out;
+  SQLite::Statement q(ws.db(), "SELECT name FROM corpora ORDER BY name");
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
+}  // namespace bg

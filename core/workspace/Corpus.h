@@ -1,0 +1,50 @@
+#pragma once
+// Training corpora: scans selected by phenotype filters for one parcellation, labelled, and
+// split (stratified k-fold, leave-site-out or fixed train/validation/test) with a seed. The
+// manifest (JSON) names every item by content hash, so a corpus exported from one workspace
+// can be re-imported into another holding the same scans, and any run is reproducible.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bg {
+
+class Workspace;
+
+struct CorpusFilter {
+  std::string field, op, value;  // op: = != < <= > >=
+  static CorpusFilter parse(const std::string& expression);  // "site!=NYU", "age<30"
+};
+
+struct SplitSpec {
+  std::string kind = "kfold";  // kfold | leave-site-out | fixed
+  int folds = 10;
+  double trainFraction = 0.7, validationFraction = 0.15;  // fixed split; the rest is test
+  double innerValidationFraction = 0.1;  // k-fold / leave-site-out: validation taken from the training part
+  std::string siteField = "site";
+  unsigned seed = 0;
+};
+
+struct CorpusSpec {
+  std::string name;
+  std::string atlas = "cc200";
+  std::string paramsHash;  // which derivatives; empty = the most recent one per scan
+  std::string labelField = "diagnosis";
+  std::vector<std::string> classes;  // empty: every value found, sorted
+  std::vector<CorpusFilter> filters;
+  SplitSpec split;
+};
+
+// Builds the manifest from the workspace's records (does not store it).
+nlohmann::json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec);
+// Checks every item against the workspace (scan present, arrays present) and stores it.
+std::int64_t saveCorpus(Workspace& ws, const nlohmann::json& manifest);
+nlohmann::json loadCorpus(Workspace& ws, const std::string& name);
+std::vector<std::string> listCorpora(Workspace& ws);
+
+// The split alone, from class labels and sites (deterministic for a seed).
+nlohmann::json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec);
+
+}  // namespace bg

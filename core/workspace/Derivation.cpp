@@ -1,0 +1,138 @@
+#include "workspace/Derivation.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+#include "platform/Versions.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Workspace.h"
+
+namespace bg {
+
+std::string pipelineParamsJson(const PipelineOptions& o) {
+  nlohmann::json j = {{"clean", o.clean},
+                      {"summary", o.summary == RoiSummary::Mean ? "mean" : o.summary == RoiSummary::Median ? "median" : "pc1"},
+                      {"connectivity", "pearson"},
+                      {"pipeline_version", 1}};
+  if (o.clean) {
+    j["detrend_order"] = o.cleaning.detrendOrder;
+    j["band_pass"] = o.cleaning.bandpass ? nlohmann::json{o.cleaning.lowHz, o.cleaning.highHz, o.cleaning.filterOrder} : nlohmann::json(nullptr);
+    j["fd_threshold"] = o.cleaning.fdThreshold;
+    j["zscore"] = o.cleaning.zscore;
+    j["confounds"] = o.confoundStrategies;
+  }
+  return j.dump();
+}
+
+std::string pipelineParamsHash(const PipelineOptions& o) {
+  const auto s = pipelineParamsJson(o);
+  return hashBytes(s.data(), s.size()).substr(0, 16);
+}
+
+namespace {
+
+struct ScanRow {
+  std::int64_t id;
+  std::string kind, path, hash, atlas, seriesArray, confounds;
+  double tr;
+};
+
+std::vector<ScanRow> selectScans(Workspace& ws, const std::vector<std::int64_t>& ids) {
+  std::vector<ScanRow> out;
+  SQLite::Statement q(ws.db(), "SELECT id, kind, path, content_hash, coalesce(atlas, ''), coalesce(series_array, ''), "
+                               "coalesce(confounds_path, ''), coalesce(tr, 0) FROM scans ORDER BY id");
+  while (q.executeStep()) {
+    ScanRow r{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString(),
+              q.getColumn(4).getString(), q.getColumn(5).getString(), q.getColumn(6).getString(), q.getColumn(7).getDouble()};
+    if (ids.empty() || std::find(ids.begin(), ids.end(), r.id) != ids.end()) out.push_back(std::move(r));
+  }
+  if (!ids.empty() && out.size() != ids.size()) throw Error(ErrorCode::NoInput, "some of the requested scan ids are not in the workspace");
+  return out;
+}
+
+bool upToDate(Workspace& ws, std::int64_t scan, const std::string& atlas, const std::string& params, const std::string& input) {
+  SQLite::Statement q(ws.db(), "SELECT input_hash, series_array, fc_array FROM derivatives WHERE scan_id = ? AND atlas = ? AND params_hash = ?");
+  q.bind(1, scan);
+  q.bind(2, atlas);
+  q.bind(3, params);
+  if (!q.executeStep()) return false;
+  return q.getColumn(0).getString() == input && ws.arrays().contains(q.getColumn(1).getString()) &&
+         ws.arrays().contains(q.getColumn(2).getString());
+}
+
+}  // namespace
+
+DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& req, ProgressDelegate& progress) {
+  const auto scans = selectScans(ws, req.scanIds);
+  const auto boldAtlases = expandAtlasList(registry, req.atlases.empty() ? std::vector<std::string>{"all"} : req.atlases);
+  const std::string paramsJson = pipelineParamsJson(req.options), paramsHash = pipelineParamsHash(req.options);
+  DeriveSummary summary;
+  for (std::size_t i = 0; i < scans.size(); ++i) {
+    const auto& scan = scans[i];
+    if (progress.update("deriving scan " + std::to_string(i + 1) + " of " + std::to_string(scans.size()),
+                        static_cast<double>(i) / static_cast<double>(scans.size())))
+      throw CancelledError();
+    const std::string inputHash = scan.hash + (scan.confounds.empty() ? "" : "+" + scan.confounds);
+    std::vector<std::string> needed;
+    for (const auto& a : scan.kind == "timeseries" ? std::vector<std::string>{scan.atlas} : boldAtlases)
+      if (!upToDate(ws, scan.id, a, paramsHash, inputHash)) needed.push_back(a);
+    if (needed.empty()) {
+      ++summary.upToDate;
+      continue;
+    }
+    try {
+      std::vector<ConnectomeData> results;
+      withContext("while deriving scan " + std::to_string(scan.id) + " (" + scan.path + ")", [&] {
+        const std::optional<std::filesystem::path> confounds =
+            scan.confounds.empty() ? std::nullopt : std::optional<std::filesystem::path>(scan.confounds);
+        if (scan.kind == "timeseries") {
+          const auto series = ws.arrays().read(scan.seriesArray);
+          std::vector<std::string> names;
+          for (Eigen::Index c = 0; c < series.cols(); ++c) names.push_back(std::to_string(c + 1));
+          results.push_back(computeFromTimeSeries(scan.atlas, series, names, scan.tr, confounds, req.options));
+        } else {
+          ProgressRange range(progress, static_cast<double>(i) / static_cast<double>(scans.size()),
+                              static_cast<double>(i + 1) / static_cast<double>(scans.size()));
+          results = computeConnectomes(registry, scan.path, confounds, needed, req.options, range);
+        }
+      });
+      // Arrays first, then the rows that name them, in one transaction.
+      std::vector<std::pair<std::string, std::string>> stored;
+      for (const auto& r : results) stored.emplace_back(ws.arrays().put(r.series), ws.arrays().put(r.fc));
+      SQLite::Transaction tx(ws.db());
+      for (std::size_t k = 0; k < results.size(); ++k) {
+        SQLite::Statement ins(ws.db(),
+                              "INSERT OR REPLACE INTO derivatives(scan_id, atlas, params_hash, params_json, input_hash, series_array, "
+                              "fc_array, qc_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        ins.bind(1, scan.id);
+        ins.bind(2, results[k].atlasId);
+        ins.bind(3, paramsHash);
+        ins.bind(4, paramsJson);
+        ins.bind(5, inputHash);
+        ins.bind(6, stored[k].first);
+        ins.bind(7, stored[k].second);
+        ins.bind(8, results[k].qcJson);
+        ins.exec();
+      }
+      tx.commit();
+      ++summary.computed;
+    } catch (const CancelledError&) {
+      throw;
+    } catch (...) {
+      const Error e = currentExceptionAsError();
+      if (e.code() == ErrorCode::Cancelled) throw e;
+      // Out of disk space stops the batch; bad input in one scan does not stop the others.
+      if (e.code() == ErrorCode::Io) throw e;
+      ++summary.failed;
+      summary.failures.push_back(e.what());
+      spdlog::warn("{}", e.what());
+    }
+  }
+  progress.update("done", 1.0);
+  return summary;
+}
+
+}  // namespace bg

@@ -1,0 +1,35 @@
+#pragma once
+// Batch derivation: the connectome pipeline for every selected scan x atlas, stored in the
+// workspace. A derivative is keyed by (scan, atlas, hash of the pipeline parameters) and
+// remembers the input's content hash: re-running skips what is up to date. Arrays are
+// written before the rows that name them and each scan commits in one transaction, so a
+// crash or cancel leaves the workspace consistent and the batch resumable.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "connectome/ConnectomePipeline.h"
+#include "jobs/Progress.h"
+
+namespace bg {
+
+class AtlasRegistry;
+class Workspace;
+
+struct DeriveRequest {
+  std::vector<std::int64_t> scanIds;  // empty: every scan
+  std::vector<std::string> atlases;   // for BOLD scans; empty: all eight
+  PipelineOptions options;
+};
+
+struct DeriveSummary {
+  int computed = 0, upToDate = 0, failed = 0;
+  std::vector<std::string> failures;  // one chained message per failed scan
+};
+
+std::string pipelineParamsJson(const PipelineOptions& options);
+std::string pipelineParamsHash(const PipelineOptions& options);
+
+DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& request, ProgressDelegate& progress);
+
+}  // namespace bg

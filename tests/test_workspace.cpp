@@ -1,0 +1,354 @@
+// The workspace: schema, array store, imports, derivation, corpora, and what happens when
+// things go wrong (a killed process, a full disk, a corrupted array, two processes at once).
+#include <QProcess>
+#include <QTest>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "TestSupport.h"
+#include "atlas/AtlasRegistry.h"
+#include "connectome/Connectivity.h"
+#include "errors/Error.h"
+#include "io/NiftiImage.h"
+#include "io/TextTable.h"
+#include "io/TimeSeriesFile.h"
+#include "support/SyntheticBold.h"
+#include "workspace/Corpus.h"
+#include "workspace/Derivation.h"
+#include "workspace/Importers.h"
+#include "workspace/Workspace.h"
+
+using namespace bg;
+
+namespace {
+const auto kPheno = [] { return bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"; };
+const auto kSeries = [] { return bgtest::dataRoot() / "data/abide1-cc200/rois_cc200"; };
+
+int runCli(const QStringList& args, QString* err = nullptr) {
+  QProcess p;
+  p.start(QStringLiteral(BRAINGRAPH_CLI), args);
+  p.waitForFinished(300000);
+  if (err) *err = QString::fromUtf8(p.readAllStandardError());
+  return p.exitCode();
+}
+QString q(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+
+std::string failingHookMessage;
+int writesBeforeFailure = -1;
+void failingWriter(const std::filesystem::path&) {
+  if (writesBeforeFailure >= 0 && writesBeforeFailure-- == 0) throw Error(ErrorCode::Io, "No space left on device");
+}
+
+std::int64_t countRows(Workspace& ws, const char* table) {
+  return ws.db().execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64();
+}
+}  // namespace
+
+class TestWorkspace : public QObject {
+  Q_OBJECT
+  std::filesystem::path dir_;
+  std::unique_ptr<Workspace> abide_;  // ABIDE imported and derived once, shared by several tests
+
+ private Q_SLOTS:
+  void initTestCase() { dir_ = bgtest::scratchDir("workspace"); }
+
+  void schemaWalAndMigrations() {
+    auto ws = Workspace::create(dir_ / "empty");
+    QCOMPARE(ws->schemaVersion(), Workspace::kSchemaVersion);
+    QCOMPARE(ws->db().execAndGet("PRAGMA journal_mode").getString(), std::string("wal"));
+    QCOMPARE(ws->db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
+    QVERIFY_THROWS_EXCEPTION(Error, Workspace::create(dir_ / "empty"));
+    // A scan must belong to a session: foreign keys are enforced.
+    QVERIFY_THROWS_EXCEPTION(SQLite::Exception,
+                             ws->db().exec("INSERT INTO scans(session_id, kind, path, content_hash) VALUES (999, 'bold', 'x', 'h')"));
+    // A workspace from a newer program is refused, not damaged.
+    ws->db().exec("PRAGMA user_version = 99");
+    ws.reset();
+    try {
+      Workspace::open(dir_ / "empty");
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Config);
+      QVERIFY(std::string(e.what()).find((dir_ / "empty").string()) != std::string::npos);
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, Workspace::open(dir_ / "nothing-here"));
+  }
+
+  void arrayStoreRoundTripAndCorruption() {
+    ArrayStore store(dir_ / "store");
+    Eigen::MatrixXd m(3, 4);
+    m << 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5;
+    const auto h = store.put(m);
+    QCOMPARE(store.put(m), h);  // content-addressed
+    QVERIFY(store.read(h) == m);
+    const auto mapped = store.map(h);
+    QCOMPARE(mapped->rows(), std::int64_t(3));
+    QCOMPARE(mapped->matrix()(2, 3), 12.5f);
+    Eigen::MatrixXd other = m;
+    other(0, 0) = 1.5;
+    QVERIFY(store.put(other) != h);
+    // Flip one data byte: the checksum catches it and the message names the file.
+    const auto file = store.pathOf(h);
+    {
+      std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(64 + 5);
+      f.put('\x7f');
+    }
+    try {
+      store.map(h);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Data);
+      QVERIFY(std::string(e.what()).find(file.string()) != std::string::npos);
+      QVERIFY(std::string(e.what()).find("checksum") != std::string::npos);
+    }
+    std::filesystem::resize_file(file, 70);
+    QVERIFY_THROWS_EXCEPTION(Error, store.map(h));
+  }
+
+  void abideImport() {
+    abide_ = Workspace::create(dir_ / "abide");
+    NullProgress p;
+    QElapsedTimer timer;
+    timer.start();
+    const auto s = importAbide(*abide_, kPheno(), kSeries(), p);
+    qInfo("ABIDE import: %d scans in %.2f s", s.imported, timer.elapsed() / 1000.0);
+    QCOMPARE(s.imported, 739);
+    QVERIFY(s.problems.empty());
+    const auto c = abide_->counts();
+    QCOMPARE(c.scans, std::int64_t(739));
+    QCOMPARE(c.subjects, std::int64_t(739));
+    // Diagnosis counts against the CSV read independently: 349 autism, 390 control.
+    const auto autism = abide_->db().execAndGet("SELECT count(*) FROM phenotypes WHERE name='diagnosis' AND value='autism'").getInt();
+    const auto control = abide_->db().execAndGet("SELECT count(*) FROM phenotypes WHERE name='diagnosis' AND value='control'").getInt();
+    QCOMPARE(autism, 349);
+    QCOMPARE(control, 390);
+    QCOMPARE(abide_->db().execAndGet("SELECT type FROM phenotypes WHERE name='age' LIMIT 1").getString(), std::string("number"));
+    // The stored series are the file's values (as float32).
+    SQLite::Statement qs(abide_->db(), "SELECT path, series_array FROM scans ORDER BY id LIMIT 1");
+    qs.executeStep();
+    const auto file = readRoiTimeSeries(qs.getColumn(0).getString());
+    const auto stored = abide_->arrays().read(qs.getColumn(1).getString());
+    QVERIFY((stored - file.series).cwiseAbs().maxCoeff() < 1e-3);
+    // Importing again changes nothing.
+    const auto again = importAbide(*abide_, kPheno(), kSeries(), p);
+    QCOMPARE(again.imported, 0);
+    QCOMPARE(again.alreadyPresent, 739);
+  }
+
+  void deriveSkipsWhatIsUpToDate() {
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    DeriveRequest req;
+    req.options.cleaning.bandpass = false;
+    NullProgress p;
+    const auto first = deriveConnectomes(*abide_, reg, req, p);
+    QCOMPARE(first.computed, 739);
+    const auto second = deriveConnectomes(*abide_, reg, req, p);
+    QCOMPARE(second.computed, 0);
+    QCOMPARE(second.upToDate, 739);
+    // The stored FC equals Pearson of the cleaned series recomputed here.
+    SQLite::Statement q(abide_->db(), "SELECT d.series_array, d.fc_array FROM derivatives d ORDER BY d.id LIMIT 1");
+    q.executeStep();
+    const auto series = abide_->arrays().read(q.getColumn(0).getString());
+    const auto fc = abide_->arrays().read(q.getColumn(1).getString());
+    QVERIFY((pearson(series).matrix - fc).cwiseAbs().maxCoeff() < 1e-5);
+    NullProgress np;
+    const auto check = abide_->check(true, np);
+    QVERIFY2(check.ok, check.problems.empty() ? "" : check.problems.front().c_str());
+    QCOMPARE(check.arraysChecked, std::int64_t(739 * 3));
+  }
+
+  void fullDiskLeavesWorkspaceConsistent() {
+    auto ws = Workspace::create(dir_ / "fulldisk");
+    NullProgress p;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(kSeries())) {
+      files.push_back(e.path());
+      if (files.size() == 20) break;
+    }
+    importFiles(*ws, files, "ABIDE_I", "", "cc200", p);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    DeriveRequest req;
+    ArrayStore::setWriteHook(&failingWriter);
+    writesBeforeFailure = 15;  // the disk fills up in the middle of the batch
+    try {
+      deriveConnectomes(*ws, reg, req, p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Io);
+      QVERIFY(std::string(e.what()).find("No space left") != std::string::npos);
+    }
+    ArrayStore::setWriteHook(nullptr);
+    const auto partial = countRows(*ws, "derivatives");
+    QVERIFY(partial > 0 && partial < 20);
+    const auto check = ws->check(true, p);
+    QVERIFY2(check.ok, check.problems.empty() ? "" : check.problems.front().c_str());
+    for (const auto& e : std::filesystem::recursive_directory_iterator(ws->arrays().root()))
+      QVERIFY2(e.path().filename().string().rfind(".tmp", 0) != 0, "no temporary array may be left");
+    // With space again, the batch resumes where it stopped.
+    const auto resumed = deriveConnectomes(*ws, reg, req, p);
+    QCOMPARE(resumed.upToDate, static_cast<int>(partial));
+    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(20));
+  }
+
+  void killedBatchResumesWithTheSameResult() {
+    const auto path = dir_ / "killed";
+    QVERIFY(runCli({QStringLiteral("workspace"), QStringLiteral("init"), QStringLiteral("-w"), q(path)}) == 0);
+    QVERIFY(runCli({QStringLiteral("import"), QStringLiteral("abide"), QStringLiteral("-w"), q(path), QStringLiteral("--pheno"), q(kPheno()),
+                    QStringLiteral("--timeseries"), q(kSeries())}) == 0);
+    QProcess derive;
+    derive.start(QStringLiteral(BRAINGRAPH_CLI), {QStringLiteral("--quiet"), QStringLiteral("derive"), QStringLiteral("-w"), q(path),
+                                                  QStringLiteral("--no-bandpass")});
+    QVERIFY(derive.waitForStarted());
+    // Read while the CLI writes (the GUI does this): counts never fail and never go down.
+    auto reader = Workspace::open(path);
+    std::int64_t seen = 0;
+    for (int i = 0; i < 2000 && seen < 60; ++i) {
+      const auto c = reader->counts().derivatives;
+      QVERIFY(c >= seen);
+      seen = c;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::kill(static_cast<pid_t>(derive.processId()), SIGKILL);
+    derive.waitForFinished();
+    QCOMPARE(derive.exitStatus(), QProcess::CrashExit);
+    reader.reset();
+
+    auto ws = Workspace::open(path);
+    NullProgress p;
+    const auto check = ws->check(true, p);
+    QVERIFY2(check.ok, check.problems.empty() ? "" : check.problems.front().c_str());
+    const auto done = countRows(*ws, "derivatives");
+    qInfo("killed after %lld of 739 derivatives", static_cast<long long>(done));
+    QVERIFY(done < 739);
+    QString err;
+    QCOMPARE(runCli({QStringLiteral("derive"), QStringLiteral("-w"), q(path), QStringLiteral("--no-bandpass")}, &err), 0);
+    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(739));
+    // Same parameters, same content: the resumed batch's arrays are the uninterrupted run's arrays.
+    std::map<std::string, std::string> a, b;
+    for (auto* w : {ws.get(), abide_.get()}) {
+      SQLite::Statement q2(w->db(), "SELECT s.content_hash, d.fc_array FROM derivatives d JOIN scans s ON s.id = d.scan_id");
+      while (q2.executeStep()) (w == ws.get() ? a : b)[q2.getColumn(0).getString()] = q2.getColumn(1).getString();
+    }
+    QCOMPARE(a.size(), std::size_t(739));
+    QVERIFY(a == b);
+  }
+
+  void corporaAndSplits() {
+    CorpusSpec spec;
+    spec.name = "asd-vs-control";
+    spec.classes = {"control", "autism"};
+    spec.split.folds = 10;
+    spec.split.seed = 42;
+    const auto m = buildCorpusManifest(*abide_, spec);
+    const auto& items = m["items"];
+    QCOMPARE(items.size(), std::size_t(739));
+    std::set<int> allTest;
+    for (const auto& fold : m["split"]["folds"]) {
+      int autism = 0;
+      std::set<int> train(fold["train"].begin(), fold["train"].end()), test(fold["test"].begin(), fold["test"].end()),
+          val(fold["validation"].begin(), fold["validation"].end());
+      for (int i : test) {
+        QVERIFY(!train.count(i) && !val.count(i));
+        QVERIFY(allTest.insert(i).second);
+        autism += items[static_cast<std::size_t>(i)]["label"] == "autism" ? 1 : 0;
+      }
+      for (int i : val) QVERIFY(!train.count(i));
+      QCOMPARE(train.size() + val.size() + test.size(), std::size_t(739));
+      // Stratified: 349/739 autism in every fold, within one scan.
+      QVERIFY(std::fabs(autism - 349.0 * static_cast<double>(test.size()) / 739.0) <= 1.0);
+    }
+    QCOMPARE(allTest.size(), std::size_t(739));
+    // Deterministic for a seed, different for another.
+    QVERIFY(buildCorpusManifest(*abide_, spec)["split"] == m["split"]);
+    spec.split.seed = 43;
+    QVERIFY(buildCorpusManifest(*abide_, spec)["split"] != m["split"]);
+    // Leave-site-out: one fold per site, holding exactly that site.
+    spec.split.kind = "leave-site-out";
+    const auto lso = buildCorpusManifest(*abide_, spec);
+    QCOMPARE(lso["split"]["folds"].size(), std::size_t(15));
+    for (const auto& fold : lso["split"]["folds"])
+      for (int i : fold["test"]) QVERIFY(lso["items"][static_cast<std::size_t>(i)]["site"] == fold["name"]);
+    // Filters.
+    spec.split.kind = "fixed";
+    spec.filters = {CorpusFilter::parse("sex=female"), CorpusFilter::parse("age<20")};
+    const auto small = buildCorpusManifest(*abide_, spec);
+    QVERIFY(small["items"].size() > 10 && small["items"].size() < 200);
+    // Save, export, import into a workspace holding the same scans: items match by content.
+    saveCorpus(*abide_, m);
+    QVERIFY_THROWS_EXCEPTION(Error, saveCorpus(*abide_, m));
+    const auto loaded = loadCorpus(*abide_, spec.name);
+    auto other = Workspace::open(dir_ / "killed");
+    nlohmann::json copy = loaded;
+    copy["name"] = "imported";
+    saveCorpus(*other, copy);
+    const auto back = loadCorpus(*other, "imported");
+    QCOMPARE(back["items"].size(), loaded["items"].size());
+    QVERIFY(back["split"] == loaded["split"]);
+    for (std::size_t i = 0; i < back["items"].size(); ++i)
+      QVERIFY(back["items"][i]["content_hash"] == loaded["items"][i]["content_hash"]);
+    // A manifest whose scans are missing is refused with a reason.
+    auto empty = Workspace::create(dir_ / "no-scans");
+    QVERIFY_THROWS_EXCEPTION(Error, saveCorpus(*empty, copy));
+  }
+
+  void bidsFixtureImportAndDerive() {
+    // A small fMRIPrep-style tree: two subjects (one with a session), MNI BOLD, confounds, participants.tsv.
+    const auto root = dir_ / "bids";
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    const auto atlas = readNiftiVolume(reg.volumeFile("schaefer100"));
+    const std::vector<std::pair<std::string, std::string>> runs = {{"sub-01", ""}, {"sub-02", "ses-01"}};
+    unsigned seed = 9;
+    for (const auto& [sub, ses] : runs) {
+      const auto func = root / sub / ses / "func";
+      std::filesystem::create_directories(func);
+      const std::string prefix = sub + (ses.empty() ? "" : "_" + ses) + "_task-rest";
+      bgtest::writeSyntheticBold(func / (prefix + "_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"), atlas, 16, 2.0, 2.0, seed++);
+      std::ofstream c(func / (prefix + "_desc-confounds_timeseries.tsv"));
+      c << "trans_x\ttrans_y\ttrans_z\trot_x\trot_y\trot_z\twhite_matter\tcsf\tframewise_displacement\n";
+      for (int t = 0; t < 16; ++t) c << 0.01 * t << "\t0\t0\t0\t0\t" << 0.001 * (t % 3) << "\t" << 10 + t % 4 << "\t" << 5 - t % 2 << "\t0.1\n";
+    }
+    std::filesystem::copy_file(bgtest::dataRoot() / "data/nifti-samples/anatomical.nii", root / "sub-01" / "anat.nii",
+                               std::filesystem::copy_options::overwrite_existing);
+    std::ofstream(root / "participants.tsv") << "participant_id\tage\tdiagnosis\nsub-01\t31\tcontrol\nsub-02\tn/a\tautism\n";
+    auto ws = Workspace::create(dir_ / "bids-ws");
+    NullProgress p;
+    const auto s = importBids(*ws, root, p);
+    QCOMPARE(s.imported, 2);
+    QCOMPARE(countRows(*ws, "sessions"), std::int64_t(2));
+    QCOMPARE(ws->db().execAndGet("SELECT count(*) FROM scans WHERE confounds_path IS NOT NULL").getInt(), 2);
+    QCOMPARE(ws->db().execAndGet("SELECT value FROM phenotypes WHERE name='age'").getString(), std::string("31"));
+    QCOMPARE(ws->db().execAndGet("SELECT count(*) FROM phenotypes WHERE name='diagnosis'").getInt(), 2);
+    QCOMPARE(ws->db().execAndGet("SELECT session_key FROM sessions ORDER BY id DESC LIMIT 1").getString(), std::string("ses-01"));
+    DeriveRequest req;
+    req.atlases = {"schaefer100", "aal116"};
+    req.options.confoundStrategies = {"motion6", "wm_csf"};
+    const auto d = deriveConnectomes(*ws, reg, req, p);
+    QCOMPARE(d.computed, 2);
+    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(4));
+    QVERIFY(ws->db().execAndGet("SELECT qc_json FROM derivatives LIMIT 1").getString().find("mean_fd_mm") != std::string::npos);
+  }
+
+  void cliInfoJson() {
+    QProcess p;
+    p.start(QStringLiteral(BRAINGRAPH_CLI), {QStringLiteral("workspace"), QStringLiteral("info"), QStringLiteral("-w"), q(dir_ / "killed"),
+                                             QStringLiteral("--json")});
+    p.waitForFinished();
+    const auto j = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
+    QCOMPARE(j["scans"].get<int>(), 739);
+    QCOMPARE(j["derivatives"].get<int>(), 739);
+    QCOMPARE(j["corpora"].get<int>(), 1);
+    for (const char* key : {"subjects", "runs", "models", "predictions"}) QVERIFY(j.contains(key));
+  }
+
+  void cleanupTestCase() { abide_.reset(); }
+};
+
+QTEST_GUILESS_MAIN(TestWorkspace)
+#include "test_workspace.moc"
