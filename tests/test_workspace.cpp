@@ -20,6 +20,7 @@
 #include "io/TimeSeriesFile.h"
 #include "support/SyntheticBold.h"
 #include "workspace/Corpus.h"
+#include "workspace/CorpusDataset.h"
 #include "workspace/Derivation.h"
 #include "workspace/Importers.h"
 #include "workspace/Workspace.h"
@@ -265,6 +266,11 @@ class TestWorkspace : public QObject {
       QVERIFY(std::fabs(autism - 349.0 * static_cast<double>(test.size()) / 739.0) <= 1.0);
     }
     QCOMPARE(allTest.size(), std::size_t(739));
+    // The fold as training data: arrays and node counts from the store.
+    const auto train = corpusItems(m, 0, "train", abide_->arrays());
+    QCOMPARE(train.size(), m["split"]["folds"][0]["train"].size());
+    QCOMPARE(train.front().nodes, std::int64_t(200));
+    QVERIFY_THROWS_EXCEPTION(Error, corpusItems(m, 10, "train", abide_->arrays()));
     // Deterministic for a seed, different for another.
     QVERIFY(buildCorpusManifest(*abide_, spec)["split"] == m["split"]);
     spec.split.seed = 43;

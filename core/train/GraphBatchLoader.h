@@ -1,0 +1,57 @@
+#pragma once
+// Batches of brain graphs as LibTorch tensors, read from the workspace's memory-mapped
+// arrays by a background prefetch thread, in the deterministic order planBatches gives.
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "workspace/ArrayStore.h"
+#include "workspace/CorpusDataset.h"
+
+namespace bg::train {
+
+struct GraphBatch {
+  torch::Tensor fc;      // [B, N, N] float32, zero-padded beyond each graph's nodes
+  torch::Tensor mask;    // [B, N] bool, true on real nodes
+  torch::Tensor labels;  // [B] int64
+  std::vector<int> items;  // indices into the dataset
+};
+
+class GraphBatchLoader {
+ public:
+  GraphBatchLoader(const ArrayStore& store, std::vector<DatasetItem> items, int batchSize, unsigned seed, bool bucketByNodes = true,
+                   int prefetch = 4);
+  ~GraphBatchLoader();
+  // Starts an epoch: plans its batches and starts prefetching them.
+  void startEpoch(int epoch);
+  // The next batch of the epoch, or nothing at its end. Rethrows a reading error (bg::Error).
+  std::optional<GraphBatch> next();
+  std::size_t batchesPerEpoch() const { return plan_.size(); }
+
+  // Builds one batch (used by the prefetch thread; public for tests).
+  GraphBatch load(const std::vector<int>& batch) const;
+
+ private:
+  void stop();
+  const ArrayStore& store_;
+  std::vector<DatasetItem> items_;
+  int batchSize_, prefetch_;
+  unsigned seed_;
+  bool bucket_;
+  std::vector<std::vector<int>> plan_;
+  std::thread worker_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<GraphBatch> ready_;
+  std::size_t delivered_ = 0, produced_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace bg::train

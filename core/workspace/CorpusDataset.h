@@ -1,0 +1,30 @@
+#pragma once
+// A corpus fold as training data: which arrays, which labels, which node counts, and the
+// order of batches (bucketed by node count so a batch never pads a 100-node graph to 333).
+// Torch-free: core/train turns these plans into tensors.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bg {
+
+class ArrayStore;
+
+struct DatasetItem {
+  std::string fcArray;
+  int label = 0;
+  std::int64_t nodes = 0;
+  std::int64_t scanId = 0;
+};
+
+// part: "train", "validation" or "test" of fold `fold` of the manifest's split.
+std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, const std::string& part, const ArrayStore& store);
+
+// Batches as item indices, deterministic for (seed, epoch). Bucketed: items of equal node count
+// share batches; otherwise every batch mixes sizes (and is padded to its largest graph).
+std::vector<std::vector<int>> planBatches(const std::vector<DatasetItem>& items, int batchSize, unsigned seed, int epoch,
+                                          bool bucketByNodes);
+
+}  // namespace bg
