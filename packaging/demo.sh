@@ -21,6 +21,18 @@ if [ -f "$scan" ]; then
     --out "$build/demo-graph"
 fi
 
+ws="$build/demo-workspace"
+pheno="$data/data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"
+if [ -f "$pheno" ]; then
+  echo "== Demo workspace $ws: ABIDE I (739 scans) imported, connectomes derived, an autism-vs-control corpus"
+  [ -f "$ws/workspace.sqlite" ] || "$cli" workspace init -w "$ws"
+  "$cli" import abide -w "$ws" --pheno "$pheno" --timeseries "$data/data/abide1-cc200/rois_cc200"
+  "$cli" derive -w "$ws" --no-bandpass
+  "$cli" corpus list -w "$ws" | grep -qx abide-asd ||
+    "$cli" corpus create -w "$ws" --name abide-asd --class control --class autism --split kfold --folds 10 --seed 0
+  "$cli" workspace info -w "$ws"
+fi
+
 if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then
   echo "== Opening the workbench"
   exec "$gui"

@@ -198,6 +198,29 @@ class TestWorkspace : public QObject {
     QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(20));
   }
 
+  void cancelledBatchIsConsistent() {
+    auto ws = Workspace::create(dir_ / "cancelled");
+    NullProgress p;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(kSeries())) {
+      files.push_back(e.path());
+      if (files.size() == 12) break;
+    }
+    importFiles(*ws, files, "ABIDE_I", "", "cc200", p);
+    // Cancel once five scans are done, as a Cancel button or Ctrl-C would.
+    struct CancelAfter final : ProgressDelegate {
+      Workspace& ws;
+      explicit CancelAfter(Workspace& w) : ws(w) {}
+      bool update(std::string_view, double) override { return cancelRequested(); }
+      bool cancelRequested() const override { return countRows(ws, "derivatives") >= 5; }
+    } cancel(*ws);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    QVERIFY_THROWS_EXCEPTION(CancelledError, deriveConnectomes(*ws, reg, DeriveRequest{}, cancel));
+    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(5));
+    QVERIFY(ws->check(true, p).ok);
+    QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 7);
+  }
+
   void killedBatchResumesWithTheSameResult() {
     const auto path = dir_ / "killed";
     QVERIFY(runCli({QStringLiteral("workspace"), QStringLiteral("init"), QStringLiteral("-w"), q(path)}) == 0);

@@ -14,6 +14,15 @@ namespace bg::ui {
 
 EngineInfo::EngineInfo(QObject* parent) : QObject(parent) {}
 
+EngineInfo::~EngineInfo() {
+  // The window may close before the query answers: end it rather than leave it orphaned.
+  if (process_) {
+    process_->disconnect(this);
+    process_->kill();
+    process_->waitForFinished(2000);
+  }
+}
+
 QString EngineInfo::cliPath() {
   const QString env = qEnvironmentVariable("BRAINGRAPH_CLI");
   if (!env.isEmpty()) return env;

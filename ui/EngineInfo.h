@@ -14,6 +14,7 @@ class EngineInfo : public QObject {
   Q_OBJECT
  public:
   explicit EngineInfo(QObject* parent = nullptr);
+  ~EngineInfo() override;
   // $BRAINGRAPH_CLI, else braingraph-cli beside this executable, else on PATH.
   static QString cliPath();
   // Starts `braingraph-cli info --json` in the background.
