@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <QProcess>
 #include <QTest>
 
 namespace bgtest {
@@ -24,5 +25,19 @@ inline std::filesystem::path scratchDir(const std::string& name) {
   std::filesystem::create_directories(dir);
   return dir;
 }
+
+#ifdef BRAINGRAPH_CLI
+// Runs braingraph-cli and collects what it printed.
+struct CliResult {
+  int exitCode;
+  QString out, err;
+};
+inline CliResult runCli(const QStringList& args) {
+  QProcess p;
+  p.start(QStringLiteral(BRAINGRAPH_CLI), args);
+  if (!p.waitForFinished(300000)) return {-1, {}, QStringLiteral("timeout")};
+  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+#endif
 
 }  // namespace bgtest

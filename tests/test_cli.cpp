@@ -6,16 +6,7 @@
 
 class TestCli : public QObject {
   Q_OBJECT
-  struct Result {
-    int exitCode;
-    QString out, err;
-  };
-  static Result run(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(BRAINGRAPH_CLI), args);
-    if (!p.waitForFinished(120000)) return {-1, {}, QStringLiteral("timeout")};
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-  }
+  static bgtest::CliResult run(const QStringList& args) { return bgtest::runCli(args); }
 
  private Q_SLOTS:
   void atlasListVerifiesEveryAtlas() {

@@ -13,16 +13,7 @@
 class TestConnectomeCli : public QObject {
   Q_OBJECT
   std::filesystem::path dir_;
-  struct Result {
-    int exitCode;
-    QString out, err;
-  };
-  static Result run(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(BRAINGRAPH_CLI), args);
-    if (!p.waitForFinished(300000)) return {-1, {}, QStringLiteral("timeout")};
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-  }
+  static bgtest::CliResult run(const QStringList& args) { return bgtest::runCli(args); }
   static QString q(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
   std::filesystem::path sample(const char* name) const { return bgtest::dataRoot() / "data/nifti-samples" / name; }
 

@@ -32,11 +32,9 @@ const auto kPheno = [] { return bgtest::dataRoot() / "data/abide1-cc200/Phenotyp
 const auto kSeries = [] { return bgtest::dataRoot() / "data/abide1-cc200/rois_cc200"; };
 
 int runCli(const QStringList& args, QString* err = nullptr) {
-  QProcess p;
-  p.start(QStringLiteral(BRAINGRAPH_CLI), args);
-  p.waitForFinished(300000);
-  if (err) *err = QString::fromUtf8(p.readAllStandardError());
-  return p.exitCode();
+  const auto r = bgtest::runCli(args);
+  if (err) *err = r.err;
+  return r.exitCode;
 }
 QString q(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
 
@@ -44,6 +42,17 @@ std::string failingHookMessage;
 int writesBeforeFailure = -1;
 void failingWriter(const std::filesystem::path&) {
   if (writesBeforeFailure >= 0 && writesBeforeFailure-- == 0) throw Error(ErrorCode::Io, "No space left on device");
+}
+
+// A small workspace: the first n ABIDE files imported one by one.
+void importFirstAbideFiles(Workspace& ws, std::size_t n) {
+  NullProgress p;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(kSeries())) {
+    files.push_back(e.path());
+    if (files.size() == n) break;
+  }
+  importFiles(ws, files, "ABIDE_I", "", "cc200", p);
 }
 
 std::int64_t countRows(Workspace& ws, const char* table) {
@@ -168,12 +177,7 @@ class TestWorkspace : public QObject {
   void fullDiskLeavesWorkspaceConsistent() {
     auto ws = Workspace::create(dir_ / "fulldisk");
     NullProgress p;
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(kSeries())) {
-      files.push_back(e.path());
-      if (files.size() == 20) break;
-    }
-    importFiles(*ws, files, "ABIDE_I", "", "cc200", p);
+    importFirstAbideFiles(*ws, 20);
     const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
     DeriveRequest req;
     ArrayStore::setWriteHook(&failingWriter);
@@ -201,12 +205,7 @@ class TestWorkspace : public QObject {
   void cancelledBatchIsConsistent() {
     auto ws = Workspace::create(dir_ / "cancelled");
     NullProgress p;
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(kSeries())) {
-      files.push_back(e.path());
-      if (files.size() == 12) break;
-    }
-    importFiles(*ws, files, "ABIDE_I", "", "cc200", p);
+    importFirstAbideFiles(*ws, 12);
     // Cancel once five scans are done, as a Cancel button or Ctrl-C would.
     struct CancelAfter final : ProgressDelegate {
       Workspace& ws;

@@ -53,6 +53,17 @@ void insertScan(Workspace& ws, const ScanRecord& s) {
   q.exec();
 }
 
+// Subject, session and scan rows together, or none of them.
+void insertScanFor(Workspace& ws, const std::string& dataset, const std::string& subject, const std::string& session, ScanRecord s,
+                   const std::map<std::string, std::string>& phenotypes = {}) {
+  SQLite::Transaction tx(ws.db());
+  const auto subjectId = ws.ensureSubject(dataset, subject);
+  s.sessionId = ws.ensureSession(subjectId, session);
+  insertScan(ws, s);
+  for (const auto& [k, v] : phenotypes) ws.setPhenotype(subjectId, k, v);
+  tx.commit();
+}
+
 std::string absolutePath(const std::filesystem::path& p) { return std::filesystem::absolute(p).lexically_normal().string(); }
 
 }  // namespace
@@ -155,20 +166,15 @@ ImportSummary importBids(Workspace& ws, const std::filesystem::path& root, Progr
         const auto header = readNiftiHeader(bolds[i]);
         const std::string prefix = sub + (m[2].matched ? "_" + m[2].str() : "") + m[3].str();
         const auto confounds = bolds[i].parent_path() / (prefix + "_desc-confounds_timeseries.tsv");
-        SQLite::Transaction tx(ws.db());
-        const auto subject = ws.ensureSubject(dataset, sub);
         ScanRecord s;
-        s.sessionId = ws.ensureSession(subject, ses);
         s.kind = "bold";
         s.path = absolutePath(bolds[i]);
         s.hash = hash;
         s.shape = header.shapeString();
         s.tr = header.repetitionTime;
         if (std::filesystem::exists(confounds)) s.confounds = absolutePath(confounds);
-        insertScan(ws, s);
-        if (auto it = participants.find(sub); it != participants.end())
-          for (const auto& [k, v] : it->second) ws.setPhenotype(subject, k, v);
-        tx.commit();
+        const auto it = participants.find(sub);
+        insertScanFor(ws, dataset, sub, ses, s, it == participants.end() ? std::map<std::string, std::string>{} : it->second);
         ++summary.imported;
       } catch (const Error& e) {
         summary.problems.push_back(e.what());
@@ -211,11 +217,7 @@ ImportSummary importFiles(Workspace& ws, const std::vector<std::filesystem::path
           s.atlas = atlas;
           s.seriesArray = ws.arrays().put(ts.series);
         }
-        const std::string key = subject.empty() ? f.stem().string() : subject;
-        SQLite::Transaction tx(ws.db());
-        s.sessionId = ws.ensureSession(ws.ensureSubject(dataset, key), "1");
-        insertScan(ws, s);
-        tx.commit();
+        insertScanFor(ws, dataset, subject.empty() ? f.stem().string() : subject, "1", s);
         ++summary.imported;
       });
     } catch (const Error& e) {

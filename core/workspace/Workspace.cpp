@@ -207,28 +207,29 @@ WorkspaceCheck Workspace::check(bool verifyArrays, ProgressDelegate& progress) c
   return r;
 }
 
-std::int64_t Workspace::ensureSubject(const std::string& dataset, const std::string& key) {
-  SQLite::Statement ins(*db_, "INSERT OR IGNORE INTO subjects(dataset, subject_key) VALUES (?, ?)");
-  ins.bind(1, dataset);
+namespace {
+// INSERT OR IGNORE a (parent, key) row, then return its id.
+template <class Parent>
+std::int64_t ensureRow(SQLite::Database& db, const char* table, const char* parentColumn, const char* keyColumn,
+                       const Parent& parent, const std::string& key) {
+  SQLite::Statement ins(db, std::string("INSERT OR IGNORE INTO ") + table + "(" + parentColumn + ", " + keyColumn + ") VALUES (?, ?)");
+  ins.bind(1, parent);
   ins.bind(2, key);
   ins.exec();
-  SQLite::Statement q(*db_, "SELECT id FROM subjects WHERE dataset = ? AND subject_key = ?");
-  q.bind(1, dataset);
+  SQLite::Statement q(db, std::string("SELECT id FROM ") + table + " WHERE " + parentColumn + " = ? AND " + keyColumn + " = ?");
+  q.bind(1, parent);
   q.bind(2, key);
   q.executeStep();
   return q.getColumn(0).getInt64();
 }
+}  // namespace
+
+std::int64_t Workspace::ensureSubject(const std::string& dataset, const std::string& key) {
+  return ensureRow(*db_, "subjects", "dataset", "subject_key", dataset, key);
+}
 
 std::int64_t Workspace::ensureSession(std::int64_t subjectId, const std::string& key) {
-  SQLite::Statement ins(*db_, "INSERT OR IGNORE INTO sessions(subject_id, session_key) VALUES (?, ?)");
-  ins.bind(1, subjectId);
-  ins.bind(2, key);
-  ins.exec();
-  SQLite::Statement q(*db_, "SELECT id FROM sessions WHERE subject_id = ? AND session_key = ?");
-  q.bind(1, subjectId);
-  q.bind(2, key);
-  q.executeStep();
-  return q.getColumn(0).getInt64();
+  return ensureRow(*db_, "sessions", "subject_id", "session_key", subjectId, key);
 }
 
 void Workspace::setPhenotype(std::int64_t subjectId, const std::string& name, const std::string& value) {
