@@ -70,4 +70,15 @@ std::filesystem::path DataPaths::manifestDir() {
   return BRAINGRAPH_MANIFEST_SOURCE_DIR;
 }
 
+std::filesystem::path DataPaths::resourceDir() {
+#ifndef BRAINGRAPH_RESOURCE_SOURCE_DIR
+#define BRAINGRAPH_RESOURCE_SOURCE_DIR "resources"
+#define BRAINGRAPH_RESOURCE_INSTALL_DIR "share/braingraph/resources"
+#endif
+  if (const char* env = std::getenv("BRAINGRAPH_RESOURCES"); env && *env) return env;
+  const auto installed = executableDir() / ".." / BRAINGRAPH_RESOURCE_INSTALL_DIR;
+  if (std::filesystem::exists(installed / "text" / "disorders.tsv")) return installed.lexically_normal();
+  return BRAINGRAPH_RESOURCE_SOURCE_DIR;
+}
+
 }  // namespace bg

@@ -24,6 +24,8 @@ class DataPaths {
   // The folder holding <atlas-id>/manifest.json: $BRAINGRAPH_MANIFESTS, the installed
   // share/braingraph/atlases beside the executable, or the source tree's atlases/.
   static std::filesystem::path manifestDir();
+  // Shipped resources (text descriptions, icons): $BRAINGRAPH_RESOURCES, installed, or the source tree.
+  static std::filesystem::path resourceDir();
 
  private:
   std::vector<std::filesystem::path> roots_;

@@ -1,0 +1,75 @@
+#pragma once
+// BrainGFM's encoder (the paper's graph transformer, table 7 defaults), in LibTorch.
+//
+// Input per graph: a Pearson FC matrix (N x N, N = the atlas's ROI count).
+//  * adjacency A = [FC > threshold] (diagonal kept), only among real nodes;
+//  * node features = the FC row (N values, zero-padded) and RWSE (P = D^-1 A, diag(P^k), k = 1..5)
+//    in the last k columns of a Dm = 512 wide vector. RWSE sits at a fixed place (not right after
+//    the FC row as in the reference code) so a graph's features do not depend on how far its
+//    batch is padded;
+//  * [T/D] and [A/P] tokens from text embeddings are prepended (N + 2 tokens); they connect to every
+//    real node in the expanded adjacency;
+//  * layers alternate self-attention (key-padding mask: padded nodes are never attended to) and a
+//    GCN step on the symmetric-normalised adjacency; LayerNorm rather than the reference code's
+//    BatchNorm, whose batch statistics would let padding change the outputs;
+//  * readout: mean over real nodes.
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+namespace bg::model {
+
+struct BrainGfmConfig {
+  int featureWidth = 512;  // Dm
+  int hidden = 128;
+  int heads = 8;
+  int attentionLayers = 4;
+  int gnnLayers = 4;
+  int ffn = 256;
+  double dropout = 0.3;
+  int rwseSteps = 5;
+  int textDimension = 768;
+  double adjacencyThreshold = 0.3;
+
+  nlohmann::json toJson() const;
+  static BrainGfmConfig fromJson(const nlohmann::json& j);  // missing keys keep the defaults
+};
+
+struct GraphBatchInput {
+  torch::Tensor features;   // [B, N, Dm]
+  torch::Tensor adjacency;  // [B, N, N] float (0/1 among real nodes)
+  torch::Tensor mask;       // [B, N] bool, true on real nodes
+  torch::Tensor taskText;   // [B, textDimension] ([T/D] embedding)
+  torch::Tensor atlasText;  // [B, textDimension] ([A/P] embedding)
+};
+
+// Adjacency, RWSE and features from padded FC matrices ([B, N, N]) and their node masks.
+GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
+                               const torch::Tensor& atlasText, const BrainGfmConfig& config);
+
+struct EncoderOutput {
+  torch::Tensor nodes;  // [B, N, H] (ROI tokens only)
+  torch::Tensor tokens; // [B, 2, H] ([T/D], [A/P])
+  torch::Tensor graph;  // [B, H] masked mean over real nodes
+};
+
+class BrainGfmEncoderImpl : public torch::nn::Module {
+ public:
+  explicit BrainGfmEncoderImpl(const BrainGfmConfig& config);
+  EncoderOutput forward(const GraphBatchInput& input);
+  // The node-feature projection, exposed so pre-training can put a mask token in feature space.
+  torch::Tensor project(const torch::Tensor& features) { return inputProjection->forward(features); }
+  const BrainGfmConfig& config() const { return config_; }
+  std::int64_t parameterCount() const;
+
+  torch::nn::Linear inputProjection{nullptr}, taskProjection{nullptr}, atlasProjection{nullptr};
+  torch::nn::ModuleList attention, attentionNorm, feedForward, feedForwardNorm, gcn, gcnNorm;
+  torch::nn::Dropout dropout{nullptr};
+
+ private:
+  BrainGfmConfig config_;
+};
+TORCH_MODULE(BrainGfmEncoder);
+
+}  // namespace bg::model
