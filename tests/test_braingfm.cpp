@@ -95,7 +95,9 @@ class TestBrainGfm : public QObject {
     BrainGfmEncoder enc(c);
     enc->train();
     const auto fc = torch::stack({randomFc(12, 3), randomFc(12, 4)});
-    const auto in = makeGraphInput(fc, torch::ones({2, 12}, torch::kBool), torch::randn({c.textDimension}), torch::randn({c.textDimension}), c);
+    auto in = makeGraphInput(fc, torch::ones({2, 12}, torch::kBool), torch::randn({c.textDimension}), torch::randn({c.textDimension}), c);
+    in.maskedNodes = torch::zeros({2, 12}, torch::kBool);
+    in.maskedNodes[0][3] = true;  // so the GMAE mask token takes part too
     const auto out = enc->forward(in);
     const auto loss = out.graph.pow(2).sum() + out.nodes.mean() + out.tokens.pow(2).mean();
     loss.backward();

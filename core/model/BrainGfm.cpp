@@ -77,6 +77,7 @@ BrainGfmEncoderImpl::BrainGfmEncoderImpl(const BrainGfmConfig& c) : config_(c) {
   register_module("gcn", gcn);
   register_module("gcn_norm", gcnNorm);
   dropout = register_module("dropout", torch::nn::Dropout(c.dropout));
+  maskToken = register_parameter("mask_token", torch::zeros({c.hidden}));
 }
 
 std::int64_t BrainGfmEncoderImpl::parameterCount() const {
@@ -88,6 +89,7 @@ std::int64_t BrainGfmEncoderImpl::parameterCount() const {
 EncoderOutput BrainGfmEncoderImpl::forward(const GraphBatchInput& in) {
   const auto B = in.features.size(0), N = in.features.size(1);
   auto x = inputProjection->forward(in.features);                       // [B, N, H]
+  if (in.maskedNodes.defined()) x = torch::where(in.maskedNodes.unsqueeze(-1), maskToken.expand_as(x), x);
   auto t = taskProjection->forward(in.taskText).unsqueeze(1);            // [B, 1, H]
   auto a = atlasProjection->forward(in.atlasText).unsqueeze(1);          // [B, 1, H]
   auto h = torch::cat({t, a, x}, 1);                                     // [B, N+2, H]

@@ -42,6 +42,7 @@ struct GraphBatchInput {
   torch::Tensor mask;       // [B, N] bool, true on real nodes
   torch::Tensor taskText;   // [B, textDimension] ([T/D] embedding)
   torch::Tensor atlasText;  // [B, textDimension] ([A/P] embedding)
+  torch::Tensor maskedNodes;  // optional [B, N] bool: these nodes' inputs are replaced by the mask token
 };
 
 // Adjacency, RWSE and features from padded FC matrices ([B, N, N]) and their node masks.
@@ -64,6 +65,7 @@ class BrainGfmEncoderImpl : public torch::nn::Module {
   std::int64_t parameterCount() const;
 
   torch::nn::Linear inputProjection{nullptr}, taskProjection{nullptr}, atlasProjection{nullptr};
+  torch::Tensor maskToken;  // [H], learnable (GMAE)
   torch::nn::ModuleList attention, attentionNorm, feedForward, feedForwardNorm, gcn, gcnNorm;
   torch::nn::Dropout dropout{nullptr};
 

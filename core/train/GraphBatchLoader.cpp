@@ -49,6 +49,14 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
 void GraphBatchLoader::startEpoch(int epoch) {
   stop();
   plan_ = planBatches(items_, batchSize_, seed_, epoch, bucket_);
+  if (world_ > 1) {
+    for (auto& b : plan_) {
+      std::vector<int> mine;
+      for (std::size_t i = static_cast<std::size_t>(rank_); i < b.size(); i += static_cast<std::size_t>(world_)) mine.push_back(b[i]);
+      b = std::move(mine);
+    }
+    std::erase_if(plan_, [](const std::vector<int>& b) { return b.empty(); });
+  }
   ready_.clear();
   delivered_ = produced_ = 0;
   stopping_ = false;

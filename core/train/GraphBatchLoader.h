@@ -33,6 +33,11 @@ class GraphBatchLoader {
   // The next batch of the epoch, or nothing at its end. Rethrows a reading error (bg::Error).
   std::optional<GraphBatch> next();
   std::size_t batchesPerEpoch() const { return plan_.size(); }
+  // Data-parallel training: this process loads only positions rank, rank + world, ... of every batch.
+  void setShard(int rank, int worldSize) {
+    rank_ = rank;
+    world_ = std::max(1, worldSize);
+  }
 
   // Builds one batch (used by the prefetch thread; public for tests).
   GraphBatch load(const std::vector<int>& batch) const;
@@ -44,6 +49,7 @@ class GraphBatchLoader {
   int batchSize_, prefetch_;
   unsigned seed_;
   bool bucket_;
+  int rank_ = 0, world_ = 1;
   std::vector<std::vector<int>> plan_;
   std::thread worker_;
   std::mutex m_;
