@@ -15,4 +15,5 @@ void addInfoCommand(CLI::App& app, Action& action);
 void addSettingsCommands(CLI::App& app, Action& action);
 void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
+void addModelCommands(CLI::App& app, Action& action);
 }  // namespace bg::cli

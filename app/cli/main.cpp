@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::addSettingsCommands(app, action);
   cli::addConnectomeCommands(app, action);
   cli::addWorkspaceCommands(app, action);
+  cli::addModelCommands(app, action);
 
   try {
     app.parse(argc, argv);

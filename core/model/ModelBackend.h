@@ -17,12 +17,36 @@ struct ComputeDeviceInfo {
   std::string description;  // "CPU (2 threads)" / "CUDA device 0 of 1"
 };
 
+// What `braingraph-cli pretrain` asks of the engine (plain data: crosses the dlopen boundary).
+struct PretrainRequest {
+  std::string workspace, corpus;
+  int fold = 0;
+  bool allItems = false;        // default: the fold's training part only (no test leakage)
+  std::string configJson;       // PretrainConfig JSON; empty = the paper's settings
+  std::string out;              // model file; the running checkpoint is <out>.ckpt
+  std::string device = "auto";
+  int threads = 0;
+  bool resume = false;
+  int epochs = 0, batchSize = 0;  // > 0 overrides the config
+  int worldSize = 1, rank = 0;
+  std::string master = "127.0.0.1:29500";
+};
+
+}  // namespace bg::model
+namespace bg {
+class ProgressDelegate;
+}
+namespace bg::model {
+
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
   virtual std::string torchVersion() const = 0;
   // Throws bg::Error(Config) when CUDA is requested but this LibTorch build or machine has none.
   virtual ComputeDeviceInfo resolveComputeDevice(const std::string& requested, int cpuThreads) const = 0;
+  // Runs BrainGFM pre-training; returns a JSON summary (losses per epoch, throughput, files).
+  // Cancelling keeps the last epoch's checkpoint. Throws bg::Error.
+  virtual std::string pretrain(const PretrainRequest& request, ::bg::ProgressDelegate& progress) const = 0;
 };
 
 // Loads the model library once ($BRAINGRAPH_MODEL_LIBRARY, the build tree, or the installed

@@ -5,7 +5,17 @@
 #include <torch/version.h>
 
 #include "errors/Error.h"
+#include "jobs/Progress.h"
 #include "model/ModelBackend.h"
+#include "model/TextEmbedding.h"
+#include "platform/Versions.h"
+#include "settings/DataPaths.h"
+#include "train/Distributed.h"
+#include "train/Pretrainer.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Corpus.h"
+#include "workspace/CorpusDataset.h"
+#include "workspace/Workspace.h"
 
 namespace bg::model {
 namespace {
@@ -46,6 +56,57 @@ class TorchBackend final : public ModelBackend {
       info.description = "CPU (" + std::to_string(info.cpuThreads) + " threads)";
     }
     return info;
+  }
+
+  std::string pretrain(const PretrainRequest& r, ProgressDelegate& progress) const override {
+    const auto device = resolveComputeDevice(r.device, r.threads);
+    auto ws = Workspace::open(r.workspace);
+    const auto manifest = loadCorpus(*ws, r.corpus);
+    std::vector<DatasetItem> items;
+    if (r.allItems) {
+      for (const char* part : {"train", "validation", "test"}) {
+        auto some = corpusItems(manifest, r.fold, part, ws->arrays());
+        items.insert(items.end(), some.begin(), some.end());
+      }
+    } else {
+      items = corpusItems(manifest, r.fold, "train", ws->arrays());
+    }
+    auto config = train::PretrainConfig::fromJson(r.configJson.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.configJson));
+    if (r.epochs > 0) config.epochs = r.epochs;
+    if (r.batchSize > 0) config.batchSize = r.batchSize;
+    // The [A/P] token: the atlas's description through the built-in text encoder.
+    const std::string atlas = manifest.value("atlas", std::string());
+    std::string atlasDescription = atlas;
+    try {
+      const auto texts = PromptTexts::load(DataPaths::resourceDir());
+      if (auto it = texts.atlases.find(atlas); it != texts.atlases.end()) atlasDescription = it->second;
+    } catch (const Error&) {
+    }
+    HashedNgramEmbedder embedder(config.model.textDimension);
+    const auto vec = embedder.embed(atlas, atlasDescription);
+    const auto atlasText = torch::tensor(std::vector<float>(vec.begin(), vec.end()));
+    const std::string manifestText = manifest.dump();
+    const nlohmann::json extra = {{"kind", "braingfm-pretrained"},
+                                  {"corpus", r.corpus},
+                                  {"fold", r.fold},
+                                  {"items", items.size()},
+                                  {"manifest_hash", hashBytes(manifestText.data(), manifestText.size())},
+                                  {"code_version", braingraphVersion()},
+                                  {"torch_version", TORCH_VERSION},
+                                  {"text_embeddings", embedder.source()},
+                                  {"atlas", atlas}};
+    std::unique_ptr<train::DataParallel> parallel;
+    if (r.worldSize > 1) parallel = std::make_unique<train::DataParallel>(r.master, r.rank, r.worldSize);
+    const std::filesystem::path out = r.out, ckpt = out.string() + ".ckpt";
+    const auto result = train::runPretraining(ws->arrays(), items, config, ckpt, r.resume, extra, progress, torch::Device(device.resolved),
+                                              parallel.get(), atlasText);
+    if (r.rank == 0) std::filesystem::rename(ckpt, out);
+    nlohmann::json losses = nlohmann::json::array();
+    for (const auto& l : result.epochLosses) losses.push_back({{"gcl", l.gcl}, {"gmae", l.gmae}, {"total", l.total}});
+    return nlohmann::json{{"model", out.string()}, {"device", device.description}, {"start_epoch", result.startEpoch},
+                          {"epochs", config.epochs}, {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond},
+                          {"losses", losses}}
+        .dump(2);
   }
 };
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "errors/Error.h"
+#include "train/Distributed.h"
 
 namespace bg::train {
 using nlohmann::json;
@@ -239,15 +240,21 @@ std::pair<int, json> Pretrainer::loadCheckpoint(const std::filesystem::path& fil
 
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
                                  const std::filesystem::path& checkpoint, bool resume, const json& extra, ProgressDelegate& progress,
-                                 torch::Device device, int rank, int worldSize, std::function<void(std::vector<torch::Tensor>&)> allReduce) {
+                                 torch::Device device, DataParallel* parallel, const torch::Tensor& atlasText) {
   PretrainRunResult result;
+  const int rank = parallel ? parallel->rank() : 0, worldSize = parallel ? parallel->worldSize() : 1;
   Pretrainer trainer(config, device);
-  trainer.allReduceGradients = std::move(allReduce);
+  if (atlasText.defined()) trainer.setAtlasText(atlasText);
   if (resume && std::filesystem::exists(checkpoint)) {
     result.startEpoch = trainer.loadCheckpoint(checkpoint).first;
     spdlog::info("resuming pre-training at epoch {} from {}", result.startEpoch + 1, checkpoint.string());
   } else if (rank == 0) {
     trainer.saveCheckpoint(checkpoint, 0, extra);  // a cancel at any time leaves a checkpoint
+  }
+  if (parallel) {
+    auto params = trainer.parameters();
+    parallel->broadcastFromRankZero(params);
+    trainer.allReduceGradients = [parallel](std::vector<torch::Tensor>& p) { parallel->averageGradients(p); };
   }
   GraphBatchLoader loader(store, items, config.batchSize, config.seed, config.bucketByNodes);
   loader.setShard(rank, worldSize);
@@ -284,6 +291,12 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
     result.epochLosses.push_back(mean);
     if (rank == 0) trainer.saveCheckpoint(checkpoint, epoch + 1, extra);
     spdlog::debug("epoch {}: gcl {:.5f} gmae {:.5f}", epoch + 1, mean.gcl, mean.gmae);
+  }
+  // Other ranks keep their final state beside the checkpoint, so agreement between ranks can be checked.
+  if (rank != 0) {
+    auto own = checkpoint;
+    own += ".rank" + std::to_string(rank);
+    trainer.saveCheckpoint(own, config.epochs, extra);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.graphsPerSecond = secs > 0 ? static_cast<double>(graphs) / secs : 0;

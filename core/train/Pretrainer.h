@@ -63,6 +63,7 @@ class Pretrainer {
   std::pair<int, nlohmann::json> loadCheckpoint(const std::filesystem::path& file);
 
   model::BrainGfmEncoder encoder() const { return encoder_; }
+  void setAtlasText(const torch::Tensor& t) { atlasText_ = t.to(device_); }
   const PretrainConfig& config() const { return config_; }
   std::vector<torch::Tensor> parameters() const;
   // Averages gradients across processes before the optimiser step (data-parallel training).
@@ -92,9 +93,13 @@ struct PretrainRunResult {
 
 // Runs epochs [start, config.epochs) over the items, checkpointing to `checkpoint` after every
 // epoch (and when cancelled). Resumes from `checkpoint` when it exists and `resume` is set.
+class DataParallel;
+
+// With `parallel`, each process trains on its share of every batch and gradients are averaged;
+// rank 0 writes the checkpoints. `atlasText` is the [A/P] embedding (zeros when undefined).
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
                                  const std::filesystem::path& checkpoint, bool resume, const nlohmann::json& extra,
-                                 ProgressDelegate& progress, torch::Device device = torch::kCPU, int rank = 0, int worldSize = 1,
-                                 std::function<void(std::vector<torch::Tensor>&)> allReduce = {});
+                                 ProgressDelegate& progress, torch::Device device = torch::kCPU, DataParallel* parallel = nullptr,
+                                 const torch::Tensor& atlasText = {});
 
 }  // namespace bg::train

@@ -1,0 +1,61 @@
+// pretrain: BrainGFM pre-training on a workspace corpus (runs in the model library).
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "errors/Error.h"
+#include "model/ModelBackend.h"
+
+namespace bg::cli {
+
+void addModelCommands(CLI::App& app, Action& action) {
+  auto r = std::make_shared<model::PretrainRequest>();
+  auto configFile = std::make_shared<std::string>();
+  auto* pre = app.add_subcommand("pretrain", "BrainGFM pre-training (GCL + GMAE) on a corpus; Ctrl-C keeps a checkpoint");
+  pre->add_option("--workspace,-w", r->workspace, "Workspace folder (default: the settings' workspace)");
+  pre->add_option("--corpus", r->corpus, "Corpus name")->required();
+  pre->add_option("--out", r->out, "Model file to write")->required();
+  pre->add_option("--config", *configFile, "Pre-training configuration (JSON); default: the paper's settings");
+  pre->add_option("--fold", r->fold, "Use this fold's training part")->capture_default_str();
+  pre->add_flag("--all-items", r->allItems, "Use every item of the corpus (no held-out test data)");
+  pre->add_option("--epochs", r->epochs, "Override the configuration's epochs");
+  pre->add_option("--batch-size", r->batchSize, "Override the configuration's batch size");
+  pre->add_flag("--resume", r->resume, "Continue from <out>.ckpt");
+  pre->add_option("--world-size", r->worldSize, "Processes in data-parallel training")->capture_default_str();
+  pre->add_option("--rank", r->rank, "This process's rank")->capture_default_str();
+  pre->add_option("--master", r->master, "Rank 0's HOST:PORT")->capture_default_str();
+  pre->callback([&action, r, configFile] {
+    action = [r, configFile](CliContext& ctx) {
+      auto req = *r;
+      if (req.workspace.empty()) req.workspace = ctx.settings().workspace.string();
+      if (req.workspace.empty()) throw Error(ErrorCode::Usage, "no workspace: give --workspace DIR");
+      req.device = ctx.settings().device;
+      req.threads = ctx.settings().computeThreads;
+      if (!configFile->empty()) {
+        std::ifstream in(*configFile);
+        if (!in) throw Error(ErrorCode::NoInput, "cannot open " + *configFile);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        req.configJson = ss.str();
+      }
+      const auto& backend = model::modelBackend();
+      std::string summary;
+      try {
+        ctx.runJob("pretrain", [&](JobContext& job) { summary = backend.pretrain(req, job); });
+      } catch (const CancelledError&) {
+        spdlog::warn("pre-training cancelled; the last epoch's checkpoint is {}.ckpt (continue with --resume)", req.out);
+        throw;
+      }
+      std::printf("%s\n", summary.c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace bg::cli
