@@ -1,6 +1,8 @@
 #include "model/BrainGfm.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "errors/Error.h"
 
@@ -52,6 +54,40 @@ GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mas
   return in;
 }
 
+torch::Tensor fastDropout(const torch::Tensor& x, double p, bool training) {
+  if (!training || p <= 0.0) return x;
+  if (p >= 1.0) return torch::zeros_like(x);
+  auto mask = torch::empty(x.sizes(), torch::TensorOptions(torch::kFloat32));
+  const std::uint64_t seed = static_cast<std::uint64_t>(torch::randint(std::numeric_limits<std::int64_t>::max(), {1}, torch::kLong).item<std::int64_t>());
+  const auto threshold = static_cast<std::uint32_t>(p * 65536.0);
+  const float keep = static_cast<float>(1.0 / (1.0 - p));
+  float* m = mask.data_ptr<float>();
+  const std::int64_t n = mask.numel();
+  for (std::int64_t i = 0; i < n; i += 4) {
+    std::uint64_t z = seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    for (std::int64_t k = 0; k < 4 && i + k < n; ++k) m[i + k] = ((z >> (16 * k)) & 0xFFFF) < threshold ? 0.0f : keep;
+  }
+  return x * mask.to(x.device());
+}
+
+SelfAttentionImpl::SelfAttentionImpl(int hidden, int heads, double dropout) : heads_(heads), dropout_(dropout) {
+  qkv = register_module("qkv", torch::nn::Linear(hidden, 3 * hidden));
+  out = register_module("out", torch::nn::Linear(hidden, hidden));
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyPadding) {
+  const auto B = x.size(0), L = x.size(1), H = x.size(2), d = H / heads_;
+  const auto parts = qkv->forward(x).view({B, L, 3, heads_, d}).permute({2, 0, 3, 1, 4});  // [3, B, heads, L, d]
+  const auto q = parts[0], k = parts[1], v = parts[2];
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // [B, heads, L, L]
+  scores = scores.masked_fill(keyPadding.view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
+  auto weights = fastDropout(torch::softmax(scores, -1), dropout_, is_training());
+  return out->forward(torch::matmul(weights, v).transpose(1, 2).reshape({B, L, H}));
+}
+
 BrainGfmEncoderImpl::BrainGfmEncoderImpl(const BrainGfmConfig& c) : config_(c) {
   inputProjection = register_module("input_projection", torch::nn::Linear(c.featureWidth, c.hidden));
   taskProjection = register_module("task_projection", torch::nn::Linear(c.textDimension, c.hidden));
@@ -59,10 +95,10 @@ BrainGfmEncoderImpl::BrainGfmEncoderImpl(const BrainGfmConfig& c) : config_(c) {
   const int layers = std::max(c.attentionLayers, c.gnnLayers);
   for (int l = 0; l < layers; ++l) {
     if (l < c.attentionLayers) {
-      attention->push_back(torch::nn::MultiheadAttention(torch::nn::MultiheadAttentionOptions(c.hidden, c.heads).dropout(c.dropout)));
+      attention->push_back(SelfAttention(c.hidden, c.heads, c.dropout));
       attentionNorm->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden})));
-      feedForward->push_back(torch::nn::Sequential(torch::nn::Linear(c.hidden, c.ffn), torch::nn::ReLU(),
-                                                   torch::nn::Dropout(c.dropout), torch::nn::Linear(c.ffn, c.hidden)));
+      feedForward->push_back(torch::nn::Sequential(torch::nn::Linear(c.hidden, c.ffn), torch::nn::ReLU()));
+      feedForwardOut->push_back(torch::nn::Linear(c.ffn, c.hidden));
       feedForwardNorm->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden})));
     }
     if (l < c.gnnLayers) {
@@ -73,10 +109,10 @@ BrainGfmEncoderImpl::BrainGfmEncoderImpl(const BrainGfmConfig& c) : config_(c) {
   register_module("attention", attention);
   register_module("attention_norm", attentionNorm);
   register_module("feed_forward", feedForward);
+  register_module("feed_forward_out", feedForwardOut);
   register_module("feed_forward_norm", feedForwardNorm);
   register_module("gcn", gcn);
   register_module("gcn_norm", gcnNorm);
-  dropout = register_module("dropout", torch::nn::Dropout(c.dropout));
   maskToken = register_parameter("mask_token", torch::zeros({c.hidden}));
 }
 
@@ -113,17 +149,17 @@ EncoderOutput BrainGfmEncoderImpl::forward(const GraphBatchInput& in) {
   const int layers = std::max(config_.attentionLayers, config_.gnnLayers);
   for (int l = 0; l < layers; ++l) {
     if (l < config_.attentionLayers) {
-      auto q = attentionNorm[static_cast<std::size_t>(l)]->as<torch::nn::LayerNorm>()->forward(h).transpose(0, 1);  // [L, B, H]
-      auto att = std::get<0>(attention[static_cast<std::size_t>(l)]->as<torch::nn::MultiheadAttention>()->forward(
-          q, q, q, keyPadding, /*need_weights=*/false));
-      h = h + dropout->forward(att.transpose(0, 1));
-      auto f = feedForward[static_cast<std::size_t>(l)]->as<torch::nn::Sequential>()->forward(
-          feedForwardNorm[static_cast<std::size_t>(l)]->as<torch::nn::LayerNorm>()->forward(h));
-      h = h + dropout->forward(f);
+      const auto li = static_cast<std::size_t>(l);
+      auto att = attention[li]->as<SelfAttention>()->forward(attentionNorm[li]->as<torch::nn::LayerNorm>()->forward(h), keyPadding);
+      h = h + fastDropout(att, config_.dropout, is_training());
+      auto f = feedForward[li]->as<torch::nn::Sequential>()->forward(feedForwardNorm[li]->as<torch::nn::LayerNorm>()->forward(h));
+      f = feedForwardOut[li]->as<torch::nn::Linear>()->forward(fastDropout(f, config_.dropout, is_training()));
+      h = h + fastDropout(f, config_.dropout, is_training());
     }
     if (l < config_.gnnLayers) {
       auto g = torch::bmm(norm, gcn[static_cast<std::size_t>(l)]->as<torch::nn::Linear>()->forward(h));
-      h = h + dropout->forward(torch::relu(gcnNorm[static_cast<std::size_t>(l)]->as<torch::nn::LayerNorm>()->forward(g)));
+      h = h + fastDropout(torch::relu(gcnNorm[static_cast<std::size_t>(l)]->as<torch::nn::LayerNorm>()->forward(g)), config_.dropout,
+                          is_training());
     }
     h = h * realF;  // padded positions stay exactly zero
   }

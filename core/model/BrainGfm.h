@@ -49,6 +49,26 @@ struct GraphBatchInput {
 GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
                                const torch::Tensor& atlasText, const BrainGfmConfig& config);
 
+// Dropout with a cheap counter-based generator (splitmix64 on (seed, index), four 16-bit draws per
+// hash) instead of torch's per-element Mersenne twister, which cost more than the layers' matrix
+// products here. The seed comes from torch's global generator, so torch::manual_seed still makes
+// runs reproducible.
+torch::Tensor fastDropout(const torch::Tensor& x, double p, bool training);
+
+// Multi-head self-attention with a key-padding mask (true = ignore), written out so its dropout on
+// the attention weights can use fastDropout.
+class SelfAttentionImpl : public torch::nn::Module {
+ public:
+  SelfAttentionImpl(int hidden, int heads, double dropout);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyPadding);
+
+ private:
+  int heads_;
+  double dropout_;
+  torch::nn::Linear qkv{nullptr}, out{nullptr};
+};
+TORCH_MODULE(SelfAttention);
+
 struct EncoderOutput {
   torch::Tensor nodes;  // [B, N, H] (ROI tokens only)
   torch::Tensor tokens; // [B, 2, H] ([T/D], [A/P])
@@ -66,8 +86,7 @@ class BrainGfmEncoderImpl : public torch::nn::Module {
 
   torch::nn::Linear inputProjection{nullptr}, taskProjection{nullptr}, atlasProjection{nullptr};
   torch::Tensor maskToken;  // [H], learnable (GMAE)
-  torch::nn::ModuleList attention, attentionNorm, feedForward, feedForwardNorm, gcn, gcnNorm;
-  torch::nn::Dropout dropout{nullptr};
+  torch::nn::ModuleList attention, attentionNorm, feedForward, feedForwardOut, feedForwardNorm, gcn, gcnNorm;
 
  private:
   BrainGfmConfig config_;

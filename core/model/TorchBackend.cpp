@@ -1,4 +1,6 @@
 // The LibTorch implementation of ModelBackend (built into libbraingraph-model.so).
+#include <dlfcn.h>
+
 #include <thread>
 
 #include <torch/torch.h>
@@ -20,6 +22,13 @@
 namespace bg::model {
 namespace {
 
+// torch's intra-op pool and OpenBLAS's own threads (Debian's libtorch uses OpenBLAS): left alone,
+// OpenBLAS spins up one thread per core and they fight torch's over 2 cores.
+void setComputeThreads(int n) {
+  torch::set_num_threads(n);
+  if (auto f = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
+}
+
 class TorchBackend final : public ModelBackend {
  public:
   std::string torchVersion() const override { return TORCH_VERSION; }
@@ -29,7 +38,7 @@ class TorchBackend final : public ModelBackend {
     info.requested = requested.empty() ? "auto" : requested;
     info.cudaAvailable = torch::cuda::is_available();
     info.cudaDeviceCount = info.cudaAvailable ? static_cast<int>(torch::cuda::device_count()) : 0;
-    torch::set_num_threads(cpuThreads > 0 ? cpuThreads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    setComputeThreads(cpuThreads > 0 ? cpuThreads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     info.cpuThreads = torch::get_num_threads();
 
     int cudaIndex = -1;

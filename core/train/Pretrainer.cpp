@@ -111,6 +111,7 @@ torch::Tensor ntXent(const torch::Tensor& z1, const torch::Tensor& z2, double te
 }
 }  // namespace
 
+// (The same decoding as in step(), for inspection.)
 torch::Tensor Pretrainer::reconstruct(const model::GraphBatchInput& input, const torch::Tensor& masked) {
   auto in = input;
   in.maskedNodes = masked;
@@ -130,26 +131,25 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
   PretrainLosses losses;
   losses.graphs = static_cast<int>(B);
   torch::Tensor total = torch::zeros({}, torch::TensorOptions(device_));
-  if (gclActive(epoch)) {
-    std::vector<torch::Tensor> embeddings;
-    for (int view = 0; view < 2; ++view) {
-      std::vector<torch::Tensor> featureKeep, edgeKeep;
-      for (std::int64_t k = 0; k < B; ++k) {
-        auto gen = generatorFor(config_.seed, epoch, ids[static_cast<std::size_t>(k)], 1 + view);
-        // Whole feature columns are dropped (one random number per column, not per value).
-        featureKeep.push_back((torch::rand({1, D}, gen) >= config_.featureDrop).to(torch::kFloat32));
-        edgeKeep.push_back(symmetricKeep(N, edgeDrop, gen));
-      }
-      auto in = base;
-      in.features = base.features * torch::stack(featureKeep).to(device_);
-      in.adjacency = base.adjacency * torch::stack(edgeKeep).to(device_);
-      embeddings.push_back(projection_->forward(encoder_->forward(in).graph));
+  const bool gcl = gclActive(epoch), gmae = gmaeActive(epoch);
+  // GCL's views: feature-column dropout with edge dropout. When GMAE runs too, its masked view
+  // (mask tokens + dropped edges, itself an augmentation) serves as GCL's first view, so a step
+  // costs two encoder passes instead of three.
+  auto featureView = [&](int purpose) {
+    std::vector<torch::Tensor> featureKeep, edgeKeep;
+    for (std::int64_t k = 0; k < B; ++k) {
+      auto gen = generatorFor(config_.seed, epoch, ids[static_cast<std::size_t>(k)], purpose);
+      // Whole feature columns are dropped (one random number per column, not per value).
+      featureKeep.push_back((torch::rand({1, D}, gen) >= config_.featureDrop).to(torch::kFloat32));
+      edgeKeep.push_back(symmetricKeep(N, edgeDrop, gen));
     }
-    const auto gcl = ntXent(embeddings[0], embeddings[1], config_.temperature);
-    losses.gcl = gcl.item<double>();
-    total = total + gcl;
-  }
-  if (gmaeActive(epoch)) {
+    auto in = base;
+    in.features = base.features * torch::stack(featureKeep).to(device_);
+    in.adjacency = base.adjacency * torch::stack(edgeKeep).to(device_);
+    return in;
+  };
+  torch::Tensor firstView;  // graph embeddings of GCL's first view
+  if (gmae) {
     const double ratio = scheduled(config_.maskRatioStart, config_.maskRatioEnd, epoch);
     auto masked = torch::zeros({B, N}, torch::kBool);
     std::vector<torch::Tensor> edgeKeep;
@@ -164,11 +164,22 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
     masked = masked.to(device_);
     auto in = base;
     in.adjacency = base.adjacency * torch::stack(edgeKeep).to(device_);
-    const auto predicted = reconstruct(in, masked);
+    in.maskedNodes = masked;
+    const auto out = encoder_->forward(in);
+    const auto identity = nodeIdentity_->forward(torch::arange(N, torch::TensorOptions(torch::kLong).device(device_)));
+    const auto predicted = decoder_->forward(out.nodes + identity.unsqueeze(0) + out.tokens.select(1, 1).unsqueeze(1));
     const auto m = masked.unsqueeze(-1).to(torch::kFloat32);
-    const auto gmae = ((predicted - base.features).pow(2) * m).sum() / (m.sum() * static_cast<double>(D));
-    losses.gmae = gmae.item<double>();
-    total = total + gmae;
+    const auto loss = ((predicted - base.features).pow(2) * m).sum() / (m.sum() * static_cast<double>(D));
+    losses.gmae = loss.item<double>();
+    total = total + loss;
+    if (gcl) firstView = projection_->forward(out.graph);
+  }
+  if (gcl) {
+    if (!firstView.defined()) firstView = projection_->forward(encoder_->forward(featureView(1)).graph);
+    const auto second = projection_->forward(encoder_->forward(featureView(2)).graph);
+    const auto loss = ntXent(firstView, second, config_.temperature);
+    losses.gcl = loss.item<double>();
+    total = total + loss;
   }
   total.backward();
   if (allReduceGradients) {

@@ -6,7 +6,8 @@
 //    decoder reconstructs each masked node's input features (MSE). The decoder sees the node's
 //    embedding plus a learned embedding of its index and the [A/P] token, so it knows which node it
 //    reconstructs (the reference decoder does not and can only predict a mean row);
-//  * modes: gcl, gmae, sum, sequential (GCL for the first part of the epochs, then GMAE);
+//  * modes: gcl, gmae, sum, sequential (GCL for the first part of the epochs, then GMAE); in sum
+//    mode GMAE's masked view is also GCL's first view (two encoder passes a step, not three);
 //  * schedules: the mask ratio and the edge-drop rate move linearly from start to end values.
 // Random choices (views, masks) come from a generator seeded by (seed, epoch, item), so a run is
 // reproducible, and resuming from a checkpoint continues the same loss curve.
