@@ -81,9 +81,11 @@ SelfAttentionImpl::SelfAttentionImpl(int hidden, int heads, double dropout) : he
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyPadding) {
   const auto B = x.size(0), L = x.size(1), H = x.size(2), d = H / heads_;
   const auto parts = qkv->forward(x).view({B, L, 3, heads_, d}).permute({2, 0, 3, 1, 4});  // [3, B, heads, L, d]
-  const auto q = parts[0], k = parts[1], v = parts[2];
-  auto scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(d));  // [B, heads, L, L]
-  scores = scores.masked_fill(keyPadding.view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
+  // Scaling q (L x d) is cheaper than scaling the scores (L x L).
+  const auto q = parts[0] * (1.0 / std::sqrt(static_cast<double>(d))), k = parts[1], v = parts[2];
+  auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, heads, L, L]
+  if (keyPadding.any().item<bool>())  // batches of one atlas (bucketed) have no padding at all
+    scores = scores.masked_fill(keyPadding.view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
   auto weights = fastDropout(torch::softmax(scores, -1), dropout_, is_training());
   return out->forward(torch::matmul(weights, v).transpose(1, 2).reshape({B, L, H}));
 }
