@@ -110,7 +110,7 @@ class TestBrainGfm : public QObject {
   void hashedTextEmbeddings() {
     HashedNgramEmbedder e(256);
     const auto texts = PromptTexts::load(DataPaths::resourceDir());
-    QCOMPARE(texts.disorders.size(), std::size_t(25));
+    QCOMPARE(texts.disorders.size(), std::size_t(26));  // the union of the paper's tables 13 and 14
     QCOMPARE(texts.atlases.size(), std::size_t(8));
     const auto mdd = e.embed("MDD", texts.disorders.at("MDD"));
     const auto pdd = e.embed("PDD", texts.disorders.at("PDD"));
