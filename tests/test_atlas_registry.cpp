@@ -13,6 +13,13 @@ using namespace bg;
 class TestAtlasRegistry : public QObject {
   Q_OBJECT
   AtlasRegistry registry() const { return AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()})); }
+  // A data root holding Schaefer100's label table only; returns it.
+  static std::filesystem::path rootWithLabelTable(const std::string& name) {
+    const auto root = bgtest::scratchDir(name);
+    std::filesystem::create_directories(root / "atlases" / "schaefer100");
+    std::filesystem::copy_file(bgtest::dataRoot() / "atlases/schaefer100/labels.tsv", root / "atlases/schaefer100/labels.tsv");
+    return root;
+  }
 
  private Q_SLOTS:
   void listsEightParcellationsInPaperOrder() {
@@ -105,9 +112,7 @@ class TestAtlasRegistry : public QObject {
 
   void missingVolumeNamesTheFile() {
     // A data root with the label table but without the volume.
-    const auto root = bgtest::scratchDir("atlas_missing");
-    std::filesystem::create_directories(root / "atlases" / "schaefer100");
-    std::filesystem::copy_file(bgtest::dataRoot() / "atlases/schaefer100/labels.tsv", root / "atlases/schaefer100/labels.tsv");
+    const auto root = rootWithLabelTable("atlas_missing");
     const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({root}));
     NullProgress p;
     try {
@@ -122,10 +127,8 @@ class TestAtlasRegistry : public QObject {
   }
 
   void truncatedVolumeNamesTheFile() {
-    const auto root = bgtest::scratchDir("atlas_truncated");
+    const auto root = rootWithLabelTable("atlas_truncated");
     const auto rel = std::filesystem::path("atlases/schaefer100/tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz");
-    std::filesystem::create_directories(root / rel.parent_path());
-    std::filesystem::copy_file(bgtest::dataRoot() / "atlases/schaefer100/labels.tsv", root / "atlases/schaefer100/labels.tsv");
     {
       std::ifstream in(bgtest::dataRoot() / rel, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

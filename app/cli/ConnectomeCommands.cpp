@@ -10,6 +10,7 @@
 #include "atlas/AtlasRegistry.h"
 #include "connectome/ConnectomePipeline.h"
 #include "errors/Error.h"
+#include "platform/Strings.h"
 
 namespace bg::cli {
 namespace {
@@ -66,15 +67,6 @@ struct PipelineArgs {
   }
 };
 
-std::vector<std::string> splitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
 void printSummary(const AtlasSummary& s) {
   std::printf("%-12s %4d ROIs  %4d time points  %zu empty", s.atlasId.c_str(), s.rois, s.timePoints, s.emptyRois.size());
   for (const auto& f : s.files)
@@ -103,7 +95,7 @@ void addConnectomeCommands(CLI::App& app, Action& action) {
         ConnectomeRequest req;
         req.bold = a->bold;
         if (!a->confounds.empty()) req.confounds = a->confounds;
-        req.atlases = splitComma(a->atlas);
+        req.atlases = splitList(a->atlas);
         req.outDir = a->out;
         req.options = a->pipeline.options();
         std::vector<AtlasSummary> result;

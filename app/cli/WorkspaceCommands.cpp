@@ -14,6 +14,7 @@
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
 #include "io/Npy.h"
+#include "platform/Strings.h"
 #include "workspace/Corpus.h"
 #include "workspace/Derivation.h"
 #include "workspace/Importers.h"
@@ -186,9 +187,7 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         const auto registry = AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths());
         DeriveRequest req;
         req.scanIds = a->scans;
-        std::stringstream ss(a->atlas);
-        for (std::string part; std::getline(ss, part, ',');)
-          if (!part.empty()) req.atlases.push_back(part);
+        req.atlases = splitList(a->atlas);
         req.options.clean = !a->noClean;
         req.options.cleaning.bandpass = !a->noBandpass;
         req.options.cleaning.fdThreshold = a->fd;

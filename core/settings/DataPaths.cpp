@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "errors/Error.h"
+#include "platform/Strings.h"
 #include "settings/Settings.h"
 
 #ifndef BRAINGRAPH_DEFAULT_DATA
@@ -21,12 +22,8 @@
 namespace bg {
 namespace {
 std::vector<std::filesystem::path> splitPath(const std::string& s) {
-  std::vector<std::filesystem::path> out;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ':'))
-    if (!part.empty()) out.emplace_back(part);
-  return out;
+  const auto parts = splitList(s, ':');
+  return {parts.begin(), parts.end()};
 }
 
 std::filesystem::path executableDir() {

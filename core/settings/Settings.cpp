@@ -9,6 +9,7 @@
 
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
+#include "platform/Strings.h"
 #include "settings/UserDirs.h"
 
 namespace bg {
@@ -85,11 +86,8 @@ void Settings::set(const std::string& key, const std::string& value) {
     }
   };
   if (key == "data_path") {
-    dataPath.clear();
-    std::stringstream ss(value);
-    std::string part;
-    while (std::getline(ss, part, ':'))
-      if (!part.empty()) dataPath.emplace_back(part);
+    const auto parts = splitList(value, ':');
+    dataPath.assign(parts.begin(), parts.end());
   } else if (key == "workspace") {
     workspace = value;
   } else if (key == "device") {

@@ -9,17 +9,11 @@
 
 #include "errors/Error.h"
 #include "io/TextTable.h"
+#include "platform/Strings.h"
 
 namespace bg {
 
-std::vector<std::string> parseStrategies(const std::string& commaSeparated) {
-  std::vector<std::string> out;
-  std::stringstream ss(commaSeparated);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
+std::vector<std::string> parseStrategies(const std::string& commaSeparated) { return splitList(commaSeparated); }
 
 Confounds loadFmriprepConfounds(const std::filesystem::path& tsv, const std::vector<std::string>& strategies) {
   return withContext("while reading confounds " + tsv.string(), [&] {
