@@ -1,0 +1,92 @@
+#include "eval/Evaluation.h"
+
+#include <chrono>
+
+#include "errors/Error.h"
+#include "eval/Baselines.h"
+#include "eval/Metrics.h"
+#include "workspace/Corpus.h"
+#include "workspace/Workspace.h"
+
+namespace bg {
+using nlohmann::json;
+
+json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest& req, ProgressDelegate& progress) {
+  return withContext("while evaluating " + req.method + " on corpus '" + manifest.value("name", std::string()) + "'", [&] {
+    if (req.method != "logreg" && req.method != "svm") throw Error(ErrorCode::Usage, "method '" + req.method + "' is not logreg or svm");
+    const auto& items = manifest.at("items");
+    if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baselines need a two-class corpus");
+    const auto n = static_cast<Eigen::Index>(items.size());
+    // Features: one row per scan.
+    Eigen::MatrixXd x;
+    Eigen::VectorXi y(n);
+    std::vector<int> classIndex;
+    std::vector<std::string> sites;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (i % 32 == 0 && progress.update("reading FC matrices", 0.2 * static_cast<double>(i) / static_cast<double>(n))) throw CancelledError();
+      const auto& item = items[static_cast<std::size_t>(i)];
+      const auto f = fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
+      if (i == 0) x.resize(n, f.size());
+      if (f.size() != x.cols()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");
+      x.row(i) = f.transpose();
+      y(i) = item.at("class_index").get<int>();
+      classIndex.push_back(y(i));
+      sites.push_back(item.value("site", std::string()));
+    }
+    json split = manifest.at("split");
+    if (req.split != "corpus") {
+      SplitSpec spec;
+      spec.kind = req.split;
+      spec.folds = req.folds;
+      spec.seed = req.seed;
+      split = makeSplit(classIndex, sites, spec);
+    }
+    std::vector<BinaryMetrics> folds;
+    const auto start = std::chrono::steady_clock::now();
+    const auto& fs = split.at("folds");
+    for (std::size_t f = 0; f < fs.size(); ++f) {
+      if (progress.update("fold " + std::to_string(f + 1) + " of " + std::to_string(fs.size()),
+                          0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size())))
+        throw CancelledError();
+      std::vector<int> train = fs[f].at("train").get<std::vector<int>>();
+      for (int v : fs[f].at("validation").get<std::vector<int>>()) train.push_back(v);
+      const auto test = fs[f].at("test").get<std::vector<int>>();
+      if (test.empty()) continue;
+      Eigen::MatrixXd xt(static_cast<Eigen::Index>(train.size()), x.cols()), xs(static_cast<Eigen::Index>(test.size()), x.cols());
+      Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size()));
+      for (std::size_t k = 0; k < train.size(); ++k) {
+        xt.row(static_cast<Eigen::Index>(k)) = x.row(train[k]);
+        yt(static_cast<Eigen::Index>(k)) = y(train[k]);
+      }
+      for (std::size_t k = 0; k < test.size(); ++k) xs.row(static_cast<Eigen::Index>(k)) = x.row(test[k]);
+      Standardizer scaler;
+      scaler.fit(xt);
+      Eigen::VectorXd p;
+      if (req.method == "logreg") {
+        LogisticRegression model(req.c);
+        model.fit(scaler.apply(xt), yt);
+        p = model.probability(scaler.apply(xs));
+      } else {
+        LinearSvm model(req.c);
+        model.fit(scaler.apply(xt), yt);
+        p = model.probability(scaler.apply(xs));
+      }
+      std::vector<int> labels;
+      for (int i : test) labels.push_back(y(i));
+      folds.push_back(binaryMetrics(labels, std::vector<double>(p.data(), p.data() + p.size())));
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.update("done", 1.0);
+    return json{{"method", req.method},
+                {"c", req.c},
+                {"features", "fisher_z_fc_upper_triangle_standardized"},
+                {"corpus", manifest.value("name", std::string())},
+                {"positive_class", manifest.at("classes")[1]},
+                {"items", n},
+                {"split", {{"kind", split.at("kind")}, {"seed", split.value("seed", 0u)}, {"folds", fs.size()}}},
+                {"metrics", summarizeFolds(folds)},
+                {"training_seconds", seconds}};
+  });
+}
+
+}  // namespace bg

@@ -1,0 +1,85 @@
+#include "eval/Metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "errors/Error.h"
+
+namespace bg {
+
+BinaryMetrics binaryMetrics(const std::vector<int>& labels, const std::vector<double>& p, double threshold) {
+  if (labels.size() != p.size() || labels.empty()) throw Error(ErrorCode::Internal, "metrics need one probability per label");
+  BinaryMetrics m;
+  m.n = static_cast<int>(labels.size());
+  // AUC: rank-sum with average ranks for ties.
+  std::vector<std::size_t> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  std::vector<double> rank(p.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && p[order[j + 1]] == p[order[i]]) ++j;
+    for (std::size_t k = i; k <= j; ++k) rank[order[k]] = 0.5 * static_cast<double>(i + j) + 1.0;
+    i = j + 1;
+  }
+  double pos = 0, neg = 0, rankSum = 0;
+  int tp = 0, tn = 0, fp = 0, fn = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const bool y = labels[i] == 1, yhat = p[i] >= threshold;
+    if (y) {
+      ++pos;
+      rankSum += rank[i];
+    } else {
+      ++neg;
+    }
+    tp += y && yhat;
+    tn += !y && !yhat;
+    fp += !y && yhat;
+    fn += y && !yhat;
+  }
+  m.auc = (pos > 0 && neg > 0) ? (rankSum - pos * (pos + 1) / 2.0) / (pos * neg) : 0.5;
+  m.accuracy = static_cast<double>(tp + tn) / static_cast<double>(labels.size());
+  m.sensitivity = tp + fn ? static_cast<double>(tp) / (tp + fn) : 0.0;
+  m.specificity = tn + fp ? static_cast<double>(tn) / (tn + fp) : 0.0;
+  const double precision = tp + fp ? static_cast<double>(tp) / (tp + fp) : 0.0;
+  m.f1 = precision + m.sensitivity > 0 ? 2 * precision * m.sensitivity / (precision + m.sensitivity) : 0.0;
+  m.balancedAccuracy = 0.5 * (m.sensitivity + m.specificity);
+  return m;
+}
+
+Interval interval95(const std::vector<double>& v) {
+  Interval r;
+  if (v.empty()) return r;
+  const double n = static_cast<double>(v.size());
+  r.mean = std::accumulate(v.begin(), v.end(), 0.0) / n;
+  double ss = 0;
+  for (double x : v) ss += (x - r.mean) * (x - r.mean);
+  r.sd = v.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+  // Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom, then the normal value.
+  static const double t[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                             2.120,  2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  const std::size_t df = v.size() - 1;
+  const double q = df == 0 ? 0.0 : df <= 30 ? t[df - 1] : 1.96;
+  const double half = q * r.sd / std::sqrt(n);
+  r.low = r.mean - half;
+  r.high = r.mean + half;
+  return r;
+}
+
+nlohmann::json summarizeFolds(const std::vector<BinaryMetrics>& folds) {
+  nlohmann::json j;
+  const std::pair<const char*, double BinaryMetrics::*> fields[] = {
+      {"auc", &BinaryMetrics::auc},         {"accuracy", &BinaryMetrics::accuracy}, {"sensitivity", &BinaryMetrics::sensitivity},
+      {"specificity", &BinaryMetrics::specificity}, {"f1", &BinaryMetrics::f1},     {"balanced_accuracy", &BinaryMetrics::balancedAccuracy}};
+  for (const auto& [name, field] : fields) {
+    std::vector<double> v;
+    for (const auto& f : folds) v.push_back(f.*field);
+    const auto i = interval95(v);
+    j[name] = {{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}, {"folds", v}};
+  }
+  j["folds"] = folds.size();
+  return j;
+}
+
+}  // namespace bg

@@ -1,0 +1,98 @@
+// Metrics and classical baselines against independent computations.
+#include <QTest>
+
+#include <random>
+
+#include "eval/Baselines.h"
+#include "eval/Metrics.h"
+
+using namespace bg;
+
+class TestBaselines : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void aucMatchesPairCounting() {
+    std::mt19937 rng(4);
+    std::uniform_real_distribution<double> u;
+    std::vector<int> y;
+    std::vector<double> p;
+    for (int i = 0; i < 200; ++i) {
+      y.push_back(i % 3 == 0);
+      p.push_back(std::round((u(rng) + 0.3 * y.back()) * 20) / 20);  // coarse: many ties
+    }
+    double wins = 0, pairs = 0;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      for (std::size_t j = 0; j < y.size(); ++j)
+        if (y[i] == 1 && y[j] == 0) {
+          pairs += 1;
+          wins += p[i] > p[j] ? 1.0 : p[i] == p[j] ? 0.5 : 0.0;
+        }
+    const auto m = binaryMetrics(y, p);
+    QVERIFY(std::fabs(m.auc - wins / pairs) < 1e-12);
+    const auto perfect = binaryMetrics({0, 0, 1, 1}, {0.1, 0.4, 0.6, 0.9});
+    QCOMPARE(perfect.auc, 1.0);
+    QCOMPARE(perfect.accuracy, 1.0);
+    QCOMPARE(perfect.f1, 1.0);
+    const auto half = binaryMetrics({0, 1, 1, 0}, {0.6, 0.7, 0.2, 0.1});  // tp 1, fn 1, fp 1, tn 1
+    QCOMPARE(half.sensitivity, 0.5);
+    QCOMPARE(half.specificity, 0.5);
+    QCOMPARE(half.balancedAccuracy, 0.5);
+  }
+
+  void intervalUsesStudentT() {
+    const auto i = interval95({0.70, 0.72, 0.74, 0.76});
+    QVERIFY(std::fabs(i.mean - 0.73) < 1e-12);
+    const double sd = std::sqrt((0.0009 + 0.0001 + 0.0001 + 0.0009) / 3.0);
+    QVERIFY(std::fabs(i.sd - sd) < 1e-12);
+    QVERIFY(std::fabs(i.high - (0.73 + 3.182 * sd / 2.0)) < 1e-9);
+  }
+
+  void logisticRegressionReachesTheOptimum() {
+    // p >> n, as with FC features.
+    std::mt19937 rng(2);
+    std::normal_distribution<double> g;
+    const int n = 60, p = 500;
+    Eigen::MatrixXd x(n, p);
+    Eigen::VectorXi y(n);
+    for (int i = 0; i < n; ++i) {
+      y(i) = i % 2;
+      for (int j = 0; j < p; ++j) x(i, j) = g(rng) + (j < 10 ? 0.8 * y(i) : 0.0);
+    }
+    const double c = 0.05;
+    LogisticRegression lr(c);
+    lr.fit(x, y);
+    // Stationarity of C * sum logloss + |w|^2 / 2: w = -C X'(mu - y) and sum(mu - y) = 0.
+    const Eigen::VectorXd mu = lr.probability(x);
+    const Eigen::VectorXd r = mu - y.cast<double>();
+    QVERIFY((lr.weights() + c * x.transpose() * r).cwiseAbs().maxCoeff() < 1e-6);
+    QVERIFY(std::fabs(r.sum()) < 1e-3);
+    QVERIFY(binaryMetrics(std::vector<int>(y.data(), y.data() + n), std::vector<double>(mu.data(), mu.data() + n)).auc > 0.95);
+  }
+
+  void svmSeparatesSeparableData() {
+    std::mt19937 rng(3);
+    std::normal_distribution<double> g;
+    Eigen::MatrixXd x(80, 20);
+    Eigen::VectorXi y(80);
+    for (int i = 0; i < 80; ++i) {
+      y(i) = i < 40;
+      for (int j = 0; j < 20; ++j) x(i, j) = g(rng) + (j == 0 ? (y(i) ? 4.0 : -4.0) : 0.0);
+    }
+    LinearSvm svm(1.0);
+    svm.fit(x, y);
+    const Eigen::VectorXd p = svm.probability(x);
+    int correct = 0;
+    for (int i = 0; i < 80; ++i) correct += (p(i) >= 0.5) == (y(i) == 1);
+    QCOMPARE(correct, 80);
+    // Fisher z of the upper triangle.
+    Eigen::MatrixXd fc(3, 3);
+    fc << 1, 0.5, -0.2, 0.5, 1, 0.1, -0.2, 0.1, 1;
+    const auto f = fisherUpperTriangle(fc);
+    QCOMPARE(f.size(), Eigen::Index(3));
+    QVERIFY(std::fabs(f(0) - std::atanh(0.5)) < 1e-12);
+    QVERIFY(std::fabs(f(1) - std::atanh(-0.2)) < 1e-12);
+  }
+};
+
+QTEST_APPLESS_MAIN(TestBaselines)
+#include "test_baselines.moc"
