@@ -2,6 +2,7 @@
 // Schaefer100-sized graphs for training (forward + backward + Adam), inference and pre-training
 // (GCL + GMAE); then a mixed corpus of all eight atlas sizes trained with node-count buckets
 // against padding every batch to its largest graph. Prints `name: value` lines.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -27,12 +28,18 @@ torch::Tensor randomFc(int b, int n) {
   return fc / (d.unsqueeze(2) * d.unsqueeze(1));
 }
 
+// Median over rounds of the mean time per call: a shared 2-core machine is noisy.
 template <class F>
-double secondsPer(int reps, const F& f) {
+double secondsPer(int reps, const F& f, int rounds = 5) {
   f();  // warm-up
-  const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < reps; ++i) f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps;
+  std::vector<double> t;
+  for (int r = 0; r < rounds; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps);
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
 }
 }  // namespace
 
@@ -93,11 +100,18 @@ int main() {
     while (auto b = loader.next()) trainStep(makeGraphInput(b->fc, b->mask, text, text, c), b->labels);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  const double padded = epochSeconds(false), bucketed = epochSeconds(true);
+  std::vector<double> ratios, paddedRuns, bucketedRuns;
+  for (int r = 0; r < 3; ++r) {
+    paddedRuns.push_back(epochSeconds(false));
+    bucketedRuns.push_back(epochSeconds(true));
+  }
+  std::sort(paddedRuns.begin(), paddedRuns.end());
+  std::sort(bucketedRuns.begin(), bucketedRuns.end());
+  const double padded = paddedRuns[1], bucketed = bucketedRuns[1];
   std::filesystem::remove_all(dir);
 
   std::printf("parameters: %lld\n", static_cast<long long>(encoder->parameterCount()));
-  std::printf("batch: %d graphs of %d nodes, threads: 1\n", B, N);
+  std::printf("batch: %d graphs of %d nodes, threads: 1 (medians of 5 rounds; mixed corpus: of 3 epochs)\n", B, N);
   std::printf("train_graphs_per_s: %.1f\n", B / train);
   std::printf("infer_graphs_per_s: %.1f\n", B / infer);
   std::printf("pretrain_graphs_per_s: %.1f\n", B / pretrain);
