@@ -20,6 +20,18 @@ class TestAtlasRegistry : public QObject {
     std::filesystem::copy_file(bgtest::dataRoot() / "atlases/schaefer100/labels.tsv", root / "atlases/schaefer100/labels.tsv");
     return root;
   }
+  // Verifying schaefer100 from `root` fails with `code` and a message containing `needle`.
+  static void expectVerifyError(const std::filesystem::path& root, ErrorCode code, const std::string& needle) {
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({root}));
+    NullProgress p;
+    try {
+      reg.verify("schaefer100", p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), code);
+      QVERIFY2(std::string(e.what()).find(needle) != std::string::npos, e.what());
+    }
+  }
 
  private Q_SLOTS:
   void listsEightParcellationsInPaperOrder() {
@@ -112,18 +124,8 @@ class TestAtlasRegistry : public QObject {
 
   void missingVolumeNamesTheFile() {
     // A data root with the label table but without the volume.
-    const auto root = rootWithLabelTable("atlas_missing");
-    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({root}));
-    NullProgress p;
-    try {
-      reg.verify("schaefer100", p);
-      QFAIL("no exception");
-    } catch (const Error& e) {
-      QCOMPARE(e.code(), ErrorCode::NoInput);
-      QVERIFY2(std::string(e.what()).find("tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz") !=
-                   std::string::npos,
-               e.what());
-    }
+    expectVerifyError(rootWithLabelTable("atlas_missing"), ErrorCode::NoInput,
+                      "tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz");
   }
 
   void truncatedVolumeNamesTheFile() {
@@ -134,15 +136,7 @@ class TestAtlasRegistry : public QObject {
       std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       std::ofstream(root / rel, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
     }
-    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({root}));
-    NullProgress p;
-    try {
-      reg.verify("schaefer100", p);
-      QFAIL("no exception");
-    } catch (const Error& e) {
-      QCOMPARE(e.code(), ErrorCode::Data);
-      QVERIFY2(std::string(e.what()).find((root / rel).string()) != std::string::npos, e.what());
-    }
+    expectVerifyError(root, ErrorCode::Data, (root / rel).string());
   }
 
   void corruptManifestNamesTheFile() {
