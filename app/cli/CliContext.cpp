@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "TerminalProgress.h"
@@ -56,6 +57,16 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   const auto snap = job->snapshot();
   if (snap.state == JobState::Cancelled) throw CancelledError();
   if (snap.state == JobState::Failed) throw Error(static_cast<ErrorCode>(snap.exitCode), snap.error);
+}
+
+std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given) {
+  if (!given.empty()) return given;
+  if (!ctx.settings().workspace.empty()) return ctx.settings().workspace;
+  throw Error(ErrorCode::Usage, "no workspace: give --workspace DIR (or set one: braingraph-cli settings set workspace DIR)");
+}
+
+void addWorkspaceOption(CLI::App* cmd, std::string& target) {
+  cmd->add_option("--workspace,-w", target, "Workspace folder (default: the settings' workspace)");
 }
 
 }  // namespace bg::cli

@@ -43,4 +43,13 @@ class CliContext {
   std::unique_ptr<JobRunner> jobs_;
 };
 
+// The workspace a command works on: --workspace, else the settings' workspace (throws bg::Error).
+std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given);
+
+}  // namespace bg::cli
+namespace CLI {
+class App;
+}
+namespace bg::cli {
+void addWorkspaceOption(CLI::App* cmd, std::string& target);
 }  // namespace bg::cli

@@ -16,4 +16,5 @@ void addSettingsCommands(CLI::App& app, Action& action);
 void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);
+void addTuningCommands(CLI::App& app, Action& action);
 }  // namespace bg::cli

@@ -13,7 +13,6 @@
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
-#include "eval/Evaluation.h"
 #include "io/Npy.h"
 #include "platform/Strings.h"
 #include "workspace/Corpus.h"
@@ -25,16 +24,6 @@ namespace bg::cli {
 namespace {
 
 using nlohmann::json;
-
-std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given) {
-  if (!given.empty()) return given;
-  if (!ctx.settings().workspace.empty()) return ctx.settings().workspace;
-  throw Error(ErrorCode::Usage, "no workspace: give --workspace DIR (or set one: braingraph-cli settings set workspace DIR)");
-}
-
-void addWorkspaceOption(CLI::App* cmd, std::string& target) {
-  cmd->add_option("--workspace,-w", target, "Workspace folder (default: the settings' workspace)");
-}
 
 int reportImport(const ImportSummary& s) {
   std::printf("imported %d scan(s), %d already present, %d without a file, %zu problem(s)\n", s.imported, s.alreadyPresent, s.skipped,
@@ -309,53 +298,6 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         if (!a->name.empty()) m["name"] = a->name;
         saveCorpus(*w, m);
         std::printf("corpus '%s' imported: %zu scans\n", m["name"].get<std::string>().c_str(), m["items"].size());
-        return 0;
-      };
-    });
-  }
-
-  // ---- evaluate: cross-validated baselines (the models join with issue 6)
-  {
-    struct Args {
-      std::string dir, corpus;
-      EvaluateRequest req;
-      int cv = 0;
-      bool lso = false, json = false;
-    };
-    auto a = std::make_shared<Args>();
-    auto* ev = app.add_subcommand("evaluate", "Cross-validated AUC, accuracy, sensitivity, specificity, F1 with 95% intervals");
-    addWorkspaceOption(ev, a->dir);
-    ev->add_option("--corpus", a->corpus, "Corpus name")->required();
-    ev->add_option("--method", a->req.method, "logreg or svm (on Fisher-z FC)")->capture_default_str();
-    ev->add_option("--c", a->req.c, "Inverse regularisation strength")->capture_default_str();
-    ev->add_option("--cv", a->cv, "Stratified k-fold instead of the corpus's own split");
-    ev->add_flag("--leave-site-out", a->lso, "Leave one site out per fold");
-    ev->add_option("--seed", a->req.seed, "Seed of a new split")->capture_default_str();
-    ev->add_flag("--json", a->json, "Print JSON");
-    ev->callback([&action, a] {
-      action = [a](CliContext& ctx) {
-        auto w = Workspace::open(workspaceDir(ctx, a->dir));
-        const auto manifest = loadCorpus(*w, a->corpus);
-        auto req = a->req;
-        if (a->cv > 0) {
-          req.split = "kfold";
-          req.folds = a->cv;
-        }
-        if (a->lso) req.split = "leave-site-out";
-        nlohmann::json result;
-        ctx.runJob("evaluate " + req.method, [&](JobContext& job) { result = evaluateBaseline(*w, manifest, req, job); });
-        if (a->json) {
-          std::printf("%s\n", result.dump(2).c_str());
-        } else {
-          std::printf("%s on '%s' (%s, %zu folds, %lld scans)\n", req.method.c_str(), a->corpus.c_str(),
-                      result["split"]["kind"].get<std::string>().c_str(), result["split"]["folds"].get<std::size_t>(),
-                      static_cast<long long>(result["items"].get<std::int64_t>()));
-          for (const char* m : {"auc", "accuracy", "sensitivity", "specificity", "f1", "balanced_accuracy"}) {
-            const auto& v = result["metrics"][m];
-            std::printf("  %-18s %.3f +/- %.3f  (95%% CI %.3f-%.3f)\n", m, v["mean"].get<double>(), v["sd"].get<double>(),
-                        v["ci95"][0].get<double>(), v["ci95"][1].get<double>());
-          }
-        }
         return 0;
       };
     });

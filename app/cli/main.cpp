@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::addConnectomeCommands(app, action);
   cli::addWorkspaceCommands(app, action);
   cli::addModelCommands(app, action);
+  cli::addTuningCommands(app, action);
 
   try {
     app.parse(argc, argv);

@@ -3,7 +3,9 @@
 #include <chrono>
 
 #include "errors/Error.h"
+#include "connectome/Connectivity.h"
 #include "eval/Baselines.h"
+#include "eval/Calibration.h"
 #include "eval/Metrics.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
@@ -14,21 +16,29 @@ using nlohmann::json;
 json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest& req, ProgressDelegate& progress) {
   return withContext("while evaluating " + req.method + " on corpus '" + manifest.value("name", std::string()) + "'", [&] {
     if (req.method != "logreg" && req.method != "svm") throw Error(ErrorCode::Usage, "method '" + req.method + "' is not logreg or svm");
+    if (req.features != "fisher" && req.features != "tangent") throw Error(ErrorCode::Usage, "features '" + req.features + "' are not fisher or tangent");
+    const bool tangent = req.features == "tangent";
     const auto& items = manifest.at("items");
     if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baselines need a two-class corpus");
     const auto n = static_cast<Eigen::Index>(items.size());
     // Features: one row per scan.
     Eigen::MatrixXd x;
+    std::vector<Eigen::MatrixXd> covariances;
     Eigen::VectorXi y(n);
     std::vector<int> classIndex;
     std::vector<std::string> sites;
     for (Eigen::Index i = 0; i < n; ++i) {
       if (i % 32 == 0 && progress.update("reading FC matrices", 0.2 * static_cast<double>(i) / static_cast<double>(n))) throw CancelledError();
       const auto& item = items[static_cast<std::size_t>(i)];
-      const auto f = fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
-      if (i == 0) x.resize(n, f.size());
-      if (f.size() != x.cols()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");
-      x.row(i) = f.transpose();
+      if (tangent) {
+        covariances.push_back(ledoitWolfCovariance(ws.arrays().read(item.at("series_array").get<std::string>())));
+        if (covariances.back().rows() != covariances.front().rows()) throw Error(ErrorCode::Data, "the corpus mixes parcellations of different sizes");
+      } else {
+        const auto f = fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
+        if (i == 0) x.resize(n, f.size());
+        if (f.size() != x.cols()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");
+        x.row(i) = f.transpose();
+      }
       y(i) = item.at("class_index").get<int>();
       classIndex.push_back(y(i));
       sites.push_back(item.value("site", std::string()));
@@ -42,6 +52,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       split = makeSplit(classIndex, sites, spec);
     }
     std::vector<BinaryMetrics> folds;
+    std::vector<double> ece;
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
     for (std::size_t f = 0; f < fs.size(); ++f) {
@@ -52,6 +63,20 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       for (int v : fs[f].at("validation").get<std::vector<int>>()) train.push_back(v);
       const auto test = fs[f].at("test").get<std::vector<int>>();
       if (test.empty()) continue;
+      if (tangent) {  // the reference comes from this fold's training part only
+        std::vector<Eigen::MatrixXd> trainCovs;
+        for (int i : train) trainCovs.push_back(covariances[static_cast<std::size_t>(i)]);
+        TangentSpace space;
+        space.fitCovariances(trainCovs);
+        const auto r = covariances.front().rows();
+        x.resize(n, r * (r + 1) / 2);
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const auto t = space.transformCovariance(covariances[static_cast<std::size_t>(i)]);
+          Eigen::Index k = 0;
+          for (Eigen::Index a = 0; a < r; ++a)
+            for (Eigen::Index b = a; b < r; ++b) x(i, k++) = t(a, b);
+        }
+      }
       Eigen::MatrixXd xt(static_cast<Eigen::Index>(train.size()), x.cols()), xs(static_cast<Eigen::Index>(test.size()), x.cols());
       Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size()));
       for (std::size_t k = 0; k < train.size(); ++k) {
@@ -73,18 +98,22 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       }
       std::vector<int> labels;
       for (int i : test) labels.push_back(y(i));
-      folds.push_back(binaryMetrics(labels, std::vector<double>(p.data(), p.data() + p.size())));
+      const std::vector<double> pv(p.data(), p.data() + p.size());
+      folds.push_back(binaryMetrics(labels, pv));
+      ece.push_back(expectedCalibrationError(pv, labels));
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
     return json{{"method", req.method},
                 {"c", req.c},
-                {"features", "fisher_z_fc_upper_triangle_standardized"},
+                {"features", tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized"},
                 {"corpus", manifest.value("name", std::string())},
                 {"positive_class", manifest.at("classes")[1]},
                 {"items", n},
                 {"split", {{"kind", split.at("kind")}, {"seed", split.value("seed", 0u)}, {"folds", fs.size()}}},
                 {"metrics", summarizeFolds(folds)},
+                {"calibration", {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}}}},
+                {"trainable_parameters", x.cols() + 1},
                 {"training_seconds", seconds}};
   });
 }

@@ -12,13 +12,16 @@ class Workspace;
 
 struct EvaluateRequest {
   std::string method = "logreg";  // logreg | svm
+  std::string features = "fisher"; // fisher (Fisher-z FC upper triangle) | tangent (tangent-space FC, reference fitted per fold)
   double c = 0.01;
   std::string split = "corpus";   // corpus (its own split) | kfold | leave-site-out
   int folds = 10;
   unsigned seed = 0;
 };
 
-// Fisher-z FC upper triangle, standardised on each training part (train + validation; the
+// Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf
+// covariance around the geometric mean of the training part's covariances (upper triangle with the
+// diagonal); standardised on each training part (train + validation; the
 // baselines need no early stopping), scored on the test part. Labels: class 1 is the positive class.
 nlohmann::json evaluateBaseline(Workspace& ws, const nlohmann::json& manifest, const EvaluateRequest& request, ProgressDelegate& progress);
 

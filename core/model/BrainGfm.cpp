@@ -78,16 +78,58 @@ SelfAttentionImpl::SelfAttentionImpl(int hidden, int heads, double dropout) : he
   out = register_module("out", torch::nn::Linear(hidden, hidden));
 }
 
+void SelfAttentionImpl::enableLora(int rank, double alpha) {
+  if (rank < 1) throw Error(ErrorCode::Config, "LoRA rank must be at least 1");
+  const auto h = qkv->weight.size(1);
+  loraScale_ = alpha / rank;
+  const double std = 1.0 / std::sqrt(static_cast<double>(h));
+  loraQkvA = register_parameter("lora_qkv_a", torch::randn({rank, h}) * std);
+  loraQkvB = register_parameter("lora_qkv_b", torch::zeros({3 * h, rank}));
+  loraOutA = register_parameter("lora_out_a", torch::randn({rank, h}) * std);
+  loraOutB = register_parameter("lora_out_b", torch::zeros({h, rank}));
+}
+
+void SelfAttentionImpl::enablePrefix(int length) {
+  if (length < 1) throw Error(ErrorCode::Config, "prefix length must be at least 1");
+  const auto h = qkv->weight.size(1), d = h / heads_;
+  prefixKey = register_parameter("prefix_key", torch::randn({heads_, length, d}) * 0.02);
+  prefixValue = register_parameter("prefix_value", torch::randn({heads_, length, d}) * 0.02);
+}
+
+std::vector<torch::Tensor> SelfAttentionImpl::adapterParameters() const {
+  std::vector<torch::Tensor> params;
+  for (const auto* t : {&loraQkvA, &loraQkvB, &loraOutA, &loraOutB, &prefixKey, &prefixValue})
+    if (t->defined()) params.push_back(*t);
+  return params;
+}
+
+torch::Tensor SelfAttentionImpl::project(torch::nn::Linear layer, const torch::Tensor& a, const torch::Tensor& b,
+                                         const torch::Tensor& x) const {
+  auto y = layer->forward(x);
+  if (a.defined()) y = y + torch::matmul(torch::matmul(x, a.t()), b.t()) * loraScale_;
+  return y;
+}
+
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& keyPadding) {
   const auto B = x.size(0), L = x.size(1), H = x.size(2), d = H / heads_;
-  const auto parts = qkv->forward(x).view({B, L, 3, heads_, d}).permute({2, 0, 3, 1, 4});  // [3, B, heads, L, d]
+  const auto parts = project(qkv, loraQkvA, loraQkvB, x).view({B, L, 3, heads_, d}).permute({2, 0, 3, 1, 4});  // [3, B, heads, L, d]
   // Scaling q (L x d) is cheaper than scaling the scores (L x L).
-  const auto q = parts[0] * (1.0 / std::sqrt(static_cast<double>(d))), k = parts[1], v = parts[2];
-  auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, heads, L, L]
-  if (keyPadding.any().item<bool>())  // batches of one atlas (bucketed) have no padding at all
-    scores = scores.masked_fill(keyPadding.view({B, 1, 1, L}), -std::numeric_limits<float>::infinity());
-  auto weights = fastDropout(torch::softmax(scores, -1), dropout_, is_training());
-  return out->forward(torch::matmul(weights, v).transpose(1, 2).reshape({B, L, H}));
+  const auto q = parts[0] * (1.0 / std::sqrt(static_cast<double>(d)));
+  auto k = parts[1], v = parts[2];
+  auto padding = keyPadding;
+  if (prefixKey.defined()) {
+    const auto P = prefixKey.size(1);
+    k = torch::cat({prefixKey.unsqueeze(0).expand({B, -1, -1, -1}), k}, 2);
+    v = torch::cat({prefixValue.unsqueeze(0).expand({B, -1, -1, -1}), v}, 2);
+    padding = torch::cat({torch::zeros({B, P}, keyPadding.options()), keyPadding}, 1);
+  }
+  auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, heads, L, L(+P)]
+  if (padding.any().item<bool>())  // batches of one atlas (bucketed) have no padding at all
+    scores = scores.masked_fill(padding.view({B, 1, 1, padding.size(1)}), -std::numeric_limits<float>::infinity());
+  const auto attention = torch::softmax(scores, -1);
+  if (recordAttention) lastAttention = attention.mean(1).detach();
+  auto weights = fastDropout(attention, dropout_, is_training());
+  return project(out, loraOutA, loraOutB, torch::matmul(weights, v).transpose(1, 2).reshape({B, L, H}));
 }
 
 BrainGfmEncoderImpl::BrainGfmEncoderImpl(const BrainGfmConfig& c) : config_(c) {
@@ -122,6 +164,27 @@ std::int64_t BrainGfmEncoderImpl::parameterCount() const {
   std::int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();
   return n;
+}
+
+void BrainGfmEncoderImpl::enableLora(int rank, double alpha) {
+  for (auto& m : *attention) m->as<SelfAttention>()->enableLora(rank, alpha);
+}
+void BrainGfmEncoderImpl::enablePrefix(int length) {
+  for (auto& m : *attention) m->as<SelfAttention>()->enablePrefix(length);
+}
+std::vector<torch::Tensor> BrainGfmEncoderImpl::adapterParameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& m : *attention)
+    for (auto& p : m->as<SelfAttention>()->adapterParameters()) out.push_back(p);
+  return out;
+}
+void BrainGfmEncoderImpl::recordAttention(bool on) {
+  for (auto& m : *attention) m->as<SelfAttention>()->recordAttention = on;
+}
+std::vector<torch::Tensor> BrainGfmEncoderImpl::attentionMaps() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& m : *attention) out.push_back(m->as<SelfAttention>()->lastAttention);
+  return out;
 }
 
 EncoderOutput BrainGfmEncoderImpl::forward(const GraphBatchInput& in) {

@@ -57,15 +57,31 @@ torch::Tensor fastDropout(const torch::Tensor& x, double p, bool training);
 
 // Multi-head self-attention with a key-padding mask (true = ignore), written out so its dropout on
 // the attention weights can use fastDropout.
+//
+// Parameter-efficient tuning hooks (off by default, so a pre-trained encoder loads unchanged):
+//  * LoRA: W x + (alpha / r) B A x on the qkv and output projections, A random, B zero (so tuning
+//    starts from the pre-trained function);
+//  * prefix tuning: `length` learnable key and value vectors per head prepended to the keys and
+//    values (queries unchanged), as in Li & Liang (2021).
 class SelfAttentionImpl : public torch::nn::Module {
  public:
   SelfAttentionImpl(int hidden, int heads, double dropout);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& keyPadding);
+  void enableLora(int rank, double alpha);
+  void enablePrefix(int length);
+  std::vector<torch::Tensor> adapterParameters() const;
+  // When set, forward keeps its attention weights (averaged over heads, [B, L, L+prefix]).
+  bool recordAttention = false;
+  torch::Tensor lastAttention;
+
+  torch::nn::Linear qkv{nullptr}, out{nullptr};
 
  private:
+  torch::Tensor project(torch::nn::Linear layer, const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& x) const;
   int heads_;
   double dropout_;
-  torch::nn::Linear qkv{nullptr}, out{nullptr};
+  double loraScale_ = 0;
+  torch::Tensor loraQkvA, loraQkvB, loraOutA, loraOutB, prefixKey, prefixValue;
 };
 TORCH_MODULE(SelfAttention);
 
@@ -83,6 +99,11 @@ class BrainGfmEncoderImpl : public torch::nn::Module {
   torch::Tensor project(const torch::Tensor& features) { return inputProjection->forward(features); }
   const BrainGfmConfig& config() const { return config_; }
   std::int64_t parameterCount() const;
+  void enableLora(int rank, double alpha);
+  void enablePrefix(int length);
+  std::vector<torch::Tensor> adapterParameters() const;  // LoRA and prefix parameters
+  void recordAttention(bool on);
+  std::vector<torch::Tensor> attentionMaps() const;       // per attention layer, after a recorded forward
 
   torch::nn::Linear inputProjection{nullptr}, taskProjection{nullptr}, atlasProjection{nullptr};
   torch::Tensor maskToken;  // [H], learnable (GMAE)

@@ -5,6 +5,7 @@
 // ~0.4 s, which commands that need no model (atlas, connectome) should not pay, and
 // which the Qt 6 GUI must never load at all.
 #include <string>
+#include <vector>
 
 namespace bg::model {
 
@@ -32,6 +33,48 @@ struct PretrainRequest {
   std::string master = "127.0.0.1:29500";
 };
 
+// `train`, `evaluate` (cross-validated) and, with meta, few-shot or zero-shot use of a meta-learned
+// prompt. Methods: finetune, scratch, linear, lora, prefix, prompt, zeroshot.
+struct TuneRequest {
+  std::string workspace, corpus;
+  std::string method = "prompt";
+  std::string prompt = "node_mult+edge";  // graph prompt kind for method prompt
+  std::string pretrained;                 // pre-training model file (pretrain's --out)
+  std::string meta;                       // meta-learned model (meta-train's --out)
+  std::string out;                        // train: the model file to write
+  std::string configJson;                 // TuningConfig fields (model size, epochs, learning rate, ...)
+  std::string pretrainConfigJson;         // PretrainConfig for pretrainInFolds
+  bool pretrainInFolds = false;           // evaluate: pre-train on each fold's training part (cached)
+  std::string split = "corpus";           // corpus | kfold | leave-site-out
+  int folds = 10;
+  unsigned seed = 0;
+  double labelFraction = 1.0;             // 0 = zero-shot (needs meta)
+  int epochs = 0;                         // > 0 overrides the configuration
+  std::string device = "auto";
+  int threads = 0;
+};
+
+struct MetaTrainRequest {
+  std::string workspace;
+  std::vector<std::string> corpora;  // one task each (label definition x atlas)
+  std::string pretrained, out, configJson;
+  std::string prompt = "node_mult+edge";
+  std::string modelConfigJson;       // BrainGfmConfig when no pre-trained encoder is given
+  bool firstOrder = false;
+  int metaEpochs = 0;
+  std::string device = "auto";
+  int threads = 0;
+};
+
+// One graph to classify: its FC matrix (row-major, nodes x nodes) and, for explanations, ROI names
+// and networks (may be empty).
+struct GraphInput {
+  std::string file;
+  int nodes = 0;
+  std::vector<float> fc;
+  std::vector<std::string> roiNames, networks;
+};
+
 }  // namespace bg::model
 namespace bg {
 class ProgressDelegate;
@@ -47,6 +90,16 @@ class ModelBackend {
   // Runs BrainGFM pre-training; returns a JSON summary (losses per epoch, throughput, files).
   // Cancelling keeps the last epoch's checkpoint. Throws bg::Error.
   virtual std::string pretrain(const PretrainRequest& request, ::bg::ProgressDelegate& progress) const = 0;
+  // Trains on the whole corpus (its own stratified validation split inside) and writes request.out;
+  // returns the model card (JSON).
+  virtual std::string train(const TuneRequest& request, ::bg::ProgressDelegate& progress) const = 0;
+  // Cross-validated evaluation; returns the metrics (JSON).
+  virtual std::string evaluate(const TuneRequest& request, ::bg::ProgressDelegate& progress) const = 0;
+  virtual std::string metaTrain(const MetaTrainRequest& request, ::bg::ProgressDelegate& progress) const = 0;
+  virtual std::string modelCard(const std::string& modelFile) const = 0;
+  // One JSON object per input (a JSON array): file, label, probability, top_rois, explanation.
+  virtual std::string predict(const std::string& modelFile, const std::vector<GraphInput>& inputs, bool explain, const std::string& device,
+                              int threads, ::bg::ProgressDelegate& progress) const = 0;
 };
 
 // Loads the model library once ($BRAINGRAPH_MODEL_LIBRARY, the build tree, or the installed

@@ -113,7 +113,33 @@ PromptTexts PromptTexts::load(const std::filesystem::path& dir) {
   const auto a = TextTable::read(dir / "text" / "atlases.tsv", '\t');
   const int id = a.requireColumn("id"), adesc = a.requireColumn("description");
   for (std::size_t r = 0; r < a.rows(); ++r) p.atlases[a.cell(r, id)] = a.cell(r, adesc);
+  if (std::filesystem::exists(dir / "text" / "tasks.tsv")) {
+    const auto t = TextTable::read(dir / "text" / "tasks.tsv", '\t');
+    const int key = t.requireColumn("key"), dis = t.requireColumn("disorder"), tdesc = t.requireColumn("description");
+    for (std::size_t r = 0; r < t.rows(); ++r) {
+      std::string text = t.cell(r, tdesc);
+      if (text.empty()) {
+        auto it = p.disorders.find(t.cell(r, dis));
+        if (it == p.disorders.end()) throw Error(ErrorCode::Data, "tasks.tsv names an unknown disorder '" + t.cell(r, dis) + "'");
+        text = it->second;
+      }
+      p.tasks[t.cell(r, key)] = text;
+    }
+  }
   return p;
+}
+
+std::pair<std::string, std::string> PromptTexts::task(const std::string& field, const std::string& positive,
+                                                      const std::string& explicitDescription) const {
+  const std::string key = field + "=" + positive;
+  if (!explicitDescription.empty()) return {key, explicitDescription};
+  if (auto it = tasks.find(key); it != tasks.end()) return {key, it->second};
+  return {key, field + " = " + positive};
+}
+
+std::string PromptTexts::atlas(const std::string& id) const {
+  auto it = atlases.find(id);
+  return it == atlases.end() ? id : it->second;
 }
 
 double cosineSimilarity(const std::vector<float>& a, const std::vector<float>& b) {

@@ -50,11 +50,18 @@ class HashedNgramEmbedder final : public TextEmbedder {
   int dimension_;
 };
 
-// The descriptions shipped in resources/text: disorders by abbreviation, atlases by id.
+// The descriptions shipped in resources/text: disorders by abbreviation, atlases by id, and tasks
+// (label definitions) by "field=positive value", each naming a disorder or giving its own text.
 struct PromptTexts {
   std::map<std::string, std::string> disorders;
   std::map<std::string, std::string> atlases;
+  std::map<std::string, std::string> tasks;
   static PromptTexts load(const std::filesystem::path& resourceDir);
+  // The [T/D] text of a two-class task: an explicit description wins, then tasks.tsv, then
+  // "<field> = <positive value>". Returns (key, description).
+  std::pair<std::string, std::string> task(const std::string& labelField, const std::string& positiveClass,
+                                           const std::string& explicitDescription = {}) const;
+  std::string atlas(const std::string& id) const;  // the description, or the id itself
 };
 
 double cosineSimilarity(const std::vector<float>& a, const std::vector<float>& b);

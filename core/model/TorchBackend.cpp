@@ -13,6 +13,8 @@
 #include "platform/Versions.h"
 #include "settings/DataPaths.h"
 #include "train/Distributed.h"
+#include "train/Experiment.h"
+#include "train/ModelFile.h"
 #include "train/Pretrainer.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Corpus.h"
@@ -116,6 +118,29 @@ class TorchBackend final : public ModelBackend {
                           {"epochs", config.epochs}, {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond},
                           {"losses", losses}}
         .dump(2);
+  }
+
+  std::string train(const TuneRequest& r, ProgressDelegate& progress) const override {
+    const auto device = resolveComputeDevice(r.device, r.threads);
+    return train::trainModel(r, progress, torch::Device(device.resolved)).dump(2);
+  }
+
+  std::string evaluate(const TuneRequest& r, ProgressDelegate& progress) const override {
+    const auto device = resolveComputeDevice(r.device, r.threads);
+    return train::evaluateMethod(r, progress, torch::Device(device.resolved)).dump(2);
+  }
+
+  std::string metaTrain(const MetaTrainRequest& r, ProgressDelegate& progress) const override {
+    const auto device = resolveComputeDevice(r.device, r.threads);
+    return train::metaTrain(r, progress, torch::Device(device.resolved)).dump(2);
+  }
+
+  std::string modelCard(const std::string& file) const override { return train::readModelCard(file).dump(2); }
+
+  std::string predict(const std::string& file, const std::vector<GraphInput>& inputs, bool explain, const std::string& device, int threads,
+                      ProgressDelegate& progress) const override {
+    const auto d = resolveComputeDevice(device, threads);
+    return train::predictGraphs(file, inputs, explain, progress, torch::Device(d.resolved)).dump();
   }
 };
 

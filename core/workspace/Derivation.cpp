@@ -32,6 +32,34 @@ std::string pipelineParamsHash(const PipelineOptions& o) {
   return hashBytes(s.data(), s.size()).substr(0, 16);
 }
 
+PipelineOptions pipelineOptionsFromJson(const std::string& text) {
+  PipelineOptions o;
+  const auto j = nlohmann::json::parse(text);
+  o.clean = j.value("clean", true);
+  const auto summary = j.value("summary", std::string("mean"));
+  o.summary = summary == "median" ? RoiSummary::Median : summary == "pc1" ? RoiSummary::FirstPrincipalComponent : RoiSummary::Mean;
+  if (o.clean) {
+    o.cleaning.detrendOrder = j.value("detrend_order", o.cleaning.detrendOrder);
+    const auto& bp = j.contains("band_pass") ? j.at("band_pass") : nlohmann::json(nullptr);
+    o.cleaning.bandpass = !bp.is_null();
+    if (o.cleaning.bandpass) {
+      o.cleaning.lowHz = bp.at(0).get<double>();
+      o.cleaning.highHz = bp.at(1).get<double>();
+      o.cleaning.filterOrder = bp.at(2).get<int>();
+    }
+    o.cleaning.fdThreshold = j.value("fd_threshold", o.cleaning.fdThreshold);
+    o.cleaning.zscore = j.value("zscore", o.cleaning.zscore);
+    if (j.contains("confounds")) o.confoundStrategies = j.at("confounds").get<std::vector<std::string>>();
+  }
+  return o;
+}
+
+std::string derivationParamsJson(Workspace& ws, const std::string& paramsHash) {
+  SQLite::Statement q(ws.db(), "SELECT params_json FROM derivatives WHERE params_hash = ? LIMIT 1");
+  q.bind(1, paramsHash);
+  return q.executeStep() ? q.getColumn(0).getString() : std::string();
+}
+
 namespace {
 
 struct ScanRow {

@@ -29,6 +29,10 @@ struct DeriveSummary {
 
 std::string pipelineParamsJson(const PipelineOptions& options);
 std::string pipelineParamsHash(const PipelineOptions& options);
+// The inverse of pipelineParamsJson (what a model file records, so prediction preprocesses alike).
+PipelineOptions pipelineOptionsFromJson(const std::string& json);
+// The parameters recorded for a derivative parameter hash ("" when the workspace has none).
+std::string derivationParamsJson(Workspace& ws, const std::string& paramsHash);
 
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& request, ProgressDelegate& progress);
 

@@ -1,0 +1,378 @@
+// train, evaluate, meta-train, predict, results, model: adapting BrainGFM (and the baselines) to
+// a labelled corpus, measuring it, and using the resulting model files.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+#include "eval/BaselineModel.h"
+#include "eval/Evaluation.h"
+#include "eval/Prediction.h"
+#include "eval/Results.h"
+#include "io/AtomicFile.h"
+#include "model/ModelBackend.h"
+#include "platform/Strings.h"
+#include "workspace/Corpus.h"
+#include "workspace/Workspace.h"
+
+namespace bg::cli {
+namespace {
+using nlohmann::json;
+
+std::string readText(const std::string& file) {
+  if (file.empty()) return {};
+  std::ifstream in(file);
+  if (!in) throw Error(ErrorCode::NoInput, "cannot open " + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    const auto parsed = json::parse(ss.str());
+    return parsed.dump();
+  } catch (const json::parse_error& e) {
+    throw Error(ErrorCode::Data, file + " is not valid JSON: " + e.what());
+  }
+}
+
+bool isBaselineMethod(const std::string& m) { return m == "logreg" || m == "svm" || m == "logreg-tangent" || m == "svm-tangent"; }
+
+const char* kMethods = "logreg, svm, logreg-tangent, svm-tangent, finetune, scratch, linear, lora, prefix, prompt or zeroshot";
+
+void printMetrics(const json& result) {
+  std::string method = result.value("method", "");
+  if (result.contains("prompt") && result["prompt"].is_string()) method += " (" + result["prompt"].get<std::string>() + ")";
+  std::printf("%s on '%s' (%s, %zu folds, %lld scans, %.0f%% of training labels)\n", method.c_str(), result.value("corpus", "").c_str(),
+              result["split"]["kind"].get<std::string>().c_str(), result["split"]["folds"].get<std::size_t>(),
+              static_cast<long long>(result["items"].get<std::int64_t>()), 100.0 * result.value("label_fraction", 1.0));
+  for (const char* m : {"auc", "accuracy", "sensitivity", "specificity", "f1", "balanced_accuracy"}) {
+    const auto& v = result["metrics"][m];
+    std::printf("  %-18s %.3f +/- %.3f  (95%% CI %.3f-%.3f)\n", m, v["mean"].get<double>(), v["sd"].get<double>(), v["ci95"][0].get<double>(),
+                v["ci95"][1].get<double>());
+  }
+  if (result.contains("calibration")) std::printf("  %-18s %.3f\n", "ece", result["calibration"]["ece"]["mean"].get<double>());
+  if (result.contains("trainable_parameters")) std::printf("  %-18s %s\n", "trainable params", result["trainable_parameters"].dump().c_str());
+  if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
+}
+
+}  // namespace
+
+void addTuningCommands(CLI::App& app, Action& action) {
+  // Options shared by train and evaluate for the BrainGFM methods.
+  struct ModelArgs {
+    model::TuneRequest req;
+    std::string configFile, pretrainConfigFile;
+    double c = 0.01;
+    void add(CLI::App* cmd) {
+      cmd->add_option("--method", req.method, kMethods)->required();
+      cmd->add_option("--prompt", req.prompt, "Graph prompt for --method prompt: node_mult, node_add, edge, node_mult+edge, node_add+edge")
+          ->capture_default_str();
+      cmd->add_option("--pretrained", req.pretrained, "Pre-trained encoder (pretrain --out)");
+      cmd->add_option("--meta", req.meta, "Meta-learned prompt model (meta-train --out): few-shot start or zero-shot");
+      cmd->add_option("--config", configFile, "Tuning configuration (JSON): model size, epochs, learning rate, patience, ...");
+      cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs");
+      cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
+      cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
+    }
+    model::TuneRequest resolved(CliContext& ctx, const std::string& dir) const {
+      auto r = req;
+      r.workspace = workspaceDir(ctx, dir).string();
+      r.device = ctx.settings().device;
+      r.threads = ctx.settings().computeThreads;
+      r.configJson = readText(configFile);
+      r.pretrainConfigJson = readText(pretrainConfigFile);
+      return r;
+    }
+  };
+
+  // ---- train
+  {
+    struct Args {
+      std::string dir;
+      ModelArgs model;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("train", "Train on a whole corpus (validation split inside) and write a self-contained model file");
+    addWorkspaceOption(cmd, a->dir);
+    cmd->add_option("--corpus", a->model.req.corpus, "Corpus name")->required();
+    cmd->add_option("--out", a->model.req.out, "Model file to write")->required();
+    a->model.add(cmd);
+    cmd->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto r = a->model.resolved(ctx, a->dir);
+        json card;
+        if (r.method == "logreg") {
+          auto ws = Workspace::open(r.workspace);
+          const auto manifest = loadCorpus(*ws, r.corpus);
+          ctx.runJob("train logreg", [&](JobContext& job) { card = trainBaselineModel(*ws, manifest, a->model.c, r.seed, job); });
+          writeTextAtomically(r.out, card.dump() + "\n");
+        } else if (isBaselineMethod(r.method)) {
+          throw Error(ErrorCode::Usage, "train writes logreg baselines and BrainGFM models; '" + r.method + "' is evaluate-only");
+        } else {
+          const auto& backend = model::modelBackend();
+          ctx.runJob("train " + r.method, [&](JobContext& job) { card = json::parse(backend.train(r, job)); });
+        }
+        std::printf("wrote %s (%s, %s vs %s, %s trainable parameters, temperature %.3f)\n", r.out.c_str(), card.value("kind", "").c_str(),
+                    card["classes"][1].get<std::string>().c_str(), card["classes"][0].get<std::string>().c_str(),
+                    card["trainable_parameters"].dump().c_str(), card.value("temperature", 1.0));
+        return 0;
+      };
+    });
+  }
+
+  // ---- evaluate
+  {
+    struct Args {
+      std::string dir, out, regimes;
+      ModelArgs model;
+      int cv = 0;
+      bool lso = false, json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* ev = app.add_subcommand("evaluate", "Cross-validated AUC, accuracy, sensitivity, specificity, F1, ECE with 95% intervals");
+    addWorkspaceOption(ev, a->dir);
+    ev->add_option("--corpus", a->model.req.corpus, "Corpus name")->required();
+    a->model.add(ev);
+    ev->add_option("--cv", a->cv, "Stratified k-fold instead of the corpus's own split");
+    ev->add_flag("--leave-site-out", a->lso, "Leave one site out per fold");
+    ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
+    ev->add_option("--pretrain-config", a->model.pretrainConfigFile, "Pre-training configuration (JSON) for --pretrain-in-folds");
+    ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
+    ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
+    ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv and PREFIX.md");
+    ev->add_flag("--json", a->json, "Print JSON");
+    ev->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto r = a->model.resolved(ctx, a->dir);
+        if (a->cv > 0) {
+          r.split = "kfold";
+          r.folds = a->cv;
+        }
+        if (a->lso) r.split = "leave-site-out";
+        std::vector<double> fractions = {r.labelFraction};
+        if (!a->regimes.empty()) {
+          fractions.clear();
+          for (const auto& f : splitList(a->regimes)) fractions.push_back(std::stod(f));
+        }
+        auto ws = Workspace::open(r.workspace);
+        std::vector<EvaluationRecord> rows;
+        json all = json::array();
+        for (double fraction : fractions) {
+          auto rf = r;
+          rf.labelFraction = fraction;
+          json result;
+          json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
+                          {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
+                          {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)}};
+          if (isBaselineMethod(rf.method)) {
+            if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
+            EvaluateRequest req;
+            const auto dash = rf.method.find('-');
+            req.method = rf.method.substr(0, dash);
+            req.features = dash == std::string::npos ? "fisher" : "tangent";
+            req.c = a->model.c;
+            req.split = rf.split;
+            req.folds = rf.folds;
+            req.seed = rf.seed;
+            request["c"] = req.c;
+            const auto manifest = loadCorpus(*ws, rf.corpus);
+            ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(*ws, manifest, req, job); });
+            result["label_fraction"] = 1.0;
+            if (req.features == "tangent") result["method"] = rf.method;
+          } else {
+            const auto& backend = model::modelBackend();
+            ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
+          }
+          const auto id = recordEvaluation(*ws, rf.corpus, request, result);
+          rows.push_back({id, rf.corpus, "", request, result});
+          all.push_back(result);
+          if (!a->json) printMetrics(result);
+        }
+        if (a->json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+        if (!a->out.empty()) {
+          for (const char* f : {"json", "csv", "md"}) writeTextAtomically(a->out + "." + f, renderResults(rows, f));
+          spdlog::info("wrote {}.json, {}.csv and {}.md", a->out, a->out, a->out);
+        }
+        return 0;
+      };
+    });
+  }
+
+  // ---- meta-train
+  {
+    auto r = std::make_shared<model::MetaTrainRequest>();
+    auto files = std::make_shared<std::pair<std::string, std::string>>();
+    auto dir = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("meta-train", "MAML over tasks (one corpus each): learns graph prompts and head that adapt fast");
+    addWorkspaceOption(cmd, *dir);
+    cmd->add_option("--corpus", r->corpora, "A task: a two-class corpus (repeatable)")->required();
+    cmd->add_option("--out", r->out, "Meta-learned model file")->required();
+    cmd->add_option("--pretrained", r->pretrained, "Pre-trained encoder (pretrain --out)");
+    cmd->add_option("--prompt", r->prompt, "Graph prompt kind")->capture_default_str();
+    cmd->add_flag("--first-order", r->firstOrder, "First-order MAML (default: second order)");
+    cmd->add_option("--meta-epochs", r->metaEpochs, "Override the configuration's meta-epochs");
+    cmd->add_option("--config", files->first, "Meta-learning configuration (JSON; defaults: the paper's table 8)");
+    cmd->add_option("--model-config", files->second, "Encoder configuration (JSON) when no --pretrained is given");
+    cmd->callback([&action, r, files, dir] {
+      action = [r, files, dir](CliContext& ctx) {
+        auto req = *r;
+        req.workspace = workspaceDir(ctx, *dir).string();
+        req.device = ctx.settings().device;
+        req.threads = ctx.settings().computeThreads;
+        req.configJson = readText(files->first);
+        req.modelConfigJson = readText(files->second);
+        json card;
+        const auto& backend = model::modelBackend();
+        ctx.runJob("meta-train", [&](JobContext& job) { card = json::parse(backend.metaTrain(req, job)); });
+        const auto& h = card["history"];
+        std::printf("wrote %s: %zu tasks, %s trainable parameters, query loss %.4f -> %.4f (%.1f s)\n", req.out.c_str(), card["tasks"].size(),
+                    card["trainable_parameters"].dump().c_str(), h["query_loss"].front().get<double>(), h["query_loss"].back().get<double>(),
+                    h["seconds"].get<double>());
+        return 0;
+      };
+    });
+  }
+
+  // ---- predict
+  {
+    struct Args {
+      std::string modelFile, dir;
+      std::vector<std::string> inputs;
+      double tr = 0;
+      bool json = false, explain = false, record = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("predict", "Classify BOLD NIfTI or ROI time-series files with a trained model");
+    cmd->add_option("--model", a->modelFile, "Model file (train --out)")->required();
+    cmd->add_option("--in", a->inputs, "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series)")->required();
+    cmd->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
+    cmd->add_flag("--json", a->json, "One JSON object per line");
+    cmd->add_flag("--explain", a->explain, "Include the full explanation (per-ROI and per-edge saliency, attention, networks)");
+    cmd->add_flag("--record", a->record, "Store the predictions (with explanations) in the workspace");
+    addWorkspaceOption(cmd, a->dir);
+    cmd->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        const bool baseline = isBaselineModelFile(a->modelFile);
+        json card;
+        if (baseline) {
+          std::ifstream in(a->modelFile);
+          try {
+            card = json::parse(in);
+          } catch (const json::parse_error& e) {
+            throw Error(ErrorCode::Data, "model " + a->modelFile + " is not a valid model file: " + e.what());
+          }
+        } else {
+          card = json::parse(model::modelBackend().modelCard(a->modelFile));
+        }
+        std::unique_ptr<AtlasRegistry> registry;
+        try {
+          registry = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
+        } catch (const Error& e) {
+          spdlog::debug("no atlas registry: {}", e.what());
+        }
+        std::unique_ptr<Workspace> ws;
+        if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
+        int failures = 0;
+        for (const auto& file : a->inputs) {
+          try {
+            PredictionInput input;
+            json row;
+            ctx.runJob("predict " + file, [&](JobContext& job) {
+              input = loadPredictionInput(file, card, registry.get(), a->tr, job);
+              if (baseline) {
+                const auto p = predictBaseline(card, input.fc, input.roiNames);
+                row = {{"file", file}, {"label", p.label}, {"probability", p.probability}, {"positive_class", card["positive_class"]},
+                       {"top_rois", p.topRois}, {"model", a->modelFile}};
+              } else {
+                model::GraphInput g;
+                g.file = file;
+                g.nodes = static_cast<int>(input.fc.rows());
+                const Eigen::MatrixXf f = input.fc.cast<float>();
+                g.fc.resize(static_cast<std::size_t>(f.size()));
+                Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
+                g.roiNames = input.roiNames;
+                g.networks = input.networks;
+                const auto out = json::parse(model::modelBackend().predict(a->modelFile, {g}, true, ctx.settings().device,
+                                                                             ctx.settings().computeThreads, job));
+                row = out.at(0);
+              }
+            });
+            if (ws) {
+              const auto explanation = row.contains("explanation") ? row["explanation"] : json{{"top_rois", row["top_rois"]}};
+              row["prediction_id"] = recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(),
+                                                      explanation);
+            }
+            if (!a->explain) row.erase("explanation");
+            if (a->json) {
+              std::printf("%s\n", row.dump().c_str());
+            } else {
+              const auto& top = row["top_rois"];
+              std::printf("%s: %s (p(%s) = %.3f)%s%s\n", file.c_str(), row["label"].get<std::string>().c_str(),
+                          card["positive_class"].get<std::string>().c_str(), row["probability"].get<double>(), top.empty() ? "" : ", top ROI ",
+                          top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
+            }
+          } catch (const CancelledError&) {
+            throw;
+          } catch (...) {
+            const Error e = currentExceptionAsError();
+            ++failures;
+            spdlog::error("{}", e.what());
+            if (a->json) std::printf("%s\n", json{{"file", file}, {"error", e.what()}}.dump().c_str());
+          }
+          std::fflush(stdout);
+        }
+        return failures ? static_cast<int>(ErrorCode::Data) : 0;
+      };
+    });
+  }
+
+  // ---- results: the workspace's evaluations as JSON, CSV or Markdown
+  {
+    struct Args {
+      std::string dir, format = "md", out;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("results", "Evaluations stored in the workspace, as a table (md), CSV or JSON");
+    addWorkspaceOption(cmd, a->dir);
+    cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
+    cmd->add_option("--out", a->out, "Write to this file instead of standard output");
+    cmd->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto ws = Workspace::open(workspaceDir(ctx, a->dir));
+        const auto text = renderResults(listEvaluations(*ws), a->format);
+        if (a->out.empty()) std::printf("%s", text.c_str());
+        else writeTextAtomically(a->out, text);
+        return 0;
+      };
+    });
+  }
+
+  // ---- model show
+  {
+    auto file = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("model", "Show a model file's card (what it predicts, from what, how it was trained)");
+    cmd->add_option("file", *file, "Model file")->required();
+    cmd->callback([&action, file] {
+      action = [file](CliContext&) {
+        json card;
+        if (isBaselineModelFile(*file)) {
+          std::ifstream in(*file);
+          card = json::parse(in);
+          for (const char* big : {"mean", "scale", "weights"}) card.erase(big);
+        } else {
+          card = json::parse(model::modelBackend().modelCard(*file));
+        }
+        std::printf("%s\n", card.dump(2).c_str());
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace bg::cli

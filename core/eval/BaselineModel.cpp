@@ -1,0 +1,126 @@
+#include "eval/BaselineModel.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <random>
+
+#include "errors/Error.h"
+#include "eval/Baselines.h"
+#include "eval/Calibration.h"
+#include "platform/Versions.h"
+#include "workspace/Derivation.h"
+#include "workspace/Workspace.h"
+
+namespace bg {
+using nlohmann::json;
+
+json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned seed, ProgressDelegate& progress) {
+  const auto& items = manifest.at("items");
+  if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < items.size(); ++i) byClass[items[i].at("class_index").get<int>()].push_back(i);
+  std::mt19937 rng(seed + 101u);
+  std::vector<std::size_t> train, validation;
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    const auto nv = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(0.15 * static_cast<double>(idx.size()))));
+    for (std::size_t k = 0; k < idx.size(); ++k) (k < nv ? validation : train).push_back(idx[k]);
+  }
+  auto features = [&](const std::vector<std::size_t>& which, Eigen::MatrixXd& x, Eigen::VectorXi& y, double from, double to) {
+    for (std::size_t k = 0; k < which.size(); ++k) {
+      if (k % 32 == 0 && progress.update("reading FC matrices", from + (to - from) * static_cast<double>(k) / static_cast<double>(which.size())))
+        throw CancelledError();
+      const auto& item = items[which[k]];
+      const auto f = fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
+      if (k == 0) x.resize(static_cast<Eigen::Index>(which.size()), f.size());
+      if (f.size() != x.cols()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");
+      x.row(static_cast<Eigen::Index>(k)) = f.transpose();
+      y(static_cast<Eigen::Index>(k)) = item.at("class_index").get<int>();
+    }
+  };
+  Eigen::MatrixXd xt, xv;
+  Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size())), yv(static_cast<Eigen::Index>(validation.size()));
+  features(train, xt, yt, 0.0, 0.6);
+  features(validation, xv, yv, 0.6, 0.7);
+  progress.update("fitting", 0.7);
+  Standardizer scaler;
+  scaler.fit(xt);
+  LogisticRegression model(c);
+  model.fit(scaler.apply(xt), yt);
+  const Eigen::VectorXd zv = (scaler.apply(xv) * model.weights()).array() + model.intercept();
+  std::vector<int> labels(yv.data(), yv.data() + yv.size());
+  const double t = fitTemperature(std::vector<double>(zv.data(), zv.data() + zv.size()), labels);
+  const auto fcRows = ws.arrays().read(items[0].at("fc_array").get<std::string>()).rows();
+  const auto params = derivationParamsJson(ws, items[0].value("params_hash", ""));
+  progress.update("done", 1.0);
+  auto vec = [](const auto& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
+  return json{{"kind", kBaselineKind},
+              {"format", 1},
+              {"c", c},
+              {"features", "fisher_z_fc_upper_triangle_standardized"},
+              {"classes", manifest.at("classes")},
+              {"positive_class", manifest.at("classes")[1]},
+              {"label_field", manifest.value("label_field", "")},
+              {"atlas", manifest.value("atlas", "")},
+              {"nodes", fcRows},
+              {"preprocessing", params.empty() ? json::object() : json::parse(params)},
+              {"temperature", t},
+              {"corpus", {{"name", manifest.value("name", "")}, {"items", items.size()}, {"train", train.size()}, {"validation", validation.size()}}},
+              {"mean", vec(scaler.mean)},
+              {"scale", vec(scaler.scale)},
+              {"weights", vec(model.weights())},
+              {"intercept", model.intercept()},
+              {"trainable_parameters", model.weights().size() + 1},
+              {"code_version", braingraphVersion()}};
+}
+
+BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames, int topRois) {
+  const int n = m.at("nodes").get<int>();
+  if (fc.rows() != n || fc.cols() != n)
+    throw Error(ErrorCode::Data, "has " + std::to_string(fc.rows()) + " ROIs but the model was trained on " + m.value("atlas", "") + " (" +
+                                     std::to_string(n) + " ROIs)");
+  if (!fc.allFinite()) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
+  const auto f = fisherUpperTriangle(fc);
+  const auto mean = m.at("mean").get<std::vector<double>>(), scale = m.at("scale").get<std::vector<double>>(),
+             w = m.at("weights").get<std::vector<double>>();
+  if (static_cast<std::size_t>(f.size()) != w.size()) throw Error(ErrorCode::Data, "the model file's weights do not match its node count");
+  double z = m.at("intercept").get<double>();
+  std::vector<double> roi(static_cast<std::size_t>(n), 0.0);
+  Eigen::Index e = 0;
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j, ++e) {
+      const auto k = static_cast<std::size_t>(e);
+      const double contribution = w[k] * (f(e) - mean[k]) / scale[k];
+      z += contribution;
+      roi[static_cast<std::size_t>(i)] += std::abs(contribution);
+      roi[static_cast<std::size_t>(j)] += std::abs(contribution);
+    }
+  BaselinePrediction p;
+  p.probability = sigmoid(z / m.value("temperature", 1.0));
+  p.label = p.probability >= 0.5 ? m.at("classes")[1].get<std::string>() : m.at("classes")[0].get<std::string>();
+  const double total = std::accumulate(roi.begin(), roi.end(), 0.0);
+  std::vector<int> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return roi[static_cast<std::size_t>(a)] > roi[static_cast<std::size_t>(b)]; });
+  p.topRois = json::array();
+  for (int k = 0; k < std::min(topRois, n); ++k) {
+    const int i = order[static_cast<std::size_t>(k)];
+    p.topRois.push_back({{"index", i},
+                         {"name", i < static_cast<int>(roiNames.size()) ? roiNames[static_cast<std::size_t>(i)] : "roi_" + std::to_string(i + 1)},
+                         {"saliency", total > 0 ? roi[static_cast<std::size_t>(i)] / total : 0.0}});
+  }
+  return p;
+}
+
+bool isBaselineModelFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::NoInput, "cannot open model " + path);
+  char ch = 0;
+  while (in.get(ch) && std::isspace(static_cast<unsigned char>(ch))) {
+  }
+  return ch == '{';
+}
+
+}  // namespace bg

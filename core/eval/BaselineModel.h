@@ -1,0 +1,33 @@
+#pragma once
+// A trained classical baseline as a self-contained model file (JSON): L2 logistic regression on the
+// standardised Fisher-z FC upper triangle, with its label names, atlas, preprocessing and a
+// calibration temperature fitted on a held-out validation part. No LibTorch needed to use it.
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "jobs/Progress.h"
+
+namespace bg {
+
+class Workspace;
+
+inline constexpr const char* kBaselineKind = "baseline-logreg";
+
+// Fits on a stratified 85% of the corpus, the temperature on the other 15%.
+nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, double c, unsigned seed, ProgressDelegate& progress);
+
+struct BaselinePrediction {
+  double probability = 0;  // calibrated, of the positive class
+  std::string label;
+  nlohmann::json topRois;  // [{index, name, saliency}], saliency = sum over the ROI's edges of |w_e z_e|
+};
+BaselinePrediction predictBaseline(const nlohmann::json& model, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames,
+                                   int topRois = 10);
+
+// Reads a model file of either kind far enough to tell: true for a baseline (JSON) model.
+bool isBaselineModelFile(const std::string& path);
+
+}  // namespace bg

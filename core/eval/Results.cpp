@@ -1,0 +1,130 @@
+#include "eval/Results.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "errors/Error.h"
+#include "workspace/Workspace.h"
+
+namespace bg {
+using nlohmann::json;
+
+std::int64_t recordEvaluation(Workspace& ws, const std::string& corpus, const json& request, const json& result) {
+  SQLite::Statement q(ws.db(), "INSERT INTO runs (kind, corpus_id, config_json, state, metrics_json) "
+                               "VALUES ('evaluation', (SELECT id FROM corpora WHERE name = ?), ?, 'completed', ?)");
+  q.bind(1, corpus);
+  q.bind(2, request.dump());
+  q.bind(3, result.dump());
+  q.exec();
+  return ws.db().getLastInsertRowid();
+}
+
+std::vector<EvaluationRecord> listEvaluations(Workspace& ws) {
+  std::vector<EvaluationRecord> out;
+  SQLite::Statement q(ws.db(), "SELECT r.id, coalesce(c.name, ''), r.created_at, r.config_json, r.metrics_json FROM runs r "
+                               "LEFT JOIN corpora c ON c.id = r.corpus_id WHERE r.kind = 'evaluation' ORDER BY r.id");
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(), json::parse(q.getColumn(3).getString()),
+                   json::parse(q.getColumn(4).getString())});
+  return out;
+}
+
+namespace {
+std::string fmt3(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", v);
+  return b;
+}
+
+struct Row {
+  std::vector<std::string> cells;
+};
+
+const char* kMetrics[] = {"auc", "accuracy", "sensitivity", "specificity", "f1", "balanced_accuracy"};
+
+std::vector<std::string> header() {
+  std::vector<std::string> h = {"id", "corpus", "method", "prompt", "split", "folds", "label_fraction"};
+  for (const char* m : kMetrics) {
+    h.push_back(std::string(m) + "_mean");
+    h.push_back(std::string(m) + "_ci_low");
+    h.push_back(std::string(m) + "_ci_high");
+  }
+  for (const char* x : {"ece", "trainable_parameters", "training_seconds", "pretraining_seconds"}) h.push_back(x);
+  return h;
+}
+
+std::vector<std::string> cells(const EvaluationRecord& r) {
+  const auto& j = r.result;
+  auto str = [](const json& v) { return v.is_null() ? std::string() : v.is_string() ? v.get<std::string>() : v.dump(); };
+  std::vector<std::string> c = {std::to_string(r.id), r.corpus, str(j.value("method", json())), str(j.value("prompt", json())),
+                                str(j.at("split").value("kind", json())), str(j.at("split").value("folds", json())),
+                                j.contains("label_fraction") ? str(j["label_fraction"]) : "1"};
+  for (const char* m : kMetrics) {
+    const auto& v = j.at("metrics").at(m);
+    c.push_back(fmt3(v.at("mean").get<double>()));
+    c.push_back(fmt3(v.at("ci95")[0].get<double>()));
+    c.push_back(fmt3(v.at("ci95")[1].get<double>()));
+  }
+  c.push_back(j.contains("calibration") ? fmt3(j["calibration"]["ece"]["mean"].get<double>()) : "");
+  c.push_back(j.contains("trainable_parameters") ? str(j["trainable_parameters"]) : "");
+  c.push_back(j.contains("training_seconds") ? fmt3(j["training_seconds"].get<double>()) : "");
+  c.push_back(j.contains("pretraining_seconds") ? fmt3(j["pretraining_seconds"].get<double>()) : "");
+  return c;
+}
+
+std::string csvCell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char ch : s) {
+    if (ch == '"') q += '"';
+    q += ch;
+  }
+  return q + "\"";
+}
+}  // namespace
+
+std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::string& format) {
+  std::ostringstream out;
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& r : rows) a.push_back({{"id", r.id}, {"corpus", r.corpus}, {"created_at", r.createdAt}, {"request", r.request}, {"result", r.result}});
+    out << a.dump(2) << "\n";
+  } else if (format == "csv") {
+    const auto h = header();
+    for (std::size_t i = 0; i < h.size(); ++i) out << (i ? "," : "") << h[i];
+    out << "\n";
+    for (const auto& r : rows) {
+      const auto c = cells(r);
+      for (std::size_t i = 0; i < c.size(); ++i) out << (i ? "," : "") << csvCell(c[i]);
+      out << "\n";
+    }
+  } else if (format == "md") {
+    out << "| Method | Corpus | Split | Labels | AUC | Accuracy | Sensitivity | Specificity | F1 | ECE | Trainable params | Train s |\n"
+        << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : rows) {
+      const auto& j = r.result;
+      auto metric = [&](const char* m) {
+        const auto& v = j.at("metrics").at(m);
+        return fmt3(v.at("mean").get<double>()) + " [" + fmt3(v.at("ci95")[0].get<double>()) + ", " + fmt3(v.at("ci95")[1].get<double>()) + "]";
+      };
+      std::string method = j.value("method", "");
+      if (j.contains("prompt") && j["prompt"].is_string()) method += " (" + j["prompt"].get<std::string>() + ")";
+      if (j.contains("pretrained") && !j["pretrained"].is_null()) method += ", pre-trained";
+      if (j.contains("features")) method += ", " + j["features"].get<std::string>();
+      const double fraction = j.value("label_fraction", 1.0);
+      out << "| " << method << " | " << r.corpus << " | " << j.at("split").value("kind", "") << " (" << j.at("split").value("folds", 0) << ") | "
+          << fmt3(100 * fraction).substr(0, fmt3(100 * fraction).find('.') + 2) << "% | " << metric("auc") << " | " << metric("accuracy") << " | "
+          << metric("sensitivity") << " | " << metric("specificity") << " | " << metric("f1") << " | "
+          << (j.contains("calibration") ? fmt3(j["calibration"]["ece"]["mean"].get<double>()) : "") << " | "
+          << (j.contains("trainable_parameters") ? j["trainable_parameters"].dump() : "") << " | "
+          << (j.contains("training_seconds") ? fmt3(j["training_seconds"].get<double>()) : "") << " |\n";
+    }
+  } else {
+    throw Error(ErrorCode::Usage, "results format '" + format + "' is not json, csv or md");
+  }
+  return out.str();
+}
+
+}  // namespace bg

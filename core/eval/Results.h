@@ -1,0 +1,29 @@
+#pragma once
+// Evaluation results kept in the workspace (the runs table, kind "evaluation") and rendered as JSON,
+// CSV or a Markdown table for papers and reports.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bg {
+
+class Workspace;
+
+// Stores one evaluation (the request that produced it and its result); returns the run id.
+std::int64_t recordEvaluation(Workspace& ws, const std::string& corpus, const nlohmann::json& request, const nlohmann::json& result);
+
+struct EvaluationRecord {
+  std::int64_t id = 0;
+  std::string corpus, createdAt;
+  nlohmann::json request, result;
+};
+std::vector<EvaluationRecord> listEvaluations(Workspace& ws);
+
+// format: json | csv | md. One row per evaluation: method, prompt, corpus, split, folds, label
+// fraction, AUC / accuracy / sensitivity / specificity / F1 / balanced accuracy as mean and 95% CI,
+// ECE, trainable parameters, training seconds.
+std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::string& format);
+
+}  // namespace bg

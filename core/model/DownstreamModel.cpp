@@ -1,0 +1,118 @@
+#include "model/DownstreamModel.h"
+
+#include "errors/Error.h"
+
+namespace bg::model {
+
+nlohmann::json AdaptationSpec::toJson() const {
+  return {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength}};
+}
+
+AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
+  AdaptationSpec s;
+  s.method = j.value("method", s.method);
+  s.prompt = j.value("prompt", s.prompt);
+  s.loraRank = j.value("lora_rank", s.loraRank);
+  s.loraAlpha = j.value("lora_alpha", s.loraAlpha);
+  s.prefixLength = j.value("prefix_length", s.prefixLength);
+  static const char* methods[] = {"finetune", "scratch", "linear", "lora", "prefix", "prompt"};
+  if (std::find(std::begin(methods), std::end(methods), s.method) == std::end(methods))
+    throw Error(ErrorCode::Usage, "tuning method '" + s.method + "' is not finetune, scratch, linear, lora, prefix or prompt");
+  static const char* prompts[] = {"node_mult", "node_add", "edge", "node_mult+edge", "node_add+edge"};
+  if (s.method == "prompt" && std::find(std::begin(prompts), std::end(prompts), s.prompt) == std::end(prompts))
+    throw Error(ErrorCode::Usage, "graph prompt '" + s.prompt + "' is not node_mult, node_add, edge, node_mult+edge or node_add+edge");
+  return s;
+}
+
+DownstreamModelImpl::DownstreamModelImpl(const BrainGfmConfig& config, const AdaptationSpec& spec, int classes, int maxNodes)
+    : spec_(spec) {
+  encoder = register_module("encoder", BrainGfmEncoder(config));
+  head = register_module("head", torch::nn::Linear(2 * config.hidden, classes));
+  if (spec.nodeMultiplicative()) nodeMul = register_parameter("node_prompt_mul", torch::ones({config.featureWidth}));
+  if (spec.nodeAdditive()) nodeAdd = register_parameter("node_prompt_add", torch::zeros({config.featureWidth}));
+  if (spec.edgePrompt()) edge = register_parameter("edge_prompt", torch::ones({maxNodes, maxNodes}));
+}
+
+void DownstreamModelImpl::attachAdapters() {
+  if (adaptersAttached_) return;
+  adaptersAttached_ = true;
+  if (spec_.method == "lora") encoder->enableLora(spec_.loraRank, spec_.loraAlpha);
+  if (spec_.method == "prefix") encoder->enablePrefix(spec_.prefixLength);
+}
+
+FastWeights DownstreamModelImpl::ownWeights() const { return {nodeMul, nodeAdd, edge, head->weight, head->bias}; }
+
+GraphBatchInput DownstreamModelImpl::prompted(const GraphBatchInput& in, const FastWeights& f) const {
+  auto out = in;
+  const auto mul = f.nodeMul.defined() ? f.nodeMul : nodeMul;
+  const auto add = f.nodeAdd.defined() ? f.nodeAdd : nodeAdd;
+  const auto e = f.edge.defined() ? f.edge : edge;
+  if (mul.defined()) out.features = out.features * mul;
+  if (add.defined()) out.features = out.features + add * in.mask.to(out.features.dtype()).unsqueeze(-1);
+  if (e.defined()) {
+    const auto n = in.adjacency.size(1);
+    if (n > e.size(0))
+      throw Error(ErrorCode::Data, "a graph of " + std::to_string(n) + " nodes is larger than the edge prompt (" + std::to_string(e.size(0)) + ")");
+    const auto block = e.narrow(0, 0, n).narrow(1, 0, n);
+    out.adjacency = in.adjacency * (0.5 * (block + block.t()));
+  }
+  return out;
+}
+
+torch::Tensor DownstreamModelImpl::forward(const GraphBatchInput& in, const FastWeights& f) {
+  const auto o = encoder->forward(prompted(in, f));
+  const auto t = o.tokens.select(1, 0);
+  const auto features = torch::cat({o.graph, o.graph * t}, 1);
+  const auto w = f.headWeight.defined() ? f.headWeight : head->weight;
+  const auto b = f.headBias.defined() ? f.headBias : head->bias;
+  return torch::nn::functional::linear(features, w, b);
+}
+
+std::vector<torch::Tensor> DownstreamModelImpl::promptAndHeadParameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto* t : {&nodeMul, &nodeAdd, &edge})
+    if (t->defined()) out.push_back(*t);
+  out.push_back(head->weight);
+  out.push_back(head->bias);
+  return out;
+}
+
+std::vector<torch::Tensor> DownstreamModelImpl::configureTrainable() {
+  for (auto& p : parameters()) p.set_requires_grad(false);
+  std::vector<torch::Tensor> trainable;
+  const auto& m = spec_.method;
+  if (m == "finetune" || m == "scratch") {
+    // The GMAE mask token has no role downstream: leaving it frozen keeps Adam's state honest.
+    for (auto& p : encoder->parameters())
+      if (!p.is_same(encoder->maskToken)) trainable.push_back(p);
+  } else if (m == "lora" || m == "prefix") {
+    trainable = encoder->adapterParameters();
+  } else if (m == "prompt") {
+    for (const auto* t : {&nodeMul, &nodeAdd, &edge})
+      if (t->defined()) trainable.push_back(*t);
+  }
+  trainable.push_back(head->weight);
+  trainable.push_back(head->bias);
+  for (auto& p : trainable) p.set_requires_grad(true);
+  return trainable;
+}
+
+std::int64_t DownstreamModelImpl::trainableCount() const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters())
+    if (p.requires_grad()) n += p.numel();
+  return n;
+}
+
+std::int64_t DownstreamModelImpl::totalCount() const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+void DownstreamModelImpl::setTraining(bool on) {
+  train(on);
+  if (on && (spec_.method == "linear" || spec_.method == "prompt")) encoder->eval();
+}
+
+}  // namespace bg::model

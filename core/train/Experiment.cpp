@@ -1,0 +1,431 @@
+#include "train/Experiment.h"
+
+#include <chrono>
+#include <map>
+#include <random>
+
+#include <spdlog/spdlog.h>
+#include <torch/version.h>
+
+#include "errors/Error.h"
+#include "eval/Calibration.h"
+#include "eval/Metrics.h"
+#include "model/TextEmbedding.h"
+#include "platform/Versions.h"
+#include "settings/DataPaths.h"
+#include "train/Explainer.h"
+#include "train/MetaLearner.h"
+#include "train/ModelFile.h"
+#include "train/Pretrainer.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Corpus.h"
+#include "workspace/Derivation.h"
+#include "workspace/Workspace.h"
+
+namespace bg::train {
+using nlohmann::json;
+
+namespace {
+
+model::PromptTexts promptTexts() {
+  try {
+    return model::PromptTexts::load(DataPaths::resourceDir());
+  } catch (const Error& e) {
+    spdlog::warn("prompt texts unavailable ({}); tasks are described by their label definition", e.what());
+    return {};
+  }
+}
+
+torch::Tensor embed(const std::string& key, const std::string& text, int dimension) {
+  const auto v = model::HashedNgramEmbedder(dimension).embed(key, text);
+  return torch::tensor(std::vector<float>(v.begin(), v.end()));
+}
+
+TuningConfig tuningConfig(const model::TuneRequest& r) {
+  auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
+  auto c = TuningConfig::fromJson(j);
+  json a = c.adaptation.toJson();
+  a["method"] = r.method == "zeroshot" ? "prompt" : r.method;
+  a["prompt"] = r.prompt;
+  c.adaptation = model::AdaptationSpec::fromJson(a);
+  if (r.epochs > 0) c.epochs = r.epochs;
+  c.seed = r.seed;
+  return c;
+}
+
+int maxNodes(const std::vector<DatasetItem>& items) {
+  std::int64_t n = 0;
+  for (const auto& it : items) n = std::max(n, it.nodes);
+  return static_cast<int>(n);
+}
+
+std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initializer_list<const char*> parts, const ArrayStore& store) {
+  std::vector<DatasetItem> out;
+  for (const char* p : parts) {
+    auto some = corpusItems(manifest, fold, p, store);
+    out.insert(out.end(), some.begin(), some.end());
+  }
+  return out;
+}
+
+// A fresh downstream model: from a meta-learned model, a pre-trained encoder, or random weights.
+struct Initialised {
+  model::DownstreamModel model{nullptr};
+  json origin;
+};
+
+Initialised initialise(const TuningConfig& config, int classes, int nodes, const model::TuneRequest& r, const std::string& pretrainedFile) {
+  Initialised out;
+  if (!r.meta.empty()) {
+    auto loaded = loadModelFile(r.meta, torch::kCPU);
+    if (loaded.card.value("kind", "") != kMetaKind) throw Error(ErrorCode::Usage, r.meta + " is not a meta-learned model (meta-train --out)");
+    if (loaded.card.at("max_nodes").get<int>() < nodes)
+      throw Error(ErrorCode::Data, "the meta-learned edge prompt covers " + loaded.card.at("max_nodes").dump() + " nodes; this corpus has " +
+                                       std::to_string(nodes));
+    out.model = loaded.model;
+    out.origin = {{"meta", r.meta}, {"meta_tasks", loaded.card.value("tasks", json::array())}};
+    return out;
+  }
+  out.model = model::DownstreamModel(config.model, config.adaptation, classes, nodes);
+  if (config.adaptation.method == "scratch") {
+    out.origin = {{"pretrained", nullptr}};
+  } else {
+    if (pretrainedFile.empty())
+      throw Error(ErrorCode::Usage, "method '" + config.adaptation.method +
+                                        "' adapts a pre-trained encoder: give --pretrained MODEL or --pretrain-in-folds (or use --method scratch)");
+    const auto extra = loadPretrainedEncoder(out.model->encoder, pretrainedFile);
+    out.origin = {{"pretrained", pretrainedFile}, {"pretrained_info", extra}};
+  }
+  out.model->attachAdapters();
+  return out;
+}
+
+// Pre-training on one fold's training part, cached in the workspace by (configuration, items).
+std::string pretrainForFold(Workspace& ws, const json& manifest, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
+                            const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress, double* seconds) {
+  auto pj = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
+  pj["model"] = tuning.model.toJson();
+  const auto config = PretrainConfig::fromJson(pj);
+  std::string key = config.toJson().dump();
+  for (const auto& it : items) key.append(",").append(std::to_string(it.scanId));
+  const auto hash = hashBytes(key.data(), key.size()).substr(0, 16);
+  std::string name = "pretrain-";
+  name.append(hash).append(".pt");
+  const auto file = ws.dir() / "models" / "cache" / name;
+  if (std::filesystem::exists(file)) {
+    spdlog::info("using the cached fold pre-training {}", file.string());
+    return file.string();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  json record;
+  const auto texts = corpusTaskTexts(manifest, config.model.textDimension, &record);
+  const json extra = {{"kind", "braingfm-pretrained"}, {"corpus", manifest.value("name", "")}, {"items", items.size()},
+                      {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}, {"texts", record}};
+  auto ckpt = file;
+  ckpt += ".ckpt";
+  runPretraining(ws.arrays(), items, config, ckpt, true, extra, progress, device, nullptr, texts.atlas);
+  std::filesystem::rename(ckpt, file);
+  if (seconds) *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return file.string();
+}
+
+// Scales a child's progress into [from, to] of the parent's.
+class SubProgress final : public ProgressDelegate {
+ public:
+  SubProgress(ProgressDelegate& parent, double from, double to, std::string prefix)
+      : parent_(parent), from_(from), to_(to), prefix_(std::move(prefix)) {}
+  bool update(std::string_view stage, double fraction) override {
+    return parent_.update(prefix_ + std::string(stage), from_ + (to_ - from_) * std::clamp(fraction, 0.0, 1.0));
+  }
+  bool cancelRequested() const override { return parent_.cancelRequested(); }
+
+ private:
+  ProgressDelegate& parent_;
+  double from_, to_;
+  std::string prefix_;
+};
+
+std::vector<int> labelsOf(const std::vector<DatasetItem>& items) {
+  std::vector<int> y;
+  for (const auto& it : items) y.push_back(it.label);
+  return y;
+}
+
+}  // namespace
+
+TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
+  const auto texts = promptTexts();
+  const auto& classes = manifest.at("classes");
+  if (classes.size() != 2) throw Error(ErrorCode::Data, "BrainGFM tasks are two-class (negative, positive); this corpus has " + std::to_string(classes.size()) + " classes");
+  const auto [key, description] = texts.task(manifest.value("label_field", "diagnosis"), classes[1].get<std::string>(), manifest.value("task_text", ""));
+  const auto atlas = manifest.value("atlas", "");
+  json rec = {{"task_key", key}, {"task_text", description}, {"atlas", atlas}, {"atlas_text", texts.atlas(atlas)},
+              {"text_embeddings", model::HashedNgramEmbedder(dim).source()}};
+  if (record) *record = rec;
+  return taskTextsFromRecord(rec, dim);
+}
+
+TaskTexts taskTextsFromRecord(const json& rec, int dim) {
+  const auto source = model::HashedNgramEmbedder(dim).source();
+  if (rec.value("text_embeddings", source) != source)
+    throw Error(ErrorCode::Config, "the model's text embeddings come from '" + rec.value("text_embeddings", "") + "', not available here");
+  return {embed(rec.at("task_key").get<std::string>(), rec.at("task_text").get<std::string>(), dim),
+          embed(rec.at("atlas").get<std::string>(), rec.at("atlas_text").get<std::string>(), dim)};
+}
+
+json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::Device device) {
+  if (r.out.empty()) throw Error(ErrorCode::Usage, "train needs --out MODEL");
+  if (r.method == "zeroshot") throw Error(ErrorCode::Usage, "zero-shot uses a meta-learned model as it is: nothing to train");
+  auto ws = Workspace::open(r.workspace);
+  const auto manifest = loadCorpus(*ws, r.corpus);
+  auto config = tuningConfig(r);
+  // The whole corpus, with a stratified 15% validation split (selection + calibration) inside.
+  std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < all.size(); ++i) byClass[all[i].label].push_back(i);
+  std::mt19937 rng(r.seed + 101u);
+  std::vector<DatasetItem> train, validation;
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    const auto nv = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(0.15 * static_cast<double>(idx.size()))));
+    for (std::size_t k = 0; k < idx.size(); ++k) (k < nv ? validation : train).push_back(all[idx[k]]);
+  }
+  json texts;
+  const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
+  const int nodes = maxNodes(all);
+  auto init = initialise(config, 2, nodes, r, r.pretrained);
+  if (!r.meta.empty()) config.adaptation = init.model->spec();
+  Tuner tuner(config, init.model, taskTexts, device);
+  const auto history = tuner.fit(ws->arrays(), train, validation, progress);
+  const auto& first = manifest.at("items").at(0);
+  const json card = {{"kind", kDownstreamKind},
+                     {"format", 1},
+                     {"model", config.model.toJson()},
+                     {"adaptation", init.model->spec().toJson()},
+                     {"tuning", config.toJson()},
+                     {"classes", manifest.at("classes")},
+                     {"positive_class", manifest.at("classes")[1]},
+                     {"label_field", manifest.value("label_field", "")},
+                     {"atlas", manifest.value("atlas", "")},
+                     {"nodes", nodes},
+                     {"max_nodes", nodes},
+                     {"preprocessing", json::parse(derivationParamsJson(*ws, first.value("params_hash", "")).empty()
+                                                       ? "{}"
+                                                       : derivationParamsJson(*ws, first.value("params_hash", "")))},
+                     {"texts", texts},
+                     {"temperature", tuner.temperature()},
+                     {"origin", init.origin},
+                     {"training", history.toJson()},
+                     {"corpus", {{"name", r.corpus}, {"items", all.size()}, {"train", train.size()}, {"validation", validation.size()}}},
+                     {"trainable_parameters", init.model->trainableCount()},
+                     {"total_parameters", init.model->totalCount()},
+                     {"code_version", braingraphVersion()},
+                     {"torch_version", TORCH_VERSION}};
+  saveModelFile(r.out, init.model, card);
+  return card;
+}
+
+json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, torch::Device device) {
+  auto ws = Workspace::open(r.workspace);
+  auto manifest = loadCorpus(*ws, r.corpus);
+  if (r.split != "corpus") {
+    std::vector<int> classIndex;
+    std::vector<std::string> sites;
+    for (const auto& item : manifest.at("items")) {
+      classIndex.push_back(item.at("class_index").get<int>());
+      sites.push_back(item.value("site", std::string()));
+    }
+    SplitSpec spec;
+    spec.kind = r.split;
+    spec.folds = r.folds;
+    spec.seed = r.seed;
+    manifest["split"] = makeSplit(classIndex, sites, spec);
+  }
+  auto config = tuningConfig(r);
+  const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
+  if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
+  if (!zeroShot) config.labelFraction = r.labelFraction;
+  json texts;
+  const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
+  const auto& folds = manifest.at("split").at("folds");
+  const int nFolds = static_cast<int>(folds.size());
+  std::vector<BinaryMetrics> metrics;
+  std::vector<double> ece, eceRaw, temperatures, bestEpochs, trainSeconds;
+  double pretrainSeconds = 0, tuneSeconds = 0;
+  std::int64_t trainable = 0, total = 0;
+  json perFold = json::array();
+  for (int f = 0; f < nFolds; ++f) {
+    const double from = static_cast<double>(f) / nFolds, to = static_cast<double>(f + 1) / nFolds;
+    const auto train = corpusItems(manifest, f, "train", ws->arrays());
+    const auto validation = corpusItems(manifest, f, "validation", ws->arrays());
+    const auto test = corpusItems(manifest, f, "test", ws->arrays());
+    if (test.empty()) continue;
+    std::vector<DatasetItem> all = train;
+    all.insert(all.end(), validation.begin(), validation.end());
+    all.insert(all.end(), test.begin(), test.end());
+    std::string pretrained = r.pretrained;
+    const bool needsEncoder = r.meta.empty() && config.adaptation.method != "scratch";
+    const double split = needsEncoder && r.pretrainInFolds && pretrained.empty() ? 0.5 : 0.0;
+    if (needsEncoder && r.pretrainInFolds && pretrained.empty()) {
+      std::vector<DatasetItem> unlabelled = train;  // the training folds only: never the test fold
+      unlabelled.insert(unlabelled.end(), validation.begin(), validation.end());
+      SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ");
+      pretrained = pretrainForFold(*ws, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
+    }
+    auto init = initialise(config, 2, maxNodes(all), r, pretrained);
+    auto foldConfig = config;
+    if (!r.meta.empty()) foldConfig.adaptation = init.model->spec();
+    Tuner tuner(foldConfig, init.model, taskTexts, device);
+    TuningHistory history;
+    if (!zeroShot) {
+      SubProgress sub(progress, from + (to - from) * split, to, "fold " + std::to_string(f + 1) + ": ");
+      history = tuner.fit(ws->arrays(), train, validation, sub);
+      tuneSeconds += history.seconds;
+      trainSeconds.push_back(history.seconds);
+      bestEpochs.push_back(history.bestEpoch + 1);
+    } else if (progress.update("fold " + std::to_string(f + 1) + ": zero-shot", from)) {
+      throw CancelledError();
+    }
+    trainable = init.model->trainableCount();
+    total = init.model->totalCount();
+    const auto margins = tuner.margins(ws->arrays(), test);
+    const auto y = labelsOf(test);
+    const auto p = calibratedProbabilities(margins, tuner.temperature());
+    metrics.push_back(binaryMetrics(y, p));
+    ece.push_back(expectedCalibrationError(p, y));
+    eceRaw.push_back(expectedCalibrationError(calibratedProbabilities(margins, 1.0), y));
+    temperatures.push_back(tuner.temperature());
+    perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", history.trainItems}, {"auc", metrics.back().auc},
+                       {"temperature", tuner.temperature()}, {"ece", ece.back()}, {"best_epoch", history.bestEpoch + 1},
+                       {"seconds", history.seconds}});
+    spdlog::info("fold {}/{}: AUC {:.3f}, accuracy {:.3f}", f + 1, nFolds, metrics.back().auc, metrics.back().accuracy);
+  }
+  if (metrics.empty()) throw Error(ErrorCode::Data, "no fold has test items");
+  auto interval = [](const std::vector<double>& v) {
+    const auto i = interval95(v);
+    return json{{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}};
+  };
+  return json{{"method", zeroShot ? "zeroshot" : config.adaptation.method},
+              {"prompt", config.adaptation.method == "prompt" ? json(config.adaptation.prompt) : json(nullptr)},
+              {"corpus", r.corpus},
+              {"positive_class", manifest.at("classes")[1]},
+              {"items", manifest.at("items").size()},
+              {"label_fraction", zeroShot ? 0.0 : r.labelFraction},
+              {"split", {{"kind", manifest.at("split").at("kind")}, {"seed", manifest.at("split").value("seed", 0u)}, {"folds", nFolds}}},
+              {"metrics", summarizeFolds(metrics)},
+              {"calibration", {{"ece", interval(ece)}, {"ece_uncalibrated", interval(eceRaw)}, {"temperature", interval(temperatures)}}},
+              {"trainable_parameters", trainable},
+              {"total_parameters", total},
+              {"pretrained", r.pretrained.empty() ? (r.pretrainInFolds ? json("in-folds") : json(nullptr)) : json(r.pretrained)},
+              {"meta", r.meta.empty() ? json(nullptr) : json(r.meta)},
+              {"texts", texts},
+              {"config", config.toJson()},
+              {"pretrain_config", r.pretrainInFolds ? json::parse(r.pretrainConfigJson.empty() ? "{}" : r.pretrainConfigJson) : json(nullptr)},
+              {"best_epochs", bestEpochs},
+              {"folds_detail", perFold},
+              {"training_seconds", tuneSeconds},
+              {"pretraining_seconds", pretrainSeconds},
+              {"device", device.str()}};
+}
+
+json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, torch::Device device) {
+  if (r.out.empty()) throw Error(ErrorCode::Usage, "meta-train needs --out MODEL");
+  if (r.corpora.empty()) throw Error(ErrorCode::Usage, "meta-train needs at least one --corpus (one task each)");
+  auto ws = Workspace::open(r.workspace);
+  auto config = MetaConfig::fromJson(r.configJson.empty() ? json::object() : json::parse(r.configJson));
+  if (r.firstOrder) config.secondOrder = false;
+  if (r.metaEpochs > 0) config.metaEpochs = r.metaEpochs;
+  auto modelConfig = model::BrainGfmConfig::fromJson(r.modelConfigJson.empty() ? json::object() : json::parse(r.modelConfigJson));
+  std::vector<MetaTask> tasks;
+  json taskRecords = json::array();
+  int nodes = 0;
+  for (const auto& name : r.corpora) {
+    const auto manifest = loadCorpus(*ws, name);
+    MetaTask t;
+    t.name = name;
+    t.items = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
+    json rec;
+    t.texts = corpusTaskTexts(manifest, modelConfig.textDimension, &rec);
+    rec["corpus"] = name;
+    rec["items"] = t.items.size();
+    taskRecords.push_back(rec);
+    nodes = std::max(nodes, maxNodes(t.items));
+    tasks.push_back(std::move(t));
+  }
+  model::AdaptationSpec spec;
+  spec.method = "prompt";
+  spec.prompt = r.prompt;
+  spec = model::AdaptationSpec::fromJson(spec.toJson());
+  model::DownstreamModel m(modelConfig, spec, 2, nodes);
+  json origin = {{"pretrained", nullptr}};
+  if (!r.pretrained.empty()) origin = {{"pretrained", r.pretrained}, {"pretrained_info", loadPretrainedEncoder(m->encoder, r.pretrained)}};
+  else spdlog::warn("meta-training prompts on a randomly initialised backbone (give --pretrained MODEL for the paper's setting)");
+  MetaLearner learner(config, modelConfig, m, device);
+  const auto history = learner.train(ws->arrays(), tasks, progress);
+  const json card = {{"kind", kMetaKind},
+                     {"format", 1},
+                     {"model", modelConfig.toJson()},
+                     {"adaptation", spec.toJson()},
+                     {"meta", config.toJson()},
+                     {"classes", {"negative", "positive"}},
+                     {"max_nodes", nodes},
+                     {"tasks", taskRecords},
+                     {"origin", origin},
+                     {"history", history.toJson()},
+                     {"temperature", 1.0},
+                     {"class_decision", "p(positive) = softmax(head([g ; g * t]))[1], t = the [T/D] token's output for the task's text"},
+                     {"trainable_parameters", [&] {
+                        std::int64_t n = 0;
+                        for (const auto& p : m->promptAndHeadParameters()) n += p.numel();
+                        return n;
+                      }()},
+                     {"code_version", braingraphVersion()},
+                     {"torch_version", TORCH_VERSION}};
+  saveModelFile(r.out, m, card);
+  return card;
+}
+
+json predictGraphs(const std::string& modelFile, const std::vector<model::GraphInput>& inputs, bool explainToo, ProgressDelegate& progress,
+                   torch::Device device) {
+  auto loaded = loadModelFile(modelFile, device);
+  const auto& card = loaded.card;
+  if (card.value("kind", "") != kDownstreamKind) throw Error(ErrorCode::Usage, modelFile + " is not a trained model (train --out)");
+  const auto config = model::BrainGfmConfig::fromJson(card.at("model"));
+  const auto texts = taskTextsFromRecord(card.at("texts"), config.textDimension);
+  const double temperature = card.value("temperature", 1.0);
+  const int expected = card.at("nodes").get<int>();
+  json out = json::array();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& g = inputs[i];
+    withContext("while predicting " + g.file, [&] {
+      if (g.nodes != expected)
+        throw Error(ErrorCode::Data, "has " + std::to_string(g.nodes) + " ROIs but the model was trained on " + card.value("atlas", "") + " (" +
+                                         std::to_string(expected) + " ROIs)");
+      for (float v : g.fc)
+        if (!std::isfinite(v)) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
+      auto fc = torch::from_blob(const_cast<float*>(g.fc.data()), {1, g.nodes, g.nodes}, torch::kFloat32).clone().to(device);
+      auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
+      const auto in = model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config);
+      double margin;
+      {
+        torch::NoGradGuard ng;
+        margin = model::logitMargin(loaded.model->forward(in)).item<double>();
+      }
+      const double p = sigmoid(margin / temperature);
+      const auto& classes = card.at("classes");
+      json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]},
+                  {"model", modelFile}};
+      const auto e = explain(loaded.model, in, 1);
+      auto ej = e.toJson(g.roiNames, g.networks);
+      row["top_rois"] = ej["top_rois"];
+      if (explainToo) row["explanation"] = ej;
+      out.push_back(row);
+    });
+    if (progress.update("predicted " + std::to_string(i + 1) + " of " + std::to_string(inputs.size()),
+                        static_cast<double>(i + 1) / static_cast<double>(inputs.size())))
+      throw CancelledError();
+  }
+  return out;
+}
+
+}  // namespace bg::train

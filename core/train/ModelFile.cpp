@@ -1,0 +1,78 @@
+#include "train/ModelFile.h"
+
+#include <unistd.h>
+
+#include "errors/Error.h"
+
+namespace bg::train {
+using nlohmann::json;
+
+void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& m, const json& card) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive sub;
+  m->save(sub);
+  archive.write("model", sub);
+  archive.write("card_json", c10::IValue(card.dump()));
+  std::filesystem::path tmp = file;
+  tmp += ".tmp-" + std::to_string(::getpid());
+  try {
+    if (!file.parent_path().empty()) std::filesystem::create_directories(file.parent_path());
+    archive.save_to(tmp.string());
+    std::filesystem::rename(tmp, file);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw Error(ErrorCode::Io, "cannot write model file " + file.string() + ": " + e.what());
+  }
+}
+
+namespace {
+torch::serialize::InputArchive openArchive(const std::filesystem::path& file, torch::Device device) {
+  if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file.string(), device);
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::Data, std::string("not a readable model file (truncated or not a BrainGraph model): ") +
+                                     std::string(e.what()).substr(0, 200));
+  }
+  return archive;
+}
+
+json cardOf(torch::serialize::InputArchive& archive) {
+  c10::IValue v;
+  if (!archive.try_read("card_json", v)) throw Error(ErrorCode::Data, "not a downstream model file (no card); pre-training files are inputs to train --pretrained");
+  return json::parse(v.toStringRef());
+}
+}  // namespace
+
+json readModelCard(const std::filesystem::path& file) {
+  return withContext("while reading model " + file.string(), [&] {
+    auto archive = openArchive(file, torch::kCPU);
+    return cardOf(archive);
+  });
+}
+
+LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device device) {
+  return withContext("while loading model " + file.string(), [&] {
+    auto archive = openArchive(file, device);
+    LoadedModel out;
+    out.card = cardOf(archive);
+    const auto config = model::BrainGfmConfig::fromJson(out.card.at("model"));
+    const auto spec = model::AdaptationSpec::fromJson(out.card.at("adaptation"));
+    out.model = model::DownstreamModel(config, spec, static_cast<int>(out.card.at("classes").size()), out.card.at("max_nodes").get<int>());
+    out.model->attachAdapters();
+    torch::serialize::InputArchive sub;
+    archive.read("model", sub);
+    try {
+      out.model->load(sub);
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::Data, std::string("weights do not match the card: ") + std::string(e.what()).substr(0, 200));
+    }
+    out.model->to(device);
+    out.model->eval();
+    return out;
+  });
+}
+
+}  // namespace bg::train

@@ -1,0 +1,29 @@
+#pragma once
+// A self-contained downstream model file: the weights (torch archive) and a card (JSON) with
+// everything prediction needs — label names, positive class, atlas and node count, the connectome
+// preprocessing, the [T/D] / [A/P] texts and their embeddings' source, the calibration temperature —
+// and what it was trained on. Written to a temporary file and renamed.
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "model/DownstreamModel.h"
+
+namespace bg::train {
+
+inline constexpr const char* kDownstreamKind = "braingfm-downstream";
+inline constexpr const char* kMetaKind = "braingfm-meta";
+
+// card must hold "model" (BrainGfmConfig), "adaptation", "classes" and "max_nodes".
+void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& model, const nlohmann::json& card);
+
+struct LoadedModel {
+  model::DownstreamModel model{nullptr};
+  nlohmann::json card;
+};
+LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device device = torch::kCPU);
+// The card alone (cheap enough: the archive's other records are not deserialised into a module).
+nlohmann::json readModelCard(const std::filesystem::path& file);
+
+}  // namespace bg::train

@@ -1,0 +1,211 @@
+#include "train/Tuner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "errors/Error.h"
+#include "eval/Calibration.h"
+#include "eval/Metrics.h"
+#include "train/GraphBatchLoader.h"
+#include "train/Pretrainer.h"
+
+namespace bg::train {
+using nlohmann::json;
+
+double TuningConfig::effectiveLearningRate() const {
+  if (learningRate > 0) return learningRate;
+  return adaptation.method == "finetune" || adaptation.method == "scratch" ? 1e-4 : 1e-3;
+}
+
+json TuningConfig::toJson() const {
+  return {{"model", model.toJson()}, {"adaptation", adaptation.toJson()}, {"epochs", epochs},
+          {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
+          {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"selection", selection},
+          {"seed", seed}};
+}
+
+TuningConfig TuningConfig::fromJson(const json& j) {
+  TuningConfig c;
+  if (j.contains("model")) c.model = model::BrainGfmConfig::fromJson(j.at("model"));
+  if (j.contains("adaptation")) c.adaptation = model::AdaptationSpec::fromJson(j.at("adaptation"));
+  c.epochs = j.value("epochs", c.epochs);
+  c.batchSize = j.value("batch_size", c.batchSize);
+  c.patience = j.value("patience", c.patience);
+  c.learningRate = j.value("learning_rate", c.learningRate);
+  c.weightDecay = j.value("weight_decay", c.weightDecay);
+  c.labelFraction = j.value("label_fraction", c.labelFraction);
+  c.selection = j.value("selection", c.selection);
+  c.seed = j.value("seed", c.seed);
+  if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
+  if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");
+  if (c.selection != "auc" && c.selection != "loss") throw Error(ErrorCode::Config, "selection must be auc or loss");
+  return c;
+}
+
+json TuningHistory::toJson() const {
+  return {{"train_loss", trainLoss}, {"validation_loss", validationLoss}, {"validation_auc", validationAuc},
+          {"best_epoch", bestEpoch + 1}, {"best_score", bestScore},        {"temperature", temperature},
+          {"seconds", seconds},          {"train_items", trainItems}};
+}
+
+std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed) {
+  if (fraction >= 1.0) return items;
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < items.size(); ++i) byClass[items[i].label].push_back(i);
+  std::mt19937 rng(seed * 7919u + 17u);
+  std::vector<std::size_t> keep;
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    const auto n = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(fraction * static_cast<double>(idx.size()))));
+    keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<long>(std::min(n, idx.size())));
+  }
+  std::sort(keep.begin(), keep.end());
+  std::vector<DatasetItem> out;
+  for (auto i : keep) out.push_back(items[i]);
+  return out;
+}
+
+Tuner::Tuner(const TuningConfig& config, model::DownstreamModel m, TaskTexts texts, torch::Device device)
+    : config_(config), model_(std::move(m)), texts_(std::move(texts)), device_(device) {
+  model_->to(device_);
+  texts_.task = texts_.task.to(device_);
+  texts_.atlas = texts_.atlas.to(device_);
+}
+
+model::GraphBatchInput Tuner::prepare(const torch::Tensor& fc, const torch::Tensor& mask) const {
+  return model::makeGraphInput(fc.to(device_), mask.to(device_), texts_.task, texts_.atlas, config_.model);
+}
+
+std::vector<double> Tuner::margins(const ArrayStore& store, const std::vector<DatasetItem>& items) {
+  torch::NoGradGuard noGrad;
+  model_->setTraining(false);
+  GraphBatchLoader loader(store, items, 64, 0, false, 0);
+  std::vector<double> out;
+  out.reserve(items.size());
+  for (std::size_t s = 0; s < items.size(); s += 64) {
+    std::vector<int> idx;
+    for (std::size_t i = s; i < std::min(items.size(), s + 64); ++i) idx.push_back(static_cast<int>(i));
+    const auto batch = loader.load(idx);
+    const auto m = model::logitMargin(model_->forward(prepare(batch.fc, batch.mask))).to(torch::kCPU).to(torch::kDouble).contiguous();
+    out.insert(out.end(), m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
+  }
+  return out;
+}
+
+TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>& allTrain, const std::vector<DatasetItem>& validation,
+                         ProgressDelegate& progress) {
+  TuningHistory h;
+  const auto start = std::chrono::steady_clock::now();
+  const auto train = subsampleLabels(allTrain, config_.labelFraction, config_.seed);
+  h.trainItems = static_cast<int>(train.size());
+  if (train.empty()) throw Error(ErrorCode::Data, "no training items");
+  const int classes = static_cast<int>(model_->head->weight.size(0));
+  std::vector<double> counts(static_cast<std::size_t>(classes), 0.0);
+  for (const auto& it : train) {
+    if (it.label < 0 || it.label >= classes) throw Error(ErrorCode::Data, "label " + std::to_string(it.label) + " outside the model's classes");
+    counts[static_cast<std::size_t>(it.label)] += 1;
+  }
+  std::vector<float> weights;
+  for (double c : counts) weights.push_back(c > 0 ? static_cast<float>(static_cast<double>(train.size()) / (classes * c)) : 0.0f);
+  const auto classWeights = torch::tensor(weights).to(device_);
+
+  torch::manual_seed(config_.seed);
+  auto params = model_->configureTrainable();
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(config_.effectiveLearningRate()).weight_decay(config_.weightDecay));
+  std::vector<int> valLabels;
+  for (const auto& it : validation) valLabels.push_back(it.label);
+  const bool aucUsable = std::count(valLabels.begin(), valLabels.end(), 1) > 0 && std::count(valLabels.begin(), valLabels.end(), 0) > 0;
+  const bool byAuc = config_.selection == "auc" && aucUsable;
+
+  std::vector<torch::Tensor> best;
+  auto snapshot = [&] {
+    best.clear();
+    for (const auto& p : params) best.push_back(p.detach().clone());
+  };
+  snapshot();
+  GraphBatchLoader loader(store, train, config_.batchSize, config_.seed, true);
+  int sinceBest = 0;
+  h.bestScore = -std::numeric_limits<double>::infinity();
+  for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+    torch::manual_seed(static_cast<std::uint64_t>(config_.seed) * 1000003ULL + static_cast<std::uint64_t>(epoch));
+    loader.startEpoch(epoch);
+    model_->setTraining(true);
+    double lossSum = 0;
+    int batches = 0;
+    const double perEpoch = static_cast<double>(std::max<std::size_t>(1, loader.batchesPerEpoch()));
+    while (auto batch = loader.next()) {
+      optimizer.zero_grad();
+      const auto logits = model_->forward(prepare(batch->fc, batch->mask));
+      const auto loss = torch::nn::functional::cross_entropy(
+          logits, batch->labels.to(device_), torch::nn::functional::CrossEntropyFuncOptions().weight(classWeights));
+      loss.backward();
+      optimizer.step();
+      lossSum += loss.item<double>();
+      ++batches;
+      if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.epochs),
+                          (epoch + batches / perEpoch) / config_.epochs))
+        throw CancelledError();
+    }
+    h.trainLoss.push_back(batches ? lossSum / batches : 0.0);
+    if (validation.empty()) {  // nothing to select on: the last epoch wins
+      h.bestEpoch = epoch;
+      snapshot();
+      continue;
+    }
+    const auto m = margins(store, validation);
+    const double nll = negativeLogLikelihood(m, valLabels, 1.0);
+    std::vector<double> p;
+    for (double x : m) p.push_back(sigmoid(x));
+    const double auc = aucUsable ? binaryMetrics(valLabels, p).auc : 0.5;
+    h.validationLoss.push_back(nll);
+    h.validationAuc.push_back(auc);
+    const double score = byAuc ? auc : -nll;
+    if (score > h.bestScore + 1e-9) {
+      h.bestScore = score;
+      h.bestEpoch = epoch;
+      sinceBest = 0;
+      snapshot();
+    } else if (++sinceBest >= config_.patience) {
+      spdlog::debug("early stop after epoch {} (best {})", epoch + 1, h.bestEpoch + 1);
+      break;
+    }
+  }
+  {
+    torch::NoGradGuard noGrad;
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
+  }
+  temperature_ = 1.0;
+  if (!validation.empty()) temperature_ = fitTemperature(margins(store, validation), valLabels);
+  h.temperature = temperature_;
+  h.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return h;
+}
+
+json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file) {
+  return withContext("while loading the pre-trained model " + file.string(), [&] {
+    if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
+    torch::serialize::InputArchive archive;
+    try {
+      archive.load_from(file.string(), torch::kCPU);
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::Data, std::string("not a readable model file: ") + e.what());
+    }
+    c10::IValue v;
+    if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
+    const auto saved = PretrainConfig::fromJson(json::parse(v.toStringRef()));
+    if (saved.model.toJson() != encoder->config().toJson())
+      throw Error(ErrorCode::Config, "the pre-trained encoder has another configuration: " + saved.model.toJson().dump());
+    torch::serialize::InputArchive sub;
+    archive.read("encoder", sub);
+    encoder->load(sub);
+    json extra = json::object();
+    if (archive.try_read("extra_json", v)) extra = json::parse(v.toStringRef());
+    return extra;
+  });
+}
+
+}  // namespace bg::train

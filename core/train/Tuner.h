@@ -1,0 +1,88 @@
+#pragma once
+// Supervised adaptation of BrainGFM to one labelled task (any AdaptationSpec method), with model
+// selection and early stopping on a validation split only, class-balanced cross-entropy, and
+// temperature-scaling calibration fitted on the same validation split.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "jobs/Progress.h"
+#include "model/DownstreamModel.h"
+#include "workspace/CorpusDataset.h"
+
+namespace bg {
+class ArrayStore;
+}
+
+namespace bg::train {
+
+struct TuningConfig {
+  model::BrainGfmConfig model;
+  model::AdaptationSpec adaptation;
+  int epochs = 40;
+  int batchSize = 32;
+  int patience = 10;            // epochs without a better validation score before stopping
+  double learningRate = 0;      // 0: 1e-4 for finetune/scratch, 1e-3 otherwise
+  double weightDecay = 1e-4;
+  double labelFraction = 1.0;   // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
+  std::string selection = "auc";  // validation criterion: auc | loss
+  unsigned seed = 0;
+
+  double effectiveLearningRate() const;
+  nlohmann::json toJson() const;
+  static TuningConfig fromJson(const nlohmann::json& j);
+};
+
+// What a task looks like to the model: its [T/D] and [A/P] text embeddings and its classes.
+struct TaskTexts {
+  torch::Tensor task, atlas;  // [textDimension] each
+};
+
+struct TuningHistory {
+  std::vector<double> trainLoss, validationLoss, validationAuc;
+  int bestEpoch = -1;
+  double bestScore = 0;
+  double temperature = 1.0;
+  double seconds = 0;
+  int trainItems = 0;
+  nlohmann::json toJson() const;
+};
+
+// Stratified subsample of the training labels (at least one item per class), deterministic for a seed.
+std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed);
+
+class Tuner {
+ public:
+  Tuner(const TuningConfig& config, model::DownstreamModel model, TaskTexts texts, torch::Device device = torch::kCPU);
+
+  // Trains on `train`, selects the best epoch on `validation` (which must hold both classes for AUC
+  // selection; otherwise the validation loss decides), then fits the temperature on `validation`.
+  // `progress` gets fractions in [0, 1].
+  TuningHistory fit(const ArrayStore& store, const std::vector<DatasetItem>& train, const std::vector<DatasetItem>& validation,
+                    ProgressDelegate& progress);
+
+  // Logit margins (positive minus negative class), in item order, without calibration.
+  std::vector<double> margins(const ArrayStore& store, const std::vector<DatasetItem>& items);
+
+  model::DownstreamModel model() const { return model_; }
+  double temperature() const { return temperature_; }
+  void setTemperature(double t) { temperature_ = t; }
+
+ private:
+  model::GraphBatchInput prepare(const torch::Tensor& fc, const torch::Tensor& mask) const;
+  TuningConfig config_;
+  model::DownstreamModel model_;
+  TaskTexts texts_;
+  torch::Device device_;
+  double temperature_ = 1.0;
+};
+
+// Loads the encoder of a pre-training model file (`braingraph-cli pretrain`) into `encoder`; checks
+// that the model configuration matches. Returns the file's extra fields (corpus, code version, ...).
+nlohmann::json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file);
+
+}  // namespace bg::train
