@@ -32,7 +32,7 @@ BrainGfmConfig BrainGfmConfig::fromJson(const nlohmann::json& j) {
 }
 
 GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
-                               const torch::Tensor& atlasText, const BrainGfmConfig& c) {
+                               const torch::Tensor& atlasText, const BrainGfmConfig& c, const torch::Tensor& rwse) {
   const auto B = fc.size(0), N = fc.size(1);
   if (N + c.rwseSteps > c.featureWidth)
     throw Error(ErrorCode::Config, std::to_string(N) + " nodes + RWSE do not fit the feature width " + std::to_string(c.featureWidth));
@@ -41,9 +41,15 @@ GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mas
   GraphBatchInput in;
   in.mask = mask;
   in.adjacency = (fc > c.adjacencyThreshold).to(torch::kFloat32) * pair;
-  const auto p = in.adjacency / (in.adjacency.sum(-1, true) + 1e-6);
   in.features = torch::zeros({B, N, c.featureWidth}, fc.options());
   in.features.narrow(2, 0, N).copy_(fc * pair);
+  if (rwse.defined()) {
+    in.features.narrow(2, c.featureWidth - c.rwseSteps, c.rwseSteps).copy_(rwse * m.unsqueeze(-1));
+    in.taskText = taskText.dim() == 1 ? taskText.unsqueeze(0).expand({B, -1}) : taskText;
+    in.atlasText = atlasText.dim() == 1 ? atlasText.unsqueeze(0).expand({B, -1}) : atlasText;
+    return in;
+  }
+  const auto p = in.adjacency / (in.adjacency.sum(-1, true) + 1e-6);
   auto pk = p;
   for (int k = 0; k < c.rwseSteps; ++k) {
     in.features.select(2, c.featureWidth - c.rwseSteps + k).copy_(pk.diagonal(0, 1, 2) * m);

@@ -46,8 +46,10 @@ struct GraphBatchInput {
 };
 
 // Adjacency, RWSE and features from padded FC matrices ([B, N, N]) and their node masks.
+// `rwse` ([B, N, rwseSteps]) may be given when known: it depends on the FC matrix alone, and its
+// matrix powers cost as much as a small model's forward pass, so training caches it per graph.
 GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
-                               const torch::Tensor& atlasText, const BrainGfmConfig& config);
+                               const torch::Tensor& atlasText, const BrainGfmConfig& config, const torch::Tensor& rwse = {});
 
 // Dropout with a cheap counter-based generator (splitmix64 on (seed, index), four 16-bit draws per
 // hash) instead of torch's per-element Mersenne twister, which cost more than the layers' matrix

@@ -193,6 +193,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
   const int nodes = maxNodes(all);
+  torch::manual_seed(r.seed);
   auto init = initialise(config, 2, nodes, r, r.pretrained);
   if (!r.meta.empty()) config.adaptation = init.model->spec();
   Tuner tuner(config, init.model, taskTexts, device);
@@ -272,6 +273,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ");
       pretrained = pretrainForFold(*ws, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
     }
+    torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f));  // initial weights per fold
     auto init = initialise(config, 2, maxNodes(all), r, pretrained);
     auto foldConfig = config;
     if (!r.meta.empty()) foldConfig.adaptation = init.model->spec();
@@ -356,6 +358,7 @@ json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, tor
   spec.method = "prompt";
   spec.prompt = r.prompt;
   spec = model::AdaptationSpec::fromJson(spec.toJson());
+  torch::manual_seed(config.seed);
   model::DownstreamModel m(modelConfig, spec, 2, nodes);
   json origin = {{"pretrained", nullptr}};
   if (!r.pretrained.empty()) origin = {{"pretrained", r.pretrained}, {"pretrained_info", loadPretrainedEncoder(m->encoder, r.pretrained)}};

@@ -76,8 +76,27 @@ Tuner::Tuner(const TuningConfig& config, model::DownstreamModel m, TaskTexts tex
   texts_.atlas = texts_.atlas.to(device_);
 }
 
-model::GraphBatchInput Tuner::prepare(const torch::Tensor& fc, const torch::Tensor& mask) const {
-  return model::makeGraphInput(fc.to(device_), mask.to(device_), texts_.task, texts_.atlas, config_.model);
+model::GraphBatchInput Tuner::prepare(const GraphBatch& batch, const std::vector<DatasetItem>& items) {
+  const auto fc = batch.fc.to(device_), mask = batch.mask.to(device_);
+  const auto B = fc.size(0), N = fc.size(1);
+  bool cached = true;
+  for (int i : batch.items) cached = cached && rwseCache_.count(items[static_cast<std::size_t>(i)].fcArray);
+  if (!cached) {
+    const auto full = model::makeGraphInput(fc, mask, texts_.task, texts_.atlas, config_.model);
+    const auto k = config_.model.rwseSteps;
+    const auto rwse = full.features.narrow(2, config_.model.featureWidth - k, k);
+    for (std::int64_t b = 0; b < B; ++b) {
+      const auto& item = items[static_cast<std::size_t>(batch.items[static_cast<std::size_t>(b)])];
+      rwseCache_[item.fcArray] = rwse[b].narrow(0, 0, item.nodes).clone();
+    }
+    return full;
+  }
+  auto rwse = torch::zeros({B, N, config_.model.rwseSteps}, fc.options());
+  for (std::int64_t b = 0; b < B; ++b) {
+    const auto& r = rwseCache_.at(items[static_cast<std::size_t>(batch.items[static_cast<std::size_t>(b)])].fcArray);
+    rwse[b].narrow(0, 0, r.size(0)).copy_(r);
+  }
+  return model::makeGraphInput(fc, mask, texts_.task, texts_.atlas, config_.model, rwse);
 }
 
 std::vector<double> Tuner::margins(const ArrayStore& store, const std::vector<DatasetItem>& items) {
@@ -90,7 +109,7 @@ std::vector<double> Tuner::margins(const ArrayStore& store, const std::vector<Da
     std::vector<int> idx;
     for (std::size_t i = s; i < std::min(items.size(), s + 64); ++i) idx.push_back(static_cast<int>(i));
     const auto batch = loader.load(idx);
-    const auto m = model::logitMargin(model_->forward(prepare(batch.fc, batch.mask))).to(torch::kCPU).to(torch::kDouble).contiguous();
+    const auto m = model::logitMargin(model_->forward(prepare(batch, items))).to(torch::kCPU).to(torch::kDouble).contiguous();
     out.insert(out.end(), m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
   }
   return out;
@@ -139,7 +158,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
     const double perEpoch = static_cast<double>(std::max<std::size_t>(1, loader.batchesPerEpoch()));
     while (auto batch = loader.next()) {
       optimizer.zero_grad();
-      const auto logits = model_->forward(prepare(batch->fc, batch->mask));
+      const auto logits = model_->forward(prepare(*batch, train));
       const auto loss = torch::nn::functional::cross_entropy(
           logits, batch->labels.to(device_), torch::nn::functional::CrossEntropyFuncOptions().weight(classWeights));
       loss.backward();

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
+#include "train/GraphBatchLoader.h"
 #include "workspace/CorpusDataset.h"
 
 namespace bg {
@@ -73,12 +75,14 @@ class Tuner {
   void setTemperature(double t) { temperature_ = t; }
 
  private:
-  model::GraphBatchInput prepare(const torch::Tensor& fc, const torch::Tensor& mask) const;
+  // The batch as model input, with each graph's RWSE computed once and cached by its FC array.
+  model::GraphBatchInput prepare(const GraphBatch& batch, const std::vector<DatasetItem>& items);
   TuningConfig config_;
   model::DownstreamModel model_;
   TaskTexts texts_;
   torch::Device device_;
   double temperature_ = 1.0;
+  std::unordered_map<std::string, torch::Tensor> rwseCache_;
 };
 
 // Loads the encoder of a pre-training model file (`braingraph-cli pretrain`) into `encoder`; checks

@@ -1,0 +1,407 @@
+// Adapting BrainGFM: calibration, the tuning methods' trainable parts, LoRA/prompt identity at
+// start, learning a synthetic task, MAML's second-order gradient against finite differences,
+// explanations, and model files.
+#include <QTest>
+
+#include <cmath>
+#include <random>
+
+#include "TestSupport.h"
+#include "errors/Error.h"
+#include "eval/Calibration.h"
+#include "eval/Metrics.h"
+#include "train/Explainer.h"
+#include "train/MetaLearner.h"
+#include "train/ModelFile.h"
+#include "train/Tuner.h"
+#include "workspace/ArrayStore.h"
+
+using namespace bg;
+using namespace bg::train;
+using model::AdaptationSpec;
+using model::BrainGfmConfig;
+using model::DownstreamModel;
+
+namespace {
+// Class 1 graphs carry an extra shared signal among nodes 0..5; class 0 graphs do not.
+std::vector<DatasetItem> labelledCorpus(ArrayStore& store, int count, int n, unsigned seed, double strength = 1.2) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> g;
+  std::vector<DatasetItem> items;
+  for (int i = 0; i < count; ++i) {
+    const int label = i % 2;
+    Eigen::MatrixXd x(80, n);
+    for (int t = 0; t < 80; ++t) {
+      const double shared = g(rng), block = g(rng);
+      for (int r = 0; r < n; ++r) x(t, r) = 0.5 * shared + g(rng) + (label && r < 6 ? strength * block : 0.0);
+    }
+    Eigen::MatrixXd c = x.rowwise() - x.colwise().mean();
+    Eigen::MatrixXd cov = c.transpose() * c;
+    const Eigen::VectorXd d = cov.diagonal().cwiseSqrt().cwiseInverse();
+    items.push_back({store.put(d.asDiagonal() * cov * d.asDiagonal()), label, n, 1000 + i});
+  }
+  return items;
+}
+
+BrainGfmConfig tinyConfig() {
+  BrainGfmConfig c;
+  c.hidden = 16;
+  c.heads = 2;
+  c.ffn = 32;
+  c.featureWidth = 32;
+  c.textDimension = 8;
+  c.attentionLayers = 2;
+  c.gnnLayers = 2;
+  c.dropout = 0.0;
+  return c;
+}
+
+TaskTexts texts(int dim, float task = 0.3f) {
+  return {torch::full({dim}, task), torch::linspace(-1, 1, dim)};
+}
+
+model::GraphBatchInput batchOf(const ArrayStore& store, const std::vector<DatasetItem>& items, const BrainGfmConfig& c, std::vector<int> idx,
+                               const TaskTexts& t) {
+  GraphBatchLoader loader(store, items, 8, 0, false, 0);
+  const auto b = loader.load(idx);
+  return model::makeGraphInput(b.fc, b.mask, t.task, t.atlas, c);
+}
+
+std::int64_t numel(const std::vector<torch::Tensor>& ts) {
+  std::int64_t n = 0;
+  for (const auto& t : ts) n += t.numel();
+  return n;
+}
+}  // namespace
+
+class TestTuning : public QObject {
+  Q_OBJECT
+  std::filesystem::path dir_;
+  std::unique_ptr<ArrayStore> store_;
+  std::vector<DatasetItem> items_;
+
+ private Q_SLOTS:
+  void initTestCase() {
+    torch::set_num_threads(1);
+    dir_ = bgtest::scratchDir("tuning");
+    store_ = std::make_unique<ArrayStore>(dir_ / "arrays");
+    items_ = labelledCorpus(*store_, 96, 20, 3);
+  }
+
+  void temperatureScalingRecoversTheTrueTemperature() {
+    std::mt19937 rng(1);
+    std::normal_distribution<double> g(0.0, 3.0);
+    std::uniform_real_distribution<double> u;
+    const double trueT = 2.5;
+    std::vector<double> margins;
+    std::vector<int> labels;
+    for (int i = 0; i < 20000; ++i) {
+      const double m = g(rng);
+      margins.push_back(m);
+      labels.push_back(u(rng) < sigmoid(m / trueT) ? 1 : 0);
+    }
+    const double t = fitTemperature(margins, labels);
+    QVERIFY2(std::abs(t - trueT) < 0.15, qPrintable(QString::number(t)));
+    // Calibrated probabilities have a smaller ECE than the over-confident raw ones.
+    const double before = expectedCalibrationError(calibratedProbabilities(margins, 1.0), labels);
+    const double after = expectedCalibrationError(calibratedProbabilities(margins, t), labels);
+    QVERIFY2(after < 0.02 && before > 0.1, qPrintable(QString("%1 %2").arg(before).arg(after)));
+    QCOMPARE(fitTemperature({1.0, 2.0}, {1, 1}), 1.0);  // one class: nothing to learn
+  }
+
+  void eceByHand() {
+    // Confidences 0.9 (correct), 0.9 (wrong), 0.6 (correct), 0.7 for class 0 (p = 0.3, correct).
+    const std::vector<double> p = {0.9, 0.9, 0.6, 0.3};
+    const std::vector<int> y = {1, 0, 1, 0};
+    // bins of width 1/15: 0.9 -> bin 13 (acc 0.5, conf 0.9), 0.6 -> bin 9 (acc 1, conf 0.6), 0.7 -> bin 10 (acc 1, conf 0.7)
+    const double expected = (std::abs(1.0 - 1.8) + std::abs(1.0 - 0.6) + std::abs(1.0 - 0.7)) / 4.0;
+    QVERIFY(std::abs(expectedCalibrationError(p, y) - expected) < 1e-12);
+  }
+
+  void trainableCountsPerMethod() {
+    const auto c = tinyConfig();
+    const int n = 20, headCount = 2 * (2 * c.hidden) + 2;
+    auto count = [&](const std::string& method, const std::string& prompt = "node_mult+edge") -> std::int64_t {
+      AdaptationSpec s;
+      s.method = method;
+      s.prompt = prompt;
+      s.loraRank = 4;
+      s.prefixLength = 3;
+      DownstreamModel m(c, s, 2, n);
+      m->attachAdapters();
+      const auto params = m->configureTrainable();
+      if (numel(params) != m->trainableCount()) return -1;
+      return m->trainableCount();
+    };
+    QCOMPARE(count("linear"), static_cast<std::int64_t>(headCount));
+    QCOMPARE(count("prompt", "node_mult"), static_cast<std::int64_t>(c.featureWidth + headCount));
+    QCOMPARE(count("prompt", "node_add+edge"), static_cast<std::int64_t>(c.featureWidth + n * n + headCount));
+    QCOMPARE(count("prompt", "edge"), static_cast<std::int64_t>(n * n + headCount));
+    // LoRA: A (r x H) and B (3H x r) on qkv, A (r x H) and B (H x r) on the output, per layer.
+    const int h = c.hidden, r = 4;
+    QCOMPARE(count("lora"), static_cast<std::int64_t>(c.attentionLayers * (r * h + 3 * h * r + r * h + h * r) + headCount));
+    // Prefix: keys and values, heads x length x head size, per layer.
+    QCOMPARE(count("prefix"), static_cast<std::int64_t>(c.attentionLayers * 2 * h * 3 + headCount));
+    model::BrainGfmEncoder plain(c);
+    QCOMPARE(count("finetune"), plain->parameterCount() - h /* mask token */ + headCount);
+  }
+
+  void adaptersAndPromptsStartAsTheIdentity() {
+    const auto c = tinyConfig();
+    const auto t = texts(c.textDimension);
+    const auto in = batchOf(*store_, items_, c, {0, 1, 2, 3}, t);
+    torch::manual_seed(4);
+    AdaptationSpec base;
+    base.method = "finetune";
+    DownstreamModel reference(c, base, 2, 20);
+    reference->eval();
+    const auto expected = reference->forward(in);
+    for (const std::string method : {"lora", "prompt"}) {
+      AdaptationSpec s;
+      s.method = method;
+      s.prompt = "node_mult+edge";
+      DownstreamModel m(c, s, 2, 20);
+      // Same backbone and head as the reference.
+      torch::NoGradGuard ng;
+      for (const auto& item : reference->named_parameters()) m->named_parameters()[item.key()].copy_(item.value());
+      m->attachAdapters();
+      m->eval();
+      QVERIFY2(torch::allclose(m->forward(in), expected, 1e-5, 1e-6), method.c_str());
+    }
+    // Prefix tokens do change the function (they add keys and values)...
+    AdaptationSpec s;
+    s.method = "prefix";
+    DownstreamModel m(c, s, 2, 20);
+    {
+      torch::NoGradGuard ng;
+      for (const auto& item : reference->named_parameters()) m->named_parameters()[item.key()].copy_(item.value());
+    }
+    m->attachAdapters();
+    m->eval();
+    QVERIFY(!torch::allclose(m->forward(in), expected, 1e-5, 1e-6));
+  }
+
+  void promptTuningLearnsAndKeepsTheBackboneFrozen() {
+    auto c = tinyConfig();
+    TuningConfig tc;
+    tc.model = c;
+    tc.adaptation.method = "prompt";
+    tc.epochs = 25;
+    tc.batchSize = 16;
+    tc.patience = 25;
+    tc.learningRate = 1e-2;
+    tc.seed = 2;
+    torch::manual_seed(9);
+    DownstreamModel m(c, tc.adaptation, 2, 20);
+    m->attachAdapters();
+    std::vector<torch::Tensor> encoderBefore;
+    for (const auto& p : m->encoder->parameters()) encoderBefore.push_back(p.detach().clone());
+    const auto promptBefore = m->edge.detach().clone();
+    std::vector<DatasetItem> train(items_.begin(), items_.begin() + 56), val(items_.begin() + 56, items_.begin() + 72),
+        test(items_.begin() + 72, items_.end());
+    Tuner tuner(tc, m, texts(c.textDimension));
+    NullProgress progress;
+    const auto h = tuner.fit(*store_, train, val, progress);
+    QVERIFY(h.bestEpoch >= 0);
+    std::vector<int> y;
+    for (const auto& it : test) y.push_back(it.label);
+    const auto p = calibratedProbabilities(tuner.margins(*store_, test), tuner.temperature());
+    const double auc = binaryMetrics(y, p).auc;
+    QVERIFY2(auc > 0.85, qPrintable(QString::number(auc)));
+    const auto after = m->encoder->parameters();
+    for (std::size_t i = 0; i < after.size(); ++i) QVERIFY(torch::equal(after[i], encoderBefore[i]));
+    QVERIFY(!torch::equal(m->edge, promptBefore));
+  }
+
+  void finetuningIsReproducible() {
+    auto run = [&] {
+      TuningConfig tc;
+      tc.model = tinyConfig();
+      tc.model.dropout = 0.2;
+      tc.adaptation.method = "scratch";
+      tc.epochs = 3;
+      tc.batchSize = 16;
+      tc.seed = 5;
+      torch::manual_seed(5);
+      DownstreamModel m(tc.model, tc.adaptation, 2, 20);
+      Tuner tuner(tc, m, texts(tc.model.textDimension));
+      NullProgress progress;
+      tuner.fit(*store_, std::vector<DatasetItem>(items_.begin(), items_.begin() + 64), std::vector<DatasetItem>(items_.begin() + 64, items_.begin() + 80),
+                progress);
+      return tuner.margins(*store_, std::vector<DatasetItem>(items_.begin() + 80, items_.end()));
+    };
+    QVERIFY(run() == run());
+  }
+
+  void labelSubsamplingIsStratified() {
+    const auto some = subsampleLabels(items_, 0.1, 3);
+    int pos = 0;
+    for (const auto& it : some) pos += it.label;
+    QCOMPARE(static_cast<int>(some.size()), 10);  // 48 per class -> 5 each
+    QCOMPARE(pos, 5);
+    const auto tiny = subsampleLabels(items_, 0.001, 3);
+    QCOMPARE(static_cast<int>(tiny.size()), 2);  // at least one per class
+    QVERIFY(subsampleLabels(items_, 0.1, 3)[0].scanId == some[0].scanId);
+  }
+
+  void secondOrderMamlMatchesFiniteDifferences() {
+    auto c = tinyConfig();
+    c.attentionLayers = 1;
+    c.gnnLayers = 1;
+    MetaConfig mc;
+    mc.innerLearningRate = 0.5;  // large, so the second-order term is visible
+    mc.innerSteps = 1;
+    AdaptationSpec s;
+    s.method = "prompt";
+    s.prompt = "node_mult";
+    torch::manual_seed(3);
+    DownstreamModel m(c, s, 2, 20);
+    m->to(torch::kDouble);
+    auto t = texts(c.textDimension);
+    auto toDouble = [](model::GraphBatchInput in) {
+      in.features = in.features.to(torch::kDouble);
+      in.adjacency = in.adjacency.to(torch::kDouble);
+      in.taskText = in.taskText.to(torch::kDouble);
+      in.atlasText = in.atlasText.to(torch::kDouble);
+      return in;
+    };
+    const auto support = toDouble(batchOf(*store_, items_, c, {0, 1, 2, 3, 4, 5}, t));
+    const auto query = toDouble(batchOf(*store_, items_, c, {6, 7, 8, 9}, t));
+    const auto ys = torch::tensor({0, 1, 0, 1, 0, 1}, torch::kLong), yq = torch::tensor({0, 1, 0, 1}, torch::kLong);
+    for (auto& p : m->parameters()) p.set_requires_grad(false);
+    for (auto& p : m->promptAndHeadParameters()) p.set_requires_grad(true);
+    m->eval();
+    MetaLearner learner(mc, c, m);
+    auto metaLoss = [&](bool second) {
+      const auto fast = learner.adapt(support, ys, second);
+      return torch::nn::functional::cross_entropy(m->forward(query, fast), yq);
+    };
+    const auto l2 = metaLoss(true);
+    const auto g2 = torch::autograd::grad({l2}, {m->nodeMul})[0];
+    const auto l1 = metaLoss(false);
+    const auto g1 = torch::autograd::grad({l1}, {m->nodeMul})[0];
+    // Central differences of the full meta-objective along a few coordinates of the node prompt.
+    double maxErr2 = 0, maxDiff12 = 0;
+    for (int k : {0, 3, 7, 11}) {
+      const double eps = 1e-5;
+      auto mul = m->nodeMul;
+      auto eval = [&](double delta) {
+        {
+          torch::NoGradGuard ng;
+          mul[k] += delta;
+        }
+        const double v = metaLoss(true).item<double>();
+        {
+          torch::NoGradGuard ng;
+          mul[k] -= delta;
+        }
+        return v;
+      };
+      const double fd = (eval(eps) - eval(-eps)) / (2 * eps);
+      maxErr2 = std::max(maxErr2, std::abs(fd - g2[k].item<double>()));
+      maxDiff12 = std::max(maxDiff12, std::abs(g1[k].item<double>() - g2[k].item<double>()));
+    }
+    QVERIFY2(maxErr2 < 1e-6, qPrintable(QString::number(maxErr2)));
+    QVERIFY2(maxDiff12 > 1e-6, qPrintable(QString::number(maxDiff12)));  // first order drops a real term
+  }
+
+  void metaTrainingLowersTheQueryLoss() {
+    auto c = tinyConfig();
+    MetaConfig mc;
+    mc.metaEpochs = 12;
+    mc.tasksPerBatch = 2;
+    mc.episodesPerTask = 3;
+    mc.episodeSize = 24;
+    mc.innerLearningRate = 0.05;
+    mc.outerLearningRate = 1e-2;
+    mc.secondOrder = false;
+    AdaptationSpec s;
+    s.method = "prompt";
+    torch::manual_seed(1);
+    DownstreamModel m(c, s, 2, 20);
+    const auto other = labelledCorpus(*store_, 48, 20, 8, 0.9);
+    std::vector<MetaTask> tasks = {{"a", items_, texts(c.textDimension, 0.3f)}, {"b", other, texts(c.textDimension, -0.3f)}};
+    MetaLearner learner(mc, c, m);
+    NullProgress progress;
+    const auto h = learner.train(*store_, tasks, progress);
+    QCOMPARE(static_cast<int>(h.queryLoss.size()), 12);
+    const double first = (h.queryLoss[0] + h.queryLoss[1]) / 2, last = (h.queryLoss[10] + h.queryLoss[11]) / 2;
+    QVERIFY2(last < first - 0.05, qPrintable(QString("%1 -> %2").arg(first).arg(last)));
+    // The task text is live: the same graphs under another [T/D] text get other outputs.
+    const auto in1 = batchOf(*store_, items_, c, {0, 1}, texts(c.textDimension, 0.3f));
+    const auto in2 = batchOf(*store_, items_, c, {0, 1}, texts(c.textDimension, -0.8f));
+    torch::NoGradGuard ng;
+    QVERIFY(!torch::allclose(m->forward(in1), m->forward(in2)));
+  }
+
+  void explanationsAreNormalisedAndLocal() {
+    auto c = tinyConfig();
+    AdaptationSpec s;
+    s.method = "finetune";
+    torch::manual_seed(2);
+    DownstreamModel m(c, s, 2, 20);
+    auto in = batchOf(*store_, items_, c, {1}, texts(c.textDimension));
+    // Node 4 gets all-zero features: gradient x input must give it no saliency and its edges none.
+    in.features[0][4].zero_();
+    in.features.select(2, 4).zero_();
+    const auto e = explain(m, in, 1);
+    QCOMPARE(e.nodes, 20);
+    double ss = 0, sa = 0;
+    for (double v : e.roiSaliency) ss += v;
+    for (double v : e.roiAttention) sa += v;
+    QVERIFY(std::abs(ss - 1) < 1e-9 && std::abs(sa - 1) < 1e-9);
+    QCOMPARE(e.roiSaliency[4], 0.0);
+    for (int j = 0; j < 20; ++j) QCOMPARE(e.edgeSaliency[static_cast<std::size_t>(4 * 20 + j)], 0.0);
+    double edges = 0;
+    for (int i = 0; i < 20; ++i)
+      for (int j = i + 1; j < 20; ++j) edges += e.edgeSaliency[static_cast<std::size_t>(i * 20 + j)];
+    QVERIFY(std::abs(edges - 1) < 1e-9);
+    // Network aggregation adds up ROI values.
+    std::vector<std::string> nets(20, "A");
+    for (int i = 10; i < 20; ++i) nets[static_cast<std::size_t>(i)] = "B";
+    const auto j = e.toJson({}, nets, 5, 3);
+    double a = 0;
+    for (int i = 0; i < 10; ++i) a += e.roiSaliency[static_cast<std::size_t>(i)];
+    QVERIFY(std::abs(j["networks"]["A"]["saliency"].get<double>() - a) < 1e-12);
+    QCOMPARE(j["top_rois"].size(), std::size_t(5));
+    QCOMPARE(j["top_edges"].size(), std::size_t(3));
+  }
+
+  void modelFileRoundTrips() {
+    auto c = tinyConfig();
+    AdaptationSpec s;
+    s.method = "lora";
+    s.loraRank = 2;
+    torch::manual_seed(6);
+    DownstreamModel m(c, s, 2, 20);
+    m->attachAdapters();
+    {
+      torch::NoGradGuard ng;
+      for (auto& p : m->encoder->adapterParameters()) p.normal_();  // non-trivial adapters
+    }
+    m->eval();
+    const auto in = batchOf(*store_, items_, c, {0, 1, 2}, texts(c.textDimension));
+    const auto expected = m->forward(in);
+    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", s.toJson()}, {"classes", {"no", "yes"}},
+                                 {"max_nodes", 20}, {"temperature", 1.7}};
+    const auto file = dir_ / "m.pt";
+    saveModelFile(file, m, card);
+    auto loaded = loadModelFile(file);
+    QVERIFY(loaded.card == card);
+    QVERIFY(torch::allclose(loaded.model->forward(in), expected));
+    // A truncated file is named in a clear error.
+    const auto bad = dir_ / "truncated.pt";
+    std::filesystem::copy_file(file, bad);
+    std::filesystem::resize_file(bad, std::filesystem::file_size(file) / 2);
+    try {
+      loadModelFile(bad);
+      QFAIL("a truncated model loaded");
+    } catch (const Error& e) {
+      QVERIFY(std::string(e.what()).find("truncated.pt") != std::string::npos);
+      QCOMPARE(e.code(), ErrorCode::Data);
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTuning)
+#include "test_tuning.moc"
