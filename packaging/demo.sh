@@ -31,6 +31,21 @@ if [ -f "$pheno" ]; then
   "$cli" corpus list -w "$ws" | grep -qx abide-asd ||
     "$cli" corpus create -w "$ws" --name abide-asd --class control --class autism --split kfold --folds 10 --seed 0
   "$cli" workspace info -w "$ws"
+
+  configs="$(cd "$(dirname "$0")/.." && pwd)/resources/configs"
+  echo "== Models ready to use: the logistic-regression baseline and a small BrainGFM (pre-trained, prompt-tuned)"
+  [ -f "$build/demo-logreg.json" ] || "$cli" train -w "$ws" --corpus abide-asd --method logreg --out "$build/demo-logreg.json"
+  if [ ! -f "$build/demo-braingfm.pt" ]; then
+    [ -f "$build/demo-pretrained.pt" ] ||
+      "$cli" pretrain -w "$ws" --corpus abide-asd --all-items --config "$configs/demo-pretrain.json" --out "$build/demo-pretrained.pt"
+    "$cli" train -w "$ws" --corpus abide-asd --method prompt --pretrained "$build/demo-pretrained.pt" \
+      --config "$configs/demo-braingfm.json" --out "$build/demo-braingfm.pt"
+  fi
+  if [ -f "$scan" ]; then
+    echo "== Predicting the real scan above with both models (JSON lines: label, calibrated probability, top ROIs)"
+    "$cli" predict --model "$build/demo-logreg.json" --in "$scan" --json
+    "$cli" predict --model "$build/demo-braingfm.pt" --in "$scan" --json
+  fi
 fi
 
 if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then

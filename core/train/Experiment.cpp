@@ -43,6 +43,9 @@ torch::Tensor embed(const std::string& key, const std::string& text, int dimensi
 
 TuningConfig tuningConfig(const model::TuneRequest& r) {
   auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
+  // Without an explicit model size, the pre-trained encoder's is the one to adapt.
+  if (!j.contains("model") && !r.meta.empty()) j["model"] = readModelCard(r.meta).at("model");
+  else if (!j.contains("model") && !r.pretrained.empty()) j["model"] = pretrainedModelConfig(r.pretrained).toJson();
   auto c = TuningConfig::fromJson(j);
   json a = c.adaptation.toJson();
   a["method"] = r.method == "zeroshot" ? "prompt" : r.method;
@@ -337,7 +340,9 @@ json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, tor
   auto config = MetaConfig::fromJson(r.configJson.empty() ? json::object() : json::parse(r.configJson));
   if (r.firstOrder) config.secondOrder = false;
   if (r.metaEpochs > 0) config.metaEpochs = r.metaEpochs;
-  auto modelConfig = model::BrainGfmConfig::fromJson(r.modelConfigJson.empty() ? json::object() : json::parse(r.modelConfigJson));
+  auto modelConfig = !r.modelConfigJson.empty()  ? model::BrainGfmConfig::fromJson(json::parse(r.modelConfigJson))
+                     : !r.pretrained.empty()     ? pretrainedModelConfig(r.pretrained)
+                                                 : model::BrainGfmConfig{};
   std::vector<MetaTask> tasks;
   json taskRecords = json::array();
   int nodes = 0;

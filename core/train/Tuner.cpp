@@ -204,6 +204,21 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   return h;
 }
 
+model::BrainGfmConfig pretrainedModelConfig(const std::filesystem::path& file) {
+  return withContext("while reading the pre-trained model " + file.string(), [&] {
+    if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
+    torch::serialize::InputArchive archive;
+    try {
+      archive.load_from(file.string(), torch::kCPU);
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::Data, std::string("not a readable model file: ") + std::string(e.what()).substr(0, 200));
+    }
+    c10::IValue v;
+    if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
+    return PretrainConfig::fromJson(json::parse(v.toStringRef())).model;
+  });
+}
+
 json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file) {
   return withContext("while loading the pre-trained model " + file.string(), [&] {
     if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");

@@ -87,6 +87,8 @@ class Tuner {
 
 // Loads the encoder of a pre-training model file (`braingraph-cli pretrain`) into `encoder`; checks
 // that the model configuration matches. Returns the file's extra fields (corpus, code version, ...).
+// The encoder configuration a pre-training model file was made with.
+model::BrainGfmConfig pretrainedModelConfig(const std::filesystem::path& file);
 nlohmann::json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file);
 
 }  // namespace bg::train

@@ -1,0 +1,95 @@
+// bench_tuning: one training step of each adaptation method at the paper's configuration, one
+// thread, batch of 32 Schaefer100-sized graphs (the setting of the public code's anchors), plus a
+// MAML meta-step (first and second order) and prediction with explanations. Prints `name: value`.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include <dlfcn.h>
+
+#include <torch/torch.h>
+
+#include "model/DownstreamModel.h"
+#include "train/Explainer.h"
+#include "train/MetaLearner.h"
+
+using namespace bg;
+using namespace bg::model;
+
+namespace {
+torch::Tensor randomFc(int b, int n) {
+  auto x = torch::randn({b, n, 60});
+  auto fc = torch::matmul(x, x.transpose(1, 2)) / 60.0;
+  const auto d = fc.diagonal(0, 1, 2).sqrt();
+  return fc / (d.unsqueeze(2) * d.unsqueeze(1));
+}
+
+template <class F>
+double secondsPer(int reps, const F& f, int rounds = 5) {
+  f();
+  std::vector<double> t;
+  for (int r = 0; r < rounds; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps);
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+}  // namespace
+
+int main() {
+  torch::set_num_threads(1);
+  if (auto f = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+  torch::manual_seed(0);
+  const BrainGfmConfig c;
+  const int B = 32, N = 100;
+  const auto text = torch::randn({c.textDimension});
+  const auto in = makeGraphInput(randomFc(B, N), torch::ones({B, N}, torch::kBool), text, text, c);
+  const auto labels = torch::randint(0, 2, {B}, torch::kLong);
+  std::printf("batch: %d graphs of %d nodes, paper configuration, threads: 1 (medians of 5 rounds)\n", B, N);
+  for (const auto& [method, prompt] : std::vector<std::pair<std::string, std::string>>{
+           {"finetune", ""}, {"linear", ""}, {"lora", ""}, {"prefix", ""}, {"prompt", "node_mult+edge"}, {"prompt", "node_add"}}) {
+    AdaptationSpec s;
+    s.method = method;
+    if (!prompt.empty()) s.prompt = prompt;
+    DownstreamModel m(c, s, 2, N);
+    m->attachAdapters();
+    auto params = m->configureTrainable();
+    torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3));
+    m->setTraining(true);
+    const double step = secondsPer(3, [&] {
+      opt.zero_grad();
+      torch::nn::functional::cross_entropy(m->forward(in), labels).backward();
+      opt.step();
+    });
+    const std::string name = prompt.empty() ? method : method + "_" + prompt;
+    std::printf("%s_trainable_parameters: %lld\n", name.c_str(), static_cast<long long>(m->trainableCount()));
+    std::printf("%s_train_graphs_per_s: %.1f\n", name.c_str(), B / step);
+  }
+  // MAML: an episode of 32 support + 8 query graphs, one inner step.
+  AdaptationSpec s;
+  s.method = "prompt";
+  DownstreamModel m(c, s, 2, N);
+  for (auto& p : m->parameters()) p.set_requires_grad(false);
+  for (auto& p : m->promptAndHeadParameters()) p.set_requires_grad(true);
+  m->eval();
+  const auto query = makeGraphInput(randomFc(8, N), torch::ones({8, N}, torch::kBool), text, text, c);
+  const auto qy = torch::randint(0, 2, {8}, torch::kLong);
+  for (bool second : {false, true}) {
+    train::MetaConfig mc;
+    mc.secondOrder = second;
+    train::MetaLearner learner(mc, c, m);
+    const double t = secondsPer(2, [&] {
+      const auto fast = learner.adapt(in, labels, second);
+      torch::nn::functional::cross_entropy(m->forward(query, fast), qy).backward();
+    });
+    std::printf("maml_%s_order_episodes_per_s: %.2f\n", second ? "second" : "first", 1.0 / t);
+  }
+  // Prediction of one graph with its explanation (gradient x input + attention rollout).
+  const auto one = makeGraphInput(randomFc(1, N), torch::ones({1, N}, torch::kBool), text, text, c);
+  const double explainSeconds = secondsPer(5, [&] { (void)train::explain(m, one, 1); });
+  std::printf("explain_graphs_per_s: %.1f\n", 1.0 / explainSeconds);
+  return 0;
+}

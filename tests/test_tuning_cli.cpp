@@ -1,0 +1,164 @@
+// The CLI contract of issue 6 on real ABIDE scans (one site, to stay quick): train, evaluate
+// (--json, exports, stored results), meta-train, zero-shot, and predict's JSON lines, including a
+// bad input among good ones.
+#include <QTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <fstream>
+
+#include "TestSupport.h"
+
+namespace {
+QJsonObject parseObject(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object(); }
+QString str(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+}  // namespace
+
+class TestTuningCli : public QObject {
+  Q_OBJECT
+  std::filesystem::path dir_, ws_, series_;
+  QString tiny_, pretrained_;
+
+  bgtest::CliResult run(QStringList args) {
+    args.prepend(QStringLiteral("--no-progress"));
+    args.prepend(QStringLiteral("--threads=1"));
+    return bgtest::runCli(args);
+  }
+  void mustRun(const QStringList& args) {
+    const auto r = run(args);
+    QVERIFY2(r.exitCode == 0, qPrintable(args.join(' ') + "\n" + r.err + r.out));
+  }
+  QString nyuFile(int k) const {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(series_))
+      if (e.path().filename().string().rfind("NYU_", 0) == 0) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    return str(files.at(static_cast<std::size_t>(k)));
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    dir_ = bgtest::scratchDir("tuning-cli");
+    ws_ = dir_ / "ws";
+    series_ = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200";
+    if (!std::filesystem::exists(series_)) QSKIP("ABIDE time series not in the data path");
+    const QString w = str(ws_);
+    mustRun({"workspace", "init", "-w", w});
+    mustRun({"import", "abide", "-w", w, "--pheno", str(bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"),
+             "--timeseries", str(series_)});
+    mustRun({"derive", "-w", w, "--no-bandpass"});
+    mustRun({"corpus", "create", "-w", w, "--name", "asd", "--class", "control", "--class", "autism", "--where", "site=NYU", "--folds", "3"});
+    mustRun({"corpus", "create", "-w", w, "--name", "sex", "--label", "sex", "--class", "male", "--class", "female", "--where", "site=UCLA_1",
+             "--folds", "3"});
+    mustRun({"corpus", "create", "-w", w, "--name", "eyes", "--label", "EYE_STATUS_AT_SCAN", "--class", "1", "--class", "2", "--where",
+             "site=NYU", "--folds", "3"});
+    tiny_ = str(dir_ / "tiny.json");
+    std::ofstream(tiny_.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                            "epochs": 2, "batch_size": 32, "learning_rate": 0.003})";
+    pretrained_ = str(dir_ / "pre.pt");
+    mustRun({"pretrain", "-w", w, "--corpus", "asd", "--config", tiny_, "--epochs", "1", "--out", pretrained_});
+  }
+
+  void logregModelFitsItsTrainingData() {
+    const QString model = str(dir_ / "logreg.json");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--out", model});
+    QStringList args = {"predict", "--model", model, "--json", "--in"};
+    for (int k = 0; k < 30; ++k) args << nyuFile(k);
+    const auto r = run(args);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 30);
+    for (const auto& line : lines) {
+      const auto o = parseObject(line);
+      for (const char* key : {"file", "label", "probability", "top_rois"}) QVERIFY2(o.contains(key), key);
+      const double p = o["probability"].toDouble();
+      QVERIFY(p > 0 && p < 1);
+      QCOMPARE(o["label"].toString(), p >= 0.5 ? QString("autism") : QString("control"));
+      QCOMPARE(o["top_rois"].toArray().size(), 10);
+    }
+    // The same scan twice: the same answer.
+    const auto again = run({"predict", "--model", model, "--json", "--in", nyuFile(0)});
+    QCOMPARE(parseObject(again.out)["probability"].toDouble(), parseObject(lines[0])["probability"].toDouble());
+  }
+
+  void evaluateJsonExportsAndStoredResults() {
+    const QString prefix = str(dir_ / "eval-logreg");
+    const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--json", "--out", prefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto o = parseObject(r.out);
+    QCOMPARE(o["split"].toObject()["folds"].toInt(), 3);
+    const auto auc = o["metrics"].toObject()["auc"].toObject();
+    QCOMPARE(auc["folds"].toArray().size(), 3);
+    QVERIFY(auc["mean"].toDouble() > 0.3 && auc["mean"].toDouble() < 1.0);
+    for (const char* ext : {".json", ".csv", ".md"}) QVERIFY(std::filesystem::exists(prefix.toStdString() + ext));
+    std::ifstream md(prefix.toStdString() + ".md");
+    std::string header;
+    std::getline(md, header);
+    QVERIFY(header.find("AUC") != std::string::npos);
+    const auto csv = run({"results", "-w", str(ws_), "--format", "csv"});
+    QVERIFY(csv.out.contains("logreg,") && csv.out.startsWith("id,corpus,method"));
+  }
+
+  void promptTuningEvaluatesWithCalibration() {
+    const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_,
+                        "--cv", "2", "--label-fraction", "0.5", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto o = parseObject(r.out);
+    QCOMPARE(o["method"].toString(), QString("prompt"));
+    QCOMPARE(o["label_fraction"].toDouble(), 0.5);
+    QVERIFY(o["trainable_parameters"].toInteger() > 200 * 200);  // the edge prompt alone is 200 x 200
+    QVERIFY(o["calibration"].toObject().contains("ece"));
+    QCOMPARE(o["metrics"].toObject()["auc"].toObject()["folds"].toArray().size(), 2);
+    // A tuning method without an encoder to adapt is a usage error (64).
+    QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "lora", "--cv", "2"}).exitCode, 64);
+  }
+
+  void trainedModelPredictsAndRejectsBadInput() {
+    const QString model = str(dir_ / "prompt.pt");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_, "--out", model});
+    const auto card = parseObject(run({"model", model}).out);
+    QCOMPARE(card["atlas"].toString(), QString("cc200"));
+    QCOMPARE(card["classes"].toArray().size(), 2);
+    QVERIFY(card.contains("temperature") && card.contains("preprocessing"));
+    // A file with the wrong number of ROIs between two good ones.
+    const auto bad = dir_ / "wrong.1D";
+    {
+      std::ofstream out(bad);
+      for (int t = 0; t < 50; ++t) {
+        for (int r = 0; r < 10; ++r) out << (r ? "\t" : "") << (t * 7 + r * 3) % 11;
+        out << "\n";
+      }
+    }
+    const auto r = run({"predict", "--model", model, "--json", "--record", "-w", str(ws_), "--in", nyuFile(0), str(bad), nyuFile(1)});
+    QCOMPARE(r.exitCode, 65);
+    const auto lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY(parseObject(lines[0]).contains("probability"));
+    QVERIFY(parseObject(lines[1])["error"].toString().contains("wrong.1D"));
+    QVERIFY(parseObject(lines[1])["error"].toString().contains("200 ROIs"));
+    QVERIFY(parseObject(lines[2]).contains("top_rois"));
+    const auto info = parseObject(run({"workspace", "info", "-w", str(ws_), "--json"}).out);
+    QCOMPARE(info["predictions"].toInt(), 2);
+  }
+
+  void metaLearningThenZeroShotOnAnUnseenTask() {
+    const QString meta = str(dir_ / "meta.pt");
+    const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2",
+                        "--first-order", "--out", meta});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(r.out.contains("2 tasks"));
+    const auto z = run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "zeroshot", "--meta", meta, "--json"});
+    QVERIFY2(z.exitCode == 0, qPrintable(z.err));
+    const auto o = parseObject(z.out);
+    QCOMPARE(o["label_fraction"].toDouble(), 0.0);
+    QCOMPARE(o["method"].toString(), QString("zeroshot"));
+    QVERIFY(o["texts"].toObject()["task_text"].toString().contains("Eyes closed"));
+    // Zero-shot without a meta-learned model is a usage error.
+    QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "zeroshot"}).exitCode, 64);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestTuningCli)
+#include "test_tuning_cli.moc"
