@@ -111,7 +111,12 @@ class TestBrainGfm : public QObject {
     HashedNgramEmbedder e(256);
     const auto texts = PromptTexts::load(DataPaths::resourceDir());
     QCOMPARE(texts.disorders.size(), std::size_t(26));  // the union of the paper's tables 13 and 14
-    QCOMPARE(texts.atlases.size(), std::size_t(8));
+    QCOMPARE(texts.atlases.size(), std::size_t(9));  // the eight atlases and ABIDE's CC200
+    // Tasks: a disorder's description by reference, or their own text; unknown ones fall back to the definition.
+    QCOMPARE(texts.task("diagnosis", "autism").second, texts.disorders.at("ASD"));
+    QVERIFY(texts.task("SEX", "2").second.find("Female") != std::string::npos);
+    QCOMPARE(texts.task("handedness", "ambidextrous").second, std::string("handedness = ambidextrous"));
+    QCOMPARE(texts.task("diagnosis", "autism", "my own text").second, std::string("my own text"));
     const auto mdd = e.embed("MDD", texts.disorders.at("MDD"));
     const auto pdd = e.embed("PDD", texts.disorders.at("PDD"));
     const auto cud = e.embed("CUD", texts.disorders.at("CUD"));
