@@ -155,6 +155,12 @@ class TestTuningCli : public QObject {
     QCOMPARE(o["label_fraction"].toDouble(), 0.0);
     QCOMPARE(o["method"].toString(), QString("zeroshot"));
     QVERIFY(o["texts"].toObject()["task_text"].toString().contains("Eyes closed"));
+    // Few-shot: the meta-learned prompts adapted from K = 4 graphs per class.
+    const auto f = run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "prompt", "--meta", meta, "--shots", "4", "--epochs", "2",
+                        "--cv", "2", "--json"});
+    QVERIFY2(f.exitCode == 0, qPrintable(f.err));
+    QCOMPARE(parseObject(f.out)["shots_per_class"].toInt(), 4);
+    QCOMPARE(parseObject(f.out)["folds_detail"].toArray()[0].toObject()["train_labels"].toInt(), 8);
     // Zero-shot without a meta-learned model is a usage error.
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "zeroshot"}).exitCode, 64);
   }

@@ -77,6 +77,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
       cmd->add_option("--meta", req.meta, "Meta-learned prompt model (meta-train --out): few-shot start or zero-shot");
       cmd->add_option("--config", configFile, "Tuning configuration (JSON): model size, epochs, learning rate, patience, ...");
       cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs");
+      cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
       cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
     }

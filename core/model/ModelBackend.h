@@ -49,6 +49,7 @@ struct TuneRequest {
   int folds = 10;
   unsigned seed = 0;
   double labelFraction = 1.0;             // 0 = zero-shot (needs meta)
+  int shots = 0;                          // > 0: K labelled graphs per class (few-shot)
   int epochs = 0;                         // > 0 overrides the configuration
   std::string device = "auto";
   int threads = 0;

@@ -182,6 +182,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   auto ws = Workspace::open(r.workspace);
   const auto manifest = loadCorpus(*ws, r.corpus);
   auto config = tuningConfig(r);
+  config.shotsPerClass = r.shots;
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
   std::map<int, std::vector<std::size_t>> byClass;
@@ -249,6 +250,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
   if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
   if (!zeroShot) config.labelFraction = r.labelFraction;
+  config.shotsPerClass = r.shots;
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
   const auto& folds = manifest.at("split").at("folds");
@@ -316,6 +318,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"positive_class", manifest.at("classes")[1]},
               {"items", manifest.at("items").size()},
               {"label_fraction", zeroShot ? 0.0 : r.labelFraction},
+              {"shots_per_class", zeroShot ? json(nullptr) : r.shots > 0 ? json(r.shots) : json(nullptr)},
               {"split", {{"kind", manifest.at("split").at("kind")}, {"seed", manifest.at("split").value("seed", 0u)}, {"folds", nFolds}}},
               {"metrics", summarizeFolds(metrics)},
               {"calibration", {{"ece", interval(ece)}, {"ece_uncalibrated", interval(eceRaw)}, {"temperature", interval(temperatures)}}},

@@ -24,7 +24,7 @@ double TuningConfig::effectiveLearningRate() const {
 json TuningConfig::toJson() const {
   return {{"model", model.toJson()}, {"adaptation", adaptation.toJson()}, {"epochs", epochs},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
-          {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"selection", selection},
+          {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
           {"seed", seed}};
 }
 
@@ -38,6 +38,7 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   c.learningRate = j.value("learning_rate", c.learningRate);
   c.weightDecay = j.value("weight_decay", c.weightDecay);
   c.labelFraction = j.value("label_fraction", c.labelFraction);
+  c.shotsPerClass = j.value("shots_per_class", c.shotsPerClass);
   c.selection = j.value("selection", c.selection);
   c.seed = j.value("seed", c.seed);
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
@@ -62,6 +63,21 @@ std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, 
     std::shuffle(idx.begin(), idx.end(), rng);
     const auto n = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(fraction * static_cast<double>(idx.size()))));
     keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<long>(std::min(n, idx.size())));
+  }
+  std::sort(keep.begin(), keep.end());
+  std::vector<DatasetItem> out;
+  for (auto i : keep) out.push_back(items[i]);
+  return out;
+}
+
+std::vector<DatasetItem> subsampleShots(const std::vector<DatasetItem>& items, int perClass, unsigned seed) {
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < items.size(); ++i) byClass[items[i].label].push_back(i);
+  std::mt19937 rng(seed * 7919u + 29u);
+  std::vector<std::size_t> keep;
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<long>(std::min<std::size_t>(idx.size(), static_cast<std::size_t>(perClass))));
   }
   std::sort(keep.begin(), keep.end());
   std::vector<DatasetItem> out;
@@ -119,7 +135,8 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
                          ProgressDelegate& progress) {
   TuningHistory h;
   const auto start = std::chrono::steady_clock::now();
-  const auto train = subsampleLabels(allTrain, config_.labelFraction, config_.seed);
+  const auto train = config_.shotsPerClass > 0 ? subsampleShots(allTrain, config_.shotsPerClass, config_.seed)
+                                               : subsampleLabels(allTrain, config_.labelFraction, config_.seed);
   h.trainItems = static_cast<int>(train.size());
   if (train.empty()) throw Error(ErrorCode::Data, "no training items");
   const int classes = static_cast<int>(model_->head->weight.size(0));

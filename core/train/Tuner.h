@@ -31,6 +31,7 @@ struct TuningConfig {
   double learningRate = 0;      // 0: 1e-4 for finetune/scratch, 1e-3 otherwise
   double weightDecay = 1e-4;
   double labelFraction = 1.0;   // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
+  int shotsPerClass = 0;        // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
   std::string selection = "auc";  // validation criterion: auc | loss
   unsigned seed = 0;
 
@@ -56,6 +57,8 @@ struct TuningHistory {
 
 // Stratified subsample of the training labels (at least one item per class), deterministic for a seed.
 std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed);
+// K items per class (all of a class that has fewer), deterministic for a seed.
+std::vector<DatasetItem> subsampleShots(const std::vector<DatasetItem>& items, int perClass, unsigned seed);
 
 class Tuner {
  public:
