@@ -44,7 +44,7 @@ torch::Tensor embed(const std::string& key, const std::string& text, int dimensi
 TuningConfig tuningConfig(const model::TuneRequest& r) {
   auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
   // Without an explicit model size, the pre-trained encoder's is the one to adapt.
-  if (!j.contains("model") && !r.meta.empty()) j["model"] = readModelCard(r.meta).at("model");
+  if (!r.meta.empty()) j["model"] = readModelCard(r.meta).at("model");  // the meta-learned model decides its own size
   else if (!j.contains("model") && !r.pretrained.empty()) j["model"] = pretrainedModelConfig(r.pretrained).toJson();
   auto c = TuningConfig::fromJson(j);
   json a = c.adaptation.toJson();
