@@ -17,7 +17,20 @@
 #include "VtkView.h"
 #include "Workbench.h"
 #include "WorkspacePanel.h"
+#include "MatrixPanel.h"
+#include "MatrixView.h"
+#include "ScanBrowser.h"
+#include "TestSupport.h"
 #include "log/Logging.h"
+#include "workspace/Corpus.h"
+#include "workspace/Derivation.h"
+#include "workspace/Importers.h"
+#include "workspace/Workspace.h"
+
+#include <QComboBox>
+#include <QLineEdit>
+#include <QSettings>
+#include <QTabWidget>
 
 using namespace bg;
 
@@ -144,6 +157,81 @@ class TestGui : public QObject {
   void logPanelShowsMessages() {
     spdlog::warn("a message for the log panel");
     QTRY_VERIFY_WITH_TIMEOUT(window_->logPanel()->text().contains(QStringLiteral("a message for the log panel")), 5000);
+  }
+
+  void workspaceBrowserAndMatrixViews() {
+    const auto pheno = bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv";
+    if (!std::filesystem::exists(pheno)) QSKIP("ABIDE data not in the data path");
+    const auto dir = bgtest::scratchDir("gui-workspace");
+    nlohmann::json manifest;
+    {
+      auto ws = Workspace::create(dir);
+      NullProgress p;
+      importAbide(*ws, pheno, bgtest::dataRoot() / "data/abide1-cc200/rois_cc200", p);
+      DeriveRequest req;
+      req.options.cleaning.bandpass = false;
+      deriveConnectomes(*ws, workbench_->atlases(), req, p);
+      CorpusSpec spec;
+      spec.name = "asd";
+      spec.classes = {"control", "autism"};
+      spec.split.folds = 5;
+      manifest = buildCorpusManifest(*ws, spec);
+      saveCorpus(*ws, manifest);
+    }
+    QVERIFY(!window_->openWorkspace(QString::fromStdString((dir / "no-such-folder").string())));
+    QVERIFY(window_->openWorkspace(QString::fromStdString(dir.string())));
+    QCOMPARE(QSettings().value(QStringLiteral("session/workspace")).toString(), QString::fromStdString(dir.string()));
+    auto* browser = window_->scanBrowser();
+    QCOMPARE(browser->visibleRows(), 739);
+    browser->filter()->setText(QStringLiteral("NYU"));
+    QCOMPARE(browser->visibleRows(), 175);  // NYU's scans (the filter searches every column)
+    browser->filter()->clear();
+
+    // Selecting a scan shows its FC, exactly as stored, with ROI values under the mouse.
+    auto* panel = window_->matrixPanel();
+    QSignalSpy shown(panel, &ui::MatrixPanel::matrixShown);
+    const auto scanId = manifest["items"][0]["scan_id"].get<std::int64_t>();
+    QVERIFY(browser->selectScan(scanId));
+    QVERIFY(shown.count() == 1 || shown.wait(5000));
+    QCOMPARE(window_->views()->currentWidget(), static_cast<QWidget*>(panel));
+    auto ws = Workspace::open(dir);
+    const auto fc = ws->arrays().read(manifest["items"][0]["fc_array"].get<std::string>());
+    auto* view = panel->view();
+    QVERIFY(view->matrix().isApprox(fc, 1e-12));
+    QTest::qWait(50);
+    const auto cell = view->cellAt(view->cellCentre(3, 5));
+    QVERIFY(cell.has_value());
+    QCOMPARE(cell->row, 3);
+    QCOMPARE(cell->column, 5);
+    QCOMPARE(cell->value, fc(3, 5));
+    const QImage image = view->grab().toImage().convertToFormat(QImage::Format_RGB32);
+    image.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_matrix.png"));
+    long red = 0, blue = 0;
+    for (int y = 0; y < image.height(); ++y)
+      for (int x = 0; x < image.width(); ++x) {
+        const QColor c = QColor::fromRgb(image.pixel(x, y));
+        red += c.red() > c.blue() + 60;
+        blue += c.blue() > c.red() + 60;
+      }
+    QVERIFY2(red > 2000 && blue > 200, qPrintable(QString("red %1 blue %2").arg(red).arg(blue)));
+
+    // Group difference autism - control, against means computed here.
+    const int index = panel->source()->findText(QStringLiteral("asd: autism − control"));
+    QVERIFY(index > 0);
+    shown.clear();
+    panel->source()->setCurrentIndex(index);
+    QVERIFY(shown.wait(30000));
+    Eigen::MatrixXd sums[2] = {Eigen::MatrixXd::Zero(fc.rows(), fc.cols()), Eigen::MatrixXd::Zero(fc.rows(), fc.cols())};
+    int counts[2] = {0, 0};
+    for (const auto& item : manifest["items"]) {
+      const int c = item["class_index"].get<int>();
+      sums[c] += ws->arrays().read(item["fc_array"].get<std::string>());
+      ++counts[c];
+    }
+    const Eigen::MatrixXd expected = sums[1] / counts[1] - sums[0] / counts[0];
+    QVERIFY((view->matrix() - expected).cwiseAbs().maxCoeff() < 1e-9);
+    QVERIFY(view->colourLimit() > 0 && view->colourLimit() < 0.5);  // scaled to the difference, not to +-1
+    view->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_matrix_difference.png"));
   }
 
   void cleanupTestCase() {

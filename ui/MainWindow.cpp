@@ -2,6 +2,11 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QSettings>
+#include <QTabWidget>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
@@ -20,10 +25,14 @@
 #include "BrainSurface.h"
 #include "JobBridge.h"
 #include "JobsPanel.h"
+#include "MatrixPanel.h"
+#include "ScanBrowser.h"
 #include "LogPanel.h"
 #include "VtkView.h"
 #include "Workbench.h"
 #include "WorkspacePanel.h"
+#include "errors/Error.h"
+#include "workspace/Workspace.h"
 #include "io/NiftiImage.h"
 
 namespace bg::ui {
@@ -38,12 +47,25 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   view_->setToolTip(tr("3D view: drag to rotate, wheel to zoom, Shift+drag to pan"));
   view_->setAccessibleName(tr("3D brain view"));
   scene_ = std::make_unique<viz::BrainScene>(view_->renderer());
-  setCentralWidget(view_);
+  matrixPanel_ = new MatrixPanel(workbench_, this);
+  views_ = new QTabWidget(this);
+  views_->setObjectName(QStringLiteral("Views"));
+  views_->addTab(view_, tr("3D"));
+  views_->addTab(matrixPanel_, tr("Matrix"));
+  views_->setTabToolTip(0, tr("MNI brain and connectome in 3D (Ctrl+1..4: camera presets)"));
+  views_->setTabToolTip(1, tr("Connectivity matrices: a scan's, a group's mean, or a group difference"));
+  setCentralWidget(views_);
+  scanBrowser_ = new ScanBrowser(this);
+  connect(scanBrowser_, &ScanBrowser::scanSelected, this, [this](qint64 id) {
+    matrixPanel_->showScan(id);
+    views_->setCurrentWidget(matrixPanel_);
+  });
 
   workspacePanel_ = new WorkspacePanel(workbench_, this);
   jobsPanel_ = new JobsPanel(*bridge_, this);
   logPanel_ = new LogPanel(this);
   buildMenus();
+  addPanel(scanBrowser_, tr("Scans"), Qt::LeftDockWidgetArea);
   addPanel(workspacePanel_, tr("Workspace"), Qt::LeftDockWidgetArea);
   addPanel(jobsPanel_, tr("Jobs"), Qt::BottomDockWidgetArea);
   addPanel(logPanel_, tr("Log"), Qt::BottomDockWidgetArea);
@@ -61,6 +83,51 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
 
 MainWindow::~MainWindow() = default;
 
+bool MainWindow::openWorkspace(const QString& dir) {
+  try {
+    auto ws = Workspace::open(dir.toStdString());
+    scanBrowser_->setWorkspace(nullptr);
+    matrixPanel_->setWorkspace(nullptr);
+    workspace_ = std::move(ws);
+    scanBrowser_->setWorkspace(workspace_.get());
+    matrixPanel_->setWorkspace(workspace_.get());
+    setWindowTitle(tr("BrainGraph Workbench — %1").arg(dir));
+    QSettings().setValue(QStringLiteral("session/workspace"), dir);
+    statusBar()->showMessage(tr("Workspace %1 opened").arg(dir), 5000);
+    spdlog::info("workspace {} opened", dir.toStdString());
+    Q_EMIT workspaceOpened(dir);
+    return true;
+  } catch (...) {
+    const Error e = currentExceptionAsError();
+    spdlog::error("{}", e.what());
+    // Not modal: the log and the status bar keep the details; the window stays usable.
+    statusBar()->showMessage(tr("Could not open %1 (see the log)").arg(dir), 10000);
+    return false;
+  }
+}
+
+void MainWindow::chooseWorkspace() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Workspace"), QSettings().value(QStringLiteral("session/workspace")).toString());
+  if (!dir.isEmpty()) openWorkspace(dir);
+}
+
+void MainWindow::restoreSession() {
+  QSettings settings;
+  restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  views_->setCurrentIndex(settings.value(QStringLiteral("window/view"), 0).toInt());
+  const QString last = settings.value(QStringLiteral("session/workspace")).toString();
+  if (!last.isEmpty() && QFileInfo::exists(last + QStringLiteral("/workspace.sqlite"))) openWorkspace(last);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  settings.setValue(QStringLiteral("window/view"), views_->currentIndex());
+  QMainWindow::closeEvent(e);
+}
+
 bool MainWindow::hasBrainSurface() const { return scene_->hasBrainSurface(); }
 
 QDockWidget* MainWindow::addPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area) {
@@ -74,6 +141,10 @@ QDockWidget* MainWindow::addPanel(QWidget* panel, const QString& title, Qt::Dock
 
 void MainWindow::buildMenus() {
   auto* file = menuBar()->addMenu(tr("&File"));
+  auto* open = file->addAction(tr("&Open Workspace…"), this, &MainWindow::chooseWorkspace);
+  open->setShortcut(QKeySequence::Open);
+  open->setToolTip(tr("Open a workspace folder (made by braingraph-cli workspace init)"));
+  file->addSeparator();
   auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
   quit->setShortcut(QKeySequence::Quit);
 

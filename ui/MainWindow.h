@@ -7,6 +7,11 @@
 #include "atlas/AtlasRegistry.h"
 
 class QDockWidget;
+class QTabWidget;
+
+namespace bg {
+class Workspace;
+}
 
 namespace bg::viz {
 class VtkView;
@@ -21,6 +26,8 @@ class JobsPanel;
 class LogPanel;
 class WorkspacePanel;
 class EngineInfo;
+class ScanBrowser;
+class MatrixPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -34,6 +41,14 @@ class MainWindow : public QMainWindow {
   LogPanel* logPanel() const { return logPanel_; }
   WorkspacePanel* workspacePanel() const { return workspacePanel_; }
   EngineInfo* engineInfo() const { return engine_; }
+  ScanBrowser* scanBrowser() const { return scanBrowser_; }
+  MatrixPanel* matrixPanel() const { return matrixPanel_; }
+  QTabWidget* views() const { return views_; }
+  Workspace* workspace() const { return workspace_.get(); }
+  // Opens a workspace folder (errors are shown, not thrown); true on success. Remembered for the next start.
+  bool openWorkspace(const QString& dir);
+  // Window layout and view settings from the last session (QSettings).
+  void restoreSession();
 
  public Q_SLOTS:
   void loadBrainSurface();
@@ -42,10 +57,15 @@ class MainWindow : public QMainWindow {
 
  Q_SIGNALS:
   void brainSurfaceShown();
+  void workspaceOpened(const QString& dir);
   void atlasesVerified();
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
 
  private:
   void buildMenus();
+  void chooseWorkspace();
   QDockWidget* addPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area);
 
   Workbench& workbench_;
@@ -57,6 +77,10 @@ class MainWindow : public QMainWindow {
   WorkspacePanel* workspacePanel_;
   QMenu* viewMenu_ = nullptr;
   EngineInfo* engine_;
+  QTabWidget* views_;
+  ScanBrowser* scanBrowser_;
+  MatrixPanel* matrixPanel_;
+  std::unique_ptr<Workspace> workspace_;
 };
 
 }  // namespace bg::ui

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("More detail"));
   QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                 QStringLiteral("Save the 3D view to FILE once the brain is shown, then quit"), QStringLiteral("FILE"));
-  parser.addOptions({quiet, verbose, screenshot});
+  QCommandLineOption workspace(QStringLiteral("workspace"), QStringLiteral("Open this workspace folder"), QStringLiteral("DIR"));
+  parser.addOptions({quiet, verbose, screenshot, workspace});
   parser.process(app);
 
   bg::log::LogOptions logOptions;
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
   try {
     bg::ui::Workbench workbench(bg::Settings::loadDefault());
     bg::ui::MainWindow window(workbench);
+    window.restoreSession();
+    if (parser.isSet(workspace)) window.openWorkspace(parser.value(workspace));
     window.show();
     window.loadBrainSurface();
     if (parser.isSet(screenshot)) {

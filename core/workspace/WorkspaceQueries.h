@@ -1,0 +1,37 @@
+#pragma once
+// Read-only views of a workspace for browsers and reports: scans with their phenotypes and
+// derivatives, and group statistics of FC matrices.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "jobs/Progress.h"
+
+namespace bg {
+
+class Workspace;
+
+struct ScanListing {
+  std::int64_t id = 0;
+  std::string dataset, subject, session, kind, path, atlas;
+  int derivatives = 0;
+  std::map<std::string, std::string> phenotypes;  // the requested columns only
+};
+
+// Phenotype names, most widely recorded first.
+std::vector<std::string> phenotypeNames(Workspace& ws);
+std::vector<ScanListing> listScans(Workspace& ws, const std::vector<std::string>& phenotypeColumns);
+
+struct DerivativeListing {
+  std::string atlas, paramsHash, fcArray, seriesArray;
+};
+std::vector<DerivativeListing> scanDerivatives(Workspace& ws, std::int64_t scanId);
+
+// Element-wise mean of the FC matrices of a corpus's items of one class (all classes when < 0).
+Eigen::MatrixXd groupMeanFc(Workspace& ws, const nlohmann::json& manifest, int classIndex, ProgressDelegate& progress);
+
+}  // namespace bg

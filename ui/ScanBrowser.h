@@ -1,0 +1,42 @@
+#pragma once
+// The workspace's scans as a table (dataset, subject, kind, atlas, connectomes and the most common
+// phenotype columns) with a filter box that searches every column.
+#include <cstdint>
+
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QStandardItemModel;
+class QTableView;
+
+namespace bg {
+class Workspace;
+}
+
+namespace bg::ui {
+
+class ScanBrowser : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ScanBrowser(QWidget* parent = nullptr);
+  void setWorkspace(Workspace* ws);  // null: none open
+  QTableView* table() const { return table_; }
+  QLineEdit* filter() const { return filter_; }
+  int visibleRows() const;
+  // Selects the row of a scan (false when it is not shown).
+  bool selectScan(std::int64_t scanId);
+
+ Q_SIGNALS:
+  void scanSelected(qint64 scanId);
+
+ private:
+  QLabel* title_;
+  QLineEdit* filter_;
+  QTableView* table_;
+  QStandardItemModel* model_;
+  QSortFilterProxyModel* proxy_;
+};
+
+}  // namespace bg::ui
