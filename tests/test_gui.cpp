@@ -17,6 +17,8 @@
 #include "VtkView.h"
 #include "Workbench.h"
 #include "WorkspacePanel.h"
+#include "ConnectomeActors.h"
+#include "ConnectomePanel.h"
 #include "MatrixPanel.h"
 #include "MatrixView.h"
 #include "ScanBrowser.h"
@@ -28,6 +30,8 @@
 #include "workspace/Workspace.h"
 
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <vtkRenderer.h>
 #include <QLineEdit>
 #include <QSettings>
 #include <QTabWidget>
@@ -214,6 +218,46 @@ class TestGui : public QObject {
         blue += c.blue() > c.red() + 60;
       }
     QVERIFY2(red > 2000 && blue > 200, qPrintable(QString("red %1 blue %2").arg(red).arg(blue)));
+
+    // The same scan as a 3D connectome on the brain: CC200 nodes from the ABIDE label volume.
+    auto* connectome = window_->connectomePanel();
+    QCOMPARE(connectome->actors().shownNodes(), 200);
+    QCOMPARE(connectome->actors().shownEdges(), 995);  // 5% of 19900 pairs
+    connectome->topPercent()->setValue(1.0);
+    QCOMPARE(connectome->actors().shownEdges(), 199);
+    window_->views()->setCurrentIndex(0);
+    QTest::qWait(200);
+    const QImage scene = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+    scene.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_connectome_3d.png"));
+    long edgeRed = 0;
+    for (int y = 0; y < scene.height(); ++y)
+      for (int x = 0; x < scene.width(); ++x) {
+        const QColor c = QColor::fromRgb(scene.pixel(x, y));
+        edgeRed += c.red() > 150 && c.green() < 110 && c.blue() < 110;
+      }
+    QVERIFY2(edgeRed > 300, qPrintable(QString::number(edgeRed)));
+    // Clicking on a node names it: node 100's projection, clicked with the mouse.
+    const auto& pos = *connectome->placement()->positions[100];
+    auto* renderer = window_->view3d()->renderer();
+    renderer->SetWorldPoint(pos[0], pos[1], pos[2], 1.0);
+    renderer->WorldToDisplay();
+    double d[3];
+    renderer->GetDisplayPoint(d);
+    const double dpr = window_->view3d()->devicePixelRatioF();
+    QSignalSpy picked(connectome, &ui::ConnectomePanel::nodePicked);
+    QTest::mouseClick(window_->view3d(), Qt::LeftButton, {}, QPoint(static_cast<int>(d[0] / dpr), window_->view3d()->height() - static_cast<int>(d[1] / dpr)));
+    QCOMPARE(picked.count(), 1);
+    const int node = picked.at(0).at(0).toInt();
+    renderer->SetWorldPoint((*connectome->placement()->positions[static_cast<std::size_t>(node)])[0],
+                            (*connectome->placement()->positions[static_cast<std::size_t>(node)])[1],
+                            (*connectome->placement()->positions[static_cast<std::size_t>(node)])[2], 1.0);
+    renderer->WorldToDisplay();
+    double e[3];
+    renderer->GetDisplayPoint(e);
+    QVERIFY(std::hypot(e[0] - d[0], e[1] - d[1]) < 2.0 * dpr + 1.0);  // the nearest node to the click, which is node 100 or one in front of it
+    QCOMPARE(connectome->pickedName(), QString::fromStdString(connectome->placement()->names[static_cast<std::size_t>(node)]));
+    QVERIFY(connectome->pickedName().startsWith(QStringLiteral("CC200 ")));
+    window_->views()->setCurrentIndex(1);
 
     // Group difference autism - control, against means computed here.
     const int index = panel->source()->findText(QStringLiteral("asd: autism − control"));

@@ -25,7 +25,9 @@
 #include "BrainSurface.h"
 #include "JobBridge.h"
 #include "JobsPanel.h"
+#include "ConnectomePanel.h"
 #include "MatrixPanel.h"
+#include "MatrixView.h"
 #include "ScanBrowser.h"
 #include "LogPanel.h"
 #include "VtkView.h"
@@ -50,11 +52,15 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   matrixPanel_ = new MatrixPanel(workbench_, this);
   views_ = new QTabWidget(this);
   views_->setObjectName(QStringLiteral("Views"));
-  views_->addTab(view_, tr("3D"));
+  connectomePanel_ = new ConnectomePanel(workbench_, view_, this);
+  views_->addTab(connectomePanel_, tr("3D"));
   views_->addTab(matrixPanel_, tr("Matrix"));
   views_->setTabToolTip(0, tr("MNI brain and connectome in 3D (Ctrl+1..4: camera presets)"));
   views_->setTabToolTip(1, tr("Connectivity matrices: a scan's, a group's mean, or a group difference"));
   setCentralWidget(views_);
+  connect(matrixPanel_, &MatrixPanel::matrixShown, this, [this] {
+    connectomePanel_->showConnectome(matrixPanel_->view()->matrix(), matrixPanel_->currentAtlas(), matrixPanel_->currentTitle());
+  });
   scanBrowser_ = new ScanBrowser(this);
   connect(scanBrowser_, &ScanBrowser::scanSelected, this, [this](qint64 id) {
     matrixPanel_->showScan(id);

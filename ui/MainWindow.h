@@ -28,6 +28,7 @@ class WorkspacePanel;
 class EngineInfo;
 class ScanBrowser;
 class MatrixPanel;
+class ConnectomePanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -43,6 +44,7 @@ class MainWindow : public QMainWindow {
   EngineInfo* engineInfo() const { return engine_; }
   ScanBrowser* scanBrowser() const { return scanBrowser_; }
   MatrixPanel* matrixPanel() const { return matrixPanel_; }
+  ConnectomePanel* connectomePanel() const { return connectomePanel_; }
   QTabWidget* views() const { return views_; }
   Workspace* workspace() const { return workspace_.get(); }
   // Opens a workspace folder (errors are shown, not thrown); true on success. Remembered for the next start.
@@ -80,6 +82,7 @@ class MainWindow : public QMainWindow {
   QTabWidget* views_;
   ScanBrowser* scanBrowser_;
   MatrixPanel* matrixPanel_;
+  ConnectomePanel* connectomePanel_;
   std::unique_ptr<Workspace> workspace_;
 };
 

@@ -63,6 +63,8 @@ void MatrixPanel::setWorkspace(Workspace* ws) {
   view_->clear(ws ? tr("Select a scan, or a group above") : tr("Open a workspace to see connectivity matrices"));
 }
 
+QString MatrixPanel::currentTitle() const { return source_->currentIndex() == 0 ? tr("Scan %1").arg(scan_) : source_->currentText(); }
+
 void MatrixPanel::showScan(std::int64_t scanId) {
   scan_ = scanId;
   if (source_->currentIndex() != 0) source_->setCurrentIndex(0);
@@ -91,6 +93,7 @@ void MatrixPanel::sourceChanged(int index) {
       }
       const auto fc = ws_->arrays().read(first.fcArray);
       if (static_cast<Eigen::Index>(names.size()) != fc.rows()) names.clear(), networks.clear();
+      atlas_ = first.atlas;
       view_->setMatrix(fc, names, networks, tr("Scan %1 — %2 Pearson FC").arg(scan_).arg(QString::fromStdString(first.atlas)), 1.0);
       Q_EMIT matrixShown();
     } catch (...) {
@@ -115,10 +118,12 @@ void MatrixPanel::sourceChanged(int index) {
       ProgressRange first(job, 0.0, 0.5), second(job, 0.5, 1.0);
       m = groupMeanFc(*ws, manifest, s.a, first) - groupMeanFc(*ws, manifest, s.b, second);
     }
+    const std::string atlas = manifest.value("atlas", std::string());
     QMetaObject::invokeMethod(
         QCoreApplication::instance(),
-        [self, m, s, title] {
+        [self, m, s, title, atlas] {
           if (!self) return;
+          self->atlas_ = atlas;
           self->view_->setMatrix(m, {}, {}, title, s.kind == 1 ? 1.0 : 0.0);
           Q_EMIT self->matrixShown();
         },

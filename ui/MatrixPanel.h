@@ -3,6 +3,7 @@
 // difference of two class means) above a MatrixView. Group statistics are computed in a job.
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 #include <QWidget>
 
@@ -25,6 +26,8 @@ class MatrixPanel : public QWidget {
   void showScan(std::int64_t scanId);
   MatrixView* view() const { return view_; }
   QComboBox* source() const { return source_; }
+  const std::string& currentAtlas() const { return atlas_; }
+  QString currentTitle() const;
 
  Q_SIGNALS:
   void matrixShown();
@@ -36,6 +39,7 @@ class MatrixPanel : public QWidget {
   QComboBox* source_;
   MatrixView* view_;
   std::int64_t scan_ = -1;
+  std::string atlas_;
 };
 
 }  // namespace bg::ui

@@ -167,6 +167,7 @@ void VtkView::setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, i
 
 void VtkView::mousePressEvent(QMouseEvent* e) {
   setEventPosition(e->position(), e->modifiers());
+  if (e->button() == Qt::LeftButton) pressPosition_ = e->position();
   switch (e->button()) {
     case Qt::LeftButton: interactor_->InvokeEvent(vtkCommand::LeftButtonPressEvent); break;
     case Qt::MiddleButton: interactor_->InvokeEvent(vtkCommand::MiddleButtonPressEvent); break;
@@ -184,6 +185,10 @@ void VtkView::mouseDoubleClickEvent(QMouseEvent* e) {
 
 void VtkView::mouseReleaseEvent(QMouseEvent* e) {
   setEventPosition(e->position(), e->modifiers());
+  if (e->button() == Qt::LeftButton && (e->position() - pressPosition_).manhattanLength() < 4) {
+    const double dpr = devicePixelRatioF();
+    Q_EMIT clicked(e->position().x() * dpr, (height() - e->position().y()) * dpr);
+  }
   switch (e->button()) {
     case Qt::LeftButton: interactor_->InvokeEvent(vtkCommand::LeftButtonReleaseEvent); break;
     case Qt::MiddleButton: interactor_->InvokeEvent(vtkCommand::MiddleButtonReleaseEvent); break;

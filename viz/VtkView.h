@@ -29,6 +29,10 @@ class VtkView : public QOpenGLWidget {
   // Must run before QApplication is created: VTK needs an OpenGL >= 3.2 core profile.
   static void setDefaultSurfaceFormat();
 
+ Q_SIGNALS:
+  // A left click that did not drag, in VTK display coordinates (pixels, origin bottom left).
+  void clicked(double x, double y);
+
  protected:
   void initializeGL() override;
   void resizeGL(int w, int h) override;
@@ -45,6 +49,7 @@ class VtkView : public QOpenGLWidget {
   void leaveEvent(QEvent* e) override;
 
  private:
+  QPointF pressPosition_;
   void releaseGraphicsResources();
   void makeOpaque();
   void setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat = 0);

@@ -11,6 +11,7 @@
 
 #include "atlas/AtlasRegistry.h"
 #include "atlas/LabelMap.h"
+#include "atlas/RoiPlacement.h"
 #include "connectome/Connectivity.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
@@ -294,24 +295,14 @@ AtlasSummary runTimeSeriesToGraph(const TimeSeriesRequest& req, ProgressDelegate
     qc["input"] = req.input.string();
     if (req.labelVolume) {
       // Each column's label value is its header name ("#17" -> 17); its centroid places it in the brain.
-      const auto vol = readNiftiVolume(*req.labelVolume);
-      std::map<long, std::array<double, 4>> acc;
-      for (std::int64_t k = 0; k < vol.header.dim[2]; ++k)
-        for (std::int64_t j = 0; j < vol.header.dim[1]; ++j)
-          for (std::int64_t i = 0; i < vol.header.dim[0]; ++i) {
-            const float v = vol.at(i, j, k);
-            if (v == 0) continue;
-            const Eigen::Vector4d w = vol.header.voxelToWorld * Eigen::Vector4d(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k), 1);
-            auto& c = acc[std::lround(v)];
-            c[0] += w(0); c[1] += w(1); c[2] += w(2); c[3] += 1;
-          }
+      const auto acc = labelCentroids(readNiftiVolume(*req.labelVolume));
       json centroids = json::array();
       for (const auto& name : ts.roiNames) {
         char* e = nullptr;
         const long label = std::strtol(name.c_str(), &e, 10);
         auto it = (e && *e == '\0') ? acc.find(label) : acc.end();
         if (it == acc.end()) centroids.push_back(nullptr);
-        else centroids.push_back({it->second[0] / it->second[3], it->second[1] / it->second[3], it->second[2] / it->second[3]});
+        else centroids.push_back({it->second[0], it->second[1], it->second[2]});
       }
       qc["label_volume"] = req.labelVolume->string();
       qc["centroids_mni"] = centroids;

@@ -1,0 +1,106 @@
+#include "ConnectomePanel.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+
+#include <spdlog/spdlog.h>
+
+#include "ConnectomeActors.h"
+#include "VtkView.h"
+#include "Workbench.h"
+#include "errors/Error.h"
+
+namespace bg::ui {
+
+ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidget* parent)
+    : QWidget(parent), workbench_(workbench), view_(view), actors_(std::make_unique<viz::ConnectomeActors>(view->renderer())) {
+  topPercent_ = new QDoubleSpinBox(this);
+  topPercent_->setRange(0.1, 50.0);
+  topPercent_->setSingleStep(0.5);
+  topPercent_->setValue(5.0);
+  topPercent_->setSuffix(QStringLiteral(" %"));
+  topPercent_->setToolTip(tr("Edges shown: this share of all ROI pairs, the strongest by |weight| (red positive, blue negative)"));
+  topPercent_->setAccessibleName(tr("Strongest edges shown, percent"));
+  nodeSize_ = new QComboBox(this);
+  nodeSize_->addItem(tr("Degree"), QStringLiteral("degree"));
+  nodeSize_->addItem(tr("Strength"), QStringLiteral("strength"));
+  nodeSize_->addItem(tr("Uniform"), QStringLiteral("uniform"));
+  nodeSize_->setToolTip(tr("Node size: degree or strength among the shown edges, or uniform; colour is the atlas network"));
+  nodeSize_->setAccessibleName(tr("Node size"));
+  info_ = new QLabel(tr("Select a scan to show its connectome; click a node to name it"), this);
+  info_->setToolTip(tr("The connectome shown and the node picked"));
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Top edges:"), this));
+  controls->addWidget(topPercent_);
+  controls->addWidget(new QLabel(tr("Node size:"), this));
+  controls->addWidget(nodeSize_);
+  controls->addWidget(info_, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(controls);
+  layout->addWidget(view_, 1);
+  connect(topPercent_, &QDoubleSpinBox::valueChanged, this, &ConnectomePanel::restyle);
+  connect(nodeSize_, &QComboBox::currentIndexChanged, this, &ConnectomePanel::restyle);
+  connect(view_, &viz::VtkView::clicked, this, [this](double x, double y) { pickAt(x, y); });
+}
+
+ConnectomePanel::~ConnectomePanel() = default;
+
+void ConnectomePanel::showConnectome(const Eigen::MatrixXd& fc, const std::string& atlas, const QString& title) {
+  try {
+    auto it = placements_.find(atlas);
+    if (it == placements_.end()) {
+      const AtlasRegistry* registry = workbench_.hasAtlases() ? &workbench_.atlases() : nullptr;
+      it = placements_.emplace(atlas, roiPlacement(registry, workbench_.dataPaths(), atlas, static_cast<int>(fc.rows()))).first;
+    }
+    if (static_cast<Eigen::Index>(it->second.positions.size()) != fc.rows())
+      throw Error(ErrorCode::Data, "the matrix has " + std::to_string(fc.rows()) + " ROIs, the atlas " + std::to_string(it->second.positions.size()));
+    placement_ = &it->second;
+    fc_ = fc;
+    setWindowTitle(title);
+    restyle();
+    info_->setText(tr("%1: %2 nodes, %3 edges").arg(title).arg(actors_->shownNodes()).arg(actors_->shownEdges()));
+  } catch (...) {
+    const Error e = currentExceptionAsError();
+    spdlog::warn("{}", e.what());
+    actors_->clear();
+    placement_ = nullptr;
+    info_->setText(tr("No 3D connectome: %1").arg(QString::fromStdString(e.what())));
+    view_->requestRender();
+  }
+}
+
+void ConnectomePanel::restyle() {
+  if (!placement_) return;
+  viz::ConnectomeStyle style;
+  style.topFraction = topPercent_->value() / 100.0;
+  style.nodeSize = nodeSize_->currentData().toString().toStdString();
+  Eigen::MatrixXd w = fc_;
+  w.diagonal().setZero();
+  actors_->set(w, placement_->positions, placement_->networks, style);
+  picked_.clear();
+  view_->requestRender();
+}
+
+int ConnectomePanel::pickAt(double x, double y) {
+  if (!placement_) return -1;
+  const int node = actors_->pickNode(x, y);
+  actors_->highlight(node);
+  if (node >= 0) {
+    const auto& net = placement_->networks[static_cast<std::size_t>(node)];
+    picked_ = QString::fromStdString(placement_->names[static_cast<std::size_t>(node)]);
+    info_->setText(net.empty() ? picked_ : tr("%1 (%2)").arg(picked_, QString::fromStdString(net)));
+    Q_EMIT nodePicked(node, picked_);
+  } else {
+    picked_.clear();
+  }
+  view_->requestRender();
+  return node;
+}
+
+QString ConnectomePanel::pickedName() const { return picked_; }
+
+}  // namespace bg::ui

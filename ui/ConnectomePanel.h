@@ -1,0 +1,58 @@
+#pragma once
+// The 3D tab: the brain view with a connectome on it (the selected scan's FC or a group matrix):
+// edges kept by a top-percentage of |weight|, nodes sized by degree, strength or uniform; clicking a
+// node highlights its edges and names it.
+#include <map>
+#include <memory>
+#include <string>
+
+#include <Eigen/Core>
+#include <QWidget>
+
+#include "atlas/RoiPlacement.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+
+namespace bg::viz {
+class VtkView;
+class ConnectomeActors;
+}  // namespace bg::viz
+
+namespace bg::ui {
+
+class Workbench;
+
+class ConnectomePanel : public QWidget {
+  Q_OBJECT
+ public:
+  ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidget* parent = nullptr);
+  ~ConnectomePanel() override;
+  // Throws nothing: problems (no coordinates for the atlas) are shown in the panel.
+  void showConnectome(const Eigen::MatrixXd& fc, const std::string& atlas, const QString& title);
+  viz::ConnectomeActors& actors() { return *actors_; }
+  QDoubleSpinBox* topPercent() const { return topPercent_; }
+  // Picks the node nearest a VTK display point; returns its index (-1: none) and shows its name.
+  int pickAt(double x, double y);
+  QString pickedName() const;
+  const RoiPlacement* placement() const { return placement_; }
+
+ Q_SIGNALS:
+  void nodePicked(int index, const QString& name);
+
+ private:
+  void restyle();
+  Workbench& workbench_;
+  viz::VtkView* view_;
+  std::unique_ptr<viz::ConnectomeActors> actors_;
+  QDoubleSpinBox* topPercent_;
+  QComboBox* nodeSize_;
+  QLabel* info_;
+  Eigen::MatrixXd fc_;
+  std::map<std::string, RoiPlacement> placements_;
+  const RoiPlacement* placement_ = nullptr;
+  QString picked_;
+};
+
+}  // namespace bg::ui

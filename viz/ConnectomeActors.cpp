@@ -1,0 +1,224 @@
+#include "ConnectomeActors.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <vtkActor.h>
+#include <vtkAppendPolyData.h>
+#include <vtkCellArray.h>
+#include <vtkCellData.h>
+#include <vtkPointData.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
+#include <vtkRenderer.h>
+#include <vtkSphereSource.h>
+#include <vtkUnsignedCharArray.h>
+
+namespace bg::viz {
+namespace {
+std::array<unsigned char, 3> networkColour(const std::string& network, const std::map<std::string, int>& index) {
+  if (network.empty()) return {225, 225, 225};
+  // The same hues as the matrix view's network bands.
+  const int k = index.at(network);
+  const double h = ((k * 67) % 360) / 60.0, s = 170 / 255.0, v = 210 / 255.0;
+  const double c = v * s, x = c * (1 - std::abs(std::fmod(h, 2.0) - 1)), m = v - c;
+  double r = 0, g = 0, b = 0;
+  switch (static_cast<int>(h)) {
+    case 0: r = c, g = x; break;
+    case 1: r = x, g = c; break;
+    case 2: g = c, b = x; break;
+    case 3: g = x, b = c; break;
+    case 4: r = x, b = c; break;
+    default: r = c, b = x; break;
+  }
+  auto u = [m](double t) { return static_cast<unsigned char>(std::lround((t + m) * 255)); };
+  return {u(r), u(g), u(b)};
+}
+
+vtkSmartPointer<vtkActor> actorFor(vtkPolyData* data, bool cellColours) {
+  auto mapper = vtkSmartPointer<vtkPolyDataMapper>::New();
+  mapper->SetInputData(data);
+  mapper->SetColorModeToDirectScalars();
+  if (cellColours) mapper->SetScalarModeToUseCellData();
+  else mapper->SetScalarModeToUsePointData();
+  auto actor = vtkSmartPointer<vtkActor>::New();
+  actor->SetMapper(mapper);
+  return actor;
+}
+
+vtkSmartPointer<vtkPolyData> sphere(const std::array<double, 3>& c, double radius, const std::array<unsigned char, 3>& colour) {
+  auto s = vtkSmartPointer<vtkSphereSource>::New();
+  s->SetCenter(c[0], c[1], c[2]);
+  s->SetRadius(radius);
+  s->SetThetaResolution(14);
+  s->SetPhiResolution(10);
+  s->Update();
+  auto out = vtkSmartPointer<vtkPolyData>::New();
+  out->DeepCopy(s->GetOutput());
+  auto colours = vtkSmartPointer<vtkUnsignedCharArray>::New();
+  colours->SetNumberOfComponents(3);
+  colours->SetName("Colors");
+  for (vtkIdType i = 0; i < out->GetNumberOfPoints(); ++i) colours->InsertNextTypedTuple(colour.data());
+  out->GetPointData()->SetScalars(colours);
+  return out;
+}
+}  // namespace
+
+ConnectomeActors::ConnectomeActors(vtkRenderer* renderer) : renderer_(renderer) {}
+ConnectomeActors::~ConnectomeActors() { clear(); }
+
+void ConnectomeActors::clear() {
+  for (auto* a : {&nodes_, &edges_, &highlight_})
+    if (*a) {
+      renderer_->RemoveActor(*a);
+      *a = nullptr;
+    }
+  edgeList_.clear();
+  shownEdges_ = shownNodes_ = 0;
+}
+
+void ConnectomeActors::set(const Eigen::MatrixXd& weights, const std::vector<std::optional<std::array<double, 3>>>& positions,
+                           const std::vector<std::string>& networks, const ConnectomeStyle& style, const std::vector<double>& scores) {
+  weights_ = weights;
+  positions_ = positions;
+  networks_ = networks;
+  style_ = style;
+  scores_ = scores;
+  rebuild();
+}
+
+void ConnectomeActors::rebuild() {
+  clear();
+  const auto n = static_cast<int>(weights_.rows());
+  if (n == 0 || static_cast<int>(positions_.size()) != n) return;
+  // Edges: strongest |w| among placed node pairs.
+  std::vector<std::pair<double, std::pair<int, int>>> candidates;
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j)
+      if (positions_[static_cast<std::size_t>(i)] && positions_[static_cast<std::size_t>(j)] && std::isfinite(weights_(i, j)))
+        candidates.push_back({std::abs(weights_(i, j)), {i, j}});
+  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::size_t keep = 0;
+  if (style_.threshold > 0) {
+    while (keep < candidates.size() && candidates[keep].first > style_.threshold) ++keep;
+  } else {
+    const auto total = static_cast<double>(n) * (n - 1) / 2.0;
+    keep = std::min(candidates.size(), static_cast<std::size_t>(std::llround(style_.topFraction * total)));
+  }
+  std::vector<double> degree(static_cast<std::size_t>(n), 0.0), strength(static_cast<std::size_t>(n), 0.0);
+  auto points = vtkSmartPointer<vtkPoints>::New();
+  for (int i = 0; i < n; ++i) {
+    const auto& p = positions_[static_cast<std::size_t>(i)];
+    points->InsertNextPoint(p ? p->data() : std::array<double, 3>{0, 0, 0}.data());
+  }
+  auto lines = vtkSmartPointer<vtkCellArray>::New();
+  auto colours = vtkSmartPointer<vtkUnsignedCharArray>::New();
+  colours->SetNumberOfComponents(3);
+  colours->SetName("Colors");
+  for (std::size_t e = 0; e < keep; ++e) {
+    const auto [i, j] = candidates[e].second;
+    edgeList_.push_back({i, j});
+    degree[static_cast<std::size_t>(i)] += 1;
+    degree[static_cast<std::size_t>(j)] += 1;
+    strength[static_cast<std::size_t>(i)] += candidates[e].first;
+    strength[static_cast<std::size_t>(j)] += candidates[e].first;
+    const vtkIdType ids[2] = {i, j};
+    lines->InsertNextCell(2, ids);
+    const unsigned char red[3] = {214, 60, 60}, blue[3] = {70, 120, 220};
+    colours->InsertNextTypedTuple(weights_(i, j) >= 0 ? red : blue);
+  }
+  auto edgeData = vtkSmartPointer<vtkPolyData>::New();
+  edgeData->SetPoints(points);
+  edgeData->SetLines(lines);
+  edgeData->GetCellData()->SetScalars(colours);
+  edges_ = actorFor(edgeData, true);
+  edges_->GetProperty()->SetLineWidth(2.0);
+  edges_->GetProperty()->SetOpacity(0.85);
+  renderer_->AddActor(edges_);
+  shownEdges_ = static_cast<int>(keep);
+
+  // Nodes, sized by the chosen measure.
+  std::vector<double> measure(static_cast<std::size_t>(n), 1.0);
+  if (style_.nodeSize == "degree") measure = degree;
+  else if (style_.nodeSize == "strength") measure = strength;
+  else if (style_.nodeSize == "score" && static_cast<int>(scores_.size()) == n) measure = scores_;
+  const double top = std::max(1e-12, *std::max_element(measure.begin(), measure.end()));
+  std::map<std::string, int> index;
+  for (const auto& net : networks_)
+    if (!net.empty()) index.emplace(net, 0);
+  int k = 0;
+  for (auto& [net, i] : index) i = k++;
+  auto append = vtkSmartPointer<vtkAppendPolyData>::New();
+  for (int i = 0; i < n; ++i) {
+    const auto& p = positions_[static_cast<std::size_t>(i)];
+    if (!p) continue;
+    const auto net = i < static_cast<int>(networks_.size()) ? networks_[static_cast<std::size_t>(i)] : std::string();
+    const double r = style_.nodeRadius * (style_.nodeSize == "uniform" ? 1.0 : 0.5 + 1.5 * measure[static_cast<std::size_t>(i)] / top);
+    append->AddInputData(sphere(*p, r, networkColour(net, index)));
+    ++shownNodes_;
+  }
+  append->Update();
+  auto nodeData = vtkSmartPointer<vtkPolyData>::New();
+  nodeData->DeepCopy(append->GetOutput());
+  nodes_ = actorFor(nodeData, false);
+  renderer_->AddActor(nodes_);
+}
+
+void ConnectomeActors::highlight(int node) {
+  if (highlight_) {
+    renderer_->RemoveActor(highlight_);
+    highlight_ = nullptr;
+  }
+  if (node < 0 || node >= static_cast<int>(positions_.size()) || !positions_[static_cast<std::size_t>(node)]) return;
+  auto points = vtkSmartPointer<vtkPoints>::New();
+  auto lines = vtkSmartPointer<vtkCellArray>::New();
+  points->InsertNextPoint(positions_[static_cast<std::size_t>(node)]->data());
+  for (const auto& [i, j] : edgeList_) {
+    if (i != node && j != node) continue;
+    const int other = i == node ? j : i;
+    const vtkIdType ids[2] = {0, points->InsertNextPoint(positions_[static_cast<std::size_t>(other)]->data())};
+    lines->InsertNextCell(2, ids);
+  }
+  auto data = vtkSmartPointer<vtkPolyData>::New();
+  data->SetPoints(points);
+  data->SetLines(lines);
+  auto append = vtkSmartPointer<vtkAppendPolyData>::New();
+  append->AddInputData(data);
+  append->AddInputData(sphere(*positions_[static_cast<std::size_t>(node)], style_.nodeRadius * 2.2, {255, 220, 40}));
+  append->Update();
+  auto out = vtkSmartPointer<vtkPolyData>::New();
+  out->DeepCopy(append->GetOutput());
+  out->GetPointData()->SetScalars(nullptr);
+  auto mapper = vtkSmartPointer<vtkPolyDataMapper>::New();
+  mapper->SetInputData(out);
+  mapper->ScalarVisibilityOff();
+  highlight_ = vtkSmartPointer<vtkActor>::New();
+  highlight_->SetMapper(mapper);
+  highlight_->GetProperty()->SetColor(1.0, 0.86, 0.16);
+  highlight_->GetProperty()->SetLineWidth(4.0);
+  renderer_->AddActor(highlight_);
+}
+
+int ConnectomeActors::pickNode(double x, double y, double radius) const {
+  int best = -1;
+  double bestDistance = radius;
+  for (int i = 0; i < static_cast<int>(positions_.size()); ++i) {
+    const auto& p = positions_[static_cast<std::size_t>(i)];
+    if (!p) continue;
+    renderer_->SetWorldPoint((*p)[0], (*p)[1], (*p)[2], 1.0);
+    renderer_->WorldToDisplay();
+    double d[3];
+    renderer_->GetDisplayPoint(d);
+    const double dist = std::hypot(d[0] - x, d[1] - y);
+    if (dist < bestDistance) {
+      bestDistance = dist;
+      best = i;
+    }
+  }
+  return best;
+}
+
+}  // namespace bg::viz

@@ -1,0 +1,53 @@
+#pragma once
+// A connectome in 3D: ROI nodes as spheres at their MNI positions (colour by network, size by
+// degree, strength or a given score such as attention) and edges as lines coloured by sign (red
+// positive, blue negative), keeping the strongest |weight| edges (top fraction) or those above a
+// threshold. Nodes without a position are left out.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <vtkSmartPointer.h>
+
+class vtkActor;
+class vtkRenderer;
+
+namespace bg::viz {
+
+struct ConnectomeStyle {
+  double topFraction = 0.05;  // of the N(N-1)/2 edges, by |weight|
+  double threshold = 0;       // > 0: |weight| above this instead of the top fraction
+  std::string nodeSize = "degree";  // degree | strength | score | uniform
+  double nodeRadius = 3.0;          // millimetres, scaled by the size measure
+};
+
+class ConnectomeActors {
+ public:
+  explicit ConnectomeActors(vtkRenderer* renderer);
+  ~ConnectomeActors();
+  void set(const Eigen::MatrixXd& weights, const std::vector<std::optional<std::array<double, 3>>>& positions,
+           const std::vector<std::string>& networks, const ConnectomeStyle& style, const std::vector<double>& scores = {});
+  void clear();
+  int shownEdges() const { return shownEdges_; }
+  int shownNodes() const { return shownNodes_; }
+  // Highlights one node and its shown edges (-1: none).
+  void highlight(int node);
+  // The node whose centre projects nearest to a display point (VTK display coordinates), within `radius` pixels.
+  int pickNode(double x, double y, double radius = 12) const;
+
+ private:
+  void rebuild();
+  vtkRenderer* renderer_;
+  vtkSmartPointer<vtkActor> nodes_, edges_, highlight_;
+  Eigen::MatrixXd weights_;
+  std::vector<std::optional<std::array<double, 3>>> positions_;
+  std::vector<std::string> networks_;
+  std::vector<double> scores_;
+  ConnectomeStyle style_;
+  std::vector<std::pair<int, int>> edgeList_;
+  int shownEdges_ = 0, shownNodes_ = 0;
+};
+
+}  // namespace bg::viz
