@@ -19,7 +19,10 @@
 #include "WorkspacePanel.h"
 #include "ConnectomeActors.h"
 #include "ConnectomePanel.h"
+#include "ExplanationView.h"
 #include "MatrixPanel.h"
+#include "eval/BaselineModel.h"
+#include "io/AtomicFile.h"
 #include "MatrixView.h"
 #include "ScanBrowser.h"
 #include "TestSupport.h"
@@ -30,6 +33,7 @@
 #include "workspace/Workspace.h"
 
 #include <QComboBox>
+#include <QListWidget>
 #include <QDoubleSpinBox>
 #include <vtkRenderer.h>
 #include <QLineEdit>
@@ -276,6 +280,29 @@ class TestGui : public QObject {
     QVERIFY((view->matrix() - expected).cwiseAbs().maxCoeff() < 1e-9);
     QVERIFY(view->colourLimit() > 0 && view->colourLimit() < 0.5);  // scaled to the difference, not to +-1
     view->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_matrix_difference.png"));
+
+    // Predict the selected scan with a trained model through braingraph-cli, and explain it.
+    NullProgress quiet;
+    const auto card = trainBaselineModel(*ws, manifest, 0.01, 0, quiet);
+    const auto modelFile = dir / "logreg.json";
+    writeTextAtomically(modelFile, card.dump());
+    const QString scanFile = browser->currentScanPath();
+    QVERIFY(scanFile.endsWith(QStringLiteral(".1D.gz")));
+    QSignalSpy predicted(window_.get(), &ui::MainWindow::predictionShown);
+    window_->predictScan(QString::fromStdString(modelFile.string()), scanFile);
+    QVERIFY(predicted.wait(60000));
+    auto* explanation = window_->explanationView();
+    QCOMPARE(window_->views()->currentWidget(), static_cast<QWidget*>(explanation));
+    const double expectedP = predictBaseline(card, fc, {}).probability;
+    QVERIFY(std::abs(explanation->prediction()["probability"].get<double>() - expectedP) < 1e-6);
+    QCOMPARE(explanation->topRois()->count(), 10);
+    // CC200 ROIs take the Schaefer100 network most of their voxels fall in (7 networks + subcortical).
+    QCOMPARE(explanation->networkBars()->bars(), 8);
+    double networkSum = 0;
+    for (const auto& [name, v] : explanation->prediction()["explanation"]["networks"].items()) networkSum += v["saliency"].get<double>();
+    QVERIFY(std::abs(networkSum - 1.0) < 1e-9);
+    QVERIFY(explanation->summary()->text().contains(QStringLiteral("p(autism)")));
+    explanation->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_explanation.png"));
   }
 
   void cleanupTestCase() {

@@ -28,6 +28,7 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
   nodeSize_->addItem(tr("Degree"), QStringLiteral("degree"));
   nodeSize_->addItem(tr("Strength"), QStringLiteral("strength"));
   nodeSize_->addItem(tr("Uniform"), QStringLiteral("uniform"));
+  nodeSize_->addItem(tr("Saliency (prediction)"), QStringLiteral("score"));
   nodeSize_->setToolTip(tr("Node size: degree or strength among the shown edges, or uniform; colour is the atlas network"));
   nodeSize_->setAccessibleName(tr("Node size"));
   info_ = new QLabel(tr("Select a scan to show its connectome; click a node to name it"), this);
@@ -80,7 +81,7 @@ void ConnectomePanel::restyle() {
   style.nodeSize = nodeSize_->currentData().toString().toStdString();
   Eigen::MatrixXd w = fc_;
   w.diagonal().setZero();
-  actors_->set(w, placement_->positions, placement_->networks, style);
+  actors_->set(w, placement_->positions, placement_->networks, style, scores_);
   picked_.clear();
   view_->requestRender();
 }
@@ -102,5 +103,12 @@ int ConnectomePanel::pickAt(double x, double y) {
 }
 
 QString ConnectomePanel::pickedName() const { return picked_; }
+
+void ConnectomePanel::setNodeScores(std::vector<double> scores) {
+  scores_ = std::move(scores);
+  const int index = nodeSize_->findData(QStringLiteral("score"));
+  if (!scores_.empty() && nodeSize_->currentIndex() != index) nodeSize_->setCurrentIndex(index);  // restyles
+  else restyle();
+}
 
 }  // namespace bg::ui

@@ -36,6 +36,8 @@ class ConnectomePanel : public QWidget {
   // Picks the node nearest a VTK display point; returns its index (-1: none) and shows its name.
   int pickAt(double x, double y);
   QString pickedName() const;
+  // Node sizes from per-ROI scores (e.g. a prediction's saliency); empty clears them.
+  void setNodeScores(std::vector<double> scores);
   const RoiPlacement* placement() const { return placement_; }
 
  Q_SIGNALS:
@@ -53,6 +55,7 @@ class ConnectomePanel : public QWidget {
   std::map<std::string, RoiPlacement> placements_;
   const RoiPlacement* placement_ = nullptr;
   QString picked_;
+  std::vector<double> scores_;
 };
 
 }  // namespace bg::ui

@@ -25,7 +25,9 @@
 #include "BrainSurface.h"
 #include "JobBridge.h"
 #include "JobsPanel.h"
+#include "CliRunner.h"
 #include "ConnectomePanel.h"
+#include "ExplanationView.h"
 #include "MatrixPanel.h"
 #include "MatrixView.h"
 #include "ScanBrowser.h"
@@ -55,6 +57,9 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   connectomePanel_ = new ConnectomePanel(workbench_, view_, this);
   views_->addTab(connectomePanel_, tr("3D"));
   views_->addTab(matrixPanel_, tr("Matrix"));
+  explanationView_ = new ExplanationView(this);
+  views_->addTab(explanationView_, tr("Explanation"));
+  views_->setTabToolTip(2, tr("A prediction for the selected scan and which networks and ROIs drove it"));
   views_->setTabToolTip(0, tr("MNI brain and connectome in 3D (Ctrl+1..4: camera presets)"));
   views_->setTabToolTip(1, tr("Connectivity matrices: a scan's, a group's mean, or a group difference"));
   setCentralWidget(views_);
@@ -117,6 +122,43 @@ void MainWindow::chooseWorkspace() {
   if (!dir.isEmpty()) openWorkspace(dir);
 }
 
+void MainWindow::predictSelectedScan() {
+  const QString scan = scanBrowser_->currentScanPath();
+  if (scan.isEmpty()) {
+    statusBar()->showMessage(tr("Select a scan first"), 5000);
+    return;
+  }
+  QSettings settings;
+  const QString model = QFileDialog::getOpenFileName(this, tr("Model"), settings.value(QStringLiteral("session/model")).toString(),
+                                                     tr("Models (*.pt *.json);;All files (*)"));
+  if (model.isEmpty()) return;
+  settings.setValue(QStringLiteral("session/model"), model);
+  predictScan(model, scan);
+}
+
+void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) {
+  QPointer<MainWindow> self(this);
+  workbench_.jobs().submit("predict " + QFileInfo(scanFile).fileName().toStdString(), [self, modelFile, scanFile](JobContext& job) {
+    const auto out = runCli(job, {QStringLiteral("predict"), QStringLiteral("--model"), modelFile, QStringLiteral("--in"), scanFile,
+                                  QStringLiteral("--json"), QStringLiteral("--explain")});
+    const auto row = nlohmann::json::parse(out.toStdString().substr(0, out.toStdString().find('\n')));
+    if (row.contains("error")) throw Error(ErrorCode::Data, row["error"].get<std::string>());
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, row] {
+          if (!self) return;
+          self->explanationView_->setPrediction(row);
+          std::vector<double> scores;
+          if (row.contains("explanation") && row["explanation"].contains("roi_saliency"))
+            scores = row["explanation"]["roi_saliency"].get<std::vector<double>>();
+          self->connectomePanel_->setNodeScores(scores);
+          self->views_->setCurrentWidget(self->explanationView_);
+          Q_EMIT self->predictionShown();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
 void MainWindow::restoreSession() {
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -174,6 +216,9 @@ void MainWindow::buildMenus() {
   tools->addAction(tr("&Verify Atlases"), this, &MainWindow::verifyAtlases)
       ->setToolTip(tr("Read every atlas volume and check its ROI count (same as 'braingraph-cli atlas list')"));
   tools->addAction(tr("Reload &Brain Surface"), this, &MainWindow::loadBrainSurface);
+  auto* predict = tools->addAction(tr("&Predict Selected Scan…"), this, &MainWindow::predictSelectedScan);
+  predict->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
+  predict->setToolTip(tr("Run a trained model (braingraph-cli train --out) on the selected scan and explain the prediction"));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About BrainGraph Workbench"), this, &MainWindow::showAbout);

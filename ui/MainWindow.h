@@ -29,6 +29,7 @@ class EngineInfo;
 class ScanBrowser;
 class MatrixPanel;
 class ConnectomePanel;
+class ExplanationView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -45,6 +46,9 @@ class MainWindow : public QMainWindow {
   ScanBrowser* scanBrowser() const { return scanBrowser_; }
   MatrixPanel* matrixPanel() const { return matrixPanel_; }
   ConnectomePanel* connectomePanel() const { return connectomePanel_; }
+  ExplanationView* explanationView() const { return explanationView_; }
+  // Runs a trained model on a scan file in a braingraph-cli job and shows the explanation.
+  void predictScan(const QString& modelFile, const QString& scanFile);
   QTabWidget* views() const { return views_; }
   Workspace* workspace() const { return workspace_.get(); }
   // Opens a workspace folder (errors are shown, not thrown); true on success. Remembered for the next start.
@@ -60,6 +64,7 @@ class MainWindow : public QMainWindow {
  Q_SIGNALS:
   void brainSurfaceShown();
   void workspaceOpened(const QString& dir);
+  void predictionShown();
   void atlasesVerified();
 
  protected:
@@ -68,6 +73,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildMenus();
   void chooseWorkspace();
+  void predictSelectedScan();
   QDockWidget* addPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area);
 
   Workbench& workbench_;
@@ -83,6 +89,7 @@ class MainWindow : public QMainWindow {
   ScanBrowser* scanBrowser_;
   MatrixPanel* matrixPanel_;
   ConnectomePanel* connectomePanel_;
+  ExplanationView* explanationView_;
   std::unique_ptr<Workspace> workspace_;
 };
 

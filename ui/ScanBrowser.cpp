@@ -94,6 +94,11 @@ void ScanBrowser::setWorkspace(Workspace* ws) {
   table_->resizeColumnsToContents();
 }
 
+QString ScanBrowser::currentScanPath() const {
+  const auto index = table_->currentIndex();
+  return index.isValid() ? proxy_->index(index.row(), 0).data(Qt::ToolTipRole).toString() : QString();
+}
+
 int ScanBrowser::visibleRows() const { return proxy_->rowCount(); }
 
 bool ScanBrowser::selectScan(std::int64_t scanId) {

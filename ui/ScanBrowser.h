@@ -27,6 +27,7 @@ class ScanBrowser : public QWidget {
   int visibleRows() const;
   // Selects the row of a scan (false when it is not shown).
   bool selectScan(std::int64_t scanId);
+  QString currentScanPath() const;  // the selected scan's file ("" when none)
 
  Q_SIGNALS:
   void scanSelected(qint64 scanId);

@@ -1,10 +1,12 @@
 #include "CliContext.h"
 
 #include <atomic>
+#include <cstdio>
 #include <csignal>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "TerminalProgress.h"
@@ -38,7 +40,8 @@ JobRunner& CliContext::jobs() {
 }
 
 void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
-  TerminalProgress bar(!options_.quiet && !options_.noProgress);
+  TerminalProgress bar(!options_.quiet && !options_.noProgress && !options_.progressJson);
+  std::string lastReported;
   g_interrupts = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
   auto job = jobs().submit(name, work);
@@ -50,7 +53,16 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
       spdlog::warn("cancelling '{}' (Ctrl-C again to kill)", name);
       job->requestCancel();
     }
-    bar.draw(job->snapshot());
+    const auto snap = job->snapshot();
+    bar.draw(snap);
+    if (options_.progressJson && snap.state == JobState::Running) {
+      const auto line = nlohmann::json{{"job", name}, {"stage", snap.stage}, {"progress", snap.fraction}}.dump();
+      if (line != lastReported) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+        std::fflush(stderr);
+        lastReported = line;
+      }
+    }
   }
   bar.finish();
   std::signal(SIGINT, previous);

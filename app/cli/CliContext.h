@@ -21,6 +21,7 @@ struct GlobalOptions {
   std::string device;              // --device overrides the settings file
   int threads = -1;                // --threads overrides the settings file
   bool noProgress = false;
+  bool progressJson = false;       // machine-readable progress on stderr (the GUI reads it)
 };
 
 class CliContext {

@@ -2,6 +2,7 @@
 // a labelled corpus, measuring it, and using the resulting model files.
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -287,9 +288,21 @@ void addTuningCommands(CLI::App& app, Action& action) {
             ctx.runJob("predict " + file, [&](JobContext& job) {
               input = loadPredictionInput(file, card, registry.get(), a->tr, job);
               if (baseline) {
-                const auto p = predictBaseline(card, input.fc, input.roiNames);
+                auto p = predictBaseline(card, input.fc, input.roiNames);
                 row = {{"file", file}, {"label", p.label}, {"probability", p.probability}, {"positive_class", card["positive_class"]},
                        {"top_rois", p.topRois}, {"model", a->modelFile}};
+                for (auto& r : p.topRois) {
+                  const auto i = r["index"].get<std::size_t>();
+                  r["network"] = i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned";
+                }
+                row["top_rois"] = p.topRois;
+                std::map<std::string, double> perNetwork;
+                for (std::size_t i = 0; i < p.roiSaliency.size(); ++i)
+                  perNetwork[i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned"] += p.roiSaliency[i];
+                json networks = json::object();
+                for (const auto& [net, v] : perNetwork) networks[net] = {{"saliency", v}};
+                row["explanation"] = {{"method", {{"saliency", "abs(weight x standardised feature), summed per ROI"}}},
+                                      {"roi_saliency", p.roiSaliency}, {"top_rois", p.topRois}, {"networks", networks}};
               } else {
                 model::GraphInput g;
                 g.file = file;

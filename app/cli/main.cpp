@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", opts.device, "Compute device: auto, cpu, cuda, cuda:N");
   app.add_option("--threads", opts.threads, "Compute threads (0 = all cores)");
   app.add_flag("--no-progress", opts.noProgress, "Never draw a progress bar");
+  app.add_flag("--progress-json", opts.progressJson, "Report progress as JSON lines on stderr: {\"progress\": F, \"stage\": S, \"job\": N}");
 
   cli::Action action;
   cli::addAtlasCommands(app, action);

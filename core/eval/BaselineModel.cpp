@@ -104,6 +104,9 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
   std::vector<int> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int a, int b) { return roi[static_cast<std::size_t>(a)] > roi[static_cast<std::size_t>(b)]; });
+  p.roiSaliency = roi;
+  if (total > 0)
+    for (auto& v : p.roiSaliency) v /= total;
   p.topRois = json::array();
   for (int k = 0; k < std::min(topRois, n); ++k) {
     const int i = order[static_cast<std::size_t>(k)];

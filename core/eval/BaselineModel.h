@@ -23,6 +23,7 @@ struct BaselinePrediction {
   double probability = 0;  // calibrated, of the positive class
   std::string label;
   nlohmann::json topRois;  // [{index, name, saliency}], saliency = sum over the ROI's edges of |w_e z_e|
+  std::vector<double> roiSaliency;  // every ROI's share of sum |w_e z_e| (sums to 1)
 };
 BaselinePrediction predictBaseline(const nlohmann::json& model, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames,
                                    int topRois = 10);

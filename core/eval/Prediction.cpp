@@ -3,6 +3,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "atlas/AtlasRegistry.h"
+#include "atlas/RoiPlacement.h"
+#include "settings/DataPaths.h"
 #include "connectome/ConnectomePipeline.h"
 #include "errors/Error.h"
 #include "io/TimeSeriesFile.h"
@@ -53,6 +55,12 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
       auto data = computeFromTimeSeries(atlas, ts.series, ts.roiNames, tr, std::nullopt, options);
       in.fc = data.fc;
       in.roiNames = ts.roiNames;
+      try {  // names and networks of the model's atlas, when known, make explanations readable
+        const auto placement = roiPlacement(registry, registry ? registry->dataPaths() : DataPaths({}), atlas, static_cast<int>(ts.series.cols()));
+        in.roiNames = placement.names;
+        in.networks = placement.networks;
+      } catch (const Error&) {
+      }
     }
     if (!in.fc.allFinite()) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
     return in;

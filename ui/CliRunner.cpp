@@ -1,0 +1,65 @@
+#include "CliRunner.h"
+
+#include <csignal>
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+
+#include <spdlog/spdlog.h>
+
+#include "EngineInfo.h"
+#include "errors/Error.h"
+#include "jobs/Job.h"
+
+namespace bg::ui {
+
+QByteArray runCli(JobContext& job, const QStringList& args) {
+  QProcess p;
+  QStringList all = {QStringLiteral("--progress-json"), QStringLiteral("--no-progress")};
+  all += args;
+  p.start(EngineInfo::cliPath(), all);
+  if (!p.waitForStarted(10000)) throw Error(ErrorCode::Config, "cannot start " + EngineInfo::cliPath().toStdString());
+  QByteArray out, err, pending;
+  bool interrupted = false;
+  while (p.state() != QProcess::NotRunning) {
+    p.waitForReadyRead(100);
+    out += p.readAllStandardOutput();
+    pending += p.readAllStandardError();
+    int nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const QByteArray line = pending.left(nl);
+      pending.remove(0, nl + 1);
+      const auto doc = QJsonDocument::fromJson(line);
+      if (doc.isObject() && doc.object().contains(QStringLiteral("progress"))) {
+        job.update(doc.object().value(QStringLiteral("stage")).toString().toStdString(), doc.object().value(QStringLiteral("progress")).toDouble());
+      } else if (!line.trimmed().isEmpty()) {
+        err += line + '\n';
+        spdlog::debug("braingraph-cli: {}", line.toStdString());
+      }
+    }
+    if (job.cancelRequested() && !interrupted) {
+      interrupted = true;
+      ::kill(static_cast<pid_t>(p.processId()), SIGINT);  // the CLI cancels its job cleanly
+    }
+  }
+  p.waitForFinished(-1);
+  out += p.readAllStandardOutput();
+  err += pending + p.readAllStandardError();
+  if (interrupted) throw CancelledError();
+  if (p.exitStatus() != QProcess::NormalExit) throw Error(ErrorCode::Internal, "braingraph-cli crashed: " + err.trimmed().toStdString());
+  if (p.exitCode() != 0) {
+    // The CLI's last error line says what went wrong, with its context chain.
+    QString message = QString::fromUtf8(err).trimmed();
+    const auto lines = message.split('\n');
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it)
+      if (it->contains(QStringLiteral("error"))) {
+        message = *it;
+        break;
+      }
+    throw Error(static_cast<ErrorCode>(p.exitCode()), message.toStdString());
+  }
+  return out;
+}
+
+}  // namespace bg::ui
