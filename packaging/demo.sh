@@ -49,8 +49,8 @@ if [ -f "$pheno" ]; then
 fi
 
 if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then
-  echo "== Opening the workbench"
-  exec "$gui"
+  echo "== Opening the workbench on $ws (select a scan: its matrix and 3D connectome; Tools > Predict Selected Scan with $build/demo-braingfm.pt)"
+  exec "$gui" --workspace "$ws"
 fi
 echo "== No display: rendering the workbench's 3D view offscreen (Xvfb) to $build/demo-3d.png"
 if command -v xvfb-run >/dev/null; then

@@ -11,6 +11,7 @@
 #include <vtkPolyData.h>
 #include <vtkPolyDataMapper.h>
 #include <vtkPolyDataNormals.h>
+#include <vtkQuadricDecimation.h>
 #include <vtkProperty.h>
 #include <vtkTransform.h>
 #include <vtkTransformPolyDataFilter.h>
@@ -60,8 +61,11 @@ vtkSmartPointer<vtkPolyData> buildBrainSurface(const NiftiVolume& mask, const Br
     for (int c = 0; c < 4; ++c) affine->SetElement(r, c, mask.header.voxelToWorld(r, c));
   vtkNew<vtkTransform> transform;
   transform->SetMatrix(affine);
+  vtkNew<vtkQuadricDecimation> decimate;
+  decimate->SetInputConnection(smooth->GetOutputPort());
+  decimate->SetTargetReduction(options.decimate);
   vtkNew<vtkTransformPolyDataFilter> toWorld;
-  toWorld->SetInputConnection(smooth->GetOutputPort());
+  toWorld->SetInputConnection(options.decimate > 0 ? decimate->GetOutputPort() : smooth->GetOutputPort());
   toWorld->SetTransform(transform);
 
   vtkNew<vtkPolyDataNormals> normals;
@@ -89,7 +93,8 @@ vtkSmartPointer<vtkActor> makeGlassBrainActor(vtkPolyData* surface, double opaci
   p->SetSpecularPower(20);
   p->SetDiffuse(0.8);
   p->SetAmbient(0.15);
-  p->BackfaceCullingOff();
+  // Only the outer layer: one translucent layer needs no depth sorting (see BrainScene).
+  p->BackfaceCullingOn();
   return actor;
 }
 

@@ -17,6 +17,7 @@ struct BrainSurfaceOptions {
   double isoValue = 0.5;
   int smoothingIterations = 20;
   double passBand = 0.05;
+  double decimate = 0.75;  // share of triangles removed (quadric decimation): software GL draws the rest 4x faster
 };
 
 // Runs on any thread (no rendering): workers build it, the GUI thread shows it.

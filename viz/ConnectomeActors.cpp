@@ -53,8 +53,8 @@ vtkSmartPointer<vtkPolyData> sphere(const std::array<double, 3>& c, double radiu
   auto s = vtkSmartPointer<vtkSphereSource>::New();
   s->SetCenter(c[0], c[1], c[2]);
   s->SetRadius(radius);
-  s->SetThetaResolution(14);
-  s->SetPhiResolution(10);
+  s->SetThetaResolution(10);  // 80 triangles: round enough at node size, cheap for software GL
+  s->SetPhiResolution(6);
   s->Update();
   auto out = vtkSmartPointer<vtkPolyData>::New();
   out->DeepCopy(s->GetOutput());
