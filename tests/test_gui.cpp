@@ -21,6 +21,9 @@
 #include "ConnectomePanel.h"
 #include "ExplanationView.h"
 #include "MatrixPanel.h"
+#include "SliceViewer.h"
+#include "atlas/LabelMap.h"
+#include "io/NiftiImage.h"
 #include "eval/BaselineModel.h"
 #include "io/AtomicFile.h"
 #include "MatrixView.h"
@@ -32,7 +35,10 @@
 #include "workspace/Importers.h"
 #include "workspace/Workspace.h"
 
+#include <QAbstractButton>
+#include <QAbstractSpinBox>
 #include <QComboBox>
+#include <QSlider>
 #include <QListWidget>
 #include <QDoubleSpinBox>
 #include <vtkRenderer.h>
@@ -303,6 +309,76 @@ class TestGui : public QObject {
     QVERIFY(std::abs(networkSum - 1.0) < 1e-9);
     QVERIFY(explanation->summary()->text().contains(QStringLiteral("p(autism)")));
     explanation->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_explanation.png"));
+  }
+
+  void sliceViewerWithAtlasOverlay() {
+    const auto file = bgtest::dataRoot() / "data/nifti-samples/0040071_COBRE_3mm_functional_segment.nii.gz";
+    if (!std::filesystem::exists(file)) QSKIP("COBRE sample not in the data path");
+    auto* viewer = window_->sliceViewer();
+    window_->views()->setCurrentWidget(viewer);
+    QSignalSpy loaded(viewer, &ui::SliceViewer::loaded);
+    viewer->setAtlas(QStringLiteral("schaefer100"));
+    viewer->load(QString::fromStdString(file.string()));
+    QVERIFY(loaded.wait(30000));
+    QVERIFY(viewer->labels() != nullptr);
+    const auto volume = readNiftiVolume(file);
+    QCOMPARE(viewer->volume()->header.dim[3], std::int64_t(5));
+    // The overlay is the atlas resampled onto the scan grid: compare with an independent mapping.
+    const auto expected = AtlasResampler(workbench_->atlases()).map("schaefer100", ScanGrid::of(volume.header));
+    QVERIFY(viewer->labels()->roiOfVoxel == expected.roiOfVoxel);
+    // Find a voxel in an ROI; clicking it moves the crosshair there and hover names the ROI.
+    std::array<std::int64_t, 3> voxel{-1, -1, -1};
+    const auto& d = volume.header.dim;
+    for (std::int64_t i = 0; i < volume.header.voxelsPerVolume() && voxel[0] < 0; ++i)
+      if (expected.roiOfVoxel[static_cast<std::size_t>(i)] >= 0 && i % d[0] > 20 && (i / d[0]) % d[1] > 20 && i / (d[0] * d[1]) == d[2] / 2)
+        voxel = {i % d[0], (i / d[0]) % d[1], i / (d[0] * d[1])};
+    QVERIFY(voxel[0] >= 0);
+    viewer->setCursor({voxel[0], voxel[1], 0});
+    auto* axial = viewer->pane(0);
+    QTest::qWait(50);
+    auto target = voxel;
+    target[2] = viewer->cursor()[2];
+    QTest::mouseClick(axial, Qt::LeftButton, {}, axial->positionOf({voxel[0], voxel[1], target[2]}));
+    QCOMPARE(viewer->cursor()[0], voxel[0]);
+    QCOMPARE(viewer->cursor()[1], voxel[1]);
+    viewer->setCursor(voxel);
+    const int roi = expected.roiOfVoxel[static_cast<std::size_t>((voxel[2] * d[1] + voxel[1]) * d[0] + voxel[0])];
+    QVERIFY(viewer->describe(voxel).startsWith(QString::fromStdString(expected.rois[static_cast<std::size_t>(roi)].name)));
+    // The value follows the time slider.
+    viewer->timeSlider()->setValue(3);
+    QCOMPARE(viewer->frame(), 3);
+    QVERIFY(viewer->describe(voxel).endsWith(QString::number(volume.at(voxel[0], voxel[1], voxel[2], 3), 'g', 5)));
+    const QImage shot = viewer->grab().toImage().convertToFormat(QImage::Format_RGB32);
+    shot.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices.png"));
+    long coloured = 0, grey = 0;
+    for (int y = 0; y < shot.height(); ++y)
+      for (int x = 0; x < shot.width(); ++x) {
+        const QColor c = QColor::fromRgb(shot.pixel(x, y));
+        const int spread = std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()});
+        coloured += spread > 40;
+        grey += spread < 8 && c.red() > 60;
+      }
+    QVERIFY2(coloured > 3000 && grey > 3000, qPrintable(QString("coloured %1 grey %2").arg(coloured).arg(grey)));
+  }
+
+  void everyControlHasATooltip() {
+    int checked = 0;
+    QStringList missing;
+    for (auto* w : window_->findChildren<QWidget*>()) {
+      const bool control = qobject_cast<QAbstractButton*>(w) || qobject_cast<QComboBox*>(w) || qobject_cast<QAbstractSlider*>(w) ||
+                           qobject_cast<QLineEdit*>(w) || qobject_cast<QAbstractSpinBox*>(w);
+      if (!control || qobject_cast<QAbstractButton*>(w) && w->parent() && w->parent()->inherits("QDockWidget")) continue;
+      if (w->parent() && (w->parent()->inherits("QAbstractScrollArea") || w->parent()->inherits("QTabBar") || w->inherits("QScrollBar"))) continue;
+      ++checked;
+      // Qt's own parts: a line edit's clear button, a spin box's editor, the menu bar's overflow button.
+      if (w->inherits("QLineEditIconButton") || w->objectName().startsWith(QStringLiteral("qt_"))) continue;
+      if (w->toolTip().isEmpty())
+        missing << QString::fromUtf8(w->metaObject()->className()) + " in " + QString::fromUtf8(w->parent()->metaObject()->className()) + ":" +
+                       w->accessibleName() + w->objectName();
+      if (w->focusPolicy() == Qt::NoFocus) missing << QStringLiteral("not focusable: ") + w->metaObject()->className();
+    }
+    QVERIFY(checked > 5);
+    QVERIFY2(missing.isEmpty(), qPrintable(missing.join(", ")));
   }
 
   void cleanupTestCase() {

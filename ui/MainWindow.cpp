@@ -28,6 +28,7 @@
 #include "CliRunner.h"
 #include "ConnectomePanel.h"
 #include "ExplanationView.h"
+#include "SliceViewer.h"
 #include "MatrixPanel.h"
 #include "MatrixView.h"
 #include "ScanBrowser.h"
@@ -57,9 +58,12 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   connectomePanel_ = new ConnectomePanel(workbench_, view_, this);
   views_->addTab(connectomePanel_, tr("3D"));
   views_->addTab(matrixPanel_, tr("Matrix"));
+  sliceViewer_ = new SliceViewer(workbench_, this);
+  views_->addTab(sliceViewer_, tr("Slices"));
+  views_->setTabToolTip(2, tr("Orthogonal slices of the selected BOLD scan with an atlas overlay"));
   explanationView_ = new ExplanationView(this);
   views_->addTab(explanationView_, tr("Explanation"));
-  views_->setTabToolTip(2, tr("A prediction for the selected scan and which networks and ROIs drove it"));
+  views_->setTabToolTip(3, tr("A prediction for the selected scan and which networks and ROIs drove it"));
   views_->setTabToolTip(0, tr("MNI brain and connectome in 3D (Ctrl+1..4: camera presets)"));
   views_->setTabToolTip(1, tr("Connectivity matrices: a scan's, a group's mean, or a group difference"));
   setCentralWidget(views_);
@@ -68,6 +72,8 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   });
   scanBrowser_ = new ScanBrowser(this);
   connect(scanBrowser_, &ScanBrowser::scanSelected, this, [this](qint64 id) {
+    const QString path = scanBrowser_->currentScanPath();
+    if (path.endsWith(QStringLiteral(".nii")) || path.endsWith(QStringLiteral(".nii.gz"))) sliceViewer_->load(path);
     matrixPanel_->showScan(id);
     views_->setCurrentWidget(matrixPanel_);
   });

@@ -30,6 +30,7 @@ class ScanBrowser;
 class MatrixPanel;
 class ConnectomePanel;
 class ExplanationView;
+class SliceViewer;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -47,6 +48,7 @@ class MainWindow : public QMainWindow {
   MatrixPanel* matrixPanel() const { return matrixPanel_; }
   ConnectomePanel* connectomePanel() const { return connectomePanel_; }
   ExplanationView* explanationView() const { return explanationView_; }
+  SliceViewer* sliceViewer() const { return sliceViewer_; }
   // Runs a trained model on a scan file in a braingraph-cli job and shows the explanation.
   void predictScan(const QString& modelFile, const QString& scanFile);
   QTabWidget* views() const { return views_; }
@@ -90,6 +92,7 @@ class MainWindow : public QMainWindow {
   MatrixPanel* matrixPanel_;
   ConnectomePanel* connectomePanel_;
   ExplanationView* explanationView_;
+  SliceViewer* sliceViewer_;
   std::unique_ptr<Workspace> workspace_;
 };
 

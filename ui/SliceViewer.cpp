@@ -1,0 +1,339 @@
+#include "SliceViewer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPointer>
+#include <QPushButton>
+#include <QSlider>
+#include <QTimer>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include <spdlog/spdlog.h>
+
+#include "Workbench.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+
+namespace bg::ui {
+
+// ---------------------------------------------------------------- SlicePane
+
+SlicePane::SlicePane(SliceViewer& viewer, Plane plane, QWidget* parent) : QWidget(parent), viewer_(viewer), plane_(plane) {
+  setMouseTracking(true);
+  setMinimumSize(160, 160);
+  static const char* names[] = {"Axial", "Coronal", "Sagittal"};
+  setToolTip(tr("%1 slice: click to move the crosshair; hover for ROI and value").arg(tr(names[plane])));
+  setAccessibleName(tr("%1 slice").arg(tr(names[plane])));
+}
+
+QRectF SlicePane::imageRect() const {
+  const auto mm = viewer_.sliceSizeMm(plane_);
+  if (mm[0] <= 0 || mm[1] <= 0) return {};
+  const double scale = std::min((width() - 4) / mm[0], (height() - 4) / mm[1]);
+  const QSizeF size(mm[0] * scale, mm[1] * scale);
+  return {QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size};
+}
+
+std::optional<std::array<std::int64_t, 3>> SlicePane::voxelAt(const QPoint& p) const {
+  const auto* v = viewer_.volume();
+  const QRectF r = imageRect();
+  if (!v || !r.contains(p)) return std::nullopt;
+  const auto& d = v->header.dim;
+  const auto img = viewer_.sliceImage(plane_);
+  const auto u = static_cast<std::int64_t>((p.x() - r.left()) / r.width() * img.width());
+  const auto w = static_cast<std::int64_t>((r.bottom() - p.y()) / r.height() * img.height());  // image rows run upwards in space
+  auto c = viewer_.cursor();
+  switch (plane_) {
+    case Axial: c[0] = u, c[1] = w; break;
+    case Coronal: c[0] = u, c[2] = w; break;
+    case Sagittal: c[1] = u, c[2] = w; break;
+  }
+  for (int a = 0; a < 3; ++a)
+    if (c[static_cast<std::size_t>(a)] < 0 || c[static_cast<std::size_t>(a)] >= d[static_cast<std::size_t>(a)]) return std::nullopt;
+  return c;
+}
+
+QPoint SlicePane::positionOf(const std::array<std::int64_t, 3>& c) const {
+  const QRectF r = imageRect();
+  const auto img = viewer_.sliceImage(plane_);
+  std::int64_t u = 0, w = 0;
+  switch (plane_) {
+    case Axial: u = c[0], w = c[1]; break;
+    case Coronal: u = c[0], w = c[2]; break;
+    case Sagittal: u = c[1], w = c[2]; break;
+  }
+  return QPoint(static_cast<int>(r.left() + (static_cast<double>(u) + 0.5) * r.width() / img.width()),
+                static_cast<int>(r.bottom() - (static_cast<double>(w) + 0.5) * r.height() / img.height()));
+}
+
+void SlicePane::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.fillRect(rect(), Qt::black);
+  if (!viewer_.hasVolume()) return;
+  const QRectF r = imageRect();
+  p.drawImage(r, viewer_.sliceImage(plane_).mirrored(false, true));
+  const QPoint c = positionOf(viewer_.cursor());
+  p.setPen(QPen(QColor(80, 220, 120), 1));
+  p.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()));
+  p.drawLine(QPointF(c.x(), r.top()), QPointF(c.x(), r.bottom()));
+}
+
+void SlicePane::mousePressEvent(QMouseEvent* e) {
+  if (const auto v = voxelAt(e->position().toPoint())) viewer_.setCursor(*v);
+  setFocus();
+}
+
+void SlicePane::mouseMoveEvent(QMouseEvent* e) {
+  const auto v = voxelAt(e->position().toPoint());
+  if (!v) return;
+  if (e->buttons() & Qt::LeftButton) viewer_.setCursor(*v);
+  QToolTip::showText(e->globalPosition().toPoint(), viewer_.describe(*v), this);
+}
+
+// ---------------------------------------------------------------- SliceViewer
+
+SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent), workbench_(workbench) {
+  setFocusPolicy(Qt::StrongFocus);
+  atlas_ = new QComboBox(this);
+  atlas_->addItem(tr("No overlay"), QString());
+  if (workbench_.hasAtlases())
+    for (const auto* m : workbench_.atlases().parcellations()) atlas_->addItem(QString::fromStdString(m->displayName), QString::fromStdString(m->id));
+  atlas_->setToolTip(tr("Atlas drawn over the slices (resampled onto this scan's grid)"));
+  atlas_->setAccessibleName(tr("Overlay atlas"));
+  opacity_ = new QSlider(Qt::Horizontal, this);
+  opacity_->setRange(0, 100);
+  opacity_->setValue(45);
+  opacity_->setToolTip(tr("Overlay opacity"));
+  opacity_->setAccessibleName(tr("Overlay opacity"));
+  time_ = new QSlider(Qt::Horizontal, this);
+  time_->setRange(0, 0);
+  time_->setToolTip(tr("Time point (volume) shown"));
+  time_->setAccessibleName(tr("Time point"));
+  play_ = new QPushButton(tr("Play"), this);
+  play_->setCheckable(true);
+  play_->setToolTip(tr("Play through the time points (10 per second)"));
+  player_ = new QTimer(this);
+  player_->setInterval(100);
+  info_ = new QLabel(tr("Select a BOLD scan (or open one) to see its slices"), this);
+  info_->setToolTip(tr("Crosshair voxel, MNI position, ROI and value"));
+  info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Overlay:"), this));
+  controls->addWidget(atlas_);
+  controls->addWidget(opacity_);
+  controls->addWidget(new QLabel(tr("Time:"), this));
+  controls->addWidget(time_, 1);
+  controls->addWidget(play_);
+  auto* grid = new QGridLayout;
+  for (int k = 0; k < 3; ++k) {
+    panes_[static_cast<std::size_t>(k)] = new SlicePane(*this, static_cast<SlicePane::Plane>(k), this);
+    grid->addWidget(panes_[static_cast<std::size_t>(k)], 0, k);
+  }
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(controls);
+  layout->addLayout(grid, 1);
+  layout->addWidget(info_);
+  connect(atlas_, &QComboBox::currentIndexChanged, this, [this] { setAtlas(atlas_->currentData().toString()); });
+  connect(opacity_, &QSlider::valueChanged, this, [this] {
+    for (auto* p : panes_) p->update();
+  });
+  connect(time_, &QSlider::valueChanged, this, &SliceViewer::setFrame);
+  connect(play_, &QPushButton::toggled, this, [this](bool on) {
+    if (on) player_->start();
+    else player_->stop();
+  });
+  connect(player_, &QTimer::timeout, this, [this] { time_->setValue((time_->value() + 1) % (time_->maximum() + 1)); });
+}
+
+void SliceViewer::load(const QString& file) {
+  file_ = file;
+  info_->setText(tr("Reading %1…").arg(file));
+  QPointer<SliceViewer> self(this);
+  workbench_.jobs().submit("read " + file.toStdString(), [self, file](JobContext& job) {
+    job.update("reading the volume", 0.1);
+    auto volume = std::make_shared<NiftiVolume>(readNiftiVolume(file.toStdString()));
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, volume, file] {
+          if (!self || self->file_ != file) return;
+          self->volume_ = volume;
+          const auto& d = volume->header.dim;
+          self->cursor_ = {d[0] / 2, d[1] / 2, d[2] / 2};
+          self->frame_ = 0;
+          // Grey window: 2nd to 98th percentile of the first volume's non-zero voxels.
+          std::vector<float> values;
+          for (std::int64_t i = 0; i < volume->header.voxelsPerVolume(); ++i)
+            if (volume->data[static_cast<std::size_t>(i)] != 0) values.push_back(volume->data[static_cast<std::size_t>(i)]);
+          if (!values.empty()) {
+            std::sort(values.begin(), values.end());
+            self->low_ = values[values.size() * 2 / 100];
+            self->high_ = std::max(self->low_ + 1e-6, static_cast<double>(values[values.size() * 98 / 100]));
+          }
+          const QSignalBlocker block(self->time_);
+          self->time_->setRange(0, static_cast<int>(volume->header.volumes()) - 1);
+          self->time_->setValue(0);
+          self->mapAtlas();
+          self->updateInfo();
+          for (auto* p : self->panes_) p->update();
+          Q_EMIT self->loaded();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void SliceViewer::setAtlas(const QString& atlasId) {
+  const int index = atlas_->findData(atlasId);
+  if (index >= 0 && index != atlas_->currentIndex()) {
+    atlas_->setCurrentIndex(index);  // comes back here through the signal
+    return;
+  }
+  mapAtlas();
+  updateInfo();
+  for (auto* p : panes_) p->update();
+}
+
+void SliceViewer::mapAtlas() {
+  labels_.reset();
+  labelColours_.clear();
+  const auto id = atlas_->currentData().toString().toStdString();
+  if (!volume_ || id.empty() || !workbench_.hasAtlases()) return;
+  try {
+    labels_ = std::make_shared<LabelMap>(AtlasResampler(workbench_.atlases()).map(id, ScanGrid::of(volume_->header)));
+    std::map<std::string, int> networks;
+    for (const auto& r : labels_->rois) networks.emplace(r.network, 0);
+    int k = 0;
+    for (auto& [n, i] : networks) i = k++;
+    for (std::size_t i = 0; i < labels_->rois.size(); ++i) {
+      const auto& r = labels_->rois[i];
+      // Network hue (as the matrix and 3D views), brightness varying by ROI so neighbours differ.
+      const int hue = r.network.empty() ? static_cast<int>((i * 47) % 360) : (networks[r.network] * 67) % 360;
+      labelColours_.push_back(QColor::fromHsv(hue, 190, 150 + static_cast<int>((i * 37) % 100)).rgb());
+    }
+  } catch (...) {
+    const Error e = currentExceptionAsError();
+    spdlog::warn("{}", e.what());
+    info_->setText(QString::fromStdString(e.what()));
+  }
+}
+
+void SliceViewer::setCursor(const std::array<std::int64_t, 3>& v) {
+  if (!volume_) return;
+  for (int a = 0; a < 3; ++a)
+    cursor_[static_cast<std::size_t>(a)] = std::clamp<std::int64_t>(v[static_cast<std::size_t>(a)], 0, volume_->header.dim[static_cast<std::size_t>(a)] - 1);
+  updateInfo();
+  for (auto* p : panes_) p->update();
+  Q_EMIT cursorChanged();
+}
+
+void SliceViewer::setFrame(int t) {
+  if (!volume_) return;
+  frame_ = std::clamp<int>(t, 0, static_cast<int>(volume_->header.volumes()) - 1);
+  if (time_->value() != frame_) {
+    const QSignalBlocker block(time_);
+    time_->setValue(frame_);
+  }
+  updateInfo();
+  for (auto* p : panes_) p->update();
+}
+
+QString SliceViewer::describe(const std::array<std::int64_t, 3>& v) const {
+  if (!volume_) return {};
+  const double value = volume_->at(v[0], v[1], v[2], frame_);
+  QString roi = tr("no ROI");
+  if (labels_) {
+    const auto& d = volume_->header.dim;
+    const auto idx = static_cast<std::size_t>((v[2] * d[1] + v[1]) * d[0] + v[0]);
+    const int r = labels_->roiOfVoxel[idx];
+    if (r >= 0) {
+      const auto& l = labels_->rois[static_cast<std::size_t>(r)];
+      roi = QString::fromStdString(l.name) + (l.network.empty() ? QString() : QStringLiteral(" (%1)").arg(QString::fromStdString(l.network)));
+    }
+  }
+  return tr("%1 — %2").arg(roi).arg(value, 0, 'g', 5);
+}
+
+void SliceViewer::updateInfo() {
+  if (!volume_) return;
+  const Eigen::Vector4d w = volume_->header.voxelToWorld *
+                            Eigen::Vector4d(static_cast<double>(cursor_[0]), static_cast<double>(cursor_[1]), static_cast<double>(cursor_[2]), 1);
+  info_->setText(tr("%1 — voxel (%2, %3, %4), MNI (%5, %6, %7) mm, volume %8/%9: %10")
+                     .arg(file_)
+                     .arg(cursor_[0])
+                     .arg(cursor_[1])
+                     .arg(cursor_[2])
+                     .arg(w(0), 0, 'f', 1)
+                     .arg(w(1), 0, 'f', 1)
+                     .arg(w(2), 0, 'f', 1)
+                     .arg(frame_ + 1)
+                     .arg(volume_->header.volumes())
+                     .arg(describe(cursor_)));
+}
+
+std::array<double, 2> SliceViewer::sliceSizeMm(SlicePane::Plane plane) const {
+  if (!volume_) return {0, 0};
+  const auto& d = volume_->header.dim;
+  const auto& px = volume_->header.pixdim;
+  switch (plane) {
+    case SlicePane::Axial: return {d[0] * px[0], d[1] * px[1]};
+    case SlicePane::Coronal: return {d[0] * px[0], d[2] * px[2]};
+    default: return {d[1] * px[1], d[2] * px[2]};
+  }
+}
+
+QImage SliceViewer::sliceImage(SlicePane::Plane plane) const {
+  if (!volume_) return {};
+  const auto& d = volume_->header.dim;
+  const int w = static_cast<int>(plane == SlicePane::Sagittal ? d[1] : d[0]);
+  const int h = static_cast<int>(plane == SlicePane::Axial ? d[1] : d[2]);
+  QImage img(w, h, QImage::Format_RGB32);
+  const double alpha = labels_ ? opacity_->value() / 100.0 : 0.0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      std::array<std::int64_t, 3> v = cursor_;
+      switch (plane) {
+        case SlicePane::Axial: v[0] = x, v[1] = y; break;
+        case SlicePane::Coronal: v[0] = x, v[2] = y; break;
+        case SlicePane::Sagittal: v[1] = x, v[2] = y; break;
+      }
+      const double value = volume_->at(v[0], v[1], v[2], frame_);
+      const int grey = static_cast<int>(std::clamp((value - low_) / (high_ - low_), 0.0, 1.0) * 255.0);
+      QRgb c = qRgb(grey, grey, grey);
+      if (labels_) {
+        const int r = labels_->roiOfVoxel[static_cast<std::size_t>((v[2] * d[1] + v[1]) * d[0] + v[0])];
+        if (r >= 0) {
+          const QRgb l = labelColours_[static_cast<std::size_t>(r)];
+          auto mix = [&](int a, int b) { return static_cast<int>(a * (1 - alpha) + b * alpha); };
+          c = qRgb(mix(grey, qRed(l)), mix(grey, qGreen(l)), mix(grey, qBlue(l)));
+        }
+      }
+      img.setPixel(x, y, c);
+    }
+  return img;
+}
+
+void SliceViewer::keyPressEvent(QKeyEvent* e) {
+  auto c = cursor_;
+  switch (e->key()) {
+    case Qt::Key_Left: --c[0]; break;
+    case Qt::Key_Right: ++c[0]; break;
+    case Qt::Key_Up: ++c[1]; break;
+    case Qt::Key_Down: --c[1]; break;
+    case Qt::Key_PageUp: ++c[2]; break;
+    case Qt::Key_PageDown: --c[2]; break;
+    default: QWidget::keyPressEvent(e); return;
+  }
+  setCursor(c);
+}
+
+}  // namespace bg::ui
