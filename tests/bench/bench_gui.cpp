@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   view.resize(1280, 800);
   view.show();
   viz::BrainScene scene(view.renderer());
-  scene.setBrainSurface(viz::buildBrainSurface(readNiftiVolume(registry.resolve(registry.get("mni152").files.at("brain_mask_2mm")))));
+  if (!qEnvironmentVariableIsSet("BENCH_NO_BRAIN")) scene.setBrainSurface(viz::buildBrainSurface(readNiftiVolume(registry.resolve(registry.get("mni152").files.at("brain_mask_2mm")))));
   const auto placement = roiPlacement(&registry, data, "schaefer300", 300);
   std::mt19937 rng(1);
   std::normal_distribution<double> g;
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   Eigen::MatrixXd fc = d.asDiagonal() * cov * d.asDiagonal();
   fc.diagonal().setZero();
   viz::ConnectomeActors connectome(view.renderer());
-  connectome.set(fc, placement.positions, placement.networks, viz::ConnectomeStyle{});
+  if (!qEnvironmentVariableIsSet("BENCH_NO_CONNECTOME")) connectome.set(fc, placement.positions, placement.networks, viz::ConnectomeStyle{});
   for (int i = 0; i < 10; ++i) {  // warm-up: shaders, buffers
     view.repaint();
     app.processEvents();
