@@ -309,6 +309,16 @@ class TestGui : public QObject {
     QVERIFY(std::abs(networkSum - 1.0) < 1e-9);
     QVERIFY(explanation->summary()->text().contains(QStringLiteral("p(autism)")));
     explanation->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_explanation.png"));
+
+    // Importing a BOLD file (File > Import Files, or a drop on the browser) runs a job; the browser refreshes.
+    const auto bold = bgtest::dataRoot() / "data/nifti-samples/0040071_COBRE_3mm_functional_segment.nii.gz";
+    QSignalSpy changed(window_.get(), &ui::MainWindow::workspaceChanged);
+    window_->importPaths({QString::fromStdString(bold.string())});
+    QVERIFY(changed.wait(30000));
+    QCOMPARE(browser->visibleRows(), 740);
+    browser->filter()->setText(QStringLiteral("bold"));
+    QCOMPARE(browser->visibleRows(), 1);
+    browser->filter()->clear();
   }
 
   void sliceViewerWithAtlasOverlay() {

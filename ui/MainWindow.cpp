@@ -3,10 +3,14 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QSettings>
 #include <QTabWidget>
+#include <QTableView>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
@@ -37,6 +41,8 @@
 #include "Workbench.h"
 #include "WorkspacePanel.h"
 #include "errors/Error.h"
+#include "workspace/Derivation.h"
+#include "workspace/Importers.h"
 #include "workspace/Workspace.h"
 #include "io/NiftiImage.h"
 
@@ -71,6 +77,10 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
     connectomePanel_->showConnectome(matrixPanel_->view()->matrix(), matrixPanel_->currentAtlas(), matrixPanel_->currentTitle());
   });
   scanBrowser_ = new ScanBrowser(this);
+  for (QWidget* target : std::initializer_list<QWidget*>{scanBrowser_, scanBrowser_->table()->viewport(), views_}) {
+    target->setAcceptDrops(true);
+    target->installEventFilter(this);
+  }
   connect(scanBrowser_, &ScanBrowser::scanSelected, this, [this](qint64 id) {
     const QString path = scanBrowser_->currentScanPath();
     if (path.endsWith(QStringLiteral(".nii")) || path.endsWith(QStringLiteral(".nii.gz"))) sliceViewer_->load(path);
@@ -126,6 +136,85 @@ bool MainWindow::openWorkspace(const QString& dir) {
 void MainWindow::chooseWorkspace() {
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Workspace"), QSettings().value(QStringLiteral("session/workspace")).toString());
   if (!dir.isEmpty()) openWorkspace(dir);
+}
+
+void MainWindow::refreshWorkspace() {
+  if (!workspace_) return;
+  scanBrowser_->setWorkspace(workspace_.get());
+  matrixPanel_->setWorkspace(workspace_.get());
+  Q_EMIT workspaceChanged();
+}
+
+void MainWindow::importPaths(const QStringList& paths, const QString& atlas) {
+  if (!workspace_) {
+    statusBar()->showMessage(tr("Open or create a workspace before importing"), 8000);
+    return;
+  }
+  const auto dir = workspace_->dir();
+  QPointer<MainWindow> self(this);
+  workbench_.jobs().submit("import " + std::to_string(paths.size()) + " item(s)", [self, dir, paths, atlas](JobContext& job) {
+    auto ws = Workspace::open(dir);  // its own connection: the GUI's stays usable meanwhile
+    std::vector<std::filesystem::path> files;
+    ImportSummary total;
+    for (int i = 0; i < paths.size(); ++i) {
+      const std::filesystem::path p = paths[i].toStdString();
+      if (std::filesystem::is_directory(p)) {
+        ProgressRange range(job, static_cast<double>(i) / paths.size(), static_cast<double>(i + 1) / paths.size());
+        const auto s = importBids(*ws, p, range);
+        total.imported += s.imported;
+        total.alreadyPresent += s.alreadyPresent;
+        total.problems.insert(total.problems.end(), s.problems.begin(), s.problems.end());
+      } else {
+        files.push_back(p);
+      }
+    }
+    if (!files.empty()) {
+      const auto s = importFiles(*ws, files, "imported", "", atlas.toStdString(), job);
+      total.imported += s.imported;
+      total.alreadyPresent += s.alreadyPresent;
+      total.problems.insert(total.problems.end(), s.problems.begin(), s.problems.end());
+    }
+    for (const auto& problem : total.problems) spdlog::error("{}", problem);
+    spdlog::info("imported {} scan(s), {} already present, {} problem(s)", total.imported, total.alreadyPresent, total.problems.size());
+    QMetaObject::invokeMethod(QCoreApplication::instance(), [self] { if (self) self->refreshWorkspace(); }, Qt::QueuedConnection);
+    if (!total.problems.empty()) throw Error(ErrorCode::Data, std::to_string(total.problems.size()) + " item(s) could not be imported: " + total.problems.front());
+  });
+}
+
+void MainWindow::deriveAll() {
+  if (!workspace_ || !workbench_.hasAtlases()) {
+    statusBar()->showMessage(tr("Open a workspace first"), 8000);
+    return;
+  }
+  const auto dir = workspace_->dir();
+  const auto& registry = workbench_.atlases();
+  QPointer<MainWindow> self(this);
+  workbench_.jobs().submit("derive connectomes", [self, dir, &registry](JobContext& job) {
+    auto ws = Workspace::open(dir);
+    const auto summary = deriveConnectomes(*ws, registry, DeriveRequest{}, job);
+    spdlog::info("derived {} connectome(s), {} up to date, {} failed", summary.computed, summary.upToDate, summary.failed);
+    for (const auto& f : summary.failures) spdlog::error("{}", f);
+    QMetaObject::invokeMethod(QCoreApplication::instance(), [self] { if (self) self->refreshWorkspace(); }, Qt::QueuedConnection);
+  });
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* e) {
+  if (e->type() == QEvent::DragEnter) {
+    auto* enter = static_cast<QDragEnterEvent*>(e);
+    if (enter->mimeData()->hasUrls()) {
+      enter->acceptProposedAction();
+      return true;
+    }
+  } else if (e->type() == QEvent::Drop) {
+    auto* drop = static_cast<QDropEvent*>(e);
+    QStringList paths;
+    for (const auto& url : drop->mimeData()->urls())
+      if (url.isLocalFile()) paths << url.toLocalFile();
+    if (!paths.isEmpty()) importPaths(paths);
+    drop->acceptProposedAction();
+    return true;
+  }
+  return QMainWindow::eventFilter(watched, e);
 }
 
 void MainWindow::predictSelectedScan() {
@@ -198,6 +287,17 @@ void MainWindow::buildMenus() {
   auto* open = file->addAction(tr("&Open Workspace…"), this, &MainWindow::chooseWorkspace);
   open->setShortcut(QKeySequence::Open);
   open->setToolTip(tr("Open a workspace folder (made by braingraph-cli workspace init)"));
+  auto* importFilesAction = file->addAction(tr("&Import Files…"), this, [this] {
+    const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import scans"), QString(),
+                                                            tr("Scans (*.nii *.nii.gz *.1D *.1D.gz *.csv *.tsv *.npy);;All files (*)"));
+    if (!files.isEmpty()) importPaths(files);
+  });
+  importFilesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+  importFilesAction->setToolTip(tr("BOLD NIfTI files, or ROI time series (columns in CC200 order); or drop files on the window"));
+  file->addAction(tr("Import &BIDS Folder…"), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a BIDS dataset or fMRIPrep derivatives"));
+    if (!dir.isEmpty()) importPaths({dir});
+  });
   file->addSeparator();
   auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
   quit->setShortcut(QKeySequence::Quit);
@@ -222,6 +322,9 @@ void MainWindow::buildMenus() {
   tools->addAction(tr("&Verify Atlases"), this, &MainWindow::verifyAtlases)
       ->setToolTip(tr("Read every atlas volume and check its ROI count (same as 'braingraph-cli atlas list')"));
   tools->addAction(tr("Reload &Brain Surface"), this, &MainWindow::loadBrainSurface);
+  auto* derive = tools->addAction(tr("&Derive Connectomes"), this, &MainWindow::deriveAll);
+  derive->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+  derive->setToolTip(tr("Clean, parcellate and correlate every scan not yet up to date (all atlases, default pipeline)"));
   auto* predict = tools->addAction(tr("&Predict Selected Scan…"), this, &MainWindow::predictSelectedScan);
   predict->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
   predict->setToolTip(tr("Run a trained model (braingraph-cli train --out) on the selected scan and explain the prediction"));

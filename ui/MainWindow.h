@@ -57,6 +57,11 @@ class MainWindow : public QMainWindow {
   bool openWorkspace(const QString& dir);
   // Window layout and view settings from the last session (QSettings).
   void restoreSession();
+  // Imports into the open workspace in a job (folders as BIDS datasets, files as BOLD NIfTI or ROI
+  // time series in `atlas`), then refreshes the browser. Also what dropping files on the window does.
+  void importPaths(const QStringList& paths, const QString& atlas = QStringLiteral("cc200"));
+  // Derives the connectomes of every scan not yet up to date (default pipeline, all atlases) in a job.
+  void deriveAll();
 
  public Q_SLOTS:
   void loadBrainSurface();
@@ -66,16 +71,21 @@ class MainWindow : public QMainWindow {
  Q_SIGNALS:
   void brainSurfaceShown();
   void workspaceOpened(const QString& dir);
+  void workspaceChanged();  // after an import or derivation finished
   void predictionShown();
   void atlasesVerified();
 
  protected:
   void closeEvent(QCloseEvent* e) override;
+  // Files dropped on the scan browser or the views are imported (QMainWindow keeps drops on itself
+  // for its dock widgets, so the children take them).
+  bool eventFilter(QObject* watched, QEvent* e) override;
 
  private:
   void buildMenus();
   void chooseWorkspace();
   void predictSelectedScan();
+  void refreshWorkspace();
   QDockWidget* addPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area);
 
   Workbench& workbench_;
