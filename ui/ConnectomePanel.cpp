@@ -4,6 +4,7 @@
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSettings>
 #include <QVBoxLayout>
 
 #include <spdlog/spdlog.h>
@@ -43,8 +44,18 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(controls);
   layout->addWidget(view_, 1);
-  connect(topPercent_, &QDoubleSpinBox::valueChanged, this, &ConnectomePanel::restyle);
-  connect(nodeSize_, &QComboBox::currentIndexChanged, this, &ConnectomePanel::restyle);
+  // View settings persist across sessions.
+  QSettings settings;
+  topPercent_->setValue(settings.value(QStringLiteral("view/top_edges_percent"), 5.0).toDouble());
+  nodeSize_->setCurrentIndex(std::max(0, nodeSize_->findData(settings.value(QStringLiteral("view/node_size"), QStringLiteral("degree")))));
+  connect(topPercent_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
+    QSettings().setValue(QStringLiteral("view/top_edges_percent"), v);
+    restyle();
+  });
+  connect(nodeSize_, &QComboBox::currentIndexChanged, this, [this] {
+    if (nodeSize_->currentData().toString() != QStringLiteral("score")) QSettings().setValue(QStringLiteral("view/node_size"), nodeSize_->currentData());
+    restyle();
+  });
   connect(view_, &viz::VtkView::clicked, this, [this](double x, double y) { pickAt(x, y); });
 }
 

@@ -14,6 +14,7 @@
 #include <QPainter>
 #include <QPointer>
 #include <QPushButton>
+#include <QSettings>
 #include <QSlider>
 #include <QTimer>
 #include <QToolTip>
@@ -144,8 +145,15 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   layout->addLayout(controls);
   layout->addLayout(grid, 1);
   layout->addWidget(info_);
-  connect(atlas_, &QComboBox::currentIndexChanged, this, [this] { setAtlas(atlas_->currentData().toString()); });
-  connect(opacity_, &QSlider::valueChanged, this, [this] {
+  QSettings settings;  // view settings persist across sessions
+  atlas_->setCurrentIndex(std::max(0, atlas_->findData(settings.value(QStringLiteral("view/slice_overlay"), QString()))));
+  opacity_->setValue(settings.value(QStringLiteral("view/slice_overlay_opacity"), 45).toInt());
+  connect(atlas_, &QComboBox::currentIndexChanged, this, [this] {
+    QSettings().setValue(QStringLiteral("view/slice_overlay"), atlas_->currentData());
+    setAtlas(atlas_->currentData().toString());
+  });
+  connect(opacity_, &QSlider::valueChanged, this, [this](int v) {
+    QSettings().setValue(QStringLiteral("view/slice_overlay_opacity"), v);
     for (auto* p : panes_) p->update();
   });
   connect(time_, &QSlider::valueChanged, this, &SliceViewer::setFrame);
