@@ -52,7 +52,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       split = makeSplit(classIndex, sites, spec);
     }
     std::vector<BinaryMetrics> folds;
-    std::vector<double> ece;
+    std::vector<double> ece, eceRaw, temperatures;
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
     for (std::size_t f = 0; f < fs.size(); ++f) {
@@ -60,6 +60,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                           0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size())))
         throw CancelledError();
       std::vector<int> train = fs[f].at("train").get<std::vector<int>>();
+      const auto trainOnly = static_cast<Eigen::Index>(train.size());
       for (int v : fs[f].at("validation").get<std::vector<int>>()) train.push_back(v);
       const auto test = fs[f].at("test").get<std::vector<int>>();
       if (test.empty()) continue;
@@ -86,21 +87,39 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       for (std::size_t k = 0; k < test.size(); ++k) xs.row(static_cast<Eigen::Index>(k)) = x.row(test[k]);
       Standardizer scaler;
       scaler.fit(xt);
-      Eigen::VectorXd p;
+      Eigen::VectorXd p, pRaw;
+      double temperature = 1.0;
       if (req.method == "logreg") {
         LogisticRegression model(req.c);
-        model.fit(scaler.apply(xt), yt);
+        const Eigen::MatrixXd zt = scaler.apply(xt);
+        model.fit(zt, yt);
         p = model.probability(scaler.apply(xs));
+        // Calibration: a model fitted on the training part alone scores the validation part; the
+        // temperature that fits those scores is applied to the full model's test scores.
+        const auto nv = zt.rows() - trainOnly;
+        if (nv > 0 && trainOnly > 0) {
+          LogisticRegression inner(req.c);
+          inner.fit(zt.topRows(trainOnly), yt.head(trainOnly));
+          const Eigen::VectorXd zv = (zt.bottomRows(nv) * inner.weights()).array() + inner.intercept();
+          temperature = fitTemperature(std::vector<double>(zv.data(), zv.data() + zv.size()),
+                                       std::vector<int>(yt.data() + trainOnly, yt.data() + yt.size()));
+        }
+        pRaw = p;
+        const Eigen::VectorXd zs = (scaler.apply(xs) * model.weights()).array() + model.intercept();
+        for (Eigen::Index i = 0; i < zs.size(); ++i) p(i) = sigmoid(zs(i) / temperature);
       } else {
         LinearSvm model(req.c);
         model.fit(scaler.apply(xt), yt);
-        p = model.probability(scaler.apply(xs));
+        p = model.probability(scaler.apply(xs));  // Platt scaling fitted on the training data
+        pRaw = p;
       }
       std::vector<int> labels;
       for (int i : test) labels.push_back(y(i));
       const std::vector<double> pv(p.data(), p.data() + p.size());
       folds.push_back(binaryMetrics(labels, pv));
       ece.push_back(expectedCalibrationError(pv, labels));
+      eceRaw.push_back(expectedCalibrationError(std::vector<double>(pRaw.data(), pRaw.data() + pRaw.size()), labels));
+      temperatures.push_back(temperature);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
@@ -112,7 +131,9 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                 {"items", n},
                 {"split", {{"kind", split.at("kind")}, {"seed", split.value("seed", 0u)}, {"folds", fs.size()}}},
                 {"metrics", summarizeFolds(folds)},
-                {"calibration", {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}}}},
+                {"calibration", {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}},
+                                 {"ece_uncalibrated", {{"mean", interval95(eceRaw).mean}, {"sd", interval95(eceRaw).sd}}},
+                                 {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}}}},
                 {"trainable_parameters", x.cols() + 1},
                 {"training_seconds", seconds}};
   });
