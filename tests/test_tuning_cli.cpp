@@ -92,6 +92,9 @@ class TestTuningCli : public QObject {
     const auto auc = o["metrics"].toObject()["auc"].toObject();
     QCOMPARE(auc["folds"].toArray().size(), 3);
     QVERIFY(auc["mean"].toDouble() > 0.3 && auc["mean"].toDouble() < 1.0);
+    const auto calibration = o["calibration"].toObject();
+    QVERIFY(calibration["temperature"].toObject()["mean"].toDouble() > 0.05);
+    QVERIFY(calibration.contains("ece") && calibration.contains("ece_uncalibrated"));
     for (const char* ext : {".json", ".csv", ".md"}) QVERIFY(std::filesystem::exists(prefix.toStdString() + ext));
     std::ifstream md(prefix.toStdString() + ".md");
     std::string header;
