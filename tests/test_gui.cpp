@@ -269,6 +269,17 @@ class TestGui : public QObject {
     QVERIFY(std::hypot(e[0] - d[0], e[1] - d[1]) < 2.0 * dpr + 1.0);  // the nearest node to the click, which is node 100 or one in front of it
     QCOMPARE(connectome->pickedName(), QString::fromStdString(connectome->placement()->names[static_cast<std::size_t>(node)]));
     QVERIFY(connectome->pickedName().startsWith(QStringLiteral("CC200 ")));
+    // PNG export at a chosen resolution, larger than the window.
+    const QImage large = connectome->renderImage(QSize(1920, 1080));
+    QCOMPARE(large.size(), QSize(1920, 1080));
+    long largeRed = 0;
+    for (int y = 0; y < large.height(); y += 2)
+      for (int x = 0; x < large.width(); x += 2) {
+        const QColor c = QColor::fromRgb(large.pixel(x, y));
+        largeRed += c.red() > 150 && c.green() < 110 && c.blue() < 110;
+      }
+    QVERIFY2(largeRed > 100, qPrintable(QString::number(largeRed)));
+    QCOMPARE(window_->view3d()->size(), scene.size() / window_->view3d()->devicePixelRatioF());  // the view is back to its size
     window_->views()->setCurrentIndex(1);
 
     // Group difference autism - control, against means computed here.

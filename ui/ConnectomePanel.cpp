@@ -115,6 +115,16 @@ int ConnectomePanel::pickAt(double x, double y) {
 
 QString ConnectomePanel::pickedName() const { return picked_; }
 
+QImage ConnectomePanel::renderImage(const QSize& size) {
+  // The view renders into a framebuffer of its own size: resize it for one frame, then put it back.
+  const QSize before = view_->size();
+  view_->resize(size);
+  QImage image = view_->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+  view_->resize(before);
+  view_->requestRender();
+  return image;
+}
+
 void ConnectomePanel::setNodeScores(std::vector<double> scores) {
   scores_ = std::move(scores);
   const int index = nodeSize_->findData(QStringLiteral("score"));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <Eigen/Core>
+#include <QImage>
 #include <QWidget>
 
 #include "atlas/RoiPlacement.h"
@@ -36,6 +37,8 @@ class ConnectomePanel : public QWidget {
   // Picks the node nearest a VTK display point; returns its index (-1: none) and shows its name.
   int pickAt(double x, double y);
   QString pickedName() const;
+  // The 3D view rendered at a chosen size (for PNG export), whatever the window's size.
+  QImage renderImage(const QSize& size);
   // Node sizes from per-ROI scores (e.g. a prediction's saliency); empty clears them.
   void setNodeScores(std::vector<double> scores);
   const RoiPlacement* placement() const { return placement_; }

@@ -8,6 +8,8 @@
 #include <QMimeData>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QSettings>
 #include <QTabWidget>
 #include <QTableView>
@@ -297,6 +299,22 @@ void MainWindow::buildMenus() {
   file->addAction(tr("Import &BIDS Folder…"), this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a BIDS dataset or fMRIPrep derivatives"));
     if (!dir.isEmpty()) importPaths({dir});
+  });
+  file->addAction(tr("&Export 3D View as PNG…"), this, [this] {
+    bool ok = false;
+    const QString size = QInputDialog::getText(this, tr("Export 3D view"), tr("Size in pixels (width x height):"), QLineEdit::Normal,
+                                               QStringLiteral("1920x1080"), &ok);
+    if (!ok) return;
+    const auto parts = size.toLower().split('x');
+    const int w = parts.value(0).trimmed().toInt(), h = parts.value(1).trimmed().toInt();
+    if (w < 16 || h < 16 || w > 8192 || h > 8192) {
+      statusBar()->showMessage(tr("Give a size like 1920x1080 (16 to 8192 pixels a side)"), 8000);
+      return;
+    }
+    const QString png = QFileDialog::getSaveFileName(this, tr("Export 3D view"), QStringLiteral("connectome.png"), tr("PNG images (*.png)"));
+    if (png.isEmpty()) return;
+    if (!connectomePanel_->renderImage(QSize(w, h)).save(png, "PNG")) spdlog::error("could not write {}", png.toStdString());
+    else statusBar()->showMessage(tr("Wrote %1 (%2 x %3)").arg(png).arg(w).arg(h), 8000);
   });
   file->addSeparator();
   auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
