@@ -237,6 +237,14 @@ class TestGui : public QObject {
     connectome->topPercent()->setValue(1.0);
     QCOMPARE(connectome->actors().shownEdges(), 199);
     QCOMPARE(QSettings().value(QStringLiteral("view/top_edges_percent")).toDouble(), 1.0);  // restored at the next start
+    // A weight threshold instead: exactly the pairs with |r| above it.
+    connectome->weightThreshold()->setValue(0.6);
+    int above = 0;
+    for (Eigen::Index i = 0; i < fc.rows(); ++i)
+      for (Eigen::Index j = i + 1; j < fc.cols(); ++j) above += std::abs(fc(i, j)) > 0.6;
+    QCOMPARE(connectome->actors().shownEdges(), above);
+    connectome->weightThreshold()->setValue(0.0);
+    QCOMPARE(connectome->actors().shownEdges(), 199);
     window_->views()->setCurrentIndex(0);
     QTest::qWait(200);
     const QImage scene = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);

@@ -1,5 +1,6 @@
 #include "ConnectomePanel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
@@ -25,11 +26,21 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
   topPercent_->setSuffix(QStringLiteral(" %"));
   topPercent_->setToolTip(tr("Edges shown: this share of all ROI pairs, the strongest by |weight| (red positive, blue negative)"));
   topPercent_->setAccessibleName(tr("Strongest edges shown, percent"));
+  threshold_ = new QDoubleSpinBox(this);
+  threshold_->setRange(0.0, 1.0);
+  threshold_->setSingleStep(0.05);
+  threshold_->setDecimals(2);
+  threshold_->setSpecialValueText(tr("off"));
+  threshold_->setToolTip(tr("Instead of the top percentage, show every edge with |weight| above this value (off: 0)"));
+  threshold_->setAccessibleName(tr("Edge weight threshold"));
+  tubes_ = new QCheckBox(tr("Tubes"), this);
+  tubes_->setToolTip(tr("Draw edges as shaded tubes instead of lines (slower on software rendering)"));
   nodeSize_ = new QComboBox(this);
   nodeSize_->addItem(tr("Degree"), QStringLiteral("degree"));
   nodeSize_->addItem(tr("Strength"), QStringLiteral("strength"));
   nodeSize_->addItem(tr("Uniform"), QStringLiteral("uniform"));
   nodeSize_->addItem(tr("Saliency (prediction)"), QStringLiteral("score"));
+  nodeSize_->addItem(tr("Attention (prediction)"), QStringLiteral("attention"));
   nodeSize_->setToolTip(tr("Node size: degree or strength among the shown edges, or uniform; colour is the atlas network"));
   nodeSize_->setAccessibleName(tr("Node size"));
   info_ = new QLabel(tr("Select a scan to show its connectome; click a node to name it"), this);
@@ -37,6 +48,9 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Top edges:"), this));
   controls->addWidget(topPercent_);
+  controls->addWidget(new QLabel(tr("or |w| >"), this));
+  controls->addWidget(threshold_);
+  controls->addWidget(tubes_);
   controls->addWidget(new QLabel(tr("Node size:"), this));
   controls->addWidget(nodeSize_);
   controls->addWidget(info_, 1);
@@ -53,9 +67,12 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
     restyle();
   });
   connect(nodeSize_, &QComboBox::currentIndexChanged, this, [this] {
-    if (nodeSize_->currentData().toString() != QStringLiteral("score")) QSettings().setValue(QStringLiteral("view/node_size"), nodeSize_->currentData());
+    const auto size = nodeSize_->currentData().toString();
+    if (size != QStringLiteral("score") && size != QStringLiteral("attention")) QSettings().setValue(QStringLiteral("view/node_size"), size);
     restyle();
   });
+  connect(threshold_, &QDoubleSpinBox::valueChanged, this, &ConnectomePanel::restyle);
+  connect(tubes_, &QCheckBox::toggled, this, &ConnectomePanel::restyle);
   connect(view_, &viz::VtkView::clicked, this, [this](double x, double y) { pickAt(x, y); });
 }
 
@@ -89,10 +106,14 @@ void ConnectomePanel::restyle() {
   if (!placement_) return;
   viz::ConnectomeStyle style;
   style.topFraction = topPercent_->value() / 100.0;
+  style.threshold = threshold_->value();
+  style.tubes = tubes_->isChecked();
   style.nodeSize = nodeSize_->currentData().toString().toStdString();
+  const bool byAttention = style.nodeSize == "attention";
+  if (byAttention) style.nodeSize = "score";
   Eigen::MatrixXd w = fc_;
   w.diagonal().setZero();
-  actors_->set(w, placement_->positions, placement_->networks, style, scores_);
+  actors_->set(w, placement_->positions, placement_->networks, style, byAttention ? attention_ : scores_);
   picked_.clear();
   view_->requestRender();
 }
@@ -124,6 +145,8 @@ QImage ConnectomePanel::renderImage(const QSize& size) {
   view_->requestRender();
   return image;
 }
+
+void ConnectomePanel::setNodeAttention(std::vector<double> attention) { attention_ = std::move(attention); }
 
 void ConnectomePanel::setNodeScores(std::vector<double> scores) {
   scores_ = std::move(scores);

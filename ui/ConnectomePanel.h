@@ -12,6 +12,7 @@
 
 #include "atlas/RoiPlacement.h"
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -34,6 +35,8 @@ class ConnectomePanel : public QWidget {
   void showConnectome(const Eigen::MatrixXd& fc, const std::string& atlas, const QString& title);
   viz::ConnectomeActors& actors() { return *actors_; }
   QDoubleSpinBox* topPercent() const { return topPercent_; }
+  QDoubleSpinBox* weightThreshold() const { return threshold_; }
+  QCheckBox* tubes() const { return tubes_; }
   // Picks the node nearest a VTK display point; returns its index (-1: none) and shows its name.
   int pickAt(double x, double y);
   QString pickedName() const;
@@ -41,6 +44,8 @@ class ConnectomePanel : public QWidget {
   QImage renderImage(const QSize& size);
   // Node sizes from per-ROI scores (e.g. a prediction's saliency); empty clears them.
   void setNodeScores(std::vector<double> scores);
+  // A prediction's per-ROI attention, offered as another node size.
+  void setNodeAttention(std::vector<double> attention);
   const RoiPlacement* placement() const { return placement_; }
 
  Q_SIGNALS:
@@ -52,13 +57,15 @@ class ConnectomePanel : public QWidget {
   viz::VtkView* view_;
   std::unique_ptr<viz::ConnectomeActors> actors_;
   QDoubleSpinBox* topPercent_;
+  QDoubleSpinBox* threshold_;
+  QCheckBox* tubes_;
   QComboBox* nodeSize_;
   QLabel* info_;
   Eigen::MatrixXd fc_;
   std::map<std::string, RoiPlacement> placements_;
   const RoiPlacement* placement_ = nullptr;
   QString picked_;
-  std::vector<double> scores_;
+  std::vector<double> scores_, attention_;
 };
 
 }  // namespace bg::ui

@@ -248,6 +248,10 @@ void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) 
           std::vector<double> scores;
           if (row.contains("explanation") && row["explanation"].contains("roi_saliency"))
             scores = row["explanation"]["roi_saliency"].get<std::vector<double>>();
+          std::vector<double> attention;
+          if (row.contains("explanation") && row["explanation"].contains("roi_attention"))
+            attention = row["explanation"]["roi_attention"].get<std::vector<double>>();
+          self->connectomePanel_->setNodeAttention(attention);
           self->connectomePanel_->setNodeScores(scores);
           self->views_->setCurrentWidget(self->explanationView_);
           Q_EMIT self->predictionShown();

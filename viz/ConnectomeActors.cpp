@@ -15,6 +15,7 @@
 #include <vtkProperty.h>
 #include <vtkRenderer.h>
 #include <vtkSphereSource.h>
+#include <vtkTubeFilter.h>
 #include <vtkUnsignedCharArray.h>
 
 namespace bg::viz {
@@ -134,7 +135,19 @@ void ConnectomeActors::rebuild() {
   edgeData->SetPoints(points);
   edgeData->SetLines(lines);
   edgeData->GetCellData()->SetScalars(colours);
-  edges_ = actorFor(edgeData, true);
+  if (style_.tubes && keep > 0) {
+    vtkNew<vtkTubeFilter> tube;
+    tube->SetInputData(edgeData);
+    tube->SetRadius(0.6);
+    tube->SetNumberOfSides(6);
+    tube->CappingOff();
+    tube->Update();
+    auto tubes = vtkSmartPointer<vtkPolyData>::New();
+    tubes->DeepCopy(tube->GetOutput());
+    edges_ = actorFor(tubes, true);
+  } else {
+    edges_ = actorFor(edgeData, true);
+  }
   edges_->GetProperty()->SetLineWidth(2.0);
   edges_->GetProperty()->SetOpacity(0.85);
   renderer_->AddActor(edges_);

@@ -21,6 +21,7 @@ struct ConnectomeStyle {
   double threshold = 0;       // > 0: |weight| above this instead of the top fraction
   std::string nodeSize = "degree";  // degree | strength | score | uniform
   double nodeRadius = 3.0;          // millimetres, scaled by the size measure
+  bool tubes = false;               // edges as shaded tubes (radius by |weight|) instead of lines
 };
 
 class ConnectomeActors {
