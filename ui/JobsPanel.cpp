@@ -1,6 +1,7 @@
 #include "JobsPanel.h"
 
 #include <QHeaderView>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QTableWidget>
 #include <QToolButton>
@@ -31,7 +32,18 @@ JobsPanel::JobsPanel(JobBridge& bridge, QWidget* parent) : QWidget(parent), brid
   table_->verticalHeader()->hide();
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setToolTip(tr("Background jobs: state, progress and estimated time left"));
+  table_->setToolTip(tr("Background jobs: state, progress and estimated time left; double-click a failed job for its full message"));
+  // Errors never block: they show in the row; the whole chained message on demand.
+  connect(table_, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
+    auto* state = table_->item(row, State);
+    auto* stage = table_->item(row, Stage);
+    if (!state || !stage || state->text() != QStringLiteral("failed")) return;
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Job failed"), table_->item(row, Name)->text(), QMessageBox::Close, this);
+    box->setInformativeText(stage->toolTip());
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->show();
+  });
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(table_);
