@@ -19,6 +19,7 @@
 #include "WorkspacePanel.h"
 #include "ConnectomeActors.h"
 #include "ConnectomePanel.h"
+#include "CliRunner.h"
 #include "ExplanationView.h"
 #include "MatrixPanel.h"
 #include "SliceViewer.h"
@@ -330,6 +331,27 @@ class TestGui : public QObject {
     QVERIFY(std::abs(networkSum - 1.0) < 1e-9);
     QVERIFY(explanation->summary()->text().contains(QStringLiteral("p(autism)")));
     explanation->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_explanation.png"));
+
+    // A braingraph-cli job (pre-training) reports progress to the jobs panel and is cancelled from it:
+    // the process gets Ctrl-C, stops cleanly and keeps its checkpoint.
+    {
+      auto* panel = window_->jobsPanel();
+      const int row = panel->rowCount();
+      const auto out = dir / "pretrain.pt";
+      auto job = workbench_->jobs().submit("pre-train (test)", [&dir, out](JobContext& ctx) {
+        ui::runCli(ctx, {QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), QString::fromStdString(dir.string()),
+                         QStringLiteral("--corpus"), QStringLiteral("asd"), QStringLiteral("--epochs"), QStringLiteral("50"),
+                         QStringLiteral("--out"), QString::fromStdString(out.string())});
+      });
+      QTRY_COMPARE_WITH_TIMEOUT(panel->rowCount(), row + 1, 5000);
+      QTRY_VERIFY_WITH_TIMEOUT(panel->cellText(row, 2).startsWith(QStringLiteral("epoch 1/50")), 60000);  // the CLI's own stage text
+      QVERIFY(panel->cellText(row, 3).toInt() >= 0);
+      panel->cancelRow(row);
+      QCOMPARE(job->wait(), JobState::Cancelled);
+      QTRY_COMPARE_WITH_TIMEOUT(panel->cellText(row, 1), QStringLiteral("cancelled"), 5000);
+      QVERIFY(std::filesystem::exists(std::filesystem::path(out.string() + ".ckpt")));  // resumable with --resume
+      QVERIFY(!std::filesystem::exists(out));
+    }
 
     // Importing a BOLD file (File > Import Files, or a drop on the browser) runs a job; the browser refreshes.
     const auto bold = bgtest::dataRoot() / "data/nifti-samples/0040071_COBRE_3mm_functional_segment.nii.gz";
