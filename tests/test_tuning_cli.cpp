@@ -114,6 +114,16 @@ class TestTuningCli : public QObject {
     QVERIFY(o["trainable_parameters"].toInteger() > 200 * 200);  // the edge prompt alone is 200 x 200
     QVERIFY(o["calibration"].toObject().contains("ece"));
     QCOMPARE(o["metrics"].toObject()["auc"].toObject()["folds"].toArray().size(), 2);
+    // Every other method runs on the same data; the linear probe trains the head alone: 2 x (2 x 16) + 2.
+    for (const char* method : {"finetune", "linear", "lora", "prefix"}) {
+      const auto m = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--pretrained", pretrained_, "--config", tiny_,
+                          "--cv", "2", "--epochs", "1", "--json"});
+      QVERIFY2(m.exitCode == 0, qPrintable(QString(method) + ": " + m.err));
+      const auto mo = parseObject(m.out);
+      QCOMPARE(mo["method"].toString(), QString(method));
+      if (QString(method) == QStringLiteral("linear")) QCOMPARE(mo["trainable_parameters"].toInteger(), 66);
+      QVERIFY(mo["trainable_parameters"].toInteger() < mo["total_parameters"].toInteger() || QString(method) == QStringLiteral("finetune"));
+    }
     // A tuning method without an encoder to adapt is a usage error (64).
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "lora", "--cv", "2"}).exitCode, 64);
   }
