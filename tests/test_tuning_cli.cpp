@@ -167,6 +167,7 @@ class TestTuningCli : public QObject {
     const auto o = parseObject(z.out);
     QCOMPARE(o["label_fraction"].toDouble(), 0.0);
     QCOMPARE(o["method"].toString(), QString("zeroshot"));
+    QCOMPARE(o["trainable_parameters"].toInteger(), 0);
     QVERIFY(o["texts"].toObject()["task_text"].toString().contains("Eyes closed"));
     // Few-shot: the meta-learned prompts adapted from K = 4 graphs per class.
     const auto f = run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "prompt", "--meta", meta, "--shots", "4", "--epochs", "2",

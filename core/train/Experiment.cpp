@@ -293,7 +293,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     } else if (progress.update("fold " + std::to_string(f + 1) + ": zero-shot", from)) {
       throw CancelledError();
     }
-    trainable = init.model->trainableCount();
+    trainable = zeroShot ? 0 : init.model->trainableCount();  // zero-shot trains nothing
     total = init.model->totalCount();
     const auto margins = tuner.margins(ws->arrays(), test);
     const auto y = labelsOf(test);
