@@ -10,6 +10,7 @@
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "platform/Versions.h"
+#include "workspace/Corpus.h"
 #include "workspace/Derivation.h"
 #include "workspace/Workspace.h"
 
@@ -19,15 +20,9 @@ using nlohmann::json;
 json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned seed, ProgressDelegate& progress) {
   const auto& items = manifest.at("items");
   if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
-  std::map<int, std::vector<std::size_t>> byClass;
-  for (std::size_t i = 0; i < items.size(); ++i) byClass[items[i].at("class_index").get<int>()].push_back(i);
-  std::mt19937 rng(seed + 101u);
-  std::vector<std::size_t> train, validation;
-  for (auto& [label, idx] : byClass) {
-    std::shuffle(idx.begin(), idx.end(), rng);
-    const auto nv = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(0.15 * static_cast<double>(idx.size()))));
-    for (std::size_t k = 0; k < idx.size(); ++k) (k < nv ? validation : train).push_back(idx[k]);
-  }
+  std::vector<int> classIndex;
+  for (const auto& item : items) classIndex.push_back(item.at("class_index").get<int>());
+  const auto [train, validation] = stratifiedHoldout(classIndex, 0.15, seed);
   auto features = [&](const std::vector<std::size_t>& which, Eigen::MatrixXd& x, Eigen::VectorXi& y, double from, double to) {
     for (std::size_t k = 0; k < which.size(); ++k) {
       if (k % 32 == 0 && progress.update("reading FC matrices", from + (to - from) * static_cast<double>(k) / static_cast<double>(which.size())))

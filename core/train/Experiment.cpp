@@ -185,15 +185,10 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   config.shotsPerClass = r.shots;
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
-  std::map<int, std::vector<std::size_t>> byClass;
-  for (std::size_t i = 0; i < all.size(); ++i) byClass[all[i].label].push_back(i);
-  std::mt19937 rng(r.seed + 101u);
+  const auto holdout = stratifiedHoldout(labelsOf(all), 0.15, r.seed);
   std::vector<DatasetItem> train, validation;
-  for (auto& [label, idx] : byClass) {
-    std::shuffle(idx.begin(), idx.end(), rng);
-    const auto nv = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(0.15 * static_cast<double>(idx.size()))));
-    for (std::size_t k = 0; k < idx.size(); ++k) (k < nv ? validation : train).push_back(all[idx[k]]);
-  }
+  for (auto i : holdout.train) train.push_back(all[i]);
+  for (auto i : holdout.validation) validation.push_back(all[i]);
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
   const int nodes = maxNodes(all);

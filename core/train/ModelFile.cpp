@@ -7,12 +7,7 @@
 namespace bg::train {
 using nlohmann::json;
 
-void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& m, const json& card) {
-  torch::serialize::OutputArchive archive;
-  torch::serialize::OutputArchive sub;
-  m->save(sub);
-  archive.write("model", sub);
-  archive.write("card_json", c10::IValue(card.dump()));
+void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::filesystem::path& file, const std::string& what) {
   std::filesystem::path tmp = file;
   tmp += ".tmp-" + std::to_string(::getpid());
   try {
@@ -22,8 +17,17 @@ void saveModelFile(const std::filesystem::path& file, const model::DownstreamMod
   } catch (const std::exception& e) {
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
-    throw Error(ErrorCode::Io, "cannot write model file " + file.string() + ": " + e.what());
+    throw Error(ErrorCode::Io, "cannot write " + what + " " + file.string() + ": " + e.what());
   }
+}
+
+void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& m, const json& card) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive sub;
+  m->save(sub);
+  archive.write("model", sub);
+  archive.write("card_json", c10::IValue(card.dump()));
+  saveArchiveAtomically(archive, file, "model file");
 }
 
 namespace {

@@ -4,6 +4,7 @@
 // preprocessing, the [T/D] / [A/P] texts and their embeddings' source, the calibration temperature —
 // and what it was trained on. Written to a temporary file and renamed.
 #include <filesystem>
+#include <string>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -11,6 +12,10 @@
 #include "model/DownstreamModel.h"
 
 namespace bg::train {
+
+// Writes an archive to a temporary file beside `file` and renames it into place; throws bg::Error(Io)
+// naming `what` and the file (checkpoints and model files alike).
+void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::filesystem::path& file, const std::string& what);
 
 inline constexpr const char* kDownstreamKind = "braingfm-downstream";
 inline constexpr const char* kMetaKind = "braingfm-meta";

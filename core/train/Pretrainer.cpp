@@ -1,6 +1,5 @@
 #include "train/Pretrainer.h"
 
-#include <unistd.h>
 
 #include <chrono>
 
@@ -8,6 +7,7 @@
 
 #include "errors/Error.h"
 #include "train/Distributed.h"
+#include "train/ModelFile.h"
 
 namespace bg::train {
 using nlohmann::json;
@@ -206,17 +206,7 @@ void Pretrainer::saveCheckpoint(const std::filesystem::path& file, int nextEpoch
   archive.write("config_json", c10::IValue(config_.toJson().dump()));
   archive.write("extra_json", c10::IValue(extra.dump()));
   archive.write("next_epoch", c10::IValue(static_cast<std::int64_t>(nextEpoch)));
-  std::filesystem::path tmp = file;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  try {
-    if (!file.parent_path().empty()) std::filesystem::create_directories(file.parent_path());
-    archive.save_to(tmp.string());
-    std::filesystem::rename(tmp, file);
-  } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw Error(ErrorCode::Io, "cannot write checkpoint " + file.string() + ": " + e.what());
-  }
+  saveArchiveAtomically(archive, file, "checkpoint");
 }
 
 std::pair<int, json> Pretrainer::loadCheckpoint(const std::filesystem::path& file) {

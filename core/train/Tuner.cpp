@@ -221,39 +221,37 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   return h;
 }
 
+namespace {
+// A pre-training model file (pretrain --out): the archive and its configuration.
+std::pair<torch::serialize::InputArchive, PretrainConfig> openPretrained(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(file.string(), torch::kCPU);
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::Data, std::string("not a readable model file: ") + std::string(e.what()).substr(0, 200));
+  }
+  c10::IValue v;
+  if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
+  auto config = PretrainConfig::fromJson(json::parse(v.toStringRef()));
+  return {std::move(archive), std::move(config)};
+}
+}  // namespace
+
 model::BrainGfmConfig pretrainedModelConfig(const std::filesystem::path& file) {
-  return withContext("while reading the pre-trained model " + file.string(), [&] {
-    if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(file.string(), torch::kCPU);
-    } catch (const std::exception& e) {
-      throw Error(ErrorCode::Data, std::string("not a readable model file: ") + std::string(e.what()).substr(0, 200));
-    }
-    c10::IValue v;
-    if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
-    return PretrainConfig::fromJson(json::parse(v.toStringRef())).model;
-  });
+  return withContext("while reading the pre-trained model " + file.string(), [&] { return openPretrained(file).second.model; });
 }
 
 json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file) {
   return withContext("while loading the pre-trained model " + file.string(), [&] {
-    if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
-    torch::serialize::InputArchive archive;
-    try {
-      archive.load_from(file.string(), torch::kCPU);
-    } catch (const std::exception& e) {
-      throw Error(ErrorCode::Data, std::string("not a readable model file: ") + e.what());
-    }
-    c10::IValue v;
-    if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
-    const auto saved = PretrainConfig::fromJson(json::parse(v.toStringRef()));
+    auto [archive, saved] = openPretrained(file);
     if (saved.model.toJson() != encoder->config().toJson())
       throw Error(ErrorCode::Config, "the pre-trained encoder has another configuration: " + saved.model.toJson().dump());
     torch::serialize::InputArchive sub;
     archive.read("encoder", sub);
     encoder->load(sub);
     json extra = json::object();
+    c10::IValue v;
     if (archive.try_read("extra_json", v)) extra = json::parse(v.toStringRef());
     return extra;
   });

@@ -1,6 +1,7 @@
 #include "workspace/Corpus.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -65,6 +66,19 @@ std::vector<int> takeValidation(std::vector<int>& train, const std::vector<int>&
 }
 
 }  // namespace
+
+Holdout stratifiedHoldout(const std::vector<int>& classIndex, double fraction, unsigned seed) {
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < classIndex.size(); ++i) byClass[classIndex[i]].push_back(i);
+  std::mt19937 rng(seed + 101u);
+  Holdout h;
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    const auto nv = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(fraction * static_cast<double>(idx.size()))));
+    for (std::size_t k = 0; k < idx.size(); ++k) (k < nv ? h.validation : h.train).push_back(idx[k]);
+  }
+  return h;
+}
 
 json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec) {
   const int n = static_cast<int>(classIndex.size());

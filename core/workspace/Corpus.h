@@ -44,6 +44,14 @@ std::int64_t saveCorpus(Workspace& ws, const nlohmann::json& manifest);
 nlohmann::json loadCorpus(Workspace& ws, const std::string& name);
 std::vector<std::string> listCorpora(Workspace& ws);
 
+// A stratified random share of the items (at least one per class) held out for validation, the rest
+// for training; indices into `classIndex`, deterministic for a seed. Used where a whole corpus trains
+// a model that still needs a validation part (model selection, calibration).
+struct Holdout {
+  std::vector<std::size_t> train, validation;
+};
+Holdout stratifiedHoldout(const std::vector<int>& classIndex, double fraction, unsigned seed);
+
 // The split alone, from class labels and sites (deterministic for a seed).
 nlohmann::json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec);
 

@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include "BenchSupport.h"
+
 #include "model/DownstreamModel.h"
 #include "train/Explainer.h"
 #include "train/MetaLearner.h"
@@ -17,27 +19,8 @@
 using namespace bg;
 using namespace bg::model;
 
-namespace {
-torch::Tensor randomFc(int b, int n) {
-  auto x = torch::randn({b, n, 60});
-  auto fc = torch::matmul(x, x.transpose(1, 2)) / 60.0;
-  const auto d = fc.diagonal(0, 1, 2).sqrt();
-  return fc / (d.unsqueeze(2) * d.unsqueeze(1));
-}
-
-template <class F>
-double secondsPer(int reps, const F& f, int rounds = 5) {
-  f();
-  std::vector<double> t;
-  for (int r = 0; r < rounds; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < reps; ++i) f();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / reps);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-}  // namespace
+using bgbench::randomFc;
+using bgbench::secondsPer;
 
 int main() {
   torch::set_num_threads(1);
