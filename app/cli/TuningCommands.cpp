@@ -260,18 +260,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
     addWorkspaceOption(cmd, a->dir);
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
-        const bool baseline = isBaselineModelFile(a->modelFile);
-        json card;
-        if (baseline) {
-          std::ifstream in(a->modelFile);
-          try {
-            card = json::parse(in);
-          } catch (const json::parse_error& e) {
-            throw Error(ErrorCode::Data, "model " + a->modelFile + " is not a valid model file: " + e.what());
-          }
-        } else {
-          card = json::parse(model::modelBackend().modelCard(a->modelFile));
-        }
+        const auto model = readModelCardInfo(a->modelFile);
+        const auto& card = model.card;
         std::unique_ptr<AtlasRegistry> registry;
         try {
           registry = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
@@ -287,35 +277,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
             json row;
             ctx.runJob("predict " + file, [&](JobContext& job) {
               input = loadPredictionInput(file, card, registry.get(), a->tr, job);
-              if (baseline) {
-                auto p = predictBaseline(card, input.fc, input.roiNames);
-                row = {{"file", file}, {"label", p.label}, {"probability", p.probability}, {"positive_class", card["positive_class"]},
-                       {"top_rois", p.topRois}, {"model", a->modelFile}};
-                for (auto& r : p.topRois) {
-                  const auto i = r["index"].get<std::size_t>();
-                  r["network"] = i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned";
-                }
-                row["top_rois"] = p.topRois;
-                std::map<std::string, double> perNetwork;
-                for (std::size_t i = 0; i < p.roiSaliency.size(); ++i)
-                  perNetwork[i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned"] += p.roiSaliency[i];
-                json networks = json::object();
-                for (const auto& [net, v] : perNetwork) networks[net] = {{"saliency", v}};
-                row["explanation"] = {{"method", {{"saliency", "abs(weight x standardised feature), summed per ROI"}}},
-                                      {"roi_saliency", p.roiSaliency}, {"top_rois", p.topRois}, {"networks", networks}};
-              } else {
-                model::GraphInput g;
-                g.file = file;
-                g.nodes = static_cast<int>(input.fc.rows());
-                const Eigen::MatrixXf f = input.fc.cast<float>();
-                g.fc.resize(static_cast<std::size_t>(f.size()));
-                Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
-                g.roiNames = input.roiNames;
-                g.networks = input.networks;
-                const auto out = json::parse(model::modelBackend().predict(a->modelFile, {g}, true, ctx.settings().device,
-                                                                             ctx.settings().computeThreads, job));
-                row = out.at(0);
-              }
+              row = predictInput(a->modelFile, model, input, ctx.settings().device, ctx.settings().computeThreads, job);
             });
             if (ws) {
               const auto explanation = row.contains("explanation") ? row["explanation"] : json{{"top_rois", row["top_rois"]}};
@@ -382,6 +344,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
         } else {
           card = json::parse(model::modelBackend().modelCard(*file));
         }
+        // The out-of-distribution reference is data, not description: its summary is enough here.
+        if (card.contains("ood") && card["ood"].is_object())
+          for (const char* big : {"mean", "scale", "distances"}) card["ood"].erase(big);
+        if (card.contains("fold_models")) card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
         std::printf("%s\n", card.dump(2).c_str());
         return 0;
       };

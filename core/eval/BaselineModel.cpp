@@ -9,6 +9,8 @@
 #include "errors/Error.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
+#include "eval/Metrics.h"
+#include "eval/OutOfDistribution.h"
 #include "platform/Versions.h"
 #include "workspace/Corpus.h"
 #include "workspace/Derivation.h"
@@ -46,7 +48,35 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
   model.fit(scaler.apply(xt), yt);
   const Eigen::VectorXd zv = (scaler.apply(xv) * model.weights()).array() + model.intercept();
   std::vector<int> labels(yv.data(), yv.data() + yv.size());
-  const double t = fitTemperature(std::vector<double>(zv.data(), zv.data() + zv.size()), labels);
+  const std::vector<double> margins(zv.data(), zv.data() + zv.size());
+  const double t = fitTemperature(margins, labels);
+  const auto validationMetrics = binaryMetrics(labels, calibratedProbabilities(margins, t));
+  // Fold models (each fitted on 4/5 of the training part) give a prediction its spread: how much the
+  // answer depends on which subjects the model happened to see.
+  json folds = json::array();
+  {
+    constexpr int kFolds = 5;
+    std::vector<int> fold(static_cast<std::size_t>(yt.size()));
+    int seen[2] = {0, 0};
+    for (Eigen::Index i = 0; i < yt.size(); ++i) fold[static_cast<std::size_t>(i)] = seen[yt(i) ? 1 : 0]++ % kFolds;  // stratified
+    const Eigen::MatrixXd zt = scaler.apply(xt);
+    for (int k = 0; k < kFolds; ++k) {
+      if (progress.update("fold model " + std::to_string(k + 1) + " of " + std::to_string(kFolds), 0.75 + 0.2 * k / kFolds)) throw CancelledError();
+      std::vector<Eigen::Index> rows;
+      for (Eigen::Index i = 0; i < yt.size(); ++i)
+        if (fold[static_cast<std::size_t>(i)] != k) rows.push_back(i);
+      Eigen::MatrixXd xk(static_cast<Eigen::Index>(rows.size()), zt.cols());
+      Eigen::VectorXi yk(static_cast<Eigen::Index>(rows.size()));
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        xk.row(static_cast<Eigen::Index>(r)) = zt.row(rows[r]);
+        yk(static_cast<Eigen::Index>(r)) = yt(rows[r]);
+      }
+      LogisticRegression m(c);
+      m.fit(xk, yk);
+      folds.push_back({{"weights", std::vector<double>(m.weights().data(), m.weights().data() + m.weights().size())}, {"intercept", m.intercept()}});
+    }
+  }
+  const auto ood = fitOodReference(scaler.apply(xt), "standardised Fisher-z FC features", false);
   const auto fcRows = ws.arrays().read(items[0].at("fc_array").get<std::string>()).rows();
   const auto params = derivationParamsJson(ws, items[0].value("params_hash", ""));
   progress.update("done", 1.0);
@@ -68,6 +98,10 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
               {"weights", vec(model.weights())},
               {"intercept", model.intercept()},
               {"trainable_parameters", model.weights().size() + 1},
+              {"validation", {{"auc", validationMetrics.auc}, {"accuracy", validationMetrics.accuracy},
+                              {"balanced_accuracy", validationMetrics.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}}},
+              {"fold_models", folds},
+              {"ood", ood},
               {"code_version", braingraphVersion()}};
 }
 
@@ -93,7 +127,23 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
       roi[static_cast<std::size_t>(j)] += std::abs(contribution);
     }
   BaselinePrediction p;
-  p.probability = sigmoid(z / m.value("temperature", 1.0));
+  const double temperature = m.value("temperature", 1.0);
+  p.probability = sigmoid(z / temperature);
+  Eigen::VectorXd standardised(f.size());
+  for (Eigen::Index k = 0; k < f.size(); ++k) standardised(k) = (f(k) - mean[static_cast<std::size_t>(k)]) / scale[static_cast<std::size_t>(k)];
+  if (m.contains("fold_models") && !m["fold_models"].empty()) {
+    std::vector<double> probabilities;
+    for (const auto& fm : m["fold_models"]) {
+      const auto fw = fm.at("weights").get<std::vector<double>>();
+      if (fw.size() != w.size()) throw Error(ErrorCode::Data, "the model file's fold models do not match its node count");
+      probabilities.push_back(sigmoid((Eigen::Map<const Eigen::VectorXd>(fw.data(), static_cast<Eigen::Index>(fw.size())).dot(standardised) +
+                                       fm.at("intercept").get<double>()) / temperature));
+    }
+    const auto [lo, hi] = std::minmax_element(probabilities.begin(), probabilities.end());
+    p.interval = {{"low", *lo}, {"high", *hi}, {"method", "range across " + std::to_string(probabilities.size()) + " fold models"},
+                  {"probabilities", probabilities}};
+  }
+  if (m.contains("ood")) p.ood = assessOod(m["ood"], standardised);
   p.label = p.probability >= 0.5 ? m.at("classes")[1].get<std::string>() : m.at("classes")[0].get<std::string>();
   const double total = std::accumulate(roi.begin(), roi.end(), 0.0);
   std::vector<int> order(static_cast<std::size_t>(n));

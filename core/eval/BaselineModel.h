@@ -24,6 +24,8 @@ struct BaselinePrediction {
   std::string label;
   nlohmann::json topRois;  // [{index, name, saliency}], saliency = sum over the ROI's edges of |w_e z_e|
   std::vector<double> roiSaliency;  // every ROI's share of sum |w_e z_e| (sums to 1)
+  nlohmann::json interval;          // {low, high, method}: the fold models' range; null for older files
+  nlohmann::json ood;               // see OutOfDistribution.h; null for older files
 };
 BaselinePrediction predictBaseline(const nlohmann::json& model, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames,
                                    int topRois = 10);

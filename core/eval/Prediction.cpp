@@ -1,5 +1,8 @@
 #include "eval/Prediction.h"
 
+#include <fstream>
+#include <map>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "atlas/AtlasRegistry.h"
@@ -7,6 +10,9 @@
 #include "settings/DataPaths.h"
 #include "connectome/ConnectomePipeline.h"
 #include "errors/Error.h"
+#include "eval/BaselineModel.h"
+#include "model/ModelBackend.h"
+#include "io/NiftiImage.h"
 #include "io/TimeSeriesFile.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Derivation.h"
@@ -21,8 +27,36 @@ bool isNiftiPath(const std::filesystem::path& p) {
   return ends(".nii") || ends(".nii.gz");
 }
 
+std::optional<std::filesystem::path> siblingConfounds(const std::filesystem::path& bold) {
+  auto name = bold.filename().string();
+  for (const char* suffix : {"_bold.nii.gz", "_bold.nii"}) {
+    const std::string s(suffix);
+    if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
+      const auto stem = name.substr(0, name.size() - s.size());
+      // fMRIPrep names the confounds after the entities before space-/desc-.
+      std::string base = stem;
+      for (const char* cut : {"_space-", "_desc-"})
+        if (const auto at = base.find(cut); at != std::string::npos) base = base.substr(0, at);
+      for (const char* kind : {"_desc-confounds_timeseries.tsv", "_desc-confounds_regressors.tsv"}) {
+        auto candidate = bold.parent_path() / base;
+        candidate += kind;
+        if (std::filesystem::exists(candidate)) return candidate;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, double tr,
                                     ProgressDelegate& progress) {
+  PredictionInputOptions o;
+  o.tr = tr;
+  return loadPredictionInput(file, card, registry, o, progress);
+}
+
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry,
+                                    const PredictionInputOptions& opts, ProgressDelegate& progress) {
+  const double tr = opts.tr;
   return withContext("while preparing " + file.string(), [&] {
     if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
     const auto atlas = card.value("atlas", std::string());
@@ -36,11 +70,17 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
         throw Error(ErrorCode::Config, "the model was trained on '" + atlas +
                                            "', which is not a registered parcellation, so BOLD volumes cannot be parcellated for it; give ROI "
                                            "time series in that parcellation instead");
-      auto data = computeConnectomes(*registry, file, std::nullopt, {atlas}, options, progress);
+      in.confounds = opts.confounds;
+      auto data = computeConnectomes(*registry, file, in.confounds, {atlas}, options, progress);
       in.fc = data.at(0).fc;
       in.roiNames = data[0].roiNames;
       in.networks = data[0].networks;
-      if (!data[0].emptyRois.empty())
+      in.emptyRois = data[0].emptyRois;
+      in.qc = json::parse(data[0].qcJson);
+      const auto header = readNiftiHeader(file);
+      in.volumes = static_cast<int>(header.dim[3]);
+      in.tr = header.repetitionTime > 0 ? header.repetitionTime : tr;
+      if (opts.requireFullCoverage && !data[0].emptyRois.empty())
         throw Error(ErrorCode::Data, std::to_string(data[0].emptyRois.size()) + " ROI(s) of " + atlas + " hold no voxels of this scan (e.g. " +
                                          data[0].emptyRois.front() + "): the field of view does not cover the atlas");
     } else {
@@ -52,9 +92,19 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
                                          " ROIs (" + atlas + ")");
       if (options.clean && options.cleaning.bandpass && tr <= 0)
         throw Error(ErrorCode::Usage, "the model's preprocessing band-passes the signals: give the repetition time with --tr");
-      auto data = computeFromTimeSeries(atlas, ts.series, ts.roiNames, tr, std::nullopt, options);
+      in.confounds = opts.confounds;
+      auto data = computeFromTimeSeries(atlas, ts.series, ts.roiNames, tr, in.confounds, options);
       in.fc = data.fc;
       in.roiNames = ts.roiNames;
+      in.volumes = static_cast<int>(ts.series.rows());
+      in.tr = tr;
+      in.qc = json::parse(data.qcJson);
+      for (Eigen::Index c = 0; c < ts.series.cols(); ++c) {
+        const auto col = ts.series.col(c);
+        if (!col.allFinite() || (col.array() - col.mean()).abs().maxCoeff() == 0.0)
+          in.emptyRois.push_back(c < static_cast<Eigen::Index>(ts.roiNames.size()) ? ts.roiNames[static_cast<std::size_t>(c)]
+                                                                                     : "column " + std::to_string(c + 1));
+      }
       try {  // names and networks of the model's atlas, when known, make explanations readable
         const auto placement = roiPlacement(registry, registry ? registry->dataPaths() : DataPaths({}), atlas, static_cast<int>(ts.series.cols()));
         in.roiNames = placement.names;
@@ -65,6 +115,56 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
     if (!in.fc.allFinite()) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
     return in;
   });
+}
+
+ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
+  ModelCardInfo m;
+  m.baseline = isBaselineModelFile(modelFile.string());
+  if (m.baseline) {
+    std::ifstream in(modelFile);
+    try {
+      m.card = json::parse(in);
+    } catch (const json::parse_error& e) {
+      throw Error(ErrorCode::Data, "model " + modelFile.string() + " is not a valid model file: " + e.what());
+    }
+  } else {
+    m.card = json::parse(model::modelBackend().modelCard(modelFile.string()));
+  }
+  return m;
+}
+
+json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device,
+                  int threads, ProgressDelegate& progress) {
+  const auto& card = model.card;
+  json row;
+  if (model.baseline) {
+    auto p = predictBaseline(card, input.fc, input.roiNames);
+    for (auto& r : p.topRois) {
+      const auto i = r["index"].get<std::size_t>();
+      r["network"] = i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned";
+    }
+    row = {{"file", input.file.string()}, {"label", p.label}, {"probability", p.probability}, {"positive_class", card["positive_class"]},
+           {"top_rois", p.topRois}, {"model", modelFile.string()}, {"interval", p.interval}, {"ood", p.ood}};
+    std::map<std::string, double> perNetwork;
+    for (std::size_t i = 0; i < p.roiSaliency.size(); ++i)
+      perNetwork[i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned"] += p.roiSaliency[i];
+    json networks = json::object();
+    for (const auto& [net, v] : perNetwork) networks[net] = {{"saliency", v}};
+    row["explanation"] = {{"method", {{"saliency", "abs(weight x standardised feature), summed per ROI"}}},
+                          {"roi_saliency", p.roiSaliency}, {"top_rois", p.topRois}, {"networks", networks}};
+    progress.update("predicted", 1.0);
+  } else {
+    model::GraphInput g;
+    g.file = input.file.string();
+    g.nodes = static_cast<int>(input.fc.rows());
+    const Eigen::MatrixXf f = input.fc.cast<float>();
+    g.fc.resize(static_cast<std::size_t>(f.size()));
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
+    g.roiNames = input.roiNames;
+    g.networks = input.networks;
+    row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
+  }
+  return row;
 }
 
 std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const json& card,

@@ -4,6 +4,7 @@
 // workspace with its explanation. Shared by the CLI and the GUI.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,17 @@ struct PredictionInput {
   Eigen::MatrixXd fc;
   std::vector<std::string> roiNames, networks;
   std::string kind;  // bold | timeseries
+  int volumes = 0;
+  double tr = 0;                        // seconds; 0 = unknown
+  std::vector<std::string> emptyRois;   // ROIs without signal (BOLD) or with constant series (time series)
+  std::optional<std::filesystem::path> confounds;
+  nlohmann::json qc;                    // the connectome pipeline's QC record
+};
+
+struct PredictionInputOptions {
+  double tr = 0;                                   // seconds, for time-series files without one
+  std::optional<std::filesystem::path> confounds;  // fMRIPrep confounds TSV
+  bool requireFullCoverage = true;                 // false: ROIs without signal stay in (flat rows), QC judges them
 };
 
 bool isNiftiPath(const std::filesystem::path& p);
@@ -31,6 +43,23 @@ bool isNiftiPath(const std::filesystem::path& p);
 // needed when the preprocessing band-passes and the file carries no TR.
 PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry,
                                     double tr, ProgressDelegate& progress);
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry,
+                                    const PredictionInputOptions& options, ProgressDelegate& progress);
+
+// The fMRIPrep confounds file beside a BOLD file (sub-X_..._desc-confounds_timeseries.tsv), if any.
+std::optional<std::filesystem::path> siblingConfounds(const std::filesystem::path& bold);
+
+// A model file's card: a baseline's JSON, or the model library's card of a BrainGFM file.
+struct ModelCardInfo {
+  nlohmann::json card;
+  bool baseline = false;
+};
+ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile);
+
+// Classifies one prepared input: {file, label, probability, positive_class, top_rois, explanation,
+// interval, ood, model}. Shared by predict, diagnose and the wizard.
+nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input,
+                            const std::string& device, int threads, ProgressDelegate& progress);
 
 // Stores a prediction (the model and, when new, the scan by content hash); returns its id.
 std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const nlohmann::json& card,

@@ -68,6 +68,8 @@ torch::Tensor DownstreamModelImpl::forward(const GraphBatchInput& in, const Fast
   return torch::nn::functional::linear(features, w, b);
 }
 
+torch::Tensor DownstreamModelImpl::embed(const GraphBatchInput& in) { return encoder->forward(prompted(in)).graph; }
+
 std::vector<torch::Tensor> DownstreamModelImpl::promptAndHeadParameters() const {
   std::vector<torch::Tensor> out;
   for (const auto* t : {&nodeMul, &nodeAdd, &edge})

@@ -51,6 +51,8 @@ class DownstreamModelImpl : public torch::nn::Module {
   void attachAdapters();
 
   torch::Tensor forward(const GraphBatchInput& input, const FastWeights& fast = {});
+  // The pooled graph embedding g the head reads (after the prompts): what out-of-distribution checks compare.
+  torch::Tensor embed(const GraphBatchInput& input);
   // Applies the graph prompts to a prepared batch (features and adjacency).
   GraphBatchInput prompted(const GraphBatchInput& input, const FastWeights& fast = {}) const;
   // Sets requires_grad by the method; returns the trainable parameters.

@@ -10,6 +10,7 @@
 #include "errors/Error.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
+#include "eval/OutOfDistribution.h"
 #include "model/TextEmbedding.h"
 #include "platform/Versions.h"
 #include "settings/DataPaths.h"
@@ -198,7 +199,13 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   Tuner tuner(config, init.model, taskTexts, device);
   const auto history = tuner.fit(ws->arrays(), train, validation, progress);
   const auto& first = manifest.at("items").at(0);
-  const json card = {{"kind", kDownstreamKind},
+  json ood;
+  {
+    const auto e = tuner.embeddings(ws->arrays(), train);
+    ood = fitOodReference(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(e.data_ptr<double>(), e.size(0), e.size(1)),
+                          "BrainGFM pooled graph embedding", true);
+  }
+  json card = {{"kind", kDownstreamKind},
                      {"format", 1},
                      {"model", config.model.toJson()},
                      {"adaptation", init.model->spec().toJson()},
@@ -221,6 +228,12 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"total_parameters", init.model->totalCount()},
                      {"code_version", braingraphVersion()},
                      {"torch_version", TORCH_VERSION}};
+  card["ood"] = ood;
+  {
+    const auto labels = labelsOf(validation);
+    const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(ws->arrays(), validation), tuner.temperature()));
+    card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}};
+  }
   saveModelFile(r.out, init.model, card);
   return card;
 }
@@ -391,6 +404,31 @@ json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, tor
   return card;
 }
 
+namespace {
+
+// Monte Carlo dropout (Gal & Ghahramani 2016): the spread of the calibrated probability over
+// stochastic forward passes. Seeded, so a prediction and its report can be reproduced exactly.
+json monteCarloInterval(model::DownstreamModel& m, const model::GraphBatchInput& in, double temperature, double dropout) {
+  if (dropout <= 0) return nullptr;
+  constexpr int kPasses = 30;
+  torch::NoGradGuard ng;
+  torch::manual_seed(20240601);
+  m->train();
+  std::vector<double> p;
+  for (int k = 0; k < kPasses; ++k) p.push_back(sigmoid(model::logitMargin(m->forward(in)).item<double>() / temperature));
+  m->eval();
+  std::sort(p.begin(), p.end());
+  auto quantile = [&](double q) {
+    const double pos = q * static_cast<double>(p.size() - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const auto hi = std::min(lo + 1, p.size() - 1);
+    return p[lo] + (pos - static_cast<double>(lo)) * (p[hi] - p[lo]);
+  };
+  return {{"low", quantile(0.025)}, {"high", quantile(0.975)}, {"method", "95% interval over 30 Monte Carlo dropout passes"}};
+}
+
+}  // namespace
+
 json predictGraphs(const std::string& modelFile, const std::vector<model::GraphInput>& inputs, bool explainToo, ProgressDelegate& progress,
                    torch::Device device) {
   auto loaded = loadModelFile(modelFile, device);
@@ -421,6 +459,12 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       const auto& classes = card.at("classes");
       json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]},
                   {"model", modelFile}};
+      row["interval"] = monteCarloInterval(loaded.model, in, temperature, config.dropout);
+      if (card.contains("ood") && !card["ood"].is_null()) {
+        torch::NoGradGuard ng;
+        const auto e = loaded.model->embed(in).to(torch::kCPU).to(torch::kDouble).contiguous();
+        row["ood"] = assessOod(card["ood"], Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel()));
+      }
       const auto e = explain(loaded.model, in, 1);
       auto ej = e.toJson(g.roiNames, g.networks);
       row["top_rois"] = ej["top_rois"];

@@ -131,6 +131,19 @@ std::vector<double> Tuner::margins(const ArrayStore& store, const std::vector<Da
   return out;
 }
 
+torch::Tensor Tuner::embeddings(const ArrayStore& store, const std::vector<DatasetItem>& items) {
+  torch::NoGradGuard noGrad;
+  model_->setTraining(false);
+  GraphBatchLoader loader(store, items, 64, 0, false, 0);
+  std::vector<torch::Tensor> parts;
+  for (std::size_t s = 0; s < items.size(); s += 64) {
+    std::vector<int> idx;
+    for (std::size_t i = s; i < std::min(items.size(), s + 64); ++i) idx.push_back(static_cast<int>(i));
+    parts.push_back(model_->embed(prepare(loader.load(idx), items)).to(torch::kCPU).to(torch::kDouble));
+  }
+  return torch::cat(parts, 0).contiguous();
+}
+
 TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>& allTrain, const std::vector<DatasetItem>& validation,
                          ProgressDelegate& progress) {
   TuningHistory h;

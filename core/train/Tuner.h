@@ -72,6 +72,8 @@ class Tuner {
 
   // Logit margins (positive minus negative class), in item order, without calibration.
   std::vector<double> margins(const ArrayStore& store, const std::vector<DatasetItem>& items);
+  // Pooled graph embeddings (rows in item order, eval mode).
+  torch::Tensor embeddings(const ArrayStore& store, const std::vector<DatasetItem>& items);
 
   model::DownstreamModel model() const { return model_; }
   double temperature() const { return temperature_; }

@@ -90,6 +90,17 @@ CREATE TABLE predictions (
 CREATE INDEX derivatives_scan ON derivatives(scan_id);
 CREATE INDEX phenotypes_name ON phenotypes(name, value);
 )SQL",
+    R"SQL(
+CREATE TABLE reports (
+  id TEXT PRIMARY KEY,        -- the report id printed on every page
+  prediction_id INTEGER REFERENCES predictions(id),
+  record_json TEXT NOT NULL,  -- everything the PDF shows; the PDF is regenerated from it
+  signed_by TEXT NOT NULL DEFAULT '',
+  pdf_path TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL DEFAULT (datetime('now')),
+  updated_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE INDEX reports_prediction ON reports(prediction_id);
+)SQL",
 };
 
 std::unique_ptr<SQLite::Database> connect(const std::filesystem::path& file, bool create) {

@@ -1,0 +1,307 @@
+#include "report/Diagnosis.h"
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <random>
+#include <regex>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "atlas/AtlasRegistry.h"
+#include "atlas/RoiPlacement.h"
+#include "errors/Error.h"
+#include "io/AtomicFile.h"
+#include "platform/Versions.h"
+#include "settings/DataPaths.h"
+#include "settings/UserDirs.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Workspace.h"
+
+namespace bg {
+using nlohmann::json;
+
+namespace {
+
+std::string randomHex(int digits) {
+  std::random_device rd;
+  std::string s;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < digits; ++i) s += hex[rd() % 16];
+  return s;
+}
+
+std::string newReportId() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y%m%d", &tm);
+  return std::string("BGR-").append(date).append("-").append(randomHex(8));
+}
+
+json fileEntry(const std::string& role, const std::filesystem::path& file) {
+  return {{"role", role},
+          {"file", std::filesystem::absolute(file).lexically_normal().string()},
+          {"name", file.filename().string()},
+          {"bytes", std::filesystem::file_size(file)},
+          {"hash", hashFile(file)},
+          {"hash_algorithm", "XXH3-128"}};
+}
+
+// What a reader of the report must know about where the model can be trusted.
+json modelLimits(const json& card) {
+  if (card.contains("limits") && card["limits"].is_array()) return card["limits"];
+  json limits = json::array();
+  const auto corpus = card.value("corpus", json::object());
+  limits.push_back(fmt::format("Trained on {} scans of the corpus '{}' ({} parcellation). Accuracy on other sites, scanners, ages, "
+                               "populations or preprocessing has not been established.",
+                               corpus.value("items", 0), corpus.value("name", std::string("?")), card.value("atlas", std::string("?"))));
+  if (card.contains("validation"))
+    limits.push_back(fmt::format("Validation metrics come from {} held-out scans of the same corpus, not from an independent clinical cohort.",
+                                 card["validation"].value("n", 0)));
+  limits.push_back("Functional connectivity is sensitive to head motion, scan length and sleep; a poor-quality scan can give a confident but "
+                   "wrong answer.");
+  limits.push_back("Research use only. Not a medical device; the result does not replace a clinical assessment.");
+  return limits;
+}
+
+json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
+  const auto& card = c.model.card;
+  json model = {{"file", std::filesystem::absolute(modelFile).lexically_normal().string()},
+                {"hash", hashFile(modelFile)},
+                {"kind", card.value("kind", std::string())},
+                {"atlas", card.value("atlas", std::string())},
+                {"classes", card.value("classes", json::array())},
+                {"temperature", card.value("temperature", 1.0)}};
+  if (c.model.baseline) {
+    model["description"] = fmt::format("L2 logistic regression (C = {:g}) on the standardised Fisher-z upper triangle of the FC matrix",
+                                       card.value("c", 0.0));
+  } else {
+    const auto adaptation = card.value("adaptation", json::object());
+    model["description"] = fmt::format("BrainGFM graph transformer, adapted by {}{}", adaptation.value("method", std::string("?")),
+                                       adaptation.value("method", "") == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
+    model["trainable_parameters"] = card.value("trainable_parameters", 0);
+  }
+  return {{"input_kind", c.input.kind},
+          {"atlas", card.value("atlas", std::string())},
+          {"rois", c.input.fc.rows()},
+          {"cleaning", card.value("preprocessing", json::object())},
+          {"connectivity", "Pearson correlation of the cleaned ROI mean time series"},
+          {"model", model},
+          {"calibration", "temperature scaling fitted on the model's validation split"},
+          {"decision", "the positive class when its calibrated probability is at least the threshold"}};
+}
+
+}  // namespace
+
+std::string nowIso8601() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string patientIdFromFileName(const std::filesystem::path& file) {
+  const auto name = file.filename().string();
+  std::smatch m;
+  if (std::regex_search(name, m, std::regex("sub-([A-Za-z0-9]+)"))) return "sub-" + m[1].str();
+  auto stem = name.substr(0, name.find('.'));
+  if (const auto at = stem.find("_rois_"); at != std::string::npos) stem = stem.substr(0, at);  // ABIDE: SITE_subject_rois_atlas
+  return stem;
+}
+
+std::string pseudonymFor(const std::string& id) {
+  const auto saltFile = userConfigDir() / "pseudonym.salt";
+  std::string salt;
+  {
+    std::ifstream in(saltFile);
+    std::getline(in, salt);
+  }
+  if (salt.size() < 32) {
+    salt = randomHex(64);
+    std::filesystem::create_directories(saltFile.parent_path());
+    writeTextAtomically(saltFile, salt + "\n");
+  }
+  return "PSN-" + hashBytes(salt.data(), salt.size(), id.data(), id.size()).substr(0, 12);
+}
+
+DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress) {
+  DiagnosisCase c;
+  c.model = readModelCardInfo(r.modelFile);
+  PredictionInputOptions o;
+  o.tr = r.tr;
+  o.confounds = r.confounds ? r.confounds : (isNiftiPath(r.input) ? siblingConfounds(r.input) : std::nullopt);
+  o.requireFullCoverage = false;
+  c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
+  c.qc = assessQuality(c.input, r.thresholds);
+  return c;
+}
+
+void enforceQualityGate(const DiagnosisRequest& r, const QcReport& qc) {
+  if (!qc.failed() || !r.qcOverrideReason.empty()) return;
+  std::string list;
+  for (const auto& f : qc.failures()) list.append(list.empty() ? "" : "; ").append(f);
+  throw Error(ErrorCode::Data, "quality control failed for " + r.input.filename().string() + ": " + list +
+                                   ". The scan is not classified; override only with a recorded reason (--override-qc REASON)");
+}
+
+json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Workspace* ws, ProgressDelegate& progress) {
+  return withContext("while diagnosing " + r.input.filename().string(), [&] {
+    ProgressRange prep(progress, 0.0, 0.6);
+    const auto c = prepareDiagnosis(r, registry, prep);
+    enforceQualityGate(r, c.qc);
+    ProgressRange pred(progress, 0.6, 0.95);
+    auto row = predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred);
+    const auto& card = c.model.card;
+
+    json record;
+    record["schema"] = "braingraph-report/1";
+    record["report_id"] = newReportId();
+    record["created"] = nowIso8601();
+    record["software"] = {{"name", "BrainGraph Workbench"}, {"version", braingraphVersion()}};
+    const std::string given = r.patientId.empty() ? patientIdFromFileName(r.input) : r.patientId;
+    record["patient"] = {{"id", r.pseudonymise ? pseudonymFor(given) : given},
+                         {"pseudonymised", r.pseudonymise},
+                         {"source", r.patientId.empty() ? "file name" : "entered"}};
+    record["operator"] = r.operatorName;
+    json inputs = json::array({fileEntry("scan", r.input)});
+    inputs[0]["kind"] = c.input.kind;
+    if (c.input.confounds) inputs.push_back(fileEntry("confounds", *c.input.confounds));
+    inputs.push_back(fileEntry("model", r.modelFile));
+    record["inputs"] = inputs;
+    auto qc = c.qc.toJson();
+    qc["thresholds"] = r.thresholds.toJson();
+    qc["volumes"] = c.input.volumes;
+    qc["tr_seconds"] = c.input.tr;
+    qc["override"] = c.qc.failed() ? json{{"reason", r.qcOverrideReason}, {"by", r.operatorName}} : json(nullptr);
+    record["qc"] = qc;
+    record["methods"] = methodsOf(c, r.modelFile);
+    const auto classes = card.value("classes", json::array());
+    record["result"] = {{"label", row.at("label")},
+                        {"probability", row.at("probability")},
+                        {"positive_class", card.value("positive_class", json())},
+                        {"negative_class", classes.size() == 2 ? classes[0] : json()},
+                        {"threshold", 0.5},
+                        {"interval", row.value("interval", json())},
+                        {"ood", row.value("ood", json())}};
+    // The explanation with each ROI's place in MNI space, for the glass brain.
+    auto explanation = row.value("explanation", json::object());
+    explanation.erase("edge_saliency");
+    json top = row.value("top_rois", json::array());
+    try {
+      const auto placement =
+          roiPlacement(registry, registry ? registry->dataPaths() : DataPaths({}), card.value("atlas", std::string()), static_cast<int>(c.input.fc.rows()));
+      for (auto& t : top) {
+        const auto i = t.at("index").get<std::size_t>();
+        if (i < placement.positions.size() && placement.positions[i]) t["position_mni"] = *placement.positions[i];
+      }
+      json all = json::array();
+      for (const auto& p : placement.positions) all.push_back(p ? json(*p) : json(nullptr));
+      explanation["roi_positions_mni"] = all;
+    } catch (const Error& e) {
+      spdlog::warn("no ROI positions for the glass brain: {}", e.what());
+    }
+    explanation["top_rois"] = top;
+    record["explanation"] = explanation;
+    record["model_card"] = {{"kind", card.value("kind", std::string())},
+                            {"training_data", card.value("corpus", json::object())},
+                            {"label_field", card.value("label_field", std::string())},
+                            {"classes", classes},
+                            {"validation", card.value("validation", json())},
+                            {"trainable_parameters", card.value("trainable_parameters", 0)},
+                            {"code_version", card.value("code_version", std::string())},
+                            {"limits", modelLimits(card)}};
+    record["signoff"] = nullptr;
+    if (ws) {
+      record["prediction_id"] = recordPrediction(*ws, c.input, r.modelFile, card, row.at("label").get<std::string>(), row.at("probability").get<double>(),
+                                                 explanation);
+      saveReportRecord(*ws, record);
+    }
+    progress.update("done", 1.0);
+    return record;
+  });
+}
+
+json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
+  SQLite::Statement q(ws.db(),
+                      "SELECT p.label, p.probability, p.explanation_json, p.created_at, s.path, s.kind, s.content_hash, m.path, m.hash, m.card_json "
+                      "FROM predictions p JOIN scans s ON s.id = p.scan_id JOIN models m ON m.id = p.model_id WHERE p.id = ?");
+  q.bind(1, predictionId);
+  if (!q.executeStep()) throw Error(ErrorCode::NoInput, "the workspace has no prediction " + std::to_string(predictionId));
+  const auto card = json::parse(q.getColumn(9).getString());
+  const std::filesystem::path scan = q.getColumn(4).getString(), model = q.getColumn(7).getString();
+  json record;
+  record["schema"] = "braingraph-report/1";
+  // Deterministic: regenerating from the same prediction gives the same report id.
+  record["report_id"] = "BGR-P" + std::to_string(predictionId) + "-" + std::string(q.getColumn(6).getString()).substr(0, 8);
+  record["created"] = q.getColumn(3).getString();
+  record["software"] = {{"name", "BrainGraph Workbench"}, {"version", braingraphVersion()}};
+  record["patient"] = {{"id", patientIdFromFileName(scan)}, {"pseudonymised", false}, {"source", "file name"}};
+  record["operator"] = "";
+  record["inputs"] = json::array({{{"role", "scan"}, {"file", scan.string()}, {"name", scan.filename().string()}, {"kind", q.getColumn(5).getString()},
+                                   {"hash", q.getColumn(6).getString()}, {"hash_algorithm", "XXH3-128"}},
+                                  {{"role", "model"}, {"file", model.string()}, {"name", model.filename().string()}, {"hash", q.getColumn(8).getString()},
+                                   {"hash_algorithm", "XXH3-128"}}});
+  record["qc"] = {{"items", json::array()}, {"overall", "not assessed"}, {"override", nullptr},
+                  {"note", "this prediction was made with `predict`, which runs no quality control; use `diagnose` for a gated report"}};
+  record["methods"] = {{"atlas", card.value("atlas", std::string())},
+                       {"cleaning", card.value("preprocessing", json::object())},
+                       {"connectivity", "Pearson correlation of the cleaned ROI mean time series"},
+                       {"model", {{"file", model.string()}, {"hash", q.getColumn(8).getString()}, {"kind", card.value("kind", std::string())}}}};
+  const auto classes = card.value("classes", json::array());
+  record["result"] = {{"label", q.getColumn(0).getString()},
+                      {"probability", q.getColumn(1).getDouble()},
+                      {"positive_class", card.value("positive_class", json())},
+                      {"negative_class", classes.size() == 2 ? classes[0] : json()},
+                      {"threshold", 0.5},
+                      {"interval", nullptr},
+                      {"ood", nullptr}};
+  record["explanation"] = json::parse(q.getColumn(2).getString());
+  record["model_card"] = {{"kind", card.value("kind", std::string())}, {"training_data", card.value("corpus", json::object())},
+                          {"classes", classes},                         {"validation", card.value("validation", json())},
+                          {"limits", modelLimits(card)}};
+  record["signoff"] = nullptr;
+  record["prediction_id"] = predictionId;
+  return record;
+}
+
+void saveReportRecord(Workspace& ws, const json& record) {
+  SQLite::Statement s(ws.db(),
+                      "INSERT INTO reports (id, prediction_id, record_json, signed_by) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT(id) DO UPDATE SET record_json = excluded.record_json, signed_by = excluded.signed_by, "
+                      "updated_at = datetime('now')");
+  s.bind(1, record.at("report_id").get<std::string>());
+  if (record.contains("prediction_id") && record["prediction_id"].is_number())
+    s.bind(2, record["prediction_id"].get<std::int64_t>());
+  else
+    s.bind(2);
+  s.bind(3, record.dump());
+  s.bind(4, record.contains("signoff") && record["signoff"].is_object() ? record["signoff"].value("clinician", std::string()) : std::string());
+  s.exec();
+}
+
+std::optional<json> loadReportRecord(Workspace& ws, const std::string& reportId) {
+  SQLite::Statement q(ws.db(), "SELECT record_json FROM reports WHERE id = ?");
+  q.bind(1, reportId);
+  if (!q.executeStep()) return std::nullopt;
+  return json::parse(q.getColumn(0).getString());
+}
+
+std::optional<json> loadReportForPrediction(Workspace& ws, std::int64_t predictionId) {
+  SQLite::Statement q(ws.db(), "SELECT record_json FROM reports WHERE prediction_id = ? ORDER BY updated_at DESC, rowid DESC LIMIT 1");
+  q.bind(1, predictionId);
+  if (!q.executeStep()) return std::nullopt;
+  return json::parse(q.getColumn(0).getString());
+}
+
+void signReport(json& record, const std::string& clinician, const std::string& impression, const std::string& signedAt) {
+  if (clinician.empty()) throw Error(ErrorCode::Usage, "a sign-off needs the clinician's name");
+  record["signoff"] = {{"clinician", clinician}, {"impression", impression}, {"signed_at", signedAt.empty() ? nowIso8601() : signedAt}};
+}
+
+}  // namespace bg

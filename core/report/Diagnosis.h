@@ -1,0 +1,69 @@
+#pragma once
+// From one patient's scan to a diagnosis record: the inputs and their hashes, quality control (a
+// fail blocks unless overridden with a reason), the prediction with its uncertainty interval, the
+// out-of-distribution check and the explanation, the methods and the model card. The record is
+// self-contained JSON: the PDF report is rendered from it alone, so a stored record regenerates the
+// same report. Shared by `braingraph-cli diagnose`, `report` and the diagnosis wizard.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/Prediction.h"
+#include "jobs/Progress.h"
+#include "report/QualityControl.h"
+
+namespace bg {
+
+class AtlasRegistry;
+class Workspace;
+
+struct DiagnosisRequest {
+  std::filesystem::path modelFile, input;
+  std::optional<std::filesystem::path> confounds;  // none: the fMRIPrep confounds beside a BOLD file, if any
+  double tr = 0;                                   // seconds, for time-series files
+  std::string patientId;                           // empty: from the file name (sub-XXXX), else the file stem
+  bool pseudonymise = false;
+  std::string qcOverrideReason;                    // lets a QC fail through, recorded in the report
+  std::string operatorName;
+  QcThresholds thresholds;
+  std::string device = "auto";
+  int threads = 0;
+};
+
+// The patient identifier a file name suggests (BIDS sub- entity, else the stem).
+std::string patientIdFromFileName(const std::filesystem::path& file);
+// A stable pseudonym: "PSN-" + 12 hex digits of a salted hash (the salt lives in the user's
+// configuration folder, so the same id maps to the same pseudonym on this installation only).
+std::string pseudonymFor(const std::string& id);
+
+struct DiagnosisCase {
+  ModelCardInfo model;
+  PredictionInput input;
+  QcReport qc;
+};
+// Loads the model card and the scan and runs quality control; no prediction yet.
+DiagnosisCase prepareDiagnosis(const DiagnosisRequest& request, const AtlasRegistry* registry, ProgressDelegate& progress);
+
+// The QC gate: throws bg::Error(Data) listing the failures unless request.qcOverrideReason is set.
+void enforceQualityGate(const DiagnosisRequest& request, const QcReport& qc);
+
+// prepare + gate + predict + the record (see above). With a workspace, the prediction and the record
+// are stored there (record["prediction_id"], record["report_id"]).
+nlohmann::json runDiagnosis(const DiagnosisRequest& request, const AtlasRegistry* registry, Workspace* ws, ProgressDelegate& progress);
+
+// The record of a prediction made without `diagnose` (predict --record): no QC, no sign-off.
+nlohmann::json recordFromPrediction(Workspace& ws, std::int64_t predictionId);
+
+// Report records in the workspace (table reports): the newest for a prediction, or by report id.
+void saveReportRecord(Workspace& ws, const nlohmann::json& record);
+std::optional<nlohmann::json> loadReportRecord(Workspace& ws, const std::string& reportId);
+std::optional<nlohmann::json> loadReportForPrediction(Workspace& ws, std::int64_t predictionId);
+
+// Adds (or replaces) the sign-off: clinician, impression, time (UTC, ISO 8601).
+void signReport(nlohmann::json& record, const std::string& clinician, const std::string& impression, const std::string& signedAt = {});
+
+std::string nowIso8601();
+
+}  // namespace bg

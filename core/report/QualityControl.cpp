@@ -1,0 +1,156 @@
+#include "report/QualityControl.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "errors/Error.h"
+#include "eval/Prediction.h"
+#include "signal/Cleaning.h"
+
+namespace bg {
+using nlohmann::json;
+
+namespace {
+
+// Higher is better: pass at >= pass, warn at >= warn, else fail.
+std::string atLeast(double v, double pass, double warn) { return v >= pass ? "pass" : v >= warn ? "warn" : "fail"; }
+// Lower is better.
+std::string atMost(double v, double pass, double warn) { return v <= pass ? "pass" : v <= warn ? "warn" : "fail"; }
+
+int rank(const std::string& s) { return s == "fail" ? 2 : s == "warn" ? 1 : 0; }
+
+}  // namespace
+
+json QcThresholds::toJson() const {
+  return {{"volumes_pass", volumesPass},     {"volumes_warn", volumesWarn},   {"tr_pass_low", trPassLow},     {"tr_pass_high", trPassHigh},
+          {"tr_warn_low", trWarnLow},        {"tr_warn_high", trWarnHigh},    {"coverage_pass", coveragePass}, {"coverage_warn", coverageWarn},
+          {"mean_fd_pass", meanFdPass},      {"mean_fd_warn", meanFdWarn},    {"censor_fd_mm", censorFdMm},   {"censored_pass", censoredPass},
+          {"censored_warn", censoredWarn}};
+}
+
+QcThresholds QcThresholds::fromJson(const json& j) {
+  QcThresholds t;
+  const json known = t.toJson();
+  for (const auto& [k, v] : j.items())
+    if (!known.contains(k) || !v.is_number())
+      throw Error(ErrorCode::Config, "unknown or non-numeric QC threshold '" + k + "' (known: volumes_pass, volumes_warn, tr_*, coverage_*, "
+                                     "mean_fd_*, censor_fd_mm, censored_*)");
+  t.volumesPass = j.value("volumes_pass", t.volumesPass);
+  t.volumesWarn = j.value("volumes_warn", t.volumesWarn);
+  t.trPassLow = j.value("tr_pass_low", t.trPassLow);
+  t.trPassHigh = j.value("tr_pass_high", t.trPassHigh);
+  t.trWarnLow = j.value("tr_warn_low", t.trWarnLow);
+  t.trWarnHigh = j.value("tr_warn_high", t.trWarnHigh);
+  t.coveragePass = j.value("coverage_pass", t.coveragePass);
+  t.coverageWarn = j.value("coverage_warn", t.coverageWarn);
+  t.meanFdPass = j.value("mean_fd_pass", t.meanFdPass);
+  t.meanFdWarn = j.value("mean_fd_warn", t.meanFdWarn);
+  t.censorFdMm = j.value("censor_fd_mm", t.censorFdMm);
+  t.censoredPass = j.value("censored_pass", t.censoredPass);
+  t.censoredWarn = j.value("censored_warn", t.censoredWarn);
+  return t;
+}
+
+std::string QcReport::overall() const {
+  int worst = 0;
+  for (const auto& i : items) worst = std::max(worst, rank(i.status));
+  return worst == 2 ? "fail" : worst == 1 ? "warn" : "pass";
+}
+
+std::vector<std::string> QcReport::failures() const {
+  std::vector<std::string> out;
+  for (const auto& i : items)
+    if (i.status == "fail") out.push_back(fmt::format("{} {} ({})", i.name, i.value ? fmt::format("{:.3g}", *i.value) : "?", i.rule));
+  return out;
+}
+
+json QcReport::toJson() const {
+  json rows = json::array();
+  for (const auto& i : items)
+    rows.push_back({{"id", i.id}, {"name", i.name}, {"unit", i.unit}, {"value", i.value ? json(*i.value) : json(nullptr)}, {"status", i.status},
+                    {"rule", i.rule}, {"note", i.note}});
+  return {{"items", rows}, {"overall", overall()}};
+}
+
+QcReport QcReport::fromJson(const json& j) {
+  QcReport r;
+  for (const auto& row : j.at("items")) {
+    QcItem i;
+    i.id = row.value("id", "");
+    i.name = row.value("name", "");
+    i.unit = row.value("unit", "");
+    if (row.contains("value") && row["value"].is_number()) i.value = row["value"].get<double>();
+    i.status = row.value("status", "n/a");
+    i.rule = row.value("rule", "");
+    i.note = row.value("note", "");
+    r.items.push_back(i);
+  }
+  return r;
+}
+
+QcReport assessQuality(const PredictionInput& in, const QcThresholds& t) {
+  QcReport r;
+  {
+    QcItem i{"volumes", "Volumes", "", static_cast<double>(in.volumes), "", fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.volumesPass, t.volumesWarn), ""};
+    i.status = atLeast(in.volumes, t.volumesPass, t.volumesWarn);
+    if (in.tr > 0) i.note = fmt::format("{:.1f} min of data", in.volumes * in.tr / 60.0);
+    r.items.push_back(i);
+  }
+  {
+    QcItem i{"tr", "Repetition time", "s", std::nullopt, "", fmt::format("pass {:g}-{:g} s, warn {:g}-{:g} s, else fail", t.trPassLow, t.trPassHigh,
+                                                                          t.trWarnLow, t.trWarnHigh), ""};
+    if (in.tr > 0) {
+      i.value = in.tr;
+      i.status = in.tr >= t.trPassLow && in.tr <= t.trPassHigh ? "pass" : in.tr >= t.trWarnLow && in.tr <= t.trWarnHigh ? "warn" : "fail";
+    } else {
+      i.status = "warn";
+      i.note = "unknown: the file carries no repetition time";
+    }
+    r.items.push_back(i);
+  }
+  {
+    const int rois = static_cast<int>(in.fc.rows());
+    const double coverage = rois > 0 ? 1.0 - static_cast<double>(in.emptyRois.size()) / rois : 0.0;
+    QcItem i{"roi_coverage", "ROI coverage", "", coverage, atLeast(coverage, t.coveragePass, t.coverageWarn),
+             fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.coveragePass, t.coverageWarn),
+             fmt::format("{} of {} ROIs with signal", rois - static_cast<int>(in.emptyRois.size()), rois)};
+    if (!in.emptyRois.empty()) i.note += fmt::format("; without: {}{}", in.emptyRois.front(), in.emptyRois.size() > 1 ? ", ..." : "");
+    r.items.push_back(i);
+  }
+  std::vector<double> fd;
+  if (in.confounds) fd = loadFmriprepConfounds(*in.confounds, {}).framewiseDisplacement;
+  const std::string why = in.confounds ? "the confounds file has no framewise_displacement column" : "no confounds file";
+  {
+    QcItem i{"mean_fd", "Mean framewise displacement", "mm", std::nullopt, "n/a",
+             fmt::format("pass <= {:g} mm, warn <= {:g} mm, else fail", t.meanFdPass, t.meanFdWarn), why};
+    std::vector<double> finite;
+    for (double v : fd)
+      if (std::isfinite(v)) finite.push_back(v);
+    if (!finite.empty()) {
+      double s = 0;
+      for (double v : finite) s += v;
+      i.value = s / static_cast<double>(finite.size());
+      i.status = atMost(*i.value, t.meanFdPass, t.meanFdWarn);
+      i.note.clear();
+    }
+    r.items.push_back(i);
+  }
+  {
+    QcItem i{"censored", "Censored volumes", "", std::nullopt, "n/a",
+             fmt::format("FD > {:g} mm; pass <= {:g}, warn <= {:g}, else fail", t.censorFdMm, t.censoredPass, t.censoredWarn), why};
+    if (!fd.empty()) {
+      int censored = 0;
+      for (double v : fd)
+        if (std::isfinite(v) && v > t.censorFdMm) ++censored;
+      i.value = static_cast<double>(censored) / static_cast<double>(fd.size());
+      i.status = atMost(*i.value, t.censoredPass, t.censoredWarn);
+      i.note = fmt::format("{} of {} volumes", censored, fd.size());
+    }
+    r.items.push_back(i);
+  }
+  return r;
+}
+
+}  // namespace bg

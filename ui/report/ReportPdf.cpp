@@ -1,0 +1,277 @@
+#include "report/ReportPdf.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include <QAbstractTextDocumentLayout>
+#include <QFile>
+#include <QPageLayout>
+#include <QPageSize>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QTextDocument>
+#include <QUrl>
+#include <unistd.h>
+
+#include "errors/Error.h"
+#include "io/PdfAttachment.h"
+#include "report/ReportFigures.h"
+
+namespace bg::report {
+using nlohmann::json;
+
+namespace {
+
+QString esc(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }
+QString esc(const json& j, const char* key, const char* fallback = "—") {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
+  const auto& v = j[key];
+  return esc(v.is_string() ? v.get<std::string>() : v.dump());
+}
+QString num(double v, int decimals = 3) { return QString::number(v, 'f', decimals); }
+
+QString statusCell(const std::string& status) {
+  const char* colour = status == "pass" ? "#1a7f37" : status == "warn" ? "#9a6700" : status == "fail" ? "#cf222e" : "#57606a";
+  return QString("<td style=\"color:%1; font-weight:bold\">%2</td>").arg(colour, esc(status));
+}
+
+QString row(const QString& a, const QString& b) { return "<tr><td width=\"32%\"><b>" + a + "</b></td><td>" + b + "</td></tr>"; }
+
+// Millimetres to device pixels of the writer.
+int mm(double v, double dpi) { return static_cast<int>(std::lround(v / 25.4 * dpi)); }
+
+constexpr double kContentWidthMm = 180.0;
+
+}  // namespace
+
+QString reportHtml(const json& r) {
+  const auto& result = r.at("result");
+  const auto& patient = r.value("patient", json::object());
+  QString h;
+  h += "<html><body style=\"font-family:'DejaVu Sans'; font-size:9pt\">";
+  h += "<h1 style=\"font-size:15pt\">Functional connectivity classification report</h1>";
+  h += "<table width=\"100%\" cellpadding=\"2\">";
+  h += row("Patient ID", esc(patient, "id") + (patient.value("pseudonymised", false) ? " (pseudonymised)" : ""));
+  h += row("Report ID", esc(r, "report_id"));
+  h += row("Created (UTC)", esc(r, "created"));
+  h += row("Operator", r.value("operator", std::string()).empty() ? QString("—") : esc(r, "operator"));
+  h += "</table>";
+
+  // ---- result
+  h += "<h2 style=\"font-size:12pt\">1. Result</h2>";
+  const double p = result.value("probability", 0.0), threshold = result.value("threshold", 0.5);
+  const auto positive = result.value("positive_class", json()).is_string() ? result["positive_class"].get<std::string>() : std::string("positive");
+  h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\">";
+  h += row("Predicted label", "<b>" + esc(result, "label") + "</b>");
+  h += row("Calibrated probability", "p(" + esc(positive) + ") = " + num(p));
+  const auto& interval = result.value("interval", json());
+  h += row("Uncertainty interval", interval.is_object() ? num(interval.value("low", 0.0)) + " – " + num(interval.value("high", 0.0)) + " (" +
+                                                              esc(interval, "method") + ")"
+                                                        : QString("not available for this model"));
+  h += row("Decision threshold", "p(" + esc(positive) + ") ≥ " + num(threshold, 2) + " → " + esc(positive) + ", otherwise " +
+                                     esc(result, "negative_class"));
+  const auto& ood = result.value("ood", json());
+  if (ood.is_object()) {
+    const bool flag = ood.value("flag", false);
+    h += row("Out-of-distribution check",
+             QString(flag ? "<span style=\"color:#cf222e\"><b>FLAGGED</b></span>: the scan is unlike the training data; treat the result with "
+                            "particular caution. "
+                          : "within the training distribution. ") +
+                 "Distance " + num(ood.value("distance", 0.0)) + " (threshold " + num(ood.value("threshold", 0.0)) + ", " +
+                 num(ood.value("percentile", 0.0), 1) + "th percentile of training scans; " + esc(ood, "space") + ")");
+  } else {
+    h += row("Out-of-distribution check", "not available for this model");
+  }
+  h += "</table>";
+  const bool overridden = r.contains("qc") && r["qc"].value("override", json()).is_object();
+  if (overridden)
+    h += "<p style=\"color:#cf222e\"><b>Quality control failed and was overridden</b> by " + esc(r["qc"]["override"], "by", "(unnamed)") +
+         ": “" + esc(r["qc"]["override"], "reason") + "”.</p>";
+
+  // ---- explanation
+  h += "<h2 style=\"font-size:12pt\">2. Explanation</h2>";
+  const auto& e = r.value("explanation", json::object());
+  h += "<p>Regions and networks that drove the prediction (" +
+       (e.contains("method") && e["method"].is_object() ? esc(e["method"], "saliency") : QString("saliency")) +
+       "). Discs: the top regions, sized by saliency and numbered by rank; grey dots: every region of the atlas.</p>";
+  const int figW = static_cast<int>(std::lround(kContentWidthMm / 25.4 * 96.0));
+  h += QString("<p align=\"center\"><img src=\"fig://glassbrain\" width=\"%1\" height=\"%2\"></p>").arg(figW).arg(std::lround(figW * 62.0 / 180.0));
+  h += QString("<p align=\"center\"><img src=\"fig://networks\" width=\"%1\" height=\"%2\"></p>").arg(figW).arg(std::lround(figW * 45.0 / 180.0));
+  if (e.contains("top_rois") && !e["top_rois"].empty()) {
+    h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>#</th><th>Region</th><th>Network</th><th>Saliency "
+         "share</th><th>MNI (mm)</th></tr>";
+    int rank = 0;
+    for (const auto& t : e["top_rois"]) {
+      QString pos = "—";
+      if (t.contains("position_mni"))
+        pos = QString("%1, %2, %3").arg(std::lround(t["position_mni"][0].get<double>())).arg(std::lround(t["position_mni"][1].get<double>()))
+                  .arg(std::lround(t["position_mni"][2].get<double>()));
+      h += QString("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
+               .arg(++rank)
+               .arg(esc(t, "name"), esc(t, "network"), num(t.value("saliency", 0.0), 4), pos);
+    }
+    h += "</table>";
+  }
+
+  // ---- QC
+  h += "<h2 style=\"font-size:12pt\">3. Quality control</h2>";
+  const auto& qc = r.value("qc", json::object());
+  h += "<p>Overall: <b>" + esc(qc, "overall") + "</b>" + (qc.contains("note") ? ". " + esc(qc, "note") : QString()) + "</p>";
+  if (qc.contains("items") && !qc["items"].empty()) {
+    h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>Check</th><th>Value</th><th>Status</th><th>Rule</th><th>"
+         "Note</th></tr>";
+    for (const auto& i : qc["items"]) {
+      const QString value = i.value("value", json()).is_number() ? QString::number(i["value"].get<double>(), 'g', 4) + " " + esc(i, "unit", "") : QString("—");
+      h += "<tr><td>" + esc(i, "name") + "</td><td>" + value + "</td>" + statusCell(i.value("status", std::string("n/a"))) + "<td>" + esc(i, "rule") +
+           "</td><td>" + esc(i, "note", "") + "</td></tr>";
+    }
+    h += "</table>";
+  }
+
+  // ---- inputs
+  h += "<h2 style=\"font-size:12pt\">4. Inputs</h2>";
+  h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>Role</th><th>File</th><th>Size</th><th>Hash</th></tr>";
+  for (const auto& i : r.value("inputs", json::array()))
+    h += "<tr><td>" + esc(i, "role") + "</td><td>" + esc(i, "name") + "</td><td>" +
+         (i.contains("bytes") ? QString::number(i["bytes"].get<double>() / 1024.0, 'f', 1) + " KiB" : QString("—")) + "</td><td>" + esc(i, "hash") +
+         " (" + esc(i, "hash_algorithm", "") + ")</td></tr>";
+  h += "</table>";
+
+  // ---- methods
+  h += "<h2 style=\"font-size:12pt\">5. Methods</h2>";
+  const auto& m = r.value("methods", json::object());
+  h += "<table width=\"100%\" cellpadding=\"2\">";
+  h += row("Input", esc(m, "input_kind"));
+  h += row("Atlas", esc(m, "atlas") + (m.contains("rois") ? " (" + esc(m, "rois") + " regions)" : QString()));
+  const auto& cleaning = m.value("cleaning", json::object());
+  QString cl;
+  if (cleaning.is_object() && !cleaning.empty()) {
+    for (const auto& [k, v] : cleaning.items()) cl += esc(k) + " = " + esc(v.is_string() ? v.get<std::string>() : v.dump()) + "; ";
+  } else {
+    cl = "pipeline defaults";
+  }
+  h += row("Signal cleaning", cl);
+  h += row("Connectivity", esc(m, "connectivity"));
+  const auto& model = m.value("model", json::object());
+  h += row("Model", esc(model, "description", "") + " [" + esc(model, "kind") + "]");
+  h += row("Model checkpoint", esc(model, "file") + "<br>hash " + esc(model, "hash"));
+  h += row("Calibration", esc(m, "calibration"));
+  h += row("Decision", esc(m, "decision"));
+  h += "</table>";
+
+  // ---- model card
+  h += "<h2 style=\"font-size:12pt\">6. Model card</h2>";
+  const auto& card = r.value("model_card", json::object());
+  const auto& data = card.value("training_data", json::object());
+  h += "<table width=\"100%\" cellpadding=\"2\">";
+  h += row("Training data", "corpus " + esc(data, "name") + ": " + esc(data, "items") + " scans (" + esc(data, "train") + " training, " +
+                                esc(data, "validation") + " validation)");
+  h += row("Label", esc(card, "label_field") + ": " + esc(card, "classes"));
+  const auto& v = card.value("validation", json());
+  h += row("Validation metrics", v.is_object() ? "AUC " + num(v.value("auc", 0.0)) + ", accuracy " + num(v.value("accuracy", 0.0)) +
+                                                     ", balanced accuracy " + num(v.value("balanced_accuracy", 0.0)) + " on " + esc(v, "n") +
+                                                     " held-out scans (calibrated)"
+                                               : QString("not recorded in this model file"));
+  h += row("Software", esc(card, "code_version"));
+  h += "</table><p><b>Known limits</b></p><ul>";
+  for (const auto& l : card.value("limits", json::array())) h += "<li>" + esc(l.get<std::string>()) + "</li>";
+  h += "</ul>";
+
+  // ---- sign-off
+  h += "<h2 style=\"font-size:12pt\">7. Clinician sign-off</h2>";
+  const auto& s = r.value("signoff", json());
+  if (s.is_object()) {
+    h += "<table width=\"100%\" cellpadding=\"2\">";
+    h += row("Reviewed by", esc(s, "clinician"));
+    h += row("Signed (UTC)", esc(s, "signed_at"));
+    h += row("Impression", esc(s, "impression").replace("\n", "<br>"));
+    h += "</table>";
+  } else {
+    h += "<p style=\"color:#cf222e\"><b>Not signed.</b> This report has not been reviewed by a clinician and must not be used for any "
+         "decision.</p>";
+  }
+  h += "</body></html>";
+  return h;
+}
+
+void writeReportPdf(const json& record, const std::filesystem::path& out, const ReportAssets& assets) {
+  withContext("while writing the report " + out.string(), [&] {
+    const auto parent = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(parent)) throw Error(ErrorCode::NoInput, "the folder " + parent.string() + " does not exist");
+    const auto tmp = parent / ("." + out.filename().string() + ".tmp-" + std::to_string(::getpid()));
+    const QString reportId = QString::fromStdString(record.value("report_id", std::string("?")));
+    const QString version = QString::fromStdString(record.value("software", json::object()).value("version", std::string("?")));
+    {
+      QPdfWriter writer(QString::fromStdString(tmp.string()));
+      writer.setResolution(static_cast<int>(kFigureDpi));
+      writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait, QMarginsF(0, 0, 0, 0), QPageLayout::Millimeter));
+      writer.setTitle("BrainGraph report " + reportId + " — patient " + QString::fromStdString(record.value("patient", json::object()).value("id", "")));
+      writer.setCreator("BrainGraph Workbench " + version);
+      const double dpi = kFigureDpi;
+      const int pageW = writer.width(), pageH = writer.height();
+      const int margin = mm(15, dpi), headerH = mm(18, dpi), footerH = mm(12, dpi);
+      const int bodyW = pageW - 2 * margin, bodyH = pageH - headerH - footerH - 2 * mm(4, dpi);
+
+      QTextDocument doc;
+      doc.documentLayout()->setPaintDevice(&writer);
+      doc.setDocumentMargin(0);
+      QFont base("DejaVu Sans");
+      base.setPointSizeF(9);
+      doc.setDefaultFont(base);
+      const auto& e = record.value("explanation", json::object());
+      const int figW = mm(kContentWidthMm, dpi);
+      doc.addResource(QTextDocument::ImageResource, QUrl("fig://glassbrain"), renderGlassBrain(e, assets.brainMask, figW, mm(62, dpi), dpi));
+      doc.addResource(QTextDocument::ImageResource, QUrl("fig://networks"),
+                      renderNetworkBars(e.value("networks", json::object()), figW, mm(45, dpi), dpi));
+      doc.setHtml(reportHtml(record));
+      doc.setPageSize(QSizeF(bodyW, bodyH));
+      const int pages = doc.pageCount();
+
+      QPainter painter(&writer);
+      if (!painter.isActive()) throw Error(ErrorCode::Io, "cannot write " + tmp.string());
+      QFont small("DejaVu Sans");
+      small.setPointSizeF(7.5);
+      QFont bannerFont("DejaVu Sans");
+      bannerFont.setPointSizeF(8.5);
+      bannerFont.setBold(true);
+      for (int page = 0; page < pages; ++page) {
+        if (page > 0) writer.newPage();
+        // Header: the banner on every page, so no printed page can be mistaken for a clinical result.
+        const QRect banner(margin, mm(8, dpi), bodyW, mm(7, dpi));
+        painter.fillRect(banner, QColor(207, 34, 46));
+        painter.setPen(Qt::white);
+        painter.setFont(bannerFont);
+        painter.drawText(banner, Qt::AlignCenter, "RESEARCH USE ONLY — AI-generated, requires clinician review");
+        painter.setPen(Qt::black);
+        painter.setFont(small);
+        painter.drawText(QRect(margin, mm(15.5, dpi), bodyW, mm(4, dpi)), Qt::AlignLeft | Qt::AlignVCenter, "BrainGraph Workbench — diagnostic support report");
+        painter.drawText(QRect(margin, mm(15.5, dpi), bodyW, mm(4, dpi)), Qt::AlignRight | Qt::AlignVCenter, "Report " + reportId);
+        // Footer.
+        const int fy = pageH - footerH;
+        painter.drawLine(margin, fy, pageW - margin, fy);
+        painter.drawText(QRect(margin, fy + mm(1.5, dpi), bodyW, mm(5, dpi)), Qt::AlignLeft | Qt::AlignVCenter,
+                         "Report " + reportId + " · BrainGraph Workbench " + version);
+        painter.drawText(QRect(margin, fy + mm(1.5, dpi), bodyW, mm(5, dpi)), Qt::AlignRight | Qt::AlignVCenter,
+                         QString("Page %1 of %2").arg(page + 1).arg(pages));
+        // Body: this page's slice of the paginated document.
+        painter.save();
+        const int top = headerH + mm(4, dpi);
+        painter.translate(margin, top - page * bodyH);
+        doc.drawContents(&painter, QRectF(0, page * bodyH, bodyW, bodyH));
+        painter.restore();
+      }
+      painter.end();
+    }
+    if (!std::filesystem::exists(tmp) || std::filesystem::file_size(tmp) == 0) throw Error(ErrorCode::Io, "the PDF writer produced no file");
+    try {
+      attachFileToPdf(tmp, "result.json", "application/json", record.dump(2) + "\n", "The diagnosis record this report was rendered from");
+      std::filesystem::rename(tmp, out);
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw;
+    }
+  });
+}
+
+}  // namespace bg::report
