@@ -19,6 +19,8 @@ fi
 if [ -n "$cli" ]; then
   # LibTorch is loaded on demand (model/ModelBackend.h): commands without models start fast.
   if ldd "$cli" | grep -E 'libtorch|libopencv'; then echo "FAIL: $cli links LibTorch directly (above)"; fail=1; fi
+  # The model library it loads brings Qt 5 (through OpenCV): the CLI itself must hold no Qt at all.
+  if ldd "$cli" | grep -E 'libQt'; then echo "FAIL: $cli links Qt (above); PDF rendering belongs in braingraph-report"; fail=1; fi
 fi
 [ $fail -eq 0 ] && echo "architecture rules hold"
 exit $fail

@@ -33,6 +33,7 @@
 #include "JobsPanel.h"
 #include "CliRunner.h"
 #include "ConnectomePanel.h"
+#include "DiagnosisWizard.h"
 #include "ExplanationView.h"
 #include "SliceViewer.h"
 #include "MatrixPanel.h"
@@ -260,6 +261,26 @@ void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) 
   });
 }
 
+DiagnosisWizard* MainWindow::openDiagnosisWizard() {
+  std::optional<std::filesystem::path> mask;
+  try {
+    if (workbench_.hasAtlases() && workbench_.atlases().contains("mni152"))
+      mask = workbench_.atlases().resolve(workbench_.atlases().get("mni152").files.at("brain_mask_2mm"));
+  } catch (const std::exception& e) {
+    spdlog::warn("diagnosis wizard: no MNI brain mask ({})", e.what());
+  }
+  const QString dir = workspace_ ? QString::fromStdString(workspace_->dir().string()) : QString();
+  auto* wizard = new DiagnosisWizard(workbench_.jobs(), dir, mask, this);
+  wizard->setAttribute(Qt::WA_DeleteOnClose);
+  const QString scan = scanBrowser_->currentScanPath();
+  if (!scan.isEmpty()) wizard->setScan(scan);
+  connect(wizard, &DiagnosisWizard::reportWritten, this, [this](const QString& pdf) {
+    statusBar()->showMessage(tr("Report written: %1").arg(pdf), 10000);
+  });
+  wizard->show();
+  return wizard;
+}
+
 void MainWindow::restoreSession() {
   QSettings settings;
   restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -350,6 +371,10 @@ void MainWindow::buildMenus() {
   auto* predict = tools->addAction(tr("&Predict Selected Scan…"), this, &MainWindow::predictSelectedScan);
   predict->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
   predict->setToolTip(tr("Run a trained model (braingraph-cli train --out) on the selected scan and explain the prediction"));
+
+  auto* diagnose = tools->addAction(tr("Diagnosis &Wizard…"), this, [this] { openDiagnosisWizard(); });
+  diagnose->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+  diagnose->setToolTip(tr("From a patient's scan to a quality-controlled, explained and signed PDF report"));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About BrainGraph Workbench"), this, &MainWindow::showAbout);

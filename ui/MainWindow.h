@@ -62,6 +62,8 @@ class MainWindow : public QMainWindow {
   void importPaths(const QStringList& paths, const QString& atlas = QStringLiteral("cc200"));
   // Derives the connectomes of every scan not yet up to date (default pipeline, all atlases) in a job.
   void deriveAll();
+  // Opens the diagnosis wizard (non-modal) on the open workspace with the selected scan; returns it.
+  class DiagnosisWizard* openDiagnosisWizard();
 
  public Q_SLOTS:
   void loadBrainSurface();

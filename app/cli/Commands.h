@@ -17,5 +17,5 @@ void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);
 void addTuningCommands(CLI::App& app, Action& action);
-void addReportCommands(CLI::App& app, Action& action);  // only with Qt (BRAINGRAPH_BUILD_GUI)
+void addReportCommands(CLI::App& app, Action& action);  // the PDF needs braingraph-report
 }  // namespace bg::cli

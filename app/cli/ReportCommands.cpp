@@ -1,13 +1,21 @@
 // diagnose, report: a patient's scan to a quality-controlled, explained, signed PDF report, and a
-// stored prediction or report record back to its PDF. The PDF needs Qt Gui; it runs on Qt's offscreen
-// platform, so no display is needed.
+// stored prediction or report record back to its PDF. The PDF is drawn by braingraph-report (Qt Gui on
+// the offscreen platform, no display needed) in a process of its own: this one may hold LibTorch,
+// which brings Qt 5.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <vector>
 #include <fstream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <QGuiApplication>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -16,7 +24,7 @@
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "report/Diagnosis.h"
-#include "report/ReportPdf.h"
+#include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
 #include "workspace/Workspace.h"
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -26,15 +34,38 @@ using nlohmann::json;
 
 namespace {
 
-// QPdfWriter and QPainter need a QGuiApplication; the offscreen platform needs no display.
-void ensureGuiApplication() {
-  if (QGuiApplication::instance()) return;
-  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-  static int argc = 1;
-  static char name[] = "braingraph-cli";
-  static char* argv[] = {name, nullptr};
-  static auto* app = new QGuiApplication(argc, argv);
-  (void)app;
+extern "C" char** environ;
+
+// braingraph-report: $BRAINGRAPH_REPORT, else beside this executable.
+std::filesystem::path reportRenderer() {
+  if (const char* env = std::getenv("BRAINGRAPH_REPORT"); env && *env) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const auto beside = exe.parent_path() / "braingraph-report";
+  if (ec || !std::filesystem::exists(beside))
+    throw Error(ErrorCode::Config, "PDF reports need braingraph-report (built with the GUI, BRAINGRAPH_BUILD_GUI=ON); it is not beside " +
+                                       exe.string() + " and $BRAINGRAPH_REPORT is not set");
+  return beside;
+}
+
+// Runs the renderer (no shell); its own error message goes to our standard error.
+void runRenderer(const std::vector<std::string>& args) {
+  const auto program = reportRenderer().string();
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int rc = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ); rc != 0)
+    throw Error(ErrorCode::Io, "cannot start " + program + ": " + std::strerror(rc));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status)) throw Error(ErrorCode::Internal, program + " was killed by signal " + std::to_string(WTERMSIG(status)));
+  if (const int code = WEXITSTATUS(status); code != 0) {
+    const auto known = code == 64 || code == 65 || code == 66 || code == 74 || code == 78 || code == 130;
+    throw Error(known ? static_cast<ErrorCode>(code) : ErrorCode::Internal, "the report renderer failed (see its message above)");
+  }
 }
 
 std::unique_ptr<AtlasRegistry> loadRegistry(CliContext& ctx) {
@@ -46,19 +77,33 @@ std::unique_ptr<AtlasRegistry> loadRegistry(CliContext& ctx) {
   }
 }
 
-report::ReportAssets reportAssets(const AtlasRegistry* registry) {
-  report::ReportAssets a;
+std::optional<std::filesystem::path> brainMask(const AtlasRegistry* registry) {
   try {
-    if (registry && registry->contains("mni152")) a.brainMask = registry->resolve(registry->get("mni152").files.at("brain_mask_2mm"));
+    if (registry && registry->contains("mni152")) return registry->resolve(registry->get("mni152").files.at("brain_mask_2mm"));
   } catch (const std::exception& e) {
     spdlog::warn("no MNI brain mask for the glass brain: {}", e.what());
   }
-  return a;
+  return std::nullopt;
 }
 
 void renderPdf(const json& record, const std::string& out, const AtlasRegistry* registry, Workspace* ws) {
-  ensureGuiApplication();
-  report::writeReportPdf(record, out, reportAssets(registry));
+  const auto parent = std::filesystem::absolute(out).parent_path();
+  if (!std::filesystem::is_directory(parent))
+    throw Error(ErrorCode::NoInput, "while writing the report " + out + ": the folder " + parent.string() + " does not exist");
+  const auto recordFile = parent / (".report-record-" + std::to_string(::getpid()) + ".json");
+  writeTextAtomically(recordFile, record.dump());
+  std::vector<std::string> args = {"--record", recordFile.string(), "--out", out};
+  if (const auto mask = brainMask(registry)) {
+    args.push_back("--brain-mask");
+    args.push_back(mask->string());
+  }
+  try {
+    runRenderer(args);
+  } catch (...) {
+    std::filesystem::remove(recordFile);
+    throw;
+  }
+  std::filesystem::remove(recordFile);
   if (ws) {
     SQLite::Statement s(ws->db(), "UPDATE reports SET pdf_path = ?, updated_at = datetime('now') WHERE id = ?");
     s.bind(1, std::filesystem::absolute(out).string());

@@ -34,9 +34,7 @@ int main(int argc, char** argv) {
   cli::addWorkspaceCommands(app, action);
   cli::addModelCommands(app, action);
   cli::addTuningCommands(app, action);
-#ifdef BRAINGRAPH_HAVE_REPORTS
   cli::addReportCommands(app, action);
-#endif
 
   try {
     app.parse(argc, argv);

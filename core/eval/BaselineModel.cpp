@@ -76,7 +76,7 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
       folds.push_back({{"weights", std::vector<double>(m.weights().data(), m.weights().data() + m.weights().size())}, {"intercept", m.intercept()}});
     }
   }
-  const auto ood = fitOodReference(scaler.apply(xt), "standardised Fisher-z FC features", false);
+  const auto ood = fitOodReference(xt, "Fisher-z FC features", true);
   const auto fcRows = ws.arrays().read(items[0].at("fc_array").get<std::string>()).rows();
   const auto params = derivationParamsJson(ws, items[0].value("params_hash", ""));
   progress.update("done", 1.0);
@@ -143,7 +143,7 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
     p.interval = {{"low", *lo}, {"high", *hi}, {"method", "range across " + std::to_string(probabilities.size()) + " fold models"},
                   {"probabilities", probabilities}};
   }
-  if (m.contains("ood")) p.ood = assessOod(m["ood"], standardised);
+  if (m.contains("ood")) p.ood = assessOod(m["ood"], f);
   p.label = p.probability >= 0.5 ? m.at("classes")[1].get<std::string>() : m.at("classes")[0].get<std::string>();
   const double total = std::accumulate(roi.begin(), roi.end(), 0.0);
   std::vector<int> order(static_cast<std::size_t>(n));

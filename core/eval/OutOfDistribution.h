@@ -1,8 +1,13 @@
 #pragma once
-// Is a new scan like the ones the model learned from? Its embedding (the standardised features of a
-// linear model, BrainGFM's pooled graph embedding) is compared with the training embeddings by the
-// root-mean-square z-distance from their mean. The training distances are kept (sorted), so a new
-// distance gets a percentile; above the 99th the scan is flagged as out of distribution.
+// Is a new scan like the ones the model learned from? Its embedding (the Fisher-z features of a
+// linear model, BrainGFM's pooled graph embedding) is standardised with the training statistics and
+// projected on the training data's principal axes (at most 10); the distance is the Mahalanobis
+// distance there (root mean square of the axis scores over their training SDs). A plain distance
+// from the mean misses scans that are atypical by being too featureless (noise has near-zero FC,
+// close to the mean edge by edge), so a second measure asks how much the embedding resembles the
+// mean training embedding (1 - correlation; leave-one-out for the training scans), the classic
+// "similarity to the group connectome" check. Both training distributions are kept (sorted), so a
+// new scan gets percentiles; above the 99th on either it is flagged.
 #include <string>
 
 #include <Eigen/Core>
@@ -10,7 +15,7 @@
 
 namespace bg {
 
-// Rows are training samples. standardise = false when the embeddings already are z-scores.
+// Rows are training samples (at least 4). standardise = false keeps the raw scale (mean still removed).
 nlohmann::json fitOodReference(const Eigen::MatrixXd& embeddings, const std::string& space, bool standardise);
 
 // {distance, percentile, threshold, flag, space, metric}; null when the reference is empty.

@@ -73,12 +73,16 @@ QString reportHtml(const json& r) {
   const auto& ood = result.value("ood", json());
   if (ood.is_object()) {
     const bool flag = ood.value("flag", false);
-    h += row("Out-of-distribution check",
-             QString(flag ? "<span style=\"color:#cf222e\"><b>FLAGGED</b></span>: the scan is unlike the training data; treat the result with "
-                            "particular caution. "
-                          : "within the training distribution. ") +
-                 "Distance " + num(ood.value("distance", 0.0)) + " (threshold " + num(ood.value("threshold", 0.0)) + ", " +
-                 num(ood.value("percentile", 0.0), 1) + "th percentile of training scans; " + esc(ood, "space") + ")");
+    QString text = flag ? "<span style=\"color:#cf222e\"><b>FLAGGED</b></span>: the scan is unlike the training data; treat the result with "
+                          "particular caution.<br>"
+                        : QString("Within the training distribution.<br>");
+    text += "Mahalanobis distance " + num(ood.value("distance", 0.0)) + " (threshold " + num(ood.value("threshold", 0.0)) + ", " +
+            num(ood.value("percentile", 0.0), 1) + "th percentile of the training scans)";
+    if (ood.contains("template_distance"))
+      text += "; dissimilarity to the mean training connectome " + num(ood.value("template_distance", 0.0)) + " (threshold " +
+              num(ood.value("template_threshold", 0.0)) + ", " + num(ood.value("template_percentile", 0.0), 1) + "th percentile)";
+    text += ". Space: " + esc(ood, "space") + ".";
+    h += row("Out-of-distribution check", text);
   } else {
     h += row("Out-of-distribution check", "not available for this model");
   }

@@ -1,0 +1,393 @@
+// Issue 8: diagnosis records, quality gates and the clinical PDF. The CLI runs on real ABIDE scans
+// (one site); the PDF is checked from outside with poppler (pdftotext, pdftoppm, pdfdetach, pdfinfo).
+#include <QGuiApplication>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPdfWriter>
+#include <QPainter>
+#include <QProcess>
+#include <QTest>
+#include <cmath>
+
+#include <Eigen/LU>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+
+#include "TestSupport.h"
+#include "eval/OutOfDistribution.h"
+#include "eval/Prediction.h"
+#include "io/PdfAttachment.h"
+#include "io/TimeSeriesFile.h"
+#include "report/QualityControl.h"
+
+using nlohmann::json;
+
+namespace {
+QString str(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+
+// Runs a poppler tool; returns its standard output.
+QString tool(const QString& program, const QStringList& args, int* exitCode = nullptr) {
+  QProcess p;
+  p.start(program, args);
+  p.waitForFinished(60000);
+  if (exitCode) *exitCode = p.exitCode();
+  return QString::fromUtf8(p.readAllStandardOutput());
+}
+
+json readJson(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return json::parse(in);
+}
+
+std::string slurp(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+class TestReport : public QObject {
+  Q_OBJECT
+  std::filesystem::path dir_, ws_, series_;
+  QString logreg_, scan_;
+
+  bgtest::CliResult run(QStringList args) {
+    args.prepend(QStringLiteral("--no-progress"));
+    args.prepend(QStringLiteral("--threads=1"));
+    return bgtest::runCli(args);
+  }
+  int count(const char* table) {
+    SQLite::Database db((ws_ / "workspace.sqlite").string());
+    return db.execAndGet(std::string("SELECT COUNT(*) FROM ") + table).getInt();
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    dir_ = bgtest::scratchDir("report");
+    ws_ = dir_ / "ws";
+    series_ = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200";
+    if (!std::filesystem::exists(series_)) QSKIP("ABIDE time series not in the data path");
+    const QString w = str(ws_);
+    for (const QStringList& args : {QStringList{"workspace", "init", "-w", w},
+                                    QStringList{"import", "abide", "-w", w, "--pheno",
+                                                str(bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"), "--timeseries",
+                                                str(series_)},
+                                    QStringList{"derive", "-w", w, "--no-bandpass"},
+                                    QStringList{"corpus", "create", "-w", w, "--name", "asd", "--class", "control", "--class", "autism", "--where",
+                                                "site=NYU", "--folds", "3"}}) {
+      const auto r = run(args);
+      QVERIFY2(r.exitCode == 0, qPrintable(args.join(' ') + "\n" + r.err));
+    }
+    logreg_ = str(dir_ / "logreg.json");
+    const auto r = run({"train", "-w", w, "--corpus", "asd", "--method", "logreg", "--out", logreg_});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(series_))
+      if (e.path().filename().string().rfind("NYU_", 0) == 0) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    scan_ = str(files.at(3));
+  }
+
+  // The QC table against values computed here from the same inputs.
+  void qualityControlChecksAndThresholds() {
+    bg::PredictionInput in;
+    in.file = "x.1D";
+    in.fc = Eigen::MatrixXd::Identity(100, 100);
+    in.volumes = 50;
+    in.tr = 2.5;
+    in.emptyRois = {"a", "b", "c"};
+    const auto tsv = dir_ / "confounds.tsv";
+    std::vector<double> fd = {0.0, 0.1, 0.7, 0.2, 0.9, 0.05, 0.3, 0.1, 0.6, 0.15};
+    {
+      std::ofstream out(tsv);
+      out << "trans_x\tframewise_displacement\n";
+      for (std::size_t i = 0; i < fd.size(); ++i) out << 0.01 * i << "\t" << (i == 0 ? std::string("n/a") : std::to_string(fd[i])) << "\n";
+    }
+    in.confounds = tsv;
+    const auto qc = bg::assessQuality(in, {});
+    auto item = [&](const std::string& id) {
+      for (const auto& i : qc.items)
+        if (i.id == id) return i;
+      throw std::runtime_error("no item " + id);
+    };
+    QCOMPARE(item("volumes").status, std::string("fail"));  // 50 < 60
+    QCOMPARE(item("tr").status, std::string("pass"));
+    QVERIFY(std::abs(*item("roi_coverage").value - 0.97) < 1e-12);
+    QCOMPARE(item("roi_coverage").status, std::string("warn"));
+    double mean = 0;
+    int censored = 0;
+    for (double v : fd) {
+      mean += v;
+      censored += v > 0.5;
+    }
+    mean /= static_cast<double>(fd.size());
+    QVERIFY(std::abs(*item("mean_fd").value - mean) < 1e-9);
+    QCOMPARE(item("mean_fd").status, std::string("warn"));  // 0.31 mm
+    QVERIFY(std::abs(*item("censored").value - censored / 10.0) < 1e-12);
+    QCOMPARE(item("censored").status, std::string("warn"));  // 3 of 10
+    QCOMPARE(qc.overall(), std::string("fail"));
+    QCOMPARE(qc.failures().size(), std::size_t(1));
+    // Thresholds from JSON; unknown keys are refused.
+    const auto loose = bg::QcThresholds::fromJson({{"volumes_pass", 40}, {"volumes_warn", 20}});
+    QCOMPARE(bg::assessQuality(in, loose).overall(), std::string("warn"));
+    QVERIFY_THROWS_EXCEPTION(bg::Error, bg::QcThresholds::fromJson({{"volume_pass", 40}}));
+    // Round trip of the table.
+    QVERIFY(bg::QcReport::fromJson(qc.toJson()).toJson() == qc.toJson());
+  }
+
+  // With fewer features than the 10 axes, the principal-axis distance is the full Mahalanobis distance:
+  // checked against the inverse covariance, computed here without any PCA.
+  void outOfDistributionDistances() {
+    const int n = 100, p = 4;
+    Eigen::MatrixXd x(n, p);
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < p; ++c) x(r, c) = std::sin(r * 1.7 + c * 0.3) * (c + 1) + c + 0.5 * std::cos(r * 0.37 * (c + 2));
+    const auto ref = bg::fitOodReference(x, "test", true);
+    const Eigen::RowVectorXd mu = x.colwise().mean();
+    Eigen::RowVectorXd sd(p);
+    for (int c = 0; c < p; ++c) sd(c) = std::sqrt((x.col(c).array() - mu(c)).square().sum() / (n - 1.0));
+    const Eigen::MatrixXd z = (x.rowwise() - mu).array().rowwise() / sd.array();
+    const Eigen::MatrixXd cov = z.transpose() * z / (n - 1.0);
+    const Eigen::MatrixXd inv = cov.inverse();
+    auto mahalanobis = [&](const Eigen::VectorXd& v) { return std::sqrt(v.dot(inv * v) / p); };
+    std::vector<double> d, t;
+    for (int r = 0; r < n; ++r) {
+      d.push_back(mahalanobis(z.row(r).transpose()));
+      const Eigen::VectorXd others = (n * mu - x.row(r)).transpose() / (n - 1.0);
+      const Eigen::VectorXd a = x.row(r).transpose().array() - x.row(r).mean(), b = others.array() - others.mean();
+      t.push_back(1.0 - a.dot(b) / std::sqrt(a.squaredNorm() * b.squaredNorm()));
+    }
+    std::sort(d.begin(), d.end());
+    std::sort(t.begin(), t.end());
+    QVERIFY(std::abs(ref["threshold"].get<double>() - d[98]) < 1e-9);  // nearest-rank 99th percentile
+    QVERIFY(std::abs(ref["template_threshold"].get<double>() - t[98]) < 1e-12);
+    const auto inside = bg::assessOod(ref, x.row(10).transpose());
+    QVERIFY(std::abs(inside["distance"].get<double>() - mahalanobis(z.row(10).transpose())) < 1e-9);
+    QVERIFY(!inside["flag"].get<bool>());
+    const Eigen::VectorXd far = mu.transpose() + 10 * sd.transpose();
+    const auto outside = bg::assessOod(ref, far);
+    QVERIFY(outside["flag"].get<bool>());
+    QCOMPARE(outside["percentile"].get<double>(), 100.0);
+    QVERIFY(std::abs(outside["distance"].get<double>() - mahalanobis(Eigen::VectorXd::Constant(p, 10.0))) < 1e-9);
+  }
+
+  // A file attached to a QPdfWriter PDF comes back byte for byte through poppler's pdfdetach.
+  void attachmentRoundTripsThroughPoppler() {
+    const auto pdf = dir_ / "plain.pdf";
+    {
+      QPdfWriter w(str(pdf));
+      QPainter p(&w);
+      p.drawText(100, 100, "hello");
+    }
+    const std::string content = "{\"a\": [1, 2, 3], \"text\": \"(parentheses) and \\\\ backslash\"}\n";
+    bg::attachFileToPdf(pdf, "data.json", "application/json", content, "test (attachment)");
+    int rc = -1;
+    QVERIFY(tool("pdfdetach", {"-list", str(pdf)}, &rc).contains("data.json"));
+    QCOMPARE(rc, 0);
+    const auto back = dir_ / "back.json";
+    tool("pdfdetach", {"-save", "1", "-o", str(back), str(pdf)}, &rc);
+    QCOMPARE(rc, 0);
+    QCOMPARE(slurp(back), content);
+    QVERIFY(tool("pdftotext", {str(pdf), "-"}).contains("hello"));  // the original content is intact
+  }
+
+  void diagnoseWritesACompleteReport() {
+    const auto pdf = dir_ / "report.pdf";
+    const auto r = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-TEST01", "--operator",
+                        "tester", "--clinician", "Dr. Ada Example", "--impression", "Findings reviewed.", "--out", str(pdf), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto record = json::parse(r.out.toStdString());
+    // The same probability as `predict` gives for this scan and model.
+    const auto p = run({"predict", "--model", logreg_, "--in", scan_, "--json"});
+    QVERIFY2(p.exitCode == 0, qPrintable(p.err));
+    const auto predicted = json::parse(p.out.trimmed().toStdString());
+    QVERIFY(std::abs(record["result"]["probability"].get<double>() - predicted["probability"].get<double>()) < 1e-12);
+    // The fold models' range holds the five fold probabilities.
+    const auto& interval = record["result"]["interval"];
+    QVERIFY(interval["low"].get<double>() <= interval["high"].get<double>());
+    for (double q : predicted["interval"]["probabilities"].get<std::vector<double>>())
+      QVERIFY(q >= interval["low"].get<double>() && q <= interval["high"].get<double>());
+    QVERIFY(record["result"]["ood"].is_object());
+    // QC volumes against the file itself.
+    const auto ts = bg::readRoiTimeSeries(scan_.toStdString());
+    QCOMPARE(record["qc"]["items"][0]["value"].get<double>(), static_cast<double>(ts.series.rows()));
+
+    QVERIFY(std::filesystem::exists(pdf));
+    const QString text = tool("pdftotext", {"-layout", str(pdf), "-"});
+    for (const char* section : {"RESEARCH USE ONLY", "1. Result", "2. Explanation", "3. Quality control", "4. Inputs", "5. Methods", "6. Model card",
+                                "7. Clinician sign", "Known limits"})
+      QVERIFY2(text.contains(section), section);
+    QVERIFY(text.contains("sub-TEST01"));
+    QVERIFY(text.contains("Dr. Ada Example"));
+    QVERIFY(text.contains(QString::fromStdString(record["report_id"].get<std::string>())));
+    QVERIFY(text.contains(QString::number(record["result"]["probability"].get<double>(), 'f', 3)));
+    QVERIFY(text.contains(QString::number(interval["low"].get<double>(), 'f', 3)));
+    QVERIFY(text.contains(QString::number(static_cast<double>(std::filesystem::file_size(scan_.toStdString())) / 1024.0, 'f', 1) + " KiB"));
+    QVERIFY(text.contains(QString::fromStdString(record["inputs"][0]["hash"].get<std::string>())));
+    const QString top = QString::fromStdString(record["explanation"]["top_rois"][0]["name"].get<std::string>());
+    QVERIFY(text.contains(top));
+    const int pages = tool("pdfinfo", {str(pdf)}).section("Pages:", 1).trimmed().section('\n', 0, 0).toInt();
+    QVERIFY(pages >= 2);
+    QVERIFY(text.contains(QString("Page %1 of %1").arg(pages)));
+    const QString info = tool("pdfinfo", {str(pdf)});
+    QVERIFY(info.contains("Creator:         BrainGraph Workbench"));
+    QVERIFY(info.contains(QString::fromStdString(record["report_id"].get<std::string>())));  // in the title
+    QVERIFY(info.contains("A4"));
+
+    // Page 1's figure area (the glass brain and network bars) is not blank.
+    tool("pdftoppm", {"-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(dir_ / "page")});
+    QImage page(str(dir_ / "page-1.png"));
+    QVERIFY(!page.isNull());
+    page.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../report_page1.png"));
+    int coloured = 0;
+    double sum = 0, sum2 = 0;
+    int n = 0;
+    for (int y = page.height() * 35 / 100; y < page.height() * 75 / 100; ++y)
+      for (int x = 0; x < page.width(); ++x) {
+        const QColor c = page.pixelColor(x, y);
+        coloured += c.hsvSaturation() > 100 && c.value() > 60;
+        const double g = qGray(c.rgb());
+        sum += g;
+        sum2 += g * g;
+        ++n;
+      }
+    const double sdGray = std::sqrt(sum2 / n - (sum / n) * (sum / n));
+    QVERIFY2(sdGray > 15, qPrintable(QString::number(sdGray)));
+    QVERIFY2(coloured > 200, qPrintable(QString::number(coloured)));  // network-coloured discs and bars
+
+    // The embedded record is the stored one and the printed one.
+    const auto embedded = dir_ / "embedded.json";
+    int rc = -1;
+    tool("pdfdetach", {"-save", "1", "-o", str(embedded), str(pdf)}, &rc);
+    QCOMPARE(rc, 0);
+    const auto attached = readJson(embedded);
+    QVERIFY(attached == record);
+    SQLite::Database db((ws_ / "workspace.sqlite").string());
+    SQLite::Statement q(db, "SELECT record_json, signed_by, pdf_path FROM reports WHERE id = ?");
+    q.bind(1, record["report_id"].get<std::string>());
+    QVERIFY(q.executeStep());
+    QVERIFY(json::parse(q.getColumn(0).getString()) == record);
+    QCOMPARE(q.getColumn(1).getString(), std::string("Dr. Ada Example"));
+    QCOMPARE(q.getColumn(2).getString(), std::filesystem::absolute(pdf).string());
+
+    // Regenerated from its record: the same text and the same embedded record.
+    const auto again = dir_ / "again.pdf";
+    const auto g = run({"report", "-w", str(ws_), "--prediction", QString::number(record["prediction_id"].get<long long>()), "--out", str(again)});
+    QVERIFY2(g.exitCode == 0, qPrintable(g.err));
+    QCOMPARE(tool("pdftotext", {"-layout", str(again), "-"}), text);
+    tool("pdfdetach", {"-save", "1", "-o", str(dir_ / "again.json"), str(again)}, &rc);
+    QVERIFY(readJson(dir_ / "again.json") == record);
+    // And from the attachment alone, outside any workspace.
+    const auto third = dir_ / "third.pdf";
+    QCOMPARE(run({"report", "--from-json", str(embedded), "--out", str(third)}).exitCode, 0);
+    QCOMPARE(tool("pdftotext", {"-layout", str(third), "-"}), text);
+  }
+
+  void failedQualityControlBlocksUnlessOverridden() {
+    const auto strict = dir_ / "strict.json";
+    std::ofstream(strict) << R"({"volumes_pass": 5000, "volumes_warn": 4000})";
+    const int predictions = count("predictions"), reports = count("reports");
+    const auto pdf = dir_ / "blocked.pdf";
+    const auto r = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--qc-thresholds", str(strict), "--out", str(pdf)});
+    QCOMPARE(r.exitCode, 65);
+    QVERIFY2(r.err.contains("quality control failed") && r.err.contains("Volumes"), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(pdf));
+    QCOMPARE(count("predictions"), predictions);
+    QCOMPARE(count("reports"), reports);
+    // --qc-only reports the block without failing.
+    const auto q = run({"diagnose", "--model", logreg_, "--in", scan_, "--tr", "2", "--qc-thresholds", str(strict), "--qc-only", "--json"});
+    QCOMPARE(q.exitCode, 0);
+    const auto qc = json::parse(q.out.toStdString());
+    QCOMPARE(qc["overall"].get<std::string>(), std::string("fail"));
+    QVERIFY(qc["blocked"].get<bool>());
+    // Overridden with a reason: classified, and the reason is in the record and the PDF.
+    const auto o = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--qc-thresholds", str(strict), "--override-qc",
+                        "short research protocol, reviewed", "--operator", "tester", "--out", str(pdf), "--json"});
+    QVERIFY2(o.exitCode == 0, qPrintable(o.err));
+    const auto record = json::parse(o.out.toStdString());
+    QCOMPARE(record["qc"]["override"]["reason"].get<std::string>(), std::string("short research protocol, reviewed"));
+    const QString text = tool("pdftotext", {str(pdf), "-"});
+    QVERIFY(text.contains("overridden"));
+    QVERIFY(text.contains("short research protocol, reviewed"));
+    QVERIFY(text.contains("Not signed"));
+    QCOMPARE(count("predictions"), predictions + 1);
+  }
+
+  void pseudonymsReplaceIdentifiers() {
+    const auto a = run({"diagnose", "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-REAL42", "--pseudonymise", "--json"});
+    QVERIFY2(a.exitCode == 0, qPrintable(a.err));
+    const auto b = run({"diagnose", "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-REAL42", "--pseudonymise", "--json"});
+    const auto ra = json::parse(a.out.toStdString()), rb = json::parse(b.out.toStdString());
+    const auto id = ra["patient"]["id"].get<std::string>();
+    QVERIFY(id.rfind("PSN-", 0) == 0 && id.size() == 16);
+    QCOMPARE(rb["patient"]["id"].get<std::string>(), id);  // stable
+    QVERIFY(ra.dump().find("REAL42") == std::string::npos);
+  }
+
+  // Noise is far from every training scan; BrainGFM models give Monte Carlo intervals.
+  void outOfDistributionFlagAndBrainGfm() {
+    const auto noise = dir_ / "noise.1D";
+    {
+      std::ofstream out(noise);
+      std::mt19937 rng(1);
+      std::normal_distribution<double> g;
+      for (int t = 0; t < 150; ++t) {
+        for (int c = 0; c < 200; ++c) out << (c ? "\t" : "") << g(rng);
+        out << "\n";
+      }
+    }
+    const auto r = run({"diagnose", "--model", logreg_, "--in", str(noise), "--tr", "2", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(json::parse(r.out.toStdString())["result"]["ood"]["flag"].get<bool>());
+
+    const auto tiny = dir_ / "tiny.json";
+    std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32, "dropout": 0.3},
+                               "epochs": 2, "batch_size": 32, "learning_rate": 0.003})";
+    const auto model = dir_ / "gfm.pt";
+    const auto t = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(tiny), "--out", str(model)});
+    QVERIFY2(t.exitCode == 0, qPrintable(t.err));
+    const auto pdf = dir_ / "gfm.pdf";
+    const auto d = run({"diagnose", "--model", str(model), "--in", scan_, "--tr", "2", "--out", str(pdf), "--json"});
+    QVERIFY2(d.exitCode == 0, qPrintable(d.err));
+    const auto record = json::parse(d.out.toStdString());
+    const auto& interval = record["result"]["interval"];
+    QVERIFY(interval.is_object());
+    QVERIFY(interval["low"].get<double>() <= interval["high"].get<double>());
+    QVERIFY(interval["low"].get<double>() > 0 && interval["high"].get<double>() < 1);
+    QVERIFY(record["result"]["ood"].is_object());
+    QVERIFY(record["model_card"]["validation"].is_object());
+    // Seeded: the same scan gives the same interval again.
+    const auto again = json::parse(run({"diagnose", "--model", str(model), "--in", scan_, "--tr", "2", "--json"}).out.toStdString());
+    QVERIFY(again["result"]["interval"] == interval);
+    QVERIFY(tool("pdftotext", {str(pdf), "-"}).contains("Monte Carlo dropout"));
+  }
+
+  void badInputsGiveClearErrors() {
+    const auto missing = run({"diagnose", "--model", logreg_, "--in", str(dir_ / "nope.1D"), "--tr", "2"});
+    QCOMPARE(missing.exitCode, 66);
+    QVERIFY(missing.err.contains("nope.1D"));
+    const auto wrong = dir_ / "wrong.1D";
+    {
+      std::ofstream out(wrong);
+      for (int t = 0; t < 100; ++t) out << t % 7 << "\t" << t % 5 << "\t" << t % 3 << "\n";
+    }
+    const auto w = run({"diagnose", "--model", logreg_, "--in", str(wrong), "--tr", "2"});
+    QCOMPARE(w.exitCode, 65);
+    QVERIFY2(w.err.contains("wrong.1D") && w.err.contains("3 columns"), qPrintable(w.err));
+    const auto r = run({"report", "-w", str(ws_), "--prediction", "99999", "--out", str(dir_ / "x.pdf")});
+    QCOMPARE(r.exitCode, 66);
+    QVERIFY(!std::filesystem::exists(dir_ / "x.pdf"));
+    const auto noDir = run({"diagnose", "--model", logreg_, "--in", scan_, "--tr", "2", "--out", str(dir_ / "no/such/folder/r.pdf")});
+    QVERIFY(noDir.exitCode != 0);
+    QVERIFY2(noDir.err.contains("does not exist"), qPrintable(noDir.err));
+  }
+};
+
+QTEST_MAIN(TestReport)
+#include "test_report.moc"

@@ -1,0 +1,606 @@
+#include "DiagnosisWizard.h"
+
+#include <functional>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPixmap>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QTextBrowser>
+#include <QTextEdit>
+#include <QVBoxLayout>
+#include <QWizardPage>
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <spdlog/spdlog.h>
+
+#include "CliRunner.h"
+#include "JobBridge.h"
+#include "errors/Error.h"
+#include "eval/BaselineModel.h"
+#include "eval/Prediction.h"
+#include "jobs/JobRunner.h"
+#include "report/Diagnosis.h"
+#include "report/ReportFigures.h"
+#include "report/ReportPdf.h"
+#include "workspace/Workspace.h"
+
+namespace bg::ui {
+using nlohmann::json;
+
+namespace {
+
+// A page whose completeness and entry action are given as functions (QWizardPage needs a subclass).
+class ConditionPage : public QWizardPage {
+ public:
+  std::function<bool()> complete;
+  std::function<void()> enter;
+  bool isComplete() const override { return complete ? complete() : true; }
+  void initializePage() override {
+    if (enter) enter();
+  }
+  void refresh() { Q_EMIT completeChanged(); }
+};
+
+ConditionPage* conditionPage(const QWizard* w, int id) { return static_cast<ConditionPage*>(w->page(id)); }
+
+QString describeCard(const json& card, const QString& file) {
+  QString h = "<b>" + QFileInfo(file).fileName().toHtmlEscaped() + "</b><br>";
+  auto text = [](const json& j, const char* k) {
+    return j.contains(k) && !j[k].is_null() ? QString::fromStdString(j[k].is_string() ? j[k].get<std::string>() : j[k].dump()).toHtmlEscaped()
+                                            : QString("—");
+  };
+  h += "Kind: " + text(card, "kind") + "<br>";
+  h += "Task: " + text(card, "label_field") + " — classes " + text(card, "classes") + " (positive: " + text(card, "positive_class") + ")<br>";
+  h += "Atlas: " + text(card, "atlas") + " (" + text(card, "nodes") + " ROIs) — follows from the model<br>";
+  const auto corpus = card.value("corpus", json::object());
+  h += "Training data: corpus " + text(corpus, "name") + ", " + text(corpus, "items") + " scans<br>";
+  if (card.contains("validation") && card["validation"].is_object())
+    h += QString("Validation: AUC %1, accuracy %2 on %3 held-out scans<br>")
+             .arg(card["validation"].value("auc", 0.0), 0, 'f', 3)
+             .arg(card["validation"].value("accuracy", 0.0), 0, 'f', 3)
+             .arg(card["validation"].value("n", 0));
+  else
+    h += "Validation: not recorded in this file<br>";
+  h += "Uncertainty: " + QString(card.contains("fold_models") ? "fold-model range" : card.value("kind", "") == "baseline-logreg" ? "none (older file)" : "Monte Carlo dropout") + "<br>";
+  h += "Out-of-distribution reference: " + QString(card.contains("ood") && !card["ood"].is_null() ? "yes" : "no") + "<br>";
+  h += "Software: " + text(card, "code_version");
+  return h;
+}
+
+QString taskOf(const json& card) {
+  const auto classes = card.value("classes", json::array());
+  QString t = QString::fromStdString(card.value("label_field", std::string("task")));
+  if (classes.size() == 2)
+    t += QString(": %1 vs %2").arg(QString::fromStdString(classes[1].get<std::string>()), QString::fromStdString(classes[0].get<std::string>()));
+  return t;
+}
+
+}  // namespace
+
+DiagnosisWizard::DiagnosisWizard(JobRunner& jobs, const QString& workspaceDir, std::optional<std::filesystem::path> brainMask, QWidget* parent)
+    : QWizard(parent), jobs_(jobs), workspaceDir_(workspaceDir), brainMask_(std::move(brainMask)) {
+  setWindowTitle(tr("Diagnosis Wizard"));
+  setWizardStyle(QWizard::ClassicStyle);
+  setOption(QWizard::NoBackButtonOnLastPage, true);
+  setOption(QWizard::HaveHelpButton, false);
+  for (int id = ScanPage; id <= SignOffPage; ++id) setPage(id, new ConditionPage);
+  bridge_ = new JobBridge(jobs, this);
+  connect(bridge_, &JobBridge::jobChanged, this, [this](const JobSnapshot& s) {
+    if (!job_ || s.id != job_->id()) return;
+    auto* bar = currentId() == QcPage ? qcProgress_ : runProgress_;
+    bar->setValue(static_cast<int>(100 * s.fraction));
+    if (currentId() == RunPage) runStage_->setText(QString::fromStdString(s.stage));
+  });
+  buildScanPage();
+  buildModelPage();
+  buildQcPage();
+  buildRunPage();
+  buildResultPage();
+  buildSignOffPage();
+  setButtonText(QWizard::FinishButton, tr("Sign and Export PDF"));
+  button(QWizard::FinishButton)->setToolTip(tr("Sign the report, store it in the workspace and write the PDF"));
+  button(QWizard::NextButton)->setToolTip(tr("Go to the next step"));
+  button(QWizard::BackButton)->setToolTip(tr("Go back one step"));
+  button(QWizard::CancelButton)->setToolTip(tr("Close the wizard (a running job is cancelled)"));
+  resize(820, 640);
+  connect(this, &QWizard::rejected, this, &DiagnosisWizard::cancelRunning);
+}
+
+void DiagnosisWizard::buildScanPage() {
+  auto* p = conditionPage(this, ScanPage);
+  p->setTitle(tr("1. Patient scan"));
+  p->setSubTitle(tr("Choose the scan (BOLD NIfTI or ROI time series) and confirm how the patient is identified in the report."));
+  scanEdit_ = new QLineEdit;
+  scanEdit_->setToolTip(tr("The patient's BOLD .nii/.nii.gz, or ROI time series (.1D, .csv, .tsv, .npy) in the model's atlas"));
+  auto* browse = new QPushButton(tr("Browse…"));
+  browse->setToolTip(tr("Choose the scan file"));
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const auto f = QFileDialog::getOpenFileName(this, tr("Patient scan"), QFileInfo(scanEdit_->text()).absolutePath(),
+                                                tr("Scans (*.nii *.nii.gz *.1D *.1D.gz *.csv *.tsv *.npy);;All files (*)"));
+    if (!f.isEmpty()) setScan(f);
+  });
+  auto* scanRow = new QHBoxLayout;
+  scanRow->addWidget(scanEdit_);
+  scanRow->addWidget(browse);
+  patientEdit_ = new QLineEdit;
+  patientEdit_->setToolTip(tr("The identifier printed on the report; taken from the file name (sub-XXX) — confirm or correct it"));
+  pseudonymCheck_ = new QCheckBox(tr("Pseudonymise (print a salted pseudonym instead of the identifier)"));
+  pseudonymCheck_->setToolTip(tr("The report then carries PSN-… instead of the identifier; the same identifier always gives the same pseudonym here"));
+  pseudonymLabel_ = new QLabel;
+  confoundsEdit_ = new QLineEdit;
+  confoundsEdit_->setPlaceholderText(tr("fMRIPrep confounds TSV (optional; found beside a BOLD file automatically)"));
+  confoundsEdit_->setToolTip(tr("Framewise displacement for the motion checks comes from this file"));
+  trSpin_ = new QDoubleSpinBox;
+  trSpin_->setRange(0, 10);
+  trSpin_->setDecimals(3);
+  trSpin_->setSuffix(tr(" s"));
+  trSpin_->setSpecialValueText(tr("from the file"));
+  trSpin_->setToolTip(tr("Repetition time of a time-series file (NIfTI files carry their own)"));
+  auto* form = new QFormLayout(p);
+  form->addRow(tr("Scan:"), scanRow);
+  form->addRow(tr("Patient ID:"), patientEdit_);
+  form->addRow(QString(), pseudonymCheck_);
+  form->addRow(QString(), pseudonymLabel_);
+  form->addRow(tr("Confounds:"), confoundsEdit_);
+  form->addRow(tr("TR:"), trSpin_);
+  auto update = [this, p] {
+    pseudonymLabel_->setText(pseudonymCheck_->isChecked() && !patientEdit_->text().isEmpty()
+                                 ? tr("Printed as: %1").arg(QString::fromStdString(pseudonymFor(patientEdit_->text().toStdString())))
+                                 : QString());
+    p->refresh();
+  };
+  connect(scanEdit_, &QLineEdit::textChanged, this, [this, update](const QString& f) {
+    patientEdit_->setText(QString::fromStdString(patientIdFromFileName(f.toStdString())));
+    update();
+  });
+  connect(patientEdit_, &QLineEdit::textChanged, this, update);
+  connect(pseudonymCheck_, &QCheckBox::toggled, this, update);
+  p->complete = [this] { return QFileInfo(scanEdit_->text()).isFile() && !patientEdit_->text().trimmed().isEmpty(); };
+}
+
+void DiagnosisWizard::buildModelPage() {
+  auto* p = conditionPage(this, ModelPage);
+  p->setTitle(tr("2. Task and model"));
+  p->setSubTitle(tr("Choose what to assess and the released model that assesses it. The atlas follows from the model."));
+  taskCombo_ = new QComboBox;
+  taskCombo_->setToolTip(tr("The disorder (label) to assess"));
+  modelCombo_ = new QComboBox;
+  modelCombo_->setToolTip(tr("Trained models for this task (recorded in the workspace, or chosen with Browse)"));
+  auto* browse = new QPushButton(tr("Browse…"));
+  browse->setToolTip(tr("Use a model file that is not in the workspace"));
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const auto f = QFileDialog::getOpenFileName(this, tr("Model"), QString(), tr("Models (*.json *.pt);;All files (*)"));
+    if (!f.isEmpty()) setModel(f);
+  });
+  cardView_ = new QTextBrowser;
+  cardView_->setToolTip(tr("The model card: what it predicts, from what data, how well it validated"));
+  auto* row = new QHBoxLayout;
+  row->addWidget(modelCombo_, 1);
+  row->addWidget(browse);
+  auto* form = new QFormLayout(p);
+  form->addRow(tr("Task:"), taskCombo_);
+  form->addRow(tr("Model:"), row);
+  form->addRow(tr("Model card:"), cardView_);
+  connect(taskCombo_, &QComboBox::currentIndexChanged, this, [this] {
+    // Only the models that answer the chosen task.
+    const auto task = taskCombo_->currentText();
+    modelCombo_->clear();
+    for (const auto& [path, t] : models_)
+      if (t == task) modelCombo_->addItem(QFileInfo(path).fileName(), path);
+  });
+  connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this, p] {
+    showCard(modelCombo_->currentData().toString());
+    p->refresh();
+  });
+  p->complete = [this] { return !card_.is_null() && !card_.empty(); };
+  loadModels();
+}
+
+void DiagnosisWizard::loadModels() {
+  if (workspaceDir_.isEmpty()) return;
+  try {
+    auto ws = Workspace::open(workspaceDir_.toStdString());
+    SQLite::Statement q(ws->db(), "SELECT path, card_json FROM models ORDER BY id DESC");
+    QStringList tasks;
+    while (q.executeStep()) {
+      const QString path = QString::fromStdString(q.getColumn(0).getString());
+      if (!QFileInfo(path).isFile()) continue;
+      const auto card = json::parse(q.getColumn(1).getString());
+      if (!card.contains("classes")) continue;
+      bool seen = false;
+      for (const auto& m : models_) seen = seen || m.first == path;
+      if (seen) continue;
+      const auto task = taskOf(card);
+      models_.emplace_back(path, task);
+      if (!tasks.contains(task)) tasks << task;
+    }
+    taskCombo_->addItems(tasks);
+  } catch (const std::exception& e) {
+    spdlog::warn("diagnosis wizard: cannot list the workspace's models: {}", e.what());
+  }
+}
+
+void DiagnosisWizard::showCard(const QString& file) {
+  card_ = json();
+  cardView_->clear();
+  if (file.isEmpty()) return;
+  try {
+    if (isBaselineModelFile(file.toStdString())) {
+      card_ = readModelCardInfo(file.toStdString()).card;
+    } else {
+      // BrainGFM cards live in the model archive: read them through the CLI (this process has no LibTorch).
+      QPointer<DiagnosisWizard> self(this);
+      job_ = jobs_.submit("read model card", [self, file](JobContext& job) {
+        const auto out = runCli(job, {QStringLiteral("model"), file});
+        const auto card = json::parse(out.toStdString());
+        QMetaObject::invokeMethod(
+            QCoreApplication::instance(),
+            [self, card, file] {
+              if (!self) return;
+              self->job_.reset();
+              self->card_ = card;
+              self->cardView_->setHtml(describeCard(card, file));
+              conditionPage(self.data(), ModelPage)->refresh();
+            },
+            Qt::QueuedConnection);
+      });
+      cardView_->setHtml(tr("Reading the model card…"));
+      return;
+    }
+    cardView_->setHtml(describeCard(card_, file));
+  } catch (const std::exception& e) {
+    cardView_->setHtml("<span style='color:#cf222e'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
+  }
+}
+
+void DiagnosisWizard::buildQcPage() {
+  auto* p = conditionPage(this, QcPage);
+  p->setTitle(tr("3. Quality control"));
+  p->setSubTitle(tr("Checks the scan against the site's thresholds. A failed check blocks the run unless you override it with a reason, "
+                    "which is printed in the report."));
+  qcProgress_ = new QProgressBar;
+  qcProgress_->setToolTip(tr("Loading and parcellating the scan"));
+  qcCancel_ = new QPushButton(tr("Cancel"));
+  qcCancel_->setToolTip(tr("Stop the quality control run"));
+  connect(qcCancel_, &QPushButton::clicked, this, &DiagnosisWizard::cancelRunning);
+  qcTable_ = new QTableWidget(0, 5);
+  qcTable_->setHorizontalHeaderLabels({tr("Check"), tr("Value"), tr("Status"), tr("Rule"), tr("Note")});
+  qcTable_->horizontalHeader()->setStretchLastSection(true);
+  qcTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  qcTable_->setToolTip(tr("Each check with its value, status and thresholds"));
+  qcSummary_ = new QLabel;
+  qcSummary_->setWordWrap(true);
+  overrideCheck_ = new QCheckBox(tr("Override the failed checks"));
+  overrideCheck_->setToolTip(tr("Run despite the failure; the reason and your name are recorded in the report"));
+  overrideReason_ = new QLineEdit;
+  overrideReason_->setPlaceholderText(tr("Reason for the override (required)"));
+  overrideReason_->setToolTip(tr("Why this scan may be classified although it failed quality control"));
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(qcProgress_, 1);
+  bar->addWidget(qcCancel_);
+  auto* v = new QVBoxLayout(p);
+  v->addLayout(bar);
+  v->addWidget(qcTable_, 1);
+  v->addWidget(qcSummary_);
+  v->addWidget(overrideCheck_);
+  v->addWidget(overrideReason_);
+  connect(overrideCheck_, &QCheckBox::toggled, p, &ConditionPage::refresh);
+  connect(overrideReason_, &QLineEdit::textChanged, p, &ConditionPage::refresh);
+  p->enter = [this] { startQc(); };
+  p->complete = [this] {
+    if (busy() || qc_.is_null() || qc_.contains("error")) return false;
+    return !qcBlocked() || (overrideCheck_->isChecked() && !overrideReason_->text().trimmed().isEmpty());
+  };
+}
+
+bool DiagnosisWizard::qcBlocked() const { return qc_.is_object() && qc_.value("overall", std::string()) == "fail"; }
+
+QStringList DiagnosisWizard::commonArgs() const {
+  QStringList a{QStringLiteral("--model"), modelCombo_->currentData().toString(), QStringLiteral("--in"), scanEdit_->text()};
+  if (!confoundsEdit_->text().isEmpty()) a << QStringLiteral("--confounds") << confoundsEdit_->text();
+  if (trSpin_->value() > 0) a << QStringLiteral("--tr") << QString::number(trSpin_->value());
+  if (!thresholdsFile_.isEmpty()) a << QStringLiteral("--qc-thresholds") << thresholdsFile_;
+  return a;
+}
+
+void DiagnosisWizard::startQc() {
+  qc_ = json();
+  qcTable_->setRowCount(0);
+  qcSummary_->setText(tr("Running quality control…"));
+  overrideCheck_->setVisible(false);
+  overrideReason_->setVisible(false);
+  qcProgress_->setValue(0);
+  qcCancel_->setEnabled(true);
+  QPointer<DiagnosisWizard> self(this);
+  const auto args = QStringList{QStringLiteral("diagnose"), QStringLiteral("--qc-only"), QStringLiteral("--json")} + commonArgs();
+  auto finish = [self](json result) {
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, result] {
+          if (!self) return;
+          self->job_.reset();
+          self->qc_ = result;
+          self->qcCancel_->setEnabled(false);
+          self->qcProgress_->setValue(100);
+          if (result.contains("error")) {
+            self->qcSummary_->setText("<span style='color:#cf222e'>" + QString::fromStdString(result["error"].get<std::string>()).toHtmlEscaped() +
+                                      "</span>");
+          } else {
+            const auto& items = result.at("items");
+            self->qcTable_->setRowCount(static_cast<int>(items.size()));
+            int r = 0;
+            for (const auto& i : items) {
+              const auto status = i.value("status", std::string());
+              const QString value = i["value"].is_number() ? QString::number(i["value"].get<double>(), 'g', 4) : QString("—");
+              const QStringList cells{QString::fromStdString(i.value("name", "")), value, QString::fromStdString(status),
+                                      QString::fromStdString(i.value("rule", "")), QString::fromStdString(i.value("note", ""))};
+              for (int c = 0; c < 5; ++c) {
+                auto* item = new QTableWidgetItem(cells[c]);
+                if (c == 2)
+                  item->setForeground(status == "pass" ? QColor(26, 127, 55) : status == "warn" ? QColor(154, 103, 0) : status == "fail" ? QColor(207, 34, 46) : QColor(87, 96, 106));
+                self->qcTable_->setItem(r, c, item);
+              }
+              ++r;
+            }
+            self->qcTable_->resizeColumnsToContents();
+            const bool blocked = self->qcBlocked();
+            self->qcSummary_->setText(blocked ? tr("<b style='color:#cf222e'>Quality control failed.</b> The scan is not classified unless you "
+                                                   "override with a reason.")
+                                              : tr("Overall: <b>%1</b>.").arg(QString::fromStdString(result.value("overall", ""))));
+            self->overrideCheck_->setVisible(blocked);
+            self->overrideReason_->setVisible(blocked);
+          }
+          conditionPage(self.data(), QcPage)->refresh();
+          Q_EMIT self->qcFinished();
+        },
+        Qt::QueuedConnection);
+  };
+  job_ = jobs_.submit("quality control " + QFileInfo(scanEdit_->text()).fileName().toStdString(), [self, args, finish](JobContext& job) {
+    try {
+      const auto out = runCli(job, args);
+      finish(json::parse(out.toStdString()));
+    } catch (const CancelledError&) {
+      finish(json{{"error", "cancelled"}});
+      throw;
+    } catch (const std::exception& e) {
+      finish(json{{"error", e.what()}});
+      throw;
+    }
+  });
+}
+
+void DiagnosisWizard::buildRunPage() {
+  auto* p = conditionPage(this, RunPage);
+  p->setTitle(tr("4. Run"));
+  p->setSubTitle(tr("Parcellating the scan, building its connectome and classifying it in the background."));
+  runProgress_ = new QProgressBar;
+  runProgress_->setToolTip(tr("Progress of the diagnosis job"));
+  runCancel_ = new QPushButton(tr("Cancel"));
+  runCancel_->setToolTip(tr("Stop the run; nothing is recorded"));
+  connect(runCancel_, &QPushButton::clicked, this, &DiagnosisWizard::cancelRunning);
+  runStage_ = new QLabel;
+  runStage_->setWordWrap(true);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(runProgress_, 1);
+  bar->addWidget(runCancel_);
+  auto* v = new QVBoxLayout(p);
+  v->addLayout(bar);
+  v->addWidget(runStage_);
+  v->addStretch(1);
+  p->enter = [this] { startRun(); };
+  p->complete = [this] { return !busy() && record_.is_object() && record_.contains("result"); };
+}
+
+void DiagnosisWizard::startRun() {
+  record_ = json();
+  runError_.clear();
+  runProgress_->setValue(0);
+  runCancel_->setEnabled(true);
+  runStage_->setText(tr("Starting…"));
+  QStringList args{QStringLiteral("diagnose"), QStringLiteral("--json")};
+  if (!workspaceDir_.isEmpty()) args << QStringLiteral("--workspace") << workspaceDir_;
+  args << commonArgs() << QStringLiteral("--patient-id") << patientEdit_->text().trimmed();
+  if (pseudonymCheck_->isChecked()) args << QStringLiteral("--pseudonymise");
+  if (qcBlocked() && overrideCheck_->isChecked()) args << QStringLiteral("--override-qc") << overrideReason_->text().trimmed();
+  const auto user = qEnvironmentVariable("USER");
+  if (!user.isEmpty()) args << QStringLiteral("--operator") << user;
+  QPointer<DiagnosisWizard> self(this);
+  auto finish = [self](json record, QString error) {
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, record, error] {
+          if (!self) return;
+          self->job_.reset();
+          self->record_ = record;
+          self->runError_ = error;
+          self->runCancel_->setEnabled(false);
+          if (error.isEmpty()) {
+            self->runProgress_->setValue(100);
+            self->runStage_->setText(tr("Done: report %1. Press Next for the result.").arg(QString::fromStdString(record.value("report_id", ""))));
+          } else {
+            self->runStage_->setText("<span style='color:#cf222e'>" + error.toHtmlEscaped() + "</span>");
+          }
+          conditionPage(self.data(), RunPage)->refresh();
+          Q_EMIT self->runFinished(error.isEmpty());
+        },
+        Qt::QueuedConnection);
+  };
+  job_ = jobs_.submit("diagnose " + QFileInfo(scanEdit_->text()).fileName().toStdString(), [args, finish](JobContext& job) {
+    try {
+      const auto out = runCli(job, args);
+      finish(json::parse(out.toStdString()), QString());
+    } catch (const CancelledError&) {
+      finish(json(), tr("Cancelled: nothing was recorded."));
+      throw;
+    } catch (const std::exception& e) {
+      finish(json(), QString::fromStdString(e.what()));
+      throw;
+    }
+  });
+}
+
+void DiagnosisWizard::buildResultPage() {
+  auto* p = conditionPage(this, ResultPage);
+  p->setTitle(tr("5. Result"));
+  p->setSubTitle(tr("The prediction, how certain it is, whether the scan resembles the training data, and what drove it."));
+  resultSummary_ = new QLabel;
+  resultSummary_->setWordWrap(true);
+  resultSummary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  resultSummary_->setToolTip(tr("Predicted label, calibrated probability with its interval, threshold and out-of-distribution check"));
+  glassBrain_ = new QLabel;
+  glassBrain_->setToolTip(tr("Glass brain: the top regions (discs sized by saliency, numbered by rank) over the MNI brain outline"));
+  networkBars_ = new QLabel;
+  networkBars_->setToolTip(tr("Each network's share of the saliency"));
+  auto* v = new QVBoxLayout(p);
+  v->addWidget(resultSummary_);
+  v->addWidget(glassBrain_);
+  v->addWidget(networkBars_);
+  v->addStretch(1);
+  p->enter = [this] { showResult(); };
+}
+
+void DiagnosisWizard::showResult() {
+  if (!record_.is_object()) return;
+  const auto& r = record_.at("result");
+  const auto positive = QString::fromStdString(r.value("positive_class", json("positive")).get<std::string>());
+  QString h = tr("<p style='font-size:14pt'>Predicted: <b>%1</b></p>").arg(QString::fromStdString(r.at("label").get<std::string>()).toHtmlEscaped());
+  h += tr("p(%1) = <b>%2</b>").arg(positive.toHtmlEscaped()).arg(r.at("probability").get<double>(), 0, 'f', 3);
+  if (r.value("interval", json()).is_object())
+    h += tr(", interval %1 – %2 (%3)")
+             .arg(r["interval"]["low"].get<double>(), 0, 'f', 3)
+             .arg(r["interval"]["high"].get<double>(), 0, 'f', 3)
+             .arg(QString::fromStdString(r["interval"].value("method", "")).toHtmlEscaped());
+  h += tr("<br>Decision threshold: %1").arg(r.value("threshold", 0.5), 0, 'f', 2);
+  if (r.value("ood", json()).is_object()) {
+    const auto& o = r["ood"];
+    h += o.value("flag", false) ? tr("<br><b style='color:#cf222e'>Out of distribution:</b> the scan is unlike the training data.")
+                                : tr("<br>Within the training distribution.");
+    h += tr(" Mahalanobis distance %1 (threshold %2)").arg(o.value("distance", 0.0), 0, 'f', 3).arg(o.value("threshold", 0.0), 0, 'f', 3);
+    if (o.contains("template_distance"))
+      h += tr(", dissimilarity to the mean training connectome %1 (threshold %2)")
+               .arg(o.value("template_distance", 0.0), 0, 'f', 3)
+               .arg(o.value("template_threshold", 0.0), 0, 'f', 3);
+  }
+  if (record_.at("qc").value("override", json()).is_object()) h += tr("<br><b style='color:#cf222e'>Quality control was overridden.</b>");
+  resultSummary_->setText(h);
+  const auto& e = record_.value("explanation", json::object());
+  glassBrain_->setPixmap(QPixmap::fromImage(report::renderGlassBrain(e, brainMask_, 760, 260, 96)));
+  networkBars_->setPixmap(QPixmap::fromImage(report::renderNetworkBars(e.value("networks", json::object()), 760, 190, 96)));
+}
+
+void DiagnosisWizard::buildSignOffPage() {
+  auto* p = conditionPage(this, SignOffPage);
+  p->setTitle(tr("6. Sign-off and export"));
+  p->setSubTitle(tr("Review the result, record your impression and sign. The signed report is stored in the workspace and written as a PDF."));
+  clinicianEdit_ = new QLineEdit;
+  clinicianEdit_->setToolTip(tr("The reviewing clinician's name, printed in the sign-off"));
+  impressionEdit_ = new QTextEdit;
+  impressionEdit_->setAcceptRichText(false);
+  impressionEdit_->setTabChangesFocus(true);
+  impressionEdit_->setToolTip(tr("Your clinical impression, printed in the sign-off"));
+  pdfEdit_ = new QLineEdit;
+  pdfEdit_->setToolTip(tr("Where the PDF report is written"));
+  auto* browse = new QPushButton(tr("Browse…"));
+  browse->setToolTip(tr("Choose where to save the PDF"));
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const auto f = QFileDialog::getSaveFileName(this, tr("Save report"), pdfEdit_->text(), tr("PDF (*.pdf)"));
+    if (!f.isEmpty()) pdfEdit_->setText(f);
+  });
+  auto* row = new QHBoxLayout;
+  row->addWidget(pdfEdit_, 1);
+  row->addWidget(browse);
+  auto* form = new QFormLayout(p);
+  form->addRow(tr("Clinician:"), clinicianEdit_);
+  form->addRow(tr("Impression:"), impressionEdit_);
+  form->addRow(tr("PDF:"), row);
+  connect(clinicianEdit_, &QLineEdit::textChanged, p, &ConditionPage::refresh);
+  connect(pdfEdit_, &QLineEdit::textChanged, p, &ConditionPage::refresh);
+  p->enter = [this] {
+    if (!pdfEdit_->text().isEmpty() || !record_.is_object()) return;
+    const QString dir = workspaceDir_.isEmpty() ? QDir::homePath() : workspaceDir_ + QStringLiteral("/reports");
+    pdfEdit_->setText(dir + "/" + QString::fromStdString(record_.value("report_id", std::string("report"))) + ".pdf");
+  };
+  p->complete = [this] { return !clinicianEdit_->text().trimmed().isEmpty() && !pdfEdit_->text().trimmed().isEmpty(); };
+}
+
+bool DiagnosisWizard::exportReport() {
+  try {
+    signReport(record_, clinicianEdit_->text().trimmed().toStdString(), impressionEdit_->toPlainText().toStdString());
+    const std::filesystem::path out = pdfEdit_->text().trimmed().toStdString();
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+    std::unique_ptr<Workspace> ws;
+    if (!workspaceDir_.isEmpty()) {
+      ws = Workspace::open(workspaceDir_.toStdString());
+      saveReportRecord(*ws, record_);
+    }
+    report::ReportAssets assets;
+    assets.brainMask = brainMask_;
+    report::writeReportPdf(record_, out, assets);
+    if (ws) {
+      SQLite::Statement s(ws->db(), "UPDATE reports SET pdf_path = ?, updated_at = datetime('now') WHERE id = ?");
+      s.bind(1, std::filesystem::absolute(out).string());
+      s.bind(2, record_.at("report_id").get<std::string>());
+      s.exec();
+    }
+    writtenReport_ = QString::fromStdString(out.string());
+    spdlog::info("report {} signed by {} and written to {}", record_.at("report_id").get<std::string>(), clinicianEdit_->text().toStdString(), out.string());
+    Q_EMIT reportWritten(writtenReport_);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    QMessageBox::warning(this, tr("Report not written"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+bool DiagnosisWizard::validateCurrentPage() {
+  if (currentId() == SignOffPage) return exportReport();
+  return QWizard::validateCurrentPage();
+}
+
+void DiagnosisWizard::setScan(const QString& file) { scanEdit_->setText(file); }
+void DiagnosisWizard::setPatientId(const QString& id) { patientEdit_->setText(id); }
+void DiagnosisWizard::setPseudonymise(bool on) { pseudonymCheck_->setChecked(on); }
+void DiagnosisWizard::setQcThresholdsFile(const QString& file) { thresholdsFile_ = file; }
+
+void DiagnosisWizard::setModel(const QString& file) {
+  int i = modelCombo_->findData(file);
+  if (i < 0) {
+    modelCombo_->addItem(QFileInfo(file).fileName(), file);
+    i = modelCombo_->count() - 1;
+  }
+  modelCombo_->setCurrentIndex(i);
+  showCard(file);
+  conditionPage(this, ModelPage)->refresh();
+}
+
+void DiagnosisWizard::setQcOverride(bool on, const QString& reason) {
+  overrideCheck_->setChecked(on);
+  overrideReason_->setText(reason);
+}
+
+void DiagnosisWizard::setSignOff(const QString& clinician, const QString& impression, const QString& pdfPath) {
+  clinicianEdit_->setText(clinician);
+  impressionEdit_->setPlainText(impression);
+  pdfEdit_->setText(pdfPath);
+}
+
+void DiagnosisWizard::cancelRunning() {
+  if (job_) job_->requestCancel();
+}
+
+}  // namespace bg::ui

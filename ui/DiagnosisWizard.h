@@ -1,0 +1,104 @@
+#pragma once
+// The clinician's path from a scan to a signed PDF: scan and identifiers -> task and model (its card)
+// -> quality control (a fail blocks unless overridden with a reason) -> the run in the background
+// (progress, cancel) -> the result with its uncertainty, out-of-distribution flag and explanation ->
+// sign-off and export. QC and the prediction run in braingraph-cli (`diagnose`), like every model
+// job; the record and the PDF are written here from the same core and report code the CLI uses.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <QWizard>
+#include <nlohmann/json.hpp>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QTableWidget;
+class QTextBrowser;
+class QTextEdit;
+
+namespace bg {
+class Job;
+class JobRunner;
+}
+
+namespace bg::ui {
+
+class DiagnosisWizard : public QWizard {
+  Q_OBJECT
+ public:
+  enum Page { ScanPage, ModelPage, QcPage, RunPage, ResultPage, SignOffPage };
+  DiagnosisWizard(JobRunner& jobs, const QString& workspaceDir, std::optional<std::filesystem::path> brainMask, QWidget* parent = nullptr);
+
+  // What the pages hold (tests and the main window set them; the user types them).
+  void setScan(const QString& file);
+  void setPatientId(const QString& id);
+  void setPseudonymise(bool on);
+  void setModel(const QString& file);
+  void setQcOverride(bool on, const QString& reason);
+  void setSignOff(const QString& clinician, const QString& impression, const QString& pdfPath);
+  void setQcThresholdsFile(const QString& file);  // optional site thresholds (JSON)
+
+  const nlohmann::json& qcResult() const { return qc_; }
+  const nlohmann::json& record() const { return record_; }
+  QString writtenReport() const { return writtenReport_; }
+  bool qcBlocked() const;
+  bool busy() const { return job_ != nullptr; }
+  void cancelRunning();
+
+ Q_SIGNALS:
+  void qcFinished();
+  void runFinished(bool ok);
+  void reportWritten(const QString& pdf);
+
+ protected:
+  bool validateCurrentPage() override;
+
+ private:
+  void buildScanPage();
+  void buildModelPage();
+  void buildQcPage();
+  void buildRunPage();
+  void buildResultPage();
+  void buildSignOffPage();
+  void loadModels();
+  void showCard(const QString& file);
+  void startQc();
+  void startRun();
+  void showResult();
+  bool exportReport();
+  QStringList commonArgs() const;
+
+  JobRunner& jobs_;
+  QString workspaceDir_, thresholdsFile_;
+  std::optional<std::filesystem::path> brainMask_;
+  std::shared_ptr<Job> job_;
+  class JobBridge* bridge_;
+  std::vector<std::pair<QString, QString>> models_;  // path, task
+  nlohmann::json qc_, record_, card_;
+  QString writtenReport_, runError_;
+
+  QLineEdit *scanEdit_, *patientEdit_, *confoundsEdit_;
+  QDoubleSpinBox* trSpin_;
+  QCheckBox* pseudonymCheck_;
+  QLabel* pseudonymLabel_;
+  QComboBox *taskCombo_, *modelCombo_;
+  QTextBrowser* cardView_;
+  QTableWidget* qcTable_;
+  QLabel *qcSummary_, *runStage_, *resultSummary_, *glassBrain_, *networkBars_;
+  QProgressBar *qcProgress_, *runProgress_;
+  QCheckBox* overrideCheck_;
+  QLineEdit* overrideReason_;
+  QPushButton *qcCancel_, *runCancel_;
+  QLineEdit *clinicianEdit_, *pdfEdit_;
+  QTextEdit* impressionEdit_;
+};
+
+}  // namespace bg::ui
