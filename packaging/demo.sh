@@ -34,7 +34,8 @@ if [ -f "$pheno" ]; then
 
   configs="$(cd "$(dirname "$0")/.." && pwd)/resources/configs"
   echo "== Models ready to use: the logistic-regression baseline and a small BrainGFM (pre-trained, prompt-tuned)"
-  [ -f "$build/demo-logreg.json" ] || "$cli" train -w "$ws" --corpus abide-asd --method logreg --out "$build/demo-logreg.json"
+  { [ -f "$build/demo-logreg.json" ] && grep -q "fold_models" "$build/demo-logreg.json"; } ||
+    "$cli" train -w "$ws" --corpus abide-asd --method logreg --out "$build/demo-logreg.json"
   if [ ! -f "$build/demo-braingfm.pt" ]; then
     [ -f "$build/demo-pretrained.pt" ] ||
       "$cli" pretrain -w "$ws" --corpus abide-asd --all-items --config "$configs/demo-pretrain.json" --out "$build/demo-pretrained.pt"
@@ -45,11 +46,15 @@ if [ -f "$pheno" ]; then
     echo "== Predicting the real scan above with both models (JSON lines: label, calibrated probability, top ROIs)"
     "$cli" predict --model "$build/demo-logreg.json" --in "$scan" --json
     "$cli" predict --model "$build/demo-braingfm.pt" --in "$scan" --json
+    echo "== Diagnosis of the same scan: quality control, prediction with uncertainty and out-of-distribution check,"
+    echo "   explanation, recorded in the workspace, as a PDF report: $build/demo-report.pdf"
+    "$cli" diagnose -w "$ws" --model "$build/demo-logreg.json" --in "$scan" --tr 2.0 --operator demo --out "$build/demo-report.pdf"
+    "$cli" diagnose -w "$ws" --model "$build/demo-braingfm.pt" --in "$scan" --tr 2.0 --operator demo --out "$build/demo-report-braingfm.pdf"
   fi
 fi
 
 if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then
-  echo "== Opening the workbench on $ws (select a scan: its matrix and 3D connectome; Tools > Predict Selected Scan with $build/demo-braingfm.pt)"
+  echo "== Opening the workbench on $ws (select a scan: its matrix and 3D connectome; Tools > Diagnosis Wizard for a signed PDF report)"
   exec "$gui" --workspace "$ws"
 fi
 echo "== No display: rendering the workbench's 3D view offscreen (Xvfb) to $build/demo-3d.png"

@@ -22,6 +22,9 @@
 #include "CliRunner.h"
 #include "ExplanationView.h"
 #include "MatrixPanel.h"
+#include "DiagnosisWizard.h"
+#include "io/TimeSeriesFile.h"
+#include "report/Diagnosis.h"
 #include "SliceViewer.h"
 #include "atlas/LabelMap.h"
 #include "io/NiftiImage.h"
@@ -46,6 +49,8 @@
 #include <QLineEdit>
 #include <QSettings>
 #include <QTabWidget>
+#include <QProcess>
+#include <QWizard>
 
 using namespace bg;
 
@@ -53,6 +58,10 @@ class TestGui : public QObject {
   Q_OBJECT
   std::unique_ptr<ui::Workbench> workbench_;
   std::unique_ptr<ui::MainWindow> window_;
+  // Left by workspaceBrowserAndMatrixViews for the wizard test.
+  std::filesystem::path fixtureDir_;
+  QString modelFile_, scanFile_;
+  double expectedProbability_ = -1;
 
  private Q_SLOTS:
   void initTestCase() {
@@ -323,6 +332,10 @@ class TestGui : public QObject {
     QCOMPARE(window_->views()->currentWidget(), static_cast<QWidget*>(explanation));
     const double expectedP = predictBaseline(card, fc, {}).probability;
     QVERIFY(std::abs(explanation->prediction()["probability"].get<double>() - expectedP) < 1e-6);
+    fixtureDir_ = dir;
+    modelFile_ = QString::fromStdString(modelFile.string());
+    scanFile_ = scanFile;
+    expectedProbability_ = expectedP;
     QCOMPARE(explanation->topRois()->count(), 10);
     // CC200 ROIs take the Schaefer100 network most of their voxels fall in (7 networks + subcortical).
     QCOMPARE(explanation->networkBars()->bars(), 8);
@@ -362,6 +375,98 @@ class TestGui : public QObject {
     browser->filter()->setText(QStringLiteral("bold"));
     QCOMPARE(browser->visibleRows(), 1);
     browser->filter()->clear();
+  }
+
+  // Issue 8: the wizard driven end to end (scan -> model -> QC -> run -> result -> sign-off -> PDF),
+  // then a QC failure that blocks until overridden with a reason.
+  void diagnosisWizardEndToEnd() {
+    if (modelFile_.isEmpty()) QSKIP("needs the workspace fixture");
+    auto* wizard = window_->openDiagnosisWizard();
+    QVERIFY(QTest::qWaitForWindowExposed(wizard));
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ScanPage));
+    wizard->setScan(scanFile_);
+    QVERIFY(wizard->currentPage()->isComplete());
+    wizard->setPatientId(QStringLiteral("sub-GUI01"));
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ModelPage));
+    QVERIFY(!wizard->currentPage()->isComplete());  // no model chosen yet
+    wizard->setModel(modelFile_);
+    QVERIFY(wizard->currentPage()->isComplete());
+    QSignalSpy qcDone(wizard, &ui::DiagnosisWizard::qcFinished);
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::QcPage));
+    QVERIFY(qcDone.wait(60000));
+    QVERIFY2(!wizard->qcResult().contains("error"), wizard->qcResult().dump().c_str());
+    const auto ts = readRoiTimeSeries(scanFile_.toStdString());
+    QCOMPARE(wizard->qcResult()["items"][0]["value"].get<double>(), static_cast<double>(ts.series.rows()));
+    QVERIFY(!wizard->qcBlocked());
+    QVERIFY(wizard->currentPage()->isComplete());
+    wizard->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_wizard_qc.png"));
+    QSignalSpy ran(wizard, &ui::DiagnosisWizard::runFinished);
+    wizard->next();
+    QVERIFY(ran.wait(60000));
+    QVERIFY(ran.at(0).at(0).toBool());
+    QVERIFY(wizard->currentPage()->isComplete());
+    const auto& record = wizard->record();
+    QVERIFY(std::abs(record["result"]["probability"].get<double>() - expectedProbability_) < 1e-6);
+    QCOMPARE(record["patient"]["id"].get<std::string>(), std::string("sub-GUI01"));
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ResultPage));
+    // The glass brain on the result page is drawn, not blank.
+    const QImage result = wizard->grab().toImage();
+    result.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_wizard_result.png"));
+    int coloured = 0;
+    for (int y = 0; y < result.height(); y += 2)
+      for (int x = 0; x < result.width(); x += 2) coloured += result.pixelColor(x, y).hsvSaturation() > 100;
+    QVERIFY2(coloured > 100, qPrintable(QString::number(coloured)));
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::SignOffPage));
+    QVERIFY(!wizard->currentPage()->isComplete());  // no clinician yet
+    const auto pdf = fixtureDir_ / "wizard-report.pdf";
+    wizard->setSignOff(QStringLiteral("Dr. Gui Tester"), QStringLiteral("No further action."), QString::fromStdString(pdf.string()));
+    QVERIFY(wizard->currentPage()->isComplete());
+    const auto reportId = record["report_id"].get<std::string>();
+    QSignalSpy written(wizard, &ui::DiagnosisWizard::reportWritten);
+    wizard->button(QWizard::FinishButton)->click();
+    QCOMPARE(written.count(), 1);
+    QVERIFY(std::filesystem::exists(pdf));
+    QProcess text;
+    text.start(QStringLiteral("pdftotext"), {QString::fromStdString(pdf.string()), QStringLiteral("-")});
+    QVERIFY(text.waitForFinished(30000));
+    const QString body = QString::fromUtf8(text.readAllStandardOutput());
+    QVERIFY(body.contains(QStringLiteral("sub-GUI01")));
+    QVERIFY(body.contains(QStringLiteral("Dr. Gui Tester")));
+    QVERIFY(body.contains(QString::fromStdString(reportId)));
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      const auto stored = loadReportRecord(*ws, reportId);
+      QVERIFY(stored.has_value());
+      QCOMPARE((*stored)["signoff"]["clinician"].get<std::string>(), std::string("Dr. Gui Tester"));
+    }
+
+    // A QC fail blocks the wizard until it is overridden with a reason.
+    const auto strict = fixtureDir_ / "strict-qc.json";
+    writeTextAtomically(strict, R"({"volumes_pass": 5000, "volumes_warn": 4000})");
+    auto* second = window_->openDiagnosisWizard();
+    second->setQcThresholdsFile(QString::fromStdString(strict.string()));
+    second->setScan(scanFile_);
+    second->next();
+    second->setModel(modelFile_);
+    QSignalSpy secondQc(second, &ui::DiagnosisWizard::qcFinished);
+    second->next();
+    QVERIFY(secondQc.wait(60000));
+    QVERIFY(second->qcBlocked());
+    QVERIFY(!second->currentPage()->isComplete());
+    QVERIFY(!second->button(QWizard::NextButton)->isEnabled());
+    second->button(QWizard::NextButton)->click();
+    QCOMPARE(second->currentId(), int(ui::DiagnosisWizard::QcPage));  // still blocked
+    second->setQcOverride(true, QString());
+    QVERIFY(!second->currentPage()->isComplete());  // a reason is required
+    second->setQcOverride(true, QStringLiteral("protocol reviewed"));
+    QVERIFY(second->currentPage()->isComplete());
+    QVERIFY(second->button(QWizard::NextButton)->isEnabled());
+    second->close();
+    wizard->close();
   }
 
   void sliceViewerWithAtlasOverlay() {

@@ -116,7 +116,7 @@ DiagnosisWizard::DiagnosisWizard(JobRunner& jobs, const QString& workspaceDir, s
   button(QWizard::NextButton)->setToolTip(tr("Go to the next step"));
   button(QWizard::BackButton)->setToolTip(tr("Go back one step"));
   button(QWizard::CancelButton)->setToolTip(tr("Close the wizard (a running job is cancelled)"));
-  resize(820, 640);
+  resize(860, 780);
   connect(this, &QWizard::rejected, this, &DiagnosisWizard::cancelRunning);
 }
 
@@ -498,8 +498,10 @@ void DiagnosisWizard::showResult() {
   if (record_.at("qc").value("override", json()).is_object()) h += tr("<br><b style='color:#cf222e'>Quality control was overridden.</b>");
   resultSummary_->setText(h);
   const auto& e = record_.value("explanation", json::object());
-  glassBrain_->setPixmap(QPixmap::fromImage(report::renderGlassBrain(e, brainMask_, 760, 260, 96)));
-  networkBars_->setPixmap(QPixmap::fromImage(report::renderNetworkBars(e.value("networks", json::object()), 760, 190, 96)));
+  glassBrain_->setPixmap(QPixmap::fromImage(report::renderGlassBrain(e, brainMask_, 720, 240, 96)));
+  glassBrain_->setMinimumSize(720, 240);
+  networkBars_->setPixmap(QPixmap::fromImage(report::renderNetworkBars(e.value("networks", json::object()), 720, 150, 96)));
+  networkBars_->setMinimumSize(720, 150);
 }
 
 void DiagnosisWizard::buildSignOffPage() {

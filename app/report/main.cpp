@@ -3,7 +3,9 @@
 // brings Qt 5 (two Qt majors must never share a process). braingraph-cli runs it for `diagnose
 // --out` and `report`; the GUI renders in its own process with the same code (ui/report).
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <unistd.h>
 #include <string>
 
 #include <QGuiApplication>
@@ -15,6 +17,14 @@
 
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+    // Qt wants a private runtime folder; batch jobs and containers may have none.
+    const auto dir = std::filesystem::temp_directory_path() / ("runtime-" + std::to_string(::getuid()));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    qputenv("XDG_RUNTIME_DIR", QByteArray::fromStdString(dir.string()));
+  }
   std::string recordFile, out, mask;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
