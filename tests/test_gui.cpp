@@ -266,6 +266,15 @@ class TestGui : public QObject {
         edgeRed += c.red() > 150 && c.green() < 110 && c.blue() < 110;
       }
     QVERIFY2(edgeRed > 300, qPrintable(QString::number(edgeRed)));
+    // Nodes are drawn (sphere imposters): yellow-to-green network colours, which neither the red and
+    // blue edges nor the grey brain have.
+    long nodeColoured = 0;
+    for (int y = 0; y < scene.height(); ++y)
+      for (int x = 0; x < scene.width(); ++x) {
+        const QColor c = QColor::fromRgb(scene.pixel(x, y));
+        nodeColoured += c.hsvSaturation() > 90 && c.hsvHue() >= 40 && c.hsvHue() <= 170;
+      }
+    QVERIFY2(nodeColoured > 300, qPrintable(QString::number(nodeColoured)));
     // Clicking on a node names it: node 100's projection, clicked with the mouse.
     const auto& pos = *connectome->placement()->positions[100];
     auto* renderer = window_->view3d()->renderer();

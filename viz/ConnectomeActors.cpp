@@ -1,5 +1,6 @@
 #include "ConnectomeActors.h"
 
+#include <cstdlib>
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -14,7 +15,9 @@
 #include <vtkPolyDataMapper.h>
 #include <vtkProperty.h>
 #include <vtkRenderer.h>
+#include <vtkFloatArray.h>
 #include <vtkSphereSource.h>
+#include <vtkOpenGLSphereMapper.h>
 #include <vtkTubeFilter.h>
 #include <vtkUnsignedCharArray.h>
 
@@ -50,22 +53,6 @@ vtkSmartPointer<vtkActor> actorFor(vtkPolyData* data, bool cellColours) {
   return actor;
 }
 
-vtkSmartPointer<vtkPolyData> sphere(const std::array<double, 3>& c, double radius, const std::array<unsigned char, 3>& colour) {
-  auto s = vtkSmartPointer<vtkSphereSource>::New();
-  s->SetCenter(c[0], c[1], c[2]);
-  s->SetRadius(radius);
-  s->SetThetaResolution(10);  // 80 triangles: round enough at node size, cheap for software GL
-  s->SetPhiResolution(6);
-  s->Update();
-  auto out = vtkSmartPointer<vtkPolyData>::New();
-  out->DeepCopy(s->GetOutput());
-  auto colours = vtkSmartPointer<vtkUnsignedCharArray>::New();
-  colours->SetNumberOfComponents(3);
-  colours->SetName("Colors");
-  for (vtkIdType i = 0; i < out->GetNumberOfPoints(); ++i) colours->InsertNextTypedTuple(colour.data());
-  out->GetPointData()->SetScalars(colours);
-  return out;
-}
 }  // namespace
 
 ConnectomeActors::ConnectomeActors(vtkRenderer* renderer) : renderer_(renderer) {}
@@ -148,8 +135,8 @@ void ConnectomeActors::rebuild() {
   } else {
     edges_ = actorFor(edgeData, true);
   }
+  // Opaque: a translucent edge layer costs software GL about a quarter of the frame rate.
   edges_->GetProperty()->SetLineWidth(2.0);
-  edges_->GetProperty()->SetOpacity(0.85);
   renderer_->AddActor(edges_);
   shownEdges_ = static_cast<int>(keep);
 
@@ -164,19 +151,39 @@ void ConnectomeActors::rebuild() {
     if (!net.empty()) index.emplace(net, 0);
   int k = 0;
   for (auto& [net, i] : index) i = k++;
-  auto append = vtkSmartPointer<vtkAppendPolyData>::New();
+  // Nodes are sphere imposters (one screen-aligned quad each, shaded as a sphere in the fragment
+  // shader): 300 tessellated spheres cost software GL more than the rest of the scene.
+  auto nodePoints = vtkSmartPointer<vtkPoints>::New();
+  auto nodeColours = vtkSmartPointer<vtkUnsignedCharArray>::New();
+  nodeColours->SetNumberOfComponents(3);
+  nodeColours->SetName("Colors");
+  auto nodeVerts = vtkSmartPointer<vtkCellArray>::New();
+  auto radii = vtkSmartPointer<vtkFloatArray>::New();
+  radii->SetName("radius");
   for (int i = 0; i < n; ++i) {
     const auto& p = positions_[static_cast<std::size_t>(i)];
     if (!p) continue;
     const auto net = i < static_cast<int>(networks_.size()) ? networks_[static_cast<std::size_t>(i)] : std::string();
     const double r = style_.nodeRadius * (style_.nodeSize == "uniform" ? 1.0 : 0.5 + 1.5 * measure[static_cast<std::size_t>(i)] / top);
-    append->AddInputData(sphere(*p, r, networkColour(net, index)));
+    const vtkIdType id = nodePoints->InsertNextPoint(p->data());
+    nodeVerts->InsertNextCell(1, &id);  // the sphere mapper draws vertex cells
+    const auto colour = networkColour(net, index);
+    nodeColours->InsertNextTypedTuple(colour.data());
+    radii->InsertNextValue(static_cast<float>(r));
     ++shownNodes_;
   }
-  append->Update();
   auto nodeData = vtkSmartPointer<vtkPolyData>::New();
-  nodeData->DeepCopy(append->GetOutput());
-  nodes_ = actorFor(nodeData, false);
+  nodeData->SetPoints(nodePoints);
+  nodeData->SetVerts(nodeVerts);
+  nodeData->GetPointData()->SetScalars(nodeColours);
+  nodeData->GetPointData()->AddArray(radii);
+  auto sphereMapper = vtkSmartPointer<vtkOpenGLSphereMapper>::New();
+  sphereMapper->SetInputData(nodeData);
+  sphereMapper->SetScaleArray("radius");
+  sphereMapper->SetColorModeToDirectScalars();
+  sphereMapper->SetScalarModeToUsePointData();
+  nodes_ = vtkSmartPointer<vtkActor>::New();
+  nodes_->SetMapper(sphereMapper);
   renderer_->AddActor(nodes_);
 }
 
@@ -200,7 +207,14 @@ void ConnectomeActors::highlight(int node) {
   data->SetLines(lines);
   auto append = vtkSmartPointer<vtkAppendPolyData>::New();
   append->AddInputData(data);
-  append->AddInputData(sphere(*positions_[static_cast<std::size_t>(node)], style_.nodeRadius * 2.2, {255, 220, 40}));
+  vtkNew<vtkSphereSource> ball;
+  const auto& c = *positions_[static_cast<std::size_t>(node)];
+  ball->SetCenter(c[0], c[1], c[2]);
+  ball->SetRadius(style_.nodeRadius * 2.2);
+  ball->SetThetaResolution(16);
+  ball->SetPhiResolution(10);
+  ball->Update();
+  append->AddInputData(ball->GetOutput());
   append->Update();
   auto out = vtkSmartPointer<vtkPolyData>::New();
   out->DeepCopy(append->GetOutput());

@@ -44,7 +44,13 @@ int main(int argc, char** argv) {
   view.resize(1280, 800);
   view.show();
   viz::BrainScene scene(view.renderer());
-  if (!qEnvironmentVariableIsSet("BENCH_NO_BRAIN")) scene.setBrainSurface(viz::buildBrainSurface(readNiftiVolume(registry.resolve(registry.get("mni152").files.at("brain_mask_2mm")))));
+  if (!qEnvironmentVariableIsSet("BENCH_NO_BRAIN")) {
+    viz::BrainSurfaceOptions bo;
+    if (qEnvironmentVariableIsSet("DECIMATE")) bo.decimate = qEnvironmentVariable("DECIMATE").toDouble();
+    auto surface = viz::buildBrainSurface(readNiftiVolume(registry.resolve(registry.get("mni152").files.at("brain_mask_2mm"))), bo);
+    std::printf("brain triangles: %lld\n", static_cast<long long>(surface->GetNumberOfPolys()));
+    scene.setBrainSurface(surface);
+  }
   const auto placement = roiPlacement(&registry, data, "schaefer300", 300);
   std::mt19937 rng(1);
   std::normal_distribution<double> g;
@@ -58,6 +64,7 @@ int main(int argc, char** argv) {
   fc.diagonal().setZero();
   viz::ConnectomeActors connectome(view.renderer());
   if (!qEnvironmentVariableIsSet("BENCH_NO_CONNECTOME")) connectome.set(fc, placement.positions, placement.networks, viz::ConnectomeStyle{});
+  view.renderer()->ResetCamera();  // frame what is shown (without the brain, the nodes)
   for (int i = 0; i < 10; ++i) {  // warm-up: shaders, buffers
     view.repaint();
     app.processEvents();
