@@ -89,7 +89,7 @@ vtkSmartPointer<vtkActor> makeGlassBrainActor(vtkPolyData* surface, double opaci
   auto* p = actor->GetProperty();
   p->SetColor(0.86, 0.80, 0.78);
   p->SetOpacity(opacity);
-  p->SetSpecular(0.3);
+  p->SetSpecular(0.0);  // a matte glass: specular lighting costs software GL ~10% of the frame
   p->SetSpecularPower(20);
   p->SetDiffuse(0.8);
   p->SetAmbient(0.15);
