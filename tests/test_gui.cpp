@@ -51,6 +51,7 @@
 #include <QTabWidget>
 #include <QProcess>
 #include <QWizard>
+#include <QTextBrowser>
 
 using namespace bg;
 
@@ -476,6 +477,19 @@ class TestGui : public QObject {
     QVERIFY(second->button(QWizard::NextButton)->isEnabled());
     second->close();
     wizard->close();
+  }
+
+  // Help > User Guide shows the guide with its screenshots (resolved relative to the guide).
+  void userGuideOpensWithImages() {
+    QTextBrowser* browser = window_->showUserGuide();
+    QVERIFY(browser);
+    const QString text = browser->toPlainText();
+    for (const char* heading : {"Getting started", "Your own data", "diagnosis wizard", "training guide", "Command-line reference", "Troubleshooting"})
+      QVERIFY2(text.contains(QString::fromLatin1(heading), Qt::CaseInsensitive), heading);
+    const QVariant image = browser->loadResource(QTextDocument::ImageResource, QUrl(QStringLiteral("images/wizard-result.png")));
+    QVERIFY(image.isValid());
+    QVERIFY(!qvariant_cast<QImage>(image).isNull() || !image.toByteArray().isEmpty());
+    browser->window()->close();
   }
 
   void sliceViewerWithAtlasOverlay() {

@@ -33,6 +33,10 @@
 #include "JobsPanel.h"
 #include "CliRunner.h"
 #include "ConnectomePanel.h"
+#include <QTextBrowser>
+#include <QDialog>
+#include <QDir>
+#include <QVBoxLayout>
 #include "DiagnosisWizard.h"
 #include "ExplanationView.h"
 #include "SliceViewer.h"
@@ -261,6 +265,30 @@ void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) 
   });
 }
 
+QTextBrowser* MainWindow::showUserGuide() {
+  // Installed beside the binaries (share/doc/braingraph), else the source tree's docs/.
+  QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/../" BRAINGRAPH_DOC_INSTALL_DIR);
+  if (!QFileInfo::exists(dir + QStringLiteral("/user-guide.md"))) dir = QStringLiteral(BRAINGRAPH_DOC_SOURCE_DIR);
+  const QString file = QDir(dir).absoluteFilePath(QStringLiteral("user-guide.md"));
+  if (!QFileInfo::exists(file)) {
+    QMessageBox::warning(this, tr("User Guide"), tr("The user guide is not installed (looked for %1).").arg(file));
+    return nullptr;
+  }
+  auto* dialog = new QDialog(this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setWindowTitle(tr("BrainGraph Workbench — User Guide"));
+  auto* browser = new QTextBrowser(dialog);
+  browser->setOpenExternalLinks(true);
+  browser->setSearchPaths({QDir(dir).absolutePath()});
+  browser->setSource(QUrl::fromLocalFile(file), QTextDocument::MarkdownResource);
+  browser->setToolTip(tr("The user guide; links to the other documents open here"));
+  auto* layout = new QVBoxLayout(dialog);
+  layout->addWidget(browser);
+  dialog->resize(900, 760);
+  dialog->show();
+  return browser;
+}
+
 DiagnosisWizard* MainWindow::openDiagnosisWizard() {
   std::optional<std::filesystem::path> mask;
   try {
@@ -377,6 +405,9 @@ void MainWindow::buildMenus() {
   diagnose->setToolTip(tr("From a patient's scan to a quality-controlled, explained and signed PDF report"));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
+  auto* guide = help->addAction(tr("&User Guide"), this, [this] { showUserGuide(); });
+  guide->setShortcut(QKeySequence::HelpContents);
+  guide->setToolTip(tr("Getting started, your own data, the diagnosis wizard, training, the CLI and troubleshooting"));
   help->addAction(tr("&About BrainGraph Workbench"), this, &MainWindow::showAbout);
   help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }

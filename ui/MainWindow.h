@@ -9,6 +9,8 @@
 class QDockWidget;
 class QTabWidget;
 
+class QTextBrowser;
+
 namespace bg {
 class Workspace;
 }
@@ -64,6 +66,8 @@ class MainWindow : public QMainWindow {
   void deriveAll();
   // Opens the diagnosis wizard (non-modal) on the open workspace with the selected scan; returns it.
   class DiagnosisWizard* openDiagnosisWizard();
+  // Help > User Guide: the installed (or the source tree's) docs/user-guide.md in a browser window.
+  QTextBrowser* showUserGuide();
 
  public Q_SLOTS:
   void loadBrainSurface();
