@@ -12,6 +12,7 @@
 
 #include <Eigen/LU>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -22,7 +23,9 @@
 #include "eval/OutOfDistribution.h"
 #include "eval/Prediction.h"
 #include "io/PdfAttachment.h"
+#include "io/NiftiImage.h"
 #include "io/TimeSeriesFile.h"
+#include "support/SyntheticBold.h"
 #include "report/QualityControl.h"
 
 using nlohmann::json;
@@ -366,6 +369,92 @@ class TestReport : public QObject {
     const auto again = json::parse(run({"diagnose", "--model", str(model), "--in", scan_, "--tr", "2", "--json"}).out.toStdString());
     QVERIFY(again["result"]["interval"] == interval);
     QVERIFY(tool("pdftotext", {str(pdf), "-"}).contains("Monte Carlo dropout"));
+  }
+
+  // A BOLD NIfTI in MNI space with fMRIPrep confounds beside it: parcellated with the model's atlas,
+  // the motion checks read the confounds' framewise displacement.
+  void diagnoseBoldNiftiWithSiblingConfounds() {
+    const auto atlasFile =
+        bgtest::dataRoot() / "atlases/schaefer100/tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz";
+    if (!std::filesystem::exists(atlasFile)) QSKIP("Schaefer100 not in the data path");
+    const auto bold = dir_ / "sub-77_task-rest_space-MNI152NLin6Asym_desc-preproc_bold.nii.gz";
+    const int volumes = 80;
+    bgtest::writeSyntheticBold(bold, bg::readNiftiVolume(atlasFile), volumes, 2.0, 2.0, 11);
+    std::vector<double> fd(volumes);
+    {
+      std::ofstream out(dir_ / "sub-77_task-rest_desc-confounds_timeseries.tsv");
+      out << "framewise_displacement\ttrans_x\n";
+      for (int t = 0; t < volumes; ++t) {
+        fd[static_cast<std::size_t>(t)] = t == 0 ? 0.0 : (t % 8 == 0 ? 0.8 : 0.05 + 0.001 * t);
+        out << (t == 0 ? std::string("n/a") : std::to_string(fd[static_cast<std::size_t>(t)])) << "\t" << 0.01 * t << "\n";
+      }
+    }
+    // A Schaefer100 logistic-regression model file written here (weights from a fixed seed).
+    const int n = 100, edges = n * (n - 1) / 2;
+    std::mt19937 rng(5);
+    std::normal_distribution<double> g(0.0, 0.02);
+    auto randomVector = [&](int size, double scale) {
+      std::vector<double> v(static_cast<std::size_t>(size));
+      for (auto& x : v) x = scale * g(rng);
+      return v;
+    };
+    Eigen::MatrixXd reference(30, edges);
+    for (int r = 0; r < 30; ++r)
+      for (int c = 0; c < edges; ++c) reference(r, c) = 0.3 + 10 * g(rng);
+    json model = {{"kind", "baseline-logreg"},
+                  {"format", 1},
+                  {"c", 0.01},
+                  {"classes", {"control", "patient"}},
+                  {"positive_class", "patient"},
+                  {"label_field", "dx"},
+                  {"atlas", "schaefer100"},
+                  {"nodes", n},
+                  {"preprocessing", {{"clean", true}, {"band_pass", nullptr}, {"confounds", json::array()}, {"fd_threshold", 0.5},
+                                     {"zscore", true}, {"detrend_order", 1}, {"summary", "mean"}, {"connectivity", "pearson"}, {"pipeline_version", 1}}},
+                  {"temperature", 1.3},
+                  {"corpus", {{"name", "synthetic"}, {"items", 30}, {"train", 25}, {"validation", 5}}},
+                  {"mean", std::vector<double>(static_cast<std::size_t>(edges), 0.2)},
+                  {"scale", std::vector<double>(static_cast<std::size_t>(edges), 0.3)},
+                  {"weights", randomVector(edges, 1.0)},
+                  {"intercept", 0.1},
+                  {"fold_models", {{{"weights", randomVector(edges, 1.0)}, {"intercept", 0.0}}, {{"weights", randomVector(edges, 1.0)}, {"intercept", 0.2}}}},
+                  {"ood", bg::fitOodReference(reference, "Fisher-z FC features", true)}};
+    const auto modelFile = dir_ / "schaefer100-logreg.json";
+    std::ofstream(modelFile) << model.dump();
+
+    const auto pdf = dir_ / "bold.pdf";
+    const auto r = run({"diagnose", "--model", str(modelFile), "--in", str(bold), "--out", str(pdf), "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto record = json::parse(r.out.toStdString());
+    QCOMPARE(record["inputs"][0]["kind"].get<std::string>(), std::string("bold"));
+    QCOMPARE(record["inputs"][1]["role"].get<std::string>(), std::string("confounds"));
+    QCOMPARE(record["patient"]["id"].get<std::string>(), std::string("sub-77"));
+    QCOMPARE(record["methods"]["rois"].get<int>(), 100);
+    std::map<std::string, json> items;
+    for (const auto& i : record["qc"]["items"]) items[i["id"].get<std::string>()] = i;
+    QCOMPARE(items["volumes"]["value"].get<double>(), double(volumes));
+    QCOMPARE(items["tr"]["value"].get<double>(), 2.0);
+    QCOMPARE(items["roi_coverage"]["value"].get<double>(), 1.0);
+    double mean = 0;
+    int censored = 0;
+    for (double v : fd) {
+      mean += v;
+      censored += v > 0.5;
+    }
+    mean /= volumes;
+    QVERIFY(std::abs(items["mean_fd"]["value"].get<double>() - mean) < 1e-6);
+    QVERIFY(std::abs(items["censored"]["value"].get<double>() - censored / double(volumes)) < 1e-12);
+    QCOMPARE(items["censored"]["status"].get<std::string>(), std::string("warn"));  // 9 of 80 > 10%
+    // The same answer as `predict` on the same file.
+    const auto p = run({"predict", "--model", str(modelFile), "--in", str(bold), "--json"});
+    QVERIFY2(p.exitCode == 0, qPrintable(p.err));
+    QVERIFY(std::abs(json::parse(p.out.trimmed().toStdString())["probability"].get<double>() - record["result"]["probability"].get<double>()) < 1e-12);
+    const QString text = tool("pdftotext", {"-layout", str(pdf), "-"});
+    QVERIFY(text.contains("sub-77"));
+    QVERIFY(text.contains("Mean framewise"));
+    QVERIFY(text.contains(QString("%1 of %2 volumes").arg(censored).arg(volumes)));
+    QCOMPARE(record["inputs"][1]["name"].get<std::string>(), std::string("sub-77_task-rest_desc-confounds_timeseries.tsv"));
+    QVERIFY(text.contains(QString::fromStdString(record["inputs"][1]["hash"].get<std::string>())));  // listed with its hash
   }
 
   void badInputsGiveClearErrors() {

@@ -70,7 +70,8 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
         throw Error(ErrorCode::Config, "the model was trained on '" + atlas +
                                            "', which is not a registered parcellation, so BOLD volumes cannot be parcellated for it; give ROI "
                                            "time series in that parcellation instead");
-      in.confounds = opts.confounds;
+      // The model was trained on cleaned signals: fMRIPrep's confounds beside the file take part too.
+      in.confounds = opts.confounds ? opts.confounds : siblingConfounds(file);
       auto data = computeConnectomes(*registry, file, in.confounds, {atlas}, options, progress);
       in.fc = data.at(0).fc;
       in.roiNames = data[0].roiNames;

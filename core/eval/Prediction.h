@@ -32,7 +32,7 @@ struct PredictionInput {
 
 struct PredictionInputOptions {
   double tr = 0;                                   // seconds, for time-series files without one
-  std::optional<std::filesystem::path> confounds;  // fMRIPrep confounds TSV
+  std::optional<std::filesystem::path> confounds;  // fMRIPrep confounds TSV (BOLD default: the one beside the file)
   bool requireFullCoverage = true;                 // false: ROIs without signal stay in (flat rows), QC judges them
 };
 

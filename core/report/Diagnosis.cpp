@@ -135,7 +135,7 @@ DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* r
   c.model = readModelCardInfo(r.modelFile);
   PredictionInputOptions o;
   o.tr = r.tr;
-  o.confounds = r.confounds ? r.confounds : (isNiftiPath(r.input) ? siblingConfounds(r.input) : std::nullopt);
+  o.confounds = r.confounds;
   o.requireFullCoverage = false;
   c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
   c.qc = assessQuality(c.input, r.thresholds);
