@@ -540,6 +540,29 @@ class TestGui : public QObject {
         grey += spread < 8 && c.red() > 60;
       }
     QVERIFY2(coloured > 3000 && grey > 3000, qPrintable(QString("coloured %1 grey %2").arg(coloured).arg(grey)));
+    // The 3D pane: the three planes meet at the crosshair; moving it (or turning the view) redraws.
+    auto* cube = viewer->cube();
+    const QImage before = cube->grab().toImage().convertToFormat(QImage::Format_RGB32);
+    before.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices_3d.png"));
+    long cubeColoured = 0, cubeGrey = 0;
+    for (int y = 0; y < before.height(); ++y)
+      for (int x = 0; x < before.width(); ++x) {
+        const QColor c = QColor::fromRgb(before.pixel(x, y));
+        const int spread = std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()});
+        cubeColoured += spread > 40;
+        cubeGrey += spread < 8 && c.red() > 60;
+      }
+    QVERIFY2(cubeColoured > 300 && cubeGrey > 300, qPrintable(QString("coloured %1 grey %2").arg(cubeColoured).arg(cubeGrey)));
+    auto moved = voxel;
+    moved[2] = std::max<std::int64_t>(1, voxel[2] - 6);
+    viewer->setCursor(moved);
+    QVERIFY(cube->grab().toImage().convertToFormat(QImage::Format_RGB32) != before);
+    viewer->setCursor(voxel);
+    QVERIFY(cube->grab().toImage().convertToFormat(QImage::Format_RGB32) == before);  // a pure function of the state
+    QTest::mousePress(cube, Qt::LeftButton, {}, QPoint(20, 20));
+    QTest::mouseMove(cube, QPoint(60, 20));
+    QTest::mouseRelease(cube, Qt::LeftButton, {}, QPoint(60, 20));
+    QVERIFY(cube->azimuth() != -35.0);
   }
 
   void everyControlHasATooltip() {

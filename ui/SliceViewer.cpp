@@ -1,4 +1,5 @@
 #include "SliceViewer.h"
+#include <QTransform>
 
 #include <algorithm>
 #include <cmath>
@@ -139,8 +140,10 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   auto* grid = new QGridLayout;
   for (int k = 0; k < 3; ++k) {
     panes_[static_cast<std::size_t>(k)] = new SlicePane(*this, static_cast<SlicePane::Plane>(k), this);
-    grid->addWidget(panes_[static_cast<std::size_t>(k)], 0, k);
+    grid->addWidget(panes_[static_cast<std::size_t>(k)], k / 2, k % 2);
   }
+  cube_ = new SliceCube(*this, this);
+  grid->addWidget(cube_, 1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
   layout->addLayout(grid, 1);
@@ -155,6 +158,7 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   connect(opacity_, &QSlider::valueChanged, this, [this](int v) {
     QSettings().setValue(QStringLiteral("view/slice_overlay_opacity"), v);
     for (auto* p : panes_) p->update();
+  cube_->update();
   });
   connect(time_, &QSlider::valueChanged, this, &SliceViewer::setFrame);
   connect(play_, &QPushButton::toggled, this, [this](bool on) {
@@ -194,6 +198,7 @@ void SliceViewer::load(const QString& file) {
           self->mapAtlas();
           self->updateInfo();
           for (auto* p : self->panes_) p->update();
+          self->cube_->update();
           Q_EMIT self->loaded();
         },
         Qt::QueuedConnection);
@@ -209,6 +214,7 @@ void SliceViewer::setAtlas(const QString& atlasId) {
   mapAtlas();
   updateInfo();
   for (auto* p : panes_) p->update();
+  cube_->update();
 }
 
 void SliceViewer::mapAtlas() {
@@ -241,6 +247,7 @@ void SliceViewer::setCursor(const std::array<std::int64_t, 3>& v) {
     cursor_[static_cast<std::size_t>(a)] = std::clamp<std::int64_t>(v[static_cast<std::size_t>(a)], 0, volume_->header.dim[static_cast<std::size_t>(a)] - 1);
   updateInfo();
   for (auto* p : panes_) p->update();
+  cube_->update();
   Q_EMIT cursorChanged();
 }
 
@@ -253,6 +260,7 @@ void SliceViewer::setFrame(int t) {
   }
   updateInfo();
   for (auto* p : panes_) p->update();
+  cube_->update();
 }
 
 QString SliceViewer::describe(const std::array<std::int64_t, 3>& v) const {
@@ -342,6 +350,101 @@ void SliceViewer::keyPressEvent(QKeyEvent* e) {
     default: QWidget::keyPressEvent(e); return;
   }
   setCursor(c);
+}
+
+SliceCube::SliceCube(SliceViewer& viewer, QWidget* parent) : QWidget(parent), viewer_(viewer) {
+  setMinimumSize(160, 120);
+  setToolTip(tr("The three slices in 3D, meeting at the crosshair; drag to turn the view"));
+  setFocusPolicy(Qt::StrongFocus);
+}
+
+void SliceCube::setView(double azimuthDeg, double elevationDeg) {
+  azimuth_ = azimuthDeg;
+  elevation_ = std::clamp(elevationDeg, -89.0, 89.0);
+  update();
+}
+
+void SliceCube::mousePressEvent(QMouseEvent* e) { last_ = e->pos(); }
+
+void SliceCube::mouseMoveEvent(QMouseEvent* e) {
+  if (!(e->buttons() & Qt::LeftButton)) return;
+  const QPoint d = e->pos() - last_;
+  last_ = e->pos();
+  setView(azimuth_ + d.x() * 0.5, elevation_ + d.y() * 0.5);
+}
+
+void SliceCube::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  p.fillRect(rect(), QColor(27, 30, 38));
+  const auto* v = viewer_.volume();
+  if (!v) {
+    p.setPen(Qt::lightGray);
+    p.drawText(rect(), Qt::AlignCenter, tr("3D"));
+    return;
+  }
+  const auto& h = v->header;
+  const double size[3] = {h.dim[0] * std::abs(h.pixdim[0]), h.dim[1] * std::abs(h.pixdim[1]), h.dim[2] * std::abs(h.pixdim[2])};
+  const auto c = viewer_.cursor();
+  const double at[3] = {(c[0] + 0.5) * std::abs(h.pixdim[0]), (c[1] + 0.5) * std::abs(h.pixdim[1]), (c[2] + 0.5) * std::abs(h.pixdim[2])};
+  // Orthographic camera: turn about z (azimuth), then tilt (elevation); screen x right, y down.
+  const double az = azimuth_ * M_PI / 180, el = elevation_ * M_PI / 180;
+  auto view = [&](double x, double y, double z, double* depth) {
+    x -= size[0] / 2, y -= size[1] / 2, z -= size[2] / 2;
+    const double x1 = x * std::cos(az) - y * std::sin(az), y1 = x * std::sin(az) + y * std::cos(az);
+    const double y2 = y1 * std::cos(el) + z * std::sin(el), z2 = -y1 * std::sin(el) + z * std::cos(el);
+    if (depth) *depth = y2;  // larger is farther
+    return QPointF(x1, -z2);
+  };
+  const double radius = 0.5 * std::sqrt(size[0] * size[0] + size[1] * size[1] + size[2] * size[2]);
+  const double scale = 0.6 * std::min(width(), height()) / radius;
+  const QPointF centre(width() / 2.0, height() / 2.0);
+  struct Quad {
+    QPolygonF screen;
+    QRectF source;
+    int image;
+    double depth;
+  };
+  const QImage images[3] = {viewer_.sliceImage(SlicePane::Axial), viewer_.sliceImage(SlicePane::Coronal), viewer_.sliceImage(SlicePane::Sagittal)};
+  std::vector<Quad> quads;
+  // plane k holds axes (a, b) and the fixed axis f at the crosshair; image pixel = voxel index on a, b.
+  const int planes[3][3] = {{0, 1, 2}, {0, 2, 1}, {1, 2, 0}};
+  for (int k = 0; k < 3; ++k) {
+    const int a = planes[k][0], b = planes[k][1], f = planes[k][2];
+    const double sa = std::abs(h.pixdim[static_cast<std::size_t>(a)]), sb = std::abs(h.pixdim[static_cast<std::size_t>(b)]);
+    const double as[3] = {0, at[a], size[a]}, bs[3] = {0, at[b], size[b]};
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j) {
+        Quad q;
+        q.image = k;
+        q.source = QRectF(QPointF(as[i] / sa, bs[j] / sb), QPointF(as[i + 1] / sa, bs[j + 1] / sb));
+        double depth = 0, d = 0;
+        for (const auto& [u, w] : std::array<std::pair<double, double>, 4>{{{as[i], bs[j]}, {as[i + 1], bs[j]}, {as[i + 1], bs[j + 1]}, {as[i], bs[j + 1]}}}) {
+          double pos[3];
+          pos[a] = u, pos[b] = w, pos[f] = at[f];
+          q.screen << centre + scale * view(pos[0], pos[1], pos[2], &d);
+          depth += d / 4;
+        }
+        q.depth = depth;
+        if (q.source.width() > 0 && q.source.height() > 0) quads.push_back(q);
+      }
+  }
+  std::sort(quads.begin(), quads.end(), [](const Quad& x, const Quad& y) { return x.depth > y.depth; });
+  p.setRenderHint(QPainter::SmoothPixmapTransform);
+  for (const auto& q : quads) {
+    QTransform t;
+    QPolygonF src;
+    src << q.source.topLeft() << q.source.topRight() << q.source.bottomRight() << q.source.bottomLeft();
+    if (!QTransform::quadToQuad(src, q.screen, t)) continue;
+    p.setTransform(t);
+    p.drawImage(q.source, images[q.image], q.source);
+    p.resetTransform();
+  }
+  p.setPen(QPen(QColor(255, 200, 40, 160), 1));
+  for (int axis = 0; axis < 3; ++axis) {  // crosshair lines through the volume
+    double from[3] = {at[0], at[1], at[2]}, to[3] = {at[0], at[1], at[2]};
+    from[axis] = 0, to[axis] = size[axis];
+    p.drawLine(centre + scale * view(from[0], from[1], from[2], nullptr), centre + scale * view(to[0], to[1], to[2], nullptr));
+  }
 }
 
 }  // namespace bg::ui

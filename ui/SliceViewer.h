@@ -46,6 +46,27 @@ class SlicePane : public QWidget {
   Plane plane_;
 };
 
+// The three slices as they meet in space: an orthographic view of the axial, coronal and sagittal
+// planes through the crosshair, each cut into quadrants at the others and drawn back to front
+// (exact for orthogonal planes, and cheap: QPainter, no OpenGL). Drag to turn it.
+class SliceCube : public QWidget {
+  Q_OBJECT
+ public:
+  explicit SliceCube(SliceViewer& viewer, QWidget* parent = nullptr);
+  double azimuth() const { return azimuth_; }
+  void setView(double azimuthDeg, double elevationDeg);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void mousePressEvent(QMouseEvent* e) override;
+  void mouseMoveEvent(QMouseEvent* e) override;
+
+ private:
+  SliceViewer& viewer_;
+  double azimuth_ = -35, elevation_ = 22;
+  QPoint last_;
+};
+
 class SliceViewer : public QWidget {
   Q_OBJECT
  public:
@@ -64,6 +85,7 @@ class SliceViewer : public QWidget {
   // "ROI name (network) — value" at a voxel, as the hover tooltip shows it.
   QString describe(const std::array<std::int64_t, 3>& voxel) const;
   SlicePane* pane(int plane) const { return panes_[static_cast<std::size_t>(plane)]; }
+  SliceCube* cube() const { return cube_; }
   QSlider* timeSlider() const { return time_; }
 
   // Slice images (grey volume + overlay), used by the panes.
@@ -89,6 +111,7 @@ class SliceViewer : public QWidget {
   std::array<std::int64_t, 3> cursor_{0, 0, 0};
   int frame_ = 0;
   std::array<SlicePane*, 3> panes_{};
+  SliceCube* cube_ = nullptr;
   QComboBox* atlas_;
   QSlider* opacity_;
   QSlider* time_;
