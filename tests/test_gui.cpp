@@ -52,6 +52,10 @@
 #include <QProcess>
 #include <QWizard>
 #include <QTextBrowser>
+#include <QMimeData>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QUrl>
 
 using namespace bg;
 
@@ -385,6 +389,21 @@ class TestGui : public QObject {
     browser->filter()->setText(QStringLiteral("bold"));
     QCOMPARE(browser->visibleRows(), 1);
     browser->filter()->clear();
+    // Dropping a file on the browser imports it the same way (drag enter accepted, then the drop).
+    {
+      const auto dropped = bgtest::dataRoot() / "data/nifti-samples/example4d.nii.gz";
+      QMimeData mime;
+      mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(dropped.string()))});
+      QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+      QCoreApplication::sendEvent(browser, &enter);
+      QVERIFY(enter.isAccepted());
+      QSignalSpy droppedIn(window_.get(), &ui::MainWindow::workspaceChanged);
+      QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+      QCoreApplication::sendEvent(browser, &drop);
+      QVERIFY(drop.isAccepted());
+      QVERIFY(droppedIn.wait(30000));
+      QCOMPARE(browser->visibleRows(), 741);
+    }
   }
 
   // Issue 8: the wizard driven end to end (scan -> model -> QC -> run -> result -> sign-off -> PDF),
