@@ -38,6 +38,12 @@ inline CliResult runCli(const QStringList& args) {
   if (!p.waitForFinished(300000)) return {-1, {}, QStringLiteral("timeout")};
   return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
 }
+// The same with one compute thread and no progress bar (what the CLI suites run).
+inline CliResult runCliQuietly(QStringList args) {
+  args.prepend(QStringLiteral("--no-progress"));
+  args.prepend(QStringLiteral("--threads=1"));
+  return runCli(args);
+}
 #endif
 
 }  // namespace bgtest

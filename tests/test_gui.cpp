@@ -550,27 +550,25 @@ class TestGui : public QObject {
     QVERIFY(viewer->describe(voxel).endsWith(QString::number(volume.at(voxel[0], voxel[1], voxel[2], 3), 'g', 5)));
     const QImage shot = viewer->grab().toImage().convertToFormat(QImage::Format_RGB32);
     shot.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices.png"));
-    long coloured = 0, grey = 0;
-    for (int y = 0; y < shot.height(); ++y)
-      for (int x = 0; x < shot.width(); ++x) {
-        const QColor c = QColor::fromRgb(shot.pixel(x, y));
-        const int spread = std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()});
-        coloured += spread > 40;
-        grey += spread < 8 && c.red() > 60;
-      }
+    // Overlay-coloured and grey (anatomy) pixels.
+    auto colouredAndGrey = [](const QImage& image) {
+      std::pair<long, long> n{0, 0};
+      for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+          const QColor c = QColor::fromRgb(image.pixel(x, y));
+          const int spread = std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()});
+          n.first += spread > 40;
+          n.second += spread < 8 && c.red() > 60;
+        }
+      return n;
+    };
+    const auto [coloured, grey] = colouredAndGrey(shot);
     QVERIFY2(coloured > 3000 && grey > 3000, qPrintable(QString("coloured %1 grey %2").arg(coloured).arg(grey)));
     // The 3D pane: the three planes meet at the crosshair; moving it (or turning the view) redraws.
     auto* cube = viewer->cube();
     const QImage before = cube->grab().toImage().convertToFormat(QImage::Format_RGB32);
     before.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices_3d.png"));
-    long cubeColoured = 0, cubeGrey = 0;
-    for (int y = 0; y < before.height(); ++y)
-      for (int x = 0; x < before.width(); ++x) {
-        const QColor c = QColor::fromRgb(before.pixel(x, y));
-        const int spread = std::max({c.red(), c.green(), c.blue()}) - std::min({c.red(), c.green(), c.blue()});
-        cubeColoured += spread > 40;
-        cubeGrey += spread < 8 && c.red() > 60;
-      }
+    const auto [cubeColoured, cubeGrey] = colouredAndGrey(before);
     QVERIFY2(cubeColoured > 300 && cubeGrey > 300, qPrintable(QString("coloured %1 grey %2").arg(cubeColoured).arg(cubeGrey)));
     auto moved = voxel;
     moved[2] = std::max<std::int64_t>(1, voxel[2] - 6);

@@ -60,11 +60,7 @@ class TestReport : public QObject {
   std::filesystem::path dir_, ws_, series_;
   QString logreg_, scan_;
 
-  bgtest::CliResult run(QStringList args) {
-    args.prepend(QStringLiteral("--no-progress"));
-    args.prepend(QStringLiteral("--threads=1"));
-    return bgtest::runCli(args);
-  }
+  bgtest::CliResult run(const QStringList& args) { return bgtest::runCliQuietly(args); }
   int count(const char* table) {
     SQLite::Database db((ws_ / "workspace.sqlite").string());
     return db.execAndGet(std::string("SELECT COUNT(*) FROM ") + table).getInt();

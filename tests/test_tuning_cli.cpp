@@ -21,11 +21,7 @@ class TestTuningCli : public QObject {
   std::filesystem::path dir_, ws_, series_;
   QString tiny_, pretrained_;
 
-  bgtest::CliResult run(QStringList args) {
-    args.prepend(QStringLiteral("--no-progress"));
-    args.prepend(QStringLiteral("--threads=1"));
-    return bgtest::runCli(args);
-  }
+  bgtest::CliResult run(const QStringList& args) { return bgtest::runCliQuietly(args); }
   void mustRun(const QStringList& args) {
     const auto r = run(args);
     QVERIFY2(r.exitCode == 0, qPrintable(args.join(' ') + "\n" + r.err + r.out));

@@ -124,6 +124,13 @@ QcThresholds readThresholds(const std::string& file) {
   }
 }
 
+// --clinician/--impression: sign the record (and store the signed record in the workspace).
+void applySignOff(json& record, const std::string& clinician, const std::string& impression, Workspace* ws) {
+  if (clinician.empty()) return;
+  signReport(record, clinician, impression);
+  if (ws) saveReportRecord(*ws, record);
+}
+
 void printSummary(const json& record) {
   const auto& r = record.at("result");
   std::printf("report %s: %s, p(%s) = %.3f", record.at("report_id").get<std::string>().c_str(), r.at("label").get<std::string>().c_str(),
@@ -204,10 +211,7 @@ void addReportCommands(CLI::App& app, Action& action) {
         }
         json record;
         ctx.runJob("diagnose " + a->input, [&](JobContext& job) { record = runDiagnosis(r, registry.get(), ws.get(), job); });
-        if (!a->clinician.empty()) {
-          signReport(record, a->clinician, a->impression);
-          if (ws) saveReportRecord(*ws, record);
-        }
+        applySignOff(record, a->clinician, a->impression, ws.get());
         if (!a->out.empty()) renderPdf(record, a->out, registry.get(), ws.get());
         if (a->json)
           std::printf("%s\n", record.dump().c_str());
@@ -264,10 +268,7 @@ void addReportCommands(CLI::App& app, Action& action) {
             saveReportRecord(*ws, record);
           }
         }
-        if (!a->clinician.empty()) {
-          signReport(record, a->clinician, a->impression);
-          if (ws) saveReportRecord(*ws, record);
-        }
+        applySignOff(record, a->clinician, a->impression, ws.get());
         const auto registry = loadRegistry(ctx);
         renderPdf(record, a->out, registry.get(), ws.get());
         if (a->json)

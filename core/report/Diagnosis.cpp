@@ -33,14 +33,16 @@ std::string randomHex(int digits) {
   return s;
 }
 
-std::string newReportId() {
+std::string utcNow(const char* format) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&now, &tm);
-  char date[16];
-  std::strftime(date, sizeof date, "%Y%m%d", &tm);
-  return std::string("BGR-").append(date).append("-").append(randomHex(8));
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
 }
+
+std::string newReportId() { return std::string("BGR-").append(utcNow("%Y%m%d")).append("-").append(randomHex(8)); }
 
 json fileEntry(const std::string& role, const std::filesystem::path& file) {
   return {{"role", role},
@@ -97,14 +99,7 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
 
 }  // namespace
 
-std::string nowIso8601() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string nowIso8601() { return utcNow("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string patientIdFromFileName(const std::filesystem::path& file) {
   const auto name = file.filename().string();
