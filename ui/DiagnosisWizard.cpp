@@ -165,6 +165,17 @@ void DiagnosisWizard::buildScanPage() {
   };
   connect(scanEdit_, &QLineEdit::textChanged, this, [this, update](const QString& f) {
     patientEdit_->setText(QString::fromStdString(patientIdFromFileName(f.toStdString())));
+    // A scan the workspace knows may carry its repetition time.
+    if (!workspaceDir_.isEmpty()) {
+      try {
+        auto ws = Workspace::open(workspaceDir_.toStdString());
+        SQLite::Statement q(ws->db(), "SELECT tr FROM scans WHERE path = ? AND tr IS NOT NULL");
+        q.bind(1, f.toStdString());
+        if (q.executeStep()) trSpin_->setValue(q.getColumn(0).getDouble());
+      } catch (const std::exception& e) {
+        spdlog::debug("diagnosis wizard: no TR from the workspace: {}", e.what());
+      }
+    }
     update();
   });
   connect(patientEdit_, &QLineEdit::textChanged, this, update);
