@@ -23,6 +23,8 @@
 #include "ExplanationView.h"
 #include "MatrixPanel.h"
 #include "DiagnosisWizard.h"
+#include "ReportsDialog.h"
+#include <QTableWidget>
 #include "io/TimeSeriesFile.h"
 #include "report/Diagnosis.h"
 #include "SliceViewer.h"
@@ -471,6 +473,22 @@ class TestGui : public QObject {
       const auto stored = loadReportRecord(*ws, reportId);
       QVERIFY(stored.has_value());
       QCOMPARE((*stored)["signoff"]["clinician"].get<std::string>(), std::string("Dr. Gui Tester"));
+    }
+
+    // File > Reports lists it and regenerates the same PDF from the stored record.
+    {
+      auto* reports = window_->showReports();
+      QVERIFY(reports);
+      QVERIFY(reports->table()->rowCount() >= 1);
+      QCOMPARE(reports->table()->item(0, 0)->text(), QString::fromStdString(reportId));
+      QCOMPARE(reports->table()->item(0, 5)->text(), QStringLiteral("Dr. Gui Tester"));
+      const auto again = fixtureDir_ / "wizard-report-again.pdf";
+      QVERIFY(reports->regenerateSelected(QString::fromStdString(again.string())));
+      QProcess againText;
+      againText.start(QStringLiteral("pdftotext"), {QString::fromStdString(again.string()), QStringLiteral("-")});
+      QVERIFY(againText.waitForFinished(30000));
+      QCOMPARE(QString::fromUtf8(againText.readAllStandardOutput()), body);
+      reports->close();
     }
 
     // A QC fail blocks the wizard until it is overridden with a reason.

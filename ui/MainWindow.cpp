@@ -38,6 +38,7 @@
 #include <QDir>
 #include <QVBoxLayout>
 #include "DiagnosisWizard.h"
+#include "ReportsDialog.h"
 #include "ExplanationView.h"
 #include "SliceViewer.h"
 #include "MatrixPanel.h"
@@ -289,14 +290,32 @@ QTextBrowser* MainWindow::showUserGuide() {
   return browser;
 }
 
-DiagnosisWizard* MainWindow::openDiagnosisWizard() {
-  std::optional<std::filesystem::path> mask;
+namespace {
+// The MNI brain mask the report figures outline, when the atlases are there.
+std::optional<std::filesystem::path> brainMaskOf(const Workbench& workbench) {
   try {
-    if (workbench_.hasAtlases() && workbench_.atlases().contains("mni152"))
-      mask = workbench_.atlases().resolve(workbench_.atlases().get("mni152").files.at("brain_mask_2mm"));
+    if (workbench.hasAtlases() && workbench.atlases().contains("mni152"))
+      return workbench.atlases().resolve(workbench.atlases().get("mni152").files.at("brain_mask_2mm"));
   } catch (const std::exception& e) {
-    spdlog::warn("diagnosis wizard: no MNI brain mask ({})", e.what());
+    spdlog::warn("no MNI brain mask for report figures ({})", e.what());
   }
+  return std::nullopt;
+}
+}  // namespace
+
+ReportsDialog* MainWindow::showReports() {
+  if (!workspace_) {
+    statusBar()->showMessage(tr("Open a workspace first"), 5000);
+    return nullptr;
+  }
+  auto* dialog = new ReportsDialog(QString::fromStdString(workspace_->dir().string()), brainMaskOf(workbench_), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->show();
+  return dialog;
+}
+
+DiagnosisWizard* MainWindow::openDiagnosisWizard() {
+  const auto mask = brainMaskOf(workbench_);
   const QString dir = workspace_ ? QString::fromStdString(workspace_->dir().string()) : QString();
   auto* wizard = new DiagnosisWizard(workbench_.jobs(), dir, mask, this);
   wizard->setAttribute(Qt::WA_DeleteOnClose);
@@ -353,6 +372,8 @@ void MainWindow::buildMenus() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a BIDS dataset or fMRIPrep derivatives"));
     if (!dir.isEmpty()) importPaths({dir});
   });
+  file->addAction(tr("&Reports…"), this, [this] { showReports(); })
+      ->setToolTip(tr("Diagnosis reports stored in the workspace; regenerate any PDF from its record"));
   file->addAction(tr("&Export 3D View as PNG…"), this, [this] {
     bool ok = false;
     const QString size = QInputDialog::getText(this, tr("Export 3D view"), tr("Size in pixels (width x height):"), QLineEdit::Normal,

@@ -68,6 +68,8 @@ class MainWindow : public QMainWindow {
   class DiagnosisWizard* openDiagnosisWizard();
   // Help > User Guide: the installed (or the source tree's) docs/user-guide.md in a browser window.
   QTextBrowser* showUserGuide();
+  // File > Reports: the workspace's stored reports, regenerated on request; null without a workspace.
+  class ReportsDialog* showReports();
 
  public Q_SLOTS:
   void loadBrainSurface();

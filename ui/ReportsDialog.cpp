@@ -1,0 +1,125 @@
+#include "ReportsDialog.h"
+
+#include <QDesktopServices>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QUrl>
+#include <QVBoxLayout>
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "report/Diagnosis.h"
+#include "report/ReportPdf.h"
+#include "workspace/Workspace.h"
+
+namespace bg::ui {
+using nlohmann::json;
+
+ReportsDialog::ReportsDialog(const QString& workspaceDir, std::optional<std::filesystem::path> brainMask, QWidget* parent)
+    : QDialog(parent), workspaceDir_(workspaceDir), brainMask_(std::move(brainMask)) {
+  setWindowTitle(tr("Reports in the workspace"));
+  table_ = new QTableWidget(0, 7, this);
+  table_->setHorizontalHeaderLabels({tr("Report"), tr("Patient"), tr("Result"), tr("Probability"), tr("QC"), tr("Signed by"), tr("Created")});
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setToolTip(tr("Every stored diagnosis report; its PDF is regenerated from the stored record"));
+  regenerate_ = new QPushButton(tr("Regenerate PDF…"), this);
+  regenerate_->setToolTip(tr("Write the selected report's PDF again from its stored record"));
+  open_ = new QPushButton(tr("Open PDF"), this);
+  open_->setToolTip(tr("Open the PDF last written for the selected report"));
+  auto* close = new QPushButton(tr("Close"), this);
+  close->setToolTip(tr("Close this list"));
+  connect(close, &QPushButton::clicked, this, &QDialog::accept);
+  connect(regenerate_, &QPushButton::clicked, this, [this] {
+    const int row = table_->currentRow();
+    if (row < 0) return;
+    const QString suggested = table_->item(row, 0)->data(Qt::UserRole).toString();
+    const auto file = QFileDialog::getSaveFileName(this, tr("Save report"), suggested, tr("PDF (*.pdf)"));
+    if (!file.isEmpty()) regenerateSelected(file);
+  });
+  connect(open_, &QPushButton::clicked, this, [this] {
+    const int row = table_->currentRow();
+    if (row < 0) return;
+    const QString pdf = table_->item(row, 0)->data(Qt::UserRole).toString();
+    if (QFileInfo::exists(pdf)) QDesktopServices::openUrl(QUrl::fromLocalFile(pdf));
+    else QMessageBox::information(this, tr("Open PDF"), tr("No PDF at %1: regenerate it.").arg(pdf));
+  });
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(regenerate_);
+  buttons->addWidget(open_);
+  buttons->addStretch(1);
+  buttons->addWidget(close);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(table_);
+  layout->addLayout(buttons);
+  resize(900, 420);
+  reload();
+}
+
+void ReportsDialog::reload() {
+  table_->setRowCount(0);
+  try {
+    auto ws = Workspace::open(workspaceDir_.toStdString());
+    SQLite::Statement q(ws->db(), "SELECT id, record_json, signed_by, pdf_path, created_at FROM reports ORDER BY created_at DESC, rowid DESC");
+    while (q.executeStep()) {
+      const auto record = json::parse(q.getColumn(1).getString());
+      const auto& result = record.value("result", json::object());
+      const int row = table_->rowCount();
+      table_->insertRow(row);
+      QString pdf = QString::fromStdString(q.getColumn(3).getString());
+      if (pdf.isEmpty()) pdf = workspaceDir_ + QStringLiteral("/reports/") + QString::fromStdString(q.getColumn(0).getString()) + QStringLiteral(".pdf");
+      const QStringList cells{QString::fromStdString(q.getColumn(0).getString()),
+                              QString::fromStdString(record.value("patient", json::object()).value("id", std::string())),
+                              QString::fromStdString(result.value("label", std::string())),
+                              QString::number(result.value("probability", 0.0), 'f', 3),
+                              QString::fromStdString(record.value("qc", json::object()).value("overall", std::string())),
+                              QString::fromStdString(q.getColumn(2).getString()),
+                              QString::fromStdString(q.getColumn(4).getString())};
+      for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
+      table_->item(row, 0)->setData(Qt::UserRole, pdf);
+    }
+    table_->resizeColumnsToContents();
+    if (table_->rowCount() > 0) table_->selectRow(0);
+  } catch (const std::exception& e) {
+    spdlog::error("reports: {}", e.what());
+  }
+  regenerate_->setEnabled(table_->rowCount() > 0);
+  open_->setEnabled(table_->rowCount() > 0);
+}
+
+bool ReportsDialog::regenerateSelected(const QString& pdf) {
+  const int row = table_->currentRow();
+  if (row < 0) return false;
+  try {
+    auto ws = Workspace::open(workspaceDir_.toStdString());
+    const auto id = table_->item(row, 0)->text().toStdString();
+    const auto record = loadReportRecord(*ws, id);
+    if (!record) throw std::runtime_error("the workspace has no report " + id);
+    report::ReportAssets assets;
+    assets.brainMask = brainMask_;
+    const std::filesystem::path out = pdf.toStdString();
+    if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+    report::writeReportPdf(*record, out, assets);
+    SQLite::Statement s(ws->db(), "UPDATE reports SET pdf_path = ?, updated_at = datetime('now') WHERE id = ?");
+    s.bind(1, std::filesystem::absolute(out).string());
+    s.bind(2, id);
+    s.exec();
+    table_->item(row, 0)->setData(Qt::UserRole, pdf);
+    spdlog::info("report {} regenerated to {}", id, out.string());
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    QMessageBox::warning(this, tr("Report not written"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+}  // namespace bg::ui
