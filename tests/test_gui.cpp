@@ -24,6 +24,8 @@
 #include "MatrixPanel.h"
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
+#include "RunsPanel.h"
+#include "workspace/RunTracking.h"
 #include <QTableWidget>
 #include "io/TimeSeriesFile.h"
 #include "report/Diagnosis.h"
@@ -514,6 +516,39 @@ class TestGui : public QObject {
     QVERIFY(second->button(QWizard::NextButton)->isEnabled());
     second->close();
     wizard->close();
+  }
+
+  // A run in its own process outlives the window that launched it; a new window finds it, follows
+  // it and cancels it (the CLI stops cleanly and keeps its checkpoint).
+  void detachedRunSurvivesTheWindow() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const QString dir = QString::fromStdString(fixtureDir_.string());
+    const auto out = fixtureDir_ / "detached.pt";
+    qint64 pid = 0;
+    {
+      ui::RunsPanel first;
+      first.setWorkspace(dir);
+      pid = first.launch({QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
+                          QStringLiteral("asd"), QStringLiteral("--epochs"), QStringLiteral("50"), QStringLiteral("--out"),
+                          QString::fromStdString(out.string())});
+      QVERIFY(pid > 0);
+      QTRY_COMPARE_WITH_TIMEOUT(first.stateOf(pid), QStringLiteral("running"), 60000);
+    }  // the window that launched it is gone
+    QTest::qWait(1500);
+    QVERIFY(processAlive(static_cast<int>(pid)));
+    ui::RunsPanel second;
+    second.setWorkspace(dir);
+    QCOMPARE(second.stateOf(pid), QStringLiteral("running"));
+    QTRY_VERIFY_WITH_TIMEOUT(second.progressOf(pid) > 0, 120000);
+    const double seen = second.progressOf(pid);
+    QTRY_VERIFY_WITH_TIMEOUT(second.progressOf(pid) > seen, 120000);  // it is still moving
+    second.cancel(pid);
+    QTRY_COMPARE_WITH_TIMEOUT(second.stateOf(pid), QStringLiteral("cancelled"), 120000);
+    QVERIFY(std::filesystem::exists(std::filesystem::path(out.string() + ".ckpt")));
+    QVERIFY(!std::filesystem::exists(out));
+    // The main window's own Runs dock shows the same run.
+    window_->runsPanel()->refresh();
+    QCOMPARE(window_->runsPanel()->stateOf(pid), QStringLiteral("cancelled"));
   }
 
   // Help > User Guide shows the guide with its screenshots (resolved relative to the guide).

@@ -39,6 +39,7 @@
 #include <QVBoxLayout>
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
+#include "RunsPanel.h"
 #include "ExplanationView.h"
 #include "SliceViewer.h"
 #include "MatrixPanel.h"
@@ -103,6 +104,8 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   addPanel(scanBrowser_, tr("Scans"), Qt::LeftDockWidgetArea);
   addPanel(workspacePanel_, tr("Workspace"), Qt::LeftDockWidgetArea);
   addPanel(jobsPanel_, tr("Jobs"), Qt::BottomDockWidgetArea);
+  runsPanel_ = new RunsPanel(this);
+  addPanel(runsPanel_, tr("Runs"), Qt::BottomDockWidgetArea);
   addPanel(logPanel_, tr("Log"), Qt::BottomDockWidgetArea);
 
   engine_ = new EngineInfo(this);
@@ -126,6 +129,7 @@ bool MainWindow::openWorkspace(const QString& dir) {
     workspace_ = std::move(ws);
     scanBrowser_->setWorkspace(workspace_.get());
     matrixPanel_->setWorkspace(workspace_.get());
+    runsPanel_->setWorkspace(dir);
     setWindowTitle(tr("BrainGraph Workbench — %1").arg(dir));
     QSettings().setValue(QStringLiteral("session/workspace"), dir);
     statusBar()->showMessage(tr("Workspace %1 opened").arg(dir), 5000);

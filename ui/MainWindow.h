@@ -43,6 +43,7 @@ class MainWindow : public QMainWindow {
   viz::VtkView* view3d() const { return view_; }
   bool hasBrainSurface() const;
   JobsPanel* jobsPanel() const { return jobsPanel_; }
+  class RunsPanel* runsPanel() const { return runsPanel_; }
   LogPanel* logPanel() const { return logPanel_; }
   WorkspacePanel* workspacePanel() const { return workspacePanel_; }
   EngineInfo* engineInfo() const { return engine_; }
@@ -101,6 +102,7 @@ class MainWindow : public QMainWindow {
   viz::VtkView* view_;
   std::unique_ptr<viz::BrainScene> scene_;
   JobsPanel* jobsPanel_;
+  class RunsPanel* runsPanel_;
   LogPanel* logPanel_;
   WorkspacePanel* workspacePanel_;
   QMenu* viewMenu_ = nullptr;

@@ -1,6 +1,13 @@
 #include "CliContext.h"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <cstdio>
 #include <csignal>
 #include <thread>
@@ -11,6 +18,8 @@
 
 #include "TerminalProgress.h"
 #include "errors/Error.h"
+#include "workspace/RunTracking.h"
+#include "workspace/Workspace.h"
 
 namespace bg::cli {
 namespace {
@@ -22,6 +31,60 @@ extern "C" void onInterrupt(int) {
     std::raise(SIGINT);
   }
 }
+// With $BRAINGRAPH_TRACK_RUN = a workspace folder (the GUI sets it when it launches a run), each job
+// of this process is recorded in that workspace's runs table, so a window can follow it, cancel it
+// and find it again after a restart. Tracking never fails the job: a problem is only logged.
+class RunTracker {
+ public:
+  explicit RunTracker(const std::string& name) {
+    const char* dir = std::getenv("BRAINGRAPH_TRACK_RUN");
+    if (!dir || !*dir) return;
+    try {
+      ws_ = Workspace::open(dir);
+      const char* log = std::getenv("BRAINGRAPH_RUN_LOG");
+      id_ = beginTrackedRun(*ws_, name, commandLine(), static_cast<int>(::getpid()), log ? log : "");
+    } catch (const std::exception& e) {
+      spdlog::warn("run not tracked in {}: {}", dir, e.what());
+      ws_.reset();
+    }
+  }
+  void update(const JobSnapshot& s) {
+    if (!ws_ || s.state != JobState::Running) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(500) && s.stage == stage_) return;
+    last_ = now;
+    stage_ = s.stage;
+    try {
+      updateTrackedRun(*ws_, id_, s.stage, s.fraction);
+    } catch (const std::exception& e) {
+      spdlog::debug("run progress not recorded: {}", e.what());
+    }
+  }
+  void finish(const JobSnapshot& s) {
+    if (!ws_) return;
+    const char* state = s.state == JobState::Completed ? "completed" : s.state == JobState::Cancelled ? "cancelled" : "failed";
+    try {
+      finishTrackedRun(*ws_, id_, state, s.exitCode, s.error);
+    } catch (const std::exception& e) {
+      spdlog::warn("run end not recorded: {}", e.what());
+    }
+  }
+
+ private:
+  static std::string commandLine() {
+    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (auto& c : all)
+      if (c == '\0') c = ' ';
+    while (!all.empty() && all.back() == ' ') all.pop_back();
+    return all;
+  }
+  std::unique_ptr<Workspace> ws_;
+  std::int64_t id_ = 0;
+  std::chrono::steady_clock::time_point last_{};
+  std::string stage_;
+};
+
 }  // namespace
 
 CliContext::CliContext(const GlobalOptions& options) : options_(options) {
@@ -44,6 +107,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   std::string lastReported;
   g_interrupts = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
+  RunTracker tracker(name);
   auto job = jobs().submit(name, work);
   bool cancelRequested = false;
   while (!job->waitFor(std::chrono::milliseconds(100))) {
@@ -55,6 +119,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
     }
     const auto snap = job->snapshot();
     bar.draw(snap);
+    tracker.update(snap);
     if (options_.progressJson && snap.state == JobState::Running) {
       const auto line = nlohmann::json{{"job", name}, {"stage", snap.stage}, {"progress", snap.fraction}}.dump();
       if (line != lastReported) {
@@ -67,6 +132,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   bar.finish();
   std::signal(SIGINT, previous);
   const auto snap = job->snapshot();
+  tracker.finish(snap);
   if (snap.state == JobState::Cancelled) throw CancelledError();
   if (snap.state == JobState::Failed) throw Error(static_cast<ErrorCode>(snap.exitCode), snap.error);
 }

@@ -101,6 +101,14 @@ CREATE TABLE reports (
   updated_at TEXT NOT NULL DEFAULT (datetime('now')));
 CREATE INDEX reports_prediction ON reports(prediction_id);
 )SQL",
+    R"SQL(
+ALTER TABLE runs ADD COLUMN pid INTEGER;         -- set for runs a braingraph-cli process tracks itself
+ALTER TABLE runs ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN progress REAL NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN log_path TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN exit_code INTEGER;
+)SQL",
 };
 
 std::unique_ptr<SQLite::Database> connect(const std::filesystem::path& file, bool create) {
