@@ -25,6 +25,9 @@
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
+#include "LaunchRunDialog.h"
+#include <QPushButton>
+#include <QSpinBox>
 #include "workspace/RunTracking.h"
 #include <QTableWidget>
 #include "io/TimeSeriesFile.h"
@@ -549,6 +552,39 @@ class TestGui : public QObject {
     // The main window's own Runs dock shows the same run.
     window_->runsPanel()->refresh();
     QCOMPARE(window_->runsPanel()->stateOf(pid), QStringLiteral("cancelled"));
+    // Run > Launch: validation, the arguments it stands for, presets, and a run that completes.
+    auto* form = window_->showLaunchRun();
+    QVERIFY(form);
+    form->kind()->setCurrentText(QStringLiteral("train"));
+    form->corpus()->setCurrentText(QStringLiteral("asd"));
+    form->method()->setCurrentText(QStringLiteral("prompt"));
+    form->output()->clear();
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("Output")));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("Pre-trained")));
+    form->method()->setCurrentText(QStringLiteral("logreg"));
+    const auto model = fixtureDir_ / "launched-logreg.json";
+    form->output()->setText(QString::fromStdString(model.string()));
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    form->threads()->setValue(1);
+    const QStringList expected{QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("train"), QStringLiteral("-w"), dir,
+                               QStringLiteral("--corpus"), QStringLiteral("asd"), QStringLiteral("--method"), QStringLiteral("logreg"),
+                               QStringLiteral("--out"), QString::fromStdString(model.string())};
+    QCOMPARE(form->arguments(), expected);
+    const QString presetFile = QString::fromStdString((fixtureDir_ / "preset.json").string());
+    QVERIFY(form->savePreset(presetFile));
+    {
+      ui::LaunchRunDialog other(dir);
+      QVERIFY(other.loadPreset(presetFile));
+      QCOMPARE(other.arguments(), expected);
+    }
+    QSignalSpy requested(form, &ui::LaunchRunDialog::launchRequested);
+    const int before = window_->runsPanel()->rowCount();
+    for (auto* b : form->findChildren<QPushButton*>())
+      if (b->text() == QStringLiteral("Launch")) b->click();
+    QCOMPARE(requested.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(window_->runsPanel()->rowCount(), before + 1, 30000);  // the process registers itself
+    QTRY_COMPARE_WITH_TIMEOUT(window_->runsPanel()->table()->item(0, 2)->text(), QStringLiteral("completed"), 120000);
+    QVERIFY(std::filesystem::exists(model));
   }
 
   // Help > User Guide shows the guide with its screenshots (resolved relative to the guide).

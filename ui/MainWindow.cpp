@@ -40,6 +40,7 @@
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
+#include "LaunchRunDialog.h"
 #include "ExplanationView.h"
 #include "SliceViewer.h"
 #include "MatrixPanel.h"
@@ -307,6 +308,20 @@ std::optional<std::filesystem::path> brainMaskOf(const Workbench& workbench) {
 }
 }  // namespace
 
+LaunchRunDialog* MainWindow::showLaunchRun() {
+  if (!workspace_) {
+    statusBar()->showMessage(tr("Open a workspace first"), 5000);
+    return nullptr;
+  }
+  auto* dialog = new LaunchRunDialog(QString::fromStdString(workspace_->dir().string()), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &LaunchRunDialog::launchRequested, this, [this](const QStringList& args) {
+    if (runsPanel_->launch(args) > 0) statusBar()->showMessage(tr("Run started: see the Runs dock"), 5000);
+  });
+  dialog->show();
+  return dialog;
+}
+
 ReportsDialog* MainWindow::showReports() {
   if (!workspace_) {
     statusBar()->showMessage(tr("Open a workspace first"), 5000);
@@ -428,6 +443,10 @@ void MainWindow::buildMenus() {
   auto* diagnose = tools->addAction(tr("Diagnosis &Wizard…"), this, [this] { openDiagnosisWizard(); });
   diagnose->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
   diagnose->setToolTip(tr("From a patient's scan to a quality-controlled, explained and signed PDF report"));
+
+  auto* runs = menuBar()->addMenu(tr("&Run"));
+  runs->addAction(tr("&Launch…"), this, [this] { showLaunchRun(); })
+      ->setToolTip(tr("Pre-train, train or evaluate in a process of its own, followed in the Runs dock"));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   auto* guide = help->addAction(tr("&User Guide"), this, [this] { showUserGuide(); });

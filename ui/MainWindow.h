@@ -71,6 +71,8 @@ class MainWindow : public QMainWindow {
   QTextBrowser* showUserGuide();
   // File > Reports: the workspace's stored reports, regenerated on request; null without a workspace.
   class ReportsDialog* showReports();
+  // Run > Launch: the form whose Launch starts a detached run in the Runs dock; null without a workspace.
+  class LaunchRunDialog* showLaunchRun();
 
  public Q_SLOTS:
   void loadBrainSurface();

@@ -1,0 +1,54 @@
+#pragma once
+// Run › Launch: a form for pre-training, training and evaluation runs with the paper's settings as
+// defaults (resources/configs), inline validation, presets saved and loaded as JSON, and the
+// braingraph-cli arguments it stands for; the run starts detached in the Runs dock.
+#include <QDialog>
+#include <QStringList>
+#include <nlohmann/json.hpp>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace bg::ui {
+
+class LaunchRunDialog : public QDialog {
+  Q_OBJECT
+ public:
+  LaunchRunDialog(const QString& workspaceDir, QWidget* parent = nullptr);
+  // What is wrong with the form (empty: it can launch).
+  QStringList problems() const;
+  // The braingraph-cli arguments of the run (global options first).
+  QStringList arguments() const;
+  nlohmann::json preset() const;
+  void applyPreset(const nlohmann::json& preset);
+  bool savePreset(const QString& file) const;
+  bool loadPreset(const QString& file);
+
+  QComboBox* kind() const { return kind_; }
+  QComboBox* corpus() const { return corpus_; }
+  QComboBox* method() const { return method_; }
+  QLineEdit* pretrained() const { return pretrained_; }
+  QLineEdit* output() const { return output_; }
+  QComboBox* config() const { return config_; }
+  QSpinBox* epochs() const { return epochs_; }
+  QSpinBox* folds() const { return folds_; }
+  QComboBox* device() const { return device_; }
+  QSpinBox* threads() const { return threads_; }
+
+ Q_SIGNALS:
+  void launchRequested(const QStringList& arguments);
+
+ private:
+  void revalidate();
+  QString workspace_;
+  QComboBox *kind_, *corpus_, *method_, *config_, *device_;
+  QLineEdit *pretrained_, *output_;
+  QSpinBox *epochs_, *folds_, *threads_;
+  QLabel* problems_;
+  QPushButton* launch_;
+};
+
+}  // namespace bg::ui
