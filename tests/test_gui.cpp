@@ -58,6 +58,7 @@
 #include <QTabWidget>
 #include <QProcess>
 #include <QWizard>
+#include <QPointer>
 #include <QTextBrowser>
 #include <QMimeData>
 #include <QDragEnterEvent>
@@ -427,7 +428,7 @@ class TestGui : public QObject {
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ModelPage));
     QVERIFY(!wizard->currentPage()->isComplete());  // no model chosen yet
     wizard->setModel(modelFile_);
-    QVERIFY(wizard->currentPage()->isComplete());
+    QTRY_VERIFY_WITH_TIMEOUT(wizard->currentPage()->isComplete(), 30000);  // the card is read by the CLI
     QSignalSpy qcDone(wizard, &ui::DiagnosisWizard::qcFinished);
     wizard->next();
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::QcPage));
@@ -463,6 +464,7 @@ class TestGui : public QObject {
     QVERIFY(wizard->currentPage()->isComplete());
     const auto reportId = record["report_id"].get<std::string>();
     QSignalSpy written(wizard, &ui::DiagnosisWizard::reportWritten);
+    QPointer<ui::DiagnosisWizard> finished(wizard);
     wizard->button(QWizard::FinishButton)->click();
     QCOMPARE(written.count(), 1);
     QVERIFY(std::filesystem::exists(pdf));
@@ -504,6 +506,7 @@ class TestGui : public QObject {
     second->setScan(scanFile_);
     second->next();
     second->setModel(modelFile_);
+    QTRY_VERIFY_WITH_TIMEOUT(!second->busy(), 30000);
     QSignalSpy secondQc(second, &ui::DiagnosisWizard::qcFinished);
     second->next();
     QVERIFY(secondQc.wait(60000));
@@ -518,7 +521,7 @@ class TestGui : public QObject {
     QVERIFY(second->currentPage()->isComplete());
     QVERIFY(second->button(QWizard::NextButton)->isEnabled());
     second->close();
-    wizard->close();
+    if (finished) finished->close();  // Finish already closed (and deleted) it
   }
 
   // A run in its own process outlives the window that launched it; a new window finds it, follows

@@ -30,8 +30,6 @@
 #include "CliRunner.h"
 #include "JobBridge.h"
 #include "errors/Error.h"
-#include "eval/BaselineModel.h"
-#include "eval/Prediction.h"
 #include "jobs/JobRunner.h"
 #include "report/Diagnosis.h"
 #include "report/ReportFigures.h"
@@ -249,33 +247,30 @@ void DiagnosisWizard::showCard(const QString& file) {
   card_ = json();
   cardView_->clear();
   if (file.isEmpty()) return;
-  try {
-    if (isBaselineModelFile(file.toStdString())) {
-      card_ = readModelCardInfo(file.toStdString()).card;
-    } else {
-      // BrainGFM cards live in the model archive: read them through the CLI (this process has no LibTorch).
-      QPointer<DiagnosisWizard> self(this);
-      job_ = jobs_.submit("read model card", [self, file](JobContext& job) {
-        const auto out = runCli(job, {QStringLiteral("model"), file});
-        const auto card = json::parse(out.toStdString());
-        QMetaObject::invokeMethod(
-            QCoreApplication::instance(),
-            [self, card, file] {
-              if (!self) return;
-              self->job_.reset();
-              self->card_ = card;
-              self->cardView_->setHtml(describeCard(card, file));
-              conditionPage(self.data(), ModelPage)->refresh();
-            },
-            Qt::QueuedConnection);
-      });
-      cardView_->setHtml(tr("Reading the model card…"));
-      return;
+  // Through the CLI for every kind: BrainGFM cards live in archives this process cannot open (no
+  // LibTorch), and a baseline file is megabytes of weights the GUI thread should not parse.
+  QPointer<DiagnosisWizard> self(this);
+  job_ = jobs_.submit("read model card", [self, file](JobContext& job) {
+    json card;
+    QString error;
+    try {
+      card = json::parse(runCli(job, {QStringLiteral("model"), file}).toStdString());
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
     }
-    cardView_->setHtml(describeCard(card_, file));
-  } catch (const std::exception& e) {
-    cardView_->setHtml("<span style='color:#cf222e'>" + QString::fromStdString(e.what()).toHtmlEscaped() + "</span>");
-  }
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, card, file, error] {
+          if (!self) return;
+          self->job_.reset();
+          self->card_ = card;
+          self->cardView_->setHtml(error.isEmpty() ? describeCard(card, file)
+                                                   : "<span style='color:#cf222e'>" + error.toHtmlEscaped() + "</span>");
+          conditionPage(self.data(), ModelPage)->refresh();
+        },
+        Qt::QueuedConnection);
+  });
+  cardView_->setHtml(tr("Reading the model card…"));
 }
 
 void DiagnosisWizard::buildQcPage() {

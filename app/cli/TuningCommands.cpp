@@ -336,18 +336,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
     cmd->add_option("file", *file, "Model file")->required();
     cmd->callback([&action, file] {
       action = [file](CliContext&) {
-        json card;
-        if (isBaselineModelFile(*file)) {
-          std::ifstream in(*file);
-          card = json::parse(in);
-          for (const char* big : {"mean", "scale", "weights"}) card.erase(big);
-        } else {
-          card = json::parse(model::modelBackend().modelCard(*file));
-        }
-        // The out-of-distribution reference is data, not description: its summary is enough here.
-        if (card.contains("ood") && card["ood"].is_object())
-          for (const char* big : {"mean", "scale", "distances"}) card["ood"].erase(big);
-        if (card.contains("fold_models")) card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
+        const json card = modelCardSummary(readModelCardInfo(*file).card);
         std::printf("%s\n", card.dump(2).c_str());
         return 0;
       };

@@ -134,6 +134,15 @@ ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
   return m;
 }
 
+json modelCardSummary(json card) {
+  for (const char* big : {"mean", "scale", "weights"}) card.erase(big);
+  if (card.contains("ood") && card["ood"].is_object())
+    for (const char* big : {"mean", "scale", "distances", "template_distances", "axes", "axis_sd"}) card["ood"].erase(big);
+  if (card.contains("fold_models") && card["fold_models"].is_array())
+    card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
+  return card;
+}
+
 json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device,
                   int threads, ProgressDelegate& progress) {
   const auto& card = model.card;
@@ -182,7 +191,7 @@ std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const
       SQLite::Statement ins(ws.db(), "INSERT INTO models (hash, config_json, card_json, path) VALUES (?, ?, ?, ?)");
       ins.bind(1, modelHash);
       ins.bind(2, card.value("model", json::object()).dump());
-      ins.bind(3, card.dump());
+      ins.bind(3, modelCardSummary(card).dump());
       ins.bind(4, std::filesystem::absolute(modelFile).string());
       ins.exec();
       modelId = ws.db().getLastInsertRowid();

@@ -55,6 +55,9 @@ struct ModelCardInfo {
   bool baseline = false;
 };
 ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile);
+// The card without its data (weights, standardisation, fold models, the out-of-distribution
+// reference's arrays): what people read and what the workspace's models table keeps.
+nlohmann::json modelCardSummary(nlohmann::json card);
 
 // Classifies one prepared input: {file, label, probability, positive_class, top_rois, explanation,
 // interval, ood, model}. Shared by predict, diagnose and the wizard.
