@@ -198,7 +198,7 @@ class TestReport : public QObject {
 
   void diagnoseWritesACompleteReport() {
     const auto pdf = dir_ / "report.pdf";
-    const auto r = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-TEST01", "--operator",
+    const auto r = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-offline01", "--operator",
                         "tester", "--clinician", "Dr. Ada Example", "--impression", "Findings reviewed.", "--out", str(pdf), "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto record = json::parse(r.out.toStdString());
@@ -220,9 +220,9 @@ class TestReport : public QObject {
     QVERIFY(std::filesystem::exists(pdf));
     const QString text = tool("pdftotext", {"-layout", str(pdf), "-"});
     for (const char* section : {"RESEARCH USE ONLY", "1. Result", "2. Explanation", "3. Quality control", "4. Inputs", "5. Methods", "6. Model card",
-                                "7. Clinician sign", "Known limits"})
+                                "7. Clinician sign-off", "Known limits"})
       QVERIFY2(text.contains(section), section);
-    QVERIFY(text.contains("sub-TEST01"));
+    QVERIFY(text.contains("sub-offline01"));  // no "ffl" ligature: identifiers survive text extraction
     QVERIFY(text.contains("Dr. Ada Example"));
     QVERIFY(text.contains(QString::fromStdString(record["report_id"].get<std::string>())));
     QVERIFY(text.contains(QString::number(record["result"]["probability"].get<double>(), 'f', 3)));
@@ -274,6 +274,19 @@ class TestReport : public QObject {
     QVERIFY(json::parse(q.getColumn(0).getString()) == record);
     QCOMPARE(q.getColumn(1).getString(), std::string("Dr. Ada Example"));
     QCOMPARE(q.getColumn(2).getString(), std::filesystem::absolute(pdf).string());
+    // The workspace keeps the model's card, not its megabytes of weights; `model` prints the same summary.
+    {
+      SQLite::Statement m(db, "SELECT card_json FROM models WHERE path = ?");
+      m.bind(1, std::filesystem::absolute(logreg_.toStdString()).string());
+      QVERIFY(m.executeStep());
+      const auto stored = json::parse(m.getColumn(0).getString());
+      QVERIFY(!stored.contains("weights") && !stored["ood"].contains("axes"));
+      QCOMPARE(stored["ood"]["threshold"].get<double>(), readJson(logreg_.toStdString())["ood"]["threshold"].get<double>());
+      const auto shown = run({"model", logreg_});
+      QCOMPARE(shown.exitCode, 0);
+      QVERIFY(shown.out.size() < 20000);
+      QVERIFY(json::parse(shown.out.toStdString()) == stored);
+    }
 
     // Regenerated from its record: the same text and the same embedded record.
     const auto again = dir_ / "again.pdf";

@@ -42,6 +42,17 @@ int mm(double v, double dpi) { return static_cast<int>(std::lround(v / 25.4 * dp
 
 constexpr double kContentWidthMm = 180.0;
 
+// Report ids, hashes and file names must survive copy and paste and text extraction: without
+// ligatures ("ff" and "fi" would become single glyphs). Qt 6.4 has no font-feature switch;
+// PreferNoShaping skips shaping (and so ligatures) for scripts that do not need it, such as Latin.
+QFont reportFont(double pointSize, bool bold = false) {
+  QFont f("DejaVu Sans");
+  f.setPointSizeF(pointSize);
+  f.setBold(bold);
+  f.setStyleStrategy(QFont::PreferNoShaping);
+  return f;
+}
+
 }  // namespace
 
 QString reportHtml(const json& r) {
@@ -219,9 +230,7 @@ void writeReportPdf(const json& record, const std::filesystem::path& out, const 
       QTextDocument doc;
       doc.documentLayout()->setPaintDevice(&writer);
       doc.setDocumentMargin(0);
-      QFont base("DejaVu Sans");
-      base.setPointSizeF(9);
-      doc.setDefaultFont(base);
+      doc.setDefaultFont(reportFont(9));
       const auto& e = record.value("explanation", json::object());
       const int figW = mm(kContentWidthMm, dpi);
       doc.addResource(QTextDocument::ImageResource, QUrl("fig://glassbrain"), renderGlassBrain(e, assets.brainMask, figW, mm(62, dpi), dpi));
@@ -233,11 +242,7 @@ void writeReportPdf(const json& record, const std::filesystem::path& out, const 
 
       QPainter painter(&writer);
       if (!painter.isActive()) throw Error(ErrorCode::Io, "cannot write " + tmp.string());
-      QFont small("DejaVu Sans");
-      small.setPointSizeF(7.5);
-      QFont bannerFont("DejaVu Sans");
-      bannerFont.setPointSizeF(8.5);
-      bannerFont.setBold(true);
+      const QFont small = reportFont(7.5), bannerFont = reportFont(8.5, true);
       for (int page = 0; page < pages; ++page) {
         if (page > 0) writer.newPage();
         // Header: the banner on every page, so no printed page can be mistaken for a clinical result.
