@@ -13,7 +13,7 @@ PACKAGES=(
   # image resampling
   libinsighttoolkit5-dev libgdcm-tools  # the tools only silence ITK config warnings about missing gdcm binaries
   # models
-  libtorch-dev libopenblas0-pthread libgloo-dev  # gloo headers: c10d data-parallel training on CPUs
+  libtorch-dev libopenblas0-pthread liblapack-dev libgloo-dev  # gloo headers: c10d data-parallel training on CPUs
   # numerics, I/O, logging, storage
   libeigen3-dev libnifti2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libsqlitecpp-dev libxxhash-dev libdeflate-dev libisal-dev zlib1g-dev

@@ -26,6 +26,14 @@
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
 #include "LaunchRunDialog.h"
+#include "ReleaseModelDialog.h"
+#include "RunCompareDialog.h"
+#include "RunDashboard.h"
+#include "eval/Results.h"
+#include "workspace/ContentHash.h"
+#include <csignal>
+#include <fstream>
+#include <set>
 #include <QPushButton>
 #include <QSpinBox>
 #include "workspace/RunTracking.h"
@@ -588,6 +596,247 @@ class TestGui : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(window_->runsPanel()->rowCount(), before + 1, 30000);  // the process registers itself
     QTRY_COMPARE_WITH_TIMEOUT(window_->runsPanel()->table()->item(0, 2)->text(), QStringLiteral("completed"), 120000);
     QVERIFY(std::filesystem::exists(model));
+  }
+
+  // The training studio: a tiny pre-training launched from the form, followed on the dashboard's loss
+  // chart, paused, resumed, cancelled (checkpoint kept), resumed from its checkpoint and completed;
+  // two runs compared; a model released with its evaluation and offered by the wizard.
+  void trainingStudio() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const QString dir = QString::fromStdString(fixtureDir_.string());
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      CorpusSpec spec;
+      spec.name = "studio";
+      spec.classes = {"control", "autism"};
+      spec.filters = {CorpusFilter::parse("site=CMU")};
+      spec.split.folds = 3;
+      saveCorpus(*ws, buildCorpusManifest(*ws, spec));
+    }
+    auto* panel = window_->runsPanel();
+    auto* form = window_->showLaunchRun();
+    QVERIFY(form);
+    form->kind()->setCurrentText(QStringLiteral("pretrain"));
+    form->corpus()->setCurrentText(QStringLiteral("studio"));
+    form->config()->setCurrentText(QStringLiteral("demo-pretrain.json"));
+    form->epochs()->setValue(60);
+    form->threads()->setValue(1);
+    const auto out = fixtureDir_ / "studio.pt";
+    form->output()->setText(QString::fromStdString(out.string()));
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    // Devices: CPU with its cores; CUDA only when LibTorch sees one.
+    QVERIFY(form->device()->findData(QStringLiteral("cpu")) >= 0);
+    QVERIFY(form->device()->itemText(form->device()->findData(QStringLiteral("cpu"))).contains(QStringLiteral("cores")));
+    // The estimate runs the first seconds of this very run: a time and a memory figure, nothing written.
+    QSignalSpy estimated(form, &ui::LaunchRunDialog::estimated);
+    form->estimateButton()->click();
+    QVERIFY(estimated.wait(120000));
+    const QString estimate = estimated.at(0).at(0).toString();
+    QVERIFY2(estimate.startsWith(QStringLiteral("Estimate: ")) && estimate.contains(QStringLiteral("GiB")), qPrintable(estimate));
+    QVERIFY(!std::filesystem::exists(out));
+    QVERIFY(!std::filesystem::exists(std::filesystem::path(out.string() + ".ckpt")));
+    // Meta-training in the form: two tasks needed.
+    form->kind()->setCurrentText(QStringLiteral("meta-train"));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("two tasks")));
+    form->setTasks({QStringLiteral("asd"), QStringLiteral("studio")});
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    QVERIFY(form->arguments().join(' ').contains(QStringLiteral("meta-train -w ") + dir + QStringLiteral(" --corpus asd --corpus studio")));
+    QVERIFY(form->arguments().contains(QStringLiteral("--meta-epochs")));
+    form->kind()->setCurrentText(QStringLiteral("pretrain"));
+
+    const int before = panel->rowCount();
+    for (auto* b : form->findChildren<QPushButton*>())
+      if (b->text() == QStringLiteral("Launch")) b->click();
+    const auto refreshed = [panel] {
+      panel->refresh();
+      return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->rowCount() == before + 1, 30000);
+    const qint64 pid = panel->table()->item(0, 5)->text().toLongLong();
+    panel->select(pid);
+    auto* dash = panel->dashboard();
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && dash->lossPointCount() >= 3, 60000);
+    // The chart shows what the run wrote: read the file independently; in "sum" mode total = gcl + gmae.
+    {
+      RunMetrics file;
+      auto ws = Workspace::open(fixtureDir_);
+      std::string log;
+      for (const auto& r : listTrackedRuns(*ws))
+        if (r.pid == pid) log = r.logPath;
+      readRunMetrics(runMetricsPath(log), 0, file);
+      const auto total = file.values("loss/total"), gcl = file.values("loss/gcl"), gmae = file.values("loss/gmae");
+      QVERIFY(total.size() >= 1 && total.size() == gcl.size() && total.size() == gmae.size());
+      for (std::size_t i = 0; i < total.size(); ++i) QVERIFY(std::abs(total[i] - (gcl[i] + gmae[i])) < 1e-9 * std::max(1.0, total[i]));
+      const auto shown = dash->metrics().values("loss/total");
+      QVERIFY(shown.size() <= total.size());
+      for (std::size_t i = 0; i < shown.size(); ++i) QCOMPARE(shown[i], total[i]);
+      QVERIFY(dash->lossSeriesNames().contains(QStringLiteral("loss/gcl")));
+      QVERIFY(file.notes.value("device", std::string()).find("CPU") != std::string::npos);
+    }
+    QVERIFY(dash->statusText().contains(QStringLiteral("graphs/s")));
+    QVERIFY(dash->statusText().contains(QStringLiteral("MiB")));
+    // Pause: the process sleeps and its progress stands still; resume: it moves again.
+    panel->pause(pid);
+    QTRY_COMPARE_WITH_TIMEOUT(panel->stateOf(pid), QStringLiteral("paused"), 10000);
+    const double frozen = panel->progressOf(pid);
+    QTest::qWait(1500);
+    panel->refresh();
+    QCOMPARE(panel->progressOf(pid), frozen);
+    QCOMPARE(panel->resume(pid), pid);
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(pid) == QStringLiteral("running") && panel->progressOf(pid) > frozen, 60000);
+    // Cancel keeps the checkpoint; Resume continues from it in a new process, to completion.
+    panel->cancel(pid);
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(pid) == QStringLiteral("cancelled"), 60000);
+    QVERIFY(std::filesystem::exists(std::filesystem::path(out.string() + ".ckpt")));
+    QVERIFY(!std::filesystem::exists(out));
+    const qint64 again = panel->resume(pid);
+    QVERIFY(again > 0 && again != pid);
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(again) == QStringLiteral("completed"), 120000);
+    QVERIFY(std::filesystem::exists(out));
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      TrackedRun first, second;
+      for (const auto& r : listTrackedRuns(*ws)) {
+        if (r.pid == pid) first = r;
+        if (r.pid == again) second = r;
+      }
+      QVERIFY(second.command.find("--resume") != std::string::npos);
+      // It went on where the first stopped: its first loss point is past the first run's last epoch.
+      RunMetrics a, b;
+      readRunMetrics(runMetricsPath(first.logPath), 0, a);
+      readRunMetrics(runMetricsPath(second.logPath), 0, b);
+      QVERIFY(!a.xs("loss/total").empty() && !b.xs("loss/total").empty());
+      QVERIFY(b.xs("loss/total").front() > std::floor(a.xs("loss/total").back()) - 1e-9);
+      QCOMPARE(b.xs("loss/total").back(), 60.0);
+      QVERIFY(second.metrics.contains("loss/total") && second.metrics.contains("seconds"));
+      // Compare: the configurations differ in --resume only; final metrics side by side.
+      auto* compare = qobject_cast<ui::RunCompareDialog*>(panel->compare(first.id, second.id));
+      QVERIFY(compare);
+      QCOMPARE(compare->configuration()->rowCount(), 1);
+      QCOMPARE(compare->configuration()->item(0, 0)->text(), QStringLiteral("options.--resume"));
+      bool totalRow = false;
+      for (int r = 0; r < compare->metrics()->rowCount(); ++r)
+        if (compare->metrics()->item(r, 0)->text() == QStringLiteral("loss/total")) {
+          totalRow = true;
+          const double expected = second.metrics["loss/total"].get<double>();  // shown with 5 significant digits
+          QVERIFY(std::abs(compare->metrics()->item(r, 2)->text().toDouble() - expected) <= 1e-4 * std::abs(expected));
+        }
+      QVERIFY(totalRow);
+      compare->close();
+    }
+    panel->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_training_studio.png"));
+  }
+
+  // A model trained and evaluated from the Runs dock is released with its evaluation in the card,
+  // and the diagnosis wizard offers it.
+  void releaseModelForTheWizard() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const QString dir = QString::fromStdString(fixtureDir_.string());
+    auto* panel = window_->runsPanel();
+    const auto model = fixtureDir_ / "studio-logreg.json";
+    const qint64 train = panel->launch({QStringLiteral("train"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"), QStringLiteral("asd"),
+                                        QStringLiteral("--method"), QStringLiteral("logreg"), QStringLiteral("--out"),
+                                        QString::fromStdString(model.string())});
+    const qint64 evaluate = panel->launch({QStringLiteral("evaluate"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
+                                           QStringLiteral("asd"), QStringLiteral("--method"), QStringLiteral("logreg"), QStringLiteral("--cv"),
+                                           QStringLiteral("3")});
+    const auto refreshed = [panel] {
+      panel->refresh();
+      return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(train) == QStringLiteral("completed") &&
+                                 panel->stateOf(evaluate) == QStringLiteral("completed"),
+                             240000);
+    // The evaluation's per-fold test AUC is a curve of its run.
+    std::int64_t evaluationId = 0;
+    double meanAuc = 0;
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      const auto evaluations = listEvaluations(*ws);
+      QVERIFY(!evaluations.empty());
+      evaluationId = evaluations.back().id;
+      meanAuc = evaluations.back().result["metrics"]["auc"]["mean"].get<double>();
+      for (const auto& r : listTrackedRuns(*ws))
+        if (r.pid == evaluate) QVERIFY(r.metrics.contains("test/auc"));
+    }
+    panel->select(train);
+    auto* dialog = qobject_cast<ui::ReleaseModelDialog*>(panel->showRelease(panel->runIdOf(train)));
+    QVERIFY(dialog);
+    QPointer<ui::ReleaseModelDialog> guard(dialog);
+    QCOMPARE(dialog->evaluation()->currentData().toLongLong(), static_cast<qlonglong>(evaluationId));
+    dialog->name()->setText(QStringLiteral("ASD screen v1"));
+    const QString released = dialog->output()->text();
+    QSignalSpy done(dialog, &ui::ReleaseModelDialog::released);
+    dialog->release();
+    QVERIFY2(done.wait(60000), qPrintable(guard ? guard->message() + QStringLiteral(" / ") + guard->arguments().join(' ') : QStringLiteral("closed")));
+    std::ifstream in(released.toStdString());
+    const auto card = nlohmann::json::parse(in);
+    QCOMPARE(card["release"]["name"].get<std::string>(), std::string("ASD screen v1"));
+    QCOMPARE(card["evaluation"]["evaluation_run"].get<std::int64_t>(), evaluationId);
+    QCOMPARE(card["evaluation"]["metrics"]["auc"]["mean"].get<double>(), meanAuc);
+    QCOMPARE(card["release"]["source_hash"].get<std::string>(), hashFile(model));
+    // The wizard lists it (from the workspace's models table) under the task.
+    auto* wizard = window_->openDiagnosisWizard();
+    QVERIFY(wizard);
+    QPointer<ui::DiagnosisWizard> w(wizard);
+    bool offered = false;
+    for (auto* combo : wizard->findChildren<QComboBox*>())
+      for (int i = 0; i < combo->count(); ++i) offered = offered || combo->itemData(i).toString() == released;
+    if (!offered)  // models are listed per task: look under every task
+      for (auto* combo : wizard->findChildren<QComboBox*>())
+        for (int t = 0; t < combo->count() && !offered; ++t) {
+          combo->setCurrentIndex(t);
+          for (auto* m : wizard->findChildren<QComboBox*>())
+            for (int i = 0; i < m->count(); ++i) offered = offered || m->itemData(i).toString() == released;
+        }
+    QVERIFY(offered);
+    if (w) w->close();
+  }
+
+  // Killing the GUI process does not end a run it launched; a new window re-attaches to it.
+  void runOutlivesAKilledGui() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const QString dir = QString::fromStdString(fixtureDir_.string());
+    const auto out = fixtureDir_ / "orphan.pt";
+    const QString preset = QString::fromStdString((fixtureDir_ / "orphan-preset.json").string());
+    {
+      std::ofstream p(preset.toStdString());
+      p << nlohmann::json{{"kind", "pretrain"}, {"corpus", "studio"}, {"config", "demo-pretrain.json"}, {"epochs", 2000},
+                          {"threads", 1},       {"device", "cpu"},     {"output", out.string()}}
+               .dump();
+    }
+    std::set<int> known;
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      for (const auto& r : listTrackedRuns(*ws)) known.insert(r.pid);
+    }
+    QProcess gui;
+    gui.setProcessChannelMode(QProcess::ForwardedChannels);
+    gui.start(QStringLiteral(BRAINGRAPH_GUI_PATH), {QStringLiteral("--quiet"), QStringLiteral("--workspace"), dir, QStringLiteral("--launch"), preset});
+    QVERIFY(gui.waitForStarted(10000));
+    TrackedRun run;
+    const auto launched = [&] {
+      auto ws = Workspace::open(fixtureDir_);
+      for (const auto& r : listTrackedRuns(*ws))
+        if (!known.count(r.pid) && r.state == "running" && r.progress > 0) run = r;
+      return run.id != 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(launched(), 90000);
+    QVERIFY(run.command.find("orphan.pt") != std::string::npos);
+    ::kill(static_cast<pid_t>(gui.processId()), SIGKILL);
+    QVERIFY(gui.waitForFinished(10000));
+    QCOMPARE(gui.exitStatus(), QProcess::CrashExit);
+    QTest::qWait(1000);
+    QVERIFY(processAlive(run.pid));
+    ui::RunsPanel fresh;
+    fresh.setWorkspace(dir);
+    QCOMPARE(fresh.stateOf(run.pid), QStringLiteral("running"));
+    const double seen = fresh.progressOf(run.pid);
+    QTRY_VERIFY_WITH_TIMEOUT((fresh.refresh(), fresh.progressOf(run.pid) > seen), 60000);
+    fresh.select(run.pid);
+    QTRY_VERIFY_WITH_TIMEOUT((fresh.refresh(), fresh.dashboard()->lossPointCount() >= 3), 60000);
+    fresh.cancel(run.pid);
+    QTRY_VERIFY_WITH_TIMEOUT((fresh.refresh(), fresh.stateOf(run.pid) == QStringLiteral("cancelled")), 60000);
   }
 
   // Help > User Guide shows the guide with its screenshots (resolved relative to the guide).

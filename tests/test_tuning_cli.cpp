@@ -174,6 +174,96 @@ class TestTuningCli : public QObject {
     // Zero-shot without a meta-learned model is a usage error.
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "zeroshot"}).exitCode, 64);
   }
+
+  // --estimate: a time and memory figure from the first seconds, nothing written where the run would write.
+  void estimateWritesNothing() {
+    const auto out = dir_ / "estimated.pt";
+    const auto r = run({"--estimate", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tiny_, "--epochs", "20", "--out", str(out)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto o = parseObject(r.out.trimmed().split('\n').last());
+    QVERIFY2(o["estimated_seconds"].toDouble() > 0, qPrintable(r.out));
+    QVERIFY(o["estimated_seconds"].toDouble() >= o["measured_seconds"].toDouble());
+    QVERIFY(o["peak_memory_mib"].toDouble() > 10);
+    QVERIFY(!std::filesystem::exists(out));
+    QVERIFY(!std::filesystem::exists(out.string() + ".ckpt"));
+  }
+
+  // A tracked run (what the GUI launches) writes its curves and final metrics; runs compare; a
+  // trained model is released with a stored evaluation in its card, refused against another corpus.
+  void trackedRunsCurvesCompareAndRelease() {
+    const QString w = str(ws_);
+    const QString log1 = str(dir_ / "runs-a.log"), log2 = str(dir_ / "runs-b.log");
+    const QString model = str(dir_ / "scratch-tracked.pt");
+    qputenv("BRAINGRAPH_TRACK_RUN", w.toUtf8());
+    qputenv("BRAINGRAPH_RUN_LOG", log1.toUtf8());
+    const auto a = run({"train", "-w", w, "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--epochs", "2", "--out", model});
+    qputenv("BRAINGRAPH_RUN_LOG", log2.toUtf8());
+    const auto b = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "logreg", "--cv", "3", "--json"});
+    qunsetenv("BRAINGRAPH_TRACK_RUN");
+    qunsetenv("BRAINGRAPH_RUN_LOG");
+    QVERIFY2(a.exitCode == 0, qPrintable(a.err));
+    QVERIFY2(b.exitCode == 0, qPrintable(b.err));
+    // The curves file: the training loss per batch, validation AUC and loss at epochs 1 and 2.
+    std::vector<std::pair<std::string, double>> points;
+    {
+      std::ifstream in(dir_ / "runs-a.metrics.jsonl");
+      std::string line;
+      while (std::getline(in, line)) {
+        const auto o = parseObject(QString::fromStdString(line));
+        if (o.contains("s")) points.emplace_back(o["s"].toString().toStdString(), o["x"].toDouble());
+      }
+    }
+    std::vector<double> validationX;
+    int trainPoints = 0;
+    for (const auto& [series, x] : points) {
+      if (series == "validation/auc") validationX.push_back(x);
+      if (series == "loss/train") ++trainPoints;
+    }
+    QCOMPARE(validationX, (std::vector<double>{1.0, 2.0}));
+    QVERIFY(trainPoints >= 2);
+    const auto list = QJsonDocument::fromJson(run({"runs", "list", "-w", w, "--json"}).out.toUtf8()).array();
+    QVERIFY(list.size() >= 2);
+    const auto evalRun = list[0].toObject(), trainRun = list[1].toObject();  // newest first
+    QCOMPARE(trainRun["state"].toString(), QString("completed"));
+    QCOMPARE(trainRun["task"].toString(), QString("train scratch"));
+    QCOMPARE(trainRun["config"].toObject()["command"].toString(), QString("train"));
+    QVERIFY(trainRun["metrics"].toObject().contains("validation/auc"));
+    QCOMPARE(trainRun["config"].toObject()["config"].toObject()["model"].toObject()["hidden"].toInt(), 16);  // the --config file's JSON
+    // The evaluation's last per-fold test AUC is its final metric; the fold AUCs match the JSON it printed.
+    const auto foldAucs = parseObject(b.out)["metrics"].toObject()["auc"].toObject()["folds"].toArray();
+    QCOMPARE(evalRun["metrics"].toObject()["test/auc"].toDouble(), foldAucs.last().toDouble());
+    const auto cmp = parseObject(run({"runs", "compare", QString::number(trainRun["id"].toInt()), QString::number(evalRun["id"].toInt()), "-w", w,
+                                      "--json"})
+                                     .out);
+    QStringList keys;
+    for (const auto& d : cmp["configuration"].toArray()) keys << d.toObject()["key"].toString();
+    QVERIFY2(keys.contains("command") && keys.contains("options.--cv") && keys.contains("options.--method"), qPrintable(keys.join(',')));
+    QVERIFY(!keys.contains("options.--corpus"));  // the same in both
+    // Release the BrainGFM model with the evaluation: its card carries it; the weights are untouched.
+    const auto results = QJsonDocument::fromJson(run({"results", "-w", w, "--format", "json"}).out.toUtf8()).array();
+    const int evaluationId = results.last().toObject()["id"].toInt();
+    const double auc = results.last().toObject()["result"].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble();
+    const QString released = str(dir_ / "released.pt");
+    mustRun({"release", "-w", w, "--model", model, "--evaluation", QString::number(evaluationId), "--name", "ASD screen v1", "--by", "tester",
+             "--out", released});
+    const auto card = parseObject(run({"model", released}).out);
+    QCOMPARE(card["release"].toObject()["name"].toString(), QString("ASD screen v1"));
+    QCOMPARE(card["evaluation"].toObject()["evaluation_run"].toInt(), evaluationId);
+    QCOMPARE(card["evaluation"].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble(), auc);
+    const auto p0 = parseObject(run({"predict", "--model", model, "--json", "--in", nyuFile(3)}).out)["probability"].toDouble();
+    const auto p1 = parseObject(run({"predict", "--model", released, "--json", "--in", nyuFile(3)}).out)["probability"].toDouble();
+    QCOMPARE(p1, p0);
+    // Another corpus's evaluation does not back this model; the release never overwrites its source.
+    const auto other = run({"evaluate", "-w", w, "--corpus", "eyes", "--method", "logreg", "--cv", "2", "--json"});
+    QVERIFY2(other.exitCode == 0, qPrintable(other.err));
+    const auto all = QJsonDocument::fromJson(run({"results", "-w", w, "--format", "json"}).out.toUtf8()).array();
+    const auto refused = run({"release", "-w", w, "--model", model, "--evaluation", QString::number(all.last().toObject()["id"].toInt()), "--name",
+                              "x", "--out", str(dir_ / "refused.pt")});
+    QCOMPARE(refused.exitCode, 65);
+    QVERIFY(refused.err.contains("eyes"));
+    QVERIFY(!std::filesystem::exists(dir_ / "refused.pt"));
+    QCOMPARE(run({"release", "-w", w, "--model", model, "--evaluation", QString::number(evaluationId), "--name", "x", "--out", model}).exitCode, 64);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestTuningCli)

@@ -43,7 +43,9 @@ void EngineInfo::query() {
     } else {
       const QJsonObject j = QJsonDocument::fromJson(out).object();
       torchVersion_ = j.value(QStringLiteral("libraries")).toObject().value(QStringLiteral("LibTorch")).toString();
-      device_ = j.value(QStringLiteral("device")).toObject().value(QStringLiteral("description")).toString();
+      const QJsonObject device = j.value(QStringLiteral("device")).toObject();
+      device_ = device.value(QStringLiteral("description")).toString();
+      cudaDevices_ = device.value(QStringLiteral("cuda_devices")).toInt();
     }
     ready_ = true;
     process_->deleteLater();

@@ -23,6 +23,8 @@ class EngineInfo : public QObject {
   QString torchVersion() const { return torchVersion_; }
   QString deviceDescription() const { return device_; }
   QString error() const { return error_; }
+  // CUDA devices LibTorch sees (0 without CUDA, or before the answer).
+  int cudaDevices() const { return cudaDevices_; }
 
  Q_SIGNALS:
   void finished();
@@ -32,6 +34,7 @@ class EngineInfo : public QObject {
   QString torchVersion_ = tr("unknown");
   QString device_ = tr("querying…");
   QString error_;
+  int cudaDevices_ = 0;
   QProcess* process_ = nullptr;
 };
 

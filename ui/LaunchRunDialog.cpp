@@ -2,7 +2,13 @@
 
 #include <fstream>
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QListWidget>
+#include <QProcess>
+#include <QThread>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -12,9 +18,11 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 #include <spdlog/spdlog.h>
 
+#include "EngineInfo.h"
 #include "settings/DataPaths.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
@@ -33,13 +41,22 @@ bool needsPretrained(const QString& m) {
 LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) : QDialog(parent), workspace_(workspaceDir) {
   setWindowTitle(tr("Launch a Run"));
   kind_ = new QComboBox(this);
-  kind_->addItems({QStringLiteral("pretrain"), QStringLiteral("train"), QStringLiteral("evaluate")});
-  kind_->setToolTip(tr("Pre-train BrainGFM, train a model on a whole corpus, or cross-validate a method"));
+  kind_->addItems({QStringLiteral("pretrain"), QStringLiteral("train"), QStringLiteral("meta-train"), QStringLiteral("evaluate")});
+  kind_->setToolTip(tr("Pre-train BrainGFM, train a model on a whole corpus, meta-train a graph prompt over several tasks (MAML), or "
+                       "cross-validate a method"));
   corpus_ = new QComboBox(this);
   corpus_->setToolTip(tr("The corpus (labels and split) the run uses"));
+  tasks_ = new QListWidget(this);
+  tasks_->setToolTip(tr("meta-train: the tasks (two-class corpora) to meta-learn the prompt over"));
+  tasks_->setMaximumHeight(90);
   try {
     auto ws = Workspace::open(workspace_.toStdString());
-    for (const auto& c : listCorpora(*ws)) corpus_->addItem(QString::fromStdString(c));
+    for (const auto& c : listCorpora(*ws)) {
+      corpus_->addItem(QString::fromStdString(c));
+      auto* item = new QListWidgetItem(QString::fromStdString(c), tasks_);
+      item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+      item->setCheckState(Qt::Unchecked);
+    }
   } catch (const std::exception& e) {
     spdlog::warn("launch: no corpora: {}", e.what());
   }
@@ -58,30 +75,41 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
-  epochs_->setToolTip(tr("Override the configuration's epochs"));
+  epochs_->setToolTip(tr("Override the configuration's epochs (meta-train: meta-epochs)"));
+  firstOrder_ = new QCheckBox(tr("first-order MAML"), this);
+  firstOrder_->setToolTip(tr("meta-train: first-order approximation (default: second order, as the paper)"));
   folds_ = new QSpinBox(this);
   folds_->setRange(0, 50);
   folds_->setSpecialValueText(tr("the corpus's split"));
   folds_->setToolTip(tr("evaluate: stratified k-fold cross-validation (0 = the corpus's own split)"));
   device_ = new QComboBox(this);
-  device_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
   device_->setToolTip(tr("Compute device (auto: CUDA when present, else CPU)"));
   threads_ = new QSpinBox(this);
   threads_->setRange(0, 256);
   threads_->setSpecialValueText(tr("all cores"));
   threads_->setToolTip(tr("CPU threads"));
+  setDevices(0, QThread::idealThreadCount());
+  auto* engine = new EngineInfo(this);  // which CUDA devices LibTorch sees, asked of the CLI
+  connect(engine, &EngineInfo::finished, this, [this, engine] { setDevices(engine->cudaDevices(), QThread::idealThreadCount()); });
+  engine->query();
+
   output_ = new QLineEdit(this);
   output_->setToolTip(tr("Model file to write (pretrain, train) or the prefix of result tables (evaluate, optional)"));
+  estimateLabel_ = new QLabel(tr("Estimate: not measured yet."), this);
+  estimateLabel_->setWordWrap(true);
+  estimateLabel_->setToolTip(tr("Time and peak memory, extrapolated from running the first seconds of this run"));
   problems_ = new QLabel(this);
   problems_->setStyleSheet(QStringLiteral("color: #cf222e"));
   problems_->setWordWrap(true);
   auto* form = new QFormLayout;
   form->addRow(tr("Run:"), kind_);
   form->addRow(tr("Corpus:"), corpus_);
+  form->addRow(tr("Tasks:"), tasks_);
   form->addRow(tr("Method:"), method_);
   form->addRow(tr("Pre-trained:"), pretrained_);
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Epochs:"), epochs_);
+  form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
   form->addRow(tr("Device:"), device_);
   form->addRow(tr("Threads:"), threads_);
@@ -90,6 +118,9 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   save->setToolTip(tr("Save this form as a JSON preset"));
   auto* load = new QPushButton(tr("Load Preset…"), this);
   load->setToolTip(tr("Fill the form from a JSON preset"));
+  estimate_ = new QPushButton(tr("Estimate"), this);
+  estimate_->setToolTip(tr("Run the first seconds of this run to estimate its time and memory (nothing is written)"));
+  connect(estimate_, &QPushButton::clicked, this, &LaunchRunDialog::estimate);
   launch_ = new QPushButton(tr("Launch"), this);
   launch_->setToolTip(tr("Start the run in its own process; follow it in the Runs dock"));
   launch_->setDefault(true);
@@ -112,16 +143,19 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(save);
   buttons->addWidget(load);
+  buttons->addWidget(estimate_);
   buttons->addStretch(1);
   buttons->addWidget(cancel);
   buttons->addWidget(launch_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
+  layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
   for (auto* c : {kind_, corpus_, method_, config_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
+  connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   revalidate();
 }
 
@@ -135,14 +169,26 @@ QStringList LaunchRunDialog::problems() const {
   if (!pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
     p << tr("The pre-trained file %1 does not exist.").arg(pretrained_->text().trimmed());
   if (kind == QLatin1String("evaluate") && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
+  if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
+  if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
   return p;
 }
 
 QStringList LaunchRunDialog::arguments() const {
   const QString kind = kind_->currentText(), method = method_->currentText();
   QStringList a;
-  if (device_->currentText() != QLatin1String("auto")) a << QStringLiteral("--device") << device_->currentText();
+  if (device_->currentData().toString() != QLatin1String("auto")) a << QStringLiteral("--device") << device_->currentData().toString();
   if (threads_->value() > 0) a << QStringLiteral("--threads") << QString::number(threads_->value());
+  if (kind == QLatin1String("meta-train")) {
+    a << kind << QStringLiteral("-w") << workspace_;
+    for (const auto& t : tasks()) a << QStringLiteral("--corpus") << t;
+    if (!pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
+    if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
+    if (epochs_->value() > 0) a << QStringLiteral("--meta-epochs") << QString::number(epochs_->value());
+    if (firstOrder_->isChecked()) a << QStringLiteral("--first-order");
+    a << QStringLiteral("--out") << output_->text().trimmed();
+    return a;
+  }
   a << kind << QStringLiteral("-w") << workspace_ << QStringLiteral("--corpus") << corpus_->currentText();
   if (kind != QLatin1String("pretrain")) a << QStringLiteral("--method") << method;
   if (kind != QLatin1String("pretrain") && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
@@ -157,8 +203,14 @@ json LaunchRunDialog::preset() const {
   return {{"kind", kind_->currentText().toStdString()},     {"corpus", corpus_->currentText().toStdString()},
           {"method", method_->currentText().toStdString()}, {"pretrained", pretrained_->text().toStdString()},
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
-          {"folds", folds_->value()},                       {"device", device_->currentText().toStdString()},
-          {"threads", threads_->value()},                   {"output", output_->text().toStdString()}};
+          {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
+          {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
+          {"tasks", [this] {
+             std::vector<std::string> t;
+             for (const auto& c : tasks()) t.push_back(c.toStdString());
+             return t;
+           }()},
+          {"first_order", firstOrder_->isChecked()}};
 }
 
 void LaunchRunDialog::applyPreset(const json& p) {
@@ -171,12 +223,19 @@ void LaunchRunDialog::applyPreset(const json& p) {
   select(corpus_, p, "corpus");
   select(method_, p, "method");
   select(config_, p, "config");
-  select(device_, p, "device");
+  if (p.contains("device")) {
+    const int i = device_->findData(QString::fromStdString(p["device"].get<std::string>()));
+    if (i >= 0) device_->setCurrentIndex(i);
+  }
   pretrained_->setText(QString::fromStdString(p.value("pretrained", std::string())));
   output_->setText(QString::fromStdString(p.value("output", std::string())));
   epochs_->setValue(p.value("epochs", 0));
   folds_->setValue(p.value("folds", 0));
   threads_->setValue(p.value("threads", 0));
+  QStringList t;
+  for (const auto& c : p.value("tasks", std::vector<std::string>())) t << QString::fromStdString(c);
+  setTasks(t);
+  firstOrder_->setChecked(p.value("first_order", false));
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -198,12 +257,88 @@ bool LaunchRunDialog::loadPreset(const QString& file) {
 
 void LaunchRunDialog::revalidate() {
   const bool pretrain = kind_->currentText() == QLatin1String("pretrain");
-  method_->setEnabled(!pretrain);
+  const bool meta = kind_->currentText() == QLatin1String("meta-train");
+  method_->setEnabled(!pretrain && !meta);
+  corpus_->setEnabled(!meta);
+  tasks_->setEnabled(meta);
+  firstOrder_->setEnabled(meta);
   pretrained_->setEnabled(!pretrain);
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
+  estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));
   launch_->setEnabled(p.isEmpty());
+}
+
+}  // namespace bg::ui
+
+namespace bg::ui {
+
+void LaunchRunDialog::setDevices(int cudaDevices, int cpuCores) {
+  const QString current = device_->currentData().toString();
+  const QSignalBlocker block(device_);
+  device_->clear();
+  device_->addItem(tr("auto"), QStringLiteral("auto"));
+  device_->addItem(tr("cpu (%1 cores)").arg(cpuCores), QStringLiteral("cpu"));
+  for (int i = 0; i < cudaDevices; ++i) device_->addItem(tr("cuda:%1").arg(i), QStringLiteral("cuda:%1").arg(i));
+  if (cudaDevices == 0) {
+    device_->addItem(tr("cuda (none available)"), QStringLiteral("unavailable"));
+    // Not selectable: this LibTorch build or machine has no CUDA.
+    if (auto* model = qobject_cast<QStandardItemModel*>(device_->model())) model->item(device_->count() - 1)->setEnabled(false);
+  }
+  const int keep = device_->findData(current);
+  device_->setCurrentIndex(keep >= 0 ? keep : 0);
+  threads_->setMaximum(std::max(1, cpuCores));
+  threads_->setSuffix(tr(" of %1").arg(cpuCores));
+}
+
+QStringList LaunchRunDialog::tasks() const {
+  QStringList t;
+  for (int i = 0; i < tasks_->count(); ++i)
+    if (tasks_->item(i)->checkState() == Qt::Checked) t << tasks_->item(i)->text();
+  return t;
+}
+
+void LaunchRunDialog::setTasks(const QStringList& corpora) {
+  for (int i = 0; i < tasks_->count(); ++i) tasks_->item(i)->setCheckState(corpora.contains(tasks_->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
+}
+
+QString LaunchRunDialog::estimateText() const { return estimateLabel_->text(); }
+
+void LaunchRunDialog::estimate() {
+  if (estimator_ || !problems().isEmpty()) return;
+  estimator_ = new QProcess(this);
+  estimator_->setProgram(EngineInfo::cliPath());
+  estimator_->setArguments(QStringList{QStringLiteral("--quiet"), QStringLiteral("--no-progress"), QStringLiteral("--estimate")} + arguments());
+  connect(estimator_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+    const QByteArray out = estimator_->readAllStandardOutput();
+    const QString err = QString::fromUtf8(estimator_->readAllStandardError()).trimmed();
+    estimator_->deleteLater();
+    estimator_ = nullptr;
+    estimate_->setEnabled(true);
+    QString text;
+    const QJsonObject j = QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
+    if (status != QProcess::NormalExit || code != 0 || j.isEmpty()) {
+      text = tr("Estimate failed: %1").arg(err.isEmpty() ? tr("exit %1").arg(code) : err);
+    } else {
+      const double secs = j.value(QStringLiteral("estimated_seconds")).toDouble();
+      const double mib = j.value(QStringLiteral("peak_memory_mib")).toDouble();
+      const QString time = secs < 120 ? tr("%1 s").arg(secs, 0, 'f', 0)
+                           : secs < 7200 ? tr("%1 min").arg(secs / 60.0, 0, 'f', 1)
+                                         : tr("%1 h").arg(secs / 3600.0, 0, 'f', 1);
+      text = tr("Estimate: about %1 in all, peak memory %2 GiB (measured over the first %3 s, %4 % of the run).")
+                 .arg(time)
+                 .arg(mib / 1024.0, 0, 'f', 2)
+                 .arg(j.value(QStringLiteral("measured_seconds")).toDouble(), 0, 'f', 0)
+                 .arg(100.0 * j.value(QStringLiteral("measured_fraction")).toDouble(), 0, 'f', 1);
+      if (j.value(QStringLiteral("completed")).toBool()) text = tr("Estimate: the whole run took %1 s, peak memory %2 GiB.").arg(secs, 0, 'f', 1).arg(mib / 1024.0, 0, 'f', 2);
+    }
+    estimateLabel_->setText(text);
+    Q_EMIT estimated(text);
+  });
+  estimate_->setEnabled(false);
+  estimateLabel_->setText(tr("Estimating: running the first seconds…"));
+  estimator_->start();
 }
 
 }  // namespace bg::ui

@@ -1,14 +1,19 @@
 #pragma once
-// Run › Launch: a form for pre-training, training and evaluation runs with the paper's settings as
-// defaults (resources/configs), inline validation, presets saved and loaded as JSON, and the
-// braingraph-cli arguments it stands for; the run starts detached in the Runs dock.
+// Run › Launch: a form for pre-training, training, meta-training and evaluation runs with the paper's
+// settings as defaults (resources/configs), inline validation, presets saved and loaded as JSON, the
+// braingraph-cli arguments it stands for, the devices this machine has, and an estimate of time and
+// memory measured by running the first seconds of the run (`braingraph-cli --estimate`); the run
+// starts detached in the Runs dock.
 #include <QDialog>
 #include <QStringList>
 #include <nlohmann/json.hpp>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QListWidget;
+class QProcess;
 class QPushButton;
 class QSpinBox;
 
@@ -26,6 +31,14 @@ class LaunchRunDialog : public QDialog {
   void applyPreset(const nlohmann::json& preset);
   bool savePreset(const QString& file) const;
   bool loadPreset(const QString& file);
+  // Fills the device list: CPU with its cores, and each CUDA device (from `braingraph-cli info`).
+  void setDevices(int cudaDevices, int cpuCores);
+  // Starts the estimate (asynchronous); estimated() carries the CLI's JSON, or an error text.
+  void estimate();
+  QString estimateText() const;
+  // Meta-training: the tasks (corpora) ticked.
+  QStringList tasks() const;
+  void setTasks(const QStringList& corpora);
 
   QComboBox* kind() const { return kind_; }
   QComboBox* corpus() const { return corpus_; }
@@ -37,9 +50,12 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* folds() const { return folds_; }
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
+  QCheckBox* firstOrder() const { return firstOrder_; }
+  QPushButton* estimateButton() const { return estimate_; }
 
  Q_SIGNALS:
   void launchRequested(const QStringList& arguments);
+  void estimated(const QString& text);
 
  private:
   void revalidate();
@@ -47,8 +63,11 @@ class LaunchRunDialog : public QDialog {
   QComboBox *kind_, *corpus_, *method_, *config_, *device_;
   QLineEdit *pretrained_, *output_;
   QSpinBox *epochs_, *folds_, *threads_;
-  QLabel* problems_;
-  QPushButton* launch_;
+  QLabel *problems_, *estimateLabel_;
+  QPushButton *launch_, *estimate_;
+  QListWidget* tasks_;
+  QCheckBox* firstOrder_;
+  QProcess* estimator_ = nullptr;
 };
 
 }  // namespace bg::ui

@@ -104,9 +104,11 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   buildMenus();
   addPanel(scanBrowser_, tr("Scans"), Qt::LeftDockWidgetArea);
   addPanel(workspacePanel_, tr("Workspace"), Qt::LeftDockWidgetArea);
-  addPanel(jobsPanel_, tr("Jobs"), Qt::BottomDockWidgetArea);
+  auto* jobsDock = addPanel(jobsPanel_, tr("Jobs"), Qt::BottomDockWidgetArea);
   runsPanel_ = new RunsPanel(this);
-  addPanel(runsPanel_, tr("Runs"), Qt::BottomDockWidgetArea);
+  // Runs share the Jobs dock's place (tabs): the run dashboard needs height the views should keep.
+  tabifyDockWidget(jobsDock, addPanel(runsPanel_, tr("Runs"), Qt::BottomDockWidgetArea));
+  jobsDock->raise();
   addPanel(logPanel_, tr("Log"), Qt::BottomDockWidgetArea);
 
   engine_ = new EngineInfo(this);
@@ -322,6 +324,25 @@ LaunchRunDialog* MainWindow::showLaunchRun() {
   return dialog;
 }
 
+qint64 MainWindow::launchPreset(const QString& presetFile) {
+  if (!workspace_) {
+    spdlog::error("--launch needs a workspace (--workspace DIR)");
+    return 0;
+  }
+  LaunchRunDialog form(QString::fromStdString(workspace_->dir().string()), this);
+  if (!form.loadPreset(presetFile)) {
+    spdlog::error("{} is not a launch preset", presetFile.toStdString());
+    return 0;
+  }
+  if (!form.problems().isEmpty()) {
+    spdlog::error("cannot launch {}: {}", presetFile.toStdString(), form.problems().join(QStringLiteral(" ")).toStdString());
+    return 0;
+  }
+  const qint64 pid = runsPanel_->launch(form.arguments());
+  if (pid > 0) runsPanel_->refresh();
+  return pid;
+}
+
 ReportsDialog* MainWindow::showReports() {
   if (!workspace_) {
     statusBar()->showMessage(tr("Open a workspace first"), 5000);
@@ -446,7 +467,7 @@ void MainWindow::buildMenus() {
 
   auto* runs = menuBar()->addMenu(tr("&Run"));
   runs->addAction(tr("&Launch…"), this, [this] { showLaunchRun(); })
-      ->setToolTip(tr("Pre-train, train or evaluate in a process of its own, followed in the Runs dock"));
+      ->setToolTip(tr("Pre-train, train, meta-train or evaluate in a process of its own, followed in the Runs dock"));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   auto* guide = help->addAction(tr("&User Guide"), this, [this] { showUserGuide(); });

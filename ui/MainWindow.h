@@ -73,6 +73,9 @@ class MainWindow : public QMainWindow {
   class ReportsDialog* showReports();
   // Run > Launch: the form whose Launch starts a detached run in the Runs dock; null without a workspace.
   class LaunchRunDialog* showLaunchRun();
+  // Launches the run a preset describes (the form's JSON) into the Runs dock; returns its pid (0: an
+  // error, logged with the form's own messages).
+  qint64 launchPreset(const QString& presetFile);
 
  public Q_SLOTS:
   void loadBrainSurface();

@@ -1,5 +1,6 @@
 #include "CliContext.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <csignal>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -31,23 +33,89 @@ extern "C" void onInterrupt(int) {
     std::raise(SIGINT);
   }
 }
+// --estimate: the rate of progress after the start-up (data loading, first batch) extrapolated to
+// the whole run; memory is the peak resident size so far (model, optimiser state, data, activations).
+class RunEstimator {
+ public:
+  // True once enough has been seen to estimate.
+  bool observe(const JobSnapshot& s) {
+    if (s.state != JobState::Running || s.fraction <= 0) return false;
+    if (firstFraction_ < 0) {
+      firstFraction_ = s.fraction;
+      firstSeconds_ = s.elapsedSeconds;
+      return false;
+    }
+    lastFraction_ = s.fraction;
+    lastSeconds_ = s.elapsedSeconds;
+    return (lastSeconds_ - firstSeconds_ >= 3.0 && lastFraction_ > firstFraction_) || lastFraction_ >= 0.5;
+  }
+  nlohmann::json result(const JobSnapshot& s) const {
+    double total = s.elapsedSeconds;
+    if (s.state != JobState::Completed && lastFraction_ > firstFraction_)
+      total = firstSeconds_ + (1.0 - firstFraction_) * (lastSeconds_ - firstSeconds_) / (lastFraction_ - firstFraction_);
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return {{"estimated_seconds", total},
+            {"measured_seconds", lastSeconds_},
+            {"measured_fraction", std::max(0.0, lastFraction_)},
+            {"peak_memory_mib", static_cast<double>(usage.ru_maxrss) / 1024.0},
+            {"completed", s.state == JobState::Completed},
+            {"stage", s.stage}};
+  }
+
+ private:
+  double firstFraction_ = -1, firstSeconds_ = 0, lastFraction_ = -1, lastSeconds_ = 0;
+};
+
+}  // namespace
+
 // With $BRAINGRAPH_TRACK_RUN = a workspace folder (the GUI sets it when it launches a run), each job
 // of this process is recorded in that workspace's runs table, so a window can follow it, cancel it
 // and find it again after a restart. Tracking never fails the job: a problem is only logged.
+std::vector<std::string> ownArguments() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  std::string a;
+  while (std::getline(in, a, '\0')) args.push_back(a);
+  return args;
+}
+
+// With $BRAINGRAPH_TRACK_RUN = a workspace folder (the GUI sets it when it launches a run), each job
+// records itself in that workspace's runs table and writes its curves (loss, learning rate,
+// throughput, validation) beside its log for the dashboard; at the end the last value of each curve
+// becomes the run's final metrics.
 class RunTracker {
  public:
-  explicit RunTracker(const std::string& name) {
+  RunTracker(const std::string& name, JobRunner& jobs) : jobs_(jobs) {
     const char* dir = std::getenv("BRAINGRAPH_TRACK_RUN");
     if (!dir || !*dir) return;
     try {
       ws_ = Workspace::open(dir);
       const char* log = std::getenv("BRAINGRAPH_RUN_LOG");
-      id_ = beginTrackedRun(*ws_, name, commandLine(), static_cast<int>(::getpid()), log ? log : "");
+      const auto args = ownArguments();
+      std::string command;
+      for (const auto& a : args) {
+        if (!command.empty()) command.push_back(' ');
+        command += a;
+      }
+      id_ = beginTrackedRun(*ws_, name, command, static_cast<int>(::getpid()), log ? log : "", describeCommand(args));
+      if (log && *log) {
+        metrics_ = std::make_unique<RunMetricsWriter>(runMetricsPath(log));
+        auto* m = metrics_.get();
+        jobs_.setMetricSink({[m](std::string_view s, double x, double v) { m->metric(s, x, v); },
+                             [m](std::string_view k, std::string_view v) { m->note(k, v); }});
+      }
     } catch (const std::exception& e) {
       spdlog::warn("run not tracked in {}: {}", dir, e.what());
       ws_.reset();
     }
   }
+  ~RunTracker() {
+    if (metrics_) jobs_.setMetricSink({});
+    finish("failed", static_cast<int>(ErrorCode::Internal), "the command ended without reporting");
+  }
+  RunTracker(const RunTracker&) = delete;
+  RunTracker& operator=(const RunTracker&) = delete;
   void update(const JobSnapshot& s) {
     if (!ws_ || s.state != JobState::Running) return;
     const auto now = std::chrono::steady_clock::now();
@@ -60,32 +128,30 @@ class RunTracker {
       spdlog::debug("run progress not recorded: {}", e.what());
     }
   }
-  void finish(const JobSnapshot& s) {
-    if (!ws_) return;
-    const char* state = s.state == JobState::Completed ? "completed" : s.state == JobState::Cancelled ? "cancelled" : "failed";
+  // The run ends with the command, after it has written its outputs (a model file is written once
+  // the training job is done): "completed" then means the files are there.
+  void finish(const char* state, int exitCode, const std::string& error) {
+    if (!ws_ || finished_) return;
+    finished_ = true;
     try {
-      finishTrackedRun(*ws_, id_, state, s.exitCode, s.error);
+      auto final = metrics_ ? metrics_->snapshot().finalValues() : nlohmann::json::object();
+      final["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      finishTrackedRun(*ws_, id_, state, exitCode, error, final);
     } catch (const std::exception& e) {
       spdlog::warn("run end not recorded: {}", e.what());
     }
   }
 
  private:
-  static std::string commandLine() {
-    std::ifstream in("/proc/self/cmdline", std::ios::binary);
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (auto& c : all)
-      if (c == '\0') c = ' ';
-    while (!all.empty() && all.back() == ' ') all.pop_back();
-    return all;
-  }
+  JobRunner& jobs_;
   std::unique_ptr<Workspace> ws_;
+  std::unique_ptr<RunMetricsWriter> metrics_;
   std::int64_t id_ = 0;
   std::chrono::steady_clock::time_point last_{};
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::string stage_;
+  bool finished_ = false;
 };
-
-}  // namespace
 
 CliContext::CliContext(const GlobalOptions& options) : options_(options) {
   settingsFile_ = Settings::defaultFile();
@@ -107,10 +173,16 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   std::string lastReported;
   g_interrupts = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
-  RunTracker tracker(name);
+  if (!tracker_) tracker_ = std::make_unique<RunTracker>(name, jobs());  // one run per command, however many jobs
+  RunTracker& tracker = *tracker_;
+  RunEstimator estimator;
   auto job = jobs().submit(name, work);
   bool cancelRequested = false;
   while (!job->waitFor(std::chrono::milliseconds(100))) {
+    if (options_.estimate && !cancelRequested && estimator.observe(job->snapshot())) {
+      cancelRequested = true;
+      job->requestCancel();
+    }
     if (g_interrupts > 0 && !cancelRequested) {
       cancelRequested = true;
       bar.finish();
@@ -132,9 +204,23 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   bar.finish();
   std::signal(SIGINT, previous);
   const auto snap = job->snapshot();
-  tracker.finish(snap);
+  if (snap.state == JobState::Cancelled) tracker.finish("cancelled", snap.exitCode, snap.error);
+  if (snap.state == JobState::Failed) tracker.finish("failed", snap.exitCode, snap.error);
+  if (options_.estimate && g_interrupts == 0) {
+    if (snap.state == JobState::Failed) throw Error(static_cast<ErrorCode>(snap.exitCode), snap.error);
+    std::printf("%s\n", estimator.result(snap).dump().c_str());
+    std::fflush(stdout);
+    throw EstimatePrinted{};
+  }
   if (snap.state == JobState::Cancelled) throw CancelledError();
   if (snap.state == JobState::Failed) throw Error(static_cast<ErrorCode>(snap.exitCode), snap.error);
+}
+
+CliContext::~CliContext() = default;
+
+void CliContext::finishRun(int exitCode, const std::string& error) {
+  if (!tracker_) return;
+  tracker_->finish(exitCode == 0 ? "completed" : exitCode == static_cast<int>(ErrorCode::Cancelled) ? "cancelled" : "failed", exitCode, error);
 }
 
 std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given) {

@@ -22,11 +22,18 @@ struct GlobalOptions {
   int threads = -1;                // --threads overrides the settings file
   bool noProgress = false;
   bool progressJson = false;       // machine-readable progress on stderr (the GUI reads it)
+  bool estimate = false;           // run the first seconds only, print the time and memory estimate, stop
 };
+
+// Thrown once an --estimate has been printed: main() ends with status 0.
+struct EstimatePrinted {};
+
+class RunTracker;
 
 class CliContext {
  public:
   explicit CliContext(const GlobalOptions& options);
+  ~CliContext();
   const GlobalOptions& options() const { return options_; }
   Settings& settings() { return settings_; }
   const std::filesystem::path& settingsFile() const { return settingsFile_; }
@@ -35,6 +42,8 @@ class CliContext {
   // Runs work as a job; draws a progress bar on a terminal; Ctrl-C cancels.
   // Rethrows the job's error (bg::Error with its chained context) when it fails or is cancelled.
   void runJob(const std::string& name, const JobRunner::Work& work);
+  // The command's end (main calls it): a tracked run becomes completed, cancelled or failed.
+  void finishRun(int exitCode, const std::string& error = {});
 
  private:
   GlobalOptions options_;
@@ -42,6 +51,7 @@ class CliContext {
   Settings settings_;
   DataPaths dataPaths_{{}};
   std::unique_ptr<JobRunner> jobs_;
+  std::unique_ptr<RunTracker> tracker_;  // declared after jobs_: detaches its sink before the runner goes
 };
 
 // The workspace a command works on: --workspace, else the settings' workspace (throws bg::Error).

@@ -18,4 +18,5 @@ void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);
 void addTuningCommands(CLI::App& app, Action& action);
 void addReportCommands(CLI::App& app, Action& action);  // the PDF needs braingraph-report
+void addRunCommands(CLI::App& app, Action& action);     // runs list/compare/pause/resume/cancel, release
 }  // namespace bg::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +11,7 @@
 #include "CliContext.h"
 #include "Commands.h"
 #include "errors/Error.h"
+#include "io/AtomicFile.h"
 #include "model/ModelBackend.h"
 
 namespace bg::cli {
@@ -46,6 +48,13 @@ void addModelCommands(CLI::App& app, Action& action) {
       }
       const auto& backend = model::modelBackend();
       std::string summary;
+      // An estimate writes nothing where the user looks: its checkpoint goes to a scratch folder.
+      std::optional<TemporaryDirectory> scratch;
+      if (ctx.options().estimate) {
+        scratch.emplace("braingraph-estimate");
+        req.out = (scratch->path() / "estimate.pt").string();
+        req.resume = false;
+      }
       try {
         ctx.runJob("pretrain", [&](JobContext& job) { summary = backend.pretrain(req, job); });
       } catch (const CancelledError&) {

@@ -1,4 +1,5 @@
 // braingraph-cli: the headless face of the workbench; every command calls the same core functions as the GUI.
+#include <memory>
 #include <clocale>
 #include <cstdio>
 
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", opts.device, "Compute device: auto, cpu, cuda, cuda:N");
   app.add_option("--threads", opts.threads, "Compute threads (0 = all cores)");
   app.add_flag("--no-progress", opts.noProgress, "Never draw a progress bar");
+  app.add_flag("--estimate", opts.estimate,
+               "Run the command's first seconds only and print JSON: estimated total seconds and peak memory (nothing is written)");
   app.add_flag("--progress-json", opts.progressJson, "Report progress as JSON lines on stderr: {\"progress\": F, \"stage\": S, \"job\": N}");
 
   cli::Action action;
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
   cli::addModelCommands(app, action);
   cli::addTuningCommands(app, action);
   cli::addReportCommands(app, action);
+  cli::addRunCommands(app, action);
 
   try {
     app.parse(argc, argv);
@@ -49,11 +53,17 @@ int main(int argc, char** argv) {
                          : opts.verbose == 1 ? log::Verbosity::Verbose
                                              : log::Verbosity::Normal;
   log::init(logOptions);
+  std::unique_ptr<cli::CliContext> ctx;
   try {
-    cli::CliContext ctx(opts);
-    return action ? action(ctx) : 0;
+    ctx = std::make_unique<cli::CliContext>(opts);
+    const int rc = action ? action(*ctx) : 0;
+    ctx->finishRun(rc);
+    return rc;
+  } catch (const cli::EstimatePrinted&) {
+    return 0;
   } catch (...) {
     const Error e = currentExceptionAsError();
+    if (ctx) ctx->finishRun(e.exitCode(), e.what());
     if (e.code() == ErrorCode::Cancelled)
       spdlog::warn("cancelled");
     else

@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
   QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                 QStringLiteral("Save the 3D view to FILE once the brain is shown, then quit"), QStringLiteral("FILE"));
   QCommandLineOption workspace(QStringLiteral("workspace"), QStringLiteral("Open this workspace folder"), QStringLiteral("DIR"));
-  parser.addOptions({quiet, verbose, screenshot, workspace});
+  QCommandLineOption launch(QStringLiteral("launch"),
+                            QStringLiteral("Launch the run a Run > Launch preset (JSON) describes, in its own process, once the workspace is open"),
+                            QStringLiteral("PRESET"));
+  parser.addOptions({quiet, verbose, screenshot, workspace, launch});
   parser.process(app);
 
   bg::log::LogOptions logOptions;
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
     window.restoreSession();
     if (parser.isSet(workspace)) window.openWorkspace(parser.value(workspace));
     window.show();
+    if (parser.isSet(launch) && window.launchPreset(parser.value(launch)) == 0) return static_cast<int>(bg::ErrorCode::Usage);
     window.loadBrainSurface();
     if (parser.isSet(screenshot)) {
       const QString file = parser.value(screenshot);

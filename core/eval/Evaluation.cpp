@@ -71,6 +71,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         space.fitCovariances(trainCovs);
         const auto r = covariances.front().rows();
         x.resize(n, r * (r + 1) / 2);
+        SerialBlasScope serialBlas;
+#pragma omp parallel for schedule(dynamic, 8)
         for (Eigen::Index i = 0; i < n; ++i) {
           const auto t = space.transformCovariance(covariances[static_cast<std::size_t>(i)]);
           Eigen::Index k = 0;
@@ -117,6 +119,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       for (int i : test) labels.push_back(y(i));
       const std::vector<double> pv(p.data(), p.data() + p.size());
       folds.push_back(binaryMetrics(labels, pv));
+      progress.metric("test/auc", static_cast<double>(f + 1), folds.back().auc);
+      progress.metric("test/accuracy", static_cast<double>(f + 1), folds.back().accuracy);
       ece.push_back(expectedCalibrationError(pv, labels));
       eceRaw.push_back(expectedCalibrationError(std::vector<double>(pRaw.data(), pRaw.data() + pRaw.size()), labels));
       temperatures.push_back(temperature);

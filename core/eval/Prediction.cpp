@@ -177,26 +177,24 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
   return row;
 }
 
+std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const json& card) {
+  const auto modelHash = hashFile(modelFile);
+  SQLite::Statement q(ws.db(), "SELECT id FROM models WHERE hash = ?");
+  q.bind(1, modelHash);
+  if (q.executeStep()) return q.getColumn(0).getInt64();
+  SQLite::Statement ins(ws.db(), "INSERT INTO models (hash, config_json, card_json, path) VALUES (?, ?, ?, ?)");
+  ins.bind(1, modelHash);
+  ins.bind(2, card.value("model", json::object()).dump());
+  ins.bind(3, modelCardSummary(card).dump());
+  ins.bind(4, std::filesystem::absolute(modelFile).string());
+  ins.exec();
+  return ws.db().getLastInsertRowid();
+}
+
 std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const json& card,
                               const std::string& label, double probability, const json& explanation) {
   SQLite::Transaction tx(ws.db());
-  const auto modelHash = hashFile(modelFile);
-  std::int64_t modelId = 0;
-  {
-    SQLite::Statement q(ws.db(), "SELECT id FROM models WHERE hash = ?");
-    q.bind(1, modelHash);
-    if (q.executeStep()) {
-      modelId = q.getColumn(0).getInt64();
-    } else {
-      SQLite::Statement ins(ws.db(), "INSERT INTO models (hash, config_json, card_json, path) VALUES (?, ?, ?, ?)");
-      ins.bind(1, modelHash);
-      ins.bind(2, card.value("model", json::object()).dump());
-      ins.bind(3, modelCardSummary(card).dump());
-      ins.bind(4, std::filesystem::absolute(modelFile).string());
-      ins.exec();
-      modelId = ws.db().getLastInsertRowid();
-    }
-  }
+  const std::int64_t modelId = registerModel(ws, modelFile, card);
   const auto scanHash = hashFile(input.file);
   std::int64_t scanId = 0;
   {

@@ -65,6 +65,8 @@ nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelC
                             const std::string& device, int threads, ProgressDelegate& progress);
 
 // Stores a prediction (the model and, when new, the scan by content hash); returns its id.
+// The models table's row for this file (by content hash), added with the card's summary when new.
+std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const nlohmann::json& card);
 std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const nlohmann::json& card,
                               const std::string& label, double probability, const nlohmann::json& explanation);
 

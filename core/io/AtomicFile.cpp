@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -50,6 +51,18 @@ void writeFileAtomically(const std::filesystem::path& target, const std::functio
 
 void writeTextAtomically(const std::filesystem::path& target, std::string_view text) {
   writeFileAtomically(target, [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
+}
+
+TemporaryDirectory::TemporaryDirectory(std::string_view prefix) {
+  std::string pattern = (std::filesystem::temp_directory_path() / std::string(prefix)).string();
+  pattern += "-XXXXXX";
+  if (!::mkdtemp(pattern.data())) throw Error(ErrorCode::Io, "cannot create a temporary folder " + pattern);
+  path_ = pattern;
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace bg

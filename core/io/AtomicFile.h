@@ -15,4 +15,17 @@ void writeFileAtomically(const std::filesystem::path& target, const std::functio
 
 void writeTextAtomically(const std::filesystem::path& target, std::string_view text);
 
+// A fresh private folder under the system's temporary directory, removed with everything in it.
+class TemporaryDirectory {
+ public:
+  explicit TemporaryDirectory(std::string_view prefix);
+  ~TemporaryDirectory();
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace bg

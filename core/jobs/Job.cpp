@@ -125,6 +125,14 @@ bool JobContext::update(std::string_view stage, double fraction) {
   return job_->cancelRequested();
 }
 
+void JobContext::metric(std::string_view series, double x, double value) {
+  if (runner_.metricSink_.metric) runner_.metricSink_.metric(series, x, value);
+}
+
+void JobContext::note(std::string_view key, std::string_view value) {
+  if (runner_.metricSink_.note) runner_.metricSink_.note(key, value);
+}
+
 void JobContext::registerOutput(const std::filesystem::path& path) {
   std::lock_guard lock(job_->mutex_);
   job_->outputs_.push_back(path);

@@ -83,6 +83,8 @@ class JobContext final : public ProgressDelegate {
   JobContext(JobRunner& runner, std::shared_ptr<Job> job) : runner_(runner), job_(std::move(job)) {}
   bool update(std::string_view stage, double fraction) override;
   bool cancelRequested() const override { return job_->cancelRequested(); }
+  void metric(std::string_view series, double x, double value) override;
+  void note(std::string_view key, std::string_view value) override;
   // A file or folder this job writes: removed again unless the job completes.
   void registerOutput(const std::filesystem::path& path);
   const Job& job() const { return *job_; }

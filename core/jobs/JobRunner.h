@@ -19,6 +19,11 @@ class JobRunner {
  public:
   using Work = std::function<void(JobContext&)>;
   using Observer = std::function<void(const JobSnapshot&)>;
+  // Receives what jobs report beyond progress (curves and facts for a run dashboard), on the worker thread.
+  struct MetricSink {
+    std::function<void(std::string_view series, double x, double value)> metric;
+    std::function<void(std::string_view key, std::string_view value)> note;
+  };
 
   explicit JobRunner(int workers = 2);
   ~JobRunner();  // cancels what is left and waits for the workers
@@ -30,6 +35,8 @@ class JobRunner {
   void removeObserver(int handle);
   std::vector<JobSnapshot> snapshots() const;
   std::shared_ptr<Job> find(JobId id) const;
+  // Set before submitting.
+  void setMetricSink(MetricSink sink) { metricSink_ = std::move(sink); }
   void cancelAll();
   void waitAll();
   int workers() const { return workers_; }
@@ -48,6 +55,7 @@ class JobRunner {
   int nextObserver_ = 1;
   std::atomic<JobId> nextId_{1};
   std::unique_ptr<WorkerPool> pool_;
+  MetricSink metricSink_;
 };
 
 }  // namespace bg

@@ -14,6 +14,13 @@ class ProgressDelegate {
   // Current stage and its completed fraction (0..1). Returns true when a cancel was requested.
   virtual bool update(std::string_view stage, double fraction) = 0;
   virtual bool cancelRequested() const = 0;
+  // A point of a training curve (series such as "loss/gcl", "validation/auc", "lr", "graphs_per_s";
+  // x in epochs). Ignored unless someone records it (a tracked run writes them for the dashboard).
+  virtual void metric(std::string_view series, double x, double value) {
+    (void)series, (void)x, (void)value;
+  }
+  // A fact about the run for the dashboard (key "device": "CPU (2 threads)").
+  virtual void note(std::string_view key, std::string_view value) { (void)key, (void)value; }
   void throwIfCancelled() const {
     if (cancelRequested()) throw CancelledError();
   }
@@ -33,6 +40,8 @@ class ProgressRange final : public ProgressDelegate {
     return parent_.update(stage, begin_ + (end_ - begin_) * fraction);
   }
   bool cancelRequested() const override { return parent_.cancelRequested(); }
+  void metric(std::string_view series, double x, double value) override { parent_.metric(series, x, value); }
+  void note(std::string_view key, std::string_view value) override { parent_.note(key, value); }
 
  private:
   ProgressDelegate& parent_;

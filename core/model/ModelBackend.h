@@ -98,6 +98,8 @@ class ModelBackend {
   virtual std::string evaluate(const TuneRequest& request, ::bg::ProgressDelegate& progress) const = 0;
   virtual std::string metaTrain(const MetaTrainRequest& request, ::bg::ProgressDelegate& progress) const = 0;
   virtual std::string modelCard(const std::string& modelFile) const = 0;
+  // Writes `out`: the model of `modelFile` with its card merged with `patchJson` (RFC 7386); returns the new card.
+  virtual std::string rewriteModelCard(const std::string& modelFile, const std::string& out, const std::string& patchJson) const = 0;
   // One JSON object per input (a JSON array): file, label, probability, top_rois, explanation.
   virtual std::string predict(const std::string& modelFile, const std::vector<GraphInput>& inputs, bool explain, const std::string& device,
                               int threads, ::bg::ProgressDelegate& progress) const = 0;

@@ -71,6 +71,7 @@ class TorchBackend final : public ModelBackend {
 
   std::string pretrain(const PretrainRequest& r, ProgressDelegate& progress) const override {
     const auto device = resolveComputeDevice(r.device, r.threads);
+    progress.note("device", device.description);
     auto ws = Workspace::open(r.workspace);
     const auto manifest = loadCorpus(*ws, r.corpus);
     std::vector<DatasetItem> items;
@@ -122,17 +123,29 @@ class TorchBackend final : public ModelBackend {
 
   std::string train(const TuneRequest& r, ProgressDelegate& progress) const override {
     const auto device = resolveComputeDevice(r.device, r.threads);
+    progress.note("device", device.description);
     return train::trainModel(r, progress, torch::Device(device.resolved)).dump(2);
   }
 
   std::string evaluate(const TuneRequest& r, ProgressDelegate& progress) const override {
     const auto device = resolveComputeDevice(r.device, r.threads);
+    progress.note("device", device.description);
     return train::evaluateMethod(r, progress, torch::Device(device.resolved)).dump(2);
   }
 
   std::string metaTrain(const MetaTrainRequest& r, ProgressDelegate& progress) const override {
     const auto device = resolveComputeDevice(r.device, r.threads);
+    progress.note("device", device.description);
     return train::metaTrain(r, progress, torch::Device(device.resolved)).dump(2);
+  }
+
+  std::string rewriteModelCard(const std::string& modelFile, const std::string& out, const std::string& patchJson) const override {
+    return withContext("while rewriting the card of " + modelFile, [&] {
+      auto loaded = train::loadModelFile(modelFile);
+      loaded.card.merge_patch(nlohmann::json::parse(patchJson));
+      train::saveModelFile(out, loaded.model, loaded.card);
+      return loaded.card.dump();
+    });
   }
 
   std::string modelCard(const std::string& file) const override { return train::readModelCard(file).dump(2); }

@@ -136,17 +136,21 @@ std::string pretrainForFold(Workspace& ws, const json& manifest, const std::vect
 // Scales a child's progress into [from, to] of the parent's.
 class SubProgress final : public ProgressDelegate {
  public:
-  SubProgress(ProgressDelegate& parent, double from, double to, std::string prefix)
-      : parent_(parent), from_(from), to_(to), prefix_(std::move(prefix)) {}
+  // xOffset: where this part's curves start on the parent's x axis (fold f of an evaluation at f x epochs).
+  SubProgress(ProgressDelegate& parent, double from, double to, std::string prefix, double xOffset = 0)
+      : parent_(parent), from_(from), to_(to), prefix_(std::move(prefix)), xOffset_(xOffset) {}
   bool update(std::string_view stage, double fraction) override {
     return parent_.update(prefix_ + std::string(stage), from_ + (to_ - from_) * std::clamp(fraction, 0.0, 1.0));
   }
   bool cancelRequested() const override { return parent_.cancelRequested(); }
+  void metric(std::string_view series, double x, double value) override { parent_.metric(series, xOffset_ + x, value); }
+  void note(std::string_view key, std::string_view value) override { parent_.note(key, value); }
 
  private:
   ProgressDelegate& parent_;
   double from_, to_;
   std::string prefix_;
+  double xOffset_;
 };
 
 std::vector<int> labelsOf(const std::vector<DatasetItem>& items) {
@@ -293,7 +297,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     Tuner tuner(foldConfig, init.model, taskTexts, device);
     TuningHistory history;
     if (!zeroShot) {
-      SubProgress sub(progress, from + (to - from) * split, to, "fold " + std::to_string(f + 1) + ": ");
+      SubProgress sub(progress, from + (to - from) * split, to, "fold " + std::to_string(f + 1) + ": ",
+                      static_cast<double>(f) * foldConfig.epochs);
       history = tuner.fit(ws->arrays(), train, validation, sub);
       tuneSeconds += history.seconds;
       trainSeconds.push_back(history.seconds);
@@ -307,6 +312,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     const auto y = labelsOf(test);
     const auto p = calibratedProbabilities(margins, tuner.temperature());
     metrics.push_back(binaryMetrics(y, p));
+    progress.metric("test/auc", static_cast<double>(f + 1), metrics.back().auc);
+    progress.metric("test/accuracy", static_cast<double>(f + 1), metrics.back().accuracy);
     ece.push_back(expectedCalibrationError(p, y));
     eceRaw.push_back(expectedCalibrationError(calibratedProbabilities(margins, 1.0), y));
     temperatures.push_back(tuner.temperature());

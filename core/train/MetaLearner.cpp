@@ -160,6 +160,8 @@ MetaHistory MetaLearner::train(const ArrayStore& store, const std::vector<MetaTa
     }
     h.queryLoss.push_back(queryAfter / std::max(1, counted));
     h.queryLossUnadapted.push_back(queryBefore / std::max(1, counted));
+    progress.metric("loss/query", epoch + 1, h.queryLoss.back());
+    progress.metric("loss/query_unadapted", epoch + 1, h.queryLossUnadapted.back());
     spdlog::debug("meta-epoch {}: query loss {:.4f} (unadapted {:.4f})", epoch + 1, h.queryLoss.back(), h.queryLossUnadapted.back());
   }
   h.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

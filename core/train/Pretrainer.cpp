@@ -239,6 +239,10 @@ std::pair<int, json> Pretrainer::loadCheckpoint(const std::filesystem::path& fil
   });
 }
 
+double Pretrainer::learningRate() const {
+  return static_cast<const torch::optim::AdamOptions&>(optimizer_->param_groups().front().options()).lr();
+}
+
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
                                  const std::filesystem::path& checkpoint, bool resume, const json& extra, ProgressDelegate& progress,
                                  torch::Device device, DataParallel* parallel, const torch::Tensor& atlasText) {
@@ -279,6 +283,14 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
       graphs += l.graphs;
       ++batches;
       const double done = (epoch - result.startEpoch + batches / perEpoch) / std::max(1, config.epochs - result.startEpoch);
+      // Curves for the dashboard, x in epochs.
+      const double x = epoch + batches / perEpoch;
+      progress.metric("loss/total", x, l.total);
+      if (trainer.gclActive(epoch)) progress.metric("loss/gcl", x, l.gcl);
+      if (trainer.gmaeActive(epoch)) progress.metric("loss/gmae", x, l.gmae);
+      progress.metric("lr", x, trainer.learningRate());
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (secs > 0) progress.metric("graphs_per_s", x, static_cast<double>(graphs) / secs);
       if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs) + ", loss " +
                               std::to_string(l.total),
                           done))

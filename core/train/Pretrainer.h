@@ -66,14 +66,15 @@ class Pretrainer {
   model::BrainGfmEncoder encoder() const { return encoder_; }
   void setAtlasText(const torch::Tensor& t) { atlasText_ = t.to(device_); }
   const PretrainConfig& config() const { return config_; }
+  double learningRate() const;
+  bool gclActive(int epoch) const;
+  bool gmaeActive(int epoch) const;
   std::vector<torch::Tensor> parameters() const;
   // Averages gradients across processes before the optimiser step (data-parallel training).
   std::function<void(std::vector<torch::Tensor>&)> allReduceGradients;
 
  private:
   model::GraphBatchInput prepare(const GraphBatch& batch) const;
-  bool gclActive(int epoch) const;
-  bool gmaeActive(int epoch) const;
   double scheduled(double start, double end, int epoch) const;
 
   PretrainConfig config_;

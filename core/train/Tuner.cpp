@@ -193,8 +193,10 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
           logits, batch->labels.to(device_), torch::nn::functional::CrossEntropyFuncOptions().weight(classWeights));
       loss.backward();
       optimizer.step();
-      lossSum += loss.item<double>();
+      const double batchLoss = loss.item<double>();
+      lossSum += batchLoss;
       ++batches;
+      progress.metric("loss/train", epoch + batches / perEpoch, batchLoss);
       if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.epochs),
                           (epoch + batches / perEpoch) / config_.epochs))
         throw CancelledError();
@@ -212,6 +214,8 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
     const double auc = aucUsable ? binaryMetrics(valLabels, p).auc : 0.5;
     h.validationLoss.push_back(nll);
     h.validationAuc.push_back(auc);
+    progress.metric("validation/auc", epoch + 1, auc);
+    progress.metric("validation/loss", epoch + 1, nll);
     const double score = byAuc ? auc : -nll;
     if (score > h.bestScore + 1e-9) {
       h.bestScore = score;

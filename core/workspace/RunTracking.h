@@ -4,8 +4,11 @@
 // state, log file) while it works, so any window — the one that launched it, or a new one after a
 // crash — can list it, follow it and cancel it (SIGINT: the CLI stops cleanly and keeps checkpoints).
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace bg {
 
@@ -14,18 +17,72 @@ class Workspace;
 struct TrackedRun {
   std::int64_t id = 0;
   std::string name, command, state, stage, logPath, createdAt, updatedAt, error;
+  nlohmann::json config = nlohmann::json::object();   // describeCommand() of its command line
+  nlohmann::json metrics = nlohmann::json::object();  // final value of every curve, set when it ends
   double progress = 0;
   int pid = 0, exitCode = 0;
 };
 
-std::int64_t beginTrackedRun(Workspace& ws, const std::string& name, const std::string& command, int pid, const std::string& logPath);
+std::int64_t beginTrackedRun(Workspace& ws, const std::string& name, const std::string& command, int pid, const std::string& logPath,
+                             const nlohmann::json& config = nlohmann::json::object());
 void updateTrackedRun(Workspace& ws, std::int64_t id, const std::string& stage, double progress);
 // state: completed | cancelled | failed.
-void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error);
+void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error,
+                      const nlohmann::json& finalMetrics = nlohmann::json::object());
 // Newest first; only runs started by a tracked process.
 std::vector<TrackedRun> listTrackedRuns(Workspace& ws);
 // Runs still marked running whose process is gone (killed, machine rebooted) become failed; returns how many.
 int reconcileTrackedRuns(Workspace& ws);
 bool processAlive(int pid);
+// Stopped by SIGSTOP (the dashboard's pause): any window sees it from /proc.
+bool processPaused(int pid);
+enum class RunSignal { Pause, Resume, Cancel };  // SIGSTOP, SIGCONT, SIGINT (a paused run is woken first)
+bool signalRun(int pid, RunSignal what);
+// Resident memory of a process in MiB (0 when unknown).
+double processResidentMiB(int pid);
+
+// The command line as comparable configuration: {"command": "pretrain", "options": {"--epochs": "3",
+// "--resume": true, ...}, "config": <the --config file's JSON, when it names one>, "argv": [arguments
+// after the program, to launch it again]}.
+nlohmann::json describeCommand(const std::vector<std::string>& argv);
+// Differences between two configurations as flattened keys ("options.--epochs", "config.model.hidden").
+struct ConfigDifference {
+  std::string key;
+  nlohmann::json left, right;  // null where a side lacks the key
+};
+std::vector<ConfigDifference> diffConfigurations(const nlohmann::json& left, const nlohmann::json& right);
+
+// Curves of a run (the dashboard's data): JSON lines beside its log, one per point or fact.
+struct MetricPoint {
+  std::string series;
+  double x = 0, value = 0, seconds = 0;  // seconds since the run started
+};
+struct RunMetrics {
+  std::vector<MetricPoint> points;
+  nlohmann::json notes = nlohmann::json::object();
+  std::vector<double> xs(const std::string& series) const;
+  std::vector<double> values(const std::string& series) const;
+  std::vector<std::string> seriesNames() const;
+  nlohmann::json finalValues() const;  // {series: last value}
+};
+std::string runMetricsPath(const std::string& logPath);  // run.log -> run.metrics.jsonl
+// Reads the lines after `offset` bytes (a dashboard polls) and returns the new offset; a partly
+// written last line is left for the next call.
+std::size_t readRunMetrics(const std::string& file, std::size_t offset, RunMetrics& into);
+
+class RunMetricsWriter {
+ public:
+  explicit RunMetricsWriter(std::string file);
+  void metric(std::string_view series, double x, double value);
+  void note(std::string_view key, std::string_view value);
+  RunMetrics snapshot() const;
+
+ private:
+  void append(const nlohmann::json& line);
+  std::string file_;
+  mutable std::mutex mutex_;
+  RunMetrics collected_;
+  double start_;
+};
 
 }  // namespace bg

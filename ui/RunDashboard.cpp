@@ -1,0 +1,173 @@
+#include "RunDashboard.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QChart>
+#include <QChartView>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLegend>
+#include <QLineSeries>
+#include <QValueAxis>
+#include <QVBoxLayout>
+
+namespace bg::ui {
+
+namespace {
+QChartView* makeChartView(const QString& title, const QString& tooltip, QWidget* parent) {
+  auto* chart = new QChart;
+  chart->setTitle(title);
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  chart->setMargins(QMargins(4, 4, 4, 4));
+  auto* view = new QChartView(chart, parent);
+  view->setRenderHint(QPainter::Antialiasing);
+  view->setMinimumHeight(150);
+  view->setToolTip(tooltip);
+  return view;
+}
+
+QString duration(double seconds) {
+  if (seconds < 0 || !std::isfinite(seconds)) return QStringLiteral("—");
+  const auto s = static_cast<long long>(seconds + 0.5);
+  if (s < 60) return QStringLiteral("%1 s").arg(s);
+  if (s < 3600) return QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60);
+  return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
+}
+
+// Draws every series whose name starts with one of `prefixes` on the chart, with shared axes.
+void draw(QChart* chart, const RunMetrics& m, const QStringList& prefixes, const QString& yTitle) {
+  chart->removeAllSeries();
+  for (auto* axis : chart->axes()) {
+    chart->removeAxis(axis);
+    delete axis;
+  }
+  auto* x = new QValueAxis;
+  x->setTitleText(QObject::tr("epoch"));
+  x->setLabelFormat(QStringLiteral("%.3g"));
+  auto* y = new QValueAxis;
+  y->setTitleText(yTitle);
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  bool any = false;
+  for (const auto& name : m.seriesNames()) {
+    const QString qname = QString::fromStdString(name);
+    if (std::none_of(prefixes.begin(), prefixes.end(), [&](const QString& p) { return qname.startsWith(p); })) continue;
+    auto* s = new QLineSeries;
+    s->setName(qname);
+    const auto xs = m.xs(name), ys = m.values(name);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      if (!std::isfinite(ys[i])) continue;
+      s->append(xs[i], ys[i]);
+      if (!any) {
+        x0 = x1 = xs[i];
+        y0 = y1 = ys[i];
+        any = true;
+      }
+      x0 = std::min(x0, xs[i]);
+      x1 = std::max(x1, xs[i]);
+      y0 = std::min(y0, ys[i]);
+      y1 = std::max(y1, ys[i]);
+    }
+    chart->addSeries(s);
+    s->attachAxis(x);
+    s->attachAxis(y);
+  }
+  if (x1 <= x0) x1 = x0 + 1;
+  const double pad = y1 > y0 ? 0.05 * (y1 - y0) : 0.5;
+  x->setRange(x0, x1);
+  y->setRange(y0 - pad, y1 + pad);
+}
+}  // namespace
+
+RunDashboard::RunDashboard(QWidget* parent) : QWidget(parent) {
+  status_ = new QLabel(this);
+  status_->setWordWrap(true);
+  status_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  status_->setToolTip(tr("State, device, memory, throughput, learning rate and estimated time left of the selected run"));
+  lossView_ = makeChartView(tr("Training loss"), tr("Loss per objective, per batch"), this);
+  validationView_ = makeChartView(tr("Validation and test"), tr("Validation metrics per epoch; test metrics per fold of an evaluation"), this);
+  auto* charts = new QHBoxLayout;
+  charts->addWidget(lossView_, 1);
+  charts->addWidget(validationView_, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(status_);
+  layout->addLayout(charts, 1);
+  clear();
+}
+
+void RunDashboard::clear() {
+  run_ = TrackedRun();
+  metrics_ = RunMetrics();
+  offset_ = 0;
+  drawnPoints_ = static_cast<std::size_t>(-1);
+  status_->setText(tr("Select a run to follow it."));
+  redraw();
+}
+
+void RunDashboard::setRun(const TrackedRun& run) {
+  if (run.id != run_.id) {
+    metrics_ = RunMetrics();
+    offset_ = 0;
+    drawnPoints_ = static_cast<std::size_t>(-1);
+  }
+  run_ = run;
+  poll();
+}
+
+void RunDashboard::poll() {
+  if (run_.id == 0) return;
+  if (!run_.logPath.empty()) offset_ = readRunMetrics(runMetricsPath(run_.logPath), offset_, metrics_);
+  status_->setText(statusText());
+  if (metrics_.points.size() != drawnPoints_) redraw();
+}
+
+QString RunDashboard::statusText() const {
+  if (run_.id == 0) return tr("Select a run to follow it.");
+  const bool alive = run_.state == "running" && processAlive(run_.pid);
+  const bool paused = alive && processPaused(run_.pid);
+  QStringList parts;
+  parts << tr("Run %1: <b>%2</b>").arg(run_.id).arg(paused ? tr("paused") : QString::fromStdString(run_.state));
+  parts << tr("device %1").arg(metrics_.notes.contains("device") ? QString::fromStdString(metrics_.notes["device"].get<std::string>())
+                                                                 : tr("not reported"));
+  if (alive) parts << tr("memory %1 MiB").arg(processResidentMiB(run_.pid), 0, 'f', 0);
+  const auto last = [&](const char* series) {
+    const auto v = metrics_.values(series);
+    return v.empty() ? std::nan("") : v.back();
+  };
+  if (const double g = last("graphs_per_s"); std::isfinite(g)) parts << tr("%1 graphs/s").arg(g, 0, 'f', 1);
+  if (const double lr = last("lr"); std::isfinite(lr)) parts << tr("learning rate %1").arg(lr, 0, 'g', 3);
+  const double elapsed = metrics_.points.empty() ? -1 : metrics_.points.back().seconds;
+  if (elapsed >= 0) parts << tr("elapsed %1").arg(duration(elapsed));
+  if (alive && run_.progress > 0.01 && elapsed > 0) parts << tr("ETA %1").arg(duration(elapsed * (1.0 - run_.progress) / run_.progress));
+  return parts.join(QStringLiteral(" · "));
+}
+
+void RunDashboard::redraw() {
+  draw(lossView_->chart(), metrics_, {QStringLiteral("loss/")}, tr("loss"));
+  draw(validationView_->chart(), metrics_, {QStringLiteral("validation/"), QStringLiteral("test/")}, tr("metric"));
+  drawnPoints_ = metrics_.points.size();
+}
+
+int RunDashboard::lossPointCount() const {
+  int n = 0;
+  for (auto* s : lossView_->chart()->series())
+    if (auto* line = qobject_cast<QLineSeries*>(s)) n += static_cast<int>(line->count());
+  return n;
+}
+
+QStringList RunDashboard::lossSeriesNames() const {
+  QStringList names;
+  for (auto* s : lossView_->chart()->series()) names << s->name();
+  return names;
+}
+
+QStringList RunDashboard::validationSeriesNames() const {
+  QStringList names;
+  for (auto* s : validationView_->chart()->series()) names << s->name();
+  return names;
+}
+
+}  // namespace bg::ui
