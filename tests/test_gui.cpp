@@ -693,6 +693,7 @@ class TestGui : public QObject {
     QVERIFY(again > 0 && again != pid);
     QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(again) == QStringLiteral("completed"), 120000);
     QVERIFY(std::filesystem::exists(out));
+    QCOMPARE(panel->progressOf(again), 1.0);
     {
       auto ws = Workspace::open(fixtureDir_);
       TrackedRun first, second;
@@ -724,7 +725,17 @@ class TestGui : public QObject {
       QVERIFY(totalRow);
       compare->close();
     }
-    panel->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_training_studio.png"));
+    {
+      ui::RunsPanel big;
+      big.resize(1100, 700);
+      big.setWorkspace(dir);
+      big.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&big));
+      big.select(again);
+      QTRY_VERIFY_WITH_TIMEOUT(big.dashboard()->lossPointCount() >= 3, 10000);
+      QTest::qWait(200);
+      big.grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_training_studio.png"));
+    }
   }
 
   // A model trained and evaluated from the Runs dock is released with its evaluation in the card,
@@ -790,6 +801,18 @@ class TestGui : public QObject {
             for (int i = 0; i < m->count(); ++i) offered = offered || m->itemData(i).toString() == released;
         }
     QVERIFY(offered);
+    for (auto* m : wizard->findChildren<QComboBox*>()) {
+      const int i = m->findData(released);
+      if (i >= 0) m->setCurrentIndex(i);
+    }
+    // Its card, read through the CLI, names the release and quotes the evaluation.
+    const auto cardShows = [&wizard](const QString& what) {
+      for (auto* b : wizard->findChildren<QTextBrowser*>())
+        if (b->toPlainText().contains(what)) return true;
+      return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(cardShows(QStringLiteral("Release: ASD screen v1")), 30000);
+    QVERIFY(cardShows(QStringLiteral("Cross-validated: AUC %1").arg(meanAuc, 0, 'f', 3)));
     if (w) w->close();
   }
 

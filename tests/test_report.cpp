@@ -466,6 +466,33 @@ class TestReport : public QObject {
     QVERIFY(text.contains(QString::fromStdString(record["inputs"][1]["hash"].get<std::string>())));  // listed with its hash
   }
 
+  // A released model's report quotes the evaluation behind it (from the card, not recomputed).
+  void releasedModelReportQuotesItsEvaluation() {
+    const QString w = str(ws_);
+    const auto e = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "logreg", "--cv", "3", "--json"});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    const auto evaluation = json::parse(e.out.toStdString());
+    const auto results = json::parse(run({"results", "-w", w, "--format", "json"}).out.toStdString());
+    const auto id = results.back()["id"].get<std::int64_t>();
+    const auto released = dir_ / "released.json";
+    const auto r = run({"release", "-w", w, "--model", logreg_, "--evaluation", QString::number(id), "--name", "NYU screen", "--by", "Dr. Release",
+                        "--out", str(released)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto pdf = dir_ / "released.pdf";
+    const auto d = run({"diagnose", "-w", w, "--model", str(released), "--in", scan_, "--out", str(pdf), "--json"});
+    QVERIFY2(d.exitCode == 0, qPrintable(d.err));
+    const auto record = json::parse(d.out.toStdString());
+    QCOMPARE(record["model_card"]["evaluation"]["evaluation_run"].get<std::int64_t>(), id);
+    const QString text = tool("pdftotext", {str(pdf), "-"}).simplified();
+    const auto& auc = evaluation["metrics"]["auc"];
+    const QString expected = QStringLiteral("AUC %1 (95% CI %2–%3)")
+                                 .arg(auc["mean"].get<double>(), 0, 'f', 3)
+                                 .arg(auc["ci95"][0].get<double>(), 0, 'f', 3)
+                                 .arg(auc["ci95"][1].get<double>(), 0, 'f', 3);
+    QVERIFY2(text.contains(expected), qPrintable(expected));
+    QVERIFY(text.contains(QStringLiteral("NYU screen, released by Dr. Release")));
+  }
+
   void badInputsGiveClearErrors() {
     const auto missing = run({"diagnose", "--model", logreg_, "--in", str(dir_ / "nope.1D"), "--tr", "2"});
     QCOMPARE(missing.exitCode, 66);

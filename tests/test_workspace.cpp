@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "TestSupport.h"
@@ -23,6 +25,7 @@
 #include "workspace/CorpusDataset.h"
 #include "workspace/Derivation.h"
 #include "workspace/Importers.h"
+#include "workspace/RunTracking.h"
 #include "workspace/Workspace.h"
 
 using namespace bg;
@@ -373,6 +376,59 @@ class TestWorkspace : public QObject {
     QCOMPARE(j["derivatives"].get<int>(), 739);
     QCOMPARE(j["corpora"].get<int>(), 1);
     for (const char* key : {"subjects", "runs", "models", "predictions"}) QVERIFY(j.contains(key));
+  }
+
+  // What the run dashboard and the compare view stand on: a command line as configuration, its
+  // differences, and curves read while they are still being written.
+  void runConfigurationsAndCurves() {
+    const auto config = dir_ / "run-config.json";
+    std::ofstream(config) << R"({"epochs": 6, "model": {"hidden": 64}})";
+    const auto a = describeCommand({"braingraph-cli", "--threads", "1", "pretrain", "-w", "/ws", "--corpus", "asd", "--config", config.string(),
+                                    "--epochs", "3", "--resume"});
+    QCOMPARE(a["command"].get<std::string>(), std::string("pretrain"));
+    QCOMPARE(a["options"]["--threads"].get<std::string>(), std::string("1"));
+    QCOMPARE(a["options"]["--workspace"].get<std::string>(), std::string("/ws"));
+    QVERIFY(a["options"]["--resume"].get<bool>());
+    QCOMPARE(a["config"]["model"]["hidden"].get<int>(), 64);
+    QCOMPARE(a["argv"].size(), std::size_t{12});
+    const auto b = describeCommand({"braingraph-cli", "meta-train", "--corpus", "asd", "--corpus", "sex", "--epochs=4"});
+    QVERIFY(b["options"]["--corpus"] == nlohmann::json::array({"asd", "sex"}));
+    QCOMPARE(b["options"]["--epochs"].get<std::string>(), std::string("4"));
+    std::map<std::string, std::pair<nlohmann::json, nlohmann::json>> diff;
+    for (const auto& d : diffConfigurations(a, b)) diff[d.key] = {d.left, d.right};
+    QVERIFY(diff.count("command") && diff.count("options.--epochs") && diff.count("config.model.hidden") && diff.count("options.--resume"));
+    QVERIFY(diff["config.model.hidden"].second.is_null());
+    QVERIFY(!diff.count("argv"));
+    QVERIFY(diffConfigurations(a, a).empty());
+
+    const auto log = (dir_ / "curves.log").string();
+    QCOMPARE(runMetricsPath(log), (dir_ / "curves.metrics.jsonl").string());
+    RunMetricsWriter writer(runMetricsPath(log));
+    writer.note("device", "CPU (2 threads)");
+    writer.metric("loss/gcl", 0.5, 2.0);
+    writer.metric("loss/gcl", 1.0, 1.5);
+    RunMetrics read;
+    auto offset = readRunMetrics(runMetricsPath(log), 0, read);
+    QCOMPARE(read.values("loss/gcl"), (std::vector<double>{2.0, 1.5}));
+    QCOMPARE(read.notes["device"].get<std::string>(), std::string("CPU (2 threads)"));
+    // Half a line (the writer is in the middle of it) waits for the next read.
+    {
+      std::ofstream out(runMetricsPath(log), std::ios::app);
+      out << R"({"s": "loss/gcl", "x": 1.5, )";
+    }
+    offset = readRunMetrics(runMetricsPath(log), offset, read);
+    QCOMPARE(read.points.size(), std::size_t{2});
+    {
+      std::ofstream out(runMetricsPath(log), std::ios::app);
+      out << R"("y": 1.25, "t": 3})" << "\n";
+    }
+    readRunMetrics(runMetricsPath(log), offset, read);
+    QCOMPARE(read.values("loss/gcl"), (std::vector<double>{2.0, 1.5, 1.25}));
+    QCOMPARE(read.xs("loss/gcl").back(), 1.5);
+    QCOMPARE(read.finalValues()["loss/gcl"].get<double>(), 1.25);
+    QCOMPARE(writer.snapshot().finalValues()["loss/gcl"].get<double>(), 1.5);
+    QVERIFY(processResidentMiB(static_cast<int>(::getpid())) > 1);
+    QVERIFY(!processPaused(static_cast<int>(::getpid())));
   }
 
   void cleanupTestCase() { abide_.reset(); }

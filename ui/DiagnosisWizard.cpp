@@ -73,6 +73,19 @@ QString describeCard(const json& card, const QString& file) {
              .arg(card["validation"].value("n", 0));
   else
     h += "Validation: not recorded in this file<br>";
+  if (card.contains("evaluation") && card["evaluation"].is_object()) {
+    const auto& e = card["evaluation"];
+    const auto auc = e.value("metrics", json::object()).value("auc", json::object());
+    const auto ci = auc.value("ci95", json::array());
+    h += QString("Cross-validated: AUC %1%2 over %3 folds (%4) of %5<br>")
+             .arg(auc.value("mean", 0.0), 0, 'f', 3)
+             .arg(ci.size() == 2 ? QString(" (95% CI %1–%2)").arg(ci[0].get<double>(), 0, 'f', 3).arg(ci[1].get<double>(), 0, 'f', 3) : QString())
+             .arg(e.value("folds", 0))
+             .arg(text(e, "split"), text(e, "corpus"));
+  }
+  if (card.contains("release") && card["release"].is_object())
+    h += "Release: <b>" + text(card["release"], "name") + "</b>, by " + text(card["release"], "released_by") + " on " +
+         text(card["release"], "released_at") + "<br>";
   h += "Uncertainty: " + QString(card.contains("fold_models") ? "fold-model range" : card.value("kind", "") == "baseline-logreg" ? "none (older file)" : "Monte Carlo dropout") + "<br>";
   h += "Out-of-distribution reference: " + QString(card.contains("ood") && !card["ood"].is_null() ? "yes" : "no") + "<br>";
   h += "Software: " + text(card, "code_version");

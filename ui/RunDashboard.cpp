@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <string>
+#include <vector>
 
 #include <QChart>
 #include <QChartView>
@@ -35,45 +38,88 @@ QString duration(double seconds) {
   return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60);
 }
 
+// At most this many points per curve are drawn: longer curves are averaged over consecutive runs of
+// points (a long run's file holds tens of thousands, and redrawing them every second costs the GUI
+// thread ~0.1 s; bench_dashboard measures it).
+constexpr std::size_t kMaxDrawnPoints = 1000;
+
 // Draws every series whose name starts with one of `prefixes` on the chart, with shared axes.
-void draw(QChart* chart, const RunMetrics& m, const QStringList& prefixes, const QString& yTitle) {
-  chart->removeAllSeries();
-  for (auto* axis : chart->axes()) {
-    chart->removeAxis(axis);
-    delete axis;
+void draw(QChart* chart, const QString& title, const RunMetrics& m, const QStringList& prefixes, const QString& yTitle) {
+  // One pass over the points, grouped by series in first-seen order.
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> curves;
+  for (const auto& p : m.points) {
+    const QString name = QString::fromStdString(p.series);
+    if (std::none_of(prefixes.begin(), prefixes.end(), [&](const QString& prefix) { return name.startsWith(prefix); })) continue;
+    if (!std::isfinite(p.value)) continue;
+    auto [it, added] = curves.try_emplace(p.series);
+    if (added) order.push_back(p.series);
+    it->second.first.push_back(p.x);
+    it->second.second.push_back(p.value);
   }
-  auto* x = new QValueAxis;
-  x->setTitleText(QObject::tr("epoch"));
-  x->setLabelFormat(QStringLiteral("%.3g"));
-  auto* y = new QValueAxis;
-  y->setTitleText(yTitle);
-  chart->addAxis(x, Qt::AlignBottom);
-  chart->addAxis(y, Qt::AlignLeft);
+  // The same curves as drawn already (a refresh during a run): only their points change, which is
+  // far cheaper than new series and axes.
+  QStringList names;
+  for (const auto& n : order) names << QString::fromStdString(n);
+  QStringList shown;
+  for (auto* series : chart->series()) shown << series->objectName();
+  const bool reuse = names == shown && chart->axes(Qt::Horizontal).size() == 1 && chart->axes(Qt::Vertical).size() == 1;
+  if (!reuse) {
+    chart->removeAllSeries();
+    for (auto* axis : chart->axes()) {
+      chart->removeAxis(axis);
+      delete axis;
+    }
+    auto* xAxis = new QValueAxis;
+    xAxis->setTitleText(QObject::tr("epoch"));
+    xAxis->setLabelFormat(QStringLiteral("%.3g"));
+    auto* yAxis = new QValueAxis;
+    yAxis->setTitleText(yTitle);
+    chart->addAxis(xAxis, Qt::AlignBottom);
+    chart->addAxis(yAxis, Qt::AlignLeft);
+  }
+  auto* x = qobject_cast<QValueAxis*>(chart->axes(Qt::Horizontal).front());
+  auto* y = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).front());
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   bool any = false;
-  for (const auto& name : m.seriesNames()) {
-    const QString qname = QString::fromStdString(name);
-    if (std::none_of(prefixes.begin(), prefixes.end(), [&](const QString& p) { return qname.startsWith(p); })) continue;
-    auto* s = new QLineSeries;
-    s->setName(qname);
-    const auto xs = m.xs(name), ys = m.values(name);
-    for (std::size_t i = 0; i < xs.size(); ++i) {
-      if (!std::isfinite(ys[i])) continue;
-      s->append(xs[i], ys[i]);
+  for (std::size_t c = 0; c < order.size(); ++c) {
+    const auto& [xs, ys] = curves[order[c]];
+    const QString qname = names[static_cast<qsizetype>(c)];
+    QLineSeries* s = reuse ? qobject_cast<QLineSeries*>(chart->series()[static_cast<qsizetype>(c)]) : new QLineSeries;
+    s->setObjectName(qname);
+    // Legend: "gcl" for loss/gcl (the chart's title says loss), "validation auc" for validation/auc.
+    s->setName(qname.startsWith(QStringLiteral("loss/")) ? qname.mid(5) : QString(qname).replace(QLatin1Char('/'), QLatin1Char(' ')));
+    const std::size_t n = xs.size(), step = (n + kMaxDrawnPoints - 1) / kMaxDrawnPoints;
+    QList<QPointF> drawn;
+    drawn.reserve(static_cast<qsizetype>(n / std::max<std::size_t>(1, step) + 1));
+    for (std::size_t i = 0; i < n; i += step) {
+      const std::size_t end = std::min(n, i + step);
+      double sx = 0, sy = 0;
+      for (std::size_t k = i; k < end; ++k) {
+        sx += xs[k];
+        sy += ys[k];
+      }
+      drawn.append(QPointF(sx / static_cast<double>(end - i), sy / static_cast<double>(end - i)));
+    }
+    for (const auto& q : drawn) {
       if (!any) {
-        x0 = x1 = xs[i];
-        y0 = y1 = ys[i];
+        x0 = x1 = q.x();
+        y0 = y1 = q.y();
         any = true;
       }
-      x0 = std::min(x0, xs[i]);
-      x1 = std::max(x1, xs[i]);
-      y0 = std::min(y0, ys[i]);
-      y1 = std::max(y1, ys[i]);
+      x0 = std::min(x0, q.x());
+      x1 = std::max(x1, q.x());
+      y0 = std::min(y0, q.y());
+      y1 = std::max(y1, q.y());
     }
-    chart->addSeries(s);
-    s->attachAxis(x);
-    s->attachAxis(y);
+    s->replace(drawn);
+    if (!reuse) {
+      chart->addSeries(s);
+      s->attachAxis(x);
+      s->attachAxis(y);
+    }
   }
+  chart->setTitle(chart->series().isEmpty() ? QObject::tr("%1: none reported by this run").arg(title) : title);
   if (x1 <= x0) x1 = x0 + 1;
   const double pad = y1 > y0 ? 0.05 * (y1 - y0) : 0.5;
   x->setRange(x0, x1);
@@ -134,8 +180,9 @@ QString RunDashboard::statusText() const {
                                                                  : tr("not reported"));
   if (alive) parts << tr("memory %1 MiB").arg(processResidentMiB(run_.pid), 0, 'f', 0);
   const auto last = [&](const char* series) {
-    const auto v = metrics_.values(series);
-    return v.empty() ? std::nan("") : v.back();
+    for (auto p = metrics_.points.rbegin(); p != metrics_.points.rend(); ++p)
+      if (p->series == series) return p->value;
+    return std::nan("");
   };
   if (const double g = last("graphs_per_s"); std::isfinite(g)) parts << tr("%1 graphs/s").arg(g, 0, 'f', 1);
   if (const double lr = last("lr"); std::isfinite(lr)) parts << tr("learning rate %1").arg(lr, 0, 'g', 3);
@@ -146,8 +193,8 @@ QString RunDashboard::statusText() const {
 }
 
 void RunDashboard::redraw() {
-  draw(lossView_->chart(), metrics_, {QStringLiteral("loss/")}, tr("loss"));
-  draw(validationView_->chart(), metrics_, {QStringLiteral("validation/"), QStringLiteral("test/")}, tr("metric"));
+  draw(lossView_->chart(), tr("Training loss"), metrics_, {QStringLiteral("loss/")}, tr("loss"));
+  draw(validationView_->chart(), tr("Validation and test"), metrics_, {QStringLiteral("validation/"), QStringLiteral("test/")}, tr("metric"));
   drawnPoints_ = metrics_.points.size();
 }
 
@@ -160,13 +207,13 @@ int RunDashboard::lossPointCount() const {
 
 QStringList RunDashboard::lossSeriesNames() const {
   QStringList names;
-  for (auto* s : lossView_->chart()->series()) names << s->name();
+  for (auto* s : lossView_->chart()->series()) names << s->objectName();
   return names;
 }
 
 QStringList RunDashboard::validationSeriesNames() const {
   QStringList names;
-  for (auto* s : validationView_->chart()->series()) names << s->name();
+  for (auto* s : validationView_->chart()->series()) names << s->objectName();
   return names;
 }
 

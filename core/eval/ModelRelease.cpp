@@ -51,7 +51,7 @@ json releaseModel(Workspace& ws, const ReleaseRequest& req) {
     json patch = {{"evaluation", evaluationForCard(*evaluation)},
                   {"release",
                    {{"name", req.name},
-                    {"released_by", req.releasedBy},
+                    {"released_by", req.releasedBy.empty() ? std::string("unspecified") : req.releasedBy},
                     {"released_at", nowIso8601()},
                     {"source_model", std::filesystem::absolute(req.model).lexically_normal().string()},
                     {"source_hash", hashFile(req.model)}}}};

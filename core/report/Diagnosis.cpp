@@ -208,6 +208,8 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
                             {"label_field", card.value("label_field", std::string())},
                             {"classes", classes},
                             {"validation", card.value("validation", json())},
+                            {"evaluation", card.value("evaluation", json())},
+                            {"release", card.value("release", json())},
                             {"trainable_parameters", card.value("trainable_parameters", 0)},
                             {"code_version", card.value("code_version", std::string())},
                             {"limits", modelLimits(card)}};
@@ -259,6 +261,7 @@ json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
   record["explanation"] = json::parse(q.getColumn(2).getString());
   record["model_card"] = {{"kind", card.value("kind", std::string())}, {"training_data", card.value("corpus", json::object())},
                           {"classes", classes},                         {"validation", card.value("validation", json())},
+                          {"evaluation", card.value("evaluation", json())}, {"release", card.value("release", json())},
                           {"limits", modelLimits(card)}};
   record["signoff"] = nullptr;
   record["prediction_id"] = predictionId;

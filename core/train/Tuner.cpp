@@ -178,6 +178,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   snapshot();
   GraphBatchLoader loader(store, train, config_.batchSize, config_.seed, true);
   int sinceBest = 0;
+  long graphsSeen = 0;
   h.bestScore = -std::numeric_limits<double>::infinity();
   for (int epoch = 0; epoch < config_.epochs; ++epoch) {
     torch::manual_seed(static_cast<std::uint64_t>(config_.seed) * 1000003ULL + static_cast<std::uint64_t>(epoch));
@@ -196,7 +197,12 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
       const double batchLoss = loss.item<double>();
       lossSum += batchLoss;
       ++batches;
-      progress.metric("loss/train", epoch + batches / perEpoch, batchLoss);
+      graphsSeen += batch->labels.size(0);
+      const double x = epoch + batches / perEpoch;
+      progress.metric("loss/train", x, batchLoss);
+      progress.metric("lr", x, config_.effectiveLearningRate());
+      if (const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); secs > 0)
+        progress.metric("graphs_per_s", x, static_cast<double>(graphsSeen) / secs);
       if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.epochs),
                           (epoch + batches / perEpoch) / config_.epochs))
         throw CancelledError();

@@ -41,7 +41,8 @@ void updateTrackedRun(Workspace& ws, std::int64_t id, const std::string& stage, 
 
 void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error,
                       const json& finalMetrics) {
-  SQLite::Statement s(ws.db(), "UPDATE runs SET state = ?, exit_code = ?, log = ?, metrics_json = ?, updated_at = datetime('now') WHERE id = ?");
+  SQLite::Statement s(ws.db(), "UPDATE runs SET state = ?1, exit_code = ?2, log = ?3, metrics_json = ?4, "
+                               "progress = CASE WHEN ?1 = 'completed' THEN 1 ELSE progress END, updated_at = datetime('now') WHERE id = ?5");
   s.bind(1, state);
   s.bind(2, exitCode);
   s.bind(3, error);

@@ -187,6 +187,19 @@ QString reportHtml(const json& r) {
                                                      ", balanced accuracy " + num(v.value("balanced_accuracy", 0.0)) + " on " + esc(v, "n") +
                                                      " held-out scans (calibrated)"
                                                : QString("not recorded in this model file"));
+  const json ev = card.value("evaluation", json());
+  if (ev.is_object() && ev.contains("metrics")) {
+    const auto metric = [&ev](const char* name) {
+      const auto& m = ev["metrics"].value(name, json::object());
+      const auto ci = m.value("ci95", json::array());
+      return num(m.value("mean", 0.0)) + (ci.size() == 2 ? " (95% CI " + num(ci[0].get<double>()) + "–" + num(ci[1].get<double>()) + ")" : QString());
+    };
+    h += row("Cross-validated evaluation", "AUC " + metric("auc") + ", accuracy " + metric("accuracy") + ", sensitivity " + metric("sensitivity") +
+                                               ", specificity " + metric("specificity") + "; " + esc(ev, "folds") + " folds (" + esc(ev, "split") +
+                                               ") of corpus " + esc(ev, "corpus") + ", evaluation run " + esc(ev, "evaluation_run"));
+  }
+  const auto& rel = card.value("release", json());
+  if (rel.is_object()) h += row("Release", esc(rel, "name") + ", released by " + esc(rel, "released_by") + " on " + esc(rel, "released_at"));
   h += row("Software", esc(card, "code_version"));
   h += "</table><p><b>Known limits</b></p><ul>";
   for (const auto& l : card.value("limits", json::array())) h += "<li>" + esc(l.get<std::string>()) + "</li>";
