@@ -100,6 +100,22 @@ class TestTuningCli : public QObject {
     QVERIFY(csv.out.contains("logreg,") && csv.out.startsWith("id,corpus,method"));
   }
 
+  // The tangent-space baseline: each fold's reference from its training part, standardised features,
+  // the same metrics and calibration as the Fisher-z baseline; a sibling with the SVM.
+  void tangentSpaceBaselines() {
+    for (const char* method : {"logreg-tangent", "svm-tangent"}) {
+      const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--cv", "3", "--json"});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      const auto o = parseObject(r.out);
+      QCOMPARE(o["method"].toString(), QString(method));
+      QCOMPARE(o["features"].toString(), QString("tangent_space_fc_standardized"));
+      QCOMPARE(o["trainable_parameters"].toInt(), 200 * 201 / 2 + 1);  // the upper triangle with the diagonal, and a bias
+      const auto auc = o["metrics"].toObject()["auc"].toObject();
+      QCOMPARE(auc["folds"].toArray().size(), 3);
+      QVERIFY(auc["mean"].toDouble() > 0.3 && auc["mean"].toDouble() <= 1.0);
+    }
+  }
+
   void promptTuningEvaluatesWithCalibration() {
     const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_,
                         "--cv", "2", "--label-fraction", "0.5", "--json"});
