@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "EngineInfo.h"
+#include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
@@ -239,9 +240,13 @@ void LaunchRunDialog::applyPreset(const json& p) {
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
-  std::ofstream out(file.toStdString());
-  out << preset().dump(2) << "\n";
-  return static_cast<bool>(out);
+  try {
+    writeTextAtomically(file.toStdString(), preset().dump(2) + "\n");  // an old preset stays whole if this fails
+    return true;
+  } catch (const std::exception& e) {
+    problems_->setText(tr("Cannot save the preset: %1").arg(QString::fromStdString(e.what())));
+    return false;
+  }
 }
 
 bool LaunchRunDialog::loadPreset(const QString& file) {
