@@ -190,9 +190,9 @@ QString reportHtml(const json& r) {
   const json ev = card.value("evaluation", json());
   if (ev.is_object() && ev.contains("metrics")) {
     const auto metric = [&ev](const char* name) {
-      const auto& m = ev["metrics"].value(name, json::object());
-      const auto ci = m.value("ci95", json::array());
-      return num(m.value("mean", 0.0)) + (ci.size() == 2 ? " (95% CI " + num(ci[0].get<double>()) + "–" + num(ci[1].get<double>()) + ")" : QString());
+      const json values = ev["metrics"].value(name, json::object());
+      const auto ci = values.value("ci95", json::array());
+      return num(values.value("mean", 0.0)) + (ci.size() == 2 ? " (95% CI " + num(ci[0].get<double>()) + "–" + num(ci[1].get<double>()) + ")" : QString());
     };
     h += row("Cross-validated evaluation", "AUC " + metric("auc") + ", accuracy " + metric("accuracy") + ", sensitivity " + metric("sensitivity") +
                                                ", specificity " + metric("specificity") + "; " + esc(ev, "folds") + " folds (" + esc(ev, "split") +
