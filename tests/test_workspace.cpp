@@ -426,7 +426,7 @@ class TestWorkspace : public QObject {
     QCOMPARE(read.values("loss/gcl"), (std::vector<double>{2.0, 1.5, 1.25}));
     QCOMPARE(read.xs("loss/gcl").back(), 1.5);
     QCOMPARE(read.finalValues()["loss/gcl"].get<double>(), 1.25);
-    QCOMPARE(writer.snapshot().finalValues()["loss/gcl"].get<double>(), 1.5);
+    QCOMPARE(writer.finalValues()["loss/gcl"].get<double>(), 1.5);
     QVERIFY(processResidentMiB(static_cast<int>(::getpid())) > 1);
     QVERIFY(!processPaused(static_cast<int>(::getpid())));
   }

@@ -134,7 +134,7 @@ class RunTracker {
     if (!ws_ || finished_) return;
     finished_ = true;
     try {
-      auto final = metrics_ ? metrics_->snapshot().finalValues() : nlohmann::json::object();
+      auto final = metrics_ ? metrics_->finalValues() : nlohmann::json::object();
       final["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
       finishTrackedRun(*ws_, id_, state, exitCode, error, final);
     } catch (const std::exception& e) {

@@ -51,6 +51,14 @@ void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, 
   s.exec();
 }
 
+namespace {
+// A JSON object stored in a column; an unreadable one (an older or damaged row) reads as {}.
+json objectColumn(SQLite::Statement& q, int column) {
+  json j = json::parse(q.getColumn(column).getString(), nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+}  // namespace
+
 std::vector<TrackedRun> listTrackedRuns(Workspace& ws) {
   SQLite::Statement q(ws.db(),
                       "SELECT id, kind, command, state, stage, log_path, created_at, updated_at, log, progress, pid, COALESCE(exit_code, 0), "
@@ -71,10 +79,8 @@ std::vector<TrackedRun> listTrackedRuns(Workspace& ws) {
     r.progress = q.getColumn(9).getDouble();
     r.pid = q.getColumn(10).getInt();
     r.exitCode = q.getColumn(11).getInt();
-    r.config = json::parse(q.getColumn(12).getString(), nullptr, false);
-    r.metrics = json::parse(q.getColumn(13).getString(), nullptr, false);
-    if (r.config.is_discarded()) r.config = json::object();
-    if (r.metrics.is_discarded()) r.metrics = json::object();
+    r.config = objectColumn(q, 12);
+    r.metrics = objectColumn(q, 13);
     out.push_back(r);
   }
   return out;
@@ -233,22 +239,16 @@ void RunMetricsWriter::metric(std::string_view series, double x, double value) {
   const double t = steadySeconds() - start_;
   {
     std::lock_guard lock(mutex_);
-    collected_.points.push_back({std::string(series), x, value, t});
+    final_[std::string(series)] = value;
   }
   append(json{{"s", series}, {"x", x}, {"y", value}, {"t", t}});
 }
 
-void RunMetricsWriter::note(std::string_view key, std::string_view value) {
-  {
-    std::lock_guard lock(mutex_);
-    collected_.notes[std::string(key)] = value;
-  }
-  append(json{{"note", key}, {"value", value}});
-}
+void RunMetricsWriter::note(std::string_view key, std::string_view value) { append(json{{"note", key}, {"value", value}}); }
 
-RunMetrics RunMetricsWriter::snapshot() const {
+json RunMetricsWriter::finalValues() const {
   std::lock_guard lock(mutex_);
-  return collected_;
+  return final_;
 }
 
 void RunMetricsWriter::append(const json& line) {

@@ -75,13 +75,14 @@ class RunMetricsWriter {
   explicit RunMetricsWriter(std::string file);
   void metric(std::string_view series, double x, double value);
   void note(std::string_view key, std::string_view value);
-  RunMetrics snapshot() const;
+  // {series: last value}: the run's final metrics.
+  nlohmann::json finalValues() const;
 
  private:
   void append(const nlohmann::json& line);
   std::string file_;
   mutable std::mutex mutex_;
-  RunMetrics collected_;
+  nlohmann::json final_ = nlohmann::json::object();
   double start_;
 };
 
