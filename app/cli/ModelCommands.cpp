@@ -19,7 +19,9 @@ namespace bg::cli {
 void addModelCommands(CLI::App& app, Action& action) {
   auto r = std::make_shared<model::PretrainRequest>();
   auto configFile = std::make_shared<std::string>();
-  auto* pre = app.add_subcommand("pretrain", "BrainGFM pre-training (GCL + GMAE) on a corpus; Ctrl-C keeps a checkpoint");
+  auto* pre = app.add_subcommand("pretrain", "Foundation-model pre-training on a corpus: BrainGFM (GCL + GMAE; Ctrl-C keeps a checkpoint), "
+                                             "BrainMass (BYOL + mask-ROI modelling) or LCM (multitask phenotypes)");
+  pre->add_option("--model", r->architecture, "braingfm, brainmass or lcm")->capture_default_str()->check(CLI::IsMember({"braingfm", "brainmass", "lcm"}));
   pre->add_option("--workspace,-w", r->workspace, "Workspace folder (default: the settings' workspace)");
   pre->add_option("--corpus", r->corpus, "Corpus name")->required();
   pre->add_option("--out", r->out, "Model file to write")->required();

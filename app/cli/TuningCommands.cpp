@@ -44,7 +44,9 @@ std::string readText(const std::string& file) {
 
 bool isBaselineMethod(const std::string& m) { return m == "logreg" || m == "svm" || m == "logreg-tangent" || m == "svm-tangent"; }
 
-const char* kMethods = "logreg, svm, logreg-tangent, svm-tangent, finetune, scratch, linear, lora, prefix, prompt or zeroshot";
+const char* kMethods =
+    "logreg, svm, logreg-tangent, svm-tangent; BrainGFM: finetune, scratch, linear, lora, prefix, prompt, zeroshot; "
+    "the model zoo: brainmass, brainmass-probe, lcm, gcn, braingnn, transformer, graph_transformer, brainnettf";
 
 void printMetrics(const json& result) {
   std::string method = result.value("method", "");

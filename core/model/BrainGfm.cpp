@@ -39,6 +39,7 @@ GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mas
   const auto m = mask.to(torch::kFloat32);
   const auto pair = m.unsqueeze(2) * m.unsqueeze(1);  // real-real pairs
   GraphBatchInput in;
+  in.fc = fc;
   in.mask = mask;
   in.adjacency = (fc > c.adjacencyThreshold).to(torch::kFloat32) * pair;
   in.features = torch::zeros({B, N, c.featureWidth}, fc.options());

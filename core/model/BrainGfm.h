@@ -37,6 +37,7 @@ struct BrainGfmConfig {
 };
 
 struct GraphBatchInput {
+  torch::Tensor fc;         // [B, N, N] the padded FC matrices themselves (what the other models read)
   torch::Tensor features;   // [B, N, Dm]
   torch::Tensor adjacency;  // [B, N, N] float (0/1 among real nodes)
   torch::Tensor mask;       // [B, N] bool, true on real nodes

@@ -25,7 +25,7 @@ AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
 }
 
 DownstreamModelImpl::DownstreamModelImpl(const BrainGfmConfig& config, const AdaptationSpec& spec, int classes, int maxNodes)
-    : spec_(spec) {
+    : spec_(spec), maxNodes_(maxNodes) {
   encoder = register_module("encoder", BrainGfmEncoder(config));
   head = register_module("head", torch::nn::Linear(2 * config.hidden, classes));
   if (spec.nodeMultiplicative()) nodeMul = register_parameter("node_prompt_mul", torch::ones({config.featureWidth}));
@@ -99,17 +99,8 @@ std::vector<torch::Tensor> DownstreamModelImpl::configureTrainable() {
   return trainable;
 }
 
-std::int64_t DownstreamModelImpl::trainableCount() const {
-  std::int64_t n = 0;
-  for (const auto& p : parameters())
-    if (p.requires_grad()) n += p.numel();
-  return n;
-}
-
-std::int64_t DownstreamModelImpl::totalCount() const {
-  std::int64_t n = 0;
-  for (const auto& p : parameters()) n += p.numel();
-  return n;
+nlohmann::json DownstreamModelImpl::describe() const {
+  return {{"architecture", "braingfm"}, {"model", encoder->config().toJson()}, {"adaptation", spec_.toJson()}, {"max_nodes", maxNodes_}};
 }
 
 void DownstreamModelImpl::setTraining(bool on) {

@@ -21,6 +21,7 @@
 #include <torch/torch.h>
 
 #include "model/BrainGfm.h"
+#include "model/GraphClassifier.h"
 
 namespace bg::model {
 
@@ -38,31 +39,32 @@ struct AdaptationSpec {
   static AdaptationSpec fromJson(const nlohmann::json& j);  // validates the method and prompt names
 };
 
-// Parameters that MAML adapts in an inner loop; undefined members fall back to the module's own.
-struct FastWeights {
-  torch::Tensor nodeMul, nodeAdd, edge, headWeight, headBias;
-};
-
-class DownstreamModelImpl : public torch::nn::Module {
+class DownstreamModelImpl : public GraphClassifierImpl {
  public:
   // maxNodes bounds the edge prompt (the largest atlas the model serves). LoRA and prefix parameters
   // are added by attachAdapters(), after pre-trained encoder weights have been loaded.
   DownstreamModelImpl(const BrainGfmConfig& config, const AdaptationSpec& spec, int classes, int maxNodes);
-  void attachAdapters();
+  void attachAdapters() override;
 
-  torch::Tensor forward(const GraphBatchInput& input, const FastWeights& fast = {});
+  std::string architecture() const override { return "braingfm"; }
+  torch::Tensor forward(const GraphBatchInput& input, const FastWeights& fast = {}) override;
   // The pooled graph embedding g the head reads (after the prompts): what out-of-distribution checks compare.
-  torch::Tensor embed(const GraphBatchInput& input);
+  torch::Tensor embed(const GraphBatchInput& input) override;
   // Applies the graph prompts to a prepared batch (features and adjacency).
   GraphBatchInput prompted(const GraphBatchInput& input, const FastWeights& fast = {}) const;
   // Sets requires_grad by the method; returns the trainable parameters.
-  std::vector<torch::Tensor> configureTrainable();
+  std::vector<torch::Tensor> configureTrainable() override;
   std::vector<torch::Tensor> promptAndHeadParameters() const;  // what MAML adapts
   FastWeights ownWeights() const;
-  std::int64_t trainableCount() const;
-  std::int64_t totalCount() const;
   // Frozen-backbone methods run the encoder in eval mode (no dropout noise the prompts cannot undo).
-  void setTraining(bool on);
+  void setTraining(bool on) override;
+  int classes() const override { return static_cast<int>(head->weight.size(0)); }
+  nlohmann::json describe() const override;
+  bool readsNodeFeatures() const override { return true; }
+  void recordAttention(bool on) override { encoder->recordAttention(on); }
+  std::vector<torch::Tensor> attentionMaps() const override { return encoder->attentionMaps(); }
+  int leadingTokens() const override { return 2; }
+  double dropoutRate() const override { return encoder->config().dropout; }
 
   const AdaptationSpec& spec() const { return spec_; }
   BrainGfmEncoder encoder{nullptr};
@@ -71,11 +73,9 @@ class DownstreamModelImpl : public torch::nn::Module {
 
  private:
   AdaptationSpec spec_;
+  int maxNodes_;
   bool adaptersAttached_ = false;
 };
 TORCH_MODULE(DownstreamModel);
-
-// Margin between the positive (index 1) and negative class logits: what calibration scales.
-inline torch::Tensor logitMargin(const torch::Tensor& logits) { return logits.select(1, 1) - logits.select(1, 0); }
 
 }  // namespace bg::model

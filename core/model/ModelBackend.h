@@ -20,6 +20,7 @@ struct ComputeDeviceInfo {
 
 // What `braingraph-cli pretrain` asks of the engine (plain data: crosses the dlopen boundary).
 struct PretrainRequest {
+  std::string architecture = "braingfm";  // braingfm | brainmass | lcm
   std::string workspace, corpus;
   int fold = 0;
   bool allItems = false;        // default: the fold's training part only (no test leakage)
@@ -34,7 +35,8 @@ struct PretrainRequest {
 };
 
 // `train`, `evaluate` (cross-validated) and, with meta, few-shot or zero-shot use of a meta-learned
-// prompt. Methods: finetune, scratch, linear, lora, prefix, prompt, zeroshot.
+// prompt. Methods: BrainGFM's finetune, scratch, linear, lora, prefix, prompt, zeroshot; the zoo's
+// brainmass, brainmass-probe, lcm, gcn, braingnn, transformer, graph_transformer, brainnettf.
 struct TuneRequest {
   std::string workspace, corpus;
   std::string method = "prompt";

@@ -16,6 +16,7 @@
 #include "train/Experiment.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "train/ZooPretraining.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Corpus.h"
 #include "workspace/CorpusDataset.h"
@@ -83,6 +84,7 @@ class TorchBackend final : public ModelBackend {
     } else {
       items = corpusItems(manifest, r.fold, "train", ws->arrays());
     }
+    if (r.architecture != "braingfm") return pretrainZoo(r, *ws, manifest, items, progress, torch::Device(device.resolved), device.description);
     auto config = train::PretrainConfig::fromJson(r.configJson.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.configJson));
     if (r.epochs > 0) config.epochs = r.epochs;
     if (r.batchSize > 0) config.batchSize = r.batchSize;
@@ -121,6 +123,30 @@ class TorchBackend final : public ModelBackend {
         .dump(2);
   }
 
+  // BrainMass and LCM: no checkpoints (their runs are short); the file is written at the end.
+  static std::string pretrainZoo(const PretrainRequest& r, Workspace& ws, const nlohmann::json& manifest, const std::vector<DatasetItem>& items,
+                                 ProgressDelegate& progress, torch::Device device, const std::string& deviceDescription) {
+    if (r.worldSize > 1 || r.resume) throw Error(ErrorCode::Usage, r.architecture + " pre-training runs in one process without --resume");
+    auto config = train::ZooPretrainConfig::fromJson(r.architecture, r.configJson.empty() ? nlohmann::json() : nlohmann::json::parse(r.configJson));
+    if (r.epochs > 0) config.epochs = r.epochs;
+    if (r.batchSize > 0) config.batchSize = r.batchSize;
+    std::vector<std::map<std::string, std::string>> phenotypes;
+    std::vector<std::string> datasets;
+    const auto labelField = manifest.value("label_field", std::string("diagnosis"));
+    if (r.architecture == "lcm") train::phenotypesOfItems(ws, items, {labelField, "sex", "age", "site"}, phenotypes, datasets);
+    const std::string manifestText = manifest.dump();
+    const nlohmann::json extra = {{"corpus", r.corpus}, {"fold", r.fold}, {"items", items.size()},
+                                  {"manifest_hash", hashBytes(manifestText.data(), manifestText.size())},
+                                  {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}, {"atlas", manifest.value("atlas", "")}};
+    const auto result = train::runZooPretraining(ws.arrays(), items, config, phenotypes, datasets, labelField, r.out, extra, progress, device);
+    nlohmann::json losses = nlohmann::json::array();
+    for (const auto& l : result.epochs) losses.push_back(l);
+    return nlohmann::json{{"model", r.out}, {"architecture", r.architecture}, {"device", deviceDescription}, {"epochs", config.epochs},
+                          {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond}, {"losses", losses},
+                          {"variables", result.extra.value("lcm_variables", nlohmann::json())}}
+        .dump(2);
+  }
+
   std::string train(const TuneRequest& r, ProgressDelegate& progress) const override {
     const auto device = resolveComputeDevice(r.device, r.threads);
     progress.note("device", device.description);
@@ -143,7 +169,7 @@ class TorchBackend final : public ModelBackend {
     return withContext("while rewriting the card of " + modelFile, [&] {
       auto loaded = train::loadModelFile(modelFile);
       loaded.card.merge_patch(nlohmann::json::parse(patchJson));
-      train::saveModelFile(out, loaded.model, loaded.card);
+      train::saveModelFile(out, *loaded.model, loaded.card);
       return loaded.card.dump();
     });
   }

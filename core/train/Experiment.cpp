@@ -18,6 +18,9 @@
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "train/ZooPretraining.h"
+#include "model/ModelZoo.h"
+#include "workspace/WorkspaceQueries.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Corpus.h"
 #include "workspace/Derivation.h"
@@ -42,8 +45,28 @@ torch::Tensor embed(const std::string& key, const std::string& text, int dimensi
   return torch::tensor(std::vector<float>(v.begin(), v.end()));
 }
 
+// The architecture a --method trains: a zoo model's name (brainmass-probe: BrainMass's linear
+// probe), or BrainGFM for its tuning methods.
+std::string architectureOf(const std::string& method) {
+  if (method == "brainmass-probe") return "brainmass";
+  return model::isZooArchitecture(method) ? method : "braingfm";
+}
+
 TuningConfig tuningConfig(const model::TuneRequest& r) {
   auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
+  if (const auto arch = architectureOf(r.method); arch != "braingfm") {
+    if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is BrainGFM's meta-learned prompt; " + r.method + " cannot use it");
+    j["architecture"] = arch;
+    if (!j.contains("model") && !r.pretrained.empty()) j["model"] = readPretrainedInfo(r.pretrained).model;
+    auto c = TuningConfig::fromJson(j);
+    json a = c.adaptation.toJson();
+    a["method"] = r.method == "brainmass-probe" ? "linear" : (!r.pretrained.empty() || r.pretrainInFolds) ? "finetune" : "scratch";
+    c.adaptation = model::AdaptationSpec::fromJson(a);
+    if (arch == "lcm" && !j.contains("pseudo_label_threshold")) c.pseudoLabelThreshold = 0.9;
+    if (r.epochs > 0) c.epochs = r.epochs;
+    c.seed = r.seed;
+    return c;
+  }
   // Without an explicit model size, the pre-trained encoder's is the one to adapt.
   if (!r.meta.empty()) j["model"] = readModelCard(r.meta).at("model");  // the meta-learned model decides its own size
   else if (!j.contains("model") && !r.pretrained.empty()) j["model"] = pretrainedModelConfig(r.pretrained).toJson();
@@ -74,12 +97,24 @@ std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initiali
 
 // A fresh downstream model: from a meta-learned model, a pre-trained encoder, or random weights.
 struct Initialised {
-  model::DownstreamModel model{nullptr};
+  model::GraphClassifier model;
   json origin;
 };
 
 Initialised initialise(const TuningConfig& config, int classes, int nodes, const model::TuneRequest& r, const std::string& pretrainedFile) {
   Initialised out;
+  if (config.architecture != "braingfm") {
+    const bool scratch = config.adaptation.method == "scratch";
+    if (!scratch && pretrainedFile.empty())
+      throw Error(ErrorCode::Usage, "method '" + r.method + "' adapts a pre-trained " + config.architecture +
+                                        ": give --pretrained MODEL (pretrain --model " + config.architecture + ") or --pretrain-in-folds");
+    json extra;
+    if (!scratch) extra = readPretrainedInfo(pretrainedFile).extra;
+    out.model = model::makeClassifier(config.architecture, config.zooModel, config.adaptation, classes, nodes, extra.value("lcm_variables", json()));
+    out.origin = {{"pretrained", nullptr}};
+    if (!scratch) out.origin = {{"pretrained", pretrainedFile}, {"pretrained_info", loadPretrainedZoo(*out.model, pretrainedFile)}};
+    return out;
+  }
   if (!r.meta.empty()) {
     auto loaded = loadModelFile(r.meta, torch::kCPU);
     if (loaded.card.value("kind", "") != kMetaKind) throw Error(ErrorCode::Usage, r.meta + " is not a meta-learned model (meta-train --out)");
@@ -90,14 +125,15 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
     out.origin = {{"meta", r.meta}, {"meta_tasks", loaded.card.value("tasks", json::array())}};
     return out;
   }
-  out.model = model::DownstreamModel(config.model, config.adaptation, classes, nodes);
+  auto gfm = std::make_shared<model::DownstreamModelImpl>(config.model, config.adaptation, classes, nodes);
+  out.model = gfm;
   if (config.adaptation.method == "scratch") {
     out.origin = {{"pretrained", nullptr}};
   } else {
     if (pretrainedFile.empty())
       throw Error(ErrorCode::Usage, "method '" + config.adaptation.method +
                                         "' adapts a pre-trained encoder: give --pretrained MODEL or --pretrain-in-folds (or use --method scratch)");
-    const auto extra = loadPretrainedEncoder(out.model->encoder, pretrainedFile);
+    const auto extra = loadPretrainedEncoder(gfm->encoder, pretrainedFile);
     out.origin = {{"pretrained", pretrainedFile}, {"pretrained_info", extra}};
   }
   out.model->attachAdapters();
@@ -105,8 +141,33 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
 }
 
 // Pre-training on one fold's training part, cached in the workspace by (configuration, items).
+std::string pretrainZooForFold(Workspace& ws, const json& manifest, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
+                               const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress, double* seconds) {
+  auto pj = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
+  pj["model"] = model::ZooConfig::fromJson(tuning.architecture, tuning.zooModel).toJson();
+  const auto config = ZooPretrainConfig::fromJson(tuning.architecture, pj);
+  std::string key = config.toJson().dump();
+  for (const auto& it : items) key.append(",").append(std::to_string(it.scanId));
+  const auto file = ws.dir() / "models" / "cache" / ("pretrain-" + tuning.architecture + "-" + hashBytes(key.data(), key.size()).substr(0, 16) + ".pt");
+  if (std::filesystem::exists(file)) {
+    spdlog::info("using the cached fold pre-training {}", file.string());
+    return file.string();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::map<std::string, std::string>> phenotypes;
+  std::vector<std::string> datasets;
+  const auto labelField = manifest.value("label_field", std::string("diagnosis"));
+  if (tuning.architecture == "lcm") phenotypesOfItems(ws, items, {labelField, "sex", "age", "site"}, phenotypes, datasets);
+  const json extra = {{"corpus", manifest.value("name", "")}, {"items", items.size()}, {"code_version", braingraphVersion()},
+                      {"torch_version", TORCH_VERSION}};
+  runZooPretraining(ws.arrays(), items, config, phenotypes, datasets, labelField, file, extra, progress, device);
+  if (seconds) *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return file.string();
+}
+
 std::string pretrainForFold(Workspace& ws, const json& manifest, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
                             const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress, double* seconds) {
+  if (tuning.architecture != "braingfm") return pretrainZooForFold(ws, manifest, items, r, tuning, device, progress, seconds);
   auto pj = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
   pj["model"] = tuning.model.toJson();
   const auto config = PretrainConfig::fromJson(pj);
@@ -199,7 +260,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   const int nodes = maxNodes(all);
   torch::manual_seed(r.seed);
   auto init = initialise(config, 2, nodes, r, r.pretrained);
-  if (!r.meta.empty()) config.adaptation = init.model->spec();
+  if (!r.meta.empty()) config.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
   Tuner tuner(config, init.model, taskTexts, device);
   const auto history = tuner.fit(ws->arrays(), train, validation, progress);
   const auto& first = manifest.at("items").at(0);
@@ -207,12 +268,12 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   {
     const auto e = tuner.embeddings(ws->arrays(), train);
     ood = fitOodReference(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(e.data_ptr<double>(), e.size(0), e.size(1)),
-                          "BrainGFM pooled graph embedding", true);
+                          init.model->architecture() + " pooled graph embedding", true);
   }
   json card = {{"kind", kDownstreamKind},
                      {"format", 1},
                      {"model", config.model.toJson()},
-                     {"adaptation", init.model->spec().toJson()},
+                     {"adaptation", config.adaptation.toJson()},
                      {"tuning", config.toJson()},
                      {"classes", manifest.at("classes")},
                      {"positive_class", manifest.at("classes")[1]},
@@ -233,12 +294,13 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"code_version", braingraphVersion()},
                      {"torch_version", TORCH_VERSION}};
   card["ood"] = ood;
+  card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
     const auto labels = labelsOf(validation);
     const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(ws->arrays(), validation), tuner.temperature()));
     card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}};
   }
-  saveModelFile(r.out, init.model, card);
+  saveModelFile(r.out, *init.model, card);
   return card;
 }
 
@@ -283,6 +345,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     all.insert(all.end(), test.begin(), test.end());
     std::string pretrained = r.pretrained;
     const bool needsEncoder = r.meta.empty() && config.adaptation.method != "scratch";
+    if (needsEncoder && r.pretrainInFolds && config.architecture != "braingfm" && config.architecture != "brainmass" && config.architecture != "lcm")
+      throw Error(ErrorCode::Usage, config.architecture + " has no pre-training");
     const double split = needsEncoder && r.pretrainInFolds && pretrained.empty() ? 0.5 : 0.0;
     if (needsEncoder && r.pretrainInFolds && pretrained.empty()) {
       std::vector<DatasetItem> unlabelled = train;  // the training folds only: never the test fold
@@ -293,7 +357,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f));  // initial weights per fold
     auto init = initialise(config, 2, maxNodes(all), r, pretrained);
     auto foldConfig = config;
-    if (!r.meta.empty()) foldConfig.adaptation = init.model->spec();
+    if (!r.meta.empty()) foldConfig.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
     Tuner tuner(foldConfig, init.model, taskTexts, device);
     TuningHistory history;
     if (!zeroShot) {
@@ -327,7 +391,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     const auto i = interval95(v);
     return json{{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}};
   };
-  return json{{"method", zeroShot ? "zeroshot" : config.adaptation.method},
+  return json{{"method", zeroShot ? "zeroshot" : config.architecture != "braingfm" ? r.method : config.adaptation.method},
+              {"architecture", config.architecture},
+              {"adaptation", config.adaptation.method},
               {"prompt", config.adaptation.method == "prompt" ? json(config.adaptation.prompt) : json(nullptr)},
               {"corpus", r.corpus},
               {"positive_class", manifest.at("classes")[1]},
@@ -415,15 +481,15 @@ namespace {
 
 // Monte Carlo dropout (Gal & Ghahramani 2016): the spread of the calibrated probability over
 // stochastic forward passes. Seeded, so a prediction and its report can be reproduced exactly.
-json monteCarloInterval(model::DownstreamModel& m, const model::GraphBatchInput& in, double temperature, double dropout) {
+json monteCarloInterval(model::GraphClassifierImpl& m, const model::GraphBatchInput& in, double temperature, double dropout) {
   if (dropout <= 0) return nullptr;
   constexpr int kPasses = 30;
   torch::NoGradGuard ng;
   torch::manual_seed(20240601);
-  m->train();
+  m.train();
   std::vector<double> p;
-  for (int k = 0; k < kPasses; ++k) p.push_back(sigmoid(model::logitMargin(m->forward(in)).item<double>() / temperature));
-  m->eval();
+  for (int k = 0; k < kPasses; ++k) p.push_back(sigmoid(model::logitMargin(m.forward(in)).item<double>() / temperature));
+  m.eval();
   std::sort(p.begin(), p.end());
   auto quantile = [&](double q) {
     const double pos = q * static_cast<double>(p.size() - 1);
@@ -441,8 +507,10 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
   auto loaded = loadModelFile(modelFile, device);
   const auto& card = loaded.card;
   if (card.value("kind", "") != kDownstreamKind) throw Error(ErrorCode::Usage, modelFile + " is not a trained model (train --out)");
-  const auto config = model::BrainGfmConfig::fromJson(card.at("model"));
-  const auto texts = taskTextsFromRecord(card.at("texts"), config.textDimension);
+  const bool features = loaded.model->readsNodeFeatures();
+  const auto config = features ? model::BrainGfmConfig::fromJson(card.at("model")) : model::BrainGfmConfig{};
+  const auto texts = features ? taskTextsFromRecord(card.at("texts"), config.textDimension) : TaskTexts{};
+  const double threshold = card.at("model").value("adjacency_threshold", 0.3);
   const double temperature = card.value("temperature", 1.0);
   const int expected = card.at("nodes").get<int>();
   json out = json::array();
@@ -456,7 +524,8 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
         if (!std::isfinite(v)) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
       auto fc = torch::from_blob(const_cast<float*>(g.fc.data()), {1, g.nodes, g.nodes}, torch::kFloat32).clone().to(device);
       auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
-      const auto in = model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config);
+      const auto in = features ? model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config)
+                               : model::makeFcInput(fc, mask, threshold);
       double margin;
       {
         torch::NoGradGuard ng;
@@ -466,7 +535,8 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       const auto& classes = card.at("classes");
       json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]},
                   {"model", modelFile}};
-      row["interval"] = monteCarloInterval(loaded.model, in, temperature, config.dropout);
+      row["interval"] = monteCarloInterval(*loaded.model, in, temperature, loaded.model->dropoutRate());
+      row["architecture"] = loaded.model->architecture();
       if (card.contains("ood") && !card["ood"].is_null()) {
         torch::NoGradGuard ng;
         const auto e = loaded.model->embed(in).to(torch::kCPU).to(torch::kDouble).contiguous();

@@ -20,32 +20,37 @@ std::vector<double> normalised(const torch::Tensor& t) {
 }
 }  // namespace
 
-Explanation explain(model::DownstreamModel& m, const model::GraphBatchInput& input, int targetClass) {
-  if (input.features.size(0) != 1) throw Error(ErrorCode::Internal, "explain() takes one graph at a time");
+Explanation explain(model::GraphClassifierImpl& m, const model::GraphBatchInput& input, int targetClass) {
+  if (input.mask.size(0) != 1) throw Error(ErrorCode::Internal, "explain() takes one graph at a time");
   Explanation e;
   e.targetClass = targetClass;
   const auto n = input.mask.sum().item<std::int64_t>();
   e.nodes = static_cast<int>(n);
-  m->eval();
+  m.eval();
   auto in = input;
-  in.features = input.features.detach().clone().set_requires_grad(true);
-  m->encoder->recordAttention(true);
-  const auto logits = m->forward(in);
-  m->encoder->recordAttention(false);
-  const auto grad = torch::autograd::grad({logits[0][targetClass]}, {in.features})[0];
-  const auto gx = (grad * in.features).detach().abs()[0];  // [N, Dm]
+  const bool features = m.readsNodeFeatures();
+  auto& x = features ? in.features : in.fc;
+  x = x.detach().clone().set_requires_grad(true);
+  m.recordAttention(true);
+  const auto logits = m.forward(in);
+  m.recordAttention(false);
+  const auto grad = torch::autograd::grad({logits[0][targetClass]}, {x})[0];
+  const auto gx = (grad * x).detach().abs()[0];  // [N, Dm] or [N, N]
   e.roiSaliency = normalised(gx.narrow(0, 0, n).sum(1));
   const auto edges = gx.narrow(0, 0, n).narrow(1, 0, n);
   auto sym = (edges + edges.t()).clone();
   sym.fill_diagonal_(0.0);
   auto ev = normalised(sym);
-  for (auto& x : ev) x *= 2.0;  // each edge appears twice in the symmetric matrix
+  for (auto& v : ev) v *= 2.0;  // each edge appears twice in the symmetric matrix
   e.edgeSaliency = std::move(ev);
 
   // Rollout over the attention layers: A = (W + I) / 2, row-normalised, multiplied in order.
-  const auto L = in.features.size(1) + 2;
+  const auto maps = m.attentionMaps();
+  if (maps.empty() || !maps.front().defined()) return e;
+  const auto lead = m.leadingTokens();
+  const auto L = input.mask.size(1) + lead;
   auto rollout = torch::eye(L, torch::kDouble);
-  for (const auto& w : m->encoder->attentionMaps()) {
+  for (const auto& w : maps) {
     if (!w.defined()) continue;
     auto a = w[0].to(torch::kCPU).to(torch::kDouble);
     a = a.narrow(1, a.size(1) - L, L);  // drop prefix-tuning columns: they are not inputs
@@ -53,7 +58,7 @@ Explanation explain(model::DownstreamModel& m, const model::GraphBatchInput& inp
     a = a / a.sum(1, true);
     rollout = torch::matmul(a, rollout);
   }
-  const auto nodeRows = rollout.narrow(0, 2, n).narrow(1, 2, n);  // readout rows -> node inputs
+  const auto nodeRows = rollout.narrow(0, lead, n).narrow(1, lead, n);  // readout rows -> node inputs
   e.roiAttention = normalised(nodeRows.mean(0));
   return e;
 }
@@ -61,14 +66,16 @@ Explanation explain(model::DownstreamModel& m, const model::GraphBatchInput& inp
 json Explanation::toJson(const std::vector<std::string>& roiNames, const std::vector<std::string>& networks, int topRois, int topEdges) const {
   auto name = [&](int i) { return i < static_cast<int>(roiNames.size()) ? roiNames[static_cast<std::size_t>(i)] : "roi_" + std::to_string(i + 1); };
   auto network = [&](int i) { return i < static_cast<int>(networks.size()) && !networks[static_cast<std::size_t>(i)].empty() ? networks[static_cast<std::size_t>(i)] : std::string("unassigned"); };
+  const bool hasAttention = roiAttention.size() == static_cast<std::size_t>(nodes);
   std::vector<int> order(static_cast<std::size_t>(nodes));
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int a, int b) { return roiSaliency[static_cast<std::size_t>(a)] > roiSaliency[static_cast<std::size_t>(b)]; });
   json top = json::array();
   for (int k = 0; k < std::min(topRois, nodes); ++k) {
     const int i = order[static_cast<std::size_t>(k)];
-    top.push_back({{"index", i}, {"name", name(i)}, {"network", network(i)}, {"saliency", roiSaliency[static_cast<std::size_t>(i)]},
-                   {"attention", roiAttention[static_cast<std::size_t>(i)]}});
+    json roi = {{"index", i}, {"name", name(i)}, {"network", network(i)}, {"saliency", roiSaliency[static_cast<std::size_t>(i)]}};
+    if (hasAttention) roi["attention"] = roiAttention[static_cast<std::size_t>(i)];
+    top.push_back(roi);
   }
   std::vector<std::pair<double, std::pair<int, int>>> edges;
   for (int i = 0; i < nodes; ++i)
@@ -84,13 +91,17 @@ json Explanation::toJson(const std::vector<std::string>& roiNames, const std::ve
   for (int i = 0; i < nodes; ++i) {
     auto& acc = byNetwork[network(i)];
     acc.first += roiSaliency[static_cast<std::size_t>(i)];
-    acc.second += roiAttention[static_cast<std::size_t>(i)];
+    if (hasAttention) acc.second += roiAttention[static_cast<std::size_t>(i)];
   }
   json nets = json::object();
-  for (const auto& [net, v] : byNetwork) nets[net] = {{"saliency", v.first}, {"attention", v.second}};
-  return {{"target_class", targetClass}, {"method", {{"attention", "rollout"}, {"saliency", "gradient_x_input"}}},
-          {"roi_saliency", roiSaliency}, {"roi_attention", roiAttention}, {"top_rois", top}, {"top_edges", topE},
-          {"networks", nets}};
+  for (const auto& [net, v] : byNetwork) {
+    nets[net] = {{"saliency", v.first}};
+    if (hasAttention) nets[net]["attention"] = v.second;
+  }
+  json out = {{"target_class", targetClass}, {"method", {{"attention", hasAttention ? "rollout" : "none"}, {"saliency", "gradient_x_input"}}},
+              {"roi_saliency", roiSaliency}, {"top_rois", top}, {"top_edges", topE}, {"networks", nets}};
+  if (hasAttention) out["roi_attention"] = roiAttention;
+  return out;
 }
 
 }  // namespace bg::train

@@ -10,11 +10,12 @@
 #include <torch/torch.h>
 
 #include "model/DownstreamModel.h"
+#include "model/GraphClassifier.h"
 
 namespace bg::train {
 
 struct Explanation {
-  std::vector<double> roiAttention;  // sums to 1 over the real nodes
+  std::vector<double> roiAttention;  // sums to 1 over the real nodes; empty for models without ROI self-attention
   std::vector<double> roiSaliency;   // sums to 1
   std::vector<double> edgeSaliency;  // N x N row-major, symmetric, sums to 1 over i < j
   int nodes = 0;
@@ -25,7 +26,14 @@ struct Explanation {
                         int topEdges = 20) const;
 };
 
-// `input` holds exactly one graph. The model is put in eval mode.
-Explanation explain(model::DownstreamModel& model, const model::GraphBatchInput& input, int targetClass = 1);
+// `input` holds exactly one graph. The model is put in eval mode. Saliency is taken on what the
+// model reads: BrainGFM's node features, the others' FC matrix (row i = ROI i's FC row either way).
+Explanation explain(model::GraphClassifierImpl& model, const model::GraphBatchInput& input, int targetClass = 1);
+inline Explanation explain(const model::GraphClassifier& model, const model::GraphBatchInput& input, int targetClass = 1) {
+  return explain(*model, input, targetClass);
+}
+inline Explanation explain(const model::DownstreamModel& model, const model::GraphBatchInput& input, int targetClass = 1) {
+  return explain(*model.ptr(), input, targetClass);
+}
 
 }  // namespace bg::train

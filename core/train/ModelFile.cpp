@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "errors/Error.h"
+#include "model/ModelZoo.h"
 
 namespace bg::train {
 using nlohmann::json;
@@ -21,10 +22,10 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::
   }
 }
 
-void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& m, const json& card) {
+void saveModelFile(const std::filesystem::path& file, const model::GraphClassifierImpl& m, const json& card) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive sub;
-  m->save(sub);
+  m.save(sub);
   archive.write("model", sub);
   archive.write("card_json", c10::IValue(card.dump()));
   saveArchiveAtomically(archive, file, "model file");
@@ -62,10 +63,7 @@ LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device devic
     auto archive = openArchive(file, device);
     LoadedModel out;
     out.card = cardOf(archive);
-    const auto config = model::BrainGfmConfig::fromJson(out.card.at("model"));
-    const auto spec = model::AdaptationSpec::fromJson(out.card.at("adaptation"));
-    out.model = model::DownstreamModel(config, spec, static_cast<int>(out.card.at("classes").size()), out.card.at("max_nodes").get<int>());
-    out.model->attachAdapters();
+    out.model = model::classifierFromCard(out.card);
     torch::serialize::InputArchive sub;
     archive.read("model", sub);
     try {

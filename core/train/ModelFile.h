@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "model/DownstreamModel.h"
+#include "model/GraphClassifier.h"
 
 namespace bg::train {
 
@@ -20,11 +21,15 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::
 inline constexpr const char* kDownstreamKind = "braingfm-downstream";
 inline constexpr const char* kMetaKind = "braingfm-meta";
 
-// card must hold "model" (BrainGfmConfig), "adaptation", "classes" and "max_nodes".
-void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& model, const nlohmann::json& card);
+// card must hold what the model's describe() gives ("architecture", "model", "adaptation",
+// "max_nodes"; BrainGFM when "architecture" is absent) and "classes".
+void saveModelFile(const std::filesystem::path& file, const model::GraphClassifierImpl& model, const nlohmann::json& card);
+inline void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& model, const nlohmann::json& card) {
+  saveModelFile(file, *model, card);
+}
 
 struct LoadedModel {
-  model::DownstreamModel model{nullptr};
+  model::GraphClassifier model;
   nlohmann::json card;
 };
 LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device device = torch::kCPU);

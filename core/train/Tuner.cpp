@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -12,17 +13,22 @@
 #include "eval/Metrics.h"
 #include "train/GraphBatchLoader.h"
 #include "train/Pretrainer.h"
+#include "model/ModelZoo.h"
 
 namespace bg::train {
 using nlohmann::json;
 
 double TuningConfig::effectiveLearningRate() const {
   if (learningRate > 0) return learningRate;
+  if (architecture != "braingfm") return adaptation.method == "finetune" ? 3e-4 : 1e-3;
   return adaptation.method == "finetune" || adaptation.method == "scratch" ? 1e-4 : 1e-3;
 }
 
 json TuningConfig::toJson() const {
-  return {{"model", model.toJson()}, {"adaptation", adaptation.toJson()}, {"epochs", epochs},
+  const bool zoo = architecture != "braingfm";
+  return {{"architecture", architecture},
+          {"model", zoo ? model::ZooConfig::fromJson(architecture, zooModel).toJson() : model.toJson()},
+          {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
           {"seed", seed}};
@@ -30,7 +36,16 @@ json TuningConfig::toJson() const {
 
 TuningConfig TuningConfig::fromJson(const json& j) {
   TuningConfig c;
-  if (j.contains("model")) c.model = model::BrainGfmConfig::fromJson(j.at("model"));
+  c.architecture = j.value("architecture", c.architecture);
+  if (c.architecture != "braingfm" && !model::isZooArchitecture(c.architecture))
+    throw Error(ErrorCode::Config, "unknown architecture '" + c.architecture + "'");
+  if (c.architecture != "braingfm") {
+    c.zooModel = j.value("model", json::object());
+    (void)model::ZooConfig::fromJson(c.architecture, c.zooModel);  // validates
+  } else if (j.contains("model")) {
+    c.model = model::BrainGfmConfig::fromJson(j.at("model"));
+  }
+  c.pseudoLabelThreshold = j.value("pseudo_label_threshold", c.pseudoLabelThreshold);
   if (j.contains("adaptation")) c.adaptation = model::AdaptationSpec::fromJson(j.at("adaptation"));
   c.epochs = j.value("epochs", c.epochs);
   c.batchSize = j.value("batch_size", c.batchSize);
@@ -50,7 +65,7 @@ TuningConfig TuningConfig::fromJson(const json& j) {
 json TuningHistory::toJson() const {
   return {{"train_loss", trainLoss}, {"validation_loss", validationLoss}, {"validation_auc", validationAuc},
           {"best_epoch", bestEpoch + 1}, {"best_score", bestScore},        {"temperature", temperature},
-          {"seconds", seconds},          {"train_items", trainItems}};
+          {"seconds", seconds},          {"train_items", trainItems},            {"pseudo_labelled", pseudoLabelled}};
 }
 
 std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed) {
@@ -85,15 +100,17 @@ std::vector<DatasetItem> subsampleShots(const std::vector<DatasetItem>& items, i
   return out;
 }
 
-Tuner::Tuner(const TuningConfig& config, model::DownstreamModel m, TaskTexts texts, torch::Device device)
+Tuner::Tuner(const TuningConfig& config, model::GraphClassifier m, TaskTexts texts, torch::Device device)
     : config_(config), model_(std::move(m)), texts_(std::move(texts)), device_(device) {
   model_->to(device_);
-  texts_.task = texts_.task.to(device_);
-  texts_.atlas = texts_.atlas.to(device_);
+  if (!model_->readsNodeFeatures()) fcThreshold_ = model_->describe().at("model").value("adjacency_threshold", 0.3);
+  if (texts_.task.defined()) texts_.task = texts_.task.to(device_);
+  if (texts_.atlas.defined()) texts_.atlas = texts_.atlas.to(device_);
 }
 
 model::GraphBatchInput Tuner::prepare(const GraphBatch& batch, const std::vector<DatasetItem>& items) {
   const auto fc = batch.fc.to(device_), mask = batch.mask.to(device_);
+  if (!model_->readsNodeFeatures()) return model::makeFcInput(fc, mask, fcThreshold_);
   const auto B = fc.size(0), N = fc.size(1);
   bool cached = true;
   for (int i : batch.items) cached = cached && rwseCache_.count(items[static_cast<std::size_t>(i)].fcArray);
@@ -148,11 +165,11 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
                          ProgressDelegate& progress) {
   TuningHistory h;
   const auto start = std::chrono::steady_clock::now();
-  const auto train = config_.shotsPerClass > 0 ? subsampleShots(allTrain, config_.shotsPerClass, config_.seed)
-                                               : subsampleLabels(allTrain, config_.labelFraction, config_.seed);
+  auto train = config_.shotsPerClass > 0 ? subsampleShots(allTrain, config_.shotsPerClass, config_.seed)
+                                         : subsampleLabels(allTrain, config_.labelFraction, config_.seed);
   h.trainItems = static_cast<int>(train.size());
   if (train.empty()) throw Error(ErrorCode::Data, "no training items");
-  const int classes = static_cast<int>(model_->head->weight.size(0));
+  const int classes = model_->classes();
   std::vector<double> counts(static_cast<std::size_t>(classes), 0.0);
   for (const auto& it : train) {
     if (it.label < 0 || it.label >= classes) throw Error(ErrorCode::Data, "label " + std::to_string(it.label) + " outside the model's classes");
@@ -176,22 +193,45 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
     for (const auto& p : params) best.push_back(p.detach().clone());
   };
   snapshot();
-  GraphBatchLoader loader(store, train, config_.batchSize, config_.seed, true);
+  auto loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.seed, true);
   int sinceBest = 0;
   long graphsSeen = 0;
   h.bestScore = -std::numeric_limits<double>::infinity();
   for (int epoch = 0; epoch < config_.epochs; ++epoch) {
+    if (config_.pseudoLabelThreshold > 0 && epoch == config_.epochs / 2 && epoch > 0 && train.size() < allTrain.size()) {
+      // Semi-supervised half: confident predictions on the training items without labels join as labels.
+      std::set<std::int64_t> labelled;
+      for (const auto& it : train) labelled.insert(it.scanId);
+      std::vector<DatasetItem> unlabelled;
+      for (const auto& it : allTrain)
+        if (!labelled.count(it.scanId)) unlabelled.push_back(it);
+      const auto m = margins(store, unlabelled);
+      for (std::size_t i = 0; i < unlabelled.size(); ++i) {
+        const double p = sigmoid(m[i]);
+        if (p >= config_.pseudoLabelThreshold || p <= 1.0 - config_.pseudoLabelThreshold) {
+          auto item = unlabelled[i];
+          item.label = p >= 0.5 ? 1 : 0;
+          train.push_back(item);
+          ++h.pseudoLabelled;
+        }
+      }
+      if (h.pseudoLabelled > 0) loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.seed, true);
+      spdlog::info("pseudo-labelled {} of {} unlabelled training scans", h.pseudoLabelled, unlabelled.size());
+    }
     torch::manual_seed(static_cast<std::uint64_t>(config_.seed) * 1000003ULL + static_cast<std::uint64_t>(epoch));
-    loader.startEpoch(epoch);
+    loader->startEpoch(epoch);
     model_->setTraining(true);
     double lossSum = 0;
     int batches = 0;
-    const double perEpoch = static_cast<double>(std::max<std::size_t>(1, loader.batchesPerEpoch()));
-    while (auto batch = loader.next()) {
+    const double perEpoch = static_cast<double>(std::max<std::size_t>(1, loader->batchesPerEpoch()));
+    while (auto batch = loader->next()) {
       optimizer.zero_grad();
-      const auto logits = model_->forward(prepare(*batch, train));
-      const auto loss = torch::nn::functional::cross_entropy(
-          logits, batch->labels.to(device_), torch::nn::functional::CrossEntropyFuncOptions().weight(classWeights));
+      const auto labels = batch->labels.to(device_);
+      const auto perLayer = model_->trainingLogits(prepare(*batch, train), static_cast<double>(epoch) / config_.epochs);
+      auto loss = torch::zeros({}, labels.options().dtype(torch::kFloat32));
+      for (const auto& logits : perLayer)
+        loss = loss + torch::nn::functional::cross_entropy(logits, labels, torch::nn::functional::CrossEntropyFuncOptions().weight(classWeights));
+      loss = loss / static_cast<double>(perLayer.size());
       loss.backward();
       optimizer.step();
       const double batchLoss = loss.item<double>();

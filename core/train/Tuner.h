@@ -23,7 +23,9 @@ class ArrayStore;
 namespace bg::train {
 
 struct TuningConfig {
-  model::BrainGfmConfig model;
+  std::string architecture = "braingfm";  // or a zoo architecture (model/ModelZoo.h)
+  model::BrainGfmConfig model;            // BrainGFM's sizes
+  nlohmann::json zooModel = nlohmann::json::object();  // the zoo architecture's sizes (ZooConfig fields)
   model::AdaptationSpec adaptation;
   int epochs = 40;
   int batchSize = 32;
@@ -33,6 +35,9 @@ struct TuningConfig {
   double labelFraction = 1.0;   // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
   int shotsPerClass = 0;        // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
   std::string selection = "auc";  // validation criterion: auc | loss
+  // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
+  // fraction get pseudo-labels where the model is at least this confident (0 = off).
+  double pseudoLabelThreshold = 0;
   unsigned seed = 0;
 
   double effectiveLearningRate() const;
@@ -52,6 +57,7 @@ struct TuningHistory {
   double temperature = 1.0;
   double seconds = 0;
   int trainItems = 0;
+  int pseudoLabelled = 0;
   nlohmann::json toJson() const;
 };
 
@@ -62,7 +68,9 @@ std::vector<DatasetItem> subsampleShots(const std::vector<DatasetItem>& items, i
 
 class Tuner {
  public:
-  Tuner(const TuningConfig& config, model::DownstreamModel model, TaskTexts texts, torch::Device device = torch::kCPU);
+  Tuner(const TuningConfig& config, model::GraphClassifier model, TaskTexts texts, torch::Device device = torch::kCPU);
+  Tuner(const TuningConfig& config, const model::DownstreamModel& model, TaskTexts texts, torch::Device device = torch::kCPU)
+      : Tuner(config, std::static_pointer_cast<model::GraphClassifierImpl>(model.ptr()), std::move(texts), device) {}
 
   // Trains on `train`, selects the best epoch on `validation` (which must hold both classes for AUC
   // selection; otherwise the validation loss decides), then fits the temperature on `validation`.
@@ -75,7 +83,7 @@ class Tuner {
   // Pooled graph embeddings (rows in item order, eval mode).
   torch::Tensor embeddings(const ArrayStore& store, const std::vector<DatasetItem>& items);
 
-  model::DownstreamModel model() const { return model_; }
+  model::GraphClassifier model() const { return model_; }
   double temperature() const { return temperature_; }
   void setTemperature(double t) { temperature_ = t; }
 
@@ -83,10 +91,11 @@ class Tuner {
   // The batch as model input, with each graph's RWSE computed once and cached by its FC array.
   model::GraphBatchInput prepare(const GraphBatch& batch, const std::vector<DatasetItem>& items);
   TuningConfig config_;
-  model::DownstreamModel model_;
+  model::GraphClassifier model_;
   TaskTexts texts_;
   torch::Device device_;
   double temperature_ = 1.0;
+  double fcThreshold_ = 0.3;  // adjacency threshold of the FC-reading models
   std::unordered_map<std::string, torch::Tensor> rwseCache_;
 };
 

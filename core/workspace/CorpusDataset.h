@@ -17,6 +17,7 @@ struct DatasetItem {
   int label = 0;
   std::int64_t nodes = 0;
   std::int64_t scanId = 0;
+  std::string seriesArray;  // the cleaned ROI time series (may be empty)
 };
 
 // part: "train", "validation" or "test" of fold `fold` of the manifest's split.
