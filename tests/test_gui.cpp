@@ -26,6 +26,7 @@
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
 #include "LaunchRunDialog.h"
+#include "ModelComparisonDialog.h"
 #include "ReleaseModelDialog.h"
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
@@ -35,7 +36,9 @@
 #include <fstream>
 #include <set>
 #include <QPushButton>
+#include <QLineEdit>
 #include <QSpinBox>
+#include <QComboBox>
 #include "workspace/RunTracking.h"
 #include <QTableWidget>
 #include "io/TimeSeriesFile.h"
@@ -736,6 +739,48 @@ class TestGui : public QObject {
       QTest::qWait(200);
       big.grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_training_studio.png"));
     }
+  }
+
+  // Run › Compare Models: the comparison launched from the dialog runs as a tracked run, every model
+  // with the same folds; the table then shows each model's stored evaluation.
+  void modelComparison() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    auto* panel = window_->runsPanel();
+    auto* dialog = window_->showModelComparison();
+    QVERIFY(dialog);
+    dialog->corpus()->setCurrentText(QStringLiteral("asd"));
+    dialog->methods()->setText(QStringLiteral("logreg, gcn"));
+    dialog->folds()->setValue(3);
+    QSignalSpy requested(dialog, &ui::ModelComparisonDialog::runRequested);
+    dialog->runButton()->click();
+    QCOMPARE(requested.count(), 1);
+    const auto args = requested.at(0).at(0).toStringList();
+    QVERIFY2(args.contains(QStringLiteral("logreg,gcn")) && args.contains(QStringLiteral("compare")), qPrintable(args.join(' ')));
+    const qint64 pid = panel->launch(args);  // what the window does with the request
+    QVERIFY(pid > 0);
+    QTRY_VERIFY_WITH_TIMEOUT((panel->refresh(), panel->stateOf(pid) == QStringLiteral("completed")), 300000);
+    dialog->refresh();
+    dialog->split()->setCurrentText(QStringLiteral("kfold/3-folds/seed-0"));
+    QCOMPARE(dialog->split()->currentText(), QStringLiteral("kfold/3-folds/seed-0"));
+    QCOMPARE(dialog->table()->rowCount(), 2);
+    // Each row shows its own stored evaluation's numbers.
+    std::map<std::string, double> stored;
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      for (const auto& e : listEvaluations(*ws))
+        if (e.corpus == "asd" && e.result["split"].value("kind", "") == "kfold" && e.result["split"].value("folds", 0) == 3)
+          stored[e.result.value("method", "")] = e.result["metrics"]["auc"]["mean"].get<double>();
+    }
+    QVERIFY(stored.count("logreg") && stored.count("gcn"));
+    for (int r = 0; r < 2; ++r) {
+      const auto name = dialog->table()->item(r, 0)->text().toStdString();
+      QVERIFY2(stored.count(name), name.c_str());
+      QVERIFY(dialog->table()->item(r, 1)->text().startsWith(QString::number(stored[name], 'f', 3)));
+      QVERIFY(dialog->table()->item(r, 5)->text() != QStringLiteral("-"));  // parameters
+    }
+    // Sorted by AUC, best first.
+    QVERIFY(dialog->table()->item(0, 1)->data(Qt::UserRole).toDouble() >= dialog->table()->item(1, 1)->data(Qt::UserRole).toDouble());
+    dialog->close();
   }
 
   // A model trained and evaluated from the Runs dock is released with its evaluation in the card,

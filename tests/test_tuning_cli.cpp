@@ -192,6 +192,83 @@ class TestTuningCli : public QObject {
   }
 
   // --estimate: a time and memory figure from the first seconds, nothing written where the run would write.
+  // The model zoo through the same commands: pre-training BrainMass and LCM, BrainMass's linear probe
+  // trained, carried in a model file and predicting; every architecture evaluated by --method; the
+  // comparison command storing and printing the table.
+  void modelZooFromTheCommandLine() {
+    const QString w = str(ws_);
+    const QString zoo = str(dir_ / "zoo.json"), zooPre = str(dir_ / "zoo-pre.json");
+    std::ofstream(zoo.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "epochs": 2, "batch_size": 32})";
+    std::ofstream(zooPre.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "epochs": 1, "batch_size": 16})";
+    const QString bm = str(dir_ / "brainmass-pre.pt"), lcm = str(dir_ / "lcm-pre.pt");
+    for (const auto& [arch, file] : {std::pair{"brainmass", bm}, std::pair{"lcm", lcm}}) {
+      const auto r = run({"pretrain", "-w", w, "--corpus", "asd", "--model", arch, "--config", zooPre, "--out", file});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      const auto summary = parseObject(r.out);
+      QCOMPARE(summary["architecture"].toString(), QString(arch));
+      QCOMPARE(summary["losses"].toArray().size(), 1);
+      QVERIFY(std::filesystem::exists(file.toStdString()));
+    }
+    // LCM learned whatever phenotypes the workspace has: diagnosis per dataset, sex, age (NYU is one site).
+    const auto vars = parseObject(run({"pretrain", "-w", w, "--corpus", "asd", "--model", "lcm", "--config", zooPre, "--out", lcm}).out)["variables"].toArray();
+    QStringList names;
+    for (const auto& v : vars) names << v.toObject()["name"].toString();
+    QVERIFY2(names.contains("diagnosis@ABIDE_I") && names.contains("sex") && names.contains("age"), qPrintable(names.join(',')));
+
+    const QString probe = str(dir_ / "probe.pt");
+    mustRun({"train", "-w", w, "--corpus", "asd", "--method", "brainmass-probe", "--pretrained", bm, "--config", zoo, "--out", probe});
+    const auto card = parseObject(run({"model", probe}).out);
+    QCOMPARE(card["architecture"].toString(), QString("brainmass"));
+    const auto p = run({"predict", "--model", probe, "--json", "--in", nyuFile(0)});
+    QVERIFY2(p.exitCode == 0, qPrintable(p.err));
+    const auto row = parseObject(p.out.trimmed());
+    QVERIFY(row["probability"].toDouble() >= 0 && row["probability"].toDouble() <= 1);
+    QCOMPARE(row["architecture"].toString(), QString("brainmass"));
+    QCOMPARE(row["top_rois"].toArray().size(), 10);
+
+    // The probe trains its head only: representation (16) x 2 classes + 2 biases.
+    const auto probeEval = parseObject(run({"evaluate", "-w", w, "--corpus", "asd", "--method", "brainmass-probe", "--pretrained", bm, "--config", zoo,
+                                           "--cv", "2", "--json"}).out);
+    QCOMPARE(probeEval["trainable_parameters"].toInteger(), 34);
+    for (const char* method : {"brainmass", "lcm", "gcn", "braingnn", "transformer", "graph_transformer", "brainnettf"}) {
+      const auto r = run({"evaluate", "-w", w, "--corpus", "asd", "--method", method, "--config", zoo, "--cv", "2", "--epochs", "1", "--json"});
+      QVERIFY2(r.exitCode == 0, qPrintable(QString(method) + ": " + r.err));
+      const auto o = parseObject(r.out);
+      QCOMPARE(o["method"].toString(), QString(method));
+      QCOMPARE(o["metrics"].toObject()["auc"].toObject()["folds"].toArray().size(), 2);
+      QVERIFY(o["trainable_parameters"].toInteger() > 0);
+    }
+    // LCM fine-tuned from its multitask pre-training (new task query, pseudo-labels).
+    const auto lcmEval = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "lcm", "--pretrained", lcm, "--config", zoo, "--cv", "2", "--json"});
+    QVERIFY2(lcmEval.exitCode == 0, qPrintable(lcmEval.err));
+    QCOMPARE(parseObject(lcmEval.out)["adaptation"].toString(), QString("finetune"));
+    // A BrainMass file is not an LCM: a usage error naming both.
+    const auto wrong = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "lcm", "--pretrained", bm, "--config", zoo, "--cv", "2"});
+    QCOMPARE(wrong.exitCode, 64);
+    QVERIFY2(wrong.err.contains("brainmass") && wrong.err.contains("lcm"), qPrintable(wrong.err));
+
+    // compare: every listed model on the same folds, stored; results --compare shows the same table.
+    const QString cmp = str(dir_ / "compare.json");
+    std::ofstream(cmp.toStdString()) << R"({"default": {"epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
+    const auto c = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--cv", "3", "--seed", "7", "--config", cmp, "--format", "json"});
+    QVERIFY2(c.exitCode == 0, qPrintable(c.err));
+    const auto table = QJsonDocument::fromJson(c.out.toUtf8()).array();
+    QCOMPARE(table.size(), 2);
+    QStringList models;
+    for (const auto& t : table) models << t.toObject()["model"].toString();
+    models.sort();
+    QCOMPARE(models, (QStringList{"gcn", "logreg"}));
+    const auto again = QJsonDocument::fromJson(run({"results", "-w", w, "--compare", "asd", "--split", "kfold", "--format", "json"}).out.toUtf8()).array();
+    QCOMPARE(again.size() >= 2, true);
+    for (const auto& t : table) {
+      bool found = false;
+      for (const auto& a : again)
+        found = found || (a.toObject()["evaluation_id"] == t.toObject()["evaluation_id"] &&
+                          a.toObject()["metrics"].toObject()["auc"].toObject()["mean"] == t.toObject()["metrics"].toObject()["auc"].toObject()["mean"]);
+      QVERIFY(found);
+    }
+  }
+
   void estimateWritesNothing() {
     const auto out = dir_ / "estimated.pt";
     const auto r = run({"--estimate", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tiny_, "--epochs", "20", "--out", str(out)});

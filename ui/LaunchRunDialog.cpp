@@ -35,7 +35,7 @@ namespace {
 // Methods that adapt a pre-trained encoder (the others train from scratch or are baselines).
 bool needsPretrained(const QString& m) {
   return m == QLatin1String("finetune") || m == QLatin1String("prompt") || m == QLatin1String("lora") || m == QLatin1String("prefix") ||
-         m == QLatin1String("linear");
+         m == QLatin1String("linear") || m == QLatin1String("brainmass-probe");
 }
 }  // namespace
 
@@ -63,8 +63,16 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   }
   method_ = new QComboBox(this);
   method_->addItems({QStringLiteral("prompt"), QStringLiteral("finetune"), QStringLiteral("lora"), QStringLiteral("prefix"),
-                     QStringLiteral("linear"), QStringLiteral("scratch"), QStringLiteral("logreg")});
-  method_->setToolTip(tr("How the model adapts (train, evaluate)"));
+                     QStringLiteral("linear"), QStringLiteral("scratch"), QStringLiteral("logreg"),
+                     // The model zoo: from scratch, or from a Pre-trained file of the same model (BrainMass, LCM).
+                     QStringLiteral("brainmass"), QStringLiteral("brainmass-probe"), QStringLiteral("lcm"), QStringLiteral("gcn"),
+                     QStringLiteral("braingnn"), QStringLiteral("transformer"), QStringLiteral("graph_transformer"), QStringLiteral("brainnettf")});
+  method_->setToolTip(tr("How the model adapts (train, evaluate): BrainGFM's tuning methods, the classical baseline, or another "
+                         "model of the zoo (BrainMass, LCM and the paper's baselines)"));
+  foundationModel_ = new QComboBox(this);
+  foundationModel_->addItems({QStringLiteral("braingfm"), QStringLiteral("brainmass"), QStringLiteral("lcm")});
+  foundationModel_->setToolTip(tr("Which foundation model to pre-train: BrainGFM (GCL + GMAE), BrainMass (BYOL + mask-ROI "
+                                  "modelling on pseudo-FC views) or LCM (multitask on the workspace's phenotypes)"));
   pretrained_ = new QLineEdit(this);
   pretrained_->setToolTip(tr("Pre-trained encoder (a pretrain run's output); needed by finetune, prompt, LoRA, prefix and linear"));
   config_ = new QComboBox(this);
@@ -107,6 +115,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Corpus:"), corpus_);
   form->addRow(tr("Tasks:"), tasks_);
   form->addRow(tr("Method:"), method_);
+  form->addRow(tr("Model:"), foundationModel_);
   form->addRow(tr("Pre-trained:"), pretrained_);
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Epochs:"), epochs_);
@@ -153,7 +162,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
-  for (auto* c : {kind_, corpus_, method_, config_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
@@ -192,6 +201,8 @@ QStringList LaunchRunDialog::arguments() const {
   }
   a << kind << QStringLiteral("-w") << workspace_ << QStringLiteral("--corpus") << corpus_->currentText();
   if (kind != QLatin1String("pretrain")) a << QStringLiteral("--method") << method;
+  if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
+    a << QStringLiteral("--model") << foundationModel_->currentText();
   if (kind != QLatin1String("pretrain") && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
   if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
   if (epochs_->value() > 0 && method != QLatin1String("logreg")) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
@@ -202,7 +213,8 @@ QStringList LaunchRunDialog::arguments() const {
 
 json LaunchRunDialog::preset() const {
   return {{"kind", kind_->currentText().toStdString()},     {"corpus", corpus_->currentText().toStdString()},
-          {"method", method_->currentText().toStdString()}, {"pretrained", pretrained_->text().toStdString()},
+          {"method", method_->currentText().toStdString()}, {"model", foundationModel_->currentText().toStdString()},
+          {"pretrained", pretrained_->text().toStdString()},
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
@@ -223,6 +235,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   select(kind_, p, "kind");
   select(corpus_, p, "corpus");
   select(method_, p, "method");
+  select(foundationModel_, p, "model");
   select(config_, p, "config");
   if (p.contains("device")) {
     const int i = device_->findData(QString::fromStdString(p["device"].get<std::string>()));
@@ -264,6 +277,7 @@ void LaunchRunDialog::revalidate() {
   const bool pretrain = kind_->currentText() == QLatin1String("pretrain");
   const bool meta = kind_->currentText() == QLatin1String("meta-train");
   method_->setEnabled(!pretrain && !meta);
+  foundationModel_->setEnabled(pretrain);
   corpus_->setEnabled(!meta);
   tasks_->setEnabled(meta);
   firstOrder_->setEnabled(meta);

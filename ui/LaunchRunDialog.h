@@ -43,6 +43,7 @@ class LaunchRunDialog : public QDialog {
   QComboBox* kind() const { return kind_; }
   QComboBox* corpus() const { return corpus_; }
   QComboBox* method() const { return method_; }
+  QComboBox* foundationModel() const { return foundationModel_; }
   QLineEdit* pretrained() const { return pretrained_; }
   QLineEdit* output() const { return output_; }
   QComboBox* config() const { return config_; }
@@ -60,7 +61,7 @@ class LaunchRunDialog : public QDialog {
  private:
   void revalidate();
   QString workspace_;
-  QComboBox *kind_, *corpus_, *method_, *config_, *device_;
+  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *device_;
   QLineEdit *pretrained_, *output_;
   QSpinBox *epochs_, *folds_, *threads_;
   QLabel *problems_, *estimateLabel_;

@@ -41,6 +41,7 @@
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
 #include "LaunchRunDialog.h"
+#include "ModelComparisonDialog.h"
 #include "ExplanationView.h"
 #include "SliceViewer.h"
 #include "MatrixPanel.h"
@@ -324,6 +325,20 @@ LaunchRunDialog* MainWindow::showLaunchRun() {
   return dialog;
 }
 
+ModelComparisonDialog* MainWindow::showModelComparison() {
+  if (!workspace_) {
+    statusBar()->showMessage(tr("Open a workspace first"), 5000);
+    return nullptr;
+  }
+  auto* dialog = new ModelComparisonDialog(QString::fromStdString(workspace_->dir().string()), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &ModelComparisonDialog::runRequested, this, [this](const QStringList& args) {
+    if (runsPanel_->launch(args) > 0) statusBar()->showMessage(tr("Comparison started: see the Runs dock"), 5000);
+  });
+  dialog->show();
+  return dialog;
+}
+
 qint64 MainWindow::launchPreset(const QString& presetFile) {
   if (!workspace_) {
     spdlog::error("--launch needs a workspace (--workspace DIR)");
@@ -468,6 +483,9 @@ void MainWindow::buildMenus() {
   auto* runs = menuBar()->addMenu(tr("&Run"));
   runs->addAction(tr("&Launch…"), this, [this] { showLaunchRun(); })
       ->setToolTip(tr("Pre-train, train, meta-train or evaluate in a process of its own, followed in the Runs dock"));
+  runs->addAction(tr("Compare &Models…"), this, [this] { showModelComparison(); })
+      ->setToolTip(tr("Every model (baselines, BrainGFM, BrainMass, LCM) on one corpus with the same folds: AUC, accuracy, "
+                      "sensitivity, specificity, parameters, training time"));
 
   auto* help = menuBar()->addMenu(tr("&Help"));
   auto* guide = help->addAction(tr("&User Guide"), this, [this] { showUserGuide(); });

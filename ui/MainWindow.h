@@ -73,6 +73,8 @@ class MainWindow : public QMainWindow {
   class ReportsDialog* showReports();
   // Run > Launch: the form whose Launch starts a detached run in the Runs dock; null without a workspace.
   class LaunchRunDialog* showLaunchRun();
+  // Run › Compare Models: the comparison table of the workspace's corpora, and a button that runs it.
+  class ModelComparisonDialog* showModelComparison();
   // Launches the run a preset describes (the form's JSON) into the Runs dock; returns its pid (0: an
   // error, logged with the form's own messages).
   qint64 launchPreset(const QString& presetFile);

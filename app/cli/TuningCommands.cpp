@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,8 @@
 #include "errors/Error.h"
 #include "eval/BaselineModel.h"
 #include "eval/Evaluation.h"
+#include "eval/ModelComparison.h"
+#include "settings/DataPaths.h"
 #include "eval/Prediction.h"
 #include "eval/Results.h"
 #include "io/AtomicFile.h"
@@ -62,6 +65,36 @@ void printMetrics(const json& result) {
   if (result.contains("calibration")) std::printf("  %-18s %.3f\n", "ece", result["calibration"]["ece"]["mean"].get<double>());
   if (result.contains("trainable_parameters")) std::printf("  %-18s %s\n", "trainable params", result["trainable_parameters"].dump().c_str());
   if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
+}
+
+// One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the result.
+std::tuple<std::int64_t, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c) {
+  const double fraction = rf.labelFraction;
+  json result;
+  json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
+                  {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
+                  {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)}};
+  if (isBaselineMethod(rf.method)) {
+    if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
+    EvaluateRequest req;
+    const auto dash = rf.method.find('-');
+    req.method = rf.method.substr(0, dash);
+    req.features = dash == std::string::npos ? "fisher" : "tangent";
+    req.c = c;
+    req.split = rf.split;
+    req.folds = rf.folds;
+    req.seed = rf.seed;
+    request["c"] = req.c;
+    const auto manifest = loadCorpus(ws, rf.corpus);
+    ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
+    result["label_fraction"] = 1.0;
+    if (req.features == "tangent") result["method"] = rf.method;
+  } else {
+    const auto& backend = model::modelBackend();
+    ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
+  }
+  const auto id = recordEvaluation(ws, rf.corpus, request, result);
+  return {id, request, result};
 }
 
 }  // namespace
@@ -170,30 +203,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         for (double fraction : fractions) {
           auto rf = r;
           rf.labelFraction = fraction;
-          json result;
-          json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
-                          {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
-                          {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)}};
-          if (isBaselineMethod(rf.method)) {
-            if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
-            EvaluateRequest req;
-            const auto dash = rf.method.find('-');
-            req.method = rf.method.substr(0, dash);
-            req.features = dash == std::string::npos ? "fisher" : "tangent";
-            req.c = a->model.c;
-            req.split = rf.split;
-            req.folds = rf.folds;
-            req.seed = rf.seed;
-            request["c"] = req.c;
-            const auto manifest = loadCorpus(*ws, rf.corpus);
-            ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(*ws, manifest, req, job); });
-            result["label_fraction"] = 1.0;
-            if (req.features == "tangent") result["method"] = rf.method;
-          } else {
-            const auto& backend = model::modelBackend();
-            ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
-          }
-          const auto id = recordEvaluation(*ws, rf.corpus, request, result);
+          auto [id, request, result] = runEvaluation(ctx, *ws, rf, a->model.c);
           rows.push_back({id, rf.corpus, "", request, result});
           all.push_back(result);
           if (!a->json) printMetrics(result);
@@ -313,19 +323,104 @@ void addTuningCommands(CLI::App& app, Action& action) {
   // ---- results: the workspace's evaluations as JSON, CSV or Markdown
   {
     struct Args {
-      std::string dir, format = "md", out;
+      std::string dir, format = "md", out, compare, split;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("results", "Evaluations stored in the workspace, as a table (md), CSV or JSON");
     addWorkspaceOption(cmd, a->dir);
+    cmd->add_option("--compare", a->compare, "Only the model comparison of this corpus: the latest evaluation per model");
+    cmd->add_option("--split", a->split, "With --compare: kfold, leave-site-out or corpus (their most recent folds), or an id such as "
+                                         "kfold/5-folds/seed-0 (default: the most recent)");
     cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
     cmd->add_option("--out", a->out, "Write to this file instead of standard output");
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto ws = Workspace::open(workspaceDir(ctx, a->dir));
-        const auto text = renderResults(listEvaluations(*ws), a->format);
+        const auto text = a->compare.empty() ? renderResults(listEvaluations(*ws), a->format)
+                                             : renderComparison(comparisonTable(listEvaluations(*ws), a->compare, a->split), a->format);
         if (a->out.empty()) std::printf("%s", text.c_str());
         else writeTextAtomically(a->out, text);
+        return 0;
+      };
+    });
+  }
+
+  // ---- compare: every model on one corpus with the same split (the paper's table 1 on your data)
+  {
+    struct Args {
+      std::string dir, corpus, methods, configFile, out, format = "md";
+      int cv = 5;
+      bool lso = false;
+      unsigned seed = 0;
+      double c = 0.01;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand("compare", "Evaluate every model (baselines, BrainGFM, BrainMass, LCM) on one corpus with the same folds; "
+                                              "each evaluation is stored, then the comparison table is printed");
+    addWorkspaceOption(cmd, a->dir);
+    cmd->add_option("--corpus", a->corpus, "Corpus name")->required();
+    cmd->add_option("--methods", a->methods, "Comma-separated evaluate methods (NAME+pretrained: pre-train in folds); default: every model");
+    cmd->add_option("--cv", a->cv, "Stratified k-fold")->capture_default_str();
+    cmd->add_flag("--leave-site-out", a->lso, "Leave one site out per fold instead");
+    cmd->add_option("--config", a->configFile,
+                    "Comparison configuration (JSON: default, per-method tuning fields, pretrain per architecture); "
+                    "default: the shipped configs/model-zoo-compare.json");
+    cmd->add_option("--seed", a->seed, "Seed (splits, initialisation)")->capture_default_str();
+    cmd->add_option("--c", a->c, "Classical baselines: inverse regularisation strength")->capture_default_str();
+    cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
+    cmd->add_option("--out", a->out, "Also write PREFIX.md, PREFIX.csv and PREFIX.json");
+    cmd->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        std::string configFile = a->configFile;
+        if (configFile.empty()) {
+          const auto shipped = DataPaths::resourceDir() / "configs" / "model-zoo-compare.json";
+          if (std::filesystem::exists(shipped)) configFile = shipped.string();
+        }
+        const json config = configFile.empty() ? json::object() : json::parse(readText(configFile));
+        std::vector<ComparisonEntry> entries;
+        for (const auto& t : a->methods.empty() ? defaultComparisonMethods() : splitList(a->methods)) entries.push_back(parseComparisonEntry(t));
+        model::TuneRequest base;
+        base.workspace = workspaceDir(ctx, a->dir).string();
+        base.corpus = a->corpus;
+        base.device = ctx.settings().device;
+        base.threads = ctx.settings().computeThreads;
+        base.split = a->lso ? "leave-site-out" : "kfold";
+        base.folds = a->cv;
+        base.seed = a->seed;
+        auto ws = Workspace::open(base.workspace);
+        std::vector<std::string> failed;
+        std::string splitUsed;  // the folds every method ran on (leave-site-out: as many as sites)
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          const auto& e = entries[i];
+          auto rf = base;
+          rf.method = e.method;
+          rf.pretrainInFolds = e.pretrainInFolds;
+          const auto tuning = comparisonTuningConfig(config, e.method);
+          if (!tuning.empty() && !isBaselineMethod(e.method)) rf.configJson = tuning.dump();
+          const std::string arch = e.method.rfind("brainmass", 0) == 0 ? "brainmass" : e.method.rfind("lcm", 0) == 0 ? "lcm" : "braingfm";
+          if (const auto pre = comparisonPretrainConfig(config, arch); !pre.empty()) rf.pretrainConfigJson = pre.dump();
+          spdlog::info("comparison {}/{}: {}", i + 1, entries.size(), e.label());
+          try {
+            const auto [id, request, result] = runEvaluation(ctx, *ws, rf, a->c);
+            spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
+            splitUsed = splitId(result);
+          } catch (const CancelledError&) {
+            throw;
+          } catch (const Error& err) {
+            if (err.code() == ErrorCode::Cancelled) throw;
+            spdlog::error("{}: {}", e.label(), err.what());
+            failed.push_back(e.label());
+          }
+        }
+        const auto rows = comparisonTable(listEvaluations(*ws), a->corpus, splitUsed.empty() ? base.split : splitUsed);
+        std::printf("%s", renderComparison(rows, a->format).c_str());
+        if (!a->out.empty())
+          for (const char* f : {"md", "csv", "json"}) writeTextAtomically(a->out + "." + f, renderComparison(rows, f));
+        if (!failed.empty()) {
+          std::string names;
+          for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
+          throw Error(ErrorCode::Data, std::to_string(failed.size()) + " of the compared methods failed: " + names);
+        }
         return 0;
       };
     });

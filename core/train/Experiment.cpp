@@ -108,7 +108,7 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
     if (!scratch && pretrainedFile.empty())
       throw Error(ErrorCode::Usage, "method '" + r.method + "' adapts a pre-trained " + config.architecture +
                                         ": give --pretrained MODEL (pretrain --model " + config.architecture + ") or --pretrain-in-folds");
-    json extra;
+    json extra = json::object();
     if (!scratch) extra = readPretrainedInfo(pretrainedFile).extra;
     out.model = model::makeClassifier(config.architecture, config.zooModel, config.adaptation, classes, nodes, extra.value("lcm_variables", json()));
     out.origin = {{"pretrained", nullptr}};

@@ -1,0 +1,147 @@
+#include "eval/ModelComparison.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "errors/Error.h"
+
+namespace bg {
+using nlohmann::json;
+
+namespace {
+bool needsPretraining(const std::string& method) { return method == "finetune" || method == "prompt" || method == "lora" || method == "prefix" || method == "linear" || method == "brainmass-probe"; }
+bool isBrainGfmMethod(const std::string& m) {
+  return m == "finetune" || m == "scratch" || m == "linear" || m == "lora" || m == "prefix" || m == "prompt";
+}
+}  // namespace
+
+std::string ComparisonEntry::label() const { return pretrainInFolds ? method + " (pre-trained in folds)" : method; }
+
+ComparisonEntry parseComparisonEntry(const std::string& token) {
+  ComparisonEntry e;
+  e.method = token;
+  if (const auto plus = token.find("+pretrained"); plus != std::string::npos) {
+    e.method = token.substr(0, plus);
+    e.pretrainInFolds = true;
+  }
+  if (e.method.empty()) throw Error(ErrorCode::Usage, "empty method in the comparison list");
+  if (needsPretraining(e.method)) e.pretrainInFolds = true;
+  return e;
+}
+
+std::vector<std::string> defaultComparisonMethods() {
+  return {"logreg", "svm",        "logreg-tangent", "gcn",       "braingnn",        "transformer",   "graph_transformer",
+          "brainnettf", "scratch", "lcm", "lcm+pretrained", "brainmass", "brainmass-probe"};
+}
+
+json comparisonTuningConfig(const json& file, const std::string& method) {
+  json out = file.value("default", json::object());
+  const std::string key = isBrainGfmMethod(method) ? "braingfm" : method == "brainmass-probe" ? "brainmass" : method;
+  if (isBrainGfmMethod(method)) out.erase("model");  // the zoo's sizes mean nothing to BrainGFM
+  if (file.contains(key)) out.merge_patch(file.at(key));
+  return out;
+}
+
+json comparisonPretrainConfig(const json& file, const std::string& architecture) {
+  if (!file.contains("pretrain")) return json::object();
+  return file.at("pretrain").value(architecture, json::object());
+}
+
+std::string splitId(const json& result) {
+  const auto& s = result.at("split");
+  return s.value("kind", std::string()) + "/" + std::to_string(s.value("folds", 0)) + "-folds/seed-" + std::to_string(s.value("seed", 0u));
+}
+
+std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus) {
+  std::vector<std::string> out;
+  for (auto it = evaluations.rbegin(); it != evaluations.rend(); ++it) {
+    if (it->corpus != corpus || !it->result.contains("split")) continue;
+    const auto id = splitId(it->result);
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split) {
+  if (split.find('/') == std::string::npos) {  // a kind alone (or nothing): its most recent folds
+    const auto splits = comparisonSplits(evaluations, corpus);
+    const auto it = std::find_if(splits.begin(), splits.end(), [&](const std::string& s) { return split.empty() || s.rfind(split + "/", 0) == 0; });
+    if (it == splits.end()) return {};
+    split = *it;
+  }
+  std::map<std::string, ComparisonRow> latest;
+  for (const auto& e : evaluations) {  // listed oldest first: later ones replace earlier ones
+    if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split")) continue;
+    if (splitId(e.result) != split || e.result.value("label_fraction", 1.0) != 1.0) continue;
+    ComparisonEntry entry;
+    entry.method = e.result.value("method", e.request.value("method", std::string()));
+    entry.pretrainInFolds = e.request.value("pretrain_in_folds", false) || e.result.value("pretrained", json()) == "in-folds";
+    if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
+      entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
+    ComparisonRow row;
+    row.evaluationId = e.id;
+    row.model = entry.label();
+    row.createdAt = e.createdAt;
+    row.metrics = e.result["metrics"];
+    row.trainableParameters = e.result.value("trainable_parameters", json());
+    row.totalParameters = e.result.value("total_parameters", json());
+    row.trainingSeconds = e.result.value("training_seconds", 0.0);
+    row.pretrainingSeconds = e.result.value("pretraining_seconds", 0.0);
+    row.items = e.result.value("items", 0);
+    row.folds = e.result["split"].value("folds", 0);
+    latest[row.model] = row;
+  }
+  std::vector<ComparisonRow> rows;
+  for (auto& [k, v] : latest) rows.push_back(v);
+  std::sort(rows.begin(), rows.end(), [](const ComparisonRow& a, const ComparisonRow& b) {
+    return a.metrics["auc"].value("mean", 0.0) > b.metrics["auc"].value("mean", 0.0);
+  });
+  return rows;
+}
+
+std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::string& format) {
+  static const char* metrics[] = {"auc", "accuracy", "sensitivity", "specificity"};
+  auto cell = [](const json& m) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.3f ± %.3f [%.3f, %.3f]", m.value("mean", 0.0), m.value("sd", 0.0), m["ci95"][0].get<double>(),
+                  m["ci95"][1].get<double>());
+    return std::string(buf);
+  };
+  auto params = [](const json& p) { return p.is_number() ? std::to_string(p.get<std::int64_t>()) : std::string("-"); };
+  std::ostringstream out;
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& r : rows)
+      a.push_back({{"model", r.model}, {"evaluation_id", r.evaluationId}, {"metrics", r.metrics}, {"trainable_parameters", r.trainableParameters},
+                   {"total_parameters", r.totalParameters}, {"training_seconds", r.trainingSeconds},
+                   {"pretraining_seconds", r.pretrainingSeconds}, {"items", r.items}, {"folds", r.folds}, {"created_at", r.createdAt}});
+    return a.dump(2) + "\n";
+  }
+  if (format == "csv") {
+    out << "model,auc,auc_low,auc_high,accuracy,sensitivity,specificity,trainable_parameters,training_seconds,pretraining_seconds\n";
+    for (const auto& r : rows) {
+      out << '"' << r.model << '"';
+      out << ',' << r.metrics["auc"].value("mean", 0.0) << ',' << r.metrics["auc"]["ci95"][0].get<double>() << ','
+          << r.metrics["auc"]["ci95"][1].get<double>();
+      for (const char* m : {"accuracy", "sensitivity", "specificity"}) out << ',' << r.metrics[m].value("mean", 0.0);
+      out << ',' << params(r.trainableParameters) << ',' << r.trainingSeconds << ',' << r.pretrainingSeconds << '\n';
+    }
+    return out.str();
+  }
+  if (format != "md") throw Error(ErrorCode::Usage, "comparison format '" + format + "' is not md, csv or json");
+  out << "| model | AUC | accuracy | sensitivity | specificity | trainable params | training s | pre-training s |\n";
+  out << "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : rows) {
+    out << "| " << r.model;
+    for (const char* m : metrics) out << " | " << cell(r.metrics[m]);
+    char secs[64];
+    std::snprintf(secs, sizeof secs, " | %.0f | %.0f |", r.trainingSeconds, r.pretrainingSeconds);
+    out << " | " << params(r.trainableParameters) << secs << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace bg

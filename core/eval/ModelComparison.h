@@ -1,0 +1,55 @@
+#pragma once
+// The model comparison (the BrainGFM paper's table 1 on the user's own data): which methods a
+// comparison runs, how each is configured, and the table built from the workspace's stored
+// evaluations — the latest evaluation of each method on one corpus and split.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/Results.h"
+
+namespace bg {
+
+// One row of a comparison: the --method it evaluates and whether its foundation model is
+// pre-trained inside each fold's training part first.
+struct ComparisonEntry {
+  std::string method;
+  bool pretrainInFolds = false;
+  std::string label() const;  // "brainmass-probe (pre-trained in folds)"
+};
+
+// Tokens: any evaluate --method; "NAME+pretrained" pre-trains in folds (BrainGFM finetune/prompt,
+// brainmass, brainmass-probe and lcm imply it where they need it).
+ComparisonEntry parseComparisonEntry(const std::string& token);
+// Every model the workbench has, cheapest first: the classical baselines, the paper's baselines,
+// BrainGFM, BrainMass (scratch and pre-trained probe) and LCM (scratch and pre-trained).
+std::vector<std::string> defaultComparisonMethods();
+
+// A comparison configuration file: {"default": tuning fields, METHOD: tuning fields, "pretrain":
+// {ARCHITECTURE: pre-training fields}}. Returns the tuning JSON for a method (default merged with
+// its own entry; BrainGFM methods read "braingfm") and the pre-training JSON for an architecture.
+nlohmann::json comparisonTuningConfig(const nlohmann::json& file, const std::string& method);
+nlohmann::json comparisonPretrainConfig(const nlohmann::json& file, const std::string& architecture);
+
+struct ComparisonRow {
+  std::int64_t evaluationId = 0;
+  std::string model, createdAt;
+  nlohmann::json metrics;  // auc, accuracy, sensitivity, specificity, ... with mean, sd, ci95
+  nlohmann::json trainableParameters, totalParameters;
+  double trainingSeconds = 0, pretrainingSeconds = 0;
+  int items = 0, folds = 0;
+};
+
+// A split's identity: "kfold/5-folds/seed-0" (models are compared on identical folds only).
+std::string splitId(const nlohmann::json& result);
+// The latest evaluation per model on `corpus` with the split `split` (an id, or a kind such as
+// "kfold" / "leave-site-out" for that kind's most recent folds, or empty for the most recent
+// evaluation's) and 100% of the labels, best AUC first.
+std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split = {});
+// Split ids with stored evaluations for a corpus (most recent first).
+std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus);
+// Markdown (md), CSV or JSON.
+std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::string& format);
+
+}  // namespace bg
