@@ -1,5 +1,7 @@
 #include "report/Diagnosis.h"
 
+#include <map>
+
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -83,8 +85,16 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                                        card.value("c", 0.0));
   } else {
     const auto adaptation = card.value("adaptation", json::object());
-    model["description"] = fmt::format("BrainGFM graph transformer, adapted by {}{}", adaptation.value("method", std::string("?")),
-                                       adaptation.value("method", "") == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
+    const auto architecture = card.value("architecture", std::string("braingfm"));
+    static const std::map<std::string, std::string> names = {
+        {"braingfm", "BrainGFM graph transformer"},         {"brainmass", "BrainMass ROI transformer"},
+        {"lcm", "LCM query decoder over FC memory"},        {"gcn", "graph convolutional network (GCN)"},
+        {"braingnn", "BrainGNN-style ROI-aware GNN"},       {"transformer", "transformer over ROI tokens"},
+        {"graph_transformer", "graph transformer"},        {"brainnettf", "BrainNetTF-style transformer"}};
+    const auto name = names.count(architecture) ? names.at(architecture) : architecture;
+    const auto method = adaptation.value("method", std::string("?"));
+    const std::string how = method == "scratch" ? "trained from scratch" : method == "linear" ? "linear probe on the pre-trained encoder" : "adapted by " + method;
+    model["description"] = fmt::format("{}, {}{}", name, how, method == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
   return {{"input_kind", c.input.kind},
