@@ -5,12 +5,63 @@
 
 #include "eval/Baselines.h"
 #include "eval/Metrics.h"
+#include "eval/ModelComparison.h"
 
 using namespace bg;
 
 class TestBaselines : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // The comparison table: the latest evaluation per model, only identical folds, only 100% labels,
+  // best AUC first; NAME+pretrained entries and per-method configurations.
+  void comparisonTableKeepsIdenticalFoldsOnly() {
+    auto record = [](std::int64_t id, const std::string& method, double auc, int folds, double fraction = 1.0, bool pretrained = false) {
+      EvaluationRecord r;
+      r.id = id;
+      r.corpus = "asd";
+      r.request = {{"method", method}, {"pretrain_in_folds", pretrained}};
+      r.result = {{"method", method},
+                  {"label_fraction", fraction},
+                  {"items", 100},
+                  {"split", {{"kind", "kfold"}, {"folds", folds}, {"seed", 0}}},
+                  {"metrics", {{"auc", {{"mean", auc}, {"sd", 0.01}, {"ci95", {auc - 0.02, auc + 0.02}}}}}},
+                  {"trainable_parameters", 10 * id},
+                  {"training_seconds", 1.5 * static_cast<double>(id)}};
+      return r;
+    };
+    const std::vector<EvaluationRecord> all = {record(1, "logreg", 0.70, 5), record(2, "gcn", 0.60, 5),  record(3, "gcn", 0.65, 5),
+                                               record(4, "gcn", 0.90, 10), record(5, "lcm", 0.95, 5, 0.1), record(6, "lcm", 0.62, 5, 1.0, true)};
+    const auto rows = comparisonTable(all, "asd", "kfold/5-folds/seed-0");
+    QCOMPARE(static_cast<int>(rows.size()), 3);
+    QCOMPARE(QString::fromStdString(rows[0].model), QStringLiteral("logreg"));
+    QCOMPARE(QString::fromStdString(rows[1].model), QStringLiteral("gcn"));
+    QCOMPARE(rows[1].evaluationId, 3);  // the later of the two 5-fold gcn evaluations
+    QCOMPARE(QString::fromStdString(rows[2].model), QStringLiteral("lcm (pre-trained in folds)"));
+    // A kind alone means its most recent folds: the 10-fold gcn (id 4) came after the first 5-fold ones,
+    // but the 5-fold lcm (id 6) is the most recent of all.
+    QCOMPARE(static_cast<int>(comparisonTable(all, "asd", "kfold").size()), 3);
+    QCOMPARE(comparisonSplits(all, "asd"), (std::vector<std::string>{"kfold/5-folds/seed-0", "kfold/10-folds/seed-0"}));
+    QVERIFY(comparisonTable(all, "other").empty());
+    const auto md = renderComparison(rows, "md");
+    QVERIFY(md.find("| gcn | 0.650 ± 0.010 [0.630, 0.670]") != std::string::npos);
+    QCOMPARE(static_cast<int>(nlohmann::json::parse(renderComparison(rows, "json")).size()), 3);
+
+    QVERIFY(parseComparisonEntry("brainmass-probe").pretrainInFolds);
+    QVERIFY(!parseComparisonEntry("lcm").pretrainInFolds);
+    const auto e = parseComparisonEntry("lcm+pretrained");
+    QCOMPARE(QString::fromStdString(e.method), QStringLiteral("lcm"));
+    QVERIFY(e.pretrainInFolds);
+    const nlohmann::json file = {{"default", {{"epochs", 20}, {"model", {{"hidden", 32}}}}},
+                                 {"gcn", {{"epochs", 5}}},
+                                 {"braingfm", {{"model", {{"hidden", 16}}}}},
+                                 {"pretrain", {{"lcm", {{"epochs", 3}}}}}};
+    QCOMPARE(comparisonTuningConfig(file, "gcn")["epochs"].get<int>(), 5);
+    QCOMPARE(comparisonTuningConfig(file, "gcn")["model"]["hidden"].get<int>(), 32);
+    QCOMPARE(comparisonTuningConfig(file, "finetune")["model"]["hidden"].get<int>(), 16);  // BrainGFM's own sizes, not the zoo's
+    QCOMPARE(comparisonPretrainConfig(file, "lcm")["epochs"].get<int>(), 3);
+    QVERIFY(comparisonPretrainConfig(file, "brainmass").empty());
+  }
+
   void aucMatchesPairCounting() {
     std::mt19937 rng(4);
     std::uniform_real_distribution<double> u;

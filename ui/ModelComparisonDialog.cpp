@@ -31,7 +31,7 @@ class NumberItem : public QTableWidgetItem {
 };
 
 QString metricText(const json& m) {
-  if (!m.is_object() || !m.contains("mean")) return QStringLiteral("-");
+  if (!m.is_object() || !m.contains("mean") || !m.contains("ci95")) return QStringLiteral("-");
   return QStringLiteral("%1 ± %2 [%3, %4]")
       .arg(m.value("mean", 0.0), 0, 'f', 3)
       .arg(m.value("sd", 0.0), 0, 'f', 3)

@@ -97,7 +97,7 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
   std::vector<ComparisonRow> rows;
   for (auto& [k, v] : latest) rows.push_back(v);
   std::sort(rows.begin(), rows.end(), [](const ComparisonRow& a, const ComparisonRow& b) {
-    return a.metrics["auc"].value("mean", 0.0) > b.metrics["auc"].value("mean", 0.0);
+    return a.metrics.value("auc", json::object()).value("mean", 0.0) > b.metrics.value("auc", json::object()).value("mean", 0.0);
   });
   return rows;
 }
@@ -105,6 +105,7 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
 std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::string& format) {
   static const char* metrics[] = {"auc", "accuracy", "sensitivity", "specificity"};
   auto cell = [](const json& m) {
+    if (!m.is_object() || !m.contains("mean") || !m.contains("ci95")) return std::string("-");
     char buf[96];
     std::snprintf(buf, sizeof buf, "%.3f ± %.3f [%.3f, %.3f]", m.value("mean", 0.0), m.value("sd", 0.0), m["ci95"][0].get<double>(),
                   m["ci95"][1].get<double>());
@@ -124,9 +125,10 @@ std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::
     out << "model,auc,auc_low,auc_high,accuracy,sensitivity,specificity,trainable_parameters,training_seconds,pretraining_seconds\n";
     for (const auto& r : rows) {
       out << '"' << r.model << '"';
-      out << ',' << r.metrics["auc"].value("mean", 0.0) << ',' << r.metrics["auc"]["ci95"][0].get<double>() << ','
-          << r.metrics["auc"]["ci95"][1].get<double>();
-      for (const char* m : {"accuracy", "sensitivity", "specificity"}) out << ',' << r.metrics[m].value("mean", 0.0);
+      const auto auc = r.metrics.value("auc", json::object());
+      const auto ci = auc.value("ci95", json::array({0.0, 0.0}));
+      out << ',' << auc.value("mean", 0.0) << ',' << ci[0].get<double>() << ',' << ci[1].get<double>();
+      for (const char* m : {"accuracy", "sensitivity", "specificity"}) out << ',' << r.metrics.value(m, json::object()).value("mean", 0.0);
       out << ',' << params(r.trainableParameters) << ',' << r.trainingSeconds << ',' << r.pretrainingSeconds << '\n';
     }
     return out.str();
@@ -136,7 +138,7 @@ std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::
   out << "|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     out << "| " << r.model;
-    for (const char* m : metrics) out << " | " << cell(r.metrics[m]);
+    for (const char* m : metrics) out << " | " << cell(r.metrics.value(m, json()));
     char secs[64];
     std::snprintf(secs, sizeof secs, " | %.0f | %.0f |", r.trainingSeconds, r.pretrainingSeconds);
     out << " | " << params(r.trainableParameters) << secs << "\n";
