@@ -34,7 +34,7 @@ ComparisonEntry parseComparisonEntry(const std::string& token) {
 
 std::vector<std::string> defaultComparisonMethods() {
   return {"logreg", "svm",        "logreg-tangent", "gcn",       "braingnn",        "transformer",   "graph_transformer",
-          "brainnettf", "scratch", "lcm", "lcm+pretrained", "brainmass", "brainmass-probe"};
+          "brainnettf", "scratch", "lcm", "lcm+pretrained", "brainmass", "brainmass-probe", "finetune", "prompt"};
 }
 
 json comparisonTuningConfig(const json& file, const std::string& method) {

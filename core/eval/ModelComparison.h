@@ -22,8 +22,9 @@ struct ComparisonEntry {
 // Tokens: any evaluate --method; "NAME+pretrained" pre-trains in folds (BrainGFM finetune/prompt,
 // brainmass, brainmass-probe and lcm imply it where they need it).
 ComparisonEntry parseComparisonEntry(const std::string& token);
-// Every model the workbench has, cheapest first: the classical baselines, the paper's baselines,
-// BrainGFM, BrainMass (scratch and pre-trained probe) and LCM (scratch and pre-trained).
+// Every model the workbench has, roughly cheapest first: the classical baselines, the paper's
+// baselines, BrainGFM from scratch, LCM and BrainMass (scratch and pre-trained in folds), then
+// BrainGFM pre-trained in folds with fine-tuning and with graph-prompt tuning.
 std::vector<std::string> defaultComparisonMethods();
 
 // A comparison configuration file: {"default": tuning fields, METHOD: tuning fields, "pretrain":
