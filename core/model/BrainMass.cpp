@@ -4,9 +4,11 @@
 
 namespace bg::model {
 namespace {
+// BYOL's projector and predictor: Linear, BatchNorm, ReLU, Linear. The batch normalisation matters:
+// FC representations of different scans are nearly parallel (the group connectome dominates), and
+// centring them across the batch is what lets the objective see the differences between scans.
 torch::nn::Sequential mlp(int width, int out) {
-  return torch::nn::Sequential(torch::nn::Linear(width, width), torch::nn::LayerNorm(torch::nn::LayerNormOptions({width})), torch::nn::ReLU(),
-                               torch::nn::Linear(width, out));
+  return torch::nn::Sequential(torch::nn::Linear(width, width), torch::nn::BatchNorm1d(width), torch::nn::ReLU(), torch::nn::Linear(width, out));
 }
 }  // namespace
 
@@ -21,7 +23,9 @@ BrainMassClassifierImpl::BrainMassClassifierImpl(const ZooConfig& c, const Adapt
   projector = register_module("projector", mlp(c.representation, c.representation));
   predictor = register_module("predictor", mlp(c.representation, c.representation));
   mrmHead = register_module("mrm_head", torch::nn::Linear(c.hidden, maxNodes));
-  head = register_module("head", torch::nn::Sequential(torch::nn::Linear(c.representation, classes)));
+  // The probe standardises the representation first (see RunningStandardizer): without it a linear
+  // head sees nearly identical vectors for every scan.
+  head = register_module("head", torch::nn::Sequential(RunningStandardizer(c.representation), torch::nn::Linear(c.representation, classes)));
 }
 
 BrainMassEncoding BrainMassClassifierImpl::encode(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& maskedNodes) {

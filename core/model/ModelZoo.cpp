@@ -125,6 +125,24 @@ torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query, const 
   return o->forward(out);
 }
 
+RunningStandardizerImpl::RunningStandardizerImpl(int width) {
+  mean = register_buffer("mean", torch::zeros({width}));
+  var = register_buffer("var", torch::ones({width}));
+}
+
+torch::Tensor RunningStandardizerImpl::forward(const torch::Tensor& x) {
+  if (is_training() && x.size(0) > 1) {
+    const auto m = x.mean(0), v = x.var(0, false);
+    {
+      torch::NoGradGuard ng;
+      mean.mul_(0.9).add_(m.detach(), 0.1);
+      var.mul_(0.9).add_(v.detach(), 0.1);
+    }
+    return (x - m) / (v + 1e-5).sqrt();
+  }
+  return (x - mean) / (var + 1e-5).sqrt();
+}
+
 TransformerBlockImpl::TransformerBlockImpl(int hidden, int heads, int ffn, double dropout) : dropout_(dropout) {
   attention = register_module("attention", MultiHeadAttention(hidden, heads, dropout));
   norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({hidden})));

@@ -74,6 +74,17 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MultiHeadAttention);
 
+// Standardises features with batch statistics while training (batches of 2 or more; running
+// averages kept) and with the running averages otherwise: the linear probe's input normalisation
+// (as MAE's probe uses a non-affine BatchNorm), safe for single-graph batches and MC dropout.
+class RunningStandardizerImpl : public torch::nn::Module {
+ public:
+  explicit RunningStandardizerImpl(int width);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor mean, var;
+};
+TORCH_MODULE(RunningStandardizer);
+
 // Post-norm transformer block: x + attention, LayerNorm, x + FFN, LayerNorm.
 class TransformerBlockImpl : public torch::nn::Module {
  public:

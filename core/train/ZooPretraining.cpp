@@ -150,8 +150,14 @@ ObjectiveLosses BrainMassPretrainer::step(const std::vector<torch::Tensor>& seri
   const auto truth = model::padColumns(fc1, maxNodes).index({masked});                     // [M, maxNodes]
   const auto columns = model::padColumns(mask.to(torch::kFloat32), maxNodes).unsqueeze(1).expand({-1, fc1.size(1), -1}).index({masked});
   const auto mse = ((predicted - truth).pow(2) * columns).sum() / columns.sum().clamp_min(1.0);
-  const auto pn = torch::nn::functional::normalize(predicted * columns, torch::nn::functional::NormalizeFuncOptions().dim(1));
-  const auto tn = torch::nn::functional::normalize(truth * columns, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  // InfoNCE on rows centred on the batch's mean row of the same ROI: raw FC rows of one ROI are
+  // nearly parallel across scans, so only the deviations can tell a scan's own row from the others'.
+  const auto padded = model::padColumns(fc1, maxNodes);
+  const auto realRows = mask.to(torch::kFloat32).unsqueeze(-1);
+  const auto rowMean = (padded * realRows).sum(0) / realRows.sum(0).clamp_min(1.0);  // [N, maxNodes]
+  const auto centre = rowMean.unsqueeze(0).expand_as(padded).index({masked});
+  const auto pn = torch::nn::functional::normalize((predicted - centre) * columns, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  const auto tn = torch::nn::functional::normalize((truth - centre) * columns, torch::nn::functional::NormalizeFuncOptions().dim(1));
   const auto logits = torch::matmul(pn, tn.t()) / config_.temperature;
   const auto infoNce = torch::nn::functional::cross_entropy(logits, torch::arange(logits.size(0), torch::TensorOptions().dtype(torch::kLong).device(device_)));
   const auto total = byol + config_.infoNceWeight * infoNce + config_.mseWeight * mse;
@@ -164,7 +170,14 @@ ObjectiveLosses BrainMassPretrainer::step(const std::vector<torch::Tensor>& seri
     auto dst = target_->targetTrackedParameters();
     for (std::size_t i = 0; i < src.size(); ++i) dst[i].mul_(config_.momentum).add_(src[i], 1.0 - config_.momentum);
   }
-  return {{"byol", byol.item<double>()}, {"infonce", infoNce.item<double>()}, {"mse", mse.item<double>()}, {"total", total.item<double>()}};
+  // Collapse monitor (BYOL's failure mode): the spread across the batch of the L2-normalised
+  // representations, about 1/sqrt(width) when healthy and 0 when every scan maps to one point.
+  const auto spread = torch::nn::functional::normalize(e2.representation.detach(), torch::nn::functional::NormalizeFuncOptions().dim(1))
+                          .std(0)
+                          .mean()
+                          .item<double>();
+  return {{"byol", byol.item<double>()}, {"infonce", infoNce.item<double>()}, {"mse", mse.item<double>()}, {"total", total.item<double>()},
+          {"representation_std", spread}};
 }
 
 // ---- LCM
@@ -395,13 +408,17 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
       for (const auto& [k, v] : l) sums[k] += v;
       ++batches;
       const double x = epoch + static_cast<double>(batches) / static_cast<double>(plan.size());
-      for (const auto& [k, v] : l) progress.metric("loss/" + k, x, v);
+      for (const auto& [k, v] : l) progress.metric(k == "representation_std" ? std::string("representation/std") : "loss/" + k, x, v);
       if (progress.update(config.architecture + " epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), x / config.epochs))
         throw CancelledError();
     }
     for (auto& [k, v] : sums) v /= std::max(1, batches);
     result.epochs.push_back(sums);
-    spdlog::info("{} pre-training epoch {}/{}: loss {:.4f}", config.architecture, epoch + 1, config.epochs, sums["total"]);
+    if (sums.count("representation_std"))
+      spdlog::info("{} pre-training epoch {}/{}: loss {:.4f} (BYOL {:.4f}, InfoNCE {:.4f}, MSE {:.4f}; representation spread {:.4f})",
+                   config.architecture, epoch + 1, config.epochs, sums["total"], sums["byol"], sums["infonce"], sums["mse"], sums["representation_std"]);
+    else
+      spdlog::info("{} pre-training epoch {}/{}: loss {:.4f}", config.architecture, epoch + 1, config.epochs, sums["total"]);
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.graphsPerSecond = secs > 0 ? static_cast<double>(graphs) / secs : 0;

@@ -4,7 +4,9 @@
 //    random, then Pearson FC); BYOL between the online prediction of one view and the EMA target's
 //    projection of the other (symmetric 2 - 2 cos, momentum 0.996); mask-ROI modelling on the first
 //    view: maskRatio of the ROI tokens become the mask embedding and the MRM head predicts their FC
-//    rows — InfoNCE over the batch's masked rows (each prediction must pick its own row) plus MSE.
+//    rows — InfoNCE over the batch's masked rows (each prediction must pick its own row; rows are
+//    centred on the batch's mean row of their ROI first) plus MSE. The projector and predictor use
+//    batch normalisation as BYOL's do; a "representation spread" is reported to show collapse.
 //    Loss = BYOL + 0.1 InfoNCE + 2 MSE (the public code's weights); every parameter is optimised.
 //  * LCM: supervised multitask learning on the workspace's phenotypes — diagnosis per dataset, sex,
 //    site (cross-entropy) and age (standardised, MSE); a missing value skips that variable for that
