@@ -148,6 +148,14 @@ std::string pretrainZooForFold(Workspace& ws, const json& manifest, const std::v
   const auto config = ZooPretrainConfig::fromJson(tuning.architecture, pj);
   std::string key = config.toJson().dump();
   for (const auto& it : items) key.append(",").append(std::to_string(it.scanId));
+  {
+    // The module's structure too: a cached file from a version with other parameters must not be reused.
+    model::AdaptationSpec scratch;
+    scratch.method = "scratch";
+    const auto probe = model::makeClassifier(tuning.architecture, config.model, scratch, 2, maxNodes(items));
+    for (const auto& kv : probe->named_parameters(true)) key.append(";").append(kv.key()).append(std::to_string(kv.value().numel()));
+    for (const auto& kv : probe->named_buffers(true)) key.append(";").append(kv.key()).append(std::to_string(kv.value().numel()));
+  }
   const auto file = ws.dir() / "models" / "cache" / ("pretrain-" + tuning.architecture + "-" + hashBytes(key.data(), key.size()).substr(0, 16) + ".pt");
   if (std::filesystem::exists(file)) {
     spdlog::info("using the cached fold pre-training {}", file.string());
