@@ -96,6 +96,15 @@ class TestBaselines : public QObject {
     const double sd = std::sqrt((0.0009 + 0.0001 + 0.0001 + 0.0009) / 3.0);
     QVERIFY(std::fabs(i.sd - sd) < 1e-12);
     QVERIFY(std::fabs(i.high - (0.73 + 3.182 * sd / 2.0)) < 1e-9);
+    // Fold metrics are bounded: their reported interval is clipped to [0, 1], the raw one is not.
+    std::vector<BinaryMetrics> folds(3);
+    folds[0].sensitivity = 0.0;
+    folds[1].sensitivity = 1.0;
+    folds[2].sensitivity = 0.1;
+    QVERIFY(interval95({0.0, 1.0, 0.1}).low < 0.0);
+    const auto summary = summarizeFolds(folds);
+    QCOMPARE(summary["sensitivity"]["ci95"][0].get<double>(), 0.0);
+    QVERIFY(summary["sensitivity"]["ci95"][1].get<double>() <= 1.0);
   }
 
   void logisticRegressionReachesTheOptimum() {

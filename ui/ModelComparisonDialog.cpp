@@ -1,5 +1,7 @@
 #include "ModelComparisonDialog.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -35,8 +37,8 @@ QString metricText(const json& m) {
   return QStringLiteral("%1 ± %2 [%3, %4]")
       .arg(m.value("mean", 0.0), 0, 'f', 3)
       .arg(m.value("sd", 0.0), 0, 'f', 3)
-      .arg(m["ci95"][0].get<double>(), 0, 'f', 3)
-      .arg(m["ci95"][1].get<double>(), 0, 'f', 3);
+      .arg(std::max(0.0, m["ci95"][0].get<double>()), 0, 'f', 3)  // bounded metrics
+      .arg(std::min(1.0, m["ci95"][1].get<double>()), 0, 'f', 3);
 }
 
 std::vector<EvaluationRecord> evaluationsOf(const QString& dir) {

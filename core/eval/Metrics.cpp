@@ -76,7 +76,8 @@ nlohmann::json summarizeFolds(const std::vector<BinaryMetrics>& folds) {
     std::vector<double> v;
     for (const auto& f : folds) v.push_back(f.*field);
     const auto i = interval95(v);
-    j[name] = {{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}, {"folds", v}};
+    // These metrics live in [0, 1]: a t-interval over few, spread-out folds can cross the bounds.
+    j[name] = {{"mean", i.mean}, {"sd", i.sd}, {"ci95", {std::max(0.0, i.low), std::min(1.0, i.high)}}, {"folds", v}};
   }
   j["folds"] = folds.size();
   return j;

@@ -107,8 +107,9 @@ std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::
   auto cell = [](const json& m) {
     if (!m.is_object() || !m.contains("mean") || !m.contains("ci95")) return std::string("-");
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%.3f ± %.3f [%.3f, %.3f]", m.value("mean", 0.0), m.value("sd", 0.0), m["ci95"][0].get<double>(),
-                  m["ci95"][1].get<double>());
+    // Bounded metrics: intervals stored by older versions may cross [0, 1].
+    std::snprintf(buf, sizeof buf, "%.3f ± %.3f [%.3f, %.3f]", m.value("mean", 0.0), m.value("sd", 0.0), std::max(0.0, m["ci95"][0].get<double>()),
+                  std::min(1.0, m["ci95"][1].get<double>()));
     return std::string(buf);
   };
   auto params = [](const json& p) { return p.is_number() ? std::to_string(p.get<std::int64_t>()) : std::string("-"); };
