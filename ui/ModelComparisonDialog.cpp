@@ -55,6 +55,7 @@ std::vector<EvaluationRecord> evaluationsOf(const QString& dir) {
 ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* parent) : QDialog(parent), workspace_(workspace) {
   setWindowTitle(tr("Model comparison"));
   corpus_ = new QComboBox(this);
+  corpus_->setToolTip(tr("The corpus whose evaluations are compared (and on which Run comparison evaluates)"));
   split_ = new QComboBox(this);
   split_->setToolTip(tr("Rows come from evaluations with this split (k-fold or leave-site-out) and every training label"));
   methods_ = new QLineEdit(this);
@@ -65,6 +66,7 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   folds_ = new QSpinBox(this);
   folds_->setRange(2, 20);
   folds_->setValue(5);
+  folds_->setToolTip(tr("Stratified k-fold: every method is evaluated on the same folds"));
   table_ = new QTableWidget(0, 7, this);
   table_->setHorizontalHeaderLabels({tr("Model"), tr("AUC"), tr("Accuracy"), tr("Sensitivity"), tr("Specificity"), tr("Trainable params"),
                                      tr("Training time")});
@@ -73,6 +75,7 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSortingEnabled(true);
   table_->verticalHeader()->hide();
+  table_->setToolTip(tr("The latest evaluation of each model on identical folds with every training label; click a header to sort"));
   summary_ = new QLabel(this);
   summary_->setWordWrap(true);
 
@@ -83,6 +86,7 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   run->setToolTip(tr("Evaluates every listed method with the same folds in a tracked background run (see the Runs dock); "
                      "the table fills in as evaluations finish (Refresh)"));
   auto* refreshButton = new QPushButton(tr("Refresh"), this);
+  refreshButton->setToolTip(tr("Re-read the workspace's evaluations (a running comparison adds rows as methods finish)"));
   auto* runRow = new QHBoxLayout;
   runRow->addWidget(methods_, 1);
   runRow->addWidget(new QLabel(tr("Folds:"), this));
