@@ -31,8 +31,7 @@ void saveModelFile(const std::filesystem::path& file, const model::GraphClassifi
   saveArchiveAtomically(archive, file, "model file");
 }
 
-namespace {
-torch::serialize::InputArchive openArchive(const std::filesystem::path& file, torch::Device device) {
+torch::serialize::InputArchive openModelArchive(const std::filesystem::path& file, torch::Device device) {
   if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
   torch::serialize::InputArchive archive;
   try {
@@ -44,6 +43,7 @@ torch::serialize::InputArchive openArchive(const std::filesystem::path& file, to
   return archive;
 }
 
+namespace {
 json cardOf(torch::serialize::InputArchive& archive) {
   c10::IValue v;
   if (!archive.try_read("card_json", v)) throw Error(ErrorCode::Data, "not a downstream model file (no card); pre-training files are inputs to train --pretrained");
@@ -53,14 +53,14 @@ json cardOf(torch::serialize::InputArchive& archive) {
 
 json readModelCard(const std::filesystem::path& file) {
   return withContext("while reading model " + file.string(), [&] {
-    auto archive = openArchive(file, torch::kCPU);
+    auto archive = openModelArchive(file, torch::kCPU);
     return cardOf(archive);
   });
 }
 
 LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device device) {
   return withContext("while loading model " + file.string(), [&] {
-    auto archive = openArchive(file, device);
+    auto archive = openModelArchive(file, device);
     LoadedModel out;
     out.card = cardOf(archive);
     out.model = model::classifierFromCard(out.card);

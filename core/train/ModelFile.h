@@ -18,6 +18,10 @@ namespace bg::train {
 // naming `what` and the file (checkpoints and model files alike).
 void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::filesystem::path& file, const std::string& what);
 
+// Opens a torch archive (model, pre-training or checkpoint file); throws bg::Error NoInput when it
+// is missing and Data when it cannot be read.
+torch::serialize::InputArchive openModelArchive(const std::filesystem::path& file, torch::Device device = torch::kCPU);
+
 inline constexpr const char* kDownstreamKind = "braingfm-downstream";
 inline constexpr const char* kMetaKind = "braingfm-meta";
 

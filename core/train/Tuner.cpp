@@ -12,6 +12,7 @@
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
 #include "train/GraphBatchLoader.h"
+#include "train/ModelFile.h"
 #include "train/Pretrainer.h"
 #include "model/ModelZoo.h"
 
@@ -287,13 +288,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
 namespace {
 // A pre-training model file (pretrain --out): the archive and its configuration.
 std::pair<torch::serialize::InputArchive, PretrainConfig> openPretrained(const std::filesystem::path& file) {
-  if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string(), torch::kCPU);
-  } catch (const std::exception& e) {
-    throw Error(ErrorCode::Data, std::string("not a readable model file: ") + std::string(e.what()).substr(0, 200));
-  }
+  auto archive = openModelArchive(file);
   c10::IValue v;
   if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
   auto config = PretrainConfig::fromJson(json::parse(v.toStringRef()));

@@ -8,6 +8,7 @@
 
 #include "errors/Error.h"
 #include "model/ModelZoo.h"
+#include "train/GraphBatchLoader.h"
 #include "train/ModelFile.h"
 #include "workspace/ArrayStore.h"
 #include "workspace/WorkspaceQueries.h"
@@ -364,6 +365,7 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
                                          " has none in this corpus (re-derive it)");
   std::unique_ptr<BrainMassPretrainer> bm;
   std::unique_ptr<LcmPretrainer> lcm;
+  std::unique_ptr<GraphBatchLoader> fcLoader;  // LCM reads the FC matrices; batches are planned below
   model::LcmVariables variables;
   if (brainMass) {
     bm = std::make_unique<BrainMassPretrainer>(config, maxNodes, device);
@@ -371,6 +373,7 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
     if (phenotypes.size() != items.size() || datasets.size() != items.size()) throw Error(ErrorCode::Internal, "LCM needs phenotypes per item");
     variables = lcmVariablesFrom(phenotypes, datasets, labelField);
     lcm = std::make_unique<LcmPretrainer>(config, maxNodes, variables, device);
+    fcLoader = std::make_unique<GraphBatchLoader>(store, items, config.batchSize, config.seed, true, 0);
     json names = json::array();
     for (const auto& v : variables.list) names.push_back(v.name);
     spdlog::info("LCM pre-training predicts {}", names.dump());
@@ -393,16 +396,14 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
         for (int i : batch) series.push_back(matrixTensor(store.read(items[static_cast<std::size_t>(i)].seriesArray)).to(device));
         l = bm->step(series, generator);
       } else {
-        std::vector<torch::Tensor> fcs;
         std::vector<const std::map<std::string, std::string>*> p;
         std::vector<const std::string*> d;
         for (int i : batch) {
-          fcs.push_back(matrixTensor(store.read(items[static_cast<std::size_t>(i)].fcArray)));
           p.push_back(&phenotypes[static_cast<std::size_t>(i)]);
           d.push_back(&datasets[static_cast<std::size_t>(i)]);
         }
-        const auto [fc, mask] = padBatch(fcs, device);
-        l = lcm->step(fc, mask, lcmTargets(variables, p, d), epoch < stageOneEpochs);
+        const auto loaded = fcLoader->load(batch);  // memory-mapped FC, padded, with its node mask
+        l = lcm->step(loaded.fc.to(device), loaded.mask.to(device), lcmTargets(variables, p, d), epoch < stageOneEpochs);
       }
       graphs += static_cast<long>(batch.size());
       for (const auto& [k, v] : l) sums[k] += v;
@@ -433,36 +434,30 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
 }
 
 namespace {
-torch::serialize::InputArchive openArchive(const std::filesystem::path& file) {
-  if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(file.string(), torch::kCPU);
-  } catch (const std::exception& e) {
-    throw Error(ErrorCode::Data, std::string("not a readable model file: ") + std::string(e.what()).substr(0, 200));
-  }
-  return archive;
+PretrainedInfo infoOf(torch::serialize::InputArchive& archive) {
+  c10::IValue v;
+  if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
+  PretrainedInfo info;
+  const auto config = json::parse(v.toStringRef());
+  info.model = config.value("model", json::object());
+  if (archive.try_read("extra_json", v)) info.extra = json::parse(v.toStringRef());
+  info.architecture = info.extra.value("architecture", std::string("braingfm"));
+  info.maxNodes = info.extra.value("max_nodes", 0);
+  return info;
 }
 }  // namespace
 
 PretrainedInfo readPretrainedInfo(const std::filesystem::path& file) {
   return withContext("while reading the pre-trained model " + file.string(), [&] {
-    auto archive = openArchive(file);
-    c10::IValue v;
-    if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
-    PretrainedInfo info;
-    const auto config = json::parse(v.toStringRef());
-    info.model = config.value("model", json::object());
-    if (archive.try_read("extra_json", v)) info.extra = json::parse(v.toStringRef());
-    info.architecture = info.extra.value("architecture", std::string("braingfm"));
-    info.maxNodes = info.extra.value("max_nodes", 0);
-    return info;
+    auto archive = openModelArchive(file);
+    return infoOf(archive);
   });
 }
 
 json loadPretrainedZoo(model::GraphClassifierImpl& target, const std::filesystem::path& file) {
   return withContext("while loading the pre-trained model " + file.string(), [&] {
-    const auto info = readPretrainedInfo(file);
+    auto archive = openModelArchive(file);  // opened once: the configuration, then the weights
+    const auto info = infoOf(archive);
     const auto desc = target.describe();
     if (info.architecture != target.architecture())
       throw Error(ErrorCode::Usage, "it is a " + info.architecture + " model; this run trains " + target.architecture());
@@ -474,7 +469,6 @@ json loadPretrainedZoo(model::GraphClassifierImpl& target, const std::filesystem
     model::AdaptationSpec spec;
     spec.method = "scratch";
     auto source = model::makeClassifier(info.architecture, info.model, spec, 2, info.maxNodes, info.extra.value("lcm_variables", json()));
-    auto archive = openArchive(file);
     torch::serialize::InputArchive sub;
     archive.read("model", sub);
     source->load(sub);

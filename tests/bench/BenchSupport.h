@@ -4,9 +4,17 @@
 #include <chrono>
 #include <vector>
 
+#include <dlfcn.h>
+
 #include <torch/torch.h>
 
 namespace bgbench {
+
+// One compute thread: torch's pool and OpenBLAS's own (Debian's libtorch multiplies through it).
+inline void useOneThread() {
+  torch::set_num_threads(1);
+  if (auto f = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+}
 
 // A batch of b random N x N correlation matrices (from 60 Gaussian samples each).
 inline torch::Tensor randomFc(int b, int n) {

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <torch/torch.h>
@@ -26,9 +25,7 @@ using bgbench::randomFc;
 using bgbench::secondsPer;
 
 int main() {
-  torch::set_num_threads(1);
-  // Debian's libtorch multiplies through OpenBLAS, which has its own threads: one thread means one.
-  if (auto f = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+  bgbench::useOneThread();
   torch::manual_seed(0);
   const BrainGfmConfig c;  // paper table 7
   BrainGfmEncoder encoder(c);

@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <vector>
 
-#include <dlfcn.h>
-
 #include <torch/torch.h>
 
 #include "BenchSupport.h"
@@ -20,8 +18,7 @@ using bgbench::randomFc;
 using bgbench::secondsPer;
 
 int main() {
-  torch::set_num_threads(1);
-  if (auto f = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+  bgbench::useOneThread();
   torch::manual_seed(0);
   const int B = 32, N = 200;
   const auto in = model::makeFcInput(randomFc(B, N), torch::ones({B, N}, torch::kBool), 0.3);
