@@ -144,6 +144,67 @@ class TestTuning : public QObject {
     QCOMPARE(count("prefix"), static_cast<std::int64_t>(c.attentionLayers * 2 * h * 3 + headCount));
     model::BrainGfmEncoder plain(c);
     QCOMPARE(count("finetune"), plain->parameterCount() - h /* mask token */ + headCount);
+    // The per-ROI readout adds one weight vector per class and ROI.
+    AdaptationSpec roi;
+    roi.method = "linear";
+    roi.readout = "roi";
+    DownstreamModel m(c, roi, 2, n);
+    QCOMPARE(numel(m->configureTrainable()), static_cast<std::int64_t>(headCount + 2 * n * h));
+  }
+
+  // Readout "roi": zero per-ROI weights give the mean head's logits exactly; set weights add
+  // sum_i U_c,i . h_i (checked against the encoder's node embeddings by hand); padding adds nothing;
+  // the model file keeps it; meta-learning refuses it.
+  void roiReadoutAddsAPerRegionTerm() {
+    const auto c = tinyConfig();
+    const auto t = texts(c.textDimension);
+    const auto in = batchOf(*store_, items_, c, {0, 1, 2, 3}, t);
+    torch::manual_seed(8);
+    AdaptationSpec mean;
+    mean.method = "finetune";
+    DownstreamModel reference(c, mean, 2, 20);
+    reference->eval();
+    AdaptationSpec s = mean;
+    s.readout = "roi";
+    DownstreamModel m(c, s, 2, 24);
+    torch::NoGradGuard ng;
+    for (const auto& item : reference->named_parameters()) m->named_parameters()[item.key()].copy_(item.value());
+    m->eval();
+    QVERIFY(torch::allclose(m->forward(in), reference->forward(in), 1e-6, 1e-7));
+
+    m->roiHead.normal_();
+    const auto nodes = m->encoder->forward(in).nodes.to(torch::kDouble);
+    const auto u = m->roiHead.to(torch::kDouble);
+    auto expected = reference->forward(in).to(torch::kDouble);
+    for (int b = 0; b < 4; ++b)
+      for (int k = 0; k < 2; ++k) {
+        double sum = 0;
+        for (int i = 0; i < 20; ++i)
+          for (int j = 0; j < c.hidden; ++j) sum += nodes[b][i][j].item<double>() * u[k][i][j].item<double>();
+        expected[b][k] += sum;
+      }
+    const auto logits = m->forward(in);
+    QVERIFY2(torch::allclose(logits.to(torch::kDouble), expected, 1e-4, 1e-4), "per-ROI term");
+
+    // The same graphs padded to 24 nodes: padded rows are masked out of the per-ROI term.
+    const auto fc = torch::constant_pad_nd(in.fc, {0, 4, 0, 4});
+    const auto mask = torch::constant_pad_nd(in.mask, {0, 4}, 0);
+    const auto padded = model::makeGraphInput(fc, mask, in.taskText, in.atlasText, c);
+    QVERIFY(torch::allclose(m->forward(padded), logits, 1e-5, 1e-5));
+
+    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", s.toJson()}, {"classes", {"no", "yes"}},
+                                 {"max_nodes", 24}, {"temperature", 1.0}};
+    const auto file = dir_ / "roi.pt";
+    saveModelFile(file, m, card);
+    QVERIFY(torch::allclose(loadModelFile(file).model->forward(in), logits));
+
+    AdaptationSpec bad;
+    bad.method = "prompt";
+    bad.readout = "roi";
+    QVERIFY_THROWS_EXCEPTION(Error, MetaLearner(MetaConfig{}, c, DownstreamModel(c, bad, 2, 20)));
+    nlohmann::json unknown = s.toJson();
+    unknown["readout"] = "max";
+    QVERIFY_THROWS_EXCEPTION(Error, AdaptationSpec::fromJson(unknown));
   }
 
   void adaptersAndPromptsStartAsTheIdentity() {

@@ -5,7 +5,8 @@
 namespace bg::model {
 
 nlohmann::json AdaptationSpec::toJson() const {
-  return {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength}};
+  return {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
+          {"readout", readout}};
 }
 
 AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
@@ -15,12 +16,14 @@ AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
   s.loraRank = j.value("lora_rank", s.loraRank);
   s.loraAlpha = j.value("lora_alpha", s.loraAlpha);
   s.prefixLength = j.value("prefix_length", s.prefixLength);
+  s.readout = j.value("readout", s.readout);
   static const char* methods[] = {"finetune", "scratch", "linear", "lora", "prefix", "prompt"};
   if (std::find(std::begin(methods), std::end(methods), s.method) == std::end(methods))
     throw Error(ErrorCode::Usage, "tuning method '" + s.method + "' is not finetune, scratch, linear, lora, prefix or prompt");
   static const char* prompts[] = {"node_mult", "node_add", "edge", "node_mult+edge", "node_add+edge"};
   if (s.method == "prompt" && std::find(std::begin(prompts), std::end(prompts), s.prompt) == std::end(prompts))
     throw Error(ErrorCode::Usage, "graph prompt '" + s.prompt + "' is not node_mult, node_add, edge, node_mult+edge or node_add+edge");
+  if (s.readout != "mean" && s.readout != "roi") throw Error(ErrorCode::Usage, "readout '" + s.readout + "' is not mean or roi");
   return s;
 }
 
@@ -31,6 +34,7 @@ DownstreamModelImpl::DownstreamModelImpl(const BrainGfmConfig& config, const Ada
   if (spec.nodeMultiplicative()) nodeMul = register_parameter("node_prompt_mul", torch::ones({config.featureWidth}));
   if (spec.nodeAdditive()) nodeAdd = register_parameter("node_prompt_add", torch::zeros({config.featureWidth}));
   if (spec.edgePrompt()) edge = register_parameter("edge_prompt", torch::ones({maxNodes, maxNodes}));
+  if (spec.readout == "roi") roiHead = register_parameter("roi_head", torch::zeros({classes, maxNodes, config.hidden}));
 }
 
 void DownstreamModelImpl::attachAdapters() {
@@ -65,7 +69,15 @@ torch::Tensor DownstreamModelImpl::forward(const GraphBatchInput& in, const Fast
   const auto features = torch::cat({o.graph, o.graph * t}, 1);
   const auto w = f.headWeight.defined() ? f.headWeight : head->weight;
   const auto b = f.headBias.defined() ? f.headBias : head->bias;
-  return torch::nn::functional::linear(features, w, b);
+  auto logits = torch::nn::functional::linear(features, w, b);
+  if (roiHead.defined()) {
+    const auto n = o.nodes.size(1);
+    if (n > roiHead.size(1))
+      throw Error(ErrorCode::Data, "a graph of " + std::to_string(n) + " nodes is larger than the per-ROI readout (" + std::to_string(roiHead.size(1)) + ")");
+    const auto nodes = o.nodes * in.mask.to(o.nodes.dtype()).unsqueeze(-1);
+    logits = logits + torch::einsum("bnh,cnh->bc", {nodes, roiHead.narrow(1, 0, n)});
+  }
+  return logits;
 }
 
 torch::Tensor DownstreamModelImpl::embed(const GraphBatchInput& in) { return encoder->forward(prompted(in)).graph; }
@@ -95,6 +107,7 @@ std::vector<torch::Tensor> DownstreamModelImpl::configureTrainable() {
   }
   trainable.push_back(head->weight);
   trainable.push_back(head->bias);
+  if (roiHead.defined()) trainable.push_back(roiHead);
   for (auto& p : trainable) p.set_requires_grad(true);
   return trainable;
 }

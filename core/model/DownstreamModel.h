@@ -14,6 +14,12 @@
 // embeddings and t the [T/D] token's output. With one task t is a constant and this is a linear head;
 // across tasks (meta-learning, zero-shot) the text embedding of the task selects which graph features
 // count, so an unseen task can be addressed through its description alone.
+//
+// Readout "roi" adds sum_i U_i . h_i, one weight vector per ROI over its node embedding h_i. The mean
+// forgets which ROI a feature came from (node tokens carry no identity but their FC row), so a
+// mean-pooled linear head only sees per-ROI sums; the per-ROI term lets a fixed-atlas task weigh
+// regions, as a linear model on the FC matrix does (a rank-H bilinear form on it). For supervised
+// tuning only: MAML adapts the mean head and prompts.
 #include <string>
 #include <vector>
 
@@ -31,6 +37,7 @@ struct AdaptationSpec {
   int loraRank = 8;
   double loraAlpha = 16;
   int prefixLength = 8;
+  std::string readout = "mean";     // mean | roi (mean head plus a per-ROI linear term)
 
   bool nodeMultiplicative() const { return method == "prompt" && prompt.find("node_mult") != std::string::npos; }
   bool nodeAdditive() const { return method == "prompt" && prompt.find("node_add") != std::string::npos; }
@@ -70,6 +77,7 @@ class DownstreamModelImpl : public GraphClassifierImpl {
   BrainGfmEncoder encoder{nullptr};
   torch::nn::Linear head{nullptr};
   torch::Tensor nodeMul, nodeAdd, edge;
+  torch::Tensor roiHead;  // [classes, maxNodes, hidden] with readout "roi"
 
  private:
   AdaptationSpec spec_;
