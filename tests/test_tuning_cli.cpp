@@ -168,6 +168,23 @@ class TestTuningCli : public QObject {
     QCOMPARE(info["predictions"].toInt(), 2);
   }
 
+  // A configuration file switches BrainGFM to the per-ROI readout: the card records it, and
+  // predictions with explanations run through it.
+  void roiReadoutFromAConfigFile() {
+    const QString config = str(dir_ / "tiny-roi.json"), model = str(dir_ / "scratch-roi.pt");
+    std::ofstream(config.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                             "adaptation": {"readout": "roi"}, "epochs": 1, "batch_size": 32})";
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", config, "--out", model});
+    const auto card = parseObject(run({"model", model}).out);
+    QCOMPARE(card["adaptation"].toObject()["readout"].toString(), QString("roi"));
+    const auto r = run({"predict", "--model", model, "--json", "--explain", "--in", nyuFile(0)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto row = parseObject(r.out.trimmed());
+    const double p = row["probability"].toDouble(-1);
+    QVERIFY(p > 0 && p < 1);
+    QCOMPARE(row["top_rois"].toArray().size(), 10);
+  }
+
   void metaLearningThenZeroShotOnAnUnseenTask() {
     const QString meta = str(dir_ / "meta.pt");
     const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2",
