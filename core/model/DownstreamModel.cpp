@@ -3,6 +3,13 @@
 #include "errors/Error.h"
 
 namespace bg::model {
+namespace {
+// Node-sized parameters (edge prompt, per-ROI readout) serve graphs up to the size they were made for.
+void requireFits(std::int64_t nodes, std::int64_t capacity, const char* what) {
+  if (nodes > capacity)
+    throw Error(ErrorCode::Data, "a graph of " + std::to_string(nodes) + " nodes is larger than the " + what + " (" + std::to_string(capacity) + ")");
+}
+}  // namespace
 
 nlohmann::json AdaptationSpec::toJson() const {
   return {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
@@ -55,8 +62,7 @@ GraphBatchInput DownstreamModelImpl::prompted(const GraphBatchInput& in, const F
   if (add.defined()) out.features = out.features + add * in.mask.to(out.features.dtype()).unsqueeze(-1);
   if (e.defined()) {
     const auto n = in.adjacency.size(1);
-    if (n > e.size(0))
-      throw Error(ErrorCode::Data, "a graph of " + std::to_string(n) + " nodes is larger than the edge prompt (" + std::to_string(e.size(0)) + ")");
+    requireFits(n, e.size(0), "edge prompt");
     const auto block = e.narrow(0, 0, n).narrow(1, 0, n);
     out.adjacency = in.adjacency * (0.5 * (block + block.t()));
   }
@@ -72,8 +78,7 @@ torch::Tensor DownstreamModelImpl::forward(const GraphBatchInput& in, const Fast
   auto logits = torch::nn::functional::linear(features, w, b);
   if (roiHead.defined()) {
     const auto n = o.nodes.size(1);
-    if (n > roiHead.size(1))
-      throw Error(ErrorCode::Data, "a graph of " + std::to_string(n) + " nodes is larger than the per-ROI readout (" + std::to_string(roiHead.size(1)) + ")");
+    requireFits(n, roiHead.size(1), "per-ROI readout");
     const auto nodes = o.nodes * in.mask.to(o.nodes.dtype()).unsqueeze(-1);
     logits = logits + torch::einsum("bnh,cnh->bc", {nodes, roiHead.narrow(1, 0, n)});
   }
