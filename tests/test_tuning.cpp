@@ -109,6 +109,45 @@ class TestTuning : public QObject {
     QCOMPARE(fitTemperature({1.0, 2.0}, {1, 1}), 1.0);  // one class: nothing to learn
   }
 
+  // Platt scaling finds a known temperature and bias, and its optimum has a zero NLL gradient in
+  // both parameters (computed here by hand), which temperature scaling alone cannot reach.
+  void plattScalingRecoversTemperatureAndBias() {
+    std::mt19937 rng(2);
+    std::normal_distribution<double> g(0.0, 3.0);
+    std::uniform_real_distribution<double> u;
+    const double trueT = 2.5, trueBias = -0.8;
+    std::vector<double> margins;
+    std::vector<int> labels;
+    for (int i = 0; i < 20000; ++i) {
+      const double m = g(rng);
+      margins.push_back(m);
+      labels.push_back(u(rng) < sigmoid(m / trueT + trueBias) ? 1 : 0);
+    }
+    const auto c = fitPlattScaling(margins, labels);
+    QVERIFY2(std::abs(c.temperature - trueT) < 0.2 && std::abs(c.bias - trueBias) < 0.1,
+             qPrintable(QString("T %1 bias %2").arg(c.temperature).arg(c.bias)));
+    double gradBias = 0, gradScale = 0;
+    for (std::size_t i = 0; i < margins.size(); ++i) {
+      const double r = 1.0 / (1.0 + std::exp(-(margins[i] / c.temperature + c.bias))) - labels[i];
+      gradBias += r;
+      gradScale += r * margins[i];
+    }
+    QVERIFY2(std::abs(gradBias) / 20000.0 < 1e-4 && std::abs(gradScale) / 20000.0 < 1e-3,
+             qPrintable(QString("%1 %2").arg(gradBias).arg(gradScale)));
+    const double t = fitTemperature(margins, labels);
+    QVERIFY(negativeLogLikelihood(margins, labels, c.temperature, c.bias) < negativeLogLikelihood(margins, labels, t) - 0.01);
+    QCOMPARE(calibratedProbabilities({1.0}, c).at(0), sigmoid(1.0 / c.temperature + c.bias));
+    // Temperature scaling through the same entry point keeps the bias at 0; one class informs nothing.
+    QCOMPARE(fitCalibration("temperature", margins, labels).bias, 0.0);
+    QCOMPARE(fitCalibration("temperature", margins, labels).temperature, t);
+    QCOMPARE(fitPlattScaling({1.0, 2.0}, {1, 1}).temperature, 1.0);
+    QCOMPARE(fitPlattScaling({1.0, 2.0}, {1, 1}).bias, 0.0);
+    // Separable scores stay bounded.
+    const auto sep = fitPlattScaling({-2.0, -1.0, 1.0, 2.0}, {0, 0, 1, 1});
+    QVERIFY(std::isfinite(sep.bias) && std::abs(sep.bias) <= 20.0 && sep.temperature >= 0.05);
+    QVERIFY_THROWS_EXCEPTION(Error, fitCalibration("isotonic", margins, labels));
+  }
+
   void eceByHand() {
     // Confidences 0.9 (correct), 0.9 (wrong), 0.6 (correct), 0.7 for class 0 (p = 0.3, correct).
     const std::vector<double> p = {0.9, 0.9, 0.6, 0.3};

@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "TestSupport.h"
@@ -183,6 +185,43 @@ class TestTuningCli : public QObject {
     const double p = row["probability"].toDouble(-1);
     QVERIFY(p > 0 && p < 1);
     QCOMPARE(row["top_rois"].toArray().size(), 10);
+  }
+
+  // "calibration": "platt" fits a bias beside the temperature: the card keeps both, evaluate reports
+  // them, and predict applies them — the same seed trains the same weights under either calibration,
+  // so both files' probabilities must map back to one logit margin.
+  void plattScalingFromAConfigFile() {
+    const QString temperatureConfig = str(dir_ / "tiny-t.json"), plattConfig = str(dir_ / "tiny-platt.json");
+    const std::string body = R"("model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "batch_size": 32)";
+    std::ofstream(temperatureConfig.toStdString()) << "{" << body << "}";
+    std::ofstream(plattConfig.toStdString()) << "{" << body << R"(, "calibration": "platt"})";
+    const QString a = str(dir_ / "scratch-t.pt"), b = str(dir_ / "scratch-platt.pt");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", temperatureConfig, "--out", a});
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", plattConfig, "--out", b});
+    const auto cardA = parseObject(run({"model", a}).out), cardB = parseObject(run({"model", b}).out);
+    QCOMPARE(cardA["calibration"].toString(), QString("temperature"));
+    QCOMPARE(cardA["calibration_bias"].toDouble(), 0.0);
+    QCOMPARE(cardB["calibration"].toString(), QString("platt"));
+    QVERIFY(cardB["calibration_bias"].toDouble() != 0.0);
+    const double tA = cardA["temperature"].toDouble(), tB = cardB["temperature"].toDouble(), biasB = cardB["calibration_bias"].toDouble();
+    for (int k = 0; k < 3; ++k) {
+      const double pA = parseObject(run({"predict", "--model", a, "--json", "--in", nyuFile(k)}).out.trimmed())["probability"].toDouble();
+      const double pB = parseObject(run({"predict", "--model", b, "--json", "--in", nyuFile(k)}).out.trimmed())["probability"].toDouble();
+      const double marginA = std::log(pA / (1 - pA)) * tA, marginB = (std::log(pB / (1 - pB)) - biasB) * tB;
+      QVERIFY2(std::abs(marginA - marginB) < 1e-6 * std::max(1.0, std::abs(marginA)), qPrintable(QString("%1 %2").arg(marginA).arg(marginB)));
+    }
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", plattConfig, "--cv", "2",
+                                    "--json"})
+                                   .out);
+    const auto calibration = e["calibration"].toObject();
+    QCOMPARE(calibration["method"].toString(), QString("platt"));
+    QVERIFY(calibration["bias"].toObject().contains("mean"));
+    // An unknown calibration is a configuration error naming the choices.
+    const QString bad = str(dir_ / "tiny-bad.json");
+    std::ofstream(bad.toStdString()) << R"({"calibration": "isotonic"})";
+    const auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", bad, "--out", str(dir_ / "never.pt")});
+    QVERIFY(r.exitCode != 0 && r.err.contains("temperature or platt"));
+    QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
   }
 
   void metaLearningThenZeroShotOnAnUnseenTask() {

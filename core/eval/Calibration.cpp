@@ -9,10 +9,12 @@ namespace bg {
 
 double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x)); }
 
-double negativeLogLikelihood(const std::vector<double>& margins, const std::vector<int>& labels, double t) {
+double Calibration::probability(double margin) const { return sigmoid(margin / temperature + bias); }
+
+double negativeLogLikelihood(const std::vector<double>& margins, const std::vector<int>& labels, double t, double bias) {
   double nll = 0;
   for (std::size_t i = 0; i < margins.size(); ++i) {
-    const double z = margins[i] / t;
+    const double z = margins[i] / t + bias;
     // log(1 + exp(-z)) for y = 1, log(1 + exp(z)) for y = 0, computed without overflow
     const double s = labels[i] == 1 ? -z : z;
     nll += s > 0 ? s + std::log1p(std::exp(-s)) : std::log1p(std::exp(s));
@@ -20,14 +22,18 @@ double negativeLogLikelihood(const std::vector<double>& margins, const std::vect
   return margins.empty() ? 0.0 : nll / static_cast<double>(margins.size());
 }
 
-double fitTemperature(const std::vector<double>& margins, const std::vector<int>& labels) {
-  if (margins.size() != labels.size()) throw Error(ErrorCode::Internal, "temperature scaling needs one label per score");
-  const bool hasPos = std::count(labels.begin(), labels.end(), 1) > 0, hasNeg = std::count(labels.begin(), labels.end(), 0) > 0;
-  if (!hasPos || !hasNeg) return 1.0;
-  double a = std::log(0.05), b = std::log(20.0);
+namespace {
+
+bool bothClasses(const std::vector<double>& margins, const std::vector<int>& labels) {
+  if (margins.size() != labels.size()) throw Error(ErrorCode::Internal, "calibration needs one label per score");
+  return std::count(labels.begin(), labels.end(), 1) > 0 && std::count(labels.begin(), labels.end(), 0) > 0;
+}
+
+// Golden-section search for the minimum of a unimodal f on [a, b]; returns the argument.
+template <class F>
+double goldenMinimum(F f, double a, double b) {
   const double g = (std::sqrt(5.0) - 1.0) / 2.0;
   double c = b - g * (b - a), d = a + g * (b - a);
-  auto f = [&](double logT) { return negativeLogLikelihood(margins, labels, std::exp(logT)); };
   double fc = f(c), fd = f(d);
   for (int it = 0; it < 80 && b - a > 1e-6; ++it) {
     if (fc < fd) {
@@ -44,13 +50,66 @@ double fitTemperature(const std::vector<double>& margins, const std::vector<int>
       fd = f(d);
     }
   }
-  return std::exp(0.5 * (a + b));
+  return 0.5 * (a + b);
 }
 
-std::vector<double> calibratedProbabilities(const std::vector<double>& margins, double t) {
+// The bias minimising the NLL at temperature t: Newton on a convex function, halving a step that
+// does not lower the NLL, and bounded so separable data cannot push it to infinity.
+double bestBias(const std::vector<double>& margins, const std::vector<int>& labels, double t) {
+  constexpr double kLimit = 20.0;
+  double b = 0, nll = negativeLogLikelihood(margins, labels, t, b);
+  for (int it = 0; it < 60; ++it) {
+    double grad = 0, hess = 1e-12;
+    for (std::size_t i = 0; i < margins.size(); ++i) {
+      const double p = sigmoid(margins[i] / t + b);
+      grad += p - (labels[i] == 1 ? 1.0 : 0.0);
+      hess += p * (1.0 - p);
+    }
+    double step = grad / hess, next = std::clamp(b - step, -kLimit, kLimit), nextNll = negativeLogLikelihood(margins, labels, t, next);
+    for (int half = 0; half < 30 && nextNll > nll; ++half) {
+      step *= 0.5;
+      next = std::clamp(b - step, -kLimit, kLimit);
+      nextNll = negativeLogLikelihood(margins, labels, t, next);
+    }
+    if (nextNll > nll || std::abs(next - b) < 1e-10) break;
+    b = next;
+    nll = nextNll;
+  }
+  return b;
+}
+
+}  // namespace
+
+double fitTemperature(const std::vector<double>& margins, const std::vector<int>& labels) {
+  if (!bothClasses(margins, labels)) return 1.0;
+  return std::exp(goldenMinimum([&](double logT) { return negativeLogLikelihood(margins, labels, std::exp(logT)); },
+                                std::log(0.05), std::log(20.0)));
+}
+
+Calibration fitPlattScaling(const std::vector<double>& margins, const std::vector<int>& labels) {
+  if (!bothClasses(margins, labels)) return {};
+  // The NLL minimised over the bias is convex in 1/T, hence unimodal in log T.
+  const double t = std::exp(goldenMinimum(
+      [&](double logT) {
+        const double temperature = std::exp(logT);
+        return negativeLogLikelihood(margins, labels, temperature, bestBias(margins, labels, temperature));
+      },
+      std::log(0.05), std::log(20.0)));
+  return {t, bestBias(margins, labels, t)};
+}
+
+Calibration fitCalibration(const std::string& method, const std::vector<double>& margins, const std::vector<int>& labels) {
+  if (method == "temperature") return {fitTemperature(margins, labels), 0.0};
+  if (method == "platt") return fitPlattScaling(margins, labels);
+  throw Error(ErrorCode::Config, "unknown calibration '" + method + "' (temperature or platt)");
+}
+
+std::vector<double> calibratedProbabilities(const std::vector<double>& margins, double t) { return calibratedProbabilities(margins, Calibration{t, 0.0}); }
+
+std::vector<double> calibratedProbabilities(const std::vector<double>& margins, const Calibration& calibration) {
   std::vector<double> p;
   p.reserve(margins.size());
-  for (double m : margins) p.push_back(sigmoid(m / t));
+  for (double m : margins) p.push_back(calibration.probability(m));
   return p;
 }
 

@@ -79,7 +79,8 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                 {"kind", card.value("kind", std::string())},
                 {"atlas", card.value("atlas", std::string())},
                 {"classes", card.value("classes", json::array())},
-                {"temperature", card.value("temperature", 1.0)}};
+                {"temperature", card.value("temperature", 1.0)},
+                {"calibration_bias", card.value("calibration_bias", 0.0)}};
   if (c.model.baseline) {
     model["description"] = fmt::format("L2 logistic regression (C = {:g}) on the standardised Fisher-z upper triangle of the FC matrix",
                                        card.value("c", 0.0));
@@ -103,7 +104,9 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"cleaning", card.value("preprocessing", json::object())},
           {"connectivity", "Pearson correlation of the cleaned ROI mean time series"},
           {"model", model},
-          {"calibration", "temperature scaling fitted on the model's validation split"},
+          {"calibration", card.value("calibration", std::string("temperature")) == "platt"
+                              ? "Platt scaling (temperature and bias) fitted on the model's validation split"
+                              : "temperature scaling fitted on the model's validation split"},
           {"decision", "the positive class when its calibrated probability is at least the threshold"}};
 }
 

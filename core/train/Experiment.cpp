@@ -294,6 +294,8 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                                                        : derivationParamsJson(*ws, first.value("params_hash", "")))},
                      {"texts", texts},
                      {"temperature", tuner.temperature()},
+                     {"calibration_bias", tuner.calibration().bias},
+                     {"calibration", config.calibration},
                      {"origin", init.origin},
                      {"training", history.toJson()},
                      {"corpus", {{"name", r.corpus}, {"items", all.size()}, {"train", train.size()}, {"validation", validation.size()}}},
@@ -305,7 +307,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
     const auto labels = labelsOf(validation);
-    const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(ws->arrays(), validation), tuner.temperature()));
+    const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(ws->arrays(), validation), tuner.calibration()));
     card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}};
   }
   saveModelFile(r.out, *init.model, card);
@@ -338,7 +340,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   const auto& folds = manifest.at("split").at("folds");
   const int nFolds = static_cast<int>(folds.size());
   std::vector<BinaryMetrics> metrics;
-  std::vector<double> ece, eceRaw, temperatures, bestEpochs, trainSeconds;
+  std::vector<double> ece, eceRaw, temperatures, biases, bestEpochs, trainSeconds;
   double pretrainSeconds = 0, tuneSeconds = 0;
   std::int64_t trainable = 0, total = 0;
   json perFold = json::array();
@@ -382,15 +384,16 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     total = init.model->totalCount();
     const auto margins = tuner.margins(ws->arrays(), test);
     const auto y = labelsOf(test);
-    const auto p = calibratedProbabilities(margins, tuner.temperature());
+    const auto p = calibratedProbabilities(margins, tuner.calibration());
     metrics.push_back(binaryMetrics(y, p));
     progress.metric("test/auc", static_cast<double>(f + 1), metrics.back().auc);
     progress.metric("test/accuracy", static_cast<double>(f + 1), metrics.back().accuracy);
     ece.push_back(expectedCalibrationError(p, y));
     eceRaw.push_back(expectedCalibrationError(calibratedProbabilities(margins, 1.0), y));
     temperatures.push_back(tuner.temperature());
+    biases.push_back(tuner.calibration().bias);
     perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", history.trainItems}, {"auc", metrics.back().auc},
-                       {"temperature", tuner.temperature()}, {"ece", ece.back()}, {"best_epoch", history.bestEpoch + 1},
+                       {"temperature", tuner.temperature()}, {"calibration_bias", biases.back()}, {"ece", ece.back()}, {"best_epoch", history.bestEpoch + 1},
                        {"seconds", history.seconds}});
     spdlog::info("fold {}/{}: AUC {:.3f}, accuracy {:.3f}", f + 1, nFolds, metrics.back().auc, metrics.back().accuracy);
   }
@@ -410,7 +413,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"shots_per_class", zeroShot ? json(nullptr) : r.shots > 0 ? json(r.shots) : json(nullptr)},
               {"split", {{"kind", manifest.at("split").at("kind")}, {"seed", manifest.at("split").value("seed", 0u)}, {"folds", nFolds}}},
               {"metrics", summarizeFolds(metrics)},
-              {"calibration", {{"ece", interval(ece)}, {"ece_uncalibrated", interval(eceRaw)}, {"temperature", interval(temperatures)}}},
+              {"calibration",
+               {{"method", config.calibration}, {"ece", interval(ece)}, {"ece_uncalibrated", interval(eceRaw)},
+                {"temperature", interval(temperatures)}, {"bias", interval(biases)}}},
               {"trainable_parameters", trainable},
               {"total_parameters", total},
               {"pretrained", r.pretrained.empty() ? (r.pretrainInFolds ? json("in-folds") : json(nullptr)) : json(r.pretrained)},
@@ -489,14 +494,14 @@ namespace {
 
 // Monte Carlo dropout (Gal & Ghahramani 2016): the spread of the calibrated probability over
 // stochastic forward passes. Seeded, so a prediction and its report can be reproduced exactly.
-json monteCarloInterval(model::GraphClassifierImpl& m, const model::GraphBatchInput& in, double temperature, double dropout) {
+json monteCarloInterval(model::GraphClassifierImpl& m, const model::GraphBatchInput& in, const Calibration& calibration, double dropout) {
   if (dropout <= 0) return nullptr;
   constexpr int kPasses = 30;
   torch::NoGradGuard ng;
   torch::manual_seed(20240601);
   m.train();
   std::vector<double> p;
-  for (int k = 0; k < kPasses; ++k) p.push_back(sigmoid(model::logitMargin(m.forward(in)).item<double>() / temperature));
+  for (int k = 0; k < kPasses; ++k) p.push_back(calibration.probability(model::logitMargin(m.forward(in)).item<double>()));
   m.eval();
   std::sort(p.begin(), p.end());
   auto quantile = [&](double q) {
@@ -519,7 +524,7 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
   const auto config = features ? model::BrainGfmConfig::fromJson(card.at("model")) : model::BrainGfmConfig{};
   const auto texts = features ? taskTextsFromRecord(card.at("texts"), config.textDimension) : TaskTexts{};
   const double threshold = card.at("model").value("adjacency_threshold", 0.3);
-  const double temperature = card.value("temperature", 1.0);
+  const auto calibration = cardCalibration(card);
   const int expected = card.at("nodes").get<int>();
   json out = json::array();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -539,11 +544,11 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
         torch::NoGradGuard ng;
         margin = model::logitMargin(loaded.model->forward(in)).item<double>();
       }
-      const double p = sigmoid(margin / temperature);
+      const double p = calibration.probability(margin);
       const auto& classes = card.at("classes");
       json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]},
                   {"model", modelFile}};
-      row["interval"] = monteCarloInterval(*loaded.model, in, temperature, loaded.model->dropoutRate());
+      row["interval"] = monteCarloInterval(*loaded.model, in, calibration, loaded.model->dropoutRate());
       row["architecture"] = loaded.model->architecture();
       if (card.contains("ood") && !card["ood"].is_null()) {
         torch::NoGradGuard ng;

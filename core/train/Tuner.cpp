@@ -32,7 +32,7 @@ json TuningConfig::toJson() const {
           {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
-          {"seed", seed}};
+          {"calibration", calibration}, {"seed", seed}};
 }
 
 TuningConfig TuningConfig::fromJson(const json& j) {
@@ -57,16 +57,18 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   c.shotsPerClass = j.value("shots_per_class", c.shotsPerClass);
   c.selection = j.value("selection", c.selection);
   c.seed = j.value("seed", c.seed);
+  c.calibration = j.value("calibration", c.calibration);
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
   if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");
   if (c.selection != "auc" && c.selection != "loss") throw Error(ErrorCode::Config, "selection must be auc or loss");
+  if (c.calibration != "temperature" && c.calibration != "platt") throw Error(ErrorCode::Config, "calibration must be temperature or platt");
   return c;
 }
 
 json TuningHistory::toJson() const {
   return {{"train_loss", trainLoss}, {"validation_loss", validationLoss}, {"validation_auc", validationAuc},
           {"best_epoch", bestEpoch + 1}, {"best_score", bestScore},        {"temperature", temperature},
-          {"seconds", seconds},          {"train_items", trainItems},            {"pseudo_labelled", pseudoLabelled}};
+          {"calibration_bias", calibrationBias}, {"seconds", seconds},          {"train_items", trainItems},            {"pseudo_labelled", pseudoLabelled}};
 }
 
 std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed) {
@@ -278,9 +280,10 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
     torch::NoGradGuard noGrad;
     for (std::size_t i = 0; i < params.size(); ++i) params[i].copy_(best[i]);
   }
-  temperature_ = 1.0;
-  if (!validation.empty()) temperature_ = fitTemperature(margins(store, validation), valLabels);
-  h.temperature = temperature_;
+  calibration_ = {};
+  if (!validation.empty()) calibration_ = fitCalibration(config_.calibration, margins(store, validation), valLabels);
+  h.temperature = calibration_.temperature;
+  h.calibrationBias = calibration_.bias;
   h.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return h;
 }

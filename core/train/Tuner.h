@@ -1,7 +1,7 @@
 #pragma once
 // Supervised adaptation of BrainGFM to one labelled task (any AdaptationSpec method), with model
 // selection and early stopping on a validation split only, class-balanced cross-entropy, and
-// temperature-scaling calibration fitted on the same validation split.
+// calibration (temperature scaling, or Platt scaling on request) fitted on the same validation split.
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "eval/Calibration.h"
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
 #include "train/GraphBatchLoader.h"
@@ -35,6 +36,7 @@ struct TuningConfig {
   double labelFraction = 1.0;   // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
   int shotsPerClass = 0;        // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
   std::string selection = "auc";  // validation criterion: auc | loss
+  std::string calibration = "temperature";  // fitted on the validation split: temperature | platt (eval/Calibration.h)
   // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
   // fraction get pseudo-labels where the model is at least this confident (0 = off).
   double pseudoLabelThreshold = 0;
@@ -55,6 +57,7 @@ struct TuningHistory {
   int bestEpoch = -1;
   double bestScore = 0;
   double temperature = 1.0;
+  double calibrationBias = 0.0;
   double seconds = 0;
   int trainItems = 0;
   int pseudoLabelled = 0;
@@ -73,7 +76,7 @@ class Tuner {
       : Tuner(config, std::static_pointer_cast<model::GraphClassifierImpl>(model.ptr()), std::move(texts), device) {}
 
   // Trains on `train`, selects the best epoch on `validation` (which must hold both classes for AUC
-  // selection; otherwise the validation loss decides), then fits the temperature on `validation`.
+  // selection; otherwise the validation loss decides), then fits the calibration on `validation`.
   // `progress` gets fractions in [0, 1].
   TuningHistory fit(const ArrayStore& store, const std::vector<DatasetItem>& train, const std::vector<DatasetItem>& validation,
                     ProgressDelegate& progress);
@@ -84,8 +87,9 @@ class Tuner {
   torch::Tensor embeddings(const ArrayStore& store, const std::vector<DatasetItem>& items);
 
   model::GraphClassifier model() const { return model_; }
-  double temperature() const { return temperature_; }
-  void setTemperature(double t) { temperature_ = t; }
+  double temperature() const { return calibration_.temperature; }
+  const Calibration& calibration() const { return calibration_; }
+  void setTemperature(double t) { calibration_ = {t, 0.0}; }
 
  private:
   // The batch as model input, with each graph's RWSE computed once and cached by its FC array.
@@ -94,7 +98,7 @@ class Tuner {
   model::GraphClassifier model_;
   TaskTexts texts_;
   torch::Device device_;
-  double temperature_ = 1.0;
+  Calibration calibration_;
   double fcThreshold_ = 0.3;  // adjacency threshold of the FC-reading models
   std::unordered_map<std::string, torch::Tensor> rwseCache_;
 };
