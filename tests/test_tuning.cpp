@@ -434,6 +434,46 @@ class TestTuning : public QObject {
     QVERIFY(!torch::allclose(m->forward(in1), m->forward(in2)));
   }
 
+  // With the per-ROI readout the recorded per-node contributions add up to the logits minus the head's
+  // bias, and rollout reads rows by them: a readout that looks only at node 3 puts node 3 first.
+  void roiReadoutContributionsWeighTheRollout() {
+    const auto c = tinyConfig();
+    AdaptationSpec s;
+    s.method = "finetune";
+    s.readout = "roi";
+    torch::manual_seed(9);
+    DownstreamModel m(c, s, 2, 20);
+    m->eval();
+    const auto in = batchOf(*store_, items_, c, {0, 1}, texts(c.textDimension));
+    {
+      torch::NoGradGuard ng;
+      m->roiHead.normal_();
+      m->recordAttention(true);
+      const auto logits = m->forward(in).to(torch::kDouble);
+      m->recordAttention(false);
+      for (int k = 0; k < 2; ++k) {
+        const auto sum = m->readoutContributions(k).to(torch::kDouble).sum(1) + m->head->bias[k].item<double>();
+        QVERIFY2(torch::allclose(sum, logits.select(1, k), 1e-4, 1e-4), "contributions sum to the logit");
+      }
+      m->head->weight.zero_();
+      m->roiHead.zero_();
+      m->roiHead[1][3].fill_(1.0);
+    }
+    const auto one = batchOf(*store_, items_, c, {0}, texts(c.textDimension));
+    const auto e = explain(m, one, 1);
+    const auto top = std::max_element(e.roiAttention.begin(), e.roiAttention.end()) - e.roiAttention.begin();
+    QCOMPARE(static_cast<int>(top), 3);
+    double sum = 0;
+    for (double v : e.roiAttention) sum += v;
+    QVERIFY(std::abs(sum - 1) < 1e-9);
+    // The mean readout has no contributions: rollout keeps the uniform mean over node rows.
+    AdaptationSpec mean;
+    mean.method = "finetune";
+    DownstreamModel plain(c, mean, 2, 20);
+    (void)explain(plain, one, 1);
+    QVERIFY(!plain->readoutContributions(1).defined());
+  }
+
   void explanationsAreNormalisedAndLocal() {
     auto c = tinyConfig();
     AdaptationSpec s;

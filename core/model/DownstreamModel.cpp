@@ -80,9 +80,22 @@ torch::Tensor DownstreamModelImpl::forward(const GraphBatchInput& in, const Fast
     const auto n = o.nodes.size(1);
     requireFits(n, roiHead.size(1), "per-ROI readout");
     const auto nodes = o.nodes * in.mask.to(o.nodes.dtype()).unsqueeze(-1);
-    logits = logits + torch::einsum("bnh,cnh->bc", {nodes, roiHead.narrow(1, 0, n)});
+    const auto roi = roiHead.narrow(1, 0, n);
+    logits = logits + torch::einsum("bnh,cnh->bc", {nodes, roi});
+    if (recordReadout_) {
+      // features = [g ; g * t] with g = sum_i h_i / n_real, so node i adds (W_a + W_b * t) . h_i / n_real.
+      const auto hidden = nodes.size(2);
+      const auto perNode = w.narrow(1, 0, hidden).unsqueeze(0) + w.narrow(1, hidden, hidden).unsqueeze(0) * t.unsqueeze(1);  // [B, C, H]
+      const auto count = in.mask.to(nodes.dtype()).sum(1).clamp_min(1.0).view({-1, 1, 1});
+      contributions_ = (torch::einsum("bnh,bch->bcn", {nodes, perNode}) / count + torch::einsum("bnh,cnh->bcn", {nodes, roi})).detach();
+    }
   }
   return logits;
+}
+
+torch::Tensor DownstreamModelImpl::readoutContributions(int targetClass) const {
+  if (!contributions_.defined()) return {};
+  return contributions_.select(1, targetClass);
 }
 
 torch::Tensor DownstreamModelImpl::embed(const GraphBatchInput& in) { return encoder->forward(prompted(in)).graph; }

@@ -68,7 +68,13 @@ class DownstreamModelImpl : public GraphClassifierImpl {
   int classes() const override { return static_cast<int>(head->weight.size(0)); }
   nlohmann::json describe() const override;
   bool readsNodeFeatures() const override { return true; }
-  void recordAttention(bool on) override { encoder->recordAttention(on); }
+  void recordAttention(bool on) override {
+    encoder->recordAttention(on);
+    recordReadout_ = on;
+  }
+  // With the per-ROI readout: node i's term of each logit, the mean head's share (h_i / n through the
+  // head) plus U_c,i . h_i; they sum to the logits minus the head's bias.
+  torch::Tensor readoutContributions(int targetClass) const override;
   std::vector<torch::Tensor> attentionMaps() const override { return encoder->attentionMaps(); }
   int leadingTokens() const override { return 2; }
   double dropoutRate() const override { return encoder->config().dropout; }
@@ -80,6 +86,8 @@ class DownstreamModelImpl : public GraphClassifierImpl {
   torch::Tensor roiHead;  // [classes, maxNodes, hidden] with readout "roi"
 
  private:
+  bool recordReadout_ = false;
+  torch::Tensor contributions_;  // [B, classes, N], recorded
   AdaptationSpec spec_;
   int maxNodes_;
   bool adaptersAttached_ = false;

@@ -46,6 +46,9 @@ class GraphClassifierImpl : public torch::nn::Module {
   virtual void recordAttention(bool) {}
   virtual std::vector<torch::Tensor> attentionMaps() const { return {}; }
   virtual int leadingTokens() const { return 0; }
+  // After a recorded forward: how much each node's final embedding adds to `targetClass`'s logit
+  // ([B, N], signed), for readouts that do not read every node alike; undefined for a plain mean.
+  virtual torch::Tensor readoutContributions(int /*targetClass*/) const { return {}; }
   // Dropout rate, for Monte Carlo intervals (0: none).
   virtual double dropoutRate() const { return 0; }
   // Adds parameters that must not exist while pre-trained weights load (LoRA, prefixes).

@@ -59,7 +59,14 @@ Explanation explain(model::GraphClassifierImpl& m, const model::GraphBatchInput&
     rollout = torch::matmul(a, rollout);
   }
   const auto nodeRows = rollout.narrow(0, lead, n).narrow(1, lead, n);  // readout rows -> node inputs
-  e.roiAttention = normalised(nodeRows.mean(0));
+  const auto contributions = m.readoutContributions(targetClass);
+  if (contributions.defined()) {
+    // A readout that weighs nodes unequally reads each row by its node's share of the logit.
+    const auto share = contributions[0].narrow(0, 0, n).to(torch::kCPU).to(torch::kDouble).abs();
+    e.roiAttention = normalised(torch::matmul(share / share.sum().clamp_min(1e-300), nodeRows));
+  } else {
+    e.roiAttention = normalised(nodeRows.mean(0));
+  }
   return e;
 }
 

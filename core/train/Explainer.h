@@ -1,6 +1,7 @@
 #pragma once
 // Why the model decided: per-ROI attention (attention rollout, Abnar & Zuidema 2020, read out as the
-// readout does: the mean over node rows) and gradient x input saliency per ROI and per edge (the
+// readout does: the mean over node rows, or with the per-ROI readout each node row weighted by that
+// node's share |c_i| of the target logit) and gradient x input saliency per ROI and per edge (the
 // input features hold each node's FC row, so feature (i, j) is edge i-j), aggregated by atlas network.
 // Rollout covers the attention layers only (the GCN steps mix along the graph's edges in between).
 #include <string>
