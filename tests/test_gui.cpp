@@ -575,7 +575,17 @@ class TestGui : public QObject {
     form->output()->clear();
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("Output")));
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("Pre-trained")));
+    // Platt calibration goes to the CLI for a trained model; the baseline calibrates itself.
+    form->method()->setCurrentText(QStringLiteral("scratch"));
+    form->calibration()->setCurrentIndex(form->calibration()->findData(QStringLiteral("platt")));
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--calibration"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("platt"));
+    }
     form->method()->setCurrentText(QStringLiteral("logreg"));
+    QVERIFY(!form->calibration()->isEnabled() && !form->arguments().contains(QStringLiteral("--calibration")));
+    form->calibration()->setCurrentIndex(0);
     const auto model = fixtureDir_ / "launched-logreg.json";
     form->output()->setText(QString::fromStdString(model.string()));
     QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));

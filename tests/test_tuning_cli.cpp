@@ -210,9 +210,13 @@ class TestTuningCli : public QObject {
       const double marginA = std::log(pA / (1 - pA)) * tA, marginB = (std::log(pB / (1 - pB)) - biasB) * tB;
       QVERIFY2(std::abs(marginA - marginB) < 1e-6 * std::max(1.0, std::abs(marginA)), qPrintable(QString("%1 %2").arg(marginA).arg(marginB)));
     }
-    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", plattConfig, "--cv", "2",
-                                    "--json"})
+    // --calibration overrides the configuration (the GUI's Calibration field passes it); the baselines refuse it.
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", temperatureConfig,
+                                    "--calibration", "platt", "--cv", "2", "--json"})
                                    .out);
+    QCOMPARE(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--calibration", "platt", "--out", str(dir_ / "never.json")})
+                 .exitCode,
+             64);
     const auto calibration = e["calibration"].toObject();
     QCOMPARE(calibration["method"].toString(), QString("platt"));
     QVERIFY(calibration["bias"].toObject().contains("mean"));

@@ -81,6 +81,12 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   for (const auto& f : QDir(QString::fromStdString(DataPaths::resourceDir().string()) + QStringLiteral("/configs"))
                            .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
     config_->addItem(f.fileName(), f.absoluteFilePath());
+  calibration_ = new QComboBox(this);
+  calibration_->addItem(tr("from the configuration"), QString());
+  calibration_->addItem(QStringLiteral("temperature"), QStringLiteral("temperature"));
+  calibration_->addItem(QStringLiteral("platt"), QStringLiteral("platt"));
+  calibration_->setToolTip(tr("train, evaluate: how probabilities are calibrated on the validation split — temperature scaling "
+                              "(the default), or Platt scaling, which also fits a bias and so re-centres the 0.5 decision"));
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
@@ -118,6 +124,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Model:"), foundationModel_);
   form->addRow(tr("Pre-trained:"), pretrained_);
   form->addRow(tr("Configuration:"), config_);
+  form->addRow(tr("Calibration:"), calibration_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
@@ -162,7 +169,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
-  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
@@ -206,6 +213,8 @@ QStringList LaunchRunDialog::arguments() const {
   if (kind != QLatin1String("pretrain") && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
   if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
   if (epochs_->value() > 0 && method != QLatin1String("logreg")) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
+  if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
+    a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (kind == QLatin1String("evaluate") && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
   if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
   return a;
@@ -216,6 +225,7 @@ json LaunchRunDialog::preset() const {
           {"method", method_->currentText().toStdString()}, {"model", foundationModel_->currentText().toStdString()},
           {"pretrained", pretrained_->text().toStdString()},
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
+          {"calibration", calibration_->currentData().toString().toStdString()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"tasks", [this] {
@@ -237,6 +247,10 @@ void LaunchRunDialog::applyPreset(const json& p) {
   select(method_, p, "method");
   select(foundationModel_, p, "model");
   select(config_, p, "config");
+  if (p.contains("calibration")) {
+    const int i = calibration_->findData(QString::fromStdString(p["calibration"].get<std::string>()));
+    if (i >= 0) calibration_->setCurrentIndex(i);
+  }
   if (p.contains("device")) {
     const int i = device_->findData(QString::fromStdString(p["device"].get<std::string>()));
     if (i >= 0) device_->setCurrentIndex(i);
@@ -283,6 +297,8 @@ void LaunchRunDialog::revalidate() {
   firstOrder_->setEnabled(meta);
   pretrained_->setEnabled(!pretrain);
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
+  // The baselines calibrate themselves (the CLI refuses --calibration for them).
+  calibration_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

@@ -48,6 +48,7 @@ class LaunchRunDialog : public QDialog {
   QLineEdit* output() const { return output_; }
   QComboBox* config() const { return config_; }
   QSpinBox* epochs() const { return epochs_; }
+  QComboBox* calibration() const { return calibration_; }
   QSpinBox* folds() const { return folds_; }
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
@@ -61,7 +62,7 @@ class LaunchRunDialog : public QDialog {
  private:
   void revalidate();
   QString workspace_;
-  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *device_;
+  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *device_;
   QLineEdit *pretrained_, *output_;
   QSpinBox *epochs_, *folds_, *threads_;
   QLabel *problems_, *estimateLabel_;

@@ -73,7 +73,8 @@ std::tuple<std::int64_t, json, json> runEvaluation(CliContext& ctx, Workspace& w
   json result;
   json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
                   {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
-                  {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)}};
+                  {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)},
+                  {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)}};
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
     EvaluateRequest req;
@@ -113,6 +114,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
       cmd->add_option("--meta", req.meta, "Meta-learned prompt model (meta-train --out): few-shot start or zero-shot");
       cmd->add_option("--config", configFile, "Tuning configuration (JSON): model size, epochs, learning rate, patience, ...");
       cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs");
+      cmd->add_option("--calibration", req.calibration,
+                      "Calibration fitted on the validation split: temperature (default) or platt (temperature and bias)")
+          ->check(CLI::IsMember({"temperature", "platt"}));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
       cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
@@ -124,6 +128,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.threads = ctx.settings().computeThreads;
       r.configJson = readText(configFile);
       r.pretrainConfigJson = readText(pretrainConfigFile);
+      if (!r.calibration.empty() && isBaselineMethod(r.method))
+        throw Error(ErrorCode::Usage, "--calibration is for the trained models; the baselines calibrate themselves (logreg: temperature "
+                                      "scaling on its validation split, svm: Platt scaling on the training data)");
       return r;
     }
   };

@@ -53,6 +53,7 @@ struct TuneRequest {
   double labelFraction = 1.0;             // 0 = zero-shot (needs meta)
   int shots = 0;                          // > 0: K labelled graphs per class (few-shot)
   int epochs = 0;                         // > 0 overrides the configuration
+  std::string calibration;                // temperature | platt; empty: the configuration's
   std::string device = "auto";
   int threads = 0;
 };

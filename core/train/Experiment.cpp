@@ -54,6 +54,7 @@ std::string architectureOf(const std::string& method) {
 
 TuningConfig tuningConfig(const model::TuneRequest& r) {
   auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
+  if (!r.calibration.empty()) j["calibration"] = r.calibration;
   if (const auto arch = architectureOf(r.method); arch != "braingfm") {
     if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is BrainGFM's meta-learned prompt; " + r.method + " cannot use it");
     j["architecture"] = arch;
