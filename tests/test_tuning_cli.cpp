@@ -10,12 +10,44 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include "TestSupport.h"
 
 namespace {
 QJsonObject parseObject(const QString& text) { return QJsonDocument::fromJson(text.toUtf8()).object(); }
 QString str(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+
+// PREFIX-predictions.csv: label_fraction,fold,scan_id,subject,site,label,class,margin,probability.
+struct OutOfFold {
+  int fold = 0, label = 0;
+  qint64 scan = 0;
+  QString margin;
+  double probability = 0;
+};
+std::vector<OutOfFold> readPredictions(const QString& file) {
+  std::ifstream in(file.toStdString());
+  std::string line;
+  std::getline(in, line);
+  std::vector<OutOfFold> rows;
+  while (std::getline(in, line)) {
+    const auto c = QString::fromStdString(line).split(',');
+    if (c.size() != 9) return {};
+    rows.push_back({c[1].toInt(), c[5].toInt(), c[2].toLongLong(), c[7], c[8].toDouble()});
+  }
+  return rows;
+}
+// AUC by counting pairs (ties count half): an independent check of the reported fold AUCs.
+double pairAuc(const std::vector<OutOfFold>& rows, int fold) {
+  double wins = 0, pairs = 0;
+  for (const auto& a : rows)
+    for (const auto& b : rows)
+      if (a.fold == fold && b.fold == fold && a.label == 1 && b.label == 0) {
+        wins += a.probability > b.probability ? 1.0 : a.probability == b.probability ? 0.5 : 0.0;
+        pairs += 1;
+      }
+  return wins / pairs;
+}
 }  // namespace
 
 class TestTuningCli : public QObject {
@@ -100,6 +132,14 @@ class TestTuningCli : public QObject {
     QVERIFY(header.find("AUC") != std::string::npos);
     const auto csv = run({"results", "-w", str(ws_), "--format", "csv"});
     QVERIFY(csv.out.contains("logreg,") && csv.out.startsWith("id,corpus,method"));
+    // Out-of-fold predictions: every scan once, and the fold AUCs recomputed from them.
+    const auto rows = readPredictions(prefix + "-predictions.csv");
+    QCOMPARE(static_cast<int>(rows.size()), o["items"].toInt());
+    std::set<qint64> scans;
+    for (const auto& row : rows) scans.insert(row.scan);
+    QCOMPARE(scans.size(), rows.size());
+    for (int f = 1; f <= 3; ++f) QVERIFY(std::abs(pairAuc(rows, f) - auc["folds"].toArray()[f - 1].toDouble()) < 1e-9);
+    QVERIFY(!rows.front().margin.isEmpty());
   }
 
   // The tangent-space baseline: each fold's reference from its training part, standardised features,
@@ -212,13 +252,22 @@ class TestTuningCli : public QObject {
     }
     // --calibration overrides the configuration (the GUI's Calibration field passes it); the baselines refuse it.
     const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", temperatureConfig,
-                                    "--calibration", "platt", "--cv", "2", "--json"})
+                                    "--calibration", "platt", "--cv", "2", "--json", "--out", str(dir_ / "eval-platt")})
                                    .out);
     QCOMPARE(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--calibration", "platt", "--out", str(dir_ / "never.json")})
                  .exitCode,
              64);
     const auto calibration = e["calibration"].toObject();
     QCOMPARE(calibration["method"].toString(), QString("platt"));
+    // Each out-of-fold probability is its margin through that fold's temperature and bias.
+    const auto rows = readPredictions(str(dir_ / "eval-platt-predictions.csv"));
+    QCOMPARE(static_cast<int>(rows.size()), e["items"].toInt());
+    const auto folds = e["folds_detail"].toArray();
+    for (const auto& row : rows) {
+      const auto fold = folds[row.fold - 1].toObject();
+      const double expected = 1.0 / (1.0 + std::exp(-(row.margin.toDouble() / fold["temperature"].toDouble() + fold["calibration_bias"].toDouble())));
+      QVERIFY2(std::abs(expected - row.probability) < 1e-9, qPrintable(QString("%1 %2").arg(expected).arg(row.probability)));
+    }
     QVERIFY(calibration["bias"].toObject().contains("mean"));
     // An unknown calibration is a configuration error naming the choices.
     const QString bad = str(dir_ / "tiny-bad.json");

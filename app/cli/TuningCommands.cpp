@@ -67,8 +67,9 @@ void printMetrics(const json& result) {
   if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
 }
 
-// One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the result.
-std::tuple<std::int64_t, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c) {
+// One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
+// result, and the out-of-fold predictions (kept out of the stored and printed result: one row per scan).
+std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c) {
   const double fraction = rf.labelFraction;
   json result;
   json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
@@ -94,8 +95,10 @@ std::tuple<std::int64_t, json, json> runEvaluation(CliContext& ctx, Workspace& w
     const auto& backend = model::modelBackend();
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
   }
+  json predictions = {{"label_fraction", result.value("label_fraction", 1.0)}, {"predictions", result.value("predictions", json::array())}};
+  result.erase("predictions");
   const auto id = recordEvaluation(ws, rf.corpus, request, result);
-  return {id, request, result};
+  return {id, request, result, predictions};
 }
 
 }  // namespace
@@ -189,7 +192,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
     ev->add_option("--pretrain-config", a->model.pretrainConfigFile, "Pre-training configuration (JSON) for --pretrain-in-folds");
     ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
     ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
-    ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv and PREFIX.md");
+    ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv, PREFIX.md and PREFIX-predictions.csv (out-of-fold, per scan)");
     ev->add_flag("--json", a->json, "Print JSON");
     ev->callback([&action, a] {
       action = [a](CliContext& ctx) {
@@ -206,11 +209,13 @@ void addTuningCommands(CLI::App& app, Action& action) {
         }
         auto ws = Workspace::open(r.workspace);
         std::vector<EvaluationRecord> rows;
+        std::vector<json> predictions;
         json all = json::array();
         for (double fraction : fractions) {
           auto rf = r;
           rf.labelFraction = fraction;
-          auto [id, request, result] = runEvaluation(ctx, *ws, rf, a->model.c);
+          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->model.c);
+          predictions.push_back(outOfFold);
           rows.push_back({id, rf.corpus, "", request, result});
           all.push_back(result);
           if (!a->json) printMetrics(result);
@@ -218,7 +223,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
         if (a->json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
         if (!a->out.empty()) {
           for (const char* f : {"json", "csv", "md"}) writeTextAtomically(a->out + "." + f, renderResults(rows, f));
-          spdlog::info("wrote {}.json, {}.csv and {}.md", a->out, a->out, a->out);
+          writeTextAtomically(a->out + "-predictions.csv", renderPredictionsCsv(predictions));
+          spdlog::info("wrote {0}.json, {0}.csv, {0}.md and {0}-predictions.csv (out-of-fold, one row per scan)", a->out);
         }
         return 0;
       };
@@ -408,7 +414,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
           if (const auto pre = comparisonPretrainConfig(config, arch); !pre.empty()) rf.pretrainConfigJson = pre.dump();
           spdlog::info("comparison {}/{}: {}", i + 1, entries.size(), e.label());
           try {
-            const auto [id, request, result] = runEvaluation(ctx, *ws, rf, a->c);
+            const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->c);
             spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
             splitUsed = splitId(result);
           } catch (const CancelledError&) {

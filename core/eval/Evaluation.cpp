@@ -7,6 +7,7 @@
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
+#include "eval/Results.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
 
@@ -53,6 +54,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     }
     std::vector<BinaryMetrics> folds;
     std::vector<double> ece, eceRaw, temperatures;
+    json predictions = json::array();
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
     for (std::size_t f = 0; f < fs.size(); ++f) {
@@ -91,6 +93,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       scaler.fit(xt);
       Eigen::VectorXd p, pRaw;
       double temperature = 1.0;
+      Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
         LogisticRegression model(req.c);
         const Eigen::MatrixXd zt = scaler.apply(xt);
@@ -107,18 +110,22 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                                        std::vector<int>(yt.data() + trainOnly, yt.data() + yt.size()));
         }
         pRaw = p;
-        const Eigen::VectorXd zs = (scaler.apply(xs) * model.weights()).array() + model.intercept();
-        for (Eigen::Index i = 0; i < zs.size(); ++i) p(i) = sigmoid(zs(i) / temperature);
+        margin = (scaler.apply(xs) * model.weights()).array() + model.intercept();
+        for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = sigmoid(margin(i) / temperature);
       } else {
         LinearSvm model(req.c);
         model.fit(scaler.apply(xt), yt);
         p = model.probability(scaler.apply(xs));  // Platt scaling fitted on the training data
+        margin = model.decision(scaler.apply(xs));
         pRaw = p;
       }
       std::vector<int> labels;
       for (int i : test) labels.push_back(y(i));
       const std::vector<double> pv(p.data(), p.data() + p.size());
       folds.push_back(binaryMetrics(labels, pv));
+      for (std::size_t k = 0; k < test.size(); ++k)
+        predictions.push_back(outOfFoldPrediction(static_cast<int>(f) + 1, items[static_cast<std::size_t>(test[k])], manifest.at("classes"),
+                                                  labels[k], margin(static_cast<Eigen::Index>(k)), pv[k]));
       progress.metric("test/auc", static_cast<double>(f + 1), folds.back().auc);
       progress.metric("test/accuracy", static_cast<double>(f + 1), folds.back().accuracy);
       ece.push_back(expectedCalibrationError(pv, labels));
@@ -139,6 +146,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                                  {"ece_uncalibrated", {{"mean", interval95(eceRaw).mean}, {"sd", interval95(eceRaw).sd}}},
                                  {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}}}},
                 {"trainable_parameters", x.cols() + 1},
+                {"predictions", predictions},
                 {"training_seconds", seconds}};
   });
 }

@@ -1,5 +1,6 @@
 #include "eval/Results.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -124,6 +125,35 @@ std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::
   } else {
     throw Error(ErrorCode::Usage, "results format '" + format + "' is not json, csv or md");
   }
+  return out.str();
+}
+
+json outOfFoldPrediction(int fold, const json& item, const json& classes, int label, double margin, double probability) {
+  return {{"fold", fold},
+          {"scan_id", item.value("scan_id", std::int64_t{0})},
+          {"subject", item.value("subject", std::string())},
+          {"site", item.value("site", std::string())},
+          {"label", label},
+          {"class", classes.at(static_cast<std::size_t>(label))},
+          {"margin", std::isfinite(margin) ? json(margin) : json(nullptr)},
+          {"probability", probability}};
+}
+
+std::string renderPredictionsCsv(const std::vector<json>& results) {
+  std::ostringstream out;
+  out << "label_fraction,fold,scan_id,subject,site,label,class,margin,probability\n";
+  char number[32];
+  auto real = [&](const json& v) {
+    if (v.is_null()) return std::string();
+    std::snprintf(number, sizeof number, "%.17g", v.get<double>());
+    return std::string(number);
+  };
+  for (const auto& r : results)
+    for (const auto& p : r.value("predictions", json::array()))
+      out << real(r.value("label_fraction", 1.0)) << ',' << p.at("fold").get<int>() << ',' << p.at("scan_id").get<std::int64_t>() << ','
+          << csvCell(p.at("subject").get<std::string>()) << ',' << csvCell(p.at("site").get<std::string>()) << ','
+          << p.at("label").get<int>() << ',' << csvCell(p.at("class").get<std::string>()) << ',' << real(p.at("margin")) << ','
+          << real(p.at("probability")) << '\n';
   return out.str();
 }
 

@@ -9,6 +9,7 @@
 
 #include "errors/Error.h"
 #include "eval/Calibration.h"
+#include "eval/Results.h"
 #include "eval/Metrics.h"
 #include "eval/OutOfDistribution.h"
 #include "model/TextEmbedding.h"
@@ -345,6 +346,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   double pretrainSeconds = 0, tuneSeconds = 0;
   std::int64_t trainable = 0, total = 0;
   json perFold = json::array();
+  json predictions = json::array();  // out-of-fold, one per test item: for the user's own analyses
+  std::map<std::int64_t, const json*> itemOf;
+  for (const auto& item : manifest.at("items")) itemOf[item.at("scan_id").get<std::int64_t>()] = &item;
   for (int f = 0; f < nFolds; ++f) {
     const double from = static_cast<double>(f) / nFolds, to = static_cast<double>(f + 1) / nFolds;
     const auto train = corpusItems(manifest, f, "train", ws->arrays());
@@ -387,6 +391,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     const auto y = labelsOf(test);
     const auto p = calibratedProbabilities(margins, tuner.calibration());
     metrics.push_back(binaryMetrics(y, p));
+    for (std::size_t i = 0; i < test.size(); ++i)
+      predictions.push_back(outOfFoldPrediction(f + 1, *itemOf.at(test[i].scanId), manifest.at("classes"), y[i], margins[i], p[i]));
     progress.metric("test/auc", static_cast<double>(f + 1), metrics.back().auc);
     progress.metric("test/accuracy", static_cast<double>(f + 1), metrics.back().accuracy);
     ece.push_back(expectedCalibrationError(p, y));
@@ -426,6 +432,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"pretrain_config", r.pretrainInFolds ? json::parse(r.pretrainConfigJson.empty() ? "{}" : r.pretrainConfigJson) : json(nullptr)},
               {"best_epochs", bestEpochs},
               {"folds_detail", perFold},
+              {"predictions", predictions},
               {"training_seconds", tuneSeconds},
               {"pretraining_seconds", pretrainSeconds},
               {"device", device.str()}};
