@@ -575,7 +575,7 @@ class TestGui : public QObject {
     form->output()->clear();
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("Output")));
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("Pre-trained")));
-    // Platt calibration goes to the CLI for a trained model; the baseline calibrates itself.
+    // Platt calibration goes to the CLI (for the logistic-regression baseline too); not for pre-training.
     form->method()->setCurrentText(QStringLiteral("scratch"));
     form->calibration()->setCurrentIndex(form->calibration()->findData(QStringLiteral("platt")));
     {
@@ -583,8 +583,10 @@ class TestGui : public QObject {
       const auto at = args.indexOf(QStringLiteral("--calibration"));
       QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("platt"));
     }
-    form->method()->setCurrentText(QStringLiteral("logreg"));
+    form->kind()->setCurrentText(QStringLiteral("pretrain"));
     QVERIFY(!form->calibration()->isEnabled() && !form->arguments().contains(QStringLiteral("--calibration")));
+    form->kind()->setCurrentText(QStringLiteral("train"));
+    form->method()->setCurrentText(QStringLiteral("logreg"));
     form->calibration()->setCurrentIndex(0);
     const auto model = fixtureDir_ / "launched-logreg.json";
     form->output()->setText(QString::fromStdString(model.string()));

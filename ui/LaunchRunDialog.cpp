@@ -297,8 +297,7 @@ void LaunchRunDialog::revalidate() {
   firstOrder_->setEnabled(meta);
   pretrained_->setEnabled(!pretrain);
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
-  // The baselines calibrate themselves (the CLI refuses --calibration for them).
-  calibration_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+  calibration_->setEnabled(!pretrain && !meta);
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

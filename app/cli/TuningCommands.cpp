@@ -86,6 +86,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     req.split = rf.split;
     req.folds = rf.folds;
     req.seed = rf.seed;
+    if (!rf.calibration.empty()) req.calibration = rf.calibration;
     request["c"] = req.c;
     const auto manifest = loadCorpus(ws, rf.corpus);
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
@@ -131,9 +132,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.threads = ctx.settings().computeThreads;
       r.configJson = readText(configFile);
       r.pretrainConfigJson = readText(pretrainConfigFile);
-      if (!r.calibration.empty() && isBaselineMethod(r.method))
-        throw Error(ErrorCode::Usage, "--calibration is for the trained models; the baselines calibrate themselves (logreg: temperature "
-                                      "scaling on its validation split, svm: Platt scaling on the training data)");
+      if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
+        throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
       return r;
     }
   };
@@ -157,7 +157,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
         if (r.method == "logreg") {
           auto ws = Workspace::open(r.workspace);
           const auto manifest = loadCorpus(*ws, r.corpus);
-          ctx.runJob("train logreg", [&](JobContext& job) { card = trainBaselineModel(*ws, manifest, a->model.c, r.seed, job); });
+          const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
+          ctx.runJob("train logreg", [&](JobContext& job) { card = trainBaselineModel(*ws, manifest, a->model.c, r.seed, job, calibration); });
           writeTextAtomically(r.out, card.dump() + "\n");
         } else if (isBaselineMethod(r.method)) {
           throw Error(ErrorCode::Usage, "train writes logreg baselines and BrainGFM models; '" + r.method + "' is evaluate-only");

@@ -19,7 +19,8 @@
 namespace bg {
 using nlohmann::json;
 
-json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned seed, ProgressDelegate& progress) {
+json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned seed, ProgressDelegate& progress,
+                        const std::string& calibration) {
   const auto& items = manifest.at("items");
   if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
   std::vector<int> classIndex;
@@ -49,8 +50,8 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
   const Eigen::VectorXd zv = (scaler.apply(xv) * model.weights()).array() + model.intercept();
   std::vector<int> labels(yv.data(), yv.data() + yv.size());
   const std::vector<double> margins(zv.data(), zv.data() + zv.size());
-  const double t = fitTemperature(margins, labels);
-  const auto validationMetrics = binaryMetrics(labels, calibratedProbabilities(margins, t));
+  const auto fitted = fitCalibration(calibration, margins, labels);
+  const auto validationMetrics = binaryMetrics(labels, calibratedProbabilities(margins, fitted));
   // Fold models (each fitted on 4/5 of the training part) give a prediction its spread: how much the
   // answer depends on which subjects the model happened to see.
   json folds = json::array();
@@ -91,7 +92,9 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
               {"atlas", manifest.value("atlas", "")},
               {"nodes", fcRows},
               {"preprocessing", params.empty() ? json::object() : json::parse(params)},
-              {"temperature", t},
+              {"temperature", fitted.temperature},
+              {"calibration_bias", fitted.bias},
+              {"calibration", calibration},
               {"corpus", {{"name", manifest.value("name", "")}, {"items", items.size()}, {"train", train.size()}, {"validation", validation.size()}}},
               {"mean", vec(scaler.mean)},
               {"scale", vec(scaler.scale)},
@@ -127,8 +130,8 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
       roi[static_cast<std::size_t>(j)] += std::abs(contribution);
     }
   BaselinePrediction p;
-  const double temperature = m.value("temperature", 1.0);
-  p.probability = sigmoid(z / temperature);
+  const auto calibration = cardCalibration(m);
+  p.probability = calibration.probability(z);
   Eigen::VectorXd standardised(f.size());
   for (Eigen::Index k = 0; k < f.size(); ++k) standardised(k) = (f(k) - mean[static_cast<std::size_t>(k)]) / scale[static_cast<std::size_t>(k)];
   if (m.contains("fold_models") && !m["fold_models"].empty()) {
@@ -136,8 +139,8 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
     for (const auto& fm : m["fold_models"]) {
       const auto fw = fm.at("weights").get<std::vector<double>>();
       if (fw.size() != w.size()) throw Error(ErrorCode::Data, "the model file's fold models do not match its node count");
-      probabilities.push_back(sigmoid((Eigen::Map<const Eigen::VectorXd>(fw.data(), static_cast<Eigen::Index>(fw.size())).dot(standardised) +
-                                       fm.at("intercept").get<double>()) / temperature));
+      probabilities.push_back(calibration.probability(
+          Eigen::Map<const Eigen::VectorXd>(fw.data(), static_cast<Eigen::Index>(fw.size())).dot(standardised) + fm.at("intercept").get<double>()));
     }
     const auto [lo, hi] = std::minmax_element(probabilities.begin(), probabilities.end());
     p.interval = {{"low", *lo}, {"high", *hi}, {"method", "range across " + std::to_string(probabilities.size()) + " fold models"},

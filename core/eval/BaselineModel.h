@@ -16,8 +16,9 @@ class Workspace;
 
 inline constexpr const char* kBaselineKind = "baseline-logreg";
 
-// Fits on a stratified 85% of the corpus, the temperature on the other 15%.
-nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, double c, unsigned seed, ProgressDelegate& progress);
+// Fits on a stratified 85% of the corpus, the calibration (temperature | platt) on the other 15%.
+nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, double c, unsigned seed, ProgressDelegate& progress,
+                                  const std::string& calibration = "temperature");
 
 struct BaselinePrediction {
   double probability = 0;  // calibrated, of the positive class

@@ -11,6 +11,8 @@ double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp
 
 double Calibration::probability(double margin) const { return sigmoid(margin / temperature + bias); }
 
+Calibration cardCalibration(const nlohmann::json& card) { return {card.value("temperature", 1.0), card.value("calibration_bias", 0.0)}; }
+
 double negativeLogLikelihood(const std::vector<double>& margins, const std::vector<int>& labels, double t, double bias) {
   double nll = 0;
   for (std::size_t i = 0; i < margins.size(); ++i) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace bg {
 
 // p = sigmoid(margin / temperature + bias). Temperature scaling keeps bias 0, so it never moves the
@@ -20,6 +22,10 @@ struct Calibration {
 // Fits T in [0.05, 20] for p = sigmoid(margin / T) by golden-section search on log T (the NLL is
 // unimodal in log T). Returns 1 when the data cannot inform it (empty or a single class).
 double fitTemperature(const std::vector<double>& margins, const std::vector<int>& labels);
+
+// A model card's calibration: "temperature" and "calibration_bias" (0 in files written before Platt
+// scaling existed, which is what temperature scaling means).
+Calibration cardCalibration(const nlohmann::json& card);
 
 // Fits T in [0.05, 20] and a free bias by minimising the NLL: golden-section search on log T over
 // the NLL minimised in the bias (a convex one-dimensional problem solved by safeguarded Newton).

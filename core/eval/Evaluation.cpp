@@ -53,7 +53,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       split = makeSplit(classIndex, sites, spec);
     }
     std::vector<BinaryMetrics> folds;
-    std::vector<double> ece, eceRaw, temperatures;
+    std::vector<double> ece, eceRaw, temperatures, biases;
     json predictions = json::array();
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
@@ -92,7 +92,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       Standardizer scaler;
       scaler.fit(xt);
       Eigen::VectorXd p, pRaw;
-      double temperature = 1.0;
+      Calibration calibration;
       Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
         LogisticRegression model(req.c);
@@ -106,12 +106,12 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
           LogisticRegression inner(req.c);
           inner.fit(zt.topRows(trainOnly), yt.head(trainOnly));
           const Eigen::VectorXd zv = (zt.bottomRows(nv) * inner.weights()).array() + inner.intercept();
-          temperature = fitTemperature(std::vector<double>(zv.data(), zv.data() + zv.size()),
+          calibration = fitCalibration(req.calibration, std::vector<double>(zv.data(), zv.data() + zv.size()),
                                        std::vector<int>(yt.data() + trainOnly, yt.data() + yt.size()));
         }
         pRaw = p;
         margin = (scaler.apply(xs) * model.weights()).array() + model.intercept();
-        for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = sigmoid(margin(i) / temperature);
+        for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
       } else {
         LinearSvm model(req.c);
         model.fit(scaler.apply(xt), yt);
@@ -130,7 +130,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       progress.metric("test/accuracy", static_cast<double>(f + 1), folds.back().accuracy);
       ece.push_back(expectedCalibrationError(pv, labels));
       eceRaw.push_back(expectedCalibrationError(std::vector<double>(pRaw.data(), pRaw.data() + pRaw.size()), labels));
-      temperatures.push_back(temperature);
+      temperatures.push_back(calibration.temperature);
+      biases.push_back(calibration.bias);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
@@ -144,7 +145,9 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                 {"metrics", summarizeFolds(folds)},
                 {"calibration", {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}},
                                  {"ece_uncalibrated", {{"mean", interval95(eceRaw).mean}, {"sd", interval95(eceRaw).sd}}},
-                                 {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}}}},
+                                 {"method", req.method == "svm" ? std::string("platt (training data)") : req.calibration},
+                                 {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}},
+                                 {"bias", {{"mean", interval95(biases).mean}, {"sd", interval95(biases).sd}}}}},
                 {"trainable_parameters", x.cols() + 1},
                 {"predictions", predictions},
                 {"training_seconds", seconds}};

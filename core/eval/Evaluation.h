@@ -17,6 +17,7 @@ struct EvaluateRequest {
   std::string split = "corpus";   // corpus (its own split) | kfold | leave-site-out
   int folds = 10;
   unsigned seed = 0;
+  std::string calibration = "temperature";  // logreg: temperature | platt on the validation part; svm: Platt on the training data
 };
 
 // Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf

@@ -77,8 +77,4 @@ LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device devic
   });
 }
 
-Calibration cardCalibration(const nlohmann::json& card) {
-  return {card.value("temperature", 1.0), card.value("calibration_bias", 0.0)};
-}
-
 }  // namespace bg::train

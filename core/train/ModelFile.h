@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "eval/Calibration.h"
 #include "model/DownstreamModel.h"
 #include "model/GraphClassifier.h"
 
@@ -38,9 +37,6 @@ struct LoadedModel {
   nlohmann::json card;
 };
 LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device device = torch::kCPU);
-// The card's calibration: "temperature" and "calibration_bias" (0 in files written before Platt
-// scaling existed, which is what temperature scaling means).
-Calibration cardCalibration(const nlohmann::json& card);
 // The card alone (cheap enough: the archive's other records are not deserialised into a module).
 nlohmann::json readModelCard(const std::filesystem::path& file);
 
