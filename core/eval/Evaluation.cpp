@@ -92,13 +92,14 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       Standardizer scaler;
       scaler.fit(xt);
       Eigen::VectorXd p, pRaw;
+      const Eigen::MatrixXd zs = scaler.apply(xs);  // the test part, standardised once
       Calibration calibration;
       Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
         LogisticRegression model(req.c);
         const Eigen::MatrixXd zt = scaler.apply(xt);
         model.fit(zt, yt);
-        p = model.probability(scaler.apply(xs));
+        p = model.probability(zs);
         // Calibration: a model fitted on the training part alone scores the validation part; the
         // temperature that fits those scores is applied to the full model's test scores.
         const auto nv = zt.rows() - trainOnly;
@@ -110,13 +111,13 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                                        std::vector<int>(yt.data() + trainOnly, yt.data() + yt.size()));
         }
         pRaw = p;
-        margin = (scaler.apply(xs) * model.weights()).array() + model.intercept();
+        margin = (zs * model.weights()).array() + model.intercept();
         for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
       } else {
         LinearSvm model(req.c);
         model.fit(scaler.apply(xt), yt);
-        p = model.probability(scaler.apply(xs));  // Platt scaling fitted on the training data
-        margin = model.decision(scaler.apply(xs));
+        p = model.probability(zs);  // Platt scaling fitted on the training data
+        margin = model.decision(zs);
         pRaw = p;
       }
       std::vector<int> labels;

@@ -1,6 +1,5 @@
 #include "eval/Results.h"
 
-#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -135,7 +134,7 @@ json outOfFoldPrediction(int fold, const json& item, const json& classes, int la
           {"site", item.value("site", std::string())},
           {"label", label},
           {"class", classes.at(static_cast<std::size_t>(label))},
-          {"margin", std::isfinite(margin) ? json(margin) : json(nullptr)},
+          {"margin", margin},
           {"probability", probability}};
 }
 
