@@ -8,6 +8,7 @@
 #include "TestSupport.h"
 #include "connectome/BrainGraph.h"
 #include "connectome/Connectivity.h"
+#include "connectome/GraphInputTransform.h"
 #include "errors/Error.h"
 #include "signal/Cleaning.h"
 
@@ -216,6 +217,87 @@ class TestSignal : public QObject {
     Eigen::MatrixXd arithmetic = Eigen::MatrixXd::Zero(20, 20);
     for (const auto& m : set) arithmetic += m / 40.0;
     QVERIFY((arithmetic - g).norm() > 1e-3 * g.norm());
+  }
+
+  void graphInputTransformFitsOnTrainingScansOnly() {
+    // Scans with subject-specific mixing, so their covariances differ and do not commute.
+    std::mt19937 rng(5);
+    std::normal_distribution<double> normal;
+    const int rois = 8, timepoints = 120, scans = 30;
+    std::vector<Eigen::MatrixXd> series, fc;
+    for (int s = 0; s < scans; ++s) {
+      Eigen::MatrixXd mix = Eigen::MatrixXd::Identity(rois, rois);
+      for (int i = 0; i < rois; ++i)
+        for (int j = 0; j < rois; ++j) mix(i, j) += 0.3 * normal(rng);
+      Eigen::MatrixXd x(timepoints, rois);
+      for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
+      series.push_back(x * mix);
+      fc.push_back(pearson(series.back()).matrix);
+    }
+    const std::vector<Eigen::MatrixXd> trainFc(fc.begin(), fc.begin() + 20), trainSeries(series.begin(), series.begin() + 20);
+
+    // The identity passes the stored FC through and needs nothing fitted.
+    const auto identity = GraphInputTransform::fit(GraphInputSpec{}, {}, {});
+    QVERIFY(identity.identity());
+    QCOMPARE(identity.apply(fc[0], {}), fc[0]);
+
+    // Tangent space: the whitened logarithm of each scan's Ledoit-Wolf covariance against the training
+    // scans' geometric mean, computed here from the primitives.
+    GraphInputSpec tangent;
+    tangent.kind = "tangent";
+    const auto t = GraphInputTransform::fit(tangent, trainFc, trainSeries);
+    std::vector<Eigen::MatrixXd> trainCov;
+    for (const auto& x : trainSeries) trainCov.push_back(ledoitWolfCovariance(x));
+    const Eigen::MatrixXd w = spdInvSqrt(geometricMean(trainCov));
+    for (int s : {0, 25}) {  // a training scan and one it never saw
+      const Eigen::MatrixXd expected = spdLog(w * ledoitWolfCovariance(series[s]) * w);
+      QVERIFY((t.apply(fc[s], series[s]) - expected).cwiseAbs().maxCoeff() < 1e-9);
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, t.apply(fc[0], Eigen::MatrixXd()));               // no time series
+    QVERIFY_THROWS_EXCEPTION(Error, t.apply(fc[0], series[0].leftCols(rois - 1)));   // another parcellation
+
+    // Per-edge z-scores: over the training scans every edge has mean 0 and SD 1 (constant edges stay 0);
+    // a scan outside the training set is scaled by the training statistics, not its own.
+    GraphInputSpec z;
+    z.kind = "tangent";
+    z.standardiseEdges = true;
+    const auto tz = GraphInputTransform::fit(z, trainFc, trainSeries);
+    Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(rois, rois), sumSq = Eigen::MatrixXd::Zero(rois, rois);
+    for (int s = 0; s < 20; ++s) {
+      const auto m = tz.apply(fc[s], series[s]);
+      sum += m;
+      sumSq += m.cwiseProduct(m);
+    }
+    QVERIFY((sum / 20.0).cwiseAbs().maxCoeff() < 1e-9);
+    QVERIFY(((sumSq / 20.0).array() - 1.0).abs().maxCoeff() < 1e-9);
+    std::vector<Eigen::MatrixXd> raw;
+    for (int s = 0; s < 20; ++s) raw.push_back(t.apply(fc[s], series[s]));
+    const Eigen::MatrixXd outside = t.apply(fc[27], series[27]);
+    Eigen::MatrixXd mean = Eigen::MatrixXd::Zero(rois, rois);
+    for (const auto& m : raw) mean += m / 20.0;
+    double var01 = 0;
+    for (const auto& m : raw) var01 += (m(0, 1) - mean(0, 1)) * (m(0, 1) - mean(0, 1)) / 20.0;
+    QVERIFY(std::fabs(tz.apply(fc[27], series[27])(0, 1) - (outside(0, 1) - mean(0, 1)) / std::sqrt(var01)) < 1e-9);
+    GraphInputSpec fcz;
+    fcz.standardiseEdges = true;
+    const auto fz = GraphInputTransform::fit(fcz, trainFc, {});
+    QCOMPARE(fz.apply(fc[3], {})(2, 2), 0.0);  // Pearson's diagonal is constant: left at 0, not divided by 0
+
+    // The fitted parameters survive a model file's JSON exactly (what predict applies).
+    const auto back = GraphInputTransform::fromJson(nlohmann::json::parse(tz.toJson().dump()));
+    QVERIFY((back.apply(fc[28], series[28]) - tz.apply(fc[28], series[28])).cwiseAbs().maxCoeff() < 1e-12);
+    QCOMPARE(back.spec().standardiseEdges, true);
+    auto broken = tz.toJson();
+    broken["reference"] = std::vector<double>(5, 1.0);
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fromJson(broken));
+    broken = tz.toJson();
+    std::vector<double> notSpd(rois * rois, 0.0);
+    broken["reference"] = notSpd;
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fromJson(broken));
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputSpec::fromJson(nlohmann::json("partial")));
+    QCOMPARE(GraphInputSpec::fromJson(nlohmann::json("tangent")).kind, std::string("tangent"));
+    // Fitting needs one time series per training scan.
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fit(tangent, trainFc, {}));
   }
 
   void adjacencyRules() {

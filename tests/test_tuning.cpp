@@ -4,6 +4,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <unistd.h>
 #include <random>
 
 #include "TestSupport.h"
@@ -14,6 +15,8 @@
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
 #include "train/Tuner.h"
+#include "train/Experiment.h"
+#include "train/TransformedGraphs.h"
 #include "workspace/ArrayStore.h"
 
 using namespace bg;
@@ -38,7 +41,7 @@ std::vector<DatasetItem> labelledCorpus(ArrayStore& store, int count, int n, uns
     Eigen::MatrixXd c = x.rowwise() - x.colwise().mean();
     Eigen::MatrixXd cov = c.transpose() * c;
     const Eigen::VectorXd d = cov.diagonal().cwiseSqrt().cwiseInverse();
-    items.push_back({store.put(d.asDiagonal() * cov * d.asDiagonal()), label, n, 1000 + i});
+    items.push_back({store.put(d.asDiagonal() * cov * d.asDiagonal()), label, n, 1000 + i, store.put(x)});
   }
   return items;
 }
@@ -111,6 +114,93 @@ class TestTuning : public QObject {
 
   // Platt scaling finds a known temperature and bias, and its optimum has a zero NLL gradient in
   // both parameters (computed here by hand), which temperature scaling alone cannot reach.
+  void tangentInputIsFittedPerFoldAndTravelsToPrediction() {
+    ArrayStore store(dir_ / "tangent-store");
+    const auto items = labelledCorpus(store, 40, 12, 17);
+    const std::vector<DatasetItem> training(items.begin(), items.begin() + 30);
+    GraphInputSpec spec;
+    spec.kind = "tangent";
+    spec.standardiseEdges = true;
+    const auto transform = fitGraphInput(spec, store, training);
+    // The same as fitting on the training scans' matrices directly.
+    std::vector<Eigen::MatrixXd> fc, series;
+    for (const auto& it : training) {
+      fc.push_back(store.read(it.fcArray));
+      series.push_back(store.read(it.seriesArray));
+    }
+    const auto direct = GraphInputTransform::fit(spec, fc, series);
+    const auto scratch = dir_ / "scratch";
+    std::filesystem::create_directories(scratch);
+    const auto orphan = scratch / "graph-input-2147483646-0";  // no such process: a killed run's leftovers
+    const auto alive = scratch / ("graph-input-" + std::to_string(::getpid()) + "-999");
+    std::filesystem::create_directories(orphan);
+    std::filesystem::create_directories(alive);
+    {
+      TransformedGraphs graphs(store, transform, scratch);
+      QVERIFY(!std::filesystem::exists(orphan));
+      QVERIFY(std::filesystem::exists(alive));
+      const auto mapped = graphs.remap(items);
+      QCOMPARE(mapped.size(), items.size());
+      for (std::size_t k = 0; k < items.size(); ++k) {
+        QCOMPARE(mapped[k].scanId, items[k].scanId);
+        QCOMPARE(mapped[k].label, items[k].label);
+        const Eigen::MatrixXd expected = direct.apply(store.read(items[k].fcArray), store.read(items[k].seriesArray));
+        QVERIFY((graphs.store().read(mapped[k].fcArray) - expected).cwiseAbs().maxCoeff() < 1e-4 * std::max(1.0, expected.cwiseAbs().maxCoeff()));
+      }
+      QVERIFY(!store.contains(mapped[0].fcArray));  // the workspace store is left as it was
+    }
+    int left = 0;
+    for (const auto& e : std::filesystem::directory_iterator(scratch)) left += e.path() != alive;
+    QCOMPARE(left, 0);  // the temporary store goes with its owner
+    // The identity passes items and store through.
+    TransformedGraphs identity(store, GraphInputTransform{}, scratch);
+    QCOMPARE(identity.remap(items)[3].fcArray, items[3].fcArray);
+    QCOMPARE(&identity.store(), &store);
+    auto noSeries = training;
+    noSeries[4].seriesArray.clear();
+    QVERIFY_THROWS_EXCEPTION(Error, fitGraphInput(spec, store, noSeries));
+
+    // A model file carrying the transform: predict applies it to the scan's series before the model.
+    auto c = tinyConfig();
+    torch::manual_seed(3);
+    DownstreamModel m(c, AdaptationSpec{}, 2, 12);
+    m->eval();
+    nlohmann::json record;
+    const nlohmann::json manifest = {{"classes", {"control", "autism"}}, {"label_field", "diagnosis"}, {"atlas", "test12"}};
+    const auto taskTexts = corpusTaskTexts(manifest, c.textDimension, &record);
+    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", AdaptationSpec{}.toJson()},
+                                 {"classes", {"control", "autism"}}, {"nodes", 12}, {"max_nodes", 12}, {"temperature", 1.7},
+                                 {"texts", record}, {"input_transform", transform.toJson()}};
+    const auto file = dir_ / "tangent.pt";
+    saveModelFile(file, m, card);
+    const auto& scan = items[35];  // not a training scan
+    const Eigen::MatrixXd rawFc = store.read(scan.fcArray), rawSeries = store.read(scan.seriesArray);
+    model::GraphInput g;
+    g.file = "scan35";
+    g.nodes = 12;
+    for (Eigen::Index i = 0; i < 12; ++i)
+      for (Eigen::Index j = 0; j < 12; ++j) g.fc.push_back(static_cast<float>(rawFc(i, j)));
+    g.timepoints = static_cast<int>(rawSeries.rows());
+    for (Eigen::Index t = 0; t < rawSeries.rows(); ++t)
+      for (Eigen::Index j = 0; j < 12; ++j) g.series.push_back(static_cast<float>(rawSeries(t, j)));
+    NullProgress progress;
+    const double p = predictGraphs(file.string(), {g}, false, progress, torch::kCPU).at(0).at("probability").get<double>();
+    auto probabilityOf = [&](const Eigen::MatrixXd& matrix) {
+      const Eigen::MatrixXf f = matrix.cast<float>();
+      auto t = torch::empty({1, 12, 12});
+      for (int i = 0; i < 12; ++i)
+        for (int j = 0; j < 12; ++j) t[0][i][j] = f(i, j);
+      torch::NoGradGuard ng;
+      const auto in = model::makeGraphInput(t, torch::ones({1, 12}, torch::kBool), taskTexts.task, taskTexts.atlas, c);
+      return 1.0 / (1.0 + std::exp(-model::logitMargin(m->forward(in)).item<double>() / 1.7));
+    };
+    const double expected = probabilityOf(direct.apply(rawFc, rawSeries));
+    QVERIFY2(std::abs(p - expected) < 1e-5, qPrintable(QString("%1 vs %2").arg(p).arg(expected)));
+    QVERIFY(std::abs(probabilityOf(rawFc) - expected) > 1e-4);  // the transform matters: the test could fail
+    g.series.clear();
+    QVERIFY_THROWS_EXCEPTION(Error, predictGraphs(file.string(), {g}, false, progress, torch::kCPU));
+  }
+
   void plattScalingRecoversTemperatureAndBias() {
     std::mt19937 rng(2);
     std::normal_distribution<double> g(0.0, 3.0);

@@ -294,6 +294,42 @@ class TestTuningCli : public QObject {
     QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
   }
 
+  void tangentInputFromTheCommandLine() {
+    const QString model = str(dir_ / "tangent-z.pt");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--input", "tangent-z", "--out", model});
+    const auto card = parseObject(run({"model", model}).out);
+    const auto input = card["input_transform"].toObject();
+    QCOMPARE(input["kind"].toString(), QString("tangent"));
+    QCOMPARE(input["standardise_edges"].toBool(), true);
+    QCOMPARE(input["nodes"].toInt(), 200);
+    QVERIFY(!input.contains("reference"));  // the card shown leaves the fitted matrices out
+    QCOMPARE(card["tuning"].toObject()["input"].toObject()["kind"].toString(), QString("tangent"));
+    // Prediction recomputes the tangent-space matrix from the file's own time series.
+    const auto row = parseObject(run({"predict", "--model", model, "--json", "--in", nyuFile(1)}).out.trimmed());
+    QVERIFY(row["probability"].toDouble() > 0 && row["probability"].toDouble() < 1);
+    QVERIFY(!row["top_rois"].toArray().isEmpty());
+    // Cross-validation fits the transform inside each fold and leaves no temporary arrays behind.
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--input",
+                                    "tangent-z", "--cv", "2", "--json"})
+                                   .out);
+    QCOMPARE(e["config"].toObject()["input"].toObject()["kind"].toString(), QString("tangent"));
+    QVERIFY(e["metrics"].toObject()["auc"].toObject().contains("mean"));
+    int left = 0;
+    if (std::filesystem::exists(ws_ / "tmp"))
+      for (const auto& entry : std::filesystem::directory_iterator(ws_ / "tmp")) left += entry.path().filename().string().rfind("graph-input-", 0) == 0;
+    QCOMPARE(left, 0);
+    // Pre-trained encoders read Pearson FC; the baselines name their features themselves.
+    auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--pretrained", pretrained_, "--input", "tangent",
+                  "--out", str(dir_ / "never.pt")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY(r.err.contains("from scratch"));
+    r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--input", "tangent", "--cv", "3"});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY(r.err.contains("logreg-tangent"));
+    QVERIFY(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--input", "partial", "--out", str(dir_ / "never.pt")}).exitCode != 0);
+    QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
+  }
+
   void metaLearningThenZeroShotOnAnUnseenTask() {
     const QString meta = str(dir_ / "meta.pt");
     const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2",

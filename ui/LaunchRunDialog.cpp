@@ -87,6 +87,15 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   calibration_->addItem(QStringLiteral("platt"), QStringLiteral("platt"));
   calibration_->setToolTip(tr("train, evaluate: how probabilities are calibrated on the validation split — temperature scaling "
                               "(the default), or Platt scaling, which also fits a bias and so re-centres the 0.5 decision"));
+  input_ = new QComboBox(this);
+  input_->addItem(tr("from the configuration"), QString());
+  input_->addItem(tr("Pearson FC"), QStringLiteral("fc"));
+  input_->addItem(tr("Pearson FC, edges z-scored"), QStringLiteral("fc-z"));
+  input_->addItem(tr("tangent-space FC"), QStringLiteral("tangent"));
+  input_->addItem(tr("tangent-space FC, edges z-scored"), QStringLiteral("tangent-z"));
+  input_->setToolTip(tr("train, evaluate, from scratch: what the model reads — the stored Pearson FC, or tangent-space FC "
+                        "against the training scans' geometric mean; z-scored: every edge standardised over the training scans. "
+                        "Everything is fitted on the training folds only and travels with the model file"));
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
@@ -125,6 +134,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Pre-trained:"), pretrained_);
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Calibration:"), calibration_);
+  form->addRow(tr("Input:"), input_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
@@ -169,7 +179,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
-  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
@@ -188,6 +198,9 @@ QStringList LaunchRunDialog::problems() const {
   if (kind == QLatin1String("evaluate") && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
   if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
   if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
+  if (input_->isEnabled() && !input_->currentData().toString().isEmpty() &&
+      (needsPretrained(method) || !pretrained_->text().trimmed().isEmpty()))
+    p << tr("Input \"%1\" is for models trained from scratch: pre-trained encoders read Pearson FC.").arg(input_->currentText());
   return p;
 }
 
@@ -215,6 +228,7 @@ QStringList LaunchRunDialog::arguments() const {
   if (epochs_->value() > 0 && method != QLatin1String("logreg")) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
   if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
+  if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
   if (kind == QLatin1String("evaluate") && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
   if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
   return a;
@@ -226,6 +240,7 @@ json LaunchRunDialog::preset() const {
           {"pretrained", pretrained_->text().toStdString()},
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
           {"calibration", calibration_->currentData().toString().toStdString()},
+          {"input", input_->currentData().toString().toStdString()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"tasks", [this] {
@@ -250,6 +265,10 @@ void LaunchRunDialog::applyPreset(const json& p) {
   if (p.contains("calibration")) {
     const int i = calibration_->findData(QString::fromStdString(p["calibration"].get<std::string>()));
     if (i >= 0) calibration_->setCurrentIndex(i);
+  }
+  if (p.contains("input")) {
+    const int i = input_->findData(QString::fromStdString(p["input"].get<std::string>()));
+    if (i >= 0) input_->setCurrentIndex(i);
   }
   if (p.contains("device")) {
     const int i = device_->findData(QString::fromStdString(p["device"].get<std::string>()));
@@ -298,6 +317,7 @@ void LaunchRunDialog::revalidate() {
   pretrained_->setEnabled(!pretrain);
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
   calibration_->setEnabled(!pretrain && !meta);
+  input_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

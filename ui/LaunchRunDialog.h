@@ -49,6 +49,7 @@ class LaunchRunDialog : public QDialog {
   QComboBox* config() const { return config_; }
   QSpinBox* epochs() const { return epochs_; }
   QComboBox* calibration() const { return calibration_; }
+  QComboBox* input() const { return input_; }
   QSpinBox* folds() const { return folds_; }
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
@@ -62,7 +63,7 @@ class LaunchRunDialog : public QDialog {
  private:
   void revalidate();
   QString workspace_;
-  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *device_;
+  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_;
   QLineEdit *pretrained_, *output_;
   QSpinBox *epochs_, *folds_, *threads_;
   QLabel *problems_, *estimateLabel_;

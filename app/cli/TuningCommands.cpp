@@ -75,7 +75,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
   json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
                   {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
                   {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)},
-                  {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)}};
+                  {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)},
+                  {"input", rf.input.empty() ? json() : json(rf.input)}};
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
     EvaluateRequest req;
@@ -121,6 +122,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
       cmd->add_option("--calibration", req.calibration,
                       "Calibration fitted on the validation split: temperature (default) or platt (temperature and bias)")
           ->check(CLI::IsMember({"temperature", "platt"}));
+      cmd->add_option("--input", req.input,
+                      "What the model reads, from scratch only: fc (stored Pearson FC), tangent (tangent-space FC against the "
+                      "training scans' geometric mean); -z: every edge z-scored over the training scans (tangent-z, fc-z)")
+          ->check(CLI::IsMember({"fc", "fc-z", "tangent", "tangent-z"}));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
       cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
@@ -134,6 +139,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.pretrainConfigJson = readText(pretrainConfigFile);
       if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
         throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
+      if (!r.input.empty() && isBaselineMethod(r.method))
+        throw Error(ErrorCode::Usage, "--input is for the graph models; the baselines choose their features by name (" + r.method.substr(0, r.method.find('-')) +
+                                          " or " + r.method.substr(0, r.method.find('-')) + "-tangent)");
       return r;
     }
   };

@@ -215,6 +215,15 @@ void TangentSpace::fitCovariances(const std::vector<Eigen::MatrixXd>& covariance
   whitening_ = spdInvSqrt(reference_);
 }
 
+void TangentSpace::setReference(const Eigen::MatrixXd& reference) {
+  if (reference.rows() == 0 || reference.rows() != reference.cols()) throw Error(ErrorCode::Data, "a tangent reference must be a square matrix");
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(reference, Eigen::EigenvaluesOnly);
+  if (!reference.allFinite() || !reference.isApprox(reference.transpose(), 1e-6) || eig.eigenvalues().minCoeff() <= 0)
+    throw Error(ErrorCode::Data, "a tangent reference must be symmetric positive-definite");
+  reference_ = reference;
+  whitening_ = spdInvSqrt(reference_);
+}
+
 Eigen::MatrixXd TangentSpace::transformCovariance(const Eigen::MatrixXd& covariance) const {
   if (!fitted()) throw Error(ErrorCode::Usage, "tangent space has no group reference: fit it on a group first");
   if (covariance.rows() != reference_.rows()) throw Error(ErrorCode::Data, "covariance size does not match the tangent reference");

@@ -32,6 +32,8 @@ class TangentSpace {
   // Fits the reference from every subject's Ledoit-Wolf covariance.
   void fit(const std::vector<Eigen::MatrixXd>& seriesPerSubject);
   void fitCovariances(const std::vector<Eigen::MatrixXd>& covariances);
+  // A reference fitted elsewhere (a model file's): must be symmetric positive-definite.
+  void setReference(const Eigen::MatrixXd& reference);
   ConnectivityResult transform(const Eigen::MatrixXd& series) const;
   Eigen::MatrixXd transformCovariance(const Eigen::MatrixXd& covariance) const;
   const Eigen::MatrixXd& reference() const { return reference_; }

@@ -74,6 +74,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
       in.confounds = opts.confounds ? opts.confounds : siblingConfounds(file);
       auto data = computeConnectomes(*registry, file, in.confounds, {atlas}, options, progress);
       in.fc = data.at(0).fc;
+      in.series = data[0].series;
       in.roiNames = data[0].roiNames;
       in.networks = data[0].networks;
       in.emptyRois = data[0].emptyRois;
@@ -96,6 +97,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
       in.confounds = opts.confounds;
       auto data = computeFromTimeSeries(atlas, ts.series, ts.roiNames, tr, in.confounds, options);
       in.fc = data.fc;
+      in.series = data.series;
       in.roiNames = ts.roiNames;
       in.volumes = static_cast<int>(ts.series.rows());
       in.tr = tr;
@@ -138,6 +140,8 @@ json modelCardSummary(json card) {
   for (const char* big : {"mean", "scale", "weights"}) card.erase(big);
   if (card.contains("ood") && card["ood"].is_object())
     for (const char* big : {"mean", "scale", "distances", "template_distances", "axes", "axis_sd"}) card["ood"].erase(big);
+  if (card.contains("input_transform") && card["input_transform"].is_object())
+    for (const char* big : {"reference", "mean", "scale"}) card["input_transform"].erase(big);
   if (card.contains("fold_models") && card["fold_models"].is_array())
     card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
   return card;
@@ -172,6 +176,12 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
     Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
     g.roiNames = input.roiNames;
     g.networks = input.networks;
+    if (input.series.size() > 0) {
+      const Eigen::MatrixXf s = input.series.cast<float>();
+      g.timepoints = static_cast<int>(s.rows());
+      g.series.resize(static_cast<std::size_t>(s.size()));
+      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.series.data(), s.rows(), s.cols()) = s;
+    }
     row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
   }
   return row;

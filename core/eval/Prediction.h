@@ -21,6 +21,7 @@ class Workspace;
 struct PredictionInput {
   std::filesystem::path file;
   Eigen::MatrixXd fc;
+  Eigen::MatrixXd series;  // the cleaned ROI time series the FC came from (time points x ROIs)
   std::vector<std::string> roiNames, networks;
   std::string kind;  // bold | timeseries
   int volumes = 0;

@@ -54,6 +54,7 @@ struct TuneRequest {
   int shots = 0;                          // > 0: K labelled graphs per class (few-shot)
   int epochs = 0;                         // > 0 overrides the configuration
   std::string calibration;                // temperature | platt; empty: the configuration's
+  std::string input;                      // fc | fc-z | tangent | tangent-z (GraphInputSpec names); empty: the configuration's
   std::string device = "auto";
   int threads = 0;
 };
@@ -76,6 +77,8 @@ struct GraphInput {
   std::string file;
   int nodes = 0;
   std::vector<float> fc;
+  int timepoints = 0;
+  std::vector<float> series;  // cleaned ROI time series, row-major (timepoints x nodes): tangent-space models need it
   std::vector<std::string> roiNames, networks;
 };
 

@@ -19,6 +19,7 @@
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "train/TransformedGraphs.h"
 #include "train/ZooPretraining.h"
 #include "model/ModelZoo.h"
 #include "workspace/WorkspaceQueries.h"
@@ -53,9 +54,24 @@ std::string architectureOf(const std::string& method) {
   return model::isZooArchitecture(method) ? method : "braingfm";
 }
 
+void checkGraphInput(const TuningConfig& c) {
+  if (!c.input.identity() && c.adaptation.method != "scratch")
+    throw Error(ErrorCode::Usage, "input '" + c.input.kind + (c.input.standardiseEdges ? "' with standardised edges" : "'") +
+                                      " is for models trained from scratch (method scratch): pre-trained encoders and meta-learned prompts read Pearson FC");
+}
+
+TuningConfig tuningConfigUnchecked(const model::TuneRequest& r);
+
 TuningConfig tuningConfig(const model::TuneRequest& r) {
+  auto c = tuningConfigUnchecked(r);
+  checkGraphInput(c);
+  return c;
+}
+
+TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
   auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
   if (!r.calibration.empty()) j["calibration"] = r.calibration;
+  if (!r.input.empty()) j["input"] = GraphInputSpec::fromName(r.input).toJson();
   if (const auto arch = architectureOf(r.method); arch != "braingfm") {
     if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is BrainGFM's meta-learned prompt; " + r.method + " cannot use it");
     j["architecture"] = arch;
@@ -265,6 +281,10 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   std::vector<DatasetItem> train, validation;
   for (auto i : holdout.train) train.push_back(all[i]);
   for (auto i : holdout.validation) validation.push_back(all[i]);
+  TransformedGraphs graphs(ws->arrays(), fitGraphInput(config.input, ws->arrays(), all), ws->dir() / "tmp");
+  train = graphs.remap(train);
+  validation = graphs.remap(validation);
+  const ArrayStore& store = graphs.store();
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
   const int nodes = maxNodes(all);
@@ -272,11 +292,11 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   auto init = initialise(config, 2, nodes, r, r.pretrained);
   if (!r.meta.empty()) config.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
   Tuner tuner(config, init.model, taskTexts, device);
-  const auto history = tuner.fit(ws->arrays(), train, validation, progress);
+  const auto history = tuner.fit(store, train, validation, progress);
   const auto& first = manifest.at("items").at(0);
   json ood;
   {
-    const auto e = tuner.embeddings(ws->arrays(), train);
+    const auto e = tuner.embeddings(store, train);
     ood = fitOodReference(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(e.data_ptr<double>(), e.size(0), e.size(1)),
                           init.model->architecture() + " pooled graph embedding", true);
   }
@@ -306,10 +326,11 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"code_version", braingraphVersion()},
                      {"torch_version", TORCH_VERSION}};
   card["ood"] = ood;
+  if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
     const auto labels = labelsOf(validation);
-    const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(ws->arrays(), validation), tuner.calibration()));
+    const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(store, validation), tuner.calibration()));
     card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}};
   }
   saveModelFile(r.out, *init.model, card);
@@ -351,10 +372,17 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   for (const auto& item : manifest.at("items")) itemOf[item.at("scan_id").get<std::int64_t>()] = &item;
   for (int f = 0; f < nFolds; ++f) {
     const double from = static_cast<double>(f) / nFolds, to = static_cast<double>(f + 1) / nFolds;
-    const auto train = corpusItems(manifest, f, "train", ws->arrays());
-    const auto validation = corpusItems(manifest, f, "validation", ws->arrays());
-    const auto test = corpusItems(manifest, f, "test", ws->arrays());
+    auto train = corpusItems(manifest, f, "train", ws->arrays());
+    auto validation = corpusItems(manifest, f, "validation", ws->arrays());
+    auto test = corpusItems(manifest, f, "test", ws->arrays());
     if (test.empty()) continue;
+    std::vector<DatasetItem> trainingScans = train;  // the input transform is fitted on the training folds only
+    trainingScans.insert(trainingScans.end(), validation.begin(), validation.end());
+    TransformedGraphs graphs(ws->arrays(), fitGraphInput(config.input, ws->arrays(), trainingScans), ws->dir() / "tmp");
+    train = graphs.remap(train);
+    validation = graphs.remap(validation);
+    test = graphs.remap(test);
+    const ArrayStore& store = graphs.store();
     std::vector<DatasetItem> all = train;
     all.insert(all.end(), validation.begin(), validation.end());
     all.insert(all.end(), test.begin(), test.end());
@@ -378,7 +406,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     if (!zeroShot) {
       SubProgress sub(progress, from + (to - from) * split, to, "fold " + std::to_string(f + 1) + ": ",
                       static_cast<double>(f) * foldConfig.epochs);
-      history = tuner.fit(ws->arrays(), train, validation, sub);
+      history = tuner.fit(store, train, validation, sub);
       tuneSeconds += history.seconds;
       trainSeconds.push_back(history.seconds);
       bestEpochs.push_back(history.bestEpoch + 1);
@@ -387,7 +415,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     }
     trainable = zeroShot ? 0 : init.model->trainableCount();  // zero-shot trains nothing
     total = init.model->totalCount();
-    const auto margins = tuner.margins(ws->arrays(), test);
+    const auto margins = tuner.margins(store, test);
     const auto y = labelsOf(test);
     const auto p = calibratedProbabilities(margins, tuner.calibration());
     metrics.push_back(binaryMetrics(y, p));
@@ -534,6 +562,7 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
   const double threshold = card.at("model").value("adjacency_threshold", 0.3);
   const auto calibration = cardCalibration(card);
   const int expected = card.at("nodes").get<int>();
+  const auto inputTransform = card.contains("input_transform") ? GraphInputTransform::fromJson(card["input_transform"]) : GraphInputTransform{};
   json out = json::array();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& g = inputs[i];
@@ -543,7 +572,17 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
                                          std::to_string(expected) + " ROIs)");
       for (float v : g.fc)
         if (!std::isfinite(v)) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
-      auto fc = torch::from_blob(const_cast<float*>(g.fc.data()), {1, g.nodes, g.nodes}, torch::kFloat32).clone().to(device);
+      auto fc = torch::from_blob(const_cast<float*>(g.fc.data()), {1, g.nodes, g.nodes}, torch::kFloat32).clone();
+      if (!inputTransform.identity()) {
+        using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        if (inputTransform.spec().needsSeries() && g.series.size() != static_cast<std::size_t>(g.timepoints) * static_cast<std::size_t>(g.nodes))
+          throw Error(ErrorCode::Data, "the model reads tangent-space connectivity, which needs the scan's ROI time series");
+        Eigen::MatrixXd series;
+        if (inputTransform.spec().needsSeries()) series = Eigen::Map<const RowMajorF>(g.series.data(), g.timepoints, g.nodes).cast<double>();
+        const Eigen::MatrixXf t = inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series).cast<float>();
+        Eigen::Map<RowMajorF>(fc.data_ptr<float>(), g.nodes, g.nodes) = t;
+      }
+      fc = fc.to(device);
       auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
       const auto in = features ? model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config)
                                : model::makeFcInput(fc, mask, threshold);

@@ -32,7 +32,7 @@ json TuningConfig::toJson() const {
           {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
-          {"calibration", calibration}, {"seed", seed}};
+          {"calibration", calibration}, {"input", input.toJson()}, {"seed", seed}};
 }
 
 TuningConfig TuningConfig::fromJson(const json& j) {
@@ -58,6 +58,7 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   c.selection = j.value("selection", c.selection);
   c.seed = j.value("seed", c.seed);
   c.calibration = j.value("calibration", c.calibration);
+  if (j.contains("input")) c.input = GraphInputSpec::fromJson(j.at("input"));
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
   if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");
   if (c.selection != "auc" && c.selection != "loss") throw Error(ErrorCode::Config, "selection must be auc or loss");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "connectome/GraphInputSpec.h"
 #include "eval/Calibration.h"
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
@@ -37,6 +38,7 @@ struct TuningConfig {
   int shotsPerClass = 0;        // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
   std::string selection = "auc";  // validation criterion: auc | loss
   std::string calibration = "temperature";  // fitted on the validation split: temperature | platt (eval/Calibration.h)
+  GraphInputSpec input;                     // what the model reads: stored Pearson FC, or tangent-space FC (fitted per fold)
   // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
   // fraction get pseudo-labels where the model is at least this confident (0 = off).
   double pseudoLabelThreshold = 0;

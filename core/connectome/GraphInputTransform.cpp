@@ -1,0 +1,141 @@
+#include "connectome/GraphInputTransform.h"
+
+#include <cmath>
+
+#include "errors/Error.h"
+
+namespace bg {
+using nlohmann::json;
+
+json GraphInputSpec::toJson() const { return {{"kind", kind}, {"standardise_edges", standardiseEdges}}; }
+
+GraphInputSpec GraphInputSpec::fromJson(const json& j) {
+  GraphInputSpec s;
+  if (j.is_string()) {
+    s.kind = j.get<std::string>();
+  } else if (j.is_object()) {
+    s.kind = j.value("kind", s.kind);
+    s.standardiseEdges = j.value("standardise_edges", s.standardiseEdges);
+  } else if (!j.is_null()) {
+    throw Error(ErrorCode::Config, "input must be \"fc\", \"tangent\" or {\"kind\": ..., \"standardise_edges\": ...}");
+  }
+  if (s.kind != "fc" && s.kind != "tangent") throw Error(ErrorCode::Config, "input kind '" + s.kind + "' is not fc or tangent");
+  return s;
+}
+
+GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
+  GraphInputSpec s;
+  const bool z = name.size() > 2 && name.compare(name.size() - 2, 2, "-z") == 0;
+  s.kind = z ? name.substr(0, name.size() - 2) : name;
+  s.standardiseEdges = z;
+  if (s.kind != "fc" && s.kind != "tangent") throw Error(ErrorCode::Usage, "input '" + name + "' is not fc, fc-z, tangent or tangent-z");
+  return s;
+}
+
+namespace {
+json flat(const Eigen::MatrixXd& m) {
+  std::vector<double> v(static_cast<std::size_t>(m.size()));
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), m.rows(), m.cols()) = m;
+  return v;
+}
+Eigen::MatrixXd square(const json& j, int n, const char* what) {
+  const auto v = j.get<std::vector<double>>();
+  if (v.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(n))
+    throw Error(ErrorCode::Data, std::string("the input transform's ") + what + " has " + std::to_string(v.size()) + " values, not " +
+                                     std::to_string(n) + " x " + std::to_string(n));
+  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), n, n);
+}
+}  // namespace
+
+GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc,
+                                             const std::vector<Eigen::MatrixXd>& series) {
+  GraphInputTransform t;
+  t.spec_ = spec;
+  if (spec.identity()) return t;
+  if (fc.empty()) throw Error(ErrorCode::Data, "no training scans to fit the input transform on");
+  t.nodes_ = static_cast<int>(fc.front().rows());
+  for (const auto& m : fc)
+    if (m.rows() != t.nodes_ || m.cols() != t.nodes_) throw Error(ErrorCode::Data, "the training scans mix parcellations of different sizes");
+  const auto n = static_cast<long>(fc.size());
+  if (spec.needsSeries()) {
+    if (series.size() != fc.size()) throw Error(ErrorCode::Data, "tangent-space input needs every training scan's ROI time series");
+    std::vector<Eigen::MatrixXd> covariances(fc.size());
+    for (std::size_t i = 0; i < series.size(); ++i)
+      if (series[i].cols() != t.nodes_)
+        throw Error(ErrorCode::Data, "a training scan's time series has " + std::to_string(series[i].cols()) + " ROIs, its FC " + std::to_string(t.nodes_));
+    {
+      SerialBlasScope serialBlas;
+#pragma omp parallel for schedule(dynamic, 8)
+      for (long i = 0; i < n; ++i) covariances[static_cast<std::size_t>(i)] = ledoitWolfCovariance(series[static_cast<std::size_t>(i)]);
+    }
+    t.tangent_.fitCovariances(covariances);
+  }
+  if (spec.standardiseEdges) {
+    const auto r = t.nodes_;
+    Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(r, r), sumSq = Eigen::MatrixXd::Zero(r, r);
+    std::vector<Eigen::MatrixXd> base(fc.size());
+    {
+      SerialBlasScope serialBlas;
+#pragma omp parallel for schedule(dynamic, 8)
+      for (long i = 0; i < n; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        base[k] = t.base(fc[k], spec.needsSeries() ? series[k] : Eigen::MatrixXd());
+      }
+    }
+    for (const auto& b : base) {
+      sum += b;
+      sumSq += b.cwiseProduct(b);
+    }
+    t.mean_ = sum / static_cast<double>(n);
+    t.scale_ = (sumSq / static_cast<double>(n) - t.mean_.cwiseProduct(t.mean_)).cwiseMax(0.0).cwiseSqrt();
+    t.scale_ = t.scale_.unaryExpr([](double s) { return s < 1e-12 ? 1.0 : s; });  // constant edges (FC's zero diagonal) stay 0
+  }
+  return t;
+}
+
+Eigen::MatrixXd GraphInputTransform::base(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series) const {
+  if (spec_.kind != "tangent") return fc;
+  if (series.size() == 0) throw Error(ErrorCode::Data, "tangent-space input needs the scan's ROI time series");
+  if (series.cols() != nodes_)
+    throw Error(ErrorCode::Data, "the scan has " + std::to_string(series.cols()) + " ROIs; the model's tangent reference " + std::to_string(nodes_));
+  return tangent_.transformCovariance(ledoitWolfCovariance(series));
+}
+
+Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series) const {
+  if (identity()) return fc;
+  if (fc.rows() != nodes_ || fc.cols() != nodes_)
+    throw Error(ErrorCode::Data, "the scan's FC is " + std::to_string(fc.rows()) + " x " + std::to_string(fc.cols()) + "; the model's input transform expects " +
+                                     std::to_string(nodes_) + " ROIs");
+  Eigen::MatrixXd m = base(fc, series);
+  if (spec_.standardiseEdges) m = ((m - mean_).array() / scale_.array()).matrix();
+  return m;
+}
+
+json GraphInputTransform::toJson() const {
+  json j = spec_.toJson();
+  if (identity()) return j;
+  j["nodes"] = nodes_;
+  if (spec_.kind == "tangent") j["reference"] = flat(tangent_.reference());
+  if (spec_.standardiseEdges) {
+    j["mean"] = flat(mean_);
+    j["scale"] = flat(scale_);
+  }
+  return j;
+}
+
+GraphInputTransform GraphInputTransform::fromJson(const json& j) {
+  GraphInputTransform t;
+  t.spec_ = GraphInputSpec::fromJson(j);
+  if (t.identity()) return t;
+  t.nodes_ = j.at("nodes").get<int>();
+  if (t.nodes_ <= 0) throw Error(ErrorCode::Data, "the input transform has no nodes");
+  if (t.spec_.kind == "tangent") t.tangent_.setReference(square(j.at("reference"), t.nodes_, "tangent reference"));
+  if (t.spec_.standardiseEdges) {
+    t.mean_ = square(j.at("mean"), t.nodes_, "edge means");
+    t.scale_ = square(j.at("scale"), t.nodes_, "edge scales");
+    if ((t.scale_.array() <= 0).any()) throw Error(ErrorCode::Data, "the input transform's edge scales must be positive");
+  }
+  return t;
+}
+
+}  // namespace bg

@@ -1,0 +1,42 @@
+#pragma once
+// What a graph model reads as a scan's connectivity matrix: the stored Pearson FC as it is, or the
+// tangent-space embedding of the scan's Ledoit-Wolf covariance against a group reference (Dadi et al.
+// 2019 found it the best FC representation for diagnosis on ABIDE), optionally z-scored per edge
+// over the training scans. Everything fitted comes from the training scans only, and travels with the
+// model so that prediction applies the same map.
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "connectome/Connectivity.h"
+#include "connectome/GraphInputSpec.h"
+
+namespace bg {
+
+class GraphInputTransform {
+ public:
+  GraphInputTransform() = default;  // the identity
+  // Fits the transform on training scans: their stored FC matrices and (for tangent) their cleaned ROI
+  // time series, one per scan in the same order. Throws bg::Error(Data) on mismatched sizes.
+  static GraphInputTransform fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series);
+
+  const GraphInputSpec& spec() const { return spec_; }
+  bool identity() const { return spec_.identity(); }
+  int nodes() const { return nodes_; }
+  // The model's input for one scan. `series` is needed for tangent (may be empty otherwise).
+  Eigen::MatrixXd apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series) const;
+
+  // The fitted parameters, for a model file (matrices as flat row-major arrays).
+  nlohmann::json toJson() const;
+  static GraphInputTransform fromJson(const nlohmann::json& j);
+
+ private:
+  Eigen::MatrixXd base(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series) const;
+  GraphInputSpec spec_;
+  int nodes_ = 0;
+  TangentSpace tangent_;
+  Eigen::MatrixXd mean_, scale_;  // per edge, when standardising
+};
+
+}  // namespace bg

@@ -1,0 +1,41 @@
+#pragma once
+// A fold's graphs as the model reads them: when the tuning configuration asks for another input
+// than the stored Pearson FC (connectome/GraphInputTransform.h), the transform is fitted on the
+// training scans and every item's matrix is rewritten into a temporary array store that lives as
+// long as this object. With the identity the items and the workspace store pass through untouched.
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "connectome/GraphInputTransform.h"
+#include "jobs/Progress.h"
+#include "workspace/ArrayStore.h"
+#include "workspace/CorpusDataset.h"
+
+namespace bg::train {
+
+// Fits on the training items' stored FC and ROI time series (never on test items).
+GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training);
+
+class TransformedGraphs {
+ public:
+  // scratchDir: where the temporary store goes (a fresh subdirectory, removed on destruction).
+  TransformedGraphs(const ArrayStore& source, GraphInputTransform transform, const std::filesystem::path& scratchDir);
+  ~TransformedGraphs();
+  TransformedGraphs(const TransformedGraphs&) = delete;
+  TransformedGraphs& operator=(const TransformedGraphs&) = delete;
+
+  // The items with their fcArray pointing at the transformed matrices. Throws bg::Error(Data) naming
+  // the scan when one cannot be transformed (no time series, wrong size).
+  std::vector<DatasetItem> remap(const std::vector<DatasetItem>& items, ProgressDelegate* progress = nullptr);
+  const ArrayStore& store() const { return scratch_ ? *scratch_ : source_; }
+  const GraphInputTransform& transform() const { return transform_; }
+
+ private:
+  const ArrayStore& source_;
+  GraphInputTransform transform_;
+  std::filesystem::path dir_;
+  std::unique_ptr<ArrayStore> scratch_;
+};
+
+}  // namespace bg::train
