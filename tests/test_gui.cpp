@@ -586,7 +586,21 @@ class TestGui : public QObject {
     form->kind()->setCurrentText(QStringLiteral("pretrain"));
     QVERIFY(!form->calibration()->isEnabled() && !form->arguments().contains(QStringLiteral("--calibration")));
     form->kind()->setCurrentText(QStringLiteral("train"));
+    // Tangent-space input goes to the CLI for a model trained from scratch; adapting a pre-trained
+    // encoder with it is flagged, and the logistic-regression baseline does not take it.
+    form->method()->setCurrentText(QStringLiteral("scratch"));
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("tangent-z")));
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--input"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("tangent-z"));
+      QVERIFY(!form->problems().join(' ').contains(QStringLiteral("from scratch")));
+    }
+    form->method()->setCurrentText(QStringLiteral("finetune"));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("from scratch")));
     form->method()->setCurrentText(QStringLiteral("logreg"));
+    QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
+    form->input()->setCurrentIndex(0);
     form->calibration()->setCurrentIndex(0);
     const auto model = fixtureDir_ / "launched-logreg.json";
     form->output()->setText(QString::fromStdString(model.string()));

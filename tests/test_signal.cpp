@@ -296,6 +296,10 @@ class TestSignal : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fromJson(broken));
     QVERIFY_THROWS_EXCEPTION(Error, GraphInputSpec::fromJson(nlohmann::json("partial")));
     QCOMPARE(GraphInputSpec::fromJson(nlohmann::json("tangent")).kind, std::string("tangent"));
+    // A card names its input for reports; cards without one read Pearson FC.
+    const auto described = graphInputOfCard(nlohmann::json{{"input_transform", tz.toJson()}}).description();
+    QVERIFY(described.find("tangent-space") == 0 && described.find("z-scored") != std::string::npos);
+    QVERIFY(graphInputOfCard(nlohmann::json::object()).description().find("Pearson correlation") == 0);
     // Fitting needs one time series per training scan.
     QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fit(tangent, trainFc, {}));
   }

@@ -16,6 +16,11 @@ struct GraphInputSpec {
   // The command line's names: fc, fc-z, tangent, tangent-z ("-z": edges z-scored).
   std::string name() const { return kind + (standardiseEdges ? "-z" : ""); }
   static GraphInputSpec fromName(const std::string& name);
+  // For reports: how the model's connectivity matrix is computed from the cleaned ROI time series.
+  std::string description() const;
 };
+
+// The input a model card names ("input_transform"; absent: Pearson FC).
+GraphInputSpec graphInputOfCard(const nlohmann::json& card);
 
 }  // namespace bg

@@ -32,6 +32,18 @@ GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
   return s;
 }
 
+std::string GraphInputSpec::description() const {
+  std::string d = kind == "tangent" ? "tangent-space embedding (matrix logarithm after whitening by the training scans' geometric mean) of the "
+                                      "Ledoit-Wolf covariance of the cleaned ROI mean time series"
+                                    : "Pearson correlation of the cleaned ROI mean time series";
+  if (standardiseEdges) d += ", every edge z-scored with the training scans' mean and SD";
+  return d;
+}
+
+GraphInputSpec graphInputOfCard(const json& card) {
+  return card.contains("input_transform") ? GraphInputSpec::fromJson(card.at("input_transform")) : GraphInputSpec{};
+}
+
 namespace {
 json flat(const Eigen::MatrixXd& m) {
   std::vector<double> v(static_cast<std::size_t>(m.size()));

@@ -14,6 +14,7 @@
 
 #include "atlas/AtlasRegistry.h"
 #include "atlas/RoiPlacement.h"
+#include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
 #include "platform/Versions.h"
@@ -102,7 +103,7 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"atlas", card.value("atlas", std::string())},
           {"rois", c.input.fc.rows()},
           {"cleaning", card.value("preprocessing", json::object())},
-          {"connectivity", "Pearson correlation of the cleaned ROI mean time series"},
+          {"connectivity", c.model.baseline ? std::string("Pearson correlation of the cleaned ROI mean time series") : graphInputOfCard(card).description()},
           {"model", model},
           {"calibration", card.value("calibration", std::string("temperature")) == "platt"
                               ? "Platt scaling (temperature and bias) fitted on the model's validation split"
@@ -261,7 +262,7 @@ json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
                   {"note", "this prediction was made with `predict`, which runs no quality control; use `diagnose` for a gated report"}};
   record["methods"] = {{"atlas", card.value("atlas", std::string())},
                        {"cleaning", card.value("preprocessing", json::object())},
-                       {"connectivity", "Pearson correlation of the cleaned ROI mean time series"},
+                       {"connectivity", graphInputOfCard(card).description()},
                        {"model", {{"file", model.string()}, {"hash", q.getColumn(8).getString()}, {"kind", card.value("kind", std::string())}}}};
   const auto classes = card.value("classes", json::array());
   record["result"] = {{"label", q.getColumn(0).getString()},
