@@ -65,6 +65,7 @@ void printMetrics(const json& result) {
   if (result.contains("calibration")) std::printf("  %-18s %.3f\n", "ece", result["calibration"]["ece"]["mean"].get<double>());
   if (result.contains("trainable_parameters")) std::printf("  %-18s %s\n", "trainable params", result["trainable_parameters"].dump().c_str());
   if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
+  if (result.value("input_seconds", 0.0) > 0) std::printf("  %-18s %.1f s\n", "input transform", result["input_seconds"].get<double>());
 }
 
 // One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
