@@ -4,6 +4,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <fstream>
 #include <unistd.h>
 #include <random>
 
@@ -15,6 +16,7 @@
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
 #include "train/Tuner.h"
+#include "settings/DataPaths.h"
 #include "train/Experiment.h"
 #include "train/TransformedGraphs.h"
 #include "workspace/ArrayStore.h"
@@ -199,6 +201,22 @@ class TestTuning : public QObject {
     QVERIFY(std::abs(probabilityOf(rawFc) - expected) > 1e-4);  // the transform matters: the test could fail
     g.series.clear();
     QVERIFY_THROWS_EXCEPTION(Error, predictGraphs(file.string(), {g}, false, progress, torch::kCPU));
+  }
+
+  void shippedTuningConfigurationsParse() {
+    int seen = 0;
+    for (const auto& e : std::filesystem::directory_iterator(DataPaths::resourceDir() / "configs")) {
+      const auto name = e.path().filename().string();
+      if (name.rfind("abide-tuning", 0) != 0 && name != "demo-braingfm.json") continue;
+      std::ifstream in(e.path());
+      const auto c = TuningConfig::fromJson(nlohmann::json::parse(in));
+      if (name == "abide-tuning-tangent.json") {
+        QCOMPARE(c.input.name(), std::string("tangent-z"));
+        QCOMPARE(c.adaptation.readout, std::string("roi"));
+      }
+      ++seen;
+    }
+    QVERIFY(seen >= 5);
   }
 
   void plattScalingRecoversTemperatureAndBias() {
