@@ -596,6 +596,14 @@ class TestGui : public QObject {
       QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("tangent-z"));
       QVERIFY(!form->problems().join(' ').contains(QStringLiteral("from scratch")));
     }
+    form->ensemble()->setValue(3);
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--ensemble"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("3"));
+    }
+    form->ensemble()->setValue(0);
+    QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble")));
     form->method()->setCurrentText(QStringLiteral("finetune"));
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("from scratch")));
     form->method()->setCurrentText(QStringLiteral("logreg"));

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "TestSupport.h"
@@ -328,6 +329,53 @@ class TestTuningCli : public QObject {
     QVERIFY(r.err.contains("logreg-tangent"));
     QVERIFY(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--input", "partial", "--out", str(dir_ / "never.pt")}).exitCode != 0);
     QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
+  }
+
+  void ensembleFromTheCommandLine() {
+    const QString single = str(dir_ / "member0.pt"), ensemble = str(dir_ / "ensemble2.pt");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--out", single});
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "2", "--out", ensemble});
+    const auto one = parseObject(run({"model", single}).out), two = parseObject(run({"model", ensemble}).out);
+    const auto members = two["ensemble"].toArray();
+    QCOMPARE(members.size(), 2);
+    // Member 1 is exactly the single model of the same seed; member 2 is another one.
+    QCOMPARE(members[0].toObject()["temperature"].toDouble(), one["temperature"].toDouble());
+    QCOMPARE(members[0].toObject()["validation_auc"].toDouble(), one["validation"].toObject()["auc"].toDouble());
+    QVERIFY(members[1].toObject()["temperature"].toDouble() != members[0].toObject()["temperature"].toDouble());
+    QCOMPARE(two["validation"].toObject()["members"].toInt(), 2);
+    const auto row = parseObject(run({"predict", "--model", ensemble, "--json", "--in", nyuFile(2)}).out.trimmed());
+    QCOMPARE(row["ensemble"].toInt(), 2);
+    QVERIFY(row["interval"].toObject()["method"].toString().contains("2 ensemble members"));
+    // Cross-validation: the first member of every fold is the single model's fold.
+    const auto e1 = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2", "--json",
+                                     "--out", str(dir_ / "ens1")})
+                                    .out);
+    const auto e2 = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2",
+                                     "--ensemble", "2", "--json", "--out", str(dir_ / "ens2")})
+                                    .out);
+    QCOMPARE(e2["ensemble"].toInt(), 2);
+    const auto f1 = e1["folds_detail"].toArray(), f2 = e2["folds_detail"].toArray();
+    QCOMPARE(f1.size(), f2.size());
+    for (int f = 0; f < f1.size(); ++f) {
+      const auto m = f2[f].toObject()["members"].toArray();
+      QCOMPARE(m.size(), 2);
+      QCOMPARE(m[0].toObject()["auc"].toDouble(), f1[f].toObject()["auc"].toDouble());
+      QCOMPARE(m[0].toObject()["temperature"].toDouble(), f1[f].toObject()["temperature"].toDouble());
+    }
+    // The ensemble's out-of-fold probability is the mean of its members': with member 1 known from the
+    // single run, every probability lies between it and a valid member 2 (0 < 2p - p1 < 1).
+    const auto single1 = readPredictions(str(dir_ / "ens1-predictions.csv")), double2 = readPredictions(str(dir_ / "ens2-predictions.csv"));
+    QCOMPARE(single1.size(), double2.size());
+    std::map<qint64, double> firstMember;
+    for (const auto& r : single1) firstMember[r.scan] = r.probability;
+    int differing = 0;
+    for (const auto& r : double2) {
+      const double second = 2 * r.probability - firstMember.at(r.scan);
+      QVERIFY2(second > -1e-5 && second < 1 + 1e-5, qPrintable(QString("%1: %2").arg(r.scan).arg(second)));
+      differing += std::abs(r.probability - firstMember.at(r.scan)) > 1e-6;
+    }
+    QVERIFY(differing > 0);
+    QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--ensemble", "2", "--cv", "3"}).exitCode, 64);
   }
 
   void metaLearningThenZeroShotOnAnUnseenTask() {

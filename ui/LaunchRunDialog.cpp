@@ -96,6 +96,11 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   input_->setToolTip(tr("train, evaluate, from scratch: what the model reads — the stored Pearson FC, or tangent-space FC "
                         "against the training scans' geometric mean; z-scored: every edge standardised over the training scans. "
                         "Everything is fitted on the training folds only and travels with the model file"));
+  ensemble_ = new QSpinBox(this);
+  ensemble_->setRange(0, 32);
+  ensemble_->setSpecialValueText(tr("from the configuration"));
+  ensemble_->setToolTip(tr("train, evaluate: members per model, each from its own initial weights; their calibrated probabilities "
+                           "are averaged (costs that many trainings)"));
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
@@ -135,6 +140,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Calibration:"), calibration_);
   form->addRow(tr("Input:"), input_);
+  form->addRow(tr("Ensemble:"), ensemble_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
@@ -229,6 +235,7 @@ QStringList LaunchRunDialog::arguments() const {
   if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
+  if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
   if (kind == QLatin1String("evaluate") && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
   if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
   return a;
@@ -241,6 +248,7 @@ json LaunchRunDialog::preset() const {
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"input", input_->currentData().toString().toStdString()},
+          {"ensemble", ensemble_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"tasks", [this] {
@@ -278,6 +286,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   output_->setText(QString::fromStdString(p.value("output", std::string())));
   epochs_->setValue(p.value("epochs", 0));
   folds_->setValue(p.value("folds", 0));
+  ensemble_->setValue(p.value("ensemble", 0));
   threads_->setValue(p.value("threads", 0));
   QStringList t;
   for (const auto& c : p.value("tasks", std::vector<std::string>())) t << QString::fromStdString(c);
@@ -318,6 +327,7 @@ void LaunchRunDialog::revalidate() {
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
   calibration_->setEnabled(!pretrain && !meta);
   input_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+  ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

@@ -50,6 +50,7 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* epochs() const { return epochs_; }
   QComboBox* calibration() const { return calibration_; }
   QComboBox* input() const { return input_; }
+  QSpinBox* ensemble() const { return ensemble_; }
   QSpinBox* folds() const { return folds_; }
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
@@ -65,7 +66,7 @@ class LaunchRunDialog : public QDialog {
   QString workspace_;
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_;
   QLineEdit *pretrained_, *output_;
-  QSpinBox *epochs_, *folds_, *threads_;
+  QSpinBox *epochs_, *ensemble_, *folds_, *threads_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;

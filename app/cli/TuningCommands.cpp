@@ -65,6 +65,7 @@ void printMetrics(const json& result) {
   if (result.contains("calibration")) std::printf("  %-18s %.3f\n", "ece", result["calibration"]["ece"]["mean"].get<double>());
   if (result.contains("trainable_parameters")) std::printf("  %-18s %s\n", "trainable params", result["trainable_parameters"].dump().c_str());
   if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
+  if (result.value("ensemble", 1) > 1) std::printf("  %-18s %d members\n", "ensemble", result["ensemble"].get<int>());
   if (result.value("input_seconds", 0.0) > 0) std::printf("  %-18s %.1f s\n", "input transform", result["input_seconds"].get<double>());
 }
 
@@ -77,7 +78,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
                   {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
                   {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)},
                   {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)},
-                  {"input", rf.input.empty() ? json() : json(rf.input)}};
+                  {"input", rf.input.empty() ? json() : json(rf.input)},
+                  {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
     EvaluateRequest req;
@@ -127,6 +129,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
                       "What the model reads, from scratch only: fc (stored Pearson FC), tangent (tangent-space FC against the "
                       "training scans' geometric mean); -z: every edge z-scored over the training scans (tangent-z, fc-z)")
           ->check(CLI::IsMember({"fc", "fc-z", "tangent", "tangent-z"}));
+      cmd->add_option("--ensemble", req.ensemble,
+                      "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "
+                      "averaged (predict, explanations and intervals use every member)")
+          ->check(CLI::Range(1, 32));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
       cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
@@ -140,6 +146,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.pretrainConfigJson = readText(pretrainConfigFile);
       if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
         throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
+      if (r.ensemble > 1 && isBaselineMethod(r.method))
+        throw Error(ErrorCode::Usage, "--ensemble is for the graph models; " + r.method + " is a convex fit with one solution");
       if (!r.input.empty() && isBaselineMethod(r.method))
         throw Error(ErrorCode::Usage, "--input is for the graph models; the baselines choose their features by name (" + r.method.substr(0, r.method.find('-')) +
                                           " or " + r.method.substr(0, r.method.find('-')) + "-tangent)");

@@ -55,6 +55,7 @@ struct TuneRequest {
   int epochs = 0;                         // > 0 overrides the configuration
   std::string calibration;                // temperature | platt; empty: the configuration's
   std::string input;                      // fc | fc-z | tangent | tangent-z (GraphInputSpec names); empty: the configuration's
+  int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
   std::string device = "auto";
   int threads = 0;
 };

@@ -169,7 +169,7 @@ class TorchBackend final : public ModelBackend {
     return withContext("while rewriting the card of " + modelFile, [&] {
       auto loaded = train::loadModelFile(modelFile);
       loaded.card.merge_patch(nlohmann::json::parse(patchJson));
-      train::saveModelFile(out, *loaded.model, loaded.card);
+      train::saveModelFile(out, *loaded.model, loaded.card, {loaded.members.begin() + 1, loaded.members.end()});
       return loaded.card.dump();
     });
   }

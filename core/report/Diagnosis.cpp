@@ -97,6 +97,9 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
     const auto method = adaptation.value("method", std::string("?"));
     const std::string how = method == "scratch" ? "trained from scratch" : method == "linear" ? "linear probe on the pre-trained encoder" : "adapted by " + method;
     model["description"] = fmt::format("{}, {}{}", name, how, method == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
+    if (card.contains("ensemble") && card["ensemble"].is_array() && card["ensemble"].size() > 1)
+      model["description"] = model["description"].get<std::string>() +
+                             fmt::format("; an ensemble of {} members from different initial weights, calibrated probabilities averaged", card["ensemble"].size());
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
   return {{"input_kind", c.input.kind},

@@ -72,6 +72,7 @@ TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
   auto j = r.configJson.empty() ? json::object() : json::parse(r.configJson);
   if (!r.calibration.empty()) j["calibration"] = r.calibration;
   if (!r.input.empty()) j["input"] = GraphInputSpec::fromName(r.input).toJson();
+  if (r.ensemble > 0) j["ensemble"] = r.ensemble;
   if (const auto arch = architectureOf(r.method); arch != "braingfm") {
     if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is BrainGFM's meta-learned prompt; " + r.method + " cannot use it");
     j["architecture"] = arch;
@@ -290,11 +291,25 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
   const int nodes = maxNodes(all);
-  torch::manual_seed(r.seed);
-  auto init = initialise(config, 2, nodes, r, r.pretrained);
-  if (!r.meta.empty()) config.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
-  Tuner tuner(config, init.model, taskTexts, device);
-  const auto history = tuner.fit(store, train, validation, progress);
+  // Every member from its own initial weights on the same split; member 0 is what a single model is.
+  std::vector<Initialised> inits;
+  std::vector<std::unique_ptr<Tuner>> tuners;
+  std::vector<TuningHistory> histories;
+  const int members = config.ensemble;
+  for (int k = 0; k < members; ++k) {
+    torch::manual_seed(static_cast<std::uint64_t>(r.seed) + 7919ULL * static_cast<std::uint64_t>(k));
+    inits.push_back(initialise(config, 2, nodes, r, r.pretrained));
+    if (!r.meta.empty()) config.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(inits.back().model)->spec();
+    auto memberConfig = config;
+    memberConfig.member = k;
+    tuners.push_back(std::make_unique<Tuner>(memberConfig, inits.back().model, taskTexts, device));
+    SubProgress sub(progress, static_cast<double>(k) / members, static_cast<double>(k + 1) / members,
+                    members > 1 ? "member " + std::to_string(k + 1) + " of " + std::to_string(members) + ": " : std::string());
+    histories.push_back(tuners.back()->fit(store, train, validation, sub));
+  }
+  const auto& init = inits.front();
+  auto& tuner = *tuners.front();
+  const auto& history = histories.front();
   const auto& first = manifest.at("items").at(0);
   json ood;
   {
@@ -332,10 +347,26 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
     const auto labels = labelsOf(validation);
-    const auto m = binaryMetrics(labels, calibratedProbabilities(tuner.margins(store, validation), tuner.calibration()));
-    card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}};
+    std::vector<double> p(validation.size(), 0.0);
+    json memberCards = json::array();
+    for (int k = 0; k < members; ++k) {
+      const auto pk = calibratedProbabilities(tuners[static_cast<std::size_t>(k)]->margins(store, validation), tuners[static_cast<std::size_t>(k)]->calibration());
+      for (std::size_t i = 0; i < p.size(); ++i) p[i] += pk[i] / members;
+      const auto& h = histories[static_cast<std::size_t>(k)];
+      memberCards.push_back({{"temperature", tuners[static_cast<std::size_t>(k)]->temperature()},
+                             {"calibration_bias", tuners[static_cast<std::size_t>(k)]->calibration().bias},
+                             {"best_epoch", h.bestEpoch + 1},
+                             {"validation_auc", binaryMetrics(labels, pk).auc},
+                             {"seconds", h.seconds}});
+    }
+    if (members > 1) card["ensemble"] = memberCards;  // member 0's calibration is also the card's own (older readers use it alone)
+    const auto m = binaryMetrics(labels, p);
+    card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true},
+                          {"members", members}};
   }
-  saveModelFile(r.out, *init.model, card);
+  std::vector<model::GraphClassifier> further;
+  for (int k = 1; k < members; ++k) further.push_back(inits[static_cast<std::size_t>(k)].model);
+  saveModelFile(r.out, *init.model, card, further);
   return card;
 }
 
@@ -358,6 +389,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   auto config = tuningConfig(r);
   const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
   if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
+  if (zeroShot && config.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
   if (!zeroShot) config.labelFraction = r.labelFraction;
   config.shotsPerClass = r.shots;
   json texts;
@@ -401,39 +433,70 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ");
       pretrained = pretrainForFold(*ws, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
     }
-    torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f));  // initial weights per fold
-    auto init = initialise(config, 2, maxNodes(all), r, pretrained);
-    auto foldConfig = config;
-    if (!r.meta.empty()) foldConfig.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
-    Tuner tuner(foldConfig, init.model, taskTexts, device);
-    TuningHistory history;
-    if (!zeroShot) {
-      SubProgress sub(progress, from + (to - from) * split, to, "fold " + std::to_string(f + 1) + ": ",
-                      static_cast<double>(f) * foldConfig.epochs);
-      history = tuner.fit(store, train, validation, sub);
-      tuneSeconds += history.seconds;
-      trainSeconds.push_back(history.seconds);
-      bestEpochs.push_back(history.bestEpoch + 1);
-    } else if (progress.update("fold " + std::to_string(f + 1) + ": zero-shot", from)) {
-      throw CancelledError();
-    }
-    trainable = zeroShot ? 0 : init.model->trainableCount();  // zero-shot trains nothing
-    total = init.model->totalCount();
-    const auto margins = tuner.margins(store, test);
+    // Each member from its own initial weights (member 0 is what a single model is); the fold's
+    // probability is the mean of the members' calibrated probabilities.
+    const int members = zeroShot ? 1 : config.ensemble;
     const auto y = labelsOf(test);
-    const auto p = calibratedProbabilities(margins, tuner.calibration());
+    std::vector<double> margins(test.size(), 0.0), p(test.size(), 0.0), pRaw(test.size(), 0.0);
+    double temperature = 0, bias = 0, bestEpoch = 0, foldSeconds = 0;
+    int trainLabels = 0;
+    json memberDetail = json::array();
+    for (int k = 0; k < members; ++k) {
+      torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f) +
+                         1000033ULL * static_cast<std::uint64_t>(k));  // initial weights per fold and member
+      auto init = initialise(config, 2, maxNodes(all), r, pretrained);
+      auto foldConfig = config;
+      foldConfig.member = k;
+      if (!r.meta.empty()) foldConfig.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
+      Tuner tuner(foldConfig, init.model, taskTexts, device);
+      TuningHistory history;
+      if (!zeroShot) {
+        const double memberFrom = from + (to - from) * (split + (1 - split) * k / members);
+        const double memberTo = from + (to - from) * (split + (1 - split) * (k + 1) / members);
+        SubProgress sub(progress, memberFrom, memberTo,
+                        "fold " + std::to_string(f + 1) + (members > 1 ? ", member " + std::to_string(k + 1) : std::string()) + ": ",
+                        static_cast<double>(f) * foldConfig.epochs);
+        history = tuner.fit(store, train, validation, sub);
+        tuneSeconds += history.seconds;
+        foldSeconds += history.seconds;
+      } else if (progress.update("fold " + std::to_string(f + 1) + ": zero-shot", from)) {
+        throw CancelledError();
+      }
+      trainable = zeroShot ? 0 : init.model->trainableCount();  // zero-shot trains nothing (per member)
+      total = init.model->totalCount();
+      const auto mk = tuner.margins(store, test);
+      const auto pk = calibratedProbabilities(mk, tuner.calibration());
+      const auto rawK = calibratedProbabilities(mk, 1.0);
+      for (std::size_t i = 0; i < test.size(); ++i) {
+        margins[i] += mk[i] / members;
+        p[i] += pk[i] / members;
+        pRaw[i] += rawK[i] / members;
+      }
+      temperature += tuner.temperature() / members;
+      bias += tuner.calibration().bias / members;
+      bestEpoch += static_cast<double>(history.bestEpoch + 1) / members;
+      trainLabels = history.trainItems;
+      if (members > 1)
+        memberDetail.push_back({{"auc", binaryMetrics(y, pk).auc}, {"temperature", tuner.temperature()}, {"calibration_bias", tuner.calibration().bias},
+                                {"best_epoch", history.bestEpoch + 1}});
+    }
+    if (!zeroShot) {
+      trainSeconds.push_back(foldSeconds);
+      bestEpochs.push_back(bestEpoch);
+    }
     metrics.push_back(binaryMetrics(y, p));
     for (std::size_t i = 0; i < test.size(); ++i)
       predictions.push_back(outOfFoldPrediction(f + 1, *itemOf.at(test[i].scanId), manifest.at("classes"), y[i], margins[i], p[i]));
     progress.metric("test/auc", static_cast<double>(f + 1), metrics.back().auc);
     progress.metric("test/accuracy", static_cast<double>(f + 1), metrics.back().accuracy);
     ece.push_back(expectedCalibrationError(p, y));
-    eceRaw.push_back(expectedCalibrationError(calibratedProbabilities(margins, 1.0), y));
-    temperatures.push_back(tuner.temperature());
-    biases.push_back(tuner.calibration().bias);
-    perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", history.trainItems}, {"auc", metrics.back().auc},
-                       {"temperature", tuner.temperature()}, {"calibration_bias", biases.back()}, {"ece", ece.back()}, {"best_epoch", history.bestEpoch + 1},
-                       {"seconds", history.seconds}});
+    eceRaw.push_back(expectedCalibrationError(pRaw, y));
+    temperatures.push_back(temperature);
+    biases.push_back(bias);
+    perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", trainLabels}, {"auc", metrics.back().auc},
+                       {"temperature", temperature}, {"calibration_bias", bias}, {"ece", ece.back()}, {"best_epoch", bestEpoch},
+                       {"seconds", foldSeconds}});
+    if (members > 1) perFold.back()["members"] = memberDetail;
     spdlog::info("fold {}/{}: AUC {:.3f}, accuracy {:.3f}", f + 1, nFolds, metrics.back().auc, metrics.back().accuracy);
   }
   if (metrics.empty()) throw Error(ErrorCode::Data, "no fold has test items");
@@ -457,6 +520,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
                 {"temperature", interval(temperatures)}, {"bias", interval(biases)}}},
               {"trainable_parameters", trainable},
               {"total_parameters", total},
+              {"ensemble", zeroShot ? 1 : config.ensemble},
               {"pretrained", r.pretrained.empty() ? (r.pretrainInFolds ? json("in-folds") : json(nullptr)) : json(r.pretrained)},
               {"meta", r.meta.empty() ? json(nullptr) : json(r.meta)},
               {"texts", texts},
@@ -535,15 +599,20 @@ namespace {
 
 // Monte Carlo dropout (Gal & Ghahramani 2016): the spread of the calibrated probability over
 // stochastic forward passes. Seeded, so a prediction and its report can be reproduced exactly.
-json monteCarloInterval(model::GraphClassifierImpl& m, const model::GraphBatchInput& in, const Calibration& calibration, double dropout) {
+// An ensemble pools the passes of all its members.
+json monteCarloInterval(const std::vector<model::GraphClassifier>& members, const std::vector<Calibration>& calibrations,
+                        const model::GraphBatchInput& in, double dropout) {
   if (dropout <= 0) return nullptr;
   constexpr int kPasses = 30;
   torch::NoGradGuard ng;
   torch::manual_seed(20240601);
-  m.train();
   std::vector<double> p;
-  for (int k = 0; k < kPasses; ++k) p.push_back(calibration.probability(model::logitMargin(m.forward(in)).item<double>()));
-  m.eval();
+  for (std::size_t j = 0; j < members.size(); ++j) {
+    auto& m = *members[j];
+    m.train();
+    for (int k = 0; k < kPasses; ++k) p.push_back(calibrations[j].probability(model::logitMargin(m.forward(in)).item<double>()));
+    m.eval();
+  }
   std::sort(p.begin(), p.end());
   auto quantile = [&](double q) {
     const double pos = q * static_cast<double>(p.size() - 1);
@@ -551,7 +620,10 @@ json monteCarloInterval(model::GraphClassifierImpl& m, const model::GraphBatchIn
     const auto hi = std::min(lo + 1, p.size() - 1);
     return p[lo] + (pos - static_cast<double>(lo)) * (p[hi] - p[lo]);
   };
-  return {{"low", quantile(0.025)}, {"high", quantile(0.975)}, {"method", "95% interval over 30 Monte Carlo dropout passes"}};
+  return {{"low", quantile(0.025)},
+          {"high", quantile(0.975)},
+          {"method", members.size() > 1 ? "95% interval over 30 Monte Carlo dropout passes of each of the " + std::to_string(members.size()) + " ensemble members"
+                                        : std::string("95% interval over 30 Monte Carlo dropout passes")}};
 }
 
 }  // namespace
@@ -565,7 +637,12 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
   const auto config = features ? model::BrainGfmConfig::fromJson(card.at("model")) : model::BrainGfmConfig{};
   const auto texts = features ? taskTextsFromRecord(card.at("texts"), config.textDimension) : TaskTexts{};
   const double threshold = card.at("model").value("adjacency_threshold", 0.3);
-  const auto calibration = cardCalibration(card);
+  std::vector<Calibration> calibrations;
+  if (card.contains("ensemble") && card["ensemble"].is_array())
+    for (const auto& member : card["ensemble"]) calibrations.push_back(cardCalibration(member));
+  else
+    calibrations.push_back(cardCalibration(card));
+  if (calibrations.size() != loaded.members.size()) throw Error(ErrorCode::Data, modelFile + ": the card's ensemble does not match the stored members");
   const int expected = card.at("nodes").get<int>();
   const auto inputTransform = card.contains("input_transform") ? GraphInputTransform::fromJson(card["input_transform"]) : GraphInputTransform{};
   json out = json::array();
@@ -591,23 +668,34 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
       const auto in = features ? model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config)
                                : model::makeFcInput(fc, mask, threshold);
-      double margin;
+      double p = 0;  // an ensemble's: the mean of its members' calibrated probabilities
       {
         torch::NoGradGuard ng;
-        margin = model::logitMargin(loaded.model->forward(in)).item<double>();
+        for (std::size_t k = 0; k < loaded.members.size(); ++k)
+          p += calibrations[k].probability(model::logitMargin(loaded.members[k]->forward(in)).item<double>()) / static_cast<double>(loaded.members.size());
       }
-      const double p = calibration.probability(margin);
       const auto& classes = card.at("classes");
       json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]},
                   {"model", modelFile}};
-      row["interval"] = monteCarloInterval(*loaded.model, in, calibration, loaded.model->dropoutRate());
+      row["interval"] = monteCarloInterval(loaded.members, calibrations, in, loaded.model->dropoutRate());
+      if (loaded.members.size() > 1) row["ensemble"] = loaded.members.size();
       row["architecture"] = loaded.model->architecture();
       if (card.contains("ood") && !card["ood"].is_null()) {
         torch::NoGradGuard ng;
         const auto e = loaded.model->embed(in).to(torch::kCPU).to(torch::kDouble).contiguous();
         row["ood"] = assessOod(card["ood"], Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel()));
       }
-      const auto e = explain(loaded.model, in, 1);
+      auto e = explain(loaded.model, in, 1);
+      for (std::size_t k = 1; k < loaded.members.size(); ++k) {  // an ensemble's: the members' explanations averaged
+        const auto ek = explain(loaded.members[k], in, 1);
+        const double w = 1.0 / static_cast<double>(k + 1);
+        auto blend = [w](std::vector<double>& mean, const std::vector<double>& next) {
+          for (std::size_t n = 0; n < mean.size() && n < next.size(); ++n) mean[n] += w * (next[n] - mean[n]);
+        };
+        blend(e.roiAttention, ek.roiAttention);
+        blend(e.roiSaliency, ek.roiSaliency);
+        blend(e.edgeSaliency, ek.edgeSaliency);
+      }
       auto ej = e.toJson(g.roiNames, g.networks);
       row["top_rois"] = ej["top_rois"];
       if (explainToo) row["explanation"] = ej;

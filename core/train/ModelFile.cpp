@@ -22,11 +22,21 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::
   }
 }
 
-void saveModelFile(const std::filesystem::path& file, const model::GraphClassifierImpl& m, const json& card) {
+void saveModelFile(const std::filesystem::path& file, const model::GraphClassifierImpl& m, const json& card,
+                   const std::vector<model::GraphClassifier>& furtherMembers) {
+  const auto declared = card.contains("ensemble") && card["ensemble"].is_array() ? card["ensemble"].size() : 1;
+  if (declared != furtherMembers.size() + 1)
+    throw Error(ErrorCode::Usage, "the card declares " + std::to_string(declared) + " ensemble members, " + std::to_string(furtherMembers.size() + 1) +
+                                      " were given");
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive sub;
   m.save(sub);
   archive.write("model", sub);
+  for (std::size_t k = 0; k < furtherMembers.size(); ++k) {
+    torch::serialize::OutputArchive member;
+    furtherMembers[k]->save(member);
+    archive.write("member_" + std::to_string(k + 1), member);
+  }
   archive.write("card_json", c10::IValue(card.dump()));
   saveArchiveAtomically(archive, file, "model file");
 }
@@ -73,6 +83,22 @@ LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device devic
     }
     out.model->to(device);
     out.model->eval();
+    out.members.push_back(out.model);
+    const std::size_t count = out.card.contains("ensemble") && out.card["ensemble"].is_array() ? out.card["ensemble"].size() : 1;
+    for (std::size_t k = 1; k < count; ++k) {
+      auto member = model::classifierFromCard(out.card);
+      torch::serialize::InputArchive part;
+      try {
+        archive.read("member_" + std::to_string(k), part);
+        member->load(part);
+      } catch (const std::exception& e) {
+        throw Error(ErrorCode::Data, "ensemble member " + std::to_string(k + 1) + " of " + std::to_string(count) + " is missing or does not match the card: " +
+                                         std::string(e.what()).substr(0, 200));
+      }
+      member->to(device);
+      member->eval();
+      out.members.push_back(member);
+    }
     return out;
   });
 }

@@ -27,7 +27,10 @@ inline constexpr const char* kMetaKind = "braingfm-meta";
 
 // card must hold what the model's describe() gives ("architecture", "model", "adaptation",
 // "max_nodes"; BrainGFM when "architecture" is absent) and "classes".
-void saveModelFile(const std::filesystem::path& file, const model::GraphClassifierImpl& model, const nlohmann::json& card);
+// An ensemble's further members (card "ensemble": one entry per member, the first being `model`) are
+// stored beside it as member_1, member_2, ...
+void saveModelFile(const std::filesystem::path& file, const model::GraphClassifierImpl& model, const nlohmann::json& card,
+                   const std::vector<model::GraphClassifier>& furtherMembers = {});
 inline void saveModelFile(const std::filesystem::path& file, const model::DownstreamModel& model, const nlohmann::json& card) {
   saveModelFile(file, *model, card);
 }
@@ -35,6 +38,7 @@ inline void saveModelFile(const std::filesystem::path& file, const model::Downst
 struct LoadedModel {
   model::GraphClassifier model;
   nlohmann::json card;
+  std::vector<model::GraphClassifier> members;  // every member, `model` first (just `model` for a single model)
 };
 LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device device = torch::kCPU);
 // The card alone (cheap enough: the archive's other records are not deserialised into a module).

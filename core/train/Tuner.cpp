@@ -32,7 +32,7 @@ json TuningConfig::toJson() const {
           {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
-          {"calibration", calibration}, {"input", input.toJson()}, {"seed", seed}};
+          {"calibration", calibration}, {"input", input.toJson()}, {"ensemble", ensemble}, {"seed", seed}};
 }
 
 TuningConfig TuningConfig::fromJson(const json& j) {
@@ -59,6 +59,8 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   c.seed = j.value("seed", c.seed);
   c.calibration = j.value("calibration", c.calibration);
   if (j.contains("input")) c.input = GraphInputSpec::fromJson(j.at("input"));
+  c.ensemble = j.value("ensemble", c.ensemble);
+  if (c.ensemble < 1 || c.ensemble > 32) throw Error(ErrorCode::Config, "ensemble must be between 1 and 32 members");
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
   if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");
   if (c.selection != "auc" && c.selection != "loss") throw Error(ErrorCode::Config, "selection must be auc or loss");
@@ -183,7 +185,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   for (double c : counts) weights.push_back(c > 0 ? static_cast<float>(static_cast<double>(train.size()) / (classes * c)) : 0.0f);
   const auto classWeights = torch::tensor(weights).to(device_);
 
-  torch::manual_seed(config_.seed);
+  torch::manual_seed(config_.runSeed());
   auto params = model_->configureTrainable();
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(config_.effectiveLearningRate()).weight_decay(config_.weightDecay));
   std::vector<int> valLabels;
@@ -197,7 +199,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
     for (const auto& p : params) best.push_back(p.detach().clone());
   };
   snapshot();
-  auto loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.seed, true);
+  auto loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.runSeed(), true);
   int sinceBest = 0;
   long graphsSeen = 0;
   h.bestScore = -std::numeric_limits<double>::infinity();
@@ -219,10 +221,10 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
           ++h.pseudoLabelled;
         }
       }
-      if (h.pseudoLabelled > 0) loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.seed, true);
+      if (h.pseudoLabelled > 0) loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.runSeed(), true);
       spdlog::info("pseudo-labelled {} of {} unlabelled training scans", h.pseudoLabelled, unlabelled.size());
     }
-    torch::manual_seed(static_cast<std::uint64_t>(config_.seed) * 1000003ULL + static_cast<std::uint64_t>(epoch));
+    torch::manual_seed(static_cast<std::uint64_t>(config_.runSeed()) * 1000003ULL + static_cast<std::uint64_t>(epoch));
     loader->startEpoch(epoch);
     model_->setTraining(true);
     double lossSum = 0;

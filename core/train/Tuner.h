@@ -39,6 +39,12 @@ struct TuningConfig {
   std::string selection = "auc";  // validation criterion: auc | loss
   std::string calibration = "temperature";  // fitted on the validation split: temperature | platt (eval/Calibration.h)
   GraphInputSpec input;                     // what the model reads: stored Pearson FC, or tangent-space FC (fitted per fold)
+  // Members trained per model (initialisation, batch order and dropout differ; the labelled items do
+  // not), their calibrated probabilities averaged: seed-to-seed spread is as large as most
+  // configuration differences here.
+  int ensemble = 1;
+  int member = 0;  // which member this Tuner trains (not part of the configuration)
+  unsigned runSeed() const { return seed + 7919u * static_cast<unsigned>(member); }  // member 0: the seed itself
   // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
   // fraction get pseudo-labels where the model is at least this confident (0 = off).
   double pseudoLabelThreshold = 0;
