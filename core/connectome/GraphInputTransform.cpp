@@ -69,9 +69,10 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
   for (const auto& m : fc)
     if (m.rows() != t.nodes_ || m.cols() != t.nodes_) throw Error(ErrorCode::Data, "the training scans mix parcellations of different sizes");
   const auto n = static_cast<long>(fc.size());
+  std::vector<Eigen::MatrixXd> covariances;  // computed once: for the reference and again for the edge statistics
   if (spec.needsSeries()) {
     if (series.size() != fc.size()) throw Error(ErrorCode::Data, "tangent-space input needs every training scan's ROI time series");
-    std::vector<Eigen::MatrixXd> covariances(fc.size());
+    covariances.resize(fc.size());
     for (std::size_t i = 0; i < series.size(); ++i)
       if (series[i].cols() != t.nodes_)
         throw Error(ErrorCode::Data, "a training scan's time series has " + std::to_string(series[i].cols()) + " ROIs, its FC " + std::to_string(t.nodes_));
@@ -85,22 +86,28 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
   if (spec.standardiseEdges) {
     const auto r = t.nodes_;
     Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(r, r), sumSq = Eigen::MatrixXd::Zero(r, r);
-    std::vector<Eigen::MatrixXd> base(fc.size());
     {
       SerialBlasScope serialBlas;
-#pragma omp parallel for schedule(dynamic, 8)
-      for (long i = 0; i < n; ++i) {
-        const auto k = static_cast<std::size_t>(i);
-        base[k] = t.base(fc[k], spec.needsSeries() ? series[k] : Eigen::MatrixXd());
+#pragma omp parallel
+      {
+        Eigen::MatrixXd localSum = Eigen::MatrixXd::Zero(r, r), localSq = Eigen::MatrixXd::Zero(r, r);
+#pragma omp for schedule(dynamic, 8) nowait
+        for (long i = 0; i < n; ++i) {
+          const auto k = static_cast<std::size_t>(i);
+          const Eigen::MatrixXd b = spec.needsSeries() ? t.tangent_.transformCovariance(covariances[k]) : fc[k];
+          localSum += b;
+          localSq += b.cwiseProduct(b);
+        }
+#pragma omp critical
+        {
+          sum += localSum;
+          sumSq += localSq;
+        }
       }
-    }
-    for (const auto& b : base) {
-      sum += b;
-      sumSq += b.cwiseProduct(b);
     }
     t.mean_ = sum / static_cast<double>(n);
     t.scale_ = (sumSq / static_cast<double>(n) - t.mean_.cwiseProduct(t.mean_)).cwiseMax(0.0).cwiseSqrt();
-    t.scale_ = t.scale_.unaryExpr([](double s) { return s < 1e-12 ? 1.0 : s; });  // constant edges (FC's zero diagonal) stay 0
+    t.scale_ = t.scale_.unaryExpr([](double s) { return s < 1e-12 ? 1.0 : s; });  // constant edges (Pearson's unit diagonal) stay 0
   }
   return t;
 }
