@@ -1,6 +1,7 @@
 // Cleaning, connectivity estimators and graph construction against independent computations.
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -302,6 +303,34 @@ class TestSignal : public QObject {
     QVERIFY(graphInputOfCard(nlohmann::json::object()).description().find("Pearson correlation") == 0);
     // Fitting needs one time series per training scan.
     QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fit(tangent, trainFc, {}));
+
+    // Progress runs from 0 to 1 without going back, through every stage, and the fit is the same
+    // with or without it; a cancel request stops the fit at the next report.
+    struct Recorder final : ProgressDelegate {
+      std::vector<double> fractions;
+      std::vector<std::string> stages;
+      std::size_t cancelAt = 0;  // 0: never
+      bool update(std::string_view stage, double fraction) override {
+        fractions.push_back(fraction);
+        stages.emplace_back(stage);
+        return cancelAt > 0 && fractions.size() >= cancelAt;
+      }
+      bool cancelRequested() const override { return cancelAt > 0 && fractions.size() >= cancelAt; }
+    } recorder;
+    const auto tracked = GraphInputTransform::fit(z, trainFc, trainSeries, &recorder);
+    QVERIFY((tracked.apply(fc[28], series[28]) - tz.apply(fc[28], series[28])).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY(recorder.fractions.size() >= 4);
+    QVERIFY(std::is_sorted(recorder.fractions.begin(), recorder.fractions.end()));
+    QCOMPARE(recorder.fractions.back(), 1.0);
+    for (const char* stage : {"Ledoit-Wolf covariances", "geometric mean", "edge statistics"})
+      QVERIFY2(std::any_of(recorder.stages.begin(), recorder.stages.end(), [&](const std::string& s) { return s.find(stage) != std::string::npos; }), stage);
+    const auto reports = recorder.fractions.size();
+    for (std::size_t at : {std::size_t{1}, std::size_t{3}, reports}) {  // during the covariances, the mean, the last edge chunk
+      Recorder cancelling;
+      cancelling.cancelAt = at;
+      QVERIFY_THROWS_EXCEPTION(CancelledError, GraphInputTransform::fit(z, trainFc, trainSeries, &cancelling));
+      QCOMPARE(cancelling.fractions.size(), at);
+    }
   }
 
   void adjacencyRules() {

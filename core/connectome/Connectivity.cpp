@@ -174,7 +174,7 @@ SerialBlasScope::~SerialBlasScope() {
   if (const auto set = blasSetThreads(); set && previous_ > 0) set(previous_);
 }
 
-Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations, double tolerance) {
+Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations, double tolerance, ProgressDelegate* progress) {
   if (spd.empty()) throw Error(ErrorCode::Usage, "geometric mean of no matrices");
   SerialBlasScope serialBlas;
   const auto n = static_cast<long>(spd.size());
@@ -194,12 +194,21 @@ Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIt
   };
   // Start at the log-Euclidean mean: already close to the Riemannian one, so the fixed point below
   // converges in a few steps instead of tens from the arithmetic mean.
+  // Each pass costs one eigen-decomposition per matrix (seconds for hundreds of scans): report and
+  // honour a cancel between passes. The bar assumes every iteration runs; convergence ends it early.
+  const auto step = [&](int done) {
+    if (progress && progress->update("geometric mean of " + std::to_string(n) + " covariances", static_cast<double>(done) / (maxIterations + 1)))
+      throw CancelledError();
+  };
+  step(0);
   Eigen::MatrixXd g = spdExp(sumOver([](const Eigen::MatrixXd& m) { return spdLog(m); }));
+  step(1);
   for (int it = 0; it < maxIterations; ++it) {
     const Eigen::MatrixXd s = spdSqrt(g), si = spdInvSqrt(g);
     const Eigen::MatrixXd t = sumOver([&si](const Eigen::MatrixXd& m) { return spdLog(si * m * si); });
     g = s * spdExp(t) * s;
     if (t.norm() / static_cast<double>(t.size()) < tolerance) break;  // nilearn's criterion
+    step(it + 2);
   }
   return 0.5 * (g + g.transpose());
 }
@@ -210,8 +219,8 @@ void TangentSpace::fit(const std::vector<Eigen::MatrixXd>& seriesPerSubject) {
   fitCovariances(covs);
 }
 
-void TangentSpace::fitCovariances(const std::vector<Eigen::MatrixXd>& covariances) {
-  reference_ = geometricMean(covariances);
+void TangentSpace::fitCovariances(const std::vector<Eigen::MatrixXd>& covariances, ProgressDelegate* progress) {
+  reference_ = geometricMean(covariances, 10, 1e-7, progress);
   whitening_ = spdInvSqrt(reference_);
 }
 

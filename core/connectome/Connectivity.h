@@ -5,6 +5,8 @@
 
 #include <Eigen/Core>
 
+#include "jobs/Progress.h"
+
 namespace bg {
 
 enum class ConnectivityKind { Pearson, PartialCorrelation, Tangent };
@@ -31,7 +33,9 @@ class TangentSpace {
  public:
   // Fits the reference from every subject's Ledoit-Wolf covariance.
   void fit(const std::vector<Eigen::MatrixXd>& seriesPerSubject);
-  void fitCovariances(const std::vector<Eigen::MatrixXd>& covariances);
+  // progress (optional): one step per fixed-point iteration of the geometric mean; a cancel request
+  // throws bg::CancelledError between iterations.
+  void fitCovariances(const std::vector<Eigen::MatrixXd>& covariances, ProgressDelegate* progress = nullptr);
   // A reference fitted elsewhere (a model file's): must be symmetric positive-definite.
   void setReference(const Eigen::MatrixXd& reference);
   ConnectivityResult transform(const Eigen::MatrixXd& series) const;
@@ -64,6 +68,7 @@ Eigen::MatrixXd spdLog(const Eigen::MatrixXd& m);
 Eigen::MatrixXd spdExp(const Eigen::MatrixXd& m);
 // Geometric (Riemannian) mean by fixed-point iteration, started at the log-Euclidean mean; nilearn's
 // limits (10 iterations, gradient norm 1e-7).
-Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations = 10, double tolerance = 1e-7);
+Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations = 10, double tolerance = 1e-7,
+                              ProgressDelegate* progress = nullptr);
 
 }  // namespace bg

@@ -1,6 +1,10 @@
 #include "connectome/GraphInputTransform.h"
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <mutex>
+#include <string>
 
 #include "errors/Error.h"
 
@@ -59,8 +63,33 @@ Eigen::MatrixXd square(const json& j, int n, const char* what) {
 }
 }  // namespace
 
+namespace {
+// Runs body(i) for i in [0, n) in parallel, a chunk at a time, reporting `stage` on [from, to] of the
+// progress after each chunk: the only place a cancel request can stop an OpenMP loop.
+template <class Body>
+void chunkedParallel(long n, ProgressDelegate* progress, const std::string& stage, double from, double to, Body&& body) {
+  constexpr long kChunk = 32;
+  for (long start = 0; start < n; start += kChunk) {
+    const long end = std::min(n, start + kChunk);
+    std::vector<std::string> errors(static_cast<std::size_t>(end - start));  // an exception must not leave an OpenMP region
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long i = start; i < end; ++i) {
+      try {
+        body(i);
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(i - start)] = e.what();
+      }
+    }
+    for (long i = start; i < end; ++i)
+      if (const auto& e = errors[static_cast<std::size_t>(i - start)]; !e.empty())
+        throw Error(ErrorCode::Data, "training scan " + std::to_string(i + 1) + " of " + std::to_string(n) + ": " + e);
+    if (progress && progress->update(stage, from + (to - from) * static_cast<double>(end) / static_cast<double>(n))) throw CancelledError();
+  }
+}
+}  // namespace
+
 GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc,
-                                             const std::vector<Eigen::MatrixXd>& series) {
+                                             const std::vector<Eigen::MatrixXd>& series, ProgressDelegate* progress) {
   GraphInputTransform t;
   t.spec_ = spec;
   if (spec.identity()) return t;
@@ -69,8 +98,12 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
   for (const auto& m : fc)
     if (m.rows() != t.nodes_ || m.cols() != t.nodes_) throw Error(ErrorCode::Data, "the training scans mix parcellations of different sizes");
   const auto n = static_cast<long>(fc.size());
+  const std::string scans = " of " + std::to_string(n) + " training scans";
+  // Shares of the bar, by cost: covariances, the geometric mean's passes, the edge statistics.
+  const bool tangent = spec.needsSeries();
+  const double covEnd = tangent ? 0.2 : 0.0, meanEnd = tangent ? 0.7 : 0.0;
   std::vector<Eigen::MatrixXd> covariances;  // computed once: for the reference and again for the edge statistics
-  if (spec.needsSeries()) {
+  if (tangent) {
     if (series.size() != fc.size()) throw Error(ErrorCode::Data, "tangent-space input needs every training scan's ROI time series");
     covariances.resize(fc.size());
     for (std::size_t i = 0; i < series.size(); ++i)
@@ -78,32 +111,29 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
         throw Error(ErrorCode::Data, "a training scan's time series has " + std::to_string(series[i].cols()) + " ROIs, its FC " + std::to_string(t.nodes_));
     {
       SerialBlasScope serialBlas;
-#pragma omp parallel for schedule(dynamic, 8)
-      for (long i = 0; i < n; ++i) covariances[static_cast<std::size_t>(i)] = ledoitWolfCovariance(series[static_cast<std::size_t>(i)]);
+      chunkedParallel(n, progress, "Ledoit-Wolf covariances" + scans, 0.0, covEnd, [&](long i) {
+        covariances[static_cast<std::size_t>(i)] = ledoitWolfCovariance(series[static_cast<std::size_t>(i)]);
+      });
     }
-    t.tangent_.fitCovariances(covariances);
+    std::unique_ptr<ProgressRange> meanProgress;
+    if (progress) meanProgress = std::make_unique<ProgressRange>(*progress, covEnd, meanEnd);
+    t.tangent_.fitCovariances(covariances, meanProgress.get());
   }
   if (spec.standardiseEdges) {
     const auto r = t.nodes_;
     Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(r, r), sumSq = Eigen::MatrixXd::Zero(r, r);
     {
       SerialBlasScope serialBlas;
-#pragma omp parallel
-      {
-        Eigen::MatrixXd localSum = Eigen::MatrixXd::Zero(r, r), localSq = Eigen::MatrixXd::Zero(r, r);
-#pragma omp for schedule(dynamic, 8) nowait
-        for (long i = 0; i < n; ++i) {
-          const auto k = static_cast<std::size_t>(i);
-          const Eigen::MatrixXd b = spec.needsSeries() ? t.tangent_.transformCovariance(covariances[k]) : fc[k];
-          localSum += b;
-          localSq += b.cwiseProduct(b);
-        }
-#pragma omp critical
-        {
-          sum += localSum;
-          sumSq += localSq;
-        }
-      }
+      // Per-scan matrices are summed under a lock: the transform (an eigen-decomposition) dominates.
+      std::mutex lock;
+      chunkedParallel(n, progress, "edge statistics" + scans, meanEnd, 1.0, [&](long i) {
+        const auto k = static_cast<std::size_t>(i);
+        const Eigen::MatrixXd b = tangent ? t.tangent_.transformCovariance(covariances[k]) : fc[k];
+        const Eigen::MatrixXd b2 = b.cwiseProduct(b);
+        const std::lock_guard<std::mutex> hold(lock);
+        sum += b;
+        sumSq += b2;
+      });
     }
     t.mean_ = sum / static_cast<double>(n);
     t.scale_ = (sumSq / static_cast<double>(n) - t.mean_.cwiseProduct(t.mean_)).cwiseMax(0.0).cwiseSqrt();

@@ -18,8 +18,10 @@ class GraphInputTransform {
  public:
   GraphInputTransform() = default;  // the identity
   // Fits the transform on training scans: their stored FC matrices and (for tangent) their cleaned ROI
-  // time series, one per scan in the same order. Throws bg::Error(Data) on mismatched sizes.
-  static GraphInputTransform fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series);
+  // time series, one per scan in the same order. Throws bg::Error(Data) on mismatched sizes, and
+  // bg::CancelledError when `progress` asks to cancel (checked every few dozen scans).
+  static GraphInputTransform fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series,
+                                 ProgressDelegate* progress = nullptr);
 
   const GraphInputSpec& spec() const { return spec_; }
   bool identity() const { return spec_.identity(); }

@@ -12,8 +12,11 @@
 
 namespace bg::train {
 
-GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training) {
+GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training,
+                                  ProgressDelegate* progress) {
   if (spec.identity()) return {};
+  if (progress && progress->update("reading " + std::to_string(training.size()) + " training scans for the " + spec.name() + " input", 0.0))
+    throw CancelledError();
   std::vector<Eigen::MatrixXd> fc, series;
   for (const auto& it : training) {
     fc.push_back(store.read(it.fcArray));
@@ -23,7 +26,9 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
       series.push_back(store.read(it.seriesArray));
     }
   }
-  return GraphInputTransform::fit(spec, fc, series);
+  if (!progress) return GraphInputTransform::fit(spec, fc, series);
+  ProgressRange fitting(*progress, 0.05, 1.0);  // reading the arrays: the first 5%
+  return GraphInputTransform::fit(spec, fc, series, &fitting);
 }
 
 namespace {

@@ -14,8 +14,10 @@
 
 namespace bg::train {
 
-// Fits on the training items' stored FC and ROI time series (never on test items).
-GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training);
+// Fits on the training items' stored FC and ROI time series (never on test items). Reports on
+// `progress` and throws bg::CancelledError when it asks to cancel.
+GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training,
+                                  ProgressDelegate* progress = nullptr);
 
 class TransformedGraphs {
  public:
