@@ -176,6 +176,32 @@ class TestReport : public QObject {
     QVERIFY(std::abs(outside["distance"].get<double>() - mahalanobis(Eigen::VectorXd::Constant(p, 10.0))) < 1e-9);
   }
 
+  // An ensemble flags a scan when at least half of its members do; member 1's distances are shown.
+  void ensembleOutOfDistributionVote() {
+    auto member = [](double distance, bool flag) {
+      return nlohmann::json{{"distance", distance}, {"percentile", flag ? 100.0 : 50.0}, {"threshold", 2.0}, {"flag", flag},
+                            {"template_distance", distance / 10}, {"template_percentile", 40.0}, {"rule", "one member"}};
+    };
+    const auto one = bg::combineOod({member(3.0, true)});
+    QVERIFY(one == member(3.0, true));  // a single model's check is unchanged
+    QVERIFY(bg::combineOod({}).is_null());
+    QVERIFY(bg::combineOod({nlohmann::json(), nlohmann::json()}).is_null());
+    const auto oneOfThree = bg::combineOod({member(1.0, false), member(2.5, true), member(1.2, false)});
+    QCOMPARE(oneOfThree["flag"].get<bool>(), false);
+    QCOMPARE(oneOfThree["members_flagged"].get<int>(), 1);
+    QCOMPARE(oneOfThree["members"].size(), std::size_t(3));
+    QCOMPARE(oneOfThree["distance"].get<double>(), 1.0);
+    QCOMPARE(oneOfThree["members"][1]["distance"].get<double>(), 2.5);
+    QCOMPARE(oneOfThree["members"][1]["template_distance"].get<double>(), 0.25);
+    QVERIFY(oneOfThree["rule"].get<std::string>().find("3 ensemble members") != std::string::npos);
+    QCOMPARE(bg::combineOod({member(1.0, false), member(2.5, true), member(2.2, true)})["flag"].get<bool>(), true);
+    QCOMPARE(bg::combineOod({member(1.0, false), member(2.5, true)})["flag"].get<bool>(), true);  // a tie errs on the side of caution
+    // A member without a reference (an older file) does not vote.
+    const auto skipped = bg::combineOod({member(1.0, false), nlohmann::json(), member(1.1, false)});
+    QCOMPARE(skipped["members"].size(), std::size_t(2));
+    QCOMPARE(skipped["flag"].get<bool>(), false);
+  }
+
   // A file attached to a QPdfWriter PDF comes back byte for byte through poppler's pdfdetach.
   void attachmentRoundTripsThroughPoppler() {
     const auto pdf = dir_ / "plain.pdf";

@@ -12,7 +12,10 @@
 #include "errors/Error.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
+#include "eval/OutOfDistribution.h"
+#include "eval/Prediction.h"
 #include "train/Explainer.h"
+#include "train/GraphBatchLoader.h"
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
 #include "train/Tuner.h"
@@ -218,13 +221,34 @@ class TestTuning : public QObject {
                            {"nodes", 12}, {"max_nodes", 12}, {"temperature", 1.3}, {"calibration_bias", 0.2}, {"texts", record},
                            {"ensemble", {{{"temperature", 1.3}, {"calibration_bias", 0.2}}, {{"temperature", 0.7}, {"calibration_bias", -0.4}}}}};
     const auto file = dir_ / "ensemble.pt";
+    ArrayStore store(dir_ / "ensemble-store");
+    const auto items = labelledCorpus(store, 24, 12, 23);
+    const auto inputOf = [&](const DatasetItem& item) {
+      const Eigen::MatrixXd m = store.read(item.fcArray);
+      auto t = torch::empty({1, 12, 12});
+      for (int i = 0; i < 12; ++i)
+        for (int j = 0; j < 12; ++j) t[0][i][j] = static_cast<float>(m(i, j));
+      return model::makeGraphInput(t, torch::ones({1, 12}, torch::kBool), taskTexts.task, taskTexts.atlas, c);
+    };
+    const auto embedding = [](DownstreamModel& m, const model::GraphBatchInput& x) {
+      torch::NoGradGuard ng;
+      const auto e = m->embed(x).to(torch::kDouble).contiguous();
+      return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel()));
+    };
+    // Each member's out-of-distribution reference in its own embedding space; member 2's is fitted on
+    // shifted embeddings so that the two members disagree about the scan.
+    Eigen::MatrixXd embeddedA(22, c.hidden), embeddedB(22, c.hidden);
+    for (int k = 0; k < 22; ++k) {
+      const auto x = inputOf(items[static_cast<std::size_t>(k + 2)]);
+      embeddedA.row(k) = embedding(a, x).transpose();
+      embeddedB.row(k) = embedding(b, x).transpose().array() + 50.0;
+    }
+    card["ood"] = fitOodReference(embeddedA, "member 1", true);
+    card["ensemble"][1]["ood"] = fitOodReference(embeddedB, "member 2", true);
     QVERIFY_THROWS_EXCEPTION(Error, saveModelFile(file, *a.ptr(), card, {}));  // the card declares two members
     saveModelFile(file, *a.ptr(), card, {b.ptr()});
     const auto loaded = loadModelFile(file);
     QCOMPARE(loaded.members.size(), std::size_t(2));
-
-    ArrayStore store(dir_ / "ensemble-store");
-    const auto items = labelledCorpus(store, 2, 12, 23);
     const Eigen::MatrixXd fc = store.read(items[1].fcArray);
     model::GraphInput g;
     g.file = "scan";
@@ -248,6 +272,19 @@ class TestTuning : public QObject {
     QVERIFY2(std::abs(row.at("probability").get<double>() - (pa + pb) / 2) < 1e-6,
              qPrintable(QString("%1 vs %2").arg(row.at("probability").get<double>()).arg((pa + pb) / 2)));
     QCOMPARE(row.at("ensemble").get<int>(), 2);
+    // The out-of-distribution check asks every member in its own space and flags on a tie.
+    const auto oodA = assessOod(card["ood"], embedding(a, in)), oodB = assessOod(card["ensemble"][1]["ood"], embedding(b, in));
+    QCOMPARE(oodA["flag"].get<bool>(), false);
+    QCOMPARE(oodB["flag"].get<bool>(), true);
+    const auto& ood = row.at("ood");
+    QCOMPARE(ood["members"].size(), std::size_t(2));
+    QVERIFY(std::abs(ood["members"][0]["distance"].get<double>() - oodA["distance"].get<double>()) < 1e-9);
+    QVERIFY(std::abs(ood["members"][1]["distance"].get<double>() - oodB["distance"].get<double>()) < 1e-9);
+    QCOMPARE(ood["members_flagged"].get<int>(), 1);
+    QCOMPARE(ood["flag"].get<bool>(), true);
+    // The card summary keeps neither member's reference data.
+    const auto summary = modelCardSummary(card);
+    QVERIFY(!summary["ood"].contains("axes") && !summary["ensemble"][1]["ood"].contains("distances"));
     // Saliency: the members' explanations averaged.
     const auto ea = explain(a, in, 1), eb = explain(b, in, 1);
     const auto saliency = row.at("explanation").at("roi_saliency").get<std::vector<double>>();

@@ -513,6 +513,8 @@ void DiagnosisWizard::showResult() {
       h += tr(", dissimilarity to the mean training connectome %1 (threshold %2)")
                .arg(o.value("template_distance", 0.0), 0, 'f', 3)
                .arg(o.value("template_threshold", 0.0), 0, 'f', 3);
+    if (o.value("members", json()).is_array())
+      h += tr("; %1 of %2 ensemble members flag it (distances are member 1's)").arg(o.value("members_flagged", 0)).arg(o["members"].size());
   }
   if (record_.at("qc").value("override", json()).is_object()) h += tr("<br><b style='color:#cf222e'>Quality control was overridden.</b>");
   resultSummary_->setText(h);

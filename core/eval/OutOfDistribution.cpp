@@ -139,4 +139,28 @@ json assessOod(const json& ref, const Eigen::VectorXd& e) {
   return out;
 }
 
+json combineOod(const std::vector<json>& memberAssessments) {
+  std::vector<const json*> present;
+  for (const auto& a : memberAssessments)
+    if (a.is_object()) present.push_back(&a);
+  if (present.empty()) return json(nullptr);
+  if (present.size() == 1) return *present.front();
+  json out = *present.front();
+  json members = json::array();
+  std::size_t flagged = 0;
+  for (const auto* a : present) {
+    json m = {{"distance", a->value("distance", 0.0)}, {"percentile", a->value("percentile", 0.0)}, {"flag", a->value("flag", false)}};
+    for (const char* key : {"template_distance", "template_percentile"})
+      if (a->contains(key)) m[key] = a->at(key);
+    flagged += m["flag"].get<bool>() ? 1 : 0;
+    members.push_back(m);
+  }
+  out["members"] = members;
+  out["members_flagged"] = flagged;
+  out["flag"] = 2 * flagged >= present.size();
+  out["rule"] = "flagged when at least half of the " + std::to_string(present.size()) +
+                " ensemble members flag it (each: above the 99th percentile of its training scans on either measure); distances shown are member 1's";
+  return out;
+}
+
 }  // namespace bg

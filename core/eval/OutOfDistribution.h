@@ -9,6 +9,7 @@
 // "similarity to the group connectome" check. Both training distributions are kept (sorted), so a
 // new scan gets percentiles; above the 99th on either it is flagged.
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
@@ -20,5 +21,12 @@ nlohmann::json fitOodReference(const Eigen::MatrixXd& embeddings, const std::str
 
 // {distance, percentile, threshold, flag, space, metric}; null when the reference is empty.
 nlohmann::json assessOod(const nlohmann::json& reference, const Eigen::VectorXd& embedding);
+
+// An ensemble's check: every member has its own embedding space and reference. The scan is flagged
+// when at least half of the members flag it (one member's 1% false alarms do not add up over the
+// ensemble, and a tie errs on the side of caution). Keeps the first member's distances for display and
+// adds {members: [{distance, percentile, template_distance, template_percentile, flag}], members_flagged}.
+// Null entries (a member without a reference) are skipped; null when none is left.
+nlohmann::json combineOod(const std::vector<nlohmann::json>& memberAssessments);
 
 }  // namespace bg

@@ -138,8 +138,14 @@ ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
 
 json modelCardSummary(json card) {
   for (const char* big : {"mean", "scale", "weights"}) card.erase(big);
-  if (card.contains("ood") && card["ood"].is_object())
-    for (const char* big : {"mean", "scale", "distances", "template_distances", "axes", "axis_sd"}) card["ood"].erase(big);
+  const auto shrinkOod = [](json& ood) {
+    if (ood.is_object())
+      for (const char* big : {"mean", "scale", "distances", "template_distances", "axes", "axis_sd"}) ood.erase(big);
+  };
+  if (card.contains("ood")) shrinkOod(card["ood"]);
+  if (card.contains("ensemble") && card["ensemble"].is_array())
+    for (auto& member : card["ensemble"])
+      if (member.contains("ood")) shrinkOod(member["ood"]);
   if (card.contains("input_transform") && card["input_transform"].is_object())
     for (const char* big : {"reference", "mean", "scale"}) card["input_transform"].erase(big);
   if (card.contains("fold_models") && card["fold_models"].is_array())

@@ -316,12 +316,13 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   auto& tuner = *tuners.front();
   const auto& history = histories.front();
   const auto& first = manifest.at("items").at(0);
-  json ood;
-  {
-    const auto e = tuner.embeddings(store, train);
-    ood = fitOodReference(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(e.data_ptr<double>(), e.size(0), e.size(1)),
-                          init.model->architecture() + " pooled graph embedding", true);
-  }
+  // Each member embeds in its own space, so each gets its own reference (predict combines them).
+  const auto oodReference = [&](Tuner& t) {
+    const auto e = t.embeddings(store, train);
+    return fitOodReference(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(e.data_ptr<double>(), e.size(0), e.size(1)),
+                           init.model->architecture() + " pooled graph embedding", true);
+  };
+  const json ood = oodReference(tuner);
   json card = {{"kind", kDownstreamKind},
                      {"format", 1},
                      {"model", config.model.toJson()},
@@ -363,6 +364,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                              {"best_epoch", h.bestEpoch + 1},
                              {"validation_auc", binaryMetrics(labels, pk).auc},
                              {"seconds", h.seconds}});
+      if (k > 0) memberCards.back()["ood"] = oodReference(*tuners[static_cast<std::size_t>(k)]);  // member 1's is the card's own
     }
     if (members > 1) card["ensemble"] = memberCards;  // member 0's calibration is also the card's own (older readers use it alone)
     const auto m = binaryMetrics(labels, p);
@@ -697,8 +699,14 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       row["architecture"] = loaded.model->architecture();
       if (card.contains("ood") && !card["ood"].is_null()) {
         torch::NoGradGuard ng;
-        const auto e = loaded.model->embed(in).to(torch::kCPU).to(torch::kDouble).contiguous();
-        row["ood"] = assessOod(card["ood"], Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel()));
+        std::vector<json> assessments;
+        for (std::size_t k = 0; k < loaded.members.size(); ++k) {
+          const json& reference = k == 0 ? card["ood"] : card["ensemble"][k].value("ood", json());
+          if (reference.is_null()) continue;  // a file from before members had their own
+          const auto e = loaded.members[k]->embed(in).to(torch::kCPU).to(torch::kDouble).contiguous();
+          assessments.push_back(assessOod(reference, Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel())));
+        }
+        row["ood"] = combineOod(assessments);
       }
       auto e = explain(loaded.model, in, 1);
       for (std::size_t k = 1; k < loaded.members.size(); ++k) {  // an ensemble's: the members' explanations averaged

@@ -92,6 +92,9 @@ QString reportHtml(const json& r) {
     if (ood.contains("template_distance"))
       text += "; dissimilarity to the mean training connectome " + num(ood.value("template_distance", 0.0)) + " (threshold " +
               num(ood.value("template_threshold", 0.0)) + ", " + num(ood.value("template_percentile", 0.0), 1) + "th percentile)";
+    if (ood.value("members", json()).is_array())
+      text += "; " + QString::number(ood.value("members_flagged", 0)) + " of " + QString::number(ood["members"].size()) +
+              " ensemble members flag it (at least half flag: flagged; distances are member 1's)";
     text += ". Space: " + esc(ood, "space") + ".";
     h += row("Out-of-distribution check", text);
   } else {
