@@ -1,8 +1,12 @@
 // Metrics and classical baselines against independent computations.
 #include <QTest>
 
+#include <cmath>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
+#include "errors/Error.h"
 #include "eval/Baselines.h"
 #include "eval/Metrics.h"
 #include "eval/ModelComparison.h"
@@ -88,6 +92,80 @@ class TestBaselines : public QObject {
     QCOMPARE(half.sensitivity, 0.5);
     QCOMPARE(half.specificity, 0.5);
     QCOMPARE(half.balancedAccuracy, 0.5);
+  }
+
+  // DeLong's standard error of an AUC difference against its sampling distribution: many independent
+  // samples of two correlated scores, the spread of their AUC difference measured directly.
+  void delongStandardErrorMatchesSimulation() {
+    std::mt19937 rng(8);
+    std::normal_distribution<double> g;
+    const int reps = 1000, perClass = 60;
+    std::vector<double> differences, variances;
+    int nullRejections = 0;
+    for (int r = 0; r < reps; ++r) {
+      std::vector<int> y;
+      std::vector<double> a, b, c;
+      for (int i = 0; i < 2 * perClass; ++i) {
+        const int label = i % 2;
+        const double shared = g(rng);  // both models see the same scan: correlated scores
+        y.push_back(label);
+        a.push_back(1.0 * label + 0.7 * shared + 0.7 * g(rng));
+        b.push_back(0.5 * label + 0.7 * shared + 0.7 * g(rng));
+        c.push_back(1.0 * label + 0.7 * shared + 0.7 * g(rng));  // as good as a: the null
+      }
+      const auto t = delongTest(y, a, b);
+      QVERIFY(std::fabs(t.aucA - binaryMetrics(y, a).auc) < 1e-12 && std::fabs(t.aucB - binaryMetrics(y, b).auc) < 1e-12);
+      differences.push_back(t.difference);
+      variances.push_back(t.se * t.se);
+      nullRejections += delongTest(y, a, c).p < 0.05;
+    }
+    double mean = 0, meanVariance = 0;
+    for (int r = 0; r < reps; ++r) mean += differences[static_cast<std::size_t>(r)] / reps;
+    double empirical = 0;
+    for (int r = 0; r < reps; ++r) {
+      empirical += (differences[static_cast<std::size_t>(r)] - mean) * (differences[static_cast<std::size_t>(r)] - mean) / (reps - 1);
+      meanVariance += variances[static_cast<std::size_t>(r)] / reps;
+    }
+    QVERIFY2(meanVariance / empirical > 0.8 && meanVariance / empirical < 1.25, qPrintable(QString("%1 vs %2").arg(meanVariance).arg(empirical)));
+    QVERIFY2(mean > 0.05, qPrintable(QString::number(mean)));  // a is the better model
+    QVERIFY2(nullRejections > 0.02 * reps && nullRejections < 0.085 * reps, qPrintable(QString::number(nullRejections)));  // about 5%
+
+    // Identical scores: no difference, p = 1. Swapping the models flips the sign only.
+    const std::vector<int> y = {0, 1, 0, 1, 1, 0, 1, 0};
+    const std::vector<double> a = {0.1, 0.8, 0.4, 0.35, 0.9, 0.2, 0.6, 0.7}, b = {0.3, 0.6, 0.2, 0.5, 0.7, 0.4, 0.5, 0.1};
+    const auto same = delongTest(y, a, a);
+    QCOMPARE(same.difference, 0.0);
+    QCOMPARE(same.p, 1.0);
+    const auto ab = delongTest(y, a, b), ba = delongTest(y, b, a);
+    QVERIFY(std::fabs(ab.z + ba.z) < 1e-12 && std::fabs(ab.p - ba.p) < 1e-12 && ab.se > 0);
+    QVERIFY_THROWS_EXCEPTION(Error, delongTest({0, 1, 1}, {0.1, 0.2, 0.3}, {0.1, 0.2, 0.3}));  // one negative
+  }
+
+  // compare's paired tests: scans matched by id (any order), scans one model lacks left out.
+  void pairedComparisonMatchesScans() {
+    using nlohmann::json;
+    const std::vector<int> y = {0, 1, 0, 1, 1, 0, 1, 0};
+    const std::vector<double> a = {0.1, 0.8, 0.4, 0.35, 0.9, 0.2, 0.6, 0.7}, b = {0.3, 0.6, 0.2, 0.5, 0.7, 0.4, 0.5, 0.1};
+    json ref = {{"predictions", json::array()}}, other = {{"predictions", json::array()}};
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      ref["predictions"].push_back({{"scan_id", 100 + i}, {"label", y[i]}, {"probability", b[i]}});
+      other["predictions"].push_back({{"scan_id", 100 + (y.size() - 1 - i)}, {"label", y[y.size() - 1 - i]}, {"probability", a[y.size() - 1 - i]}});
+    }
+    other["predictions"].push_back({{"scan_id", 999}, {"label", 1}, {"probability", 0.99}});  // not in the reference's predictions
+    const auto rows = pairedAucComparison({{"logreg", ref}, {"braingfm", other}}, "logreg");
+    QCOMPARE(rows.size(), std::size_t(1));
+    const auto expected = delongTest(y, a, b);
+    QCOMPARE(rows[0].model, std::string("braingfm"));
+    QVERIFY(std::fabs(rows[0].test.z - expected.z) < 1e-12 && std::fabs(rows[0].test.aucA - expected.aucA) < 1e-12);
+    QCOMPARE(rows[0].test.positives + rows[0].test.negatives, 8);
+    const auto md = renderPairedComparison(rows, "md");
+    QVERIFY2(md.find("| braingfm |") != std::string::npos && md.find("against logreg") != std::string::npos, md.c_str());
+    const auto j = json::parse(renderPairedComparison(rows, "json"));
+    QVERIFY(std::fabs(j[0]["p"].get<double>() - expected.p) < 1e-12);
+    QCOMPARE(renderPairedComparison(rows, "csv").substr(0, 24), std::string("model,reference,pooled_a"));
+    QVERIFY_THROWS_EXCEPTION(Error, pairedAucComparison({{"braingfm", other}}, "logreg"));  // no reference predictions
+    other["predictions"][0]["label"] = 1 - other["predictions"][0]["label"].get<int>();
+    QVERIFY_THROWS_EXCEPTION(Error, pairedAucComparison({{"logreg", ref}, {"braingfm", other}}, "logreg"));  // the labels disagree
   }
 
   void intervalUsesStudentT() {

@@ -12,6 +12,9 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "TestSupport.h"
 
@@ -460,8 +463,50 @@ class TestTuningCli : public QObject {
     // compare: every listed model on the same folds, stored; results --compare shows the same table.
     const QString cmp = str(dir_ / "compare.json");
     std::ofstream(cmp.toStdString()) << R"({"default": {"epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
-    const auto c = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--cv", "3", "--seed", "7", "--config", cmp, "--format", "json"});
+    const QString prefix = str(dir_ / "compare-out");
+    const auto c = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--cv", "3", "--seed", "7", "--config", cmp, "--format", "json",
+                        "--out", prefix});
     QVERIFY2(c.exitCode == 0, qPrintable(c.err));
+    {
+      // Every model's out-of-fold predictions, a row per model and scan; the paired test's pooled AUCs
+      // are those of these rows, counted here pair by pair.
+      std::ifstream csv((prefix + "-predictions.csv").toStdString());
+      std::string line;
+      std::getline(csv, line);
+      QCOMPARE(QString::fromStdString(line), QString("model,label_fraction,fold,scan_id,subject,site,label,class,margin,probability"));
+      std::map<std::string, std::vector<std::pair<int, double>>> byModel;
+      std::map<std::string, std::set<std::string>> scans;
+      while (std::getline(csv, line)) {
+        const auto cells = QString::fromStdString(line).split(',');
+        QCOMPARE(cells.size(), 10);
+        byModel[cells[0].toStdString()].push_back({cells[6].toInt(), cells[9].toDouble()});
+        scans[cells[0].toStdString()].insert(cells[3].toStdString());
+      }
+      QCOMPARE(byModel.size(), std::size_t(2));
+      QCOMPARE(scans["gcn"], scans["logreg"]);  // the same folds: every scan once per model
+      QCOMPARE(byModel["gcn"].size(), scans["gcn"].size());
+      const auto pooledAuc = [](const std::vector<std::pair<int, double>>& rows) {
+        double wins = 0, pairs = 0;
+        for (const auto& [yi, pi] : rows)
+          for (const auto& [yj, pj] : rows)
+            if (yi == 1 && yj == 0) {
+              pairs += 1;
+              wins += pi > pj ? 1.0 : pi == pj ? 0.5 : 0.0;
+            }
+        return wins / pairs;
+      };
+      std::ifstream pairedFile((prefix + "-paired.json").toStdString());
+      const auto paired = nlohmann::json::parse(pairedFile);
+      QCOMPARE(paired.size(), std::size_t(1));
+      QCOMPARE(paired[0]["model"].get<std::string>(), std::string("gcn"));
+      QCOMPARE(paired[0]["reference"].get<std::string>(), std::string("logreg"));
+      QVERIFY(std::fabs(paired[0]["pooled_auc"].get<double>() - pooledAuc(byModel["gcn"])) < 1e-9);
+      QVERIFY(std::fabs(paired[0]["reference_pooled_auc"].get<double>() - pooledAuc(byModel["logreg"])) < 1e-9);
+      QVERIFY(paired[0]["p"].get<double>() >= 0 && paired[0]["p"].get<double>() <= 1);
+      QCOMPARE(paired[0]["scans"].get<std::size_t>(), scans["gcn"].size());
+    }
+    const auto badReference = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--reference", "svm"});
+    QCOMPARE(badReference.exitCode, 64);
     const auto table = QJsonDocument::fromJson(c.out.toUtf8()).array();
     QCOMPARE(table.size(), 2);
     QStringList models;

@@ -1,5 +1,6 @@
 // train, evaluate, meta-train, predict, results, model: adapting BrainGFM (and the baselines) to
 // a labelled corpus, measuring it, and using the resulting model files.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -379,7 +380,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
   // ---- compare: every model on one corpus with the same split (the paper's table 1 on your data)
   {
     struct Args {
-      std::string dir, corpus, methods, configFile, out, format = "md";
+      std::string dir, corpus, methods, configFile, out, format = "md", reference;
       int cv = 5;
       bool lso = false;
       unsigned seed = 0;
@@ -399,7 +400,11 @@ void addTuningCommands(CLI::App& app, Action& action) {
     cmd->add_option("--seed", a->seed, "Seed (splits, initialisation)")->capture_default_str();
     cmd->add_option("--c", a->c, "Classical baselines: inverse regularisation strength")->capture_default_str();
     cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
-    cmd->add_option("--out", a->out, "Also write PREFIX.md, PREFIX.csv and PREFIX.json");
+    cmd->add_option("--reference", a->reference,
+                    "The model the others are tested against (paired DeLong test on the pooled out-of-fold predictions); default: the first listed");
+    cmd->add_option("--out", a->out,
+                    "Also write PREFIX.md, PREFIX.csv and PREFIX.json (the table), PREFIX-paired.{md,csv,json} (the paired tests) and "
+                    "PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and scan)");
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
         std::string configFile = a->configFile;
@@ -419,7 +424,11 @@ void addTuningCommands(CLI::App& app, Action& action) {
         base.folds = a->cv;
         base.seed = a->seed;
         auto ws = Workspace::open(base.workspace);
+        const std::string reference = a->reference.empty() ? entries.front().label() : a->reference;
+        if (std::none_of(entries.begin(), entries.end(), [&](const ComparisonEntry& e) { return e.label() == reference; }))
+          throw Error(ErrorCode::Usage, "--reference " + reference + " is not one of the compared models");
         std::vector<std::string> failed;
+        std::vector<std::pair<std::string, json>> outOfFoldByModel;  // for the paired tests and PREFIX-predictions.csv
         std::string splitUsed;  // the folds every method ran on (leave-site-out: as many as sites)
         for (std::size_t i = 0; i < entries.size(); ++i) {
           const auto& e = entries[i];
@@ -435,6 +444,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
             const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->c);
             spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
             splitUsed = splitId(result);
+            auto named = outOfFold;
+            named["model"] = e.label();
+            outOfFoldByModel.emplace_back(e.label(), named);
           } catch (const CancelledError&) {
             throw;
           } catch (const Error& err) {
@@ -444,9 +456,23 @@ void addTuningCommands(CLI::App& app, Action& action) {
           }
         }
         const auto rows = comparisonTable(listEvaluations(*ws), a->corpus, splitUsed.empty() ? base.split : splitUsed);
-        std::printf("%s", renderComparison(rows, a->format).c_str());
-        if (!a->out.empty())
-          for (const char* f : {"md", "csv", "json"}) writeTextAtomically(a->out + "." + f, renderComparison(rows, f));
+        std::vector<PairedComparisonRow> paired;
+        if (std::any_of(outOfFoldByModel.begin(), outOfFoldByModel.end(), [&](const auto& m) { return m.first == reference; }))
+          paired = pairedAucComparison(outOfFoldByModel, reference);
+        else
+          spdlog::warn("the reference model {} failed: no paired tests", reference);
+        std::printf("%s", renderComparison(rows, a->format).c_str());  // csv and json: the table alone, which scripts read
+        if (a->format == "md") std::printf("%s", renderPairedComparison(paired, "md").c_str());
+        if (!a->out.empty()) {
+          for (const char* f : {"md", "csv", "json"}) {
+            writeTextAtomically(a->out + "." + f, renderComparison(rows, f));
+            writeTextAtomically(a->out + "-paired." + f, renderPairedComparison(paired, f));
+          }
+          std::vector<json> predictions;
+          for (const auto& m : outOfFoldByModel) predictions.push_back(m.second);
+          writeTextAtomically(a->out + "-predictions.csv", renderPredictionsCsv(predictions));
+          spdlog::info("wrote {0}.md/.csv/.json, {0}-paired.md/.csv/.json and {0}-predictions.csv", a->out);
+        }
         if (!failed.empty()) {
           std::string names;
           for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;

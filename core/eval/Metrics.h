@@ -15,6 +15,16 @@ struct BinaryMetrics {
 // AUC by the Mann-Whitney statistic (ties count one half); the others at `threshold`.
 BinaryMetrics binaryMetrics(const std::vector<int>& labels, const std::vector<double>& probability, double threshold = 0.5);
 
+// Two correlated AUCs on the same scans (two models' pooled out-of-fold probabilities): DeLong, DeLong
+// & Clarke-Pearson (1988). The variance of the difference comes from the structural components
+// (each positive's and each negative's share of the Mann-Whitney statistic); z = difference / SE and
+// the p-value is two-sided. Identical scores give difference 0, SE 0 and p 1.
+struct PairedAucTest {
+  double aucA = 0, aucB = 0, difference = 0, se = 0, z = 0, p = 1;
+  int positives = 0, negatives = 0;
+};
+PairedAucTest delongTest(const std::vector<int>& labels, const std::vector<double>& a, const std::vector<double>& b);
+
 struct Interval {
   double mean = 0, low = 0, high = 0, sd = 0;
 };

@@ -147,4 +147,64 @@ std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::
   return out.str();
 }
 
+std::vector<PairedComparisonRow> pairedAucComparison(const std::vector<std::pair<std::string, json>>& outOfFold, const std::string& reference) {
+  const json* ref = nullptr;
+  for (const auto& [model, predictions] : outOfFold)
+    if (model == reference) ref = &predictions;
+  if (!ref) throw Error(ErrorCode::Usage, "no out-of-fold predictions of the reference model " + reference);
+  std::map<std::int64_t, std::pair<int, double>> refByScan;  // scan -> (label, probability)
+  for (const auto& p : ref->value("predictions", json::array()))
+    refByScan[p.at("scan_id").get<std::int64_t>()] = {p.at("label").get<int>(), p.at("probability").get<double>()};
+  std::vector<PairedComparisonRow> rows;
+  for (const auto& [model, predictions] : outOfFold) {
+    if (model == reference) continue;
+    std::vector<int> labels;
+    std::vector<double> a, b;
+    for (const auto& p : predictions.value("predictions", json::array())) {
+      const auto it = refByScan.find(p.at("scan_id").get<std::int64_t>());
+      if (it == refByScan.end()) continue;
+      if (it->second.first != p.at("label").get<int>())
+        throw Error(ErrorCode::Data, model + " and " + reference + " disagree on scan " + std::to_string(it->first) + "'s label");
+      labels.push_back(it->second.first);
+      a.push_back(p.at("probability").get<double>());
+      b.push_back(it->second.second);
+    }
+    if (labels.empty()) continue;  // no common scans (another corpus): nothing to pair
+    rows.push_back({model, reference, delongTest(labels, a, b)});
+  }
+  return rows;
+}
+
+std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows, const std::string& format) {
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& r : rows)
+      a.push_back({{"model", r.model}, {"reference", r.reference}, {"pooled_auc", r.test.aucA}, {"reference_pooled_auc", r.test.aucB},
+                   {"difference", r.test.difference}, {"se", r.test.se}, {"z", r.test.z}, {"p", r.test.p},
+                   {"scans", r.test.positives + r.test.negatives}, {"test", "DeLong 1988, paired, two-sided"}});
+    return a.dump(2) + "\n";
+  }
+  std::ostringstream out;
+  char line[256];
+  if (format == "csv") {
+    out << "model,reference,pooled_auc,reference_pooled_auc,difference,se,z,p,scans\n";
+    for (const auto& r : rows) {
+      std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", r.test.aucA, r.test.aucB, r.test.difference, r.test.se, r.test.z,
+                    r.test.p, r.test.positives + r.test.negatives);
+      out << csvCell(r.model) << ',' << csvCell(r.reference) << line;
+    }
+    return out.str();
+  }
+  if (format != "md") throw Error(ErrorCode::Usage, "comparison format '" + format + "' is not md, csv or json");
+  if (rows.empty()) return {};
+  out << "\nPaired DeLong test against " << rows.front().reference << " (out-of-fold predictions pooled over the folds):\n\n";
+  out << "| model | pooled AUC | " << rows.front().reference << " pooled AUC | difference | 95% CI | p |\n|---|---|---|---|---|---|\n";
+  for (const auto& r : rows) {
+    std::snprintf(line, sizeof line, " | %.3f | %.3f | %+.3f | [%+.3f, %+.3f] | %.3g |\n", r.test.aucA, r.test.aucB, r.test.difference,
+                  r.test.difference - 1.959964 * r.test.se, r.test.difference + 1.959964 * r.test.se, r.test.p);
+    out << "| " << r.model << line;
+  }
+  return out.str();
+}
+
 }  // namespace bg

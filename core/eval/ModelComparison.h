@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/Metrics.h"
 #include "eval/Results.h"
 
 namespace bg {
@@ -52,5 +53,16 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
 std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus);
 // Markdown (md), CSV or JSON.
 std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::string& format);
+
+// Is a model's AUC different from a reference model's on the same scans? Both models' out-of-fold
+// predictions (evaluate's {"predictions": [{scan_id, label, probability}, ...]}) are pooled over the
+// folds and matched by scan; the paired DeLong test compares the pooled AUCs (which can differ from the
+// per-fold mean AUC of the table).
+struct PairedComparisonRow {
+  std::string model, reference;
+  PairedAucTest test;  // A = model, B = reference
+};
+std::vector<PairedComparisonRow> pairedAucComparison(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold, const std::string& reference);
+std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows, const std::string& format);
 
 }  // namespace bg

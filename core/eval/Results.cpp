@@ -1,5 +1,6 @@
 #include "eval/Results.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -74,6 +75,8 @@ std::vector<std::string> cells(const EvaluationRecord& r) {
   return c;
 }
 
+}  // namespace
+
 std::string csvCell(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string q = "\"";
@@ -83,7 +86,6 @@ std::string csvCell(const std::string& s) {
   }
   return q + "\"";
 }
-}  // namespace
 
 std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::string& format) {
   std::ostringstream out;
@@ -140,7 +142,9 @@ json outOfFoldPrediction(int fold, const json& item, const json& classes, int la
 
 std::string renderPredictionsCsv(const std::vector<json>& results) {
   std::ostringstream out;
-  out << "label_fraction,fold,scan_id,subject,site,label,class,margin,probability\n";
+  // A comparison's file names each row's model (a first column); evaluate's has one model.
+  const bool named = std::any_of(results.begin(), results.end(), [](const json& r) { return r.contains("model"); });
+  out << (named ? "model," : "") << "label_fraction,fold,scan_id,subject,site,label,class,margin,probability\n";
   char number[32];
   auto real = [&](const json& v) {
     if (v.is_null()) return std::string();
@@ -149,7 +153,7 @@ std::string renderPredictionsCsv(const std::vector<json>& results) {
   };
   for (const auto& r : results)
     for (const auto& p : r.value("predictions", json::array()))
-      out << real(r.value("label_fraction", 1.0)) << ',' << p.at("fold").get<int>() << ',' << p.at("scan_id").get<std::int64_t>() << ','
+      out << (named ? csvCell(r.value("model", std::string())) + "," : std::string()) << real(r.value("label_fraction", 1.0)) << ',' << p.at("fold").get<int>() << ',' << p.at("scan_id").get<std::int64_t>() << ','
           << csvCell(p.at("subject").get<std::string>()) << ',' << csvCell(p.at("site").get<std::string>()) << ','
           << p.at("label").get<int>() << ',' << csvCell(p.at("class").get<std::string>()) << ',' << real(p.at("margin")) << ','
           << real(p.at("probability")) << '\n';

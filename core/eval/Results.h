@@ -32,7 +32,10 @@ std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::
 nlohmann::json outOfFoldPrediction(int fold, const nlohmann::json& item, const nlohmann::json& classes, int label, double margin,
                                    double probability);
 // The predictions of evaluations as CSV: label_fraction, fold, scan_id, subject, site, label, class,
-// margin, probability; one header, a row per prediction.
+// margin, probability; one header, a row per prediction. Results carrying "model" (a comparison's)
+// add a first column naming it.
 std::string renderPredictionsCsv(const std::vector<nlohmann::json>& results);
+// A CSV field, quoted when it holds a comma, a quote or a line break.
+std::string csvCell(const std::string& s);
 
 }  // namespace bg
