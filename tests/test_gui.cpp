@@ -583,6 +583,13 @@ class TestGui : public QObject {
       const auto at = args.indexOf(QStringLiteral("--calibration"));
       QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("platt"));
     }
+    form->calibration()->setCurrentIndex(form->calibration()->findData(QStringLiteral("auto")));
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--calibration"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("auto"));
+    }
+    form->calibration()->setCurrentIndex(form->calibration()->findData(QStringLiteral("platt")));
     form->kind()->setCurrentText(QStringLiteral("pretrain"));
     QVERIFY(!form->calibration()->isEnabled() && !form->arguments().contains(QStringLiteral("--calibration")));
     form->kind()->setCurrentText(QStringLiteral("train"));

@@ -352,6 +352,34 @@ class TestTuning : public QObject {
     const auto sep = fitPlattScaling({-2.0, -1.0, 1.0, 2.0}, {0, 0, 1, 1});
     QVERIFY(std::isfinite(sep.bias) && std::abs(sep.bias) <= 20.0 && sep.temperature >= 0.05);
     QVERIFY_THROWS_EXCEPTION(Error, fitCalibration("isotonic", margins, labels));
+
+    // auto: with plenty of biased data, Platt scaling is what held-out items ask for.
+    const auto chosen = fitCalibration("auto", margins, labels);
+    QCOMPARE(chosen.bias, c.bias);
+    QCOMPARE(chosen.temperature, c.temperature);
+    // On small validation splits (60 scans) the likelihood-ratio test keeps the bias about 5% of the
+    // time when the margins do not lean to one class, and nearly always when they clearly do.
+    const auto plattShare = [&](double bias) {
+      int platt = 0;
+      for (int rep = 0; rep < 100; ++rep) {
+        std::vector<double> m;
+        std::vector<int> y;
+        for (int i = 0; i < 60; ++i) {
+          m.push_back(g(rng));
+          y.push_back(u(rng) < sigmoid(m.back() / trueT + bias) ? 1 : 0);
+        }
+        platt += fitCalibration("auto", m, y).bias != 0.0;
+      }
+      return platt / 100.0;
+    };
+    const double unbiased = plattShare(0.0), biased = plattShare(-1.5);
+    QVERIFY2(unbiased < 0.12 && biased > 0.8, qPrintable(QString("Platt chosen %1 (no bias), %2 (bias -1.5)").arg(unbiased).arg(biased)));
+    // Fewer than 5 scans of a class: too few to cross-validate, temperature scaling.
+    QCOMPARE(fitCalibration("auto", {-2.0, -1.0, -0.5, 0.2, 0.4, 1.0, 2.0, 3.0}, {0, 0, 0, 1, 1, 1, 1, 1}).bias, 0.0);
+    QVERIFY(calibrationDescription("auto", chosen).find("Platt scaling") == 0);
+    QVERIFY(calibrationDescription("auto", Calibration{1.2, 0.0}).find("temperature scaling") == 0);
+    QCOMPARE(TuningConfig::fromJson({{"calibration", "auto"}}).calibration, std::string("auto"));
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"calibration", "isotonic"}}));
   }
 
   void eceByHand() {

@@ -294,7 +294,7 @@ class TestTuningCli : public QObject {
     const QString bad = str(dir_ / "tiny-bad.json");
     std::ofstream(bad.toStdString()) << R"({"calibration": "isotonic"})";
     const auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", bad, "--out", str(dir_ / "never.pt")});
-    QVERIFY(r.exitCode != 0 && r.err.contains("temperature or platt"));
+    QVERIFY(r.exitCode != 0 && r.err.contains("temperature, platt or auto"));
     QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
   }
 

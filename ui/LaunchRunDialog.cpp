@@ -85,8 +85,10 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   calibration_->addItem(tr("from the configuration"), QString());
   calibration_->addItem(QStringLiteral("temperature"), QStringLiteral("temperature"));
   calibration_->addItem(QStringLiteral("platt"), QStringLiteral("platt"));
+  calibration_->addItem(QStringLiteral("auto"), QStringLiteral("auto"));
   calibration_->setToolTip(tr("train, evaluate: how probabilities are calibrated on the validation split — temperature scaling "
-                              "(the default), or Platt scaling, which also fits a bias and so re-centres the 0.5 decision"));
+                              "(the default), Platt scaling, which also fits a bias and so re-centres the 0.5 decision, or auto: "
+                              "Platt's bias only where a likelihood-ratio test on the validation split finds it (p < 0.05)"));
   input_ = new QComboBox(this);
   input_->addItem(tr("from the configuration"), QString());
   input_->addItem(tr("Pearson FC"), QStringLiteral("fc"));

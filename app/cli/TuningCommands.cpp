@@ -124,8 +124,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
       cmd->add_option("--config", configFile, "Tuning configuration (JSON): model size, epochs, learning rate, patience, ...");
       cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs");
       cmd->add_option("--calibration", req.calibration,
-                      "Calibration fitted on the validation split: temperature (default) or platt (temperature and bias)")
-          ->check(CLI::IsMember({"temperature", "platt"}));
+                      "Calibration fitted on the validation split: temperature (default), platt (temperature and bias) or auto "
+                      "(Platt's bias only where a likelihood-ratio test on the validation split finds it, p < 0.05)")
+          ->check(CLI::IsMember({"temperature", "platt", "auto"}));
       cmd->add_option("--input", req.input,
                       "What the model reads, from scratch only: fc (stored Pearson FC), tangent (tangent-space FC against the "
                       "training scans' geometric mean); -z: every edge z-scored over the training scans (tangent-z, fc-z)")

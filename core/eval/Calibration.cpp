@@ -100,10 +100,39 @@ Calibration fitPlattScaling(const std::vector<double>& margins, const std::vecto
   return {t, bestBias(margins, labels, t)};
 }
 
+namespace {
+// Temperature scaling is Platt scaling with the bias fixed at 0: nested models, so twice the
+// log-likelihood gain of the bias is chi-squared with one degree of freedom when no bias is needed.
+Calibration chooseCalibrationByLikelihoodRatio(const std::vector<double>& margins, const std::vector<int>& labels) {
+  const Calibration temperature{fitTemperature(margins, labels), 0.0};
+  const auto positives = std::count(labels.begin(), labels.end(), 1);
+  const auto negatives = static_cast<std::ptrdiff_t>(labels.size()) - positives;
+  if (positives < 5 || negatives < 5) return temperature;
+  const auto platt = fitPlattScaling(margins, labels);
+  const double n = static_cast<double>(labels.size());
+  const double statistic = 2.0 * n * (negativeLogLikelihood(margins, labels, temperature.temperature) -
+                                      negativeLogLikelihood(margins, labels, platt.temperature, platt.bias));
+  constexpr double kChiSquared1At005 = 3.841459;
+  return statistic > kChiSquared1At005 ? platt : temperature;
+}
+}  // namespace
+
+bool isCalibrationMethod(const std::string& method) { return method == "temperature" || method == "platt" || method == "auto"; }
+
 Calibration fitCalibration(const std::string& method, const std::vector<double>& margins, const std::vector<int>& labels) {
   if (method == "temperature") return {fitTemperature(margins, labels), 0.0};
   if (method == "platt") return fitPlattScaling(margins, labels);
-  throw Error(ErrorCode::Config, "unknown calibration '" + method + "' (temperature or platt)");
+  if (method == "auto") return chooseCalibrationByLikelihoodRatio(margins, labels);
+  throw Error(ErrorCode::Config, "unknown calibration '" + method + "' (temperature, platt or auto)");
+}
+
+std::string calibrationDescription(const std::string& method, const Calibration& fitted) {
+  const bool platt = method == "platt" || (method == "auto" && fitted.bias != 0.0);
+  std::string d = platt ? "Platt scaling (temperature and bias)" : "temperature scaling";
+  d += " fitted on the model's validation split";
+  if (method == "auto") d += platt ? ", its bias kept because a likelihood-ratio test there found it needed (p < 0.05)"
+                                   : ", a bias (Platt scaling) not being needed there by a likelihood-ratio test (p >= 0.05)";
+  return d;
 }
 
 std::vector<double> calibratedProbabilities(const std::vector<double>& margins, double t) { return calibratedProbabilities(margins, Calibration{t, 0.0}); }

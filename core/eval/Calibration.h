@@ -31,8 +31,14 @@ Calibration cardCalibration(const nlohmann::json& card);
 // the NLL minimised in the bias (a convex one-dimensional problem solved by safeguarded Newton).
 // Returns {1, 0} when the data cannot inform it.
 Calibration fitPlattScaling(const std::vector<double>& margins, const std::vector<int>& labels);
-// "temperature" or "platt"; anything else is refused.
+// "temperature", "platt" or "auto"; anything else is refused. "auto" lets Platt scaling earn its extra
+// parameter (a bias fitted on a small validation split can make calibration worse on new scans): the
+// bias is kept only when a likelihood-ratio test against temperature scaling finds it (chi-squared, one
+// degree of freedom, p < 0.05). Temperature scaling when a class has fewer than 5 items.
 Calibration fitCalibration(const std::string& method, const std::vector<double>& margins, const std::vector<int>& labels);
+bool isCalibrationMethod(const std::string& method);
+// How a card's calibration was done, in words (reports): the method and, for "auto", what it chose.
+std::string calibrationDescription(const std::string& method, const Calibration& fitted);
 
 double sigmoid(double x);
 std::vector<double> calibratedProbabilities(const std::vector<double>& margins, double temperature);

@@ -16,6 +16,7 @@
 #include "atlas/RoiPlacement.h"
 #include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
+#include "eval/Calibration.h"
 #include "io/AtomicFile.h"
 #include "platform/Versions.h"
 #include "settings/DataPaths.h"
@@ -108,9 +109,7 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"cleaning", card.value("preprocessing", json::object())},
           {"connectivity", c.model.baseline ? std::string("Pearson correlation of the cleaned ROI mean time series") : graphInputOfCard(card).description()},
           {"model", model},
-          {"calibration", card.value("calibration", std::string("temperature")) == "platt"
-                              ? "Platt scaling (temperature and bias) fitted on the model's validation split"
-                              : "temperature scaling fitted on the model's validation split"},
+          {"calibration", calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card))},
           {"decision", "the positive class when its calibrated probability is at least the threshold"}};
 }
 
