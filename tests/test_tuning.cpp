@@ -304,6 +304,55 @@ class TestTuning : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, loadModelFile(broken));
   }
 
+  // Crop augmentation: each training epoch a scan's FC is the Pearson correlation of a window of its
+  // time series, checked against every window computed here by hand.
+  void cropAugmentationRecomputesFcFromWindows() {
+    ArrayStore store(dir_ / "crop-store");
+    auto items = labelledCorpus(store, 6, 10, 31);
+    items[5].seriesArray.clear();  // no stored series: keeps its FC
+    const auto handPearson = [](const Eigen::MatrixXd& x) {
+      const Eigen::MatrixXd c = x.rowwise() - x.colwise().mean();
+      const Eigen::MatrixXd cov = c.transpose() * c;
+      const Eigen::VectorXd d = cov.diagonal().cwiseSqrt().cwiseInverse();
+      return Eigen::MatrixXd(d.asDiagonal() * cov * d.asDiagonal());
+    };
+    const auto epochFc = [&](double crop, int epoch) {
+      GraphBatchLoader loader(store, items, 6, 3, false, 1);
+      loader.setCropAugmentation(crop);
+      loader.startEpoch(epoch);
+      const auto batch = *loader.next();
+      std::vector<Eigen::MatrixXd> fc(items.size());
+      for (std::size_t k = 0; k < batch.items.size(); ++k) {
+        const auto t = batch.fc[static_cast<long>(k)].to(torch::kDouble).contiguous();
+        fc[static_cast<std::size_t>(batch.items[k])] =
+            Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(t.data_ptr<double>(), 10, 10);
+      }
+      return fc;
+    };
+    // The whole series: the stored FC.
+    const auto whole = epochFc(1.0, 0);
+    for (std::size_t i = 0; i < items.size(); ++i) QVERIFY((whole[i] - store.read(items[i].fcArray)).cwiseAbs().maxCoeff() < 1e-5);
+    // Half the series (40 of 80 time points): one of the 41 windows, not the whole.
+    const auto half = epochFc(0.5, 0), again = epochFc(0.5, 0), later = epochFc(0.5, 1);
+    for (std::size_t i = 0; i < 5; ++i) {
+      const Eigen::MatrixXd x = store.read(items[i].seriesArray);
+      double best = 1e9;
+      for (Eigen::Index start = 0; start + 40 <= x.rows(); ++start) best = std::min(best, (handPearson(x.middleRows(start, 40)) - half[i]).cwiseAbs().maxCoeff());
+      QVERIFY2(best < 1e-5, qPrintable(QString("scan %1: %2").arg(i).arg(best)));
+      QVERIFY((half[i] - whole[i]).cwiseAbs().maxCoeff() > 1e-3);
+      QCOMPARE(half[i], again[i]);  // reproducible from the seed and the epoch
+    }
+    QCOMPARE(half[5], whole[5]);
+    bool moved = false;  // another epoch, other windows
+    for (std::size_t i = 0; i < 5; ++i) moved = moved || (later[i] - half[i]).cwiseAbs().maxCoeff() > 1e-6;
+    QVERIFY(moved);
+    // The configuration: a share in [0.3, 1), Pearson input only.
+    QCOMPARE(TuningConfig::fromJson({{"crop_augmentation", 0.8}}).cropAugmentation, 0.8);
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"crop_augmentation", 0.2}}));
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"crop_augmentation", 1.0}}));
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"crop_augmentation", 0.8}, {"input", "tangent"}}));
+  }
+
   void shippedTuningConfigurationsParse() {
     int seen = 0;
     for (const auto& e : std::filesystem::directory_iterator(DataPaths::resourceDir() / "configs")) {

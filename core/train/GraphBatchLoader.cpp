@@ -1,6 +1,14 @@
 #include "train/GraphBatchLoader.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+#include <Eigen/Core>
+
+#include "connectome/Connectivity.h"
+#include "errors/Error.h"
 
 namespace bg::train {
 
@@ -19,12 +27,37 @@ void GraphBatchLoader::stop() {
   if (worker_.joinable()) worker_.join();
 }
 
+namespace {
+// The FC of a random window of a scan's time series (time points x ROIs), as float, row-major.
+std::vector<float> croppedFc(const Eigen::MatrixXd& series, double fraction, std::uint64_t seed) {
+  const auto t = series.rows();
+  const auto length = std::min<Eigen::Index>(t, std::max<Eigen::Index>(20, static_cast<Eigen::Index>(std::lround(fraction * static_cast<double>(t)))));
+  std::mt19937_64 rng(seed);
+  const auto start = std::uniform_int_distribution<Eigen::Index>(0, t - length)(rng);
+  const Eigen::MatrixXd fc = pearson(series.middleRows(start, length)).matrix;
+  std::vector<float> out(static_cast<std::size_t>(fc.size()));
+  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out.data(), fc.rows(), fc.cols()) = fc.cast<float>();
+  return out;
+}
+}  // namespace
+
 GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
   std::int64_t n = 0;
   std::vector<std::unique_ptr<MappedArray>> arrays;
-  for (int i : batch) {
-    arrays.push_back(store_.map(items_[static_cast<std::size_t>(i)].fcArray));
+  std::vector<std::vector<float>> cropped(batch.size());  // filled where the item is cropped this epoch
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    const auto index = static_cast<std::size_t>(batch[k]);
+    const auto& item = items_[index];
+    arrays.push_back(store_.map(item.fcArray));
     n = std::max(n, arrays.back()->rows());
+    if (crop_ > 0 && !item.seriesArray.empty()) {
+      const auto series = store_.read(item.seriesArray);
+      if (series.cols() != arrays.back()->rows())
+        throw Error(ErrorCode::Data, "scan " + std::to_string(item.scanId) + "'s time series has " + std::to_string(series.cols()) + " ROIs, its FC " +
+                                         std::to_string(arrays.back()->rows()));
+      const std::uint64_t seed = (static_cast<std::uint64_t>(seed_) * 1000003ULL + static_cast<std::uint64_t>(epoch_)) * 2654435761ULL + index;
+      cropped[k] = croppedFc(series, crop_, seed);
+    }
   }
   const auto b = static_cast<std::int64_t>(batch.size());
   GraphBatch out;
@@ -36,8 +69,10 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
   auto labels = out.labels.accessor<std::int64_t, 1>();
   for (std::int64_t k = 0; k < b; ++k) {
     const auto& a = *arrays[static_cast<std::size_t>(k)];
+    const auto& c = cropped[static_cast<std::size_t>(k)];
+    const float* source = c.empty() ? a.data() : c.data();
     for (std::int64_t r = 0; r < a.rows(); ++r) {
-      std::copy(a.data() + r * a.cols(), a.data() + (r + 1) * a.cols(), &fc[k][r][0]);
+      std::copy(source + r * a.cols(), source + (r + 1) * a.cols(), &fc[k][r][0]);
       mask[k][r] = true;
     }
     labels[k] = items_[static_cast<std::size_t>(batch[static_cast<std::size_t>(k)])].label;
@@ -48,6 +83,7 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
 
 void GraphBatchLoader::startEpoch(int epoch) {
   stop();
+  epoch_ = epoch;
   plan_ = planBatches(items_, batchSize_, seed_, epoch, bucket_);
   if (world_ > 1) {
     for (auto& b : plan_) {

@@ -39,6 +39,11 @@ class GraphBatchLoader {
     world_ = std::max(1, worldSize);
   }
 
+  // Training augmentation: each item's FC is the Pearson correlation of a random window of `fraction`
+  // of its stored time series (at least 20 time points), drawn anew every epoch and reproducible from
+  // the seed, the epoch and the item. Items without a stored series keep their FC. 0 turns it off.
+  void setCropAugmentation(double fraction) { crop_ = fraction; }
+
   // Builds one batch (used by the prefetch thread; public for tests).
   GraphBatch load(const std::vector<int>& batch) const;
 
@@ -49,6 +54,8 @@ class GraphBatchLoader {
   int batchSize_, prefetch_;
   unsigned seed_;
   bool bucket_;
+  double crop_ = 0;
+  int epoch_ = 0;
   int rank_ = 0, world_ = 1;
   std::vector<std::vector<int>> plan_;
   std::thread worker_;

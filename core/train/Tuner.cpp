@@ -32,7 +32,7 @@ json TuningConfig::toJson() const {
           {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
-          {"calibration", calibration}, {"input", input.toJson()}, {"ensemble", ensemble}, {"seed", seed}};
+          {"calibration", calibration}, {"input", input.toJson()}, {"ensemble", ensemble}, {"crop_augmentation", cropAugmentation}, {"seed", seed}};
 }
 
 TuningConfig TuningConfig::fromJson(const json& j) {
@@ -61,10 +61,15 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   if (j.contains("input")) c.input = GraphInputSpec::fromJson(j.at("input"));
   c.ensemble = j.value("ensemble", c.ensemble);
   if (c.ensemble < 1 || c.ensemble > 32) throw Error(ErrorCode::Config, "ensemble must be between 1 and 32 members");
+  c.cropAugmentation = j.value("crop_augmentation", c.cropAugmentation);
+  if (c.cropAugmentation != 0 && (c.cropAugmentation < 0.3 || c.cropAugmentation >= 1))
+    throw Error(ErrorCode::Config, "crop_augmentation must be 0 (off) or a share of the time points in [0.3, 1)");
+  if (c.cropAugmentation > 0 && !c.input.identity())
+    throw Error(ErrorCode::Config, "crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " + c.input.name());
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
   if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");
   if (c.selection != "auc" && c.selection != "loss") throw Error(ErrorCode::Config, "selection must be auc or loss");
-  if (c.calibration != "temperature" && c.calibration != "platt") throw Error(ErrorCode::Config, "calibration must be temperature or platt");
+  if (!isCalibrationMethod(c.calibration)) throw Error(ErrorCode::Config, "calibration must be temperature, platt or auto");
   return c;
 }
 
@@ -200,6 +205,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   };
   snapshot();
   auto loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.runSeed(), true);
+  loader->setCropAugmentation(config_.cropAugmentation);
   int sinceBest = 0;
   long graphsSeen = 0;
   h.bestScore = -std::numeric_limits<double>::infinity();
@@ -221,7 +227,10 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
           ++h.pseudoLabelled;
         }
       }
-      if (h.pseudoLabelled > 0) loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.runSeed(), true);
+      if (h.pseudoLabelled > 0) {
+        loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.runSeed(), true);
+        loader->setCropAugmentation(config_.cropAugmentation);
+      }
       spdlog::info("pseudo-labelled {} of {} unlabelled training scans", h.pseudoLabelled, unlabelled.size());
     }
     torch::manual_seed(static_cast<std::uint64_t>(config_.runSeed()) * 1000003ULL + static_cast<std::uint64_t>(epoch));

@@ -43,6 +43,10 @@ struct TuningConfig {
   // not), their calibrated probabilities averaged: seed-to-seed spread is as large as most
   // configuration differences here.
   int ensemble = 1;
+  // Training only: every epoch each scan's FC is recomputed from a random window of this share of its
+  // time points (0 = off; needs the stored time series and the Pearson FC input). Validation, test and
+  // prediction read the full-length FC.
+  double cropAugmentation = 0;
   int member = 0;  // which member this Tuner trains (not part of the configuration)
   unsigned runSeed() const { return seed + 7919u * static_cast<unsigned>(member); }  // member 0: the seed itself
   // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
