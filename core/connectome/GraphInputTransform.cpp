@@ -61,9 +61,7 @@ Eigen::MatrixXd square(const json& j, int n, const char* what) {
                                      std::to_string(n) + " x " + std::to_string(n));
   return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), n, n);
 }
-}  // namespace
 
-namespace {
 // Runs body(i) for i in [0, n) in parallel, a chunk at a time, reporting `stage` on [from, to] of the
 // progress after each chunk: the only place a cancel request can stop an OpenMP loop.
 template <class Body>
