@@ -1,7 +1,11 @@
 // Metrics and classical baselines against independent computations.
 #include <QTest>
 
+#include <QTemporaryDir>
+
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +14,8 @@
 #include "eval/Baselines.h"
 #include "eval/Metrics.h"
 #include "eval/ModelComparison.h"
+#include "eval/Results.h"
+#include "workspace/Workspace.h"
 
 using namespace bg;
 
@@ -162,10 +168,149 @@ class TestBaselines : public QObject {
     QVERIFY2(md.find("| braingfm |") != std::string::npos && md.find("against logreg") != std::string::npos, md.c_str());
     const auto j = json::parse(renderPairedComparison(rows, "json"));
     QVERIFY(std::fabs(j[0]["p"].get<double>() - expected.p) < 1e-12);
+    QCOMPARE(rows[0].pHolm, rows[0].test.p);  // one test: nothing to adjust
     QCOMPARE(renderPairedComparison(rows, "csv").substr(0, 24), std::string("model,reference,pooled_a"));
     QVERIFY_THROWS_EXCEPTION(Error, pairedAucComparison({{"braingfm", other}}, "logreg"));  // no reference predictions
     other["predictions"][0]["label"] = 1 - other["predictions"][0]["label"].get<int>();
     QVERIFY_THROWS_EXCEPTION(Error, pairedAucComparison({{"logreg", ref}, {"braingfm", other}}, "logreg"));  // the labels disagree
+  }
+
+  // Evaluations keep their out-of-fold predictions in the workspace, and a stored comparison is tested
+  // from them as compare tests its fresh ones; an evaluation stored without predictions is named.
+  void storedComparisonTestsStoredPredictions() {
+    using nlohmann::json;
+    QTemporaryDir tmp;
+    auto ws = Workspace::create(std::filesystem::path(tmp.path().toStdString()) / "ws");
+    std::mt19937 rng(5);
+    std::normal_distribution<double> noise;
+    const json classes = {"control", "autism"};
+    std::vector<int> labels;
+    std::vector<double> ref, other;
+    json refRows = json::array(), otherRows = json::array();
+    for (int i = 0; i < 40; ++i) {
+      const int y = i % 2;
+      const double mRef = 0.8 * y + noise(rng), mOther = 1.6 * y + noise(rng);
+      labels.push_back(y);
+      ref.push_back(1 / (1 + std::exp(-mRef)));
+      other.push_back(1 / (1 + std::exp(-mOther)));
+      const json item = {{"scan_id", 500 + i}, {"subject", "sub-" + std::to_string(i)}, {"site", i < 20 ? "NYU" : "UM"}};
+      refRows.push_back(outOfFoldPrediction(1 + i % 5, item, classes, y, mRef, ref.back()));
+      otherRows.push_back(outOfFoldPrediction(1 + i % 5, item, classes, y, mOther, other.back()));
+    }
+    auto result = [](const std::string& method) {
+      return json{{"method", method},
+                  {"label_fraction", 1.0},
+                  {"items", 40},
+                  {"split", {{"kind", "kfold"}, {"folds", 5}, {"seed", 0}}},
+                  {"metrics", {{"auc", {{"mean", 0.7}, {"sd", 0.05}, {"ci95", {0.6, 0.8}}}}}}};
+    };
+    // No corpus named "asd" exists here, so the evaluations list under the empty corpus name.
+    const auto older = recordEvaluation(*ws, "asd", {{"method", "svm"}}, result("svm"));  // as an older version stored it
+    const auto refId = recordEvaluation(*ws, "asd", {{"method", "logreg"}}, result("logreg"), refRows);
+    recordEvaluation(*ws, "asd", {{"method", "scratch"}}, result("scratch"), otherRows);
+    QVERIFY(evaluationPredictions(*ws, refId) == refRows);
+    QVERIFY(evaluationPredictions(*ws, older).empty());
+    QVERIFY(evaluationPredictions(*ws, 12345).empty());
+    const auto rows = comparisonTable(listEvaluations(*ws), "", "kfold");
+    QCOMPARE(rows.size(), std::size_t(3));
+    QCOMPARE(defaultComparisonReference(rows), std::string("logreg"));
+    const auto stored = storedPairedComparison(*ws, rows, "logreg");
+    QCOMPARE(stored.missing, std::vector<std::string>{"svm"});
+    QCOMPARE(stored.rows.size(), std::size_t(1));
+    QCOMPARE(stored.rows[0].model, std::string("scratch"));
+    const auto expected = delongTest(labels, other, ref);
+    QVERIFY(std::fabs(stored.rows[0].test.z - expected.z) < 1e-12 && std::fabs(stored.rows[0].test.p - expected.p) < 1e-12);
+    // The pooled AUC is the share of (positive, negative) pairs the model orders correctly.
+    double correct = 0, pairs = 0;
+    for (int i = 0; i < 40; ++i)
+      for (int j = 0; j < 40; ++j)
+        if (labels[static_cast<std::size_t>(i)] == 1 && labels[static_cast<std::size_t>(j)] == 0) {
+          const double a = other[static_cast<std::size_t>(i)], b = other[static_cast<std::size_t>(j)];
+          correct += a > b ? 1.0 : a == b ? 0.5 : 0.0;
+          pairs += 1;
+        }
+    QVERIFY(std::fabs(stored.rows[0].test.aucA - correct / pairs) < 1e-12);
+    // Both models' stored predictions, one CSV row each per scan.
+    std::vector<json> named;
+    for (const auto& m : stored.outOfFold) named.push_back(m.second);
+    const auto csv = renderPredictionsCsv(named);
+    QCOMPARE(static_cast<int>(std::count(csv.begin(), csv.end(), '\n')), 1 + 2 * 40);
+    QVERIFY(csv.rfind("model,", 0) == 0);
+    // The reference without predictions: nothing to test, and it is named.
+    const auto noReference = storedPairedComparison(*ws, rows, "svm");
+    QVERIFY(noReference.rows.empty());
+    QCOMPARE(noReference.missing, std::vector<std::string>{"svm"});
+    QVERIFY_THROWS_EXCEPTION(Error, storedPairedComparison(*ws, rows, "gcn"));  // not compared
+  }
+
+  // Holm's step-down adjustment, worked by hand: sorted 0.01, 0.03, 0.04, 0.20 times 4, 3, 2, 1,
+  // kept non-decreasing and at most 1.
+  void holmAdjustmentStepsDown() {
+    const auto a = holmAdjusted({0.01, 0.04, 0.03, 0.20});
+    const std::vector<double> expected = {0.04, 0.09, 0.09, 0.20};
+    for (std::size_t i = 0; i < a.size(); ++i) QVERIFY2(std::fabs(a[i] - expected[i]) < 1e-12, std::to_string(a[i]).c_str());
+    QCOMPARE(holmAdjusted({0.5, 0.6}), (std::vector<double>{1.0, 1.0}));
+    QVERIFY(holmAdjusted({}).empty());
+    // In a comparison, each row carries the adjustment over every model tested against the reference.
+    using nlohmann::json;
+    std::mt19937 rng(9);
+    std::normal_distribution<double> noise;
+    std::vector<std::pair<std::string, json>> outOfFold;
+    for (const auto& [name, effect] : std::vector<std::pair<std::string, double>>{{"logreg", 0.5}, {"a", 1.5}, {"b", 0.6}, {"c", 2.0}}) {
+      json rows = json::array();
+      std::mt19937 local(rng());
+      for (int i = 0; i < 60; ++i) rows.push_back({{"scan_id", i}, {"label", i % 2}, {"probability", effect * (i % 2) + noise(local)}});
+      outOfFold.emplace_back(name, json{{"predictions", rows}});
+    }
+    const auto rows = pairedAucComparison(outOfFold, "logreg");
+    QCOMPARE(rows.size(), std::size_t(3));
+    std::vector<double> p;
+    for (const auto& r : rows) p.push_back(r.test.p);
+    const auto adjusted = holmAdjusted(p);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      QCOMPARE(rows[i].pHolm, adjusted[i]);
+      QVERIFY(rows[i].pHolm >= rows[i].test.p);
+    }
+    QVERIFY(renderPairedComparison(rows, "md").find("adjusted for the 3 tests") != std::string::npos);
+  }
+
+  // The ROC curve's trapezoidal area is the AUC counted pair by pair, ties included.
+  void rocCurveAreaIsTheAuc() {
+    std::mt19937 rng(11);
+    std::normal_distribution<double> g;
+    std::vector<int> y;
+    std::vector<double> s;
+    for (int i = 0; i < 200; ++i) {
+      y.push_back(i % 3 == 0 ? 1 : 0);
+      s.push_back(std::round((0.7 * y.back() + g(rng)) * 4) / 4);  // coarse: many ties
+    }
+    const auto curve = rocCurve(y, s);
+    QCOMPARE(curve.front().falsePositiveRate, 0.0);
+    QCOMPARE(curve.front().truePositiveRate, 0.0);
+    QCOMPARE(curve.back().falsePositiveRate, 1.0);
+    QCOMPARE(curve.back().truePositiveRate, 1.0);
+    double area = 0;
+    for (std::size_t k = 1; k < curve.size(); ++k) {
+      QVERIFY(curve[k].threshold < curve[k - 1].threshold);
+      QVERIFY(curve[k].falsePositiveRate >= curve[k - 1].falsePositiveRate && curve[k].truePositiveRate >= curve[k - 1].truePositiveRate);
+      area += (curve[k].falsePositiveRate - curve[k - 1].falsePositiveRate) * (curve[k].truePositiveRate + curve[k - 1].truePositiveRate) / 2;
+    }
+    double wins = 0, pairs = 0;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      for (std::size_t j = 0; j < y.size(); ++j)
+        if (y[i] == 1 && y[j] == 0) {
+          pairs += 1;
+          wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+        }
+    QVERIFY2(std::fabs(area - wins / pairs) < 1e-12, (std::to_string(area) + " vs " + std::to_string(wins / pairs)).c_str());
+    QVERIFY_THROWS_EXCEPTION(Error, rocCurve({1, 1}, {0.2, 0.3}));
+    // A comparison's curves as CSV: a header, then every model's points.
+    using nlohmann::json;
+    json rows = json::array();
+    for (std::size_t i = 0; i < y.size(); ++i) rows.push_back({{"scan_id", i}, {"label", y[i]}, {"probability", s[i]}});
+    const auto csv = renderRocCurvesCsv({{"logreg", json{{"predictions", rows}}}});
+    QVERIFY(csv.rfind("model,threshold,false_positive_rate,true_positive_rate\n", 0) == 0);
+    QCOMPARE(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), 1 + curve.size());
   }
 
   void intervalUsesStudentT() {

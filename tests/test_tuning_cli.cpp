@@ -504,6 +504,29 @@ class TestTuningCli : public QObject {
       QVERIFY(std::fabs(paired[0]["reference_pooled_auc"].get<double>() - pooledAuc(byModel["logreg"])) < 1e-9);
       QVERIFY(paired[0]["p"].get<double>() >= 0 && paired[0]["p"].get<double>() <= 1);
       QCOMPARE(paired[0]["scans"].get<std::size_t>(), scans["gcn"].size());
+      // The evaluations kept their predictions in the workspace: results tests the stored comparison
+      // exactly as compare tested the fresh one, and writes the same predictions.
+      const QString storedCsv = str(dir_ / "stored-predictions.csv");
+      const auto stored = run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "logreg",
+                               "--format", "json", "--predictions", storedCsv});
+      QVERIFY2(stored.exitCode == 0, qPrintable(stored.err));
+      const auto storedPaired = nlohmann::json::parse(stored.out.toStdString());
+      QVERIFY2(storedPaired == paired, stored.out.toUtf8().constData());
+      const auto linesOf = [](const QString& file) {
+        std::ifstream in(file.toStdString());
+        std::multiset<std::string> lines;
+        for (std::string l; std::getline(in, l);) lines.insert(l);
+        return lines;
+      };
+      QVERIFY(linesOf(storedCsv) == linesOf(prefix + "-predictions.csv"));
+      const QString storedRoc = str(dir_ / "stored-roc.csv");
+      QCOMPARE(run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--roc", storedRoc}).exitCode, 0);
+      QVERIFY(linesOf(storedRoc) == linesOf(prefix + "-roc.csv"));
+      QVERIFY(linesOf(storedRoc).size() > 4);
+      const auto md = run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7"});
+      QVERIFY2(md.out.contains("Paired DeLong test against logreg") && md.out.contains("| gcn |"), qPrintable(md.out));
+      QCOMPARE(run({"results", "-w", w, "--paired"}).exitCode, 64);  // --paired needs --compare
+      QCOMPARE(run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "svm"}).exitCode, 64);
     }
     const auto badReference = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--reference", "svm"});
     QCOMPARE(badReference.exitCode, 64);

@@ -71,7 +71,7 @@ void printMetrics(const json& result) {
 }
 
 // One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
-// result, and the out-of-fold predictions (kept out of the stored and printed result: one row per scan).
+// result, and the out-of-fold predictions (stored beside the result, kept out of the printed one: one row per scan).
 std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c) {
   const double fraction = rf.labelFraction;
   json result;
@@ -103,7 +103,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
   }
   json predictions = {{"label_fraction", result.value("label_fraction", 1.0)}, {"predictions", result.value("predictions", json::array())}};
   result.erase("predictions");
-  const auto id = recordEvaluation(ws, rf.corpus, request, result);
+  const auto id = recordEvaluation(ws, rf.corpus, request, result, predictions["predictions"]);
   return {id, request, result, predictions};
 }
 
@@ -356,21 +356,52 @@ void addTuningCommands(CLI::App& app, Action& action) {
   // ---- results: the workspace's evaluations as JSON, CSV or Markdown
   {
     struct Args {
-      std::string dir, format = "md", out, compare, split;
+      std::string dir, format = "md", out, compare, split, reference, predictions, roc;
+      bool paired = false;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("results", "Evaluations stored in the workspace, as a table (md), CSV or JSON");
     addWorkspaceOption(cmd, a->dir);
-    cmd->add_option("--compare", a->compare, "Only the model comparison of this corpus: the latest evaluation per model");
+    cmd->add_option("--compare", a->compare,
+                    "Only the model comparison of this corpus: the latest evaluation per model (md adds the paired DeLong tests)");
     cmd->add_option("--split", a->split, "With --compare: kfold, leave-site-out or corpus (their most recent folds), or an id such as "
                                          "kfold/5-folds/seed-0 (default: the most recent)");
+    cmd->add_flag("--paired", a->paired,
+                  "With --compare: print the paired DeLong tests of every model against --reference (from the stored out-of-fold predictions) "
+                  "instead of the table");
+    cmd->add_option("--reference", a->reference, "With --compare: the model the others are tested against (default: logreg if compared, else the best)");
+    cmd->add_option("--predictions", a->predictions, "With --compare: also write every compared model's stored out-of-fold predictions to this CSV");
+    cmd->add_option("--roc", a->roc, "With --compare: also write every compared model's pooled out-of-fold ROC curve to this CSV");
     cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
     cmd->add_option("--out", a->out, "Write to this file instead of standard output");
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto ws = Workspace::open(workspaceDir(ctx, a->dir));
-        const auto text = a->compare.empty() ? renderResults(listEvaluations(*ws), a->format)
-                                             : renderComparison(comparisonTable(listEvaluations(*ws), a->compare, a->split), a->format);
+        if (a->compare.empty() && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty()))
+          throw Error(ErrorCode::Usage, "--paired, --reference, --predictions and --roc need --compare CORPUS");
+        std::string text;
+        if (a->compare.empty()) {
+          text = renderResults(listEvaluations(*ws), a->format);
+        } else {
+          const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split);
+          const std::string reference = a->reference.empty() ? defaultComparisonReference(rows) : a->reference;
+          StoredPairedComparison paired;
+          if (!rows.empty()) paired = storedPairedComparison(*ws, rows, reference);
+          for (const auto& m : paired.missing)
+            spdlog::warn("{}: its evaluation stored no out-of-fold predictions (recorded by an older version); evaluate it again to test it", m);
+          if (a->paired) {
+            text = renderPairedComparison(paired.rows, a->format);
+          } else {
+            text = renderComparison(rows, a->format);
+            if (a->format == "md") text += renderPairedComparison(paired.rows, "md");
+          }
+          if (!a->predictions.empty()) {
+            std::vector<json> predictions;
+            for (const auto& m : paired.outOfFold) predictions.push_back(m.second);
+            writeTextAtomically(a->predictions, renderPredictionsCsv(predictions));
+          }
+          if (!a->roc.empty()) writeTextAtomically(a->roc, renderRocCurvesCsv(paired.outOfFold));
+        }
         if (a->out.empty()) std::printf("%s", text.c_str());
         else writeTextAtomically(a->out, text);
         return 0;
@@ -405,7 +436,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
                     "The model the others are tested against (paired DeLong test on the pooled out-of-fold predictions); default: the first listed");
     cmd->add_option("--out", a->out,
                     "Also write PREFIX.md, PREFIX.csv and PREFIX.json (the table), PREFIX-paired.{md,csv,json} (the paired tests) and "
-                    "PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and scan)");
+                    "PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and scan) and PREFIX-roc.csv (their ROC curves)");
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
         std::string configFile = a->configFile;
@@ -445,9 +476,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
             const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->c);
             spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
             splitUsed = splitId(result);
-            auto named = outOfFold;
-            named["model"] = e.label();
-            outOfFoldByModel.emplace_back(e.label(), named);
+            outOfFoldByModel.emplace_back(e.label(), outOfFold);
           } catch (const CancelledError&) {
             throw;
           } catch (const Error& err) {
@@ -465,14 +494,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
         std::printf("%s", renderComparison(rows, a->format).c_str());  // csv and json: the table alone, which scripts read
         if (a->format == "md") std::printf("%s", renderPairedComparison(paired, "md").c_str());
         if (!a->out.empty()) {
-          for (const char* f : {"md", "csv", "json"}) {
-            writeTextAtomically(a->out + "." + f, renderComparison(rows, f));
-            writeTextAtomically(a->out + "-paired." + f, renderPairedComparison(paired, f));
-          }
-          std::vector<json> predictions;
-          for (const auto& m : outOfFoldByModel) predictions.push_back(m.second);
-          writeTextAtomically(a->out + "-predictions.csv", renderPredictionsCsv(predictions));
-          spdlog::info("wrote {0}.md/.csv/.json, {0}-paired.md/.csv/.json and {0}-predictions.csv", a->out);
+          writeComparisonFiles(a->out, rows, paired, outOfFoldByModel);
+          spdlog::info("wrote {0}.md/.csv/.json, {0}-paired.md/.csv/.json, {0}-predictions.csv and {0}-roc.csv", a->out);
         }
         if (!failed.empty()) {
           std::string names;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "errors/Error.h"
@@ -46,6 +47,24 @@ BinaryMetrics binaryMetrics(const std::vector<int>& labels, const std::vector<do
   m.f1 = precision + m.sensitivity > 0 ? 2 * precision * m.sensitivity / (precision + m.sensitivity) : 0.0;
   m.balancedAccuracy = 0.5 * (m.sensitivity + m.specificity);
   return m;
+}
+
+std::vector<RocPoint> rocCurve(const std::vector<int>& labels, const std::vector<double>& scores) {
+  if (labels.size() != scores.size()) throw Error(ErrorCode::Internal, "ROC curve: labels and scores differ in length");
+  const auto positives = static_cast<double>(std::count(labels.begin(), labels.end(), 1));
+  const auto negatives = static_cast<double>(labels.size()) - positives;
+  if (positives == 0 || negatives == 0) throw Error(ErrorCode::Data, "a ROC curve needs scans of both classes");
+  std::vector<std::size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) { return scores[i] > scores[j]; });
+  std::vector<RocPoint> curve = {{0, 0, std::numeric_limits<double>::infinity()}};
+  double tp = 0, fp = 0;
+  for (std::size_t k = 0; k < order.size();) {
+    const double threshold = scores[order[k]];
+    for (; k < order.size() && scores[order[k]] == threshold; ++k) (labels[order[k]] == 1 ? tp : fp) += 1;
+    curve.push_back({fp / negatives, tp / positives, threshold});
+  }
+  return curve;
 }
 
 PairedAucTest delongTest(const std::vector<int>& labels, const std::vector<double>& a, const std::vector<double>& b) {

@@ -25,6 +25,14 @@ struct PairedAucTest {
 };
 PairedAucTest delongTest(const std::vector<int>& labels, const std::vector<double>& a, const std::vector<double>& b);
 
+// The empirical ROC curve of scores against labels (1 = positive): one point per distinct score,
+// from the highest (threshold +inf: (0, 0)) down to (1, 1). Tied scores move diagonally, so the
+// trapezoidal area under the points is the Mann-Whitney AUC. Needs both classes.
+struct RocPoint {
+  double falsePositiveRate = 0, truePositiveRate = 0, threshold = 0;
+};
+std::vector<RocPoint> rocCurve(const std::vector<int>& labels, const std::vector<double>& scores);
+
 struct Interval {
   double mean = 0, low = 0, high = 0, sd = 0;
 };

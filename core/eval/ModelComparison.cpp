@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "errors/Error.h"
+#include "io/AtomicFile.h"
 
 namespace bg {
 using nlohmann::json;
@@ -172,7 +173,24 @@ std::vector<PairedComparisonRow> pairedAucComparison(const std::vector<std::pair
     if (labels.empty()) continue;  // no common scans (another corpus): nothing to pair
     rows.push_back({model, reference, delongTest(labels, a, b)});
   }
+  std::vector<double> p;
+  for (const auto& r : rows) p.push_back(r.test.p);
+  const auto adjusted = holmAdjusted(p);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].pHolm = adjusted[i];
   return rows;
+}
+
+std::vector<double> holmAdjusted(const std::vector<double>& p) {
+  std::vector<std::size_t> order(p.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return p[a] < p[b]; });
+  std::vector<double> out(p.size());
+  double running = 0;  // adjusted p-values never decrease along the sorted order
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    running = std::max(running, std::min(1.0, static_cast<double>(p.size() - k) * p[order[k]]));
+    out[order[k]] = running;
+  }
+  return out;
 }
 
 std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows, const std::string& format) {
@@ -180,31 +198,93 @@ std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows,
     json a = json::array();
     for (const auto& r : rows)
       a.push_back({{"model", r.model}, {"reference", r.reference}, {"pooled_auc", r.test.aucA}, {"reference_pooled_auc", r.test.aucB},
-                   {"difference", r.test.difference}, {"se", r.test.se}, {"z", r.test.z}, {"p", r.test.p},
+                   {"difference", r.test.difference}, {"se", r.test.se}, {"z", r.test.z}, {"p", r.test.p}, {"p_holm", r.pHolm},
                    {"scans", r.test.positives + r.test.negatives}, {"test", "DeLong 1988, paired, two-sided"}});
     return a.dump(2) + "\n";
   }
   std::ostringstream out;
   char line[256];
   if (format == "csv") {
-    out << "model,reference,pooled_auc,reference_pooled_auc,difference,se,z,p,scans\n";
+    out << "model,reference,pooled_auc,reference_pooled_auc,difference,se,z,p,p_holm,scans\n";
     for (const auto& r : rows) {
-      std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", r.test.aucA, r.test.aucB, r.test.difference, r.test.se, r.test.z,
-                    r.test.p, r.test.positives + r.test.negatives);
+      std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", r.test.aucA, r.test.aucB, r.test.difference, r.test.se,
+                    r.test.z, r.test.p, r.pHolm, r.test.positives + r.test.negatives);
       out << csvCell(r.model) << ',' << csvCell(r.reference) << line;
     }
     return out.str();
   }
   if (format != "md") throw Error(ErrorCode::Usage, "comparison format '" + format + "' is not md, csv or json");
   if (rows.empty()) return {};
-  out << "\nPaired DeLong test against " << rows.front().reference << " (out-of-fold predictions pooled over the folds):\n\n";
-  out << "| model | pooled AUC | " << rows.front().reference << " pooled AUC | difference | 95% CI | p |\n|---|---|---|---|---|---|\n";
+  out << "\nPaired DeLong test against " << rows.front().reference << " (out-of-fold predictions pooled over the folds; p (Holm): adjusted for the "
+      << rows.size() << (rows.size() == 1 ? " test" : " tests") << "):\n\n";
+  out << "| model | pooled AUC | " << rows.front().reference << " pooled AUC | difference | 95% CI | p | p (Holm) |\n|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, " | %.3f | %.3f | %+.3f | [%+.3f, %+.3f] | %.3g |\n", r.test.aucA, r.test.aucB, r.test.difference,
-                  r.test.difference - 1.959964 * r.test.se, r.test.difference + 1.959964 * r.test.se, r.test.p);
+    std::snprintf(line, sizeof line, " | %.3f | %.3f | %+.3f | [%+.3f, %+.3f] | %.3g | %.3g |\n", r.test.aucA, r.test.aucB, r.test.difference,
+                  r.test.difference - 1.959964 * r.test.se, r.test.difference + 1.959964 * r.test.se, r.test.p, r.pHolm);
     out << "| " << r.model << line;
   }
   return out.str();
+}
+
+StoredPairedComparison storedPairedComparison(Workspace& ws, const std::vector<ComparisonRow>& rows, const std::string& reference) {
+  if (std::none_of(rows.begin(), rows.end(), [&](const ComparisonRow& r) { return r.model == reference; }))
+    throw Error(ErrorCode::Usage, "the reference " + reference + " is not one of the compared models");
+  StoredPairedComparison out;
+  for (const auto& r : rows) {
+    auto predictions = evaluationPredictions(ws, r.evaluationId);
+    if (predictions.empty()) {
+      out.missing.push_back(r.model);
+      continue;
+    }
+    out.outOfFold.emplace_back(r.model, json{{"model", r.model}, {"label_fraction", 1.0}, {"predictions", std::move(predictions)}});
+  }
+  if (std::find(out.missing.begin(), out.missing.end(), reference) == out.missing.end()) out.rows = pairedAucComparison(out.outOfFold, reference);
+  return out;
+}
+
+std::string renderRocCurvesCsv(const std::vector<std::pair<std::string, json>>& outOfFold) {
+  std::ostringstream out;
+  out << "model,threshold,false_positive_rate,true_positive_rate\n";
+  char line[128];
+  for (const auto& [model, predictions] : outOfFold) {
+    std::vector<int> labels;
+    std::vector<double> scores;
+    for (const auto& p : predictions.value("predictions", json::array())) {
+      labels.push_back(p.at("label").get<int>());
+      scores.push_back(p.at("probability").get<double>());
+    }
+    if (labels.empty()) continue;
+    for (const auto& point : rocCurve(labels, scores)) {
+      std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g\n", point.threshold, point.falsePositiveRate, point.truePositiveRate);
+      out << csvCell(model) << line;
+    }
+  }
+  return out.str();
+}
+
+std::vector<std::string> writeComparisonFiles(const std::string& prefix, const std::vector<ComparisonRow>& rows,
+                                              const std::vector<PairedComparisonRow>& paired,
+                                              const std::vector<std::pair<std::string, json>>& outOfFold) {
+  std::vector<std::string> written;
+  for (const char* f : {"md", "csv", "json"}) {
+    writeTextAtomically(written.emplace_back(prefix + "." + f), renderComparison(rows, f));
+    writeTextAtomically(written.emplace_back(prefix + "-paired." + f), renderPairedComparison(paired, f));
+  }
+  std::vector<json> predictions;
+  for (const auto& m : outOfFold) {
+    predictions.push_back(m.second);
+    predictions.back()["model"] = m.first;
+  }
+  writeTextAtomically(written.emplace_back(prefix + "-predictions.csv"), renderPredictionsCsv(predictions));
+  writeTextAtomically(written.emplace_back(prefix + "-roc.csv"), renderRocCurvesCsv(outOfFold));
+  return written;
+}
+
+std::string defaultComparisonReference(const std::vector<ComparisonRow>& rows) {
+  if (rows.empty()) return {};
+  for (const auto& r : rows)
+    if (r.model == "logreg") return r.model;
+  return rows.front().model;
 }
 
 }  // namespace bg

@@ -12,6 +12,8 @@
 
 namespace bg {
 
+class Workspace;
+
 // One row of a comparison: the --method it evaluates and whether its foundation model is
 // pre-trained inside each fold's training part first.
 struct ComparisonEntry {
@@ -61,8 +63,37 @@ std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::
 struct PairedComparisonRow {
   std::string model, reference;
   PairedAucTest test;  // A = model, B = reference
+  // p adjusted for testing every model against the one reference (Holm 1979: step-down, controls the
+  // family-wise error rate at any dependence between the tests).
+  double pHolm = 1;
 };
+// Holm's step-down adjustment of a family of p-values (same order as given).
+std::vector<double> holmAdjusted(const std::vector<double>& p);
 std::vector<PairedComparisonRow> pairedAucComparison(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold, const std::string& reference);
 std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows, const std::string& format);
+
+// The same tests on a stored comparison: each row's evaluation's stored out-of-fold predictions
+// against the reference row's. `outOfFold` holds what was found, named by model (for
+// renderPredictionsCsv); `missing` names the rows whose evaluation stored none (recorded before
+// predictions were kept: evaluate them again).
+struct StoredPairedComparison {
+  std::vector<PairedComparisonRow> rows;
+  std::vector<std::pair<std::string, nlohmann::json>> outOfFold;
+  std::vector<std::string> missing;
+};
+StoredPairedComparison storedPairedComparison(Workspace& ws, const std::vector<ComparisonRow>& rows, const std::string& reference);
+// Every model's pooled out-of-fold ROC curve (rocCurve of its stored probabilities) as CSV: model,
+// threshold, false_positive_rate, true_positive_rate.
+std::string renderRocCurvesCsv(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
+// Writes a comparison beside PREFIX: PREFIX.md/.csv/.json (the table), PREFIX-paired.md/.csv/.json (the
+// tests), PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and
+// scan) and PREFIX-roc.csv (their ROC curves), each through a temporary file and a rename; returns
+// the files written.
+std::vector<std::string> writeComparisonFiles(const std::string& prefix, const std::vector<ComparisonRow>& rows,
+                                              const std::vector<PairedComparisonRow>& paired,
+                                              const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
+// The reference a stored comparison is tested against by default: logistic regression (the classical
+// baseline every table carries) when it is there, otherwise the first (best) row; empty for no rows.
+std::string defaultComparisonReference(const std::vector<ComparisonRow>& rows);
 
 }  // namespace bg

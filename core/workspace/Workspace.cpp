@@ -109,6 +109,11 @@ ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN log_path TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN exit_code INTEGER;
 )SQL",
+    R"SQL(
+CREATE TABLE evaluation_predictions (   -- an evaluation's out-of-fold predictions, one JSON array
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  predictions_json TEXT NOT NULL);
+)SQL",
 };
 
 std::unique_ptr<SQLite::Database> connect(const std::filesystem::path& file, bool create) {

@@ -31,7 +31,7 @@ struct WorkspaceCheck {
 
 class Workspace {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Creates the folder's database (a folder that already holds one is an error).
   static std::unique_ptr<Workspace> create(const std::filesystem::path& dir);
