@@ -2,6 +2,7 @@
 // reconstructs, checkpoints resume the same loss curve.
 #include <QTest>
 
+#include <cmath>
 #include <random>
 
 #include "TestSupport.h"
@@ -29,7 +30,7 @@ std::vector<DatasetItem> syntheticCorpus(ArrayStore& store, int count) {
     Eigen::MatrixXd cov = c.transpose() * c;
     const Eigen::VectorXd d = cov.diagonal().cwiseSqrt().cwiseInverse();
     const Eigen::MatrixXd fc = d.asDiagonal() * cov * d.asDiagonal();
-    items.push_back({store.put(fc), i % 2, n, i});
+    items.push_back({store.put(fc), i % 2, n, i, store.put(x)});  // the series: for crop augmentation
   }
   return items;
 }
@@ -109,6 +110,31 @@ class TestPretrain : public QObject {
     const auto pred = t.reconstruct(in, masked);
     // Two masked nodes of the same graph get different predictions.
     QVERIFY((pred[0][0] - pred[0][1]).abs().max().item<float>() > 1e-3f);
+  }
+
+  // Crop augmentation in pre-training: every epoch reads FC from other windows of the series, so the
+  // losses differ from pre-training on the stored FC, and are reproducible from the seed.
+  void cropAugmentationGivesEachEpochOtherGraphs() {
+    NullProgress p;
+    auto config = smallConfig("sum", 2);
+    const auto plain = runPretraining(*store_, items_, config, dir_ / "plain.ckpt", false, {}, p);
+    config.cropAugmentation = 0.5;
+    const auto cropped = runPretraining(*store_, items_, config, dir_ / "crop.ckpt", false, {}, p);
+    const auto again = runPretraining(*store_, items_, config, dir_ / "crop-again.ckpt", false, {}, p);
+    QCOMPARE(cropped.epochLosses.size(), std::size_t(2));
+    for (std::size_t e = 0; e < 2; ++e) {
+      QCOMPARE(cropped.epochLosses[e].total, again.epochLosses[e].total);
+      QVERIFY2(std::fabs(cropped.epochLosses[e].total - plain.epochLosses[e].total) > 1e-6,
+               qPrintable(QString("%1 vs %2").arg(cropped.epochLosses[e].total).arg(plain.epochLosses[e].total)));
+    }
+    // The configuration: kept only when on (older configurations and caches stay the same), in [0.3, 1).
+    QVERIFY(!smallConfig("sum", 2).toJson().contains("crop_augmentation"));
+    QCOMPARE(PretrainConfig::fromJson(config.toJson()).cropAugmentation, 0.5);
+    auto bad = config.toJson();
+    for (double share : {0.2, 1.0, -0.5}) {
+      bad["crop_augmentation"] = share;
+      QVERIFY_THROWS_EXCEPTION(Error, PretrainConfig::fromJson(bad));
+    }
   }
 
   void resumeReproducesTheLossCurve() {

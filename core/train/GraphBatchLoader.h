@@ -43,6 +43,8 @@ class GraphBatchLoader {
   // of its stored time series (at least 20 time points), drawn anew every epoch and reproducible from
   // the seed, the epoch and the item. Items without a stored series keep their FC. 0 turns it off.
   void setCropAugmentation(double fraction) { crop_ = fraction; }
+  // The share a configuration may ask for: 0 (off) or [0.3, 1); throws a configuration error otherwise.
+  static void checkCropAugmentation(double fraction);
 
   // Builds one batch (used by the prefetch thread; public for tests).
   GraphBatch load(const std::vector<int>& batch) const;

@@ -13,12 +13,15 @@ namespace bg::train {
 using nlohmann::json;
 
 json PretrainConfig::toJson() const {
-  return {{"model", model.toJson()},       {"mode", mode},
-          {"epochs", epochs},              {"batch_size", batchSize},
-          {"learning_rate", learningRate}, {"seed", seed},
-          {"temperature", temperature},    {"mask_ratio", {maskRatioStart, maskRatioEnd}},
-          {"edge_drop", {edgeDropStart, edgeDropEnd}}, {"feature_drop", featureDrop},
-          {"gcl_fraction", gclFraction},   {"bucket_by_nodes", bucketByNodes}};
+  json j = {{"model", model.toJson()},       {"mode", mode},
+            {"epochs", epochs},              {"batch_size", batchSize},
+            {"learning_rate", learningRate}, {"seed", seed},
+            {"temperature", temperature},    {"mask_ratio", {maskRatioStart, maskRatioEnd}},
+            {"edge_drop", {edgeDropStart, edgeDropEnd}}, {"feature_drop", featureDrop},
+            {"gcl_fraction", gclFraction},   {"bucket_by_nodes", bucketByNodes}};
+  // Only when on, so configurations (and the pre-training caches keyed by them) from before it stay the same.
+  if (cropAugmentation > 0) j["crop_augmentation"] = cropAugmentation;
+  return j;
 }
 
 PretrainConfig PretrainConfig::fromJson(const json& j) {
@@ -41,6 +44,8 @@ PretrainConfig PretrainConfig::fromJson(const json& j) {
   c.featureDrop = j.value("feature_drop", c.featureDrop);
   c.gclFraction = j.value("gcl_fraction", c.gclFraction);
   c.bucketByNodes = j.value("bucket_by_nodes", c.bucketByNodes);
+  c.cropAugmentation = j.value("crop_augmentation", c.cropAugmentation);
+  GraphBatchLoader::checkCropAugmentation(c.cropAugmentation);
   if (c.mode != "gcl" && c.mode != "gmae" && c.mode != "sum" && c.mode != "sequential")
     throw Error(ErrorCode::Config, "pre-training mode '" + c.mode + "' is not gcl, gmae, sum or sequential");
   if (c.epochs < 1 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be >= 1 and batch_size >= 2");
@@ -263,6 +268,7 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
   }
   GraphBatchLoader loader(store, items, config.batchSize, config.seed, config.bucketByNodes);
   loader.setShard(rank, worldSize);
+  loader.setCropAugmentation(config.cropAugmentation);
   const auto start = std::chrono::steady_clock::now();
   long graphs = 0;
   for (int epoch = result.startEpoch; epoch < config.epochs; ++epoch) {

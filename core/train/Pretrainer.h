@@ -38,6 +38,9 @@ struct PretrainConfig {
   double featureDrop = 0.2;
   double gclFraction = 0.5;  // sequential: share of the epochs spent on GCL
   bool bucketByNodes = true;
+  // Each epoch reads every scan's FC from a random window of this share of its stored time series
+  // (GraphBatchLoader::setCropAugmentation): more distinct graphs per scan. 0: the stored FC.
+  double cropAugmentation = 0;
 
   nlohmann::json toJson() const;
   static PretrainConfig fromJson(const nlohmann::json& j);

@@ -62,8 +62,7 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   c.ensemble = j.value("ensemble", c.ensemble);
   if (c.ensemble < 1 || c.ensemble > 32) throw Error(ErrorCode::Config, "ensemble must be between 1 and 32 members");
   c.cropAugmentation = j.value("crop_augmentation", c.cropAugmentation);
-  if (c.cropAugmentation != 0 && (c.cropAugmentation < 0.3 || c.cropAugmentation >= 1))
-    throw Error(ErrorCode::Config, "crop_augmentation must be 0 (off) or a share of the time points in [0.3, 1)");
+  GraphBatchLoader::checkCropAugmentation(c.cropAugmentation);
   if (c.cropAugmentation > 0 && !c.input.identity())
     throw Error(ErrorCode::Config, "crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " + c.input.name());
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
