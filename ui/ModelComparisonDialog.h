@@ -1,12 +1,21 @@
 #pragma once
 // The model comparison of a corpus (the BrainGFM paper's table 1 on the user's data): the latest
 // stored evaluation of every model with the same split — AUC, accuracy, sensitivity and
-// specificity with 95% intervals, trainable parameters, training time — and a button that runs
-// the whole comparison (braingraph-cli compare) as a tracked run.
+// specificity with 95% intervals, trainable parameters, training time, and each model's paired DeLong
+// test against a reference model on the stored out-of-fold predictions — and a button that runs the
+// whole comparison (braingraph-cli compare) as a tracked run.
 #include <QDialog>
 #include <QString>
 #include <QStringList>
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+class QChart;
+class QChartView;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -24,13 +33,22 @@ class ModelComparisonDialog : public QDialog {
   void refresh();
   // The braingraph-cli arguments of "Run comparison".
   QStringList comparisonArguments() const;
+  // Export…: the shown comparison as PREFIX.md/.csv/.json, its paired tests as PREFIX-paired.* and the
+  // out-of-fold predictions as PREFIX-predictions.csv (what compare --out writes); the files written,
+  // empty with the reason in the summary line on failure.
+  QStringList exportTo(const QString& prefix);
 
   QTableWidget* table() const { return table_; }
+  // Each model's ROC curve from its pooled out-of-fold predictions, and the chance diagonal.
+  QChart* rocChart() const;
   QComboBox* corpus() const { return corpus_; }
   QComboBox* split() const { return split_; }
+  // The model the others are tested against (paired DeLong test on pooled out-of-fold predictions).
+  QComboBox* reference() const { return reference_; }
   QLineEdit* methods() const { return methods_; }
   QSpinBox* folds() const { return folds_; }
   QPushButton* runButton() const { return run_; }
+  QPushButton* exportButton() const { return export_; }
 
  Q_SIGNALS:
   void runRequested(const QStringList& args);
@@ -38,12 +56,14 @@ class ModelComparisonDialog : public QDialog {
  private:
   void fillSplits();
   void fillTable();
+  void fillRocChart(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
   QString workspace_;
-  QComboBox *corpus_, *split_;
+  QComboBox *corpus_, *split_, *reference_;
   QLineEdit* methods_;
   QSpinBox* folds_;
-  QPushButton* run_;
+  QPushButton *run_, *export_;
   QTableWidget* table_;
+  QChartView* roc_;
   QLabel* summary_;
 };
 

@@ -242,19 +242,23 @@ StoredPairedComparison storedPairedComparison(Workspace& ws, const std::vector<C
   return out;
 }
 
+std::vector<RocPoint> outOfFoldRocCurve(const json& outOfFold) {
+  std::vector<int> labels;
+  std::vector<double> scores;
+  for (const auto& p : outOfFold.value("predictions", json::array())) {
+    labels.push_back(p.at("label").get<int>());
+    scores.push_back(p.at("probability").get<double>());
+  }
+  if (labels.empty()) return {};
+  return rocCurve(labels, scores);
+}
+
 std::string renderRocCurvesCsv(const std::vector<std::pair<std::string, json>>& outOfFold) {
   std::ostringstream out;
   out << "model,threshold,false_positive_rate,true_positive_rate\n";
   char line[128];
   for (const auto& [model, predictions] : outOfFold) {
-    std::vector<int> labels;
-    std::vector<double> scores;
-    for (const auto& p : predictions.value("predictions", json::array())) {
-      labels.push_back(p.at("label").get<int>());
-      scores.push_back(p.at("probability").get<double>());
-    }
-    if (labels.empty()) continue;
-    for (const auto& point : rocCurve(labels, scores)) {
+    for (const auto& point : outOfFoldRocCurve(predictions)) {
       std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g\n", point.threshold, point.falsePositiveRate, point.truePositiveRate);
       out << csvCell(model) << line;
     }

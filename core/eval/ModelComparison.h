@@ -82,6 +82,9 @@ struct StoredPairedComparison {
   std::vector<std::string> missing;
 };
 StoredPairedComparison storedPairedComparison(Workspace& ws, const std::vector<ComparisonRow>& rows, const std::string& reference);
+// The ROC curve of one model's out-of-fold predictions ({"predictions": [{label, probability}, ...]},
+// pooled over the folds); empty without predictions.
+std::vector<RocPoint> outOfFoldRocCurve(const nlohmann::json& outOfFold);
 // Every model's pooled out-of-fold ROC curve (rocCurve of its stored probabilities) as CSV: model,
 // threshold, false_positive_rate, true_positive_rate.
 std::string renderRocCurvesCsv(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
