@@ -1,9 +1,13 @@
 // bench_tuning: one training step of each adaptation method at the paper's configuration, one
 // thread, batch of 32 Schaefer100-sized graphs (the setting of the public code's anchors), plus a
 // MAML meta-step (first and second order) and prediction with explanations. Prints `name: value`.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <vector>
 
@@ -13,10 +17,13 @@
 
 #include "connectome/GraphInputTransform.h"
 #include "eval/Metrics.h"
+#include "eval/ModelComparison.h"
+#include "eval/Results.h"
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
 #include "train/Explainer.h"
 #include "train/MetaLearner.h"
+#include "workspace/Workspace.h"
 
 using namespace bg;
 using namespace bg::model;
@@ -121,7 +128,37 @@ int main() {
       b.push_back(0.6 * y.back() + g(rng));
     }
     PairedAucTest test;
-    std::printf("delong_paired_test_739_scans_ms: %.2f (p %.3g)\n", 1e3 * secondsPer(20, [&] { test = delongTest(y, a, b); }), test.p);
+    const double ms = 1e3 * secondsPer(20, [&] { test = delongTest(y, a, b); });  // before printing test.p: argument order is unspecified
+    std::printf("delong_paired_test_739_scans_ms: %.2f (p %.3g)\n", ms, test.p);
+
+    // What the comparison window does on every change of corpus, split or reference: read the stored
+    // comparison of the default 15 models, each with 739 out-of-fold predictions, and test them.
+    const auto dir = std::filesystem::temp_directory_path() / ("bench-tuning-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    {
+      auto ws = Workspace::create(dir);
+      const nlohmann::json classes = {"control", "autism"};
+      const auto methods = defaultComparisonMethods();
+      for (std::size_t m = 0; m < methods.size(); ++m) {
+        nlohmann::json predictions = nlohmann::json::array();
+        for (int i = 0; i < 739; ++i) {
+          const double margin = 0.05 * static_cast<double>(m) * y[static_cast<std::size_t>(i)] + g(rng);
+          predictions.push_back(outOfFoldPrediction(1 + i % 10, {{"scan_id", i}, {"subject", std::to_string(i)}, {"site", "NYU"}}, classes,
+                                                    y[static_cast<std::size_t>(i)], margin, 1 / (1 + std::exp(-margin))));
+        }
+        const nlohmann::json result = {{"method", methods[m]}, {"label_fraction", 1.0}, {"items", 739},
+                                       {"split", {{"kind", "kfold"}, {"folds", 10}, {"seed", 0}}},
+                                       {"metrics", {{"auc", {{"mean", 0.7}, {"sd", 0.05}, {"ci95", {0.65, 0.75}}}}}}};
+        recordEvaluation(*ws, "abide-asd", {{"method", methods[m]}}, result, predictions);
+      }
+      StoredPairedComparison stored;
+      const double storedMs = 1e3 * secondsPer(5, [&] {
+        const auto rows = comparisonTable(listEvaluations(*ws), "", "kfold");
+        stored = storedPairedComparison(*ws, rows, "logreg");
+      });
+      std::printf("stored_comparison_15_models_739_scans_ms: %.1f (%zu paired tests)\n", storedMs, stored.rows.size());
+    }
+    std::filesystem::remove_all(dir);
   }
   return 0;
 }
