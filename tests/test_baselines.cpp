@@ -52,6 +52,14 @@ class TestBaselines : public QObject {
     QCOMPARE(static_cast<int>(comparisonTable(all, "asd", "kfold").size()), 3);
     QCOMPARE(comparisonSplits(all, "asd"), (std::vector<std::string>{"kfold/5-folds/seed-0", "kfold/10-folds/seed-0"}));
     QVERIFY(comparisonTable(all, "other").empty());
+    // A named evaluation (evaluate --name) is a model of its own beside its method's latest one.
+    auto named = all;
+    named.push_back(record(7, "gcn", 0.66, 5));
+    named.back().request["name"] = "gcn, wider";
+    const auto withName = comparisonTable(named, "asd", "kfold/5-folds/seed-0");
+    QCOMPARE(static_cast<int>(withName.size()), 4);
+    QVERIFY(std::any_of(withName.begin(), withName.end(), [](const ComparisonRow& r) { return r.model == "gcn, wider" && r.evaluationId == 7; }));
+    QVERIFY(std::any_of(withName.begin(), withName.end(), [](const ComparisonRow& r) { return r.model == "gcn" && r.evaluationId == 3; }));
     const auto md = renderComparison(rows, "md");
     QVERIFY(md.find("| gcn | 0.650 ± 0.010 [0.630, 0.670]") != std::string::npos);
     QCOMPARE(static_cast<int>(nlohmann::json::parse(renderComparison(rows, "json")).size()), 3);

@@ -593,6 +593,18 @@ class TestGui : public QObject {
       const auto at = args.indexOf(QStringLiteral("--calibration"));
       QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("auto"));
     }
+    // A name for comparisons goes with evaluate only.
+    form->name()->setText(QStringLiteral("scratch, Platt"));
+    QVERIFY(!form->arguments().contains(QStringLiteral("--name")));  // train
+    form->kind()->setCurrentText(QStringLiteral("evaluate"));
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--name"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("scratch, Platt"));
+      QCOMPARE(form->preset()["name"].get<std::string>(), std::string("scratch, Platt"));
+    }
+    form->name()->clear();
+    form->kind()->setCurrentText(QStringLiteral("train"));
     form->calibration()->setCurrentIndex(form->calibration()->findData(QStringLiteral("platt")));
     form->kind()->setCurrentText(QStringLiteral("pretrain"));
     QVERIFY(!form->calibration()->isEnabled() && !form->arguments().contains(QStringLiteral("--calibration")));

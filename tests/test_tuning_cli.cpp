@@ -526,6 +526,16 @@ class TestTuningCli : public QObject {
       const auto md = run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7"});
       QVERIFY2(md.out.contains("Paired DeLong test against logreg") && md.out.contains("| gcn |"), qPrintable(md.out));
       QCOMPARE(run({"results", "-w", w, "--paired"}).exitCode, 64);  // --paired needs --compare
+      // evaluate --name: another configuration of a method is a model of its own in the comparison.
+      const auto named = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "logreg", "--c", "0.1", "--cv", "3", "--seed", "7", "--name",
+                              "logreg C=0.1", "--json"});
+      QVERIFY2(named.exitCode == 0, qPrintable(named.err));
+      const auto withNamed = nlohmann::json::parse(
+          run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "logreg", "--format", "json"})
+              .out.toStdString());
+      QCOMPARE(withNamed.size(), std::size_t(2));
+      QVERIFY2(withNamed[0]["model"] == "gcn" || withNamed[1]["model"] == "gcn", withNamed.dump().c_str());
+      QVERIFY2(withNamed[0]["model"] == "logreg C=0.1" || withNamed[1]["model"] == "logreg C=0.1", withNamed.dump().c_str());
       QCOMPARE(run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "svm"}).exitCode, 64);
     }
     const auto badReference = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--reference", "svm"});

@@ -124,6 +124,9 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   connect(engine, &EngineInfo::finished, this, [this, engine] { setDevices(engine->cudaDevices(), QThread::idealThreadCount()); });
   engine->query();
 
+  name_ = new QLineEdit(this);
+  name_->setPlaceholderText(tr("the method"));
+  name_->setToolTip(tr("evaluate: the model's name in comparisons (Run › Compare Models…), to keep configurations of one method apart"));
   output_ = new QLineEdit(this);
   output_->setToolTip(tr("Model file to write (pretrain, train) or the prefix of result tables (evaluate, optional)"));
   estimateLabel_ = new QLabel(tr("Estimate: not measured yet."), this);
@@ -146,6 +149,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
+  form->addRow(tr("Name:"), name_);
   form->addRow(tr("Device:"), device_);
   form->addRow(tr("Threads:"), threads_);
   form->addRow(tr("Output:"), output_);
@@ -239,6 +243,7 @@ QStringList LaunchRunDialog::arguments() const {
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
   if (kind == QLatin1String("evaluate") && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
+  if (kind == QLatin1String("evaluate") && !name_->text().trimmed().isEmpty()) a << QStringLiteral("--name") << name_->text().trimmed();
   if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
   return a;
 }
@@ -253,6 +258,7 @@ json LaunchRunDialog::preset() const {
           {"ensemble", ensemble_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
+          {"name", name_->text().toStdString()},
           {"tasks", [this] {
              std::vector<std::string> t;
              for (const auto& c : tasks()) t.push_back(c.toStdString());
@@ -286,6 +292,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   }
   pretrained_->setText(QString::fromStdString(p.value("pretrained", std::string())));
   output_->setText(QString::fromStdString(p.value("output", std::string())));
+  name_->setText(QString::fromStdString(p.value("name", std::string())));
   epochs_->setValue(p.value("epochs", 0));
   folds_->setValue(p.value("folds", 0));
   ensemble_->setValue(p.value("ensemble", 0));
@@ -327,6 +334,7 @@ void LaunchRunDialog::revalidate() {
   firstOrder_->setEnabled(meta);
   pretrained_->setEnabled(!pretrain);
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
+  name_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
   calibration_->setEnabled(!pretrain && !meta);
   input_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));

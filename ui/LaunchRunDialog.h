@@ -52,6 +52,8 @@ class LaunchRunDialog : public QDialog {
   QComboBox* input() const { return input_; }
   QSpinBox* ensemble() const { return ensemble_; }
   QSpinBox* folds() const { return folds_; }
+  // evaluate: the model's name in comparisons (--name).
+  QLineEdit* name() const { return name_; }
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
   QCheckBox* firstOrder() const { return firstOrder_; }
@@ -65,7 +67,7 @@ class LaunchRunDialog : public QDialog {
   void revalidate();
   QString workspace_;
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_;
-  QLineEdit *pretrained_, *output_;
+  QLineEdit *pretrained_, *output_, *name_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;

@@ -72,7 +72,8 @@ void printMetrics(const json& result) {
 
 // One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
 // result, and the out-of-fold predictions (stored beside the result, kept out of the printed one: one row per scan).
-std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c) {
+std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c,
+                                                        const std::string& name = {}) {
   const double fraction = rf.labelFraction;
   json result;
   json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
@@ -81,6 +82,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
                   {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)},
                   {"input", rf.input.empty() ? json() : json(rf.input)},
                   {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
+  if (!name.empty()) request["name"] = name;  // the model's name in comparisons
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
     EvaluateRequest req;
@@ -196,7 +198,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
   // ---- evaluate
   {
     struct Args {
-      std::string dir, out, regimes;
+      std::string dir, out, regimes, name;
       ModelArgs model;
       int cv = 0;
       bool lso = false, json = false;
@@ -214,6 +216,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
     ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
     ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv, PREFIX.md and PREFIX-predictions.csv (out-of-fold, per scan)");
     ev->add_flag("--json", a->json, "Print JSON");
+    ev->add_option("--name", a->name,
+                   "The model's name in comparisons (results --compare, the comparison window), e.g. to keep two configurations of one "
+                   "method apart; default: the method");
     ev->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto r = a->model.resolved(ctx, a->dir);
@@ -234,7 +239,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         for (double fraction : fractions) {
           auto rf = r;
           rf.labelFraction = fraction;
-          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->model.c);
+          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->model.c, a->name);
           predictions.push_back(outOfFold);
           rows.push_back({id, rf.corpus, "", request, result});
           all.push_back(result);

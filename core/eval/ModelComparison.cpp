@@ -84,7 +84,9 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
       entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
     ComparisonRow row;
     row.evaluationId = e.id;
-    row.model = entry.label();
+    // A name given at evaluation keeps configurations of one method apart.
+    const auto name = e.request.value("name", json());
+    row.model = name.is_string() && !name.get<std::string>().empty() ? name.get<std::string>() : entry.label();
     row.createdAt = e.createdAt;
     row.metrics = e.result["metrics"];
     row.trainableParameters = e.result.value("trainable_parameters", json());
