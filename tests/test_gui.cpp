@@ -871,6 +871,7 @@ class TestGui : public QObject {
         drawn = true;
       }
     QVERIFY(drawn);
+    QVERIFY(!dialog->table()->item(rowOf(QStringLiteral("gcn")), 0)->icon().isNull());  // the curve's colour beside the name
     // Against gcn instead: the same test seen from the other side.
     dialog->reference()->setCurrentText(QStringLiteral("gcn"));
     QCOMPARE(dialog->table()->item(rowOf(QStringLiteral("gcn")), 8)->text(), QStringLiteral("reference"));

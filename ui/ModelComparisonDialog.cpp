@@ -10,12 +10,15 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QIcon>
 #include <QLabel>
+#include <QLegend>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QLocale>
 #include <QPainter>
 #include <QPen>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
@@ -138,7 +141,7 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   layout->addWidget(summary_);
   layout->addLayout(runRow);
   layout->addWidget(buttons);
-  resize(1360, 600);
+  resize(1560, 600);
 
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   connect(refreshButton, &QPushButton::clicked, this, &ModelComparisonDialog::refresh);
@@ -210,6 +213,7 @@ void ModelComparisonDialog::fillRocChart(const std::vector<std::pair<std::string
   chance->setPen(QPen(Qt::gray, 1, Qt::DashLine));
   add(chance);
   chart->setTitle(outOfFold.empty() ? tr("ROC: no stored predictions") : tr("ROC (pooled out-of-fold)"));
+  chart->legend()->hide();  // the table's model names carry the colours
 }
 
 QStringList ModelComparisonDialog::exportTo(const QString& prefix) {
@@ -296,9 +300,10 @@ void ModelComparisonDialog::fillTable() {
     const double params = r.trainableParameters.is_number() ? r.trainableParameters.get<double>() : -1;
     table_->setItem(row, col++, new NumberItem(params >= 0 ? QLocale().toString(static_cast<qlonglong>(params)) : QStringLiteral("-"), params));
     const double secs = r.trainingSeconds + r.pretrainingSeconds;
-    table_->setItem(row, col++, new NumberItem(r.pretrainingSeconds > 0 ? tr("%1 s (%2 s pre-training)").arg(secs, 0, 'f', 0).arg(r.pretrainingSeconds, 0, 'f', 0)
-                                                                        : tr("%1 s").arg(secs, 0, 'f', 0),
-                                               secs));
+    auto* time = new NumberItem(tr("%1 s").arg(secs, 0, 'f', 0), secs);
+    time->setToolTip(r.pretrainingSeconds > 0 ? tr("%1 s training, %2 s pre-training inside the folds").arg(r.trainingSeconds, 0, 'f', 0).arg(r.pretrainingSeconds, 0, 'f', 0)
+                                              : tr("%1 s training").arg(r.trainingSeconds, 0, 'f', 0));
+    table_->setItem(row, col++, time);
     const bool stored = std::find(paired.missing.begin(), paired.missing.end(), r.model) == paired.missing.end();
     const auto test = std::find_if(paired.rows.begin(), paired.rows.end(), [&](const PairedComparisonRow& p) { return p.model == r.model; });
     if (r.model == reference_->currentText().toStdString() && stored && pairedError.isEmpty()) {
@@ -339,6 +344,18 @@ void ModelComparisonDialog::fillTable() {
   table_->setSortingEnabled(true);
   table_->sortByColumn(1, Qt::DescendingOrder);
   fillRocChart(paired.outOfFold);
+  // The chart has no legend (model names are long): each model's row carries its curve's colour.
+  for (int row = 0; row < table_->rowCount(); ++row) {
+    auto* name = table_->item(row, 0);
+    name->setIcon(QIcon());
+    for (auto* series : roc_->chart()->series())
+      if (series->objectName() == name->text())
+        if (auto* line = qobject_cast<QLineSeries*>(series)) {
+          QPixmap swatch(12, 12);
+          swatch.fill(line->color());
+          name->setIcon(QIcon(swatch));
+        }
+  }
   summary_->setText(rows.empty() ? tr("No evaluation of this corpus yet: run the comparison below, or braingraph-cli compare.")
                                  : tr("%1 models, %2 scans, %3 folds; intervals are 95% over folds. Pooled AUC, Δ and p: the paired DeLong "
                                       "test against %4 on the out-of-fold predictions pooled over the folds (two-sided; Holm-adjusted in brackets).%5")
