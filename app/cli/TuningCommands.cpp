@@ -467,6 +467,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         std::vector<std::string> failed;
         std::vector<std::pair<std::string, json>> outOfFoldByModel;  // for the paired tests and PREFIX-predictions.csv
         std::string splitUsed;  // the folds every method ran on (leave-site-out: as many as sites)
+        std::string referenceName;  // the reference as the table names it, once it ran
         for (std::size_t i = 0; i < entries.size(); ++i) {
           const auto& e = entries[i];
           auto rf = base;
@@ -481,7 +482,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
             const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->c);
             spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
             splitUsed = splitId(result);
-            outOfFoldByModel.emplace_back(e.label(), outOfFold);
+            // Named as the stored table names it (a prompt's row says which prompt).
+            const auto name = comparisonModelName({id, a->corpus, {}, request, result});
+            if (e.label() == reference || name == reference) referenceName = name;
+            outOfFoldByModel.emplace_back(name, outOfFold);
           } catch (const CancelledError&) {
             throw;
           } catch (const Error& err) {
@@ -492,8 +496,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
         }
         const auto rows = comparisonTable(listEvaluations(*ws), a->corpus, splitUsed.empty() ? base.split : splitUsed);
         std::vector<PairedComparisonRow> paired;
-        if (std::any_of(outOfFoldByModel.begin(), outOfFoldByModel.end(), [&](const auto& m) { return m.first == reference; }))
-          paired = pairedAucComparison(outOfFoldByModel, reference);
+        if (!referenceName.empty())
+          paired = pairedAucComparison(outOfFoldByModel, referenceName);
         else
           spdlog::warn("the reference model {} failed: no paired tests", reference);
         std::printf("%s", renderComparison(rows, a->format).c_str());  // csv and json: the table alone, which scripts read

@@ -66,6 +66,18 @@ std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& e
   return out;
 }
 
+std::string comparisonModelName(const EvaluationRecord& e) {
+  // A name given at evaluation keeps configurations of one method apart.
+  const auto name = e.request.value("name", json());
+  if (name.is_string() && !name.get<std::string>().empty()) return name.get<std::string>();
+  ComparisonEntry entry;
+  entry.method = e.result.value("method", e.request.value("method", std::string()));
+  entry.pretrainInFolds = e.request.value("pretrain_in_folds", false) || e.result.value("pretrained", json()) == "in-folds";
+  if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
+    entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
+  return entry.label();
+}
+
 std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split) {
   if (split.find('/') == std::string::npos) {  // a kind alone (or nothing): its most recent folds
     const auto splits = comparisonSplits(evaluations, corpus);
@@ -77,16 +89,9 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
   for (const auto& e : evaluations) {  // listed oldest first: later ones replace earlier ones
     if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split")) continue;
     if (splitId(e.result) != split || e.result.value("label_fraction", 1.0) != 1.0) continue;
-    ComparisonEntry entry;
-    entry.method = e.result.value("method", e.request.value("method", std::string()));
-    entry.pretrainInFolds = e.request.value("pretrain_in_folds", false) || e.result.value("pretrained", json()) == "in-folds";
-    if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
-      entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
     ComparisonRow row;
     row.evaluationId = e.id;
-    // A name given at evaluation keeps configurations of one method apart.
-    const auto name = e.request.value("name", json());
-    row.model = name.is_string() && !name.get<std::string>().empty() ? name.get<std::string>() : entry.label();
+    row.model = comparisonModelName(e);
     row.createdAt = e.createdAt;
     row.metrics = e.result["metrics"];
     row.trainableParameters = e.result.value("trainable_parameters", json());

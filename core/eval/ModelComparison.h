@@ -45,12 +45,14 @@ struct ComparisonRow {
   int items = 0, folds = 0;
 };
 
+// A stored evaluation's model in comparisons: the request's "name" where one was given (evaluate
+// --name), otherwise its method label ("prompt (node_mult+edge) (pre-trained in folds)").
+std::string comparisonModelName(const EvaluationRecord& evaluation);
 // A split's identity: "kfold/5-folds/seed-0" (models are compared on identical folds only).
 std::string splitId(const nlohmann::json& result);
 // The latest evaluation per model on `corpus` with the split `split` (an id, or a kind such as
 // "kfold" / "leave-site-out" for that kind's most recent folds, or empty for the most recent
-// evaluation's) and 100% of the labels, best AUC first. A model is the evaluation request's "name"
-// where one was given (evaluate --name), otherwise its method label.
+// evaluation's) and 100% of the labels, best AUC first; models are named by comparisonModelName.
 std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split = {});
 // Split ids with stored evaluations for a corpus (most recent first).
 std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus);
