@@ -19,6 +19,20 @@
 
 using namespace bg;
 
+namespace {
+// The AUC by its definition: the share of (positive, negative) pairs ordered correctly, ties half.
+double pairCountedAuc(const std::vector<int>& y, const std::vector<double>& s) {
+  double wins = 0, pairs = 0;
+  for (std::size_t i = 0; i < y.size(); ++i)
+    for (std::size_t j = 0; j < y.size(); ++j)
+      if (y[i] == 1 && y[j] == 0) {
+        pairs += 1;
+        wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+      }
+  return wins / pairs;
+}
+}  // namespace
+
 class TestBaselines : public QObject {
   Q_OBJECT
  private Q_SLOTS:
@@ -89,15 +103,8 @@ class TestBaselines : public QObject {
       y.push_back(i % 3 == 0);
       p.push_back(std::round((u(rng) + 0.3 * y.back()) * 20) / 20);  // coarse: many ties
     }
-    double wins = 0, pairs = 0;
-    for (std::size_t i = 0; i < y.size(); ++i)
-      for (std::size_t j = 0; j < y.size(); ++j)
-        if (y[i] == 1 && y[j] == 0) {
-          pairs += 1;
-          wins += p[i] > p[j] ? 1.0 : p[i] == p[j] ? 0.5 : 0.0;
-        }
     const auto m = binaryMetrics(y, p);
-    QVERIFY(std::fabs(m.auc - wins / pairs) < 1e-12);
+    QVERIFY(std::fabs(m.auc - pairCountedAuc(y, p)) < 1e-12);
     const auto perfect = binaryMetrics({0, 0, 1, 1}, {0.1, 0.4, 0.6, 0.9});
     QCOMPARE(perfect.auc, 1.0);
     QCOMPARE(perfect.accuracy, 1.0);
@@ -228,16 +235,7 @@ class TestBaselines : public QObject {
     QCOMPARE(stored.rows[0].model, std::string("scratch"));
     const auto expected = delongTest(labels, other, ref);
     QVERIFY(std::fabs(stored.rows[0].test.z - expected.z) < 1e-12 && std::fabs(stored.rows[0].test.p - expected.p) < 1e-12);
-    // The pooled AUC is the share of (positive, negative) pairs the model orders correctly.
-    double correct = 0, pairs = 0;
-    for (int i = 0; i < 40; ++i)
-      for (int j = 0; j < 40; ++j)
-        if (labels[static_cast<std::size_t>(i)] == 1 && labels[static_cast<std::size_t>(j)] == 0) {
-          const double a = other[static_cast<std::size_t>(i)], b = other[static_cast<std::size_t>(j)];
-          correct += a > b ? 1.0 : a == b ? 0.5 : 0.0;
-          pairs += 1;
-        }
-    QVERIFY(std::fabs(stored.rows[0].test.aucA - correct / pairs) < 1e-12);
+    QVERIFY(std::fabs(stored.rows[0].test.aucA - pairCountedAuc(labels, other)) < 1e-12);
     // Both models' stored predictions, one CSV row each per scan.
     std::vector<json> named;
     for (const auto& m : stored.outOfFold) named.push_back(m.second);
@@ -303,14 +301,8 @@ class TestBaselines : public QObject {
       QVERIFY(curve[k].falsePositiveRate >= curve[k - 1].falsePositiveRate && curve[k].truePositiveRate >= curve[k - 1].truePositiveRate);
       area += (curve[k].falsePositiveRate - curve[k - 1].falsePositiveRate) * (curve[k].truePositiveRate + curve[k - 1].truePositiveRate) / 2;
     }
-    double wins = 0, pairs = 0;
-    for (std::size_t i = 0; i < y.size(); ++i)
-      for (std::size_t j = 0; j < y.size(); ++j)
-        if (y[i] == 1 && y[j] == 0) {
-          pairs += 1;
-          wins += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
-        }
-    QVERIFY2(std::fabs(area - wins / pairs) < 1e-12, (std::to_string(area) + " vs " + std::to_string(wins / pairs)).c_str());
+    const double auc = pairCountedAuc(y, s);
+    QVERIFY2(std::fabs(area - auc) < 1e-12, (std::to_string(area) + " vs " + std::to_string(auc)).c_str());
     QVERIFY_THROWS_EXCEPTION(Error, rocCurve({1, 1}, {0.2, 0.3}));
     // A comparison's curves as CSV: a header, then every model's points.
     using nlohmann::json;
