@@ -127,8 +127,23 @@ class TestPretrain : public QObject {
       QVERIFY2(std::fabs(cropped.epochLosses[e].total - plain.epochLosses[e].total) > 1e-6,
                qPrintable(QString("%1 vs %2").arg(cropped.epochLosses[e].total).arg(plain.epochLosses[e].total)));
     }
+    // Contrastive windows: GCL's second view is another window, so the losses move again, reproducibly.
+    config.contrastiveWindows = true;
+    const auto windows = runPretraining(*store_, items_, config, dir_ / "windows.ckpt", false, {}, p);
+    const auto windowsAgain = runPretraining(*store_, items_, config, dir_ / "windows-again.ckpt", false, {}, p);
+    for (std::size_t e = 0; e < 2; ++e) {
+      QCOMPARE(windows.epochLosses[e].gcl, windowsAgain.epochLosses[e].gcl);
+      QVERIFY2(std::fabs(windows.epochLosses[e].gcl - cropped.epochLosses[e].gcl) > 1e-6,
+               qPrintable(QString("%1 vs %2").arg(windows.epochLosses[e].gcl).arg(cropped.epochLosses[e].gcl)));
+    }
+    QVERIFY(PretrainConfig::fromJson(config.toJson()).contrastiveWindows);
+    auto noCrop = config.toJson();
+    noCrop.erase("crop_augmentation");
+    QVERIFY_THROWS_EXCEPTION(Error, PretrainConfig::fromJson(noCrop));  // two windows need windows
+    config.contrastiveWindows = false;
     // The configuration: kept only when on (older configurations and caches stay the same), in [0.3, 1).
     QVERIFY(!smallConfig("sum", 2).toJson().contains("crop_augmentation"));
+    QVERIFY(!smallConfig("sum", 2).toJson().contains("contrastive_windows"));
     QCOMPARE(PretrainConfig::fromJson(config.toJson()).cropAugmentation, 0.5);
     auto bad = config.toJson();
     for (double share : {0.2, 1.0, -0.5}) {

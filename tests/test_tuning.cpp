@@ -316,14 +316,19 @@ class TestTuning : public QObject {
       const Eigen::VectorXd d = cov.diagonal().cwiseSqrt().cwiseInverse();
       return Eigen::MatrixXd(d.asDiagonal() * cov * d.asDiagonal());
     };
-    const auto epochFc = [&](double crop, int epoch) {
+    // windows 1: fc with the loader's second window on; 2: that second window (GraphBatch::fcSecond).
+    const auto epochFc = [&](double crop, int epoch, int windows = 0) {
       GraphBatchLoader loader(store, items, 6, 3, false, 1);
       loader.setCropAugmentation(crop);
+      loader.setSecondWindow(windows > 0);
       loader.startEpoch(epoch);
       const auto batch = *loader.next();
+      const bool secondDefined = batch.fcSecond.defined();
+      if (secondDefined != (windows > 0)) qFatal("fcSecond is %s", secondDefined ? "defined without a second window" : "missing");
+      const auto& source = windows == 2 ? batch.fcSecond : batch.fc;
       std::vector<Eigen::MatrixXd> fc(items.size());
       for (std::size_t k = 0; k < batch.items.size(); ++k) {
-        const auto t = batch.fc[static_cast<long>(k)].to(torch::kDouble).contiguous();
+        const auto t = source[static_cast<long>(k)].to(torch::kDouble).contiguous();
         fc[static_cast<std::size_t>(batch.items[k])] =
             Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(t.data_ptr<double>(), 10, 10);
       }
@@ -346,6 +351,20 @@ class TestTuning : public QObject {
     bool moved = false;  // another epoch, other windows
     for (std::size_t i = 0; i < 5; ++i) moved = moved || (later[i] - half[i]).cwiseAbs().maxCoeff() > 1e-6;
     QVERIFY(moved);
+    // The second window (pre-training's other contrastive view): also one of the windows, drawn
+    // independently of the first; the first is unchanged by asking for it.
+    const auto second = epochFc(0.5, 0, 2), firstBeside = epochFc(0.5, 0, 1);
+    bool differs = false;
+    for (std::size_t i = 0; i < 5; ++i) {
+      const Eigen::MatrixXd x = store.read(items[i].seriesArray);
+      double best = 1e9;
+      for (Eigen::Index start = 0; start + 40 <= x.rows(); ++start) best = std::min(best, (handPearson(x.middleRows(start, 40)) - second[i]).cwiseAbs().maxCoeff());
+      QVERIFY2(best < 1e-5, qPrintable(QString("scan %1's second window: %2").arg(i).arg(best)));
+      differs = differs || (second[i] - half[i]).cwiseAbs().maxCoeff() > 1e-6;
+      QCOMPARE(firstBeside[i], half[i]);
+    }
+    QVERIFY(differs);
+    QCOMPARE(second[5], whole[5]);  // no series: its FC in both views
     // The configuration: a share in [0.3, 1), Pearson input only.
     QCOMPARE(TuningConfig::fromJson({{"crop_augmentation", 0.8}}).cropAugmentation, 0.8);
     QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"crop_augmentation", 0.2}}));

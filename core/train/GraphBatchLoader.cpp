@@ -45,6 +45,8 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
   std::int64_t n = 0;
   std::vector<std::unique_ptr<MappedArray>> arrays;
   std::vector<std::vector<float>> cropped(batch.size());  // filled where the item is cropped this epoch
+  const bool second = secondWindow_ && crop_ > 0;
+  std::vector<std::vector<float>> croppedSecond(second ? batch.size() : 0);
   for (std::size_t k = 0; k < batch.size(); ++k) {
     const auto index = static_cast<std::size_t>(batch[k]);
     const auto& item = items_[index];
@@ -57,6 +59,7 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
                                          std::to_string(arrays.back()->rows()));
       const std::uint64_t seed = (static_cast<std::uint64_t>(seed_) * 1000003ULL + static_cast<std::uint64_t>(epoch_)) * 2654435761ULL + index;
       cropped[k] = croppedFc(series, crop_, seed);
+      if (second) croppedSecond[k] = croppedFc(series, crop_, seed ^ 0xA5A5A5A5DEADBEEFULL);
     }
   }
   const auto b = static_cast<std::int64_t>(batch.size());
@@ -64,6 +67,7 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
   out.fc = torch::zeros({b, n, n}, torch::kFloat32);
   out.mask = torch::zeros({b, n}, torch::kBool);
   out.labels = torch::empty({b}, torch::kInt64);
+  if (second) out.fcSecond = torch::zeros({b, n, n}, torch::kFloat32);
   auto fc = out.fc.accessor<float, 3>();
   auto mask = out.mask.accessor<bool, 2>();
   auto labels = out.labels.accessor<std::int64_t, 1>();
@@ -74,6 +78,12 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
     for (std::int64_t r = 0; r < a.rows(); ++r) {
       std::copy(source + r * a.cols(), source + (r + 1) * a.cols(), &fc[k][r][0]);
       mask[k][r] = true;
+    }
+    if (second) {
+      const auto& c2 = croppedSecond[static_cast<std::size_t>(k)];
+      const float* source2 = c2.empty() ? source : c2.data();
+      auto fc2 = out.fcSecond.accessor<float, 3>();
+      for (std::int64_t r = 0; r < a.rows(); ++r) std::copy(source2 + r * a.cols(), source2 + (r + 1) * a.cols(), &fc2[k][r][0]);
     }
     labels[k] = items_[static_cast<std::size_t>(batch[static_cast<std::size_t>(k)])].label;
   }

@@ -20,6 +20,9 @@ struct GraphBatch {
   torch::Tensor fc;      // [B, N, N] float32, zero-padded beyond each graph's nodes
   torch::Tensor mask;    // [B, N] bool, true on real nodes
   torch::Tensor labels;  // [B] int64
+  // With a second window (setSecondWindow): each item's FC from another random window of its series,
+  // the other contrastive view of pre-training; undefined otherwise.
+  torch::Tensor fcSecond;  // [B, N, N] float32, like fc
   std::vector<int> items;  // indices into the dataset
 };
 
@@ -43,6 +46,9 @@ class GraphBatchLoader {
   // of its stored time series (at least 20 time points), drawn anew every epoch and reproducible from
   // the seed, the epoch and the item. Items without a stored series keep their FC. 0 turns it off.
   void setCropAugmentation(double fraction) { crop_ = fraction; }
+  // With crop augmentation: also fill GraphBatch::fcSecond from a second window drawn independently of
+  // the first (items without a stored series repeat their FC).
+  void setSecondWindow(bool on) { secondWindow_ = on; }
   // The share a configuration may ask for: 0 (off) or [0.3, 1); throws a configuration error otherwise.
   static void checkCropAugmentation(double fraction);
 
@@ -57,6 +63,7 @@ class GraphBatchLoader {
   unsigned seed_;
   bool bucket_;
   double crop_ = 0;
+  bool secondWindow_ = false;
   int epoch_ = 0;
   int rank_ = 0, world_ = 1;
   std::vector<std::vector<int>> plan_;

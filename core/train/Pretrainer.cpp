@@ -21,6 +21,7 @@ json PretrainConfig::toJson() const {
             {"gcl_fraction", gclFraction},   {"bucket_by_nodes", bucketByNodes}};
   // Only when on, so configurations (and the pre-training caches keyed by them) from before it stay the same.
   if (cropAugmentation > 0) j["crop_augmentation"] = cropAugmentation;
+  if (contrastiveWindows) j["contrastive_windows"] = true;
   return j;
 }
 
@@ -46,6 +47,9 @@ PretrainConfig PretrainConfig::fromJson(const json& j) {
   c.bucketByNodes = j.value("bucket_by_nodes", c.bucketByNodes);
   c.cropAugmentation = j.value("crop_augmentation", c.cropAugmentation);
   GraphBatchLoader::checkCropAugmentation(c.cropAugmentation);
+  c.contrastiveWindows = j.value("contrastive_windows", c.contrastiveWindows);
+  if (c.contrastiveWindows && c.cropAugmentation <= 0)
+    throw Error(ErrorCode::Config, "contrastive_windows draws GCL's two views from two windows of the time series: set crop_augmentation too");
   if (c.mode != "gcl" && c.mode != "gmae" && c.mode != "sum" && c.mode != "sequential")
     throw Error(ErrorCode::Config, "pre-training mode '" + c.mode + "' is not gcl, gmae, sum or sequential");
   if (c.epochs < 1 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be >= 1 and batch_size >= 2");
@@ -140,7 +144,7 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
   // GCL's views: feature-column dropout with edge dropout. When GMAE runs too, its masked view
   // (mask tokens + dropped edges, itself an augmentation) serves as GCL's first view, so a step
   // costs two encoder passes instead of three.
-  auto featureView = [&](int purpose) {
+  auto featureView = [&](const model::GraphBatchInput& from, int purpose) {
     std::vector<torch::Tensor> featureKeep, edgeKeep;
     for (std::int64_t k = 0; k < B; ++k) {
       auto gen = generatorFor(config_.seed, epoch, ids[static_cast<std::size_t>(k)], purpose);
@@ -148,9 +152,9 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
       featureKeep.push_back((torch::rand({1, D}, gen) >= config_.featureDrop).to(torch::kFloat32));
       edgeKeep.push_back(symmetricKeep(N, edgeDrop, gen));
     }
-    auto in = base;
-    in.features = base.features * torch::stack(featureKeep).to(device_);
-    in.adjacency = base.adjacency * torch::stack(edgeKeep).to(device_);
+    auto in = from;
+    in.features = from.features * torch::stack(featureKeep).to(device_);
+    in.adjacency = from.adjacency * torch::stack(edgeKeep).to(device_);
     return in;
   };
   torch::Tensor firstView;  // graph embeddings of GCL's first view
@@ -180,8 +184,12 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
     if (gcl) firstView = projection_->forward(out.graph);
   }
   if (gcl) {
-    if (!firstView.defined()) firstView = projection_->forward(encoder_->forward(featureView(1)).graph);
-    const auto second = projection_->forward(encoder_->forward(featureView(2)).graph);
+    if (!firstView.defined()) firstView = projection_->forward(encoder_->forward(featureView(base, 1)).graph);
+    // Contrastive windows: the second view is another window of the same scans.
+    const auto secondBase = batch.fcSecond.defined()
+                                ? model::makeGraphInput(batch.fcSecond.to(device_), batch.mask.to(device_), taskText_, atlasText_, config_.model)
+                                : base;
+    const auto second = projection_->forward(encoder_->forward(featureView(secondBase, 2)).graph);
     const auto loss = ntXent(firstView, second, config_.temperature);
     losses.gcl = loss.item<double>();
     total = total + loss;
@@ -269,6 +277,7 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
   GraphBatchLoader loader(store, items, config.batchSize, config.seed, config.bucketByNodes);
   loader.setShard(rank, worldSize);
   loader.setCropAugmentation(config.cropAugmentation);
+  loader.setSecondWindow(config.contrastiveWindows);
   const auto start = std::chrono::steady_clock::now();
   long graphs = 0;
   for (int epoch = result.startEpoch; epoch < config.epochs; ++epoch) {

@@ -8,7 +8,9 @@
 //    reconstructs (the reference decoder does not and can only predict a mean row);
 //  * modes: gcl, gmae, sum, sequential (GCL for the first part of the epochs, then GMAE); in sum
 //    mode GMAE's masked view is also GCL's first view (two encoder passes a step, not three);
-//  * schedules: the mask ratio and the edge-drop rate move linearly from start to end values.
+//  * schedules: the mask ratio and the edge-drop rate move linearly from start to end values;
+//  * crop augmentation reads each epoch's graphs from windows of the time series; with contrastive
+//    windows GCL's second view is a second, independent window of the same scan.
 // Random choices (views, masks) come from a generator seeded by (seed, epoch, item), so a run is
 // reproducible, and resuming from a checkpoint continues the same loss curve.
 #include <filesystem>
@@ -41,6 +43,10 @@ struct PretrainConfig {
   // Each epoch reads every scan's FC from a random window of this share of its stored time series
   // (GraphBatchLoader::setCropAugmentation): more distinct graphs per scan. 0: the stored FC.
   double cropAugmentation = 0;
+  // With crop augmentation: GCL's two views of a scan come from two independent windows (each with
+  // its own feature and edge dropout) instead of one window seen twice, so the encoder must agree on
+  // a scan across time, not only across dropout.
+  bool contrastiveWindows = false;
 
   nlohmann::json toJson() const;
   static PretrainConfig fromJson(const nlohmann::json& j);
