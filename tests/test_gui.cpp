@@ -1,6 +1,7 @@
 // The workbench window under Xvfb: the 3D view really renders, panels react to jobs.
 #include <QAction>
 #include <QApplication>
+#include <QFileInfo>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTest>
@@ -629,6 +630,34 @@ class TestGui : public QObject {
     QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble")));
     form->method()->setCurrentText(QStringLiteral("finetune"));
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("from scratch")));
+    QVERIFY(!form->pretrainInFolds()->isEnabled());  // train: no folds to pre-train in
+    // Evaluate can pre-train the encoder inside each fold, on the input it is tuned on.
+    form->kind()->setCurrentText(QStringLiteral("evaluate"));
+    QVERIFY(form->pretrainInFolds()->isEnabled());
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("pre-train in each fold")));  // finetune needs an encoder
+    const int abidePretrain = form->pretrainInFolds()->findText(QStringLiteral("in each fold, abide-pretrain.json"));
+    QVERIFY(abidePretrain > 0);
+    form->pretrainInFolds()->setCurrentIndex(abidePretrain);
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    {
+      const auto args = form->arguments();
+      QVERIFY(args.contains(QStringLiteral("--pretrain-in-folds")));
+      const auto at = args.indexOf(QStringLiteral("--pretrain-config"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1].endsWith(QStringLiteral("/abide-pretrain.json")));
+      QVERIFY(QFileInfo::exists(args[at + 1]));
+      QCOMPARE(args[args.indexOf(QStringLiteral("--input")) + 1], QStringLiteral("tangent-z"));
+      ui::LaunchRunDialog other(dir);  // the choice travels in presets
+      other.applyPreset(form->preset());
+      QCOMPARE(other.arguments(), args);
+    }
+    form->pretrainInFolds()->setCurrentIndex(form->pretrainInFolds()->findData(QStringLiteral("paper")));
+    QVERIFY(form->arguments().contains(QStringLiteral("--pretrain-in-folds")) && !form->arguments().contains(QStringLiteral("--pretrain-config")));
+    form->pretrained()->setText(QCoreApplication::applicationFilePath());  // a file that exists
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("not both")));
+    form->pretrained()->clear();
+    form->pretrainInFolds()->setCurrentIndex(0);
+    form->kind()->setCurrentText(QStringLiteral("train"));
+    QVERIFY(!form->arguments().contains(QStringLiteral("--pretrain-in-folds")));
     form->method()->setCurrentText(QStringLiteral("logreg"));
     QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
     form->input()->setCurrentIndex(0);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -322,16 +323,63 @@ class TestTuningCli : public QObject {
     if (std::filesystem::exists(ws_ / "tmp"))
       for (const auto& entry : std::filesystem::directory_iterator(ws_ / "tmp")) left += entry.path().filename().string().rfind("graph-input-", 0) == 0;
     QCOMPARE(left, 0);
-    // Pre-trained encoders read Pearson FC; the baselines name their features themselves.
+    // A given pre-trained encoder learned Pearson FC; the baselines name their features themselves.
     auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--pretrained", pretrained_, "--input", "tangent",
                   "--out", str(dir_ / "never.pt")});
     QCOMPARE(r.exitCode, 64);
-    QVERIFY(r.err.contains("from scratch"));
+    QVERIFY(r.err.contains("from scratch") && r.err.contains("--pretrain-in-folds"));
     r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--input", "tangent", "--cv", "3"});
     QCOMPARE(r.exitCode, 64);
     QVERIFY(r.err.contains("logreg-tangent"));
     QVERIFY(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--input", "partial", "--out", str(dir_ / "never.pt")}).exitCode != 0);
     QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
+  }
+
+  // Pre-trained inside each fold, the encoder learns the input it is tuned on: the fold's fitted
+  // transform rewrites the graphs before pre-training, and the cached pre-training is keyed by it.
+  void tangentInputInFoldPretraining() {
+    const auto cache = ws_ / "models" / "cache";
+    const auto cached = [&] {
+      std::set<std::string> files;
+      if (std::filesystem::exists(cache))
+        for (const auto& e : std::filesystem::directory_iterator(cache))
+          if (e.path().extension() == ".pt" && e.path().filename().string().rfind("pretrain-", 0) == 0) files.insert(e.path().string());
+      return files;
+    };
+    const QStringList folded = {"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--config", tiny_,
+                                "--pretrain-in-folds", "--pretrain-config", tiny_, "--cv", "2", "--json"};
+    const auto before = cached();
+    const auto tangent = parseObject(run(folded + QStringList{"--input", "tangent-z"}).out);
+    QCOMPARE(tangent["config"].toObject()["input"].toObject()["kind"].toString(), QString("tangent"));
+    QCOMPARE(tangent["pretrained"].toString(), QString("in-folds"));
+    QVERIFY(tangent["pretraining_seconds"].toDouble() > 0);
+    const auto afterTangent = cached();
+    QCOMPARE(afterTangent.size(), before.size() + 2);  // one pre-training per fold
+    std::vector<std::string> tangentFiles;
+    std::set_difference(afterTangent.begin(), afterTangent.end(), before.begin(), before.end(), std::back_inserter(tangentFiles));
+    // Again: both folds' pre-trainings come from the cache, and the evaluation repeats exactly.
+    const auto again = parseObject(run(folded + QStringList{"--input", "tangent-z"}).out);
+    QCOMPARE(cached(), afterTangent);
+    QCOMPARE(again["pretraining_seconds"].toDouble(), 0.0);
+    QCOMPARE(again["metrics"].toObject()["auc"].toObject()["mean"].toDouble(), tangent["metrics"].toObject()["auc"].toObject()["mean"].toDouble());
+    // Pearson FC pre-trains anew: the input is part of the cache key.
+    const auto pearson = parseObject(run(folded).out);
+    QVERIFY(pearson["metrics"].toObject()["auc"].toObject().contains("mean"));
+    QCOMPARE(cached().size(), afterTangent.size() + 2);
+    // A fold's tangent-space pre-training names its input and serves only its own fold.
+    auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--config", tiny_, "--pretrained",
+             QString::fromStdString(tangentFiles.front()), "--out", str(dir_ / "never.pt")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("pre-trained on tangent-z input"), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
+    // Crop augmentation recomputes Pearson FC, so it does not combine with a fitted input.
+    const QString crop = str(dir_ / "tiny-crop.json");
+    std::ofstream(crop.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                            "epochs": 1, "batch_size": 32, "crop_augmentation": 0.7})";
+    QStringList withCrop = folded;
+    withCrop[withCrop.indexOf("--pretrain-config") + 1] = crop;
+    r = run(withCrop + QStringList{"--input", "tangent-z"});
+    QVERIFY(r.exitCode != 0 && r.err.contains("crop_augmentation"));
   }
 
   void ensembleFromTheCommandLine() {

@@ -75,6 +75,15 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                                   "modelling on pseudo-FC views) or LCM (multitask on the workspace's phenotypes)"));
   pretrained_ = new QLineEdit(this);
   pretrained_->setToolTip(tr("Pre-trained encoder (a pretrain run's output); needed by finetune, prompt, LoRA, prefix and linear"));
+  pretrainInFolds_ = new QComboBox(this);
+  pretrainInFolds_->addItem(tr("no (the Pre-trained file)"), QString());
+  pretrainInFolds_->addItem(tr("in each fold, paper defaults"), QStringLiteral("paper"));
+  for (const auto& f : QDir(QString::fromStdString(DataPaths::resourceDir().string()) + QStringLiteral("/configs"))
+                           .entryInfoList({QStringLiteral("*pretrain*.json")}, QDir::Files, QDir::Name))
+    pretrainInFolds_->addItem(tr("in each fold, %1").arg(f.fileName()), f.absoluteFilePath());
+  pretrainInFolds_->setToolTip(tr("evaluate, BrainGFM finetune, prompt, LoRA, prefix and linear: pre-train the encoder on each fold's "
+                                  "training part only (never its test scans; cached in the workspace), with this pre-training "
+                                  "configuration; with another Input than Pearson FC the encoder pre-trains on that input"));
   config_ = new QComboBox(this);
   config_->setToolTip(tr("Configuration: the paper's settings, or one of the shipped presets"));
   config_->addItem(tr("paper defaults"), QString());
@@ -142,6 +151,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Method:"), method_);
   form->addRow(tr("Model:"), foundationModel_);
   form->addRow(tr("Pre-trained:"), pretrained_);
+  form->addRow(tr("Pre-training:"), pretrainInFolds_);
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Calibration:"), calibration_);
   form->addRow(tr("Input:"), input_);
@@ -191,7 +201,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
-  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
@@ -210,10 +220,21 @@ QStringList LaunchRunDialog::problems() const {
   if (kind == QLatin1String("evaluate") && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
   if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
   if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
-  if (input_->isEnabled() && !input_->currentData().toString().isEmpty() &&
-      (needsPretrained(method) || !pretrained_->text().trimmed().isEmpty()))
-    p << tr("Input \"%1\" is for models trained from scratch: pre-trained encoders read Pearson FC.").arg(input_->currentText());
+  const bool ownEncoder = pretrainsInFolds() && pretrained_->text().trimmed().isEmpty();
+  if (kind == QLatin1String("evaluate") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
+    p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file, or pre-train in each fold.").arg(method);
+  if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
+    p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
+  const QString input = input_->currentData().toString();
+  if (input_->isEnabled() && !input.isEmpty() && input != QLatin1String("fc") &&
+      (needsPretrained(method) || !pretrained_->text().trimmed().isEmpty()) && !ownEncoder)
+    p << tr("Input \"%1\" needs an encoder that learned it: train from scratch, or pre-train BrainGFM in each fold (evaluate).")
+             .arg(input_->currentText());
   return p;
+}
+
+bool LaunchRunDialog::pretrainsInFolds() const {
+  return pretrainInFolds_->isEnabled() && !pretrainInFolds_->currentData().toString().isEmpty();
 }
 
 QStringList LaunchRunDialog::arguments() const {
@@ -242,6 +263,10 @@ QStringList LaunchRunDialog::arguments() const {
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
+  if (pretrainsInFolds()) {
+    a << QStringLiteral("--pretrain-in-folds");
+    if (const auto file = pretrainInFolds_->currentData().toString(); file != QLatin1String("paper")) a << QStringLiteral("--pretrain-config") << file;
+  }
   if (kind == QLatin1String("evaluate") && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
   if (kind == QLatin1String("evaluate") && !name_->text().trimmed().isEmpty()) a << QStringLiteral("--name") << name_->text().trimmed();
   if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
@@ -255,6 +280,7 @@ json LaunchRunDialog::preset() const {
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"input", input_->currentData().toString().toStdString()},
+          {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
@@ -285,6 +311,10 @@ void LaunchRunDialog::applyPreset(const json& p) {
   if (p.contains("input")) {
     const int i = input_->findData(QString::fromStdString(p["input"].get<std::string>()));
     if (i >= 0) input_->setCurrentIndex(i);
+  }
+  if (p.contains("pretrain_in_folds")) {
+    const int i = pretrainInFolds_->findData(QString::fromStdString(p["pretrain_in_folds"].get<std::string>()));
+    if (i >= 0) pretrainInFolds_->setCurrentIndex(i);
   }
   if (p.contains("device")) {
     const int i = device_->findData(QString::fromStdString(p["device"].get<std::string>()));
@@ -335,6 +365,9 @@ void LaunchRunDialog::revalidate() {
   pretrained_->setEnabled(!pretrain);
   folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
   name_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
+  // BrainGFM's tuning methods (Run › Compare Models… pre-trains BrainMass and LCM in folds).
+  pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && needsPretrained(method_->currentText()) &&
+                               method_->currentText() != QLatin1String("brainmass-probe"));
   calibration_->setEnabled(!pretrain && !meta);
   input_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));

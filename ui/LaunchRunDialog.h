@@ -50,6 +50,9 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* epochs() const { return epochs_; }
   QComboBox* calibration() const { return calibration_; }
   QComboBox* input() const { return input_; }
+  // evaluate: pre-train BrainGFM inside each fold (--pretrain-in-folds), with a pre-training
+  // configuration (data: its file; "paper" for the defaults; empty: no pre-training in folds).
+  QComboBox* pretrainInFolds() const { return pretrainInFolds_; }
   QSpinBox* ensemble() const { return ensemble_; }
   QSpinBox* folds() const { return folds_; }
   // evaluate: the model's name in comparisons (--name).
@@ -66,7 +69,8 @@ class LaunchRunDialog : public QDialog {
  private:
   void revalidate();
   QString workspace_;
-  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_;
+  bool pretrainsInFolds() const;
+  QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
   QLineEdit *pretrained_, *output_, *name_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_;
   QLabel *problems_, *estimateLabel_;

@@ -130,8 +130,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
                       "(Platt's bias only where a likelihood-ratio test on the validation split finds it, p < 0.05)")
           ->check(CLI::IsMember({"temperature", "platt", "auto"}));
       cmd->add_option("--input", req.input,
-                      "What the model reads, from scratch only: fc (stored Pearson FC), tangent (tangent-space FC against the "
-                      "training scans' geometric mean); -z: every edge z-scored over the training scans (tangent-z, fc-z)")
+                      "What the model reads: fc (stored Pearson FC), tangent (tangent-space FC against the training scans' geometric "
+                      "mean); -z: every edge z-scored over the training scans (tangent-z, fc-z). Other than fc: from scratch, or "
+                      "evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input)")
           ->check(CLI::IsMember({"fc", "fc-z", "tangent", "tangent-z"}));
       cmd->add_option("--ensemble", req.ensemble,
                       "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
 
@@ -75,6 +76,12 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   entry.pretrainInFolds = e.request.value("pretrain_in_folds", false) || e.result.value("pretrained", json()) == "in-folds";
   if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
     entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
+  // The graph input keeps one method's evaluations on Pearson and on tangent-space FC apart.
+  const auto config = e.result.value("config", json());
+  if (config.is_object() && config.contains("input")) {
+    const auto input = GraphInputSpec::fromJson(config["input"]);
+    if (!input.identity()) return entry.label() + ", " + input.name() + " input";
+  }
   return entry.label();
 }
 

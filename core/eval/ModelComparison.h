@@ -46,7 +46,8 @@ struct ComparisonRow {
 };
 
 // A stored evaluation's model in comparisons: the request's "name" where one was given (evaluate
-// --name), otherwise its method label ("prompt (node_mult+edge) (pre-trained in folds)").
+// --name), otherwise its method label ("prompt (node_mult+edge) (pre-trained in folds)"), followed
+// by its graph input where that is not Pearson FC ("scratch, tangent-z input").
 std::string comparisonModelName(const EvaluationRecord& evaluation);
 // A split's identity: "kfold/5-folds/seed-0" (models are compared on identical folds only).
 std::string splitId(const nlohmann::json& result);

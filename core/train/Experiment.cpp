@@ -54,17 +54,23 @@ std::string architectureOf(const std::string& method) {
   return model::isZooArchitecture(method) ? method : "braingfm";
 }
 
-void checkGraphInput(const TuningConfig& c) {
-  if (!c.input.identity() && c.adaptation.method != "scratch")
+// Another input than Pearson FC needs an encoder that learned that input: one trained from scratch,
+// or BrainGFM pre-trained inside each fold on the fold's own fitted transform (evaluate
+// --pretrain-in-folds). A given pre-trained file or meta-learned prompt learned Pearson FC.
+void checkGraphInput(const TuningConfig& c, const model::TuneRequest& r) {
+  if (c.input.identity() || c.adaptation.method == "scratch") return;
+  const bool pretrainedOnThisInput = r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && c.architecture == "braingfm";
+  if (!pretrainedOnThisInput)
     throw Error(ErrorCode::Usage, "input '" + c.input.name() +
-                                      "' is for models trained from scratch (method scratch): pre-trained encoders and meta-learned prompts read Pearson FC");
+                                      "' needs an encoder that learned it: train from scratch (--method scratch), or pre-train each fold's BrainGFM "
+                                      "encoder on that input (evaluate --pretrain-in-folds); pre-trained files and meta-learned prompts read Pearson FC");
 }
 
 TuningConfig tuningConfigUnchecked(const model::TuneRequest& r);
 
 TuningConfig tuningConfig(const model::TuneRequest& r) {
   auto c = tuningConfigUnchecked(r);
-  checkGraphInput(c);
+  checkGraphInput(c, r);
   return c;
 }
 
@@ -114,6 +120,15 @@ std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initiali
   return out;
 }
 
+// An encoder pre-trained on another input than Pearson FC (a fold's cached pre-training) reads only
+// that input, and its fitted transform stays with the fold that made it.
+void checkPretrainedInput(const json& extra, const GraphInputSpec& input, const std::string& file) {
+  const auto learned = extra.contains("input") ? GraphInputSpec::fromJson(extra["input"]) : GraphInputSpec{};
+  if (learned.name() != input.name())
+    throw Error(ErrorCode::Usage, file + " was pre-trained on " + learned.name() + " input and this run reads " + input.name() +
+                                      (learned.identity() ? std::string() : "; a fold's pre-training on a fitted input serves that fold's evaluation only"));
+}
+
 // A fresh downstream model: from a meta-learned model, a pre-trained encoder, or random weights.
 struct Initialised {
   model::GraphClassifier model;
@@ -153,6 +168,7 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
       throw Error(ErrorCode::Usage, "method '" + config.adaptation.method +
                                         "' adapts a pre-trained encoder: give --pretrained MODEL or --pretrain-in-folds (or use --method scratch)");
     const auto extra = loadPretrainedEncoder(gfm->encoder, pretrainedFile);
+    checkPretrainedInput(extra, config.input, pretrainedFile);
     out.origin = {{"pretrained", pretrainedFile}, {"pretrained_info", extra}};
   }
   out.model->attachAdapters();
@@ -192,13 +208,20 @@ std::string pretrainZooForFold(Workspace& ws, const json& manifest, const std::v
   return file.string();
 }
 
-std::string pretrainForFold(Workspace& ws, const json& manifest, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
-                            const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress, double* seconds) {
+// `store` and `items`: the fold's graphs as the tuning reads them (transformed when the input is not
+// Pearson FC; the transform is fitted on these same training scans, so the key below names it fully).
+std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& manifest, const std::vector<DatasetItem>& items,
+                            const model::TuneRequest& r, const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress,
+                            double* seconds) {
   if (tuning.architecture != "braingfm") return pretrainZooForFold(ws, manifest, items, r, tuning, device, progress, seconds);
   auto pj = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
   pj["model"] = tuning.model.toJson();
   const auto config = PretrainConfig::fromJson(pj);
+  if (config.cropAugmentation > 0 && !tuning.input.identity())
+    throw Error(ErrorCode::Config, "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " +
+                                       tuning.input.name());
   std::string key = config.toJson().dump();
+  if (!tuning.input.identity()) key.append(";input=").append(tuning.input.toJson().dump());  // Pearson FC keeps the keys cached before
   for (const auto& it : items) key.append(",").append(std::to_string(it.scanId));
   const auto hash = hashBytes(key.data(), key.size()).substr(0, 16);
   std::string name = "pretrain-";
@@ -211,11 +234,12 @@ std::string pretrainForFold(Workspace& ws, const json& manifest, const std::vect
   const auto start = std::chrono::steady_clock::now();
   json record;
   const auto texts = corpusTaskTexts(manifest, config.model.textDimension, &record);
-  const json extra = {{"kind", "braingfm-pretrained"}, {"corpus", manifest.value("name", "")}, {"items", items.size()},
-                      {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}, {"texts", record}};
+  json extra = {{"kind", "braingfm-pretrained"}, {"corpus", manifest.value("name", "")}, {"items", items.size()},
+                {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}, {"texts", record}};
+  if (!tuning.input.identity()) extra["input"] = tuning.input.toJson();
   auto ckpt = file;
   ckpt += ".ckpt";
-  runPretraining(ws.arrays(), items, config, ckpt, true, extra, progress, device, nullptr, texts.atlas);
+  runPretraining(store, items, config, ckpt, true, extra, progress, device, nullptr, texts.atlas);
   std::filesystem::rename(ckpt, file);
   if (seconds) *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return file.string();
@@ -448,7 +472,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       std::vector<DatasetItem> unlabelled = train;  // the training folds only: never the test fold
       unlabelled.insert(unlabelled.end(), validation.begin(), validation.end());
       SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ");
-      pretrained = pretrainForFold(*ws, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
+      pretrained = pretrainForFold(*ws, store, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
     }
     // Each member from its own initial weights (member 0 is what a single model is); the fold's
     // probability is the mean of the members' calibrated probabilities.
@@ -585,8 +609,12 @@ json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, tor
   torch::manual_seed(config.seed);
   model::DownstreamModel m(modelConfig, spec, 2, nodes);
   json origin = {{"pretrained", nullptr}};
-  if (!r.pretrained.empty()) origin = {{"pretrained", r.pretrained}, {"pretrained_info", loadPretrainedEncoder(m->encoder, r.pretrained)}};
-  else spdlog::warn("meta-training prompts on a randomly initialised backbone (give --pretrained MODEL for the paper's setting)");
+  if (!r.pretrained.empty()) {
+    origin = {{"pretrained", r.pretrained}, {"pretrained_info", loadPretrainedEncoder(m->encoder, r.pretrained)}};
+    checkPretrainedInput(origin["pretrained_info"], GraphInputSpec{}, r.pretrained);  // prompts are meta-learned on Pearson FC
+  } else {
+    spdlog::warn("meta-training prompts on a randomly initialised backbone (give --pretrained MODEL for the paper's setting)");
+  }
   MetaLearner learner(config, modelConfig, m, device);
   const auto history = learner.train(ws->arrays(), tasks, progress);
   const json card = {{"kind", kMetaKind},
