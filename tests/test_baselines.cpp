@@ -74,6 +74,15 @@ class TestBaselines : public QObject {
     QCOMPARE(static_cast<int>(withName.size()), 4);
     QVERIFY(std::any_of(withName.begin(), withName.end(), [](const ComparisonRow& r) { return r.model == "gcn, wider" && r.evaluationId == 7; }));
     QVERIFY(std::any_of(withName.begin(), withName.end(), [](const ComparisonRow& r) { return r.model == "gcn" && r.evaluationId == 3; }));
+    // The graph input keeps a method's Pearson and tangent-space evaluations apart (Pearson FC is not named).
+    auto inputs = all;
+    inputs.push_back(record(8, "finetune", 0.67, 5, 1.0, true));
+    inputs.back().result["config"] = {{"input", {{"kind", "tangent"}, {"standardise_edges", true}}}};
+    inputs.push_back(record(9, "finetune", 0.66, 5, 1.0, true));
+    inputs.back().result["config"] = {{"input", {{"kind", "fc"}, {"standardise_edges", false}}}};
+    QCOMPARE(comparisonModelName(inputs[6]), std::string("finetune (pre-trained in folds), tangent-z input"));
+    QCOMPARE(comparisonModelName(inputs[7]), std::string("finetune (pre-trained in folds)"));
+    QCOMPARE(static_cast<int>(comparisonTable(inputs, "asd", "kfold/5-folds/seed-0").size()), 5);
     const auto md = renderComparison(rows, "md");
     QVERIFY(md.find("| gcn | 0.650 ± 0.010 [0.630, 0.670]") != std::string::npos);
     QCOMPARE(static_cast<int>(nlohmann::json::parse(renderComparison(rows, "json")).size()), 3);
