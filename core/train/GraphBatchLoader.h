@@ -20,10 +20,10 @@ struct GraphBatch {
   torch::Tensor fc;      // [B, N, N] float32, zero-padded beyond each graph's nodes
   torch::Tensor mask;    // [B, N] bool, true on real nodes
   torch::Tensor labels;  // [B] int64
+  std::vector<int> items;  // indices into the dataset
   // With a second window (setSecondWindow): each item's FC from another random window of its series,
   // the other contrastive view of pre-training; undefined otherwise.
   torch::Tensor fcSecond;  // [B, N, N] float32, like fc
-  std::vector<int> items;  // indices into the dataset
 };
 
 class GraphBatchLoader {

@@ -1,7 +1,8 @@
 // bench_braingfm: BrainGFM at the paper's configuration, one thread. Batches of 32
 // Schaefer100-sized graphs for training (forward + backward + Adam), inference and pre-training
 // (GCL + GMAE); then a mixed corpus of all eight atlas sizes trained with node-count buckets
-// against padding every batch to its largest graph. Prints `name: value` lines.
+// against padding every batch to its largest graph; crop augmentation's loader cost with one window
+// and with pre-training's two contrastive windows. Prints `name: value` lines.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -87,6 +88,30 @@ int main() {
   std::sort(paddedRuns.begin(), paddedRuns.end());
   std::sort(bucketedRuns.begin(), bucketedRuns.end());
   const double padded = paddedRuns[1], bucketed = bucketedRuns[1];
+
+  // Crop augmentation's cost in the loader: a batch of 32 CC200-sized scans (200 ROIs, 150 time
+  // points) read as 70 % windows, with one window and with contrastive pre-training's second one.
+  std::vector<DatasetItem> scans;
+  for (int k = 0; k < B; ++k) {
+    const Eigen::MatrixXd series = Eigen::MatrixXd::Random(150, 200);
+    const auto m = randomFc(1, 200)[0].contiguous();
+    DatasetItem item{store.put(m.data_ptr<float>(), 200, 200), k % 2, 200, k};
+    item.seriesArray = store.put(series);
+    scans.push_back(item);
+  }
+  std::vector<int> all(scans.size());
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = static_cast<int>(k);
+  auto batchSeconds = [&](double crop, bool second) {
+    train::GraphBatchLoader loader(store, scans, B, 1, false);
+    loader.setCropAugmentation(crop);
+    loader.setSecondWindow(second);
+    return secondsPer(5, [&] { (void)loader.load(all); });
+  };
+  const double storedBatch = batchSeconds(0, false), oneWindow = batchSeconds(0.7, false), twoWindows = batchSeconds(0.7, true);
+  // The pre-training step with a second window's graphs as GCL's second view.
+  train::GraphBatch windowed = batch;
+  windowed.fcSecond = randomFc(B, N);
+  const double pretrainWindows = secondsPer(3, [&] { pretrainer.step(windowed, ids, 0); });
   std::filesystem::remove_all(dir);
 
   std::printf("parameters: %lld\n", static_cast<long long>(encoder->parameterCount()));
@@ -98,5 +123,9 @@ int main() {
   std::printf("mixed_padded_graphs_per_s: %.1f\n", static_cast<double>(items.size()) / padded);
   std::printf("mixed_bucketed_graphs_per_s: %.1f\n", static_cast<double>(items.size()) / bucketed);
   std::printf("bucket_vs_pad_speedup: %.2f\n", padded / bucketed);
+  std::printf("pretrain_contrastive_windows_graphs_per_s: %.1f\n", B / pretrainWindows);
+  std::printf("loader_batch_32x200_stored_fc_ms: %.2f\n", 1e3 * storedBatch);
+  std::printf("loader_batch_32x200_crop_one_window_ms: %.2f\n", 1e3 * oneWindow);
+  std::printf("loader_batch_32x200_crop_two_windows_ms: %.2f\n", 1e3 * twoWindows);
   return 0;
 }
