@@ -208,18 +208,24 @@ std::string pretrainZooForFold(Workspace& ws, const json& manifest, const std::v
   return file.string();
 }
 
+// BrainGFM's pre-training configuration inside the folds: the request's, with the tuning's encoder.
+PretrainConfig foldPretrainConfig(const model::TuneRequest& r, const TuningConfig& tuning) {
+  auto pj = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
+  pj["model"] = tuning.model.toJson();
+  auto config = PretrainConfig::fromJson(pj);
+  if (config.cropAugmentation > 0 && !tuning.input.identity())
+    throw Error(ErrorCode::Config, "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " +
+                                       tuning.input.name());
+  return config;
+}
+
 // `store` and `items`: the fold's graphs as the tuning reads them (transformed when the input is not
 // Pearson FC; the transform is fitted on these same training scans, so the key below names it fully).
 std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& manifest, const std::vector<DatasetItem>& items,
                             const model::TuneRequest& r, const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress,
                             double* seconds) {
   if (tuning.architecture != "braingfm") return pretrainZooForFold(ws, manifest, items, r, tuning, device, progress, seconds);
-  auto pj = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
-  pj["model"] = tuning.model.toJson();
-  const auto config = PretrainConfig::fromJson(pj);
-  if (config.cropAugmentation > 0 && !tuning.input.identity())
-    throw Error(ErrorCode::Config, "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " +
-                                       tuning.input.name());
+  const auto config = foldPretrainConfig(r, tuning);
   std::string key = config.toJson().dump();
   if (!tuning.input.identity()) key.append(";input=").append(tuning.input.toJson().dump());  // Pearson FC keeps the keys cached before
   for (const auto& it : items) key.append(",").append(std::to_string(it.scanId));
@@ -423,6 +429,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   if (zeroShot && config.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
   if (!zeroShot) config.labelFraction = r.labelFraction;
   config.shotsPerClass = r.shots;
+  // A bad pre-training configuration is named now, not after the first fold's input transform.
+  if (r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && config.architecture == "braingfm" && config.adaptation.method != "scratch")
+    (void)foldPretrainConfig(r, config);
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
   const auto& folds = manifest.at("split").at("folds");
