@@ -68,6 +68,7 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
   out.mask = torch::zeros({b, n}, torch::kBool);
   out.labels = torch::empty({b}, torch::kInt64);
   if (second) out.fcSecond = torch::zeros({b, n, n}, torch::kFloat32);
+  float* fcSecond = second ? out.fcSecond.data_ptr<float>() : nullptr;  // contiguous [b, n, n]
   auto fc = out.fc.accessor<float, 3>();
   auto mask = out.mask.accessor<bool, 2>();
   auto labels = out.labels.accessor<std::int64_t, 1>();
@@ -82,8 +83,7 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
     if (second) {
       const auto& c2 = croppedSecond[static_cast<std::size_t>(k)];
       const float* source2 = c2.empty() ? source : c2.data();
-      auto fc2 = out.fcSecond.accessor<float, 3>();
-      for (std::int64_t r = 0; r < a.rows(); ++r) std::copy(source2 + r * a.cols(), source2 + (r + 1) * a.cols(), &fc2[k][r][0]);
+      for (std::int64_t r = 0; r < a.rows(); ++r) std::copy(source2 + r * a.cols(), source2 + (r + 1) * a.cols(), fcSecond + (k * n + r) * n);
     }
     labels[k] = items_[static_cast<std::size_t>(batch[static_cast<std::size_t>(k)])].label;
   }
