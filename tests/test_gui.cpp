@@ -439,6 +439,9 @@ class TestGui : public QObject {
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ScanPage));
     wizard->setScan(scanFile_);
     QVERIFY(wizard->currentPage()->isComplete());
+    // A workspace scan brings its acquisition site (ABIDE's SITE_ID, the prefix of its file name).
+    QVERIFY(!wizard->site().isEmpty());
+    QVERIFY2(QFileInfo(scanFile_).fileName().startsWith(wizard->site() + QLatin1Char('_')), qPrintable(wizard->site()));
     wizard->setPatientId(QStringLiteral("sub-GUI01"));
     wizard->next();
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ModelPage));
@@ -659,6 +662,15 @@ class TestGui : public QObject {
     form->kind()->setCurrentText(QStringLiteral("train"));
     QVERIFY(!form->arguments().contains(QStringLiteral("--pretrain-in-folds")));
     form->method()->setCurrentText(QStringLiteral("logreg"));
+    QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
+    // Evaluating the baseline, its one input choice is per-site standardisation.
+    form->kind()->setCurrentText(QStringLiteral("evaluate"));
+    QVERIFY(form->input()->isEnabled());
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("per site")));  // still tangent-z
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc-site")));
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    QCOMPARE(form->arguments()[form->arguments().indexOf(QStringLiteral("--input")) + 1], QStringLiteral("fc-site"));
+    form->kind()->setCurrentText(QStringLiteral("train"));
     QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
     form->input()->setCurrentIndex(0);
     form->calibration()->setCurrentIndex(0);

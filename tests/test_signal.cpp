@@ -10,6 +10,7 @@
 #include "connectome/BrainGraph.h"
 #include "connectome/Connectivity.h"
 #include "connectome/GraphInputTransform.h"
+#include "connectome/SiteStandardizer.h"
 #include "errors/Error.h"
 #include "signal/Cleaning.h"
 
@@ -331,6 +332,99 @@ class TestSignal : public QObject {
       QVERIFY_THROWS_EXCEPTION(CancelledError, GraphInputTransform::fit(z, trainFc, trainSeries, &cancelling));
       QCOMPARE(cancelling.fractions.size(), at);
     }
+  }
+
+  void siteStandardisationUsesEachSitesTrainingScans() {
+    // Three sites with different offsets and spreads; site C has too few scans for statistics of its own.
+    std::mt19937 rng(11);
+    std::normal_distribution<double> normal;
+    const int features = 6;
+    const std::vector<std::pair<std::string, int>> plan = {{"A", 12}, {"B", 9}, {"C", SiteStandardizer::kMinScans - 1}};
+    std::vector<Eigen::RowVectorXd> rows;
+    std::vector<std::string> sites;
+    for (std::size_t s = 0; s < plan.size(); ++s)
+      for (int k = 0; k < plan[s].second; ++k) {
+        Eigen::RowVectorXd r(features);
+        for (int c = 0; c < features; ++c) r(c) = 3.0 * static_cast<double>(s) + (1.0 + static_cast<double>(s)) * normal(rng);
+        r(features - 1) = 0.25;  // constant everywhere: stays 0, not divided by 0
+        rows.push_back(r);
+        sites.push_back(plan[s].first);
+      }
+    Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), features);
+    for (std::size_t i = 0; i < rows.size(); ++i) x.row(static_cast<Eigen::Index>(i)) = rows[i];
+    SiteStandardizer st;
+    st.fit(x, sites);
+    QVERIFY(st.knows("A") && st.knows("B") && !st.knows("C") && !st.knows("D"));
+    QCOMPARE(st.sites(), (std::vector<std::string>{"A", "B"}));
+    // Independent statistics, feature 2: population mean and SD over a site's scans, or over all scans.
+    auto stats = [&](const std::string& only) {
+      double sum = 0, n = 0;
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        if (only.empty() || sites[i] == only) sum += rows[i](2), n += 1;
+      const double mean = sum / n;
+      double ss = 0;
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        if (only.empty() || sites[i] == only) ss += (rows[i](2) - mean) * (rows[i](2) - mean);
+      return std::make_pair(mean, std::sqrt(ss / n));
+    };
+    Eigen::RowVectorXd probe = Eigen::RowVectorXd::Constant(features, 1.7);
+    for (const std::string site : {"A", "B", "C", "D", ""}) {
+      const auto [mean, sd] = stats(site == "A" || site == "B" ? site : std::string());  // C (too few), D (unseen), none: pooled
+      Eigen::RowVectorXd r = probe;
+      st.applyRow(r, site);
+      QVERIFY2(std::fabs(r(2) - (1.7 - mean) / sd) < 1e-12, site.c_str());
+      QCOMPARE(r(features - 1), (1.7 - 0.25) / 1.0);
+    }
+    // Within a site with statistics, its own training scans have mean 0 and SD 1.
+    const Eigen::MatrixXd z = st.apply(x, sites);
+    Eigen::RowVectorXd sumA = Eigen::RowVectorXd::Zero(features), sqA = Eigen::RowVectorXd::Zero(features);
+    for (int i = 0; i < 12; ++i) sumA += z.row(i), sqA += z.row(i).cwiseProduct(z.row(i));
+    QVERIFY((sumA / 12.0).head(features - 1).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY(((sqA / 12.0).head(features - 1).array() - 1.0).abs().maxCoeff() < 1e-12);
+    // JSON round trip, and clear errors.
+    const auto back = SiteStandardizer::fromJson(nlohmann::json::parse(st.toJson().dump()));
+    QVERIFY((back.apply(x, sites) - z).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY_THROWS_EXCEPTION(Error, st.apply(x, std::vector<std::string>(3, "A")));
+    Eigen::RowVectorXd shortRow(3);
+    QVERIFY_THROWS_EXCEPTION(Error, st.applyRow(shortRow, "A"));
+    QVERIFY_THROWS_EXCEPTION(Error, SiteStandardizer().finish());
+    auto broken = st.toJson();
+    broken["sites"]["A"]["scale"][0] = -1.0;
+    QVERIFY_THROWS_EXCEPTION(Error, SiteStandardizer::fromJson(broken));
+
+    // As a graph input: fc-site z-scores every edge with the scan's site's training scans.
+    const int rois = 5;
+    std::vector<Eigen::MatrixXd> fc;
+    std::vector<std::string> fcSites;
+    for (int s = 0; s < 16; ++s) {
+      Eigen::MatrixXd series(60, rois);
+      for (Eigen::Index i = 0; i < series.size(); ++i) series.data()[i] = normal(rng);
+      if (s % 2) series.col(1) += 0.8 * series.col(0);  // site B: a stronger edge 0-1
+      fc.push_back(pearson(series).matrix);
+      fcSites.push_back(s % 2 ? "B" : "A");
+    }
+    const auto spec = GraphInputSpec::fromName("fc-site");
+    QVERIFY(spec.perSite && spec.standardiseEdges && spec.kind == "fc" && !spec.identity());
+    QCOMPARE(spec.name(), std::string("fc-site"));
+    QCOMPARE(GraphInputSpec::fromName("tangent-site").name(), std::string("tangent-site"));
+    QVERIFY(!GraphInputSpec::fromName("fc-z").toJson().contains("per_site"));  // existing cache keys and model files unchanged
+    QVERIFY(GraphInputSpec::fromJson(spec.toJson()) == spec);
+    QVERIFY(GraphInputSpec::fromName("fc-z") != spec);
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputSpec::fromName("fc-sites"));
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fit(spec, fc, {}));  // no sites
+    const auto t = GraphInputTransform::fit(spec, fc, {}, nullptr, fcSites);
+    double sumB = 0, sqB = 0;
+    for (int s = 1; s < 16; s += 2) sumB += fc[static_cast<std::size_t>(s)](0, 1), sqB += fc[static_cast<std::size_t>(s)](0, 1) * fc[static_cast<std::size_t>(s)](0, 1);
+    const double meanB = sumB / 8, sdB = std::sqrt(sqB / 8 - meanB * meanB);
+    QVERIFY(std::fabs(t.apply(fc[0], {}, "B")(0, 1) - (fc[0](0, 1) - meanB) / sdB) < 1e-9);
+    QVERIFY(t.knowsSite("A") && !t.knowsSite("Z"));
+    const GraphInputTransform pooled = GraphInputTransform::fit(GraphInputSpec::fromName("fc-z"), fc, {});
+    QVERIFY((t.apply(fc[3], {}, "Z") - pooled.apply(fc[3], {})).cwiseAbs().maxCoeff() < 1e-9);  // an unseen site: pooled
+    QVERIFY(std::fabs(t.apply(fc[3], {}, "A")(0, 1) - pooled.apply(fc[3], {})(0, 1)) > 0.1);    // the site's own statistics differ
+    const auto tBack = GraphInputTransform::fromJson(nlohmann::json::parse(t.toJson().dump()));
+    QVERIFY((tBack.apply(fc[5], {}, "B") - t.apply(fc[5], {}, "B")).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY((tBack.apply(fc[5], {}, "Q") - t.apply(fc[5], {}, "Q")).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY(graphInputOfCard(nlohmann::json{{"input_transform", t.toJson()}}).description().find("acquisition site") != std::string::npos);
   }
 
   void adjacencyRules() {

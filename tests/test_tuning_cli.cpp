@@ -29,6 +29,7 @@ struct OutOfFold {
   qint64 scan = 0;
   QString margin;
   double probability = 0;
+  QString site;
 };
 std::vector<OutOfFold> readPredictions(const QString& file) {
   std::ifstream in(file.toStdString());
@@ -38,7 +39,7 @@ std::vector<OutOfFold> readPredictions(const QString& file) {
   while (std::getline(in, line)) {
     const auto c = QString::fromStdString(line).split(',');
     if (c.size() != 9) return {};
-    rows.push_back({c[1].toInt(), c[5].toInt(), c[2].toLongLong(), c[7], c[8].toDouble()});
+    rows.push_back({c[1].toInt(), c[5].toInt(), c[2].toLongLong(), c[7], c[8].toDouble(), c[4]});
   }
   return rows;
 }
@@ -333,6 +334,78 @@ class TestTuningCli : public QObject {
     QVERIFY(r.err.contains("logreg-tangent"));
     QVERIFY(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--input", "partial", "--out", str(dir_ / "never.pt")}).exitCode != 0);
     QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
+  }
+
+  // Site harmonisation: every edge z-scored with the training scans of the scan's own site. Children
+  // under 10 come from nine ABIDE sites, some with too few scans for statistics of their own.
+  void siteHarmonisationAcrossSites() {
+    const QString w = str(ws_);
+    mustRun({"corpus", "create", "-w", w, "--name", "kids", "--class", "control", "--class", "autism", "--where", "age<10", "--folds", "3"});
+    // The test scans that must fall back to the pooled statistics, counted from the out-of-fold rows:
+    // those whose site has fewer than 5 scans in the other folds (the fold's training part).
+    auto expectedPooled = [](const std::vector<OutOfFold>& rows) {
+      int pooled = 0;
+      for (const auto& a : rows) {
+        int training = 0;
+        for (const auto& b : rows) training += b.site == a.site && b.fold != a.fold;
+        pooled += training < 5;
+      }
+      return pooled;
+    };
+    const QString plainPrefix = str(dir_ / "kids-logreg"), sitePrefix = str(dir_ / "kids-logreg-site");
+    mustRun({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--cv", "3", "--out", plainPrefix});
+    auto r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--cv", "3", "--json", "--out", sitePrefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    auto o = parseObject(r.out);
+    QCOMPARE(o["features"].toString(), QString("fisher_z_fc_upper_triangle_standardized_per_site"));
+    QCOMPARE(o["input"].toString(), QString("fc-site"));
+    const auto plain = readPredictions(plainPrefix + "-predictions.csv"), harmonised = readPredictions(sitePrefix + "-predictions.csv");
+    QCOMPARE(static_cast<int>(harmonised.size()), 111);
+    std::set<QString> sites;
+    for (const auto& row : harmonised) sites.insert(row.site);
+    QVERIFY(sites.size() >= 5);
+    const int pooled = expectedPooled(harmonised);
+    QVERIFY(pooled > 0 && pooled < 111);
+    QCOMPARE(o["input_pooled_site_scans"].toInt(), pooled);
+    // The same folds, other features: other probabilities.
+    int differ = 0;
+    for (std::size_t i = 0; i < plain.size(); ++i) differ += plain[i].scan == harmonised[i].scan && std::fabs(plain[i].probability - harmonised[i].probability) > 1e-6;
+    QVERIFY(differ > 100);
+    // Leaving a site out, its scans can only have the pooled statistics.
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg-tangent", "--input", "tangent-site", "--leave-site-out", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(parseObject(r.out)["input_pooled_site_scans"].toInt(), 111);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-z", "--cv", "3"}).exitCode, 64);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg-tangent", "--input", "fc-site", "--cv", "3"}).exitCode, 64);
+    QCOMPARE(run({"train", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--out", str(dir_ / "never.json")}).exitCode, 64);
+    QVERIFY(!std::filesystem::exists(dir_ / "never.json"));
+
+    // BrainGFM reads the same harmonised edges: the same split, the same fallback count; the comparison keeps it apart.
+    const QString graphPrefix = str(dir_ / "kids-scratch-site");
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--cv", "3", "--json",
+             "--out", graphPrefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    o = parseObject(r.out);
+    QCOMPARE(o["config"].toObject()["input"].toObject()["per_site"].toBool(), true);
+    QCOMPARE(o["input_pooled_site_scans"].toInt(), pooled);
+    const auto table = run({"results", "-w", w, "--compare", "kids"}).out;
+    QVERIFY2(table.contains("logreg, fc-site input") && table.contains("scratch, fc-site input"), qPrintable(table));
+
+    // A model file keeps every site's statistics; predict uses the named site's, or the pooled ones.
+    const QString model = str(dir_ / "kids-site.pt");
+    mustRun({"train", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--out", model});
+    const auto card = parseObject(run({"model", model}).out);
+    const auto cardSites = card["input_transform"].toObject()["site_standardisation"].toObject()["sites"].toObject();
+    QVERIFY2(cardSites.contains("NYU") && cardSites.contains("KKI"), qPrintable(QJsonDocument(cardSites).toJson()));
+    QVERIFY(cardSites["NYU"].toInt() >= 30);
+    const auto own = parseObject(run({"predict", "--model", model, "--json", "--site", "NYU", "--in", nyuFile(2)}).out.trimmed());
+    const auto unnamed = run({"predict", "--model", model, "--json", "--in", nyuFile(2)});
+    QVERIFY(unnamed.err.contains("pooled"));
+    const auto fallback = parseObject(unnamed.out.trimmed());
+    QCOMPARE(own["site_statistics"].toObject()["own"].toBool(), true);
+    QCOMPARE(fallback["site_statistics"].toObject()["own"].toBool(), false);
+    QVERIFY(own["probability"].toDouble() > 0 && own["probability"].toDouble() < 1);
+    QVERIFY(std::fabs(own["probability"].toDouble() - fallback["probability"].toDouble()) > 1e-7);
   }
 
   // Pre-trained inside each fold, the encoder learns the input it is tuned on: the fold's fitted

@@ -161,6 +161,10 @@ void DiagnosisWizard::buildScanPage() {
   trSpin_->setSuffix(tr(" s"));
   trSpin_->setSpecialValueText(tr("from the file"));
   trSpin_->setToolTip(tr("Repetition time of a time-series file (NIfTI files carry their own)"));
+  siteEdit_ = new QLineEdit;
+  siteEdit_->setPlaceholderText(tr("acquisition site (optional)"));
+  siteEdit_->setToolTip(tr("For a model that standardises its input per site: the site this scan was acquired at, named as in the "
+                           "model's training corpus. Other scans use the statistics pooled over the training sites."));
   auto* form = new QFormLayout(p);
   form->addRow(tr("Scan:"), scanRow);
   form->addRow(tr("Patient ID:"), patientEdit_);
@@ -168,6 +172,7 @@ void DiagnosisWizard::buildScanPage() {
   form->addRow(QString(), pseudonymLabel_);
   form->addRow(tr("Confounds:"), confoundsEdit_);
   form->addRow(tr("TR:"), trSpin_);
+  form->addRow(tr("Site:"), siteEdit_);
   auto update = [this, p] {
     pseudonymLabel_->setText(pseudonymCheck_->isChecked() && !patientEdit_->text().isEmpty()
                                  ? tr("Printed as: %1").arg(QString::fromStdString(pseudonymFor(patientEdit_->text().toStdString())))
@@ -183,6 +188,11 @@ void DiagnosisWizard::buildScanPage() {
         SQLite::Statement q(ws->db(), "SELECT tr FROM scans WHERE path = ? AND tr IS NOT NULL");
         q.bind(1, f.toStdString());
         if (q.executeStep()) trSpin_->setValue(q.getColumn(0).getDouble());
+        SQLite::Statement site(ws->db(),
+                               "SELECT p.value FROM scans s JOIN sessions se ON se.id = s.session_id JOIN phenotypes p ON p.subject_id = se.subject_id "
+                               "WHERE s.path = ? AND p.name = 'site'");
+        site.bind(1, f.toStdString());
+        if (site.executeStep()) siteEdit_->setText(QString::fromStdString(site.getColumn(0).getString()));
       } catch (const std::exception& e) {
         spdlog::debug("diagnosis wizard: no TR from the workspace: {}", e.what());
       }
@@ -326,12 +336,15 @@ void DiagnosisWizard::buildQcPage() {
   };
 }
 
+QString DiagnosisWizard::site() const { return siteEdit_->text().trimmed(); }
+
 bool DiagnosisWizard::qcBlocked() const { return qc_.is_object() && qc_.value("overall", std::string()) == "fail"; }
 
 QStringList DiagnosisWizard::commonArgs() const {
   QStringList a{QStringLiteral("--model"), modelCombo_->currentData().toString(), QStringLiteral("--in"), scanEdit_->text()};
   if (!confoundsEdit_->text().isEmpty()) a << QStringLiteral("--confounds") << confoundsEdit_->text();
   if (trSpin_->value() > 0) a << QStringLiteral("--tr") << QString::number(trSpin_->value());
+  if (!siteEdit_->text().trimmed().isEmpty()) a << QStringLiteral("--site") << siteEdit_->text().trimmed();
   if (!thresholdsFile_.isEmpty()) a << QStringLiteral("--qc-thresholds") << thresholdsFile_;
   return a;
 }

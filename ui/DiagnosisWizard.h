@@ -47,6 +47,7 @@ class DiagnosisWizard : public QWizard {
   void setQcThresholdsFile(const QString& file);  // optional site thresholds (JSON)
 
   const nlohmann::json& qcResult() const { return qc_; }
+  QString site() const;  // the acquisition site passed on (prefilled for a workspace scan)
   const nlohmann::json& record() const { return record_; }
   QString writtenReport() const { return writtenReport_; }
   bool qcBlocked() const;
@@ -87,6 +88,7 @@ class DiagnosisWizard : public QWizard {
 
   QLineEdit *scanEdit_, *patientEdit_, *confoundsEdit_;
   QDoubleSpinBox* trSpin_;
+  QLineEdit* siteEdit_;
   QCheckBox* pseudonymCheck_;
   QLabel* pseudonymLabel_;
   QComboBox *taskCombo_, *modelCombo_;

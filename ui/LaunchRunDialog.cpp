@@ -104,9 +104,12 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   input_->addItem(tr("Pearson FC, edges z-scored"), QStringLiteral("fc-z"));
   input_->addItem(tr("tangent-space FC"), QStringLiteral("tangent"));
   input_->addItem(tr("tangent-space FC, edges z-scored"), QStringLiteral("tangent-z"));
+  input_->addItem(tr("Pearson FC, edges z-scored per site"), QStringLiteral("fc-site"));
+  input_->addItem(tr("tangent-space FC, edges z-scored per site"), QStringLiteral("tangent-site"));
   input_->setToolTip(tr("train, evaluate, from scratch: what the model reads — the stored Pearson FC, or tangent-space FC "
-                        "against the training scans' geometric mean; z-scored: every edge standardised over the training scans. "
-                        "Everything is fitted on the training folds only and travels with the model file"));
+                        "against the training scans' geometric mean; z-scored: every edge standardised over the training scans; "
+                        "per site: over the training scans of the scan's own acquisition site (site harmonisation; evaluate "
+                        "with logreg takes it too). Everything is fitted on the training folds only and travels with the model file"));
   ensemble_ = new QSpinBox(this);
   ensemble_->setRange(0, 32);
   ensemble_->setSpecialValueText(tr("from the configuration"));
@@ -226,7 +229,9 @@ QStringList LaunchRunDialog::problems() const {
   if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
     p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
   const QString input = input_->currentData().toString();
-  if (input_->isEnabled() && !input.isEmpty() && input != QLatin1String("fc") &&
+  if (input_->isEnabled() && method == QLatin1String("logreg") && !input.isEmpty() && input != QLatin1String("fc-site"))
+    p << tr("logreg reads Fisher-z FC: of the inputs it takes only \"Pearson FC, edges z-scored per site\".");
+  else if (input_->isEnabled() && !input.isEmpty() && input != QLatin1String("fc") &&
       (needsPretrained(method) || !pretrained_->text().trimmed().isEmpty()) && !ownEncoder)
     p << tr("Input \"%1\" needs an encoder that learned it: train from scratch, or pre-train BrainGFM in each fold (evaluate).")
              .arg(input_->currentText());
@@ -369,7 +374,8 @@ void LaunchRunDialog::revalidate() {
   pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && needsPretrained(method_->currentText()) &&
                                method_->currentText() != QLatin1String("brainmass-probe"));
   calibration_->setEnabled(!pretrain && !meta);
-  input_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+  input_->setEnabled(!pretrain && !meta &&
+                     (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();

@@ -148,6 +148,7 @@ void addReportCommands(CLI::App& app, Action& action) {
     struct Args {
       std::string model, input, confounds, patient, overrideReason, operatorName, clinician, impression, thresholds, out, dir;
       double tr = 0;
+      std::string site;
       bool pseudonymise = false, qcOnly = false, json = false;
     };
     auto a = std::make_shared<Args>();
@@ -157,6 +158,7 @@ void addReportCommands(CLI::App& app, Action& action) {
     cmd->add_option("--out", a->out, "Write the PDF report here");
     cmd->add_option("--confounds", a->confounds, "fMRIPrep confounds TSV (default: the one beside a BOLD file, if any)");
     cmd->add_option("--tr", a->tr, "Repetition time (s) of a time-series file");
+    cmd->add_option("--site", a->site, "Acquisition site, for a model whose input is standardised per site (one of its training sites)");
     cmd->add_option("--patient-id", a->patient, "Patient identifier (default: sub-XXX from the file name)");
     cmd->add_flag("--pseudonymise", a->pseudonymise, "Replace the identifier by a salted pseudonym in the report");
     cmd->add_option("--override-qc", a->overrideReason, "Classify even when quality control fails; the reason is printed in the report");
@@ -174,6 +176,7 @@ void addReportCommands(CLI::App& app, Action& action) {
         r.input = a->input;
         if (!a->confounds.empty()) r.confounds = a->confounds;
         r.tr = a->tr;
+        r.site = a->site;
         r.patientId = a->patient;
         r.pseudonymise = a->pseudonymise;
         r.qcOverrideReason = a->overrideReason;

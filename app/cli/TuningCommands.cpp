@@ -89,6 +89,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     const auto dash = rf.method.find('-');
     req.method = rf.method.substr(0, dash);
     req.features = dash == std::string::npos ? "fisher" : "tangent";
+    req.harmoniseSites = rf.input.size() > 5 && rf.input.compare(rf.input.size() - 5, 5, "-site") == 0;
     req.c = c;
     req.split = rf.split;
     req.folds = rf.folds;
@@ -131,9 +132,11 @@ void addTuningCommands(CLI::App& app, Action& action) {
           ->check(CLI::IsMember({"temperature", "platt", "auto"}));
       cmd->add_option("--input", req.input,
                       "What the model reads: fc (stored Pearson FC), tangent (tangent-space FC against the training scans' geometric "
-                      "mean); -z: every edge z-scored over the training scans (tangent-z, fc-z). Other than fc: from scratch, or "
-                      "evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input)")
-          ->check(CLI::IsMember({"fc", "fc-z", "tangent", "tangent-z"}));
+                      "mean); -z: every edge z-scored over the training scans (tangent-z, fc-z); -site: z-scored over the training "
+                      "scans of the scan's own acquisition site (fc-site, tangent-site: site harmonisation). Other than fc: from scratch, "
+                      "or evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input). The baselines take "
+                      "the -site inputs of their features (logreg: fc-site; logreg-tangent: tangent-site)")
+          ->check(CLI::IsMember({"fc", "fc-z", "fc-site", "tangent", "tangent-z", "tangent-site"}));
       cmd->add_option("--ensemble", req.ensemble,
                       "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "
                       "averaged (predict, explanations and intervals use every member)")
@@ -153,9 +156,14 @@ void addTuningCommands(CLI::App& app, Action& action) {
         throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
       if (r.ensemble > 1 && isBaselineMethod(r.method))
         throw Error(ErrorCode::Usage, "--ensemble is for the graph models; " + r.method + " is a convex fit with one solution");
-      if (!r.input.empty() && isBaselineMethod(r.method))
-        throw Error(ErrorCode::Usage, "--input is for the graph models; the baselines choose their features by name (" + r.method.substr(0, r.method.find('-')) +
-                                          " or " + r.method.substr(0, r.method.find('-')) + "-tangent)");
+      if (!r.input.empty() && isBaselineMethod(r.method)) {
+        // The baselines standardise every feature anyway: the only input choice they have is per-site standardisation.
+        const bool tangent = r.method.find("-tangent") != std::string::npos;
+        const std::string own = tangent ? "tangent" : "fc", base = r.method.substr(0, r.method.find('-'));
+        if (r.input != own + "-site")
+          throw Error(ErrorCode::Usage, "--input " + r.input + " does not apply to " + r.method + ": the baselines choose their features by name (" + base +
+                                            " or " + base + "-tangent) and take only " + own + "-site (features standardised per acquisition site)");
+      }
       return r;
     }
   };
@@ -177,6 +185,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
         auto r = a->model.resolved(ctx, a->dir);
         json card;
         if (r.method == "logreg") {
+          if (!r.input.empty())
+            throw Error(ErrorCode::Usage, "train writes the logreg baseline with pooled standardisation; per-site standardisation (--input " + r.input +
+                                              ") is for evaluate, or for the graph models' files");
           auto ws = Workspace::open(r.workspace);
           const auto manifest = loadCorpus(*ws, r.corpus);
           const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
@@ -298,6 +309,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
       std::string modelFile, dir;
       std::vector<std::string> inputs;
       double tr = 0;
+      std::string site;
       bool json = false, explain = false, record = false;
     };
     auto a = std::make_shared<Args>();
@@ -305,6 +317,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
     cmd->add_option("--model", a->modelFile, "Model file (train --out)")->required();
     cmd->add_option("--in", a->inputs, "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series)")->required();
     cmd->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
+    cmd->add_option("--site", a->site,
+                    "Acquisition site of the inputs (as the training corpus names it), for models whose input is standardised per site "
+                    "(--input fc-site, tangent-site); without it, or for a site the model has not seen, the pooled statistics serve");
     cmd->add_flag("--json", a->json, "One JSON object per line");
     cmd->add_flag("--explain", a->explain, "Include the full explanation (per-ROI and per-edge saliency, attention, networks)");
     cmd->add_flag("--record", a->record, "Store the predictions (with explanations) in the workspace");
@@ -328,6 +343,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
             json row;
             ctx.runJob("predict " + file, [&](JobContext& job) {
               input = loadPredictionInput(file, card, registry.get(), a->tr, job);
+              input.site = a->site;
               row = predictInput(a->modelFile, model, input, ctx.settings().device, ctx.settings().computeThreads, job);
             });
             if (ws) {

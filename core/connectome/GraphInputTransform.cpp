@@ -6,22 +6,29 @@
 #include <mutex>
 #include <string>
 
+#include "connectome/SiteStandardizer.h"
 #include "errors/Error.h"
 
 namespace bg {
 using nlohmann::json;
 
-json GraphInputSpec::toJson() const { return {{"kind", kind}, {"standardise_edges", standardiseEdges}}; }
+json GraphInputSpec::toJson() const {
+  json j = {{"kind", kind}, {"standardise_edges", standardiseEdges}};
+  if (perSite) j["per_site"] = true;  // written only when on: existing model files and cache keys stay as they were
+  return j;
+}
 
 GraphInputSpec GraphInputSpec::fromJson(const json& j) {
   GraphInputSpec s;
   if (j.is_string()) {
-    s.kind = j.get<std::string>();
+    s = fromName(j.get<std::string>());  // "fc", "tangent-z", "fc-site", ...
   } else if (j.is_object()) {
     s.kind = j.value("kind", s.kind);
     s.standardiseEdges = j.value("standardise_edges", s.standardiseEdges);
+    s.perSite = j.value("per_site", false);
+    if (s.perSite && !s.standardiseEdges) throw Error(ErrorCode::Config, "input: per_site standardisation needs standardise_edges");
   } else if (!j.is_null()) {
-    throw Error(ErrorCode::Config, "input must be \"fc\", \"tangent\" or {\"kind\": ..., \"standardise_edges\": ...}");
+    throw Error(ErrorCode::Config, "input must be a name (fc, fc-z, fc-site, tangent, tangent-z, tangent-site) or {\"kind\": ..., \"standardise_edges\": ...}");
   }
   if (s.kind != "fc" && s.kind != "tangent") throw Error(ErrorCode::Config, "input kind '" + s.kind + "' is not fc or tangent");
   return s;
@@ -29,10 +36,13 @@ GraphInputSpec GraphInputSpec::fromJson(const json& j) {
 
 GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
   GraphInputSpec s;
-  const bool z = name.size() > 2 && name.compare(name.size() - 2, 2, "-z") == 0;
-  s.kind = z ? name.substr(0, name.size() - 2) : name;
-  s.standardiseEdges = z;
-  if (s.kind != "fc" && s.kind != "tangent") throw Error(ErrorCode::Usage, "input '" + name + "' is not fc, fc-z, tangent or tangent-z");
+  auto endsWith = [&](const std::string& suffix) { return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0; };
+  const bool z = endsWith("-z"), site = endsWith("-site");
+  s.kind = z ? name.substr(0, name.size() - 2) : site ? name.substr(0, name.size() - 5) : name;
+  s.standardiseEdges = z || site;
+  s.perSite = site;
+  if (s.kind != "fc" && s.kind != "tangent")
+    throw Error(ErrorCode::Usage, "input '" + name + "' is not fc, fc-z, fc-site, tangent, tangent-z or tangent-site");
   return s;
 }
 
@@ -40,7 +50,11 @@ std::string GraphInputSpec::description() const {
   std::string d = kind == "tangent" ? "tangent-space embedding (matrix logarithm after whitening by the training scans' geometric mean) of the "
                                       "Ledoit-Wolf covariance of the cleaned ROI mean time series"
                                     : "Pearson correlation of the cleaned ROI mean time series";
-  if (standardiseEdges) d += ", every edge z-scored with the training scans' mean and SD";
+  if (perSite)
+    d += ", every edge z-scored with the mean and SD of the training scans from the scan's own acquisition site (pooled over all training "
+         "scans for a site with fewer than " + std::to_string(SiteStandardizer::kMinScans) + ")";
+  else if (standardiseEdges)
+    d += ", every edge z-scored with the training scans' mean and SD";
   return d;
 }
 
@@ -87,7 +101,8 @@ void chunkedParallel(long n, ProgressDelegate* progress, const std::string& stag
 }  // namespace
 
 GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc,
-                                             const std::vector<Eigen::MatrixXd>& series, ProgressDelegate* progress) {
+                                             const std::vector<Eigen::MatrixXd>& series, ProgressDelegate* progress,
+                                             const std::vector<std::string>& sites) {
   GraphInputTransform t;
   t.spec_ = spec;
   if (spec.identity()) return t;
@@ -96,6 +111,9 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
   for (const auto& m : fc)
     if (m.rows() != t.nodes_ || m.cols() != t.nodes_) throw Error(ErrorCode::Data, "the training scans mix parcellations of different sizes");
   const auto n = static_cast<long>(fc.size());
+  if (spec.perSite && sites.size() != fc.size())
+    throw Error(ErrorCode::Data, "per-site standardisation needs every training scan's site (" + std::to_string(sites.size()) + " for " +
+                                     std::to_string(fc.size()) + " scans)");
   const std::string scans = " of " + std::to_string(n) + " training scans";
   // Shares of the bar, by cost: covariances, the geometric mean's passes, the edge statistics.
   const bool tangent = spec.needsSeries();
@@ -131,8 +149,10 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
         const std::lock_guard<std::mutex> hold(lock);
         sum += b;
         sumSq += b2;
+        if (spec.perSite) t.sites_.add(Eigen::Map<const Eigen::RowVectorXd>(b.data(), b.size()), sites[k]);
       });
     }
+    if (spec.perSite) t.sites_.finish();
     t.mean_ = sum / static_cast<double>(n);
     t.scale_ = (sumSq / static_cast<double>(n) - t.mean_.cwiseProduct(t.mean_)).cwiseMax(0.0).cwiseSqrt();
     t.scale_ = t.scale_.unaryExpr([](double s) { return s < 1e-12 ? 1.0 : s; });  // constant edges (Pearson's unit diagonal) stay 0
@@ -148,13 +168,18 @@ Eigen::MatrixXd GraphInputTransform::base(const Eigen::MatrixXd& fc, const Eigen
   return tangent_.transformCovariance(ledoitWolfCovariance(series));
 }
 
-Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series) const {
+Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series, const std::string& site) const {
   if (identity()) return fc;
   if (fc.rows() != nodes_ || fc.cols() != nodes_)
     throw Error(ErrorCode::Data, "the scan's FC is " + std::to_string(fc.rows()) + " x " + std::to_string(fc.cols()) + "; the model's input transform expects " +
                                      std::to_string(nodes_) + " ROIs");
   Eigen::MatrixXd m = base(fc, series);
-  if (spec_.standardiseEdges) m = ((m - mean_).array() / scale_.array()).matrix();
+  if (spec_.perSite) {
+    Eigen::Map<Eigen::RowVectorXd> row(m.data(), m.size());
+    sites_.applyRow(row, site);
+  } else if (spec_.standardiseEdges) {
+    m = ((m - mean_).array() / scale_.array()).matrix();
+  }
   return m;
 }
 
@@ -163,7 +188,9 @@ json GraphInputTransform::toJson() const {
   if (identity()) return j;
   j["nodes"] = nodes_;
   if (spec_.kind == "tangent") j["reference"] = flat(tangent_.reference());
-  if (spec_.standardiseEdges) {
+  if (spec_.perSite) {
+    j["site_standardisation"] = sites_.toJson();  // its pooled statistics are mean_ and scale_
+  } else if (spec_.standardiseEdges) {
     j["mean"] = flat(mean_);
     j["scale"] = flat(scale_);
   }
@@ -177,7 +204,14 @@ GraphInputTransform GraphInputTransform::fromJson(const json& j) {
   t.nodes_ = j.at("nodes").get<int>();
   if (t.nodes_ <= 0) throw Error(ErrorCode::Data, "the input transform has no nodes");
   if (t.spec_.kind == "tangent") t.tangent_.setReference(square(j.at("reference"), t.nodes_, "tangent reference"));
-  if (t.spec_.standardiseEdges) {
+  if (t.spec_.perSite) {
+    t.sites_ = SiteStandardizer::fromJson(j.at("site_standardisation"));
+    if (t.sites_.features() != t.nodes_ * t.nodes_)
+      throw Error(ErrorCode::Data, "the input transform's site standardisation has " + std::to_string(t.sites_.features()) + " edges, not " +
+                                       std::to_string(t.nodes_) + " x " + std::to_string(t.nodes_));
+    t.mean_ = Eigen::Map<const Eigen::MatrixXd>(t.sites_.pooledMean().data(), t.nodes_, t.nodes_);
+    t.scale_ = Eigen::Map<const Eigen::MatrixXd>(t.sites_.pooledScale().data(), t.nodes_, t.nodes_);
+  } else if (t.spec_.standardiseEdges) {
     t.mean_ = square(j.at("mean"), t.nodes_, "edge means");
     t.scale_ = square(j.at("scale"), t.nodes_, "edge scales");
     if ((t.scale_.array() <= 0).any()) throw Error(ErrorCode::Data, "the input transform's edge scales must be positive");

@@ -4,6 +4,7 @@
 // 2019 found it the best FC representation for diagnosis on ABIDE), optionally z-scored per edge
 // over the training scans. Everything fitted comes from the training scans only, and travels with the
 // model so that prediction applies the same map.
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -11,23 +12,29 @@
 
 #include "connectome/Connectivity.h"
 #include "connectome/GraphInputSpec.h"
+#include "connectome/SiteStandardizer.h"
 
 namespace bg {
 
 class GraphInputTransform {
  public:
   GraphInputTransform() = default;  // the identity
-  // Fits the transform on training scans: their stored FC matrices and (for tangent) their cleaned ROI
-  // time series, one per scan in the same order. Throws bg::Error(Data) on mismatched sizes, and
-  // bg::CancelledError when `progress` asks to cancel (checked every few dozen scans).
+  // Fits the transform on training scans: their stored FC matrices, (for tangent) their cleaned ROI
+  // time series and (for per-site standardisation) their acquisition sites, one per scan in the same
+  // order. Throws bg::Error(Data) on mismatched sizes, and bg::CancelledError when `progress` asks to
+  // cancel (checked every few dozen scans).
   static GraphInputTransform fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series,
-                                 ProgressDelegate* progress = nullptr);
+                                 ProgressDelegate* progress = nullptr, const std::vector<std::string>& sites = {});
 
   const GraphInputSpec& spec() const { return spec_; }
   bool identity() const { return spec_.identity(); }
   int nodes() const { return nodes_; }
-  // The model's input for one scan. `series` is needed for tangent (may be empty otherwise).
-  Eigen::MatrixXd apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series) const;
+  // The model's input for one scan. `series` is needed for tangent (may be empty otherwise); `site`
+  // chooses the per-site statistics (a site the transform does not know gets the pooled ones).
+  Eigen::MatrixXd apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series, const std::string& site = {}) const;
+  // Per-site standardisation: whether `site` has statistics of its own. True for other inputs.
+  bool knowsSite(const std::string& site) const { return !spec_.perSite || sites_.knows(site); }
+  const SiteStandardizer& siteStandardizer() const { return sites_; }
 
   // The fitted parameters, for a model file (matrices as flat row-major arrays).
   nlohmann::json toJson() const;
@@ -38,7 +45,8 @@ class GraphInputTransform {
   GraphInputSpec spec_;
   int nodes_ = 0;
   TangentSpace tangent_;
-  Eigen::MatrixXd mean_, scale_;  // per edge, when standardising
+  Eigen::MatrixXd mean_, scale_;  // per edge, when standardising (pooled over sites)
+  SiteStandardizer sites_;        // per site and edge, when standardising per site
 };
 
 }  // namespace bg

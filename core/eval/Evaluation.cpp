@@ -4,6 +4,7 @@
 
 #include "errors/Error.h"
 #include "connectome/Connectivity.h"
+#include "connectome/SiteStandardizer.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
@@ -54,6 +55,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     }
     std::vector<BinaryMetrics> folds;
     std::vector<double> ece, eceRaw, temperatures, biases;
+    int pooledSiteScans = 0;  // harmonised: test scans whose site the training part lacks
     json predictions = json::array();
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
@@ -89,6 +91,16 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         yt(static_cast<Eigen::Index>(k)) = y(train[k]);
       }
       for (std::size_t k = 0; k < test.size(); ++k) xs.row(static_cast<Eigen::Index>(k)) = x.row(test[k]);
+      if (req.harmoniseSites) {
+        std::vector<std::string> trainSites, testSites;
+        for (int i : train) trainSites.push_back(sites[static_cast<std::size_t>(i)]);
+        for (int i : test) testSites.push_back(sites[static_cast<std::size_t>(i)]);
+        SiteStandardizer harmoniser;
+        harmoniser.fit(xt, trainSites);
+        xt = harmoniser.apply(xt, trainSites);
+        xs = harmoniser.apply(xs, testSites);
+        for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
+      }
       Standardizer scaler;
       scaler.fit(xt);
       Eigen::VectorXd p, pRaw;
@@ -136,9 +148,11 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
-    return json{{"method", req.method},
+    json features = tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized";
+    if (req.harmoniseSites) features = features.get<std::string>() + "_per_site";
+    json out{{"method", req.method},
                 {"c", req.c},
-                {"features", tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized"},
+                {"features", features},
                 {"corpus", manifest.value("name", std::string())},
                 {"positive_class", manifest.at("classes")[1]},
                 {"items", n},
@@ -152,6 +166,11 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                 {"trainable_parameters", x.cols() + 1},
                 {"predictions", predictions},
                 {"training_seconds", seconds}};
+    if (req.harmoniseSites) {
+      out["input"] = tangent ? "tangent-site" : "fc-site";
+      out["input_pooled_site_scans"] = pooledSiteScans;
+    }
+    return out;
   });
 }
 

@@ -18,12 +18,15 @@ struct EvaluateRequest {
   int folds = 10;
   unsigned seed = 0;
   std::string calibration = "temperature";  // logreg: temperature | platt on the validation part; svm: Platt on the training data
+  bool harmoniseSites = false;  // features z-scored per acquisition site (SiteStandardizer) before the usual standardisation
 };
 
 // Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf
 // covariance around the geometric mean of the training part's covariances (upper triangle with the
 // diagonal); standardised on each training part (train + validation; the
-// baselines need no early stopping), scored on the test part. Labels: class 1 is the positive class.
+// baselines need no early stopping), scored on the test part; with harmoniseSites, first z-scored
+// within each site of the training part (a test scan from a site the training part lacks gets the
+// pooled statistics). Labels: class 1 is the positive class.
 nlohmann::json evaluateBaseline(Workspace& ws, const nlohmann::json& manifest, const EvaluateRequest& request, ProgressDelegate& progress);
 
 }  // namespace bg

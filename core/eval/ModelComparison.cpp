@@ -82,6 +82,9 @@ std::string comparisonModelName(const EvaluationRecord& e) {
     const auto input = GraphInputSpec::fromJson(config["input"]);
     if (!input.identity()) return entry.label() + ", " + input.name() + " input";
   }
+  // The baselines' only input choice, per-site standardisation, is recorded as a name.
+  if (const auto baselineInput = e.result.value("input", json()); baselineInput.is_string() && !config.is_object())
+    return entry.label() + ", " + baselineInput.get<std::string>() + " input";
   return entry.label();
 }
 

@@ -146,8 +146,15 @@ json modelCardSummary(json card) {
   if (card.contains("ensemble") && card["ensemble"].is_array())
     for (auto& member : card["ensemble"])
       if (member.contains("ood")) shrinkOod(member["ood"]);
-  if (card.contains("input_transform") && card["input_transform"].is_object())
-    for (const char* big : {"reference", "mean", "scale"}) card["input_transform"].erase(big);
+  if (card.contains("input_transform") && card["input_transform"].is_object()) {
+    auto& transform = card["input_transform"];
+    for (const char* big : {"reference", "mean", "scale"}) transform.erase(big);
+    if (transform.contains("site_standardisation") && transform["site_standardisation"].contains("sites")) {
+      json sites = json::object();  // the site names and their scan counts, without the statistics
+      for (const auto& [name, stats] : transform["site_standardisation"]["sites"].items()) sites[name] = stats.value("scans", 0);
+      transform["site_standardisation"] = {{"sites", sites}};
+    }
+  }
   if (card.contains("fold_models") && card["fold_models"].is_array())
     card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
   return card;
@@ -182,6 +189,7 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
     Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
     g.roiNames = input.roiNames;
     g.networks = input.networks;
+    g.site = input.site;
     if (input.series.size() > 0) {
       const Eigen::MatrixXf s = input.series.cast<float>();
       g.timepoints = static_cast<int>(s.rows());

@@ -29,6 +29,7 @@ struct PredictionInput {
   std::vector<std::string> emptyRois;   // ROIs without signal (BOLD) or with constant series (time series)
   std::optional<std::filesystem::path> confounds;
   nlohmann::json qc;                    // the connectome pipeline's QC record
+  std::string site;                     // the acquisition site (predict --site), for per-site harmonised models
 };
 
 struct PredictionInputOptions {

@@ -54,7 +54,7 @@ struct TuneRequest {
   int shots = 0;                          // > 0: K labelled graphs per class (few-shot)
   int epochs = 0;                         // > 0 overrides the configuration
   std::string calibration;                // temperature | platt; empty: the configuration's
-  std::string input;                      // fc | fc-z | tangent | tangent-z (GraphInputSpec names); empty: the configuration's
+  std::string input;                      // fc | fc-z | fc-site | tangent | tangent-z | tangent-site (GraphInputSpec names); empty: the configuration's
   int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
   std::string device = "auto";
   int threads = 0;
@@ -81,6 +81,7 @@ struct GraphInput {
   int timepoints = 0;
   std::vector<float> series;  // cleaned ROI time series, row-major (timepoints x nodes): tangent-space models need it
   std::vector<std::string> roiNames, networks;
+  std::string site;  // acquisition site: models with per-site standardised input use its statistics
 };
 
 }  // namespace bg::model

@@ -149,6 +149,7 @@ DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* r
   o.confounds = r.confounds;
   o.requireFullCoverage = false;
   c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
+  c.input.site = r.site;
   c.qc = assessQuality(c.input, r.thresholds);
   return c;
 }

@@ -23,6 +23,7 @@ struct DiagnosisRequest {
   std::filesystem::path modelFile, input;
   std::optional<std::filesystem::path> confounds;  // none: the fMRIPrep confounds beside a BOLD file, if any
   double tr = 0;                                   // seconds, for time-series files
+  std::string site;                                // acquisition site, for per-site standardised models
   std::string patientId;                           // empty: from the file name (sub-XXXX), else the file stem
   bool pseudonymise = false;
   std::string qcOverrideReason;                    // lets a QC fail through, recorded in the report

@@ -439,6 +439,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   std::vector<BinaryMetrics> metrics;
   std::vector<double> ece, eceRaw, temperatures, biases, bestEpochs, trainSeconds;
   double pretrainSeconds = 0, tuneSeconds = 0, inputSeconds = 0;
+  int pooledSiteScans = 0;  // per-site input: test scans from a site the fold's training part lacks
   std::int64_t trainable = 0, total = 0;
   json perFold = json::array();
   json predictions = json::array();  // out-of-fold, one per test item: for the user's own analyses
@@ -460,6 +461,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     SubProgress fitting(progress, from, from + (inputTo - from) * 0.7, inputStage);
     SubProgress remapping(progress, from + (inputTo - from) * 0.7, inputTo, inputStage);
     TransformedGraphs graphs(ws->arrays(), fitGraphInput(config.input, ws->arrays(), trainingScans, &fitting), ws->dir() / "tmp");
+    for (const auto& it : test) pooledSiteScans += graphs.transform().knowsSite(it.site) ? 0 : 1;
     {
       ProgressRange trainPart(remapping, 0.0, 0.8), validationPart(remapping, 0.8, 0.9), testPart(remapping, 0.9, 1.0);
       train = graphs.remap(train, &trainPart);
@@ -582,6 +584,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"training_seconds", tuneSeconds},
               {"pretraining_seconds", pretrainSeconds},
               {"input_seconds", inputSeconds},  // fitting and applying the input transform (0 for Pearson FC)
+              {"input_pooled_site_scans", config.input.perSite ? json(pooledSiteScans) : json(nullptr)},
               {"device", device.str()}};
 }
 
@@ -715,7 +718,11 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
           throw Error(ErrorCode::Data, "the model reads tangent-space connectivity, which needs the scan's ROI time series");
         Eigen::MatrixXd series;
         if (inputTransform.spec().needsSeries()) series = Eigen::Map<const RowMajorF>(g.series.data(), g.timepoints, g.nodes).cast<double>();
-        const Eigen::MatrixXf t = inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series).cast<float>();
+        const Eigen::MatrixXf t =
+            inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series, g.site).cast<float>();
+        if (!inputTransform.knowsSite(g.site))
+          spdlog::warn("{}: the model standardises its input per acquisition site and {}; the statistics pooled over its training sites serve", g.file,
+                       g.site.empty() ? std::string("no site was given (predict --site)") : "site '" + g.site + "' is not one of them");
         Eigen::Map<RowMajorF>(fc.data_ptr<float>(), g.nodes, g.nodes) = t;
       }
       fc = fc.to(device);
@@ -734,6 +741,7 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       row["interval"] = monteCarloInterval(loaded.members, calibrations, in, loaded.model->dropoutRate());
       if (loaded.members.size() > 1) row["ensemble"] = loaded.members.size();
       row["architecture"] = loaded.model->architecture();
+      if (inputTransform.spec().perSite) row["site_statistics"] = {{"site", g.site}, {"own", inputTransform.knowsSite(g.site)}};
       if (card.contains("ood") && !card["ood"].is_null()) {
         torch::NoGradGuard ng;
         std::vector<json> assessments;

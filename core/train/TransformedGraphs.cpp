@@ -18,17 +18,19 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
   if (progress && progress->update("reading " + std::to_string(training.size()) + " training scans for the " + spec.name() + " input", 0.0))
     throw CancelledError();
   std::vector<Eigen::MatrixXd> fc, series;
+  std::vector<std::string> sites;
   for (const auto& it : training) {
     fc.push_back(store.read(it.fcArray));
+    sites.push_back(it.site);
     if (spec.needsSeries()) {
       if (it.seriesArray.empty())
         throw Error(ErrorCode::Data, "scan " + std::to_string(it.scanId) + " has no stored ROI time series, which tangent-space input needs");
       series.push_back(store.read(it.seriesArray));
     }
   }
-  if (!progress) return GraphInputTransform::fit(spec, fc, series);
+  if (!progress) return GraphInputTransform::fit(spec, fc, series, nullptr, sites);
   ProgressRange fitting(*progress, 0.05, 1.0);  // reading the arrays: the first 5%
-  return GraphInputTransform::fit(spec, fc, series, &fitting);
+  return GraphInputTransform::fit(spec, fc, series, &fitting, sites);
 }
 
 namespace {
@@ -81,7 +83,7 @@ std::vector<DatasetItem> TransformedGraphs::remap(const std::vector<DatasetItem>
         const auto slot = static_cast<std::size_t>(k) - start;
         try {
           const auto series = transform_.spec().needsSeries() && !it.seriesArray.empty() ? source_.read(it.seriesArray) : Eigen::MatrixXd();
-          done[slot] = transform_.apply(source_.read(it.fcArray), series);
+          done[slot] = transform_.apply(source_.read(it.fcArray), series, it.site);
         } catch (const std::exception& e) {
           errors[slot] = e.what();
         }

@@ -25,6 +25,7 @@ std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, c
     DatasetItem d;
     d.fcArray = item.at("fc_array").get<std::string>();
     d.seriesArray = item.value("series_array", std::string());
+    d.site = item.value("site", std::string());
     d.label = item.at("class_index").get<int>();
     d.scanId = item.at("scan_id").get<std::int64_t>();
     d.nodes = store.map(d.fcArray, false)->rows();  // the header alone: no data is read

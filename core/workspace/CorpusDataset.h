@@ -18,6 +18,7 @@ struct DatasetItem {
   std::int64_t nodes = 0;
   std::int64_t scanId = 0;
   std::string seriesArray;  // the cleaned ROI time series (may be empty)
+  std::string site;         // the acquisition site (may be empty)
 };
 
 // part: "train", "validation" or "test" of fold `fold` of the manifest's split.

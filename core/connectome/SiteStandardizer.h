@@ -1,0 +1,57 @@
+#pragma once
+// Site harmonisation of connectivity features: every feature (an edge) is z-scored with the mean and
+// SD of the training scans from the same acquisition site. This is ComBat's location/scale model
+// without its empirical-Bayes shrinkage or covariates; on ABIDE it removes the site offsets that a
+// linear classifier otherwise spends weight on. Fitted on training rows only. A row whose site had
+// fewer than kMinScans training scans, or none (a new site, an unnamed scan), gets the statistics
+// pooled over all training scans: the same as plain per-feature standardisation.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+namespace bg {
+
+class SiteStandardizer {
+ public:
+  static constexpr int kMinScans = 5;
+
+  // Accumulates one training row (not thread-safe; callers serialise). Every row must have the
+  // length of the first; throws bg::Error(Data) otherwise.
+  void add(const Eigen::Ref<const Eigen::RowVectorXd>& row, const std::string& site);
+  // Turns the sums into statistics; throws bg::Error(Data) when no row was added.
+  void finish();
+  // add() for every row, then finish().
+  void fit(const Eigen::MatrixXd& x, const std::vector<std::string>& sites);
+
+  // Standardises in place with the site's statistics (the pooled ones for a site it does not know).
+  void applyRow(Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> row, const std::string& site) const;
+  Eigen::MatrixXd apply(const Eigen::MatrixXd& x, const std::vector<std::string>& sites) const;
+
+  // Whether `site` has statistics of its own (otherwise the pooled ones are used).
+  bool knows(const std::string& site) const { return perSite_.count(site) > 0; }
+  std::vector<std::string> sites() const;
+  int features() const { return static_cast<int>(pooled_.mean.size()); }
+  const Eigen::RowVectorXd& pooledMean() const { return pooled_.mean; }
+  const Eigen::RowVectorXd& pooledScale() const { return pooled_.scale; }
+
+  // {"pooled": {"mean", "scale", "scans"}, "sites": {NAME: {...}}}; features as flat arrays.
+  nlohmann::json toJson() const;
+  static SiteStandardizer fromJson(const nlohmann::json& j);
+
+ private:
+  struct Stats {
+    Eigen::RowVectorXd mean, scale;  // after finish(); before it, the sums of x and x^2
+    Eigen::RowVectorXd sumSq;
+    int scans = 0;
+  };
+  static void accumulate(Stats& s, const Eigen::Ref<const Eigen::RowVectorXd>& row);
+  static void finalise(Stats& s);
+  const Stats& statsFor(const std::string& site) const;
+  std::map<std::string, Stats> perSite_;
+  Stats pooled_;
+};
+
+}  // namespace bg
