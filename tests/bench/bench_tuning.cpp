@@ -115,6 +115,21 @@ int main() {
     (void)GraphInputTransform::fit(spec, {fc.begin(), fc.begin() + training}, {series.begin(), series.begin() + training}, &progress);
     std::printf("tangent_input_fit_with_progress_%d_scans_s: %.2f\n", training,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - trackedStart).count());
+    // Per-site standardisation of Pearson FC (fc-site) over ABIDE's 15 sites: fit, apply, and the size
+    // of what a model file keeps (every site's per-edge mean and SD).
+    std::vector<std::string> sites;
+    for (int s = 0; s < all; ++s) sites.push_back("site-" + std::to_string(s % 15));
+    const auto siteStart = std::chrono::steady_clock::now();
+    const auto perSite = GraphInputTransform::fit(GraphInputSpec::fromName("fc-site"), {fc.begin(), fc.begin() + training}, {}, nullptr,
+                                                  {sites.begin(), sites.begin() + training});
+    const auto siteFitted = std::chrono::steady_clock::now();
+    double siteChecksum = 0;
+    for (int s = 0; s < all; ++s) siteChecksum += perSite.apply(fc[s], {}, sites[s])(0, 1);
+    const auto siteDone = std::chrono::steady_clock::now();
+    std::printf("fc_site_input_fit_%d_scans_15_sites_s: %.2f\n", training, std::chrono::duration<double>(siteFitted - siteStart).count());
+    std::printf("fc_site_input_apply_%d_scans_ms: %.1f (checksum %.3f)\n", all, 1e3 * std::chrono::duration<double>(siteDone - siteFitted).count(),
+                siteChecksum);
+    std::printf("fc_site_input_model_file_json_mb: %.1f\n", static_cast<double>(perSite.toJson().dump().size()) / 1e6);
   }
   {
     // compare's paired DeLong test on an ABIDE-sized set of out-of-fold predictions.
