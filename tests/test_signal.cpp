@@ -418,6 +418,9 @@ class TestSignal : public QObject {
     const double meanB = sumB / 8, sdB = std::sqrt(sqB / 8 - meanB * meanB);
     QVERIFY(std::fabs(t.apply(fc[0], {}, "B")(0, 1) - (fc[0](0, 1) - meanB) / sdB) < 1e-9);
     QVERIFY(t.knowsSite("A") && !t.knowsSite("Z"));
+    QCOMPARE(t.siteStandardizer().features(), rois * (rois + 1) / 2);  // the upper triangle with the diagonal: what a model file stores
+    const Eigen::MatrixXd harmonised = t.apply(fc[4], {}, "A");
+    QVERIFY((harmonised - harmonised.transpose()).cwiseAbs().maxCoeff() == 0.0);
     const GraphInputTransform pooled = GraphInputTransform::fit(GraphInputSpec::fromName("fc-z"), fc, {});
     QVERIFY((t.apply(fc[3], {}, "Z") - pooled.apply(fc[3], {})).cwiseAbs().maxCoeff() < 1e-9);  // an unseen site: pooled
     QVERIFY(std::fabs(t.apply(fc[3], {}, "A")(0, 1) - pooled.apply(fc[3], {})(0, 1)) > 0.1);    // the site's own statistics differ

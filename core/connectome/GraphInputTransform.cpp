@@ -76,6 +76,24 @@ Eigen::MatrixXd square(const json& j, int n, const char* what) {
   return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), n, n);
 }
 
+// Per-site statistics are kept for the upper triangle with the diagonal: the matrices are symmetric,
+// and a model file carries them for every site.
+Eigen::RowVectorXd upperTriangle(const Eigen::MatrixXd& m) {
+  const Eigen::Index n = m.rows();
+  Eigen::RowVectorXd out(n * (n + 1) / 2);
+  Eigen::Index k = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i; j < n; ++j) out(k++) = m(i, j);
+  return out;
+}
+Eigen::MatrixXd symmetricFrom(const Eigen::RowVectorXd& upper, Eigen::Index n) {
+  Eigen::MatrixXd m(n, n);
+  Eigen::Index k = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i; j < n; ++j) m(i, j) = m(j, i) = upper(k++);
+  return m;
+}
+
 // Runs body(i) for i in [0, n) in parallel, a chunk at a time, reporting `stage` on [from, to] of the
 // progress after each chunk: the only place a cancel request can stop an OpenMP loop.
 template <class Body>
@@ -149,7 +167,7 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
         const std::lock_guard<std::mutex> hold(lock);
         sum += b;
         sumSq += b2;
-        if (spec.perSite) t.sites_.add(Eigen::Map<const Eigen::RowVectorXd>(b.data(), b.size()), sites[k]);
+        if (spec.perSite) t.sites_.add(upperTriangle(b), sites[k]);
       });
     }
     if (spec.perSite) t.sites_.finish();
@@ -175,8 +193,9 @@ Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eige
                                      std::to_string(nodes_) + " ROIs");
   Eigen::MatrixXd m = base(fc, series);
   if (spec_.perSite) {
-    Eigen::Map<Eigen::RowVectorXd> row(m.data(), m.size());
-    sites_.applyRow(row, site);
+    Eigen::RowVectorXd upper = upperTriangle(m);
+    sites_.applyRow(upper, site);
+    m = symmetricFrom(upper, nodes_);
   } else if (spec_.standardiseEdges) {
     m = ((m - mean_).array() / scale_.array()).matrix();
   }
@@ -206,11 +225,11 @@ GraphInputTransform GraphInputTransform::fromJson(const json& j) {
   if (t.spec_.kind == "tangent") t.tangent_.setReference(square(j.at("reference"), t.nodes_, "tangent reference"));
   if (t.spec_.perSite) {
     t.sites_ = SiteStandardizer::fromJson(j.at("site_standardisation"));
-    if (t.sites_.features() != t.nodes_ * t.nodes_)
-      throw Error(ErrorCode::Data, "the input transform's site standardisation has " + std::to_string(t.sites_.features()) + " edges, not " +
-                                       std::to_string(t.nodes_) + " x " + std::to_string(t.nodes_));
-    t.mean_ = Eigen::Map<const Eigen::MatrixXd>(t.sites_.pooledMean().data(), t.nodes_, t.nodes_);
-    t.scale_ = Eigen::Map<const Eigen::MatrixXd>(t.sites_.pooledScale().data(), t.nodes_, t.nodes_);
+    if (t.sites_.features() != t.nodes_ * (t.nodes_ + 1) / 2)
+      throw Error(ErrorCode::Data, "the input transform's site standardisation has " + std::to_string(t.sites_.features()) +
+                                       " edges, not the upper triangle of " + std::to_string(t.nodes_) + " x " + std::to_string(t.nodes_));
+    t.mean_ = symmetricFrom(t.sites_.pooledMean(), t.nodes_);
+    t.scale_ = symmetricFrom(t.sites_.pooledScale(), t.nodes_);
   } else if (t.spec_.standardiseEdges) {
     t.mean_ = square(j.at("mean"), t.nodes_, "edge means");
     t.scale_ = square(j.at("scale"), t.nodes_, "edge scales");
