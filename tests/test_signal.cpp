@@ -430,6 +430,87 @@ class TestSignal : public QObject {
     QVERIFY(graphInputOfCard(nlohmann::json{{"input_transform", t.toJson()}}).description().find("acquisition site") != std::string::npos);
   }
 
+  void siteAdaptationUsesTheNewSitesOwnScans() {
+    // Two training sites, then a new site D with its own offset and spread, seen only unlabelled.
+    std::mt19937 rng(23);
+    std::normal_distribution<double> normal;
+    const int features = 4;
+    auto draw = [&](double offset, double spread) {
+      Eigen::RowVectorXd r(features);
+      for (int c = 0; c < features; ++c) r(c) = offset + spread * normal(rng);
+      return r;
+    };
+    Eigen::MatrixXd x(16, features);
+    std::vector<std::string> sites;
+    for (int i = 0; i < 16; ++i) {
+      x.row(i) = draw(i % 2 ? 2.0 : -1.0, 1.0);
+      sites.push_back(i % 2 ? "B" : "A");
+    }
+    SiteStandardizer st;
+    st.fit(x, sites);
+    Eigen::MatrixXd d(7, features);
+    for (int i = 0; i < 7; ++i) d.row(i) = draw(5.0, 3.0);
+    QVERIFY(!st.knows("D"));
+    QVERIFY_THROWS_EXCEPTION(Error, st.adapt(d.topRows(SiteStandardizer::kMinScans - 1), "D"));  // too few
+    QVERIFY_THROWS_EXCEPTION(Error, st.adapt(d.leftCols(3), "D"));                               // wrong length
+    QVERIFY_THROWS_EXCEPTION(Error, st.adapt(d, "A"));                                           // a training site
+    QVERIFY_THROWS_EXCEPTION(Error, st.adapt(d, ""));
+    st.adapt(d, "D");
+    QVERIFY(st.knows("D") && st.adapted("D") && !st.adapted("A"));
+    // Independently: feature 1's population mean and SD over D's seven rows.
+    double sum = 0, ss = 0;
+    for (int i = 0; i < 7; ++i) sum += d(i, 1);
+    const double mean = sum / 7;
+    for (int i = 0; i < 7; ++i) ss += (d(i, 1) - mean) * (d(i, 1) - mean);
+    const double sd = std::sqrt(ss / 7);
+    Eigen::RowVectorXd probe = Eigen::RowVectorXd::Constant(features, 4.2);
+    st.applyRow(probe, "D");
+    QVERIFY(std::fabs(probe(1) - (4.2 - mean) / sd) < 1e-12);
+    // The training sites and the pooled statistics are untouched.
+    SiteStandardizer fresh;
+    fresh.fit(x, sites);
+    QVERIFY((st.apply(x, sites) - fresh.apply(x, sites)).cwiseAbs().maxCoeff() == 0.0);
+    QVERIFY((st.pooledMean() - fresh.pooledMean()).cwiseAbs().maxCoeff() == 0.0);
+    // Adapting again replaces the earlier adaptation; the flag survives a JSON round trip.
+    st.adapt(d.bottomRows(5), "D");
+    const auto back = SiteStandardizer::fromJson(nlohmann::json::parse(st.toJson().dump()));
+    QVERIFY(back.adapted("D") && !back.adapted("B"));
+    QVERIFY(!fresh.toJson()["sites"]["A"].contains("adapted"));  // files without adaptations stay as they were
+    Eigen::RowVectorXd again = Eigen::RowVectorXd::Constant(features, 4.2), again2 = again;
+    st.applyRow(again, "D");
+    back.applyRow(again2, "D");
+    QVERIFY((again - again2).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY(std::fabs(again(1) - probe(1)) > 1e-9);  // other rows, other statistics
+
+    // As a graph input: the new site's scans are z-scored with their own edge statistics; only per-site inputs adapt.
+    const int rois = 4;
+    auto scan = [&](double coupling) {
+      Eigen::MatrixXd series(50, rois);
+      for (Eigen::Index i = 0; i < series.size(); ++i) series.data()[i] = normal(rng);
+      series.col(2) += coupling * series.col(0);
+      return pearson(series).matrix;
+    };
+    std::vector<Eigen::MatrixXd> fc, fresher;
+    std::vector<std::string> fcSites;
+    for (int i = 0; i < 12; ++i) fc.push_back(scan(0.2)), fcSites.push_back(i % 2 ? "B" : "A");
+    for (int i = 0; i < 6; ++i) fresher.push_back(scan(1.5));
+    auto t = GraphInputTransform::fit(GraphInputSpec::fromName("fc-site"), fc, {}, nullptr, fcSites);
+    const Eigen::MatrixXd before = t.apply(fresher[0], {}, "E");
+    t.adaptSite("E", fresher, {});
+    QVERIFY(t.knowsSite("E") && t.siteAdapted("E") && !t.siteAdapted("A"));
+    double eSum = 0, eSq = 0;
+    for (const auto& m : fresher) eSum += m(0, 2), eSq += m(0, 2) * m(0, 2);
+    const double eMean = eSum / 6, eSd = std::sqrt(eSq / 6 - eMean * eMean);
+    const Eigen::MatrixXd after = t.apply(fresher[0], {}, "E");
+    QVERIFY(std::fabs(after(0, 2) - (fresher[0](0, 2) - eMean) / eSd) < 1e-9);
+    QVERIFY(std::fabs(after(0, 2) - before(0, 2)) > 0.5);  // the pooled statistics put the new site's strong edge far off
+    const auto tBack = GraphInputTransform::fromJson(nlohmann::json::parse(t.toJson().dump()));
+    QVERIFY(tBack.siteAdapted("E") && (tBack.apply(fresher[1], {}, "E") - t.apply(fresher[1], {}, "E")).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY_THROWS_EXCEPTION(Error, t.adaptSite("A", fresher, {}));
+    auto pooledOnly = GraphInputTransform::fit(GraphInputSpec::fromName("fc-z"), fc, {});
+    QVERIFY_THROWS_EXCEPTION(Error, pooledOnly.adaptSite("E", fresher, {}));
+  }
+
   void adjacencyRules() {
     Eigen::MatrixXd fc(4, 4);
     fc << 1, 0.5, -0.6, 0.1,  //

@@ -408,6 +408,98 @@ class TestTuningCli : public QObject {
     QVERIFY(std::fabs(own["probability"].toDouble() - fallback["probability"].toDouble()) > 1e-7);
   }
 
+  // A site the training part lacks can get statistics of its own from its unlabelled scans: in
+  // evaluation from the test fold's scans of that site, and for a model file with adapt-site.
+  void newSitesAdaptFromTheirOwnScans() {
+    const QString w = str(ws_);
+    const QString plainPrefix = str(dir_ / "kids-lso-site"), adaptedPrefix = str(dir_ / "kids-lso-adapted");
+    mustRun({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--out", plainPrefix});
+    auto r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+                  "--json", "--out", adaptedPrefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    auto o = parseObject(r.out);
+    const auto plain = readPredictions(plainPrefix + "-predictions.csv"), adapted = readPredictions(adaptedPrefix + "-predictions.csv");
+    QCOMPARE(static_cast<int>(adapted.size()), 111);
+    // Leaving a site out, every site with at least 5 scans is adapted from its own; the others keep the pooled statistics.
+    std::map<QString, int> perSite;
+    for (const auto& row : adapted) ++perSite[row.site];
+    int expectAdapted = 0;
+    for (const auto& [site, count] : perSite) expectAdapted += count >= 5 ? count : 0;
+    QVERIFY(expectAdapted > 50 && expectAdapted < 111);
+    QCOMPARE(o["input_adapted_site_scans"].toInt(), expectAdapted);
+    QCOMPARE(o["input_pooled_site_scans"].toInt(), 111 - expectAdapted);
+    // The training part and its model are the same: a scan's probability moves exactly when its site was adapted.
+    QCOMPARE(plain.size(), adapted.size());
+    for (std::size_t i = 0; i < adapted.size(); ++i) {
+      QCOMPARE(plain[i].scan, adapted[i].scan);
+      const bool moved = std::fabs(plain[i].probability - adapted[i].probability) > 1e-9;
+      QVERIFY2(moved == (perSite[adapted[i].site] >= 5), qPrintable(adapted[i].site));
+    }
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--leave-site-out", "--adapt-new-sites"}).exitCode, 64);
+    // BrainGFM's fold inputs are adapted the same way.
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out",
+             "--adapt-new-sites", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    o = parseObject(r.out);
+    QCOMPARE(o["input_adapted_site_scans"].toInt(), expectAdapted);
+    QCOMPARE(o["input_pooled_site_scans"].toInt(), 111 - expectAdapted);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--cv", "3", "--adapt-new-sites"}).exitCode, 64);
+    const auto table = run({"results", "-w", w, "--compare", "kids", "--split", "leave-site-out"}).out;
+    QVERIFY2(table.contains("logreg, fc-site input, new sites adapted") && table.contains("scratch, fc-site input, new sites adapted"), qPrintable(table));
+
+    // adapt-site: a model trained without CMU (no scan under 10 there) given CMU's statistics from six unlabelled scans.
+    const QString model = str(dir_ / "kids-site.pt"), adaptedModel = str(dir_ / "kids-site-cmu.pt");
+    QVERIFY(std::filesystem::exists(model.toStdString()));
+    std::vector<std::filesystem::path> cmu;
+    for (const auto& e : std::filesystem::directory_iterator(series_))
+      if (e.path().filename().string().rfind("CMU_", 0) == 0) cmu.push_back(e.path());
+    std::sort(cmu.begin(), cmu.end());
+    QVERIFY(cmu.size() >= 7);
+    QStringList adaptArgs = {"adapt-site", "--model", model, "--site", "CMU", "--out", adaptedModel, "--in"};
+    for (int k = 1; k <= 6; ++k) adaptArgs << str(cmu[static_cast<std::size_t>(k)]);
+    r = run(adaptArgs);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    const auto summary = parseObject(r.out);
+    QCOMPARE(summary["sites"].toObject()["CMU"].toInt(), 6);
+    QCOMPARE(summary["adapted_sites"].toArray().size(), 1);
+    const auto card = parseObject(run({"model", adaptedModel}).out);
+    QCOMPARE(card["input_transform"].toObject()["site_standardisation"].toObject()["sites"].toObject()["NYU"].toInt(),
+             parseObject(run({"model", model}).out)["input_transform"].toObject()["site_standardisation"].toObject()["sites"].toObject()["NYU"].toInt());
+    QCOMPARE(card["site_adaptations"].toArray().at(0).toObject()["scans"].toInt(), 6);
+    // A seventh CMU scan: the adapted model uses CMU's own statistics, the original the pooled ones, the weights are the same.
+    const QString probe = str(cmu[0]);
+    const auto own = parseObject(run({"predict", "--model", adaptedModel, "--json", "--site", "CMU", "--in", probe}).out.trimmed());
+    const auto pooledRow = parseObject(run({"predict", "--model", model, "--json", "--site", "CMU", "--in", probe}).out.trimmed());
+    const auto ownStats = own["site_statistics"].toObject();
+    QVERIFY(ownStats["own"].toBool() && ownStats["adapted"].toBool());
+    QVERIFY(!pooledRow["site_statistics"].toObject()["own"].toBool());
+    QVERIFY(std::fabs(own["probability"].toDouble() - pooledRow["probability"].toDouble()) > 1e-7);
+    const auto nyu = parseObject(run({"predict", "--model", adaptedModel, "--json", "--site", "NYU", "--in", nyuFile(2)}).out.trimmed());
+    const auto nyuBefore = parseObject(run({"predict", "--model", model, "--json", "--site", "NYU", "--in", nyuFile(2)}).out.trimmed());
+    QVERIFY(std::fabs(nyu["probability"].toDouble() - nyuBefore["probability"].toDouble()) < 1e-9);
+    QVERIFY(!nyu["site_statistics"].toObject()["adapted"].toBool());
+    // Refusals: a training site, too few scans, over the original, a model without per-site input; nothing written.
+    const QString never = str(dir_ / "never-adapted.pt");
+    QCOMPARE(run({"adapt-site", "--model", model, "--site", "NYU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
+                  str(cmu[5])}).exitCode, 64);
+    r = run({"adapt-site", "--model", model, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2])});
+    QCOMPARE(r.exitCode, 65);
+    QVERIFY2(r.err.contains("at least 5"), qPrintable(r.err));
+    QCOMPARE(run({"adapt-site", "--model", model, "--site", "CMU", "--out", model, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
+                  str(cmu[5])}).exitCode, 64);
+    const QString logregModel = str(dir_ / "kids-logreg-model.json");
+    mustRun({"train", "-w", w, "--corpus", "kids", "--method", "logreg", "--out", logregModel});
+    r = run({"adapt-site", "--model", logregModel, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
+             str(cmu[5])});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("not standardised per site"), qPrintable(r.err));
+    r = run({"adapt-site", "--model", pretrained_, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
+             str(cmu[5])});
+    QCOMPARE(r.exitCode, 65);
+    QVERIFY2(r.err.contains("not a downstream model"), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(never.toStdString()));
+  }
+
   // Pre-trained inside each fold, the encoder learns the input it is tuned on: the fold's fitted
   // transform rewrites the graphs before pre-training, and the cached pre-training is keyed by it.
   void tangentInputInFoldPretraining() {

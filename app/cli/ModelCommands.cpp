@@ -1,4 +1,5 @@
-// pretrain: BrainGFM pre-training on a workspace corpus (runs in the model library).
+// pretrain: BrainGFM pre-training on a workspace corpus (runs in the model library); adapt-site: a
+// per-site harmonised model file given a new acquisition site's statistics.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -12,9 +13,13 @@
 #include "Commands.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
+#include "atlas/AtlasRegistry.h"
+#include "eval/SiteAdaptation.h"
 #include "model/ModelBackend.h"
+#include "settings/DataPaths.h"
 
 namespace bg::cli {
+using nlohmann::json;
 
 void addModelCommands(CLI::App& app, Action& action) {
   auto r = std::make_shared<model::PretrainRequest>();
@@ -64,6 +69,50 @@ void addModelCommands(CLI::App& app, Action& action) {
         throw;
       }
       std::printf("%s\n", summary.c_str());
+      return 0;
+    };
+  });
+
+  struct AdaptArgs {
+    std::string model, out, site;
+    std::vector<std::string> inputs;
+    double tr = 0;
+  };
+  auto a = std::make_shared<AdaptArgs>();
+  auto* adapt = app.add_subcommand("adapt-site", "Give a per-site harmonised model (--input fc-site, tangent-site) a new acquisition site's statistics, "
+                                                 "from unlabelled scans of that site; writes a copy of the model");
+  adapt->add_option("--model", a->model, "Model file (train --out) whose input is standardised per site")->required();
+  adapt->add_option("--site", a->site, "The new site's name, as predict --site will give it")->required();
+  adapt->add_option("--in", a->inputs, "At least 5 scans of the site (BOLD NIfTI or ROI time-series files); their labels are not needed")->required();
+  adapt->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
+  adapt->add_option("--out", a->out, "Adapted model file to write")->required();
+  adapt->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      const auto info = readModelCardInfo(a->model);
+      std::unique_ptr<AtlasRegistry> registry;
+      try {
+        registry = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
+      } catch (const Error& e) {
+        spdlog::debug("no atlas registry: {}", e.what());
+      }
+      SiteAdaptationRequest req;
+      req.model = a->model;
+      req.out = a->out;
+      req.site = a->site;
+      json card;
+      ctx.runJob("adapt-site " + a->site, [&](JobContext& job) {
+        for (std::size_t i = 0; i < a->inputs.size(); ++i) {
+          ProgressRange part(job, 0.9 * static_cast<double>(i) / static_cast<double>(a->inputs.size()),
+                             0.9 * static_cast<double>(i + 1) / static_cast<double>(a->inputs.size()));
+          req.scans.push_back(withContext("while loading " + a->inputs[i], [&] { return loadPredictionInput(a->inputs[i], info.card, registry.get(), a->tr, part); }));
+        }
+        card = adaptModelToSite(req);
+      });
+      const auto& standardisation = card["input_transform"]["site_standardisation"];
+      std::printf("%s\n", json{{"adapted", a->out}, {"site", a->site}, {"scans", a->inputs.size()}, {"sites", standardisation["sites"]},
+                               {"adapted_sites", standardisation.value("adapted_sites", json::array())}}
+                               .dump(2)
+                               .c_str());
       return 0;
     };
   });

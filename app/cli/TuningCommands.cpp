@@ -82,6 +82,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
                   {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)},
                   {"input", rf.input.empty() ? json() : json(rf.input)},
                   {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
+  if (rf.adaptNewSites) request["adapt_new_sites"] = true;
   if (!name.empty()) request["name"] = name;  // the model's name in comparisons
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
@@ -90,6 +91,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     req.method = rf.method.substr(0, dash);
     req.features = dash == std::string::npos ? "fisher" : "tangent";
     req.harmoniseSites = rf.input.size() > 5 && rf.input.compare(rf.input.size() - 5, 5, "-site") == 0;
+    req.adaptNewSites = rf.adaptNewSites;
     req.c = c;
     req.split = rf.split;
     req.folds = rf.folds;
@@ -222,6 +224,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
     a->model.add(ev);
     ev->add_option("--cv", a->cv, "Stratified k-fold instead of the corpus's own split");
     ev->add_flag("--leave-site-out", a->lso, "Leave one site out per fold");
+    ev->add_flag("--adapt-new-sites", a->model.req.adaptNewSites,
+                 "With a per-site input (fc-site, tangent-site): a test site the fold's training part lacks (every site, leaving sites out) gets "
+                 "statistics of its own from its test scans (at least 5; their connectivity only, never their labels) instead of the pooled ones");
     ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
     ev->add_option("--pretrain-config", a->model.pretrainConfigFile, "Pre-training configuration (JSON) for --pretrain-in-folds");
     ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();

@@ -202,6 +202,20 @@ Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eige
   return m;
 }
 
+void GraphInputTransform::adaptSite(const std::string& site, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series) {
+  if (!spec_.perSite)
+    throw Error(ErrorCode::Usage, "the model's input (" + spec_.name() + ") is not standardised per site: there is nothing to adapt to a new site");
+  if (spec_.needsSeries() && series.size() != fc.size()) throw Error(ErrorCode::Data, "tangent-space input needs every scan's ROI time series");
+  Eigen::MatrixXd rows(static_cast<Eigen::Index>(fc.size()), nodes_ * (nodes_ + 1) / 2);
+  for (std::size_t i = 0; i < fc.size(); ++i) {
+    if (fc[i].rows() != nodes_ || fc[i].cols() != nodes_)
+      throw Error(ErrorCode::Data, "scan " + std::to_string(i + 1) + " of site '" + site + "' has " + std::to_string(fc[i].rows()) +
+                                       " ROIs; the model's input transform expects " + std::to_string(nodes_));
+    rows.row(static_cast<Eigen::Index>(i)) = upperTriangle(base(fc[i], spec_.needsSeries() ? series[i] : Eigen::MatrixXd()));
+  }
+  sites_.adapt(rows, site);
+}
+
 json GraphInputTransform::toJson() const {
   json j = spec_.toJson();
   if (identity()) return j;

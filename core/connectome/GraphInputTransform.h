@@ -35,6 +35,12 @@ class GraphInputTransform {
   // Per-site standardisation: whether `site` has statistics of its own. True for other inputs.
   bool knowsSite(const std::string& site) const { return !spec_.perSite || sites_.knows(site); }
   const SiteStandardizer& siteStandardizer() const { return sites_; }
+  // Per-site standardisation only: gives a site the training scans lacked statistics of its own from
+  // its unlabelled scans (FC and, for tangent, time series, one per scan), in this transform's
+  // feature space (after the tangent map). Throws as SiteStandardizer::adapt, and bg::Error(Usage)
+  // for a transform that does not standardise per site.
+  void adaptSite(const std::string& site, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series);
+  bool siteAdapted(const std::string& site) const { return spec_.perSite && sites_.adapted(site); }
 
   // The fitted parameters, for a model file (matrices as flat row-major arrays).
   nlohmann::json toJson() const;

@@ -53,6 +53,28 @@ void SiteStandardizer::fit(const Eigen::MatrixXd& x, const std::vector<std::stri
   finish();
 }
 
+void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& site) {
+  if (site.empty()) throw Error(ErrorCode::Usage, "adapting the site standardisation needs a site name");
+  if (knows(site) && !adapted(site))
+    throw Error(ErrorCode::Usage, "site '" + site + "' already has statistics from " + std::to_string(perSite_.at(site).scans) + " training scans");
+  if (rows.rows() < kMinScans)
+    throw Error(ErrorCode::Data, "adapting to site '" + site + "' needs at least " + std::to_string(kMinScans) + " of its scans, not " +
+                                     std::to_string(rows.rows()));
+  if (rows.cols() != pooled_.mean.size())
+    throw Error(ErrorCode::Data, "site '" + site + "''s scans have " + std::to_string(rows.cols()) + " features; the site standardisation " +
+                                     std::to_string(pooled_.mean.size()));
+  Stats s;
+  for (Eigen::Index i = 0; i < rows.rows(); ++i) accumulate(s, rows.row(i));
+  finalise(s);
+  s.adapted = true;
+  perSite_[site] = std::move(s);  // replaces an earlier adaptation to the same site
+}
+
+bool SiteStandardizer::adapted(const std::string& site) const {
+  const auto it = perSite_.find(site);
+  return it != perSite_.end() && it->second.adapted;
+}
+
 const SiteStandardizer::Stats& SiteStandardizer::statsFor(const std::string& site) const {
   const auto it = perSite_.find(site);
   return it == perSite_.end() ? pooled_ : it->second;
@@ -88,7 +110,10 @@ json statsJson(const Eigen::RowVectorXd& mean, const Eigen::RowVectorXd& scale, 
 
 json SiteStandardizer::toJson() const {
   json sites = json::object();
-  for (const auto& [name, s] : perSite_) sites[name] = statsJson(s.mean, s.scale, s.scans);
+  for (const auto& [name, s] : perSite_) {
+    sites[name] = statsJson(s.mean, s.scale, s.scans);
+    if (s.adapted) sites[name]["adapted"] = true;  // written only when so: existing files stay as they were
+  }
   return {{"pooled", statsJson(pooled_.mean, pooled_.scale, pooled_.scans)}, {"sites", sites}};
 }
 
@@ -105,6 +130,7 @@ SiteStandardizer SiteStandardizer::fromJson(const json& j) {
     into.mean = Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size()));
     into.scale = Eigen::Map<const Eigen::RowVectorXd>(scale.data(), static_cast<Eigen::Index>(scale.size()));
     into.scans = s.value("scans", 0);
+    into.adapted = s.value("adapted", false);
   };
   read(j.at("pooled"), out.pooled_, 0, "pooled");
   for (const auto& [name, s] : j.at("sites").items()) read(s, out.perSite_[name], out.pooled_.mean.size(), "site " + name + "'s");

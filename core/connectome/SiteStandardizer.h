@@ -5,6 +5,8 @@
 // linear classifier otherwise spends weight on. Fitted on training rows only. A row whose site had
 // fewer than kMinScans training scans, or none (a new site, an unnamed scan), gets the statistics
 // pooled over all training scans: the same as plain per-feature standardisation.
+// A new site can be adapted to afterwards from its own unlabelled scans (adapt()): ComBat's usual
+// answer to a site that brings no training data, transductive but label-free.
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +28,13 @@ class SiteStandardizer {
   // add() for every row, then finish().
   void fit(const Eigen::MatrixXd& x, const std::vector<std::string>& sites);
 
+  // Gives `site` statistics of its own from unlabelled rows of that site (no labels are used): for a
+  // site the training scans lacked. Throws bg::Error(Usage) when the site already has training
+  // statistics, and bg::Error(Data) for fewer than kMinScans rows or rows of the wrong length.
+  void adapt(const Eigen::MatrixXd& rows, const std::string& site);
+  // Whether `site`'s statistics came from adapt() rather than from training scans.
+  bool adapted(const std::string& site) const;
+
   // Standardises in place with the site's statistics (the pooled ones for a site it does not know).
   void applyRow(Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> row, const std::string& site) const;
   Eigen::MatrixXd apply(const Eigen::MatrixXd& x, const std::vector<std::string>& sites) const;
@@ -37,7 +46,7 @@ class SiteStandardizer {
   const Eigen::RowVectorXd& pooledMean() const { return pooled_.mean; }
   const Eigen::RowVectorXd& pooledScale() const { return pooled_.scale; }
 
-  // {"pooled": {"mean", "scale", "scans"}, "sites": {NAME: {...}}}; features as flat arrays.
+  // {"pooled": {"mean", "scale", "scans"}, "sites": {NAME: {..., "adapted": true when so}}}; features as flat arrays.
   nlohmann::json toJson() const;
   static SiteStandardizer fromJson(const nlohmann::json& j);
 
@@ -46,6 +55,7 @@ class SiteStandardizer {
     Eigen::RowVectorXd mean, scale;  // after finish(); before it, the sums of x and x^2
     Eigen::RowVectorXd sumSq;
     int scans = 0;
+    bool adapted = false;  // from a new site's unlabelled scans, not from training scans
   };
   static void accumulate(Stats& s, const Eigen::Ref<const Eigen::RowVectorXd>& row);
   static void finalise(Stats& s);

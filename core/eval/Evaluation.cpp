@@ -1,6 +1,7 @@
 #include "eval/Evaluation.h"
 
 #include <chrono>
+#include <map>
 
 #include "errors/Error.h"
 #include "connectome/Connectivity.h"
@@ -20,6 +21,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     if (req.method != "logreg" && req.method != "svm") throw Error(ErrorCode::Usage, "method '" + req.method + "' is not logreg or svm");
     if (req.features != "fisher" && req.features != "tangent") throw Error(ErrorCode::Usage, "features '" + req.features + "' are not fisher or tangent");
     const bool tangent = req.features == "tangent";
+    if (req.adaptNewSites && !req.harmoniseSites)
+      throw Error(ErrorCode::Usage, "adapting to new sites needs per-site standardisation (--input fc-site or tangent-site)");
     const auto& items = manifest.at("items");
     if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baselines need a two-class corpus");
     const auto n = static_cast<Eigen::Index>(items.size());
@@ -55,7 +58,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     }
     std::vector<BinaryMetrics> folds;
     std::vector<double> ece, eceRaw, temperatures, biases;
-    int pooledSiteScans = 0;  // harmonised: test scans whose site the training part lacks
+    int pooledSiteScans = 0;   // harmonised: test scans whose site the training part lacks
+    int adaptedSiteScans = 0;  // ... which, adapting to new sites, got their own site's statistics instead
     json predictions = json::array();
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
@@ -97,6 +101,16 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         for (int i : test) testSites.push_back(sites[static_cast<std::size_t>(i)]);
         SiteStandardizer harmoniser;
         harmoniser.fit(xt, trainSites);
+        if (req.adaptNewSites) {  // label-free: the rows of a new site's test scans, never their labels
+          std::map<std::string, std::vector<Eigen::Index>> newSites;
+          for (std::size_t k = 0; k < testSites.size(); ++k)
+            if (!testSites[k].empty() && !harmoniser.knows(testSites[k])) newSites[testSites[k]].push_back(static_cast<Eigen::Index>(k));
+          for (const auto& [site, rows] : newSites) {
+            if (static_cast<int>(rows.size()) < SiteStandardizer::kMinScans) continue;
+            harmoniser.adapt(xs(rows, Eigen::all), site);
+            adaptedSiteScans += static_cast<int>(rows.size());
+          }
+        }
         xt = harmoniser.apply(xt, trainSites);
         xs = harmoniser.apply(xs, testSites);
         for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
@@ -169,6 +183,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     if (req.harmoniseSites) {
       out["input"] = tangent ? "tangent-site" : "fc-site";
       out["input_pooled_site_scans"] = pooledSiteScans;
+      if (req.adaptNewSites) out["input_adapted_site_scans"] = adaptedSiteScans;
     }
     return out;
   });

@@ -19,6 +19,7 @@ struct EvaluateRequest {
   unsigned seed = 0;
   std::string calibration = "temperature";  // logreg: temperature | platt on the validation part; svm: Platt on the training data
   bool harmoniseSites = false;  // features z-scored per acquisition site (SiteStandardizer) before the usual standardisation
+  bool adaptNewSites = false;   // with harmoniseSites: a test site the training part lacks gets statistics from its own unlabelled test scans
 };
 
 // Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf

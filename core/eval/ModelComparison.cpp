@@ -76,15 +76,17 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   entry.pretrainInFolds = e.request.value("pretrain_in_folds", false) || e.result.value("pretrained", json()) == "in-folds";
   if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
     entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
+  // New sites adapted from their own test scans are another model in effect.
+  const std::string adapted = e.result.value("input_adapted_site_scans", json()).is_number() ? ", new sites adapted" : "";
   // The graph input keeps one method's evaluations on Pearson and on tangent-space FC apart.
   const auto config = e.result.value("config", json());
   if (config.is_object() && config.contains("input")) {
     const auto input = GraphInputSpec::fromJson(config["input"]);
-    if (!input.identity()) return entry.label() + ", " + input.name() + " input";
+    if (!input.identity()) return entry.label() + ", " + input.name() + " input" + adapted;
   }
   // The baselines' only input choice, per-site standardisation, is recorded as a name.
   if (const auto baselineInput = e.result.value("input", json()); baselineInput.is_string() && !config.is_object())
-    return entry.label() + ", " + baselineInput.get<std::string>() + " input";
+    return entry.label() + ", " + baselineInput.get<std::string>() + " input" + adapted;
   return entry.label();
 }
 

@@ -151,8 +151,13 @@ json modelCardSummary(json card) {
     for (const char* big : {"reference", "mean", "scale"}) transform.erase(big);
     if (transform.contains("site_standardisation") && transform["site_standardisation"].contains("sites")) {
       json sites = json::object();  // the site names and their scan counts, without the statistics
-      for (const auto& [name, stats] : transform["site_standardisation"]["sites"].items()) sites[name] = stats.value("scans", 0);
+      json adapted = json::array();
+      for (const auto& [name, stats] : transform["site_standardisation"]["sites"].items()) {
+        sites[name] = stats.value("scans", 0);
+        if (stats.value("adapted", false)) adapted.push_back(name);
+      }
       transform["site_standardisation"] = {{"sites", sites}};
+      if (!adapted.empty()) transform["site_standardisation"]["adapted_sites"] = adapted;
     }
   }
   if (card.contains("fold_models") && card["fold_models"].is_array())

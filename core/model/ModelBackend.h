@@ -56,6 +56,7 @@ struct TuneRequest {
   std::string calibration;                // temperature | platt; empty: the configuration's
   std::string input;                      // fc | fc-z | fc-site | tangent | tangent-z | tangent-site (GraphInputSpec names); empty: the configuration's
   int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
+  bool adaptNewSites = false;             // evaluate, per-site input: a test site the training part lacks gets statistics from its own unlabelled test scans
   std::string device = "auto";
   int threads = 0;
 };

@@ -424,6 +424,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     manifest["split"] = makeSplit(classIndex, sites, spec);
   }
   auto config = tuningConfig(r);
+  if (r.adaptNewSites && !config.input.perSite)
+    throw Error(ErrorCode::Usage, "adapting to new sites needs a per-site input (fc-site or tangent-site), not " + config.input.name());
   const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
   if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
   if (zeroShot && config.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
@@ -440,6 +442,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   std::vector<double> ece, eceRaw, temperatures, biases, bestEpochs, trainSeconds;
   double pretrainSeconds = 0, tuneSeconds = 0, inputSeconds = 0;
   int pooledSiteScans = 0;  // per-site input: test scans from a site the fold's training part lacks
+  int adaptedSiteScans = 0;  // ... and, with adaptNewSites, standardised with their own site's unlabelled test scans instead
   std::int64_t trainable = 0, total = 0;
   json perFold = json::array();
   json predictions = json::array();  // out-of-fold, one per test item: for the user's own analyses
@@ -460,7 +463,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     const std::string inputStage = "fold " + std::to_string(f + 1) + " " + config.input.name() + " input: ";
     SubProgress fitting(progress, from, from + (inputTo - from) * 0.7, inputStage);
     SubProgress remapping(progress, from + (inputTo - from) * 0.7, inputTo, inputStage);
-    TransformedGraphs graphs(ws->arrays(), fitGraphInput(config.input, ws->arrays(), trainingScans, &fitting), ws->dir() / "tmp");
+    auto transform = fitGraphInput(config.input, ws->arrays(), trainingScans, &fitting);
+    if (r.adaptNewSites) adaptedSiteScans += adaptNewSites(transform, ws->arrays(), test);
+    TransformedGraphs graphs(ws->arrays(), std::move(transform), ws->dir() / "tmp");
     for (const auto& it : test) pooledSiteScans += graphs.transform().knowsSite(it.site) ? 0 : 1;
     {
       ProgressRange trainPart(remapping, 0.0, 0.8), validationPart(remapping, 0.8, 0.9), testPart(remapping, 0.9, 1.0);
@@ -585,6 +590,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"pretraining_seconds", pretrainSeconds},
               {"input_seconds", inputSeconds},  // fitting and applying the input transform (0 for Pearson FC)
               {"input_pooled_site_scans", config.input.perSite ? json(pooledSiteScans) : json(nullptr)},
+              {"input_adapted_site_scans", r.adaptNewSites ? json(adaptedSiteScans) : json(nullptr)},
               {"device", device.str()}};
 }
 
@@ -722,7 +728,8 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
             inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series, g.site).cast<float>();
         if (!inputTransform.knowsSite(g.site))
           spdlog::warn("{}: the model standardises its input per acquisition site and {}; the statistics pooled over its training sites serve", g.file,
-                       g.site.empty() ? std::string("no site was given (predict --site)") : "site '" + g.site + "' is not one of them");
+                       g.site.empty() ? std::string("no site was given (predict --site)")
+                                      : "site '" + g.site + "' is not one of them (adapt-site gives a new site its own from a few of its scans)");
         Eigen::Map<RowMajorF>(fc.data_ptr<float>(), g.nodes, g.nodes) = t;
       }
       fc = fc.to(device);
@@ -741,7 +748,8 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       row["interval"] = monteCarloInterval(loaded.members, calibrations, in, loaded.model->dropoutRate());
       if (loaded.members.size() > 1) row["ensemble"] = loaded.members.size();
       row["architecture"] = loaded.model->architecture();
-      if (inputTransform.spec().perSite) row["site_statistics"] = {{"site", g.site}, {"own", inputTransform.knowsSite(g.site)}};
+      if (inputTransform.spec().perSite)
+        row["site_statistics"] = {{"site", g.site}, {"own", inputTransform.knowsSite(g.site)}, {"adapted", inputTransform.siteAdapted(g.site)}};
       if (card.contains("ood") && !card["ood"].is_null()) {
         torch::NoGradGuard ng;
         std::vector<json> assessments;

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include <signal.h>
@@ -31,6 +33,29 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
   if (!progress) return GraphInputTransform::fit(spec, fc, series, nullptr, sites);
   ProgressRange fitting(*progress, 0.05, 1.0);  // reading the arrays: the first 5%
   return GraphInputTransform::fit(spec, fc, series, &fitting, sites);
+}
+
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items) {
+  if (!transform.spec().perSite) return 0;
+  std::map<std::string, std::vector<const DatasetItem*>> newSites;
+  for (const auto& it : items)
+    if (!it.site.empty() && !transform.knowsSite(it.site)) newSites[it.site].push_back(&it);
+  int adapted = 0;
+  for (const auto& [site, scans] : newSites) {
+    if (static_cast<int>(scans.size()) < SiteStandardizer::kMinScans) continue;
+    std::vector<Eigen::MatrixXd> fc, series;
+    for (const auto* it : scans) {
+      fc.push_back(store.read(it->fcArray));
+      if (transform.spec().needsSeries()) {
+        if (it->seriesArray.empty())
+          throw Error(ErrorCode::Data, "scan " + std::to_string(it->scanId) + " has no stored ROI time series, which tangent-space input needs");
+        series.push_back(store.read(it->seriesArray));
+      }
+    }
+    transform.adaptSite(site, fc, series);
+    adapted += static_cast<int>(scans.size());
+  }
+  return adapted;
 }
 
 namespace {

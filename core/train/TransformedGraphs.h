@@ -19,6 +19,12 @@ namespace bg::train {
 GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training,
                                   ProgressDelegate* progress = nullptr);
 
+// Per-site input: every site of `items` that the transform has no statistics for and that has at
+// least SiteStandardizer::kMinScans scans among `items` is adapted from those scans (their FC and
+// time series; never their labels). Returns how many of `items` now have statistics of their own site
+// that way. Does nothing (returns 0) for other inputs.
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items);
+
 class TransformedGraphs {
  public:
   // scratchDir: where the temporary store goes (a fresh subdirectory, removed on destruction).

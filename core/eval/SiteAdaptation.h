@@ -1,0 +1,28 @@
+#pragma once
+// Adapting a per-site harmonised model (input fc-site or tangent-site) to an acquisition site it was
+// not trained on: the site's statistics come from a batch of its own scans, unlabelled, and a copy of
+// the model file carries them, so that `predict --site NAME` standardises that site's scans with its
+// own mean and SD instead of the pooled ones. This is how ComBat is used on a new site's data; no
+// label and no weight changes.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/Prediction.h"
+
+namespace bg {
+
+struct SiteAdaptationRequest {
+  std::filesystem::path model, out;
+  std::string site;
+  std::vector<PredictionInput> scans;  // loaded for the model (loadPredictionInput), at least SiteStandardizer::kMinScans
+};
+
+// Writes request.out (atomically; never over request.model) and returns its card's summary. Throws
+// bg::Error(Usage) for a model whose input is not standardised per site or a site it was trained on,
+// and bg::Error(Data) for too few scans or scans of another parcellation.
+nlohmann::json adaptModelToSite(const SiteAdaptationRequest& request);
+
+}  // namespace bg
