@@ -29,6 +29,7 @@
 #include "LaunchRunDialog.h"
 #include "ModelComparisonDialog.h"
 #include "ReleaseModelDialog.h"
+#include "AdaptSiteDialog.h"
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
 #include "eval/ModelComparison.h"
@@ -72,6 +73,7 @@
 #include <QLineEdit>
 #include <QSettings>
 #include <QTabWidget>
+#include <QCheckBox>
 #include <QProcess>
 #include <QWizard>
 #include <QPointer>
@@ -671,7 +673,21 @@ class TestGui : public QObject {
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc-site")));
     QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
     QCOMPARE(form->arguments()[form->arguments().indexOf(QStringLiteral("--input")) + 1], QStringLiteral("fc-site"));
+    // A per-site input in an evaluation may adapt to sites the training folds lack; the choice travels in presets.
+    QVERIFY(form->adaptNewSites()->isEnabled());
+    form->adaptNewSites()->setChecked(true);
+    QVERIFY(form->arguments().contains(QStringLiteral("--adapt-new-sites")));
+    {
+      ui::LaunchRunDialog other(dir);
+      other.applyPreset(form->preset());
+      QCOMPARE(other.arguments(), form->arguments());
+    }
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc")));
+    QVERIFY(!form->adaptNewSites()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-new-sites")));
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc-site")));
     form->kind()->setCurrentText(QStringLiteral("train"));
+    QVERIFY(!form->adaptNewSites()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-new-sites")));
+    form->adaptNewSites()->setChecked(false);
     QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
     form->input()->setCurrentIndex(0);
     form->calibration()->setCurrentIndex(0);
@@ -1019,6 +1035,78 @@ class TestGui : public QObject {
   }
 
   // Killing the GUI process does not end a run it launched; a new window re-attaches to it.
+  // A per-site harmonised model is adapted to a site it was not trained on from the Runs dock: the
+  // adapted copy standardises that site's scans with their own statistics.
+  void adaptModelToANewSite() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const QString dir = QString::fromStdString(fixtureDir_.string());
+    const auto config = fixtureDir_ / "tiny-site.json";
+    std::ofstream(config) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "input": "fc-site"})";
+    const auto model = fixtureDir_ / "studio-site.pt";
+    auto* panel = window_->runsPanel();
+    const qint64 train = panel->launch({QStringLiteral("--threads=1"), QStringLiteral("train"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
+                                        QStringLiteral("studio"), QStringLiteral("--method"), QStringLiteral("scratch"), QStringLiteral("--config"),
+                                        QString::fromStdString(config.string()), QStringLiteral("--out"), QString::fromStdString(model.string())});
+    const auto refreshed = [panel] {
+      panel->refresh();
+      return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(train) == QStringLiteral("completed"), 240000);
+    panel->select(train);
+    auto* button = [&]() -> QPushButton* {
+      for (auto* b : panel->findChildren<QPushButton*>())
+        if (b->text() == QStringLiteral("Adapt to Site…")) return b;
+      return nullptr;
+    }();
+    QVERIFY(button && button->isEnabled());
+    auto* dialog = qobject_cast<ui::AdaptSiteDialog*>(panel->showAdaptSite(panel->runIdOf(train)));
+    QVERIFY(dialog);
+    QPointer<ui::AdaptSiteDialog> guard(dialog);
+    QVERIFY(dialog->problem().contains(QStringLiteral("Name the site")));
+    dialog->site()->setText(QStringLiteral("NYU"));
+    QVERIFY(dialog->output()->text().endsWith(QStringLiteral("studio-site-NYU.pt")));
+    std::vector<QString> nyu;
+    for (const auto& e : std::filesystem::directory_iterator(bgtest::dataRoot() / "data/abide1-cc200/rois_cc200"))
+      if (e.path().filename().string().rfind("NYU_", 0) == 0) nyu.push_back(QString::fromStdString(e.path().string()));
+    std::sort(nyu.begin(), nyu.end());
+    dialog->addScans({nyu[1], nyu[2], nyu[3]});
+    QVERIFY(dialog->problem().contains(QStringLiteral("at least 5")));
+    dialog->addScans({nyu[3], nyu[4], nyu[5], nyu[6]});  // a file already listed is listed once
+    QCOMPARE(dialog->scans().size(), 6);
+    QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+    const QString adapted = dialog->output()->text();
+    QSignalSpy done(dialog, &ui::AdaptSiteDialog::adapted);
+    dialog->adapt();
+    QVERIFY2(done.wait(120000), qPrintable(guard ? guard->message() + QStringLiteral(" / ") + guard->arguments().join(' ') : QStringLiteral("closed")));
+    // The adapted card (read through the CLI) has NYU's statistics from the six scans; a seventh NYU scan uses them.
+    auto cli = [](const QStringList& args) {
+      QProcess p;
+      p.start(ui::EngineInfo::cliPath(), QStringList{QStringLiteral("--quiet")} + args);
+      p.waitForFinished(120000);
+      return nlohmann::json::parse(p.readAllStandardOutput().toStdString());
+    };
+    const auto card = cli({QStringLiteral("model"), adapted});
+    QCOMPARE(card["input_transform"]["site_standardisation"]["sites"]["NYU"].get<int>(), 6);
+    QCOMPARE(card["input_transform"]["site_standardisation"]["sites"]["CMU"].get<int>(), 27);
+    QVERIFY(card["input_transform"]["site_standardisation"]["adapted_sites"] == nlohmann::json::array({"NYU"}));
+    const auto row = cli({QStringLiteral("predict"), QStringLiteral("--model"), adapted, QStringLiteral("--json"), QStringLiteral("--site"),
+                          QStringLiteral("NYU"), QStringLiteral("--in"), nyu[0]});
+    QVERIFY(row["site_statistics"]["own"].get<bool>() && row["site_statistics"]["adapted"].get<bool>());
+    QVERIFY(std::filesystem::exists(model));  // the trained model stays
+    // A model that is not standardised per site: the CLI's reason shows in the dialog, nothing is written.
+    const auto logreg = fixtureDir_ / "studio-logreg.json";
+    if (std::filesystem::exists(logreg)) {
+      ui::AdaptSiteDialog other(QString::fromStdString(logreg.string()));
+      other.site()->setText(QStringLiteral("NYU"));
+      other.addScans({nyu[1], nyu[2], nyu[3], nyu[4], nyu[5]});
+      QSignalSpy failed(&other, &ui::AdaptSiteDialog::adapted);
+      other.adapt();
+      QTRY_VERIFY_WITH_TIMEOUT(other.message().contains(QStringLiteral("not standardised per site")), 60000);
+      QCOMPARE(failed.count(), 0);
+      QVERIFY(!QFileInfo::exists(other.output()->text()));
+    }
+  }
+
   void runOutlivesAKilledGui() {
     if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
     const QString dir = QString::fromStdString(fixtureDir_.string());

@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include "EngineInfo.h"
+#include "connectome/SiteStandardizer.h"
 #include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
 #include "workspace/Corpus.h"
@@ -110,6 +111,11 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                         "against the training scans' geometric mean; z-scored: every edge standardised over the training scans; "
                         "per site: over the training scans of the scan's own acquisition site (site harmonisation; evaluate "
                         "with logreg takes it too). Everything is fitted on the training folds only and travels with the model file"));
+  adaptNewSites_ = new QCheckBox(tr("adapt to sites the training folds lack"), this);
+  adaptNewSites_->setToolTip(tr("evaluate, per-site input: a test site without training scans (every site, leaving sites out) gets "
+                                "statistics of its own from its test scans (at least %1; their connectivity, never their labels) "
+                                "instead of the pooled ones — what adapting a model to a new site does (Runs › Adapt to Site…)")
+                                 .arg(SiteStandardizer::kMinScans));
   ensemble_ = new QSpinBox(this);
   ensemble_->setRange(0, 32);
   ensemble_->setSpecialValueText(tr("from the configuration"));
@@ -158,6 +164,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Calibration:"), calibration_);
   form->addRow(tr("Input:"), input_);
+  form->addRow(QString(), adaptNewSites_);
   form->addRow(tr("Ensemble:"), ensemble_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
@@ -267,6 +274,7 @@ QStringList LaunchRunDialog::arguments() const {
   if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
+  if (adaptNewSites_->isEnabled() && adaptNewSites_->isChecked()) a << QStringLiteral("--adapt-new-sites");
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
   if (pretrainsInFolds()) {
     a << QStringLiteral("--pretrain-in-folds");
@@ -285,6 +293,7 @@ json LaunchRunDialog::preset() const {
           {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"input", input_->currentData().toString().toStdString()},
+          {"adapt_new_sites", adaptNewSites_->isChecked()},
           {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
@@ -336,6 +345,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   for (const auto& c : p.value("tasks", std::vector<std::string>())) t << QString::fromStdString(c);
   setTasks(t);
   firstOrder_->setChecked(p.value("first_order", false));
+  adaptNewSites_->setChecked(p.value("adapt_new_sites", false));
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -377,6 +387,8 @@ void LaunchRunDialog::revalidate() {
   input_->setEnabled(!pretrain && !meta &&
                      (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+  adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
+                             input_->currentData().toString().endsWith(QLatin1String("-site")));
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

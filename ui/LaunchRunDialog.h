@@ -60,6 +60,7 @@ class LaunchRunDialog : public QDialog {
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
   QCheckBox* firstOrder() const { return firstOrder_; }
+  QCheckBox* adaptNewSites() const { return adaptNewSites_; }
   QPushButton* estimateButton() const { return estimate_; }
 
  Q_SIGNALS:
@@ -76,7 +77,7 @@ class LaunchRunDialog : public QDialog {
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
-  QCheckBox* firstOrder_;
+  QCheckBox *firstOrder_, *adaptNewSites_;
   QProcess* estimator_ = nullptr;
 };
 

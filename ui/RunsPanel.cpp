@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "EngineInfo.h"
+#include "AdaptSiteDialog.h"
 #include "ReleaseModelDialog.h"
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
@@ -54,6 +55,8 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   cancel_ = button(tr("Cancel Run"), tr("Ask the selected run to stop (it keeps its checkpoint)"));
   compare_ = button(tr("Compare…"), tr("Two selected runs side by side: configuration differences and final metrics"));
   release_ = button(tr("Release…"), tr("Release the selected train run's model with a model card from a stored evaluation"));
+  adaptSite_ = button(tr("Adapt to Site…"), tr("Give the selected train run's model (input standardised per site: fc-site, tangent-site) "
+                                               "a new acquisition site's statistics from a few unlabelled scans of that site"));
   const auto selectedPid = [this] {
     const auto* run = runAt(table_->currentRow());
     return run ? static_cast<qint64>(run->pid) : qint64(0);
@@ -69,6 +72,9 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   connect(release_, &QPushButton::clicked, this, [this] {
     if (const auto* run = runAt(table_->currentRow())) showRelease(run->id);
   });
+  connect(adaptSite_, &QPushButton::clicked, this, [this] {
+    if (const auto* run = runAt(table_->currentRow())) showAdaptSite(run->id);
+  });
   connect(table_, &QTableWidget::itemSelectionChanged, this, [this] {
     if (const auto* run = runAt(table_->currentRow())) {
       dashboard_->setRun(*run);
@@ -79,6 +85,7 @@ RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(compare_);
   buttons->addWidget(release_);
+  buttons->addWidget(adaptSite_);
   buttons->addStretch(1);
   buttons->addWidget(pause_);
   buttons->addWidget(resume_);
@@ -224,7 +231,10 @@ void RunsPanel::updateButtons() {
   resume_->setEnabled(paused || (run && !running && run->config.value("command", std::string()) == "pretrain" && run->state != "completed"));
   cancel_->setEnabled(running);
   compare_->setEnabled(table_->selectionModel()->selectedRows().size() == 2);
-  release_->setEnabled(run && run->state == "completed" && run->config.value("command", std::string()) == "train" && !option(*run, "--out").isEmpty());
+  const bool trainedModel = run && run->state == "completed" && run->config.value("command", std::string()) == "train" && !option(*run, "--out").isEmpty();
+  release_->setEnabled(trainedModel);
+  // Whether the model standardises per site shows in its card (an input may come from its configuration): the CLI says so if not.
+  adaptSite_->setEnabled(trainedModel && option(*run, "--method") != QLatin1String("logreg"));
 }
 
 QWidget* RunsPanel::compare(std::int64_t left, std::int64_t right) {
@@ -239,6 +249,15 @@ QWidget* RunsPanel::showRelease(std::int64_t runId) {
   const auto* run = runById(runId);
   if (!run) return nullptr;
   auto* dialog = new ReleaseModelDialog(workspace_, option(*run, "--out"), option(*run, "--corpus"), option(*run, "--method"), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->show();
+  return dialog;
+}
+
+QWidget* RunsPanel::showAdaptSite(std::int64_t runId) {
+  const auto* run = runById(runId);
+  if (!run) return nullptr;
+  auto* dialog = new AdaptSiteDialog(option(*run, "--out"), this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
   dialog->show();
   return dialog;

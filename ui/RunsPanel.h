@@ -42,6 +42,7 @@ class RunsPanel : public QWidget {
   // The compare dialog for two runs (by run id); the release dialog for a completed train run.
   QWidget* compare(std::int64_t left, std::int64_t right);
   QWidget* showRelease(std::int64_t runId);
+  QWidget* showAdaptSite(std::int64_t runId);
   QTableWidget* table() const { return table_; }
   RunDashboard* dashboard() const { return dashboard_; }
 
@@ -54,7 +55,7 @@ class RunsPanel : public QWidget {
   std::vector<TrackedRun> runs_;
   QTableWidget* table_;
   RunDashboard* dashboard_;
-  QPushButton *pause_, *resume_, *cancel_, *compare_, *release_;
+  QPushButton *pause_, *resume_, *cancel_, *compare_, *release_, *adaptSite_;
   QTimer* timer_;
 };
 
