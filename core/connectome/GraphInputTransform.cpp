@@ -163,17 +163,27 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
       chunkedParallel(n, progress, "edge statistics" + scans, meanEnd, 1.0, [&](long i) {
         const auto k = static_cast<std::size_t>(i);
         const Eigen::MatrixXd b = tangent ? t.tangent_.transformCovariance(covariances[k]) : fc[k];
+        if (spec.perSite) {  // the site standardiser keeps the pooled statistics too
+          const Eigen::RowVectorXd upper = upperTriangle(b);
+          const std::lock_guard<std::mutex> hold(lock);
+          t.sites_.add(upper, sites[k]);
+          return;
+        }
         const Eigen::MatrixXd b2 = b.cwiseProduct(b);
         const std::lock_guard<std::mutex> hold(lock);
         sum += b;
         sumSq += b2;
-        if (spec.perSite) t.sites_.add(upperTriangle(b), sites[k]);
       });
     }
-    if (spec.perSite) t.sites_.finish();
-    t.mean_ = sum / static_cast<double>(n);
-    t.scale_ = (sumSq / static_cast<double>(n) - t.mean_.cwiseProduct(t.mean_)).cwiseMax(0.0).cwiseSqrt();
-    t.scale_ = t.scale_.unaryExpr([](double s) { return s < 1e-12 ? 1.0 : s; });  // constant edges (Pearson's unit diagonal) stay 0
+    if (spec.perSite) {
+      t.sites_.finish();
+      t.mean_ = symmetricFrom(t.sites_.pooledMean(), r);
+      t.scale_ = symmetricFrom(t.sites_.pooledScale(), r);
+    } else {
+      t.mean_ = sum / static_cast<double>(n);
+      t.scale_ = (sumSq / static_cast<double>(n) - t.mean_.cwiseProduct(t.mean_)).cwiseMax(0.0).cwiseSqrt();
+      t.scale_ = t.scale_.unaryExpr([](double s) { return s < 1e-12 ? 1.0 : s; });  // constant edges (Pearson's unit diagonal) stay 0
+    }
   }
   return t;
 }
