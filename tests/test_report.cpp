@@ -406,6 +406,42 @@ class TestReport : public QObject {
     QVERIFY(tool("pdftotext", {str(pdf), "-"}).contains("Monte Carlo dropout"));
   }
 
+  // A model standardised per site: the report says whose statistics the scan's edges were z-scored
+  // with — the site's own (from training scans, or adapted from unlabelled scans) or the pooled ones.
+  void siteStatisticsInTheReport() {
+    const auto tiny = dir_ / "tiny-site.json";
+    std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "input": "fc-site"})";
+    const auto model = dir_ / "gfm-site.pt";
+    auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(tiny), "--out", str(model)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto nyuScans = json::parse(run({"model", str(model)}).out.toStdString())["input_transform"]["site_standardisation"]["sites"]["NYU"].get<int>();
+    QVERIFY(nyuScans > 100);
+    auto methods = [&](const std::filesystem::path& m, const QString& in, const QString& site, const std::filesystem::path& pdf) {
+      QStringList args = {"diagnose", "--model", str(m), "--in", in, "--tr", "2", "--json", "--out", str(pdf)};
+      if (!site.isEmpty()) args << "--site" << site;
+      const auto d = run(args);
+      if (d.exitCode != 0) qWarning("%s", qPrintable(d.err));
+      return json::parse(d.out.toStdString())["methods"].value("site_statistics", std::string());
+    };
+    const auto own = methods(model, scan_, "NYU", dir_ / "site-own.pdf");
+    QVERIFY2(own.find("site 'NYU': its own statistics, from " + std::to_string(nyuScans) + " of the model's training scans") != std::string::npos, own.c_str());
+    const auto pooled = methods(model, scan_, "", dir_ / "site-pooled.pdf");
+    QVERIFY2(pooled.find("pooled over the model's") != std::string::npos && pooled.find("no site was given") != std::string::npos, pooled.c_str());
+    std::vector<std::filesystem::path> cmu;
+    for (const auto& e : std::filesystem::directory_iterator(series_))
+      if (e.path().filename().string().rfind("CMU_", 0) == 0) cmu.push_back(e.path());
+    std::sort(cmu.begin(), cmu.end());
+    const auto adapted = dir_ / "gfm-site-cmu.pt";
+    r = run({"adapt-site", "--model", str(model), "--site", "CMU", "--out", str(adapted), "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
+             str(cmu[5])});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto pdf = dir_ / "site-adapted.pdf";
+    const auto fromAdapted = methods(adapted, str(cmu[0]), "CMU", pdf);
+    QVERIFY2(fromAdapted.find("site 'CMU': its own statistics, adapted from 5 unlabelled scans") != std::string::npos, fromAdapted.c_str());
+    const auto text = tool("pdftotext", {str(pdf), "-"}).simplified();
+    QVERIFY2(text.contains("Site statistics") && text.contains("adapted from 5 unlabelled scans"), qPrintable(text.left(3000)));
+  }
+
   // A BOLD NIfTI in MNI space with fMRIPrep confounds beside it: parcellated with the model's atlas,
   // the motion checks read the confounds' framewise displacement.
   void diagnoseBoldNiftiWithSiblingConfounds() {

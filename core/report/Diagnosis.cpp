@@ -74,6 +74,22 @@ json modelLimits(const json& card) {
   return limits;
 }
 
+// For a model standardised per site: whose statistics the scan's edges were z-scored with.
+std::string siteStatisticsDescription(const json& stats, const json& card) {
+  const auto site = stats.value("site", std::string());
+  const auto standardisation = card.value("input_transform", json::object()).value("site_standardisation", json::object());
+  if (stats.value("own", false)) {
+    const auto entry = standardisation.value("sites", json::object()).value(site, json::object());
+    const int scans = entry.value("scans", 0);
+    return stats.value("adapted", false)
+               ? fmt::format("site '{}': its own statistics, adapted from {} unlabelled scans of the site (adapt-site)", site, scans)
+               : fmt::format("site '{}': its own statistics, from {} of the model's training scans", site, scans);
+  }
+  const int pooled = standardisation.value("pooled", json::object()).value("scans", 0);
+  return fmt::format("pooled over the model's {} training scans: {}; the scan's site offset is not removed", pooled,
+                     site.empty() ? std::string("no site was given") : "site '" + site + "' is not one the model knows");
+}
+
 json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
   const auto& card = c.model.card;
   json model = {{"file", std::filesystem::absolute(modelFile).lexically_normal().string()},
@@ -193,6 +209,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     qc["override"] = c.qc.failed() ? json{{"reason", r.qcOverrideReason}, {"by", r.operatorName}} : json(nullptr);
     record["qc"] = qc;
     record["methods"] = methodsOf(c, r.modelFile);
+    if (row.contains("site_statistics")) record["methods"]["site_statistics"] = siteStatisticsDescription(row["site_statistics"], card);
     const auto classes = card.value("classes", json::array());
     record["result"] = {{"label", row.at("label")},
                         {"probability", row.at("probability")},

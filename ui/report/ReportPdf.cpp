@@ -170,6 +170,7 @@ QString reportHtml(const json& r) {
   }
   h += row("Signal cleaning", cl);
   h += row("Connectivity", esc(m, "connectivity"));
+  if (m.contains("site_statistics")) h += row("Site statistics", esc(m, "site_statistics"));
   const auto& model = m.value("model", json::object());
   h += row("Model", esc(model, "description", "") + " [" + esc(model, "kind") + "]");
   h += row("Model checkpoint", esc(model, "file") + "<br>hash " + esc(model, "hash"));
