@@ -12,8 +12,10 @@ void requireFits(std::int64_t nodes, std::int64_t capacity, const char* what) {
 }  // namespace
 
 nlohmann::json AdaptationSpec::toJson() const {
-  return {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
-          {"readout", readout}};
+  nlohmann::json j = {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
+                      {"readout", readout}};
+  if (edgeReadout) j["edge_readout"] = true;  // written only when on: existing cards stay as they were
+  return j;
 }
 
 AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
@@ -24,6 +26,7 @@ AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
   s.loraAlpha = j.value("lora_alpha", s.loraAlpha);
   s.prefixLength = j.value("prefix_length", s.prefixLength);
   s.readout = j.value("readout", s.readout);
+  s.edgeReadout = j.value("edge_readout", false);
   static const char* methods[] = {"finetune", "scratch", "linear", "lora", "prefix", "prompt"};
   if (std::find(std::begin(methods), std::end(methods), s.method) == std::end(methods))
     throw Error(ErrorCode::Usage, "tuning method '" + s.method + "' is not finetune, scratch, linear, lora, prefix or prompt");
@@ -42,6 +45,7 @@ DownstreamModelImpl::DownstreamModelImpl(const BrainGfmConfig& config, const Ada
   if (spec.nodeAdditive()) nodeAdd = register_parameter("node_prompt_add", torch::zeros({config.featureWidth}));
   if (spec.edgePrompt()) edge = register_parameter("edge_prompt", torch::ones({maxNodes, maxNodes}));
   if (spec.readout == "roi") roiHead = register_parameter("roi_head", torch::zeros({classes, maxNodes, config.hidden}));
+  if (spec.edgeReadout) edgeHead = register_parameter("edge_head", torch::zeros({classes, maxNodes, maxNodes}));
 }
 
 void DownstreamModelImpl::attachAdapters() {
@@ -70,25 +74,42 @@ GraphBatchInput DownstreamModelImpl::prompted(const GraphBatchInput& in, const F
 }
 
 torch::Tensor DownstreamModelImpl::forward(const GraphBatchInput& in, const FastWeights& f) {
-  const auto o = encoder->forward(prompted(in, f));
+  const auto p = prompted(in, f);
+  const auto o = encoder->forward(p);
   const auto t = o.tokens.select(1, 0);
   const auto features = torch::cat({o.graph, o.graph * t}, 1);
   const auto w = f.headWeight.defined() ? f.headWeight : head->weight;
   const auto b = f.headBias.defined() ? f.headBias : head->bias;
   auto logits = torch::nn::functional::linear(features, w, b);
+  if (!roiHead.defined() && !edgeHead.defined()) return logits;
+  const auto n = o.nodes.size(1);
+  const auto nodes = o.nodes * in.mask.to(o.nodes.dtype()).unsqueeze(-1);
+  torch::Tensor perRoi, perEdgeRow;  // [B, C, N]: each node's term
   if (roiHead.defined()) {
-    const auto n = o.nodes.size(1);
     requireFits(n, roiHead.size(1), "per-ROI readout");
-    const auto nodes = o.nodes * in.mask.to(o.nodes.dtype()).unsqueeze(-1);
     const auto roi = roiHead.narrow(1, 0, n);
     logits = logits + torch::einsum("bnh,cnh->bc", {nodes, roi});
-    if (recordReadout_) {
-      // features = [g ; g * t] with g = sum_i h_i / n_real, so node i adds (W_a + W_b * t) . h_i / n_real.
-      const auto hidden = nodes.size(2);
-      const auto perNode = w.narrow(1, 0, hidden).unsqueeze(0) + w.narrow(1, hidden, hidden).unsqueeze(0) * t.unsqueeze(1);  // [B, C, H]
-      const auto count = in.mask.to(nodes.dtype()).sum(1).clamp_min(1.0).view({-1, 1, 1});
-      contributions_ = (torch::einsum("bnh,bch->bcn", {nodes, perNode}) / count + torch::einsum("bnh,cnh->bcn", {nodes, roi})).detach();
-    }
+    if (recordReadout_) perRoi = torch::einsum("bnh,cnh->bcn", {nodes, roi});
+  }
+  if (edgeHead.defined()) {
+    // The input edges as the encoder read them (the FC rows of the prompted features, zero off the
+    // real nodes), so that gradient x input on the features also explains this term.
+    requireFits(n, edgeHead.size(1), "edge readout");
+    const auto x = p.features.narrow(2, 0, n);
+    const auto v = edgeHead.narrow(1, 0, n).narrow(2, 0, n);
+    const auto vSym = 0.5 * (v + v.transpose(1, 2));
+    logits = logits + torch::einsum("bnm,cnm->bc", {x, vSym});
+    if (recordReadout_) perEdgeRow = torch::einsum("bnm,cnm->bcn", {x, vSym});
+  }
+  if (recordReadout_) {
+    // features = [g ; g * t] with g = sum_i h_i / n_real, so node i adds (W_a + W_b * t) . h_i / n_real.
+    const auto hidden = nodes.size(2);
+    const auto perNode = w.narrow(1, 0, hidden).unsqueeze(0) + w.narrow(1, hidden, hidden).unsqueeze(0) * t.unsqueeze(1);  // [B, C, H]
+    const auto count = in.mask.to(nodes.dtype()).sum(1).clamp_min(1.0).view({-1, 1, 1});
+    auto c = torch::einsum("bnh,bch->bcn", {nodes, perNode}) / count;
+    if (perRoi.defined()) c = c + perRoi;
+    if (perEdgeRow.defined()) c = c + perEdgeRow;
+    contributions_ = c.detach();
   }
   return logits;
 }
@@ -126,6 +147,7 @@ std::vector<torch::Tensor> DownstreamModelImpl::configureTrainable() {
   trainable.push_back(head->weight);
   trainable.push_back(head->bias);
   if (roiHead.defined()) trainable.push_back(roiHead);
+  if (edgeHead.defined()) trainable.push_back(edgeHead);
   for (auto& p : trainable) p.set_requires_grad(true);
   return trainable;
 }

@@ -38,6 +38,7 @@ struct AdaptationSpec {
   double loraAlpha = 16;
   int prefixLength = 8;
   std::string readout = "mean";     // mean | roi (mean head plus a per-ROI linear term)
+  bool edgeReadout = false;         // plus a linear term on the input edges (a wide-and-deep skip past the encoder)
 
   bool nodeMultiplicative() const { return method == "prompt" && prompt.find("node_mult") != std::string::npos; }
   bool nodeAdditive() const { return method == "prompt" && prompt.find("node_add") != std::string::npos; }
@@ -72,8 +73,9 @@ class DownstreamModelImpl : public GraphClassifierImpl {
     encoder->recordAttention(on);
     recordReadout_ = on;
   }
-  // With the per-ROI readout: node i's term of each logit, the mean head's share (h_i / n through the
-  // head) plus U_c,i . h_i; they sum to the logits minus the head's bias.
+  // With the per-ROI or edge readout: node i's term of each logit, the mean head's share (h_i / n
+  // through the head) plus U_c,i . h_i plus its row of the edge term, sum_j V_c,ij x_ij; they sum to
+  // the logits minus the head's bias.
   torch::Tensor readoutContributions(int targetClass) const override;
   std::vector<torch::Tensor> attentionMaps() const override { return encoder->attentionMaps(); }
   int leadingTokens() const override { return 2; }
@@ -83,7 +85,8 @@ class DownstreamModelImpl : public GraphClassifierImpl {
   BrainGfmEncoder encoder{nullptr};
   torch::nn::Linear head{nullptr};
   torch::Tensor nodeMul, nodeAdd, edge;
-  torch::Tensor roiHead;  // [classes, maxNodes, hidden] with readout "roi"
+  torch::Tensor roiHead;   // [classes, maxNodes, hidden] with readout "roi"
+  torch::Tensor edgeHead;  // [classes, maxNodes, maxNodes] with the edge readout (symmetrised when read)
 
  private:
   bool recordReadout_ = false;
