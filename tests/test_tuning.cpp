@@ -18,6 +18,8 @@
 #include "train/GraphBatchLoader.h"
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
+#include "eval/Baselines.h"
+#include "train/EdgeReadoutFit.h"
 #include "train/Tuner.h"
 #include "settings/DataPaths.h"
 #include "train/Experiment.h"
@@ -562,9 +564,17 @@ class TestTuning : public QObject {
     DownstreamModel reference(c, roi, 2, 24);
     reference->eval();
     AdaptationSpec s = roi;
-    s.edgeReadout = true;
-    QVERIFY(s.toJson()["edge_readout"].get<bool>() && !roi.toJson().contains("edge_readout"));
-    QVERIFY(AdaptationSpec::fromJson(s.toJson()).edgeReadout);
+    s.edgeReadout = "learned";
+    QCOMPARE(s.toJson()["edge_readout"].get<std::string>(), std::string("learned"));
+    QVERIFY(!roi.toJson().contains("edge_readout"));
+    QCOMPARE(AdaptationSpec::fromJson(s.toJson()).edgeReadout, std::string("learned"));
+    {
+      auto j = s.toJson();
+      j["edge_readout"] = true;  // the short form
+      QCOMPARE(AdaptationSpec::fromJson(j).edgeReadout, std::string("learned"));
+      j["edge_readout"] = "quadratic";
+      QVERIFY_THROWS_EXCEPTION(Error, AdaptationSpec::fromJson(j));
+    }
     DownstreamModel m(c, s, 2, 24);
     {
       torch::NoGradGuard ng;
@@ -628,8 +638,59 @@ class TestTuning : public QObject {
     }
     AdaptationSpec bad;
     bad.method = "prompt";
-    bad.edgeReadout = true;
+    bad.edgeReadout = "learned";
     QVERIFY_THROWS_EXCEPTION(Error, MetaLearner(MetaConfig{}, c, DownstreamModel(c, bad, 2, 20)));
+  }
+
+  // The "logreg" edge readout: fitted to the training items before training, the model's margin with
+  // nothing else in it is the regression's decision value on the standardised upper triangle (the
+  // baseline's features), computed here with Eigen; it stays fixed in training (not trainable).
+  void logregEdgeReadoutStartsAtTheBaseline() {
+    const auto c = tinyConfig();
+    const auto t = texts(c.textDimension);
+    AdaptationSpec s;
+    s.method = "scratch";
+    s.edgeReadout = "logreg";
+    torch::manual_seed(13);
+    DownstreamModel m(c, s, 2, 20);
+    m->eval();
+    {
+      torch::NoGradGuard ng;
+      m->head->weight.zero_();
+      m->head->bias.zero_();
+    }
+    const std::vector<DatasetItem> train(items_.begin(), items_.begin() + 64);
+    fitEdgeReadout(*m, *store_, train);
+    // Independently: the upper triangles, standardised, the same regression's decision values.
+    Eigen::MatrixXd x(64, 20 * 19 / 2);
+    Eigen::VectorXi y(64);
+    for (int k = 0; k < 64; ++k) {
+      const auto fc = store_->read(train[static_cast<std::size_t>(k)].fcArray);
+      int col = 0;
+      for (int i = 0; i < 20; ++i)
+        for (int j = i + 1; j < 20; ++j) x(k, col++) = fc(i, j);
+      y(k) = train[static_cast<std::size_t>(k)].label;
+    }
+    Standardizer scaler;
+    scaler.fit(x);
+    LogisticRegression regression(0.01);
+    regression.fit(scaler.apply(x), y);
+    const Eigen::VectorXd decision = (scaler.apply(x) * regression.weights()).array() + regression.intercept();
+    std::vector<int> idx;
+    for (int k = 0; k < 8; ++k) idx.push_back(k);
+    torch::Tensor margin;
+    {
+      torch::NoGradGuard ng;
+      margin = model::logitMargin(m->forward(batchOf(*store_, items_, c, idx, t))).to(torch::kDouble);
+    }
+    for (int k = 0; k < 8; ++k) QVERIFY2(std::abs(margin[k].item<double>() - decision(k)) < 1e-3, qPrintable(QString::number(k)));
+    QVERIFY(decision.cwiseAbs().maxCoeff() > 0.05);  // a real signal, not zeros on both sides
+    // Fixed in training: not among the trainable parameters.
+    for (const auto& p : m->configureTrainable()) QVERIFY(!p.is_same(m->edgeHead));
+    AdaptationSpec wrong = s;
+    wrong.edgeReadout.clear();
+    DownstreamModel none(c, wrong, 2, 20);
+    QVERIFY_THROWS_EXCEPTION(Error, fitEdgeReadout(*none, *store_, train));
   }
 
   void adaptersAndPromptsStartAsTheIdentity() {

@@ -14,7 +14,7 @@ void requireFits(std::int64_t nodes, std::int64_t capacity, const char* what) {
 nlohmann::json AdaptationSpec::toJson() const {
   nlohmann::json j = {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
                       {"readout", readout}};
-  if (edgeReadout) j["edge_readout"] = true;  // written only when on: existing cards stay as they were
+  if (hasEdgeReadout()) j["edge_readout"] = edgeReadout;  // written only when on: existing cards stay as they were
   return j;
 }
 
@@ -26,7 +26,15 @@ AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
   s.loraAlpha = j.value("lora_alpha", s.loraAlpha);
   s.prefixLength = j.value("prefix_length", s.prefixLength);
   s.readout = j.value("readout", s.readout);
-  s.edgeReadout = j.value("edge_readout", false);
+  if (const auto e = j.value("edge_readout", nlohmann::json()); e.is_boolean()) {
+    s.edgeReadout = e.get<bool>() ? "learned" : "";
+  } else if (e.is_string()) {
+    s.edgeReadout = e.get<std::string>();
+  } else if (!e.is_null()) {
+    throw Error(ErrorCode::Usage, "edge_readout must be true, \"learned\" or \"logreg\"");
+  }
+  if (s.hasEdgeReadout() && s.edgeReadout != "learned" && s.edgeReadout != "logreg")
+    throw Error(ErrorCode::Usage, "edge readout '" + s.edgeReadout + "' is not learned or logreg");
   static const char* methods[] = {"finetune", "scratch", "linear", "lora", "prefix", "prompt"};
   if (std::find(std::begin(methods), std::end(methods), s.method) == std::end(methods))
     throw Error(ErrorCode::Usage, "tuning method '" + s.method + "' is not finetune, scratch, linear, lora, prefix or prompt");
@@ -45,7 +53,7 @@ DownstreamModelImpl::DownstreamModelImpl(const BrainGfmConfig& config, const Ada
   if (spec.nodeAdditive()) nodeAdd = register_parameter("node_prompt_add", torch::zeros({config.featureWidth}));
   if (spec.edgePrompt()) edge = register_parameter("edge_prompt", torch::ones({maxNodes, maxNodes}));
   if (spec.readout == "roi") roiHead = register_parameter("roi_head", torch::zeros({classes, maxNodes, config.hidden}));
-  if (spec.edgeReadout) edgeHead = register_parameter("edge_head", torch::zeros({classes, maxNodes, maxNodes}));
+  if (spec.hasEdgeReadout()) edgeHead = register_parameter("edge_head", torch::zeros({classes, maxNodes, maxNodes}));
 }
 
 void DownstreamModelImpl::attachAdapters() {
@@ -147,7 +155,7 @@ std::vector<torch::Tensor> DownstreamModelImpl::configureTrainable() {
   trainable.push_back(head->weight);
   trainable.push_back(head->bias);
   if (roiHead.defined()) trainable.push_back(roiHead);
-  if (edgeHead.defined()) trainable.push_back(edgeHead);
+  if (edgeHead.defined() && spec_.edgeReadout == "learned") trainable.push_back(edgeHead);  // "logreg": fitted once, then fixed
   for (auto& p : trainable) p.set_requires_grad(true);
   return trainable;
 }

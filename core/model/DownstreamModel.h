@@ -38,7 +38,12 @@ struct AdaptationSpec {
   double loraAlpha = 16;
   int prefixLength = 8;
   std::string readout = "mean";     // mean | roi (mean head plus a per-ROI linear term)
-  bool edgeReadout = false;         // plus a linear term on the input edges (a wide-and-deep skip past the encoder)
+  // Plus a linear term on the input edges (a wide-and-deep skip past the encoder): "" (none),
+  // "learned" (from zero, trained with the rest) or "logreg" (the L2 logistic regression of the
+  // training part's input edges, fitted before training and then kept fixed: the encoder learns
+  // what the linear model leaves).
+  std::string edgeReadout;
+  bool hasEdgeReadout() const { return !edgeReadout.empty(); }
 
   bool nodeMultiplicative() const { return method == "prompt" && prompt.find("node_mult") != std::string::npos; }
   bool nodeAdditive() const { return method == "prompt" && prompt.find("node_add") != std::string::npos; }

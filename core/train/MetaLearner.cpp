@@ -44,8 +44,8 @@ json MetaHistory::toJson() const { return {{"query_loss", queryLoss}, {"query_lo
 MetaLearner::MetaLearner(const MetaConfig& config, const model::BrainGfmConfig& modelConfig, model::DownstreamModel m, torch::Device device)
     : config_(config), modelConfig_(modelConfig), model_(std::move(m)), device_(device) {
   if (model_->spec().method != "prompt") throw Error(ErrorCode::Config, "meta-learning adapts graph prompts: the model's method must be prompt");
-  if (model_->spec().readout != "mean" || model_->spec().edgeReadout)
-    throw Error(ErrorCode::Config, "meta-learning adapts the mean-readout head: readout '" + model_->spec().readout + (model_->spec().edgeReadout ? "' with edge readout" : "'") + " is for supervised tuning");
+  if (model_->spec().readout != "mean" || model_->spec().hasEdgeReadout())
+    throw Error(ErrorCode::Config, "meta-learning adapts the mean-readout head: readout '" + model_->spec().readout + (model_->spec().hasEdgeReadout() ? "' with edge readout" : "'") + " is for supervised tuning");
   model_->to(device_);
 }
 

@@ -11,6 +11,7 @@
 #include "errors/Error.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
+#include "train/EdgeReadoutFit.h"
 #include "train/GraphBatchLoader.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
@@ -189,6 +190,10 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   for (double c : counts) weights.push_back(c > 0 ? static_cast<float>(static_cast<double>(train.size()) / (classes * c)) : 0.0f);
   const auto classWeights = torch::tensor(weights).to(device_);
 
+  if (auto d = std::dynamic_pointer_cast<model::DownstreamModelImpl>(model_); d && d->spec().edgeReadout == "logreg") {
+    progress.update("fitting the logistic-regression edge readout on " + std::to_string(train.size()) + " training scans", 0.0);
+    fitEdgeReadout(*d, store, train);
+  }
   torch::manual_seed(config_.runSeed());
   auto params = model_->configureTrainable();
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(config_.effectiveLearningRate()).weight_decay(config_.weightDecay));
