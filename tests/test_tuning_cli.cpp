@@ -500,6 +500,30 @@ class TestTuningCli : public QObject {
     QVERIFY(!std::filesystem::exists(never.toStdString()));
   }
 
+  // The logistic-regression edge readout through the CLI: evaluated, named apart in comparisons,
+  // trained into a model file whose predictions and explanations include it.
+  void logregEdgeReadoutThroughTheCli() {
+    const QString w = str(ws_);
+    const QString config = str(dir_ / "tiny-edges.json");
+    std::ofstream(config.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                              "adaptation": {"readout": "roi", "edge_readout": "logreg"}, "epochs": 2})";
+    auto r = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "scratch", "--config", config, "--cv", "3", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto o = parseObject(r.out);
+    QCOMPARE(o["config"].toObject()["adaptation"].toObject()["edge_readout"].toString(), QString("logreg"));
+    QVERIFY(o["metrics"].toObject()["auc"].toObject()["mean"].toDouble() > 0.5);  // the linear model inside is better than chance on NYU
+    const auto table = run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-0"}).out;
+    QVERIFY2(table.contains("scratch, logreg edge readout"), qPrintable(table));
+    const QString model = str(dir_ / "edges.pt");
+    mustRun({"train", "-w", w, "--corpus", "asd", "--method", "scratch", "--config", config, "--out", model});
+    const auto row = parseObject(run({"predict", "--model", model, "--json", "--explain", "--in", nyuFile(4)}).out.trimmed());
+    QVERIFY(row["probability"].toDouble() > 0 && row["probability"].toDouble() < 1);
+    QCOMPARE(row["top_rois"].toArray().size(), 10);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "asd", "--method", "scratch", "--config", str(dir_ / "never.json"), "--cv", "3"}).exitCode, 66);
+    std::ofstream(str(dir_ / "bad-edges.json").toStdString()) << R"({"adaptation": {"edge_readout": "quadratic"}})";
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "asd", "--method", "scratch", "--config", str(dir_ / "bad-edges.json"), "--cv", "3"}).exitCode, 64);
+  }
+
   // Pre-trained inside each fold, the encoder learns the input it is tuned on: the fold's fitted
   // transform rewrites the graphs before pre-training, and the cached pre-training is keyed by it.
   void tangentInputInFoldPretraining() {

@@ -80,6 +80,11 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   const std::string adapted = e.result.value("input_adapted_site_scans", json()).is_number() ? ", new sites adapted" : "";
   // The graph input keeps one method's evaluations on Pearson and on tangent-space FC apart.
   const auto config = e.result.value("config", json());
+  // So does a linear edge readout beside the encoder.
+  if (config.is_object() && config.contains("adaptation") && config["adaptation"].contains("edge_readout")) {
+    const auto& edge = config["adaptation"]["edge_readout"];
+    entry.method += edge.is_string() ? ", " + edge.get<std::string>() + " edge readout" : std::string(", learned edge readout");
+  }
   if (config.is_object() && config.contains("input")) {
     const auto input = GraphInputSpec::fromJson(config["input"]);
     if (!input.identity()) return entry.label() + ", " + input.name() + " input" + adapted;
