@@ -21,8 +21,11 @@
 #include "eval/Results.h"
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
+#include "train/EdgeReadoutFit.h"
 #include "train/Explainer.h"
 #include "train/MetaLearner.h"
+#include "workspace/ArrayStore.h"
+#include "workspace/CorpusDataset.h"
 #include "workspace/Workspace.h"
 
 using namespace bg;
@@ -130,6 +133,39 @@ int main() {
     std::printf("fc_site_input_apply_%d_scans_ms: %.1f (checksum %.3f)\n", all, 1e3 * std::chrono::duration<double>(siteDone - siteFitted).count(),
                 siteChecksum);
     std::printf("fc_site_input_model_file_json_mb: %.1f\n", static_cast<double>(perSite.toJson().dump().size()) / 1e6);
+    // adapt-site: a new site's statistics from 30 of its unlabelled scans.
+    const std::vector<Eigen::MatrixXd> newSite(fc.begin() + training, fc.begin() + training + 30);
+    const double adaptSeconds = secondsPer(3, [&] {
+      auto copy = perSite;
+      copy.adaptSite("new-site", newSite, {});
+    });
+    std::printf("fc_site_adapt_new_site_30_scans_ms: %.1f\n", 1e3 * adaptSeconds);
+    // The "logreg" edge readout: the L2 logistic regression of one fold's 665 training scans (19 900
+    // edges), fitted before BrainGFM trains on top of it.
+    const auto storeDir = std::filesystem::temp_directory_path() / ("bench-edges-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(storeDir);
+    {
+      ArrayStore store(storeDir);
+      std::vector<DatasetItem> items;
+      for (int s = 0; s < training; ++s) {
+        DatasetItem it;
+        it.fcArray = store.put(fc[static_cast<std::size_t>(s)]);
+        it.nodes = rois;
+        it.label = s % 2;
+        items.push_back(it);
+      }
+      model::BrainGfmConfig small;
+      small.hidden = 32;
+      model::AdaptationSpec spec;
+      spec.method = "scratch";
+      spec.edgeReadout = "logreg";
+      model::DownstreamModel m(small, spec, 2, rois);
+      const auto edgeStart = std::chrono::steady_clock::now();
+      train::fitEdgeReadout(*m, store, items);
+      std::printf("logreg_edge_readout_fit_%d_scans_cc200_s: %.2f\n", training,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - edgeStart).count());
+    }
+    std::filesystem::remove_all(storeDir);
   }
   {
     // compare's paired DeLong test on an ABIDE-sized set of out-of-fold predictions.
