@@ -39,8 +39,8 @@ void fitEdgeReadout(model::DownstreamModelImpl& m, const ArrayStore& store, cons
   m.edgeHead.zero_();
   m.edgeHead[1].narrow(0, 0, n).narrow(1, 0, n).copy_(v);
   m.edgeHead[0].narrow(0, 0, n).narrow(1, 0, n).copy_(-v);
-  m.head->bias[1] += b / 2.0;
-  m.head->bias[0] -= b / 2.0;
+  m.head->bias[1].fill_(b / 2.0);
+  m.head->bias[0].fill_(-b / 2.0);
 }
 
 }  // namespace bg::train

@@ -12,8 +12,9 @@
 
 namespace bg::train {
 
-// Sets m's edge head and shifts its head's bias so that the logit margin of a graph equals the
-// regression's decision value w . x + b plus what the rest of the model adds. The items' matrices are
+// Sets m's edge head and its head's bias so that the logit margin of a graph equals the regression's
+// decision value w . x + b plus what the rest of the model adds (nothing, with the head's weights and
+// the per-ROI term at zero: how the tuner starts it). The items' matrices are
 // read from `store` as the model reads them (after the input transform). Throws bg::Error(Data) for
 // items of different sizes or a class missing, bg::Error(Config) for a model that is not two-class
 // or has no edge head.

@@ -190,9 +190,15 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
   for (double c : counts) weights.push_back(c > 0 ? static_cast<float>(static_cast<double>(train.size()) / (classes * c)) : 0.0f);
   const auto classWeights = torch::tensor(weights).to(device_);
 
-  if (auto d = std::dynamic_pointer_cast<model::DownstreamModelImpl>(model_); d && d->spec().edgeReadout == "logreg") {
+  // The "logreg" edge readout: the model starts as the regression exactly (the head's weights at zero,
+  // the per-ROI term at zero already), and that start is a candidate for early stopping like any epoch.
+  const auto downstream = std::dynamic_pointer_cast<model::DownstreamModelImpl>(model_);
+  const bool linearStart = downstream && downstream->spec().edgeReadout == "logreg";
+  if (linearStart) {
     progress.update("fitting the logistic-regression edge readout on " + std::to_string(train.size()) + " training scans", 0.0);
-    fitEdgeReadout(*d, store, train);
+    fitEdgeReadout(*downstream, store, train);
+    torch::NoGradGuard ng;
+    downstream->head->weight.zero_();
   }
   torch::manual_seed(config_.runSeed());
   auto params = model_->configureTrainable();
@@ -208,11 +214,18 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
     for (const auto& p : params) best.push_back(p.detach().clone());
   };
   snapshot();
+  h.bestScore = -std::numeric_limits<double>::infinity();
+  if (linearStart && !validation.empty()) {  // best epoch 0: the regression alone
+    const auto m = margins(store, validation);
+    std::vector<double> p;
+    for (double x : m) p.push_back(sigmoid(x));
+    h.bestScore = byAuc ? binaryMetrics(valLabels, p).auc : -negativeLogLikelihood(m, valLabels, 1.0);
+    progress.metric("validation/auc", 0, aucUsable ? binaryMetrics(valLabels, p).auc : 0.5);
+  }
   auto loader = std::make_unique<GraphBatchLoader>(store, train, config_.batchSize, config_.runSeed(), true);
   loader->setCropAugmentation(config_.cropAugmentation);
   int sinceBest = 0;
   long graphsSeen = 0;
-  h.bestScore = -std::numeric_limits<double>::infinity();
   for (int epoch = 0; epoch < config_.epochs; ++epoch) {
     if (config_.pseudoLabelThreshold > 0 && epoch == config_.epochs / 2 && epoch > 0 && train.size() < allTrain.size()) {
       // Semi-supervised half: confident predictions on the training items without labels join as labels.
