@@ -1,5 +1,7 @@
 #include "CliContext.h"
 
+#include "atlas/AtlasRegistry.h"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -221,6 +223,15 @@ CliContext::~CliContext() = default;
 void CliContext::finishRun(int exitCode, const std::string& error) {
   if (!tracker_) return;
   tracker_->finish(exitCode == 0 ? "completed" : exitCode == static_cast<int>(ErrorCode::Cancelled) ? "cancelled" : "failed", exitCode, error);
+}
+
+std::unique_ptr<AtlasRegistry> optionalAtlasRegistry(CliContext& ctx) {
+  try {
+    return std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
+  } catch (const Error& e) {
+    spdlog::debug("no atlas registry: {}", e.what());
+    return nullptr;
+  }
 }
 
 std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given) {

@@ -12,6 +12,10 @@
 #include "settings/DataPaths.h"
 #include "settings/Settings.h"
 
+namespace bg {
+class AtlasRegistry;
+}
+
 namespace bg::cli {
 
 struct GlobalOptions {
@@ -56,6 +60,10 @@ class CliContext {
 
 // The workspace a command works on: --workspace, else the settings' workspace (throws bg::Error).
 std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given);
+
+// The atlas registry when the data path has one, else null (commands that read only ROI
+// time-series files work without it; the reason is logged at debug level).
+std::unique_ptr<AtlasRegistry> optionalAtlasRegistry(CliContext& ctx);
 
 }  // namespace bg::cli
 namespace CLI {

@@ -16,7 +16,6 @@
 #include "atlas/AtlasRegistry.h"
 #include "eval/SiteAdaptation.h"
 #include "model/ModelBackend.h"
-#include "settings/DataPaths.h"
 
 namespace bg::cli {
 using nlohmann::json;
@@ -89,12 +88,7 @@ void addModelCommands(CLI::App& app, Action& action) {
   adapt->callback([&action, a] {
     action = [a](CliContext& ctx) {
       const auto info = readModelCardInfo(a->model);
-      std::unique_ptr<AtlasRegistry> registry;
-      try {
-        registry = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
-      } catch (const Error& e) {
-        spdlog::debug("no atlas registry: {}", e.what());
-      }
+      const auto registry = optionalAtlasRegistry(ctx);
       SiteAdaptationRequest req;
       req.model = a->model;
       req.out = a->out;

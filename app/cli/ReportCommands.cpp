@@ -68,15 +68,6 @@ void runRenderer(const std::vector<std::string>& args) {
   }
 }
 
-std::unique_ptr<AtlasRegistry> loadRegistry(CliContext& ctx) {
-  try {
-    return std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
-  } catch (const Error& e) {
-    spdlog::debug("no atlas registry: {}", e.what());
-    return nullptr;
-  }
-}
-
 std::optional<std::filesystem::path> brainMask(const AtlasRegistry* registry) {
   try {
     if (registry && registry->contains("mni152")) return registry->resolve(registry->get("mni152").files.at("brain_mask_2mm"));
@@ -185,7 +176,7 @@ void addReportCommands(CLI::App& app, Action& action) {
         r.device = ctx.settings().device;
         r.threads = ctx.settings().computeThreads;
         if (!a->impression.empty() && a->clinician.empty()) throw Error(ErrorCode::Usage, "--impression needs --clinician (who signs it)");
-        const auto registry = loadRegistry(ctx);
+        const auto registry = optionalAtlasRegistry(ctx);
         if (a->qcOnly) {
           DiagnosisCase c;
           ctx.runJob("quality control " + a->input, [&](JobContext& job) { c = prepareDiagnosis(r, registry.get(), job); });
@@ -272,7 +263,7 @@ void addReportCommands(CLI::App& app, Action& action) {
           }
         }
         applySignOff(record, a->clinician, a->impression, ws.get());
-        const auto registry = loadRegistry(ctx);
+        const auto registry = optionalAtlasRegistry(ctx);
         renderPdf(record, a->out, registry.get(), ws.get());
         if (a->json)
           std::printf("%s\n", record.dump().c_str());

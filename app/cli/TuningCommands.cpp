@@ -333,12 +333,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
       action = [a](CliContext& ctx) {
         const auto model = readModelCardInfo(a->modelFile);
         const auto& card = model.card;
-        std::unique_ptr<AtlasRegistry> registry;
-        try {
-          registry = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()));
-        } catch (const Error& e) {
-          spdlog::debug("no atlas registry: {}", e.what());
-        }
+        const auto registry = optionalAtlasRegistry(ctx);
         std::unique_ptr<Workspace> ws;
         if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
         int failures = 0;
