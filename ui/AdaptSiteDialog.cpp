@@ -8,11 +8,10 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QProcess>
 #include <QPushButton>
 #include <QVBoxLayout>
 
-#include "EngineInfo.h"
+#include "CliRunner.h"
 #include "connectome/SiteStandardizer.h"
 
 namespace bg::ui {
@@ -125,14 +124,12 @@ void AdaptSiteDialog::revalidate() {
 
 void AdaptSiteDialog::adapt() {
   if (process_ || !problem().isEmpty()) return;
-  process_ = new QProcess(this);
-  process_->setProgram(EngineInfo::cliPath());
-  process_->setArguments(arguments());
-  connect(process_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
-    const QString err = QString::fromUtf8(process_->readAllStandardError()).trimmed();
-    process_->deleteLater();
+  ok_->setEnabled(false);
+  message_->setStyleSheet(QString());
+  message_->setText(tr("Adapting…"));
+  process_ = startCli(this, arguments(), [this](const QString& error) {
     process_ = nullptr;
-    if (status == QProcess::NormalExit && code == 0) {
+    if (error.isEmpty()) {
       result_ = output_->text().trimmed();
       message_->setStyleSheet(QString());
       message_->setText(tr("Adapted: %1").arg(result_));
@@ -141,13 +138,9 @@ void AdaptSiteDialog::adapt() {
     } else {
       revalidate();
       message_->setStyleSheet(QStringLiteral("color: #cf222e"));
-      message_->setText(err.isEmpty() ? tr("The adaptation failed (exit %1).").arg(code) : err);
+      message_->setText(error);
     }
   });
-  ok_->setEnabled(false);
-  message_->setStyleSheet(QString());
-  message_->setText(tr("Adapting…"));
-  process_->start();
 }
 
 }  // namespace bg::ui

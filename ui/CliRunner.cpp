@@ -1,6 +1,7 @@
 #include "CliRunner.h"
 
 #include <csignal>
+#include <memory>
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -60,6 +61,25 @@ QByteArray runCli(JobContext& job, const QStringList& args) {
     throw Error(static_cast<ErrorCode>(p.exitCode()), message.toStdString());
   }
   return out;
+}
+
+QProcess* startCli(QObject* owner, const QStringList& args, std::function<void(const QString& error)> done) {
+  auto* p = new QProcess(owner);
+  auto finish = std::make_shared<std::function<void(const QString&)>>(std::move(done));
+  QObject::connect(p, &QProcess::finished, p, [p, finish](int code, QProcess::ExitStatus status) {
+    const QString err = QString::fromUtf8(p->readAllStandardError()).trimmed();
+    p->deleteLater();
+    if (status == QProcess::NormalExit && code == 0) (*finish)(QString());
+    else (*finish)(err.isEmpty() ? QObject::tr("braingraph-cli failed (exit %1)").arg(code) : err);
+  });
+  // Queued: start() may report a failure before the caller has the process in hand.
+  QObject::connect(p, &QProcess::errorOccurred, p, [p, finish](QProcess::ProcessError e) {
+    if (e != QProcess::FailedToStart) return;  // other errors end in finished()
+    p->deleteLater();
+    (*finish)(QObject::tr("cannot start %1").arg(EngineInfo::cliPath()));
+  }, Qt::QueuedConnection);
+  p->start(EngineInfo::cliPath(), args);
+  return p;
 }
 
 }  // namespace bg::ui

@@ -6,12 +6,11 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QProcess>
 #include <QPushButton>
 #include <QVBoxLayout>
 #include <spdlog/spdlog.h>
 
-#include "EngineInfo.h"
+#include "CliRunner.h"
 #include "eval/Results.h"
 #include "workspace/Workspace.h"
 
@@ -97,14 +96,12 @@ void ReleaseModelDialog::revalidate() {
 
 void ReleaseModelDialog::release() {
   if (process_) return;
-  process_ = new QProcess(this);
-  process_->setProgram(EngineInfo::cliPath());
-  process_->setArguments(arguments());
-  connect(process_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
-    const QString err = QString::fromUtf8(process_->readAllStandardError()).trimmed();
-    process_->deleteLater();
+  ok_->setEnabled(false);
+  message_->setStyleSheet(QString());
+  message_->setText(tr("Releasing…"));
+  process_ = startCli(this, arguments(), [this](const QString& error) {
     process_ = nullptr;
-    if (status == QProcess::NormalExit && code == 0) {
+    if (error.isEmpty()) {
       result_ = output_->text().trimmed();
       message_->setStyleSheet(QString());
       message_->setText(tr("Released: %1").arg(result_));
@@ -113,13 +110,9 @@ void ReleaseModelDialog::release() {
     } else {
       revalidate();
       message_->setStyleSheet(QStringLiteral("color: #cf222e"));
-      message_->setText(err.isEmpty() ? tr("The release failed (exit %1).").arg(code) : err);
+      message_->setText(error);
     }
   });
-  ok_->setEnabled(false);
-  message_->setStyleSheet(QString());
-  message_->setText(tr("Releasing…"));
-  process_->start();
 }
 
 }  // namespace bg::ui
