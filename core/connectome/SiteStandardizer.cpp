@@ -61,7 +61,7 @@ void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& sit
     throw Error(ErrorCode::Data, "adapting to site '" + site + "' needs at least " + std::to_string(kMinScans) + " of its scans, not " +
                                      std::to_string(rows.rows()));
   if (rows.cols() != pooled_.mean.size())
-    throw Error(ErrorCode::Data, "site '" + site + "''s scans have " + std::to_string(rows.cols()) + " features; the site standardisation " +
+    throw Error(ErrorCode::Data, "the scans of site '" + site + "' have " + std::to_string(rows.cols()) + " features; the site standardisation " +
                                      std::to_string(pooled_.mean.size()));
   Stats s;
   for (Eigen::Index i = 0; i < rows.rows(); ++i) accumulate(s, rows.row(i));
