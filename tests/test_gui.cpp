@@ -662,6 +662,14 @@ class TestGui : public QObject {
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("not both")));
     form->pretrained()->clear();
     form->pretrainInFolds()->setCurrentIndex(0);
+    // Pre-training BrainGFM learns the chosen input (still tangent-z); BrainMass and LCM read Pearson FC.
+    form->kind()->setCurrentText(QStringLiteral("pretrain"));
+    form->foundationModel()->setCurrentText(QStringLiteral("braingfm"));
+    QVERIFY(form->input()->isEnabled());
+    QCOMPARE(form->arguments()[form->arguments().indexOf(QStringLiteral("--input")) + 1], QStringLiteral("tangent-z"));
+    form->foundationModel()->setCurrentText(QStringLiteral("brainmass"));
+    QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
+    form->foundationModel()->setCurrentText(QStringLiteral("braingfm"));
     form->kind()->setCurrentText(QStringLiteral("train"));
     QVERIFY(!form->arguments().contains(QStringLiteral("--pretrain-in-folds")));
     form->method()->setCurrentText(QStringLiteral("logreg"));
@@ -1074,6 +1082,7 @@ class TestGui : public QObject {
     dialog->addScans({nyu[3], nyu[4], nyu[5], nyu[6]});  // a file already listed is listed once
     QCOMPARE(dialog->scans().size(), 6);
     QVERIFY2(dialog->problem().isEmpty(), qPrintable(dialog->problem()));
+    QVERIFY2(dialog->message().contains(QStringLiteral("fewer than 20")), qPrintable(dialog->message()));  // a caution, not a refusal
     const QString adapted = dialog->output()->text();
     QSignalSpy done(dialog, &ui::AdaptSiteDialog::adapted);
     dialog->adapt();

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
+#include <tuple>
 
 #include "TestSupport.h"
 #include "connectome/BrainGraph.h"
@@ -509,6 +512,164 @@ class TestSignal : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, t.adaptSite("A", fresher, {}));
     auto pooledOnly = GraphInputTransform::fit(GraphInputSpec::fromName("fc-z"), fc, {});
     QVERIFY_THROWS_EXCEPTION(Error, pooledOnly.adaptSite("E", fresher, {}));
+  }
+
+  void adaptationSampleIsSeededPerSite() {
+    const auto a = SiteStandardizer::adaptationSample(30, 7, 3, "NYU");
+    QCOMPARE(a.size(), std::size_t{7});
+    QVERIFY(std::is_sorted(a.begin(), a.end()) && std::adjacent_find(a.begin(), a.end()) == a.end() && a.back() < 30);
+    QVERIFY(a == SiteStandardizer::adaptationSample(30, 7, 3, "NYU"));                                   // a rerun draws alike
+    QVERIFY(a != SiteStandardizer::adaptationSample(30, 7, 3, "UCLA") || a != SiteStandardizer::adaptationSample(30, 7, 4, "NYU"));
+    std::set<std::vector<std::size_t>> draws;
+    for (unsigned seed = 0; seed < 20; ++seed) draws.insert(SiteStandardizer::adaptationSample(30, 7, seed, "NYU"));
+    QVERIFY(draws.size() > 15);  // C(30, 7) choices: seeds draw apart
+    const std::vector<std::size_t> all = {0, 1, 2, 3, 4};
+    QVERIFY(SiteStandardizer::adaptationSample(5, 0, 1, "X") == all && SiteStandardizer::adaptationSample(5, 9, 1, "X") == all);
+  }
+
+  void combatShrinksSiteStatisticsByEmpiricalBayes() {
+    // Three sites whose per-feature offsets and spreads scatter around a site-wide level (the shape
+    // ComBat's priors assume), a constant feature, then ComBat computed independently from the rows.
+    std::mt19937 rng(31);
+    std::normal_distribution<double> normal;
+    const int features = 40;
+    const std::vector<std::tuple<std::string, int, double, double>> plan = {{"A", 6, 1.0, 1.5}, {"B", 9, -0.5, 0.8}, {"C", 60, 0.2, 1.0}};
+    std::vector<Eigen::RowVectorXd> rowList;
+    std::vector<std::string> sites;
+    for (const auto& [site, n, offset, spread] : plan) {
+      Eigen::RowVectorXd featureOffset(features), featureSpread(features);
+      for (int g = 0; g < features; ++g) featureOffset(g) = offset + 0.3 * normal(rng), featureSpread(g) = spread * std::exp(0.2 * normal(rng));
+      for (int i = 0; i < n; ++i) {
+        Eigen::RowVectorXd r(features);
+        for (int g = 0; g < features; ++g) r(g) = featureOffset(g) + featureSpread(g) * normal(rng) + 0.1 * g;
+        r(0) = 1.0;  // constant, like Pearson's diagonal
+        rowList.push_back(r);
+        sites.push_back(site);
+      }
+    }
+    Eigen::MatrixXd x(static_cast<Eigen::Index>(rowList.size()), features);
+    for (std::size_t i = 0; i < rowList.size(); ++i) x.row(static_cast<Eigen::Index>(i)) = rowList[i];
+
+    // Independent ComBat (Johnson et al. 2007, no covariates), straight from the rows.
+    const auto total = static_cast<double>(x.rows());
+    Eigen::RowVectorXd alpha = x.colwise().mean(), sigma2 = Eigen::RowVectorXd::Zero(features);
+    std::map<std::string, Eigen::RowVectorXd> siteMean;
+    for (const auto& [site, n, offset, spread] : plan) {
+      Eigen::RowVectorXd m = Eigen::RowVectorXd::Zero(features);
+      for (Eigen::Index i = 0; i < x.rows(); ++i)
+        if (sites[static_cast<std::size_t>(i)] == site) m += x.row(i) / n;
+      siteMean[site] = m;
+    }
+    for (Eigen::Index i = 0; i < x.rows(); ++i) sigma2 += (x.row(i) - siteMean[sites[static_cast<std::size_t>(i)]]).array().square().matrix() / total;
+    // gamma* and delta* for one site's rows, features 1.. (0 is constant), to a tight tolerance.
+    auto combat = [&](const std::vector<Eigen::RowVectorXd>& rows) {
+      const int n = static_cast<int>(rows.size()), k = features - 1;
+      Eigen::MatrixXd z(n, k);
+      for (int i = 0; i < n; ++i)
+        for (int g = 1; g < features; ++g) z(i, g - 1) = (rows[static_cast<std::size_t>(i)](g) - alpha(g)) / std::sqrt(sigma2(g));
+      Eigen::VectorXd gHat = z.colwise().mean().transpose(), dHat(k);
+      for (int g = 0; g < k; ++g) dHat(g) = (z.col(g).array() - gHat(g)).square().sum() / (n - 1);
+      auto var = [k](const Eigen::VectorXd& v) { return (v.array() - v.mean()).square().sum() / (k - 1); };
+      const double gBar = gHat.mean(), t2 = var(gHat), m = dHat.mean(), s2 = var(dHat);
+      const double a = (2 * s2 + m * m) / s2, b = (m * s2 + m * m * m) / s2;
+      Eigen::VectorXd g = gHat, d = dHat;
+      for (int it = 0; it < 10000; ++it) {
+        Eigen::VectorXd gNew(k), dNew(k);
+        for (int f = 0; f < k; ++f) {
+          gNew(f) = (n * t2 * gHat(f) + d(f) * gBar) / (n * t2 + d(f));
+          double sum2 = 0;
+          for (int i = 0; i < n; ++i) sum2 += (z(i, f) - gNew(f)) * (z(i, f) - gNew(f));
+          dNew(f) = (0.5 * sum2 + b) / (n / 2.0 + a - 1);
+        }
+        const double change = std::max((gNew - g).cwiseAbs().maxCoeff(), (dNew - d).cwiseAbs().maxCoeff());
+        g = gNew, d = dNew;
+        if (change < 1e-14) break;
+      }
+      return std::make_tuple(g, d, gHat, dHat);
+    };
+
+    SiteStandardizer plain, eb(true);
+    plain.fit(x, sites);
+    eb.fit(x, sites);
+    QVERIFY(eb.empiricalBayes() && !plain.empiricalBayes());
+    Eigen::RowVectorXd probe(features);
+    for (int g = 0; g < features; ++g) probe(g) = 0.7 - 0.05 * g + 0.1 * g;
+    double smallSiteShift = 0, largeSiteShift = 0;
+    for (const auto& [site, n, offset, spread] : plan) {
+      std::vector<Eigen::RowVectorXd> own;
+      for (Eigen::Index i = 0; i < x.rows(); ++i)
+        if (sites[static_cast<std::size_t>(i)] == site) own.push_back(x.row(i));
+      const auto [g, d, gHat, dHat] = combat(own);
+      Eigen::RowVectorXd out = probe, unshrunk = probe;
+      eb.applyRow(out, site);
+      plain.applyRow(unshrunk, site);
+      double shift = 0;
+      for (int f = 1; f < features; ++f) {
+        const double z = (probe(f) - alpha(f)) / std::sqrt(sigma2(f));
+        QVERIFY2(std::fabs(out(f) - (z - g(f - 1)) / std::sqrt(d(f - 1))) < 1e-3 * (1 + std::fabs(out(f))),
+                 qPrintable(QString("site %1 feature %2: %3 vs %4").arg(QString::fromStdString(site)).arg(f).arg(out(f)).arg((z - g(f - 1)) / std::sqrt(d(f - 1)))));
+        shift = std::max(shift, std::fabs(out(f) - unshrunk(f)));
+      }
+      QCOMPARE(out(0), unshrunk(0));  // the constant feature is left to the plain statistics
+      if (site == "A") smallSiteShift = shift;
+      if (site == "C") largeSiteShift = shift;
+    }
+    QVERIFY2(smallSiteShift > 0.05, qPrintable(QString::number(smallSiteShift)));  // six scans: the prior matters
+    QVERIFY2(largeSiteShift < smallSiteShift, qPrintable(QString::number(largeSiteShift)));
+
+    // A model file keeps the shrunk statistics and what a later adaptation needs; plain files stay as they were.
+    const auto back = SiteStandardizer::fromJson(nlohmann::json::parse(eb.toJson().dump()));
+    QVERIFY(back.empiricalBayes() && eb.toJson().value("shrinkage", std::string()) == "empirical-bayes");
+    QVERIFY(!plain.toJson().contains("shrinkage") && !plain.toJson().contains("combat"));
+    QVERIFY((back.apply(x, sites) - eb.apply(x, sites)).cwiseAbs().maxCoeff() < 1e-12);
+    auto bad = eb.toJson();
+    bad["shrinkage"] = "median";
+    QVERIFY_THROWS_EXCEPTION(Error, SiteStandardizer::fromJson(bad));
+
+    // A new site adapted from its own rows is shrunk the same way, against the training standardisation.
+    std::vector<Eigen::RowVectorXd> fresh;
+    Eigen::MatrixXd d(7, features);
+    for (int i = 0; i < 7; ++i) {
+      for (int g = 0; g < features; ++g) d(i, g) = 2.0 + 1.3 * normal(rng) + 0.1 * g;
+      d(i, 0) = 1.0;
+      fresh.push_back(d.row(i));
+    }
+    auto adapted = back;
+    adapted.adapt(d, "D");
+    const auto [gD, dD, gHatD, dHatD] = combat(fresh);
+    Eigen::RowVectorXd outD = probe;
+    adapted.applyRow(outD, "D");
+    for (int f = 1; f < features; ++f) {
+      const double z = (probe(f) - alpha(f)) / std::sqrt(sigma2(f));
+      QVERIFY(std::fabs(outD(f) - (z - gD(f - 1)) / std::sqrt(dD(f - 1))) < 1e-3 * (1 + std::fabs(outD(f))));
+    }
+
+    // As a graph input: the names, the model-file form, and a file whose statistics contradict its name.
+    const auto spec = GraphInputSpec::fromName("tangent-combat");
+    QVERIFY(spec.perSite && spec.empiricalBayes && spec.standardiseEdges && spec.kind == "tangent" && spec.name() == "tangent-combat");
+    QVERIFY(GraphInputSpec::fromJson(spec.toJson()) == spec && GraphInputSpec::fromJson(spec.toJson()) != GraphInputSpec::fromName("tangent-site"));
+    QVERIFY(!GraphInputSpec::fromName("fc-site").toJson().contains("site_shrinkage"));
+    QVERIFY(GraphInputSpec::perSiteName("fc-combat") && GraphInputSpec::perSiteName("fc-site") && !GraphInputSpec::perSiteName("fc-z"));
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputSpec::fromJson(nlohmann::json{{"kind", "fc"}, {"standardise_edges", true}, {"site_shrinkage", "empirical-bayes"}}));
+    const int rois = 5;
+    std::vector<Eigen::MatrixXd> fc;
+    std::vector<std::string> fcSites;
+    for (int i = 0; i < 18; ++i) {
+      Eigen::MatrixXd series(40, rois);
+      for (Eigen::Index e = 0; e < series.size(); ++e) series.data()[e] = normal(rng);
+      series.col(1) += (i % 3 == 0 ? 0.9 : 0.1) * series.col(0);
+      fc.push_back(pearson(series).matrix);
+      fcSites.push_back(i % 3 == 0 ? "P" : "Q");
+    }
+    const auto t = GraphInputTransform::fit(GraphInputSpec::fromName("fc-combat"), fc, {}, nullptr, fcSites);
+    QVERIFY(t.siteStandardizer().empiricalBayes());
+    const auto tBack = GraphInputTransform::fromJson(nlohmann::json::parse(t.toJson().dump()));
+    QVERIFY((tBack.apply(fc[0], {}, "P") - t.apply(fc[0], {}, "P")).cwiseAbs().maxCoeff() < 1e-12);
+    auto contradict = t.toJson();
+    contradict.erase("site_shrinkage");
+    QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fromJson(contradict));
+    const auto tPlain = GraphInputTransform::fit(GraphInputSpec::fromName("fc-site"), fc, {}, nullptr, fcSites);
+    QVERIFY((tPlain.apply(fc[0], {}, "P") - t.apply(fc[0], {}, "P")).cwiseAbs().maxCoeff() > 1e-6);
   }
 
   void adjacencyRules() {

@@ -328,7 +328,8 @@ class TestTuningCli : public QObject {
     auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--pretrained", pretrained_, "--input", "tangent",
                   "--out", str(dir_ / "never.pt")});
     QCOMPARE(r.exitCode, 64);
-    QVERIFY(r.err.contains("from scratch") && r.err.contains("--pretrain-in-folds"));
+    QVERIFY2(r.err.contains("pre-trained on fc input") && r.err.contains("pretrain --input tangent") && r.err.contains("--pretrain-in-folds"),
+             qPrintable(r.err));
     r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--input", "tangent", "--cv", "3"});
     QCOMPARE(r.exitCode, 64);
     QVERIFY(r.err.contains("logreg-tangent"));
@@ -436,6 +437,41 @@ class TestTuningCli : public QObject {
       QVERIFY2(moved == (perSite[adapted[i].site] >= 5), qPrintable(adapted[i].site));
     }
     QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--leave-site-out", "--adapt-new-sites"}).exitCode, 64);
+    // From only 5 of each new site's scans: a site with more moves again (other statistics), one with exactly 5 does not;
+    // every scan is still scored. ComBat's shrinkage (fc-combat) moves them all, and each is named apart.
+    const QString fivePrefix = str(dir_ / "kids-lso-adapted-5");
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+             "--adapt-scans", "5", "--json", "--out", fivePrefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    o = parseObject(r.out);
+    QCOMPARE(o["input_adapted_site_scans"].toInt(), expectAdapted);
+    QCOMPARE(o["input_adaptation_scans"].toInt(), 5);
+    const auto five = readPredictions(fivePrefix + "-predictions.csv");
+    QCOMPARE(five.size(), adapted.size());
+    int largerSites = 0;
+    for (std::size_t i = 0; i < five.size(); ++i) {
+      QCOMPARE(five[i].scan, adapted[i].scan);
+      const int count = perSite[five[i].site];
+      const bool moved = std::fabs(five[i].probability - adapted[i].probability) > 1e-9;
+      if (count > 5) ++largerSites;
+      QVERIFY2(moved == (count > 5), qPrintable(five[i].site));
+    }
+    QVERIFY(largerSites > 0);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-scans", "5"}).exitCode, 64);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+                  "--adapt-scans", "4"}).exitCode, 64);
+    const QString combatPrefix = str(dir_ / "kids-lso-combat");
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-combat", "--leave-site-out", "--adapt-new-sites",
+             "--json", "--out", combatPrefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    o = parseObject(r.out);
+    QCOMPARE(o["input"].toString(), QString("fc-combat"));
+    QCOMPARE(o["input_adapted_site_scans"].toInt(), expectAdapted);
+    const auto combat = readPredictions(combatPrefix + "-predictions.csv");
+    int combatMoved = 0;
+    for (std::size_t i = 0; i < combat.size(); ++i) combatMoved += std::fabs(combat[i].probability - adapted[i].probability) > 1e-9 ? 1 : 0;
+    QVERIFY2(combatMoved > 100, qPrintable(QString::number(combatMoved)));  // shrunk statistics: a (slightly) different model for every scan
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg-tangent", "--input", "fc-combat", "--cv", "3"}).exitCode, 64);
     // BrainGFM's fold inputs are adapted the same way.
     r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out",
              "--adapt-new-sites", "--json"});
@@ -445,7 +481,9 @@ class TestTuningCli : public QObject {
     QCOMPARE(o["input_pooled_site_scans"].toInt(), 111 - expectAdapted);
     QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--cv", "3", "--adapt-new-sites"}).exitCode, 64);
     const auto table = run({"results", "-w", w, "--compare", "kids", "--split", "leave-site-out"}).out;
-    QVERIFY2(table.contains("logreg, fc-site input, new sites adapted") && table.contains("scratch, fc-site input, new sites adapted"), qPrintable(table));
+    QVERIFY2(table.contains("logreg, fc-site input, new sites adapted") && table.contains("scratch, fc-site input, new sites adapted") &&
+                 table.contains("logreg, fc-site input, new sites adapted from 5 scans") && table.contains("logreg, fc-combat input, new sites adapted"),
+             qPrintable(table));
 
     // adapt-site: a model trained without CMU (no scan under 10 there) given CMU's statistics from six unlabelled scans.
     const QString model = str(dir_ / "kids-site.pt"), adaptedModel = str(dir_ / "kids-site-cmu.pt");
@@ -462,6 +500,7 @@ class TestTuningCli : public QObject {
     const auto summary = parseObject(r.out);
     QCOMPARE(summary["sites"].toObject()["CMU"].toInt(), 6);
     QCOMPARE(summary["adapted_sites"].toArray().size(), 1);
+    QVERIFY2(summary["advice"].toString().contains("fc-combat"), qPrintable(r.out));  // six scans of an unshrunk model: cautioned
     const auto card = parseObject(run({"model", adaptedModel}).out);
     QCOMPARE(card["input_transform"].toObject()["site_standardisation"].toObject()["sites"].toObject()["NYU"].toInt(),
              parseObject(run({"model", model}).out)["input_transform"].toObject()["site_standardisation"].toObject()["sites"].toObject()["NYU"].toInt());
@@ -498,6 +537,34 @@ class TestTuningCli : public QObject {
     QCOMPARE(r.exitCode, 65);
     QVERIFY2(r.err.contains("not a downstream model"), qPrintable(r.err));
     QVERIFY(!std::filesystem::exists(never.toStdString()));
+  }
+
+  // pretrain --input: BrainGFM's encoder learns a fitted input (per-site FC here) and fine-tuning with
+  // the same input accepts the file; another input, or a Pearson-FC file, is refused before any work.
+  void pretrainOnAFittedInput() {
+    const QString w = str(ws_), pre = str(dir_ / "pre-fc-site.pt"), tuned = str(dir_ / "tuned-fc-site.pt");
+    auto r = run({"pretrain", "-w", w, "--corpus", "kids", "--config", tiny_, "--epochs", "1", "--input", "fc-site", "--out", pre});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(parseObject(r.out)["input"].toString(), QString("fc-site"));
+    r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-site",
+             "--out", tuned});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto card = parseObject(run({"model", tuned}).out);
+    QCOMPARE(card["input_transform"].toObject()["kind"].toString(), QString("fc"));
+    QVERIFY(card["input_transform"].toObject()["site_standardisation"].toObject()["sites"].toObject().contains("NYU"));
+    const auto row = parseObject(run({"predict", "--model", tuned, "--json", "--site", "NYU", "--in", nyuFile(3)}).out.trimmed());
+    QVERIFY(row["site_statistics"].toObject()["own"].toBool());
+    // Mismatches: the file learned fc-site, the run reads fc-combat; a Pearson-FC file with a fitted input; a zoo pre-training.
+    r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-combat",
+             "--out", str(dir_ / "never.pt")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("pre-trained on fc-site input"), qPrintable(r.err));
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_, "--input", "fc-site",
+             "--cv", "3"});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("pre-trained on fc input"), qPrintable(r.err));
+    QCOMPARE(run({"pretrain", "-w", w, "--corpus", "kids", "--model", "brainmass", "--input", "fc-site", "--out", str(dir_ / "never-bm.pt")}).exitCode, 64);
+    QVERIFY(!std::filesystem::exists(dir_ / "never.pt") && !std::filesystem::exists(dir_ / "never-bm.pt"));
   }
 
   // The logistic-regression edge readout through the CLI: evaluated, named apart in comparisons,

@@ -13,6 +13,7 @@
 
 #include "CliRunner.h"
 #include "connectome/SiteStandardizer.h"
+#include "eval/SiteAdaptation.h"
 
 namespace bg::ui {
 
@@ -119,6 +120,13 @@ void AdaptSiteDialog::revalidate() {
   const QString p = problem();
   message_->setStyleSheet(QStringLiteral("color: #cf222e"));
   message_->setText(p);
+  if (p.isEmpty() && scans_->count() < kRecommendedAdaptationScans) {  // allowed, but worth knowing before the clinic relies on it
+    message_->setStyleSheet(QString());
+    message_->setText(tr("%1 scans give noisy statistics: on ABIDE, fewer than %2 did no better than the pooled ones unless the model "
+                         "shrinks them (input fc-combat or tangent-combat).")
+                          .arg(scans_->count())
+                          .arg(kRecommendedAdaptationScans));
+  }
   ok_->setEnabled(p.isEmpty() && !process_);
 }
 

@@ -107,10 +107,14 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   input_->addItem(tr("tangent-space FC, edges z-scored"), QStringLiteral("tangent-z"));
   input_->addItem(tr("Pearson FC, edges z-scored per site"), QStringLiteral("fc-site"));
   input_->addItem(tr("tangent-space FC, edges z-scored per site"), QStringLiteral("tangent-site"));
+  input_->addItem(tr("Pearson FC, per site with ComBat shrinkage"), QStringLiteral("fc-combat"));
+  input_->addItem(tr("tangent-space FC, per site with ComBat shrinkage"), QStringLiteral("tangent-combat"));
   input_->setToolTip(tr("train, evaluate, from scratch: what the model reads — the stored Pearson FC, or tangent-space FC "
                         "against the training scans' geometric mean; z-scored: every edge standardised over the training scans; "
                         "per site: over the training scans of the scan's own acquisition site (site harmonisation; evaluate "
-                        "with logreg takes it too). Everything is fitted on the training folds only and travels with the model file"));
+                        "with logreg takes it too); ComBat shrinkage: each site's statistics pulled toward that site's typical "
+                        "edge by empirical Bayes, steadier for small sites. Everything is fitted on the training folds only and travels with the model file. "
+                        "pretrain (BrainGFM): the input the encoder learns; fine-tune the file with the same Input"));
   adaptNewSites_ = new QCheckBox(tr("adapt to sites the training folds lack"), this);
   adaptNewSites_->setToolTip(tr("evaluate, per-site input: a test site without training scans (every site, leaving sites out) gets "
                                 "statistics of its own from its test scans (at least %1; their connectivity, never their labels) "
@@ -230,17 +234,22 @@ QStringList LaunchRunDialog::problems() const {
   if (kind == QLatin1String("evaluate") && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
   if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
   if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
-  const bool ownEncoder = pretrainsInFolds() && pretrained_->text().trimmed().isEmpty();
   if (kind == QLatin1String("evaluate") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
     p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file, or pre-train in each fold.").arg(method);
   if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
     p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
   const QString input = input_->currentData().toString();
-  if (input_->isEnabled() && method == QLatin1String("logreg") && !input.isEmpty() && input != QLatin1String("fc-site"))
-    p << tr("logreg reads Fisher-z FC: of the inputs it takes only \"Pearson FC, edges z-scored per site\".");
-  else if (input_->isEnabled() && !input.isEmpty() && input != QLatin1String("fc") &&
-      (needsPretrained(method) || !pretrained_->text().trimmed().isEmpty()) && !ownEncoder)
-    p << tr("Input \"%1\" needs an encoder that learned it: train from scratch, or pre-train BrainGFM in each fold (evaluate).")
+  if (input_->isEnabled() && method == QLatin1String("logreg") && !input.isEmpty() && input != QLatin1String("fc-site") &&
+      input != QLatin1String("fc-combat"))
+    p << tr("logreg reads Fisher-z FC: of the inputs it takes only Pearson FC z-scored per site (with or without ComBat shrinkage).");
+  else if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") &&
+           method == QLatin1String("brainmass-probe"))
+    p << tr("BrainMass's encoder reads Pearson FC: choose Input \"Pearson FC\" or a BrainGFM method.");
+  else if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") &&
+           needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
+    // With a Pre-trained file the CLI checks that it learned this input (pretrain --input) and says so if not.
+    p << tr("Input \"%1\" needs an encoder that learned it: train from scratch, pre-train BrainGFM in each fold (evaluate), or give "
+            "a file pre-trained on it (pretrain with this Input).")
              .arg(input_->currentText());
   return p;
 }
@@ -384,11 +393,13 @@ void LaunchRunDialog::revalidate() {
   pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && needsPretrained(method_->currentText()) &&
                                method_->currentText() != QLatin1String("brainmass-probe"));
   calibration_->setEnabled(!pretrain && !meta);
-  input_->setEnabled(!pretrain && !meta &&
-                     (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
+  // Pre-training: BrainGFM learns the chosen input (fine-tune the file with the same one).
+  input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm")
+                              : !meta && (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
-                             input_->currentData().toString().endsWith(QLatin1String("-site")));
+                             (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
+                              input_->currentData().toString().endsWith(QLatin1String("-combat"))));
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

@@ -32,6 +32,10 @@ void addModelCommands(CLI::App& app, Action& action) {
   pre->add_option("--config", *configFile, "Pre-training configuration (JSON); default: the paper's settings");
   pre->add_option("--fold", r->fold, "Use this fold's training part")->capture_default_str();
   pre->add_flag("--all-items", r->allItems, "Use every item of the corpus (no held-out test data)");
+  pre->add_option("--input", r->input,
+                  "BrainGFM: the graph input the encoder learns (as train/evaluate --input: fc, fc-z, fc-site, fc-combat, tangent, tangent-z, "
+                  "tangent-site, tangent-combat), fitted on the pre-training scans; fine-tune it with the same --input")
+      ->check(CLI::IsMember({"fc", "fc-z", "fc-site", "fc-combat", "tangent", "tangent-z", "tangent-site", "tangent-combat"}));
   pre->add_option("--epochs", r->epochs, "Override the configuration's epochs");
   pre->add_option("--batch-size", r->batchSize, "Override the configuration's batch size");
   pre->add_flag("--resume", r->resume, "Continue from <out>.ckpt");
@@ -78,7 +82,7 @@ void addModelCommands(CLI::App& app, Action& action) {
     double tr = 0;
   };
   auto a = std::make_shared<AdaptArgs>();
-  auto* adapt = app.add_subcommand("adapt-site", "Give a per-site harmonised model (--input fc-site, tangent-site) a new acquisition site's statistics, "
+  auto* adapt = app.add_subcommand("adapt-site", "Give a per-site harmonised model (--input fc-site, tangent-site, fc-combat, tangent-combat) a new acquisition site's statistics, "
                                                  "from unlabelled scans of that site; writes a copy of the model");
   adapt->add_option("--model", a->model, "Model file (train --out) whose input is standardised per site")->required();
   adapt->add_option("--site", a->site, "The new site's name, as predict --site will give it")->required();
@@ -103,10 +107,13 @@ void addModelCommands(CLI::App& app, Action& action) {
         card = adaptModelToSite(req);
       });
       const auto& standardisation = card["input_transform"]["site_standardisation"];
-      std::printf("%s\n", json{{"adapted", a->out}, {"site", a->site}, {"scans", a->inputs.size()}, {"sites", standardisation["sites"]},
-                               {"adapted_sites", standardisation.value("adapted_sites", json::array())}}
-                               .dump(2)
-                               .c_str());
+      json out = {{"adapted", a->out}, {"site", a->site}, {"scans", a->inputs.size()}, {"sites", standardisation["sites"]},
+                  {"adapted_sites", standardisation.value("adapted_sites", json::array())}};
+      if (card.contains("advice")) {
+        out["advice"] = card["advice"];
+        spdlog::warn("{}", card["advice"].get<std::string>());
+      }
+      std::printf("%s\n", out.dump(2).c_str());
       return 0;
     };
   });

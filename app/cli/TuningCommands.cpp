@@ -16,6 +16,8 @@
 #include "Commands.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
+#include "connectome/GraphInputSpec.h"
+#include "connectome/SiteStandardizer.h"
 #include "eval/BaselineModel.h"
 #include "eval/Evaluation.h"
 #include "eval/ModelComparison.h"
@@ -83,6 +85,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
                   {"input", rf.input.empty() ? json() : json(rf.input)},
                   {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
   if (rf.adaptNewSites) request["adapt_new_sites"] = true;
+  if (rf.adaptScans > 0) request["adapt_scans"] = rf.adaptScans;
   if (!name.empty()) request["name"] = name;  // the model's name in comparisons
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
@@ -90,8 +93,10 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     const auto dash = rf.method.find('-');
     req.method = rf.method.substr(0, dash);
     req.features = dash == std::string::npos ? "fisher" : "tangent";
-    req.harmoniseSites = rf.input.size() > 5 && rf.input.compare(rf.input.size() - 5, 5, "-site") == 0;
+    req.harmoniseSites = GraphInputSpec::perSiteName(rf.input);
+    req.siteShrinkage = req.harmoniseSites && GraphInputSpec::fromName(rf.input).empiricalBayes;
     req.adaptNewSites = rf.adaptNewSites;
+    req.adaptScans = rf.adaptScans;
     req.c = c;
     req.split = rf.split;
     req.folds = rf.folds;
@@ -135,10 +140,11 @@ void addTuningCommands(CLI::App& app, Action& action) {
       cmd->add_option("--input", req.input,
                       "What the model reads: fc (stored Pearson FC), tangent (tangent-space FC against the training scans' geometric "
                       "mean); -z: every edge z-scored over the training scans (tangent-z, fc-z); -site: z-scored over the training "
-                      "scans of the scan's own acquisition site (fc-site, tangent-site: site harmonisation). Other than fc: from scratch, "
+                      "scans of the scan's own acquisition site (fc-site, tangent-site: site harmonisation); -combat: the same with "
+                      "ComBat's empirical-Bayes shrinkage of each site's statistics (fc-combat, tangent-combat). Other than fc: from scratch, "
                       "or evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input). The baselines take "
-                      "the -site inputs of their features (logreg: fc-site; logreg-tangent: tangent-site)")
-          ->check(CLI::IsMember({"fc", "fc-z", "fc-site", "tangent", "tangent-z", "tangent-site"}));
+                      "the per-site inputs of their features (logreg: fc-site, fc-combat; logreg-tangent: tangent-site, tangent-combat)")
+          ->check(CLI::IsMember({"fc", "fc-z", "fc-site", "fc-combat", "tangent", "tangent-z", "tangent-site", "tangent-combat"}));
       cmd->add_option("--ensemble", req.ensemble,
                       "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "
                       "averaged (predict, explanations and intervals use every member)")
@@ -162,9 +168,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
         // The baselines standardise every feature anyway: the only input choice they have is per-site standardisation.
         const bool tangent = r.method.find("-tangent") != std::string::npos;
         const std::string own = tangent ? "tangent" : "fc", base = r.method.substr(0, r.method.find('-'));
-        if (r.input != own + "-site")
+        if (r.input != own + "-site" && r.input != own + "-combat")
           throw Error(ErrorCode::Usage, "--input " + r.input + " does not apply to " + r.method + ": the baselines choose their features by name (" + base +
-                                            " or " + base + "-tangent) and take only " + own + "-site (features standardised per acquisition site)");
+                                            " or " + base + "-tangent) and take only " + own + "-site or " + own +
+                                            "-combat (features standardised per acquisition site)");
       }
       return r;
     }
@@ -227,6 +234,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
     ev->add_flag("--adapt-new-sites", a->model.req.adaptNewSites,
                  "With a per-site input (fc-site, tangent-site): a test site the fold's training part lacks (every site, leaving sites out) gets "
                  "statistics of its own from its test scans (at least 5; their connectivity only, never their labels) instead of the pooled ones");
+    ev->add_option("--adapt-scans", a->model.req.adaptScans,
+                   "With --adapt-new-sites: adapt each new site from only K of its test scans (a seeded choice per site; all of them are "
+                   "still scored), to measure how many scans a new site must bring")
+        ->check(CLI::Range(SiteStandardizer::kMinScans, 100000));
     ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
     ev->add_option("--pretrain-config", a->model.pretrainConfigFile, "Pre-training configuration (JSON) for --pretrain-in-folds");
     ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
@@ -244,6 +255,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
           r.folds = a->cv;
         }
         if (a->lso) r.split = "leave-site-out";
+        if (r.adaptScans > 0 && !r.adaptNewSites) throw Error(ErrorCode::Usage, "--adapt-scans limits --adapt-new-sites: give both");
         std::vector<double> fractions = {r.labelFraction};
         if (!a->regimes.empty()) {
           fractions.clear();

@@ -10,16 +10,22 @@ struct GraphInputSpec {
   std::string kind = "fc";        // fc | tangent
   bool standardiseEdges = false;  // z-score every edge over the training scans
   bool perSite = false;           // ... over the training scans of the scan's own site (implies standardiseEdges)
+  bool empiricalBayes = false;    // with perSite: ComBat's empirical-Bayes shrinkage of the per-site statistics
   bool identity() const { return kind == "fc" && !standardiseEdges; }
   bool needsSeries() const { return kind == "tangent"; }
   nlohmann::json toJson() const;
   static GraphInputSpec fromJson(const nlohmann::json& j);  // {"kind", "standardise_edges", "per_site"} or "kind"; validates
-  // The command line's names: fc, fc-z, fc-site, tangent, tangent-z, tangent-site ("-z": edges
-  // z-scored; "-site": z-scored within each acquisition site).
-  std::string name() const { return kind + (perSite ? "-site" : standardiseEdges ? "-z" : ""); }
-  bool operator==(const GraphInputSpec& o) const { return kind == o.kind && standardiseEdges == o.standardiseEdges && perSite == o.perSite; }
+  // The command line's names: fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site,
+  // tangent-combat ("-z": edges z-scored; "-site": z-scored within each acquisition site; "-combat":
+  // the same with ComBat's empirical-Bayes shrinkage of the site statistics).
+  std::string name() const { return kind + (empiricalBayes ? "-combat" : perSite ? "-site" : standardiseEdges ? "-z" : ""); }
+  bool operator==(const GraphInputSpec& o) const {
+    return kind == o.kind && standardiseEdges == o.standardiseEdges && perSite == o.perSite && empiricalBayes == o.empiricalBayes;
+  }
   bool operator!=(const GraphInputSpec& o) const { return !(*this == o); }
   static GraphInputSpec fromName(const std::string& name);
+  // Whether `name` is one of the per-site inputs (-site, -combat).
+  static bool perSiteName(const std::string& name);
   // For reports: how the model's connectivity matrix is computed from the cleaned ROI time series.
   std::string description() const;
 };

@@ -15,6 +15,7 @@ using nlohmann::json;
 json GraphInputSpec::toJson() const {
   json j = {{"kind", kind}, {"standardise_edges", standardiseEdges}};
   if (perSite) j["per_site"] = true;  // written only when on: existing model files and cache keys stay as they were
+  if (empiricalBayes) j["site_shrinkage"] = "empirical-bayes";
   return j;
 }
 
@@ -26,9 +27,14 @@ GraphInputSpec GraphInputSpec::fromJson(const json& j) {
     s.kind = j.value("kind", s.kind);
     s.standardiseEdges = j.value("standardise_edges", s.standardiseEdges);
     s.perSite = j.value("per_site", false);
+    const auto shrinkage = j.value("site_shrinkage", std::string());
+    if (!shrinkage.empty() && shrinkage != "empirical-bayes")
+      throw Error(ErrorCode::Config, "input: site_shrinkage '" + shrinkage + "' is not empirical-bayes");
+    s.empiricalBayes = !shrinkage.empty();
     if (s.perSite && !s.standardiseEdges) throw Error(ErrorCode::Config, "input: per_site standardisation needs standardise_edges");
+    if (s.empiricalBayes && !s.perSite) throw Error(ErrorCode::Config, "input: site_shrinkage needs per_site standardisation");
   } else if (!j.is_null()) {
-    throw Error(ErrorCode::Config, "input must be a name (fc, fc-z, fc-site, tangent, tangent-z, tangent-site) or {\"kind\": ..., \"standardise_edges\": ...}");
+    throw Error(ErrorCode::Config, "input must be a name (fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site, tangent-combat) or {\"kind\": ..., \"standardise_edges\": ...}");
   }
   if (s.kind != "fc" && s.kind != "tangent") throw Error(ErrorCode::Config, "input kind '" + s.kind + "' is not fc or tangent");
   return s;
@@ -37,13 +43,19 @@ GraphInputSpec GraphInputSpec::fromJson(const json& j) {
 GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
   GraphInputSpec s;
   auto endsWith = [&](const std::string& suffix) { return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0; };
-  const bool z = endsWith("-z"), site = endsWith("-site");
-  s.kind = z ? name.substr(0, name.size() - 2) : site ? name.substr(0, name.size() - 5) : name;
-  s.standardiseEdges = z || site;
-  s.perSite = site;
+  const bool z = endsWith("-z"), site = endsWith("-site"), combat = endsWith("-combat");
+  s.kind = z ? name.substr(0, name.size() - 2) : site ? name.substr(0, name.size() - 5) : combat ? name.substr(0, name.size() - 7) : name;
+  s.standardiseEdges = z || site || combat;
+  s.perSite = site || combat;
+  s.empiricalBayes = combat;
   if (s.kind != "fc" && s.kind != "tangent")
-    throw Error(ErrorCode::Usage, "input '" + name + "' is not fc, fc-z, fc-site, tangent, tangent-z or tangent-site");
+    throw Error(ErrorCode::Usage, "input '" + name + "' is not fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site or tangent-combat");
   return s;
+}
+
+bool GraphInputSpec::perSiteName(const std::string& name) {
+  auto endsWith = [&](const std::string& suffix) { return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0; };
+  return endsWith("-site") || endsWith("-combat");
 }
 
 std::string GraphInputSpec::description() const {
@@ -52,7 +64,8 @@ std::string GraphInputSpec::description() const {
                                     : "Pearson correlation of the cleaned ROI mean time series";
   if (perSite)
     d += ", every edge z-scored with the mean and SD of the training scans from the scan's own acquisition site (pooled over all training "
-         "scans for a site with fewer than " + std::to_string(SiteStandardizer::kMinScans) + ")";
+         "scans for a site with fewer than " + std::to_string(SiteStandardizer::kMinScans) + ")" +
+         (empiricalBayes ? ", the site means and SDs shrunk toward each site's distribution over all edges by ComBat's empirical Bayes" : "");
   else if (standardiseEdges)
     d += ", every edge z-scored with the training scans' mean and SD";
   return d;
@@ -124,6 +137,7 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
   GraphInputTransform t;
   t.spec_ = spec;
   if (spec.identity()) return t;
+  t.sites_ = SiteStandardizer(spec.empiricalBayes);
   if (fc.empty()) throw Error(ErrorCode::Data, "no training scans to fit the input transform on");
   t.nodes_ = static_cast<int>(fc.front().rows());
   for (const auto& m : fc)
@@ -249,6 +263,9 @@ GraphInputTransform GraphInputTransform::fromJson(const json& j) {
   if (t.spec_.kind == "tangent") t.tangent_.setReference(square(j.at("reference"), t.nodes_, "tangent reference"));
   if (t.spec_.perSite) {
     t.sites_ = SiteStandardizer::fromJson(j.at("site_standardisation"));
+    if (t.sites_.empiricalBayes() != t.spec_.empiricalBayes)
+      throw Error(ErrorCode::Data, std::string("the input transform's site statistics are ") + (t.sites_.empiricalBayes() ? "" : "not ") +
+                                       "shrunk, but its input names " + t.spec_.name());
     if (t.sites_.features() != t.nodes_ * (t.nodes_ + 1) / 2)
       throw Error(ErrorCode::Data, "the input transform's site standardisation has " + std::to_string(t.sites_.features()) +
                                        " edges, not the upper triangle of " + std::to_string(t.nodes_) + " x " + std::to_string(t.nodes_));

@@ -1,6 +1,10 @@
 #include "connectome/SiteStandardizer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <random>
 
 #include "errors/Error.h"
 
@@ -34,14 +38,69 @@ void SiteStandardizer::add(const Eigen::Ref<const Eigen::RowVectorXd>& row, cons
 
 void SiteStandardizer::finish() {
   if (pooled_.scans == 0) throw Error(ErrorCode::Data, "no training scans to fit the site standardisation on");
-  finalise(pooled_);
-  for (auto it = perSite_.begin(); it != perSite_.end();) {
-    if (it->second.scans < kMinScans) {
-      it = perSite_.erase(it);  // too few scans for a stable SD: the pooled statistics serve
-    } else {
-      finalise(it->second);
-      ++it;
+  for (auto it = perSite_.begin(); it != perSite_.end();)
+    it = it->second.scans < kMinScans ? perSite_.erase(it) : std::next(it);  // too few scans for a stable SD: the pooled statistics serve
+  if (empiricalBayes_) {
+    // ComBat standardises by the grand mean and the pooled within-site variance of the sites it
+    // models, taken from the sums before finalise() turns a constant feature's zero SD into 1.
+    double total = 0;
+    combatMean_ = Eigen::RowVectorXd::Zero(pooled_.mean.size());
+    Eigen::RowVectorXd within = combatMean_;
+    for (const auto& [name, st] : perSite_) {
+      combatMean_ += st.mean;  // still the sum of the rows
+      within += st.sumSq - st.mean.cwiseProduct(st.mean) / st.scans;
+      total += st.scans;
     }
+    if (total > 0) {
+      combatMean_ /= total;
+      combatScale_ = (within / total).cwiseMax(0.0).cwiseSqrt();
+    }
+  }
+  finalise(pooled_);
+  for (auto& [name, st] : perSite_) finalise(st);
+  if (!empiricalBayes_) return;
+  if (perSite_.empty()) {  // no site to shrink; a later adapt() standardises by the pooled statistics
+    combatMean_ = pooled_.mean;
+    combatScale_ = pooled_.scale;
+    return;
+  }
+  for (auto& [name, st] : perSite_) shrink(st);
+}
+
+void SiteStandardizer::shrink(Stats& s) const {
+  const double n = static_cast<double>(s.scans);
+  std::vector<Eigen::Index> valid;  // features that vary within sites (not Pearson's constant diagonal, up to rounding)
+  for (Eigen::Index g = 0; g < combatScale_.size(); ++g)
+    if (combatScale_(g) > 1e-9 * (1 + std::fabs(combatMean_(g)))) valid.push_back(g);
+  if (valid.size() < 2) return;
+  const auto k = static_cast<Eigen::Index>(valid.size());
+  Eigen::ArrayXd gammaHat(k), deltaHat(k);
+  for (Eigen::Index v = 0; v < k; ++v) {
+    const auto g = valid[static_cast<std::size_t>(v)];
+    gammaHat(v) = (s.mean(g) - combatMean_(g)) / combatScale_(g);
+    deltaHat(v) = s.scale(g) * s.scale(g) * n / (n - 1) / (combatScale_(g) * combatScale_(g));
+  }
+  // The site's priors, by the method of moments over its features: normal for the location, inverse
+  // gamma for the variance.
+  auto variance = [k](const Eigen::ArrayXd& values) { return (values - values.mean()).square().sum() / static_cast<double>(k - 1); };
+  const double gammaBar = gammaHat.mean(), tau2 = variance(gammaHat);
+  const double m = deltaHat.mean(), s2 = variance(deltaHat);
+  const bool shrinkScale = s2 > 1e-12 * m * m;
+  const double a = shrinkScale ? (2 * s2 + m * m) / s2 : 0, b = shrinkScale ? (m * s2 + m * m * m) / s2 : 0;
+  Eigen::ArrayXd gamma = gammaHat, delta = deltaHat;
+  for (int iteration = 0; iteration < 1000; ++iteration) {
+    const Eigen::ArrayXd gammaNew = (n * tau2 * gammaHat + delta * gammaBar) / (n * tau2 + delta);
+    Eigen::ArrayXd deltaNew = deltaHat;
+    if (shrinkScale) deltaNew = (0.5 * ((n - 1) * deltaHat + n * (gammaHat - gammaNew).square()) + b) / (n / 2 + a - 1);
+    const double change = std::max(((gammaNew - gamma).abs() / (gamma.abs() + 1e-8)).maxCoeff(), ((deltaNew - delta).abs() / delta).maxCoeff());
+    gamma = gammaNew;
+    delta = deltaNew;
+    if (change < 1e-6) break;
+  }
+  for (Eigen::Index v = 0; v < k; ++v) {
+    const auto g = valid[static_cast<std::size_t>(v)];
+    s.mean(g) = combatMean_(g) + combatScale_(g) * gamma(v);
+    s.scale(g) = combatScale_(g) * std::sqrt(delta(v));
   }
 }
 
@@ -66,8 +125,22 @@ void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& sit
   Stats s;
   for (Eigen::Index i = 0; i < rows.rows(); ++i) accumulate(s, rows.row(i));
   finalise(s);
+  if (empiricalBayes_) shrink(s);
   s.adapted = true;
   perSite_[site] = std::move(s);  // replaces an earlier adaptation to the same site
+}
+
+std::vector<std::size_t> SiteStandardizer::adaptationSample(std::size_t available, int wanted, unsigned seed, const std::string& site) {
+  std::vector<std::size_t> all(available);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  if (wanted <= 0 || static_cast<std::size_t>(wanted) >= available) return all;
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a of the name: std::hash may differ between standard libraries
+  for (unsigned char c : site) h = (h ^ c) * 1099511628211ULL;
+  std::mt19937_64 rng(h ^ (static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ULL));
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(static_cast<std::size_t>(wanted));
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 bool SiteStandardizer::adapted(const std::string& site) const {
@@ -114,11 +187,20 @@ json SiteStandardizer::toJson() const {
     sites[name] = statsJson(s.mean, s.scale, s.scans);
     if (s.adapted) sites[name]["adapted"] = true;  // written only when so: existing files stay as they were
   }
-  return {{"pooled", statsJson(pooled_.mean, pooled_.scale, pooled_.scans)}, {"sites", sites}};
+  json out = {{"pooled", statsJson(pooled_.mean, pooled_.scale, pooled_.scans)}, {"sites", sites}};
+  if (empiricalBayes_) {  // written only when on: existing files stay as they were
+    out["shrinkage"] = "empirical-bayes";
+    out["combat"] = statsJson(combatMean_, combatScale_, 0);
+    out["combat"].erase("scans");
+  }
+  return out;
 }
 
 SiteStandardizer SiteStandardizer::fromJson(const json& j) {
-  SiteStandardizer out;
+  const auto shrinkage = j.value("shrinkage", std::string());
+  if (!shrinkage.empty() && shrinkage != "empirical-bayes")
+    throw Error(ErrorCode::Data, "the site standardisation's shrinkage '" + shrinkage + "' is not empirical-bayes");
+  SiteStandardizer out(!shrinkage.empty());
   auto read = [](const json& s, Stats& into, std::size_t expected, const std::string& what) {
     const auto mean = s.at("mean").get<std::vector<double>>();
     const auto scale = s.at("scale").get<std::vector<double>>();
@@ -134,6 +216,17 @@ SiteStandardizer SiteStandardizer::fromJson(const json& j) {
   };
   read(j.at("pooled"), out.pooled_, 0, "pooled");
   for (const auto& [name, s] : j.at("sites").items()) read(s, out.perSite_[name], out.pooled_.mean.size(), "site " + name + "'s");
+  if (out.empiricalBayes_) {  // a zero scale is a constant feature here, which shrinkage leaves alone
+    const auto mean = j.at("combat").at("mean").get<std::vector<double>>();
+    const auto scale = j.at("combat").at("scale").get<std::vector<double>>();
+    if (static_cast<Eigen::Index>(mean.size()) != out.pooled_.mean.size() || scale.size() != mean.size())
+      throw Error(ErrorCode::Data, "the site standardisation's ComBat statistics have " + std::to_string(mean.size()) + " means and " +
+                                       std::to_string(scale.size()) + " scales for " + std::to_string(out.pooled_.mean.size()) + " features");
+    for (double v : scale)
+      if (!(v >= 0) || !std::isfinite(v)) throw Error(ErrorCode::Data, "the site standardisation's ComBat scales must be finite and not negative");
+    out.combatMean_ = Eigen::Map<const Eigen::RowVectorXd>(mean.data(), static_cast<Eigen::Index>(mean.size()));
+    out.combatScale_ = Eigen::Map<const Eigen::RowVectorXd>(scale.data(), static_cast<Eigen::Index>(scale.size()));
+  }
   return out;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Site harmonisation of connectivity features: every feature (an edge) is z-scored with the mean and
 // SD of the training scans from the same acquisition site. This is ComBat's location/scale model
-// without its empirical-Bayes shrinkage or covariates; on ABIDE it removes the site offsets that a
-// linear classifier otherwise spends weight on. Fitted on training rows only. A row whose site had
+// without covariates; on ABIDE it removes the site offsets that a linear classifier otherwise spends
+// weight on. With empirical-Bayes shrinkage (ComBat proper, Johnson et al. 2007; Fortin et al. 2017
+// for connectivity) each site's per-feature location and scale are pulled toward that site's
+// distribution over all features, which steadies the estimates of small sites. Fitted on training rows only. A row whose site had
 // fewer than kMinScans training scans, or none (a new site, an unnamed scan), gets the statistics
 // pooled over all training scans: the same as plain per-feature standardisation.
 // A new site can be adapted to afterwards from its own unlabelled scans (adapt()): ComBat's usual
@@ -20,6 +22,11 @@ class SiteStandardizer {
  public:
   static constexpr int kMinScans = 5;
 
+  // empiricalBayes: ComBat's shrinkage of the per-site statistics (see above); off, each site's own
+  // per-feature mean and SD.
+  explicit SiteStandardizer(bool empiricalBayes = false) : empiricalBayes_(empiricalBayes) {}
+  bool empiricalBayes() const { return empiricalBayes_; }
+
   // Accumulates one training row (not thread-safe; callers serialise). Every row must have the
   // length of the first; throws bg::Error(Data) otherwise.
   void add(const Eigen::Ref<const Eigen::RowVectorXd>& row, const std::string& site);
@@ -32,6 +39,11 @@ class SiteStandardizer {
   // site the training scans lacked. Throws bg::Error(Usage) when the site already has training
   // statistics, and bg::Error(Data) for fewer than kMinScans rows or rows of the wrong length.
   void adapt(const Eigen::MatrixXd& rows, const std::string& site);
+  // Which of a new site's `available` scans an adaptation limited to `wanted` of them uses: a sorted,
+  // seeded random choice that depends on the site's name too, so that sites draw apart and a rerun
+  // draws alike; all of them when wanted <= 0 or wanted >= available. For evaluations that ask how
+  // many scans a new site must bring.
+  static std::vector<std::size_t> adaptationSample(std::size_t available, int wanted, unsigned seed, const std::string& site);
   // Whether `site`'s statistics came from adapt() rather than from training scans.
   bool adapted(const std::string& site) const;
 
@@ -46,7 +58,10 @@ class SiteStandardizer {
   const Eigen::RowVectorXd& pooledMean() const { return pooled_.mean; }
   const Eigen::RowVectorXd& pooledScale() const { return pooled_.scale; }
 
-  // {"pooled": {"mean", "scale", "scans"}, "sites": {NAME: {..., "adapted": true when so}}}; features as flat arrays.
+  // {"pooled": {"mean", "scale", "scans"}, "sites": {NAME: {..., "adapted": true when so}}}; features as
+  // flat arrays. With shrinkage also "shrinkage": "empirical-bayes" and "combat": {"mean", "scale"},
+  // the grand mean and pooled within-site SD that ComBat standardises by (a later adapt() needs them);
+  // the site statistics stored are the shrunk ones.
   nlohmann::json toJson() const;
   static SiteStandardizer fromJson(const nlohmann::json& j);
 
@@ -60,8 +75,13 @@ class SiteStandardizer {
   static void accumulate(Stats& s, const Eigen::Ref<const Eigen::RowVectorXd>& row);
   static void finalise(Stats& s);
   const Stats& statsFor(const std::string& site) const;
+  // ComBat's empirical-Bayes estimates for one site whose mean and (biased) SD are final, written
+  // back as the equivalent mean and scale in the feature's own units.
+  void shrink(Stats& s) const;
   std::map<std::string, Stats> perSite_;
   Stats pooled_;
+  bool empiricalBayes_ = false;
+  Eigen::RowVectorXd combatMean_, combatScale_;  // with shrinkage, after finish()
 };
 
 }  // namespace bg

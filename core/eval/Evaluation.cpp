@@ -22,7 +22,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     if (req.features != "fisher" && req.features != "tangent") throw Error(ErrorCode::Usage, "features '" + req.features + "' are not fisher or tangent");
     const bool tangent = req.features == "tangent";
     if (req.adaptNewSites && !req.harmoniseSites)
-      throw Error(ErrorCode::Usage, "adapting to new sites needs per-site standardisation (--input fc-site or tangent-site)");
+      throw Error(ErrorCode::Usage, "adapting to new sites needs per-site standardisation (--input fc-site, fc-combat, tangent-site or tangent-combat)");
     const auto& items = manifest.at("items");
     if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baselines need a two-class corpus");
     const auto n = static_cast<Eigen::Index>(items.size());
@@ -99,7 +99,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         std::vector<std::string> trainSites, testSites;
         for (int i : train) trainSites.push_back(sites[static_cast<std::size_t>(i)]);
         for (int i : test) testSites.push_back(sites[static_cast<std::size_t>(i)]);
-        SiteStandardizer harmoniser;
+        SiteStandardizer harmoniser(req.siteShrinkage);
         harmoniser.fit(xt, trainSites);
         if (req.adaptNewSites) {  // label-free: the rows of a new site's test scans, never their labels
           std::map<std::string, std::vector<Eigen::Index>> newSites;
@@ -107,7 +107,9 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
             if (!testSites[k].empty() && !harmoniser.knows(testSites[k])) newSites[testSites[k]].push_back(static_cast<Eigen::Index>(k));
           for (const auto& [site, rows] : newSites) {
             if (static_cast<int>(rows.size()) < SiteStandardizer::kMinScans) continue;
-            harmoniser.adapt(xs(rows, Eigen::all), site);
+            std::vector<Eigen::Index> used;
+            for (auto k : SiteStandardizer::adaptationSample(rows.size(), req.adaptScans, req.seed, site)) used.push_back(rows[k]);
+            harmoniser.adapt(xs(used, Eigen::all), site);
             adaptedSiteScans += static_cast<int>(rows.size());
           }
         }
@@ -163,7 +165,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
     json features = tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized";
-    if (req.harmoniseSites) features = features.get<std::string>() + "_per_site";
+    if (req.harmoniseSites) features = features.get<std::string>() + (req.siteShrinkage ? "_per_site_combat" : "_per_site");
     json out{{"method", req.method},
                 {"c", req.c},
                 {"features", features},
@@ -181,9 +183,10 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                 {"predictions", predictions},
                 {"training_seconds", seconds}};
     if (req.harmoniseSites) {
-      out["input"] = tangent ? "tangent-site" : "fc-site";
+      out["input"] = std::string(tangent ? "tangent" : "fc") + (req.siteShrinkage ? "-combat" : "-site");
       out["input_pooled_site_scans"] = pooledSiteScans;
       if (req.adaptNewSites) out["input_adapted_site_scans"] = adaptedSiteScans;
+      if (req.adaptNewSites && req.adaptScans > 0) out["input_adaptation_scans"] = req.adaptScans;
     }
     return out;
   });

@@ -19,7 +19,9 @@ struct EvaluateRequest {
   unsigned seed = 0;
   std::string calibration = "temperature";  // logreg: temperature | platt on the validation part; svm: Platt on the training data
   bool harmoniseSites = false;  // features z-scored per acquisition site (SiteStandardizer) before the usual standardisation
+  bool siteShrinkage = false;   // with harmoniseSites: ComBat's empirical-Bayes shrinkage of the site statistics
   bool adaptNewSites = false;   // with harmoniseSites: a test site the training part lacks gets statistics from its own unlabelled test scans
+  int adaptScans = 0;           // with adaptNewSites: from only this many of them (SiteStandardizer::adaptationSample; 0: all)
 };
 
 // Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf

@@ -77,7 +77,9 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
     entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
   // New sites adapted from their own test scans are another model in effect.
-  const std::string adapted = e.result.value("input_adapted_site_scans", json()).is_number() ? ", new sites adapted" : "";
+  std::string adapted = e.result.value("input_adapted_site_scans", json()).is_number() ? ", new sites adapted" : "";
+  if (const auto limit = e.result.value("input_adaptation_scans", json()); !adapted.empty() && limit.is_number())
+    adapted += " from " + std::to_string(limit.get<int>()) + " scans";
   // The graph input keeps one method's evaluations on Pearson and on tangent-space FC apart.
   const auto config = e.result.value("config", json());
   // So does a linear edge readout beside the encoder.

@@ -8,6 +8,15 @@
 namespace bg {
 using nlohmann::json;
 
+std::string siteAdaptationAdvice(int scans, bool shrinkage) {
+  if (scans >= kRecommendedAdaptationScans) return {};
+  const std::string n = std::to_string(scans), recommended = std::to_string(kRecommendedAdaptationScans);
+  if (shrinkage)
+    return "statistics from " + n + " scans are noisy; the model's ComBat shrinkage steadies them, but " + recommended + " or more scans are better";
+  return "statistics from " + n + " scans are noisy: on ABIDE, adapting from fewer than " + recommended +
+         " scans did no better than the pooled statistics unless the model shrinks them (train it with --input fc-combat or tangent-combat)";
+}
+
 json adaptModelToSite(const SiteAdaptationRequest& req) {
   return withContext("while adapting " + req.model.string() + " to site '" + req.site + "'", [&] {
     if (req.site.empty()) throw Error(ErrorCode::Usage, "name the site (--site)");
@@ -15,7 +24,7 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
       throw Error(ErrorCode::Usage, "write the adapted model to a new file (--out), not over the trained one");
     const auto info = readModelCardInfo(req.model);
     if (info.baseline || !info.card.contains("input_transform"))
-      throw Error(ErrorCode::Usage, "the model's input is not standardised per site (train it with --input fc-site or tangent-site)");
+      throw Error(ErrorCode::Usage, "the model's input is not standardised per site (train it with --input fc-site, fc-combat, tangent-site or tangent-combat)");
     auto transform = GraphInputTransform::fromJson(info.card.at("input_transform"));
     if (transform.knowsSite(req.site) && !transform.siteAdapted(req.site))
       throw Error(ErrorCode::Usage, "the model was trained on scans of site '" + req.site + "' and has its statistics already");
@@ -32,7 +41,10 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
                            {"source_model", std::filesystem::absolute(req.model).lexically_normal().string()}});
     const json patch = {{"input_transform", transform.toJson()}, {"site_adaptations", adaptations}};
     const auto card = json::parse(model::modelBackend().rewriteModelCard(req.model.string(), req.out.string(), patch.dump()));
-    return modelCardSummary(card);
+    auto summary = modelCardSummary(card);
+    if (const auto advice = siteAdaptationAdvice(static_cast<int>(req.scans.size()), transform.siteStandardizer().empiricalBayes()); !advice.empty())
+      summary["advice"] = advice;
+    return summary;
   });
 }
 

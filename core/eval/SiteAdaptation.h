@@ -20,9 +20,17 @@ struct SiteAdaptationRequest {
   std::vector<PredictionInput> scans;  // loaded for the model (loadPredictionInput), at least SiteStandardizer::kMinScans
 };
 
+// Leaving each ABIDE site out (docs/tuning.md), a new site's statistics from 5 or 10 of its scans did
+// no better than the pooled ones unless ComBat's shrinkage steadied them; from 20 they helped either way.
+constexpr int kRecommendedAdaptationScans = 20;
+// A caution for an adaptation from `scans` scans of a model whose site statistics are shrunk or not;
+// empty when there is nothing to say.
+std::string siteAdaptationAdvice(int scans, bool shrinkage);
+
 // Writes request.out (atomically; never over request.model) and returns its card's summary. Throws
 // bg::Error(Usage) for a model whose input is not standardised per site or a site it was trained on,
-// and bg::Error(Data) for too few scans or scans of another parcellation.
+// and bg::Error(Data) for too few scans or scans of another parcellation. The summary carries
+// "advice" (siteAdaptationAdvice) when there is some.
 nlohmann::json adaptModelToSite(const SiteAdaptationRequest& request);
 
 }  // namespace bg

@@ -30,6 +30,7 @@ struct PretrainRequest {
   int threads = 0;
   bool resume = false;
   int epochs = 0, batchSize = 0;  // > 0 overrides the config
+  std::string input;              // BrainGFM: the graph input it learns (GraphInputSpec name), fitted on the pre-training scans; empty: Pearson FC
   int worldSize = 1, rank = 0;
   std::string master = "127.0.0.1:29500";
 };
@@ -57,6 +58,7 @@ struct TuneRequest {
   std::string input;                      // fc | fc-z | fc-site | tangent | tangent-z | tangent-site (GraphInputSpec names); empty: the configuration's
   int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
   bool adaptNewSites = false;             // evaluate, per-site input: a test site the training part lacks gets statistics from its own unlabelled test scans
+  int adaptScans = 0;                     // ... from only this many of them (a seeded choice per site); 0: all
   std::string device = "auto";
   int threads = 0;
 };

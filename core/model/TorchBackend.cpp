@@ -16,6 +16,7 @@
 #include "train/Experiment.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "train/TransformedGraphs.h"
 #include "train/ZooPretraining.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Corpus.h"
@@ -84,8 +85,15 @@ class TorchBackend final : public ModelBackend {
     } else {
       items = corpusItems(manifest, r.fold, "train", ws->arrays());
     }
-    if (r.architecture != "braingfm") return pretrainZoo(r, *ws, manifest, items, progress, torch::Device(device.resolved), device.description);
+    const auto input = r.input.empty() ? GraphInputSpec{} : GraphInputSpec::fromName(r.input);
+    if (r.architecture != "braingfm") {
+      if (!input.identity()) throw Error(ErrorCode::Usage, r.architecture + " pre-trains on its own inputs; --input is for BrainGFM");
+      return pretrainZoo(r, *ws, manifest, items, progress, torch::Device(device.resolved), device.description);
+    }
     auto config = train::PretrainConfig::fromJson(r.configJson.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.configJson));
+    if (config.cropAugmentation > 0 && !input.identity())
+      throw Error(ErrorCode::Config, "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " +
+                                         input.name());
     if (r.epochs > 0) config.epochs = r.epochs;
     if (r.batchSize > 0) config.batchSize = r.batchSize;
     // The [A/P] token: the atlas's description through the built-in text encoder.
@@ -100,7 +108,7 @@ class TorchBackend final : public ModelBackend {
     const auto vec = embedder.embed(atlas, atlasDescription);
     const auto atlasText = torch::tensor(std::vector<float>(vec.begin(), vec.end()));
     const std::string manifestText = manifest.dump();
-    const nlohmann::json extra = {{"kind", "braingfm-pretrained"},
+    nlohmann::json extra = {{"kind", "braingfm-pretrained"},
                                   {"corpus", r.corpus},
                                   {"fold", r.fold},
                                   {"items", items.size()},
@@ -109,17 +117,30 @@ class TorchBackend final : public ModelBackend {
                                   {"torch_version", TORCH_VERSION},
                                   {"text_embeddings", embedder.source()},
                                   {"atlas", atlas}};
+    // Another input: fitted on these same scans (a rerun with --resume fits the same), the graphs
+    // rewritten into a scratch store for the run; the card names the input so that fine-tuning
+    // checks it reads the same (Experiment's checkGraphInput).
+    const double inputShare = input.identity() ? 0.0 : 0.05;
+    std::unique_ptr<train::TransformedGraphs> graphs;
+    if (!input.identity()) {
+      ProgressRange inputProgress(progress, 0.0, inputShare);
+      ProgressRange fitting(inputProgress, 0.0, 0.7), remapping(inputProgress, 0.7, 1.0);
+      graphs = std::make_unique<train::TransformedGraphs>(ws->arrays(), train::fitGraphInput(input, ws->arrays(), items, &fitting), ws->dir() / "tmp");
+      items = graphs->remap(items, &remapping);
+      extra["input"] = input.toJson();
+    }
     std::unique_ptr<train::DataParallel> parallel;
     if (r.worldSize > 1) parallel = std::make_unique<train::DataParallel>(r.master, r.rank, r.worldSize);
     const std::filesystem::path out = r.out, ckpt = out.string() + ".ckpt";
-    const auto result = train::runPretraining(ws->arrays(), items, config, ckpt, r.resume, extra, progress, torch::Device(device.resolved),
-                                              parallel.get(), atlasText);
+    ProgressRange training(progress, inputShare, 1.0);
+    const auto result = train::runPretraining(graphs ? graphs->store() : ws->arrays(), items, config, ckpt, r.resume, extra, training,
+                                              torch::Device(device.resolved), parallel.get(), atlasText);
     if (r.rank == 0) std::filesystem::rename(ckpt, out);
     nlohmann::json losses = nlohmann::json::array();
     for (const auto& l : result.epochLosses) losses.push_back({{"gcl", l.gcl}, {"gmae", l.gmae}, {"total", l.total}});
     return nlohmann::json{{"model", out.string()}, {"device", device.description}, {"start_epoch", result.startEpoch},
                           {"epochs", config.epochs}, {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond},
-                          {"losses", losses}}
+                          {"input", input.name()}, {"losses", losses}}
         .dump(2);
   }
 

@@ -54,16 +54,33 @@ std::string architectureOf(const std::string& method) {
   return model::isZooArchitecture(method) ? method : "braingfm";
 }
 
+// An encoder pre-trained on another input than Pearson FC (a fold's cached pre-training, or
+// pretrain --input) reads only that input.
+void checkPretrainedInput(const json& extra, const GraphInputSpec& input, const std::string& file) {
+  const auto learned = extra.contains("input") ? GraphInputSpec::fromJson(extra["input"]) : GraphInputSpec{};
+  if (learned.name() != input.name())
+    throw Error(ErrorCode::Usage, file + " was pre-trained on " + learned.name() + " input and this run reads " + input.name() +
+                                      " (give --input " + learned.name() + ", or pre-train on " + input.name() + ": pretrain --input " + input.name() +
+                                      ", or evaluate --pretrain-in-folds)");
+}
+
 // Another input than Pearson FC needs an encoder that learned that input: one trained from scratch,
-// or BrainGFM pre-trained inside each fold on the fold's own fitted transform (evaluate
-// --pretrain-in-folds). A given pre-trained file or meta-learned prompt learned Pearson FC.
+// BrainGFM pre-trained inside each fold on the fold's own fitted transform (evaluate
+// --pretrain-in-folds), or a BrainGFM file pre-trained on the same input (pretrain --input; this
+// run fits its own transform of that kind on its own training scans). Meta-learned prompts and the
+// zoo's encoders read Pearson FC. Checked before any fold's work starts.
 void checkGraphInput(const TuningConfig& c, const model::TuneRequest& r) {
   if (c.input.identity() || c.adaptation.method == "scratch") return;
-  const bool pretrainedOnThisInput = r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && c.architecture == "braingfm";
-  if (!pretrainedOnThisInput)
-    throw Error(ErrorCode::Usage, "input '" + c.input.name() +
-                                      "' needs an encoder that learned it: train from scratch (--method scratch), or pre-train each fold's BrainGFM "
-                                      "encoder on that input (evaluate --pretrain-in-folds); pre-trained files and meta-learned prompts read Pearson FC");
+  if (r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && c.architecture == "braingfm") return;
+  if (!r.pretrained.empty() && r.meta.empty() && c.architecture == "braingfm") {
+    const auto extra = pretrainedExtra(r.pretrained);
+    checkPretrainedInput(extra, c.input, r.pretrained);
+    return;
+  }
+  throw Error(ErrorCode::Usage, "input '" + c.input.name() +
+                                    "' needs an encoder that learned it: train from scratch (--method scratch), pre-train each fold's BrainGFM "
+                                    "encoder on that input (evaluate --pretrain-in-folds), or give a BrainGFM file pre-trained on it "
+                                    "(pretrain --input " + c.input.name() + "); meta-learned prompts and the other architectures read Pearson FC");
 }
 
 TuningConfig tuningConfigUnchecked(const model::TuneRequest& r);
@@ -120,14 +137,6 @@ std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initiali
   return out;
 }
 
-// An encoder pre-trained on another input than Pearson FC (a fold's cached pre-training) reads only
-// that input, and its fitted transform stays with the fold that made it.
-void checkPretrainedInput(const json& extra, const GraphInputSpec& input, const std::string& file) {
-  const auto learned = extra.contains("input") ? GraphInputSpec::fromJson(extra["input"]) : GraphInputSpec{};
-  if (learned.name() != input.name())
-    throw Error(ErrorCode::Usage, file + " was pre-trained on " + learned.name() + " input and this run reads " + input.name() +
-                                      (learned.identity() ? std::string() : "; a fold's pre-training on a fitted input serves that fold's evaluation only"));
-}
 
 // A fresh downstream model: from a meta-learned model, a pre-trained encoder, or random weights.
 struct Initialised {
@@ -425,7 +434,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   }
   auto config = tuningConfig(r);
   if (r.adaptNewSites && !config.input.perSite)
-    throw Error(ErrorCode::Usage, "adapting to new sites needs a per-site input (fc-site or tangent-site), not " + config.input.name());
+    throw Error(ErrorCode::Usage, "adapting to new sites needs a per-site input (fc-site, fc-combat, tangent-site or tangent-combat), not " + config.input.name());
   const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
   if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
   if (zeroShot && config.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
@@ -464,7 +473,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     SubProgress fitting(progress, from, from + (inputTo - from) * 0.7, inputStage);
     SubProgress remapping(progress, from + (inputTo - from) * 0.7, inputTo, inputStage);
     auto transform = fitGraphInput(config.input, ws->arrays(), trainingScans, &fitting);
-    if (r.adaptNewSites) adaptedSiteScans += adaptNewSites(transform, ws->arrays(), test);
+    if (r.adaptNewSites) adaptedSiteScans += adaptNewSites(transform, ws->arrays(), test, r.adaptScans, r.seed);
     TransformedGraphs graphs(ws->arrays(), std::move(transform), ws->dir() / "tmp");
     for (const auto& it : test) pooledSiteScans += graphs.transform().knowsSite(it.site) ? 0 : 1;
     {
@@ -591,6 +600,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"input_seconds", inputSeconds},  // fitting and applying the input transform (0 for Pearson FC)
               {"input_pooled_site_scans", config.input.perSite ? json(pooledSiteScans) : json(nullptr)},
               {"input_adapted_site_scans", r.adaptNewSites ? json(adaptedSiteScans) : json(nullptr)},
+              {"input_adaptation_scans", r.adaptNewSites && r.adaptScans > 0 ? json(r.adaptScans) : json(nullptr)},
               {"device", device.str()}};
 }
 

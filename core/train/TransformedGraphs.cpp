@@ -35,7 +35,7 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
   return GraphInputTransform::fit(spec, fc, series, &fitting, sites);
 }
 
-int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items) {
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit, unsigned seed) {
   if (!transform.spec().perSite) return 0;
   std::map<std::string, std::vector<const DatasetItem*>> newSites;
   for (const auto& it : items)
@@ -44,7 +44,8 @@ int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const
   for (const auto& [site, scans] : newSites) {
     if (static_cast<int>(scans.size()) < SiteStandardizer::kMinScans) continue;
     std::vector<Eigen::MatrixXd> fc, series;
-    for (const auto* it : scans) {
+    for (auto k : SiteStandardizer::adaptationSample(scans.size(), limit, seed, site)) {
+      const auto* it = scans[k];
       fc.push_back(store.read(it->fcArray));
       if (transform.spec().needsSeries()) {
         if (it->seriesArray.empty())

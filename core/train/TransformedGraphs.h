@@ -21,9 +21,11 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
 
 // Per-site input: every site of `items` that the transform has no statistics for and that has at
 // least SiteStandardizer::kMinScans scans among `items` is adapted from those scans (their FC and
-// time series; never their labels). Returns how many of `items` now have statistics of their own site
-// that way. Does nothing (returns 0) for other inputs.
-int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items);
+// time series; never their labels); with `limit` > 0 from only that many of them
+// (SiteStandardizer::adaptationSample with `seed`). Returns how many of `items` now have statistics of
+// their own site that way. Does nothing (returns 0) for other inputs.
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit = 0,
+                  unsigned seed = 0);
 
 class TransformedGraphs {
  public:

@@ -332,6 +332,14 @@ model::BrainGfmConfig pretrainedModelConfig(const std::filesystem::path& file) {
   return withContext("while reading the pre-trained model " + file.string(), [&] { return openPretrained(file).second.model; });
 }
 
+json pretrainedExtra(const std::filesystem::path& file) {
+  return withContext("while reading the pre-trained model " + file.string(), [&] {
+    auto [archive, saved] = openPretrained(file);
+    c10::IValue v;
+    return archive.try_read("extra_json", v) ? json::parse(v.toStringRef()) : json::object();
+  });
+}
+
 json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file) {
   return withContext("while loading the pre-trained model " + file.string(), [&] {
     auto [archive, saved] = openPretrained(file);

@@ -120,5 +120,7 @@ class Tuner {
 // The encoder configuration a pre-training model file was made with.
 model::BrainGfmConfig pretrainedModelConfig(const std::filesystem::path& file);
 nlohmann::json loadPretrainedEncoder(model::BrainGfmEncoder& encoder, const std::filesystem::path& file);
+// The same file's "extra" record alone (what it was pre-trained on), without building an encoder.
+nlohmann::json pretrainedExtra(const std::filesystem::path& file);
 
 }  // namespace bg::train

@@ -140,6 +140,19 @@ int main() {
       copy.adaptSite("new-site", newSite, {});
     });
     std::printf("fc_site_adapt_new_site_30_scans_ms: %.1f\n", 1e3 * adaptSeconds);
+    // fc-combat: the same fit with ComBat's empirical-Bayes shrinkage iterated for every site's 20 100
+    // edges, and a new site adapted (and shrunk) from 10 scans.
+    const auto combatStart = std::chrono::steady_clock::now();
+    const auto combat = GraphInputTransform::fit(GraphInputSpec::fromName("fc-combat"), {fc.begin(), fc.begin() + training}, {}, nullptr,
+                                                 {sites.begin(), sites.begin() + training});
+    std::printf("fc_combat_input_fit_%d_scans_15_sites_s: %.2f\n", training,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - combatStart).count());
+    const std::vector<Eigen::MatrixXd> tenScans(fc.begin() + training, fc.begin() + training + 10);
+    const double combatAdaptSeconds = secondsPer(3, [&] {
+      auto copy = combat;
+      copy.adaptSite("new-site", tenScans, {});
+    });
+    std::printf("fc_combat_adapt_new_site_10_scans_ms: %.1f\n", 1e3 * combatAdaptSeconds);
     // The "logreg" edge readout: the L2 logistic regression of one fold's 665 training scans (19 900
     // edges), fitted before BrainGFM trains on top of it.
     const auto storeDir = std::filesystem::temp_directory_path() / ("bench-edges-" + std::to_string(::getpid()));
