@@ -685,6 +685,13 @@ class TestGui : public QObject {
     QVERIFY(form->adaptNewSites()->isEnabled());
     form->adaptNewSites()->setChecked(true);
     QVERIFY(form->arguments().contains(QStringLiteral("--adapt-new-sites")));
+    // ... from only K of each site's scans (at least 5).
+    QVERIFY(form->adaptScans()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-scans")));
+    form->adaptScans()->setValue(3);
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("at least 5")));
+    form->adaptScans()->setValue(10);
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    QCOMPARE(form->arguments()[form->arguments().indexOf(QStringLiteral("--adapt-scans")) + 1], QStringLiteral("10"));
     {
       ui::LaunchRunDialog other(dir);
       other.applyPreset(form->preset());
@@ -692,6 +699,7 @@ class TestGui : public QObject {
     }
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc")));
     QVERIFY(!form->adaptNewSites()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-new-sites")));
+    QVERIFY(!form->adaptScans()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-scans")));
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc-site")));
     form->kind()->setCurrentText(QStringLiteral("train"));
     QVERIFY(!form->adaptNewSites()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-new-sites")));

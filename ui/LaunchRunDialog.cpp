@@ -120,6 +120,12 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                                 "statistics of its own from its test scans (at least %1; their connectivity, never their labels) "
                                 "instead of the pooled ones — what adapting a model to a new site does (Runs › Adapt to Site…)")
                                  .arg(SiteStandardizer::kMinScans));
+  adaptScans_ = new QSpinBox(this);
+  adaptScans_->setRange(0, 100000);
+  adaptScans_->setSpecialValueText(tr("all of its test scans"));
+  adaptScans_->setSuffix(tr(" scans"));
+  adaptScans_->setToolTip(tr("With adaptation: each new site's statistics from only this many of its test scans (a seeded choice; all "
+                             "are still scored), to see how many scans a new site must bring (evaluate --adapt-scans)"));
   ensemble_ = new QSpinBox(this);
   ensemble_->setRange(0, 32);
   ensemble_->setSpecialValueText(tr("from the configuration"));
@@ -169,6 +175,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Calibration:"), calibration_);
   form->addRow(tr("Input:"), input_);
   form->addRow(QString(), adaptNewSites_);
+  form->addRow(tr("Adapt from:"), adaptScans_);
   form->addRow(tr("Ensemble:"), ensemble_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
@@ -217,7 +224,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addLayout(buttons);
   for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
-  for (auto* s : {epochs_, folds_, threads_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* s : {epochs_, folds_, threads_, adaptScans_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
+  connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   revalidate();
 }
@@ -236,6 +244,8 @@ QStringList LaunchRunDialog::problems() const {
   if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
   if (kind == QLatin1String("evaluate") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
     p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file, or pre-train in each fold.").arg(method);
+  if (adaptScans_->isEnabled() && adaptScans_->value() > 0 && adaptScans_->value() < SiteStandardizer::kMinScans)
+    p << tr("A new site's statistics need at least %1 of its scans.").arg(SiteStandardizer::kMinScans);
   if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
     p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
   const QString input = input_->currentData().toString();
@@ -284,6 +294,7 @@ QStringList LaunchRunDialog::arguments() const {
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
   if (adaptNewSites_->isEnabled() && adaptNewSites_->isChecked()) a << QStringLiteral("--adapt-new-sites");
+  if (adaptScans_->isEnabled() && adaptScans_->value() > 0) a << QStringLiteral("--adapt-scans") << QString::number(adaptScans_->value());
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
   if (pretrainsInFolds()) {
     a << QStringLiteral("--pretrain-in-folds");
@@ -303,6 +314,7 @@ json LaunchRunDialog::preset() const {
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"input", input_->currentData().toString().toStdString()},
           {"adapt_new_sites", adaptNewSites_->isChecked()},
+          {"adapt_scans", adaptScans_->value()},
           {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
@@ -355,6 +367,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   setTasks(t);
   firstOrder_->setChecked(p.value("first_order", false));
   adaptNewSites_->setChecked(p.value("adapt_new_sites", false));
+  adaptScans_->setValue(p.value("adapt_scans", 0));
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -400,6 +413,7 @@ void LaunchRunDialog::revalidate() {
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
                              (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
                               input_->currentData().toString().endsWith(QLatin1String("-combat"))));
+  adaptScans_->setEnabled(adaptNewSites_->isEnabled() && adaptNewSites_->isChecked());
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

@@ -61,6 +61,7 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* threads() const { return threads_; }
   QCheckBox* firstOrder() const { return firstOrder_; }
   QCheckBox* adaptNewSites() const { return adaptNewSites_; }
+  QSpinBox* adaptScans() const { return adaptScans_; }
   QPushButton* estimateButton() const { return estimate_; }
 
  Q_SIGNALS:
@@ -73,7 +74,7 @@ class LaunchRunDialog : public QDialog {
   bool pretrainsInFolds() const;
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
   QLineEdit *pretrained_, *output_, *name_;
-  QSpinBox *epochs_, *ensemble_, *folds_, *threads_;
+  QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
