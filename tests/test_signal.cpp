@@ -649,7 +649,9 @@ class TestSignal : public QObject {
     QVERIFY(spec.perSite && spec.empiricalBayes && spec.standardiseEdges && spec.kind == "tangent" && spec.name() == "tangent-combat");
     QVERIFY(GraphInputSpec::fromJson(spec.toJson()) == spec && GraphInputSpec::fromJson(spec.toJson()) != GraphInputSpec::fromName("tangent-site"));
     QVERIFY(!GraphInputSpec::fromName("fc-site").toJson().contains("site_shrinkage"));
-    QVERIFY(GraphInputSpec::perSiteName("fc-combat") && GraphInputSpec::perSiteName("fc-site") && !GraphInputSpec::perSiteName("fc-z"));
+    for (const auto& n : GraphInputSpec::names()) QCOMPARE(GraphInputSpec::fromName(n).name(), n);  // the CLI's list, each a name
+    QCOMPARE(GraphInputSpec::names().size(), std::size_t{8});
+    QVERIFY(GraphInputSpec::fromName("fc-combat").perSite && GraphInputSpec::fromName("fc-site").perSite && !GraphInputSpec::fromName("fc-z").perSite);
     QVERIFY_THROWS_EXCEPTION(Error, GraphInputSpec::fromJson(nlohmann::json{{"kind", "fc"}, {"standardise_edges", true}, {"site_shrinkage", "empirical-bayes"}}));
     const int rois = 5;
     std::vector<Eigen::MatrixXd> fc;

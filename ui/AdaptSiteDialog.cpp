@@ -122,10 +122,7 @@ void AdaptSiteDialog::revalidate() {
   message_->setText(p);
   if (p.isEmpty() && scans_->count() < kRecommendedAdaptationScans) {  // allowed, but worth knowing before the clinic relies on it
     message_->setStyleSheet(QString());
-    message_->setText(tr("%1 scans give noisy statistics: on ABIDE, fewer than %2 did no better than the pooled ones unless the model "
-                         "shrinks them (input fc-combat or tangent-combat).")
-                          .arg(scans_->count())
-                          .arg(kRecommendedAdaptationScans));
+    message_->setText(QString::fromStdString(siteAdaptationAdvice(scans_->count(), false)));  // the CLI's own caution
   }
   ok_->setEnabled(p.isEmpty() && !process_);
 }
@@ -133,22 +130,18 @@ void AdaptSiteDialog::revalidate() {
 void AdaptSiteDialog::adapt() {
   if (process_ || !problem().isEmpty()) return;
   ok_->setEnabled(false);
-  message_->setStyleSheet(QString());
-  message_->setText(tr("Adapting…"));
-  process_ = startCli(this, arguments(), [this](const QString& error) {
-    process_ = nullptr;
-    if (error.isEmpty()) {
-      result_ = output_->text().trimmed();
-      message_->setStyleSheet(QString());
-      message_->setText(tr("Adapted: %1").arg(result_));
-      Q_EMIT adapted(result_);
-      accept();
-    } else {
-      revalidate();
-      message_->setStyleSheet(QStringLiteral("color: #cf222e"));
-      message_->setText(error);
-    }
-  });
+  const QString out = output_->text().trimmed();
+  process_ = startDialogCli(this, arguments(), message_, tr("Adapting…"), tr("Adapted: %1").arg(out),
+                            [this, out] {
+                              process_ = nullptr;
+                              result_ = out;
+                              Q_EMIT adapted(result_);
+                              accept();
+                            },
+                            [this] {
+                              process_ = nullptr;
+                              revalidate();
+                            });
 }
 
 }  // namespace bg::ui

@@ -5,6 +5,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QProcess>
 
 #include <spdlog/spdlog.h>
@@ -80,6 +81,23 @@ QProcess* startCli(QObject* owner, const QStringList& args, std::function<void(c
   }, Qt::QueuedConnection);
   p->start(EngineInfo::cliPath(), args);
   return p;
+}
+
+QProcess* startDialogCli(QObject* owner, const QStringList& args, QLabel* message, const QString& busy, const QString& done,
+                         std::function<void()> succeeded, std::function<void()> failed) {
+  message->setStyleSheet(QString());
+  message->setText(busy);
+  return startCli(owner, args, [message, done, succeeded = std::move(succeeded), failed = std::move(failed)](const QString& error) {
+    if (error.isEmpty()) {
+      message->setStyleSheet(QString());
+      message->setText(done);
+      succeeded();
+    } else {
+      failed();
+      message->setStyleSheet(QStringLiteral("color: #cf222e"));
+      message->setText(error);
+    }
+  });
 }
 
 }  // namespace bg::ui

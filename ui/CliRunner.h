@@ -9,6 +9,7 @@
 #include <QString>
 #include <QStringList>
 
+class QLabel;
 class QObject;
 class QProcess;
 
@@ -26,5 +27,11 @@ QByteArray runCli(JobContext& job, const QStringList& args);
 // ends: with an empty string on success, else the CLI's own message (or its exit status, or why it
 // could not start). The process is a child of `owner` and is deleted after `done`.
 QProcess* startCli(QObject* owner, const QStringList& args, std::function<void(const QString& error)> done);
+
+// startCli() for a dialog whose command writes one file: `message` reads `busy` while it runs and
+// `done` afterwards, when `succeeded` runs; on failure `failed` runs (it re-checks the form) and the
+// CLI's message then replaces the label's text, in red.
+QProcess* startDialogCli(QObject* owner, const QStringList& args, QLabel* message, const QString& busy, const QString& done,
+                         std::function<void()> succeeded, std::function<void()> failed);
 
 }  // namespace bg::ui

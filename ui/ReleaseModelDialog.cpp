@@ -97,22 +97,18 @@ void ReleaseModelDialog::revalidate() {
 void ReleaseModelDialog::release() {
   if (process_) return;
   ok_->setEnabled(false);
-  message_->setStyleSheet(QString());
-  message_->setText(tr("Releasing…"));
-  process_ = startCli(this, arguments(), [this](const QString& error) {
-    process_ = nullptr;
-    if (error.isEmpty()) {
-      result_ = output_->text().trimmed();
-      message_->setStyleSheet(QString());
-      message_->setText(tr("Released: %1").arg(result_));
-      Q_EMIT released(result_);
-      accept();
-    } else {
-      revalidate();
-      message_->setStyleSheet(QStringLiteral("color: #cf222e"));
-      message_->setText(error);
-    }
-  });
+  const QString out = output_->text().trimmed();
+  process_ = startDialogCli(this, arguments(), message_, tr("Releasing…"), tr("Released: %1").arg(out),
+                            [this, out] {
+                              process_ = nullptr;
+                              result_ = out;
+                              Q_EMIT released(result_);
+                              accept();
+                            },
+                            [this] {
+                              process_ = nullptr;
+                              revalidate();
+                            });
 }
 
 }  // namespace bg::ui

@@ -11,6 +11,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
 #include "atlas/AtlasRegistry.h"
@@ -35,7 +36,7 @@ void addModelCommands(CLI::App& app, Action& action) {
   pre->add_option("--input", r->input,
                   "BrainGFM: the graph input the encoder learns (as train/evaluate --input: fc, fc-z, fc-site, fc-combat, tangent, tangent-z, "
                   "tangent-site, tangent-combat), fitted on the pre-training scans; fine-tune it with the same --input")
-      ->check(CLI::IsMember({"fc", "fc-z", "fc-site", "fc-combat", "tangent", "tangent-z", "tangent-site", "tangent-combat"}));
+      ->check(CLI::IsMember(GraphInputSpec::names()));
   pre->add_option("--epochs", r->epochs, "Override the configuration's epochs");
   pre->add_option("--batch-size", r->batchSize, "Override the configuration's batch size");
   pre->add_flag("--resume", r->resume, "Continue from <out>.ckpt");

@@ -93,8 +93,9 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     const auto dash = rf.method.find('-');
     req.method = rf.method.substr(0, dash);
     req.features = dash == std::string::npos ? "fisher" : "tangent";
-    req.harmoniseSites = GraphInputSpec::perSiteName(rf.input);
-    req.siteShrinkage = req.harmoniseSites && GraphInputSpec::fromName(rf.input).empiricalBayes;
+    const auto input = rf.input.empty() ? GraphInputSpec{} : GraphInputSpec::fromName(rf.input);  // validated in resolved()
+    req.harmoniseSites = input.perSite;
+    req.siteShrinkage = input.empiricalBayes;
     req.adaptNewSites = rf.adaptNewSites;
     req.adaptScans = rf.adaptScans;
     req.c = c;
@@ -144,7 +145,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
                       "ComBat's empirical-Bayes shrinkage of each site's statistics (fc-combat, tangent-combat). Other than fc: from scratch, "
                       "or evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input). The baselines take "
                       "the per-site inputs of their features (logreg: fc-site, fc-combat; logreg-tangent: tangent-site, tangent-combat)")
-          ->check(CLI::IsMember({"fc", "fc-z", "fc-site", "fc-combat", "tangent", "tangent-z", "tangent-site", "tangent-combat"}));
+          ->check(CLI::IsMember(GraphInputSpec::names()));
       cmd->add_option("--ensemble", req.ensemble,
                       "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "
                       "averaged (predict, explanations and intervals use every member)")

@@ -1,6 +1,7 @@
 #pragma once
 // Which connectivity matrix a graph model reads (fitted and applied by GraphInputTransform).
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,8 +25,8 @@ struct GraphInputSpec {
   }
   bool operator!=(const GraphInputSpec& o) const { return !(*this == o); }
   static GraphInputSpec fromName(const std::string& name);
-  // Whether `name` is one of the per-site inputs (-site, -combat).
-  static bool perSiteName(const std::string& name);
+  // Every name fromName() takes, for the command line's checks.
+  static const std::vector<std::string>& names();
   // For reports: how the model's connectivity matrix is computed from the cleaned ROI time series.
   std::string description() const;
 };

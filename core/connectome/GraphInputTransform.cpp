@@ -53,9 +53,10 @@ GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
   return s;
 }
 
-bool GraphInputSpec::perSiteName(const std::string& name) {
-  auto endsWith = [&](const std::string& suffix) { return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0; };
-  return endsWith("-site") || endsWith("-combat");
+
+const std::vector<std::string>& GraphInputSpec::names() {
+  static const std::vector<std::string> all = {"fc", "fc-z", "fc-site", "fc-combat", "tangent", "tangent-z", "tangent-site", "tangent-combat"};
+  return all;
 }
 
 std::string GraphInputSpec::description() const {
