@@ -1110,6 +1110,42 @@ class TestGui : public QObject {
                           QStringLiteral("NYU"), QStringLiteral("--in"), nyu[0]});
     QVERIFY(row["site_statistics"]["own"].get<bool>() && row["site_statistics"]["adapted"].get<bool>());
     QVERIFY(std::filesystem::exists(model));  // the trained model stays
+    // Diagnoses known: the model's class names (read through the CLI) label the mark buttons; every scan must be
+    // marked, two of each class, and the adapted card records the batch's classes.
+    {
+      ui::AdaptSiteDialog labelled(QString::fromStdString(model.string()));
+      QTRY_VERIFY_WITH_TIMEOUT(labelled.diagnosesKnown()->isEnabled(), 60000);
+      const QStringList classes = labelled.classes();
+      QCOMPARE(classes.size(), 2);
+      labelled.site()->setText(QStringLiteral("NYU"));
+      labelled.output()->setText(QString::fromStdString((fixtureDir_ / "studio-site-NYU-labelled.pt").string()));
+      labelled.addScans({nyu[1], nyu[2], nyu[3], nyu[4], nyu[5], nyu[6]});
+      labelled.diagnosesKnown()->setChecked(true);
+      QVERIFY2(labelled.problem().contains(QStringLiteral("6 unmarked")), qPrintable(labelled.problem()));
+      QVERIFY(!labelled.arguments().isEmpty());
+      labelled.selectScans({nyu[1], nyu[2], nyu[3], nyu[4], nyu[5]});
+      labelled.markScans(1);
+      labelled.selectScans({nyu[6]});
+      labelled.markScans(0);
+      QVERIFY2(labelled.problem().contains(QStringLiteral("at least 2 scans of each class")), qPrintable(labelled.problem()));
+      labelled.selectScans({nyu[5]});
+      labelled.markScans(0);
+      QVERIFY2(labelled.problem().isEmpty(), qPrintable(labelled.problem()));
+      const QStringList expected = {classes[1], classes[1], classes[1], classes[1], classes[0], classes[0]};
+      QCOMPARE(labelled.labels(), expected);
+      const QStringList args = labelled.arguments();
+      QCOMPARE(args.mid(args.size() - 7), QStringList{QStringLiteral("--labels")} + expected);
+      QCOMPARE(labelled.scans().first(), nyu[1]);  // the list shows the class, the command gets the file
+      QSignalSpy labelledDone(&labelled, &ui::AdaptSiteDialog::adapted);
+      labelled.adapt();
+      QVERIFY2(labelledDone.wait(120000), qPrintable(labelled.message()));
+      const auto weightedCard = cli({QStringLiteral("model"), labelled.result()});
+      const auto& record = weightedCard["site_adaptations"].back();
+      QVERIFY(record["labelled"].get<bool>());
+      QVERIFY(record["class_counts"] == nlohmann::json::array({2, 4}));
+      labelled.diagnosesKnown()->setChecked(false);  // unchecked, the labels stay out of the command
+      QVERIFY(!labelled.arguments().contains(QStringLiteral("--labels")));
+    }
     // A model that is not standardised per site: the CLI's reason shows in the dialog, nothing is written.
     const auto logreg = fixtureDir_ / "studio-logreg.json";
     if (std::filesystem::exists(logreg)) {

@@ -514,6 +514,107 @@ class TestSignal : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, pooledOnly.adaptSite("E", fresher, {}));
   }
 
+  // A new site's batch with known diagnoses: its statistics are those of the training mix, computed
+  // here from the class means and variances by hand; the batch's own mix no longer matters.
+  void labelledAdaptationWeightsTheBatchToTheTrainingMix() {
+    std::mt19937 rng(11);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    const int features = 3;
+    Eigen::MatrixXd x(20, features);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
+    std::vector<std::string> sites;
+    for (int i = 0; i < 20; ++i) sites.push_back(i % 2 ? "B" : "A");
+    SiteStandardizer st;
+    st.fit(x, sites);
+    // Site E: patients (class 1) about +2 on feature 0, controls about -2; 9 patients and 3 controls.
+    auto draw = [&](int n, double shift) {
+      Eigen::MatrixXd r(n, features);
+      for (Eigen::Index i = 0; i < r.size(); ++i) r.data()[i] = normal(rng);
+      r.col(0).array() += shift;
+      return r;
+    };
+    const Eigen::MatrixXd pos = draw(9, 2.0), neg = draw(3, -2.0);
+    Eigen::MatrixXd batch(12, features);
+    batch << pos, neg;
+    std::vector<int> labels(9, 1);
+    labels.insert(labels.end(), 3, 0);
+    const double f = 0.4;  // the training corpus's share of patients
+    SiteStandardizer weighted = st;
+    weighted.adapt(batch, "E", labels, f);
+    QVERIFY(weighted.adapted("E"));
+    const Eigen::RowVectorXd m1 = pos.colwise().mean(), m0 = neg.colwise().mean();
+    const Eigen::RowVectorXd v1 = (pos.rowwise() - m1).array().square().colwise().mean(), v0 = (neg.rowwise() - m0).array().square().colwise().mean();
+    const Eigen::RowVectorXd mean = f * m1 + (1 - f) * m0;
+    const Eigen::RowVectorXd sd = (f * (v1.array() + (m1 - mean).array().square()) + (1 - f) * (v0.array() + (m0 - mean).array().square())).sqrt();
+    Eigen::RowVectorXd probe = Eigen::RowVectorXd::Constant(features, 0.7);
+    weighted.applyRow(probe, "E");
+    for (int k = 0; k < features; ++k) QVERIFY(std::fabs(probe(k) - (0.7 - mean(k)) / sd(k)) < 1e-12);
+    // Unlabelled, the 9:3 batch puts the site's zero near the patients' mean instead.
+    SiteStandardizer plain = st;
+    plain.adapt(batch, "E");
+    Eigen::RowVectorXd plainProbe = Eigen::RowVectorXd::Constant(features, 0.7);
+    plain.applyRow(plainProbe, "E");
+    QVERIFY(std::fabs(plainProbe(0) - probe(0)) > 0.3);
+    // Three times the controls (the same scans repeated): the weighted statistics do not move, the plain ones do.
+    Eigen::MatrixXd more(18, features);
+    more << pos, neg, neg, neg;
+    std::vector<int> moreLabels(9, 1);
+    moreLabels.insert(moreLabels.end(), 9, 0);
+    SiteStandardizer weighted2 = st, plain2 = st;
+    weighted2.adapt(more, "E", moreLabels, f);
+    plain2.adapt(more, "E");
+    Eigen::RowVectorXd a = Eigen::RowVectorXd::Constant(features, 0.7), b = a, c = a;
+    weighted2.applyRow(a, "E");
+    plain2.applyRow(b, "E");
+    QVERIFY((a - probe).cwiseAbs().maxCoeff() < 1e-12);
+    QVERIFY(std::fabs(b(0) - plainProbe(0)) > 0.1);
+    // A batch already at the weighting's mix gets the unlabelled statistics exactly.
+    Eigen::MatrixXd even(6, features);
+    even << pos.topRows(3), neg;
+    SiteStandardizer half = st, unlabelled = st;
+    half.adapt(even, "E", {1, 1, 1, 0, 0, 0}, 0.5);
+    unlabelled.adapt(even, "E");
+    half.applyRow(c, "E");
+    Eigen::RowVectorXd d = Eigen::RowVectorXd::Constant(features, 0.7);
+    unlabelled.applyRow(d, "E");
+    QVERIFY((c - d).cwiseAbs().maxCoeff() < 1e-12);
+    // The weighted statistics survive the JSON round trip.
+    const auto back = SiteStandardizer::fromJson(nlohmann::json::parse(weighted.toJson().dump()));
+    Eigen::RowVectorXd e = Eigen::RowVectorXd::Constant(features, 0.7);
+    back.applyRow(e, "E");
+    QVERIFY((e - probe).cwiseAbs().maxCoeff() < 1e-12);
+    // Refusals: a label per row, classes 0 and 1, two of each, a share strictly inside (0, 1).
+    SiteStandardizer r = st;
+    QVERIFY_THROWS_EXCEPTION(Error, r.adapt(batch, "E", std::vector<int>(11, 1), f));
+    std::vector<int> bad = labels;
+    bad[0] = 2;
+    QVERIFY_THROWS_EXCEPTION(Error, r.adapt(batch, "E", bad, f));
+    std::vector<int> oneControl = labels;
+    oneControl[10] = oneControl[11] = 1;
+    QVERIFY_THROWS_EXCEPTION(Error, r.adapt(batch, "E", oneControl, f));
+    QVERIFY_THROWS_EXCEPTION(Error, r.adapt(batch, "E", labels, 1.0));
+    QVERIFY(!r.knows("E"));
+    // Through the graph input: a balanced labelled batch at one half equals the unlabelled adaptation.
+    auto scan = [&](double coupling) {
+      Eigen::MatrixXd series(50, 4);
+      for (Eigen::Index i = 0; i < series.size(); ++i) series.data()[i] = normal(rng);
+      series.col(2) += coupling * series.col(0);
+      return pearson(series).matrix;
+    };
+    std::vector<Eigen::MatrixXd> fc, fresher;
+    std::vector<std::string> fcSites;
+    for (int i = 0; i < 12; ++i) fc.push_back(scan(0.2)), fcSites.push_back(i % 2 ? "B" : "A");
+    for (int i = 0; i < 6; ++i) fresher.push_back(scan(i < 3 ? 1.5 : 0.5));
+    auto t = GraphInputTransform::fit(GraphInputSpec::fromName("fc-site"), fc, {}, nullptr, fcSites);
+    auto u = t;
+    t.adaptSite("E", fresher, {}, {1, 1, 1, 0, 0, 0}, 0.5);
+    u.adaptSite("E", fresher, {});
+    QVERIFY((t.apply(fresher[0], {}, "E") - u.apply(fresher[0], {}, "E")).cwiseAbs().maxCoeff() < 1e-9);
+    auto w = GraphInputTransform::fit(GraphInputSpec::fromName("fc-site"), fc, {}, nullptr, fcSites);
+    w.adaptSite("E", fresher, {}, {1, 1, 1, 0, 0, 0}, 0.2);
+    QVERIFY((w.apply(fresher[0], {}, "E") - u.apply(fresher[0], {}, "E")).cwiseAbs().maxCoeff() > 0.05);
+  }
+
   void adaptationSampleIsSeededPerSite() {
     const auto a = SiteStandardizer::adaptationSample(30, 7, 3, "NYU");
     QCOMPARE(a.size(), std::size_t{7});

@@ -517,6 +517,45 @@ class TestTuningCli : public QObject {
     const auto nyuBefore = parseObject(run({"predict", "--model", model, "--json", "--site", "NYU", "--in", nyuFile(2)}).out.trimmed());
     QVERIFY(std::fabs(nyu["probability"].toDouble() - nyuBefore["probability"].toDouble()) < 1e-9);
     QVERIFY(!nyu["site_statistics"].toObject()["adapted"].toBool());
+    // With the batch's diagnoses (--labels, in --in's order): statistics weighted to the training corpus's class
+    // mix, which the card keeps; the batch's own mix (4 autism, 2 control) no longer sets CMU's zero.
+    const auto trained = parseObject(run({"model", model}).out);
+    const auto counts = trained["class_counts"].toArray();
+    QCOMPARE(counts.size(), 2);
+    QCOMPARE(counts.at(0).toInt() + counts.at(1).toInt(), 111);  // the kids corpus's scans (control, autism)
+    QVERIFY(counts.at(0).toInt() > 0 && counts.at(1).toInt() > 0);
+    const QString labelledModel = str(dir_ / "kids-site-cmu-labelled.pt");
+    QStringList labelled = adaptArgs;
+    labelled[6] = labelledModel;
+    labelled << "--labels" << "autism" << "autism" << "control" << "autism" << "control" << "autism";
+    r = run(labelled);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    const auto labelledSummary = parseObject(r.out);
+    QVERIFY(labelledSummary["class_counts"].toArray() == QJsonArray({2, 4}));
+    QVERIFY(std::fabs(labelledSummary["weighted_positive_fraction"].toDouble() - counts.at(1).toDouble() / 111.0) < 1e-12);
+    const auto labelledCard = parseObject(run({"model", labelledModel}).out);
+    QVERIFY(labelledCard["site_adaptations"].toArray().at(0).toObject()["labelled"].toBool());
+    const auto weighted = parseObject(run({"predict", "--model", labelledModel, "--json", "--site", "CMU", "--in", probe}).out.trimmed());
+    QVERIFY(weighted["site_statistics"].toObject()["adapted"].toBool());
+    QVERIFY(std::fabs(weighted["probability"].toDouble() - own["probability"].toDouble()) > 1e-7);
+    // Labels that do not fit: one per scan, the model's class names, two of each class.
+    const QString neverLabelled = str(dir_ / "never-labelled.pt");
+    labelled[6] = neverLabelled;
+    QStringList tooFew = labelled.mid(0, labelled.size() - 1);
+    r = run(tooFew);
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("5 labels for 6 scans"), qPrintable(r.err));
+    QStringList unknown = labelled;
+    unknown.last() = "asd";
+    r = run(unknown);
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("not one of the model's classes (control, autism)"), qPrintable(r.err));
+    QStringList oneControl = labelled;
+    oneControl[oneControl.size() - 2] = "autism";  // the second control becomes autism: one control left
+    r = run(oneControl);
+    QCOMPARE(r.exitCode, 65);
+    QVERIFY2(r.err.contains("at least 2 scans of each class"), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(neverLabelled.toStdString()));
     // Refusals: a training site, too few scans, over the original, a model without per-site input; nothing written.
     const QString never = str(dir_ / "never-adapted.pt");
     QCOMPARE(run({"adapt-site", "--model", model, "--site", "NYU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),

@@ -1,5 +1,6 @@
 #include "AdaptSiteDialog.h"
 
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -8,10 +9,14 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QProcess>
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <nlohmann/json.hpp>
+
 #include "CliRunner.h"
+#include "EngineInfo.h"
 #include "connectome/SiteStandardizer.h"
 #include "eval/SiteAdaptation.h"
 
@@ -25,7 +30,7 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
   scans_ = new QListWidget(this);
   scans_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   scans_->setToolTip(tr("At least %1 scans from the site (BOLD NIfTI or ROI time-series files), preferably a mix like its usual patients; "
-                        "their labels are not needed and are not used")
+                        "their labels are not needed (where they are known, Diagnoses known weights the statistics by them)")
                          .arg(SiteStandardizer::kMinScans));
   auto* add = new QPushButton(tr("Add Scans…"), this);
   add->setToolTip(tr("Choose scans of the site"));
@@ -39,7 +44,20 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
     qDeleteAll(scans_->selectedItems());
     revalidate();
   });
-  connect(scans_, &QListWidget::itemSelectionChanged, this, [this] { remove_->setEnabled(!scans_->selectedItems().isEmpty()); });
+  known_ = new QCheckBox(tr("Diagnoses known"), this);
+  known_->setToolTip(tr("Mark each scan's diagnosis: the site's statistics are then weighted to the training scans' mix of classes, so that a batch "
+                        "of mostly patients (or controls) does not shift the site's scores. At least %1 scans of each class.")
+                         .arg(SiteStandardizer::kMinLabelledPerClass));
+  known_->setEnabled(false);  // until the model's class names are read
+  for (int c = 0; c < 2; ++c) {
+    mark_[c] = new QPushButton(this);
+    connect(mark_[c], &QPushButton::clicked, this, [this, c] { markScans(c); });
+  }
+  unmark_ = new QPushButton(tr("Unmark"), this);
+  unmark_->setToolTip(tr("Clear the selected scans' diagnosis"));
+  connect(unmark_, &QPushButton::clicked, this, [this] { markScans(-1); });
+  connect(known_, &QCheckBox::toggled, this, &AdaptSiteDialog::revalidate);
+  connect(scans_, &QListWidget::itemSelectionChanged, this, &AdaptSiteDialog::revalidate);
   const QFileInfo info(model);
   output_ = new QLineEdit(this);
   output_->setToolTip(tr("The adapted model file (a new file; the trained model stays as it is)"));
@@ -49,6 +67,10 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
   scanButtons->addWidget(add);
   scanButtons->addWidget(remove_);
   scanButtons->addStretch(1);
+  scanButtons->addWidget(known_);
+  scanButtons->addWidget(mark_[1]);
+  scanButtons->addWidget(mark_[0]);
+  scanButtons->addWidget(unmark_);
   auto* scanBox = new QVBoxLayout;
   scanBox->addWidget(scans_);
   scanBox->addLayout(scanButtons);
@@ -82,21 +104,62 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
   connect(site_, &QLineEdit::textChanged, this, followSite);
   connect(output_, &QLineEdit::textChanged, this, &AdaptSiteDialog::revalidate);
   followSite();
-  remove_->setEnabled(false);
-  revalidate();
+  readClasses();
+}
+
+void AdaptSiteDialog::readClasses() {
+  auto* p = new QProcess(this);
+  connect(p, &QProcess::finished, this, [this, p](int code, QProcess::ExitStatus status) {
+    p->deleteLater();
+    if (status != QProcess::NormalExit || code != 0) return;  // adapt-site itself will say what is wrong with the model
+    const auto card = nlohmann::json::parse(p->readAllStandardOutput().toStdString(), nullptr, false);
+    if (card.is_discarded() || !card.contains("classes") || card["classes"].size() != 2) return;
+    for (const auto& c : card["classes"]) classes_ << QString::fromStdString(c.get<std::string>());
+    for (int c = 0; c < 2; ++c) {
+      mark_[c]->setText(tr("Mark %1").arg(classes_[c]));
+      mark_[c]->setToolTip(tr("Mark the selected scans as %1").arg(classes_[c]));
+    }
+    known_->setEnabled(true);
+    revalidate();
+  });
+  p->start(EngineInfo::cliPath(), {QStringLiteral("--quiet"), QStringLiteral("model"), model_});
 }
 
 void AdaptSiteDialog::addScans(const QStringList& files) {
   const auto present = scans();
   for (const auto& f : files)
-    if (!present.contains(f)) scans_->addItem(f);
+    if (!present.contains(f)) {
+      auto* item = new QListWidgetItem(f, scans_);
+      item->setData(Qt::UserRole, f);
+    }
   revalidate();
 }
 
 QStringList AdaptSiteDialog::scans() const {
   QStringList out;
-  for (int i = 0; i < scans_->count(); ++i) out << scans_->item(i)->text();
+  for (int i = 0; i < scans_->count(); ++i) out << scans_->item(i)->data(Qt::UserRole).toString();
   return out;
+}
+
+QStringList AdaptSiteDialog::labels() const {
+  QStringList out;
+  for (int i = 0; i < scans_->count(); ++i) out << scans_->item(i)->data(Qt::UserRole + 1).toString();
+  return out;
+}
+
+void AdaptSiteDialog::selectScans(const QStringList& files) {
+  for (int i = 0; i < scans_->count(); ++i) scans_->item(i)->setSelected(files.contains(scans_->item(i)->data(Qt::UserRole).toString()));
+}
+
+void AdaptSiteDialog::markScans(int index) {
+  if (index >= classes_.size()) return;
+  for (auto* item : scans_->selectedItems()) {
+    const QString label = index < 0 ? QString() : classes_[index];
+    item->setData(Qt::UserRole + 1, label);
+    const QString file = item->data(Qt::UserRole).toString();
+    item->setText(label.isEmpty() ? file : QStringLiteral("%1 — %2").arg(label, file));
+  }
+  revalidate();
 }
 
 QString AdaptSiteDialog::message() const { return message_->text(); }
@@ -105,6 +168,7 @@ QStringList AdaptSiteDialog::arguments() const {
   QStringList a{QStringLiteral("adapt-site"), QStringLiteral("--model"), model_, QStringLiteral("--site"), site_->text().trimmed(),
                 QStringLiteral("--out"), output_->text().trimmed(), QStringLiteral("--in")};
   a << scans();
+  if (known_->isChecked()) a << QStringLiteral("--labels") << labels();
   return a;
 }
 
@@ -113,6 +177,14 @@ QString AdaptSiteDialog::problem() const {
   if (scans_->count() < SiteStandardizer::kMinScans)
     return tr("Add at least %1 scans of the site (%2 so far).").arg(SiteStandardizer::kMinScans).arg(scans_->count());
   if (output_->text().trimmed().isEmpty() || QFileInfo(output_->text().trimmed()) == QFileInfo(model_)) return tr("Choose a new file to write.");
+  if (known_->isChecked()) {
+    const auto marked = labels();
+    if (const auto unmarked = marked.count(QString()); unmarked > 0)
+      return tr("Mark every scan's diagnosis (%1 unmarked), or uncheck Diagnoses known.").arg(unmarked);
+    for (const auto& c : classes_)
+      if (marked.count(c) < SiteStandardizer::kMinLabelledPerClass)
+        return tr("Weighting by diagnosis needs at least %1 scans of each class (%2: %3).").arg(SiteStandardizer::kMinLabelledPerClass).arg(c).arg(marked.count(c));
+  }
   return {};
 }
 
@@ -125,6 +197,12 @@ void AdaptSiteDialog::revalidate() {
     message_->setText(QString::fromStdString(siteAdaptationAdvice(scans_->count(), false)));  // the CLI's own caution
   }
   ok_->setEnabled(p.isEmpty() && !process_);
+  const bool selected = !scans_->selectedItems().isEmpty();
+  remove_->setEnabled(selected);
+  for (auto* b : {mark_[0], mark_[1], unmark_}) {
+    b->setVisible(known_->isChecked());
+    b->setEnabled(selected);
+  }
 }
 
 void AdaptSiteDialog::adapt() {

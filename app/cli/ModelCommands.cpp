@@ -79,7 +79,7 @@ void addModelCommands(CLI::App& app, Action& action) {
 
   struct AdaptArgs {
     std::string model, out, site;
-    std::vector<std::string> inputs;
+    std::vector<std::string> inputs, labels;
     double tr = 0;
   };
   auto a = std::make_shared<AdaptArgs>();
@@ -88,6 +88,9 @@ void addModelCommands(CLI::App& app, Action& action) {
   adapt->add_option("--model", a->model, "Model file (train --out) whose input is standardised per site")->required();
   adapt->add_option("--site", a->site, "The new site's name, as predict --site will give it")->required();
   adapt->add_option("--in", a->inputs, "At least 5 scans of the site (BOLD NIfTI or ROI time-series files); their labels are not needed")->required();
+  adapt->add_option("--labels", a->labels,
+                    "Optional: each --in scan's known class (the model's class names, in the same order); the site's statistics are then weighted to the "
+                    "training corpus's class mix, so that a batch of mostly patients or controls does not shift the site's scores (at least 2 of each class)");
   adapt->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
   adapt->add_option("--out", a->out, "Adapted model file to write")->required();
   adapt->callback([&action, a] {
@@ -98,6 +101,7 @@ void addModelCommands(CLI::App& app, Action& action) {
       req.model = a->model;
       req.out = a->out;
       req.site = a->site;
+      req.labels = a->labels;
       json card;
       ctx.runJob("adapt-site " + a->site, [&](JobContext& job) {
         for (std::size_t i = 0; i < a->inputs.size(); ++i) {
@@ -110,6 +114,10 @@ void addModelCommands(CLI::App& app, Action& action) {
       const auto& standardisation = card["input_transform"]["site_standardisation"];
       json out = {{"adapted", a->out}, {"site", a->site}, {"scans", a->inputs.size()}, {"sites", standardisation["sites"]},
                   {"adapted_sites", standardisation.value("adapted_sites", json::array())}};
+      if (const auto& record = card["site_adaptations"].back(); record.value("labelled", false)) {
+        out["class_counts"] = record["class_counts"];
+        out["weighted_positive_fraction"] = record["weighted_positive_fraction"];
+      }
       if (card.contains("advice")) {
         out["advice"] = card["advice"];
         spdlog::warn("{}", card["advice"].get<std::string>());

@@ -227,7 +227,8 @@ Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eige
   return m;
 }
 
-void GraphInputTransform::adaptSite(const std::string& site, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series) {
+void GraphInputTransform::adaptSite(const std::string& site, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series,
+                                    const std::vector<int>& labels, double positiveFraction) {
   if (!spec_.perSite)
     throw Error(ErrorCode::Usage, "the model's input (" + spec_.name() + ") is not standardised per site: there is nothing to adapt to a new site");
   if (spec_.needsSeries() && series.size() != fc.size()) throw Error(ErrorCode::Data, "tangent-space input needs every scan's ROI time series");
@@ -238,7 +239,10 @@ void GraphInputTransform::adaptSite(const std::string& site, const std::vector<E
                                        " ROIs; the model's input transform expects " + std::to_string(nodes_));
     rows.row(static_cast<Eigen::Index>(i)) = upperTriangle(base(fc[i], spec_.needsSeries() ? series[i] : Eigen::MatrixXd()));
   }
-  sites_.adapt(rows, site);
+  if (labels.empty())
+    sites_.adapt(rows, site);
+  else
+    sites_.adapt(rows, site, labels, positiveFraction);
 }
 
 json GraphInputTransform::toJson() const {

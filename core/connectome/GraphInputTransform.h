@@ -38,8 +38,10 @@ class GraphInputTransform {
   // Per-site standardisation only: gives a site the training scans lacked statistics of its own from
   // its unlabelled scans (FC and, for tangent, time series, one per scan), in this transform's
   // feature space (after the tangent map). Throws as SiteStandardizer::adapt, and bg::Error(Usage)
-  // for a transform that does not standardise per site.
-  void adaptSite(const std::string& site, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series);
+  // for a transform that does not standardise per site. With `labels` (one 0/1 class per scan), the
+  // statistics are weighted to `positiveFraction` of the positive class (SiteStandardizer::adapt).
+  void adaptSite(const std::string& site, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series,
+                 const std::vector<int>& labels = {}, double positiveFraction = 0.5);
   bool siteAdapted(const std::string& site) const { return spec_.perSite && sites_.adapted(site); }
 
   // The fitted parameters, for a model file (matrices as flat row-major arrays).

@@ -112,7 +112,9 @@ void SiteStandardizer::fit(const Eigen::MatrixXd& x, const std::vector<std::stri
   finish();
 }
 
-void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& site) {
+void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& site) { adapt(rows, site, {}, 0.5); }
+
+void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels, double positiveFraction) {
   if (site.empty()) throw Error(ErrorCode::Usage, "adapting the site standardisation needs a site name");
   if (knows(site) && !adapted(site))
     throw Error(ErrorCode::Usage, "site '" + site + "' already has statistics from " + std::to_string(perSite_.at(site).scans) + " training scans");
@@ -123,11 +125,49 @@ void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& sit
     throw Error(ErrorCode::Data, "the scans of site '" + site + "' have " + std::to_string(rows.cols()) + " features; the site standardisation " +
                                      std::to_string(pooled_.mean.size()));
   Stats s;
-  for (Eigen::Index i = 0; i < rows.rows(); ++i) accumulate(s, rows.row(i));
-  finalise(s);
+  if (labels.empty()) {
+    for (Eigen::Index i = 0; i < rows.rows(); ++i) accumulate(s, rows.row(i));
+    finalise(s);
+  } else {
+    s = classWeighted(rows, site, labels, positiveFraction);
+  }
   if (empiricalBayes_) shrink(s);
   s.adapted = true;
   perSite_[site] = std::move(s);  // replaces an earlier adaptation to the same site
+}
+
+SiteStandardizer::Stats SiteStandardizer::classWeighted(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels,
+                                                        double positiveFraction) {
+  if (labels.size() != static_cast<std::size_t>(rows.rows()))
+    throw Error(ErrorCode::Data, "adapting to site '" + site + "': " + std::to_string(labels.size()) + " labels for " + std::to_string(rows.rows()) + " scans");
+  if (!(positiveFraction > 0 && positiveFraction < 1))
+    throw Error(ErrorCode::Data, "adapting to site '" + site + "': the positive class's share must lie strictly between 0 and 1");
+  Stats byClass[2];
+  for (Eigen::Index i = 0; i < rows.rows(); ++i) {
+    const int c = labels[static_cast<std::size_t>(i)];
+    if (c != 0 && c != 1) throw Error(ErrorCode::Data, "adapting to site '" + site + "': scan " + std::to_string(i + 1) + " has class " + std::to_string(c) + ", not 0 or 1");
+    accumulate(byClass[c], rows.row(i));
+  }
+  for (int c = 0; c < 2; ++c)
+    if (byClass[c].scans < kMinLabelledPerClass)
+      throw Error(ErrorCode::Data, "adapting to site '" + site + "' with labels needs at least " + std::to_string(kMinLabelledPerClass) + " scans of each class; class " +
+                                       std::to_string(c) + " has " + std::to_string(byClass[c].scans));
+  // Each class's mean and (biased) variance, before finalise() would turn a zero SD into 1.
+  Eigen::RowVectorXd mean[2], var[2];
+  for (int c = 0; c < 2; ++c) {
+    const double n = byClass[c].scans;
+    mean[c] = byClass[c].mean / n;
+    var[c] = (byClass[c].sumSq / n - mean[c].cwiseProduct(mean[c])).cwiseMax(0.0);
+  }
+  const double w[2] = {1 - positiveFraction, positiveFraction};
+  Stats s;
+  s.scans = byClass[0].scans + byClass[1].scans;
+  s.mean = w[0] * mean[0] + w[1] * mean[1];
+  // The mixture's variance: within-class variance plus the spread of the class means about the mix's mean.
+  Eigen::RowVectorXd v = Eigen::RowVectorXd::Zero(s.mean.size());
+  for (int c = 0; c < 2; ++c) v += w[c] * (var[c] + (mean[c] - s.mean).cwiseProduct(mean[c] - s.mean));
+  s.scale = v.cwiseSqrt().unaryExpr([](double x) { return x < 1e-12 ? 1.0 : x; });
+  return s;
 }
 
 std::vector<std::size_t> SiteStandardizer::adaptationSample(std::size_t available, int wanted, unsigned seed, const std::string& site) {

@@ -39,6 +39,14 @@ class SiteStandardizer {
   // site the training scans lacked. Throws bg::Error(Usage) when the site already has training
   // statistics, and bg::Error(Data) for fewer than kMinScans rows or rows of the wrong length.
   void adapt(const Eigen::MatrixXd& rows, const std::string& site);
+  // The same from a batch whose classes are known (labels[i] 0 or 1 for rows.row(i), at least
+  // kMinLabelledPerClass of each): the statistics are those of a batch with `positiveFraction` of the
+  // positive class, whatever the batch's own mix. A site's batch of mostly patients otherwise moves
+  // the site's zero toward patients and its scores toward controls (docs/tuning.md: a one-class batch
+  // moved ABIDE sites' mean probability by about 0.13). ComBat keeps diagnosis as a covariate for
+  // the same reason. Throws bg::Error(Data) for labels that do not match the rows or lack a class.
+  void adapt(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels, double positiveFraction);
+  static constexpr int kMinLabelledPerClass = 2;
   // Which of a new site's `available` scans an adaptation limited to `wanted` of them uses: a sorted,
   // seeded random choice that depends on the site's name too, so that sites draw apart and a rerun
   // draws alike; all of them when wanted <= 0 or wanted >= available. For evaluations that ask how
@@ -74,6 +82,7 @@ class SiteStandardizer {
   };
   static void accumulate(Stats& s, const Eigen::Ref<const Eigen::RowVectorXd>& row);
   static void finalise(Stats& s);
+  static Stats classWeighted(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels, double positiveFraction);
   const Stats& statsFor(const std::string& site) const;
   // ComBat's empirical-Bayes estimates for one site whose mean and (biased) SD are final, written
   // back as the equivalent mean and scale in the feature's own units.

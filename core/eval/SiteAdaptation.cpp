@@ -1,5 +1,7 @@
 #include "eval/SiteAdaptation.h"
 
+#include <algorithm>
+
 #include "connectome/GraphInputTransform.h"
 #include "errors/Error.h"
 #include "model/ModelBackend.h"
@@ -16,6 +18,33 @@ std::string siteAdaptationAdvice(int scans, bool shrinkage) {
   return "statistics from " + n + " scans are noisy: on ABIDE, adapting from fewer than " + recommended +
          " scans did no better than the pooled statistics unless the model shrinks them (train it with --input fc-combat or tangent-combat)";
 }
+
+double adaptationPositiveFraction(const json& card) {
+  const auto counts = card.value("class_counts", json::array());
+  if (counts.size() != 2 || !counts[0].is_number() || !counts[1].is_number()) return 0.5;
+  const double n0 = counts[0].get<double>(), n1 = counts[1].get<double>();
+  return n0 > 0 && n1 > 0 ? n1 / (n0 + n1) : 0.5;
+}
+
+namespace {
+// Class indices (0 negative, 1 positive) of the batch's labels, by the model's class names.
+std::vector<int> classIndices(const std::vector<std::string>& labels, const json& card, std::size_t scans) {
+  if (labels.empty()) return {};
+  if (labels.size() != scans)
+    throw Error(ErrorCode::Usage, std::to_string(labels.size()) + " labels for " + std::to_string(scans) + " scans: give one per scan, in the same order");
+  const auto classes = card.value("classes", json::array());
+  if (classes.size() != 2) throw Error(ErrorCode::Data, "the model does not name two classes");
+  std::vector<int> out;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] == classes[0].get<std::string>()) out.push_back(0);
+    else if (labels[i] == classes[1].get<std::string>()) out.push_back(1);
+    else
+      throw Error(ErrorCode::Usage, "label '" + labels[i] + "' of scan " + std::to_string(i + 1) + " is not one of the model's classes (" +
+                                        classes[0].get<std::string>() + ", " + classes[1].get<std::string>() + ")");
+  }
+  return out;
+}
+}  // namespace
 
 json adaptModelToSite(const SiteAdaptationRequest& req) {
   return withContext("while adapting " + req.model.string() + " to site '" + req.site + "'", [&] {
@@ -35,10 +64,19 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
       series.push_back(s.series);
       files.push_back(s.file.filename().string());
     }
-    transform.adaptSite(req.site, fc, series);
+    const auto classes = classIndices(req.labels, info.card, req.scans.size());
+    const double positiveFraction = adaptationPositiveFraction(info.card);
+    transform.adaptSite(req.site, fc, series, classes, positiveFraction);
     json adaptations = info.card.value("site_adaptations", json::array());
-    adaptations.push_back({{"site", req.site}, {"scans", req.scans.size()}, {"files", files}, {"adapted_at", nowIso8601()},
-                           {"source_model", std::filesystem::absolute(req.model).lexically_normal().string()}});
+    json record = {{"site", req.site}, {"scans", req.scans.size()}, {"files", files}, {"adapted_at", nowIso8601()},
+                   {"source_model", std::filesystem::absolute(req.model).lexically_normal().string()}};
+    if (!classes.empty()) {
+      const auto positives = std::count(classes.begin(), classes.end(), 1);
+      record["labelled"] = true;
+      record["class_counts"] = {static_cast<long>(classes.size()) - positives, positives};
+      record["weighted_positive_fraction"] = positiveFraction;
+    }
+    adaptations.push_back(record);
     const json patch = {{"input_transform", transform.toJson()}, {"site_adaptations", adaptations}};
     const auto card = json::parse(model::modelBackend().rewriteModelCard(req.model.string(), req.out.string(), patch.dump()));
     auto summary = modelCardSummary(card);

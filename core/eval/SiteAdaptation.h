@@ -18,7 +18,16 @@ struct SiteAdaptationRequest {
   std::filesystem::path model, out;
   std::string site;
   std::vector<PredictionInput> scans;  // loaded for the model (loadPredictionInput), at least SiteStandardizer::kMinScans
+  // Optional: each scan's known class (a name from the model's "classes"), in the order of `scans`.
+  // The site's statistics are then weighted to the training corpus's class mix, so that a batch of
+  // mostly patients (or controls) does not shift the site's scores; empty: unlabelled, as ComBat on
+  // a new site usually is.
+  std::vector<std::string> labels;
 };
+
+// The share of the positive class the labelled adaptation weights to: the model's training corpus's
+// (its card's "class_counts"), or one half for a model file written before those were kept.
+double adaptationPositiveFraction(const nlohmann::json& card);
 
 // Leaving each ABIDE site out (docs/tuning.md), a new site's statistics from 5 or 10 of its scans did
 // no better than the pooled ones unless ComBat's shrinkage steadied them; from 20 they helped either way.
@@ -29,8 +38,10 @@ std::string siteAdaptationAdvice(int scans, bool shrinkage);
 
 // Writes request.out (atomically; never over request.model) and returns its card's summary. Throws
 // bg::Error(Usage) for a model whose input is not standardised per site or a site it was trained on,
-// and bg::Error(Data) for too few scans or scans of another parcellation. The summary carries
-// "advice" (siteAdaptationAdvice) when there is some.
+// and bg::Error(Data) for too few scans, scans of another parcellation, or labels that are not the
+// model's classes or lack one of them. The summary carries "advice" (siteAdaptationAdvice) when there
+// is some; the card's "site_adaptations" entry records a labelled batch's class counts and the mix it
+// was weighted to.
 nlohmann::json adaptModelToSite(const SiteAdaptationRequest& request);
 
 }  // namespace bg

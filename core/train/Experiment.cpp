@@ -286,6 +286,13 @@ std::vector<int> labelsOf(const std::vector<DatasetItem>& items) {
   return y;
 }
 
+// Scans per class (negative, positive): adapt-site weights a labelled batch to this mix.
+json classCounts(const std::vector<DatasetItem>& items) {
+  int n[2] = {0, 0};
+  for (const auto& it : items) ++n[it.label == 1 ? 1 : 0];
+  return json::array({n[0], n[1]});
+}
+
 }  // namespace
 
 TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
@@ -368,6 +375,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"adaptation", config.adaptation.toJson()},
                      {"tuning", config.toJson()},
                      {"classes", manifest.at("classes")},
+                     {"class_counts", classCounts(all)},
                      {"positive_class", manifest.at("classes")[1]},
                      {"label_field", manifest.value("label_field", "")},
                      {"atlas", manifest.value("atlas", "")},
