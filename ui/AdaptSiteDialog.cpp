@@ -88,7 +88,8 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(new QLabel(tr("A model whose input is standardised per site uses the pooled statistics for a site it was not trained on. "
-                                  "Scans of that site, without labels, give it statistics of its own."),
+                                  "Scans of that site give it statistics of its own. Their diagnoses are not needed; where they are known, "
+                                  "marking them weights the statistics to the training scans' mix of classes."),
                                this));
   layout->addLayout(form);
   layout->addWidget(message_);

@@ -140,6 +140,14 @@ int main() {
       copy.adaptSite("new-site", newSite, {});
     });
     std::printf("fc_site_adapt_new_site_30_scans_ms: %.1f\n", 1e3 * adaptSeconds);
+    // adapt-site --labels: the same 30 scans with known classes (20 of one, 10 of the other), weighted to the training mix.
+    std::vector<int> newSiteLabels(30, 0);
+    for (int s = 0; s < 20; ++s) newSiteLabels[static_cast<std::size_t>(s)] = 1;
+    const double labelledSeconds = secondsPer(3, [&] {
+      auto copy = perSite;
+      copy.adaptSite("new-site", newSite, {}, newSiteLabels, 0.47);
+    });
+    std::printf("fc_site_adapt_new_site_30_labelled_scans_ms: %.1f\n", 1e3 * labelledSeconds);
     // fc-combat: the same fit with ComBat's empirical-Bayes shrinkage iterated for every site's 20 100
     // edges, and a new site adapted (and shrunk) from 10 scans.
     const auto combatStart = std::chrono::steady_clock::now();
