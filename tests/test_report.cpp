@@ -407,7 +407,7 @@ class TestReport : public QObject {
   }
 
   // A model standardised per site: the report says whose statistics the scan's edges were z-scored
-  // with — the site's own (from training scans, or adapted from unlabelled scans) or the pooled ones.
+  // with — the site's own (from training scans, or adapted from unlabelled or labelled scans) or the pooled ones.
   void siteStatisticsInTheReport() {
     const auto tiny = dir_ / "tiny-site.json";
     std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "input": "fc-site"})";
@@ -440,6 +440,17 @@ class TestReport : public QObject {
     QVERIFY2(fromAdapted.find("site 'CMU': its own statistics, adapted from 5 unlabelled scans") != std::string::npos, fromAdapted.c_str());
     const auto text = tool("pdftotext", {str(pdf), "-"}).simplified();
     QVERIFY2(text.contains("Site statistics") && text.contains("adapted from 5 unlabelled scans"), qPrintable(text.left(3000)));
+    // Adapted with the batch's diagnoses: the methods say so, with the batch's classes and the mix they were weighted to.
+    const auto labelled = dir_ / "gfm-site-cmu-labelled.pt";
+    r = run({"adapt-site", "--model", str(model), "--site", "CMU", "--out", str(labelled), "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
+             str(cmu[5]), "--labels", "control", "autism", "autism", "control", "autism"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto counts = nlohmann::json::parse(run({"model", str(labelled)}).out.toStdString())["class_counts"];
+    const double share = 100.0 * counts[1].get<double>() / (counts[0].get<double>() + counts[1].get<double>());
+    const auto fromLabelled = methods(labelled, str(cmu[0]), "CMU", dir_ / "site-labelled.pdf");
+    const auto expected = "adapted from 5 scans of the site with known diagnoses (2 control, 3 autism), weighted to the training mix (" +
+                          std::to_string(static_cast<int>(std::lround(share))) + "% autism)";
+    QVERIFY2(fromLabelled.find(expected) != std::string::npos, (fromLabelled + " / " + expected).c_str());
   }
 
   // A BOLD NIfTI in MNI space with fMRIPrep confounds beside it: parcellated with the model's atlas,

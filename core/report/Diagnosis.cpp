@@ -81,9 +81,19 @@ std::string siteStatisticsDescription(const json& stats, const json& card) {
   if (stats.value("own", false)) {
     const auto entry = standardisation.value("sites", json::object()).value(site, json::object());
     const int scans = entry.value("scans", 0);
-    return stats.value("adapted", false)
-               ? fmt::format("site '{}': its own statistics, adapted from {} unlabelled scans of the site (adapt-site)", site, scans)
-               : fmt::format("site '{}': its own statistics, from {} of the model's training scans", site, scans);
+    if (!stats.value("adapted", false)) return fmt::format("site '{}': its own statistics, from {} of the model's training scans", site, scans);
+    // The latest adaptation to this site says whether its batch's diagnoses weighted the statistics.
+    json record;
+    for (const auto& a : card.value("site_adaptations", json::array()))
+      if (a.value("site", std::string()) == site) record = a;
+    const auto classes = card.value("classes", json::array());
+    const auto counts = record.value("class_counts", json::array());
+    if (record.value("labelled", false) && classes.size() == 2 && counts.size() == 2)
+      return fmt::format("site '{}': its own statistics, adapted from {} scans of the site with known diagnoses ({} {}, {} {}), weighted to the "
+                         "training mix ({:.0f}% {}) (adapt-site --labels)",
+                         site, scans, counts[0].get<int>(), classes[0].get<std::string>(), counts[1].get<int>(), classes[1].get<std::string>(),
+                         100 * record.value("weighted_positive_fraction", 0.5), classes[1].get<std::string>());
+    return fmt::format("site '{}': its own statistics, adapted from {} unlabelled scans of the site (adapt-site)", site, scans);
   }
   const int pooled = standardisation.value("pooled", json::object()).value("scans", 0);
   return fmt::format("pooled over the model's {} training scans: {}; the scan's site offset is not removed", pooled,
