@@ -628,6 +628,35 @@ class TestSignal : public QObject {
     QVERIFY(SiteStandardizer::adaptationSample(5, 0, 1, "X") == all && SiteStandardizer::adaptationSample(5, 9, 1, "X") == all);
   }
 
+  // Evaluation batches of a chosen class mix: every scan of the class that runs out first, a seeded
+  // choice of the other, at most `wanted` in all at the same share.
+  void adaptationBatchHasTheAskedMix() {
+    std::vector<int> labels;
+    for (int i = 0; i < 30; ++i) labels.push_back(i % 3 == 0 ? 1 : 0);  // 10 positives, 20 negatives
+    auto count = [&](const std::vector<std::size_t>& b, int c) {
+      return std::count_if(b.begin(), b.end(), [&](std::size_t k) { return labels[k] == c; });
+    };
+    QVERIFY(SiteStandardizer::adaptationBatch(labels, 7, -1, 3, "NYU") == SiteStandardizer::adaptationSample(30, 7, 3, "NYU"));  // as the site comes
+    const auto onlyPositives = SiteStandardizer::adaptationBatch(labels, 0, 1.0, 3, "NYU");
+    QCOMPARE(onlyPositives.size(), std::size_t{10});
+    QCOMPARE(count(onlyPositives, 1), 10);
+    QCOMPARE(count(SiteStandardizer::adaptationBatch(labels, 0, 0.0, 3, "NYU"), 0), 20);
+    const auto threeQuarters = SiteStandardizer::adaptationBatch(labels, 0, 0.75, 3, "NYU");  // all 10 positives, round(10 / 3) = 3 negatives
+    QCOMPARE(count(threeQuarters, 1), 10);
+    QCOMPARE(count(threeQuarters, 0), 3);
+    const auto tenth = SiteStandardizer::adaptationBatch(labels, 0, 0.1, 3, "NYU");  // all 20 negatives, round(20 * 0.1 / 0.9) = 2 positives
+    QCOMPARE(count(tenth, 0), 20);
+    QCOMPARE(count(tenth, 1), 2);
+    const auto half = SiteStandardizer::adaptationBatch(labels, 8, 0.5, 3, "NYU");  // 10 + 10, capped at 8: 4 + 4
+    QCOMPARE(count(half, 1), 4);
+    QCOMPARE(count(half, 0), 4);
+    QVERIFY(std::is_sorted(half.begin(), half.end()));
+    QVERIFY(half == SiteStandardizer::adaptationBatch(labels, 8, 0.5, 3, "NYU"));  // a rerun draws alike
+    std::set<std::vector<std::size_t>> draws;
+    for (unsigned seed = 0; seed < 10; ++seed) draws.insert(SiteStandardizer::adaptationBatch(labels, 8, 0.5, seed, "NYU"));
+    QVERIFY(draws.size() > 5);
+  }
+
   void combatShrinksSiteStatisticsByEmpiricalBayes() {
     // Three sites whose per-feature offsets and spreads scatter around a site-wide level (the shape
     // ComBat's priors assume), a constant feature, then ComBat computed independently from the rows.

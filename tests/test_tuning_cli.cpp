@@ -472,7 +472,48 @@ class TestTuningCli : public QObject {
     for (std::size_t i = 0; i < combat.size(); ++i) combatMoved += std::fabs(combat[i].probability - adapted[i].probability) > 1e-9 ? 1 : 0;
     QVERIFY2(combatMoved > 100, qPrintable(QString::number(combatMoved)));  // shrunk statistics: a (slightly) different model for every scan
     QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg-tangent", "--input", "fc-combat", "--cv", "3"}).exitCode, 64);
+    // A skewed batch (--adapt-share): patients only puts a new site's zero among its patients and its scores lower than
+    // controls only does; weighting a mixed batch by its labels (--adapt-labelled) gives other statistics again.
+    auto meanOfAdapted = [&](const std::vector<OutOfFold>& rows) {
+      double sum = 0;
+      int n = 0;
+      for (const auto& row : rows)
+        if (perSite[row.site] >= 5) sum += row.probability, ++n;
+      return sum / n;
+    };
+    auto skewed = [&](const QStringList& extra, const QString& prefix) {
+      auto res = run(QStringList{"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out",
+                                 "--adapt-new-sites", "--json", "--out", prefix} + extra);
+      if (res.exitCode != 0) qWarning("%s", qPrintable(res.err));
+      return std::make_pair(parseObject(res.out), readPredictions(prefix + "-predictions.csv"));
+    };
+    const auto [patientsOnly, patientsRows] = skewed({"--adapt-share", "1"}, str(dir_ / "kids-lso-patients"));
+    const auto [controlsOnly, controlsRows] = skewed({"--adapt-share", "0"}, str(dir_ / "kids-lso-controls"));
+    QCOMPARE(patientsOnly["input_adaptation_positive_share"].toDouble(), 1.0);
+    QVERIFY(patientsOnly["input_adapted_site_scans"].toInt() > 0 && patientsOnly["input_adapted_site_scans"].toInt() <= expectAdapted);
+    QCOMPARE(static_cast<int>(patientsRows.size()), 111);
+    QVERIFY2(meanOfAdapted(patientsRows) < meanOfAdapted(controlsRows),
+             qPrintable(QString("%1 vs %2").arg(meanOfAdapted(patientsRows)).arg(meanOfAdapted(controlsRows))));
+    const auto [unweightedBatch, unweightedRows] = skewed({"--adapt-share", "0.75"}, str(dir_ / "kids-lso-75"));
+    const auto [weightedBatch, weightedRows] = skewed({"--adapt-share", "0.75", "--adapt-labelled"}, str(dir_ / "kids-lso-75-labelled"));
+    QVERIFY(weightedBatch["input_adaptation_labelled"].toBool() && !unweightedBatch.contains("input_adaptation_labelled"));
+    int movedByLabels = 0;
+    for (std::size_t i = 0; i < weightedRows.size() && i < unweightedRows.size(); ++i)
+      movedByLabels += std::fabs(weightedRows[i].probability - unweightedRows[i].probability) > 1e-9 ? 1 : 0;
+    QVERIFY2(movedByLabels > 0, qPrintable(QString::number(movedByLabels)));
+    const auto lsoTable = run({"results", "-w", w, "--compare", "kids", "--split", "leave-site-out"}).out;
+    QVERIFY2(lsoTable.contains("new sites adapted (batches 100% positive)") && lsoTable.contains("new sites adapted (batches 75% positive), labelled"),
+             qPrintable(lsoTable));
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-share", "1"}).exitCode, 64);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+                  "--adapt-share", "1", "--adapt-labelled"}).exitCode, 64);
     // BrainGFM's fold inputs are adapted the same way.
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out",
+             "--adapt-new-sites", "--adapt-share", "0.75", "--adapt-labelled", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    o = parseObject(r.out);
+    QVERIFY(o["input_adaptation_labelled"].toBool());
+    QCOMPARE(o["input_adapted_site_scans"].toInt(), weightedBatch["input_adapted_site_scans"].toInt());  // the same sites qualify
     r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out",
              "--adapt-new-sites", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));

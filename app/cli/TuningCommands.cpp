@@ -86,6 +86,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
                   {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
   if (rf.adaptNewSites) request["adapt_new_sites"] = true;
   if (rf.adaptScans > 0) request["adapt_scans"] = rf.adaptScans;
+  if (rf.adaptShare >= 0) request["adapt_share"] = rf.adaptShare;
+  if (rf.adaptLabelled) request["adapt_labelled"] = true;
   if (!name.empty()) request["name"] = name;  // the model's name in comparisons
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
@@ -98,6 +100,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     req.siteShrinkage = input.empiricalBayes;
     req.adaptNewSites = rf.adaptNewSites;
     req.adaptScans = rf.adaptScans;
+    req.adaptShare = rf.adaptShare;
+    req.adaptLabelled = rf.adaptLabelled;
     req.c = c;
     req.split = rf.split;
     req.folds = rf.folds;
@@ -239,6 +243,14 @@ void addTuningCommands(CLI::App& app, Action& action) {
                    "With --adapt-new-sites: adapt each new site from only K of its test scans (a seeded choice per site; all of them are "
                    "still scored), to measure how many scans a new site must bring")
         ->check(CLI::Range(SiteStandardizer::kMinScans, 100000));
+    ev->add_option("--adapt-share", a->model.req.adaptShare,
+                   "With --adapt-new-sites: adapt each new site from a batch of its test scans with this share of the positive class (1: "
+                   "patients only, 0: controls only; every scan of the class that runs out first), to measure how a batch's mix moves the "
+                   "site's scores")
+        ->check(CLI::Range(0.0, 1.0));
+    ev->add_flag("--adapt-labelled", a->model.req.adaptLabelled,
+                 "With --adapt-new-sites: the batch's labels weight its statistics to the training part's class mix, as adapt-site --labels "
+                 "does (a site whose batch has fewer than 2 scans of a class keeps the pooled statistics)");
     ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
     ev->add_option("--pretrain-config", a->model.pretrainConfigFile, "Pre-training configuration (JSON) for --pretrain-in-folds");
     ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
@@ -257,6 +269,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
         }
         if (a->lso) r.split = "leave-site-out";
         if (r.adaptScans > 0 && !r.adaptNewSites) throw Error(ErrorCode::Usage, "--adapt-scans limits --adapt-new-sites: give both");
+        if ((r.adaptShare >= 0 || r.adaptLabelled) && !r.adaptNewSites)
+          throw Error(ErrorCode::Usage, "--adapt-share and --adapt-labelled shape --adapt-new-sites' batches: give --adapt-new-sites too");
+        if (r.adaptLabelled && (r.adaptShare == 0 || r.adaptShare == 1))
+          throw Error(ErrorCode::Usage, "a batch of one class cannot be weighted by its labels (--adapt-labelled needs an --adapt-share between 0 and 1)");
         std::vector<double> fractions = {r.labelFraction};
         if (!a->regimes.empty()) {
           fractions.clear();

@@ -170,17 +170,49 @@ SiteStandardizer::Stats SiteStandardizer::classWeighted(const Eigen::MatrixXd& r
   return s;
 }
 
-std::vector<std::size_t> SiteStandardizer::adaptationSample(std::size_t available, int wanted, unsigned seed, const std::string& site) {
+std::vector<std::size_t> SiteStandardizer::seededOrder(std::size_t available, unsigned seed, const std::string& site) {
   std::vector<std::size_t> all(available);
   std::iota(all.begin(), all.end(), std::size_t{0});
-  if (wanted <= 0 || static_cast<std::size_t>(wanted) >= available) return all;
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a of the name: std::hash may differ between standard libraries
   for (unsigned char c : site) h = (h ^ c) * 1099511628211ULL;
   std::mt19937_64 rng(h ^ (static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ULL));
   std::shuffle(all.begin(), all.end(), rng);
+  return all;
+}
+
+std::vector<std::size_t> SiteStandardizer::adaptationSample(std::size_t available, int wanted, unsigned seed, const std::string& site) {
+  if (wanted <= 0 || static_cast<std::size_t>(wanted) >= available) {
+    std::vector<std::size_t> all(available);
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    return all;
+  }
+  auto all = seededOrder(available, seed, site);
   all.resize(static_cast<std::size_t>(wanted));
   std::sort(all.begin(), all.end());
   return all;
+}
+
+std::vector<std::size_t> SiteStandardizer::adaptationBatch(const std::vector<int>& labels, int wanted, double positiveShare, unsigned seed,
+                                                           const std::string& site) {
+  if (positiveShare < 0) return adaptationSample(labels.size(), wanted, seed, site);
+  positiveShare = std::min(positiveShare, 1.0);
+  // Each class in a seeded random order (adaptationSample's, so that reruns draw alike).
+  std::vector<std::size_t> byClass[2];
+  for (auto k : seededOrder(labels.size(), seed, site)) byClass[labels[k] == 1 ? 1 : 0].push_back(k);
+  const double p = static_cast<double>(byClass[1].size()), n = static_cast<double>(byClass[0].size());
+  double wantP = p, wantN = n;
+  if (positiveShare >= 1) wantN = 0;
+  else if (positiveShare <= 0) wantP = 0;
+  else if (std::round(p * (1 - positiveShare) / positiveShare) <= n) wantN = std::round(p * (1 - positiveShare) / positiveShare);
+  else wantP = std::round(n * positiveShare / (1 - positiveShare));
+  if (wanted > 0 && wantP + wantN > wanted) {
+    wantP = std::min(wantP, std::round(wanted * positiveShare));
+    wantN = std::min(wantN, static_cast<double>(wanted) - wantP);
+  }
+  std::vector<std::size_t> out(byClass[1].begin(), byClass[1].begin() + static_cast<std::ptrdiff_t>(wantP));
+  out.insert(out.end(), byClass[0].begin(), byClass[0].begin() + static_cast<std::ptrdiff_t>(wantN));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 bool SiteStandardizer::adapted(const std::string& site) const {

@@ -52,6 +52,12 @@ class SiteStandardizer {
   // draws alike; all of them when wanted <= 0 or wanted >= available. For evaluations that ask how
   // many scans a new site must bring.
   static std::vector<std::size_t> adaptationSample(std::size_t available, int wanted, unsigned seed, const std::string& site);
+  // The same for evaluations that ask how a new site's batch mix matters: the site's scans have the
+  // classes `labels` (0/1). positiveShare < 0: adaptationSample(). Otherwise a batch with that share of
+  // the positive class (1: positives only, 0: negatives only): every scan of the class that runs out
+  // first and a seeded choice of the other, then at most `wanted` of them (when > 0) at the same share.
+  static std::vector<std::size_t> adaptationBatch(const std::vector<int>& labels, int wanted, double positiveShare, unsigned seed,
+                                                  const std::string& site);
   // Whether `site`'s statistics came from adapt() rather than from training scans.
   bool adapted(const std::string& site) const;
 
@@ -82,6 +88,8 @@ class SiteStandardizer {
   };
   static void accumulate(Stats& s, const Eigen::Ref<const Eigen::RowVectorXd>& row);
   static void finalise(Stats& s);
+  // 0..available-1 in a random order that depends on the seed and the site's name.
+  static std::vector<std::size_t> seededOrder(std::size_t available, unsigned seed, const std::string& site);
   static Stats classWeighted(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels, double positiveFraction);
   const Stats& statsFor(const std::string& site) const;
   // ComBat's empirical-Bayes estimates for one site whose mean and (biased) SD are final, written

@@ -1,5 +1,6 @@
 #include "eval/Evaluation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -101,15 +102,29 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         for (int i : test) testSites.push_back(sites[static_cast<std::size_t>(i)]);
         SiteStandardizer harmoniser(req.siteShrinkage);
         harmoniser.fit(xt, trainSites);
-        if (req.adaptNewSites) {  // label-free: the rows of a new site's test scans, never their labels
+        if (req.adaptNewSites) {  // the rows of a new site's test scans; their labels only to draw a skewed batch or, asked for, to weight it
           std::map<std::string, std::vector<Eigen::Index>> newSites;
           for (std::size_t k = 0; k < testSites.size(); ++k)
             if (!testSites[k].empty() && !harmoniser.knows(testSites[k])) newSites[testSites[k]].push_back(static_cast<Eigen::Index>(k));
+          const double trainingShare = yt.cast<double>().mean();
           for (const auto& [site, rows] : newSites) {
             if (static_cast<int>(rows.size()) < SiteStandardizer::kMinScans) continue;
+            std::vector<int> siteLabels;
+            for (auto k : rows) siteLabels.push_back(y(test[static_cast<std::size_t>(k)]));
             std::vector<Eigen::Index> used;
-            for (auto k : SiteStandardizer::adaptationSample(rows.size(), req.adaptScans, req.seed, site)) used.push_back(rows[k]);
-            harmoniser.adapt(xs(used, Eigen::all), site);
+            std::vector<int> usedLabels;
+            for (auto k : SiteStandardizer::adaptationBatch(siteLabels, req.adaptScans, req.adaptShare, req.seed, site)) {
+              used.push_back(rows[k]);
+              usedLabels.push_back(siteLabels[k]);
+            }
+            if (static_cast<int>(used.size()) < SiteStandardizer::kMinScans) continue;
+            if (req.adaptLabelled) {
+              const auto positives = std::count(usedLabels.begin(), usedLabels.end(), 1);
+              if (std::min<long>(positives, static_cast<long>(usedLabels.size()) - positives) < SiteStandardizer::kMinLabelledPerClass) continue;
+              harmoniser.adapt(xs(used, Eigen::all), site, usedLabels, trainingShare);
+            } else {
+              harmoniser.adapt(xs(used, Eigen::all), site);
+            }
             adaptedSiteScans += static_cast<int>(rows.size());
           }
         }
@@ -187,6 +202,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       out["input_pooled_site_scans"] = pooledSiteScans;
       if (req.adaptNewSites) out["input_adapted_site_scans"] = adaptedSiteScans;
       if (req.adaptNewSites && req.adaptScans > 0) out["input_adaptation_scans"] = req.adaptScans;
+      if (req.adaptNewSites && req.adaptShare >= 0) out["input_adaptation_positive_share"] = req.adaptShare;
+      if (req.adaptNewSites && req.adaptLabelled) out["input_adaptation_labelled"] = true;
     }
     return out;
   });

@@ -22,6 +22,13 @@ struct EvaluateRequest {
   bool siteShrinkage = false;   // with harmoniseSites: ComBat's empirical-Bayes shrinkage of the site statistics
   bool adaptNewSites = false;   // with harmoniseSites: a test site the training part lacks gets statistics from its own unlabelled test scans
   int adaptScans = 0;           // with adaptNewSites: from only this many of them (SiteStandardizer::adaptationSample; 0: all)
+  // With adaptNewSites, to measure how a new site's batch mix matters: a batch with this share of the
+  // positive class (SiteStandardizer::adaptationBatch; < 0: as the site comes), and, adaptLabelled, its
+  // labels weighting the statistics to the training part's class mix (adapt-site --labels). A site
+  // whose batch has fewer than SiteStandardizer::kMinScans scans (or, labelled, fewer than
+  // kMinLabelledPerClass of a class) keeps the pooled statistics. All its scans are still scored.
+  double adaptShare = -1;
+  bool adaptLabelled = false;
 };
 
 // Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
@@ -80,6 +82,9 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   std::string adapted = e.result.value("input_adapted_site_scans", json()).is_number() ? ", new sites adapted" : "";
   if (const auto limit = e.result.value("input_adaptation_scans", json()); !adapted.empty() && limit.is_number())
     adapted += " from " + std::to_string(limit.get<int>()) + " scans";
+  if (const auto share = e.result.value("input_adaptation_positive_share", json()); !adapted.empty() && share.is_number())
+    adapted += fmt::format(" (batches {:.0f}% positive)", 100 * share.get<double>());
+  if (!adapted.empty() && e.result.value("input_adaptation_labelled", json()) == json(true)) adapted += ", labelled";
   // The graph input keeps one method's evaluations on Pearson and on tangent-space FC apart.
   const auto config = e.result.value("config", json());
   // So does a linear edge readout beside the encoder.

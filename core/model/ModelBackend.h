@@ -59,6 +59,8 @@ struct TuneRequest {
   int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
   bool adaptNewSites = false;             // evaluate, per-site input: a test site the training part lacks gets statistics from its own unlabelled test scans
   int adaptScans = 0;                     // ... from only this many of them (a seeded choice per site); 0: all
+  double adaptShare = -1;                 // ... from a batch with this share of the positive class (< 0: as the site comes)
+  bool adaptLabelled = false;             // ... its labels weighting the statistics to the training mix (adapt-site --labels)
   std::string device = "auto";
   int threads = 0;
 };

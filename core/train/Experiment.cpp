@@ -1,5 +1,6 @@
 #include "train/Experiment.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <random>
@@ -481,7 +482,12 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     SubProgress fitting(progress, from, from + (inputTo - from) * 0.7, inputStage);
     SubProgress remapping(progress, from + (inputTo - from) * 0.7, inputTo, inputStage);
     auto transform = fitGraphInput(config.input, ws->arrays(), trainingScans, &fitting);
-    if (r.adaptNewSites) adaptedSiteScans += adaptNewSites(transform, ws->arrays(), test, r.adaptScans, r.seed);
+    if (r.adaptNewSites) {
+      const auto trainingLabels = labelsOf(trainingScans);
+      const double trainingShare = static_cast<double>(std::count(trainingLabels.begin(), trainingLabels.end(), 1)) /
+                                   static_cast<double>(std::max<std::size_t>(1, trainingLabels.size()));
+      adaptedSiteScans += adaptNewSites(transform, ws->arrays(), test, r.adaptScans, r.seed, r.adaptShare, r.adaptLabelled, trainingShare);
+    }
     TransformedGraphs graphs(ws->arrays(), std::move(transform), ws->dir() / "tmp");
     for (const auto& it : test) pooledSiteScans += graphs.transform().knowsSite(it.site) ? 0 : 1;
     {
@@ -609,6 +615,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"input_pooled_site_scans", config.input.perSite ? json(pooledSiteScans) : json(nullptr)},
               {"input_adapted_site_scans", r.adaptNewSites ? json(adaptedSiteScans) : json(nullptr)},
               {"input_adaptation_scans", r.adaptNewSites && r.adaptScans > 0 ? json(r.adaptScans) : json(nullptr)},
+              {"input_adaptation_positive_share", r.adaptNewSites && r.adaptShare >= 0 ? json(r.adaptShare) : json(nullptr)},
+              {"input_adaptation_labelled", r.adaptNewSites && r.adaptLabelled ? json(true) : json(nullptr)},
               {"device", device.str()}};
 }
 

@@ -1,5 +1,6 @@
 #include "train/TransformedGraphs.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -36,6 +37,11 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
 }
 
 int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit, unsigned seed) {
+  return adaptNewSites(transform, store, items, limit, seed, -1, false, 0.5);
+}
+
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit, unsigned seed,
+                  double positiveShare, bool labelled, double trainingShare) {
   if (!transform.spec().perSite) return 0;
   std::map<std::string, std::vector<const DatasetItem*>> newSites;
   for (const auto& it : items)
@@ -43,8 +49,17 @@ int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const
   int adapted = 0;
   for (const auto& [site, scans] : newSites) {
     if (static_cast<int>(scans.size()) < SiteStandardizer::kMinScans) continue;
+    std::vector<int> siteLabels;
+    for (const auto* it : scans) siteLabels.push_back(it->label);
+    const auto batch = SiteStandardizer::adaptationBatch(siteLabels, limit, positiveShare, seed, site);
+    std::vector<int> batchLabels;
+    for (auto k : batch) batchLabels.push_back(siteLabels[k]);
+    const auto positives = std::count(batchLabels.begin(), batchLabels.end(), 1);
+    if (static_cast<int>(batch.size()) < SiteStandardizer::kMinScans ||
+        (labelled && std::min<long>(positives, static_cast<long>(batch.size()) - positives) < SiteStandardizer::kMinLabelledPerClass))
+      continue;
     std::vector<Eigen::MatrixXd> fc, series;
-    for (auto k : SiteStandardizer::adaptationSample(scans.size(), limit, seed, site)) {
+    for (auto k : batch) {
       const auto* it = scans[k];
       fc.push_back(store.read(it->fcArray));
       if (transform.spec().needsSeries()) {
@@ -53,7 +68,10 @@ int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const
         series.push_back(store.read(it->seriesArray));
       }
     }
-    transform.adaptSite(site, fc, series);
+    if (labelled)
+      transform.adaptSite(site, fc, series, batchLabels, trainingShare);
+    else
+      transform.adaptSite(site, fc, series);
     adapted += static_cast<int>(scans.size());
   }
   return adapted;

@@ -26,6 +26,13 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
 // their own site that way. Does nothing (returns 0) for other inputs.
 int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit = 0,
                   unsigned seed = 0);
+// The same with a batch of a chosen class mix (positiveShare >= 0; SiteStandardizer::adaptationBatch)
+// and, when `labelled`, the batch's labels weighting its statistics to `trainingShare` of the positive
+// class (adapt-site --labels): for evaluations that measure how a new site's batch mix matters. A site
+// whose batch is too small (or, labelled, lacks kMinLabelledPerClass of a class) is left on the pooled
+// statistics.
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit, unsigned seed,
+                  double positiveShare, bool labelled, double trainingShare);
 
 class TransformedGraphs {
  public:
