@@ -43,7 +43,7 @@ class SiteStandardizer {
   // kMinLabelledPerClass of each): the statistics are those of a batch with `positiveFraction` of the
   // positive class, whatever the batch's own mix. A site's batch of mostly patients otherwise moves
   // the site's zero toward patients and its scores toward controls (docs/tuning.md: a one-class batch
-  // moved ABIDE sites' mean probability by about 0.13). ComBat keeps diagnosis as a covariate for
+  // moved ABIDE sites' mean probability by about 0.08). ComBat keeps diagnosis as a covariate for
   // the same reason. Throws bg::Error(Data) for labels that do not match the rows or lack a class.
   void adapt(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels, double positiveFraction);
   static constexpr int kMinLabelledPerClass = 2;
