@@ -692,6 +692,15 @@ class TestGui : public QObject {
     form->adaptScans()->setValue(10);
     QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
     QCOMPARE(form->arguments()[form->arguments().indexOf(QStringLiteral("--adapt-scans")) + 1], QStringLiteral("10"));
+    // ... from batches of a chosen mix, weighted by their labels or not; one class cannot be weighted.
+    QVERIFY(form->adaptShare()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-share")));
+    form->adaptShare()->setValue(100);
+    form->adaptLabelled()->setChecked(true);
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("one class")));
+    form->adaptShare()->setValue(80);
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    QCOMPARE(form->arguments()[form->arguments().indexOf(QStringLiteral("--adapt-share")) + 1], QStringLiteral("0.8"));
+    QVERIFY(form->arguments().contains(QStringLiteral("--adapt-labelled")));
     {
       ui::LaunchRunDialog other(dir);
       other.applyPreset(form->preset());
@@ -700,10 +709,13 @@ class TestGui : public QObject {
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc")));
     QVERIFY(!form->adaptNewSites()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-new-sites")));
     QVERIFY(!form->adaptScans()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-scans")));
+    QVERIFY(!form->arguments().contains(QStringLiteral("--adapt-share")) && !form->arguments().contains(QStringLiteral("--adapt-labelled")));
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc-site")));
     form->kind()->setCurrentText(QStringLiteral("train"));
     QVERIFY(!form->adaptNewSites()->isEnabled() && !form->arguments().contains(QStringLiteral("--adapt-new-sites")));
     form->adaptNewSites()->setChecked(false);
+    form->adaptShare()->setValue(-1);
+    form->adaptLabelled()->setChecked(false);
     QVERIFY(!form->input()->isEnabled() && !form->arguments().contains(QStringLiteral("--input")));
     form->input()->setCurrentIndex(0);
     form->calibration()->setCurrentIndex(0);

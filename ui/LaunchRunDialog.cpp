@@ -126,6 +126,16 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   adaptScans_->setSuffix(tr(" scans"));
   adaptScans_->setToolTip(tr("With adaptation: each new site's statistics from only this many of its test scans (a seeded choice; all "
                              "are still scored), to see how many scans a new site must bring (evaluate --adapt-scans)"));
+  adaptShare_ = new QSpinBox(this);
+  adaptShare_->setRange(-1, 100);
+  adaptShare_->setValue(-1);
+  adaptShare_->setSpecialValueText(tr("as the site comes"));
+  adaptShare_->setSuffix(tr("% positive"));
+  adaptShare_->setToolTip(tr("With adaptation: each new site's batch with this share of the positive class (100: patients only; every scan "
+                             "of the class that runs out first), to see how a batch's mix moves the site's scores (evaluate --adapt-share)"));
+  adaptLabelled_ = new QCheckBox(tr("weight the batch by its labels"), this);
+  adaptLabelled_->setToolTip(tr("With adaptation: the batch's labels weight its statistics to the training folds' class mix, as "
+                                "Adapt to Site… with Diagnoses known does (evaluate --adapt-labelled)"));
   ensemble_ = new QSpinBox(this);
   ensemble_->setRange(0, 32);
   ensemble_->setSpecialValueText(tr("from the configuration"));
@@ -176,6 +186,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Input:"), input_);
   form->addRow(QString(), adaptNewSites_);
   form->addRow(tr("Adapt from:"), adaptScans_);
+  form->addRow(tr("Batch mix:"), adaptShare_);
+  form->addRow(QString(), adaptLabelled_);
   form->addRow(tr("Ensemble:"), ensemble_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
@@ -224,8 +236,9 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addLayout(buttons);
   for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
-  for (auto* s : {epochs_, folds_, threads_, adaptScans_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
+  connect(adaptLabelled_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   revalidate();
 }
@@ -246,6 +259,8 @@ QStringList LaunchRunDialog::problems() const {
     p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file, or pre-train in each fold.").arg(method);
   if (adaptScans_->isEnabled() && adaptScans_->value() > 0 && adaptScans_->value() < SiteStandardizer::kMinScans)
     p << tr("A new site's statistics need at least %1 of its scans.").arg(SiteStandardizer::kMinScans);
+  if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked() && (adaptShare_->value() == 0 || adaptShare_->value() == 100))
+    p << tr("A batch of one class cannot be weighted by its labels: choose a mix between 1% and 99%, or leave the labels out.");
   if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
     p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
   const QString input = input_->currentData().toString();
@@ -295,6 +310,8 @@ QStringList LaunchRunDialog::arguments() const {
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
   if (adaptNewSites_->isEnabled() && adaptNewSites_->isChecked()) a << QStringLiteral("--adapt-new-sites");
   if (adaptScans_->isEnabled() && adaptScans_->value() > 0) a << QStringLiteral("--adapt-scans") << QString::number(adaptScans_->value());
+  if (adaptShare_->isEnabled() && adaptShare_->value() >= 0) a << QStringLiteral("--adapt-share") << QString::number(adaptShare_->value() / 100.0);
+  if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked()) a << QStringLiteral("--adapt-labelled");
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
   if (pretrainsInFolds()) {
     a << QStringLiteral("--pretrain-in-folds");
@@ -315,6 +332,8 @@ json LaunchRunDialog::preset() const {
           {"input", input_->currentData().toString().toStdString()},
           {"adapt_new_sites", adaptNewSites_->isChecked()},
           {"adapt_scans", adaptScans_->value()},
+          {"adapt_share_percent", adaptShare_->value()},
+          {"adapt_labelled", adaptLabelled_->isChecked()},
           {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
@@ -368,6 +387,8 @@ void LaunchRunDialog::applyPreset(const json& p) {
   firstOrder_->setChecked(p.value("first_order", false));
   adaptNewSites_->setChecked(p.value("adapt_new_sites", false));
   adaptScans_->setValue(p.value("adapt_scans", 0));
+  adaptShare_->setValue(p.value("adapt_share_percent", -1));
+  adaptLabelled_->setChecked(p.value("adapt_labelled", false));
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -414,6 +435,8 @@ void LaunchRunDialog::revalidate() {
                              (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
                               input_->currentData().toString().endsWith(QLatin1String("-combat"))));
   adaptScans_->setEnabled(adaptNewSites_->isEnabled() && adaptNewSites_->isChecked());
+  adaptShare_->setEnabled(adaptScans_->isEnabled());
+  adaptLabelled_->setEnabled(adaptScans_->isEnabled());
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));

@@ -62,6 +62,8 @@ class LaunchRunDialog : public QDialog {
   QCheckBox* firstOrder() const { return firstOrder_; }
   QCheckBox* adaptNewSites() const { return adaptNewSites_; }
   QSpinBox* adaptScans() const { return adaptScans_; }
+  QSpinBox* adaptShare() const { return adaptShare_; }
+  QCheckBox* adaptLabelled() const { return adaptLabelled_; }
   QPushButton* estimateButton() const { return estimate_; }
 
  Q_SIGNALS:
@@ -74,11 +76,11 @@ class LaunchRunDialog : public QDialog {
   bool pretrainsInFolds() const;
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
   QLineEdit *pretrained_, *output_, *name_;
-  QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_;
+  QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
-  QCheckBox *firstOrder_, *adaptNewSites_;
+  QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_;
   QProcess* estimator_ = nullptr;
 };
 
