@@ -37,9 +37,9 @@ constexpr int kRecommendedAdaptationScans = 20;
 std::string siteAdaptationAdvice(int scans, bool shrinkage);
 
 // Writes request.out (atomically; never over request.model) and returns its card's summary. Throws
-// bg::Error(Usage) for a model whose input is not standardised per site or a site it was trained on,
-// and bg::Error(Data) for too few scans, scans of another parcellation, or labels that are not the
-// model's classes or lack one of them. The summary carries "advice" (siteAdaptationAdvice) when there
+// bg::Error(Usage) for a model whose input is not standardised per site, a site it was trained on, or
+// labels that are not one per scan or not the model's classes, and bg::Error(Data) for too few scans,
+// scans of another parcellation, or a labelled batch with fewer than 2 scans of a class. The summary carries "advice" (siteAdaptationAdvice) when there
 // is some; the card's "site_adaptations" entry records a labelled batch's class counts and the mix it
 // was weighted to.
 nlohmann::json adaptModelToSite(const SiteAdaptationRequest& request);
