@@ -28,6 +28,14 @@ Eigen::VectorXd sine(int T, double tr, double hz, double phase = 0.0) {
   return v;
 }
 double rms(const Eigen::VectorXd& v) { return std::sqrt(v.squaredNorm() / static_cast<double>(v.size())); }
+// Pearson FC of 50 time points of 4 random ROIs, ROI 2 driven by ROI 0 with `coupling`: a scan whose
+// edge 0-2 tells its site (or class) apart.
+Eigen::MatrixXd coupledFc(std::mt19937& rng, std::normal_distribution<double>& normal, double coupling) {
+  Eigen::MatrixXd series(50, 4);
+  for (Eigen::Index i = 0; i < series.size(); ++i) series.data()[i] = normal(rng);
+  series.col(2) += coupling * series.col(0);
+  return pearson(series).matrix;
+}
 }  // namespace
 
 class TestSignal : public QObject {
@@ -486,13 +494,7 @@ class TestSignal : public QObject {
     QVERIFY(std::fabs(again(1) - probe(1)) > 1e-9);  // other rows, other statistics
 
     // As a graph input: the new site's scans are z-scored with their own edge statistics; only per-site inputs adapt.
-    const int rois = 4;
-    auto scan = [&](double coupling) {
-      Eigen::MatrixXd series(50, rois);
-      for (Eigen::Index i = 0; i < series.size(); ++i) series.data()[i] = normal(rng);
-      series.col(2) += coupling * series.col(0);
-      return pearson(series).matrix;
-    };
+    auto scan = [&](double coupling) { return coupledFc(rng, normal, coupling); };
     std::vector<Eigen::MatrixXd> fc, fresher;
     std::vector<std::string> fcSites;
     for (int i = 0; i < 12; ++i) fc.push_back(scan(0.2)), fcSites.push_back(i % 2 ? "B" : "A");
@@ -595,12 +597,7 @@ class TestSignal : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, r.adapt(batch, "E", labels, 1.0));
     QVERIFY(!r.knows("E"));
     // Through the graph input: a balanced labelled batch at one half equals the unlabelled adaptation.
-    auto scan = [&](double coupling) {
-      Eigen::MatrixXd series(50, 4);
-      for (Eigen::Index i = 0; i < series.size(); ++i) series.data()[i] = normal(rng);
-      series.col(2) += coupling * series.col(0);
-      return pearson(series).matrix;
-    };
+    auto scan = [&](double coupling) { return coupledFc(rng, normal, coupling); };
     std::vector<Eigen::MatrixXd> fc, fresher;
     std::vector<std::string> fcSites;
     for (int i = 0; i < 12; ++i) fc.push_back(scan(0.2)), fcSites.push_back(i % 2 ? "B" : "A");

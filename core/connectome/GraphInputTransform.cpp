@@ -239,10 +239,7 @@ void GraphInputTransform::adaptSite(const std::string& site, const std::vector<E
                                        " ROIs; the model's input transform expects " + std::to_string(nodes_));
     rows.row(static_cast<Eigen::Index>(i)) = upperTriangle(base(fc[i], spec_.needsSeries() ? series[i] : Eigen::MatrixXd()));
   }
-  if (labels.empty())
-    sites_.adapt(rows, site);
-  else
-    sites_.adapt(rows, site, labels, positiveFraction);
+  sites_.adapt(rows, site, labels, positiveFraction);
 }
 
 json GraphInputTransform::toJson() const {

@@ -215,6 +215,11 @@ std::vector<std::size_t> SiteStandardizer::adaptationBatch(const std::vector<int
   return out;
 }
 
+bool SiteStandardizer::adaptableBatch(const std::vector<int>& batchLabels, bool labelled) {
+  const auto n = static_cast<long>(batchLabels.size()), positives = std::count(batchLabels.begin(), batchLabels.end(), 1);
+  return n >= kMinScans && (!labelled || std::min(positives, n - positives) >= kMinLabelledPerClass);
+}
+
 bool SiteStandardizer::adapted(const std::string& site) const {
   const auto it = perSite_.find(site);
   return it != perSite_.end() && it->second.adapted;

@@ -58,6 +58,9 @@ class SiteStandardizer {
   // first and a seeded choice of the other, then at most `wanted` of them (when > 0) at the same share.
   static std::vector<std::size_t> adaptationBatch(const std::vector<int>& labels, int wanted, double positiveShare, unsigned seed,
                                                   const std::string& site);
+  // Whether a batch with these classes can be adapted from: kMinScans scans, and, `labelled`,
+  // kMinLabelledPerClass of each class. Evaluations leave a site with an unusable batch on the pooled statistics.
+  static bool adaptableBatch(const std::vector<int>& batchLabels, bool labelled);
   // Whether `site`'s statistics came from adapt() rather than from training scans.
   bool adapted(const std::string& site) const;
 

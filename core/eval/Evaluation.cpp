@@ -1,6 +1,5 @@
 #include "eval/Evaluation.h"
 
-#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -117,14 +116,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
               used.push_back(rows[k]);
               usedLabels.push_back(siteLabels[k]);
             }
-            if (static_cast<int>(used.size()) < SiteStandardizer::kMinScans) continue;
-            if (req.adaptLabelled) {
-              const auto positives = std::count(usedLabels.begin(), usedLabels.end(), 1);
-              if (std::min<long>(positives, static_cast<long>(usedLabels.size()) - positives) < SiteStandardizer::kMinLabelledPerClass) continue;
-              harmoniser.adapt(xs(used, Eigen::all), site, usedLabels, trainingShare);
-            } else {
-              harmoniser.adapt(xs(used, Eigen::all), site);
-            }
+            if (!SiteStandardizer::adaptableBatch(usedLabels, req.adaptLabelled)) continue;
+            harmoniser.adapt(xs(used, Eigen::all), site, req.adaptLabelled ? usedLabels : std::vector<int>{}, trainingShare);
             adaptedSiteScans += static_cast<int>(rows.size());
           }
         }

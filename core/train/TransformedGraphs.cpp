@@ -1,6 +1,5 @@
 #include "train/TransformedGraphs.h"
 
-#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -54,10 +53,7 @@ int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const
     const auto batch = SiteStandardizer::adaptationBatch(siteLabels, limit, positiveShare, seed, site);
     std::vector<int> batchLabels;
     for (auto k : batch) batchLabels.push_back(siteLabels[k]);
-    const auto positives = std::count(batchLabels.begin(), batchLabels.end(), 1);
-    if (static_cast<int>(batch.size()) < SiteStandardizer::kMinScans ||
-        (labelled && std::min<long>(positives, static_cast<long>(batch.size()) - positives) < SiteStandardizer::kMinLabelledPerClass))
-      continue;
+    if (!SiteStandardizer::adaptableBatch(batchLabels, labelled)) continue;
     std::vector<Eigen::MatrixXd> fc, series;
     for (auto k : batch) {
       const auto* it = scans[k];
@@ -68,10 +64,7 @@ int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const
         series.push_back(store.read(it->seriesArray));
       }
     }
-    if (labelled)
-      transform.adaptSite(site, fc, series, batchLabels, trainingShare);
-    else
-      transform.adaptSite(site, fc, series);
+    transform.adaptSite(site, fc, series, labelled ? batchLabels : std::vector<int>{}, trainingShare);
     adapted += static_cast<int>(scans.size());
   }
   return adapted;
