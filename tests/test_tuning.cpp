@@ -7,6 +7,7 @@
 #include <fstream>
 #include <unistd.h>
 #include <random>
+#include <set>
 
 #include "TestSupport.h"
 #include "errors/Error.h"
@@ -25,6 +26,7 @@
 #include "train/Experiment.h"
 #include "train/TransformedGraphs.h"
 #include "workspace/ArrayStore.h"
+#include "workspace/Corpus.h"
 
 using namespace bg;
 using namespace bg::train;
@@ -789,6 +791,36 @@ class TestTuning : public QObject {
     const auto tiny = subsampleLabels(items_, 0.001, 3);
     QCOMPARE(static_cast<int>(tiny.size()), 2);  // at least one per class
     QVERIFY(subsampleLabels(items_, 0.1, 3)[0].scanId == some[0].scanId);
+  }
+
+  // Cross-fitted ensembles: every item validates exactly once, each fold keeps the class mix, the
+  // folds are fixed by the seed, and the configuration refuses a one-member "ensemble".
+  void ensembleValidationFoldsPartitionTheTrainingPart() {
+    std::vector<int> classes;
+    for (int i = 0; i < 103; ++i) classes.push_back(i % 3 == 0 ? 1 : 0);  // 35 positive, 68 negative
+    const auto folds = stratifiedFolds(classes, 5, 11);
+    QCOMPARE(static_cast<int>(folds.size()), 5);
+    std::vector<int> validatedBy(classes.size(), 0);
+    for (const auto& h : folds) {
+      QCOMPARE(h.train.size() + h.validation.size(), classes.size());
+      std::set<std::size_t> seen(h.train.begin(), h.train.end());
+      int positives = 0;
+      for (auto i : h.validation) {
+        QVERIFY(!seen.count(i));  // disjoint
+        ++validatedBy[i];
+        positives += classes[i];
+      }
+      QVERIFY(h.validation.size() == 20 || h.validation.size() == 21);
+      QVERIFY(positives == 7);  // 35 positives over 5 folds
+    }
+    for (int v : validatedBy) QCOMPARE(v, 1);
+    QCOMPARE(stratifiedFolds(classes, 5, 11)[2].validation, folds[2].validation);
+    QVERIFY(stratifiedFolds(classes, 5, 12)[2].validation != folds[2].validation);
+    QVERIFY_THROWS_EXCEPTION(Error, stratifiedFolds(classes, 1, 0));
+    QCOMPARE(TuningConfig::fromJson({{"ensemble", 3}, {"ensemble_validation", "folds"}}).ensembleValidation, std::string("folds"));
+    QCOMPARE(TuningConfig::fromJson({{"ensemble", 3}}).toJson().at("ensemble_validation").get<std::string>(), std::string("shared"));
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"ensemble_validation", "folds"}}));
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"ensemble", 2}, {"ensemble_validation", "bagged"}}));
   }
 
   void secondOrderMamlMatchesFiniteDifferences() {

@@ -765,6 +765,53 @@ class TestTuningCli : public QObject {
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--ensemble", "2", "--cv", "3"}).exitCode, 64);
   }
 
+  // --ensemble-validation folds: each member selects and calibrates on its own fold of the training
+  // part, so the card's validation covers every scan once and the members' validations partition them.
+  void ensembleMembersValidateOnTheirOwnFolds() {
+    const QString crossFitted = str(dir_ / "cross3.pt"), shared = str(dir_ / "shared3.pt");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--ensemble-validation",
+             "folds", "--out", crossFitted});
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--out", shared});
+    const auto cross = parseObject(run({"model", crossFitted}).out), same = parseObject(run({"model", shared}).out);
+    const int items = cross["corpus"].toObject()["items"].toInt();
+    QVERIFY(items > 100);
+    QCOMPARE(cross["validation"].toObject()["n"].toInt(), items);  // every scan validated once
+    QCOMPARE(cross["validation"].toObject()["split"].toString(), QString("folds"));
+    QCOMPARE(cross["tuning"].toObject()["ensemble_validation"].toString(), QString("folds"));
+    int validated = 0;
+    for (const auto& m : cross["ensemble"].toArray()) {
+      const int v = m.toObject()["validation"].toInt();
+      QVERIFY2(std::abs(3 * v - items) <= 3, qPrintable(QString::number(v)));
+      validated += v;
+    }
+    QCOMPARE(validated, items);
+    // The shared split: one 15% validation part for all three members.
+    const int sharedValidation = same["validation"].toObject()["n"].toInt();
+    QVERIFY(sharedValidation > 0 && sharedValidation < items / 4);
+    for (const auto& m : same["ensemble"].toArray()) QCOMPARE(m.toObject()["validation"].toInt(), sharedValidation);
+    // The model predicts like any ensemble.
+    const auto row = parseObject(run({"predict", "--model", crossFitted, "--json", "--in", nyuFile(2)}).out.trimmed());
+    QCOMPARE(row["ensemble"].toInt(), 3);
+    const double p = row["probability"].toDouble();
+    QVERIFY(p > 0 && p < 1);
+    // Cross-validation: members of one fold differ from the shared run's only in their split.
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2",
+                                    "--ensemble", "2", "--ensemble-validation", "folds", "--json"})
+                                   .out);
+    QCOMPARE(e["config"].toObject()["ensemble_validation"].toString(), QString("folds"));
+    QCOMPARE(e["folds_detail"].toArray().size(), 2);
+    for (const auto& f : e["folds_detail"].toArray()) QCOMPARE(f.toObject()["members"].toArray().size(), 2);
+    const auto table = run({"results", "-w", str(ws_), "--compare", "asd"});
+    QVERIFY2(table.out.contains("ensemble of 2 (cross-fitted)"), qPrintable(table.out));
+    // A one-member "ensemble" has nothing to cross-fit; the baselines have no members at all.
+    auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble-validation", "folds", "--out",
+                  str(dir_ / "never-cross.pt")});
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2(r.err.contains("at least 2 members"), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(dir_ / "never-cross.pt"));
+    QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--ensemble-validation", "folds", "--cv", "3"}).exitCode, 64);
+  }
+
   void metaLearningThenZeroShotOnAnUnseenTask() {
     const QString meta = str(dir_ / "meta.pt");
     const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2",

@@ -68,7 +68,9 @@ void printMetrics(const json& result) {
   if (result.contains("calibration")) std::printf("  %-18s %.3f\n", "ece", result["calibration"]["ece"]["mean"].get<double>());
   if (result.contains("trainable_parameters")) std::printf("  %-18s %s\n", "trainable params", result["trainable_parameters"].dump().c_str());
   if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
-  if (result.value("ensemble", 1) > 1) std::printf("  %-18s %d members\n", "ensemble", result["ensemble"].get<int>());
+  if (result.value("ensemble", 1) > 1)
+    std::printf("  %-18s %d members%s\n", "ensemble", result["ensemble"].get<int>(),
+                result.value("config", json::object()).value("ensemble_validation", std::string()) == "folds" ? ", each validated on its own fold" : "");
   if (result.value("input_seconds", 0.0) > 0) std::printf("  %-18s %.1f s\n", "input transform", result["input_seconds"].get<double>());
 }
 
@@ -84,6 +86,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
                   {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)},
                   {"input", rf.input.empty() ? json() : json(rf.input)},
                   {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
+  if (!rf.ensembleValidation.empty()) request["ensemble_validation"] = rf.ensembleValidation;
   if (rf.adaptNewSites) request["adapt_new_sites"] = true;
   if (rf.adaptScans > 0) request["adapt_scans"] = rf.adaptScans;
   if (rf.adaptShare >= 0) request["adapt_share"] = rf.adaptShare;
@@ -154,6 +157,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
                       "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "
                       "averaged (predict, explanations and intervals use every member)")
           ->check(CLI::Range(1, 32));
+      cmd->add_option("--ensemble-validation", req.ensembleValidation,
+                      "Where each ensemble member selects its epoch and fits its calibration: shared (one validation split for all) or "
+                      "folds (the training part in one stratified fold per member; member k validates on fold k and trains on the rest)")
+          ->check(CLI::IsMember({"shared", "folds"}));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
       cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
@@ -167,7 +174,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.pretrainConfigJson = readText(pretrainConfigFile);
       if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
         throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
-      if (r.ensemble > 1 && isBaselineMethod(r.method))
+      if ((r.ensemble > 1 || !r.ensembleValidation.empty()) && isBaselineMethod(r.method))
         throw Error(ErrorCode::Usage, "--ensemble is for the graph models; " + r.method + " is a convex fit with one solution");
       if (!r.input.empty() && isBaselineMethod(r.method)) {
         // The baselines standardise every feature anyway: the only input choice they have is per-site standardisation.

@@ -92,6 +92,10 @@ std::string comparisonModelName(const EvaluationRecord& e) {
     const auto& edge = config["adaptation"]["edge_readout"];
     entry.method += edge.is_string() ? ", " + edge.get<std::string>() + " edge readout" : std::string(", learned edge readout");
   }
+  // Members, and whether each validated on its own fold of the training part.
+  if (config.is_object() && config.value("ensemble", 1) > 1)
+    entry.method += ", ensemble of " + std::to_string(config["ensemble"].get<int>()) +
+                    (config.value("ensemble_validation", std::string("shared")) == "folds" ? " (cross-fitted)" : "");
   if (config.is_object() && config.contains("input")) {
     const auto input = GraphInputSpec::fromJson(config["input"]);
     if (!input.identity()) return entry.label() + ", " + input.name() + " input" + adapted;

@@ -57,6 +57,7 @@ struct TuneRequest {
   std::string calibration;                // temperature | platt; empty: the configuration's
   std::string input;                      // fc | fc-z | fc-site | tangent | tangent-z | tangent-site (GraphInputSpec names); empty: the configuration's
   int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
+  std::string ensembleValidation;         // shared | folds (each member validates on its own fold); empty: the configuration's
   bool adaptNewSites = false;             // evaluate, per-site input: a test site the training part lacks gets statistics from its own unlabelled test scans
   int adaptScans = 0;                     // ... from only this many of them (a seeded choice per site); 0: all
   double adaptShare = -1;                 // ... from a batch with this share of the positive class (< 0: as the site comes)

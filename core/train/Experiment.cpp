@@ -97,6 +97,7 @@ TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
   if (!r.calibration.empty()) j["calibration"] = r.calibration;
   if (!r.input.empty()) j["input"] = GraphInputSpec::fromName(r.input).toJson();
   if (r.ensemble > 0) j["ensemble"] = r.ensemble;
+  if (!r.ensembleValidation.empty()) j["ensemble_validation"] = r.ensembleValidation;
   if (const auto arch = architectureOf(r.method); arch != "braingfm") {
     if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is BrainGFM's meta-learned prompt; " + r.method + " cannot use it");
     j["architecture"] = arch;
@@ -294,6 +295,26 @@ json classCounts(const std::vector<DatasetItem>& items) {
   return json::array({n[0], n[1]});
 }
 
+// Each member's training and validation scans (TuningConfig::ensembleValidation): all the same, or the
+// training part (train + validation) in one stratified fold per member.
+struct MemberSplit {
+  std::vector<DatasetItem> train, validation;
+};
+std::vector<MemberSplit> memberSplits(const TuningConfig& c, int members, const std::vector<DatasetItem>& train,
+                                      const std::vector<DatasetItem>& validation, unsigned seed) {
+  if (c.ensembleValidation != "folds" || members < 2) return std::vector<MemberSplit>(static_cast<std::size_t>(members), MemberSplit{train, validation});
+  std::vector<DatasetItem> pool = train;
+  pool.insert(pool.end(), validation.begin(), validation.end());
+  std::vector<MemberSplit> out;
+  for (const auto& h : stratifiedFolds(labelsOf(pool), members, seed)) {
+    MemberSplit s;
+    for (auto i : h.train) s.train.push_back(pool[i]);
+    for (auto i : h.validation) s.validation.push_back(pool[i]);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
@@ -323,12 +344,18 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   const auto manifest = loadCorpus(*ws, r.corpus);
   auto config = tuningConfig(r);
   config.shotsPerClass = r.shots;
-  // The whole corpus, with a stratified 15% validation split (selection + calibration) inside.
+  // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or
+  // (ensemble_validation folds) one fold of it per member.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
-  const auto holdout = stratifiedHoldout(labelsOf(all), 0.15, r.seed);
+  const bool crossFitted = config.ensembleValidation == "folds";
   std::vector<DatasetItem> train, validation;
-  for (auto i : holdout.train) train.push_back(all[i]);
-  for (auto i : holdout.validation) validation.push_back(all[i]);
+  if (crossFitted) {
+    train = all;
+  } else {
+    const auto holdout = stratifiedHoldout(labelsOf(all), 0.15, r.seed);
+    for (auto i : holdout.train) train.push_back(all[i]);
+    for (auto i : holdout.validation) validation.push_back(all[i]);
+  }
   // A fitted input takes the first tenth of the bar (about a minute for ABIDE's 739 scans).
   const double inputShare = config.input.identity() ? 0.0 : 0.1;
   SubProgress inputProgress(progress, 0.0, inputShare, config.input.name() + " input: ");
@@ -348,6 +375,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   std::vector<std::unique_ptr<Tuner>> tuners;
   std::vector<TuningHistory> histories;
   const int members = config.ensemble;
+  const auto splits = memberSplits(config, members, train, validation, r.seed);
   for (int k = 0; k < members; ++k) {
     torch::manual_seed(static_cast<std::uint64_t>(r.seed) + 7919ULL * static_cast<std::uint64_t>(k));
     inits.push_back(initialise(config, 2, nodes, r, r.pretrained));
@@ -357,19 +385,19 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
     tuners.push_back(std::make_unique<Tuner>(memberConfig, inits.back().model, taskTexts, device));
     SubProgress sub(progress, inputShare + (1 - inputShare) * k / members, inputShare + (1 - inputShare) * (k + 1) / members,
                     members > 1 ? "member " + std::to_string(k + 1) + " of " + std::to_string(members) + ": " : std::string());
-    histories.push_back(tuners.back()->fit(store, train, validation, sub));
+    histories.push_back(tuners.back()->fit(store, splits[static_cast<std::size_t>(k)].train, splits[static_cast<std::size_t>(k)].validation, sub));
   }
   const auto& init = inits.front();
   auto& tuner = *tuners.front();
   const auto& history = histories.front();
   const auto& first = manifest.at("items").at(0);
   // Each member embeds in its own space, so each gets its own reference (predict combines them).
-  const auto oodReference = [&](Tuner& t) {
-    const auto e = t.embeddings(store, train);
+  const auto oodReference = [&](int k) {
+    const auto e = tuners[static_cast<std::size_t>(k)]->embeddings(store, splits[static_cast<std::size_t>(k)].train);
     return fitOodReference(Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(e.data_ptr<double>(), e.size(0), e.size(1)),
                            init.model->architecture() + " pooled graph embedding", true);
   };
-  const json ood = oodReference(tuner);
+  const json ood = oodReference(0);
   json card = {{"kind", kDownstreamKind},
                      {"format", 1},
                      {"model", config.model.toJson()},
@@ -391,7 +419,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"calibration", config.calibration},
                      {"origin", init.origin},
                      {"training", history.toJson()},
-                     {"corpus", {{"name", r.corpus}, {"items", all.size()}, {"train", train.size()}, {"validation", validation.size()}}},
+                     {"corpus", {{"name", r.corpus}, {"items", all.size()}, {"train", splits.front().train.size()}, {"validation", splits.front().validation.size()}}},
                      {"trainable_parameters", init.model->trainableCount()},
                      {"total_parameters", init.model->totalCount()},
                      {"code_version", braingraphVersion()},
@@ -400,24 +428,39 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
-    const auto labels = labelsOf(validation);
-    std::vector<double> p(validation.size(), 0.0);
+    // Each validation scan's probability is the mean of those given by the members it validated (all
+    // of them when the split is shared, its fold's member alone when cross-fitted).
+    std::map<std::int64_t, std::pair<double, int>> given;
+    std::map<std::int64_t, int> labelOf;
     json memberCards = json::array();
     for (int k = 0; k < members; ++k) {
-      const auto pk = calibratedProbabilities(tuners[static_cast<std::size_t>(k)]->margins(store, validation), tuners[static_cast<std::size_t>(k)]->calibration());
-      for (std::size_t i = 0; i < p.size(); ++i) p[i] += pk[i] / members;
+      const auto& v = splits[static_cast<std::size_t>(k)].validation;
+      auto& t = *tuners[static_cast<std::size_t>(k)];
+      const auto pk = calibratedProbabilities(t.margins(store, v), t.calibration());
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        given[v[i].scanId].first += pk[i];
+        ++given[v[i].scanId].second;
+        labelOf[v[i].scanId] = v[i].label;
+      }
       const auto& h = histories[static_cast<std::size_t>(k)];
-      memberCards.push_back({{"temperature", tuners[static_cast<std::size_t>(k)]->temperature()},
-                             {"calibration_bias", tuners[static_cast<std::size_t>(k)]->calibration().bias},
+      memberCards.push_back({{"temperature", t.temperature()},
+                             {"calibration_bias", t.calibration().bias},
                              {"best_epoch", h.bestEpoch + 1},
-                             {"validation_auc", binaryMetrics(labels, pk).auc},
+                             {"validation_auc", binaryMetrics(labelsOf(v), pk).auc},
+                             {"validation", v.size()},
                              {"seconds", h.seconds}});
-      if (k > 0) memberCards.back()["ood"] = oodReference(*tuners[static_cast<std::size_t>(k)]);  // member 1's is the card's own
+      if (k > 0) memberCards.back()["ood"] = oodReference(k);  // member 1's is the card's own
     }
     if (members > 1) card["ensemble"] = memberCards;  // member 0's calibration is also the card's own (older readers use it alone)
+    std::vector<int> labels;
+    std::vector<double> p;
+    for (const auto& [scan, sum] : given) {
+      labels.push_back(labelOf.at(scan));
+      p.push_back(sum.first / sum.second);
+    }
     const auto m = binaryMetrics(labels, p);
     card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true},
-                          {"members", members}};
+                          {"members", members}, {"split", config.ensembleValidation}};
   }
   std::vector<model::GraphClassifier> further;
   for (int k = 1; k < members; ++k) further.push_back(inits[static_cast<std::size_t>(k)].model);
@@ -521,6 +564,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     double temperature = 0, bias = 0, bestEpoch = 0, foldSeconds = 0;
     int trainLabels = 0;
     json memberDetail = json::array();
+    const auto splits = memberSplits(config, members, train, validation, r.seed * 1009u + static_cast<unsigned>(f));
     for (int k = 0; k < members; ++k) {
       torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f) +
                          1000033ULL * static_cast<std::uint64_t>(k));  // initial weights per fold and member
@@ -536,7 +580,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
         SubProgress sub(progress, memberFrom, memberTo,
                         "fold " + std::to_string(f + 1) + (members > 1 ? ", member " + std::to_string(k + 1) : std::string()) + ": ",
                         static_cast<double>(f) * foldConfig.epochs);
-        history = tuner.fit(store, train, validation, sub);
+        history = tuner.fit(store, splits[static_cast<std::size_t>(k)].train, splits[static_cast<std::size_t>(k)].validation, sub);
         tuneSeconds += history.seconds;
         foldSeconds += history.seconds;
       } else if (progress.update("fold " + std::to_string(f + 1) + ": zero-shot", from)) {

@@ -33,7 +33,7 @@ json TuningConfig::toJson() const {
           {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
-          {"calibration", calibration}, {"input", input.toJson()}, {"ensemble", ensemble}, {"crop_augmentation", cropAugmentation}, {"seed", seed}};
+          {"calibration", calibration}, {"input", input.toJson()}, {"ensemble", ensemble}, {"ensemble_validation", ensembleValidation}, {"crop_augmentation", cropAugmentation}, {"seed", seed}};
 }
 
 TuningConfig TuningConfig::fromJson(const json& j) {
@@ -62,6 +62,11 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   if (j.contains("input")) c.input = GraphInputSpec::fromJson(j.at("input"));
   c.ensemble = j.value("ensemble", c.ensemble);
   if (c.ensemble < 1 || c.ensemble > 32) throw Error(ErrorCode::Config, "ensemble must be between 1 and 32 members");
+  c.ensembleValidation = j.value("ensemble_validation", c.ensembleValidation);
+  if (c.ensembleValidation != "shared" && c.ensembleValidation != "folds")
+    throw Error(ErrorCode::Config, "ensemble_validation must be shared or folds, not '" + c.ensembleValidation + "'");
+  if (c.ensembleValidation == "folds" && c.ensemble < 2)
+    throw Error(ErrorCode::Config, "ensemble_validation folds gives each member its own fold of the training part: it needs an ensemble of at least 2 members");
   c.cropAugmentation = j.value("crop_augmentation", c.cropAugmentation);
   GraphBatchLoader::checkCropAugmentation(c.cropAugmentation);
   if (c.cropAugmentation > 0 && !c.input.identity())

@@ -43,6 +43,10 @@ struct TuningConfig {
   // not), their calibrated probabilities averaged: seed-to-seed spread is as large as most
   // configuration differences here.
   int ensemble = 1;
+  // Which validation scans each member selects its epoch and fits its calibration on: "shared" (one
+  // split for all), or "folds": the training part in `ensemble` stratified folds, member k validating on
+  // fold k and training on the rest, so no choice rests on one small validation split alone.
+  std::string ensembleValidation = "shared";
   // Training only: every epoch each scan's FC is recomputed from a random window of this share of its
   // time points (0 = off; needs the stored time series and the Pearson FC input). Validation, test and
   // prediction read the full-length FC.

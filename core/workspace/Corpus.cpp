@@ -80,6 +80,24 @@ Holdout stratifiedHoldout(const std::vector<int>& classIndex, double fraction, u
   return h;
 }
 
+std::vector<Holdout> stratifiedFolds(const std::vector<int>& classIndex, int folds, unsigned seed) {
+  if (folds < 2 || static_cast<std::size_t>(folds) > classIndex.size())
+    throw Error(ErrorCode::Usage, std::to_string(folds) + " folds of " + std::to_string(classIndex.size()) + " items: need 2 <= folds <= items");
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < classIndex.size(); ++i) byClass[classIndex[i]].push_back(i);
+  std::mt19937 rng(seed + 211u);
+  std::vector<int> fold(classIndex.size());
+  std::size_t position = 0;  // continuing the count across classes keeps fold sizes balanced
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    for (auto i : idx) fold[i] = static_cast<int>(position++ % static_cast<std::size_t>(folds));
+  }
+  std::vector<Holdout> out(static_cast<std::size_t>(folds));
+  for (std::size_t i = 0; i < classIndex.size(); ++i)
+    for (int k = 0; k < folds; ++k) (fold[i] == k ? out[static_cast<std::size_t>(k)].validation : out[static_cast<std::size_t>(k)].train).push_back(i);
+  return out;
+}
+
 json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec) {
   const int n = static_cast<int>(classIndex.size());
   std::mt19937 rng(spec.seed);

@@ -51,6 +51,9 @@ struct Holdout {
   std::vector<std::size_t> train, validation;
 };
 Holdout stratifiedHoldout(const std::vector<int>& classIndex, double fraction, unsigned seed);
+// The items in `folds` stratified folds: entry k validates on fold k and trains on the others. Every
+// item validates exactly once; deterministic for a seed.
+std::vector<Holdout> stratifiedFolds(const std::vector<int>& classIndex, int folds, unsigned seed);
 
 // The split alone, from class labels and sites (deterministic for a seed).
 nlohmann::json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec);
