@@ -632,6 +632,18 @@ class TestGui : public QObject {
       const auto at = args.indexOf(QStringLiteral("--ensemble"));
       QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("3"));
     }
+    QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble-validation")));
+    QVERIFY(form->ensembleFolds()->isEnabled());
+    form->ensembleFolds()->setChecked(true);
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--ensemble-validation"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("folds"));
+      QCOMPARE(form->preset().value("ensemble_folds", false), true);
+    }
+    form->ensemble()->setValue(1);  // one member has no folds to share out
+    QVERIFY(!form->ensembleFolds()->isEnabled() && !form->arguments().contains(QStringLiteral("--ensemble-validation")));
+    form->ensembleFolds()->setChecked(false);
     form->ensemble()->setValue(0);
     QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble")));
     form->method()->setCurrentText(QStringLiteral("finetune"));

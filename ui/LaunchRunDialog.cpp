@@ -141,6 +141,10 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   ensemble_->setSpecialValueText(tr("from the configuration"));
   ensemble_->setToolTip(tr("train, evaluate: members per model, each from its own initial weights; their calibrated probabilities "
                            "are averaged (costs that many trainings)"));
+  ensembleFolds_ = new QCheckBox(tr("each member validates on its own fold"), this);
+  ensembleFolds_->setToolTip(tr("train, evaluate, with 2 or more members: the training part is split into one stratified fold per member; "
+                                "member k selects its epoch and fits its calibration on fold k and trains on the rest, so every training "
+                                "scan validates once instead of all members sharing one small validation split (--ensemble-validation folds)"));
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
@@ -189,6 +193,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Batch mix:"), adaptShare_);
   form->addRow(QString(), adaptLabelled_);
   form->addRow(tr("Ensemble:"), ensemble_);
+  form->addRow(QString(), ensembleFolds_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
@@ -236,7 +241,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addLayout(buttons);
   for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
-  for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_, ensemble_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(adaptLabelled_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
@@ -313,6 +318,7 @@ QStringList LaunchRunDialog::arguments() const {
   if (adaptShare_->isEnabled() && adaptShare_->value() >= 0) a << QStringLiteral("--adapt-share") << QString::number(adaptShare_->value() / 100.0);
   if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked()) a << QStringLiteral("--adapt-labelled");
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
+  if (ensembleFolds_->isEnabled() && ensembleFolds_->isChecked()) a << QStringLiteral("--ensemble-validation") << QStringLiteral("folds");
   if (pretrainsInFolds()) {
     a << QStringLiteral("--pretrain-in-folds");
     if (const auto file = pretrainInFolds_->currentData().toString(); file != QLatin1String("paper")) a << QStringLiteral("--pretrain-config") << file;
@@ -336,6 +342,7 @@ json LaunchRunDialog::preset() const {
           {"adapt_labelled", adaptLabelled_->isChecked()},
           {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
+          {"ensemble_folds", ensembleFolds_->isChecked()},
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"name", name_->text().toStdString()},
@@ -389,6 +396,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   adaptScans_->setValue(p.value("adapt_scans", 0));
   adaptShare_->setValue(p.value("adapt_share_percent", -1));
   adaptLabelled_->setChecked(p.value("adapt_labelled", false));
+  ensembleFolds_->setChecked(p.value("ensemble_folds", false));
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -431,6 +439,7 @@ void LaunchRunDialog::revalidate() {
   input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm")
                               : !meta && (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+  ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() >= 2);
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
                              (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
                               input_->currentData().toString().endsWith(QLatin1String("-combat"))));

@@ -54,6 +54,7 @@ class LaunchRunDialog : public QDialog {
   // configuration (data: its file; "paper" for the defaults; empty: no pre-training in folds).
   QComboBox* pretrainInFolds() const { return pretrainInFolds_; }
   QSpinBox* ensemble() const { return ensemble_; }
+  QCheckBox* ensembleFolds() const { return ensembleFolds_; }
   QSpinBox* folds() const { return folds_; }
   // evaluate: the model's name in comparisons (--name).
   QLineEdit* name() const { return name_; }
@@ -80,7 +81,7 @@ class LaunchRunDialog : public QDialog {
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
-  QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_;
+  QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_, *ensembleFolds_;
   QProcess* estimator_ = nullptr;
 };
 
