@@ -794,6 +794,9 @@ class TestTuningCli : public QObject {
     QCOMPARE(row["ensemble"].toInt(), 3);
     const double p = row["probability"].toDouble();
     QVERIFY(p > 0 && p < 1);
+    // The report's methods say how the members were validated.
+    const auto d = run({"diagnose", "--model", crossFitted, "--in", nyuFile(2), "--json"});
+    QVERIFY2(d.out.contains("each validated on its own fold of the training scans"), qPrintable(d.err));
     // Cross-validation: members of one fold differ from the shared run's only in their split.
     const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2",
                                     "--ensemble", "2", "--ensemble-validation", "folds", "--json"})

@@ -126,7 +126,10 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
     model["description"] = fmt::format("{}, {}{}", name, how, method == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
     if (card.contains("ensemble") && card["ensemble"].is_array() && card["ensemble"].size() > 1)
       model["description"] = model["description"].get<std::string>() +
-                             fmt::format("; an ensemble of {} members from different initial weights, calibrated probabilities averaged", card["ensemble"].size());
+                             fmt::format("; an ensemble of {} members from different initial weights{}, calibrated probabilities averaged", card["ensemble"].size(),
+                                         card.value("tuning", json::object()).value("ensemble_validation", std::string()) == "folds"
+                                             ? ", each validated on its own fold of the training scans"
+                                             : "");
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
   return {{"input_kind", c.input.kind},
