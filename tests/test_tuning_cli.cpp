@@ -813,6 +813,11 @@ class TestTuningCli : public QObject {
     QVERIFY2(r.err.contains("at least 2 members"), qPrintable(r.err));
     QVERIFY(!std::filesystem::exists(dir_ / "never-cross.pt"));
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--ensemble-validation", "folds", "--cv", "3"}).exitCode, 64);
+    // A label regime's labelled scans must be the same for every member.
+    r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "2", "--ensemble-validation", "folds",
+             "--label-fraction", "0.1", "--cv", "2"});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains("label regime"), qPrintable(r.err));
   }
 
   void metaLearningThenZeroShotOnAnUnseenTask() {

@@ -295,6 +295,14 @@ json classCounts(const std::vector<DatasetItem>& items) {
   return json::array({n[0], n[1]});
 }
 
+// A label regime keeps the same labelled scans for every member; members trained on different folds
+// would each draw their own, and together use more labels than the regime says.
+void checkEnsembleValidation(const TuningConfig& c) {
+  if (c.ensembleValidation == "folds" && (c.labelFraction < 1.0 || c.shotsPerClass > 0))
+    throw Error(ErrorCode::Usage, "--ensemble-validation folds trains each member on another part of the training scans, so a label regime "
+                                  "(--label-fraction, --shots) would see different labelled scans per member: use the shared split for label regimes");
+}
+
 // Each member's training and validation scans (TuningConfig::ensembleValidation): all the same, or the
 // training part (train + validation) in one stratified fold per member.
 struct MemberSplit {
@@ -344,6 +352,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   const auto manifest = loadCorpus(*ws, r.corpus);
   auto config = tuningConfig(r);
   config.shotsPerClass = r.shots;
+  checkEnsembleValidation(config);
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or
   // (ensemble_validation folds) one fold of it per member.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
@@ -492,6 +501,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   if (zeroShot && config.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
   if (!zeroShot) config.labelFraction = r.labelFraction;
   config.shotsPerClass = r.shots;
+  checkEnsembleValidation(config);
   // A bad pre-training configuration is named now, not after the first fold's input transform.
   if (r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && config.architecture == "braingfm" && config.adaptation.method != "scratch")
     (void)foldPretrainConfig(r, config);
