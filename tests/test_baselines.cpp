@@ -14,7 +14,9 @@
 #include "eval/Baselines.h"
 #include "eval/Metrics.h"
 #include "eval/ModelComparison.h"
+#include "eval/RegularisationSearch.h"
 #include "eval/Results.h"
+#include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
 
 using namespace bg;
@@ -359,6 +361,66 @@ class TestBaselines : public QObject {
     QVERIFY((lr.weights() + c * x.transpose() * r).cwiseAbs().maxCoeff() < 1e-6);
     QVERIFY(std::fabs(r.sum()) < 1e-3);
     QVERIFY(binaryMetrics(std::vector<int>(y.data(), y.data() + n), std::vector<double>(mu.data(), mu.data() + n)).auc > 0.95);
+  }
+
+  // The nested choice of C against a recomputation: the same inner folds, each standardised on its
+  // own training rows, the AUC by pair counting, the best mean winning and a tie going to the smaller C.
+  void regularisationChoiceMatchesARecomputation() {
+    std::mt19937 rng(11);
+    std::normal_distribution<double> g;
+    const Eigen::Index n = 90, p = 40;
+    Eigen::MatrixXd x(n, p);
+    Eigen::VectorXi y(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      y(i) = i % 3 == 0;
+      const double shared = g(rng);  // correlated features: the direction depends on C
+      for (Eigen::Index j = 0; j < p; ++j) x(i, j) = 3.0 * (j % 7) + (j < 6 ? 0.6 * y(i) : 0.0) + (j < 12 ? shared : 0.0) + g(rng);
+    }
+    const std::vector<double> grid = {10.0, 0.001, 0.1};
+    for (const std::string method : {"logreg", "svm"}) {
+      const auto choice = chooseRegularisation(x, y, grid, method, 4, 7);
+      QCOMPARE(choice.grid, (std::vector<double>{0.001, 0.1, 10.0}));
+      QCOMPARE(choice.folds, 4);
+      const auto inner = stratifiedFolds(std::vector<int>(y.data(), y.data() + n), 4, 7);
+      std::vector<double> mean(3, 0.0);
+      for (std::size_t gi = 0; gi < 3; ++gi) {
+        for (const auto& fold : inner) {
+          Eigen::MatrixXd xt(static_cast<Eigen::Index>(fold.train.size()), p), xv(static_cast<Eigen::Index>(fold.validation.size()), p);
+          Eigen::VectorXi yt(xt.rows());
+          for (std::size_t k = 0; k < fold.train.size(); ++k) xt.row(static_cast<Eigen::Index>(k)) = x.row(static_cast<Eigen::Index>(fold.train[k])), yt(static_cast<Eigen::Index>(k)) = y(static_cast<Eigen::Index>(fold.train[k]));
+          for (std::size_t k = 0; k < fold.validation.size(); ++k) xv.row(static_cast<Eigen::Index>(k)) = x.row(static_cast<Eigen::Index>(fold.validation[k]));
+          const Eigen::RowVectorXd mu = xt.colwise().mean();
+          const Eigen::RowVectorXd sd = ((xt.rowwise() - mu).array().square().colwise().sum() / static_cast<double>(xt.rows())).sqrt();
+          const Eigen::MatrixXd zt = (xt.rowwise() - mu).array().rowwise() / sd.array();
+          const Eigen::MatrixXd zv = (xv.rowwise() - mu).array().rowwise() / sd.array();
+          Eigen::VectorXd score;
+          if (method == "logreg") {
+            LogisticRegression m(choice.grid[gi]);
+            m.fit(zt, yt);
+            score = zv * m.weights();
+          } else {
+            LinearSvm m(choice.grid[gi]);
+            m.fit(zt, yt);
+            score = m.decision(zv);
+          }
+          std::vector<int> yv;
+          for (auto i : fold.validation) yv.push_back(y(static_cast<Eigen::Index>(i)));
+          mean[gi] += pairCountedAuc(yv, std::vector<double>(score.data(), score.data() + score.size())) / 4.0;
+        }
+        QVERIFY2(std::fabs(mean[gi] - choice.auc[gi]) < 1e-6, qPrintable(QString("%1 C=%2: %3 vs %4").arg(QString::fromStdString(method)).arg(choice.grid[gi]).arg(mean[gi]).arg(choice.auc[gi])));
+      }
+      const auto best = static_cast<std::size_t>(std::max_element(mean.begin(), mean.end()) - mean.begin());  // the first of equals
+      QCOMPARE(choice.c, choice.grid[best]);
+    }
+    // One value: nothing to choose, nothing fitted. Bad grids and too few scans: usage errors.
+    const auto one = chooseRegularisation(x, y, {0.5}, "logreg", 4, 7);
+    QCOMPARE(one.c, 0.5);
+    QVERIFY(one.auc.empty());
+    QVERIFY_THROWS_EXCEPTION(Error, chooseRegularisation(x, y, {}, "logreg", 4, 7));
+    QVERIFY_THROWS_EXCEPTION(Error, chooseRegularisation(x, y, {0.1, -1.0}, "logreg", 4, 7));
+    QVERIFY_THROWS_EXCEPTION(Error, chooseRegularisation(x.topRows(5), y.head(5), {0.1, 1.0}, "logreg", 4, 7));
+    QCOMPARE(parseRegularisationGrid("0.1,0.001, 0.01,0.1"), (std::vector<double>{0.001, 0.01, 0.1}));
+    for (const char* bad : {"", "abc", "0.1,x", "0", "-0.1", "1e400", "0.1;0.2"}) QVERIFY_THROWS_EXCEPTION(Error, parseRegularisationGrid(bad));
   }
 
   void svmSeparatesSeparableData() {

@@ -360,7 +360,7 @@ class TestGui : public QObject {
 
     // Predict the selected scan with a trained model through braingraph-cli, and explain it.
     NullProgress quiet;
-    const auto card = trainBaselineModel(*ws, manifest, 0.01, 0, quiet);
+    const auto card = trainBaselineModel(*ws, manifest, {0.01}, 0, quiet);
     const auto modelFile = dir / "logreg.json";
     writeTextAtomically(modelFile, card.dump());
     const QString scanFile = browser->currentScanPath();
@@ -646,6 +646,26 @@ class TestGui : public QObject {
     form->ensembleFolds()->setChecked(false);
     form->ensemble()->setValue(0);
     QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble")));
+    // logreg's C, or a grid to choose from inside each training part; other methods have none.
+    QVERIFY(!form->regularisation()->isEnabled());
+    form->method()->setCurrentText(QStringLiteral("logreg"));
+    form->input()->setCurrentIndex(0);
+    QVERIFY(form->regularisation()->isEnabled());
+    form->regularisation()->setText(QStringLiteral("0.1, 0.001,0.01"));
+    {
+      const auto args = form->arguments();
+      const auto at = args.indexOf(QStringLiteral("--c"));
+      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("0.1,0.001,0.01"));
+      QCOMPARE(form->preset()["c"].get<std::string>(), std::string("0.1, 0.001,0.01"));
+      QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    }
+    form->regularisation()->setText(QStringLiteral("0.01,-1"));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("'-1'")));
+    QVERIFY(!form->launchButton()->isEnabled());
+    form->regularisation()->clear();
+    QVERIFY(!form->arguments().contains(QStringLiteral("--c")));
+    form->method()->setCurrentText(QStringLiteral("scratch"));
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("tangent-z")));
     form->method()->setCurrentText(QStringLiteral("finetune"));
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("from scratch")));
     QVERIFY(!form->pretrainInFolds()->isEnabled());  // train: no folds to pre-train in

@@ -148,6 +148,62 @@ class TestTuningCli : public QObject {
     QVERIFY(!rows.front().margin.isEmpty());
   }
 
+  // --c with several values: each fold chooses its own C by cross-validation inside its training part.
+  // Every fold's test predictions must then be exactly those of the same fold evaluated with its
+  // chosen C fixed, and each choice the best inner AUC of the grid.
+  void logregChoosesCInsideEachFold() {
+    const QString nestedPrefix = str(dir_ / "eval-nested-c");
+    const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", "0.1,0.0001", "--json",
+                        "--out", nestedPrefix});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto o = parseObject(r.out);
+    const auto selection = o["c_selection"].toObject();
+    QCOMPARE(selection["grid"].toArray().size(), 2);
+    QCOMPARE(selection["grid"].toArray()[0].toDouble(), 0.0001);  // ascending
+    QCOMPARE(selection["inner_folds"].toInt(), 5);
+    const auto choices = selection["folds"].toArray();
+    QCOMPARE(choices.size(), 3);
+    std::map<int, double> chosen;
+    for (const auto& v : choices) {
+      const auto c = v.toObject();
+      const auto inner = c["inner_auc"].toArray();
+      QCOMPARE(inner.size(), 2);
+      const double best = inner[1].toDouble() > inner[0].toDouble() ? 0.1 : 0.0001;  // a tie keeps the smaller C
+      QCOMPARE(c["c"].toDouble(), best);
+      chosen[c["fold"].toInt()] = c["c"].toDouble();
+    }
+    const auto nested = readPredictions(nestedPrefix + "-predictions.csv");
+    std::map<double, std::vector<OutOfFold>> fixed;
+    for (const char* c : {"0.1", "0.0001"}) {
+      const QString prefix = str(dir_ / (std::string("eval-fixed-c-") + c));
+      mustRun({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", c, "--out", prefix});
+      fixed[std::stod(c)] = readPredictions(prefix + "-predictions.csv");
+    }
+    QCOMPARE(nested.size(), fixed[0.1].size());
+    for (std::size_t i = 0; i < nested.size(); ++i) {
+      const auto& same = fixed[chosen[nested[i].fold]][i];
+      QCOMPARE(same.scan, nested[i].scan);
+      QVERIFY(std::fabs(same.probability - nested[i].probability) < 1e-9);
+    }
+    // The two fixed values give different predictions, so the comparison above can tell them apart.
+    int differ = 0;
+    for (std::size_t i = 0; i < nested.size(); ++i) differ += std::fabs(fixed[0.1][i].probability - fixed[0.0001][i].probability) > 1e-6;
+    QVERIFY(differ > 0);
+    const auto table = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/3-folds/seed-0"}).out;
+    QVERIFY2(table.contains("logreg, C chosen in folds"), qPrintable(table));
+    // train: the card records its grid and uses the C its inner folds preferred.
+    const QString model = str(dir_ / "logreg-nested-c.json");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--c", "0.0001,0.1", "--out", model});
+    std::ifstream in(model.toStdString());
+    const auto card = nlohmann::json::parse(in);
+    const auto& inner = card.at("c_selection").at("inner_auc");
+    QCOMPARE(card.at("c").get<double>(), inner[1].get<double>() > inner[0].get<double>() ? 0.1 : 0.0001);
+    QVERIFY(run({"predict", "--model", model, "--json", "--in", nyuFile(0)}).exitCode == 0);
+    // Not numbers, or not positive: refused before anything runs.
+    for (const char* bad : {"0.01,abc", "0", "0.01,-1"})
+      QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", bad}).exitCode, 64);
+  }
+
   // The tangent-space baseline: each fold's reference from its training part, standardised features,
   // the same metrics and calibration as the Fisher-z baseline; a sibling with the SVM.
   void tangentSpaceBaselines() {

@@ -24,6 +24,7 @@
 
 #include "EngineInfo.h"
 #include "connectome/SiteStandardizer.h"
+#include "eval/RegularisationSearch.h"
 #include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
 #include "workspace/Corpus.h"
@@ -145,6 +146,11 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   ensembleFolds_->setToolTip(tr("train, evaluate, with 2 or more members: the training part is split into one stratified fold per member; "
                                 "member k selects its epoch and fits its calibration on fold k and trains on the rest, so every training "
                                 "scan validates once instead of all members sharing one small validation split (--ensemble-validation folds)"));
+  regularisation_ = new QLineEdit(this);
+  regularisation_->setPlaceholderText(QStringLiteral("0.01"));
+  regularisation_->setToolTip(tr("logreg: the inverse regularisation strength C, or several separated by commas (0.001,0.01,0.1): "
+                                 "each training part then chooses its own C by 5-fold cross-validation inside it, never looking at "
+                                 "its test fold (--c)"));
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
@@ -194,6 +200,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(QString(), adaptLabelled_);
   form->addRow(tr("Ensemble:"), ensemble_);
   form->addRow(QString(), ensembleFolds_);
+  form->addRow(tr("C:"), regularisation_);
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
@@ -240,7 +247,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(problems_);
   layout->addLayout(buttons);
   for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
-  for (auto* e : {pretrained_, output_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* e : {pretrained_, output_, regularisation_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_, ensemble_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(adaptLabelled_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
@@ -268,6 +275,13 @@ QStringList LaunchRunDialog::problems() const {
     p << tr("A batch of one class cannot be weighted by its labels: choose a mix between 1% and 99%, or leave the labels out.");
   if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
     p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
+  if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty()) {
+    try {
+      parseRegularisationGrid(regularisation_->text().trimmed().toStdString());
+    } catch (const std::exception& e) {
+      p << QString::fromStdString(e.what()) + QLatin1Char('.');
+    }
+  }
   const QString input = input_->currentData().toString();
   if (input_->isEnabled() && method == QLatin1String("logreg") && !input.isEmpty() && input != QLatin1String("fc-site") &&
       input != QLatin1String("fc-combat"))
@@ -309,6 +323,8 @@ QStringList LaunchRunDialog::arguments() const {
     a << QStringLiteral("--model") << foundationModel_->currentText();
   if (kind != QLatin1String("pretrain") && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
   if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
+  if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty())
+    a << QStringLiteral("--c") << regularisation_->text().remove(QLatin1Char(' '));
   if (epochs_->value() > 0 && method != QLatin1String("logreg")) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
   if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
@@ -346,6 +362,7 @@ json LaunchRunDialog::preset() const {
           {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"name", name_->text().toStdString()},
+          {"c", regularisation_->text().toStdString()},
           {"tasks", [this] {
              std::vector<std::string> t;
              for (const auto& c : tasks()) t.push_back(c.toStdString());
@@ -384,6 +401,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   pretrained_->setText(QString::fromStdString(p.value("pretrained", std::string())));
   output_->setText(QString::fromStdString(p.value("output", std::string())));
   name_->setText(QString::fromStdString(p.value("name", std::string())));
+  regularisation_->setText(QString::fromStdString(p.value("c", std::string())));
   epochs_->setValue(p.value("epochs", 0));
   folds_->setValue(p.value("folds", 0));
   ensemble_->setValue(p.value("ensemble", 0));
@@ -440,6 +458,7 @@ void LaunchRunDialog::revalidate() {
                               : !meta && (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() >= 2);
+  regularisation_->setEnabled(!pretrain && !meta && method_->currentText() == QLatin1String("logreg"));
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
                              (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
                               input_->currentData().toString().endsWith(QLatin1String("-combat"))));

@@ -58,6 +58,8 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* folds() const { return folds_; }
   // evaluate: the model's name in comparisons (--name).
   QLineEdit* name() const { return name_; }
+  // logreg: C, or several to choose from inside each training part (--c 0.001,0.01,0.1).
+  QLineEdit* regularisation() const { return regularisation_; }
   QComboBox* device() const { return device_; }
   QSpinBox* threads() const { return threads_; }
   QCheckBox* firstOrder() const { return firstOrder_; }
@@ -66,6 +68,7 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* adaptShare() const { return adaptShare_; }
   QCheckBox* adaptLabelled() const { return adaptLabelled_; }
   QPushButton* estimateButton() const { return estimate_; }
+  QPushButton* launchButton() const { return launch_; }
 
  Q_SIGNALS:
   void launchRequested(const QStringList& arguments);
@@ -76,7 +79,7 @@ class LaunchRunDialog : public QDialog {
   QString workspace_;
   bool pretrainsInFolds() const;
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
-  QLineEdit *pretrained_, *output_, *name_;
+  QLineEdit *pretrained_, *output_, *name_, *regularisation_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;

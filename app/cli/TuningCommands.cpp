@@ -23,6 +23,7 @@
 #include "eval/ModelComparison.h"
 #include "settings/DataPaths.h"
 #include "eval/Prediction.h"
+#include "eval/RegularisationSearch.h"
 #include "eval/Results.h"
 #include "io/AtomicFile.h"
 #include "model/ModelBackend.h"
@@ -76,7 +77,7 @@ void printMetrics(const json& result) {
 
 // One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
 // result, and the out-of-fold predictions (stored beside the result, kept out of the printed one: one row per scan).
-std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, double c,
+std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, const std::vector<double>& cGrid,
                                                         const std::string& name = {}) {
   const double fraction = rf.labelFraction;
   json result;
@@ -105,12 +106,13 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     req.adaptScans = rf.adaptScans;
     req.adaptShare = rf.adaptShare;
     req.adaptLabelled = rf.adaptLabelled;
-    req.c = c;
+    req.c = cGrid.front();
+    if (cGrid.size() > 1) req.cGrid = cGrid;
     req.split = rf.split;
     req.folds = rf.folds;
     req.seed = rf.seed;
     if (!rf.calibration.empty()) req.calibration = rf.calibration;
-    request["c"] = req.c;
+    request["c"] = cGrid.size() > 1 ? json(cGrid) : json(req.c);
     const auto manifest = loadCorpus(ws, rf.corpus);
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
     result["label_fraction"] = 1.0;
@@ -132,7 +134,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
   struct ModelArgs {
     model::TuneRequest req;
     std::string configFile, pretrainConfigFile;
-    double c = 0.01;
+    std::string c = "0.01";
     void add(CLI::App* cmd) {
       cmd->add_option("--method", req.method, kMethods)->required();
       cmd->add_option("--prompt", req.prompt, "Graph prompt for --method prompt: node_mult, node_add, edge, node_mult+edge, node_add+edge")
@@ -163,7 +165,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
           ->check(CLI::IsMember({"shared", "folds"}));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
-      cmd->add_option("--c", c, "Baselines: inverse regularisation strength")->capture_default_str();
+      cmd->add_option("--c", c,
+                      "Baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold cross-validation "
+                      "inside each training part")
+          ->capture_default_str();
     }
     model::TuneRequest resolved(CliContext& ctx, const std::string& dir) const {
       auto r = req;
@@ -212,7 +217,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
           auto ws = Workspace::open(r.workspace);
           const auto manifest = loadCorpus(*ws, r.corpus);
           const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
-          ctx.runJob("train logreg", [&](JobContext& job) { card = trainBaselineModel(*ws, manifest, a->model.c, r.seed, job, calibration); });
+          ctx.runJob("train logreg", [&](JobContext& job) { card = trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration); });
           writeTextAtomically(r.out, card.dump() + "\n");
         } else if (isBaselineMethod(r.method)) {
           throw Error(ErrorCode::Usage, "train writes logreg baselines and BrainGFM models; '" + r.method + "' is evaluate-only");
@@ -292,7 +297,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         for (double fraction : fractions) {
           auto rf = r;
           rf.labelFraction = fraction;
-          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->model.c, a->name);
+          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->model.c), a->name);
           predictions.push_back(outOfFold);
           rows.push_back({id, rf.corpus, "", request, result});
           all.push_back(result);
@@ -474,7 +479,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
       int cv = 5;
       bool lso = false;
       unsigned seed = 0;
-      double c = 0.01;
+      std::string c = "0.01";
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("compare", "Evaluate every model (baselines, BrainGFM, BrainMass, LCM) on one corpus with the same folds; "
@@ -488,7 +493,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
                     "Comparison configuration (JSON: default, per-method tuning fields, pretrain per architecture); "
                     "default: the shipped configs/model-zoo-compare.json");
     cmd->add_option("--seed", a->seed, "Seed (splits, initialisation)")->capture_default_str();
-    cmd->add_option("--c", a->c, "Classical baselines: inverse regularisation strength")->capture_default_str();
+    cmd->add_option("--c", a->c,
+                    "Classical baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold "
+                    "cross-validation inside each training part")
+        ->capture_default_str();
     cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
     cmd->add_option("--reference", a->reference,
                     "The model the others are tested against (paired DeLong test on the pooled out-of-fold predictions); default: the first listed");
@@ -532,7 +540,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
           if (const auto pre = comparisonPretrainConfig(config, arch); !pre.empty()) rf.pretrainConfigJson = pre.dump();
           spdlog::info("comparison {}/{}: {}", i + 1, entries.size(), e.label());
           try {
-            const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, a->c);
+            const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->c));
             spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
             splitUsed = splitId(result);
             // Named as the stored table names it (a prompt's row says which prompt).

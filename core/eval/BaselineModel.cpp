@@ -11,6 +11,7 @@
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
 #include "eval/OutOfDistribution.h"
+#include "eval/RegularisationSearch.h"
 #include "platform/Versions.h"
 #include "workspace/Corpus.h"
 #include "workspace/Derivation.h"
@@ -19,7 +20,7 @@
 namespace bg {
 using nlohmann::json;
 
-json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned seed, ProgressDelegate& progress,
+json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<double>& cGrid, unsigned seed, ProgressDelegate& progress,
                         const std::string& calibration) {
   const auto& items = manifest.at("items");
   if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
@@ -42,7 +43,13 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
   Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size())), yv(static_cast<Eigen::Index>(validation.size()));
   features(train, xt, yt, 0.0, 0.6);
   features(validation, xv, yv, 0.6, 0.7);
-  progress.update("fitting", 0.7);
+  RegularisationChoice choice;
+  {
+    ProgressRange choosing(progress, 0.7, 0.75);
+    choice = chooseRegularisation(xt, yt, cGrid, "logreg", 5, seed, &choosing);
+  }
+  const double c = choice.c;
+  progress.update("fitting", 0.75);
   Standardizer scaler;
   scaler.fit(xt);
   LogisticRegression model(c);
@@ -82,7 +89,7 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
   const auto params = derivationParamsJson(ws, items[0].value("params_hash", ""));
   progress.update("done", 1.0);
   auto vec = [](const auto& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
-  return json{{"kind", kBaselineKind},
+  json card{{"kind", kBaselineKind},
               {"format", 1},
               {"c", c},
               {"features", "fisher_z_fc_upper_triangle_standardized"},
@@ -106,6 +113,8 @@ json trainBaselineModel(Workspace& ws, const json& manifest, double c, unsigned 
               {"fold_models", folds},
               {"ood", ood},
               {"code_version", braingraphVersion()}};
+  if (choice.grid.size() > 1) card["c_selection"] = toJson(choice);
+  return card;
 }
 
 BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames, int topRois) {

@@ -17,8 +17,10 @@ class Workspace;
 inline constexpr const char* kBaselineKind = "baseline-logreg";
 
 // Fits on a stratified 85% of the corpus, the calibration (temperature | platt) on the other 15%.
-nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, double c, unsigned seed, ProgressDelegate& progress,
-                                  const std::string& calibration = "temperature");
+// cGrid: one C, or several to choose from by 5-fold cross-validation on the 85% (chooseRegularisation;
+// the card records the grid and the inner AUCs under "c_selection").
+nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed,
+                                  ProgressDelegate& progress, const std::string& calibration = "temperature");
 
 struct BaselinePrediction {
   double probability = 0;  // calibrated, of the positive class

@@ -1,5 +1,6 @@
 #include "eval/Evaluation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
+#include "eval/RegularisationSearch.h"
 #include "eval/Results.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
@@ -58,6 +60,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     }
     std::vector<BinaryMetrics> folds;
     std::vector<double> ece, eceRaw, temperatures, biases;
+    const bool chooseC = req.cGrid.size() > 1;
+    json cChoices = json::array();  // per fold, with chooseC
     int pooledSiteScans = 0;   // harmonised: test scans whose site the training part lacks
     int adaptedSiteScans = 0;  // ... which, adapting to new sites, got their own site's statistics instead
     json predictions = json::array();
@@ -125,6 +129,16 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         xs = harmoniser.apply(xs, testSites);
         for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
       }
+      double c = req.c;
+      if (chooseC) {  // on the training part alone, after the label-free harmonisation
+        const double from = 0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size());
+        ProgressRange choosing(progress, from, from + 0.7 * 0.8 / static_cast<double>(fs.size()));
+        const auto choice = chooseRegularisation(xt, yt, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
+        c = choice.c;
+        auto record = toJson(choice);
+        record["fold"] = f + 1;
+        cChoices.push_back(record);
+      }
       Standardizer scaler;
       scaler.fit(xt);
       Eigen::VectorXd p, pRaw;
@@ -132,7 +146,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       Calibration calibration;
       Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
-        LogisticRegression model(req.c);
+        LogisticRegression model(c);
         const Eigen::MatrixXd zt = scaler.apply(xt);
         model.fit(zt, yt);
         p = model.probability(zs);
@@ -140,7 +154,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         // temperature that fits those scores is applied to the full model's test scores.
         const auto nv = zt.rows() - trainOnly;
         if (nv > 0 && trainOnly > 0) {
-          LogisticRegression inner(req.c);
+          LogisticRegression inner(c);
           inner.fit(zt.topRows(trainOnly), yt.head(trainOnly));
           const Eigen::VectorXd zv = (zt.bottomRows(nv) * inner.weights()).array() + inner.intercept();
           calibration = fitCalibration(req.calibration, std::vector<double>(zv.data(), zv.data() + zv.size()),
@@ -150,7 +164,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         margin = (zs * model.weights()).array() + model.intercept();
         for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
       } else {
-        LinearSvm model(req.c);
+        LinearSvm model(c);
         model.fit(scaler.apply(xt), yt);
         p = model.probability(zs);  // Platt scaling fitted on the training data
         margin = model.decision(zs);
@@ -190,6 +204,13 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                 {"trainable_parameters", x.cols() + 1},
                 {"predictions", predictions},
                 {"training_seconds", seconds}};
+    if (chooseC) {
+      std::vector<double> chosen;
+      for (const auto& ch : cChoices) chosen.push_back(ch.at("c").get<double>());
+      std::sort(chosen.begin(), chosen.end());
+      out["c"] = chosen[chosen.size() / 2];  // the median choice, for tables that show one C
+      out["c_selection"] = {{"grid", req.cGrid}, {"inner_folds", req.innerFolds}, {"criterion", "mean inner-fold AUC"}, {"folds", cChoices}};
+    }
     if (req.harmoniseSites) {
       out["input"] = std::string(tangent ? "tangent" : "fc") + (req.siteShrinkage ? "-combat" : "-site");
       out["input_pooled_site_scans"] = pooledSiteScans;

@@ -1,6 +1,7 @@
 #pragma once
 // Cross-validated evaluation of the classical baselines on a corpus (issue 6 will add the models).
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,10 @@ struct EvaluateRequest {
   std::string method = "logreg";  // logreg | svm
   std::string features = "fisher"; // fisher (Fisher-z FC upper triangle) | tangent (tangent-space FC, reference fitted per fold)
   double c = 0.01;
+  // More than one value: C is chosen per fold from these by inner stratified cross-validation on the
+  // fold's training part (chooseRegularisation, innerFolds folds), and `c` is ignored.
+  std::vector<double> cGrid;
+  int innerFolds = 5;
   std::string split = "corpus";   // corpus (its own split) | kfold | leave-site-out
   int folds = 10;
   unsigned seed = 0;

@@ -96,6 +96,8 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   if (config.is_object() && config.value("ensemble", 1) > 1)
     entry.method += ", ensemble of " + std::to_string(config["ensemble"].get<int>()) +
                     (config.value("ensemble_validation", std::string("shared")) == "folds" ? " (cross-fitted)" : "");
+  // A baseline whose C was chosen inside each fold is another model than one with C fixed.
+  if (e.result.contains("c_selection")) entry.method += ", C chosen in folds";
   if (config.is_object() && config.contains("input")) {
     const auto input = GraphInputSpec::fromJson(config["input"]);
     if (!input.identity()) return entry.label() + ", " + input.name() + " input" + adapted;
