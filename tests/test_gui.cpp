@@ -648,6 +648,7 @@ class TestGui : public QObject {
     QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble")));
     // logreg's C, or a grid to choose from inside each training part; other methods have none.
     QVERIFY(!form->regularisation()->isEnabled());
+    form->kind()->setCurrentText(QStringLiteral("evaluate"));  // needs no Output, so the form's only problem can be C
     form->method()->setCurrentText(QStringLiteral("logreg"));
     form->input()->setCurrentIndex(0);
     QVERIFY(form->regularisation()->isEnabled());
@@ -664,6 +665,8 @@ class TestGui : public QObject {
     QVERIFY(!form->launchButton()->isEnabled());
     form->regularisation()->clear();
     QVERIFY(!form->arguments().contains(QStringLiteral("--c")));
+    QVERIFY(form->launchButton()->isEnabled());
+    form->kind()->setCurrentText(QStringLiteral("train"));
     form->method()->setCurrentText(QStringLiteral("scratch"));
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("tangent-z")));
     form->method()->setCurrentText(QStringLiteral("finetune"));

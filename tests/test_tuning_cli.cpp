@@ -199,6 +199,11 @@ class TestTuningCli : public QObject {
     const auto& inner = card.at("c_selection").at("inner_auc");
     QCOMPARE(card.at("c").get<double>(), inner[1].get<double>() > inner[0].get<double>() ? 0.1 : 0.0001);
     QVERIFY(run({"predict", "--model", model, "--json", "--in", nyuFile(0)}).exitCode == 0);
+    // The report's methods say how C was chosen.
+    const auto d = run({"diagnose", "--model", model, "--in", nyuFile(0), "--tr", "2", "--json"});
+    QVERIFY2(d.exitCode == 0, qPrintable(d.err));
+    const auto description = nlohmann::json::parse(d.out.toStdString())["methods"]["model"]["description"].get<std::string>();
+    QVERIFY2(description.find("chosen from {0.0001, 0.1} by 5-fold cross-validation on the training scans") != std::string::npos, description.c_str());
     // Not numbers, or not positive: refused before anything runs.
     for (const char* bad : {"0.01,abc", "0", "0.01,-1"})
       QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", bad}).exitCode, 64);

@@ -10,6 +10,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "atlas/AtlasRegistry.h"
@@ -110,8 +111,15 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                 {"temperature", card.value("temperature", 1.0)},
                 {"calibration_bias", card.value("calibration_bias", 0.0)}};
   if (c.model.baseline) {
-    model["description"] = fmt::format("L2 logistic regression (C = {:g}) on the standardised Fisher-z upper triangle of the FC matrix",
-                                       card.value("c", 0.0));
+    std::string chosen;  // C chosen by cross-validation inside the training scans (train --c LIST)
+    if (const auto sel = card.value("c_selection", json()); sel.is_object() && sel.contains("grid")) {
+      std::vector<std::string> grid;
+      for (const auto& v : sel["grid"]) grid.push_back(fmt::format("{:g}", v.get<double>()));
+      chosen = fmt::format(", chosen from {{{}}} by {}-fold cross-validation on the training scans", fmt::join(grid, ", "),
+                           sel.value("inner_folds", 0));
+    }
+    model["description"] = fmt::format("L2 logistic regression (C = {:g}{}) on the standardised Fisher-z upper triangle of the FC matrix",
+                                       card.value("c", 0.0), chosen);
   } else {
     const auto adaptation = card.value("adaptation", json::object());
     const auto architecture = card.value("architecture", std::string("braingfm"));
