@@ -207,6 +207,10 @@ class TestTuningCli : public QObject {
     // Not numbers, or not positive: refused before anything runs.
     for (const char* bad : {"0.01,abc", "0", "0.01,-1"})
       QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", bad}).exitCode, 64);
+    // The graph models take no C: refused rather than silently ignored.
+    const auto graph = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "3", "--c", "0.1"});
+    QCOMPARE(graph.exitCode, 64);
+    QVERIFY2(graph.err.contains("weight_decay"), qPrintable(graph.err));
   }
 
   // The tangent-space baseline: each fold's reference from its training part, standardised features,

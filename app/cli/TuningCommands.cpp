@@ -135,6 +135,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
     model::TuneRequest req;
     std::string configFile, pretrainConfigFile;
     std::string c = "0.01";
+    CLI::Option* cOption = nullptr;  // to tell a --c given from the default
     void add(CLI::App* cmd) {
       cmd->add_option("--method", req.method, kMethods)->required();
       cmd->add_option("--prompt", req.prompt, "Graph prompt for --method prompt: node_mult, node_add, edge, node_mult+edge, node_add+edge")
@@ -165,7 +166,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
           ->check(CLI::IsMember({"shared", "folds"}));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
-      cmd->add_option("--c", c,
+      cOption = cmd->add_option("--c", c,
                       "Baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold cross-validation "
                       "inside each training part")
           ->capture_default_str();
@@ -179,6 +180,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.pretrainConfigJson = readText(pretrainConfigFile);
       if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
         throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
+      if (cOption->count() > 0 && !isBaselineMethod(r.method))
+        throw Error(ErrorCode::Usage, "--c sets the classical baselines' regularisation; " + r.method +
+                                          " is regularised through its configuration (weight_decay, dropout)");
+      parseRegularisationGrid(c);  // a bad --c fails here, before any work
       if ((r.ensemble > 1 || !r.ensembleValidation.empty()) && isBaselineMethod(r.method))
         throw Error(ErrorCode::Usage, "--ensemble is for the graph models; " + r.method + " is a convex fit with one solution");
       if (!r.input.empty() && isBaselineMethod(r.method)) {
