@@ -18,6 +18,7 @@
 #include "connectome/GraphInputTransform.h"
 #include "eval/Metrics.h"
 #include "eval/ModelComparison.h"
+#include "eval/RegularisationSearch.h"
 #include "eval/Results.h"
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
@@ -187,6 +188,25 @@ int main() {
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - edgeStart).count());
     }
     std::filesystem::remove_all(storeDir);
+  }
+  {
+    // The baselines' nested choice of C: one outer fold's training part of ABIDE's size (665 scans,
+    // CC200 Fisher-z edges), five inner folds, a grid of 1 and of 5 values.
+    std::mt19937 rng(5);
+    std::normal_distribution<double> g;
+    const Eigen::Index n = 665, p = 19900;
+    Eigen::MatrixXd x(n, p);
+    Eigen::VectorXi y(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      y(i) = static_cast<int>(i % 2);
+      for (Eigen::Index j = 0; j < p; ++j) x(i, j) = g(rng) + (j < 200 ? 0.15 * y(i) : 0.0);
+    }
+    for (const auto& grid : {std::vector<double>{0.01}, std::vector<double>{0.001, 0.003, 0.01, 0.03, 0.1}}) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto choice = chooseRegularisation(x, y, grid, "logreg", 5, 0);
+      std::printf("choose_c_logreg_%d_scans_%zu_values_s: %.2f (chose %g)\n", static_cast<int>(n), grid.size(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), choice.c);
+    }
   }
   {
     // compare's paired DeLong test on an ABIDE-sized set of out-of-fold predictions.
