@@ -204,6 +204,14 @@ class TestTuningCli : public QObject {
     QVERIFY2(d.exitCode == 0, qPrintable(d.err));
     const auto description = nlohmann::json::parse(d.out.toStdString())["methods"]["model"]["description"].get<std::string>();
     QVERIFY2(description.find("chosen from {0.0001, 0.1} by 5-fold cross-validation on the training scans") != std::string::npos, description.c_str());
+    // The printed summary says which C the folds chose.
+    const auto printed = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", "0.1,0.0001"});
+    QVERIFY2(printed.exitCode == 0, qPrintable(printed.err));
+    int said = 0;
+    for (const auto& [fold, c] : chosen) said += c == 0.1 ? 0 : 1;
+    QVERIFY2(printed.out.contains("C chosen") &&
+                 printed.out.contains(said == 3 ? QString("0.0001 in 3 folds") : said == 0 ? QString("0.1 in 3 folds") : QString("0.0001 in %1 fold").arg(said)),
+             qPrintable(printed.out));
     // Not numbers, or not positive: refused before anything runs.
     for (const char* bad : {"0.01,abc", "0", "0.01,-1"})
       QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", bad}).exitCode, 64);

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -72,6 +73,13 @@ void printMetrics(const json& result) {
   if (result.value("ensemble", 1) > 1)
     std::printf("  %-18s %d members%s\n", "ensemble", result["ensemble"].get<int>(),
                 result.value("config", json::object()).value("ensemble_validation", std::string()) == "folds" ? ", each validated on its own fold" : "");
+  if (result.contains("c_selection")) {  // how often each C was chosen, over the folds
+    std::map<double, int> chosen;
+    for (const auto& f : result["c_selection"]["folds"]) ++chosen[f.at("c").get<double>()];
+    std::string text;
+    for (const auto& [c, times] : chosen) text += (text.empty() ? "" : ", ") + fmt::format("{:g} in {} fold{}", c, times, times == 1 ? "" : "s");
+    std::printf("  %-18s %s\n", "C chosen", text.c_str());
+  }
   if (result.value("input_seconds", 0.0) > 0) std::printf("  %-18s %.1f s\n", "input transform", result["input_seconds"].get<double>());
 }
 
