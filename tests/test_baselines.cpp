@@ -12,6 +12,7 @@
 
 #include "errors/Error.h"
 #include "eval/Baselines.h"
+#include "eval/ConfigurationChoice.h"
 #include "eval/Metrics.h"
 #include "eval/ModelComparison.h"
 #include "eval/RegularisationSearch.h"
@@ -361,6 +362,68 @@ class TestBaselines : public QObject {
     QVERIFY((lr.weights() + c * x.transpose() * r).cwiseAbs().maxCoeff() < 1e-6);
     QVERIFY(std::fabs(r.sum()) < 1e-3);
     QVERIFY(binaryMetrics(std::vector<int>(y.data(), y.data() + n), std::vector<double>(mu.data(), mu.data() + n)).auc > 0.95);
+  }
+
+  // Three candidate configurations on the same two folds, with made-up validation AUCs and test
+  // predictions: each fold must keep the candidate with the best validation AUC (a tie: the one listed
+  // first), and the result's metrics must be those of the kept predictions.
+  void configurationChoiceKeepsEachFoldsBestValidation() {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    const std::vector<std::vector<double>> validation = {{0.60, 0.70}, {0.65, 0.70}, {0.62, 0.55}};  // [candidate][fold]
+    std::vector<ConfigurationCandidate> candidates;
+    std::vector<std::vector<std::vector<double>>> probabilities(3);  // [candidate][fold][scan]
+    const std::vector<int> labels = {0, 1, 0, 1, 1, 0, 1, 0, 0, 1};
+    for (int k = 0; k < 3; ++k) {
+      nlohmann::json r = {{"split", {{"kind", "kfold"}, {"seed", 0}, {"folds", 2}}}, {"items", 20}, {"config", {{"epochs", 10 + k}}},
+                          {"trainable_parameters", 100 * (k + 1)}, {"training_seconds", 1.0 + k}, {"pretraining_seconds", 0.0},
+                          {"input_seconds", 0.5}, {"calibration", {{"method", "temperature"}}}};
+      r["folds_detail"] = nlohmann::json::array();
+      r["predictions"] = nlohmann::json::array();
+      for (int f = 1; f <= 2; ++f) {
+        r["folds_detail"].push_back({{"fold", f}, {"validation_auc", validation[static_cast<std::size_t>(k)][static_cast<std::size_t>(f - 1)]},
+                                     {"ece", 0.1 * k + 0.01 * f}, {"ece_uncalibrated", 0.2 + 0.1 * k}, {"temperature", 1.0 + k},
+                                     {"calibration_bias", 0.0}, {"best_epoch", 3 + k}});
+        probabilities[static_cast<std::size_t>(k)].emplace_back();
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+          const double p = u(rng);
+          probabilities[static_cast<std::size_t>(k)].back().push_back(p);
+          r["predictions"].push_back({{"fold", f}, {"scan_id", f * 100 + static_cast<int>(i)}, {"label", labels[i]}, {"probability", p}, {"margin", 0.0}});
+        }
+      }
+      candidates.push_back({"c" + std::to_string(k) + ".json", r});
+    }
+    const auto out = combineConfigurationChoice(candidates);
+    // Fold 1: candidate 2 (0.65); fold 2: candidates 1 and 2 tie at 0.70, the first listed wins.
+    const std::vector<std::size_t> expected = {1, 0};
+    QCOMPARE(out["folds_detail"].size(), std::size_t{2});
+    std::vector<double> aucs;
+    for (std::size_t f = 0; f < 2; ++f) {
+      const auto& d = out["folds_detail"][f];
+      QCOMPARE(QString::fromStdString(d["configuration"].get<std::string>()), QString("c%1.json").arg(expected[f]));
+      QCOMPARE(d["best_epoch"].get<int>(), 3 + static_cast<int>(expected[f]));
+      QCOMPARE(out["config_selection"]["folds"][f]["validation_auc"].size(), std::size_t{3});
+      aucs.push_back(pairCountedAuc(labels, probabilities[expected[f]][f]));
+      for (std::size_t i = 0; i < labels.size(); ++i)
+        QCOMPARE(out["predictions"][f * labels.size() + i]["probability"].get<double>(), probabilities[expected[f]][f][i]);
+    }
+    QVERIFY(std::abs(out["metrics"]["auc"]["mean"].get<double>() - (aucs[0] + aucs[1]) / 2) < 1e-12);
+    QVERIFY(std::abs(out["calibration"]["ece"]["mean"].get<double>() - (0.11 + 0.02) / 2) < 1e-12);
+    QVERIFY(std::abs(out["calibration"]["temperature"]["mean"].get<double>() - 1.5) < 1e-12);
+    // Each candidate won one fold: the tie between them goes to the first for the reported configuration.
+    QCOMPARE(out["config"]["epochs"].get<int>(), 10);
+    QCOMPARE(out["config_selection"]["candidates"][1]["chosen_folds"].get<int>(), 1);
+    QCOMPARE(out["config_selection"]["candidates"][2]["chosen_folds"].get<int>(), 0);
+    QVERIFY(std::abs(out["training_seconds"].get<double>() - 6.0) < 1e-12);  // every candidate trained in every fold
+    QVERIFY(std::abs(out["input_seconds"].get<double>() - 1.5) < 1e-12);
+    // Refusals: one candidate; another split; a fold without a validation AUC.
+    QVERIFY_THROWS_EXCEPTION(Error, combineConfigurationChoice({candidates[0]}));
+    auto other = candidates;
+    other[2].result["split"]["seed"] = 1;
+    QVERIFY_THROWS_EXCEPTION(Error, combineConfigurationChoice(other));
+    other = candidates;
+    other[1].result["folds_detail"][0]["validation_auc"] = nullptr;
+    QVERIFY_THROWS_EXCEPTION(Error, combineConfigurationChoice(other));
   }
 
   // The nested choice of C against a recomputation: the same inner folds, each standardised on its

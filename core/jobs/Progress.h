@@ -2,7 +2,9 @@
 // The delegate long-running logic calls to report progress and learn of a
 // cancel request. The job runner, the CLI and the GUI implement it; the logic
 // never knows which.
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "errors/Error.h"
 
@@ -35,9 +37,13 @@ class NullProgress final : public ProgressDelegate {
 // Maps a sub-task's 0..1 onto [begin, end] of its parent's fraction.
 class ProgressRange final : public ProgressDelegate {
  public:
-  ProgressRange(ProgressDelegate& parent, double begin, double end) : parent_(parent), begin_(begin), end_(end) {}
+  // prefix: put before every stage name ("configuration 2 of 3: ").
+  ProgressRange(ProgressDelegate& parent, double begin, double end, std::string prefix = {})
+      : parent_(parent), begin_(begin), end_(end), prefix_(std::move(prefix)) {}
   bool update(std::string_view stage, double fraction) override {
-    return parent_.update(stage, begin_ + (end_ - begin_) * fraction);
+    const double at = begin_ + (end_ - begin_) * fraction;
+    if (prefix_.empty()) return parent_.update(stage, at);
+    return parent_.update(prefix_ + std::string(stage), at);
   }
   bool cancelRequested() const override { return parent_.cancelRequested(); }
   void metric(std::string_view series, double x, double value) override { parent_.metric(series, x, value); }
@@ -46,6 +52,7 @@ class ProgressRange final : public ProgressDelegate {
  private:
   ProgressDelegate& parent_;
   double begin_, end_;
+  std::string prefix_;
 };
 
 }  // namespace bg

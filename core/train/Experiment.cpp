@@ -574,6 +574,10 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     double temperature = 0, bias = 0, bestEpoch = 0, foldSeconds = 0;
     int trainLabels = 0;
     json memberDetail = json::array();
+    // Each validation scan's calibrated probability, averaged over the members it validated: the
+    // fold's validation AUC, on which a configuration can be chosen (ConfigurationChoice).
+    std::map<std::int64_t, std::pair<double, int>> validationGiven;
+    std::map<std::int64_t, int> validationLabel;
     const auto splits = memberSplits(config, members, train, validation, r.seed * 1009u + static_cast<unsigned>(f));
     for (int k = 0; k < members; ++k) {
       torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f) +
@@ -598,6 +602,14 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       }
       trainable = zeroShot ? 0 : init.model->trainableCount();  // zero-shot trains nothing (per member)
       total = init.model->totalCount();
+      if (const auto& v = splits[static_cast<std::size_t>(k)].validation; !v.empty()) {
+        const auto pv = calibratedProbabilities(tuner.margins(store, v), tuner.calibration());
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          validationGiven[v[i].scanId].first += pv[i];
+          ++validationGiven[v[i].scanId].second;
+          validationLabel[v[i].scanId] = v[i].label;
+        }
+      }
       const auto mk = tuner.margins(store, test);
       const auto pk = calibratedProbabilities(mk, tuner.calibration());
       const auto rawK = calibratedProbabilities(mk, 1.0);
@@ -627,9 +639,21 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     eceRaw.push_back(expectedCalibrationError(pRaw, y));
     temperatures.push_back(temperature);
     biases.push_back(bias);
+    json validationAuc = nullptr;
+    {
+      std::vector<int> labels;
+      std::vector<double> pv;
+      for (const auto& [scan, sum] : validationGiven) {
+        labels.push_back(validationLabel.at(scan));
+        pv.push_back(sum.first / sum.second);
+      }
+      const auto positives = std::count(labels.begin(), labels.end(), 1);
+      if (positives > 0 && positives < static_cast<std::ptrdiff_t>(labels.size())) validationAuc = binaryMetrics(labels, pv).auc;
+    }
     perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", trainLabels}, {"auc", metrics.back().auc},
-                       {"temperature", temperature}, {"calibration_bias", bias}, {"ece", ece.back()}, {"best_epoch", bestEpoch},
-                       {"seconds", foldSeconds}});
+                       {"temperature", temperature}, {"calibration_bias", bias}, {"ece", ece.back()}, {"ece_uncalibrated", eceRaw.back()},
+                       {"best_epoch", bestEpoch}, {"seconds", foldSeconds}, {"validation_auc", validationAuc},
+                       {"validation", validationGiven.size()}});
     if (members > 1) perFold.back()["members"] = memberDetail;
     spdlog::info("fold {}/{}: AUC {:.3f}, accuracy {:.3f}", f + 1, nFolds, metrics.back().auc, metrics.back().accuracy);
   }
