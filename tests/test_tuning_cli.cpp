@@ -893,6 +893,82 @@ class TestTuningCli : public QObject {
     QVERIFY2(r.err.contains("label regime"), qPrintable(r.err));
   }
 
+  // Two --config: evaluate keeps, in each fold, the configuration with the better validation AUC,
+  // and that fold's test predictions are exactly those of the configuration evaluated alone; train
+  // keeps the better one on its own validation split and writes exactly that model.
+  void graphModelChoosesItsConfigurationInEachFold() {
+    const QString slow = str(dir_ / "tiny-slow.json");
+    std::ofstream(slow.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                            "epochs": 2, "batch_size": 32, "learning_rate": 0.0003})";
+    const QStringList base = {"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--cv", "3", "--json"};
+    const QString fastPrefix = str(dir_ / "cfg-fast"), slowPrefix = str(dir_ / "cfg-slow"), chosenPrefix = str(dir_ / "cfg-chosen");
+    const auto fast = parseObject(run(QStringList(base) << "--config" << tiny_ << "--out" << fastPrefix).out);
+    const auto slowResult = parseObject(run(QStringList(base) << "--config" << slow << "--out" << slowPrefix).out);
+    const auto chosen = parseObject(run(QStringList(base) << "--config" << tiny_ << "--config" << slow << "--out" << chosenPrefix).out);
+    const auto fastFolds = fast["folds_detail"].toArray(), slowFolds = slowResult["folds_detail"].toArray(), folds = chosen["folds_detail"].toArray();
+    QCOMPARE(folds.size(), 3);
+    QCOMPARE(fastFolds.size(), 3);
+    const auto fastRows = readPredictions(fastPrefix + "-predictions.csv"), slowRows = readPredictions(slowPrefix + "-predictions.csv"),
+               rows = readPredictions(chosenPrefix + "-predictions.csv");
+    QCOMPARE(rows.size(), fastRows.size());
+    int differing = 0, slowWins = 0;
+    for (int f = 0; f < 3; ++f) {
+      const double a = fastFolds[f].toObject()["validation_auc"].toDouble(), b = slowFolds[f].toObject()["validation_auc"].toDouble();
+      QVERIFY(a > 0 && b > 0);
+      differing += a != b;
+      const bool slowWon = b > a;  // a tie keeps the first listed
+      slowWins += slowWon;
+      const auto d = folds[f].toObject();
+      QCOMPARE(d["configuration"].toString(), slowWon ? QString("tiny-slow.json") : QString("tiny.json"));
+      QCOMPARE(d["validation_auc_by_configuration"].toArray()[0].toDouble(), a);
+      QCOMPARE(d["validation_auc_by_configuration"].toArray()[1].toDouble(), b);
+      std::map<qint64, QString> expected;
+      for (const auto& r : slowWon ? slowRows : fastRows)
+        if (r.fold == f + 1) expected[r.scan] = r.margin;
+      int seen = 0;
+      for (const auto& r : rows)
+        if (r.fold == f + 1) {
+          QCOMPARE(r.margin, expected.at(r.scan));
+          ++seen;
+        }
+      QCOMPARE(seen, static_cast<int>(expected.size()));
+      QVERIFY(std::abs(d["auc"].toDouble() - pairAuc(rows, f + 1)) < 1e-9);
+    }
+    QVERIFY2(differing > 0, "the two configurations must not score alike on validation, or the choice is not tested");
+    const auto sel = chosen["config_selection"].toObject();
+    QCOMPARE(sel["candidates"].toArray()[1].toObject()["chosen_folds"].toInt(), slowWins);
+    QVERIFY(chosen["training_seconds"].toDouble() > fast["training_seconds"].toDouble());  // both trained in every fold
+    const auto printed = run(QStringList(base.mid(0, base.size() - 1)) << "--config" << tiny_ << "--config" << slow);
+    QVERIFY2(printed.out.contains(QString("tiny-slow.json in %1 fold").arg(slowWins)), qPrintable(printed.out));
+
+    // train: the better validation AUC of the two cards, and exactly that model.
+    const QString fastModel = str(dir_ / "cfg-fast.pt"), slowModel = str(dir_ / "cfg-slow.pt"), chosenModel = str(dir_ / "cfg-chosen.pt");
+    const QStringList train = {"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch"};
+    mustRun(QStringList(train) << "--config" << tiny_ << "--out" << fastModel);
+    mustRun(QStringList(train) << "--config" << slow << "--out" << slowModel);
+    const auto t = run(QStringList(train) << "--config" << tiny_ << "--config" << slow << "--out" << chosenModel);
+    QCOMPARE(t.exitCode, 0);
+    const double a = parseObject(run({"model", fastModel}).out)["validation"].toObject()["auc"].toDouble();
+    const double b = parseObject(run({"model", slowModel}).out)["validation"].toObject()["auc"].toDouble();
+    const auto card = parseObject(run({"model", chosenModel}).out);
+    const QString winner = b > a ? "tiny-slow.json" : "tiny.json";
+    QCOMPARE(card["config_selection"].toObject()["chosen"].toString(), winner);
+    QCOMPARE(card["config_selection"].toObject()["candidates"].toArray()[0].toObject()["validation_auc"].toDouble(), a);
+    QCOMPARE(card["config_selection"].toObject()["candidates"].toArray()[1].toObject()["validation_auc"].toDouble(), b);
+    QVERIFY2(t.out.contains("configuration " + winner + " chosen"), qPrintable(t.out));
+    const auto predicted = parseObject(run({"predict", "--model", chosenModel, "--json", "--in", nyuFile(2)}).out.trimmed());
+    const auto alone = parseObject(run({"predict", "--model", b > a ? slowModel : fastModel, "--json", "--in", nyuFile(2)}).out.trimmed());
+    QCOMPARE(predicted["probability"].toDouble(), alone["probability"].toDouble());
+    for (const auto& e : std::filesystem::directory_iterator(dir_))
+      QVERIFY2(e.path().filename().string().find(".candidate-") == std::string::npos, e.path().string().c_str());
+
+    // Refusals, before any work.
+    QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--config", tiny_, "--config", slow, "--cv", "3"}).exitCode, 64);
+    QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << tiny_).exitCode, 64);
+    QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << slow << "--regimes" << "1,0").exitCode, 64);
+    QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << str(dir_ / "never.json")).exitCode, 66);
+  }
+
   void metaLearningThenZeroShotOnAnUnseenTask() {
     const QString meta = str(dir_ / "meta.pt");
     const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2",

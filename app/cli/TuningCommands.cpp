@@ -2,11 +2,13 @@
 // a labelled corpus, measuring it, and using the resulting model files.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -20,6 +22,7 @@
 #include "connectome/GraphInputSpec.h"
 #include "connectome/SiteStandardizer.h"
 #include "eval/BaselineModel.h"
+#include "eval/ConfigurationChoice.h"
 #include "eval/Evaluation.h"
 #include "eval/ModelComparison.h"
 #include "settings/DataPaths.h"
@@ -80,13 +83,24 @@ void printMetrics(const json& result) {
     for (const auto& [c, times] : chosen) text += (text.empty() ? "" : ", ") + fmt::format("{:g} in {} fold{}", c, times, times == 1 ? "" : "s");
     std::printf("  %-18s %s\n", "C chosen", text.c_str());
   }
+  if (result.contains("config_selection")) {  // which configuration each fold kept
+    std::string text;
+    for (const auto& c : result["config_selection"]["candidates"]) {
+      const int times = c.at("chosen_folds").get<int>();
+      text += (text.empty() ? "" : ", ") + fmt::format("{} in {} fold{}", c.at("name").get<std::string>(), times, times == 1 ? "" : "s");
+    }
+    std::printf("  %-18s %s\n", "config chosen", text.c_str());
+  }
   if (result.value("input_seconds", 0.0) > 0) std::printf("  %-18s %.1f s\n", "input transform", result["input_seconds"].get<double>());
 }
 
 // One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
 // result, and the out-of-fold predictions (stored beside the result, kept out of the printed one: one row per scan).
+// candidates: more than one (name, configuration JSON) has each fold keep the configuration with the
+// best validation AUC (combineConfigurationChoice); rf.configJson is then ignored.
 std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, const std::vector<double>& cGrid,
-                                                        const std::string& name = {}) {
+                                                        const std::string& name = {},
+                                                        const std::vector<std::pair<std::string, std::string>>& candidates = {}) {
   const double fraction = rf.labelFraction;
   json result;
   json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
@@ -101,6 +115,11 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
   if (rf.adaptShare >= 0) request["adapt_share"] = rf.adaptShare;
   if (rf.adaptLabelled) request["adapt_labelled"] = true;
   if (!name.empty()) request["name"] = name;  // the model's name in comparisons
+  if (candidates.size() > 1) {
+    request["config"] = nullptr;
+    request["configs"] = json::array();
+    for (const auto& [file, text] : candidates) request["configs"].push_back({{"name", file}, {"config", text.empty() ? json() : json::parse(text)}});
+  }
   if (isBaselineMethod(rf.method)) {
     if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
     EvaluateRequest req;
@@ -125,6 +144,21 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
     result["label_fraction"] = 1.0;
     if (req.features == "tangent") result["method"] = rf.method;
+  } else if (candidates.size() > 1) {
+    // Every candidate on the same folds; each fold then keeps one by its validation AUC.
+    const auto& backend = model::modelBackend();
+    ctx.runJob("evaluate " + rf.method + ", choosing among " + std::to_string(candidates.size()) + " configurations", [&](JobContext& job) {
+      std::vector<ConfigurationCandidate> evaluated;
+      const double n = static_cast<double>(candidates.size());
+      for (std::size_t k = 0; k < candidates.size(); ++k) {
+        auto rk = rf;
+        rk.configJson = candidates[k].second;
+        ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n,
+                           fmt::format("configuration {} of {} ({}): ", k + 1, candidates.size(), candidates[k].first));
+        evaluated.push_back({candidates[k].first, json::parse(backend.evaluate(rk, part))});
+      }
+      result = combineConfigurationChoice(evaluated);
+    });
   } else {
     const auto& backend = model::modelBackend();
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
@@ -135,13 +169,56 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
   return {id, request, result, predictions};
 }
 
+// train with several --config: every candidate is trained (the same validation split, the same
+// seeds) into a file beside --out; the one with the best validation AUC becomes --out, its card
+// recording the choice; the others are removed, also on failure or cancel.
+json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, const std::vector<std::pair<std::string, std::string>>& candidates) {
+  const auto& backend = model::modelBackend();
+  std::vector<std::string> files;
+  struct Cleanup {
+    std::vector<std::string>& files;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& f : files) std::filesystem::remove(f, ec);
+    }
+  } cleanup{files};
+  std::vector<json> cards;
+  ctx.runJob("train " + r.method + ", choosing among " + std::to_string(candidates.size()) + " configurations", [&](JobContext& job) {
+    const double n = static_cast<double>(candidates.size());
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      auto rk = r;
+      rk.configJson = candidates[k].second;
+      rk.out = r.out + ".candidate-" + std::to_string(k + 1);
+      files.push_back(rk.out);
+      ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n,
+                         fmt::format("configuration {} of {} ({}): ", k + 1, candidates.size(), candidates[k].first));
+      cards.push_back(json::parse(backend.train(rk, part)));
+    }
+  });
+  std::size_t best = 0;
+  json described = json::array();
+  for (std::size_t k = 0; k < cards.size(); ++k) {
+    const double auc = cards[k].at("validation").at("auc").get<double>();
+    if (auc > cards[best].at("validation").at("auc").get<double>()) best = k;  // a tie keeps the earlier candidate
+    described.push_back({{"name", candidates[k].first}, {"config", json::parse(candidates[k].second.empty() ? "{}" : candidates[k].second)},
+                         {"validation_auc", auc}, {"trainable_parameters", cards[k].value("trainable_parameters", json())}});
+  }
+  const json patch = {{"config_selection", {{"criterion", "validation AUC (the training corpus's own validation scans; members' calibrated mean)"},
+                                            {"candidates", described},
+                                            {"chosen", candidates[best].first}}}};
+  spdlog::info("configuration {} has the best validation AUC ({:.3f}); writing it to {}", candidates[best].first,
+               cards[best]["validation"]["auc"].get<double>(), r.out);
+  return json::parse(backend.rewriteModelCard(files[best], r.out, patch.dump()));
+}
+
 }  // namespace
 
 void addTuningCommands(CLI::App& app, Action& action) {
   // Options shared by train and evaluate for the BrainGFM methods.
   struct ModelArgs {
     model::TuneRequest req;
-    std::string configFile, pretrainConfigFile;
+    std::vector<std::string> configFiles;
+    std::string pretrainConfigFile;
     std::string c = "0.01";
     CLI::Option* cOption = nullptr;  // to tell a --c given from the default
     void add(CLI::App* cmd) {
@@ -150,7 +227,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
           ->capture_default_str();
       cmd->add_option("--pretrained", req.pretrained, "Pre-trained encoder (pretrain --out)");
       cmd->add_option("--meta", req.meta, "Meta-learned prompt model (meta-train --out): few-shot start or zero-shot");
-      cmd->add_option("--config", configFile, "Tuning configuration (JSON): model size, epochs, learning rate, patience, ...");
+      cmd->add_option("--config", configFiles,
+                      "Tuning configuration (JSON): model size, epochs, learning rate, patience, ... Given more than once, the configuration "
+                      "is chosen by validation AUC: evaluate keeps the best one in each fold (on the fold's validation scans, inside its "
+                      "training part), train keeps the best on its own validation split");
       cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs");
       cmd->add_option("--calibration", req.calibration,
                       "Calibration fitted on the validation split: temperature (default), platt (temperature and bias) or auto "
@@ -184,7 +264,19 @@ void addTuningCommands(CLI::App& app, Action& action) {
       r.workspace = workspaceDir(ctx, dir).string();
       r.device = ctx.settings().device;
       r.threads = ctx.settings().computeThreads;
-      r.configJson = readText(configFile);
+      r.configJson = configFiles.empty() ? std::string() : readText(configFiles.front());
+      if (configFiles.size() > 1) {
+        if (isBaselineMethod(r.method))
+          throw Error(ErrorCode::Usage, r.method + " has no configuration file to choose; its one setting is C (give --c with several values)");
+        if (r.method == "zeroshot" || r.labelFraction <= 0)
+          throw Error(ErrorCode::Usage, "zero-shot trains nothing and has no validation scans to choose a configuration on: give one --config");
+        for (std::size_t i = 0; i < configFiles.size(); ++i) {
+          (void)readText(configFiles[i]);  // a missing or broken file fails now, not after the first candidate's training
+          for (std::size_t j = 0; j < i; ++j)
+            if (std::filesystem::weakly_canonical(configFiles[i]) == std::filesystem::weakly_canonical(configFiles[j]))
+              throw Error(ErrorCode::Usage, "--config " + configFiles[i] + " is given twice");
+        }
+      }
       r.pretrainConfigJson = readText(pretrainConfigFile);
       if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
         throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
@@ -204,6 +296,16 @@ void addTuningCommands(CLI::App& app, Action& action) {
                                             "-combat (features standardised per acquisition site)");
       }
       return r;
+    }
+    // (name, configuration JSON) per --config, when there is more than one to choose from.
+    std::vector<std::pair<std::string, std::string>> candidates() const {
+      std::vector<std::pair<std::string, std::string>> out;
+      if (configFiles.size() < 2) return out;
+      for (const auto& f : configFiles) out.emplace_back(std::filesystem::path(f).filename().string(), readText(f));
+      for (std::size_t i = 0; i < out.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (out[i].first == out[j].first) out[i].first = configFiles[i];  // two files of one name: the full paths tell them apart
+      return out;
     }
   };
 
@@ -234,6 +336,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
           writeTextAtomically(r.out, card.dump() + "\n");
         } else if (isBaselineMethod(r.method)) {
           throw Error(ErrorCode::Usage, "train writes logreg baselines and BrainGFM models; '" + r.method + "' is evaluate-only");
+        } else if (const auto candidates = a->model.candidates(); candidates.size() > 1) {
+          card = trainChoosingConfiguration(ctx, r, candidates);
         } else {
           const auto& backend = model::modelBackend();
           ctx.runJob("train " + r.method, [&](JobContext& job) { card = json::parse(backend.train(r, job)); });
@@ -241,6 +345,12 @@ void addTuningCommands(CLI::App& app, Action& action) {
         std::printf("wrote %s (%s, %s vs %s, %s trainable parameters, temperature %.3f)\n", r.out.c_str(), card.value("kind", "").c_str(),
                     card["classes"][1].get<std::string>().c_str(), card["classes"][0].get<std::string>().c_str(),
                     card["trainable_parameters"].dump().c_str(), card.value("temperature", 1.0));
+        if (const auto sel = card.value("config_selection", json()); sel.is_object()) {
+          std::string text;
+          for (const auto& c : sel.at("candidates"))
+            text += (text.empty() ? "" : ", ") + fmt::format("{} {:.3f}", c.at("name").get<std::string>(), c.at("validation_auc").get<double>());
+          std::printf("configuration %s chosen by validation AUC (%s)\n", sel.at("chosen").get<std::string>().c_str(), text.c_str());
+        }
         return 0;
       };
     });
@@ -303,6 +413,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
           fractions.clear();
           for (const auto& f : splitList(a->regimes)) fractions.push_back(std::stod(f));
         }
+        if (a->model.configFiles.size() > 1 && std::any_of(fractions.begin(), fractions.end(), [](double f) { return f <= 0; }))
+          throw Error(ErrorCode::Usage, "zero-shot (label fraction 0) trains nothing and has no validation scans to choose a configuration on");
         auto ws = Workspace::open(r.workspace);
         std::vector<EvaluationRecord> rows;
         std::vector<json> predictions;
@@ -310,7 +422,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         for (double fraction : fractions) {
           auto rf = r;
           rf.labelFraction = fraction;
-          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->model.c), a->name);
+          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->model.c), a->name, a->model.candidates());
           predictions.push_back(outOfFold);
           rows.push_back({id, rf.corpus, "", request, result});
           all.push_back(result);

@@ -85,6 +85,14 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   if (const auto share = e.result.value("input_adaptation_positive_share", json()); !adapted.empty() && share.is_number())
     adapted += fmt::format(" (batches {:.0f}% positive)", 100 * share.get<double>());
   if (!adapted.empty() && e.result.value("input_adaptation_labelled", json()) == json(true)) adapted += ", labelled";
+  // A configuration chosen in each fold is its own model, whatever the candidates' readouts, members
+  // or inputs: named by its candidates.
+  if (const auto sel = e.result.value("config_selection", json()); sel.is_object()) {
+    std::string names;
+    for (const auto& c : sel.at("candidates")) names += (names.empty() ? "" : " / ") + c.at("name").get<std::string>();
+    entry.method += ", configuration chosen in folds from " + names;
+    return entry.label() + adapted;
+  }
   // The graph input keeps one method's evaluations on Pearson and on tangent-space FC apart.
   const auto config = e.result.value("config", json());
   // So does a linear edge readout beside the encoder.

@@ -138,6 +138,14 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                                          card.value("tuning", json::object()).value("ensemble_validation", std::string()) == "folds"
                                              ? ", each validated on its own fold of the training scans"
                                              : "");
+    // The configuration chosen among several by validation AUC (train --config A --config B).
+    if (const auto sel = card.value("config_selection", json()); sel.is_object() && sel.contains("candidates")) {
+      std::vector<std::string> candidates;
+      for (const auto& cand : sel["candidates"]) candidates.push_back(cand.value("name", std::string()));
+      model["description"] = model["description"].get<std::string>() +
+                             fmt::format("; configuration {} chosen from {{{}}} by AUC on its validation scans", sel.value("chosen", std::string()),
+                                         fmt::join(candidates, ", "));
+    }
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
   return {{"input_kind", c.input.kind},
