@@ -940,6 +940,11 @@ class TestTuningCli : public QObject {
     QVERIFY(chosen["training_seconds"].toDouble() > fast["training_seconds"].toDouble());  // both trained in every fold
     const auto printed = run(QStringList(base.mid(0, base.size() - 1)) << "--config" << tiny_ << "--config" << slow);
     QVERIFY2(printed.out.contains(QString("tiny-slow.json in %1 fold").arg(slowWins)), qPrintable(printed.out));
+    // The candidates are stored as evaluations of their own, so the comparison sets the choice beside them.
+    const auto table = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/3-folds/seed-0"}).out;
+    for (const char* model : {"scratch, configuration chosen in folds from tiny.json / tiny-slow.json", "scratch, tiny.json", "scratch, tiny-slow.json"})
+      QVERIFY2(table.contains(model), qPrintable(table));
+    QVERIFY(sel["candidates"].toArray()[0].toObject()["evaluation_id"].toInteger() > 0);
 
     // train: the better validation AUC of the two cards, and exactly that model.
     const QString fastModel = str(dir_ / "cfg-fast.pt"), slowModel = str(dir_ / "cfg-slow.pt"), chosenModel = str(dir_ / "cfg-chosen.pt");

@@ -147,8 +147,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
   } else if (candidates.size() > 1) {
     // Every candidate on the same folds; each fold then keeps one by its validation AUC.
     const auto& backend = model::modelBackend();
+    std::vector<ConfigurationCandidate> evaluated;
     ctx.runJob("evaluate " + rf.method + ", choosing among " + std::to_string(candidates.size()) + " configurations", [&](JobContext& job) {
-      std::vector<ConfigurationCandidate> evaluated;
       const double n = static_cast<double>(candidates.size());
       for (std::size_t k = 0; k < candidates.size(); ++k) {
         auto rk = rf;
@@ -159,6 +159,18 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
       }
       result = combineConfigurationChoice(evaluated);
     });
+    // Each candidate is also stored as the evaluation it is on its own (named by its file), so that
+    // comparisons can set the choice beside every candidate it chose from.
+    for (std::size_t k = 0; k < evaluated.size(); ++k) {
+      auto own = request;
+      own.erase("configs");
+      own["config"] = candidates[k].second.empty() ? json() : json::parse(candidates[k].second);
+      own["name"] = (name.empty() ? rf.method : name) + ", " + candidates[k].first;
+      auto candidateResult = evaluated[k].result;
+      const auto rows = candidateResult.value("predictions", json::array());
+      candidateResult.erase("predictions");
+      result["config_selection"]["candidates"][k]["evaluation_id"] = recordEvaluation(ws, rf.corpus, own, candidateResult, rows);
+    }
   } else {
     const auto& backend = model::modelBackend();
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
