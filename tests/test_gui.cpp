@@ -666,6 +666,36 @@ class TestGui : public QObject {
     form->regularisation()->clear();
     QVERIFY(!form->arguments().contains(QStringLiteral("--c")));
     QVERIFY(form->launchButton()->isEnabled());
+    // Further configurations to choose among: each becomes another --config after the Configuration's own
+    // (which, ticked again, is not repeated); none for logreg; a choice needs a Configuration file.
+    QVERIFY(!form->alsoConfigs()->isEnabled());  // logreg
+    form->method()->setCurrentText(QStringLiteral("scratch"));
+    QVERIFY(form->alsoConfigs()->isEnabled());
+    const auto alsoItem = [&](const QString& name) {
+      const auto found = form->alsoConfigs()->findItems(name, Qt::MatchExactly);
+      return found.isEmpty() ? nullptr : found.front();
+    };
+    QVERIFY(alsoItem(QStringLiteral("abide-tuning-small.json")) && alsoItem(QStringLiteral("abide-tuning-roi.json")));
+    QVERIFY(!alsoItem(QStringLiteral("abide-pretrain.json")));  // pre-training configurations are no candidates
+    form->config()->setCurrentText(QStringLiteral("abide-tuning-roi.json"));
+    alsoItem(QStringLiteral("abide-tuning-small.json"))->setCheckState(Qt::Checked);
+    alsoItem(QStringLiteral("abide-tuning-roi.json"))->setCheckState(Qt::Checked);
+    {
+      const auto args = form->arguments();
+      QStringList configs;
+      for (int i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == QStringLiteral("--config")) configs << QFileInfo(args[i + 1]).fileName();
+      QCOMPARE(configs, (QStringList{"abide-tuning-roi.json", "abide-tuning-small.json"}));
+      QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+      ui::LaunchRunDialog other(dir);  // the candidates travel in presets
+      other.applyPreset(form->preset());
+      QCOMPARE(other.arguments(), args);
+    }
+    form->config()->setCurrentIndex(0);  // paper defaults: nothing to compare the candidates with
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("needs a Configuration file")));
+    QVERIFY(!form->launchButton()->isEnabled());
+    for (int i = 0; i < form->alsoConfigs()->count(); ++i) form->alsoConfigs()->item(i)->setCheckState(Qt::Unchecked);
+    QVERIFY(form->launchButton()->isEnabled());
     form->kind()->setCurrentText(QStringLiteral("train"));
     form->method()->setCurrentText(QStringLiteral("scratch"));
     form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("tangent-z")));

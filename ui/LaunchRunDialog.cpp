@@ -1,5 +1,6 @@
 #include "LaunchRunDialog.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <QCheckBox>
@@ -92,6 +93,19 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   for (const auto& f : QDir(QString::fromStdString(DataPaths::resourceDir().string()) + QStringLiteral("/configs"))
                            .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
     config_->addItem(f.fileName(), f.absoluteFilePath());
+  alsoConfigs_ = new QListWidget(this);
+  alsoConfigs_->setToolTip(tr("train, evaluate (graph models): also try these configurations beside the one above; evaluate keeps, in "
+                              "each fold, the one with the best AUC on the fold's validation scans (never its test scans), train the "
+                              "best on its own validation split. Every candidate trains in every fold, so the run takes that many times longer"));
+  alsoConfigs_->setMaximumHeight(90);
+  for (const auto& f : QDir(QString::fromStdString(DataPaths::resourceDir().string()) + QStringLiteral("/configs"))
+                           .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
+    if (f.fileName().contains(QLatin1String("pretrain")) || f.fileName().contains(QLatin1String("compare"))) continue;  // not tuning configurations
+    auto* item = new QListWidgetItem(f.fileName(), alsoConfigs_);
+    item->setData(Qt::UserRole, f.absoluteFilePath());
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(Qt::Unchecked);
+  }
   calibration_ = new QComboBox(this);
   calibration_->addItem(tr("from the configuration"), QString());
   calibration_->addItem(QStringLiteral("temperature"), QStringLiteral("temperature"));
@@ -192,6 +206,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Pre-trained:"), pretrained_);
   form->addRow(tr("Pre-training:"), pretrainInFolds_);
   form->addRow(tr("Configuration:"), config_);
+  form->addRow(tr("Also try:"), alsoConfigs_);
   form->addRow(tr("Calibration:"), calibration_);
   form->addRow(tr("Input:"), input_);
   form->addRow(QString(), adaptNewSites_);
@@ -252,6 +267,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(adaptLabelled_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
+  connect(alsoConfigs_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   revalidate();
 }
 
@@ -282,6 +298,8 @@ QStringList LaunchRunDialog::problems() const {
       p << QString::fromStdString(e.what()) + QLatin1Char('.');
     }
   }
+  if (!alsoTried().isEmpty() && config_->currentData().toString().isEmpty())
+    p << tr("Trying other configurations needs a Configuration file to compare them with (the paper defaults are not a file).");
   const QString input = input_->currentData().toString();
   if (input_->isEnabled() && method == QLatin1String("logreg") && !input.isEmpty() && input != QLatin1String("fc-site") &&
       input != QLatin1String("fc-combat"))
@@ -296,6 +314,16 @@ QStringList LaunchRunDialog::problems() const {
             "a file pre-trained on it (pretrain with this Input).")
              .arg(input_->currentText());
   return p;
+}
+
+QStringList LaunchRunDialog::alsoTried() const {
+  QStringList files;
+  if (!alsoConfigs_->isEnabled()) return files;
+  for (int i = 0; i < alsoConfigs_->count(); ++i) {
+    const auto file = alsoConfigs_->item(i)->data(Qt::UserRole).toString();
+    if (alsoConfigs_->item(i)->checkState() == Qt::Checked && file != config_->currentData().toString()) files << file;  // the main one is tried anyway
+  }
+  return files;
 }
 
 bool LaunchRunDialog::pretrainsInFolds() const {
@@ -323,6 +351,7 @@ QStringList LaunchRunDialog::arguments() const {
     a << QStringLiteral("--model") << foundationModel_->currentText();
   if (kind != QLatin1String("pretrain") && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
   if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
+  for (const auto& file : alsoTried()) a << QStringLiteral("--config") << file;
   if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty())
     a << QStringLiteral("--c") << regularisation_->text().remove(QLatin1Char(' '));
   if (epochs_->value() > 0 && method != QLatin1String("logreg")) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
@@ -363,6 +392,12 @@ json LaunchRunDialog::preset() const {
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"name", name_->text().toStdString()},
           {"c", regularisation_->text().toStdString()},
+          {"also_configs", [this] {
+             std::vector<std::string> names;
+             for (int i = 0; i < alsoConfigs_->count(); ++i)
+               if (alsoConfigs_->item(i)->checkState() == Qt::Checked) names.push_back(alsoConfigs_->item(i)->text().toStdString());
+             return names;
+           }()},
           {"tasks", [this] {
              std::vector<std::string> t;
              for (const auto& c : tasks()) t.push_back(c.toStdString());
@@ -415,6 +450,10 @@ void LaunchRunDialog::applyPreset(const json& p) {
   adaptShare_->setValue(p.value("adapt_share_percent", -1));
   adaptLabelled_->setChecked(p.value("adapt_labelled", false));
   ensembleFolds_->setChecked(p.value("ensemble_folds", false));
+  const auto also = p.value("also_configs", std::vector<std::string>());
+  for (int i = 0; i < alsoConfigs_->count(); ++i)
+    alsoConfigs_->item(i)->setCheckState(std::find(also.begin(), also.end(), alsoConfigs_->item(i)->text().toStdString()) != also.end() ? Qt::Checked
+                                                                                                                                       : Qt::Unchecked);
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -459,6 +498,7 @@ void LaunchRunDialog::revalidate() {
   ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() >= 2);
   regularisation_->setEnabled(!pretrain && !meta && method_->currentText() == QLatin1String("logreg"));
+  alsoConfigs_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
                              (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
                               input_->currentData().toString().endsWith(QLatin1String("-combat"))));

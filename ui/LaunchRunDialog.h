@@ -47,6 +47,8 @@ class LaunchRunDialog : public QDialog {
   QLineEdit* pretrained() const { return pretrained_; }
   QLineEdit* output() const { return output_; }
   QComboBox* config() const { return config_; }
+  // Further configurations to choose among (train, evaluate: --config given again), checkable.
+  QListWidget* alsoConfigs() const { return alsoConfigs_; }
   QSpinBox* epochs() const { return epochs_; }
   QComboBox* calibration() const { return calibration_; }
   QComboBox* input() const { return input_; }
@@ -78,12 +80,14 @@ class LaunchRunDialog : public QDialog {
   void revalidate();
   QString workspace_;
   bool pretrainsInFolds() const;
+  QStringList alsoTried() const;  // the checked Also try files other than the Configuration
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
   QLineEdit *pretrained_, *output_, *name_, *regularisation_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
+  QListWidget* alsoConfigs_;
   QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_, *ensembleFolds_;
   QProcess* estimator_ = nullptr;
 };
