@@ -945,6 +945,9 @@ class TestTuningCli : public QObject {
     for (const char* model : {"scratch, configuration chosen in folds from tiny.json / tiny-slow.json", "scratch, tiny.json", "scratch, tiny-slow.json"})
       QVERIFY2(table.contains(model), qPrintable(table));
     QVERIFY(sel["candidates"].toArray()[0].toObject()["evaluation_id"].toInteger() > 0);
+    std::ifstream md((chosenPrefix + ".md").toStdString());
+    const std::string mdText((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+    QVERIFY2(mdText.find("| scratch, configuration chosen in folds |") != std::string::npos, mdText.c_str());
 
     // train: the better validation AUC of the two cards, and exactly that model.
     const QString fastModel = str(dir_ / "cfg-fast.pt"), slowModel = str(dir_ / "cfg-slow.pt"), chosenModel = str(dir_ / "cfg-chosen.pt");

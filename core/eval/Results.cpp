@@ -136,6 +136,9 @@ std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::
       if (j.contains("prompt") && j["prompt"].is_string()) method += " (" + j["prompt"].get<std::string>() + ")";
       if (j.contains("pretrained") && !j["pretrained"].is_null()) method += ", pre-trained";
       if (j.contains("features")) method += ", " + j["features"].get<std::string>();
+      // Settings chosen inside the folds make another model than any one fixed setting.
+      if (j.contains("c_selection")) method += ", C chosen in folds";
+      if (j.contains("config_selection")) method += ", configuration chosen in folds";
       const double fraction = j.value("label_fraction", 1.0);
       out << "| " << method << " | " << r.corpus << " | " << j.at("split").value("kind", "") << " (" << j.at("split").value("folds", 0) << ") | "
           << fmt3(100 * fraction).substr(0, fmt3(100 * fraction).find('.') + 2) << "% | " << metric("auc") << " | " << metric("accuracy") << " | "
