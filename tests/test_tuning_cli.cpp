@@ -969,6 +969,10 @@ class TestTuningCli : public QObject {
     QCOMPARE(predicted["probability"].toDouble(), alone["probability"].toDouble());
     for (const auto& e : std::filesystem::directory_iterator(dir_))
       QVERIFY2(e.path().filename().string().find(".candidate-") == std::string::npos, e.path().string().c_str());
+    // The report's methods name the choice.
+    const auto diagnosis = run({"diagnose", "--model", chosenModel, "--in", nyuFile(2), "--json"});
+    QVERIFY2(diagnosis.out.contains("configuration " + winner + " chosen from {tiny.json, tiny-slow.json} by AUC on its validation scans"),
+             qPrintable(diagnosis.out + diagnosis.err));
 
     // Refusals, before any work.
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--config", tiny_, "--config", slow, "--cv", "3"}).exitCode, 64);
