@@ -94,13 +94,31 @@ void printMetrics(const json& result) {
   if (result.value("input_seconds", 0.0) > 0) std::printf("  %-18s %.1f s\n", "input transform", result["input_seconds"].get<double>());
 }
 
+using Candidates = std::vector<std::pair<std::string, std::string>>;  // (name, configuration JSON)
+
+// Runs `step(k, request with candidate k's configuration, candidate k's share of the job's progress)`
+// for every candidate in turn, as one job.
+template <class Step>
+void forEachCandidate(CliContext& ctx, const std::string& title, const model::TuneRequest& r, const Candidates& candidates, Step step) {
+  ctx.runJob(title + ", choosing among " + std::to_string(candidates.size()) + " configurations", [&](JobContext& job) {
+    const double n = static_cast<double>(candidates.size());
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+      auto rk = r;
+      rk.configJson = candidates[k].second;
+      ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n,
+                         fmt::format("configuration {} of {} ({}): ", k + 1, candidates.size(), candidates[k].first));
+      step(k, rk, part);
+    }
+  });
+}
+
 // One evaluation (any --method), stored in the workspace: its run id, the request as recorded, the
 // result, and the out-of-fold predictions (stored beside the result, kept out of the printed one: one row per scan).
 // candidates: more than one (name, configuration JSON) has each fold keep the configuration with the
 // best validation AUC (combineConfigurationChoice); rf.configJson is then ignored.
 std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, const std::vector<double>& cGrid,
                                                         const std::string& name = {},
-                                                        const std::vector<std::pair<std::string, std::string>>& candidates = {}) {
+                                                        const Candidates& candidates = {}) {
   const double fraction = rf.labelFraction;
   json result;
   json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
@@ -148,17 +166,10 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     // Every candidate on the same folds; each fold then keeps one by its validation AUC.
     const auto& backend = model::modelBackend();
     std::vector<ConfigurationCandidate> evaluated;
-    ctx.runJob("evaluate " + rf.method + ", choosing among " + std::to_string(candidates.size()) + " configurations", [&](JobContext& job) {
-      const double n = static_cast<double>(candidates.size());
-      for (std::size_t k = 0; k < candidates.size(); ++k) {
-        auto rk = rf;
-        rk.configJson = candidates[k].second;
-        ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n,
-                           fmt::format("configuration {} of {} ({}): ", k + 1, candidates.size(), candidates[k].first));
-        evaluated.push_back({candidates[k].first, json::parse(backend.evaluate(rk, part))});
-      }
-      result = combineConfigurationChoice(evaluated);
+    forEachCandidate(ctx, "evaluate " + rf.method, rf, candidates, [&](std::size_t k, const model::TuneRequest& rk, ProgressDelegate& part) {
+      evaluated.push_back({candidates[k].first, json::parse(backend.evaluate(rk, part))});
     });
+    result = combineConfigurationChoice(evaluated);
     // Each candidate is also stored as the evaluation it is on its own (named by its file), so that
     // comparisons can set the choice beside every candidate it chose from.
     for (std::size_t k = 0; k < evaluated.size(); ++k) {
@@ -184,7 +195,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
 // train with several --config: every candidate is trained (the same validation split, the same
 // seeds) into a file beside --out; the one with the best validation AUC becomes --out, its card
 // recording the choice; the others are removed, also on failure or cancel.
-json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, const std::vector<std::pair<std::string, std::string>>& candidates) {
+json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, const Candidates& candidates) {
   const auto& backend = model::modelBackend();
   std::vector<std::string> files;
   struct Cleanup {
@@ -195,17 +206,11 @@ json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, co
     }
   } cleanup{files};
   std::vector<json> cards;
-  ctx.runJob("train " + r.method + ", choosing among " + std::to_string(candidates.size()) + " configurations", [&](JobContext& job) {
-    const double n = static_cast<double>(candidates.size());
-    for (std::size_t k = 0; k < candidates.size(); ++k) {
-      auto rk = r;
-      rk.configJson = candidates[k].second;
-      rk.out = r.out + ".candidate-" + std::to_string(k + 1);
-      files.push_back(rk.out);
-      ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n,
-                         fmt::format("configuration {} of {} ({}): ", k + 1, candidates.size(), candidates[k].first));
-      cards.push_back(json::parse(backend.train(rk, part)));
-    }
+  forEachCandidate(ctx, "train " + r.method, r, candidates, [&](std::size_t k, const model::TuneRequest& candidate, ProgressDelegate& part) {
+    auto rk = candidate;
+    rk.out = r.out + ".candidate-" + std::to_string(k + 1);
+    files.push_back(rk.out);
+    cards.push_back(json::parse(backend.train(rk, part)));
   });
   std::size_t best = 0;
   json described = json::array();
@@ -310,8 +315,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
       return r;
     }
     // (name, configuration JSON) per --config, when there is more than one to choose from.
-    std::vector<std::pair<std::string, std::string>> candidates() const {
-      std::vector<std::pair<std::string, std::string>> out;
+    Candidates candidates() const {
+      Candidates out;
       if (configFiles.size() < 2) return out;
       for (const auto& f : configFiles) out.emplace_back(std::filesystem::path(f).filename().string(), readText(f));
       for (std::size_t i = 0; i < out.size(); ++i)
