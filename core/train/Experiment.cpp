@@ -323,6 +323,42 @@ std::vector<MemberSplit> memberSplits(const TuningConfig& c, int members, const 
   return out;
 }
 
+// Each validation scan's calibrated probability, averaged over the members that validated it (all of
+// them when the split is shared, its fold's member alone when cross-fitted).
+class PooledValidation {
+ public:
+  void add(const std::vector<DatasetItem>& items, const std::vector<double>& p) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto& s = given_[items[i].scanId];
+      s.sum += p[i];
+      ++s.members;
+      s.label = items[i].label;
+    }
+  }
+  std::size_t scans() const { return given_.size(); }
+  bool hasBothClasses() const {
+    bool seen[2] = {false, false};
+    for (const auto& [scan, s] : given_) seen[s.label == 1 ? 1 : 0] = true;
+    return seen[0] && seen[1];
+  }
+  BinaryMetrics metrics() const {
+    std::vector<int> labels;
+    std::vector<double> p;
+    for (const auto& [scan, s] : given_) {
+      labels.push_back(s.label);
+      p.push_back(s.sum / s.members);
+    }
+    return binaryMetrics(labels, p);
+  }
+
+ private:
+  struct Given {
+    double sum = 0;
+    int members = 0, label = 0;
+  };
+  std::map<std::int64_t, Given> given_;
+};
+
 }  // namespace
 
 TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
@@ -437,20 +473,13 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
-    // Each validation scan's probability is the mean of those given by the members it validated (all
-    // of them when the split is shared, its fold's member alone when cross-fitted).
-    std::map<std::int64_t, std::pair<double, int>> given;
-    std::map<std::int64_t, int> labelOf;
+    PooledValidation pooled;
     json memberCards = json::array();
     for (int k = 0; k < members; ++k) {
       const auto& v = splits[static_cast<std::size_t>(k)].validation;
       auto& t = *tuners[static_cast<std::size_t>(k)];
       const auto pk = calibratedProbabilities(t.margins(store, v), t.calibration());
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        given[v[i].scanId].first += pk[i];
-        ++given[v[i].scanId].second;
-        labelOf[v[i].scanId] = v[i].label;
-      }
+      pooled.add(v, pk);
       const auto& h = histories[static_cast<std::size_t>(k)];
       memberCards.push_back({{"temperature", t.temperature()},
                              {"calibration_bias", t.calibration().bias},
@@ -461,14 +490,8 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
       if (k > 0) memberCards.back()["ood"] = oodReference(k);  // member 1's is the card's own
     }
     if (members > 1) card["ensemble"] = memberCards;  // member 0's calibration is also the card's own (older readers use it alone)
-    std::vector<int> labels;
-    std::vector<double> p;
-    for (const auto& [scan, sum] : given) {
-      labels.push_back(labelOf.at(scan));
-      p.push_back(sum.first / sum.second);
-    }
-    const auto m = binaryMetrics(labels, p);
-    card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true},
+    const auto m = pooled.metrics();
+    card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", pooled.scans()}, {"calibrated", true},
                           {"members", members}, {"split", config.ensembleValidation}};
   }
   std::vector<model::GraphClassifier> further;
@@ -574,10 +597,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     double temperature = 0, bias = 0, bestEpoch = 0, foldSeconds = 0;
     int trainLabels = 0;
     json memberDetail = json::array();
-    // Each validation scan's calibrated probability, averaged over the members it validated: the
-    // fold's validation AUC, on which a configuration can be chosen (ConfigurationChoice).
-    std::map<std::int64_t, std::pair<double, int>> validationGiven;
-    std::map<std::int64_t, int> validationLabel;
+    PooledValidation pooledValidation;  // the fold's validation AUC, on which a configuration can be chosen (ConfigurationChoice)
     const auto splits = memberSplits(config, members, train, validation, r.seed * 1009u + static_cast<unsigned>(f));
     for (int k = 0; k < members; ++k) {
       torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f) +
@@ -602,14 +622,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       }
       trainable = zeroShot ? 0 : init.model->trainableCount();  // zero-shot trains nothing (per member)
       total = init.model->totalCount();
-      if (const auto& v = splits[static_cast<std::size_t>(k)].validation; !v.empty()) {
-        const auto pv = calibratedProbabilities(tuner.margins(store, v), tuner.calibration());
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          validationGiven[v[i].scanId].first += pv[i];
-          ++validationGiven[v[i].scanId].second;
-          validationLabel[v[i].scanId] = v[i].label;
-        }
-      }
+      if (const auto& v = splits[static_cast<std::size_t>(k)].validation; !v.empty())
+        pooledValidation.add(v, calibratedProbabilities(tuner.margins(store, v), tuner.calibration()));
       const auto mk = tuner.margins(store, test);
       const auto pk = calibratedProbabilities(mk, tuner.calibration());
       const auto rawK = calibratedProbabilities(mk, 1.0);
@@ -639,21 +653,11 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     eceRaw.push_back(expectedCalibrationError(pRaw, y));
     temperatures.push_back(temperature);
     biases.push_back(bias);
-    json validationAuc = nullptr;
-    {
-      std::vector<int> labels;
-      std::vector<double> pv;
-      for (const auto& [scan, sum] : validationGiven) {
-        labels.push_back(validationLabel.at(scan));
-        pv.push_back(sum.first / sum.second);
-      }
-      const auto positives = std::count(labels.begin(), labels.end(), 1);
-      if (positives > 0 && positives < static_cast<std::ptrdiff_t>(labels.size())) validationAuc = binaryMetrics(labels, pv).auc;
-    }
+    const json validationAuc = pooledValidation.hasBothClasses() ? json(pooledValidation.metrics().auc) : json(nullptr);
     perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", trainLabels}, {"auc", metrics.back().auc},
                        {"temperature", temperature}, {"calibration_bias", bias}, {"ece", ece.back()}, {"ece_uncalibrated", eceRaw.back()},
                        {"best_epoch", bestEpoch}, {"seconds", foldSeconds}, {"validation_auc", validationAuc},
-                       {"validation", validationGiven.size()}});
+                       {"validation", pooledValidation.scans()}});
     if (members > 1) perFold.back()["members"] = memberDetail;
     spdlog::info("fold {}/{}: AUC {:.3f}, accuracy {:.3f}", f + 1, nFolds, metrics.back().auc, metrics.back().accuracy);
   }
