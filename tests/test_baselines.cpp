@@ -6,12 +6,16 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "errors/Error.h"
 #include "eval/Baselines.h"
+#include "eval/Calibration.h"
+#include "eval/Evaluation.h"
+#include "jobs/Progress.h"
 #include "eval/ConfigurationChoice.h"
 #include "eval/Metrics.h"
 #include "eval/ModelComparison.h"
@@ -484,6 +488,92 @@ class TestBaselines : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, chooseRegularisation(x.topRows(5), y.head(5), {0.1, 1.0}, "logreg", 4, 7));
     QCOMPARE(parseRegularisationGrid("0.1,0.001, 0.01,0.1"), (std::vector<double>{0.001, 0.01, 0.1}));
     for (const char* bad : {"", "abc", "0.1,x", "0", "-0.1", "1e400", "0.1;0.2"}) QVERIFY_THROWS_EXCEPTION(Error, parseRegularisationGrid(bad));
+  }
+
+  // A label regime: the classifier learns from the stratified share of each fold's train part that a
+  // graph model at the same seed learns from, never from the validation part (which calibrates it),
+  // while the standardisation is fitted on every training scan. Recomputed here from the stored FC.
+  void labelRegimeLearnsFromItsShareOfTheTrainPart() {
+    using nlohmann::json;
+    QTemporaryDir tmp;
+    auto ws = Workspace::create(std::filesystem::path(tmp.path().toStdString()) / "ws");
+    std::mt19937 rng(23);
+    std::normal_distribution<double> g;
+    const int n = 90, rois = 8;
+    json items = json::array();
+    std::vector<int> y;
+    for (int i = 0; i < n; ++i) {
+      y.push_back(i % 5 < 2);  // 36 positives, 54 negatives
+      Eigen::MatrixXd fc = Eigen::MatrixXd::Identity(rois, rois);
+      for (int a = 0; a < rois; ++a)
+        for (int b = a + 1; b < rois; ++b) fc(a, b) = fc(b, a) = std::tanh(0.2 * g(rng) + (a < 3 && b < 4 ? 0.15 * y.back() : 0.0));
+      items.push_back({{"scan_id", 1000 + i}, {"subject", "sub-" + std::to_string(i)}, {"site", "SITE"}, {"class_index", y.back()},
+                       {"fc_array", ws->arrays().put(fc)}});
+    }
+    json folds = json::array();
+    for (int f = 0; f < 3; ++f) {
+      json fold = {{"train", json::array()}, {"validation", json::array()}, {"test", json::array()}};
+      for (int i = 0; i < n; ++i) fold[i % 3 == f ? "test" : i % 6 == (f + 1) % 3 ? "validation" : "train"].push_back(i);
+      folds.push_back(fold);
+    }
+    const json manifest = {{"name", "toy"}, {"classes", {"control", "autism"}}, {"items", items}, {"split", {{"kind", "fixed"}, {"folds", folds}}}};
+    EvaluateRequest req;
+    req.c = 0.1;
+    req.seed = 4;
+    req.labelFraction = 0.25;
+    NullProgress quiet;
+    const auto out = evaluateBaseline(*ws, manifest, req, quiet);
+    QCOMPARE(out.at("label_fraction").get<double>(), 0.25);
+    std::map<std::int64_t, json> predicted;
+    for (const auto& p : out.at("predictions")) predicted[p.at("scan_id").get<std::int64_t>()] = p;
+    for (int f = 0; f < 3; ++f) {
+      const auto train = folds[f].at("train").get<std::vector<int>>(), validation = folds[f].at("validation").get<std::vector<int>>(),
+                 test = folds[f].at("test").get<std::vector<int>>();
+      auto features = [&](const std::vector<int>& idx) {
+        Eigen::MatrixXd x(static_cast<Eigen::Index>(idx.size()), rois * (rois - 1) / 2);
+        for (std::size_t k = 0; k < idx.size(); ++k)
+          x.row(static_cast<Eigen::Index>(k)) = fisherUpperTriangle(ws->arrays().read(items[idx[k]].at("fc_array").get<std::string>())).transpose();
+        return x;
+      };
+      std::vector<int> all = train;
+      all.insert(all.end(), validation.begin(), validation.end());
+      Standardizer scaler;
+      scaler.fit(features(all));  // every training scan, labelled or not
+      std::vector<int> trainLabels;
+      for (int i : train) trainLabels.push_back(y[static_cast<std::size_t>(i)]);
+      const auto share = stratifiedLabelShare(trainLabels, 0.25, 4);
+      int positives = 0;
+      for (auto k : share) positives += trainLabels[k];
+      const int trainPositives = static_cast<int>(std::count(trainLabels.begin(), trainLabels.end(), 1));
+      QCOMPARE(positives, static_cast<int>(std::lround(0.25 * trainPositives)));
+      QCOMPARE(static_cast<int>(share.size()) - positives, static_cast<int>(std::lround(0.25 * (static_cast<int>(train.size()) - trainPositives))));
+      QCOMPARE(out.at("folds_detail")[static_cast<std::size_t>(f)].at("train_labels").get<std::size_t>(), share.size());
+      std::vector<int> labelled;
+      for (auto k : share) labelled.push_back(train[k]);
+      Eigen::VectorXi yl(static_cast<Eigen::Index>(labelled.size()));
+      for (std::size_t k = 0; k < labelled.size(); ++k) yl(static_cast<Eigen::Index>(k)) = y[static_cast<std::size_t>(labelled[k])];
+      LogisticRegression model(0.1);
+      model.fit(scaler.apply(features(labelled)), yl);
+      const Eigen::VectorXd mv = (scaler.apply(features(validation)) * model.weights()).array() + model.intercept();
+      std::vector<int> yv;
+      for (int i : validation) yv.push_back(y[static_cast<std::size_t>(i)]);
+      const auto calibration = fitCalibration("temperature", std::vector<double>(mv.data(), mv.data() + mv.size()), yv);
+      const Eigen::VectorXd mt = (scaler.apply(features(test)) * model.weights()).array() + model.intercept();
+      for (std::size_t k = 0; k < test.size(); ++k) {
+        const auto& p = predicted.at(1000 + test[k]);
+        QCOMPARE(p.at("fold").get<int>(), f + 1);
+        QVERIFY2(std::fabs(p.at("margin").get<double>() - mt(static_cast<Eigen::Index>(k))) < 1e-9,
+                 qPrintable(QString("fold %1 scan %2: %3 vs %4").arg(f + 1).arg(test[k]).arg(p.at("margin").get<double>()).arg(mt(static_cast<Eigen::Index>(k)))));
+        QVERIFY(std::fabs(p.at("probability").get<double>() - calibration.probability(mt(static_cast<Eigen::Index>(k)))) < 1e-9);
+      }
+    }
+    // Every label: the whole training part, so the margins differ; no labels at all is not a baseline's regime.
+    req.labelFraction = 1.0;
+    const auto full = evaluateBaseline(*ws, manifest, req, quiet);
+    QCOMPARE(full.at("folds_detail")[0].at("train_labels").get<std::size_t>(), folds[0].at("train").size() + folds[0].at("validation").size());
+    QVERIFY(std::fabs(full.at("predictions")[0].at("margin").get<double>() - predicted.at(full.at("predictions")[0].at("scan_id").get<std::int64_t>()).at("margin").get<double>()) > 1e-6);
+    req.labelFraction = 0.0;
+    QVERIFY_THROWS_EXCEPTION(Error, evaluateBaseline(*ws, manifest, req, quiet));
   }
 
   void svmSeparatesSeparableData() {

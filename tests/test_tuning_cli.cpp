@@ -247,6 +247,22 @@ class TestTuningCli : public QObject {
     QVERIFY(o["trainable_parameters"].toInteger() > 200 * 200);  // the edge prompt alone is 200 x 200
     QVERIFY(o["calibration"].toObject().contains("ece"));
     QCOMPARE(o["metrics"].toObject()["auc"].toObject()["folds"].toArray().size(), 2);
+    // The baseline in the same label regimes learns from as many labelled scans per fold as the graph
+    // model (the same stratified share of the train part; test_baselines checks which scans), and
+    // with every label from the whole training part; no labels is refused.
+    const auto lr = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--regimes", "1,0.5", "--json"});
+    QVERIFY2(lr.exitCode == 0, qPrintable(lr.err));
+    const auto regimes = QJsonDocument::fromJson(lr.out.toUtf8()).array();
+    QCOMPARE(regimes.size(), 2);
+    QCOMPARE(regimes[1].toObject()["label_fraction"].toDouble(), 0.5);
+    for (int f = 0; f < 2; ++f) {
+      const int half = regimes[1].toObject()["folds_detail"].toArray()[f].toObject()["train_labels"].toInt();
+      QCOMPARE(half, o["folds_detail"].toArray()[f].toObject()["train_labels"].toInt());
+      QVERIFY(regimes[0].toObject()["folds_detail"].toArray()[f].toObject()["train_labels"].toInt() > 2 * half);
+    }
+    QVERIFY(regimes[0].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble() !=
+            regimes[1].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble());
+    QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--label-fraction", "0"}).exitCode, 64);
     // Every other method runs on the same data; the linear probe trains the head alone: 2 x (2 x 16) + 2.
     for (const char* method : {"finetune", "linear", "lora", "prefix"}) {
       const auto m = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--pretrained", pretrained_, "--config", tiny_,

@@ -139,7 +139,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     for (const auto& [file, text] : candidates) request["configs"].push_back({{"name", file}, {"config", text.empty() ? json() : json::parse(text)}});
   }
   if (isBaselineMethod(rf.method)) {
-    if (fraction != 1.0) throw Error(ErrorCode::Usage, "the baselines use every training label (--label-fraction 1)");
+    if (fraction <= 0) throw Error(ErrorCode::Usage, "zero-shot (label fraction 0) needs a meta-learned BrainGFM: a baseline learns from labels");
     EvaluateRequest req;
     const auto dash = rf.method.find('-');
     req.method = rf.method.substr(0, dash);
@@ -156,11 +156,11 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     req.split = rf.split;
     req.folds = rf.folds;
     req.seed = rf.seed;
+    req.labelFraction = fraction;
     if (!rf.calibration.empty()) req.calibration = rf.calibration;
     request["c"] = cGrid.size() > 1 ? json(cGrid) : json(req.c);
     const auto manifest = loadCorpus(ws, rf.corpus);
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
-    result["label_fraction"] = 1.0;
     if (req.features == "tangent") result["method"] = rf.method;
   } else if (candidates.size() > 1) {
     // Every candidate on the same folds; each fold then keeps one by its validation AUC.

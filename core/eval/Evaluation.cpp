@@ -25,6 +25,10 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     const bool tangent = req.features == "tangent";
     if (req.adaptNewSites && !req.harmoniseSites)
       throw Error(ErrorCode::Usage, "adapting to new sites needs per-site standardisation (--input fc-site, fc-combat, tangent-site or tangent-combat)");
+    if (!(req.labelFraction > 0 && req.labelFraction <= 1))
+      throw Error(ErrorCode::Usage, "a baseline learns from labels: its label fraction must be in (0, 1], not " + std::to_string(req.labelFraction) +
+                                        " (zero-shot needs a meta-learned BrainGFM)");
+    const bool regime = req.labelFraction < 1.0;
     const auto& items = manifest.at("items");
     if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baselines need a two-class corpus");
     const auto n = static_cast<Eigen::Index>(items.size());
@@ -60,6 +64,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     }
     std::vector<BinaryMetrics> folds;
     std::vector<double> ece, eceRaw, temperatures, biases;
+    json perFold = json::array();
     const bool chooseC = req.cGrid.size() > 1;
     json cChoices = json::array();  // per fold, with chooseC
     int pooledSiteScans = 0;   // harmonised: test scans whose site the training part lacks
@@ -129,11 +134,20 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         xs = harmoniser.apply(xs, testSites);
         for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
       }
+      // The rows the classifier learns from: every training row, or a label regime's share of the train part.
+      std::vector<Eigen::Index> fitRows;
+      if (regime) {
+        std::vector<int> trainLabels(yt.data(), yt.data() + trainOnly);
+        for (auto k : stratifiedLabelShare(trainLabels, req.labelFraction, req.seed)) fitRows.push_back(static_cast<Eigen::Index>(k));
+      } else {
+        for (Eigen::Index k = 0; k < yt.size(); ++k) fitRows.push_back(k);
+      }
+      const Eigen::VectorXi yl = yt(fitRows);
       double c = req.c;
-      if (chooseC) {  // on the training part alone, after the label-free harmonisation
+      if (chooseC) {  // on the labelled training rows alone, after the label-free harmonisation
         const double from = 0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size());
         ProgressRange choosing(progress, from, from + 0.7 * 0.8 / static_cast<double>(fs.size()));
-        const auto choice = chooseRegularisation(xt, yt, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
+        const auto choice = chooseRegularisation(xt(fitRows, Eigen::all), yl, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
         c = choice.c;
         auto record = toJson(choice);
         record["fold"] = f + 1;
@@ -143,20 +157,22 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       scaler.fit(xt);
       Eigen::VectorXd p, pRaw;
       const Eigen::MatrixXd zs = scaler.apply(xs);  // the test part, standardised once
+      const Eigen::MatrixXd zt = scaler.apply(xt);
       Calibration calibration;
       Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
         LogisticRegression model(c);
-        const Eigen::MatrixXd zt = scaler.apply(xt);
-        model.fit(zt, yt);
+        model.fit(zt(fitRows, Eigen::all), yl);
         p = model.probability(zs);
-        // Calibration: a model fitted on the training part alone scores the validation part; the
-        // temperature that fits those scores is applied to the full model's test scores.
+        // Calibration: a model that never saw the validation part scores it; the temperature that fits
+        // those scores is applied to the full model's test scores. In a label regime the model itself
+        // never saw it; otherwise a model fitted on the train part alone stands in.
         const auto nv = zt.rows() - trainOnly;
         if (nv > 0 && trainOnly > 0) {
           LogisticRegression inner(c);
-          inner.fit(zt.topRows(trainOnly), yt.head(trainOnly));
-          const Eigen::VectorXd zv = (zt.bottomRows(nv) * inner.weights()).array() + inner.intercept();
+          if (!regime) inner.fit(zt.topRows(trainOnly), yt.head(trainOnly));
+          const auto& scorer = regime ? model : inner;
+          const Eigen::VectorXd zv = (zt.bottomRows(nv) * scorer.weights()).array() + scorer.intercept();
           calibration = fitCalibration(req.calibration, std::vector<double>(zv.data(), zv.data() + zv.size()),
                                        std::vector<int>(yt.data() + trainOnly, yt.data() + yt.size()));
         }
@@ -165,7 +181,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
       } else {
         LinearSvm model(c);
-        model.fit(scaler.apply(xt), yt);
+        model.fit(zt(fitRows, Eigen::all), yl);
         p = model.probability(zs);  // Platt scaling fitted on the training data
         margin = model.decision(zs);
         pRaw = p;
@@ -174,6 +190,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       for (int i : test) labels.push_back(y(i));
       const std::vector<double> pv(p.data(), p.data() + p.size());
       folds.push_back(binaryMetrics(labels, pv));
+      perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", fitRows.size()}, {"auc", folds.back().auc}});
       for (std::size_t k = 0; k < test.size(); ++k)
         predictions.push_back(outOfFoldPrediction(static_cast<int>(f) + 1, items[static_cast<std::size_t>(test[k])], manifest.at("classes"),
                                                   labels[k], margin(static_cast<Eigen::Index>(k)), pv[k]));
@@ -202,6 +219,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
                                  {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}},
                                  {"bias", {{"mean", interval95(biases).mean}, {"sd", interval95(biases).sd}}}}},
                 {"trainable_parameters", x.cols() + 1},
+                {"label_fraction", req.labelFraction},
+                {"folds_detail", perFold},
                 {"predictions", predictions},
                 {"training_seconds", seconds}};
     if (chooseC) {

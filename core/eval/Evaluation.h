@@ -34,6 +34,11 @@ struct EvaluateRequest {
   // kMinLabelledPerClass of a class) keeps the pooled statistics. All its scans are still scored.
   double adaptShare = -1;
   bool adaptLabelled = false;
+  // A label regime (paper figure 2): the classifier learns from this share of the train part's labels
+  // (stratifiedLabelShare, the same scans a graph model at this seed learns from) and the validation
+  // part only calibrates it, as for the graph models. The features stay fitted on every training scan
+  // (tangent reference, site statistics, standardisation): they use no labels.
+  double labelFraction = 1.0;
 };
 
 // Features: the Fisher-z FC upper triangle, or the tangent-space embedding of each scan's Ledoit-Wolf

@@ -15,6 +15,7 @@
 #include "train/GraphBatchLoader.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "workspace/Corpus.h"
 #include "model/ModelZoo.h"
 
 namespace bg::train {
@@ -86,18 +87,10 @@ json TuningHistory::toJson() const {
 
 std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed) {
   if (fraction >= 1.0) return items;
-  std::map<int, std::vector<std::size_t>> byClass;
-  for (std::size_t i = 0; i < items.size(); ++i) byClass[items[i].label].push_back(i);
-  std::mt19937 rng(seed * 7919u + 17u);
-  std::vector<std::size_t> keep;
-  for (auto& [label, idx] : byClass) {
-    std::shuffle(idx.begin(), idx.end(), rng);
-    const auto n = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(fraction * static_cast<double>(idx.size()))));
-    keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<long>(std::min(n, idx.size())));
-  }
-  std::sort(keep.begin(), keep.end());
+  std::vector<int> labels;
+  for (const auto& it : items) labels.push_back(it.label);
   std::vector<DatasetItem> out;
-  for (auto i : keep) out.push_back(items[i]);
+  for (auto i : stratifiedLabelShare(labels, fraction, seed)) out.push_back(items[i]);
   return out;
 }
 

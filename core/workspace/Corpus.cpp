@@ -80,6 +80,24 @@ Holdout stratifiedHoldout(const std::vector<int>& classIndex, double fraction, u
   return h;
 }
 
+std::vector<std::size_t> stratifiedLabelShare(const std::vector<int>& classIndex, double fraction, unsigned seed) {
+  std::vector<std::size_t> keep;
+  if (fraction >= 1.0) {
+    for (std::size_t i = 0; i < classIndex.size(); ++i) keep.push_back(i);
+    return keep;
+  }
+  std::map<int, std::vector<std::size_t>> byClass;
+  for (std::size_t i = 0; i < classIndex.size(); ++i) byClass[classIndex[i]].push_back(i);
+  std::mt19937 rng(seed * 7919u + 17u);
+  for (auto& [label, idx] : byClass) {
+    std::shuffle(idx.begin(), idx.end(), rng);
+    const auto n = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(fraction * static_cast<double>(idx.size()))));
+    keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<long>(std::min(n, idx.size())));
+  }
+  std::sort(keep.begin(), keep.end());
+  return keep;
+}
+
 std::vector<Holdout> stratifiedFolds(const std::vector<int>& classIndex, int folds, unsigned seed) {
   if (folds < 2 || static_cast<std::size_t>(folds) > classIndex.size())
     throw Error(ErrorCode::Usage, std::to_string(folds) + " folds of " + std::to_string(classIndex.size()) + " items: need 2 <= folds <= items");

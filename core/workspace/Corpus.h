@@ -54,6 +54,10 @@ Holdout stratifiedHoldout(const std::vector<int>& classIndex, double fraction, u
 // The items in `folds` stratified folds: entry k validates on fold k and trains on the others. Every
 // item validates exactly once; deterministic for a seed.
 std::vector<Holdout> stratifiedFolds(const std::vector<int>& classIndex, int folds, unsigned seed);
+// The items whose labels a label regime keeps (paper figure 2): a stratified random share of each
+// class, at least one, as sorted indices into `classIndex`; deterministic for a seed. Graph models and
+// baselines draw it alike, so that at one seed they learn from the same labelled scans.
+std::vector<std::size_t> stratifiedLabelShare(const std::vector<int>& classIndex, double fraction, unsigned seed);
 
 // The split alone, from class labels and sites (deterministic for a seed).
 nlohmann::json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec);
