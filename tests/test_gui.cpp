@@ -666,6 +666,62 @@ class TestGui : public QObject {
     form->regularisation()->clear();
     QVERIFY(!form->arguments().contains(QStringLiteral("--c")));
     QVERIFY(form->launchButton()->isEnabled());
+    // The other baselines: the tangent-space regression takes only its own features per site, the SVM
+    // calibrates itself, and train writes logreg alone.
+    const auto valueAfter = [](const QStringList& args, const char* flag) {
+      const auto at = args.indexOf(QString::fromLatin1(flag));
+      return at >= 0 && at + 1 < args.size() ? args[at + 1] : QString();
+    };
+    form->method()->setCurrentText(QStringLiteral("logreg-tangent"));
+    QCOMPARE(form->method()->currentText(), QStringLiteral("logreg-tangent"));
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("fc-site")));
+    QVERIFY2(form->problems().join(' ').contains(QStringLiteral("tangent-space")), qPrintable(form->problems().join(' ')));
+    form->input()->setCurrentIndex(form->input()->findData(QStringLiteral("tangent-site")));
+    QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
+    QCOMPARE(valueAfter(form->arguments(), "--method"), QStringLiteral("logreg-tangent"));
+    QCOMPARE(valueAfter(form->arguments(), "--input"), QStringLiteral("tangent-site"));
+    QVERIFY(form->regularisation()->isEnabled() && !form->ensemble()->isEnabled() && !form->alsoConfigs()->isEnabled());
+    form->input()->setCurrentIndex(0);
+    form->method()->setCurrentText(QStringLiteral("svm"));
+    form->calibration()->setCurrentIndex(form->calibration()->findData(QStringLiteral("platt")));
+    QVERIFY(!form->calibration()->isEnabled() && !form->arguments().contains(QStringLiteral("--calibration")));
+    form->calibration()->setCurrentIndex(0);
+    form->kind()->setCurrentText(QStringLiteral("train"));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("evaluated only")));
+    form->kind()->setCurrentText(QStringLiteral("evaluate"));
+    // The split: k folds, or each site left out once instead.
+    form->folds()->setValue(5);
+    QCOMPARE(valueAfter(form->arguments(), "--cv"), QStringLiteral("5"));
+    form->leaveSiteOut()->setChecked(true);
+    QVERIFY(!form->folds()->isEnabled());
+    QVERIFY(form->arguments().contains(QStringLiteral("--leave-site-out")) && !form->arguments().contains(QStringLiteral("--cv")));
+    // Label regimes in percent: several become --regimes, one --label-fraction; zero-shot and bad entries are named.
+    form->labels()->setText(QStringLiteral("100, 10,1%"));
+    QCOMPARE(valueAfter(form->arguments(), "--regimes"), QStringLiteral("1,0.1,0.01"));
+    QVERIFY(!form->arguments().contains(QStringLiteral("--label-fraction")));
+    {
+      const auto args = form->arguments();
+      ui::LaunchRunDialog other(dir);  // the split and the regimes travel in presets
+      other.applyPreset(form->preset());
+      QCOMPARE(other.arguments(), args);
+    }
+    form->labels()->setText(QStringLiteral("25"));
+    QCOMPARE(valueAfter(form->arguments(), "--label-fraction"), QStringLiteral("0.25"));
+    QVERIFY(!form->arguments().contains(QStringLiteral("--regimes")));
+    form->labels()->setText(QStringLiteral("10, 0"));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("zero-shot")));
+    QVERIFY(!form->launchButton()->isEnabled());
+    form->labels()->setText(QStringLiteral("10, x"));
+    QVERIFY(form->problems().join(' ').contains(QStringLiteral("'x'")));
+    form->labels()->setText(QStringLiteral("100"));
+    QVERIFY(!form->arguments().contains(QStringLiteral("--label-fraction")) && form->problems().isEmpty());
+    form->kind()->setCurrentText(QStringLiteral("train"));  // both are evaluate's
+    QVERIFY(!form->arguments().contains(QStringLiteral("--leave-site-out")) && !form->labels()->isEnabled());
+    form->kind()->setCurrentText(QStringLiteral("evaluate"));
+    form->labels()->clear();
+    form->leaveSiteOut()->setChecked(false);
+    form->folds()->setValue(0);
+    form->method()->setCurrentText(QStringLiteral("logreg"));
     // Further configurations to choose among: each becomes another --config after the Configuration's own
     // (which, ticked again, is not repeated); none for logreg; a choice needs a Configuration file.
     QVERIFY(!form->alsoConfigs()->isEnabled());  // logreg

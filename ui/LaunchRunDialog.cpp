@@ -25,6 +25,7 @@
 
 #include "EngineInfo.h"
 #include "connectome/SiteStandardizer.h"
+#include "errors/Error.h"
 #include "eval/RegularisationSearch.h"
 #include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
@@ -40,7 +41,24 @@ bool needsPretrained(const QString& m) {
   return m == QLatin1String("finetune") || m == QLatin1String("prompt") || m == QLatin1String("lora") || m == QLatin1String("prefix") ||
          m == QLatin1String("linear") || m == QLatin1String("brainmass-probe");
 }
+// The classical baselines: a convex fit on Fisher-z or tangent-space FC, regularised by C alone.
+bool isBaseline(const QString& m) { return m.startsWith(QLatin1String("logreg")) || m.startsWith(QLatin1String("svm")); }
 }  // namespace
+
+std::vector<double> LaunchRunDialog::labelFractions(const QString& text) {
+  std::vector<double> out;
+  if (text.trimmed().isEmpty()) return {1.0};
+  for (const auto& part : text.split(QLatin1Char(','))) {
+    bool ok = false;
+    const double percent = part.trimmed().remove(QLatin1Char('%')).toDouble(&ok);
+    if (!ok || !(percent >= 0 && percent <= 100))
+      throw Error(ErrorCode::Usage, "Labels: '" + part.trimmed().toStdString() + "' is not a percentage between 0 and 100");
+    if (percent == 0)
+      throw Error(ErrorCode::Usage, "Labels: zero-shot (0%) needs a meta-learned model; run it with braingraph-cli evaluate --method zeroshot --meta MODEL");
+    out.push_back(percent / 100.0);
+  }
+  return out;
+}
 
 LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) : QDialog(parent), workspace_(workspaceDir) {
   setWindowTitle(tr("Launch a Run"));
@@ -67,11 +85,15 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   method_ = new QComboBox(this);
   method_->addItems({QStringLiteral("prompt"), QStringLiteral("finetune"), QStringLiteral("lora"), QStringLiteral("prefix"),
                      QStringLiteral("linear"), QStringLiteral("scratch"), QStringLiteral("logreg"),
+                     // The classical baselines (evaluate; train writes logreg): L2 logistic regression and linear SVM
+                     // on Fisher-z or tangent-space FC.
+                     QStringLiteral("logreg-tangent"), QStringLiteral("svm"), QStringLiteral("svm-tangent"),
                      // The model zoo: from scratch, or from a Pre-trained file of the same model (BrainMass, LCM).
                      QStringLiteral("brainmass"), QStringLiteral("brainmass-probe"), QStringLiteral("lcm"), QStringLiteral("gcn"),
                      QStringLiteral("braingnn"), QStringLiteral("transformer"), QStringLiteral("graph_transformer"), QStringLiteral("brainnettf")});
-  method_->setToolTip(tr("How the model adapts (train, evaluate): BrainGFM's tuning methods, the classical baseline, or another "
-                         "model of the zoo (BrainMass, LCM and the paper's baselines)"));
+  method_->setToolTip(tr("How the model adapts (train, evaluate): BrainGFM's tuning methods, the classical baselines (logistic "
+                         "regression and linear SVM on Fisher-z or tangent-space FC; train writes logreg), or another model of the zoo "
+                         "(BrainMass, LCM and the paper's baselines)"));
   foundationModel_ = new QComboBox(this);
   foundationModel_->addItems({QStringLiteral("braingfm"), QStringLiteral("brainmass"), QStringLiteral("lcm")});
   foundationModel_->setToolTip(tr("Which foundation model to pre-train: BrainGFM (GCL + GMAE), BrainMass (BYOL + mask-ROI "
@@ -162,7 +184,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                                 "scan validates once instead of all members sharing one small validation split (--ensemble-validation folds)"));
   regularisation_ = new QLineEdit(this);
   regularisation_->setPlaceholderText(QStringLiteral("0.01"));
-  regularisation_->setToolTip(tr("logreg: the inverse regularisation strength C, or several separated by commas (0.001,0.01,0.1): "
+  regularisation_->setToolTip(tr("logreg, svm: the inverse regularisation strength C, or several separated by commas (0.001,0.01,0.1): "
                                  "each training part then chooses its own C by 5-fold cross-validation inside it, never looking at "
                                  "its test fold (--c)"));
   epochs_ = new QSpinBox(this);
@@ -175,6 +197,14 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   folds_->setRange(0, 50);
   folds_->setSpecialValueText(tr("the corpus's split"));
   folds_->setToolTip(tr("evaluate: stratified k-fold cross-validation (0 = the corpus's own split)"));
+  leaveSiteOut_ = new QCheckBox(tr("leave one site out per fold"), this);
+  leaveSiteOut_->setToolTip(tr("evaluate: each acquisition site is the test fold once, the model trained on the other sites "
+                               "(--leave-site-out): how it fares on a site it has never seen"));
+  labels_ = new QLineEdit(this);
+  labels_->setPlaceholderText(QStringLiteral("100"));
+  labels_->setToolTip(tr("evaluate: the share of each fold's training labels the model learns from, in percent; several separated "
+                         "by commas (100, 10, 1) evaluate each in turn, as in the BrainGFM paper's figure 2 (--regimes). The rest "
+                         "of the training scans stay unlabelled; zero-shot (0%) needs a meta-learned model (braingraph-cli evaluate --meta)"));
   device_ = new QComboBox(this);
   device_->setToolTip(tr("Compute device (auto: CUDA when present, else CPU)"));
   threads_ = new QSpinBox(this);
@@ -219,6 +249,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Epochs:"), epochs_);
   form->addRow(QString(), firstOrder_);
   form->addRow(tr("Folds:"), folds_);
+  form->addRow(QString(), leaveSiteOut_);
+  form->addRow(tr("Labels (%):"), labels_);
   form->addRow(tr("Name:"), name_);
   form->addRow(tr("Device:"), device_);
   form->addRow(tr("Threads:"), threads_);
@@ -262,10 +294,11 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(problems_);
   layout->addLayout(buttons);
   for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
-  for (auto* e : {pretrained_, output_, regularisation_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* e : {pretrained_, output_, regularisation_, labels_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_, ensemble_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(adaptLabelled_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
+  connect(leaveSiteOut_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   connect(alsoConfigs_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   revalidate();
@@ -280,7 +313,16 @@ QStringList LaunchRunDialog::problems() const {
     p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file.").arg(method);
   if (!pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
     p << tr("The pre-trained file %1 does not exist.").arg(pretrained_->text().trimmed());
-  if (kind == QLatin1String("evaluate") && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
+  if (folds_->isEnabled() && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
+  if (kind == QLatin1String("train") && isBaseline(method) && method != QLatin1String("logreg"))
+    p << tr("train writes the logreg baseline and the graph models; %1 is evaluated only (Run: evaluate).").arg(method);
+  if (labels_->isEnabled()) {
+    try {
+      (void)labelFractions(labels_->text());
+    } catch (const std::exception& e) {
+      p << QString::fromStdString(e.what()) + QLatin1Char('.');
+    }
+  }
   if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
   if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
   if (kind == QLatin1String("evaluate") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
@@ -301,9 +343,10 @@ QStringList LaunchRunDialog::problems() const {
   if (!alsoTried().isEmpty() && config_->currentData().toString().isEmpty())
     p << tr("Trying other configurations needs a Configuration file to compare them with (the paper defaults are not a file).");
   const QString input = input_->currentData().toString();
-  if (input_->isEnabled() && method == QLatin1String("logreg") && !input.isEmpty() && input != QLatin1String("fc-site") &&
-      input != QLatin1String("fc-combat"))
-    p << tr("logreg reads Fisher-z FC: of the inputs it takes only Pearson FC z-scored per site (with or without ComBat shrinkage).");
+  const QString own = method.endsWith(QLatin1String("-tangent")) ? QStringLiteral("tangent") : QStringLiteral("fc");
+  if (input_->isEnabled() && isBaseline(method) && !input.isEmpty() && input != own + QLatin1String("-site") && input != own + QLatin1String("-combat"))
+    p << tr("%1 makes its own features (%2 FC): of the inputs it takes only that FC z-scored per site (with or without ComBat shrinkage).")
+             .arg(method, own == QLatin1String("fc") ? tr("Fisher-z") : tr("tangent-space"));
   else if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") &&
            method == QLatin1String("brainmass-probe"))
     p << tr("BrainMass's encoder reads Pearson FC: choose Input \"Pearson FC\" or a BrainGFM method.");
@@ -354,7 +397,7 @@ QStringList LaunchRunDialog::arguments() const {
   for (const auto& file : alsoTried()) a << QStringLiteral("--config") << file;
   if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty())
     a << QStringLiteral("--c") << regularisation_->text().remove(QLatin1Char(' '));
-  if (epochs_->value() > 0 && method != QLatin1String("logreg")) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
+  if (epochs_->value() > 0 && !isBaseline(method)) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
   if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
@@ -368,7 +411,19 @@ QStringList LaunchRunDialog::arguments() const {
     a << QStringLiteral("--pretrain-in-folds");
     if (const auto file = pretrainInFolds_->currentData().toString(); file != QLatin1String("paper")) a << QStringLiteral("--pretrain-config") << file;
   }
-  if (kind == QLatin1String("evaluate") && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
+  if (folds_->isEnabled() && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
+  if (leaveSiteOut_->isEnabled() && leaveSiteOut_->isChecked()) a << QStringLiteral("--leave-site-out");
+  if (labels_->isEnabled()) {
+    try {
+      const auto fractions = labelFractions(labels_->text());
+      QStringList list;
+      for (double f : fractions) list << QString::number(f, 'g', 6);
+      if (fractions.size() > 1) a << QStringLiteral("--regimes") << list.join(QLatin1Char(','));
+      else if (fractions.front() != 1.0) a << QStringLiteral("--label-fraction") << list.front();
+    } catch (const std::exception&) {
+      // named by problems(), which keeps Launch disabled
+    }
+  }
   if (kind == QLatin1String("evaluate") && !name_->text().trimmed().isEmpty()) a << QStringLiteral("--name") << name_->text().trimmed();
   if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
   return a;
@@ -388,7 +443,9 @@ json LaunchRunDialog::preset() const {
           {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
           {"ensemble_folds", ensembleFolds_->isChecked()},
-          {"folds", folds_->value()},                       {"device", device_->currentData().toString().toStdString()},
+          {"folds", folds_->value()},
+          {"leave_site_out", leaveSiteOut_->isChecked()},
+          {"labels", labels_->text().toStdString()},                       {"device", device_->currentData().toString().toStdString()},
           {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
           {"name", name_->text().toStdString()},
           {"c", regularisation_->text().toStdString()},
@@ -439,6 +496,8 @@ void LaunchRunDialog::applyPreset(const json& p) {
   regularisation_->setText(QString::fromStdString(p.value("c", std::string())));
   epochs_->setValue(p.value("epochs", 0));
   folds_->setValue(p.value("folds", 0));
+  leaveSiteOut_->setChecked(p.value("leave_site_out", false));
+  labels_->setText(QString::fromStdString(p.value("labels", std::string())));
   ensemble_->setValue(p.value("ensemble", 0));
   threads_->setValue(p.value("threads", 0));
   QStringList t;
@@ -486,19 +545,23 @@ void LaunchRunDialog::revalidate() {
   tasks_->setEnabled(meta);
   firstOrder_->setEnabled(meta);
   pretrained_->setEnabled(!pretrain);
-  folds_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
+  const bool evaluate = kind_->currentText() == QLatin1String("evaluate");
+  const bool baseline = isBaseline(method_->currentText());
+  leaveSiteOut_->setEnabled(evaluate);
+  folds_->setEnabled(evaluate && !leaveSiteOut_->isChecked());
+  labels_->setEnabled(evaluate);
   name_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
   // BrainGFM's tuning methods (Run › Compare Models… pre-trains BrainMass and LCM in folds).
   pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && needsPretrained(method_->currentText()) &&
                                method_->currentText() != QLatin1String("brainmass-probe"));
-  calibration_->setEnabled(!pretrain && !meta);
+  calibration_->setEnabled(!pretrain && !meta && !method_->currentText().startsWith(QLatin1String("svm")));  // the SVM calibrates itself
   // Pre-training: BrainGFM learns the chosen input (fine-tune the file with the same one).
   input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm")
-                              : !meta && (method_->currentText() != QLatin1String("logreg") || kind_->currentText() == QLatin1String("evaluate")));
-  ensemble_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+                              : !meta && (!baseline || evaluate));
+  ensemble_->setEnabled(!pretrain && !meta && !baseline);
   ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() >= 2);
-  regularisation_->setEnabled(!pretrain && !meta && method_->currentText() == QLatin1String("logreg"));
-  alsoConfigs_->setEnabled(!pretrain && !meta && method_->currentText() != QLatin1String("logreg"));
+  regularisation_->setEnabled(!pretrain && !meta && baseline);
+  alsoConfigs_->setEnabled(!pretrain && !meta && !baseline);
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
                              (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
                               input_->currentData().toString().endsWith(QLatin1String("-combat"))));

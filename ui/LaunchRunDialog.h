@@ -6,6 +6,7 @@
 // starts detached in the Runs dock.
 #include <QDialog>
 #include <QStringList>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 class QCheckBox;
@@ -58,6 +59,8 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* ensemble() const { return ensemble_; }
   QCheckBox* ensembleFolds() const { return ensembleFolds_; }
   QSpinBox* folds() const { return folds_; }
+  QCheckBox* leaveSiteOut() const { return leaveSiteOut_; }
+  QLineEdit* labels() const { return labels_; }
   // evaluate: the model's name in comparisons (--name).
   QLineEdit* name() const { return name_; }
   // logreg: C, or several to choose from inside each training part (--c 0.001,0.01,0.1).
@@ -80,15 +83,18 @@ class LaunchRunDialog : public QDialog {
   void revalidate();
   QString workspace_;
   bool pretrainsInFolds() const;
-  QStringList alsoTried() const;  // the checked Also try files other than the Configuration
+  QStringList alsoTried() const;
+  // The Labels field ("100, 10, 1", percent; empty: every label) as label fractions; throws bg::Error
+  // naming a bad entry, and for 0% (zero-shot needs a meta-learned model, which the form does not take).
+  static std::vector<double> labelFractions(const QString& text);  // the checked Also try files other than the Configuration
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
-  QLineEdit *pretrained_, *output_, *name_, *regularisation_;
+  QLineEdit *pretrained_, *output_, *name_, *regularisation_, *labels_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;
   QLabel *problems_, *estimateLabel_;
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
   QListWidget* alsoConfigs_;
-  QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_, *ensembleFolds_;
+  QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_, *ensembleFolds_, *leaveSiteOut_;
   QProcess* estimator_ = nullptr;
 };
 

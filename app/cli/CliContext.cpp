@@ -88,7 +88,8 @@ std::vector<std::string> ownArguments() {
 // becomes the run's final metrics.
 class RunTracker {
  public:
-  RunTracker(const std::string& name, JobRunner& jobs) : jobs_(jobs) {
+  // seriesSuffix: appended to every curve's name (CliContext::setMetricSeriesSuffix), read at each point.
+  RunTracker(const std::string& name, JobRunner& jobs, const std::string* seriesSuffix) : jobs_(jobs) {
     const char* dir = std::getenv("BRAINGRAPH_TRACK_RUN");
     if (!dir || !*dir) return;
     try {
@@ -104,7 +105,10 @@ class RunTracker {
       if (log && *log) {
         metrics_ = std::make_unique<RunMetricsWriter>(runMetricsPath(log));
         auto* m = metrics_.get();
-        jobs_.setMetricSink({[m](std::string_view s, double x, double v) { m->metric(s, x, v); },
+        jobs_.setMetricSink({[m, seriesSuffix](std::string_view s, double x, double v) {
+                               if (seriesSuffix->empty()) m->metric(s, x, v);
+                               else m->metric(std::string(s) + *seriesSuffix, x, v);
+                             },
                              [m](std::string_view k, std::string_view v) { m->note(k, v); }});
       }
     } catch (const std::exception& e) {
@@ -175,7 +179,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   std::string lastReported;
   g_interrupts = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
-  if (!tracker_) tracker_ = std::make_unique<RunTracker>(name, jobs());  // one run per command, however many jobs
+  if (!tracker_) tracker_ = std::make_unique<RunTracker>(name, jobs(), &metricSeriesSuffix_);  // one run per command, however many jobs
   RunTracker& tracker = *tracker_;
   RunEstimator estimator;
   auto job = jobs().submit(name, work);

@@ -46,6 +46,9 @@ class CliContext {
   // Runs work as a job; draws a progress bar on a terminal; Ctrl-C cancels.
   // Rethrows the job's error (bg::Error with its chained context) when it fails or is cancelled.
   void runJob(const std::string& name, const JobRunner::Work& work);
+  // Appended to the name of every curve the following jobs record for the dashboard, where one command
+  // runs the same job several times (evaluate --regimes: "test/auc (10% labels)"); empty: none.
+  void setMetricSeriesSuffix(std::string suffix) { metricSeriesSuffix_ = std::move(suffix); }
   // The command's end (main calls it): a tracked run becomes completed, cancelled or failed.
   void finishRun(int exitCode, const std::string& error = {});
 
@@ -54,6 +57,7 @@ class CliContext {
   std::filesystem::path settingsFile_;
   Settings settings_;
   DataPaths dataPaths_{{}};
+  std::string metricSeriesSuffix_;  // declared before tracker_, whose sink reads it
   std::unique_ptr<JobRunner> jobs_;
   std::unique_ptr<RunTracker> tracker_;  // declared after jobs_: detaches its sink before the runner goes
 };

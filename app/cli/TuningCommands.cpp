@@ -439,6 +439,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         for (double fraction : fractions) {
           auto rf = r;
           rf.labelFraction = fraction;
+          if (fractions.size() > 1) ctx.setMetricSeriesSuffix(fmt::format(" ({:g}% labels)", 100 * fraction));
           auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->model.c), a->name, a->model.candidates());
           predictions.push_back(outOfFold);
           rows.push_back({id, rf.corpus, "", request, result});
