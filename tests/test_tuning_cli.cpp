@@ -250,7 +250,9 @@ class TestTuningCli : public QObject {
     // The baseline in the same label regimes learns from as many labelled scans per fold as the graph
     // model (the same stratified share of the train part; test_baselines checks which scans), and
     // with every label from the whole training part; no labels is refused.
-    const auto lr = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--regimes", "1,0.5", "--json"});
+    const QString regimesPrefix = str(dir_ / "logreg-regimes");
+    const auto lr = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--regimes", "1,0.5", "--json",
+                         "--out", regimesPrefix});
     QVERIFY2(lr.exitCode == 0, qPrintable(lr.err));
     const auto regimes = QJsonDocument::fromJson(lr.out.toUtf8()).array();
     QCOMPARE(regimes.size(), 2);
@@ -263,6 +265,30 @@ class TestTuningCli : public QObject {
     QVERIFY(regimes[0].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble() !=
             regimes[1].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble());
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--label-fraction", "0"}).exitCode, 64);
+    // The regime's comparison: both models on the same scans, the baseline's pooled AUC that of its
+    // half-label predictions (pair-counted here), and the regime named in the Markdown.
+    const auto cmp = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/2-folds/seed-0", "--label-fraction", "0.5", "--paired",
+                          "--reference", "logreg", "--format", "json"});
+    QVERIFY2(cmp.exitCode == 0, qPrintable(cmp.err));
+    const auto pairedRows = QJsonDocument::fromJson(cmp.out.toUtf8()).array();
+    QCOMPARE(pairedRows.size(), 1);
+    QVERIFY(pairedRows[0].toObject()["model"].toString().startsWith(QStringLiteral("prompt")));
+    QCOMPARE(pairedRows[0].toObject()["scans"].toInt(), o["items"].toInt());
+    {
+      std::vector<OutOfFold> half;
+      std::ifstream in((regimesPrefix + "-predictions.csv").toStdString());
+      std::string line;
+      std::getline(in, line);
+      while (std::getline(in, line)) {
+        const auto c = QString::fromStdString(line).split(',');
+        if (c[0].toDouble() == 0.5) half.push_back({0, c[5].toInt(), c[2].toLongLong(), c[7], c[8].toDouble(), c[4]});  // one pool: fold 0
+      }
+      QCOMPARE(static_cast<int>(half.size()), o["items"].toInt());
+      QVERIFY(std::abs(pairAuc(half, 0) - pairedRows[0].toObject()["reference_pooled_auc"].toDouble()) < 1e-9);
+    }
+    const auto table = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/2-folds/seed-0", "--label-fraction", "0.5"});
+    QVERIFY2(table.out.startsWith(QStringLiteral("Label regime: 50% of the training labels.")), qPrintable(table.out));
+    QCOMPARE(run({"results", "-w", str(ws_), "--label-fraction", "0.5"}).exitCode, 64);  // needs --compare
     // Every other method runs on the same data; the linear probe trains the head alone: 2 x (2 x 16) + 2.
     for (const char* method : {"finetune", "linear", "lora", "prefix"}) {
       const auto m = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--pretrained", pretrained_, "--config", tiny_,

@@ -564,6 +564,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
     struct Args {
       std::string dir, format = "md", out, compare, split, reference, predictions, roc;
       bool paired = false;
+      double labelFraction = 1.0;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("results", "Evaluations stored in the workspace, as a table (md), CSV or JSON");
@@ -576,6 +577,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
                   "With --compare: print the paired DeLong tests of every model against --reference (from the stored out-of-fold predictions) "
                   "instead of the table");
     cmd->add_option("--reference", a->reference, "With --compare: the model the others are tested against (default: logreg if compared, else the best)");
+    cmd->add_option("--label-fraction", a->labelFraction,
+                    "With --compare: the label regime compared (evaluate --regimes; the same labelled scans for every model)")
+        ->capture_default_str();
     cmd->add_option("--predictions", a->predictions, "With --compare: also write every compared model's stored out-of-fold predictions to this CSV");
     cmd->add_option("--roc", a->roc, "With --compare: also write every compared model's pooled out-of-fold ROC curve to this CSV");
     cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
@@ -583,13 +587,15 @@ void addTuningCommands(CLI::App& app, Action& action) {
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto ws = Workspace::open(workspaceDir(ctx, a->dir));
-        if (a->compare.empty() && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty()))
-          throw Error(ErrorCode::Usage, "--paired, --reference, --predictions and --roc need --compare CORPUS");
+        if (a->compare.empty() && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
+          throw Error(ErrorCode::Usage, "--paired, --reference, --label-fraction, --predictions and --roc need --compare CORPUS");
         std::string text;
         if (a->compare.empty()) {
           text = renderResults(listEvaluations(*ws), a->format);
         } else {
-          const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split);
+          const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split, a->labelFraction);
+          if (rows.empty() && a->labelFraction != 1.0)
+            spdlog::warn("no evaluation of corpus '{}' with {:g}% of the training labels on that split", a->compare, 100 * a->labelFraction);
           const std::string reference = a->reference.empty() ? defaultComparisonReference(rows) : a->reference;
           StoredPairedComparison paired;
           if (!rows.empty()) paired = storedPairedComparison(*ws, rows, reference);
@@ -601,6 +607,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
             text = renderComparison(rows, a->format);
             if (a->format == "md") text += renderPairedComparison(paired.rows, "md");
           }
+          if (a->format == "md" && a->labelFraction != 1.0)
+            text = fmt::format("Label regime: {:g}% of the training labels.\n\n", 100 * a->labelFraction) + text;
           if (!a->predictions.empty()) {
             std::vector<json> predictions;
             for (const auto& m : paired.outOfFold) predictions.push_back(m.second);

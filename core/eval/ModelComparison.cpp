@@ -1,6 +1,7 @@
 #include "eval/ModelComparison.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -116,7 +117,9 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   return entry.label();
 }
 
-std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split) {
+std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split,
+                                           double labelFraction) {
+  if (!(labelFraction >= 0 && labelFraction <= 1)) throw Error(ErrorCode::Usage, "a label fraction is between 0 and 1, not " + std::to_string(labelFraction));
   if (split.find('/') == std::string::npos) {  // a kind alone (or nothing): its most recent folds
     const auto splits = comparisonSplits(evaluations, corpus);
     const auto it = std::find_if(splits.begin(), splits.end(), [&](const std::string& s) { return split.empty() || s.rfind(split + "/", 0) == 0; });
@@ -126,7 +129,7 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
   std::map<std::string, ComparisonRow> latest;
   for (const auto& e : evaluations) {  // listed oldest first: later ones replace earlier ones
     if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split")) continue;
-    if (splitId(e.result) != split || e.result.value("label_fraction", 1.0) != 1.0) continue;
+    if (splitId(e.result) != split || std::fabs(e.result.value("label_fraction", 1.0) - labelFraction) > 1e-9) continue;
     ComparisonRow row;
     row.evaluationId = e.id;
     row.model = comparisonModelName(e);
@@ -138,6 +141,7 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
     row.pretrainingSeconds = e.result.value("pretraining_seconds", 0.0);
     row.items = e.result.value("items", 0);
     row.folds = e.result["split"].value("folds", 0);
+    row.labelFraction = labelFraction;
     latest[row.model] = row;
   }
   std::vector<ComparisonRow> rows;
@@ -281,7 +285,7 @@ StoredPairedComparison storedPairedComparison(Workspace& ws, const std::vector<C
       out.missing.push_back(r.model);
       continue;
     }
-    out.outOfFold.emplace_back(r.model, json{{"model", r.model}, {"label_fraction", 1.0}, {"predictions", std::move(predictions)}});
+    out.outOfFold.emplace_back(r.model, json{{"model", r.model}, {"label_fraction", r.labelFraction}, {"predictions", std::move(predictions)}});
   }
   if (std::find(out.missing.begin(), out.missing.end(), reference) == out.missing.end()) out.rows = pairedAucComparison(out.outOfFold, reference);
   return out;

@@ -43,6 +43,7 @@ struct ComparisonRow {
   nlohmann::json trainableParameters, totalParameters;
   double trainingSeconds = 0, pretrainingSeconds = 0;
   int items = 0, folds = 0;
+  double labelFraction = 1.0;
 };
 
 // A stored evaluation's model in comparisons: the request's "name" where one was given (evaluate
@@ -53,8 +54,11 @@ std::string comparisonModelName(const EvaluationRecord& evaluation);
 std::string splitId(const nlohmann::json& result);
 // The latest evaluation per model on `corpus` with the split `split` (an id, or a kind such as
 // "kfold" / "leave-site-out" for that kind's most recent folds, or empty for the most recent
-// evaluation's) and 100% of the labels, best AUC first; models are named by comparisonModelName.
-std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split = {});
+// evaluation's) and a label regime (labelFraction: 1 = every training label, the default; another
+// share compares the models evaluated in that regime on the same labelled scans), best AUC first;
+// models are named by comparisonModelName.
+std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split = {},
+                                           double labelFraction = 1.0);
 // Split ids with stored evaluations for a corpus (most recent first).
 std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus);
 // Markdown (md), CSV or JSON.
