@@ -33,6 +33,7 @@
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
 #include "eval/ModelComparison.h"
+#include "eval/Evaluation.h"
 #include "eval/Results.h"
 #include "workspace/ContentHash.h"
 #include <cmath>
@@ -1105,6 +1106,37 @@ class TestGui : public QObject {
     }
     // A folder that cannot be made (a file stands in its way): a clear failure, no crash.
     QVERIFY(dialog->exportTo(QString::fromStdString((fixtureDir_ / "workspace.sqlite" / "comparison").string())).isEmpty());
+    // A label regime on the same folds: listed under Labels after 100%, and the table then shows that
+    // regime's evaluation alone.
+    {  // what evaluate --cv 3 --label-fraction 0.5 stores
+      auto ws = Workspace::open(fixtureDir_);
+      EvaluateRequest half;
+      half.split = "kfold";
+      half.folds = 3;
+      half.labelFraction = 0.5;
+      NullProgress quiet;
+      auto result = evaluateBaseline(*ws, loadCorpus(*ws, "asd"), half, quiet);
+      const auto predictions = result["predictions"];
+      result.erase("predictions");
+      recordEvaluation(*ws, "asd", {{"method", "logreg"}, {"label_fraction", 0.5}}, result, predictions);
+    }
+    dialog->refresh();
+    dialog->split()->setCurrentText(QStringLiteral("kfold/3-folds/seed-0"));
+    QCOMPARE(dialog->labels()->count(), 2);
+    QCOMPARE(dialog->labels()->itemData(0).toDouble(), 1.0);
+    QCOMPARE(dialog->table()->rowCount(), 2);  // 100% still shows both models
+    dialog->labels()->setCurrentIndex(1);
+    QCOMPARE(dialog->labels()->currentData().toDouble(), 0.5);
+    QCOMPARE(dialog->table()->rowCount(), 1);
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      double halfAuc = -1;
+      for (const auto& e : listEvaluations(*ws))
+        if (e.corpus == "asd" && e.result.value("label_fraction", 1.0) == 0.5 && e.result["split"].value("folds", 0) == 3)
+          halfAuc = e.result["metrics"]["auc"]["mean"].get<double>();
+      QVERIFY(dialog->table()->item(0, 1)->text().startsWith(QString::number(halfAuc, 'f', 3)));
+    }
+    dialog->labels()->setCurrentIndex(0);
     dialog->close();
   }
 

@@ -69,7 +69,10 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   corpus_ = new QComboBox(this);
   corpus_->setToolTip(tr("The corpus whose evaluations are compared (and on which Run comparison evaluates)"));
   split_ = new QComboBox(this);
-  split_->setToolTip(tr("Rows come from evaluations with this split (k-fold or leave-site-out) and every training label"));
+  split_->setToolTip(tr("Rows come from evaluations with this split (k-fold or leave-site-out)"));
+  labels_ = new QComboBox(this);
+  labels_->setToolTip(tr("The label regime compared: evaluations that learned from this share of each fold's training labels "
+                         "(evaluate --regimes; every method draws the same labelled scans)"));
   methods_ = new QLineEdit(this);
   QStringList defaults;
   for (const auto& m : defaultComparisonMethods()) defaults << QString::fromStdString(m);
@@ -101,7 +104,7 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSortingEnabled(true);
   table_->verticalHeader()->hide();
-  table_->setToolTip(tr("The latest evaluation of each model on identical folds with every training label; click a header to sort"));
+  table_->setToolTip(tr("The latest evaluation of each model on identical folds in the chosen label regime; click a header to sort"));
   summary_ = new QLabel(this);
   summary_->setWordWrap(true);
   roc_ = new QChartView(new QChart, this);
@@ -112,6 +115,7 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   auto* form = new QFormLayout;
   form->addRow(tr("Corpus:"), corpus_);
   form->addRow(tr("Split:"), split_);
+  form->addRow(tr("Labels:"), labels_);
   form->addRow(tr("Tested against:"), reference_);
   auto* run = run_ = new QPushButton(tr("Run comparison"), this);
   run->setToolTip(tr("Evaluates every listed method with the same folds in a tracked background run (see the Runs dock); "
@@ -149,7 +153,11 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
     fillSplits();
     fillTable();
   });
-  connect(split_, &QComboBox::currentIndexChanged, this, &ModelComparisonDialog::fillTable);
+  connect(split_, &QComboBox::currentIndexChanged, this, [this] {
+    fillLabels();
+    fillTable();
+  });
+  connect(labels_, &QComboBox::currentIndexChanged, this, &ModelComparisonDialog::fillTable);
   connect(reference_, &QComboBox::currentIndexChanged, this, &ModelComparisonDialog::fillTable);
   connect(run, &QPushButton::clicked, this, [this] {
     if (corpus_->currentText().isEmpty()) {
@@ -220,7 +228,7 @@ QStringList ModelComparisonDialog::exportTo(const QString& prefix) {
   QStringList out;
   try {
     auto ws = Workspace::open(workspace_.toStdString());
-    const auto rows = comparisonTable(listEvaluations(*ws), corpus_->currentText().toStdString(), split_->currentText().toStdString());
+    const auto rows = comparisonTable(listEvaluations(*ws), corpus_->currentText().toStdString(), split_->currentText().toStdString(), labelFraction());
     if (rows.empty()) throw Error(ErrorCode::NoInput, "no evaluation of this corpus and split to export");
     const auto paired = storedPairedComparison(*ws, rows, reference_->currentText().toStdString());
     for (const auto& f : writeComparisonFiles(prefix.toStdString(), rows, paired.rows, paired.outOfFold)) out << QString::fromStdString(f);
@@ -258,12 +266,25 @@ void ModelComparisonDialog::fillSplits() {
   split_->clear();
   for (const auto& s : comparisonSplits(evaluationsOf(workspace_), corpus_->currentText().toStdString())) split_->addItem(QString::fromStdString(s));
   if (const int i = split_->findText(current); i >= 0) split_->setCurrentIndex(i);
+  fillLabels();
 }
+
+void ModelComparisonDialog::fillLabels() {
+  const double current = labelFraction();
+  QSignalBlocker block(labels_);
+  labels_->clear();
+  for (double f : comparisonLabelFractions(evaluationsOf(workspace_), corpus_->currentText().toStdString(), split_->currentText().toStdString()))
+    labels_->addItem(f > 0 ? tr("%1% of the training labels").arg(100 * f, 0, 'g', 4) : tr("zero-shot (no labels)"), f);
+  const int i = labels_->findData(current);
+  labels_->setCurrentIndex(i >= 0 ? i : 0);  // 100% where evaluated: it is listed first
+}
+
+double ModelComparisonDialog::labelFraction() const { return labels_->count() > 0 ? labels_->currentData().toDouble() : 1.0; }
 
 void ModelComparisonDialog::fillTable() {
   table_->setSortingEnabled(false);
   table_->setRowCount(0);
-  const auto rows = comparisonTable(evaluationsOf(workspace_), corpus_->currentText().toStdString(), split_->currentText().toStdString());
+  const auto rows = comparisonTable(evaluationsOf(workspace_), corpus_->currentText().toStdString(), split_->currentText().toStdString(), labelFraction());
   {  // the reference choices follow the rows; keep the user's choice while it is there
     const QString current = reference_->currentText();
     QSignalBlocker block(reference_);

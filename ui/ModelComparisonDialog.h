@@ -43,6 +43,8 @@ class ModelComparisonDialog : public QDialog {
   QChart* rocChart() const;
   QComboBox* corpus() const { return corpus_; }
   QComboBox* split() const { return split_; }
+  // The label regime compared: the label fractions evaluated on that split (100% first).
+  QComboBox* labels() const { return labels_; }
   // The model the others are tested against (paired DeLong test on pooled out-of-fold predictions).
   QComboBox* reference() const { return reference_; }
   QLineEdit* methods() const { return methods_; }
@@ -55,10 +57,12 @@ class ModelComparisonDialog : public QDialog {
 
  private:
   void fillSplits();
+  void fillLabels();
+  double labelFraction() const;  // the chosen regime; 1 when none is listed
   void fillTable();
   void fillRocChart(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
   QString workspace_;
-  QComboBox *corpus_, *split_, *reference_;
+  QComboBox *corpus_, *split_, *labels_, *reference_;
   QLineEdit* methods_;
   QSpinBox* folds_;
   QPushButton *run_, *export_;

@@ -1,6 +1,7 @@
 #include "eval/ModelComparison.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -67,6 +68,17 @@ std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& e
     const auto id = splitId(it->result);
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
   }
+  return out;
+}
+
+std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split) {
+  std::vector<double> out;
+  for (const auto& e : evaluations) {
+    if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split") || splitId(e.result) != split) continue;
+    const double f = e.result.value("label_fraction", 1.0);
+    if (std::none_of(out.begin(), out.end(), [&](double g) { return std::fabs(g - f) <= 1e-9; })) out.push_back(f);
+  }
+  std::sort(out.begin(), out.end(), std::greater<>());
   return out;
 }
 

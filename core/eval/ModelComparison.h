@@ -61,6 +61,8 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
                                            double labelFraction = 1.0);
 // Split ids with stored evaluations for a corpus (most recent first).
 std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus);
+// The label regimes (label fractions) evaluated on a corpus and split id, largest first.
+std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split);
 // Markdown (md), CSV or JSON.
 std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::string& format);
 
