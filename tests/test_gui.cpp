@@ -1135,6 +1135,16 @@ class TestGui : public QObject {
         if (e.corpus == "asd" && e.result.value("label_fraction", 1.0) == 0.5 && e.result["split"].value("folds", 0) == 3)
           halfAuc = e.result["metrics"]["auc"]["mean"].get<double>();
       QVERIFY(dialog->table()->item(0, 1)->text().startsWith(QString::number(halfAuc, 'f', 3)));
+      // The label-regime chart: logreg's stored AUCs at 50% and 100%; gcn, evaluated in one regime, has no curve.
+      double fullAuc = -1;
+      for (const auto& e : listEvaluations(*ws))
+        if (e.corpus == "asd" && e.result.value("method", "") == "logreg" && e.result.value("label_fraction", 1.0) == 1.0 &&
+            e.result["split"].value("folds", 0) == 3 && e.result["split"].value("kind", "") == "kfold")
+          fullAuc = e.result["metrics"]["auc"]["mean"].get<double>();
+      QCOMPARE(dialog->regimeChart()->series().size(), 1);
+      auto* curve = qobject_cast<QLineSeries*>(dialog->regimeChart()->series().front());
+      QVERIFY(curve && curve->objectName() == QStringLiteral("logreg"));
+      QCOMPARE(curve->points(), (QList<QPointF>{QPointF(50, halfAuc), QPointF(100, fullAuc)}));
     }
     dialog->labels()->setCurrentIndex(0);
     dialog->close();

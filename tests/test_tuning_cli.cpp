@@ -289,6 +289,21 @@ class TestTuningCli : public QObject {
     const auto table = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/2-folds/seed-0", "--label-fraction", "0.5"});
     QVERIFY2(table.out.startsWith(QStringLiteral("Label regime: 50% of the training labels.")), qPrintable(table.out));
     QCOMPARE(run({"results", "-w", str(ws_), "--label-fraction", "0.5"}).exitCode, 64);  // needs --compare
+    // Every regime's AUC per model (the paper's figure 2): logreg at 50% and 100%, prompt tuning at 50%.
+    const auto curves = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/2-folds/seed-0", "--regimes", "--format", "json"});
+    QVERIFY2(curves.exitCode == 0, qPrintable(curves.err));
+    std::map<std::pair<QString, double>, double> auc;
+    for (const auto& v : QJsonDocument::fromJson(curves.out.toUtf8()).array())
+      auc[{v.toObject()["model"].toString(), v.toObject()["label_fraction"].toDouble()}] = v.toObject()["auc"].toDouble();
+    QCOMPARE(auc.at({QStringLiteral("logreg"), 0.5}), regimes[1].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble());
+    QCOMPARE(auc.at({QStringLiteral("logreg"), 1.0}), regimes[0].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble());
+    QVERIFY(std::any_of(auc.begin(), auc.end(), [&](const auto& kv) {
+      return kv.first.first.startsWith(QStringLiteral("prompt")) && kv.first.second == 0.5 &&
+             kv.second == o["metrics"].toObject()["auc"].toObject()["mean"].toDouble();
+    }));
+    const auto curvesMd = run({"results", "-w", str(ws_), "--compare", "asd", "--split", "kfold/2-folds/seed-0", "--regimes"});
+    QVERIFY2(curvesMd.out.contains(QStringLiteral("| model | 50% | 100% |")), qPrintable(curvesMd.out));
+    QCOMPARE(run({"results", "-w", str(ws_), "--compare", "asd", "--regimes", "--paired"}).exitCode, 64);
     // Every other method runs on the same data; the linear probe trains the head alone: 2 x (2 x 16) + 2.
     for (const char* method : {"finetune", "linear", "lora", "prefix"}) {
       const auto m = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--pretrained", pretrained_, "--config", tiny_,

@@ -16,12 +16,14 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QLocale>
+#include <QLogValueAxis>
 #include <QPainter>
 #include <QPen>
 #include <QPixmap>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -111,6 +113,10 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   roc_->setRenderHint(QPainter::Antialiasing);
   roc_->setMinimumWidth(300);
   roc_->setToolTip(tr("ROC curves of the out-of-fold predictions pooled over the folds (the curves the paired test compares)"));
+  regimes_ = new QChartView(new QChart, this);
+  regimes_->setRenderHint(QPainter::Antialiasing);
+  regimes_->setToolTip(tr("AUC (mean over folds) against the share of each fold's training labels, for every model evaluated in "
+                          "two or more label regimes on this split (evaluate --regimes; the BrainGFM paper's figure 2)"));
 
   auto* form = new QFormLayout;
   form->addRow(tr("Corpus:"), corpus_);
@@ -137,7 +143,11 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   layout->addLayout(form);
   auto* split = new QSplitter(this);
   split->addWidget(table_);
-  split->addWidget(roc_);
+  auto* charts = new QTabWidget(this);
+  charts->addTab(roc_, tr("ROC"));
+  charts->addTab(regimes_, tr("Label regimes"));
+  charts->setToolTip(tr("The pooled ROC curves of the shown regime, or every model's AUC by label regime"));
+  split->addWidget(charts);
   split->setStretchFactor(0, 1);
   split->setStretchFactor(1, 0);
   split->setSizes({1000, 360});
@@ -177,6 +187,46 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
 }
 
 QChart* ModelComparisonDialog::rocChart() const { return roc_->chart(); }
+QChart* ModelComparisonDialog::regimeChart() const { return regimes_->chart(); }
+
+void ModelComparisonDialog::fillRegimeChart() {
+  auto* chart = regimes_->chart();
+  chart->removeAllSeries();
+  for (auto* axis : chart->axes()) {
+    chart->removeAxis(axis);
+    delete axis;
+  }
+  auto* x = new QLogValueAxis;
+  x->setTitleText(tr("training labels (%)"));
+  x->setBase(10);
+  x->setLabelFormat(QStringLiteral("%g"));
+  x->setRange(0.5, 100);
+  auto* y = new QValueAxis;
+  y->setTitleText(tr("AUC"));
+  y->setRange(0.4, 1);
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  int drawn = 0;
+  for (const auto& [model, curve] : labelRegimeCurves(evaluationsOf(workspace_), corpus_->currentText().toStdString(), split_->currentText().toStdString())) {
+    auto* s = new QLineSeries;
+    for (const auto& p : curve)
+      if (p.labelFraction > 0) s->append(100 * p.labelFraction, p.auc);  // zero-shot has no place on a log axis
+    if (s->count() < 2) {
+      delete s;
+      continue;
+    }
+    s->setName(QString::fromStdString(model));
+    s->setObjectName(QString::fromStdString(model));
+    s->setPointsVisible(true);
+    chart->addSeries(s);
+    s->attachAxis(x);
+    s->attachAxis(y);
+    ++drawn;
+  }
+  chart->setTitle(drawn == 0 ? tr("No model evaluated in several label regimes on this split") : tr("AUC by label regime"));
+  chart->legend()->setVisible(drawn > 0);
+  chart->legend()->setAlignment(Qt::AlignBottom);
+}
 
 void ModelComparisonDialog::fillRocChart(const std::vector<std::pair<std::string, json>>& outOfFold) {
   auto* chart = roc_->chart();
@@ -365,6 +415,7 @@ void ModelComparisonDialog::fillTable() {
   table_->setSortingEnabled(true);
   table_->sortByColumn(1, Qt::DescendingOrder);
   fillRocChart(paired.outOfFold);
+  fillRegimeChart();
   // The chart has no legend (model names are long): each model's row carries its curve's colour.
   for (int row = 0; row < table_->rowCount(); ++row) {
     auto* name = table_->item(row, 0);

@@ -41,6 +41,9 @@ class ModelComparisonDialog : public QDialog {
   QTableWidget* table() const { return table_; }
   // Each model's ROC curve from its pooled out-of-fold predictions, and the chance diagonal.
   QChart* rocChart() const;
+  // Each model's AUC (mean over folds) against its share of training labels, for models evaluated in
+  // two or more label regimes on the split (evaluate --regimes; the paper's figure 2).
+  QChart* regimeChart() const;
   QComboBox* corpus() const { return corpus_; }
   QComboBox* split() const { return split_; }
   // The label regime compared: the label fractions evaluated on that split (100% first).
@@ -61,13 +64,14 @@ class ModelComparisonDialog : public QDialog {
   double labelFraction() const;  // the chosen regime; 1 when none is listed
   void fillTable();
   void fillRocChart(const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
+  void fillRegimeChart();
   QString workspace_;
   QComboBox *corpus_, *split_, *labels_, *reference_;
   QLineEdit* methods_;
   QSpinBox* folds_;
   QPushButton *run_, *export_;
   QTableWidget* table_;
-  QChartView* roc_;
+  QChartView *roc_, *regimes_;
   QLabel* summary_;
 };
 

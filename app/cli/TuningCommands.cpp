@@ -563,7 +563,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
   {
     struct Args {
       std::string dir, format = "md", out, compare, split, reference, predictions, roc;
-      bool paired = false;
+      bool paired = false, regimes = false;
       double labelFraction = 1.0;
     };
     auto a = std::make_shared<Args>();
@@ -580,6 +580,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
     cmd->add_option("--label-fraction", a->labelFraction,
                     "With --compare: the label regime compared (evaluate --regimes; the same labelled scans for every model)")
         ->capture_default_str();
+    cmd->add_flag("--regimes", a->regimes,
+                  "With --compare: each model's AUC by label regime on the split (the paper's figure 2; evaluate --regimes) instead of the table");
     cmd->add_option("--predictions", a->predictions, "With --compare: also write every compared model's stored out-of-fold predictions to this CSV");
     cmd->add_option("--roc", a->roc, "With --compare: also write every compared model's pooled out-of-fold ROC curve to this CSV");
     cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
@@ -587,11 +589,19 @@ void addTuningCommands(CLI::App& app, Action& action) {
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto ws = Workspace::open(workspaceDir(ctx, a->dir));
-        if (a->compare.empty() && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
-          throw Error(ErrorCode::Usage, "--paired, --reference, --label-fraction, --predictions and --roc need --compare CORPUS");
+        if (a->compare.empty() && (a->paired || a->regimes || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
+          throw Error(ErrorCode::Usage, "--paired, --regimes, --reference, --label-fraction, --predictions and --roc need --compare CORPUS");
+        if (a->regimes && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
+          throw Error(ErrorCode::Usage, "--regimes shows every regime's AUC; the paired tests, predictions and curves are per regime (--label-fraction)");
         std::string text;
         if (a->compare.empty()) {
           text = renderResults(listEvaluations(*ws), a->format);
+        } else if (a->regimes) {
+          const auto evaluations = listEvaluations(*ws);
+          const auto split = resolveComparisonSplit(evaluations, a->compare, a->split);
+          if (split.empty()) spdlog::warn("no evaluation of corpus '{}' on that split", a->compare);
+          text = renderLabelRegimeCurves(labelRegimeCurves(evaluations, a->compare, split), a->format);
+          if (a->format == "md") text = "AUC by label regime on " + split + " (mean over folds [95% interval]):\n\n" + text;
         } else {
           const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split, a->labelFraction);
           if (rows.empty() && a->labelFraction != 1.0)

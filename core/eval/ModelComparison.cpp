@@ -1,9 +1,9 @@
 #include "eval/ModelComparison.h"
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -71,6 +71,13 @@ std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& e
   return out;
 }
 
+std::string resolveComparisonSplit(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split) {
+  if (split.find('/') != std::string::npos) return split;
+  const auto splits = comparisonSplits(evaluations, corpus);  // a kind alone (or nothing): its most recent folds
+  const auto it = std::find_if(splits.begin(), splits.end(), [&](const std::string& s) { return split.empty() || s.rfind(split + "/", 0) == 0; });
+  return it == splits.end() ? std::string() : *it;
+}
+
 std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split) {
   std::vector<double> out;
   for (const auto& e : evaluations) {
@@ -80,6 +87,74 @@ std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>
   }
   std::sort(out.begin(), out.end(), std::greater<>());
   return out;
+}
+
+std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(const std::vector<EvaluationRecord>& evaluations,
+                                                                                const std::string& corpus, const std::string& split) {
+  std::map<std::string, std::map<double, RegimePoint>> latest;  // evaluations are listed oldest first
+  for (const auto& e : evaluations) {
+    if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split") || splitId(e.result) != split) continue;
+    const auto& auc = e.result.at("metrics").at("auc");
+    RegimePoint p;
+    p.labelFraction = e.result.value("label_fraction", 1.0);
+    p.auc = auc.at("mean").get<double>();
+    p.low = auc.at("ci95")[0].get<double>();
+    p.high = auc.at("ci95")[1].get<double>();
+    p.evaluationId = e.id;
+    double labelled = 0;
+    int folds = 0;
+    for (const auto& f : e.result.value("folds_detail", json::array()))
+      if (f.contains("train_labels")) labelled += f["train_labels"].get<double>(), ++folds;
+    p.labelledScans = folds > 0 ? labelled / folds : 0;
+    latest[comparisonModelName(e)][p.labelFraction] = p;
+  }
+  std::vector<std::pair<std::string, std::vector<RegimePoint>>> out;
+  for (auto& [model, points] : latest) {
+    std::vector<RegimePoint> curve;
+    for (const auto& [fraction, p] : points) curve.push_back(p);
+    out.emplace_back(model, std::move(curve));
+  }
+  return out;
+}
+
+std::string renderLabelRegimeCurves(const std::vector<std::pair<std::string, std::vector<RegimePoint>>>& curves, const std::string& format) {
+  auto percent = [](double f) { return fmt::format("{:g}%", 100 * f); };
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& [model, curve] : curves)
+      for (const auto& p : curve)
+        a.push_back({{"model", model}, {"label_fraction", p.labelFraction}, {"auc", p.auc}, {"ci95", {p.low, p.high}},
+                     {"labelled_scans_per_fold", p.labelledScans}, {"evaluation", p.evaluationId}});
+    return a.dump(2) + "\n";
+  }
+  std::ostringstream out;
+  if (format == "csv") {
+    out << "model,label_fraction,auc,ci95_low,ci95_high,labelled_scans_per_fold,evaluation\n";
+    for (const auto& [model, curve] : curves)
+      for (const auto& p : curve)
+        out << csvCell(model) << fmt::format(",{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{}\n", p.labelFraction, p.auc, p.low, p.high, p.labelledScans, p.evaluationId);
+    return out.str();
+  }
+  if (format != "md") throw Error(ErrorCode::Usage, "label regime format '" + format + "' is not md, csv or json");
+  std::vector<double> fractions;
+  for (const auto& c : curves)
+    for (const auto& p : c.second)
+      if (std::none_of(fractions.begin(), fractions.end(), [&](double f) { return std::fabs(f - p.labelFraction) <= 1e-9; })) fractions.push_back(p.labelFraction);
+  std::sort(fractions.begin(), fractions.end());
+  out << "| model |";
+  for (double f : fractions) out << " " << percent(f) << " |";
+  out << "\n|---|";
+  for (std::size_t i = 0; i < fractions.size(); ++i) out << "---|";
+  out << "\n";
+  for (const auto& [model, curve] : curves) {
+    out << "| " << model << " |";
+    for (double f : fractions) {
+      const auto it = std::find_if(curve.begin(), curve.end(), [&](const RegimePoint& p) { return std::fabs(p.labelFraction - f) <= 1e-9; });
+      out << (it == curve.end() ? std::string(" |") : fmt::format(" {:.3f} [{:.3f}, {:.3f}] |", it->auc, it->low, it->high));
+    }
+    out << "\n";
+  }
+  return out.str();
 }
 
 std::string comparisonModelName(const EvaluationRecord& e) {
@@ -132,12 +207,8 @@ std::string comparisonModelName(const EvaluationRecord& e) {
 std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split,
                                            double labelFraction) {
   if (!(labelFraction >= 0 && labelFraction <= 1)) throw Error(ErrorCode::Usage, "a label fraction is between 0 and 1, not " + std::to_string(labelFraction));
-  if (split.find('/') == std::string::npos) {  // a kind alone (or nothing): its most recent folds
-    const auto splits = comparisonSplits(evaluations, corpus);
-    const auto it = std::find_if(splits.begin(), splits.end(), [&](const std::string& s) { return split.empty() || s.rfind(split + "/", 0) == 0; });
-    if (it == splits.end()) return {};
-    split = *it;
-  }
+  split = resolveComparisonSplit(evaluations, corpus, split);
+  if (split.empty()) return {};
   std::map<std::string, ComparisonRow> latest;
   for (const auto& e : evaluations) {  // listed oldest first: later ones replace earlier ones
     if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split")) continue;

@@ -59,8 +59,22 @@ std::string splitId(const nlohmann::json& result);
 // models are named by comparisonModelName.
 std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, std::string split = {},
                                            double labelFraction = 1.0);
+// A split as comparisonTable takes it (an id, a kind, or empty) resolved to an id; empty when none matches.
+std::string resolveComparisonSplit(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split);
 // Split ids with stored evaluations for a corpus (most recent first).
 std::vector<std::string> comparisonSplits(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus);
+// Each model's AUC by label regime on one corpus and split id (the paper's figure 2): the latest
+// evaluation per model and label fraction, fractions ascending; models named by comparisonModelName.
+struct RegimePoint {
+  double labelFraction = 1;
+  double auc = 0, low = 0, high = 0;  // mean over folds and its 95% interval
+  double labelledScans = 0;           // per fold, on average (0 where the evaluation did not record it)
+  std::int64_t evaluationId = 0;
+};
+std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(const std::vector<EvaluationRecord>& evaluations,
+                                                                                const std::string& corpus, const std::string& split);
+// Markdown (md; one row per model, one column per regime), CSV (one row per model and regime) or JSON.
+std::string renderLabelRegimeCurves(const std::vector<std::pair<std::string, std::vector<RegimePoint>>>& curves, const std::string& format);
 // The label regimes (label fractions) evaluated on a corpus and split id, largest first.
 std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split);
 // Markdown (md), CSV or JSON.
