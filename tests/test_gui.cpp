@@ -689,6 +689,10 @@ class TestGui : public QObject {
     form->calibration()->setCurrentIndex(0);
     form->kind()->setCurrentText(QStringLiteral("train"));
     QVERIFY(form->problems().join(' ').contains(QStringLiteral("evaluated only")));
+    form->method()->setCurrentText(QStringLiteral("logreg-tangent"));  // a model file of its own
+    QVERIFY(!form->problems().join(' ').contains(QStringLiteral("evaluated only")));
+    QVERIFY(!form->input()->isEnabled());  // trained with pooled standardisation
+    form->method()->setCurrentText(QStringLiteral("svm"));
     form->kind()->setCurrentText(QStringLiteral("evaluate"));
     // The split: k folds, or each site left out once instead.
     form->folds()->setValue(5);

@@ -3,6 +3,7 @@
 // bad input among good ones.
 #include <QTest>
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -117,6 +118,53 @@ class TestTuningCli : public QObject {
     // The same scan twice: the same answer.
     const auto again = run({"predict", "--model", model, "--json", "--in", nyuFile(0)});
     QCOMPARE(parseObject(again.out)["probability"].toDouble(), parseObject(lines[0])["probability"].toDouble());
+  }
+
+  // The tangent-space regression as a model file: predict computes each scan's tangent-space features
+  // from its time series around the reference the file carries, so the scans it was fitted on score as
+  // they did in training (well above chance; features that did not match would score near 0.5).
+  void tangentLogregModelPredictsFromTimeSeries() {
+    const QString model = str(dir_ / "logreg-tangent.json");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg-tangent", "--out", model});
+    const auto card = parseObject(run({"model", model}).out);
+    QCOMPARE(card["method"].toString(), QString("logreg-tangent"));
+    QCOMPARE(card["features"].toString(), QString("tangent_space_fc_standardized"));
+    QVERIFY2(card["tangent_reference"].toString().startsWith(QStringLiteral("200 x 200")), qPrintable(card["tangent_reference"].toString()));
+    QStringList args = {"predict", "--model", model, "--json", "--in"};
+    std::vector<OutOfFold> scored;
+    std::map<QString, int> diagnosis;  // NYU's phenotypes: DX_GROUP 1 autism, 2 control
+    {
+      std::ifstream pheno((bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv").string());
+      std::string line;
+      std::getline(pheno, line);
+      const auto header = QString::fromStdString(line).split(',');
+      const auto idColumn = header.indexOf("FILE_ID"), dxColumn = header.indexOf("DX_GROUP");
+      while (std::getline(pheno, line)) {
+        const auto c = QString::fromStdString(line).split(',');
+        if (c.size() > std::max(idColumn, dxColumn)) diagnosis[c[idColumn]] = c[dxColumn].toInt() == 1 ? 1 : 0;
+      }
+    }
+    for (int k = 0; k < 58; ++k) args << nyuFile(3 * k);  // across the site: its files are sorted autism first
+    const auto r = run(args);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    for (const auto& line : r.out.trimmed().split('\n')) {
+      const auto o = parseObject(line);
+      QCOMPARE(o["top_rois"].toArray().size(), 10);
+      const auto file = QFileInfo(o["file"].toString()).fileName();
+      const auto id = file.left(file.indexOf(QStringLiteral("_rois_cc200")));
+      QVERIFY2(diagnosis.count(id), qPrintable(id));
+      scored.push_back({1, diagnosis[id], 0, QString(), o["probability"].toDouble(), QString()});
+    }
+    QCOMPARE(static_cast<int>(scored.size()), 58);
+    QVERIFY2(pairAuc(scored, 1) > 0.8, qPrintable(QString::number(pairAuc(scored, 1))));
+    // The diagnosis record's methods name the features.
+    const auto record = run({"diagnose", "--model", model, "--in", nyuFile(0), "--tr", "2", "--json"});
+    QVERIFY2(record.exitCode == 0, qPrintable(record.err));
+    const auto methods = parseObject(record.out)["methods"].toObject();
+    QVERIFY2(methods["model"].toObject()["description"].toString().contains(QStringLiteral("tangent-space embedding")), qPrintable(record.out.left(2000)));
+    QVERIFY(methods["connectivity"].toString().contains(QStringLiteral("tangent space")));
+    // The other tangent-space baseline stays evaluate-only.
+    QCOMPARE(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "svm-tangent", "--out", str(dir_ / "never.json")}).exitCode, 64);
   }
 
   void evaluateJsonExportsAndStoredResults() {

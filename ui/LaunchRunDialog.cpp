@@ -85,14 +85,14 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   method_ = new QComboBox(this);
   method_->addItems({QStringLiteral("prompt"), QStringLiteral("finetune"), QStringLiteral("lora"), QStringLiteral("prefix"),
                      QStringLiteral("linear"), QStringLiteral("scratch"), QStringLiteral("logreg"),
-                     // The classical baselines (evaluate; train writes logreg): L2 logistic regression and linear SVM
+                     // The classical baselines (train writes the logistic regressions): L2 logistic regression and linear SVM
                      // on Fisher-z or tangent-space FC.
                      QStringLiteral("logreg-tangent"), QStringLiteral("svm"), QStringLiteral("svm-tangent"),
                      // The model zoo: from scratch, or from a Pre-trained file of the same model (BrainMass, LCM).
                      QStringLiteral("brainmass"), QStringLiteral("brainmass-probe"), QStringLiteral("lcm"), QStringLiteral("gcn"),
                      QStringLiteral("braingnn"), QStringLiteral("transformer"), QStringLiteral("graph_transformer"), QStringLiteral("brainnettf")});
   method_->setToolTip(tr("How the model adapts (train, evaluate): BrainGFM's tuning methods, the classical baselines (logistic "
-                         "regression and linear SVM on Fisher-z or tangent-space FC; train writes logreg), or another model of the zoo "
+                         "regression and linear SVM on Fisher-z or tangent-space FC; train writes the logistic regressions), or another model of the zoo "
                          "(BrainMass, LCM and the paper's baselines)"));
   foundationModel_ = new QComboBox(this);
   foundationModel_->addItems({QStringLiteral("braingfm"), QStringLiteral("brainmass"), QStringLiteral("lcm")});
@@ -314,8 +314,8 @@ QStringList LaunchRunDialog::problems() const {
   if (!pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
     p << tr("The pre-trained file %1 does not exist.").arg(pretrained_->text().trimmed());
   if (folds_->isEnabled() && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
-  if (kind == QLatin1String("train") && isBaseline(method) && method != QLatin1String("logreg"))
-    p << tr("train writes the logreg baseline and the graph models; %1 is evaluated only (Run: evaluate).").arg(method);
+  if (kind == QLatin1String("train") && method.startsWith(QLatin1String("svm")))
+    p << tr("train writes the logistic-regression baselines and the graph models; %1 is evaluated only (Run: evaluate).").arg(method);
   if (labels_->isEnabled()) {
     try {
       (void)labelFractions(labels_->text());

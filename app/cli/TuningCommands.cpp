@@ -342,17 +342,21 @@ void addTuningCommands(CLI::App& app, Action& action) {
       action = [a](CliContext& ctx) {
         auto r = a->model.resolved(ctx, a->dir);
         json card;
-        if (r.method == "logreg") {
+        if (r.method == "logreg" || r.method == "logreg-tangent") {
           if (!r.input.empty())
-            throw Error(ErrorCode::Usage, "train writes the logreg baseline with pooled standardisation; per-site standardisation (--input " + r.input +
+            throw Error(ErrorCode::Usage, "train writes the " + r.method + " baseline with pooled standardisation; per-site standardisation (--input " + r.input +
                                               ") is for evaluate, or for the graph models' files");
           auto ws = Workspace::open(r.workspace);
           const auto manifest = loadCorpus(*ws, r.corpus);
           const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
-          ctx.runJob("train logreg", [&](JobContext& job) { card = trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration); });
+          const std::string features = r.method == "logreg" ? "fisher" : "tangent";
+          ctx.runJob("train " + r.method, [&](JobContext& job) {
+            card = trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
+          });
           writeTextAtomically(r.out, card.dump() + "\n");
         } else if (isBaselineMethod(r.method)) {
-          throw Error(ErrorCode::Usage, "train writes logreg baselines and BrainGFM models; '" + r.method + "' is evaluate-only");
+          throw Error(ErrorCode::Usage, "train writes the logistic-regression baselines (logreg, logreg-tangent) and the graph models; '" + r.method +
+                                            "' is evaluate-only");
         } else if (const auto candidates = a->model.candidates(); candidates.size() > 1) {
           card = trainChoosingConfiguration(ctx, r, candidates);
         } else {

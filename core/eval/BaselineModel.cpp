@@ -7,6 +7,7 @@
 #include <random>
 
 #include "errors/Error.h"
+#include "connectome/Connectivity.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
@@ -20,19 +21,60 @@
 namespace bg {
 using nlohmann::json;
 
+namespace {
+// The tangent-space features: the upper triangle with the diagonal, in evaluate's order.
+Eigen::VectorXd upperWithDiagonal(const Eigen::MatrixXd& t) {
+  Eigen::VectorXd v(t.rows() * (t.rows() + 1) / 2);
+  Eigen::Index k = 0;
+  for (Eigen::Index a = 0; a < t.rows(); ++a)
+    for (Eigen::Index b = a; b < t.rows(); ++b) v(k++) = t(a, b);
+  return v;
+}
+json matrixJson(const Eigen::MatrixXd& m) {
+  json rows = json::array();
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    std::vector<double> row(static_cast<std::size_t>(m.cols()));
+    for (Eigen::Index j = 0; j < m.cols(); ++j) row[static_cast<std::size_t>(j)] = m(i, j);
+    rows.push_back(row);
+  }
+  return rows;
+}
+}  // namespace
+
 json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<double>& cGrid, unsigned seed, ProgressDelegate& progress,
-                        const std::string& calibration) {
+                        const std::string& calibration, const std::string& featureKind) {
   const auto& items = manifest.at("items");
   if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
+  if (featureKind != "fisher" && featureKind != "tangent") throw Error(ErrorCode::Usage, "features '" + featureKind + "' are not fisher or tangent");
+  const bool tangent = featureKind == "tangent";
   std::vector<int> classIndex;
   for (const auto& item : items) classIndex.push_back(item.at("class_index").get<int>());
   const auto [train, validation] = stratifiedHoldout(classIndex, 0.15, seed);
+  // Tangent space: the reference is the geometric mean of every corpus scan's covariance (no labels).
+  TangentSpace space;
+  std::vector<Eigen::MatrixXd> covariances;
+  if (tangent) {
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      if (k % 32 == 0 && progress.update("covariances", 0.3 * static_cast<double>(k) / static_cast<double>(items.size()))) throw CancelledError();
+      const auto series = items[k].value("series_array", std::string());
+      if (series.empty()) throw Error(ErrorCode::Data, "scan " + std::to_string(items[k].value("scan_id", 0)) + " has no ROI time series, which tangent-space features need");
+      covariances.push_back(ledoitWolfCovariance(ws.arrays().read(series)));
+      if (covariances.back().rows() != covariances.front().rows()) throw Error(ErrorCode::Data, "the corpus mixes parcellations of different sizes");
+    }
+    ProgressRange fitting(progress, 0.3, 0.5, "tangent reference: ");
+    space.fitCovariances(covariances, &fitting);
+  }
+  const double readFrom = tangent ? 0.5 : 0.0;
   auto features = [&](const std::vector<std::size_t>& which, Eigen::MatrixXd& x, Eigen::VectorXi& y, double from, double to) {
+    from = readFrom + from * (0.7 - readFrom) / 0.7;  // after the tangent reference, when there is one
+    to = readFrom + to * (0.7 - readFrom) / 0.7;
     for (std::size_t k = 0; k < which.size(); ++k) {
-      if (k % 32 == 0 && progress.update("reading FC matrices", from + (to - from) * static_cast<double>(k) / static_cast<double>(which.size())))
+      if (k % 32 == 0 && progress.update(tangent ? "tangent-space features" : "reading FC matrices",
+                                         from + (to - from) * static_cast<double>(k) / static_cast<double>(which.size())))
         throw CancelledError();
       const auto& item = items[which[k]];
-      const auto f = fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
+      const auto f = tangent ? upperWithDiagonal(space.transformCovariance(covariances[which[k]]))
+                             : fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
       if (k == 0) x.resize(static_cast<Eigen::Index>(which.size()), f.size());
       if (f.size() != x.cols()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");
       x.row(static_cast<Eigen::Index>(k)) = f.transpose();
@@ -84,7 +126,7 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
       folds.push_back({{"weights", std::vector<double>(m.weights().data(), m.weights().data() + m.weights().size())}, {"intercept", m.intercept()}});
     }
   }
-  const auto ood = fitOodReference(xt, "Fisher-z FC features", true);
+  const auto ood = fitOodReference(xt, tangent ? "tangent-space FC features" : "Fisher-z FC features", true);
   const auto fcRows = ws.arrays().read(items[0].at("fc_array").get<std::string>()).rows();
   const auto params = derivationParamsJson(ws, items[0].value("params_hash", ""));
   progress.update("done", 1.0);
@@ -92,7 +134,8 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
   json card{{"kind", kBaselineKind},
               {"format", 1},
               {"c", c},
-              {"features", "fisher_z_fc_upper_triangle_standardized"},
+              {"method", tangent ? "logreg-tangent" : "logreg"},
+              {"features", tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized"},
               {"classes", manifest.at("classes")},
               {"positive_class", manifest.at("classes")[1]},
               {"label_field", manifest.value("label_field", "")},
@@ -114,29 +157,52 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
               {"ood", ood},
               {"code_version", braingraphVersion()}};
   if (choice.grid.size() > 1) card["c_selection"] = toJson(choice);
+  if (tangent) card["tangent_reference"] = matrixJson(space.reference());  // every corpus scan's geometric mean
   return card;
 }
 
-BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames, int topRois) {
+BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames, int topRois,
+                                   const Eigen::MatrixXd& series) {
   const int n = m.at("nodes").get<int>();
   if (fc.rows() != n || fc.cols() != n)
     throw Error(ErrorCode::Data, "has " + std::to_string(fc.rows()) + " ROIs but the model was trained on " + m.value("atlas", "") + " (" +
                                      std::to_string(n) + " ROIs)");
   if (!fc.allFinite()) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
-  const auto f = fisherUpperTriangle(fc);
+  // The features, and the ROIs each one joins: Fisher-z edges (i < j), or tangent-space entries (i <= j).
+  const bool tangent = m.contains("tangent_reference");
+  Eigen::VectorXd f;
+  if (tangent) {
+    if (series.cols() != n || series.rows() < 3)
+      throw Error(ErrorCode::Data, "a tangent-space model needs the scan's ROI time series (" + std::to_string(n) + " ROIs), not its connectivity alone");
+    if (!series.allFinite()) throw Error(ErrorCode::Data, "its ROI time series hold NaN or infinite values");
+    const auto rows = m.at("tangent_reference").get<std::vector<std::vector<double>>>();
+    if (rows.size() != static_cast<std::size_t>(n)) throw Error(ErrorCode::Data, "the model file's tangent reference does not match its node count");
+    Eigen::MatrixXd reference(n, n);
+    for (int i = 0; i < n; ++i) {
+      if (rows[static_cast<std::size_t>(i)].size() != static_cast<std::size_t>(n))
+        throw Error(ErrorCode::Data, "the model file's tangent reference is not square");
+      for (int j = 0; j < n; ++j) reference(i, j) = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
+    }
+    TangentSpace space;
+    space.setReference(reference);
+    f = upperWithDiagonal(space.transformCovariance(ledoitWolfCovariance(series)));
+  } else {
+    f = fisherUpperTriangle(fc);
+  }
   const auto mean = m.at("mean").get<std::vector<double>>(), scale = m.at("scale").get<std::vector<double>>(),
              w = m.at("weights").get<std::vector<double>>();
-  if (static_cast<std::size_t>(f.size()) != w.size()) throw Error(ErrorCode::Data, "the model file's weights do not match its node count");
+  if (static_cast<std::size_t>(f.size()) != w.size() || mean.size() != w.size() || scale.size() != w.size())
+    throw Error(ErrorCode::Data, "the model file's weights do not match its node count");
   double z = m.at("intercept").get<double>();
   std::vector<double> roi(static_cast<std::size_t>(n), 0.0);
   Eigen::Index e = 0;
   for (int i = 0; i < n; ++i)
-    for (int j = i + 1; j < n; ++j, ++e) {
+    for (int j = tangent ? i : i + 1; j < n; ++j, ++e) {
       const auto k = static_cast<std::size_t>(e);
       const double contribution = w[k] * (f(e) - mean[k]) / scale[k];
       z += contribution;
       roi[static_cast<std::size_t>(i)] += std::abs(contribution);
-      roi[static_cast<std::size_t>(j)] += std::abs(contribution);
+      if (j != i) roi[static_cast<std::size_t>(j)] += std::abs(contribution);
     }
   BaselinePrediction p;
   const auto calibration = cardCalibration(m);

@@ -19,8 +19,13 @@ inline constexpr const char* kBaselineKind = "baseline-logreg";
 // Fits on a stratified 85% of the corpus, the calibration (temperature | platt) on the other 15%.
 // cGrid: one C, or several to choose from by 5-fold cross-validation on the 85% (chooseRegularisation;
 // the card records the grid and the inner AUCs under "c_selection").
+// features: "fisher" (the Fisher-z FC upper triangle) or "tangent" (the tangent-space embedding of each
+// scan's Ledoit-Wolf covariance around the geometric mean of every corpus scan's, upper triangle with
+// the diagonal, as evaluate --method logreg-tangent; the card carries that reference, and prediction
+// needs the scan's ROI time series).
 nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed,
-                                  ProgressDelegate& progress, const std::string& calibration = "temperature");
+                                  ProgressDelegate& progress, const std::string& calibration = "temperature",
+                                  const std::string& features = "fisher");
 
 struct BaselinePrediction {
   double probability = 0;  // calibrated, of the positive class
@@ -30,8 +35,9 @@ struct BaselinePrediction {
   nlohmann::json interval;          // {low, high, method}: the fold models' range; null for older files
   nlohmann::json ood;               // see OutOfDistribution.h; null for older files
 };
+// series: the scan's ROI time series (volumes x ROIs), needed by a tangent-space model, unused otherwise.
 BaselinePrediction predictBaseline(const nlohmann::json& model, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames,
-                                   int topRois = 10);
+                                   int topRois = 10, const Eigen::MatrixXd& series = {});
 
 // Reads a model file of either kind far enough to tell: true for a baseline (JSON) model.
 bool isBaselineModelFile(const std::string& path);

@@ -138,6 +138,9 @@ ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
 
 json modelCardSummary(json card) {
   for (const char* big : {"mean", "scale", "weights"}) card.erase(big);
+  if (card.contains("tangent_reference") && card["tangent_reference"].is_array())
+    card["tangent_reference"] = std::to_string(card["tangent_reference"].size()) + " x " + std::to_string(card["tangent_reference"].size()) +
+                                " geometric mean of the training scans' covariances";
   const auto shrinkOod = [](json& ood) {
     if (ood.is_object())
       for (const char* big : {"mean", "scale", "distances", "template_distances", "axes", "axis_sd"}) ood.erase(big);
@@ -170,7 +173,7 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
   const auto& card = model.card;
   json row;
   if (model.baseline) {
-    auto p = predictBaseline(card, input.fc, input.roiNames);
+    auto p = predictBaseline(card, input.fc, input.roiNames, 10, input.series);
     for (auto& r : p.topRois) {
       const auto i = r["index"].get<std::size_t>();
       r["network"] = i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned";

@@ -118,8 +118,11 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
       chosen = fmt::format(", chosen from {{{}}} by {}-fold cross-validation on the training scans", fmt::join(grid, ", "),
                            sel.value("inner_folds", 0));
     }
-    model["description"] = fmt::format("L2 logistic regression (C = {:g}{}) on the standardised Fisher-z upper triangle of the FC matrix",
-                                       card.value("c", 0.0), chosen);
+    const bool tangent = card.contains("tangent_reference");
+    model["description"] = fmt::format(
+        "L2 logistic regression (C = {:g}{}) on the standardised {}", card.value("c", 0.0), chosen,
+        tangent ? "tangent-space embedding of the Ledoit-Wolf covariance (upper triangle with the diagonal) around the training scans' geometric mean"
+                : "Fisher-z upper triangle of the FC matrix");
   } else {
     const auto adaptation = card.value("adaptation", json::object());
     const auto architecture = card.value("architecture", std::string("braingfm"));
@@ -152,7 +155,10 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"atlas", card.value("atlas", std::string())},
           {"rois", c.input.fc.rows()},
           {"cleaning", card.value("preprocessing", json::object())},
-          {"connectivity", c.model.baseline ? std::string("Pearson correlation of the cleaned ROI mean time series") : graphInputOfCard(card).description()},
+          {"connectivity", !c.model.baseline ? graphInputOfCard(card).description()
+                           : card.contains("tangent_reference")
+                               ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
+                               : std::string("Pearson correlation of the cleaned ROI mean time series")},
           {"model", model},
           {"calibration", calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card))},
           {"decision", "the positive class when its calibrated probability is at least the threshold"}};
