@@ -6,8 +6,8 @@
 #include <numeric>
 #include <random>
 
-#include "errors/Error.h"
 #include "connectome/Connectivity.h"
+#include "errors/Error.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
@@ -22,14 +22,6 @@ namespace bg {
 using nlohmann::json;
 
 namespace {
-// The tangent-space features: the upper triangle with the diagonal, in evaluate's order.
-Eigen::VectorXd upperWithDiagonal(const Eigen::MatrixXd& t) {
-  Eigen::VectorXd v(t.rows() * (t.rows() + 1) / 2);
-  Eigen::Index k = 0;
-  for (Eigen::Index a = 0; a < t.rows(); ++a)
-    for (Eigen::Index b = a; b < t.rows(); ++b) v(k++) = t(a, b);
-  return v;
-}
 json matrixJson(const Eigen::MatrixXd& m) {
   json rows = json::array();
   for (Eigen::Index i = 0; i < m.rows(); ++i) {
@@ -73,7 +65,7 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
                                          from + (to - from) * static_cast<double>(k) / static_cast<double>(which.size())))
         throw CancelledError();
       const auto& item = items[which[k]];
-      const auto f = tangent ? upperWithDiagonal(space.transformCovariance(covariances[which[k]]))
+      const auto f = tangent ? upperTriangleWithDiagonal(space.transformCovariance(covariances[which[k]]))
                              : fisherUpperTriangle(ws.arrays().read(item.at("fc_array").get<std::string>()));
       if (k == 0) x.resize(static_cast<Eigen::Index>(which.size()), f.size());
       if (f.size() != x.cols()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");
@@ -185,7 +177,7 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
     }
     TangentSpace space;
     space.setReference(reference);
-    f = upperWithDiagonal(space.transformCovariance(ledoitWolfCovariance(series)));
+    f = upperTriangleWithDiagonal(space.transformCovariance(ledoitWolfCovariance(series)));
   } else {
     f = fisherUpperTriangle(fc);
   }

@@ -20,6 +20,14 @@ Eigen::VectorXd fisherUpperTriangle(const Eigen::MatrixXd& fc) {
   return out;
 }
 
+Eigen::VectorXd upperTriangleWithDiagonal(const Eigen::MatrixXd& m) {
+  Eigen::VectorXd out(m.rows() * (m.rows() + 1) / 2);
+  Eigen::Index k = 0;
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = i; j < m.rows(); ++j) out(k++) = m(i, j);
+  return out;
+}
+
 void Standardizer::fit(const Eigen::MatrixXd& x) {
   mean = x.colwise().mean();
   scale = ((x.rowwise() - mean).array().square().colwise().sum() / std::max<double>(1.0, static_cast<double>(x.rows()))).sqrt();

@@ -7,6 +7,8 @@ namespace bg {
 
 // Upper triangle (without the diagonal) of Fisher z = atanh(r), r clipped to +-(1 - 1e-7).
 Eigen::VectorXd fisherUpperTriangle(const Eigen::MatrixXd& fc);
+// Upper triangle with the diagonal, row by row: the features of a tangent-space matrix.
+Eigen::VectorXd upperTriangleWithDiagonal(const Eigen::MatrixXd& m);
 
 // Column standardisation fitted on training data.
 struct Standardizer {

@@ -90,12 +90,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         x.resize(n, r * (r + 1) / 2);
         SerialBlasScope serialBlas;
 #pragma omp parallel for schedule(dynamic, 8)
-        for (Eigen::Index i = 0; i < n; ++i) {
-          const auto t = space.transformCovariance(covariances[static_cast<std::size_t>(i)]);
-          Eigen::Index k = 0;
-          for (Eigen::Index a = 0; a < r; ++a)
-            for (Eigen::Index b = a; b < r; ++b) x(i, k++) = t(a, b);
-        }
+        for (Eigen::Index i = 0; i < n; ++i) x.row(i) = upperTriangleWithDiagonal(space.transformCovariance(covariances[static_cast<std::size_t>(i)])).transpose();
       }
       Eigen::MatrixXd xt(static_cast<Eigen::Index>(train.size()), x.cols()), xs(static_cast<Eigen::Index>(test.size()), x.cols());
       Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size()));
