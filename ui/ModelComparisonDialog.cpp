@@ -64,6 +64,14 @@ std::vector<EvaluationRecord> evaluationsOf(const QString& dir) {
     return {};
   }
 }
+// Empties a chart for redrawing: its series and its axes.
+void clearChart(QChart* chart) {
+  chart->removeAllSeries();
+  for (auto* axis : chart->axes()) {
+    chart->removeAxis(axis);
+    delete axis;
+  }
+}
 }  // namespace
 
 ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* parent) : QDialog(parent), workspace_(workspace) {
@@ -191,11 +199,7 @@ QChart* ModelComparisonDialog::regimeChart() const { return regimes_->chart(); }
 
 void ModelComparisonDialog::fillRegimeChart() {
   auto* chart = regimes_->chart();
-  chart->removeAllSeries();
-  for (auto* axis : chart->axes()) {
-    chart->removeAxis(axis);
-    delete axis;
-  }
+  clearChart(chart);
   auto* x = new QLogValueAxis;
   x->setTitleText(tr("training labels (%)"));
   x->setBase(10);
@@ -230,11 +234,7 @@ void ModelComparisonDialog::fillRegimeChart() {
 
 void ModelComparisonDialog::fillRocChart(const std::vector<std::pair<std::string, json>>& outOfFold) {
   auto* chart = roc_->chart();
-  chart->removeAllSeries();
-  for (auto* axis : chart->axes()) {
-    chart->removeAxis(axis);
-    delete axis;
-  }
+  clearChart(chart);
   auto* x = new QValueAxis;
   x->setTitleText(tr("1 − specificity"));
   x->setRange(0, 1);

@@ -129,20 +129,26 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         xs = harmoniser.apply(xs, testSites);
         for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
       }
-      // The rows the classifier learns from: every training row, or a label regime's share of the train part.
-      std::vector<Eigen::Index> fitRows;
+      // The rows the classifier learns from: every training row, or a label regime's share of the train
+      // part (copied out only then: the full matrix is large).
+      std::vector<Eigen::Index> shareRows;
       if (regime) {
         std::vector<int> trainLabels(yt.data(), yt.data() + trainOnly);
-        for (auto k : stratifiedLabelShare(trainLabels, req.labelFraction, req.seed)) fitRows.push_back(static_cast<Eigen::Index>(k));
-      } else {
-        for (Eigen::Index k = 0; k < yt.size(); ++k) fitRows.push_back(k);
+        for (auto k : stratifiedLabelShare(trainLabels, req.labelFraction, req.seed)) shareRows.push_back(static_cast<Eigen::Index>(k));
       }
-      const Eigen::VectorXi yl = yt(fitRows);
+      const Eigen::VectorXi yShare = regime ? Eigen::VectorXi(yt(shareRows)) : Eigen::VectorXi();
+      const Eigen::VectorXi& yl = regime ? yShare : yt;
+      Eigen::MatrixXd share;
+      const auto fitRowsOf = [&](const Eigen::MatrixXd& m) -> const Eigen::MatrixXd& {
+        if (!regime) return m;
+        share = m(shareRows, Eigen::all);
+        return share;
+      };
       double c = req.c;
       if (chooseC) {  // on the labelled training rows alone, after the label-free harmonisation
         const double from = 0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size());
         ProgressRange choosing(progress, from, from + 0.7 * 0.8 / static_cast<double>(fs.size()));
-        const auto choice = chooseRegularisation(xt(fitRows, Eigen::all), yl, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
+        const auto choice = chooseRegularisation(fitRowsOf(xt), yl, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
         c = choice.c;
         auto record = toJson(choice);
         record["fold"] = f + 1;
@@ -157,7 +163,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
         LogisticRegression model(c);
-        model.fit(zt(fitRows, Eigen::all), yl);
+        model.fit(fitRowsOf(zt), yl);
         p = model.probability(zs);
         // Calibration: a model that never saw the validation part scores it; the temperature that fits
         // those scores is applied to the full model's test scores. In a label regime the model itself
@@ -176,7 +182,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
       } else {
         LinearSvm model(c);
-        model.fit(zt(fitRows, Eigen::all), yl);
+        model.fit(fitRowsOf(zt), yl);
         p = model.probability(zs);  // Platt scaling fitted on the training data
         margin = model.decision(zs);
         pRaw = p;
@@ -185,7 +191,7 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       for (int i : test) labels.push_back(y(i));
       const std::vector<double> pv(p.data(), p.data() + p.size());
       folds.push_back(binaryMetrics(labels, pv));
-      perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", fitRows.size()}, {"auc", folds.back().auc}});
+      perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", yl.size()}, {"auc", folds.back().auc}});
       for (std::size_t k = 0; k < test.size(); ++k)
         predictions.push_back(outOfFoldPrediction(static_cast<int>(f) + 1, items[static_cast<std::size_t>(test[k])], manifest.at("classes"),
                                                   labels[k], margin(static_cast<Eigen::Index>(k)), pv[k]));

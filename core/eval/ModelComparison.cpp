@@ -22,6 +22,14 @@ bool needsPretraining(const std::string& method) { return method == "finetune" |
 bool isBrainGfmMethod(const std::string& m) {
   return m == "finetune" || m == "scratch" || m == "linear" || m == "lora" || m == "prefix" || m == "prompt";
 }
+// An evaluation of `corpus` on the split id `split`, with metrics to show.
+bool evaluatedOn(const EvaluationRecord& e, const std::string& corpus, const std::string& split) {
+  return e.corpus == corpus && e.result.contains("metrics") && e.result.contains("split") && splitId(e.result) == split;
+}
+// Adds a label fraction unless an equal one is there already.
+void addDistinct(std::vector<double>& fractions, double f) {
+  if (std::none_of(fractions.begin(), fractions.end(), [&](double g) { return std::fabs(g - f) <= 1e-9; })) fractions.push_back(f);
+}
 }  // namespace
 
 std::string ComparisonEntry::label() const { return pretrainInFolds ? method + " (pre-trained in folds)" : method; }
@@ -80,11 +88,8 @@ std::string resolveComparisonSplit(const std::vector<EvaluationRecord>& evaluati
 
 std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus, const std::string& split) {
   std::vector<double> out;
-  for (const auto& e : evaluations) {
-    if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split") || splitId(e.result) != split) continue;
-    const double f = e.result.value("label_fraction", 1.0);
-    if (std::none_of(out.begin(), out.end(), [&](double g) { return std::fabs(g - f) <= 1e-9; })) out.push_back(f);
-  }
+  for (const auto& e : evaluations)
+    if (evaluatedOn(e, corpus, split)) addDistinct(out, e.result.value("label_fraction", 1.0));
   std::sort(out.begin(), out.end(), std::greater<>());
   return out;
 }
@@ -93,7 +98,7 @@ std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(
                                                                                 const std::string& corpus, const std::string& split) {
   std::map<std::string, std::map<double, RegimePoint>> latest;  // evaluations are listed oldest first
   for (const auto& e : evaluations) {
-    if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split") || splitId(e.result) != split) continue;
+    if (!evaluatedOn(e, corpus, split)) continue;
     const auto& auc = e.result.at("metrics").at("auc");
     RegimePoint p;
     p.labelFraction = e.result.value("label_fraction", 1.0);
@@ -138,8 +143,7 @@ std::string renderLabelRegimeCurves(const std::vector<std::pair<std::string, std
   if (format != "md") throw Error(ErrorCode::Usage, "label regime format '" + format + "' is not md, csv or json");
   std::vector<double> fractions;
   for (const auto& c : curves)
-    for (const auto& p : c.second)
-      if (std::none_of(fractions.begin(), fractions.end(), [&](double f) { return std::fabs(f - p.labelFraction) <= 1e-9; })) fractions.push_back(p.labelFraction);
+    for (const auto& p : c.second) addDistinct(fractions, p.labelFraction);
   std::sort(fractions.begin(), fractions.end());
   out << "| model |";
   for (double f : fractions) out << " " << percent(f) << " |";
@@ -211,8 +215,7 @@ std::vector<ComparisonRow> comparisonTable(const std::vector<EvaluationRecord>& 
   if (split.empty()) return {};
   std::map<std::string, ComparisonRow> latest;
   for (const auto& e : evaluations) {  // listed oldest first: later ones replace earlier ones
-    if (e.corpus != corpus || !e.result.contains("metrics") || !e.result.contains("split")) continue;
-    if (splitId(e.result) != split || std::fabs(e.result.value("label_fraction", 1.0) - labelFraction) > 1e-9) continue;
+    if (!evaluatedOn(e, corpus, split) || std::fabs(e.result.value("label_fraction", 1.0) - labelFraction) > 1e-9) continue;
     ComparisonRow row;
     row.evaluationId = e.id;
     row.model = comparisonModelName(e);
