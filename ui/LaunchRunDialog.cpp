@@ -5,6 +5,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCompleter>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QListWidget>
@@ -99,7 +100,19 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   foundationModel_->setToolTip(tr("Which foundation model to pre-train: BrainGFM (GCL + GMAE), BrainMass (BYOL + mask-ROI "
                                   "modelling on pseudo-FC views) or LCM (multitask on the workspace's phenotypes)"));
   pretrained_ = new QLineEdit(this);
-  pretrained_->setToolTip(tr("Pre-trained encoder (a pretrain run's output); needed by finetune, prompt, LoRA, prefix and linear"));
+  pretrained_->setToolTip(tr("Pre-trained encoder (a pretrain run's output, or a published BrainGFM checkpoint imported with File › Import "
+                             "Pre-trained Model: finetune, prompt, LoRA and linear then adapt the public architecture); needed by finetune, "
+                             "prompt, LoRA, prefix and linear"));
+  {
+    // The workspace's model files (pre-training outputs and imported checkpoints) as suggestions.
+    QStringList models;
+    for (const auto& f : QDir(workspaceDir + QStringLiteral("/models")).entryInfoList({QStringLiteral("*.pt")}, QDir::Files, QDir::Time))
+      models << f.absoluteFilePath();
+    auto* completer = new QCompleter(models, pretrained_);
+    completer->setCompletionMode(QCompleter::UnfilteredPopupCompletion);
+    pretrained_->setCompleter(completer);
+    pretrained_->setPlaceholderText(models.isEmpty() ? tr("a pre-training or imported model file") : tr("%n model file(s) in the workspace", nullptr, models.size()));
+  }
   pretrainInFolds_ = new QComboBox(this);
   pretrainInFolds_->addItem(tr("no (the Pre-trained file)"), QString());
   pretrainInFolds_->addItem(tr("in each fold, paper defaults"), QStringLiteral("paper"));

@@ -274,6 +274,54 @@ void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) 
   });
 }
 
+void MainWindow::importPretrainedModel(const QString& state, const QString& out, const QString& atlasToken) {
+  QPointer<MainWindow> self(this);
+  workbench_.jobs().submit("import " + QFileInfo(state).fileName().toStdString(), [self, state, out, atlasToken](JobContext& job) {
+    QStringList args = {QStringLiteral("model"), QStringLiteral("import"), QStringLiteral("--format"), QStringLiteral("braingfm-public"), state,
+                        QStringLiteral("--out"), out};
+    if (!atlasToken.isEmpty()) args << QStringLiteral("--atlas-token") << atlasToken;
+    const auto text = runCli(job, args);
+    const auto card = nlohmann::json::parse(text.toStdString());
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, out, card] {
+          if (!self) return;
+          self->lastImportedCard_ = QString::fromStdString(card.dump(2));
+          const auto& c = card["inferred"];
+          const QString summary =
+              tr("<p><b>%1</b> imported as <b>%2</b>.</p>"
+                 "<p>Architecture: the public BrainGFM code's (graph prompt, mixture-of-experts transformer and GCN); hidden %3, "
+                 "%4 attention layers in the block that reaches the output (of %5), %6 expert(s), up to %7 nodes; %8 parameters.</p>"
+                 "<p>Source: %9 state dict, SHA-256 <tt>%10</tt>; %11 of its %12 tensors used, the rest listed in the card.</p>"
+                 "<p>Classifier head: %13. Tokens by default: atlas <tt>%14</tt>, disease <tt>%15</tt> (a corpus's own atlas and disorder "
+                 "replace them when the checkpoint has them).</p><p>Licence: %16.</p><p>%17</p>")
+                  .arg(QString::fromStdString(card["source"]["file_name"].get<std::string>()), QFileInfo(out).fileName())
+                  .arg(c["hidden"].get<int>())
+                  .arg(c["attention_layers"].get<int>())
+                  .arg(c["blocks"].get<int>())
+                  .arg(c["experts"].get<int>())
+                  .arg(c["max_nodes"].get<int>())
+                  .arg(card["parameters"].get<long long>())
+                  .arg(QString::fromStdString(card["source"]["kind"].get<std::string>()), QString::fromStdString(card["source"]["sha256"].get<std::string>()))
+                  .arg(card["imported_tensors"].get<int>())
+                  .arg(card["source"]["tensors"].get<int>())
+                  .arg(card["head"]["from_checkpoint"].get<bool>() ? tr("from the checkpoint (%1 classes)").arg(card["head"]["classes"].get<int>())
+                                                                   : tr("none in the checkpoint (a task's head is trained when you adapt it)"))
+                  .arg(QString::fromStdString(card["atlas_token"].get<std::string>()), QString::fromStdString(card["disease_token"].get<std::string>()),
+                       QString::fromStdString(card["licence"].get<std::string>()), QString::fromStdString(card["verification"].get<std::string>()));
+          auto* box = new QMessageBox(QMessageBox::Information, tr("Imported pre-trained model"), summary, QMessageBox::Ok, self);
+          box->setObjectName(QStringLiteral("importedModelCard"));
+          box->setDetailedText(self->lastImportedCard_);
+          box->setAttribute(Qt::WA_DeleteOnClose);
+          box->setModal(false);
+          box->show();
+          self->statusBar()->showMessage(tr("Imported %1: use it as the Pre-trained file in Run › Launch").arg(out), 10000);
+          Q_EMIT self->pretrainedModelImported(out);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
 QTextBrowser* MainWindow::showUserGuide() {
   // Installed beside the binaries (share/doc/braingraph), else the source tree's docs/.
   QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/../" BRAINGRAPH_DOC_INSTALL_DIR);
@@ -427,6 +475,18 @@ void MainWindow::buildMenus() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a BIDS dataset or fMRIPrep derivatives"));
     if (!dir.isEmpty()) importPaths({dir});
   });
+  file->addAction(tr("Import &Pre-trained Model…"), this, [this] {
+    const QString state = QFileDialog::getOpenFileName(this, tr("Published BrainGFM checkpoint"), QString(),
+                                                       tr("PyTorch state dicts (*.pt *.pth *.bin);;All files (*)"));
+    if (state.isEmpty()) return;
+    const QString dir = workspace_ ? QString::fromStdString((workspace_->dir() / "models").string()) : QFileInfo(state).absolutePath();
+    QDir().mkpath(dir);
+    const QString out = QFileDialog::getSaveFileName(this, tr("Save the imported model as"),
+                                                     QDir(dir).filePath(QFileInfo(state).completeBaseName() + QStringLiteral("-braingfm-public.pt")),
+                                                     tr("Model files (*.pt)"));
+    if (!out.isEmpty()) importPretrainedModel(state, out);
+  })->setToolTip(tr("A checkpoint saved by the public BrainGFM code (torch.save of its state_dict), read without running anything from it, "
+                    "as a model to adapt with Run › Launch (Pre-trained)"));
   file->addAction(tr("&Reports…"), this, [this] { showReports(); })
       ->setToolTip(tr("Diagnosis reports stored in the workspace; regenerate any PDF from its record"));
   file->addAction(tr("&Export 3D View as PNG…"), this, [this] {

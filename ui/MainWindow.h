@@ -75,6 +75,11 @@ class MainWindow : public QMainWindow {
   class LaunchRunDialog* showLaunchRun();
   // Run › Compare Models: the comparison table of the workspace's corpora, and a button that runs it.
   class ModelComparisonDialog* showModelComparison();
+  // File > Import Pre-trained Model: a published BrainGFM state dict (`state`) imported in a
+  // braingraph-cli job (model import) to `out`; on success the card is shown (and returned by
+  // lastImportedCard()) and pretrainedModelImported() is emitted.
+  void importPretrainedModel(const QString& state, const QString& out, const QString& atlasToken = {});
+  QString lastImportedCard() const { return lastImportedCard_; }
   // Launches the run a preset describes (the form's JSON) into the Runs dock; returns its pid (0: an
   // error, logged with the form's own messages).
   qint64 launchPreset(const QString& presetFile);
@@ -90,6 +95,7 @@ class MainWindow : public QMainWindow {
   void workspaceChanged();  // after an import or derivation finished
   void predictionShown();
   void atlasesVerified();
+  void pretrainedModelImported(const QString& file);
 
  protected:
   void closeEvent(QCloseEvent* e) override;
@@ -121,6 +127,7 @@ class MainWindow : public QMainWindow {
   ExplanationView* explanationView_;
   SliceViewer* sliceViewer_;
   std::unique_ptr<Workspace> workspace_;
+  QString lastImportedCard_;
 };
 
 }  // namespace bg::ui

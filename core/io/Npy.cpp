@@ -1,5 +1,6 @@
 #include "io/Npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -33,7 +34,7 @@ void writeNpyFloat32(const std::filesystem::path& path, const Eigen::MatrixXd& m
   });
 }
 
-Eigen::MatrixXd readNpy(const std::filesystem::path& path) {
+NpyArray readNpyArray(const std::filesystem::path& path) {
   return withContext("while reading " + path.string(), [&] {
     auto in = openByteStream(path);
     char magic[10];
@@ -57,19 +58,23 @@ Eigen::MatrixXd readNpy(const std::filesystem::path& path) {
     if (endian == '>') throw Error(ErrorCode::Data, "big-endian .npy arrays are not supported");
     if (std::regex_search(header, std::regex("'fortran_order':\\s*True"))) throw Error(ErrorCode::Data, "Fortran-order .npy arrays are not supported");
     if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw Error(ErrorCode::Data, "no shape in .npy header");
-    std::vector<long> shape;
+    NpyArray out;
     std::stringstream ss(m[1].str());
     std::string part;
+    long count = 1;
     while (std::getline(ss, part, ','))
-      if (part.find_first_not_of(" ") != std::string::npos) shape.push_back(std::stol(part));
-    if (shape.empty() || shape.size() > 2) throw Error(ErrorCode::Data, "only 1D and 2D .npy arrays are supported");
-    const long rows = shape[0], cols = shape.size() == 2 ? shape[1] : 1;
-    if (rows < 0 || cols < 0 || rows * cols > (1L << 31)) throw Error(ErrorCode::Data, "implausible .npy shape");
-    Eigen::MatrixXd out(rows, cols);
-    std::vector<unsigned char> buf(static_cast<std::size_t>(cols * size));
-    for (long r = 0; r < rows; ++r) {
-      in->readExactly(buf.data(), buf.size(), "the .npy data");
-      for (long c = 0; c < cols; ++c) {
+      if (part.find_first_not_of(" ") != std::string::npos) {
+        const long n = std::stol(part);
+        if (n < 0 || (n > 0 && count > (1L << 31) / n)) throw Error(ErrorCode::Data, "implausible .npy shape");
+        out.shape.push_back(n);
+        count *= n;
+      }
+    out.values.resize(static_cast<std::size_t>(count));
+    std::vector<unsigned char> buf(static_cast<std::size_t>(size) * 4096);
+    for (long done = 0; done < count;) {
+      const long chunk = std::min<long>(4096, count - done);
+      in->readExactly(buf.data(), static_cast<std::size_t>(chunk * size), "the .npy data");
+      for (long c = 0; c < chunk; ++c) {
         const unsigned char* p = buf.data() + c * size;
         double v = 0;
         if (kind == 'f' && size == 4) { float f; std::memcpy(&f, p, 4); v = f; }
@@ -78,11 +83,23 @@ Eigen::MatrixXd readNpy(const std::filesystem::path& path) {
         else if (kind == 'i' && size == 8) { std::int64_t i; std::memcpy(&i, p, 8); v = static_cast<double>(i); }
         else if (kind == 'i' && size == 2) { std::int16_t i; std::memcpy(&i, p, 2); v = i; }
         else throw Error(ErrorCode::Data, "unsupported .npy dtype " + std::string(1, kind) + std::to_string(size));
-        out(r, c) = v;
+        out.values[static_cast<std::size_t>(done + c)] = v;
       }
+      done += chunk;
     }
     return out;
   });
+}
+
+Eigen::MatrixXd readNpy(const std::filesystem::path& path) {
+  const auto a = readNpyArray(path);
+  if (a.shape.empty() || a.shape.size() > 2)
+    throw Error(ErrorCode::Data, "while reading " + path.string() + ": only 1D and 2D .npy arrays are supported");
+  const long rows = a.shape[0], cols = a.shape.size() == 2 ? a.shape[1] : 1;
+  Eigen::MatrixXd out(rows, cols);
+  for (long r = 0; r < rows; ++r)
+    for (long c = 0; c < cols; ++c) out(r, c) = a.values[static_cast<std::size_t>(r * cols + c)];
+  return out;
 }
 
 }  // namespace bg

@@ -9,6 +9,9 @@
 
 namespace bg::model {
 
+// The public BrainGFM code's architecture (model/BrainGfmPublic.h), for imported checkpoints.
+inline constexpr const char* kPublicArchitecture = "braingfm-public";
+
 struct ComputeDeviceInfo {
   std::string requested;    // as given: auto, cpu, cuda, cuda:N
   std::string resolved;     // cpu or cuda:N
@@ -78,6 +81,15 @@ struct MetaTrainRequest {
   int threads = 0;
 };
 
+// `model import`: a state dict saved by another program's code, as a workbench pre-training file.
+struct ImportRequest {
+  std::string format = "braingfm-public";  // the only one so far
+  std::string state;                       // the .pt file (torch.save of a state_dict)
+  std::string out;                         // the model file to write
+  std::string atlasToken, disease;         // the tokens it reads by default (empty: schaefer, none)
+  int heads = 0, rwseSteps = 0;            // not stored in a state dict; 0: the published checkpoint's (8, 5)
+};
+
 // One graph to classify: its FC matrix (row-major, nodes x nodes) and, for explanations, ROI names
 // and networks (may be empty).
 struct GraphInput {
@@ -112,6 +124,12 @@ class ModelBackend {
   virtual std::string evaluate(const TuneRequest& request, ::bg::ProgressDelegate& progress) const = 0;
   virtual std::string metaTrain(const MetaTrainRequest& request, ::bg::ProgressDelegate& progress) const = 0;
   virtual std::string modelCard(const std::string& modelFile) const = 0;
+  // Writes request.out; returns its card (JSON). Throws bg::Error (Data: the file and the problem).
+  virtual std::string importCheckpoint(const ImportRequest& request) const = 0;
+  // Runs a state dict (or, with modelFile, a file model import wrote) on a folder of exported batches
+  // (manifest.json, batchK_*.npy); returns the largest differences from the saved outputs (JSON).
+  // stateFile may be empty (the folder's own).
+  virtual std::string checkReference(const std::string& dir, const std::string& stateFile, const std::string& modelFile, double tolerance) const = 0;
   // Writes `out`: the model of `modelFile` with its card merged with `patchJson` (RFC 7386); returns the new card.
   virtual std::string rewriteModelCard(const std::string& modelFile, const std::string& out, const std::string& patchJson) const = 0;
   // One JSON object per input (a JSON array): file, label, probability, top_rois, explanation.

@@ -4,6 +4,7 @@
 
 #include "errors/Error.h"
 #include "model/BaselineNetworks.h"
+#include "model/BrainGfmPublic.h"
 #include "model/BrainMass.h"
 #include "model/Lcm.h"
 
@@ -57,7 +58,17 @@ bool isZooArchitecture(const std::string& name) {
   return std::find(n.begin(), n.end(), name) != n.end();
 }
 
+bool isPublicArchitecture(const std::string& name) { return name == kPublicArchitecture; }
+
+bool isNamedArchitecture(const std::string& name) { return isZooArchitecture(name) || isPublicArchitecture(name); }
+
+json architectureConfigJson(const std::string& architecture, const json& j) {
+  if (isPublicArchitecture(architecture)) return PublicGfmConfig::fromJson(j).toJson();
+  return ZooConfig::fromJson(architecture, j).toJson();
+}
+
 std::string describeArchitecture(const std::string& name) {
+  if (name == kPublicArchitecture) return "the public BrainGFM code's architecture (graph prompt, MoE transformer and GCN), for imported checkpoints";
   if (name == "braingfm") return "BrainGFM graph transformer (RWSE, text tokens, graph prompts)";
   if (name == "brainmass") return "BrainMass ROI transformer (BYOL + mask-ROI modelling pre-training; linear probe)";
   if (name == "lcm") return "LCM query decoder over FC memory (multitask phenotype pre-training)";
@@ -201,6 +212,12 @@ GraphClassifier makeClassifier(const std::string& architecture, const json& conf
   if (architecture == "braingfm" || architecture.empty()) {
     auto m = std::make_shared<DownstreamModelImpl>(BrainGfmConfig::fromJson(config.is_null() ? json::object() : config), spec, classes, maxNodes);
     return m;
+  }
+  if (isPublicArchitecture(architecture)) {
+    const auto pc = PublicGfmConfig::fromJson(config);
+    if (maxNodes > pc.maxNodes)
+      throw Error(ErrorCode::Data, "graphs of " + std::to_string(maxNodes) + " nodes exceed the public model's " + std::to_string(pc.maxNodes) + " (max_nodes)");
+    return std::make_shared<PublicGfmClassifierImpl>(pc, spec, classes);
   }
   const auto c = ZooConfig::fromJson(architecture, config);
   if (architecture == "gcn") return std::make_shared<GcnClassifierImpl>(c, spec, classes, maxNodes);

@@ -36,6 +36,13 @@ struct ZooConfig {
 // Every architecture `--method` accepts besides BrainGFM's tuning methods.
 const std::vector<std::string>& zooArchitectures();
 bool isZooArchitecture(const std::string& name);
+// The public BrainGFM architecture (model/BrainGfmPublic.h): trained like a zoo model, but only
+// listed apart, since it exists to adapt imported checkpoints.
+bool isPublicArchitecture(const std::string& name);
+// Any architecture that TuningConfig keeps as "architecture" + "model" JSON (zoo or public).
+bool isNamedArchitecture(const std::string& name);
+// That JSON validated and with its defaults filled in (ZooConfig, or PublicGfmConfig).
+nlohmann::json architectureConfigJson(const std::string& architecture, const nlohmann::json& j);
 // One line per architecture for help texts and the GUI.
 std::string describeArchitecture(const std::string& name);
 

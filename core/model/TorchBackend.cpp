@@ -16,6 +16,7 @@
 #include "train/Experiment.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "train/PublicCheckpoint.h"
 #include "train/TransformedGraphs.h"
 #include "train/ZooPretraining.h"
 #include "workspace/ContentHash.h"
@@ -196,6 +197,21 @@ class TorchBackend final : public ModelBackend {
   }
 
   std::string modelCard(const std::string& file) const override { return train::readModelCard(file).dump(2); }
+
+  std::string importCheckpoint(const ImportRequest& r) const override {
+    if (r.format != model::kPublicArchitecture)
+      throw Error(ErrorCode::Usage, "unknown checkpoint format '" + r.format + "' (known: " + model::kPublicArchitecture + ")");
+    train::PublicImportOptions o;
+    o.atlasToken = r.atlasToken;
+    o.diseaseToken = r.disease;
+    o.heads = r.heads;
+    o.rwseSteps = r.rwseSteps;
+    return train::importPublicCheckpoint(r.state, r.out, o).dump(2);
+  }
+
+  std::string checkReference(const std::string& dir, const std::string& stateFile, const std::string& modelFile, double tolerance) const override {
+    return train::checkPublicReference(dir, stateFile, modelFile, tolerance).dump(2);
+  }
 
   std::string predict(const std::string& file, const std::vector<GraphInput>& inputs, bool explain, const std::string& device, int threads,
                       ProgressDelegate& progress) const override {

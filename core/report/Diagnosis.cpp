@@ -130,7 +130,8 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
         {"braingfm", "BrainGFM graph transformer"},         {"brainmass", "BrainMass ROI transformer"},
         {"lcm", "LCM query decoder over FC memory"},        {"gcn", "graph convolutional network (GCN)"},
         {"braingnn", "BrainGNN-style ROI-aware GNN"},       {"transformer", "transformer over ROI tokens"},
-        {"graph_transformer", "graph transformer"},        {"brainnettf", "BrainNetTF-style transformer"}};
+        {"graph_transformer", "graph transformer"},        {"brainnettf", "BrainNetTF-style transformer"},
+        {"braingfm-public", "BrainGFM, the public code's architecture (graph prompt, mixture-of-experts transformer and GCN)"}};
     const auto name = names.count(architecture) ? names.at(architecture) : architecture;
     const auto method = adaptation.value("method", std::string("?"));
     const std::string how = method == "scratch" ? "trained from scratch" : method == "linear" ? "linear probe on the pre-trained encoder" : "adapted by " + method;
@@ -148,6 +149,19 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
       model["description"] = model["description"].get<std::string>() +
                              fmt::format("; configuration {} chosen from {{{}}} by AUC on its validation scans", sel.value("chosen", std::string()),
                                          fmt::join(candidates, ", "));
+    }
+    // An imported published checkpoint: which file, by its SHA-256, and the tokens it read.
+    const auto origin = card.value("origin", json::object());
+    if (const auto info = origin.value("pretrained_info", json::object()); info.value("kind", std::string()) == "braingfm-public-import") {
+      const auto source = info.value("source", json::object());
+      const auto tokens = card.value("tokens", json::object());
+      model["description"] = model["description"].get<std::string>() +
+                             fmt::format("; from the published checkpoint {} (SHA-256 {}), imported with model import, read with the atlas token "
+                                         "'{}' and the disease token '{}'",
+                                         source.value("file_name", std::string("?")), source.value("sha256", std::string("?")),
+                                         tokens.value("atlas", std::string("?")), tokens.value("disease", std::string("?")));
+      model["source_checkpoint"] = {{"file", source.value("file_name", std::string())}, {"sha256", source.value("sha256", std::string())},
+                                    {"licence", info.value("licence", std::string())}};
     }
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }

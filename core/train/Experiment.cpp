@@ -20,8 +20,10 @@
 #include "train/MetaLearner.h"
 #include "train/ModelFile.h"
 #include "train/Pretrainer.h"
+#include "train/PublicCheckpoint.h"
 #include "train/TransformedGraphs.h"
 #include "train/ZooPretraining.h"
+#include "model/BrainGfmPublic.h"
 #include "model/ModelZoo.h"
 #include "workspace/WorkspaceQueries.h"
 #include "workspace/ContentHash.h"
@@ -86,6 +88,13 @@ void checkGraphInput(const TuningConfig& c, const model::TuneRequest& r) {
 
 TuningConfig tuningConfigUnchecked(const model::TuneRequest& r);
 
+// `--method braingfm-public`, or BrainGFM's method names with a file from `model import`.
+bool isPublicRequest(const model::TuneRequest& r) {
+  if (r.method == model::kPublicArchitecture) return true;
+  if (r.pretrained.empty() || !r.meta.empty() || architectureOf(r.method) != "braingfm") return false;
+  return model::isPublicArchitecture(readPretrainedInfo(r.pretrained).architecture);
+}
+
 TuningConfig tuningConfig(const model::TuneRequest& r) {
   auto c = tuningConfigUnchecked(r);
   checkGraphInput(c, r);
@@ -98,6 +107,23 @@ TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
   if (!r.input.empty()) j["input"] = GraphInputSpec::fromName(r.input).toJson();
   if (r.ensemble > 0) j["ensemble"] = r.ensemble;
   if (!r.ensembleValidation.empty()) j["ensemble_validation"] = r.ensembleValidation;
+  if (isPublicRequest(r)) {
+    // An imported public checkpoint (model import): adapted with BrainGFM's method names.
+    if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is the workbench BrainGFM's meta-learned prompt; the public architecture cannot use it");
+    j["architecture"] = model::kPublicArchitecture;
+    if (!j.contains("model") && !r.pretrained.empty()) j["model"] = readPretrainedInfo(r.pretrained).model;
+    auto c = TuningConfig::fromJson(j);
+    json a = c.adaptation.toJson();
+    a["method"] = r.method == model::kPublicArchitecture ? (r.pretrained.empty() ? "scratch" : "finetune") : r.method;
+    c.adaptation = model::AdaptationSpec::fromJson(a);
+    if (c.adaptation.method != "scratch" && r.pretrained.empty())
+      throw Error(ErrorCode::Usage, "method '" + r.method + "' adapts an imported checkpoint: give --pretrained MODEL (model import --out)");
+    if (r.pretrainInFolds) throw Error(ErrorCode::Usage, "the public BrainGFM architecture is imported, not pre-trained here: --pretrain-in-folds does not apply");
+    (void)model::makeClassifier(model::kPublicArchitecture, c.zooModel, c.adaptation, 2, 2);  // names a method it cannot take now
+    if (r.epochs > 0) c.epochs = r.epochs;
+    c.seed = r.seed;
+    return c;
+  }
   if (const auto arch = architectureOf(r.method); arch != "braingfm") {
     if (!r.meta.empty()) throw Error(ErrorCode::Usage, "--meta is BrainGFM's meta-learned prompt; " + r.method + " cannot use it");
     j["architecture"] = arch;
@@ -158,6 +184,7 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
     out.model = model::makeClassifier(config.architecture, config.zooModel, config.adaptation, classes, nodes, extra.value("lcm_variables", json()));
     out.origin = {{"pretrained", nullptr}};
     if (!scratch) out.origin = {{"pretrained", pretrainedFile}, {"pretrained_info", loadPretrainedZoo(*out.model, pretrainedFile)}};
+    out.model->attachAdapters();  // after the weights (LoRA on the public architecture)
     return out;
   }
   if (!r.meta.empty()) {
@@ -381,6 +408,23 @@ TaskTexts taskTextsFromRecord(const json& rec, int dim) {
           embed(rec.at("atlas").get<std::string>(), rec.at("atlas_text").get<std::string>(), dim)};
 }
 
+namespace {
+// The public architecture reads the corpus's atlas and disorder as tokens of its checkpoint's
+// tables (train/PublicCheckpoint.h says how they are chosen); null for other architectures.
+json choosePublicTokensFor(TuningConfig& config, const json& manifest, int nodes, const model::TuneRequest& r) {
+  if (config.architecture != model::kPublicArchitecture) return nullptr;
+  const auto pc = model::PublicGfmConfig::fromJson(config.zooModel);
+  json task;
+  (void)corpusTaskTexts(manifest, 8, &task);
+  const json imported = r.pretrained.empty() ? json::object() : readPretrainedInfo(r.pretrained).extra;
+  const auto t = choosePublicTokens(pc, imported, manifest.value("atlas", ""), nodes, task.value("task_key", ""));
+  config.zooModel["atlas_token"] = t.atlas;
+  config.zooModel["disease_token"] = t.disease;
+  for (const auto& n : t.notes) spdlog::warn("{}", n);
+  return {{"atlas", t.atlas}, {"disease", t.disease}, {"notes", t.notes}};
+}
+}  // namespace
+
 json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::Device device) {
   if (r.out.empty()) throw Error(ErrorCode::Usage, "train needs --out MODEL");
   if (r.method == "zeroshot") throw Error(ErrorCode::Usage, "zero-shot uses a meta-learned model as it is: nothing to train");
@@ -392,6 +436,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or
   // (ensemble_validation folds) one fold of it per member.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
+  const json publicTokens = choosePublicTokensFor(config, manifest, maxNodes(all), r);
   const bool crossFitted = config.ensembleValidation == "folds";
   std::vector<DatasetItem> train, validation;
   if (crossFitted) {
@@ -470,6 +515,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"code_version", braingraphVersion()},
                      {"torch_version", TORCH_VERSION}};
   card["ood"] = ood;
+  if (!publicTokens.is_null()) card["tokens"] = publicTokens;
   if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
   {
@@ -525,6 +571,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   if (!zeroShot) config.labelFraction = r.labelFraction;
   config.shotsPerClass = r.shots;
   checkEnsembleValidation(config);
+  const json publicTokens = choosePublicTokensFor(config, manifest, maxNodes(partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays())), r);
   // A bad pre-training configuration is named now, not after the first fold's input transform.
   if (r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && config.architecture == "braingfm" && config.adaptation.method != "scratch")
     (void)foldPretrainConfig(r, config);
@@ -666,7 +713,11 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     const auto i = interval95(v);
     return json{{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}};
   };
-  return json{{"method", zeroShot ? "zeroshot" : config.architecture != "braingfm" ? r.method : config.adaptation.method},
+  return json{{"method", zeroShot                                            ? std::string("zeroshot")
+                         : config.architecture == model::kPublicArchitecture ? std::string(model::kPublicArchitecture) + "-" + config.adaptation.method
+                         : config.architecture != "braingfm"                 ? r.method
+                                                                              : config.adaptation.method},
+              {"tokens", publicTokens},
               {"architecture", config.architecture},
               {"adaptation", config.adaptation.method},
               {"prompt", config.adaptation.method == "prompt" ? json(config.adaptation.prompt) : json(nullptr)},

@@ -30,7 +30,7 @@ double TuningConfig::effectiveLearningRate() const {
 json TuningConfig::toJson() const {
   const bool zoo = architecture != "braingfm";
   return {{"architecture", architecture},
-          {"model", zoo ? model::ZooConfig::fromJson(architecture, zooModel).toJson() : model.toJson()},
+          {"model", zoo ? model::architectureConfigJson(architecture, zooModel) : model.toJson()},
           {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
           {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
           {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
@@ -40,11 +40,11 @@ json TuningConfig::toJson() const {
 TuningConfig TuningConfig::fromJson(const json& j) {
   TuningConfig c;
   c.architecture = j.value("architecture", c.architecture);
-  if (c.architecture != "braingfm" && !model::isZooArchitecture(c.architecture))
+  if (c.architecture != "braingfm" && !model::isNamedArchitecture(c.architecture))
     throw Error(ErrorCode::Config, "unknown architecture '" + c.architecture + "'");
   if (c.architecture != "braingfm") {
     c.zooModel = j.value("model", json::object());
-    (void)model::ZooConfig::fromJson(c.architecture, c.zooModel);  // validates
+    (void)model::architectureConfigJson(c.architecture, c.zooModel);  // validates
   } else if (j.contains("model")) {
     c.model = model::BrainGfmConfig::fromJson(j.at("model"));
   }

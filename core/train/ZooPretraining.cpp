@@ -10,6 +10,7 @@
 #include "model/ModelZoo.h"
 #include "train/GraphBatchLoader.h"
 #include "train/ModelFile.h"
+#include "train/PublicCheckpoint.h"
 #include "workspace/ArrayStore.h"
 #include "workspace/WorkspaceQueries.h"
 
@@ -461,6 +462,7 @@ json loadPretrainedZoo(model::GraphClassifierImpl& target, const std::filesystem
     const auto desc = target.describe();
     if (info.architecture != target.architecture())
       throw Error(ErrorCode::Usage, "it is a " + info.architecture + " model; this run trains " + target.architecture());
+    if (model::isPublicArchitecture(info.architecture)) return loadPublicPretrained(target, archive, info.model, file);
     if (info.maxNodes != desc.at("max_nodes").get<int>())
       throw Error(ErrorCode::Data, "it was pre-trained on " + std::to_string(info.maxNodes) + "-ROI graphs; this corpus has " +
                                        desc.at("max_nodes").dump());

@@ -2,7 +2,9 @@
 // Schaefer100-sized graphs for training (forward + backward + Adam), inference and pre-training
 // (GCL + GMAE); then a mixed corpus of all eight atlas sizes trained with node-count buckets
 // against padding every batch to its largest graph; crop augmentation's loader cost with one window
-// and with pre-training's two contrastive windows. Prints `name: value` lines.
+// and with pre-training's two contrastive windows; the public code's architecture (braingfm-public)
+// at the published checkpoint's size (hidden 256, 4 + 4 layers, 8 heads, max_feature_dim 512), batch
+// 32 Schaefer100 graphs, inference and fine-tuning (forward, backward, Adam). Prints `name: value` lines.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +17,8 @@
 #include "BenchSupport.h"
 
 #include "model/BrainGfm.h"
+#include "model/BrainGfmPublic.h"
+#include "model/GraphClassifier.h"
 #include "train/GraphBatchLoader.h"
 #include "train/Pretrainer.h"
 #include "workspace/ArrayStore.h"
@@ -114,6 +118,25 @@ int main() {
   const double pretrainWindows = secondsPer(3, [&] { pretrainer.step(windowed, ids, 0); });
   std::filesystem::remove_all(dir);
 
+  // The public architecture at the published size: only its last block reaches the output.
+  PublicGfmConfig pcfg = PublicGfmConfig::fromJson(nullptr);
+  AdaptationSpec finetune;
+  finetune.method = "finetune";
+  PublicGfmClassifier publicModel(pcfg, finetune, 2);
+  const auto publicIn = makeFcInput(fc, torch::ones({B, N}, torch::kBool), pcfg.adjacencyThreshold);
+  torch::optim::Adam publicAdam(publicModel->configureTrainable(), torch::optim::AdamOptions(1e-4));
+  publicModel->setTraining(true);
+  const double publicTrain = secondsPer(3, [&] {
+    publicAdam.zero_grad();
+    torch::nn::functional::cross_entropy(publicModel->forward(publicIn), labels).backward();
+    publicAdam.step();
+  });
+  publicModel->setTraining(false);
+  const double publicInfer = secondsPer(5, [&] {
+    torch::InferenceMode guard;
+    (void)publicModel->forward(publicIn);
+  });
+
   std::printf("parameters: %lld\n", static_cast<long long>(encoder->parameterCount()));
   std::printf("batch: %d graphs of %d nodes, threads: 1 (medians of 5 rounds; mixed corpus: of 3 epochs)\n", B, N);
   std::printf("train_graphs_per_s: %.1f\n", B / train);
@@ -127,5 +150,8 @@ int main() {
   std::printf("loader_batch_32x200_stored_fc_ms: %.2f\n", 1e3 * storedBatch);
   std::printf("loader_batch_32x200_crop_one_window_ms: %.2f\n", 1e3 * oneWindow);
   std::printf("loader_batch_32x200_crop_two_windows_ms: %.2f\n", 1e3 * twoWindows);
+  std::printf("public_parameters: %lld\n", static_cast<long long>(publicModel->totalCount()));
+  std::printf("public_infer_graphs_per_s: %.1f\n", B / publicInfer);
+  std::printf("public_train_graphs_per_s: %.1f\n", B / publicTrain);
   return 0;
 }
