@@ -100,7 +100,7 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       std::string dir, pheno, timeseries;
     };
     auto a = std::make_shared<Args>();
-    auto* abide = imp->add_subcommand("abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_cc200.1D.gz");
+    auto* abide = imp->add_subcommand("abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, ...: the atlas from the names)");
     addWorkspaceOption(abide, a->dir);
     abide->add_option("--pheno", a->pheno, "Phenotypic_V1_0b_preprocessed1.csv")->required();
     abide->add_option("--timeseries", a->timeseries, "Folder of .1D.gz files")->required();

@@ -234,8 +234,10 @@ torch::Tensor PublicGfmClassifierImpl::embed(const GraphBatchInput& input) {
     diagonals.push_back(walk.diagonal(0, 1, 2));
     if (k + 1 < c.rwseSteps) walk = torch::bmm(walk, P);
   }
-  auto features = torch::cat({fc, torch::stack(diagonals, -1)}, -1);
-  features = torch::constant_pad_nd(features, {0, c.featureWidth - features.size(-1)});  // [B, N, Dm]
+  // Columns past the FC row and RWSE are zero padding up to Dm: they add nothing to the projection
+  // (nor receive any gradient), so only the first N + K columns are multiplied.
+  const auto features = torch::cat({fc, torch::stack(diagonals, -1)}, -1);  // [B, N, N + K]
+  const auto width = features.size(-1);
 
   const auto atlas = projection->forward(atlasTable[atlasIndex_]).view({1, 1, -1});              // [1, 1, H]
   const auto disease = diseaseProjection->forward(diseaseTable[diseaseIndex_]).view({1, 1, -1});  // [1, 1, H]
@@ -243,7 +245,7 @@ torch::Tensor PublicGfmClassifierImpl::embed(const GraphBatchInput& input) {
   const auto gate = cond2->forward(torch::relu(cond1->forward(torch::cat({disease.view({-1}), atlas.view({-1})}))));
   const auto alphaNode = gate[0], betaNode = gate[1], alphaEdge = gate[2], betaEdge = gate[3];
   // Node prompt: padded rows are zero features, so masking the prompt there changes nothing.
-  const auto scale = torch::tanh(alphaNode * nodePrompt.narrow(0, 0, N) + betaNode);  // [N, Dm]
+  const auto scale = torch::tanh(alphaNode * nodePrompt.narrow(0, 0, N).narrow(1, 0, width) + betaNode);  // [N, N + K]
   const auto prompted = features * (1.0 + scale);
   // Edge prompt: symmetric, zero diagonal, zero on padded nodes (before the sigmoid, as written).
   const auto eye = torch::eye(N, fc.options());
@@ -257,7 +259,8 @@ torch::Tensor PublicGfmClassifierImpl::embed(const GraphBatchInput& input) {
   soft = 0.5 * (soft + soft.transpose(1, 2));
   soft = soft * (1.0 - eye);
 
-  auto x = torch::cat({disease.expand({B, 1, -1}), atlas.expand({B, 1, -1}), projection->forward(prompted)}, 1);  // [B, N + 2, H]
+  const auto projected = torch::nn::functional::linear(prompted, projection->weight.narrow(1, 0, width), projection->bias);
+  auto x = torch::cat({disease.expand({B, 1, -1}), atlas.expand({B, 1, -1}), projected}, 1);  // [B, N + 2, H]
   const auto padding = torch::cat({torch::zeros({B, 2}, mask.options()), mask.logical_not()}, 1);
   for (auto& module : *layers) {
     auto& layer = *module->as<PublicLayerImpl>();

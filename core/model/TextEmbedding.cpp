@@ -124,6 +124,7 @@ PromptTexts PromptTexts::load(const std::filesystem::path& dir) {
         text = it->second;
       }
       p.tasks[t.cell(r, key)] = text;
+      if (!t.cell(r, dis).empty()) p.taskDisorders[t.cell(r, key)] = t.cell(r, dis);
     }
   }
   return p;
@@ -135,6 +136,11 @@ std::pair<std::string, std::string> PromptTexts::task(const std::string& field, 
   if (!explicitDescription.empty()) return {key, explicitDescription};
   if (auto it = tasks.find(key); it != tasks.end()) return {key, it->second};
   return {key, field + " = " + positive};
+}
+
+std::string PromptTexts::disorder(const std::string& field, const std::string& positive) const {
+  const auto it = taskDisorders.find(field + "=" + positive);
+  return it == taskDisorders.end() ? std::string() : it->second;
 }
 
 std::string PromptTexts::atlas(const std::string& id) const {

@@ -414,10 +414,12 @@ namespace {
 json choosePublicTokensFor(TuningConfig& config, const json& manifest, int nodes, const model::TuneRequest& r) {
   if (config.architecture != model::kPublicArchitecture) return nullptr;
   const auto pc = model::PublicGfmConfig::fromJson(config.zooModel);
-  json task;
-  (void)corpusTaskTexts(manifest, 8, &task);
+  const auto& classes = manifest.at("classes");
+  const auto labelField = manifest.value("label_field", std::string("diagnosis"));
+  std::string disorder = classes.size() == 2 ? promptTexts().disorder(labelField, classes[1].get<std::string>()) : std::string();
+  if (disorder.empty() && classes.size() == 2) disorder = labelField + "=" + classes[1].get<std::string>();
   const json imported = r.pretrained.empty() ? json::object() : readPretrainedInfo(r.pretrained).extra;
-  const auto t = choosePublicTokens(pc, imported, manifest.value("atlas", ""), nodes, task.value("task_key", ""));
+  const auto t = choosePublicTokens(pc, imported, manifest.value("atlas", ""), nodes, disorder);
   config.zooModel["atlas_token"] = t.atlas;
   config.zooModel["disease_token"] = t.disease;
   for (const auto& n : t.notes) spdlog::warn("{}", n);

@@ -76,12 +76,25 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
               site = table.requireColumn("SITE_ID");
     const int age = table.columnIndex("AGE_AT_SCAN"), sex = table.columnIndex("SEX"), fd = table.columnIndex("func_mean_fd");
     ImportSummary summary;
+    // The parcellation from PCP's file names, <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, aal, ...).
+    std::string atlas = "cc200";
+    {
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(timeseriesDir, ec)) {
+        const auto name = entry.path().filename().string();
+        const auto at = name.find("_rois_"), end = name.rfind(".1D");
+        if (at != std::string::npos && end != std::string::npos && end > at + 6) {
+          atlas = name.substr(at + 6, end - at - 6);
+          break;
+        }
+      }
+    }
     SQLite::Transaction tx(ws.db());
     for (std::size_t r = 0; r < table.rows(); ++r) {
       if (r % 16 == 0 && progress.update("importing ABIDE scans", static_cast<double>(r) / static_cast<double>(table.rows())))
         throw CancelledError();
       const std::string id = table.cell(r, fileId);
-      const auto file = timeseriesDir / (id + "_rois_cc200.1D.gz");
+      const auto file = timeseriesDir / (id + "_rois_" + atlas + ".1D.gz");
       if (id == "no_filename" || !std::filesystem::exists(file)) {
         ++summary.skipped;
         continue;
@@ -100,7 +113,7 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
         s.path = absolutePath(file);
         s.hash = hash;
         s.shape = std::to_string(ts.series.rows()) + "x" + std::to_string(ts.series.cols());
-        s.atlas = "cc200";
+        s.atlas = atlas;
         s.seriesArray = ws.arrays().put(ts.series);
         insertScan(ws, s);
         for (std::size_t c = 0; c < table.columns().size(); ++c) {

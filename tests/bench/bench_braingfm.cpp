@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 
 #include <unistd.h>
 
@@ -29,8 +30,41 @@ using namespace bg::model;
 using bgbench::randomFc;
 using bgbench::secondsPer;
 
-int main() {
+// The public architecture at the published size: only its last block reaches the output.
+void benchPublic(const torch::Tensor& fc, const torch::Tensor& labels) {
+  const int B = static_cast<int>(fc.size(0)), N = static_cast<int>(fc.size(1));
+  torch::manual_seed(1);
+  PublicGfmConfig pcfg = PublicGfmConfig::fromJson(nullptr);
+  AdaptationSpec finetune;
+  finetune.method = "finetune";
+  PublicGfmClassifier publicModel(pcfg, finetune, 2);
+  const auto publicIn = makeFcInput(fc, torch::ones({B, N}, torch::kBool), pcfg.adjacencyThreshold);
+  torch::optim::Adam publicAdam(publicModel->configureTrainable(), torch::optim::AdamOptions(1e-4));
+  publicModel->setTraining(true);
+  const double publicTrain = secondsPer(3, [&] {
+    publicAdam.zero_grad();
+    torch::nn::functional::cross_entropy(publicModel->forward(publicIn), labels).backward();
+    publicAdam.step();
+  });
+  publicModel->setTraining(false);
+  const double publicInfer = secondsPer(5, [&] {
+    torch::InferenceMode guard;
+    (void)publicModel->forward(publicIn);
+  });
+
+  std::printf("public_parameters: %lld\n", static_cast<long long>(publicModel->totalCount()));
+  std::printf("public_infer_graphs_per_s: %.1f\n", B / publicInfer);
+  std::printf("public_train_graphs_per_s: %.1f\n", B / publicTrain);
+}
+
+// `bench_braingfm --public` measures the public architecture alone.
+int main(int argc, char** argv) {
   bgbench::useOneThread();
+  if (argc > 1 && std::string(argv[1]) == "--public") {
+    torch::manual_seed(0);
+    benchPublic(randomFc(32, 100), torch::randint(0, 2, {32}, torch::kLong));
+    return 0;
+  }
   torch::manual_seed(0);
   const BrainGfmConfig c;  // paper table 7
   BrainGfmEncoder encoder(c);
@@ -118,25 +152,6 @@ int main() {
   const double pretrainWindows = secondsPer(3, [&] { pretrainer.step(windowed, ids, 0); });
   std::filesystem::remove_all(dir);
 
-  // The public architecture at the published size: only its last block reaches the output.
-  PublicGfmConfig pcfg = PublicGfmConfig::fromJson(nullptr);
-  AdaptationSpec finetune;
-  finetune.method = "finetune";
-  PublicGfmClassifier publicModel(pcfg, finetune, 2);
-  const auto publicIn = makeFcInput(fc, torch::ones({B, N}, torch::kBool), pcfg.adjacencyThreshold);
-  torch::optim::Adam publicAdam(publicModel->configureTrainable(), torch::optim::AdamOptions(1e-4));
-  publicModel->setTraining(true);
-  const double publicTrain = secondsPer(3, [&] {
-    publicAdam.zero_grad();
-    torch::nn::functional::cross_entropy(publicModel->forward(publicIn), labels).backward();
-    publicAdam.step();
-  });
-  publicModel->setTraining(false);
-  const double publicInfer = secondsPer(5, [&] {
-    torch::InferenceMode guard;
-    (void)publicModel->forward(publicIn);
-  });
-
   std::printf("parameters: %lld\n", static_cast<long long>(encoder->parameterCount()));
   std::printf("batch: %d graphs of %d nodes, threads: 1 (medians of 5 rounds; mixed corpus: of 3 epochs)\n", B, N);
   std::printf("train_graphs_per_s: %.1f\n", B / train);
@@ -150,8 +165,6 @@ int main() {
   std::printf("loader_batch_32x200_stored_fc_ms: %.2f\n", 1e3 * storedBatch);
   std::printf("loader_batch_32x200_crop_one_window_ms: %.2f\n", 1e3 * oneWindow);
   std::printf("loader_batch_32x200_crop_two_windows_ms: %.2f\n", 1e3 * twoWindows);
-  std::printf("public_parameters: %lld\n", static_cast<long long>(publicModel->totalCount()));
-  std::printf("public_infer_graphs_per_s: %.1f\n", B / publicInfer);
-  std::printf("public_train_graphs_per_s: %.1f\n", B / publicTrain);
+  benchPublic(fc, labels);
   return 0;
 }
