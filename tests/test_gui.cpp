@@ -1,5 +1,8 @@
 // The workbench window under Xvfb: the 3D view really renders, panels react to jobs.
 #include <QAction>
+#include <QCryptographicHash>
+#include <QFile>
+#include <QMessageBox>
 #include <QApplication>
 #include <QFileInfo>
 #include <QLabel>
@@ -1388,6 +1391,39 @@ class TestGui : public QObject {
   }
 
   // Help > User Guide shows the guide with its screenshots (resolved relative to the guide).
+  // File > Import Pre-trained Model: the public code's fixture imported as a job, its card shown, and
+  // the imported file reproduces the public code's own outputs (model check-reference --model).
+  void importPublishedCheckpoint() {
+    const auto fixture = std::filesystem::path(BRAINGRAPH_TEST_DATA) / "fixtures" / "braingfm-public";
+    if (!std::filesystem::exists(fixture / "classifier_state.pt")) QFAIL("the braingfm-public fixture is missing from the data path");
+    const auto out = bgtest::scratchDir("gui-import") / "imported.pt";
+    QSignalSpy spy(window_.get(), &ui::MainWindow::pretrainedModelImported);
+    window_->importPretrainedModel(QString::fromStdString((fixture / "classifier_state.pt").string()), QString::fromStdString(out.string()));
+    QVERIFY(spy.wait(120000));
+    QCOMPARE(spy.first().first().toString(), QString::fromStdString(out.string()));
+    auto* box = window_->findChild<QMessageBox*>(QStringLiteral("importedModelCard"));
+    QVERIFY(box);
+    QVERIFY(box->isVisible());
+    const auto card = nlohmann::json::parse(window_->lastImportedCard().toStdString());
+    const auto sha = QString::fromStdString(card["source"]["sha256"].get<std::string>());
+    QFile f(QString::fromStdString((fixture / "classifier_state.pt").string()));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(sha, QString::fromLatin1(QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex()));
+    QVERIFY2(box->text().contains(sha) && box->text().contains(QStringLiteral("from the checkpoint (2 classes)")), qPrintable(box->text()));
+    QVERIFY(box->text().contains(QStringLiteral("CC BY-NC-SA 4.0")));
+    QTest::qWait(200);
+    box->grab().save(QStringLiteral("screenshot_import_card.png"));  // for docs/images
+    box->close();
+    QProcess p;
+    p.start(ui::EngineInfo::cliPath(), {QStringLiteral("--quiet"), QStringLiteral("model"), QStringLiteral("check-reference"),
+                                        QString::fromStdString(fixture.string()), QStringLiteral("--model"), QString::fromStdString(out.string())});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    const auto check = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
+    QVERIFY(check["logits_compared"].get<bool>());
+    QVERIFY2(check["max_abs"].get<double>() <= 1e-4, check.dump().c_str());
+  }
+
   void userGuideOpensWithImages() {
     QTextBrowser* browser = window_->showUserGuide();
     QVERIFY(browser);

@@ -294,7 +294,7 @@ void MainWindow::importPretrainedModel(const QString& state, const QString& out,
                  "%4 attention layers in the block that reaches the output (of %5), %6 expert(s), up to %7 nodes; %8 parameters.</p>"
                  "<p>Source: %9 state dict, SHA-256 <tt>%10</tt>; %11 of its %12 tensors used, the rest listed in the card.</p>"
                  "<p>Classifier head: %13. Tokens by default: atlas <tt>%14</tt>, disease <tt>%15</tt> (a corpus's own atlas and disorder "
-                 "replace them when the checkpoint has them).</p><p>Licence: %16.</p><p>%17</p>")
+                 "replace them when the checkpoint has them).</p><p>Licence: %16.</p><p>Verification: %17.</p>")
                   .arg(QString::fromStdString(card["source"]["file_name"].get<std::string>()), QFileInfo(out).fileName())
                   .arg(c["hidden"].get<int>())
                   .arg(c["attention_layers"].get<int>())

@@ -252,11 +252,29 @@ model::PublicGfmClassifier modelFromPublicState(const TorchStateDict& s, const P
   return m;
 }
 
-json importPublicCheckpoint(const std::filesystem::path& stateFile, const std::filesystem::path& out, const PublicImportOptions& o) {
+json importPublicCheckpoint(const std::filesystem::path& stateFile, const std::filesystem::path& out, const PublicImportOptions& given) {
   return withContext("while importing " + stateFile.string(), [&] {
     const auto state = readTorchStateDict(stateFile);
+    // What a state dict cannot say (heads, RWSE steps) may sit beside it in an exported folder's
+    // manifest.json (the layout of check-reference): used unless given on the command line.
+    auto o = given;
+    std::string fromManifest;
+    if (const auto manifestFile = stateFile.parent_path() / "manifest.json"; std::filesystem::exists(manifestFile)) {
+      std::ifstream in(manifestFile);
+      const auto manifest = json::parse(in, nullptr, false);
+      if (manifest.is_object() && manifest.contains("config") && manifest["config"].is_object()) {
+        const auto& cfg = manifest["config"];
+        if (o.heads <= 0 && cfg.contains("nhead") && cfg["nhead"].is_number_integer()) o.heads = cfg["nhead"].get<int>();
+        if (o.rwseSteps <= 0 && cfg.contains("rwse_steps") && cfg["rwse_steps"].is_number_integer()) o.rwseSteps = cfg["rwse_steps"].get<int>();
+        fromManifest = manifestFile.string();
+      }
+    }
     json record = json::object();
     auto m = modelFromPublicState(state, o, &record);
+    if (!fromManifest.empty()) {
+      if (given.heads <= 0) record["assumed"]["heads"] = fmt::format("{} (from {})", o.heads, fromManifest);
+      if (given.rwseSteps <= 0 && o.rwseSteps > 0) record["assumed"]["rwse_steps"] = fmt::format("{} (from {})", o.rwseSteps, fromManifest);
+    }
     const auto c = m->config();
     std::error_code ec;
     json card = {{"kind", kPublicImportKind},
