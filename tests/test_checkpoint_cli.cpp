@@ -1,0 +1,143 @@
+// Published BrainGFM checkpoints through braingraph-cli: model import of both kinds of state dict
+// from the public code's fixture, check-reference (exit 0 within 1e-4, 65 past it), bad files
+// (exit 65, the file named, nothing written), and an imported model adapted on real ABIDE scans
+// (Harvard-Oxford series, one site), then used by predict and diagnose with a PDF report.
+#include <filesystem>
+#include <fstream>
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QProcess>
+#include <QTest>
+#include <nlohmann/json.hpp>
+
+#include "TestSupport.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class TestCheckpointCli : public QObject {
+  Q_OBJECT
+  fs::path dir_, fixture_, data_;
+
+  static bgtest::CliResult run(const QStringList& args) { return bgtest::runCliQuietly(args); }
+  static QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
+  static QString sha256(const fs::path& p) {
+    QFile f(q(p));
+    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex()) : QString();
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    data_ = fs::path(BRAINGRAPH_TEST_DATA);
+    fixture_ = data_ / "fixtures" / "braingfm-public";
+    if (!fs::exists(fixture_ / "classifier_state.pt")) QFAIL("the braingfm-public fixture is missing from the data path");
+    dir_ = bgtest::scratchDir("checkpoint_cli");
+  }
+
+  void importsBothKindsAndMatchesTheReference() {
+    for (const char* kind : {"pretrain_state", "classifier_state"}) {
+      const auto out = dir_ / (std::string(kind) + "-imported.pt");
+      const auto r = run({QStringLiteral("model"), QStringLiteral("import"), QStringLiteral("--format"), QStringLiteral("braingfm-public"),
+                          q(fixture_ / (std::string(kind) + ".pt")), QStringLiteral("--out"), q(out)});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      const auto card = json::parse(r.out.toStdString());
+      QCOMPARE(QString::fromStdString(card["source"]["sha256"].get<std::string>()), sha256(fixture_ / (std::string(kind) + ".pt")));
+      QCOMPARE(card["inferred"]["hidden"].get<int>(), 64);
+      QVERIFY2(card["assumed"]["heads"].get<std::string>().find("manifest.json") != std::string::npos, card["assumed"].dump().c_str());
+      QCOMPARE(card["head"]["from_checkpoint"].get<bool>(), std::string(kind) == "classifier_state");
+      const auto shown = run({QStringLiteral("model"), q(out)});
+      QVERIFY2(shown.exitCode == 0 && shown.out.contains(QStringLiteral("braingfm-public-import")), qPrintable(shown.err));
+    }
+    // Every batch of the public code's outputs, through the imported file.
+    const auto check = run({QStringLiteral("model"), QStringLiteral("check-reference"), q(fixture_), QStringLiteral("--model"),
+                            q(dir_ / "classifier_state-imported.pt")});
+    QVERIFY2(check.exitCode == 0, qPrintable(check.err));
+    const auto result = json::parse(check.out.toStdString());
+    QCOMPARE(result["batches"].size(), std::size_t{2});
+    for (const auto& b : result["batches"]) {
+      QVERIFY(b["embedding"]["max_abs"].get<double>() <= 1e-4);
+      QVERIFY(b["logits"]["max_abs"].get<double>() <= 1e-4);
+    }
+    // The encoder before fine-tuning does not give the fine-tuned outputs: exit 65, the reason said.
+    const auto other = run({QStringLiteral("model"), QStringLiteral("check-reference"), q(fixture_), QStringLiteral("--state"),
+                            q(fixture_ / "pretrain_state.pt")});
+    QCOMPARE(other.exitCode, 65);
+    QVERIFY(other.err.contains(QStringLiteral("exceeds the tolerance")));
+    QVERIFY(json::parse(other.out.toStdString())["max_abs"].get<double>() > 1e-3);
+  }
+
+  void badFilesAreRefusedAndNothingIsWritten() {
+    std::ifstream in(fixture_ / "classifier_state.pt", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto truncated = dir_ / "truncated.pt";
+    std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    const auto text = dir_ / "notes.pt";
+    std::ofstream(text) << "not a checkpoint\n";
+    const auto outDir = dir_ / "refused";
+    fs::create_directories(outDir);
+    for (const auto& bad : {truncated, text, dir_ / "absent.pt"}) {
+      const auto r = run({QStringLiteral("model"), QStringLiteral("import"), q(bad), QStringLiteral("--out"), q(outDir / "model.pt")});
+      QVERIFY2(r.exitCode == (bad.filename() == "absent.pt" ? 66 : 65), qPrintable(r.err));
+      QVERIFY2(r.err.contains(q(bad)), qPrintable(r.err));
+      QVERIFY2(!r.err.contains(QStringLiteral("frame #")), qPrintable(r.err));
+    }
+    QVERIFY(fs::is_empty(outDir));  // no model, no temporary file
+  }
+
+  void adaptedOnAbideThenDiagnoses() {
+    const auto ho = data_ / "data" / "abide1-ho";
+    if (!fs::exists(ho / "rois_ho")) QFAIL("ABIDE's Harvard-Oxford series are missing from the data path");
+    const auto ws = q(dir_ / "ws");
+    QCOMPARE(run({QStringLiteral("workspace"), QStringLiteral("init"), QStringLiteral("-w"), ws}).exitCode, 0);
+    auto r = run({QStringLiteral("import"), QStringLiteral("abide"), QStringLiteral("-w"), ws, QStringLiteral("--pheno"),
+                  q(ho / "Phenotypic_V1_0b_preprocessed1.csv"), QStringLiteral("--timeseries"), q(ho / "rois_ho")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(run({QStringLiteral("derive"), QStringLiteral("-w"), ws, QStringLiteral("--no-bandpass")}).exitCode, 0);
+    r = run({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), ws, QStringLiteral("--name"), QStringLiteral("pitt"),
+             QStringLiteral("--atlas"), QStringLiteral("ho"), QStringLiteral("--where"), QStringLiteral("site=PITT"), QStringLiteral("--class"),
+             QStringLiteral("control"), QStringLiteral("--class"), QStringLiteral("autism"), QStringLiteral("--folds"), QStringLiteral("3")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto pretrained = q(dir_ / "pretrain_state-imported.pt");
+    for (const char* method : {"prompt", "finetune"}) {
+      const auto out = q(dir_ / (std::string(method) + ".pt"));
+      r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
+               QString::fromLatin1(method), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--out"), out});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      QVERIFY(r.err.contains(QStringLiteral("nearest by ROI count")));  // HO is not one of the checkpoint's atlases
+      const auto card = json::parse(run({QStringLiteral("model"), out}).out.toStdString());
+      QCOMPARE(card["architecture"].get<std::string>(), std::string("braingfm-public"));
+      QCOMPARE(card["tokens"]["atlas"].get<std::string>(), std::string("aal116"));  // 116 ROIs, nearest to HO's 111
+      QCOMPARE(card["tokens"]["disease"].get<std::string>(), std::string("asd"));
+      QCOMPARE(card["adaptation"]["method"].get<std::string>(), std::string(method));
+      QCOMPARE(QString::fromStdString(card["origin"]["pretrained_info"]["source"]["sha256"].get<std::string>()), sha256(fixture_ / "pretrain_state.pt"));
+    }
+    // evaluate measures the same procedure in folds, under its own name.
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
+             QStringLiteral("linear"), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto ev = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    QCOMPARE(ev["method"].get<std::string>(), std::string("braingfm-public-linear"));
+    QCOMPARE(ev["metrics"]["auc"]["folds"].size(), std::size_t{3});
+    // A scan from another site: predicted, then diagnosed with a report naming the checkpoint.
+    const auto scan = q(ho / "rois_ho" / "CMU_a_0050642_rois_ho.1D.gz");
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), q(dir_ / "prompt.pt"), QStringLiteral("--in"), scan, QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto row = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
+    QVERIFY(row["probability"].get<double>() > 0 && row["probability"].get<double>() < 1);
+    QVERIFY(row.contains("interval"));  // Monte Carlo dropout
+    const auto pdf = dir_ / "report.pdf";
+    r = run({QStringLiteral("diagnose"), QStringLiteral("-w"), ws, QStringLiteral("--model"), q(dir_ / "finetune.pt"), QStringLiteral("--in"), scan,
+             QStringLiteral("--tr"), QStringLiteral("2.0"), QStringLiteral("--operator"), QStringLiteral("test"), QStringLiteral("--out"), q(pdf)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QProcess text;
+    text.start(QStringLiteral("pdftotext"), {q(pdf), QStringLiteral("-")});
+    QVERIFY(text.waitForFinished(60000));
+    const auto pages = QString::fromUtf8(text.readAllStandardOutput()).simplified().remove(QLatin1Char(' '));
+    QVERIFY2(pages.contains(QStringLiteral("pretrain_state.pt")), qPrintable(pages.left(2000)));
+    QVERIFY2(pages.contains(sha256(fixture_ / "pretrain_state.pt").left(40)), qPrintable(pages.left(4000)));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCheckpointCli)
+#include "test_checkpoint_cli.moc"
