@@ -226,6 +226,29 @@ class TestCheckpoint : public QObject {
       const auto e = errorOf([&] { bg::readTorchStateDict(file); });
       QVERIFY2(e.find("fewer than the 16") != std::string::npos, e.c_str());
     }
+    {  // a zip directory claiming a storage far larger than the file: refused before any allocation
+      Pickle p;
+      p.begin();
+      p.tensor("x", "FloatStorage", "0", 2, 0, {2}, {1});
+      const auto file = scratch("claims.pt");
+      writeZip(file, {{"s/data.pkl", p.end()}, {"s/data/0", bytesOf(f)}});
+      std::string zip;
+      {
+        std::ifstream in(file, std::ios::binary);
+        zip.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      }
+      bool patched = false;
+      for (auto at = zip.find("PK\x01\x02"); at != std::string::npos; at = zip.find("PK\x01\x02", at + 4)) {
+        const auto nameLength = static_cast<unsigned char>(zip[at + 28]) | (static_cast<unsigned char>(zip[at + 29]) << 8);
+        if (zip.compare(at + 46, nameLength, "s/data/0") != 0) continue;
+        for (int i = 0; i < 4; ++i) zip[at + 24 + i] = "\xf0\xff\xff\x7f"[i];  // uncompressed size: 2 GiB
+        patched = true;
+      }
+      QVERIFY(patched);
+      std::ofstream(file, std::ios::binary) << zip;
+      const auto e = errorOf([&] { bg::readTorchStateDict(file); });
+      QVERIFY2(e.find("claims more data than the file holds") != std::string::npos, e.c_str());
+    }
     {  // a missing storage record
       Pickle p;
       p.begin();

@@ -114,6 +114,10 @@ class ZipArchive {
       if (fi.size_filename >= sizeof entry) fail("a zip entry has an over-long name");
       unz64_file_pos pos{};
       unzGetFilePos64(zip_, &pos);
+      // A size the entry's bytes cannot hold (deflate expands at most about 1032 times) is refused
+      // before anything is allocated for it.
+      if (fi.compressed_size > size || fi.uncompressed_size > 1032 * fi.compressed_size + 1024)
+        fail("its entry " + printable(std::string(entry, fi.size_filename)) + " claims more data than the file holds (corrupt or truncated)");
       entries_[std::string(entry, fi.size_filename)] = {pos, fi.uncompressed_size};
     }
   }
