@@ -434,6 +434,38 @@ class TestCheckpoint : public QObject {
     QVERIFY(errorOf([&] { bg::train::importPublicCheckpoint(other, out, {}); }).find("not a BrainGFM state dict") != std::string::npos);
   }
 
+  // Mixture of experts: each graph goes to one expert by its own mean token, so a batch gives what
+  // each graph gives alone (evaluation mode).
+  void mixtureOfExpertsRoutesEachGraph() {
+    torch::manual_seed(11);
+    auto c = bg::model::PublicGfmConfig::fromJson({{"hidden", 32}, {"ffn", 32}, {"heads", 4}, {"attention_layers", 2}, {"experts", 3},
+                                                   {"max_nodes", 64}, {"feature_width", 80}});
+    bg::model::AdaptationSpec spec;
+    spec.method = "scratch";
+    bg::model::PublicGfmClassifier m(c, spec, 2);
+    m->eval();
+    torch::NoGradGuard ng;
+    {  // random running statistics, so BatchNorm is not the identity
+      auto& bn = *m->gcnNorm[1]->as<torch::nn::BatchNorm1dImpl>();
+      bn.running_mean.normal_();
+      bn.running_var.uniform_(0.5, 2.0);
+    }
+    auto fc = torch::rand({6, 40, 40}) * 2 - 1;
+    fc = (fc + fc.transpose(1, 2)) / 2;
+    fc.diagonal(0, 1, 2).fill_(1.0);
+    const auto mask = torch::arange(40).unsqueeze(0) < torch::tensor({40, 40, 35, 40, 30, 40}).unsqueeze(1);
+    const auto batch = m->embed(bg::model::makeFcInput(fc, mask, 0.3));
+    for (int b = 0; b < 6; ++b) {
+      const auto one = m->embed(bg::model::makeFcInput(fc.narrow(0, b, 1), mask.narrow(0, b, 1), 0.3));
+      QVERIFY2(torch::allclose(one[0], batch[b], 1e-4, 1e-5), qPrintable(QString::number(b)));
+    }
+    // With three experts each graph may take another path: the batch must still equal the graphs alone,
+    // and the experts' weights must matter (another expert's FFN changes some graph's embedding).
+    auto& layer = *m->layers[1]->as<bg::model::PublicLayerImpl>();
+    for (auto& e : *layer.experts) e->as<bg::model::PublicExpertImpl>()->fc2->weight.mul_(3.0);
+    QVERIFY(!torch::allclose(m->embed(bg::model::makeFcInput(fc, mask, 0.3)), batch, 1e-4, 1e-5));
+  }
+
   // Node features are the scan's FC rows and the adjacency is FC > 0.3 with the diagonal, as
   // main_finetune.py builds them; compared with loops over a stored FC matrix.
   void inputsFromTheWorkbenchPipeline() {

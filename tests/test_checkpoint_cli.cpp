@@ -136,6 +136,11 @@ class TestCheckpointCli : public QObject {
     const auto pages = QString::fromUtf8(text.readAllStandardOutput()).simplified().remove(QLatin1Char(' '));
     QVERIFY2(pages.contains(QStringLiteral("pretrain_state.pt")), qPrintable(pages.left(2000)));
     QVERIFY2(pages.contains(sha256(fixture_ / "pretrain_state.pt").left(40)), qPrintable(pages.left(4000)));
+    QVERIFY2(pages.contains(QStringLiteral("nearestbyROIcount")), qPrintable(pages.left(4000)));  // the stand-in atlas token, said
+    // The imported file itself has no task: refused with advice, not run.
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), pretrained, QStringLiteral("--in"), scan, QStringLiteral("--json")});
+    QVERIFY(r.exitCode != 0);
+    QVERIFY2((r.out + r.err).contains(QStringLiteral("not yet adapted to a task")), qPrintable(r.out + r.err));
   }
 };
 

@@ -238,7 +238,8 @@ void DiagnosisWizard::buildModelPage() {
     showCard(modelCombo_->currentData().toString());
     p->refresh();
   });
-  p->complete = [this] { return !card_.is_null() && !card_.empty(); };
+  // An imported checkpoint (model import) has no task yet: its card is shown, but it cannot diagnose.
+  p->complete = [this] { return !card_.is_null() && !card_.empty() && card_.value("kind", std::string()) != "braingfm-public-import"; };
   loadModels();
 }
 
@@ -287,8 +288,15 @@ void DiagnosisWizard::showCard(const QString& file) {
           if (!self) return;
           self->job_.reset();
           self->card_ = card;
-          self->cardView_->setHtml(error.isEmpty() ? describeCard(card, file)
-                                                   : "<span style='color:#cf222e'>" + error.toHtmlEscaped() + "</span>");
+          const bool imported = card.value("kind", std::string()) == "braingfm-public-import";
+          self->cardView_->setHtml(!error.isEmpty() ? "<span style='color:#cf222e'>" + error.toHtmlEscaped() + "</span>"
+                                   : imported       ? "<span style='color:#cf222e'>" +
+                                                    tr("%1 is a published checkpoint as imported, not yet adapted to a task: train it first "
+                                                       "(Run › Launch…, method prompt, finetune, LoRA or linear, with this file as Pre-trained).")
+                                                        .arg(QFileInfo(file).fileName())
+                                                        .toHtmlEscaped() +
+                                                    "</span>"
+                                                    : describeCard(card, file));
           conditionPage(self.data(), ModelPage)->refresh();
         },
         Qt::QueuedConnection);

@@ -57,6 +57,9 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
 PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry,
                                     const PredictionInputOptions& opts, ProgressDelegate& progress) {
   const double tr = opts.tr;
+  if (card.value("kind", std::string()) == "braingfm-public-import")
+    throw Error(ErrorCode::Usage, "the model is a published checkpoint as imported (model import), not yet adapted to a task: train it first "
+                                  "(train --method prompt|finetune|lora|linear --pretrained FILE)");
   return withContext("while preparing " + file.string(), [&] {
     if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
     const auto atlas = card.value("atlas", std::string());

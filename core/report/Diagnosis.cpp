@@ -160,6 +160,8 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                                          "'{}' and the disease token '{}'",
                                          source.value("file_name", std::string("?")), source.value("sha256", std::string("?")),
                                          tokens.value("atlas", std::string("?")), tokens.value("disease", std::string("?")));
+      for (const auto& note : tokens.value("notes", json::array()))  // e.g. a stand-in atlas token for CC200
+        model["description"] = model["description"].get<std::string>() + "; " + note.get<std::string>();
       model["source_checkpoint"] = {{"file", source.value("file_name", std::string())}, {"sha256", source.value("sha256", std::string())},
                                     {"licence", info.value("licence", std::string())}};
     }
