@@ -722,7 +722,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"tokens", publicTokens},
               {"architecture", config.architecture},
               {"adaptation", config.adaptation.method},
-              {"prompt", config.adaptation.method == "prompt" ? json(config.adaptation.prompt) : json(nullptr)},
+              {"prompt", config.adaptation.method == "prompt" && config.architecture == "braingfm" ? json(config.adaptation.prompt) : json(nullptr)},
               {"corpus", r.corpus},
               {"positive_class", manifest.at("classes")[1]},
               {"items", manifest.at("items").size()},
