@@ -137,6 +137,9 @@ class TestCheckpointCli : public QObject {
     QVERIFY2(pages.contains(QStringLiteral("pretrain_state.pt")), qPrintable(pages.left(2000)));
     QVERIFY2(pages.contains(sha256(fixture_ / "pretrain_state.pt").left(40)), qPrintable(pages.left(4000)));
     QVERIFY2(pages.contains(QStringLiteral("nearestbyROIcount")), qPrintable(pages.left(4000)));  // the stand-in atlas token, said
+    // No confounds file: the workspace's recorded mean FD (ABIDE's func_mean_fd) is checked, censoring is not, and the report says so.
+    QVERIFY2(pages.contains(QStringLiteral("Overall:incomplete—censoredvolumesnotchecked")), qPrintable(pages.left(4000)));
+    QVERIFY2(pages.contains(QStringLiteral("theworkspace'srecordofthisscan")), qPrintable(pages.left(4000)));
     // The imported file itself has no task: refused with advice, not run.
     r = run({QStringLiteral("predict"), QStringLiteral("--model"), pretrained, QStringLiteral("--in"), scan, QStringLiteral("--json")});
     QVERIFY(r.exitCode != 0);

@@ -93,6 +93,43 @@ class TestReport : public QObject {
     scan_ = str(files.at(3));
   }
 
+  // A check that could not run is "not checked", never a pass: the verdict is incomplete (a warning
+  // by default, a block where the site says so), and a recorded mean FD stands in for a confounds file.
+  void qualityControlSaysWhatItDidNotCheck() {
+    bg::PredictionInput in;
+    in.file = "x.1D";
+    in.fc = Eigen::MatrixXd::Identity(100, 100);
+    in.volumes = 200;
+    in.tr = 2.0;
+    const auto qc = bg::assessQuality(in, {});
+    for (const auto& i : qc.items) {
+      if (i.id == "mean_fd" || i.id == "censored") QCOMPARE(i.status, std::string("not checked"));
+      else QCOMPARE(i.status, std::string("pass"));
+    }
+    QCOMPARE(qc.overall(), std::string("incomplete"));
+    QCOMPARE(qc.verdict(), std::string("incomplete — motion not checked"));
+    QVERIFY(!qc.failed());  // the default policy warns
+    QCOMPARE(qc.toJson()["verdict"].get<std::string>(), qc.verdict());
+    const auto blocking = bg::QcThresholds::fromJson({{"incomplete", "block"}});
+    const auto blocked = bg::assessQuality(in, blocking);
+    QVERIFY(blocked.failed());
+    QCOMPARE(blocked.failures().size(), std::size_t(2));
+    QVERIFY(bg::QcReport::fromJson(blocked.toJson()).failed());  // the policy travels with the record
+    QVERIFY_THROWS_EXCEPTION(bg::Error, bg::QcThresholds::fromJson({{"incomplete", "ignore"}}));
+    // ABIDE's mean FD from the workspace: the mean-FD check runs (0.388 mm: warn), censoring still cannot.
+    const auto recorded = bg::assessQuality(in, {}, bg::RecordedMotion{0.388, "the workspace's record of this scan"});
+    for (const auto& i : recorded.items)
+      if (i.id == "mean_fd") {
+        QCOMPARE(i.status, std::string("warn"));
+        QCOMPARE(*i.value, 0.388);
+        QVERIFY(i.note.find("the workspace's record") != std::string::npos);
+      }
+    QCOMPARE(recorded.verdict(), std::string("incomplete — censored volumes not checked"));
+    // A failing check still reads fail, whatever is missing.
+    in.volumes = 20;
+    QCOMPARE(bg::assessQuality(in, {}).overall(), std::string("fail"));
+  }
+
   // The QC table against values computed here from the same inputs.
   void qualityControlChecksAndThresholds() {
     bg::PredictionInput in;

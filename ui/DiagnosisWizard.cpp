@@ -346,7 +346,11 @@ void DiagnosisWizard::buildQcPage() {
 
 QString DiagnosisWizard::site() const { return siteEdit_->text().trimmed(); }
 
-bool DiagnosisWizard::qcBlocked() const { return qc_.is_object() && qc_.value("overall", std::string()) == "fail"; }
+bool DiagnosisWizard::qcBlocked() const {
+  if (!qc_.is_object()) return false;
+  const auto overall = qc_.value("overall", std::string());
+  return overall == "fail" || (overall == "incomplete" && qc_.value("incomplete", std::string()) == "block");
+}
 
 QStringList DiagnosisWizard::commonArgs() const {
   QStringList a{QStringLiteral("--model"), modelCombo_->currentData().toString(), QStringLiteral("--in"), scanEdit_->text()};
@@ -400,7 +404,11 @@ void DiagnosisWizard::startQc() {
             const bool blocked = self->qcBlocked();
             self->qcSummary_->setText(blocked ? tr("<b style='color:#cf222e'>Quality control failed.</b> The scan is not classified unless you "
                                                    "override with a reason.")
-                                              : tr("Overall: <b>%1</b>.").arg(QString::fromStdString(result.value("overall", ""))));
+                                              : result.value("overall", std::string()) == "incomplete"
+                                                  ? tr("Overall: <b style='color:#9a6700'>%1</b>. A check that could not run is not a pass; the site's "
+                                                       "policy lets the run go ahead, and the report says what was not checked.")
+                                                        .arg(QString::fromStdString(result.value("verdict", std::string())))
+                                                  : tr("Overall: <b>%1</b>.").arg(QString::fromStdString(result.value("verdict", result.value("overall", std::string())))));
             self->overrideCheck_->setVisible(blocked);
             self->overrideReason_->setVisible(blocked);
           }

@@ -179,7 +179,13 @@ void addReportCommands(CLI::App& app, Action& action) {
         const auto registry = optionalAtlasRegistry(ctx);
         if (a->qcOnly) {
           DiagnosisCase c;
-          ctx.runJob("quality control " + a->input, [&](JobContext& job) { c = prepareDiagnosis(r, registry.get(), job); });
+          std::unique_ptr<Workspace> qcWs;  // a scan it holds takes its recorded motion from it
+          try {
+            qcWs = Workspace::open(workspaceDir(ctx, a->dir));
+          } catch (const Error&) {
+            if (!a->dir.empty()) throw;
+          }
+          ctx.runJob("quality control " + a->input, [&](JobContext& job) { c = prepareDiagnosis(r, registry.get(), job, qcWs.get()); });
           json out = c.qc.toJson();
           out["input"] = {{"file", a->input}, {"kind", c.input.kind}, {"volumes", c.input.volumes}, {"tr_seconds", c.input.tr},
                           {"rois", c.input.fc.rows()}, {"confounds", c.input.confounds ? json(c.input.confounds->string()) : json(nullptr)}};
@@ -191,7 +197,7 @@ void addReportCommands(CLI::App& app, Action& action) {
             for (const auto& i : c.qc.items)
               std::printf("%-30s %-10s %-5s %s\n", i.name.c_str(), i.value ? fmt::format("{:.4g}", *i.value).c_str() : "-", i.status.c_str(),
                           i.rule.c_str());
-            std::printf("overall: %s\n", c.qc.overall().c_str());
+            std::printf("overall: %s\n", c.qc.verdict().c_str());
           }
           return 0;
         }

@@ -3,6 +3,8 @@
 #include <map>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <random>
@@ -17,6 +19,7 @@
 #include "atlas/RoiPlacement.h"
 #include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
+#include "workspace/WorkspaceQueries.h"
 #include "eval/Calibration.h"
 #include "io/AtomicFile.h"
 #include "platform/Versions.h"
@@ -208,7 +211,7 @@ std::string pseudonymFor(const std::string& id) {
   return "PSN-" + hashBytes(salt.data(), salt.size(), id.data(), id.size()).substr(0, 12);
 }
 
-DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress) {
+DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws) {
   DiagnosisCase c;
   c.model = readModelCardInfo(r.modelFile);
   PredictionInputOptions o;
@@ -217,7 +220,14 @@ DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* r
   o.requireFullCoverage = false;
   c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
   c.input.site = r.site;
-  c.qc = assessQuality(c.input, r.thresholds);
+  std::optional<RecordedMotion> recorded;
+  if (ws && !c.input.confounds)
+    if (const auto v = scanPhenotype(*ws, hashFile(r.input), "mean_fd")) {
+      char* end = nullptr;
+      const double fd = std::strtod(v->c_str(), &end);
+      if (end != v->c_str() && std::isfinite(fd)) recorded = RecordedMotion{fd, "the workspace's record of this scan (phenotype mean_fd)"};
+    }
+  c.qc = assessQuality(c.input, r.thresholds, recorded);
   return c;
 }
 
@@ -225,14 +235,16 @@ void enforceQualityGate(const DiagnosisRequest& r, const QcReport& qc) {
   if (!qc.failed() || !r.qcOverrideReason.empty()) return;
   std::string list;
   for (const auto& f : qc.failures()) list.append(list.empty() ? "" : "; ").append(f);
-  throw Error(ErrorCode::Data, "quality control failed for " + r.input.filename().string() + ": " + list +
+  const std::string what = qc.overall() == "incomplete" ? "quality control is incomplete (the site's policy blocks incomplete checks) for "
+                                                        : "quality control failed for ";
+  throw Error(ErrorCode::Data, what + r.input.filename().string() + ": " + list +
                                    ". The scan is not classified; override only with a recorded reason (--override-qc REASON)");
 }
 
 json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Workspace* ws, ProgressDelegate& progress) {
   return withContext("while diagnosing " + r.input.filename().string(), [&] {
     ProgressRange prep(progress, 0.0, 0.6);
-    const auto c = prepareDiagnosis(r, registry, prep);
+    const auto c = prepareDiagnosis(r, registry, prep, ws);
     enforceQualityGate(r, c.qc);
     ProgressRange pred(progress, 0.6, 0.95);
     auto row = predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred);
@@ -258,6 +270,9 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     qc["volumes"] = c.input.volumes;
     qc["tr_seconds"] = c.input.tr;
     qc["override"] = c.qc.failed() ? json{{"reason", r.qcOverrideReason}, {"by", r.operatorName}} : json(nullptr);
+    if (c.qc.overall() == "incomplete" && !c.qc.failed())
+      qc["note"] = "The run went ahead with an incomplete check, " + c.qc.verdict().substr(c.qc.verdict().find("— ") + 4) +
+                   " (the site's QC policy for incomplete checks: warn)";
     record["qc"] = qc;
     record["methods"] = methodsOf(c, r.modelFile);
     if (row.contains("site_statistics")) record["methods"]["site_statistics"] = siteStatisticsDescription(row["site_statistics"], card);

@@ -45,7 +45,9 @@ struct DiagnosisCase {
   QcReport qc;
 };
 // Loads the model card and the scan and runs quality control; no prediction yet.
-DiagnosisCase prepareDiagnosis(const DiagnosisRequest& request, const AtlasRegistry* registry, ProgressDelegate& progress);
+// With a workspace, a scan it holds (by content hash) without a confounds file takes its motion from
+// the workspace's record (phenotype mean_fd), said in the QC note.
+DiagnosisCase prepareDiagnosis(const DiagnosisRequest& request, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws = nullptr);
 
 // The QC gate: throws bg::Error(Data) listing the failures unless request.qcOverrideReason is set.
 void enforceQualityGate(const DiagnosisRequest& request, const QcReport& qc);

@@ -1,6 +1,7 @@
 #include "report/QualityControl.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -21,20 +22,28 @@ std::string atMost(double v, double pass, double warn) { return v <= pass ? "pas
 
 int rank(const std::string& s) { return s == "fail" ? 2 : s == "warn" ? 1 : 0; }
 
+constexpr const char* kNotChecked = "not checked";
+
 }  // namespace
 
 json QcThresholds::toJson() const {
   return {{"volumes_pass", volumesPass},     {"volumes_warn", volumesWarn},   {"tr_pass_low", trPassLow},     {"tr_pass_high", trPassHigh},
           {"tr_warn_low", trWarnLow},        {"tr_warn_high", trWarnHigh},    {"coverage_pass", coveragePass}, {"coverage_warn", coverageWarn},
           {"mean_fd_pass", meanFdPass},      {"mean_fd_warn", meanFdWarn},    {"censor_fd_mm", censorFdMm},   {"censored_pass", censoredPass},
-          {"censored_warn", censoredWarn}};
+          {"censored_warn", censoredWarn},   {"incomplete", incompleteBlocks ? "block" : "warn"}};
 }
 
 QcThresholds QcThresholds::fromJson(const json& j) {
   QcThresholds t;
   const json known = t.toJson();
+  if (j.contains("incomplete")) {
+    const auto& v = j["incomplete"];
+    if (!v.is_string() || (v != "warn" && v != "block"))
+      throw Error(ErrorCode::Config, "QC threshold 'incomplete' must be \"warn\" or \"block\" (what an unchecked item such as motion does)");
+    t.incompleteBlocks = v == "block";
+  }
   for (const auto& [k, v] : j.items())
-    if (!known.contains(k) || !v.is_number())
+    if (k != "incomplete" && (!known.contains(k) || !v.is_number()))
       throw Error(ErrorCode::Config, "unknown or non-numeric QC threshold '" + k + "' (known: volumes_pass, volumes_warn, tr_*, coverage_*, "
                                      "mean_fd_*, censor_fd_mm, censored_*)");
   t.volumesPass = j.value("volumes_pass", t.volumesPass);
@@ -56,13 +65,43 @@ QcThresholds QcThresholds::fromJson(const json& j) {
 std::string QcReport::overall() const {
   int worst = 0;
   for (const auto& i : items) worst = std::max(worst, rank(i.status));
-  return worst == 2 ? "fail" : worst == 1 ? "warn" : "pass";
+  if (worst == 2) return "fail";
+  if (!notChecked().empty()) return "incomplete";
+  return worst == 1 ? "warn" : "pass";
+}
+
+std::vector<std::string> QcReport::notChecked() const {
+  std::vector<std::string> out;
+  for (const auto& i : items)
+    if (i.status == kNotChecked) out.push_back(i.name);
+  return out;
+}
+
+std::string QcReport::verdict() const {
+  const auto o = overall();
+  if (o != "incomplete") return o;
+  // Both motion checks missing read "motion"; otherwise each missing check is named.
+  bool meanFd = false, censored = false;
+  std::string what;
+  for (const auto& i : items) {
+    if (i.status != kNotChecked) continue;
+    meanFd = meanFd || i.id == "mean_fd";
+    censored = censored || i.id == "censored";
+    if (i.id == "mean_fd" || i.id == "censored") continue;
+    std::string name = i.name;
+    if (!name.empty()) name[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[0])));
+    what += (what.empty() ? "" : ", ") + name;
+  }
+  const std::string motion = meanFd && censored ? "motion" : meanFd ? "mean framewise displacement" : censored ? "censored volumes" : "";
+  if (!motion.empty()) what = what.empty() ? motion : motion + ", " + what;
+  return "incomplete — " + what + " not checked";
 }
 
 std::vector<std::string> QcReport::failures() const {
   std::vector<std::string> out;
   for (const auto& i : items)
     if (i.status == "fail") out.push_back(fmt::format("{} {} ({})", i.name, i.value ? fmt::format("{:.3g}", *i.value) : "?", i.rule));
+    else if (i.status == kNotChecked && incompleteBlocks) out.push_back(fmt::format("{} not checked ({}; the site's QC blocks incomplete checks)", i.name, i.note));
   return out;
 }
 
@@ -71,18 +110,20 @@ json QcReport::toJson() const {
   for (const auto& i : items)
     rows.push_back({{"id", i.id}, {"name", i.name}, {"unit", i.unit}, {"value", i.value ? json(*i.value) : json(nullptr)}, {"status", i.status},
                     {"rule", i.rule}, {"note", i.note}});
-  return {{"items", rows}, {"overall", overall()}};
+  return {{"items", rows}, {"overall", overall()}, {"verdict", verdict()}, {"not_checked", notChecked()}, {"incomplete", incompleteBlocks ? "block" : "warn"}};
 }
 
 QcReport QcReport::fromJson(const json& j) {
   QcReport r;
+  r.incompleteBlocks = j.value("incomplete", std::string("warn")) == "block";
   for (const auto& row : j.at("items")) {
     QcItem i;
     i.id = row.value("id", "");
     i.name = row.value("name", "");
     i.unit = row.value("unit", "");
     if (row.contains("value") && row["value"].is_number()) i.value = row["value"].get<double>();
-    i.status = row.value("status", "n/a");
+    i.status = row.value("status", kNotChecked);
+    if (i.status == "n/a") i.status = kNotChecked;  // records written before the distinction
     i.rule = row.value("rule", "");
     i.note = row.value("note", "");
     r.items.push_back(i);
@@ -90,8 +131,9 @@ QcReport QcReport::fromJson(const json& j) {
   return r;
 }
 
-QcReport assessQuality(const PredictionInput& in, const QcThresholds& t) {
+QcReport assessQuality(const PredictionInput& in, const QcThresholds& t, const std::optional<RecordedMotion>& recorded) {
   QcReport r;
+  r.incompleteBlocks = t.incompleteBlocks;
   {
     QcItem i{"volumes", "Volumes", "", static_cast<double>(in.volumes), "", fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.volumesPass, t.volumesWarn), ""};
     i.status = atLeast(in.volumes, t.volumesPass, t.volumesWarn);
@@ -123,7 +165,7 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t) {
   if (in.confounds) fd = loadFmriprepConfounds(*in.confounds, {}).framewiseDisplacement;
   const std::string why = in.confounds ? "the confounds file has no framewise_displacement column" : "no confounds file";
   {
-    QcItem i{"mean_fd", "Mean framewise displacement", "mm", std::nullopt, "n/a",
+    QcItem i{"mean_fd", "Mean framewise displacement", "mm", std::nullopt, kNotChecked,
              fmt::format("pass <= {:g} mm, warn <= {:g} mm, else fail", t.meanFdPass, t.meanFdWarn), why};
     std::vector<double> finite;
     for (double v : fd)
@@ -133,13 +175,18 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t) {
       for (double v : finite) s += v;
       i.value = s / static_cast<double>(finite.size());
       i.status = atMost(*i.value, t.meanFdPass, t.meanFdWarn);
-      i.note.clear();
+      i.note = "from the confounds file";
+    } else if (recorded && std::isfinite(recorded->meanFd)) {
+      i.value = recorded->meanFd;
+      i.status = atMost(recorded->meanFd, t.meanFdPass, t.meanFdWarn);
+      i.note = "from " + recorded->source + " (" + why + ")";
     }
     r.items.push_back(i);
   }
   {
-    QcItem i{"censored", "Censored volumes", "", std::nullopt, "n/a",
-             fmt::format("FD > {:g} mm; pass <= {:g}, warn <= {:g}, else fail", t.censorFdMm, t.censoredPass, t.censoredWarn), why};
+    QcItem i{"censored", "Censored volumes", "", std::nullopt, kNotChecked,
+             fmt::format("FD > {:g} mm; pass <= {:g}, warn <= {:g}, else fail", t.censorFdMm, t.censoredPass, t.censoredWarn),
+             why + (recorded ? " (a recorded mean FD has no per-volume values)" : "")};
     if (!fd.empty()) {
       int censored = 0;
       for (double v : fd)

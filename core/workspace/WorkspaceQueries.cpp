@@ -7,6 +7,16 @@
 
 namespace bg {
 
+std::optional<std::string> scanPhenotype(Workspace& ws, const std::string& contentHash, const std::string& name) {
+  SQLite::Statement q(ws.db(),
+                      "SELECT p.value FROM scans s JOIN sessions se ON se.id = s.session_id JOIN phenotypes p ON p.subject_id = se.subject_id "
+                      "WHERE s.content_hash = ? AND p.name = ?");
+  q.bind(1, contentHash);
+  q.bind(2, name);
+  if (q.executeStep()) return q.getColumn(0).getString();
+  return std::nullopt;
+}
+
 std::vector<std::string> phenotypeNames(Workspace& ws) {
   std::vector<std::string> out;
   SQLite::Statement q(ws.db(), "SELECT name FROM phenotypes GROUP BY name ORDER BY count(*) DESC, name");

@@ -3,6 +3,7 @@
 // derivatives, and group statistics of FC matrices.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct ScanListing {
 
 // Phenotype names, most widely recorded first.
 std::vector<std::string> phenotypeNames(Workspace& ws);
+// A phenotype of the subject whose scan has these bytes (content hash), if the workspace holds both.
+std::optional<std::string> scanPhenotype(Workspace& ws, const std::string& contentHash, const std::string& name);
 std::vector<ScanListing> listScans(Workspace& ws, const std::vector<std::string>& phenotypeColumns);
 
 struct DerivativeListing {

@@ -134,7 +134,7 @@ QString reportHtml(const json& r) {
   // ---- QC
   h += "<h2 style=\"font-size:12pt\">3. Quality control</h2>";
   const auto& qc = r.value("qc", json::object());
-  h += "<p>Overall: <b>" + esc(qc, "overall") + "</b>" + (qc.contains("note") ? ". " + esc(qc, "note") : QString()) + "</p>";
+  h += "<p>Overall: <b>" + esc(qc, qc.contains("verdict") ? "verdict" : "overall") + "</b>" + (qc.contains("note") ? ". " + esc(qc, "note") : QString()) + "</p>";
   if (qc.contains("items") && !qc["items"].empty()) {
     h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>Check</th><th>Value</th><th>Status</th><th>Rule</th><th>"
          "Note</th></tr>";
