@@ -28,18 +28,22 @@ if [ -f "$pheno" ]; then
   [ -f "$ws/workspace.sqlite" ] || "$cli" workspace init -w "$ws"
   "$cli" import abide -w "$ws" --pheno "$pheno" --timeseries "$data/data/abide1-cc200/rois_cc200"
   "$cli" derive -w "$ws" --no-bandpass
-  "$cli" corpus list -w "$ws" | grep -qx abide-asd ||
-    "$cli" corpus create -w "$ws" --name abide-asd --class control --class autism --split kfold --folds 10 --seed 0
+  # The scan the demo diagnoses below stays out of the training corpus: a model shown a scan it
+  # learned from says so, and the demo should show an independent result.
+  heldout="$(basename "$scan" _rois_cc200.1D.gz)"
+  "$cli" corpus list -w "$ws" | grep -qx abide-asd-demo ||
+    "$cli" corpus create -w "$ws" --name abide-asd-demo --class control --class autism --split kfold --folds 10 --seed 0 \
+      --where "FILE_ID!=$heldout"
   "$cli" workspace info -w "$ws"
 
   configs="$(cd "$(dirname "$0")/.." && pwd)/resources/configs"
   echo "== Models ready to use: the logistic-regression baseline and a small BrainGFM (pre-trained, prompt-tuned)"
-  { [ -f "$build/demo-logreg.json" ] && grep -q "fold_models" "$build/demo-logreg.json"; } ||
-    "$cli" train -w "$ws" --corpus abide-asd --method logreg --out "$build/demo-logreg.json"
-  if [ ! -f "$build/demo-braingfm.pt" ]; then
+  { [ -f "$build/demo-logreg.json" ] && grep -q "training_scans" "$build/demo-logreg.json"; } ||
+    "$cli" train -w "$ws" --corpus abide-asd-demo --method logreg --out "$build/demo-logreg.json"
+  if ! { [ -f "$build/demo-braingfm.pt" ] && "$cli" --quiet model "$build/demo-braingfm.pt" | grep -q '"training_scans"'; }; then
     [ -f "$build/demo-pretrained.pt" ] ||
-      "$cli" pretrain -w "$ws" --corpus abide-asd --all-items --config "$configs/demo-pretrain.json" --out "$build/demo-pretrained.pt"
-    "$cli" train -w "$ws" --corpus abide-asd --method prompt --pretrained "$build/demo-pretrained.pt" \
+      "$cli" pretrain -w "$ws" --corpus abide-asd-demo --all-items --config "$configs/demo-pretrain.json" --out "$build/demo-pretrained.pt"
+    "$cli" train -w "$ws" --corpus abide-asd-demo --method prompt --pretrained "$build/demo-pretrained.pt" \
       --config "$configs/demo-braingfm.json" --out "$build/demo-braingfm.pt"
   fi
   if [ -f "$scan" ]; then

@@ -126,6 +126,28 @@ class TestCheckpointCli : public QObject {
     const auto row = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
     QVERIFY(row["probability"].get<double>() > 0 && row["probability"].get<double>() < 1);
     QVERIFY(row.contains("interval"));  // Monte Carlo dropout
+    QCOMPARE(row["in_training_set"].get<bool>(), false);
+    // A scan of the training corpus is flagged: the model learned from it (graph model and baseline alike).
+    QVERIFY(run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
+                 QStringLiteral("logreg"), QStringLiteral("--out"), q(dir_ / "logreg.json")}).exitCode == 0);
+    const auto trained = q(ho / "rois_ho" / "Pitt_0050003_rois_ho.1D.gz");
+    for (const auto& m : {q(dir_ / "prompt.pt"), q(dir_ / "logreg.json")}) {
+      r = run({QStringLiteral("predict"), QStringLiteral("--model"), m, QStringLiteral("--in"), trained, QStringLiteral("--json")});
+      QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+      const auto t = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
+      QVERIFY2(t.value("in_training_set", false), t.dump().c_str());
+      QVERIFY(t["training_set_warning"].get<std::string>().find("not an independent test") != std::string::npos);
+    }
+    const auto trainedPdf = dir_ / "trained-scan.pdf";
+    r = run({QStringLiteral("diagnose"), QStringLiteral("-w"), ws, QStringLiteral("--model"), q(dir_ / "logreg.json"), QStringLiteral("--in"), trained,
+             QStringLiteral("--tr"), QStringLiteral("2.0"), QStringLiteral("--out"), q(trainedPdf)});
+    QVERIFY2(r.exitCode == 0 && r.out.contains(QStringLiteral("A TRAINING SCAN OF THE MODEL")), qPrintable(r.out + r.err));
+    {
+      QProcess t;
+      t.start(QStringLiteral("pdftotext"), {q(trainedPdf), QStringLiteral("-")});
+      QVERIFY(t.waitForFinished(60000));
+      QVERIFY(QString::fromUtf8(t.readAllStandardOutput()).simplified().contains(QStringLiteral("the result is not an independent test")));
+    }
     const auto pdf = dir_ / "report.pdf";
     r = run({QStringLiteral("diagnose"), QStringLiteral("-w"), ws, QStringLiteral("--model"), q(dir_ / "finetune.pt"), QStringLiteral("--in"), scan,
              QStringLiteral("--tr"), QStringLiteral("2.0"), QStringLiteral("--operator"), QStringLiteral("test"), QStringLiteral("--out"), q(pdf)});

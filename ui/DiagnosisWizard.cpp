@@ -533,6 +533,8 @@ void DiagnosisWizard::showResult() {
              .arg(r["interval"]["high"].get<double>(), 0, 'f', 3)
              .arg(QString::fromStdString(r["interval"].value("method", "")).toHtmlEscaped());
   h += tr("<br>Decision threshold: %1").arg(r.value("threshold", 0.5), 0, 'f', 2);
+  if (r.value("in_training_set", json()).is_boolean() && r["in_training_set"].get<bool>())
+    h += tr("<br><b style='color:#cf222e'>This scan was used to train the model: the result is not an independent test.</b>");
   if (r.value("ood", json()).is_object()) {
     const auto& o = r["ood"];
     h += o.value("flag", false) ? tr("<br><b style='color:#cf222e'>Out of distribution:</b> the scan is unlike the training data.")

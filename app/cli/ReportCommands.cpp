@@ -128,7 +128,8 @@ void printSummary(const json& record) {
               r.value("positive_class", std::string("positive")).c_str(), r.at("probability").get<double>());
   if (r.value("interval", json()).is_object()) std::printf(" [%.3f, %.3f]", r["interval"]["low"].get<double>(), r["interval"]["high"].get<double>());
   if (r.value("ood", json()).is_object()) std::printf(", %s", r["ood"].value("flag", false) ? "OUT OF DISTRIBUTION" : "in distribution");
-  std::printf(", QC %s\n", record.at("qc").value("overall", std::string("?")).c_str());
+  if (r.value("in_training_set", json()).is_boolean() && r["in_training_set"].get<bool>()) std::printf(", A TRAINING SCAN OF THE MODEL (not an independent test)");
+  std::printf(", QC %s\n", record.at("qc").value("verdict", record.at("qc").value("overall", std::string("?"))).c_str());
 }
 
 }  // namespace

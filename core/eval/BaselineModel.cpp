@@ -146,6 +146,7 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
               {"validation", {{"auc", validationMetrics.auc}, {"accuracy", validationMetrics.accuracy},
                               {"balanced_accuracy", validationMetrics.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}}},
               {"fold_models", folds},
+              {"training_scans", corpusTrainingScans(manifest)},
               {"ood", ood},
               {"code_version", braingraphVersion()}};
   if (choice.grid.size() > 1) card["c_selection"] = toJson(choice);

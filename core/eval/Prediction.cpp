@@ -166,6 +166,8 @@ json modelCardSummary(json card) {
       if (!adapted.empty()) transform["site_standardisation"]["adapted_sites"] = adapted;
     }
   }
+  if (card.contains("training_scans") && card["training_scans"].contains("hashes"))
+    card["training_scans"] = std::to_string(card["training_scans"].value("count", 0)) + " scans (content hashes kept in the file)";
   if (card.contains("fold_models") && card["fold_models"].is_array())
     card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
   return card;
@@ -208,6 +210,14 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
       Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.series.data(), s.rows(), s.cols()) = s;
     }
     row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
+  }
+  // A scan the model learned from (or was calibrated on) is no independent test of it.
+  if (card.contains("training_scans") && card["training_scans"].contains("hashes") && std::filesystem::exists(input.file)) {
+    const auto hash = hashFile(input.file);
+    bool found = false;
+    for (const auto& h : card["training_scans"]["hashes"]) found = found || h == hash;
+    row["in_training_set"] = found;
+    if (found) row["training_set_warning"] = "this scan was used to train the model: the result is not an independent test";
   }
   return row;
 }

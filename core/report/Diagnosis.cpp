@@ -283,7 +283,8 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
                         {"negative_class", classes.size() == 2 ? classes[0] : json()},
                         {"threshold", 0.5},
                         {"interval", row.value("interval", json())},
-                        {"ood", row.value("ood", json())}};
+                        {"ood", row.value("ood", json())},
+                        {"in_training_set", row.value("in_training_set", json())}};
     // The explanation with each ROI's place in MNI space, for the glass brain.
     auto explanation = row.value("explanation", json::object());
     explanation.erase("edge_saliency");

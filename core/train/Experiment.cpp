@@ -517,6 +517,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"code_version", braingraphVersion()},
                      {"torch_version", TORCH_VERSION}};
   card["ood"] = ood;
+  card["training_scans"] = corpusTrainingScans(manifest);  // every corpus scan: learned from, or calibrated on
   if (!publicTokens.is_null()) card["tokens"] = publicTokens;
   if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
   card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)

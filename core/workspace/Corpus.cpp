@@ -279,6 +279,13 @@ json loadCorpus(Workspace& ws, const std::string& name) {
   return json::parse(q.getColumn(0).getString());
 }
 
+nlohmann::json corpusTrainingScans(const nlohmann::json& manifest) {
+  nlohmann::json hashes = nlohmann::json::array();
+  for (const auto& item : manifest.at("items"))
+    if (item.contains("content_hash")) hashes.push_back(item["content_hash"]);
+  return {{"count", hashes.size()}, {"hashes", hashes}, {"hash", "XXH3-128 of each scan file's bytes"}};
+}
+
 std::vector<std::string> listCorpora(Workspace& ws) {
   std::vector<std::string> out;
   SQLite::Statement q(ws.db(), "SELECT name FROM corpora ORDER BY name");

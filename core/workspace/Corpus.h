@@ -43,6 +43,9 @@ nlohmann::json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec);
 std::int64_t saveCorpus(Workspace& ws, const nlohmann::json& manifest);
 nlohmann::json loadCorpus(Workspace& ws, const std::string& name);
 std::vector<std::string> listCorpora(Workspace& ws);
+// What a model file trained on a whole corpus records of its scans (their content hashes), so that
+// prediction can say when it is shown a scan it learned from: {"count", "hashes"}.
+nlohmann::json corpusTrainingScans(const nlohmann::json& manifest);
 
 // A stratified random share of the items (at least one per class) held out for validation, the rest
 // for training; indices into `classIndex`, deterministic for a seed. Used where a whole corpus trains

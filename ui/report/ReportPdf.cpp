@@ -73,6 +73,9 @@ QString reportHtml(const json& r) {
   const double p = result.value("probability", 0.0), threshold = result.value("threshold", 0.5);
   const auto positive = result.value("positive_class", json()).is_string() ? result["positive_class"].get<std::string>() : std::string("positive");
   h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\">";
+  if (result.value("in_training_set", json()).is_boolean() && result["in_training_set"].get<bool>())
+    h += row("<span style=\"color:#cf222e\">Training scan</span>",
+             "<span style=\"color:#cf222e\"><b>This scan was used to train the model: the result is not an independent test.</b></span>");
   h += row("Predicted label", "<b>" + esc(result, "label") + "</b>");
   h += row("Calibrated probability", "p(" + esc(positive) + ") = " + num(p));
   const auto& interval = result.value("interval", json());
