@@ -22,6 +22,7 @@
 #include "TestSupport.h"
 #include "eval/OutOfDistribution.h"
 #include "eval/Prediction.h"
+#include "report/Diagnosis.h"
 #include "io/PdfAttachment.h"
 #include "io/NiftiImage.h"
 #include "io/TimeSeriesFile.h"
@@ -91,6 +92,29 @@ class TestReport : public QObject {
       if (e.path().filename().string().rfind("NYU_", 0) == 0) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     scan_ = str(files.at(3));
+  }
+
+  // Explanations read against an even share: 0.0072 of 200 ROIs is 1.44 times even (nothing stands
+  // out); a network's share is set against its size.
+  void explanationsAreReadAgainstAnEvenShare() {
+    nlohmann::json e = {{"top_rois", {{{"name", "A"}, {"saliency", 0.0072}}, {{"name", "B"}, {"saliency", 0.0060}}}},
+                        {"networks", {{"Visual", {{"saliency", 0.30}}}, {"Default", {{"saliency", 0.20}}}, {"unassigned", {{"saliency", 0.50}}}}}};
+    std::vector<std::string> networks(200, "");
+    for (int i = 0; i < 60; ++i) networks[static_cast<std::size_t>(i)] = "Visual";
+    for (int i = 60; i < 80; ++i) networks[static_cast<std::size_t>(i)] = "Default";
+    auto s = bg::summariseExplanation(e, networks, 200);
+    QCOMPARE(s["top_rois"][0]["even_multiple"].get<double>(), 0.0072 * 200);
+    QVERIFY(s["summary"]["standing_out"].empty());
+    QVERIFY2(s["summary"]["statement"].get<std::string>().rfind("No region stands out", 0) == 0, s["summary"].dump().c_str());
+    QCOMPARE(s["networks"]["Visual"]["regions"].get<int>(), 60);
+    QVERIFY(std::abs(s["networks"]["Visual"]["per_region"].get<double>() - 0.30 / (60.0 / 200)) < 1e-12);   // 1.0: as its size gives
+    QVERIFY(std::abs(s["networks"]["Default"]["per_region"].get<double>() - 0.20 / (20.0 / 200)) < 1e-12);  // 2.0: twice its size
+    QCOMPARE(s["networks"]["unassigned"]["regions"].get<int>(), 120);
+    e["top_rois"][0]["saliency"] = 0.02;  // 4 times even
+    s = bg::summariseExplanation(e, networks, 200);
+    QCOMPARE(s["summary"]["standing_out"].size(), std::size_t{1});
+    QVERIFY(s["summary"]["statement"].get<std::string>().find("A contributed most (4.00 times)") != std::string::npos);
+    QVERIFY(s["summary"]["statement"].get<std::string>().find("drove") == std::string::npos);
   }
 
   // A check that could not run is "not checked", never a pass: the verdict is incomplete (a warning

@@ -504,7 +504,7 @@ void DiagnosisWizard::startRun() {
 void DiagnosisWizard::buildResultPage() {
   auto* p = conditionPage(this, ResultPage);
   p->setTitle(tr("5. Result"));
-  p->setSubTitle(tr("The prediction, how certain it is, whether the scan resembles the training data, and what drove it."));
+  p->setSubTitle(tr("The prediction, how certain it is, whether the scan resembles the training data, and what contributed most to it."));
   resultSummary_ = new QLabel;
   resultSummary_->setWordWrap(true);
   resultSummary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -548,8 +548,9 @@ void DiagnosisWizard::showResult() {
       h += tr("; %1 of %2 ensemble members flag it (distances are member 1's)").arg(o.value("members_flagged", 0)).arg(o["members"].size());
   }
   if (record_.at("qc").value("override", json()).is_object()) h += tr("<br><b style='color:#cf222e'>Quality control was overridden.</b>");
-  resultSummary_->setText(h);
   const auto& e = record_.value("explanation", json::object());
+  if (e.contains("summary")) h += "<br><br>" + QString::fromStdString(e["summary"].value("statement", std::string())).toHtmlEscaped();
+  resultSummary_->setText(h);
   glassBrain_->setPixmap(QPixmap::fromImage(report::renderGlassBrain(e, brainMask_, 720, 240, 96)));
   glassBrain_->setMinimumSize(720, 240);
   networkBars_->setPixmap(QPixmap::fromImage(report::renderNetworkBars(e.value("networks", json::object()), 720, 150, 96)));

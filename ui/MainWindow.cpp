@@ -80,7 +80,7 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   views_->setTabToolTip(2, tr("Orthogonal slices of the selected BOLD scan with an atlas overlay"));
   explanationView_ = new ExplanationView(this);
   views_->addTab(explanationView_, tr("Explanation"));
-  views_->setTabToolTip(3, tr("A prediction for the selected scan and which networks and ROIs drove it"));
+  views_->setTabToolTip(3, tr("A prediction for the selected scan and which networks and ROIs contributed most to it"));
   views_->setTabToolTip(0, tr("MNI brain and connectome in 3D (Ctrl+1..4: camera presets)"));
   views_->setTabToolTip(1, tr("Connectivity matrices: a scan's, a group's mean, or a group difference"));
   setCentralWidget(views_);

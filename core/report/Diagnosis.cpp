@@ -211,6 +211,48 @@ std::string pseudonymFor(const std::string& id) {
   return "PSN-" + hashBytes(salt.data(), salt.size(), id.data(), id.size()).substr(0, 12);
 }
 
+json summariseExplanation(json e, const std::vector<std::string>& networks, int rois) {
+  if (rois < 1 || !e.is_object()) return e;
+  constexpr double kStandsOut = 1.5;
+  const double even = 1.0 / rois;
+  std::vector<std::string> standout;
+  std::string largest;
+  double largestMultiple = 0;
+  if (e.contains("top_rois"))
+    for (auto& t : e["top_rois"]) {
+      const double multiple = t.value("saliency", 0.0) / even;
+      t["even_multiple"] = multiple;
+      const auto name = t.value("name", std::string("?"));
+      if (multiple > largestMultiple) {
+        largestMultiple = multiple;
+        largest = name;
+      }
+      if (multiple > kStandsOut) standout.push_back(name);
+    }
+  std::map<std::string, int> regions;
+  for (int i = 0; i < rois; ++i) {
+    const auto& n = i < static_cast<int>(networks.size()) ? networks[static_cast<std::size_t>(i)] : std::string();
+    ++regions[n.empty() ? "unassigned" : n];
+  }
+  if (e.contains("networks") && e["networks"].is_object())
+    for (auto& [name, v] : e["networks"].items()) {
+      const int count = regions.count(name) ? regions[name] : 0;
+      v["regions"] = count;
+      if (count > 0) v["per_region"] = v.value("saliency", 0.0) / (static_cast<double>(count) / rois);  // 1 = an even share per region
+    }
+  std::string statement;
+  if (largest.empty()) statement = "No regional saliency is available for this model.";
+  else if (standout.empty())
+    statement = fmt::format("No region stands out: the largest share, {}'s, is {:.2f} times an even share (1/{}) of the saliency, below the "
+                            "{:.1f} times that would single a region out; the prediction rests on many regions together.",
+                            largest, largestMultiple, rois, kStandsOut);
+  else
+    statement = fmt::format("{} region{} carried more than {:.1f} times an even share (1/{}) of the saliency; {} contributed most ({:.2f} times).",
+                            standout.size(), standout.size() == 1 ? "" : "s", kStandsOut, rois, largest, largestMultiple);
+  e["summary"] = {{"even_share", even}, {"stands_out_above", kStandsOut}, {"standing_out", standout}, {"statement", statement}};
+  return e;
+}
+
 DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws) {
   DiagnosisCase c;
   c.model = readModelCardInfo(r.modelFile);
@@ -303,7 +345,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
       spdlog::warn("no ROI positions for the glass brain: {}", e.what());
     }
     explanation["top_rois"] = top;
-    record["explanation"] = explanation;
+    record["explanation"] = summariseExplanation(explanation, c.input.networks, static_cast<int>(c.input.fc.rows()));
     record["model_card"] = {{"kind", card.value("kind", std::string())},
                             {"training_data", card.value("corpus", json::object())},
                             {"label_field", card.value("label_field", std::string())},

@@ -45,6 +45,12 @@ struct DiagnosisCase {
   QcReport qc;
 };
 // Loads the model card and the scan and runs quality control; no prediction yet.
+// An explanation read honestly: each top region's saliency share as a multiple of an even share
+// (1 / ROIs; "even_multiple"), each network's share and its share per region against an even one
+// ("regions", "per_region"), and a sentence ("summary"): no region stands out unless one carries
+// more than 1.5 times an even share. `networks` gives each ROI's network ("" when it has none).
+nlohmann::json summariseExplanation(nlohmann::json explanation, const std::vector<std::string>& networks, int rois);
+
 // With a workspace, a scan it holds (by content hash) without a confounds file takes its motion from
 // the workspace's record (phenotype mean_fd), said in the QC note.
 DiagnosisCase prepareDiagnosis(const DiagnosisRequest& request, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws = nullptr);

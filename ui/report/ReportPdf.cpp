@@ -112,25 +112,38 @@ QString reportHtml(const json& r) {
   // ---- explanation
   h += "<h2 style=\"font-size:12pt\">2. Explanation</h2>";
   const auto& e = r.value("explanation", json::object());
-  h += "<p>Regions and networks that drove the prediction (" +
+  h += "<p>Regions and networks that contributed most to the prediction (" +
        (e.contains("method") && e["method"].is_object() ? esc(e["method"], "saliency") : QString("saliency")) +
        "). Discs: the top regions, sized by saliency and numbered by rank; grey dots: every region of the atlas.</p>";
+  if (e.contains("summary")) h += "<p><b>" + esc(e["summary"], "statement") + "</b></p>";
   const int figW = static_cast<int>(std::lround(kContentWidthMm / 25.4 * 96.0));
   h += QString("<p align=\"center\"><img src=\"fig://glassbrain\" width=\"%1\" height=\"%2\"></p>").arg(figW).arg(std::lround(figW * 62.0 / 180.0));
   h += QString("<p align=\"center\"><img src=\"fig://networks\" width=\"%1\" height=\"%2\"></p>").arg(figW).arg(std::lround(figW * 45.0 / 180.0));
   if (e.contains("top_rois") && !e["top_rois"].empty()) {
     h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>#</th><th>Region</th><th>Network</th><th>Saliency "
-         "share</th><th>MNI (mm)</th></tr>";
+         "share</th><th>× even share</th><th>MNI (mm)</th></tr>";
     int rank = 0;
     for (const auto& t : e["top_rois"]) {
       QString pos = "—";
       if (t.contains("position_mni"))
         pos = QString("%1, %2, %3").arg(std::lround(t["position_mni"][0].get<double>())).arg(std::lround(t["position_mni"][1].get<double>()))
                   .arg(std::lround(t["position_mni"][2].get<double>()));
-      h += QString("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
+      h += QString("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td></tr>")
                .arg(++rank)
-               .arg(esc(t, "name"), esc(t, "network"), num(t.value("saliency", 0.0), 4), pos);
+               .arg(esc(t, "name"), esc(t, "network"), num(t.value("saliency", 0.0), 4),
+                    t.contains("even_multiple") ? num(t.value("even_multiple", 0.0), 2) : QString("—"), pos);
     }
+    h += "</table>";
+  }
+  // Networks by share and by share per region: a large network takes a large share by its size alone.
+  if (e.contains("networks") && e["networks"].is_object() && !e["networks"].empty() && e["networks"].begin()->contains("regions")) {
+    h += "<p></p><table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>Network</th><th>Regions</th><th>Saliency "
+         "share</th><th>Share per region (1 = even)</th></tr>";
+    for (const auto& [name, v] : e["networks"].items())
+      h += QString("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td></tr>")
+               .arg(QString::fromStdString(name).toHtmlEscaped())
+               .arg(v.value("regions", 0))
+               .arg(num(v.value("saliency", 0.0), 3), v.contains("per_region") ? num(v.value("per_region", 0.0), 2) : QString("—"));
     h += "</table>";
   }
 
