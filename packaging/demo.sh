@@ -47,9 +47,9 @@ if [ -f "$pheno" ]; then
       --config "$configs/demo-braingfm.json" --out "$build/demo-braingfm.pt"
   fi
   if [ -f "$scan" ]; then
-    echo "== Predicting the real scan above with both models (JSON lines: label, calibrated probability, top ROIs)"
-    "$cli" predict --model "$build/demo-logreg.json" --in "$scan" --json
-    "$cli" predict --model "$build/demo-braingfm.pt" --in "$scan" --json
+    echo "== Predicting the real scan above (held out of the training corpus) with both models (add --json for everything)"
+    "$cli" predict --model "$build/demo-logreg.json" --in "$scan"
+    "$cli" predict --model "$build/demo-braingfm.pt" --in "$scan"
     echo "== Diagnosis of the same scan: quality control, prediction with uncertainty and out-of-distribution check,"
     echo "   explanation, recorded in the workspace, as a PDF report: $build/demo-report.pdf"
     "$cli" diagnose -w "$ws" --model "$build/demo-logreg.json" --in "$scan" --tr 2.0 --operator demo --out "$build/demo-report.pdf"
@@ -63,6 +63,6 @@ if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then
 fi
 echo "== No display: rendering the workbench's 3D view offscreen (Xvfb) to $build/demo-3d.png"
 if command -v xvfb-run >/dev/null; then
-  xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --quiet --screenshot "$build/demo-3d.png"
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --quiet --workspace "$ws" --screenshot "$build/demo-3d.png"
   echo "wrote $build/demo-3d.png"
 fi

@@ -94,6 +94,12 @@ void ScanBrowser::setWorkspace(Workspace* ws) {
   table_->resizeColumnsToContents();
 }
 
+bool ScanBrowser::selectFirstScan() {
+  if (proxy_->rowCount() == 0) return false;
+  table_->setCurrentIndex(proxy_->index(0, 0));
+  return true;
+}
+
 QString ScanBrowser::currentScanPath() const {
   const auto index = table_->currentIndex();
   return index.isValid() ? proxy_->index(index.row(), 0).data(Qt::ToolTipRole).toString() : QString();

@@ -27,6 +27,8 @@ class ScanBrowser : public QWidget {
   int visibleRows() const;
   // Selects the row of a scan (false when it is not shown).
   bool selectScan(std::int64_t scanId);
+  // Selects the first row shown (false when there is none).
+  bool selectFirstScan();
   QString currentScanPath() const;  // the selected scan's file ("" when none)
 
  Q_SIGNALS:

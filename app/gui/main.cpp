@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "MainWindow.h"
+#include "MatrixPanel.h"
+#include "ScanBrowser.h"
 #include "VtkView.h"
 #include "Workbench.h"
 #include "errors/Error.h"
@@ -55,12 +57,21 @@ int main(int argc, char** argv) {
     window.loadBrainSurface();
     if (parser.isSet(screenshot)) {
       const QString file = parser.value(screenshot);
-      QObject::connect(&window, &bg::ui::MainWindow::brainSurfaceShown, &window, [&window, file] {
-        QTimer::singleShot(200, &window, [&window, file] {
-          const bool ok = window.view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32).save(file);
-          if (!ok) spdlog::error("could not save screenshot {}", file.toStdString());
-          QApplication::exit(ok ? 0 : 1);
+      auto grab = [&window, file] {
+        QTimer::singleShot(300, &window, [&window, file] {
+          window.views()->setCurrentIndex(0);  // the 3D view
+          QTimer::singleShot(300, &window, [&window, file] {
+            const bool ok = window.view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32).save(file);
+            if (!ok) spdlog::error("could not save screenshot {}", file.toStdString());
+            QApplication::exit(ok ? 0 : 1);
+          });
         });
+      };
+      // With a workspace, its first scan's connectome on the brain (not an empty brain).
+      QObject::connect(&window, &bg::ui::MainWindow::brainSurfaceShown, &window, [&window, grab] {
+        if (!window.workspace()) return grab();
+        QObject::connect(window.matrixPanel(), &bg::ui::MatrixPanel::matrixShown, &window, grab, Qt::SingleShotConnection);
+        if (!window.scanBrowser()->selectFirstScan()) grab();
       });
     }
     const int rc = QApplication::exec();
