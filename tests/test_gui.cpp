@@ -1,5 +1,6 @@
 // The workbench window under Xvfb: the 3D view really renders, panels react to jobs.
 #include <QAction>
+#include <QStatusBar>
 #include <QCryptographicHash>
 #include <QFile>
 #include <QMessageBox>
@@ -211,6 +212,28 @@ class TestGui : public QObject {
     panel->cancelRow(row);
     QCOMPARE(job->wait(), JobState::Cancelled);
     QTRY_COMPARE_WITH_TIMEOUT(panel->cellText(row, 1), QStringLiteral("cancelled"), 5000);
+  }
+
+  // A failed job is red, says "failed" (not a full blue bar), puts its message in the status bar and
+  // opens it with one click.
+  void jobsPanelShowsFailures() {
+    auto* panel = window_->jobsPanel();
+    const int row = panel->rowCount();
+    auto job = workbench_->jobs().submit("failing test job", [](JobContext& ctx) {
+      ctx.update("working", 1.0);
+      throw Error(ErrorCode::Data, "the test input is corrupt");
+    });
+    QCOMPARE(job->wait(), JobState::Failed);
+    QTRY_COMPARE_WITH_TIMEOUT(panel->cellText(row, 1), QStringLiteral("failed"), 5000);
+    QCOMPARE(panel->stateColour(row), QColor(0xcf, 0x22, 0x2e));
+    QCOMPARE(panel->progressText(row), QStringLiteral("failed"));
+    panel->grab().save(QStringLiteral("screenshot_jobs_failed.png"));
+    QVERIFY2(window_->statusBar()->currentMessage().contains(QStringLiteral("the test input is corrupt")), qPrintable(window_->statusBar()->currentMessage()));
+    auto* box = panel->showFailure(row);
+    QVERIFY(box);
+    QVERIFY(box->informativeText().contains(QStringLiteral("the test input is corrupt")));
+    box->close();
+    QVERIFY(!panel->showFailure(0) || panel->cellText(0, 1) == QStringLiteral("failed"));  // other rows open nothing
   }
 
   void logPanelShowsMessages() {

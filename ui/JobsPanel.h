@@ -1,10 +1,12 @@
 #pragma once
 // Every background job as a row: name, state, stage, progress, ETA, cancel.
+#include <QColor>
 #include <QHash>
 #include <QWidget>
 
 #include "jobs/Job.h"
 
+class QMessageBox;
 class QTableWidget;
 
 namespace bg::ui {
@@ -20,6 +22,15 @@ class JobsPanel : public QWidget {
   QString cellText(int row, int column) const;
   // Presses the row's cancel button.
   void cancelRow(int row);
+  // The colour a row's state is drawn in (red for failed), and its progress bar's text.
+  QColor stateColour(int row) const;
+  QString progressText(int row) const;
+  // What a click on a failed row opens: its whole message (null for other rows).
+  QMessageBox* showFailure(int row);
+
+ Q_SIGNALS:
+  // A job failed: its name and whole message (the main window puts it in the status bar).
+  void jobFailed(const QString& name, const QString& message);
 
  private:
   void onJobChanged(const bg::JobSnapshot& snap);

@@ -101,6 +101,9 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
 
   workspacePanel_ = new WorkspacePanel(workbench_, this);
   jobsPanel_ = new JobsPanel(*bridge_, this);
+  connect(jobsPanel_, &JobsPanel::jobFailed, this, [this](const QString& name, const QString& message) {
+    statusBar()->showMessage(tr("%1 failed: %2 (click it in the Jobs panel for the whole message)").arg(name, message), 30000);
+  });
   logPanel_ = new LogPanel(this);
   buildMenus();
   addPanel(scanBrowser_, tr("Scans"), Qt::LeftDockWidgetArea);
