@@ -1,5 +1,6 @@
 // The workbench window under Xvfb: the 3D view really renders, panels react to jobs.
 #include <QAction>
+#include <QCompleter>
 #include <QStatusBar>
 #include <QCryptographicHash>
 #include <QFile>
@@ -1445,6 +1446,15 @@ class TestGui : public QObject {
     const auto check = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
     QVERIFY(check["logits_compared"].get<bool>());
     QVERIFY2(check["max_abs"].get<double>() <= 1e-4, check.dump().c_str());
+    // The Launch form offers the workspace's model files (an import saved there) as Pre-trained.
+    const auto wsDir = bgtest::scratchDir("gui-import-ws");
+    std::filesystem::create_directories(wsDir / "models");
+    std::filesystem::copy_file(out, wsDir / "models" / "braingfm-public.pt");
+    ui::LaunchRunDialog form(QString::fromStdString(wsDir.string()));
+    auto* completer = form.pretrained()->completer();
+    QVERIFY(completer);
+    QCOMPARE(completer->model()->rowCount(), 1);
+    QCOMPARE(completer->model()->index(0, 0).data().toString(), QString::fromStdString((wsDir / "models" / "braingfm-public.pt").string()));
   }
 
   void userGuideOpensWithImages() {

@@ -67,6 +67,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
     PipelineOptions options = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
     PredictionInput in;
     in.file = file;
+    in.contentHash = hashFile(file);
     if (isNiftiPath(file)) {
       in.kind = "bold";
       if (!registry || !registry->contains(atlas))
@@ -212,10 +213,9 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
     row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
   }
   // A scan the model learned from (or was calibrated on) is no independent test of it.
-  if (card.contains("training_scans") && card["training_scans"].contains("hashes") && std::filesystem::exists(input.file)) {
-    const auto hash = hashFile(input.file);
+  if (card.contains("training_scans") && card["training_scans"].contains("hashes") && !input.contentHash.empty()) {
     bool found = false;
-    for (const auto& h : card["training_scans"]["hashes"]) found = found || h == hash;
+    for (const auto& h : card["training_scans"]["hashes"]) found = found || h == input.contentHash;
     row["in_training_set"] = found;
     if (found) row["training_set_warning"] = "this scan was used to train the model: the result is not an independent test";
   }
@@ -240,7 +240,7 @@ std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const
                               const std::string& label, double probability, const json& explanation) {
   SQLite::Transaction tx(ws.db());
   const std::int64_t modelId = registerModel(ws, modelFile, card);
-  const auto scanHash = hashFile(input.file);
+  const auto scanHash = input.contentHash.empty() ? hashFile(input.file) : input.contentHash;
   std::int64_t scanId = 0;
   {
     SQLite::Statement q(ws.db(), "SELECT id FROM scans WHERE content_hash = ?");

@@ -30,6 +30,7 @@ struct PredictionInput {
   std::optional<std::filesystem::path> confounds;
   nlohmann::json qc;                    // the connectome pipeline's QC record
   std::string site;                     // the acquisition site (predict --site), for per-site harmonised models
+  std::string contentHash;              // of the file's bytes (hashFile), computed once: the training-set check, the workspace's records
 };
 
 struct PredictionInputOptions {

@@ -139,10 +139,7 @@ std::vector<torch::Tensor> PublicGfmClassifierImpl::configureTrainable() {
   } else {
     trainable = head->parameters();
     if (m == "prompt")
-      for (const auto& p : {nodePrompt, edgePrompt}) trainable.push_back(p);
-    if (m == "prompt")
-      for (auto* mod : {&cond1, &cond2})
-        for (const auto& p : (*mod)->parameters()) trainable.push_back(p);
+      for (const auto& p : {nodePrompt, edgePrompt, cond1->weight, cond1->bias, cond2->weight, cond2->bias}) trainable.push_back(p);
     if (m == "lora")
       for (auto& l : *layers)
         for (const auto& p : l->as<PublicLayerImpl>()->attention->adapterParameters()) trainable.push_back(p);

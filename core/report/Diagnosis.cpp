@@ -264,7 +264,7 @@ DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* r
   c.input.site = r.site;
   std::optional<RecordedMotion> recorded;
   if (ws && !c.input.confounds)
-    if (const auto v = scanPhenotype(*ws, hashFile(r.input), "mean_fd")) {
+    if (const auto v = scanPhenotype(*ws, c.input.contentHash, "mean_fd")) {
       char* end = nullptr;
       const double fd = std::strtod(v->c_str(), &end);
       if (end != v->c_str() && std::isfinite(fd)) recorded = RecordedMotion{fd, "the workspace's record of this scan (phenotype mean_fd)"};
