@@ -13,12 +13,13 @@ class TestCli : public QObject {
     const auto r = run({QStringLiteral("atlas"), QStringLiteral("list")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-    QCOMPARE(lines.size(), 8);
+    QCOMPARE(lines.size(), 10);  // the paper's eight, then ABIDE's CC200 and Harvard-Oxford
     const QList<QPair<QString, int>> expected = {{QStringLiteral("schaefer100"), 100}, {QStringLiteral("schaefer200"), 200},
                                                  {QStringLiteral("schaefer300"), 300}, {QStringLiteral("aal116"), 116},
                                                  {QStringLiteral("aal3v1"), 166},      {QStringLiteral("shen268"), 268},
-                                                 {QStringLiteral("power264"), 264},    {QStringLiteral("gordon333"), 333}};
-    for (int i = 0; i < 8; ++i) {
+                                                 {QStringLiteral("power264"), 264},    {QStringLiteral("gordon333"), 333},
+                                                 {QStringLiteral("cc200"), 200},       {QStringLiteral("ho"), 111}};
+    for (int i = 0; i < 10; ++i) {
       const QStringList fields = lines[i].split(QLatin1Char(' '), Qt::SkipEmptyParts);
       QCOMPARE(fields[0], expected[i].first);
       QCOMPARE(fields[1].toInt(), expected[i].second);

@@ -68,6 +68,14 @@ AtlasManifest AtlasManifest::parse(const std::filesystem::path& manifestFile) {
           throw Error(ErrorCode::Config, "coordinate_columns must name exactly three columns");
         m.labelTable = s;
       }
+      if (j.contains("derived_labels")) {
+        const auto& d = j.at("derived_labels");
+        DerivedLabelsSpec s;
+        s.codes = d.at("codes").get<std::vector<int>>();
+        s.namesFrom = d.at("names_from").get<std::string>();
+        s.networksFrom = d.value("networks_from", std::string());
+        m.derivedLabels = s;
+      }
       m.unusedLabels = j.value("unused_labels", std::vector<int>{});
       m.maxLabel = j.value("max_label", 0);
       m.sphereRadiusMm = j.value("sphere_radius_mm", 0.0);
@@ -81,7 +89,10 @@ AtlasManifest AtlasManifest::parse(const std::filesystem::path& manifestFile) {
     }
     if (m.kind != AtlasKind::Template) {
       if (m.roiCount <= 0) throw Error(ErrorCode::Config, "roi_count must be positive");
-      if (!m.labelTable) throw Error(ErrorCode::Config, "a parcellation needs a label_table");
+      if (!m.labelTable && !m.derivedLabels) throw Error(ErrorCode::Config, "a parcellation needs a label_table or derived_labels");
+      if (m.derivedLabels && static_cast<int>(m.derivedLabels->codes.size()) != m.roiCount)
+        throw Error(ErrorCode::Config, "derived_labels lists " + std::to_string(m.derivedLabels->codes.size()) + " codes, roi_count says " +
+                                           std::to_string(m.roiCount));
       if (m.representation == AtlasRepresentation::Volume && m.volumes.empty())
         throw Error(ErrorCode::Config, "a volume atlas needs at least one entry in volumes");
       if (m.representation == AtlasRepresentation::Coordinates &&

@@ -24,6 +24,15 @@ struct LabelTableSpec {
   std::string colorColumn;
 };
 
+// Labels computed from other atlases, for label volumes that come without a table (ABIDE's CC200 and
+// Harvard-Oxford): each code is named by the regions of `namesFrom` it overlaps most and carries the
+// network of its largest overlap with `networksFrom`.
+struct DerivedLabelsSpec {
+  std::vector<int> codes;  // in column order
+  std::string namesFrom;
+  std::string networksFrom;
+};
+
 struct AtlasManifest {
   std::string id;
   std::string displayName;
@@ -34,6 +43,7 @@ struct AtlasManifest {
   std::map<std::string, std::string> volumes;  // resolution ("2mm") -> file
   std::map<std::string, std::string> files;    // other named files (template)
   std::optional<LabelTableSpec> labelTable;
+  std::optional<DerivedLabelsSpec> derivedLabels;  // instead of a label table
   std::vector<int> unusedLabels;
   int maxLabel = 0;  // 0: not stated
   double sphereRadiusMm = 0.0;

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "atlas/DerivedLabels.h"
 #include "errors/Error.h"
 #include "io/NiftiImage.h"
 #include "io/TextTable.h"
@@ -62,6 +63,13 @@ std::vector<const AtlasManifest*> AtlasRegistry::parcellations() const {
   return out;
 }
 
+std::vector<const AtlasManifest*> AtlasRegistry::paperParcellations() const {
+  std::vector<const AtlasManifest*> out;
+  for (const auto* m : parcellations())
+    if (rankOf(m->id) < static_cast<int>(kPaperOrder.size())) out.push_back(m);
+  return out;
+}
+
 bool AtlasRegistry::contains(const std::string& id) const {
   return std::any_of(atlases_.begin(), atlases_.end(), [&](const AtlasManifest& a) { return a.id == id; });
 }
@@ -88,6 +96,12 @@ std::filesystem::path AtlasRegistry::volumeFile(const std::string& id, const std
 
 std::vector<AtlasLabel> AtlasRegistry::labels(const std::string& id) const {
   const auto& m = get(id);
+  if (m.derivedLabels) {
+    std::lock_guard lock(derived_->mutex);
+    auto it = derived_->labels.find(id);
+    if (it == derived_->labels.end()) it = derived_->labels.emplace(id, deriveLabels(m, *this)).first;
+    return it->second;
+  }
   if (!m.labelTable) return {};
   return withContext("while reading the label table of atlas " + id, [&] {
     const auto& spec = *m.labelTable;
@@ -159,7 +173,7 @@ AtlasVerification AtlasRegistry::verify(const std::string& id, ProgressDelegate&
   progress.throwIfCancelled();
 
   if (m.representation == AtlasRepresentation::Coordinates) {
-    v.verifiedFile = resolve(m.labelTable->file).string();
+    v.verifiedFile = resolve(m.labelTable.value().file).string();
     v.verifiedRoiCount = static_cast<int>(std::count_if(table.begin(), table.end(), [](const AtlasLabel& l) { return l.mni.has_value(); }));
     v.ok = v.verifiedRoiCount == m.roiCount;
     if (!v.ok) v.problem = "found " + std::to_string(v.verifiedRoiCount) + " coordinates, manifest says " + std::to_string(m.roiCount);

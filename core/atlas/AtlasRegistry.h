@@ -1,6 +1,9 @@
 #pragma once
 // The atlases the workbench knows: manifests from the project, data files from
 // the data search path.
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +36,8 @@ class AtlasRegistry {
   const std::vector<AtlasManifest>& all() const { return atlases_; }
   // Parcellations only (no templates), in the paper's order.
   std::vector<const AtlasManifest*> parcellations() const;
+  // The eight parcellations of the BrainGFM paper (what "all" means), a subset of parcellations().
+  std::vector<const AtlasManifest*> paperParcellations() const;
   const AtlasManifest& get(const std::string& id) const;  // throws NoInput listing known ids
   bool contains(const std::string& id) const;
   const DataPaths& dataPaths() const { return data_; }
@@ -45,8 +50,13 @@ class AtlasRegistry {
   AtlasVerification verify(const std::string& id, ProgressDelegate& progress) const;
 
  private:
+  struct DerivedCache {
+    std::recursive_mutex mutex;
+    std::map<std::string, std::vector<AtlasLabel>> labels;
+  };
   std::vector<AtlasManifest> atlases_;
   DataPaths data_{{}};
+  std::shared_ptr<DerivedCache> derived_ = std::make_shared<DerivedCache>();  // computing them reads three volumes
 };
 
 }  // namespace bg

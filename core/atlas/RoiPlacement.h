@@ -1,8 +1,7 @@
 #pragma once
 // Where each ROI of a parcellation sits in MNI space (for 3D connectomes) with its name and network:
-// a registered atlas's label table (its MNI coordinates, or centroids of its volume when the table
-// has none), or ABIDE's CC200 label volume found in the data path (columns are labels 1..200; networks
-// by majority overlap with Schaefer100's seven networks).
+// a registered atlas's labels (their MNI coordinates, or centroids of its volume when the table has
+// none). ABIDE's CC200 and HO are registered atlases whose labels are derived (atlas/DerivedLabels.h).
 #include <array>
 #include <map>
 #include <optional>
@@ -12,15 +11,10 @@
 namespace bg {
 
 class AtlasRegistry;
-class DataPaths;
 struct NiftiVolume;
 
 // Centroid (world millimetres) of every non-zero label of a label volume.
 std::map<long, std::array<double, 3>> labelCentroids(const NiftiVolume& labels);
-
-// For each label of `labels`, the network of `reference` (a registered atlas with networks) that most
-// of its voxels fall in; voxels outside the reference's parcels vote "Subcortical/cerebellum".
-std::map<long, std::string> networksByOverlap(const NiftiVolume& labels, const AtlasRegistry& registry, const std::string& reference);
 
 struct RoiPlacement {
   std::vector<std::string> names, networks;
@@ -28,6 +22,6 @@ struct RoiPlacement {
 };
 
 // `count` ROIs of `atlas`; throws bg::Error naming what is missing.
-RoiPlacement roiPlacement(const AtlasRegistry* registry, const DataPaths& data, const std::string& atlas, int count);
+RoiPlacement roiPlacement(const AtlasRegistry* registry, const std::string& atlas, int count);
 
 }  // namespace bg

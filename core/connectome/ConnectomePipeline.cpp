@@ -131,7 +131,7 @@ std::vector<std::string> expandAtlasList(const AtlasRegistry& registry, const st
   std::vector<std::string> out;
   for (const auto& id : ids) {
     if (id == "all") {
-      for (const auto* m : registry.parcellations()) out.push_back(m->id);
+      for (const auto* m : registry.paperParcellations()) out.push_back(m->id);
     } else {
       const auto& m = registry.get(id);
       if (m.kind == AtlasKind::Template) throw Error(ErrorCode::Usage, "'" + id + "' is a template, not a parcellation");
