@@ -15,7 +15,7 @@ PACKAGES=(
   # models
   libtorch-dev libopenblas0-pthread liblapack-dev libgloo-dev  # gloo headers: c10d data-parallel training on CPUs
   # numerics, I/O, logging, storage
-  libeigen3-dev libnifti2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libeigen3-dev libboost-dev libnifti2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libsqlitecpp-dev libxxhash-dev libdeflate-dev libisal-dev zlib1g-dev
   libminizip-dev libssl-dev  # PyTorch checkpoints (zip) and SHA-256 of imported files
   # tests, screenshots, PDF checks

@@ -1,5 +1,8 @@
 #include "MatrixPanel.h"
 
+#include <algorithm>
+#include <optional>
+
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QLabel>
@@ -10,6 +13,7 @@
 
 #include "MatrixView.h"
 #include "Workbench.h"
+#include "connectome/GroupComparison.h"
 #include "errors/Error.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
@@ -30,12 +34,17 @@ MatrixPanel::MatrixPanel(Workbench& workbench, QWidget* parent) : QWidget(parent
   source_->setToolTip(tr("Show the selected scan's FC, a corpus class's group mean, or the difference of two class means"));
   source_->setAccessibleName(tr("Matrix source"));
   view_ = new MatrixView(this);
+  readout_ = new QLabel(tr("Hover over the matrix to read a value"), this);
+  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  readout_->setToolTip(tr("The cell under the mouse: the two regions, the value and, for a group test, p and FDR q"));
+  connect(view_, &MatrixView::hovered, readout_, &QLabel::setText);
   auto* top = new QHBoxLayout;
   top->addWidget(new QLabel(tr("Show:"), this));
   top->addWidget(source_, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addWidget(view_, 1);
+  layout->addWidget(readout_);
   connect(source_, &QComboBox::currentIndexChanged, this, &MatrixPanel::sourceChanged);
   setWorkspace(nullptr);
 }
@@ -55,8 +64,8 @@ void MatrixPanel::setWorkspace(Workspace* ws) {
         source_->addItem(tr("%1: mean of %2").arg(corpus, QString::fromStdString(classes[c].get<std::string>())),
                          QVariantList{1, corpus, static_cast<int>(c), 0});
       if (classes.size() == 2)
-        source_->addItem(tr("%1: %2 − %3").arg(corpus, QString::fromStdString(classes[1].get<std::string>()),
-                                              QString::fromStdString(classes[0].get<std::string>())),
+        source_->addItem(tr("%1: %2 vs %3, Welch t per edge (FDR)").arg(corpus, QString::fromStdString(classes[1].get<std::string>()),
+                                                                        QString::fromStdString(classes[0].get<std::string>())),
                          QVariantList{2, corpus, 1, 0});
     }
   }
@@ -84,15 +93,8 @@ void MatrixPanel::sourceChanged(int index) {
         return;
       }
       const auto& first = derivatives.front();
-      std::vector<std::string> names, networks;
-      if (workbench_.hasAtlases() && workbench_.atlases().contains(first.atlas)) {
-        for (const auto& l : workbench_.atlases().labels(first.atlas)) {
-          names.push_back(l.name);
-          networks.push_back(l.network);
-        }
-      }
       const auto fc = ws_->arrays().read(first.fcArray);
-      if (static_cast<Eigen::Index>(names.size()) != fc.rows()) names.clear(), networks.clear();
+      auto [names, networks] = roiLabels(first.atlas, fc.rows());
       atlas_ = first.atlas;
       view_->setMatrix(fc, names, networks, tr("Scan %1 — %2 Pearson FC").arg(scan_).arg(QString::fromStdString(first.atlas)), 1.0);
       Q_EMIT matrixShown();
@@ -112,23 +114,54 @@ void MatrixPanel::sourceChanged(int index) {
     auto ws = Workspace::open(dir);
     const auto manifest = loadCorpus(*ws, s.corpus.toStdString());
     Eigen::MatrixXd m;
+    std::optional<EdgeComparison> test;
+    QString shownTitle = title;
     if (s.kind == 1) {
       m = groupMeanFc(*ws, manifest, s.a, job);
     } else {
+      // Welch's t per edge on Fisher-z FC, with Benjamini-Hochberg FDR over all edges.
       ProgressRange first(job, 0.0, 0.5), second(job, 0.5, 1.0);
-      m = groupMeanFc(*ws, manifest, s.a, first) - groupMeanFc(*ws, manifest, s.b, second);
+      const auto a = groupFisherZMoments(*ws, manifest, s.a, first);
+      const auto b = groupFisherZMoments(*ws, manifest, s.b, second);
+      test = welchEdgeComparison(a, b);
+      m = test->t;
+      shownTitle = tr("%1 — Welch t of Fisher-z FC (n = %2 vs %3); faded: FDR q ≥ 0.05; %4 of %5 edges significant")
+                       .arg(title.left(title.indexOf(QStringLiteral(", Welch"))))
+                       .arg(a.n)
+                       .arg(b.n)
+                       .arg(test->significant)
+                       .arg(test->tests);
     }
     const std::string atlas = manifest.value("atlas", std::string());
     QMetaObject::invokeMethod(
         QCoreApplication::instance(),
-        [self, m, s, title, atlas] {
+        [self, m, s, shownTitle, atlas, test] {
           if (!self) return;
           self->atlas_ = atlas;
-          self->view_->setMatrix(m, {}, {}, title, s.kind == 1 ? 1.0 : 0.0);
+          auto [names, networks] = self->roiLabels(atlas, m.rows());
+          self->view_->setMatrix(m, names, networks, shownTitle, s.kind == 1 ? 1.0 : 0.0);
+          if (test) self->view_->setSignificance(test->p, test->q, test->alpha);
           Q_EMIT self->matrixShown();
         },
         Qt::QueuedConnection);
   });
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> MatrixPanel::roiLabels(const std::string& atlas, Eigen::Index rois) const {
+  std::vector<std::string> names, networks;
+  try {
+    if (workbench_.hasAtlases() && workbench_.atlases().contains(atlas))
+      for (const auto& l : workbench_.atlases().labels(atlas)) {
+        names.push_back(l.name);
+        networks.push_back(l.network);
+      }
+  } catch (const std::exception& e) {
+    spdlog::warn("no region names for {}: {}", atlas, e.what());
+  }
+  if (static_cast<Eigen::Index>(names.size()) != rois) return {};
+  // An atlas without networks has no bands: leave the order as it is.
+  if (std::all_of(networks.begin(), networks.end(), [](const std::string& n) { return n.empty(); })) networks.clear();
+  return {names, networks};
 }
 
 }  // namespace bg::ui

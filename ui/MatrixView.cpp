@@ -5,6 +5,7 @@
 #include <map>
 #include <numeric>
 
+#include <QHelpEvent>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
@@ -22,7 +23,8 @@ MatrixView::MatrixView(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
   setFocusPolicy(Qt::StrongFocus);
   setMinimumSize(240, 200);
-  setToolTip(tr("Connectivity matrix: hover for ROI names and value; wheel or +/- to zoom, drag or arrows to pan, Home to reset"));
+  // Not a widget tooltip: that would hide the hover values; shown only off the matrix (event()).
+  help_ = tr("Connectivity matrix: hover for ROI names and value; wheel or +/- to zoom, drag or arrows to pan, Home to reset");
   setAccessibleName(tr("Connectivity matrix"));
   message_ = tr("Select a scan with connectomes, or a corpus group, to see its matrix");
 }
@@ -40,6 +42,8 @@ QRgb MatrixView::colourFor(double v, double limit) {
 void MatrixView::setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> names, std::vector<std::string> networks, const QString& title,
                            double limit) {
   matrix_ = m;
+  p_.resize(0, 0);
+  q_.resize(0, 0);
   names_ = std::move(names);
   networks_ = std::move(networks);
   title_ = title;
@@ -63,6 +67,49 @@ void MatrixView::setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> na
   update();
 }
 
+void MatrixView::setSignificance(const Eigen::MatrixXd& p, const Eigen::MatrixXd& q, double alpha) {
+  p_ = p;
+  q_ = q;
+  alpha_ = alpha;
+  rebuildImage();
+  update();
+}
+
+std::vector<std::string> MatrixView::rowNetworks() const {
+  std::vector<std::string> out;
+  if (networks_.size() != order_.size()) return out;
+  for (int i : order_) out.push_back(networks_[static_cast<std::size_t>(i)]);
+  return out;
+}
+
+QString MatrixView::describeAt(const QPoint& pos) const {
+  const auto c = cellAt(pos);
+  if (!c) return {};
+  auto name = [&](int i) {
+    QString s = i < static_cast<int>(names_.size()) ? QString::fromStdString(names_[static_cast<std::size_t>(i)]) : QString::number(i + 1);
+    if (i < static_cast<int>(networks_.size()) && !networks_[static_cast<std::size_t>(i)].empty())
+      s += QStringLiteral(" (%1)").arg(QString::fromStdString(networks_[static_cast<std::size_t>(i)]));
+    return s;
+  };
+  QString text = tr("%1 × %2: %3").arg(name(c->row), name(c->column)).arg(c->value, 0, 'f', 3);
+  if (q_.rows() == matrix_.rows() && c->row != c->column)
+    text += tr(", p = %1, FDR q = %2%3")
+                .arg(p_(c->row, c->column), 0, 'g', 3)
+                .arg(q_(c->row, c->column), 0, 'g', 3)
+                .arg(q_(c->row, c->column) < alpha_ ? tr(" (significant)") : QString());
+  return text;
+}
+
+bool MatrixView::event(QEvent* e) {
+  if (e->type() == QEvent::ToolTip) {
+    auto* help = static_cast<QHelpEvent*>(e);
+    const QString text = describeAt(help->pos());
+    QToolTip::showText(help->globalPos(), text.isEmpty() ? help_ : text, this);
+    return true;
+  }
+  return QWidget::event(e);
+}
+
 void MatrixView::clear(const QString& message) {
   matrix_.resize(0, 0);
   image_ = {};
@@ -73,9 +120,15 @@ void MatrixView::clear(const QString& message) {
 void MatrixView::rebuildImage() {
   const auto n = static_cast<int>(matrix_.rows());
   image_ = QImage(n, n, QImage::Format_RGB32);
+  const bool faded = q_.rows() == n;
   for (int r = 0; r < n; ++r)
-    for (int c = 0; c < n; ++c)
-      image_.setPixel(c, r, colourFor(matrix_(order_[static_cast<std::size_t>(r)], order_[static_cast<std::size_t>(c)]), limit_));
+    for (int c = 0; c < n; ++c) {
+      const int i = order_[static_cast<std::size_t>(r)], j = order_[static_cast<std::size_t>(c)];
+      QRgb colour = colourFor(matrix_(i, j), limit_);
+      if (faded && i != j && q_(i, j) >= alpha_)  // not significant: a quarter of its colour
+        colour = qRgb(255 - (255 - qRed(colour)) / 4, 255 - (255 - qGreen(colour)) / 4, 255 - (255 - qBlue(colour)) / 4);
+      image_.setPixel(c, r, colour);
+    }
 }
 
 QRect MatrixView::plotArea() const {
@@ -140,6 +193,23 @@ void MatrixView::paintEvent(QPaintEvent*) {
   }
   p.setPen(palette().windowText().color());
   p.drawRect(area.adjusted(0, 0, -1, -1));
+  // Network legend under the matrix, in band order.
+  if (static_cast<int>(networks_.size()) == n && n > 0) {
+    std::map<std::string, int> index;
+    for (const auto& net : networks_) index.emplace(net, 0);
+    int k = 0;
+    for (auto& [net, i] : index) i = k++;
+    int x = area.left();
+    const int y = area.bottom() + 6;
+    for (const auto& [net, i] : index) {
+      const QString label = net.empty() ? tr("none") : QString::fromStdString(net);
+      const int w = p.fontMetrics().horizontalAdvance(label);
+      if (x + 14 + w > width()) break;
+      p.fillRect(QRect(x, y + 3, 10, 10), networkColour(i));
+      p.drawText(QRect(x + 13, y, w + 2, 16), Qt::AlignLeft | Qt::AlignVCenter, label);
+      x += 13 + w + 10;
+    }
+  }
   // Colour bar.
   const QRect bar(area.right() + kBarGap, area.top(), kBar, area.height());
   for (int y = 0; y < bar.height(); ++y) {
@@ -165,14 +235,10 @@ void MatrixView::mouseMoveEvent(QMouseEvent* e) {
     return;
   }
   if (const auto c = cellAt(pos)) {
-    auto name = [&](int i) {
-      QString s = i < static_cast<int>(names_.size()) ? QString::fromStdString(names_[static_cast<std::size_t>(i)]) : QString::number(i + 1);
-      if (i < static_cast<int>(networks_.size()) && !networks_[static_cast<std::size_t>(i)].empty())
-        s += QStringLiteral(" (%1)").arg(QString::fromStdString(networks_[static_cast<std::size_t>(i)]));
-      return s;
-    };
-    QToolTip::showText(e->globalPosition().toPoint(), tr("%1 × %2: %3").arg(name(c->row), name(c->column)).arg(c->value, 0, 'f', 3), this);
+    const QString text = describeAt(pos);
+    QToolTip::showText(e->globalPosition().toPoint(), text, this);
     Q_EMIT cellHovered(c->row, c->column, c->value);
+    Q_EMIT hovered(text);
   }
 }
 

@@ -1,4 +1,6 @@
 // workspace, import, derive, corpus and export: the workspace from the command line.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -19,6 +21,7 @@
 #include "workspace/Derivation.h"
 #include "workspace/Importers.h"
 #include "workspace/Workspace.h"
+#include "workspace/WorkspaceQueries.h"
 
 namespace bg::cli {
 namespace {
@@ -298,6 +301,73 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         if (!a->name.empty()) m["name"] = a->name;
         saveCorpus(*w, m);
         std::printf("corpus '%s' imported: %zu scans\n", m["name"].get<std::string>().c_str(), m["items"].size());
+        return 0;
+      };
+    });
+  }
+
+  {
+    // The Matrix tab's group comparison, from the command line.
+    struct Args {
+      std::string dir, name, out;
+      double alpha = 0.05;
+      int top = 10;
+      bool asJson = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* cmp = corpus->add_subcommand("compare", "Welch's t per edge between the corpus's two classes (Fisher-z FC), Benjamini-Hochberg FDR");
+    addWorkspaceOption(cmp, a->dir);
+    cmp->add_option("name", a->name, "Corpus name (two classes)")->required();
+    cmp->add_option("--alpha", a->alpha, "FDR level (default 0.05)")->check(CLI::Range(1e-6, 0.5));
+    cmp->add_option("--top", a->top, "Edges listed, by |t| (default 10)")->check(CLI::Range(0, 100000));
+    cmp->add_option("--out", a->out, "Folder for t.npy, p.npy and q.npy (ROIs x ROIs)");
+    cmp->add_flag("--json", a->asJson, "Print JSON");
+    cmp->callback([&action, a] {
+      action = [a](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, a->dir));
+        const auto m = loadCorpus(*w, a->name);
+        const auto& classes = m.at("classes");
+        if (classes.size() != 2) throw Error(ErrorCode::Usage, "corpus '" + a->name + "' has " + std::to_string(classes.size()) + " classes; compare needs two");
+        GroupMoments first, second;
+        ctx.runJob("compare " + a->name, [&](JobContext& job) {
+          ProgressRange p0(job, 0.0, 0.5), p1(job, 0.5, 1.0);
+          second = groupFisherZMoments(*w, m, 0, p0);
+          first = groupFisherZMoments(*w, m, 1, p1);
+        });
+        const auto c = welchEdgeComparison(first, second, a->alpha);
+        if (!a->out.empty()) {
+          std::filesystem::create_directories(a->out);
+          writeNpyFloat32(std::filesystem::path(a->out) / "t.npy", c.t);
+          writeNpyFloat32(std::filesystem::path(a->out) / "p.npy", c.p);
+          writeNpyFloat32(std::filesystem::path(a->out) / "q.npy", c.q);
+        }
+        std::vector<std::string> names;
+        if (const auto reg = optionalAtlasRegistry(ctx); reg && reg->contains(m.value("atlas", std::string())))
+          for (const auto& l : reg->labels(m.value("atlas", std::string()))) names.push_back(l.name);
+        if (static_cast<Eigen::Index>(names.size()) != c.t.rows()) names.clear();
+        auto name = [&](Eigen::Index i) { return names.empty() ? "ROI " + std::to_string(i + 1) : names[static_cast<std::size_t>(i)]; };
+        std::vector<std::pair<Eigen::Index, Eigen::Index>> edges;
+        for (Eigen::Index i = 0; i < c.t.rows(); ++i)
+          for (Eigen::Index j = i + 1; j < c.t.cols(); ++j) edges.emplace_back(i, j);
+        const auto shown = std::min<std::size_t>(edges.size(), static_cast<std::size_t>(a->top));
+        std::partial_sort(edges.begin(), edges.begin() + static_cast<std::ptrdiff_t>(shown), edges.end(),
+                          [&](const auto& x, const auto& y) { return std::abs(c.t(x.first, x.second)) > std::abs(c.t(y.first, y.second)); });
+        json out = {{"corpus", a->name}, {"classes", {classes[1], classes[0]}}, {"n", {first.n, second.n}}, {"alpha", a->alpha},
+                    {"edges", c.tests}, {"significant", c.significant}, {"top", json::array()}};
+        for (std::size_t k = 0; k < shown; ++k) {
+          const auto [i, j] = edges[k];
+          out["top"].push_back({{"a", name(i)}, {"b", name(j)}, {"t", c.t(i, j)}, {"df", c.df(i, j)}, {"p", c.p(i, j)}, {"q", c.q(i, j)}});
+        }
+        if (a->asJson) {
+          std::printf("%s\n", out.dump(2).c_str());
+          return 0;
+        }
+        std::printf("%s vs %s (n = %d vs %d): %d of %d edges significant at FDR q < %g (Welch's t on Fisher-z FC)\n",
+                    classes[1].get<std::string>().c_str(), classes[0].get<std::string>().c_str(), first.n, second.n, c.significant, c.tests,
+                    a->alpha);
+        for (const auto& e : out["top"])
+          std::printf("  t = %7.3f  p = %.2e  q = %.2e  %s — %s\n", e["t"].get<double>(), e["p"].get<double>(), e["q"].get<double>(),
+                      e["a"].get<std::string>().c_str(), e["b"].get<std::string>().c_str());
         return 0;
       };
     });

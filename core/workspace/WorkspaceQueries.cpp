@@ -76,4 +76,16 @@ Eigen::MatrixXd groupMeanFc(Workspace& ws, const nlohmann::json& manifest, int c
   return sum / n;
 }
 
+GroupMoments groupFisherZMoments(Workspace& ws, const nlohmann::json& manifest, int classIndex, ProgressDelegate& progress) {
+  GroupMoments m;
+  const auto& items = manifest.at("items");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].at("class_index").get<int>() != classIndex) continue;
+    if (i % 64 == 0 && progress.update("reading FC matrices", static_cast<double>(i) / static_cast<double>(items.size()))) throw CancelledError();
+    m.add(fisherZ(ws.arrays().read(items[i].at("fc_array").get<std::string>())));
+  }
+  if (m.n == 0) throw Error(ErrorCode::Data, "no item of class " + std::to_string(classIndex) + " in the corpus");
+  return m;
+}
+
 }  // namespace bg

@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "connectome/GroupComparison.h"
 #include "jobs/Progress.h"
 
 namespace bg {
@@ -33,6 +34,9 @@ struct DerivativeListing {
   std::string atlas, paramsHash, fcArray, seriesArray;
 };
 std::vector<DerivativeListing> scanDerivatives(Workspace& ws, std::int64_t scanId);
+
+// Element-wise moments of the Fisher-z FC matrices of a corpus's items of one class (for group tests).
+GroupMoments groupFisherZMoments(Workspace& ws, const nlohmann::json& manifest, int classIndex, ProgressDelegate& progress);
 
 // Element-wise mean of the FC matrices of a corpus's items of one class (all classes when < 0).
 Eigen::MatrixXd groupMeanFc(Workspace& ws, const nlohmann::json& manifest, int classIndex, ProgressDelegate& progress);
