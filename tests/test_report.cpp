@@ -7,6 +7,7 @@
 #include <QPdfWriter>
 #include <QPainter>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 #include <cmath>
 
@@ -25,9 +26,13 @@
 #include "report/Diagnosis.h"
 #include "io/PdfAttachment.h"
 #include "io/NiftiImage.h"
+#include "io/Npy.h"
+#include "workspace/Corpus.h"
+#include "workspace/Workspace.h"
 #include "io/TimeSeriesFile.h"
 #include "support/SyntheticBold.h"
 #include "report/QualityControl.h"
+#include "report/ReportFigures.h"
 
 using nlohmann::json;
 
@@ -283,6 +288,42 @@ class TestReport : public QObject {
     QVERIFY(tool("pdftotext", {str(pdf), "-"}).contains("hello"));  // the original content is intact
   }
 
+  // The glass brain: rank numbers overlap neither each other nor any disc, even for a tight cluster,
+  // and a left-hemisphere region is drawn on the side labelled L in both conventions.
+  void glassBrainLabelsAndOrientation() {
+    json top = json::array();
+    for (int k = 0; k < 10; ++k)  // ten regions within a few millimetres of each other, left hemisphere
+      top.push_back({{"name", "cluster " + std::to_string(k)}, {"network", "Default"}, {"saliency", 0.02 - 0.001 * k},
+                     {"position_mni", {-40.0 + (k % 3), -20.0 + (k / 3), 30.0 + (k % 2)}}});
+    top.push_back({{"name", "right"}, {"network", "Vis"}, {"saliency", 0.005}, {"position_mni", {40.0, -80.0, 5.0}}});
+    const json e = {{"top_rois", top}};
+    const auto mask = bgtest::dataRoot() / "atlases/mni152/tpl-MNI152NLin6Asym_res-02_desc-brain_mask.nii.gz";
+    for (const bool radiological : {false, true}) {
+      QImage image(2126, 732, QImage::Format_RGB32);
+      image.fill(Qt::white);
+      QPainter painter(&image);
+      bg::report::GlassBrainLayout layout;
+      bg::report::paintGlassBrain(painter, QRectF(0, 0, image.width(), image.height()), e, mask, 300, radiological, &layout);
+      painter.end();
+      QVERIFY(layout.labels.size() >= 20);  // most of the 33 numbers found a free place; the key names all
+      for (std::size_t i = 0; i < layout.labels.size(); ++i) {
+        for (std::size_t j = i + 1; j < layout.labels.size(); ++j) QVERIFY(!layout.labels[i].intersects(layout.labels[j]));
+        for (const auto& disc : layout.discs) QVERIFY(!layout.labels[i].intersects(disc));
+      }
+      // Coronal (view 1) and axial (view 2): the left region is on the side whose edge says L.
+      for (int view : {1, 2}) {
+        QPointF left, right;
+        for (const auto& c : layout.centres)
+          if (c.view == view) (c.rank0 == 10 ? right : left) = c.at;  // rank 0 is one of the cluster
+        const auto sides = std::find_if(layout.sideLabels.begin(), layout.sideLabels.end(), [&](const auto& s) { return s.view == view; });
+        QVERIFY(sides != layout.sideLabels.end());
+        QCOMPARE(sides->left, radiological ? QStringLiteral("R") : QStringLiteral("L"));
+        QCOMPARE(left.x() < right.x(), sides->left == QStringLiteral("L"));
+      }
+      image.save(QString(BRAINGRAPH_TEST_SCRATCH "/../glassbrain_%1.png").arg(radiological ? "radiological" : "neurological"));
+    }
+  }
+
   void diagnoseWritesACompleteReport() {
     const auto pdf = dir_ / "report.pdf";
     const auto r = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-offline01", "--operator",
@@ -325,6 +366,30 @@ class TestReport : public QObject {
     QVERIFY(info.contains("Creator:         BrainGraph Workbench"));
     QVERIFY(info.contains(QString::fromStdString(record["report_id"].get<std::string>())));  // in the title
     QVERIFY(info.contains("A4"));
+    // Age and sex from the workspace's phenotypes, in the header.
+    QVERIFY(record["patient"].contains("age") && record["patient"].contains("sex"));
+    QVERIFY(text.contains(QString::fromStdString(record["patient"]["age"].get<std::string>()) + " years, " +
+                          QString::fromStdString(record["patient"]["sex"].get<std::string>())));
+    // Methods in prose, only what was applied: time series given (no extraction), no confounds file.
+    const QString flat = tool("pdftotext", {str(pdf), "-"}).simplified();
+    QVERIFY(flat.contains("region time series already extracted in the cc200 parcellation"));
+    QVERIFY(flat.contains("No confounds file was given, so no confounds were regressed out"));
+    QVERIFY(!flat.contains("motion24"));
+    QVERIFY(!flat.contains("band-pass filtered"));  // the corpus was derived without band-pass
+    // The figures are vector paths: the PDF holds no raster image at all.
+    const QStringList images = tool("pdfimages", {"-list", str(pdf)}).split('\n', Qt::SkipEmptyParts);
+    QVERIFY2(images.size() == 2, qPrintable(images.join('\n')));  // the listing's two header lines only
+    // Sections are kept together: no page ends with a heading, and no page holds a stray line or two.
+    for (int page = 1; page <= pages; ++page) {
+      QStringList body;
+      for (const auto& line : tool("pdftotext", {"-layout", "-f", QString::number(page), "-l", QString::number(page), str(pdf), "-"}).split('\n')) {
+        const QString l = line.trimmed();
+        if (l.isEmpty() || l.contains("RESEARCH USE ONLY") || l.contains("diagnostic support report") || l.contains("Page ")) continue;
+        body << l;
+      }
+      QVERIFY2(body.size() >= 4, qPrintable(QString("page %1: %2").arg(page).arg(body.join(" | "))));
+      QVERIFY2(!QRegularExpression("^[0-9]\\. [A-Z]").match(body.last()).hasMatch(), qPrintable(body.last()));
+    }
 
     // Page 1's figure area (the glass brain and network bars) is not blank.
     tool("pdftoppm", {"-r", "40", "-f", "1", "-l", "1", "-png", str(pdf), str(dir_ / "page")});
@@ -386,6 +451,39 @@ class TestReport : public QObject {
     const auto third = dir_ / "third.pdf";
     QCOMPARE(run({"report", "--from-json", str(embedded), "--out", str(third)}).exitCode, 0);
     QCOMPARE(tool("pdftotext", {"-layout", str(third), "-"}), text);
+  }
+
+  // corpus compare (the Matrix tab's group comparison on the command line): Welch's t on Fisher-z FC
+  // per edge, against a direct computation, and the arrays it writes.
+  void corpusCompareMatchesADirectComputation() {
+    const auto out = dir_ / "compare";
+    const auto r = run({"corpus", "compare", "-w", str(ws_), "asd", "--json", "--top", "5", "--out", str(out)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto result = json::parse(r.out.toStdString());
+    QCOMPARE(result["top"].size(), std::size_t(5));
+    QCOMPARE(result["classes"][0].get<std::string>(), std::string("autism"));
+    auto ws = bg::Workspace::open(ws_);
+    const auto manifest = bg::loadCorpus(*ws, "asd");
+    std::vector<Eigen::MatrixXd> groups[2];
+    for (const auto& item : manifest["items"]) groups[item["class_index"].get<int>()].push_back(ws->arrays().read(item["fc_array"].get<std::string>()));
+    QCOMPARE(result["n"][0].get<int>(), static_cast<int>(groups[1].size()));
+    const auto t = bg::readNpy(out / "t.npy");
+    for (const auto& [i, j] : std::vector<std::pair<int, int>>{{3, 5}, {10, 150}}) {
+      double mean[2] = {0, 0}, var[2] = {0, 0};
+      for (int g = 0; g < 2; ++g) {
+        const double n = static_cast<double>(groups[g].size());
+        for (const auto& m : groups[g]) mean[g] += std::atanh(m(i, j)) / n;
+        for (const auto& m : groups[g]) var[g] += std::pow(std::atanh(m(i, j)) - mean[g], 2) / (n - 1) / n;
+      }
+      const double expected = (mean[1] - mean[0]) / std::sqrt(var[0] + var[1]);
+      QVERIFY2(std::abs(t(i, j) - expected) < 1e-4, qPrintable(QString("%1 vs %2").arg(t(i, j)).arg(expected)));  // float32 on disk
+    }
+    // The top edge is the largest |t|, named by its regions.
+    double largest = 0;
+    for (Eigen::Index i = 0; i < t.rows(); ++i)
+      for (Eigen::Index j = i + 1; j < t.cols(); ++j) largest = std::max(largest, std::abs(t(i, j)));
+    QVERIFY(std::abs(std::abs(result["top"][0]["t"].get<double>()) - largest) < 1e-4);
+    QVERIFY(result["top"][0]["a"].get<std::string>().find("(#") != std::string::npos);
   }
 
   void failedQualityControlBlocksUnlessOverridden() {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QGridLayout>
@@ -47,14 +48,37 @@ QRectF SlicePane::imageRect() const {
   return {QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size};
 }
 
+namespace {
+// The voxel axes a pane shows across and up.
+std::array<int, 2> paneAxes(SlicePane::Plane plane) {
+  switch (plane) {
+    case SlicePane::Axial: return {0, 1};
+    case SlicePane::Coronal: return {0, 2};
+    default: return {1, 2};
+  }
+}
+const char* kEnds[3][2] = {{"L", "R"}, {"P", "A"}, {"I", "S"}};  // negative and positive end of x, y, z
+}  // namespace
+
+std::array<QString, 4> SlicePane::edgeLabels() const {
+  const auto [h, v] = paneAxes(plane_);
+  // The end of the world axis that a pane's right (top) edge shows.
+  const bool rightPositive = viewer_.runsPositive(h) != viewer_.flipsHorizontal(plane_);
+  const bool topPositive = viewer_.runsPositive(v) != viewer_.flipsVertical(plane_);
+  const int wh = viewer_.worldAxisOf(h), wv = viewer_.worldAxisOf(v);
+  return {kEnds[wh][rightPositive ? 0 : 1], kEnds[wh][rightPositive ? 1 : 0], kEnds[wv][topPositive ? 1 : 0], kEnds[wv][topPositive ? 0 : 1]};
+}
+
 std::optional<std::array<std::int64_t, 3>> SlicePane::voxelAt(const QPoint& p) const {
   const auto* v = viewer_.volume();
   const QRectF r = imageRect();
   if (!v || !r.contains(p)) return std::nullopt;
   const auto& d = v->header.dim;
   const auto img = viewer_.sliceImage(plane_);
-  const auto u = static_cast<std::int64_t>((p.x() - r.left()) / r.width() * img.width());
-  const auto w = static_cast<std::int64_t>((r.bottom() - p.y()) / r.height() * img.height());  // image rows run upwards in space
+  auto u = static_cast<std::int64_t>((p.x() - r.left()) / r.width() * img.width());
+  auto w = static_cast<std::int64_t>((r.bottom() - p.y()) / r.height() * img.height());  // image rows run upwards in space
+  if (viewer_.flipsHorizontal(plane_)) u = img.width() - 1 - u;
+  if (viewer_.flipsVertical(plane_)) w = img.height() - 1 - w;
   auto c = viewer_.cursor();
   switch (plane_) {
     case Axial: c[0] = u, c[1] = w; break;
@@ -75,6 +99,8 @@ QPoint SlicePane::positionOf(const std::array<std::int64_t, 3>& c) const {
     case Coronal: u = c[0], w = c[2]; break;
     case Sagittal: u = c[1], w = c[2]; break;
   }
+  if (viewer_.flipsHorizontal(plane_)) u = img.width() - 1 - u;
+  if (viewer_.flipsVertical(plane_)) w = img.height() - 1 - w;
   return QPoint(static_cast<int>(r.left() + (static_cast<double>(u) + 0.5) * r.width() / img.width()),
                 static_cast<int>(r.bottom() - (static_cast<double>(w) + 0.5) * r.height() / img.height()));
 }
@@ -84,11 +110,30 @@ void SlicePane::paintEvent(QPaintEvent*) {
   p.fillRect(rect(), Qt::black);
   if (!viewer_.hasVolume()) return;
   const QRectF r = imageRect();
-  p.drawImage(r, viewer_.sliceImage(plane_).mirrored(false, true));
+  p.drawImage(r, viewer_.sliceImage(plane_).mirrored(viewer_.flipsHorizontal(plane_), !viewer_.flipsVertical(plane_)));
   const QPoint c = positionOf(viewer_.cursor());
   p.setPen(QPen(QColor(80, 220, 120), 1));
   p.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()));
   p.drawLine(QPointF(c.x(), r.top()), QPointF(c.x(), r.bottom()));
+  // Orientation: a letter at each edge, and the convention in the corner.
+  const auto labels = edgeLabels();
+  QFont f = font();
+  f.setBold(true);
+  p.setFont(f);
+  p.setPen(QColor(255, 210, 60));
+  const int m = 4, box = 16;
+  p.drawText(QRect(m, height() / 2 - box / 2, box, box), Qt::AlignCenter, labels[0]);
+  p.drawText(QRect(width() - m - box, height() / 2 - box / 2, box, box), Qt::AlignCenter, labels[1]);
+  p.drawText(QRect(width() / 2 - box / 2, m, box, box), Qt::AlignCenter, labels[2]);
+  p.drawText(QRect(width() / 2 - box / 2, height() - m - box, box, box), Qt::AlignCenter, labels[3]);
+  if (plane_ != Sagittal) {
+    f.setBold(false);
+    f.setPointSizeF(f.pointSizeF() * 0.85);
+    p.setFont(f);
+    p.setPen(QColor(200, 200, 200));
+    p.drawText(rect().adjusted(m, m, -m, -m), Qt::AlignLeft | Qt::AlignTop,
+               viewer_.radiological() ? tr("Radiological (L on right)") : tr("Neurological (L on left)"));
+  }
 }
 
 void SlicePane::mousePressEvent(QMouseEvent* e) {
@@ -127,6 +172,10 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   play_->setToolTip(tr("Play through the time points (10 per second)"));
   player_ = new QTimer(this);
   player_->setInterval(100);
+  radiological_ = new QCheckBox(tr("Radiological"), this);
+  radiological_->setToolTip(tr("Show the patient's left on the right, as if facing the patient (radiological); unticked, left is on the "
+                               "left (neurological). Report figures follow the same setting."));
+  radiological_->setChecked(workbench_.settings().radiological());
   info_ = new QLabel(tr("Select a BOLD scan (or open one) to see its slices"), this);
   info_->setToolTip(tr("Crosshair voxel, MNI position, ROI and value"));
   info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -137,6 +186,7 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   controls->addWidget(new QLabel(tr("Time:"), this));
   controls->addWidget(time_, 1);
   controls->addWidget(play_);
+  controls->addWidget(radiological_);
   auto* grid = new QGridLayout;
   for (int k = 0; k < 3; ++k) {
     panes_[static_cast<std::size_t>(k)] = new SlicePane(*this, static_cast<SlicePane::Plane>(k), this);
@@ -161,6 +211,10 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   cube_->update();
   });
   connect(time_, &QSlider::valueChanged, this, &SliceViewer::setFrame);
+  connect(radiological_, &QCheckBox::toggled, this, [this](bool on) {
+    workbench_.setDisplayConvention(on ? "radiological" : "neurological");
+    for (auto* p : panes_) p->update();
+  });
   connect(play_, &QPushButton::toggled, this, [this](bool on) {
     if (on) player_->start();
     else player_->stop();
@@ -182,6 +236,14 @@ void SliceViewer::load(const QString& file) {
           self->volume_ = volume;
           const auto& d = volume->header.dim;
           self->cursor_ = {d[0] / 2, d[1] / 2, d[2] / 2};
+          // Which world axis each voxel axis runs along (its largest direction cosine), and which way.
+          for (int a = 0; a < 3; ++a) {
+            const Eigen::Vector3d col = volume->header.voxelToWorld.block<3, 1>(0, a);
+            Eigen::Index at = 0;
+            col.cwiseAbs().maxCoeff(&at);
+            self->worldAxis_[static_cast<std::size_t>(a)] = static_cast<int>(at);
+            self->positive_[static_cast<std::size_t>(a)] = col(at) >= 0;
+          }
           self->frame_ = 0;
           // Grey window: 2nd to 98th percentile of the first volume's non-zero voxels.
           std::vector<float> values;
@@ -296,6 +358,19 @@ void SliceViewer::updateInfo() {
                      .arg(describe(cursor_)));
 }
 
+bool SliceViewer::radiological() const { return radiological_->isChecked(); }
+
+void SliceViewer::setRadiological(bool on) { radiological_->setChecked(on); }
+
+bool SliceViewer::flipsHorizontal(SlicePane::Plane plane) const {
+  const int axis = paneAxes(plane)[0];
+  // Left-right runs + to the right in neurological display, - in radiological; other axes + to the right.
+  const bool wantPositive = worldAxisOf(axis) != 0 || !radiological();
+  return runsPositive(axis) != wantPositive;
+}
+
+bool SliceViewer::flipsVertical(SlicePane::Plane plane) const { return !runsPositive(paneAxes(plane)[1]); }
+
 std::array<double, 2> SliceViewer::sliceSizeMm(SlicePane::Plane plane) const {
   if (!volume_) return {0, 0};
   const auto& d = volume_->header.dim;
@@ -341,10 +416,11 @@ QImage SliceViewer::sliceImage(SlicePane::Plane plane) const {
 void SliceViewer::keyPressEvent(QKeyEvent* e) {
   auto c = cursor_;
   switch (e->key()) {
-    case Qt::Key_Left: --c[0]; break;
-    case Qt::Key_Right: ++c[0]; break;
-    case Qt::Key_Up: ++c[1]; break;
-    case Qt::Key_Down: --c[1]; break;
+    // Arrows move the crosshair the way they point on the axial pane.
+    case Qt::Key_Left: c[0] += flipsHorizontal(SlicePane::Axial) ? 1 : -1; break;
+    case Qt::Key_Right: c[0] += flipsHorizontal(SlicePane::Axial) ? -1 : 1; break;
+    case Qt::Key_Up: c[1] += flipsVertical(SlicePane::Axial) ? -1 : 1; break;
+    case Qt::Key_Down: c[1] += flipsVertical(SlicePane::Axial) ? 1 : -1; break;
     case Qt::Key_PageUp: ++c[2]; break;
     case Qt::Key_PageDown: --c[2]; break;
     default: QWidget::keyPressEvent(e); return;

@@ -2,8 +2,11 @@
 // Orthogonal slices (axial, coronal, sagittal) of a BOLD or anatomical volume with a time slider
 // and play button, an atlas overlay (label colours by network, opacity), a linked crosshair (click
 // any view; arrows and Page Up/Down move it), and hover that names the ROI, its network and the value.
-// Slices are shown in voxel order with the voxel aspect ratio; the overlay is the atlas resampled
-// onto the scan's grid (nearest neighbour through both affines, as the connectome pipeline does).
+// Slices keep the voxel aspect ratio and are flipped by the affine so that anterior and superior are
+// up and the patient's left is on the left (neurological, the default) or on the right (radiological,
+// a setting shared with the report figures); each pane labels its edges L/R, A/P, S/I and names the
+// convention. The overlay is the atlas resampled onto the scan's grid (nearest neighbour through both
+// affines, as the connectome pipeline does).
 #include <array>
 #include <memory>
 #include <optional>
@@ -14,6 +17,7 @@
 #include "atlas/LabelMap.h"
 #include "io/NiftiImage.h"
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QPushButton;
@@ -34,6 +38,8 @@ class SlicePane : public QWidget {
   // Voxel under a widget position (when on the slice).
   std::optional<std::array<std::int64_t, 3>> voxelAt(const QPoint& p) const;
   QPoint positionOf(const std::array<std::int64_t, 3>& voxel) const;
+  // The letters at the left, right, top and bottom edges ("L", "R", "A", ...).
+  std::array<QString, 4> edgeLabels() const;
 
  protected:
   void paintEvent(QPaintEvent*) override;
@@ -91,6 +97,15 @@ class SliceViewer : public QWidget {
   // Slice images (grey volume + overlay), used by the panes.
   QImage sliceImage(SlicePane::Plane plane) const;
   std::array<double, 2> sliceSizeMm(SlicePane::Plane plane) const;
+  // Whether a pane shows its horizontal (voxel axis) reversed, and its vertical one reversed.
+  bool flipsHorizontal(SlicePane::Plane plane) const;
+  bool flipsVertical(SlicePane::Plane plane) const;
+  // The world axis (0 x, 1 y, 2 z) a voxel axis runs along most, and whether it runs towards +.
+  int worldAxisOf(int voxelAxis) const { return worldAxis_[static_cast<std::size_t>(voxelAxis)]; }
+  bool runsPositive(int voxelAxis) const { return positive_[static_cast<std::size_t>(voxelAxis)]; }
+  bool radiological() const;
+  void setRadiological(bool on);
+  QCheckBox* radiologicalCheck() const { return radiological_; }
 
  Q_SIGNALS:
   void loaded();
@@ -109,6 +124,8 @@ class SliceViewer : public QWidget {
   QString file_;
   double low_ = 0, high_ = 1;  // grey window
   std::array<std::int64_t, 3> cursor_{0, 0, 0};
+  std::array<int, 3> worldAxis_{0, 1, 2};
+  std::array<bool, 3> positive_{true, true, true};
   int frame_ = 0;
   std::array<SlicePane*, 3> panes_{};
   SliceCube* cube_ = nullptr;
@@ -116,6 +133,7 @@ class SliceViewer : public QWidget {
   QSlider* opacity_;
   QSlider* time_;
   QPushButton* play_;
+  QCheckBox* radiological_;
   QTimer* player_;
   QLabel* info_;
 };

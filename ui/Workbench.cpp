@@ -15,4 +15,17 @@ Workbench::Workbench(Settings settings)
   }
 }
 
+bool Workbench::setDisplayConvention(const std::string& convention) {
+  settings_.displayConvention = convention;
+  try {
+    auto stored = Settings::loadDefault();  // keep what other processes wrote
+    stored.displayConvention = convention;
+    stored.save(Settings::defaultFile());
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("the display convention is not saved: {}", e.what());
+    return false;
+  }
+}
+
 }  // namespace bg::ui

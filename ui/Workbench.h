@@ -19,6 +19,9 @@ class Workbench {
   bool hasAtlases() const { return atlases_ != nullptr; }
   const std::string& atlasError() const { return atlasError_; }
   JobRunner& jobs() { return jobs_; }
+  // Changes the slice and figure convention and stores it in the settings file (which the CLI reads
+  // too, so reports follow it); false, with the reason logged, when the file cannot be written.
+  bool setDisplayConvention(const std::string& convention);
 
  private:
   Settings settings_;

@@ -176,6 +176,7 @@ void addReportCommands(CLI::App& app, Action& action) {
         r.thresholds = readThresholds(a->thresholds);
         r.device = ctx.settings().device;
         r.threads = ctx.settings().computeThreads;
+        r.displayConvention = ctx.settings().displayConvention;
         if (!a->impression.empty() && a->clinician.empty()) throw Error(ErrorCode::Usage, "--impression needs --clinician (who signs it)");
         const auto registry = optionalAtlasRegistry(ctx);
         if (a->qcOnly) {

@@ -113,7 +113,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
                                                                                      : "column " + std::to_string(c + 1));
       }
       try {  // names and networks of the model's atlas, when known, make explanations readable
-        const auto placement = roiPlacement(registry, registry ? registry->dataPaths() : DataPaths({}), atlas, static_cast<int>(ts.series.cols()));
+        const auto placement = roiPlacement(registry, atlas, static_cast<int>(ts.series.cols()));
         in.roiNames = placement.names;
         in.networks = placement.networks;
       } catch (const Error&) {

@@ -26,6 +26,7 @@
 #include "settings/DataPaths.h"
 #include "settings/UserDirs.h"
 #include "workspace/ContentHash.h"
+#include "workspace/Derivation.h"
 #include "workspace/Workspace.h"
 
 namespace bg {
@@ -104,6 +105,47 @@ std::string siteStatisticsDescription(const json& stats, const json& card) {
                      site.empty() ? std::string("no site was given") : "site '" + site + "' is not one the model knows");
 }
 
+// The steps applied to this scan, as sentences: only what ran (no confound regression without a
+// confounds file, no extraction for a time-series input).
+json methodSteps(const DiagnosisCase& c, const std::string& modelDescription, const std::string& connectivity) {
+  const auto& card = c.model.card;
+  const auto atlas = card.value("atlas", std::string("?"));
+  const auto pre = card.contains("preprocessing") && !card["preprocessing"].empty() ? card["preprocessing"].dump() : std::string();
+  const PipelineOptions o = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
+  json steps = json::array();
+  if (c.input.kind == "bold")
+    steps.push_back(fmt::format("The BOLD volume's {} time points were reduced to the mean signal of each of the {} regions of the {} atlas, "
+                                "resampled to the scan's grid by nearest neighbour.",
+                                c.input.volumes, c.input.fc.rows(), atlas));
+  else
+    steps.push_back(fmt::format("The input was region time series already extracted in the {} parcellation ({} regions, {} time points); "
+                                "no extraction was done here.",
+                                atlas, c.input.fc.rows(), c.input.volumes));
+  if (!o.clean) {
+    steps.push_back("The signals were not cleaned (the model was trained on raw region means).");
+  } else {
+    std::vector<std::string> done;
+    const auto& k = o.cleaning;
+    done.push_back(k.detrendOrder == 0 ? "the mean removed" : k.detrendOrder == 1 ? "linearly detrended" : fmt::format("detrended (order {})", k.detrendOrder));
+    if (k.bandpass)
+      done.push_back(fmt::format("band-pass filtered to {:g}–{:g} Hz (zero-phase Butterworth, order {}, TR {:g} s)", k.lowHz, k.highHz, k.filterOrder,
+                                 c.input.tr));
+    const bool fd = c.input.qc.value("mean_fd_mm", json()).is_number() || c.input.qc.contains("censored_volumes");
+    if (c.input.confounds) {
+      done.push_back(fmt::format("the {} confounds of {} regressed out", fmt::join(o.confoundStrategies, " and "), c.input.confounds->filename().string()));
+      if (fd && k.fdThreshold > 0) done.push_back(fmt::format("volumes with framewise displacement above {:g} mm censored", k.fdThreshold));
+    }
+    if (k.zscore) done.push_back("each region z-scored");
+    std::string sentence = "Each region's signal was ";
+    for (std::size_t i = 0; i < done.size(); ++i) sentence += (i == 0 ? "" : i + 1 == done.size() ? " and " : ", ") + done[i];
+    steps.push_back(sentence + ".");
+    if (!c.input.confounds) steps.push_back("No confounds file was given, so no confounds were regressed out and no volumes were censored.");
+  }
+  steps.push_back("Connectivity: " + connectivity + ".");
+  steps.push_back("Model: " + modelDescription + ".");
+  return steps;
+}
+
 json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
   const auto& card = c.model.card;
   json model = {{"file", std::filesystem::absolute(modelFile).lexically_normal().string()},
@@ -170,14 +212,17 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
     }
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
+  const std::string connectivity =
+      !c.model.baseline ? graphInputOfCard(card).description()
+      : card.contains("tangent_reference")
+          ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
+          : std::string("Pearson correlation of the cleaned ROI mean time series");
   return {{"input_kind", c.input.kind},
           {"atlas", card.value("atlas", std::string())},
           {"rois", c.input.fc.rows()},
           {"cleaning", card.value("preprocessing", json::object())},
-          {"connectivity", !c.model.baseline ? graphInputOfCard(card).description()
-                           : card.contains("tangent_reference")
-                               ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
-                               : std::string("Pearson correlation of the cleaned ROI mean time series")},
+          {"connectivity", connectivity},
+          {"steps", methodSteps(c, model.value("description", model.value("kind", std::string())), connectivity)},
           {"model", model},
           {"calibration", calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card))},
           {"decision", "the positive class when its calibrated probability is at least the threshold"}};
@@ -301,6 +346,9 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     record["patient"] = {{"id", r.pseudonymise ? pseudonymFor(given) : given},
                          {"pseudonymised", r.pseudonymise},
                          {"source", r.patientId.empty() ? "file name" : "entered"}};
+    if (ws)  // what the workspace knows of this subject, for the header
+      for (const char* field : {"age", "sex"})
+        if (const auto v = scanPhenotype(*ws, c.input.contentHash, field)) record["patient"][field] = *v;
     record["operator"] = r.operatorName;
     json inputs = json::array({fileEntry("scan", r.input)});
     inputs[0]["kind"] = c.input.kind;
@@ -333,7 +381,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     json top = row.value("top_rois", json::array());
     try {
       const auto placement =
-          roiPlacement(registry, registry ? registry->dataPaths() : DataPaths({}), card.value("atlas", std::string()), static_cast<int>(c.input.fc.rows()));
+          roiPlacement(registry, card.value("atlas", std::string()), static_cast<int>(c.input.fc.rows()));
       for (auto& t : top) {
         const auto i = t.at("index").get<std::size_t>();
         if (i < placement.positions.size() && placement.positions[i]) t["position_mni"] = *placement.positions[i];
@@ -356,6 +404,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
                             {"trainable_parameters", card.value("trainable_parameters", 0)},
                             {"code_version", card.value("code_version", std::string())},
                             {"limits", modelLimits(card)}};
+    record["figures"] = {{"convention", r.displayConvention}};  // the glass brain's left-right convention
     record["signoff"] = nullptr;
     if (ws) {
       record["prediction_id"] = recordPrediction(*ws, c.input, r.modelFile, card, row.at("label").get<std::string>(), row.at("probability").get<double>(),

@@ -31,6 +31,7 @@ struct DiagnosisRequest {
   QcThresholds thresholds;
   std::string device = "auto";
   int threads = 0;
+  std::string displayConvention = "neurological";  // of the report's figures (settings: display_convention)
 };
 
 // The patient identifier a file name suggests (BIDS sub- entity, else the stem).

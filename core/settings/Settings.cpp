@@ -28,6 +28,7 @@ std::string Settings::toJson() const {
   j["compute_threads"] = computeThreads;
   j["job_workers"] = jobWorkers;
   j["workspace"] = workspace.string();
+  j["display_convention"] = displayConvention;
   return j.dump(2) + "\n";
 }
 
@@ -52,6 +53,7 @@ Settings Settings::load(const std::filesystem::path& file) {
       s.computeThreads = j.value("compute_threads", s.computeThreads);
       s.jobWorkers = j.value("job_workers", s.jobWorkers);
       s.workspace = j.value("workspace", std::string());
+      s.displayConvention = j.value("display_convention", s.displayConvention);
     } catch (const json::exception& e) {
       throw Error(ErrorCode::Config, std::string("wrong value type: ") + e.what());
     }
@@ -72,6 +74,8 @@ void Settings::validate() const {
   if (computeThreads < 0 || computeThreads > 1024)
     throw Error(ErrorCode::Config, "compute_threads must be between 0 (all cores) and 1024");
   if (jobWorkers < 1 || jobWorkers > 64) throw Error(ErrorCode::Config, "job_workers must be between 1 and 64");
+  if (displayConvention != "neurological" && displayConvention != "radiological")
+    throw Error(ErrorCode::Config, "display_convention '" + displayConvention + "' is not neurological or radiological");
 }
 
 void Settings::set(const std::string& key, const std::string& value) {
@@ -96,8 +100,10 @@ void Settings::set(const std::string& key, const std::string& value) {
     computeThreads = toInt(value);
   } else if (key == "job_workers") {
     jobWorkers = toInt(value);
+  } else if (key == "display_convention") {
+    displayConvention = value;
   } else {
-    throw Error(ErrorCode::Usage, "unknown setting '" + key + "' (data_path, device, compute_threads, job_workers, workspace)");
+    throw Error(ErrorCode::Usage, "unknown setting '" + key + "' (data_path, device, compute_threads, job_workers, workspace, display_convention)");
   }
   validate();
 }

@@ -17,6 +17,10 @@ struct Settings {
   int jobWorkers = 2;
   // The workspace commands use when --workspace is not given.
   std::filesystem::path workspace;
+  // How slices and report figures are drawn: "neurological" (the patient's left on the left) or
+  // "radiological" (left on the right, as if facing the patient). Every view says which.
+  std::string displayConvention = "neurological";
+  bool radiological() const { return displayConvention == "radiological"; }
 
   // $BRAINGRAPH_SETTINGS, else <user config dir>/settings.json.
   static std::filesystem::path defaultFile();

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include <QAbstractTextDocumentLayout>
 #include <QFile>
@@ -9,7 +10,11 @@
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
+#include <QTextBlock>
+#include <QTextCursor>
 #include <QTextDocument>
+#include <QTextLayout>
+#include <QTextObjectInterface>
 #include <QUrl>
 #include <unistd.h>
 
@@ -53,6 +58,74 @@ QFont reportFont(double pointSize, bool bold = false) {
   return f;
 }
 
+// Moves a section's heading to the next page when the section would straddle a page break but fits
+// on one page, or when only the heading and a few lines would stay behind: no page ends on a stray
+// heading or starts with a section's last line.
+void keepSectionsTogether(QTextDocument& doc, double pageH) {
+  auto* layout = doc.documentLayout();
+  for (QTextBlock b = doc.begin(); b.isValid(); b = b.next()) {
+    if (b.blockFormat().headingLevel() != 2) continue;
+    QTextBlock end = b.next();
+    while (end.isValid() && end.blockFormat().headingLevel() != 2) end = end.next();
+    const double top = layout->blockBoundingRect(b).top();
+    const double bottom = end.isValid() ? layout->blockBoundingRect(end).top() : layout->documentSize().height();
+    const int firstPage = static_cast<int>(top / pageH), lastPage = static_cast<int>((bottom - 1) / pageH);
+    if (firstPage == lastPage) continue;
+    const double room = (firstPage + 1) * pageH - top;
+    if (bottom - top <= pageH || room < 0.2 * pageH) {
+      QTextBlockFormat f;
+      f.setPageBreakPolicy(QTextFormat::PageBreak_AlwaysBefore);
+      QTextCursor(b).mergeBlockFormat(f);
+    }
+  }
+}
+
+// The figures as text objects: the layout gives them the size of their <img> and they paint
+// themselves as vector paths wherever the page puts them (no raster image in the PDF).
+constexpr int kFigureObject = QTextFormat::UserObject + 1;
+
+class FigureObject : public QObject, public QTextObjectInterface {
+  Q_OBJECT
+  Q_INTERFACES(QTextObjectInterface)
+ public:
+  FigureObject(const json& explanation, const ReportAssets& assets, bool radiological, double dpi)
+      : explanation_(explanation), assets_(assets), radiological_(radiological), dpi_(dpi) {}
+  QSizeF intrinsicSize(QTextDocument* doc, int, const QTextFormat& format) override {
+    const auto image = format.toImageFormat();
+    const double scale = doc->documentLayout()->paintDevice() ? doc->documentLayout()->paintDevice()->logicalDpiX() / 96.0 : 1.0;
+    return QSizeF(image.width(), image.height()) * scale;
+  }
+  void drawObject(QPainter* painter, const QRectF& rect, QTextDocument*, int, const QTextFormat& format) override {
+    const QString name = format.toImageFormat().name();
+    if (name == "fig://glassbrain") paintGlassBrain(*painter, rect, explanation_, assets_.brainMask, dpi_, radiological_);
+    else if (name == "fig://networks") paintNetworkBars(*painter, rect, explanation_.value("networks", json::object()), dpi_);
+  }
+
+ private:
+  json explanation_;
+  ReportAssets assets_;
+  bool radiological_;
+  double dpi_;
+};
+
+// Turns the <img src="fig://..."> placeholders of the HTML into FigureObjects.
+void useFigureObjects(QTextDocument& doc) {
+  std::vector<std::pair<int, QTextImageFormat>> found;
+  for (QTextBlock b = doc.begin(); b.isValid(); b = b.next())
+    for (auto it = b.begin(); !it.atEnd(); ++it) {
+      const QTextFragment frag = it.fragment();
+      if (frag.charFormat().isImageFormat() && frag.charFormat().toImageFormat().name().startsWith("fig://"))
+        found.emplace_back(frag.position(), frag.charFormat().toImageFormat());
+    }
+  for (auto& [position, format] : found) {
+    format.setObjectType(kFigureObject);
+    QTextCursor c(&doc);
+    c.setPosition(position);
+    c.setPosition(position + 1, QTextCursor::KeepAnchor);
+    c.setCharFormat(format);
+  }
+}
+
 }  // namespace
 
 QString reportHtml(const json& r) {
@@ -63,6 +136,9 @@ QString reportHtml(const json& r) {
   h += "<h1 style=\"font-size:15pt\">Functional connectivity classification report</h1>";
   h += "<table width=\"100%\" cellpadding=\"2\">";
   h += row("Patient ID", esc(patient, "id") + (patient.value("pseudonymised", false) ? " (pseudonymised)" : ""));
+  if (patient.contains("age") || patient.contains("sex"))  // from the workspace's record of the subject
+    h += row("Age, sex", (patient.contains("age") ? esc(patient, "age") + " years" : QString("age not recorded")) + ", " +
+                             (patient.contains("sex") ? esc(patient, "sex") : QString("sex not recorded")));
   h += row("Report ID", esc(r, "report_id"));
   h += row("Created (UTC)", esc(r, "created"));
   h += row("Operator", r.value("operator", std::string()).empty() ? QString("—") : esc(r, "operator"));
@@ -114,7 +190,11 @@ QString reportHtml(const json& r) {
   const auto& e = r.value("explanation", json::object());
   h += "<p>Regions and networks that contributed most to the prediction (" +
        (e.contains("method") && e["method"].is_object() ? esc(e["method"], "saliency") : QString("saliency")) +
-       "). Discs: the top regions, sized by saliency and numbered by rank; grey dots: every region of the atlas.</p>";
+       "). Discs: the top regions, sized by saliency and numbered by rank (the key beside the figure names them); grey dots: every "
+       "region of the atlas. " +
+       (radiologicalFigures(r) ? QString("Radiological convention: the patient's left is on the right of the coronal and axial views.")
+                               : QString("Neurological convention: the patient's left is on the left of the coronal and axial views.")) +
+       "</p>";
   if (e.contains("summary")) h += "<p><b>" + esc(e["summary"], "statement") + "</b></p>";
   const int figW = static_cast<int>(std::lround(kContentWidthMm / 25.4 * 96.0));
   h += QString("<p align=\"center\"><img src=\"fig://glassbrain\" width=\"%1\" height=\"%2\"></p>").arg(figW).arg(std::lround(figW * 62.0 / 180.0));
@@ -174,25 +254,35 @@ QString reportHtml(const json& r) {
   // ---- methods
   h += "<h2 style=\"font-size:12pt\">5. Methods</h2>";
   const auto& m = r.value("methods", json::object());
-  h += "<table width=\"100%\" cellpadding=\"2\">";
-  h += row("Input", esc(m, "input_kind"));
-  h += row("Atlas", esc(m, "atlas") + (m.contains("rois") ? " (" + esc(m, "rois") + " regions)" : QString()));
-  const auto& cleaning = m.value("cleaning", json::object());
-  QString cl;
-  if (cleaning.is_object() && !cleaning.empty()) {
-    for (const auto& [k, v] : cleaning.items()) cl += esc(k) + " = " + esc(v.is_string() ? v.get<std::string>() : v.dump()) + "; ";
+  if (m.contains("steps") && m["steps"].is_array()) {
+    // Prose: only the steps applied to this scan, in order.
+    h += "<p>";
+    for (const auto& step : m["steps"]) h += esc(step.get<std::string>()) + " ";
+    if (m.contains("site_statistics")) h += "Site statistics: " + esc(m, "site_statistics") + ". ";
+    h += "Calibration: " + esc(m, "calibration") + ". Decision: " + esc(m, "decision") + ".</p>";
+    const auto& model = m.value("model", json::object());
+    h += "<p style=\"font-size:7.5pt\">Model file " + esc(model, "file") + ", hash " + esc(model, "hash") + ".</p>";
   } else {
-    cl = "pipeline defaults";
+    h += "<table width=\"100%\" cellpadding=\"2\">";
+    h += row("Input", esc(m, "input_kind"));
+    h += row("Atlas", esc(m, "atlas") + (m.contains("rois") ? " (" + esc(m, "rois") + " regions)" : QString()));
+    const auto& cleaning = m.value("cleaning", json::object());
+    QString cl;
+    if (cleaning.is_object() && !cleaning.empty()) {
+      for (const auto& [k, v] : cleaning.items()) cl += esc(k) + " = " + esc(v.is_string() ? v.get<std::string>() : v.dump()) + "; ";
+    } else {
+      cl = "pipeline defaults";
+    }
+    h += row("Signal cleaning", cl);
+    h += row("Connectivity", esc(m, "connectivity"));
+    if (m.contains("site_statistics")) h += row("Site statistics", esc(m, "site_statistics"));
+    const auto& model = m.value("model", json::object());
+    h += row("Model", esc(model, "description", "") + " [" + esc(model, "kind") + "]");
+    h += row("Model checkpoint", esc(model, "file") + "<br>hash " + esc(model, "hash"));
+    h += row("Calibration", esc(m, "calibration"));
+    h += row("Decision", esc(m, "decision"));
+    h += "</table>";
   }
-  h += row("Signal cleaning", cl);
-  h += row("Connectivity", esc(m, "connectivity"));
-  if (m.contains("site_statistics")) h += row("Site statistics", esc(m, "site_statistics"));
-  const auto& model = m.value("model", json::object());
-  h += row("Model", esc(model, "description", "") + " [" + esc(model, "kind") + "]");
-  h += row("Model checkpoint", esc(model, "file") + "<br>hash " + esc(model, "hash"));
-  h += row("Calibration", esc(m, "calibration"));
-  h += row("Decision", esc(m, "decision"));
-  h += "</table>";
 
   // ---- model card
   h += "<h2 style=\"font-size:12pt\">6. Model card</h2>";
@@ -265,12 +355,12 @@ void writeReportPdf(const json& record, const std::filesystem::path& out, const 
       doc.setDocumentMargin(0);
       doc.setDefaultFont(reportFont(9));
       const auto& e = record.value("explanation", json::object());
-      const int figW = mm(kContentWidthMm, dpi);
-      doc.addResource(QTextDocument::ImageResource, QUrl("fig://glassbrain"), renderGlassBrain(e, assets.brainMask, figW, mm(62, dpi), dpi));
-      doc.addResource(QTextDocument::ImageResource, QUrl("fig://networks"),
-                      renderNetworkBars(e.value("networks", json::object()), figW, mm(45, dpi), dpi));
+      FigureObject figures(e, assets, radiologicalFigures(record), dpi);
+      doc.documentLayout()->registerHandler(kFigureObject, &figures);
       doc.setHtml(reportHtml(record));
+      useFigureObjects(doc);
       doc.setPageSize(QSizeF(bodyW, bodyH));
+      keepSectionsTogether(doc, bodyH);
       const int pages = doc.pageCount();
 
       QPainter painter(&writer);
@@ -317,3 +407,5 @@ void writeReportPdf(const json& record, const std::filesystem::path& out, const 
 }
 
 }  // namespace bg::report
+
+#include "ReportPdf.moc"
