@@ -6,6 +6,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSettings>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
 #include <spdlog/spdlog.h>
@@ -19,13 +20,12 @@ namespace bg::ui {
 
 ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidget* parent)
     : QWidget(parent), workbench_(workbench), view_(view), actors_(std::make_unique<viz::ConnectomeActors>(view->renderer())) {
-  topPercent_ = new QDoubleSpinBox(this);
-  topPercent_->setRange(0.1, 50.0);
-  topPercent_->setSingleStep(0.5);
-  topPercent_->setValue(5.0);
-  topPercent_->setSuffix(QStringLiteral(" %"));
-  topPercent_->setToolTip(tr("Edges shown: this share of all ROI pairs, the strongest by |weight| (red positive, blue negative)"));
-  topPercent_->setAccessibleName(tr("Strongest edges shown, percent"));
+  edgeCount_ = new QSpinBox(this);
+  edgeCount_->setRange(1, 20000);
+  edgeCount_->setSingleStep(50);
+  edgeCount_->setValue(viz::ConnectomeStyle{}.topCount);
+  edgeCount_->setToolTip(tr("Edges shown: the strongest by |weight| (red positive, blue negative)"));
+  edgeCount_->setAccessibleName(tr("Strongest edges shown"));
   threshold_ = new QDoubleSpinBox(this);
   threshold_->setRange(0.0, 1.0);
   threshold_->setSingleStep(0.05);
@@ -46,8 +46,8 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
   info_ = new QLabel(tr("Select a scan to show its connectome; click a node to name it"), this);
   info_->setToolTip(tr("The connectome shown and the node picked"));
   auto* controls = new QHBoxLayout;
-  controls->addWidget(new QLabel(tr("Top edges:"), this));
-  controls->addWidget(topPercent_);
+  controls->addWidget(new QLabel(tr("Strongest edges:"), this));
+  controls->addWidget(edgeCount_);
   controls->addWidget(new QLabel(tr("or |w| >"), this));
   controls->addWidget(threshold_);
   controls->addWidget(tubes_);
@@ -60,10 +60,10 @@ ConnectomePanel::ConnectomePanel(Workbench& workbench, viz::VtkView* view, QWidg
   layout->addWidget(view_, 1);
   // View settings persist across sessions.
   QSettings settings;
-  topPercent_->setValue(settings.value(QStringLiteral("view/top_edges_percent"), 5.0).toDouble());
+  edgeCount_->setValue(settings.value(QStringLiteral("view/top_edges"), viz::ConnectomeStyle{}.topCount).toInt());
   nodeSize_->setCurrentIndex(std::max(0, nodeSize_->findData(settings.value(QStringLiteral("view/node_size"), QStringLiteral("degree")))));
-  connect(topPercent_, &QDoubleSpinBox::valueChanged, this, [this](double v) {
-    QSettings().setValue(QStringLiteral("view/top_edges_percent"), v);
+  connect(edgeCount_, &QSpinBox::valueChanged, this, [this](int v) {
+    QSettings().setValue(QStringLiteral("view/top_edges"), v);
     restyle();
   });
   connect(nodeSize_, &QComboBox::currentIndexChanged, this, [this] {
@@ -83,7 +83,7 @@ void ConnectomePanel::showConnectome(const Eigen::MatrixXd& fc, const std::strin
     auto it = placements_.find(atlas);
     if (it == placements_.end()) {
       const AtlasRegistry* registry = workbench_.hasAtlases() ? &workbench_.atlases() : nullptr;
-      it = placements_.emplace(atlas, roiPlacement(registry, workbench_.dataPaths(), atlas, static_cast<int>(fc.rows()))).first;
+      it = placements_.emplace(atlas, roiPlacement(registry, atlas, static_cast<int>(fc.rows()))).first;
     }
     if (static_cast<Eigen::Index>(it->second.positions.size()) != fc.rows())
       throw Error(ErrorCode::Data, "the matrix has " + std::to_string(fc.rows()) + " ROIs, the atlas " + std::to_string(it->second.positions.size()));
@@ -105,7 +105,7 @@ void ConnectomePanel::showConnectome(const Eigen::MatrixXd& fc, const std::strin
 void ConnectomePanel::restyle() {
   if (!placement_) return;
   viz::ConnectomeStyle style;
-  style.topFraction = topPercent_->value() / 100.0;
+  style.topCount = edgeCount_->value();
   style.threshold = threshold_->value();
   style.tubes = tubes_->isChecked();
   style.nodeSize = nodeSize_->currentData().toString().toStdString();

@@ -1,7 +1,8 @@
 #pragma once
 // The 3D tab: the brain view with a connectome on it (the selected scan's FC or a group matrix):
-// edges kept by a top-percentage of |weight|, nodes sized by degree, strength or uniform; clicking a
-// node highlights its edges and names it.
+// the strongest edges by |weight| (200 by default: readable on any atlas) or those above a threshold,
+// nodes sized by degree, strength or uniform, a legend and an orientation cube; clicking a node
+// highlights its edges and names its region.
 #include <map>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QSpinBox;
 
 namespace bg::viz {
 class VtkView;
@@ -34,7 +36,7 @@ class ConnectomePanel : public QWidget {
   // Throws nothing: problems (no coordinates for the atlas) are shown in the panel.
   void showConnectome(const Eigen::MatrixXd& fc, const std::string& atlas, const QString& title);
   viz::ConnectomeActors& actors() { return *actors_; }
-  QDoubleSpinBox* topPercent() const { return topPercent_; }
+  QSpinBox* edgeCount() const { return edgeCount_; }
   QDoubleSpinBox* weightThreshold() const { return threshold_; }
   QCheckBox* tubes() const { return tubes_; }
   // Picks the node nearest a VTK display point; returns its index (-1: none) and shows its name.
@@ -56,7 +58,7 @@ class ConnectomePanel : public QWidget {
   Workbench& workbench_;
   viz::VtkView* view_;
   std::unique_ptr<viz::ConnectomeActors> actors_;
-  QDoubleSpinBox* topPercent_;
+  QSpinBox* edgeCount_;
   QDoubleSpinBox* threshold_;
   QCheckBox* tubes_;
   QComboBox* nodeSize_;

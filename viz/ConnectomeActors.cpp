@@ -6,6 +6,11 @@
 #include <map>
 
 #include <vtkActor.h>
+#include <vtkCoordinate.h>
+#include <vtkLegendBoxActor.h>
+#include <vtkLineSource.h>
+#include <vtkRegularPolygonSource.h>
+#include <vtkTextProperty.h>
 #include <vtkAppendPolyData.h>
 #include <vtkCellArray.h>
 #include <vtkCellData.h>
@@ -64,6 +69,11 @@ void ConnectomeActors::clear() {
       renderer_->RemoveActor(*a);
       *a = nullptr;
     }
+  if (legend_) {
+    renderer_->RemoveViewProp(legend_);
+    legend_ = nullptr;
+  }
+  legendText_.clear();
   edgeList_.clear();
   shownEdges_ = shownNodes_ = 0;
 }
@@ -92,9 +102,16 @@ void ConnectomeActors::rebuild() {
   std::size_t keep = 0;
   if (style_.threshold > 0) {
     while (keep < candidates.size() && candidates[keep].first > style_.threshold) ++keep;
+  } else if (style_.topCount > 0) {
+    keep = std::min(candidates.size(), static_cast<std::size_t>(style_.topCount));
   } else {
     const auto total = static_cast<double>(n) * (n - 1) / 2.0;
     keep = std::min(candidates.size(), static_cast<std::size_t>(std::llround(style_.topFraction * total)));
+  }
+  bool anyPositive = false, anyNegative = false;
+  for (std::size_t e = 0; e < keep; ++e) {
+    const auto [i, j] = candidates[e].second;
+    (weights_(i, j) >= 0 ? anyPositive : anyNegative) = true;
   }
   std::vector<double> degree(static_cast<std::size_t>(n), 0.0), strength(static_cast<std::size_t>(n), 0.0);
   auto points = vtkSmartPointer<vtkPoints>::New();
@@ -185,6 +202,50 @@ void ConnectomeActors::rebuild() {
   nodes_ = vtkSmartPointer<vtkActor>::New();
   nodes_->SetMapper(sphereMapper);
   renderer_->AddActor(nodes_);
+  std::map<std::string, int> shown;  // networks of the nodes drawn
+  for (int i = 0; i < n; ++i)
+    if (positions_[static_cast<std::size_t>(i)] && i < static_cast<int>(networks_.size()) && !networks_[static_cast<std::size_t>(i)].empty())
+      shown.emplace(networks_[static_cast<std::size_t>(i)], index.at(networks_[static_cast<std::size_t>(i)]));
+  buildLegend(shown, anyPositive, anyNegative);
+}
+
+void ConnectomeActors::buildLegend(const std::map<std::string, int>& shown, bool anyPositive, bool anyNegative) {
+  std::vector<std::pair<std::string, std::array<double, 3>>> entries;
+  std::map<std::string, int> index;
+  for (const auto& [net, k] : shown) index[net] = k;
+  for (const auto& [net, k] : shown) {
+    const auto c = networkColour(net, index);
+    entries.push_back({net, {c[0] / 255.0, c[1] / 255.0, c[2] / 255.0}});
+  }
+  if (anyPositive) entries.push_back({"positive edge (r > 0)", {214 / 255.0, 60 / 255.0, 60 / 255.0}});
+  if (anyNegative) entries.push_back({"negative edge (r < 0)", {70 / 255.0, 120 / 255.0, 220 / 255.0}});
+  if (entries.empty()) return;
+  vtkNew<vtkRegularPolygonSource> square;  // a filled disc for networks
+  square->SetNumberOfSides(20);
+  square->Update();
+  vtkNew<vtkLineSource> line;  // a line for edges
+  line->SetPoint1(-1, 0, 0);
+  line->SetPoint2(1, 0, 0);
+  line->Update();
+  legend_ = vtkSmartPointer<vtkLegendBoxActor>::New();
+  legend_->SetNumberOfEntries(static_cast<int>(entries.size()));
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    const bool edge = e + (anyPositive ? 1 : 0) + (anyNegative ? 1 : 0) >= entries.size();
+    legend_->SetEntry(static_cast<int>(e), edge ? line->GetOutput() : square->GetOutput(), entries[e].first.c_str(), entries[e].second.data());
+    legendText_.push_back(entries[e].first);
+  }
+  legend_->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
+  legend_->GetPositionCoordinate()->SetValue(0.80, 0.98 - 0.045 * static_cast<double>(entries.size()));
+  legend_->GetPosition2Coordinate()->SetCoordinateSystemToNormalizedViewport();
+  legend_->GetPosition2Coordinate()->SetValue(0.19, 0.045 * static_cast<double>(entries.size()));
+  legend_->UseBackgroundOn();
+  legend_->SetBackgroundColor(0.06, 0.07, 0.09);
+  legend_->SetBackgroundOpacity(0.75);
+  legend_->BorderOff();
+  legend_->GetEntryTextProperty()->SetColor(0.92, 0.92, 0.92);
+  legend_->GetEntryTextProperty()->SetFontSize(12);
+  legend_->SetPadding(3);
+  renderer_->AddViewProp(legend_);
 }
 
 void ConnectomeActors::highlight(int node) {

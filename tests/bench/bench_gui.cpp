@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     std::printf("brain triangles: %lld\n", static_cast<long long>(surface->GetNumberOfPolys()));
     scene.setBrainSurface(surface);
   }
-  const auto placement = roiPlacement(&registry, data, "schaefer300", 300);
+  const auto placement = roiPlacement(&registry, "schaefer300", 300);
   std::mt19937 rng(1);
   std::normal_distribution<double> g;
   Eigen::MatrixXd x(120, 300);
