@@ -33,7 +33,7 @@ ScanBrowser::ScanBrowser(QWidget* parent) : QWidget(parent) {
   table_->setModel(proxy_);
   table_->setSortingEnabled(true);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->hide();
   table_->setToolTip(tr("Scans of the workspace; select one to see its connectome, click a header to sort"));
@@ -98,6 +98,20 @@ bool ScanBrowser::selectFirstScan() {
   if (proxy_->rowCount() == 0) return false;
   table_->setCurrentIndex(proxy_->index(0, 0));
   return true;
+}
+
+std::vector<std::int64_t> ScanBrowser::selectedScanIds() const {
+  std::vector<std::int64_t> ids;
+  for (const auto& index : table_->selectionModel()->selectedRows(0)) ids.push_back(index.data(Qt::UserRole + 1).toLongLong());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<std::int64_t> ScanBrowser::shownScanIds() const {
+  std::vector<std::int64_t> ids;
+  for (int r = 0; r < proxy_->rowCount(); ++r) ids.push_back(proxy_->index(r, 0).data(Qt::UserRole + 1).toLongLong());
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 QString ScanBrowser::currentScanPath() const {

@@ -2,6 +2,7 @@
 // The workspace's scans as a table (dataset, subject, kind, atlas, connectomes and the most common
 // phenotype columns) with a filter box that searches every column.
 #include <cstdint>
+#include <vector>
 
 #include <QWidget>
 
@@ -30,6 +31,8 @@ class ScanBrowser : public QWidget {
   // Selects the first row shown (false when there is none).
   bool selectFirstScan();
   QString currentScanPath() const;  // the selected scan's file ("" when none)
+  std::vector<std::int64_t> selectedScanIds() const;  // every selected row (Ctrl/Shift-click selects several)
+  std::vector<std::int64_t> shownScanIds() const;     // every row the filter shows
 
  Q_SIGNALS:
   void scanSelected(qint64 scanId);

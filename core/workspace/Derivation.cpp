@@ -1,6 +1,7 @@
 #include "workspace/Derivation.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -52,6 +53,34 @@ PipelineOptions pipelineOptionsFromJson(const std::string& text) {
     if (j.contains("confounds")) o.confoundStrategies = j.at("confounds").get<std::vector<std::string>>();
   }
   return o;
+}
+
+std::vector<ParameterSet> derivationParameterSets(Workspace& ws) {
+  SQLite::Statement q(ws.db(), "SELECT params_hash, MIN(params_json), COUNT(*) AS n FROM derivatives GROUP BY params_hash ORDER BY n DESC, params_hash");
+  std::vector<ParameterSet> out;
+  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt()});
+  return out;
+}
+
+std::vector<std::string> derivedAtlases(Workspace& ws) {
+  SQLite::Statement q(ws.db(), "SELECT atlas, COUNT(*) AS n FROM derivatives GROUP BY atlas ORDER BY n DESC, atlas");
+  std::vector<std::string> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
+std::string describePipeline(const PipelineOptions& o) {
+  if (!o.clean) return "not cleaned (raw region means), Pearson correlation";
+  const auto& c = o.cleaning;
+  std::string s = c.detrendOrder == 0 ? "mean removed" : c.detrendOrder == 1 ? "linear detrend" : "detrend order " + std::to_string(c.detrendOrder);
+  if (c.bandpass) s += fmt::format(", band-pass {:g}-{:g} Hz", c.lowHz, c.highHz);
+  else s += ", no band-pass";
+  std::string confounds;
+  for (const auto& strategy : o.confoundStrategies) confounds += (confounds.empty() ? "" : "+") + strategy;
+  s += ", confounds " + (confounds.empty() ? std::string("none") : confounds) + " (when a confounds file is present)";
+  if (c.fdThreshold > 0) s += fmt::format(", censoring FD > {:g} mm", c.fdThreshold);
+  if (c.zscore) s += ", z-scored";
+  return "cleaned (" + s + "), Pearson correlation";
 }
 
 std::string derivationParamsJson(Workspace& ws, const std::string& paramsHash) {

@@ -34,6 +34,17 @@ PipelineOptions pipelineOptionsFromJson(const std::string& json);
 // The parameters recorded for a derivative parameter hash ("" when the workspace has none).
 std::string derivationParamsJson(Workspace& ws, const std::string& paramsHash);
 
+// The pipeline settings the workspace's connectomes were derived with, most used first.
+struct ParameterSet {
+  std::string hash, json;
+  int derivatives = 0;
+};
+std::vector<ParameterSet> derivationParameterSets(Workspace& ws);
+// The atlases of the workspace's connectomes, most used first.
+std::vector<std::string> derivedAtlases(Workspace& ws);
+// One line a user can read: "cleaned (linear detrend, band-pass 0.01-0.1 Hz, ...), Pearson".
+std::string describePipeline(const PipelineOptions& options);
+
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& request, ProgressDelegate& progress);
 
 }  // namespace bg
