@@ -28,6 +28,7 @@
 #include "CliRunner.h"
 #include "ExplanationView.h"
 #include "MatrixPanel.h"
+#include "DeriveDialog.h"
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
@@ -54,6 +55,8 @@
 #include "workspace/RunTracking.h"
 #include <QTableWidget>
 #include "io/TimeSeriesFile.h"
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "report/Diagnosis.h"
 #include "SliceViewer.h"
 #include "atlas/LabelMap.h"
@@ -300,12 +303,19 @@ class TestGui : public QObject {
 
     // The same scan as a 3D connectome on the brain: CC200 nodes from the ABIDE label volume.
     auto* connectome = window_->connectomePanel();
-    connectome->topPercent()->setValue(5.0);  // a previous run may have left another value in the settings
+    QCOMPARE(viz::ConnectomeStyle{}.topCount, 200);  // the default: readable on any atlas
+    connectome->edgeCount()->setValue(995);  // a previous run may have left another value in the settings
     QCOMPARE(connectome->actors().shownNodes(), 200);
-    QCOMPARE(connectome->actors().shownEdges(), 995);  // 5% of 19900 pairs
-    connectome->topPercent()->setValue(1.0);
+    QCOMPARE(connectome->actors().shownEdges(), 995);
+    connectome->edgeCount()->setValue(199);
     QCOMPARE(connectome->actors().shownEdges(), 199);
-    QCOMPARE(QSettings().value(QStringLiteral("view/top_edges_percent")).toDouble(), 1.0);  // restored at the next start
+    QCOMPARE(QSettings().value(QStringLiteral("view/top_edges")).toInt(), 199);  // restored at the next start
+    // The legend names the networks drawn (CC200's derived Yeo-7 networks) and both edge signs.
+    {
+      const auto& legend = connectome->actors().legendEntries();
+      QVERIFY(std::find(legend.begin(), legend.end(), std::string("Default")) != legend.end());
+      QVERIFY(std::find(legend.begin(), legend.end(), std::string("positive edge (r > 0)")) != legend.end());
+    }
     // A weight threshold instead: exactly the pairs with |r| above it.
     connectome->weightThreshold()->setValue(0.6);
     int above = 0;
@@ -319,8 +329,13 @@ class TestGui : public QObject {
     const QImage scene = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
     scene.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_connectome_3d.png"));
     long edgeRed = 0;
+    // The scene proper: not the legend (top right) nor the orientation cube (bottom left).
+    const auto inScene = [&scene](int x, int y) {
+      return x < scene.width() * 0.79 && !(x < scene.width() * 0.17 && y > scene.height() * 0.77);
+    };
     for (int y = 0; y < scene.height(); ++y)
       for (int x = 0; x < scene.width(); ++x) {
+        if (!inScene(x, y)) continue;
         const QColor c = QColor::fromRgb(scene.pixel(x, y));
         edgeRed += c.red() > 150 && c.green() < 110 && c.blue() < 110;
       }
@@ -330,10 +345,18 @@ class TestGui : public QObject {
     long nodeColoured = 0;
     for (int y = 0; y < scene.height(); ++y)
       for (int x = 0; x < scene.width(); ++x) {
+        if (!inScene(x, y)) continue;
         const QColor c = QColor::fromRgb(scene.pixel(x, y));
         nodeColoured += c.hsvSaturation() > 90 && c.hsvHue() >= 40 && c.hsvHue() <= 170;
       }
     QVERIFY2(nodeColoured > 300, qPrintable(QString::number(nodeColoured)));
+    // The orientation cube in the lower left corner: its coloured faces (red L/R, green A/P, blue S/I).
+    {
+      long cube = 0;
+      for (int y = static_cast<int>(scene.height() * 0.8); y < scene.height(); ++y)
+        for (int x = 0; x < static_cast<int>(scene.width() * 0.15); ++x) cube += QColor::fromRgb(scene.pixel(x, y)).hsvSaturation() > 100;
+      QVERIFY2(cube > 50, qPrintable(QString("orientation cube pixels %1").arg(cube)));
+    }
     // Clicking on a node names it: node 100's projection, clicked with the mouse.
     const auto& pos = *connectome->placement()->positions[100];
     auto* renderer = window_->view3d()->renderer();
@@ -354,9 +377,13 @@ class TestGui : public QObject {
     renderer->GetDisplayPoint(e);
     QVERIFY(std::hypot(e[0] - d[0], e[1] - d[1]) < 2.0 * dpr + 1.0);  // the nearest node to the click, which is node 100 or one in front of it
     QCOMPARE(connectome->pickedName(), QString::fromStdString(connectome->placement()->names[static_cast<std::size_t>(node)]));
-    QVERIFY(connectome->pickedName().startsWith(QStringLiteral("CC200 ")));
-    // PNG export at a chosen resolution, larger than the window.
-    const QImage large = connectome->renderImage(QSize(1920, 1080));
+    // CC200 regions carry readable names: the AAL region(s) they overlap most, then their label.
+    QVERIFY2(!connectome->pickedName().startsWith(QStringLiteral("CC200")), qPrintable(connectome->pickedName()));
+    QVERIFY2(connectome->pickedName().endsWith(QStringLiteral("(#%1)").arg(node + 1)), qPrintable(connectome->pickedName()));
+    // PNG export at a chosen resolution, larger than the window, from another tab (File › Export 3D View).
+    window_->views()->setCurrentIndex(1);
+    const QImage large = window_->export3dImage(QSize(1920, 1080));
+    QCOMPARE(window_->views()->currentIndex(), 1);  // the user stays where they were
     QCOMPARE(large.size(), QSize(1920, 1080));
     long largeRed = 0;
     for (int y = 0; y < large.height(); y += 2)
@@ -368,23 +395,45 @@ class TestGui : public QObject {
     QCOMPARE(window_->view3d()->size(), scene.size() / window_->view3d()->devicePixelRatioF());  // the view is back to its size
     window_->views()->setCurrentIndex(1);
 
-    // Group difference autism - control, against means computed here.
-    const int index = panel->source()->findText(QStringLiteral("asd: autism − control"));
+    // The scan's matrix: rows grouped by network (CC200's derived Yeo-7 networks), one band each.
+    {
+      const auto rows = view->rowNetworks();
+      QCOMPARE(static_cast<Eigen::Index>(rows.size()), fc.rows());
+      std::set<std::string> finished;
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        QVERIFY2(!finished.count(rows[r]), rows[r].c_str());  // a network never comes back once left
+        if (r + 1 < rows.size() && rows[r + 1] != rows[r]) finished.insert(rows[r]);
+      }
+      QCOMPARE(finished.size(), std::size_t(7));  // eight networks, seven boundaries
+    }
+
+    // Group difference autism vs control: Welch's t on Fisher-z FC per edge, against a computation here.
+    const int index = panel->source()->findText(QStringLiteral("asd: autism vs control, Welch t per edge (FDR)"));
     QVERIFY(index > 0);
     shown.clear();
     panel->source()->setCurrentIndex(index);
-    QVERIFY(shown.wait(30000));
-    Eigen::MatrixXd sums[2] = {Eigen::MatrixXd::Zero(fc.rows(), fc.cols()), Eigen::MatrixXd::Zero(fc.rows(), fc.cols())};
-    int counts[2] = {0, 0};
-    for (const auto& item : manifest["items"]) {
-      const int c = item["class_index"].get<int>();
-      sums[c] += ws->arrays().read(item["fc_array"].get<std::string>());
-      ++counts[c];
+    QVERIFY(shown.wait(60000));
+    QVERIFY(view->showsSignificance());
+    std::vector<Eigen::MatrixXd> groups[2];
+    for (const auto& item : manifest["items"])
+      groups[item["class_index"].get<int>()].push_back(ws->arrays().read(item["fc_array"].get<std::string>()));
+    for (const auto& [i, j] : std::vector<std::pair<int, int>>{{3, 5}, {0, 199}, {17, 120}}) {
+      double mean[2] = {0, 0}, var[2] = {0, 0};
+      for (int g = 0; g < 2; ++g) {
+        const double n = static_cast<double>(groups[g].size());
+        for (const auto& m : groups[g]) mean[g] += std::atanh(m(i, j)) / n;
+        for (const auto& m : groups[g]) var[g] += std::pow(std::atanh(m(i, j)) - mean[g], 2) / (n - 1);
+        var[g] /= n;
+      }
+      const double t = (mean[1] - mean[0]) / std::sqrt(var[0] + var[1]);
+      QVERIFY2(std::abs(view->matrix()(i, j) - t) < 1e-6, qPrintable(QString("%1 vs %2").arg(view->matrix()(i, j)).arg(t)));
     }
-    const Eigen::MatrixXd expected = sums[1] / counts[1] - sums[0] / counts[0];
-    QVERIFY((view->matrix() - expected).cwiseAbs().maxCoeff() < 1e-9);
-    QVERIFY(view->colourLimit() > 0 && view->colourLimit() < 0.5);  // scaled to the difference, not to +-1
     view->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_matrix_difference.png"));
+    // Hovering a cell reads it out, with p and the FDR-corrected q, below the matrix (not hidden by a help tooltip).
+    QTest::mouseMove(view, view->cellCentre(3, 5));
+    QTRY_VERIFY_WITH_TIMEOUT(panel->hoverReadout()->text().contains(QStringLiteral("FDR q")), 5000);
+    QVERIFY(panel->hoverReadout()->text().contains(QStringLiteral("p = ")));
+    QCOMPARE(view->describeAt(view->cellCentre(3, 5)), panel->hoverReadout()->text());
 
     // Predict the selected scan with a trained model through braingraph-cli, and explain it.
     NullProgress quiet;
@@ -405,7 +454,7 @@ class TestGui : public QObject {
     scanFile_ = scanFile;
     expectedProbability_ = expectedP;
     QCOMPARE(explanation->topRois()->count(), 10);
-    // CC200 ROIs take the Schaefer100 network most of their voxels fall in (7 networks + subcortical).
+    // CC200 ROIs take the Schaefer200 network most of their voxels fall in (7 networks + subcortical).
     QCOMPARE(explanation->networkBars()->bars(), 8);
     double networkSum = 0;
     for (const auto& [name, v] : explanation->prediction()["explanation"]["networks"].items()) networkSum += v["saliency"].get<double>();
@@ -477,8 +526,15 @@ class TestGui : public QObject {
     wizard->next();
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ModelPage));
     QVERIFY(!wizard->currentPage()->isComplete());  // no model chosen yet
+    // A disabled Next says why, on the page.
+    const auto reasonOf = [](QWizard* w) {
+      auto* label = w->currentPage()->findChild<QLabel*>(QStringLiteral("blockerReason"));
+      return label && label->isVisible() ? label->text() : QString();
+    };
+    QVERIFY2(reasonOf(wizard).contains(QStringLiteral("model")), qPrintable(reasonOf(wizard)));
     wizard->setModel(modelFile_);
     QTRY_VERIFY_WITH_TIMEOUT(wizard->currentPage()->isComplete(), 30000);  // the card is read by the CLI
+    QVERIFY(reasonOf(wizard).isEmpty());
     QSignalSpy qcDone(wizard, &ui::DiagnosisWizard::qcFinished);
     wizard->next();
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::QcPage));
@@ -497,6 +553,9 @@ class TestGui : public QObject {
     const auto& record = wizard->record();
     QVERIFY(std::abs(record["result"]["probability"].get<double>() - expectedProbability_) < 1e-6);
     QCOMPARE(record["patient"]["id"].get<std::string>(), std::string("sub-GUI01"));
+    // The main window's Explanation tab shows this result too.
+    QVERIFY(window_->explanationView()->prediction().value("label", nlohmann::json()) == record["result"]["label"]);
+    QVERIFY(window_->explanationView()->prediction().value("probability", nlohmann::json()) == record["result"]["probability"]);
     wizard->next();
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ResultPage));
     // The glass brain on the result page is drawn, not blank.
@@ -509,14 +568,27 @@ class TestGui : public QObject {
     wizard->next();
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::SignOffPage));
     QVERIFY(!wizard->currentPage()->isComplete());  // no clinician yet
+    QVERIFY2(reasonOf(wizard).contains(QStringLiteral("clinician")), qPrintable(reasonOf(wizard)));
+    // The sign-off page can go back to the result, and forward again.
+    QVERIFY(wizard->button(QWizard::BackButton)->isVisible() && wizard->button(QWizard::BackButton)->isEnabled());
+    wizard->back();
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ResultPage));
+    wizard->next();
+    QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::SignOffPage));
     const auto pdf = fixtureDir_ / "wizard-report.pdf";
     wizard->setSignOff(QStringLiteral("Dr. Gui Tester"), QStringLiteral("No further action."), QString::fromStdString(pdf.string()));
     QVERIFY(wizard->currentPage()->isComplete());
     const auto reportId = record["report_id"].get<std::string>();
     QSignalSpy written(wizard, &ui::DiagnosisWizard::reportWritten);
+    // Finish offers to open the PDF (ticked by default); here nothing is launched, the request is caught.
+    QVERIFY(wizard->openPdfCheck()->isChecked());
+    QObject::disconnect(wizard, &ui::DiagnosisWizard::openPdfRequested, nullptr, nullptr);
+    QSignalSpy openPdf(wizard, &ui::DiagnosisWizard::openPdfRequested);
     QPointer<ui::DiagnosisWizard> finished(wizard);
     wizard->button(QWizard::FinishButton)->click();
     QCOMPARE(written.count(), 1);
+    QCOMPARE(openPdf.count(), 1);
+    QCOMPARE(openPdf.at(0).at(0).toString(), QString::fromStdString(pdf.string()));
     QVERIFY(std::filesystem::exists(pdf));
     QProcess text;
     text.start(QStringLiteral("pdftotext"), {QString::fromStdString(pdf.string()), QStringLiteral("-")});
@@ -538,7 +610,8 @@ class TestGui : public QObject {
       QVERIFY(reports);
       QVERIFY(reports->table()->rowCount() >= 1);
       QCOMPARE(reports->table()->item(0, 0)->text(), QString::fromStdString(reportId));
-      QCOMPARE(reports->table()->item(0, 5)->text(), QStringLiteral("Dr. Gui Tester"));
+      QCOMPARE(reports->table()->item(0, 6)->text(), QStringLiteral("Dr. Gui Tester"));
+      QCOMPARE(reports->table()->item(0, 2)->text(), QFileInfo(modelFile_).fileName());  // the model column
       const auto again = fixtureDir_ / "wizard-report-again.pdf";
       QVERIFY(reports->regenerateSelected(QString::fromStdString(again.string())));
       QProcess againText;
@@ -546,6 +619,43 @@ class TestGui : public QObject {
       QVERIFY(againText.waitForFinished(30000));
       QCOMPARE(QString::fromUtf8(againText.readAllStandardOutput()), body);
       reports->close();
+    }
+    // A second report for the same patient with the other result: File › Reports marks the patient.
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      auto other = *loadReportRecord(*ws, reportId);
+      other["report_id"] = reportId + "-B";
+      other["result"]["label"] = other["result"]["label"] == other["result"]["positive_class"] ? other["result"]["negative_class"]
+                                                                                              : other["result"]["positive_class"];
+      saveReportRecord(*ws, other);
+      auto* reports = window_->showReports();
+      int marked = 0;
+      for (int r = 0; r < reports->table()->rowCount(); ++r)
+        if (reports->table()->item(r, 1)->data(Qt::UserRole).toBool()) {
+          ++marked;
+          QVERIFY(reports->table()->item(r, 1)->toolTip().contains(QStringLiteral("disagree")));
+        }
+      QCOMPARE(marked, 2);
+      reports->close();
+      SQLite::Statement drop(ws->db(), "DELETE FROM reports WHERE id = ?");
+      drop.bind(1, reportId + "-B");
+      drop.exec();
+    }
+
+    // A scan the model cannot take: Harvard-Oxford series (111 columns) for a CC200 model; the model
+    // page says so and Next stays disabled.
+    {
+      const auto hoDir = bgtest::dataRoot() / "data/abide1-ho/rois_ho";
+      const auto hoFile = hoDir / (QFileInfo(scanFile_).fileName().replace(QStringLiteral("_rois_cc200"), QStringLiteral("_rois_ho")).toStdString());
+      if (std::filesystem::exists(hoFile)) {
+        auto* mismatch = window_->openDiagnosisWizard();
+        mismatch->setScan(QString::fromStdString(hoFile.string()));
+        mismatch->next();
+        mismatch->setModel(modelFile_);
+        QTRY_VERIFY_WITH_TIMEOUT(reasonOf(mismatch).contains(QStringLiteral("111 ROI columns")), 30000);
+        QVERIFY(!mismatch->button(QWizard::NextButton)->isEnabled());
+        mismatch->close();
+      }
     }
 
     // A QC fail blocks the wizard until it is overridden with a reason.
@@ -572,6 +682,45 @@ class TestGui : public QObject {
     QVERIFY(second->button(QWizard::NextButton)->isEnabled());
     second->close();
     if (finished) finished->close();  // Finish already closed (and deleted) it
+  }
+
+  // Tools › Derive asks which scans, atlases and settings; by default it keeps the workspace's own
+  // settings, so nothing already derived is computed again.
+  void deriveDialogKeepsTheWorkspaceSettings() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    auto* browser = window_->scanBrowser();
+    browser->filter()->setText(QStringLiteral("NYU"));
+    QVERIFY(browser->selectFirstScan());
+    auto* dialog = window_->openDeriveDialog();
+    QVERIFY(dialog);
+    std::vector<ParameterSet> sets;
+    int before = 0;
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      sets = derivationParameterSets(*ws);
+      before = ws->db().execAndGet("SELECT COUNT(*) FROM derivatives").getInt();
+    }
+    QCOMPARE(sets.size(), std::size_t(1));
+    QVERIFY2(dialog->settings()->currentText().contains(QStringLiteral("As %1 existing").arg(sets[0].derivatives)),
+             qPrintable(dialog->settings()->currentText()));
+    QVERIFY(dialog->settings()->currentText().contains(QStringLiteral("no band-pass")));  // the fixture's own choice, shown
+    QCOMPARE(dialog->scope()->count(), 3);  // the selected scan, the 175 NYU scans shown, all 741
+    QVERIFY(dialog->scope()->itemText(1).contains(QStringLiteral("175")));
+    const auto request = dialog->request();
+    QCOMPARE(request.scanIds, browser->selectedScanIds());
+    QCOMPARE(pipelineParamsJson(request.options), sets[0].json);
+    dialog->scope()->setCurrentIndex(1);
+    QCOMPARE(dialog->request().scanIds.size(), std::size_t(175));
+    QVERIFY(dialog->summary()->text().contains(QStringLiteral("already derived with these settings are kept")));
+    QSignalSpy changed(window_.get(), &ui::MainWindow::workspaceChanged);
+    dialog->accept();  // runs derive() with the dialog's request
+    QVERIFY(changed.wait(120000));
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      QCOMPARE(ws->db().execAndGet("SELECT COUNT(*) FROM derivatives").getInt(), before);  // nothing new, nothing redone
+      QCOMPARE(derivationParameterSets(*ws).size(), std::size_t(1));
+    }
+    browser->filter()->clear();
   }
 
   // A run in its own process outlives the window that launched it; a new window finds it, follows
@@ -1244,6 +1393,16 @@ class TestGui : public QObject {
             for (int i = 0; i < m->count(); ++i) offered = offered || m->itemData(i).toString() == released;
         }
     QVERIFY(offered);
+    // Released models come first, named by their release with the cross-validated AUC; unreleased ones
+    // say so. The released model is the default.
+    {
+      auto* models = wizard->modelCombo();
+      QCOMPARE(models->itemData(0).toString(), released);
+      QVERIFY2(models->itemText(0).startsWith(QStringLiteral("ASD screen v1 — released, cross-validated AUC %1").arg(meanAuc, 0, 'f', 3)),
+               qPrintable(models->itemText(0)));
+      for (int i = 1; i < models->count(); ++i)
+        if (!models->itemText(i).contains(QStringLiteral("— released"))) QVERIFY(models->itemText(i).contains(QStringLiteral("not released")));
+    }
     for (auto* m : wizard->findChildren<QComboBox*>()) {
       const int i = m->findData(released);
       if (i >= 0) m->setCurrentIndex(i);
@@ -1538,6 +1697,70 @@ class TestGui : public QObject {
     QTest::mouseMove(cube, QPoint(60, 20));
     QTest::mouseRelease(cube, Qt::LeftButton, {}, QPoint(60, 20));
     QVERIFY(cube->azimuth() != -35.0);
+  }
+
+  // Slices are neurological by default (the patient's left on the left), radiological on request, and
+  // say so: a bright region in the left hemisphere sits on the side labelled L, whatever the voxel
+  // order of the file (RAS or LAS).
+  void sliceOrientationIsLabelled() {
+    auto* viewer = window_->sliceViewer();
+    window_->views()->setCurrentWidget(viewer);
+    viewer->setAtlas(QString());
+    for (const bool las : {false, true}) {
+      NiftiHeader h;
+      h.ndim = 3;
+      h.dim = {40, 48, 40, 1};
+      h.pixdim = {4, 4, 4, 1};
+      h.sformCode = 1;
+      h.voxelToWorld = Eigen::Matrix4d::Identity();
+      h.voxelToWorld(0, 0) = las ? -4 : 4;
+      h.voxelToWorld(0, 3) = las ? 78 : -78;
+      h.voxelToWorld(1, 1) = 4;
+      h.voxelToWorld(1, 3) = -110;
+      h.voxelToWorld(2, 2) = 4;
+      h.voxelToWorld(2, 3) = -70;
+      std::vector<float> data(40 * 48 * 40, 100.0f);
+      std::array<std::int64_t, 3> centre{};
+      for (std::int64_t k = 0; k < 40; ++k)
+        for (std::int64_t j = 0; j < 48; ++j)
+          for (std::int64_t i = 0; i < 40; ++i) {
+            const Eigen::Vector4d w = h.voxelToWorld * Eigen::Vector4d(double(i), double(j), double(k), 1);
+            if (w(0) > -54 && w(0) < -34 && std::abs(w(1) + 20) < 10 && std::abs(w(2) - 10) < 10) {
+              data[static_cast<std::size_t>((k * 48 + j) * 40 + i)] = 1000.0f;  // the left-hemisphere region
+              centre = {i, j, k};
+            }
+          }
+      const auto file = bgtest::scratchDir("gui-orientation") / (las ? "las.nii.gz" : "ras.nii.gz");
+      writeNiftiFloat(file, h, data.data());
+      QSignalSpy loaded(viewer, &ui::SliceViewer::loaded);
+      viewer->load(QString::fromStdString(file.string()));
+      QVERIFY(loaded.wait(30000));
+      viewer->setCursor(centre);
+      for (const bool radiological : {false, true}) {
+        viewer->setRadiological(radiological);
+        QCOMPARE(workbench_->settings().radiological(), radiological);  // a setting, shared with the reports
+        for (int plane : {0, 1}) {  // axial and coronal show left-right
+          auto* pane = viewer->pane(plane);
+          const QImage image = pane->grab().toImage().convertToFormat(QImage::Format_RGB32);
+          double sumX = 0;
+          long bright = 0;
+          for (int y = 0; y < image.height(); ++y)
+            for (int x = 0; x < image.width(); ++x) {
+              const QColor c = QColor::fromRgb(image.pixel(x, y));
+              if (c.red() > 240 && c.green() > 240 && c.blue() > 240) sumX += x, ++bright;
+            }
+          QVERIFY2(bright > 20, qPrintable(QString::number(bright)));
+          const bool onLeft = sumX / static_cast<double>(bright) < image.width() / 2.0;
+          const auto labels = pane->edgeLabels();
+          QCOMPARE(labels[0], radiological ? QStringLiteral("R") : QStringLiteral("L"));
+          QCOMPARE(labels[1], radiological ? QStringLiteral("L") : QStringLiteral("R"));
+          QCOMPARE(onLeft, labels[0] == QStringLiteral("L"));
+          QCOMPARE(labels[2], plane == 0 ? QStringLiteral("A") : QStringLiteral("S"));
+          if (!las && plane == 0) image.save(QString(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices_%1.png").arg(radiological ? "radiological" : "neurological"));
+        }
+      }
+      viewer->setRadiological(false);
+    }
   }
 
   void everyControlHasATooltip() {

@@ -1,6 +1,8 @@
 #include "DiagnosisWizard.h"
 
+#include <cmath>
 #include <functional>
+#include <limits>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -30,6 +32,8 @@
 #include "CliRunner.h"
 #include "JobBridge.h"
 #include "errors/Error.h"
+#include "io/NiftiImage.h"
+#include "io/TimeSeriesFile.h"
 #include "jobs/JobRunner.h"
 #include "report/Diagnosis.h"
 #include "report/ReportFigures.h"
@@ -42,15 +46,35 @@ using nlohmann::json;
 namespace {
 
 // A page whose completeness and entry action are given as functions (QWizardPage needs a subclass).
+// `blocker` says why Next is disabled (empty: the page is complete); the page shows that reason, so a
+// disabled Next always explains itself.
 class ConditionPage : public QWizardPage {
  public:
-  std::function<bool()> complete;
+  std::function<QString()> blocker;
   std::function<void()> enter;
-  bool isComplete() const override { return complete ? complete() : true; }
+  QLabel* reason = nullptr;
+  bool isComplete() const override { return !blocker || blocker().isEmpty(); }
   void initializePage() override {
     if (enter) enter();
+    refresh();
   }
-  void refresh() { Q_EMIT completeChanged(); }
+  void refresh() {
+    if (reason) {
+      const QString why = blocker ? blocker() : QString();
+      reason->setText(why.isEmpty() ? QString() : QStringLiteral("<span style='color:#9a6700'>&#9888; %1</span>").arg(why.toHtmlEscaped()));
+      reason->setVisible(!why.isEmpty());
+    }
+    Q_EMIT completeChanged();
+  }
+  // Adds the reason line at the foot of the page's layout.
+  void addReasonLine() {
+    reason = new QLabel(this);
+    reason->setObjectName(QStringLiteral("blockerReason"));
+    reason->setWordWrap(true);
+    reason->setVisible(false);
+    if (auto* form = qobject_cast<QFormLayout*>(layout())) form->addRow(reason);
+    else if (auto* box = qobject_cast<QBoxLayout*>(layout())) box->addWidget(reason);
+  }
 };
 
 ConditionPage* conditionPage(const QWizard* w, int id) { return static_cast<ConditionPage*>(w->page(id)); }
@@ -86,6 +110,8 @@ QString describeCard(const json& card, const QString& file) {
   if (card.contains("release") && card["release"].is_object())
     h += "Release: <b>" + text(card["release"], "name") + "</b>, by " + text(card["release"], "released_by") + " on " +
          text(card["release"], "released_at") + "<br>";
+  else
+    h += "Release: <b>not released</b> — a trained model whose figures are not a cross-validated evaluation<br>";
   h += "Uncertainty: " + QString(card.contains("fold_models") ? "fold-model range" : card.value("kind", "") == "baseline-logreg" ? "none (older file)" : "Monte Carlo dropout") + "<br>";
   h += "Out-of-distribution reference: " + QString(card.contains("ood") && !card["ood"].is_null() ? "yes" : "no") + "<br>";
   h += "Software: " + text(card, "code_version");
@@ -106,7 +132,7 @@ DiagnosisWizard::DiagnosisWizard(JobRunner& jobs, const QString& workspaceDir, s
     : QWizard(parent), jobs_(jobs), workspaceDir_(workspaceDir), brainMask_(std::move(brainMask)) {
   setWindowTitle(tr("Diagnosis Wizard"));
   setWizardStyle(QWizard::ClassicStyle);
-  setOption(QWizard::NoBackButtonOnLastPage, true);
+  setOption(QWizard::NoBackButtonOnLastPage, false);  // the sign-off page can go back to the result
   setOption(QWizard::HaveHelpButton, false);
   for (int id = ScanPage; id <= SignOffPage; ++id) setPage(id, new ConditionPage);
   bridge_ = new JobBridge(jobs, this);
@@ -159,8 +185,9 @@ void DiagnosisWizard::buildScanPage() {
   trSpin_->setRange(0, 10);
   trSpin_->setDecimals(3);
   trSpin_->setSuffix(tr(" s"));
-  trSpin_->setSpecialValueText(tr("from the file"));
-  trSpin_->setToolTip(tr("Repetition time of a time-series file (NIfTI files carry their own)"));
+  trSpin_->setSpecialValueText(tr("not given"));
+  trSpin_->setToolTip(tr("Repetition time. A NIfTI file carries its own (shown here, read from its header); a time-series file does "
+                         "not: enter it when the model band-pass filters its input (its card says so)"));
   siteEdit_ = new QLineEdit;
   siteEdit_->setPlaceholderText(tr("acquisition site (optional)"));
   siteEdit_->setToolTip(tr("For a model that standardises its input per site: the site this scan was acquired at, named as in the "
@@ -181,6 +208,7 @@ void DiagnosisWizard::buildScanPage() {
   };
   connect(scanEdit_, &QLineEdit::textChanged, this, [this, update](const QString& f) {
     patientEdit_->setText(QString::fromStdString(patientIdFromFileName(f.toStdString())));
+    inspectScan(f);
     // A scan the workspace knows may carry its repetition time.
     if (!workspaceDir_.isEmpty()) {
       try {
@@ -201,17 +229,52 @@ void DiagnosisWizard::buildScanPage() {
   });
   connect(patientEdit_, &QLineEdit::textChanged, this, update);
   connect(pseudonymCheck_, &QCheckBox::toggled, this, update);
-  p->complete = [this] { return QFileInfo(scanEdit_->text()).isFile() && !patientEdit_->text().trimmed().isEmpty(); };
+  p->blocker = [this]() -> QString {
+    const QString f = scanEdit_->text().trimmed();
+    if (f.isEmpty()) return tr("Choose the patient's scan.");
+    if (!QFileInfo(f).isFile()) return tr("%1 is not a file.").arg(f);
+    if (!scanProblem_.isEmpty()) return scanProblem_;
+    if (patientEdit_->text().trimmed().isEmpty()) return tr("Enter the patient identifier printed on the report.");
+    return {};
+  };
+  p->addReasonLine();
+}
+
+bool DiagnosisWizard::scanIsNifti() const {
+  const QString f = scanEdit_->text().trimmed().toLower();
+  return f.endsWith(QStringLiteral(".nii")) || f.endsWith(QStringLiteral(".nii.gz"));
+}
+
+void DiagnosisWizard::inspectScan(const QString& file) {
+  // What the model page must check against: a NIfTI file's TR, a time-series file's column count.
+  scanColumns_ = 0;
+  scanProblem_.clear();
+  if (!QFileInfo(file).isFile()) return;
+  try {
+    if (scanIsNifti()) {
+      const auto header = readNiftiHeader(file.toStdString());
+      trSpin_->setValue(header.repetitionTime > 0 ? header.repetitionTime : 0.0);
+      trSpin_->setEnabled(false);
+    } else {
+      trSpin_->setEnabled(true);
+      trSpin_->setValue(0.0);  // a time-series file does not say; the workspace may (below)
+      scanColumns_ = static_cast<int>(readRoiTimeSeries(file.toStdString()).series.cols());
+    }
+  } catch (const std::exception& e) {
+    scanProblem_ = QString::fromStdString(e.what());
+  }
 }
 
 void DiagnosisWizard::buildModelPage() {
   auto* p = conditionPage(this, ModelPage);
   p->setTitle(tr("2. Task and model"));
-  p->setSubTitle(tr("Choose what to assess and the released model that assesses it. The atlas follows from the model."));
+  p->setSubTitle(tr("Choose what to assess and the model that assesses it. Released models come first, best cross-validated AUC on top; "
+                    "the atlas follows from the model."));
   taskCombo_ = new QComboBox;
   taskCombo_->setToolTip(tr("The disorder (label) to assess"));
   modelCombo_ = new QComboBox;
-  modelCombo_->setToolTip(tr("Trained models for this task (recorded in the workspace, or chosen with Browse)"));
+  modelCombo_->setToolTip(tr("Models for this task recorded in the workspace: released ones (with a cross-validated evaluation) first, "
+                             "then trained but unreleased ones; or a file chosen with Browse"));
   auto* browse = new QPushButton(tr("Browse…"));
   browse->setToolTip(tr("Use a model file that is not in the workspace"));
   connect(browse, &QPushButton::clicked, this, [this] {
@@ -231,17 +294,51 @@ void DiagnosisWizard::buildModelPage() {
     // Only the models that answer the chosen task.
     const auto task = taskCombo_->currentText();
     modelCombo_->clear();
-    for (const auto& [path, t] : models_)
-      if (t == task) modelCombo_->addItem(QFileInfo(path).fileName(), path);
+    for (const auto& m : models_)
+      if (m.task == task) modelCombo_->addItem(m.label, m.path);
   });
   connect(modelCombo_, &QComboBox::currentIndexChanged, this, [this, p] {
     showCard(modelCombo_->currentData().toString());
     p->refresh();
   });
-  // An imported checkpoint (model import) has no task yet: its card is shown, but it cannot diagnose.
-  p->complete = [this] { return !card_.is_null() && !card_.empty() && card_.value("kind", std::string()) != "braingfm-public-import"; };
+  p->blocker = [this]() -> QString {
+    if (modelCombo_->currentData().toString().isEmpty())
+      return tr("Choose a model: none is recorded for this task in the workspace (Browse… opens a model file).");
+    if (busy()) return tr("Reading the model card…");
+    if (card_.is_null() || card_.empty()) return tr("The model card could not be read (see above): choose another model.");
+    // An imported checkpoint (model import) has no task yet: its card is shown, but it cannot diagnose.
+    if (card_.value("kind", std::string()) == "braingfm-public-import") return tr("This checkpoint is not adapted to a task yet.");
+    return inputProblem();
+  };
+  p->addReasonLine();
   loadModels();
 }
+
+QString DiagnosisWizard::inputProblem() const {
+  const auto atlas = QString::fromStdString(card_.value("atlas", std::string()));
+  if (scanIsNifti()) {
+    if (!registeredAtlases_.isEmpty() && !atlas.isEmpty() && !registeredAtlases_.contains(atlas))
+      return tr("This model was trained on the %1 parcellation, which the workbench cannot apply to a BOLD volume: choose ROI time "
+                "series in %1, or a model trained on a registered atlas.")
+          .arg(atlas);
+    return {};
+  }
+  const int nodes = card_.value("nodes", 0);
+  if (scanColumns_ > 0 && nodes > 0 && scanColumns_ != nodes)
+    return tr("The scan has %1 ROI columns but this model expects %2 (%3): choose a model trained on the scan's parcellation.")
+        .arg(scanColumns_)
+        .arg(nodes)
+        .arg(atlas);
+  // The same rule as the prediction: no stored preprocessing means the defaults, which band-pass.
+  const auto pre = card_.value("preprocessing", json::object());
+  const bool bandPass = pre.empty() || (pre.value("clean", true) && !pre.value("band_pass", json()).is_null());
+  if (bandPass && trSpin_->value() <= 0)
+    return tr("This model band-pass filters its input, so it needs the scan's repetition time, which a time-series file does not "
+              "record: go Back and enter the TR.");
+  return {};
+}
+
+void DiagnosisWizard::setRegisteredAtlases(const QStringList& ids) { registeredAtlases_ = ids; }
 
 void DiagnosisWizard::loadModels() {
   if (workspaceDir_.isEmpty()) return;
@@ -255,12 +352,27 @@ void DiagnosisWizard::loadModels() {
       const auto card = json::parse(q.getColumn(1).getString());
       if (!card.contains("classes")) continue;
       bool seen = false;
-      for (const auto& m : models_) seen = seen || m.first == path;
+      for (const auto& m : models_) seen = seen || m.path == path;
       if (seen) continue;
-      const auto task = taskOf(card);
-      models_.emplace_back(path, task);
-      if (!tasks.contains(task)) tasks << task;
+      ModelChoice m;
+      m.path = path;
+      m.task = taskOf(card);
+      m.released = card.value("release", json()).is_object();
+      const auto nan = std::numeric_limits<double>::quiet_NaN();
+      m.cvAuc = card.value("evaluation", json::object()).value("metrics", json::object()).value("auc", json::object()).value("mean", nan);
+      m.validationAuc = card.value("validation", json::object()).value("auc", nan);
+      const QString name = m.released ? QString::fromStdString(card["release"].value("name", std::string())) : QFileInfo(path).fileName();
+      m.label = m.released ? tr("%1 — released, cross-validated AUC %2").arg(name, std::isnan(m.cvAuc) ? tr("n/a") : QString::number(m.cvAuc, 'f', 3))
+                           : tr("%1 — not released, validation AUC %2").arg(name, std::isnan(m.validationAuc) ? tr("n/a") : QString::number(m.validationAuc, 'f', 3));
+      models_.push_back(m);
+      if (!tasks.contains(m.task)) tasks << m.task;
     }
+    // Released first, best stored evaluation first; the combo's first entry is the default.
+    const auto score = [](const ModelChoice& m) { return std::isnan(m.cvAuc) ? (std::isnan(m.validationAuc) ? -1.0 : m.validationAuc) : m.cvAuc; };
+    std::stable_sort(models_.begin(), models_.end(), [&](const ModelChoice& a, const ModelChoice& b) {
+      if (a.released != b.released) return a.released;
+      return score(a) > score(b);
+    });
     taskCombo_->addItems(tasks);
   } catch (const std::exception& e) {
     spdlog::warn("diagnosis wizard: cannot list the workspace's models: {}", e.what());
@@ -338,10 +450,15 @@ void DiagnosisWizard::buildQcPage() {
   connect(overrideCheck_, &QCheckBox::toggled, p, &ConditionPage::refresh);
   connect(overrideReason_, &QLineEdit::textChanged, p, &ConditionPage::refresh);
   p->enter = [this] { startQc(); };
-  p->complete = [this] {
-    if (busy() || qc_.is_null() || qc_.contains("error")) return false;
-    return !qcBlocked() || (overrideCheck_->isChecked() && !overrideReason_->text().trimmed().isEmpty());
+  p->blocker = [this]() -> QString {
+    if (busy() || qc_.is_null()) return tr("Quality control is running…");
+    if (qc_.contains("error")) return tr("Quality control could not run (see above): go Back to change the scan or the model.");
+    if (!qcBlocked()) return {};
+    if (!overrideCheck_->isChecked()) return tr("Quality control failed: the scan is classified only if you override the failure with a reason.");
+    if (overrideReason_->text().trimmed().isEmpty()) return tr("Give the reason for the override; it is printed in the report.");
+    return {};
   };
+  p->addReasonLine();
 }
 
 QString DiagnosisWizard::site() const { return siteEdit_->text().trimmed(); }
@@ -450,7 +567,13 @@ void DiagnosisWizard::buildRunPage() {
   v->addWidget(runStage_);
   v->addStretch(1);
   p->enter = [this] { startRun(); };
-  p->complete = [this] { return !busy() && record_.is_object() && record_.contains("result"); };
+  p->blocker = [this]() -> QString {
+    if (busy()) return tr("The diagnosis is running…");
+    if (!runError_.isEmpty() || !record_.is_object() || !record_.contains("result"))
+      return tr("The run did not finish (see above): go Back to try again.");
+    return {};
+  };
+  p->addReasonLine();
 }
 
 void DiagnosisWizard::startRun() {
@@ -551,7 +674,7 @@ void DiagnosisWizard::showResult() {
   const auto& e = record_.value("explanation", json::object());
   if (e.contains("summary")) h += "<br><br>" + QString::fromStdString(e["summary"].value("statement", std::string())).toHtmlEscaped();
   resultSummary_->setText(h);
-  glassBrain_->setPixmap(QPixmap::fromImage(report::renderGlassBrain(e, brainMask_, 720, 240, 96)));
+  glassBrain_->setPixmap(QPixmap::fromImage(report::renderGlassBrain(e, brainMask_, 720, 240, 96, report::radiologicalFigures(record_))));
   glassBrain_->setMinimumSize(720, 240);
   networkBars_->setPixmap(QPixmap::fromImage(report::renderNetworkBars(e.value("networks", json::object()), 720, 150, 96)));
   networkBars_->setMinimumSize(720, 150);
@@ -582,6 +705,10 @@ void DiagnosisWizard::buildSignOffPage() {
   form->addRow(tr("Clinician:"), clinicianEdit_);
   form->addRow(tr("Impression:"), impressionEdit_);
   form->addRow(tr("PDF:"), row);
+  openPdfCheck_ = new QCheckBox(tr("Open the PDF when finished"));
+  openPdfCheck_->setChecked(true);
+  openPdfCheck_->setToolTip(tr("Show the written report in the system's PDF viewer"));
+  form->addRow(QString(), openPdfCheck_);
   connect(clinicianEdit_, &QLineEdit::textChanged, p, &ConditionPage::refresh);
   connect(pdfEdit_, &QLineEdit::textChanged, p, &ConditionPage::refresh);
   p->enter = [this] {
@@ -589,7 +716,12 @@ void DiagnosisWizard::buildSignOffPage() {
     const QString dir = workspaceDir_.isEmpty() ? QDir::homePath() : workspaceDir_ + QStringLiteral("/reports");
     pdfEdit_->setText(dir + "/" + QString::fromStdString(record_.value("report_id", std::string("report"))) + ".pdf");
   };
-  p->complete = [this] { return !clinicianEdit_->text().trimmed().isEmpty() && !pdfEdit_->text().trimmed().isEmpty(); };
+  p->blocker = [this]() -> QString {
+    if (clinicianEdit_->text().trimmed().isEmpty()) return tr("Enter the reviewing clinician's name to sign the report.");
+    if (pdfEdit_->text().trimmed().isEmpty()) return tr("Choose where to write the PDF.");
+    return {};
+  };
+  p->addReasonLine();
 }
 
 bool DiagnosisWizard::exportReport() {
@@ -614,6 +746,7 @@ bool DiagnosisWizard::exportReport() {
     writtenReport_ = QString::fromStdString(out.string());
     spdlog::info("report {} signed by {} and written to {}", record_.at("report_id").get<std::string>(), clinicianEdit_->text().toStdString(), out.string());
     Q_EMIT reportWritten(writtenReport_);
+    if (openPdfCheck_->isChecked()) Q_EMIT openPdfRequested(writtenReport_);
     return true;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

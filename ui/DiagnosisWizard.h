@@ -45,6 +45,10 @@ class DiagnosisWizard : public QWizard {
   void setQcOverride(bool on, const QString& reason);
   void setSignOff(const QString& clinician, const QString& impression, const QString& pdfPath);
   void setQcThresholdsFile(const QString& file);  // optional site thresholds (JSON)
+  // The atlases a BOLD volume can be parcellated with; a model on another atlas needs time series.
+  void setRegisteredAtlases(const QStringList& ids);
+  QCheckBox* openPdfCheck() const { return openPdfCheck_; }
+  QComboBox* modelCombo() const { return modelCombo_; }
 
   const nlohmann::json& qcResult() const { return qc_; }
   QString site() const;  // the acquisition site passed on (prefilled for a workspace scan)
@@ -58,6 +62,7 @@ class DiagnosisWizard : public QWizard {
   void qcFinished();
   void runFinished(bool ok);
   void reportWritten(const QString& pdf);
+  void openPdfRequested(const QString& pdf);  // Finish with "Open the PDF" ticked
 
  protected:
   bool validateCurrentPage() override;
@@ -76,13 +81,25 @@ class DiagnosisWizard : public QWizard {
   void showResult();
   bool exportReport();
   QStringList commonArgs() const;
+  bool scanIsNifti() const;
+  void inspectScan(const QString& file);
+  QString inputProblem() const;  // why the scan cannot be prepared for the chosen model; empty when it can
+
+  struct ModelChoice {
+    QString path, task, label;
+    bool released = false;
+    double cvAuc = 0, validationAuc = 0;  // NaN when the card has none
+  };
 
   JobRunner& jobs_;
   QString workspaceDir_, thresholdsFile_;
   std::optional<std::filesystem::path> brainMask_;
   std::shared_ptr<Job> job_;
   class JobBridge* bridge_;
-  std::vector<std::pair<QString, QString>> models_;  // path, task
+  std::vector<ModelChoice> models_;  // released first, best stored evaluation first
+  QStringList registeredAtlases_;
+  int scanColumns_ = 0;  // ROI columns of a time-series scan
+  QString scanProblem_;  // why the scan file cannot be read
   nlohmann::json qc_, record_, card_;
   QString writtenReport_, runError_;
 
@@ -90,6 +107,7 @@ class DiagnosisWizard : public QWizard {
   QDoubleSpinBox* trSpin_;
   QLineEdit* siteEdit_;
   QCheckBox* pseudonymCheck_;
+  QCheckBox* openPdfCheck_ = nullptr;
   QLabel* pseudonymLabel_;
   QComboBox *taskCombo_, *modelCombo_;
   QTextBrowser* cardView_;

@@ -13,6 +13,7 @@
 #include <QSettings>
 #include <QTabWidget>
 #include <QTableView>
+#include <QDesktopServices>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
@@ -37,6 +38,7 @@
 #include <QDialog>
 #include <QDir>
 #include <QVBoxLayout>
+#include "DeriveDialog.h"
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
@@ -200,20 +202,30 @@ void MainWindow::importPaths(const QStringList& paths, const QString& atlas) {
   });
 }
 
-void MainWindow::deriveAll() {
+DeriveDialog* MainWindow::openDeriveDialog() {
   if (!workspace_ || !workbench_.hasAtlases()) {
     statusBar()->showMessage(tr("Open a workspace first"), 8000);
-    return;
+    return nullptr;
   }
+  auto* dialog = new DeriveDialog(*workspace_, workbench_.atlases(), scanBrowser_->selectedScanIds(), scanBrowser_->shownScanIds(), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QDialog::accepted, this, [this, dialog] { derive(dialog->request()); });
+  dialog->show();
+  return dialog;
+}
+
+void MainWindow::derive(const DeriveRequest& request) {
+  if (!workspace_ || !workbench_.hasAtlases()) return;
   const auto dir = workspace_->dir();
   const auto& registry = workbench_.atlases();
   QPointer<MainWindow> self(this);
-  workbench_.jobs().submit("derive connectomes", [self, dir, &registry](JobContext& job) {
+  workbench_.jobs().submit("derive connectomes", [self, dir, &registry, request](JobContext& job) {
     auto ws = Workspace::open(dir);
-    const auto summary = deriveConnectomes(*ws, registry, DeriveRequest{}, job);
+    const auto summary = deriveConnectomes(*ws, registry, request, job);
     spdlog::info("derived {} connectome(s), {} up to date, {} failed", summary.computed, summary.upToDate, summary.failed);
     for (const auto& f : summary.failures) spdlog::error("{}", f);
     QMetaObject::invokeMethod(QCoreApplication::instance(), [self] { if (self) self->refreshWorkspace(); }, Qt::QueuedConnection);
+    if (summary.failed > 0) throw Error(ErrorCode::Data, std::to_string(summary.failed) + " scan(s) failed: " + summary.failures.front());
   });
 }
 
@@ -420,6 +432,18 @@ ReportsDialog* MainWindow::showReports() {
   return dialog;
 }
 
+QImage MainWindow::export3dImage(const QSize& size) {
+  // The 3D view draws only while its tab is shown: show it for this frame, then go back.
+  QWidget* before = views_->currentWidget();
+  if (before != connectomePanel_) {
+    views_->setCurrentWidget(connectomePanel_);
+    QCoreApplication::processEvents();
+  }
+  QImage image = connectomePanel_->renderImage(size);
+  if (before != connectomePanel_) views_->setCurrentWidget(before);
+  return image;
+}
+
 DiagnosisWizard* MainWindow::openDiagnosisWizard() {
   const auto mask = brainMaskOf(workbench_);
   const QString dir = workspace_ ? QString::fromStdString(workspace_->dir().string()) : QString();
@@ -427,8 +451,26 @@ DiagnosisWizard* MainWindow::openDiagnosisWizard() {
   wizard->setAttribute(Qt::WA_DeleteOnClose);
   const QString scan = scanBrowser_->currentScanPath();
   if (!scan.isEmpty()) wizard->setScan(scan);
+  if (workbench_.hasAtlases()) {
+    QStringList ids;
+    for (const auto* m : workbench_.atlases().parcellations()) ids << QString::fromStdString(m->id);
+    wizard->setRegisteredAtlases(ids);
+  }
   connect(wizard, &DiagnosisWizard::reportWritten, this, [this](const QString& pdf) {
     statusBar()->showMessage(tr("Report written: %1").arg(pdf), 10000);
+  });
+  connect(wizard, &DiagnosisWizard::openPdfRequested, this, [](const QString& pdf) { QDesktopServices::openUrl(QUrl::fromLocalFile(pdf)); });
+  // The Explanation tab shows the wizard's result, as it shows a prediction's.
+  connect(wizard, &DiagnosisWizard::runFinished, this, [this, wizard](bool ok) {
+    const auto& record = wizard->record();
+    if (!ok || !record.is_object() || !record.contains("result")) return;
+    auto row = record["result"];
+    row["explanation"] = record.value("explanation", nlohmann::json::object());
+    for (const auto& input : record.value("inputs", nlohmann::json::array())) {
+      const auto role = input.value("role", std::string());
+      if (role == "scan" || role == "model") row[role == "scan" ? "file" : "model"] = input.value("name", std::string());
+    }
+    explanationView_->setPrediction(row);
   });
   wizard->show();
   return wizard;
@@ -505,7 +547,7 @@ void MainWindow::buildMenus() {
     }
     const QString png = QFileDialog::getSaveFileName(this, tr("Export 3D view"), QStringLiteral("connectome.png"), tr("PNG images (*.png)"));
     if (png.isEmpty()) return;
-    if (!connectomePanel_->renderImage(QSize(w, h)).save(png, "PNG")) spdlog::error("could not write {}", png.toStdString());
+    if (!export3dImage(QSize(w, h)).save(png, "PNG")) spdlog::error("could not write {}", png.toStdString());
     else statusBar()->showMessage(tr("Wrote %1 (%2 x %3)").arg(png).arg(w).arg(h), 8000);
   });
   file->addSeparator();
@@ -532,9 +574,9 @@ void MainWindow::buildMenus() {
   tools->addAction(tr("&Verify Atlases"), this, &MainWindow::verifyAtlases)
       ->setToolTip(tr("Read every atlas volume and check its ROI count (same as 'braingraph-cli atlas list')"));
   tools->addAction(tr("Reload &Brain Surface"), this, &MainWindow::loadBrainSurface);
-  auto* derive = tools->addAction(tr("&Derive Connectomes"), this, &MainWindow::deriveAll);
+  auto* derive = tools->addAction(tr("&Derive Connectomes…"), this, [this] { openDeriveDialog(); });
   derive->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
-  derive->setToolTip(tr("Clean, parcellate and correlate every scan not yet up to date (all atlases, default pipeline)"));
+  derive->setToolTip(tr("Clean, parcellate and correlate scans: choose which scans, atlases and settings (by default the workspace's own)"));
   auto* predict = tools->addAction(tr("&Predict Selected Scan…"), this, &MainWindow::predictSelectedScan);
   predict->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
   predict->setToolTip(tr("Run a trained model (braingraph-cli train --out) on the selected scan and explain the prediction"));

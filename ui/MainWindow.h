@@ -2,7 +2,10 @@
 // The workbench window: 3D view in the centre, workspace, jobs and log docks.
 #include <memory>
 
+#include <QImage>
 #include <QMainWindow>
+
+#include "workspace/Derivation.h"
 
 #include "atlas/AtlasRegistry.h"
 
@@ -55,6 +58,8 @@ class MainWindow : public QMainWindow {
   // Runs a trained model on a scan file in a braingraph-cli job and shows the explanation.
   void predictScan(const QString& modelFile, const QString& scanFile);
   QTabWidget* views() const { return views_; }
+  // File › Export 3D View: the 3D view at this size, whichever tab is showing.
+  QImage export3dImage(const QSize& size);
   Workspace* workspace() const { return workspace_.get(); }
   // Opens a workspace folder (errors are shown, not thrown); true on success. Remembered for the next start.
   bool openWorkspace(const QString& dir);
@@ -63,8 +68,10 @@ class MainWindow : public QMainWindow {
   // Imports into the open workspace in a job (folders as BIDS datasets, files as BOLD NIfTI or ROI
   // time series in `atlas`), then refreshes the browser. Also what dropping files on the window does.
   void importPaths(const QStringList& paths, const QString& atlas = QStringLiteral("cc200"));
-  // Derives the connectomes of every scan not yet up to date (default pipeline, all atlases) in a job.
-  void deriveAll();
+  // Tools › Derive: asks which scans, atlases and settings (non-modal; OK runs derive()); null without a workspace.
+  class DeriveDialog* openDeriveDialog();
+  // Derives what the request names in a job, then refreshes the browser.
+  void derive(const DeriveRequest& request);
   // Opens the diagnosis wizard (non-modal) on the open workspace with the selected scan; returns it.
   class DiagnosisWizard* openDiagnosisWizard();
   // Help > User Guide: the installed (or the source tree's) docs/user-guide.md in a browser window.

@@ -1,5 +1,9 @@
 #include "ReportsDialog.h"
 
+#include <map>
+#include <set>
+
+#include <QColor>
 #include <QDesktopServices>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -24,13 +28,15 @@ using nlohmann::json;
 ReportsDialog::ReportsDialog(const QString& workspaceDir, std::optional<std::filesystem::path> brainMask, QWidget* parent)
     : QDialog(parent), workspaceDir_(workspaceDir), brainMask_(std::move(brainMask)) {
   setWindowTitle(tr("Reports in the workspace"));
-  table_ = new QTableWidget(0, 7, this);
-  table_->setHorizontalHeaderLabels({tr("Report"), tr("Patient"), tr("Result"), tr("Probability"), tr("QC"), tr("Signed by"), tr("Created")});
+  table_ = new QTableWidget(0, 8, this);
+  table_->setHorizontalHeaderLabels(
+      {tr("Report"), tr("Patient"), tr("Model"), tr("Result"), tr("Probability"), tr("QC"), tr("Signed by"), tr("Created")});
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setToolTip(tr("Every stored diagnosis report; its PDF is regenerated from the stored record"));
+  table_->setToolTip(tr("Every stored diagnosis report; its PDF is regenerated from the stored record. A patient whose reports "
+                        "disagree (different results) is marked in red."));
   regenerate_ = new QPushButton(tr("Regenerate PDF…"), this);
   regenerate_->setToolTip(tr("Write the selected report's PDF again from its stored record"));
   open_ = new QPushButton(tr("Open PDF"), this);
@@ -69,6 +75,8 @@ void ReportsDialog::reload() {
   try {
     auto ws = Workspace::open(workspaceDir_.toStdString());
     SQLite::Statement q(ws->db(), "SELECT id, record_json, signed_by, pdf_path, created_at FROM reports ORDER BY created_at DESC, rowid DESC");
+    std::map<QString, std::set<QString>> labelsOf;  // patient -> the results of their reports
+    std::map<QString, QStringList> resultsOf;       // patient -> "label (model)" lines
     while (q.executeStep()) {
       const auto record = json::parse(q.getColumn(1).getString());
       const auto& result = record.value("result", json::object());
@@ -76,15 +84,36 @@ void ReportsDialog::reload() {
       table_->insertRow(row);
       QString pdf = QString::fromStdString(q.getColumn(3).getString());
       if (pdf.isEmpty()) pdf = workspaceDir_ + QStringLiteral("/reports/") + QString::fromStdString(q.getColumn(0).getString()) + QStringLiteral(".pdf");
+      // The model: its release name when released, else its file.
+      QString model;
+      const auto release = record.value("model_card", json::object()).value("release", json());
+      if (release.is_object()) model = QString::fromStdString(release.value("name", std::string()));
+      for (const auto& input : record.value("inputs", json::array()))
+        if (model.isEmpty() && input.value("role", std::string()) == "model") model = QString::fromStdString(input.value("name", std::string()));
+      const QString patient = QString::fromStdString(record.value("patient", json::object()).value("id", std::string()));
+      const QString label = QString::fromStdString(result.value("label", std::string()));
+      labelsOf[patient].insert(label);
+      resultsOf[patient] << tr("%1 by %2 (%3)").arg(label, model, QString::fromStdString(q.getColumn(0).getString()));
       const QStringList cells{QString::fromStdString(q.getColumn(0).getString()),
-                              QString::fromStdString(record.value("patient", json::object()).value("id", std::string())),
-                              QString::fromStdString(result.value("label", std::string())),
+                              patient,
+                              model,
+                              label,
                               QString::number(result.value("probability", 0.0), 'f', 3),
                               QString::fromStdString(record.value("qc", json::object()).value("overall", std::string())),
                               QString::fromStdString(q.getColumn(2).getString()),
                               QString::fromStdString(q.getColumn(4).getString())};
       for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
       table_->item(row, 0)->setData(Qt::UserRole, pdf);
+    }
+    // Patients whose reports disagree are marked, with every result in the tooltip.
+    for (int row = 0; row < table_->rowCount(); ++row) {
+      auto* item = table_->item(row, 1);
+      const QString patient = item->text();
+      if (labelsOf[patient].size() < 2) continue;
+      item->setText(patient + QStringLiteral(" ⚠"));
+      item->setData(Qt::UserRole, true);
+      item->setForeground(QColor(207, 34, 46));
+      item->setToolTip(tr("This patient's reports disagree:\n%1").arg(resultsOf[patient].join(QLatin1Char('\n'))));
     }
     table_->resizeColumnsToContents();
     if (table_->rowCount() > 0) table_->selectRow(0);
