@@ -14,6 +14,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "TestSupport.h"
+#include "eval/BaselineModel.h"
 #include "atlas/AtlasRegistry.h"
 #include "connectome/Connectivity.h"
 #include "errors/Error.h"
@@ -429,6 +430,70 @@ class TestWorkspace : public QObject {
     QCOMPARE(writer.finalValues()["loss/gcl"].get<double>(), 1.5);
     QVERIFY(processResidentMiB(static_cast<int>(::getpid())) > 1);
     QVERIFY(!processPaused(static_cast<int>(::getpid())));
+  }
+
+  // The same 739 sessions seen through a second atlas (ABIDE's Harvard-Oxford series): each session
+  // holds one series per atlas; a corpus over both keeps every subject's graphs on one side of every
+  // split; single-atlas methods refuse it by name; single-atlas splits are as before.
+  void multiAtlasCorpusKeepsSubjectsTogether() {
+    const auto ho = bgtest::dataRoot() / "data/abide1-ho/rois_ho";
+    if (!std::filesystem::exists(ho)) QSKIP("ABIDE Harvard-Oxford series not in the data path");
+    NullProgress p;
+    const auto s = importAbide(*abide_, kPheno(), ho, p);
+    QCOMPARE(s.imported, 739);
+    QCOMPARE(abide_->counts().subjects, std::int64_t(739));  // the same subjects and sessions
+    QCOMPARE(abide_->db().execAndGet("SELECT COUNT(*) FROM (SELECT session_id FROM scans GROUP BY session_id HAVING COUNT(*) = 2)").getInt(), 739);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    DeriveRequest req;
+    req.options.cleaning.bandpass = false;
+    SQLite::Statement q(abide_->db(), "SELECT id FROM scans WHERE atlas = 'ho'");
+    while (q.executeStep()) req.scanIds.push_back(q.getColumn(0).getInt64());
+    QCOMPARE(deriveConnectomes(*abide_, reg, req, p).computed, 739);
+
+    CorpusSpec spec;
+    spec.name = "asd-two-atlases";
+    spec.classes = {"control", "autism"};
+    spec.atlases = {"cc200", "ho"};
+    spec.split.folds = 10;
+    spec.split.seed = 7;
+    const auto m = buildCorpusManifest(*abide_, spec);
+    QCOMPARE(m["items"].size(), std::size_t(2 * 739));
+    QCOMPARE(m["atlas"].get<std::string>(), std::string("cc200+ho"));
+    QCOMPARE(corpusAtlases(m), (std::vector<std::string>{"cc200", "ho"}));
+    std::map<std::string, int> graphsOf;
+    for (const auto& item : m["items"]) ++graphsOf[item["subject"].get<std::string>()];
+    QCOMPARE(graphsOf.size(), std::size_t(739));
+    for (const auto& [subject, n] : graphsOf) QCOMPARE(n, 2);
+    std::set<int> tested;
+    for (const auto& fold : m["split"]["folds"]) {
+      std::map<std::string, std::set<std::string>> partsOf;  // subject -> the parts its graphs are in
+      for (const char* part : {"train", "validation", "test"})
+        for (int i : fold[part]) {
+          partsOf[m["items"][static_cast<std::size_t>(i)]["subject"].get<std::string>()].insert(part);
+          if (std::string(part) == "test") QVERIFY(tested.insert(i).second);
+        }
+      QCOMPARE(partsOf.size(), std::size_t(739));
+      for (const auto& [subject, parts] : partsOf) QVERIFY2(parts.size() == 1, subject.c_str());  // no subject straddles two parts
+    }
+    QCOMPARE(tested.size(), std::size_t(2 * 739));
+    // Methods that learn from one parcellation say so, naming the atlases.
+    try {
+      trainBaselineModel(*abide_, m, {1.0}, 0, p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Usage);
+      QVERIFY2(std::string(e.what()).find("several atlases (cc200, ho)") != std::string::npos, e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, corpusItems(m, 0, "train", abide_->arrays()));
+    // A one-atlas corpus splits exactly as before subjects were grouped (one scan per subject).
+    CorpusSpec one;
+    one.name = "asd-vs-control";
+    one.classes = {"control", "autism"};
+    one.split.folds = 10;
+    one.split.seed = 42;
+    const auto rebuilt = buildCorpusManifest(*abide_, one);
+    QVERIFY(rebuilt["split"] == loadCorpus(*abide_, "asd-vs-control")["split"]);
+    QVERIFY(!rebuilt.contains("atlases"));
   }
 
   void cleanupTestCase() { abide_.reset(); }

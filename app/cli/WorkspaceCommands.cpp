@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -100,19 +101,32 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
   imp->require_subcommand(1);
   {
     struct Args {
-      std::string dir, pheno, timeseries;
+      std::string dir, pheno;
+      std::vector<std::string> timeseries;
     };
     auto a = std::make_shared<Args>();
     auto* abide = imp->add_subcommand("abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, ...: the atlas from the names)");
     addWorkspaceOption(abide, a->dir);
     abide->add_option("--pheno", a->pheno, "Phenotypic_V1_0b_preprocessed1.csv")->required();
-    abide->add_option("--timeseries", a->timeseries, "Folder of .1D.gz files")->required();
+    abide->add_option("--timeseries", a->timeseries,
+                      "Folder of .1D.gz files; repeat it for several atlases (each session then holds one series per atlas)")
+        ->required();
     abide->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, a->dir));
-        ImportSummary s;
-        ctx.runJob("import ABIDE", [&](JobContext& job) { s = importAbide(*w, a->pheno, a->timeseries, job); });
-        return reportImport(s);
+        ImportSummary total;
+        ctx.runJob("import ABIDE", [&](JobContext& job) {
+          for (std::size_t k = 0; k < a->timeseries.size(); ++k) {
+            const double n = static_cast<double>(a->timeseries.size());
+            ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n);
+            const auto s = importAbide(*w, a->pheno, a->timeseries[k], part);
+            total.imported += s.imported;
+            total.alreadyPresent += s.alreadyPresent;
+            total.skipped += s.skipped;
+            total.problems.insert(total.problems.end(), s.problems.begin(), s.problems.end());
+          }
+        });
+        return reportImport(total);
       };
     });
   }
@@ -210,7 +224,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     auto* create = corpus->add_subcommand("create", "Select derived scans, label them and split them");
     addWorkspaceOption(create, a->dir);
     create->add_option("--name", a->name, "Corpus name")->required();
-    create->add_option("--atlas", a->atlas, "Parcellation of the derivatives")->capture_default_str();
+    create->add_option("--atlas", a->atlas,
+                       "Parcellation of the derivatives; several, comma-separated (cc200,ho), make a multi-atlas corpus whose splits keep "
+                       "each subject's items together")
+        ->capture_default_str();
     create->add_option("--label", a->label, "Phenotype that labels each scan")->capture_default_str();
     create->add_option("--class", a->classes, "Label values to keep, in class order (repeatable; default: all)");
     create->add_option("--where", a->where, "Filter, e.g. site!=NYU or age<30 (repeatable)");
@@ -227,6 +244,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         CorpusSpec spec;
         spec.name = a->name;
         spec.atlas = a->atlas;
+        if (a->atlas.find(',') != std::string::npos) {
+          spec.atlases = splitList(a->atlas, ',');
+          spec.atlas = spec.atlases.front();
+        }
         spec.labelField = a->label;
         spec.classes = a->classes;
         spec.paramsHash = a->params;
@@ -239,7 +260,14 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         spec.split.seed = a->seed;
         const auto manifest = buildCorpusManifest(*w, spec);
         saveCorpus(*w, manifest);
-        std::printf("corpus '%s': %zu scans, classes", a->name.c_str(), manifest["items"].size());
+        if (manifest.contains("atlases")) {
+          std::set<std::string> subjects;
+          for (const auto& item : manifest["items"]) subjects.insert(item["dataset"].get<std::string>() + "/" + item["subject"].get<std::string>());
+          std::printf("corpus '%s': %zu graphs of %zu subjects in %s, classes", a->name.c_str(), manifest["items"].size(), subjects.size(),
+                      manifest["atlas"].get<std::string>().c_str());
+        } else {
+          std::printf("corpus '%s': %zu scans, classes", a->name.c_str(), manifest["items"].size());
+        }
         for (const auto& c : manifest["classes"]) std::printf(" %s", c.get<std::string>().c_str());
         std::printf(", %zu fold(s)\n", manifest["split"]["folds"].size());
         return 0;

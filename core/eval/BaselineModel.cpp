@@ -36,6 +36,7 @@ json matrixJson(const Eigen::MatrixXd& m) {
 json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<double>& cGrid, unsigned seed, ProgressDelegate& progress,
                         const std::string& calibration, const std::string& featureKind) {
   const auto& items = manifest.at("items");
+  requireSingleAtlas(manifest, "the logistic-regression baseline");
   if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
   if (featureKind != "fisher" && featureKind != "tangent") throw Error(ErrorCode::Usage, "features '" + featureKind + "' are not fisher or tangent");
   const bool tangent = featureKind == "tangent";

@@ -21,6 +21,7 @@ using nlohmann::json;
 json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest& req, ProgressDelegate& progress) {
   return withContext("while evaluating " + req.method + " on corpus '" + manifest.value("name", std::string()) + "'", [&] {
     if (req.method != "logreg" && req.method != "svm") throw Error(ErrorCode::Usage, "method '" + req.method + "' is not logreg or svm");
+    requireSingleAtlas(manifest, "the " + req.method + " baseline");
     if (req.features != "fisher" && req.features != "tangent") throw Error(ErrorCode::Usage, "features '" + req.features + "' are not fisher or tangent");
     const bool tangent = req.features == "tangent";
     if (req.adaptNewSites && !req.harmoniseSites)

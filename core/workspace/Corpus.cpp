@@ -116,7 +116,55 @@ std::vector<Holdout> stratifiedFolds(const std::vector<int>& classIndex, int fol
   return out;
 }
 
-json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec) {
+std::vector<std::string> corpusAtlases(const json& manifest) {
+  if (manifest.contains("atlases") && manifest["atlases"].is_array() && !manifest["atlases"].empty())
+    return manifest["atlases"].get<std::vector<std::string>>();
+  return {manifest.value("atlas", std::string())};
+}
+
+void requireSingleAtlas(const json& manifest, const std::string& what) {
+  const auto atlases = corpusAtlases(manifest);
+  if (atlases.size() <= 1) return;
+  std::string list;
+  for (const auto& a : atlases) list += (list.empty() ? "" : ", ") + a;
+  throw Error(ErrorCode::Usage, "corpus '" + manifest.value("name", std::string()) + "' holds several atlases (" + list + "); " + what +
+                                    " reads one parcellation at a time: create a corpus per atlas (corpus create --atlas ID)");
+}
+
+json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec,
+               const std::vector<std::string>& groups) {
+  if (!groups.empty()) {
+    // Split the groups, then give every item its group's place.
+    if (groups.size() != classIndex.size()) throw Error(ErrorCode::Usage, "one group per item needed");
+    std::map<std::string, int> groupOf;
+    std::vector<int> groupClass;
+    std::vector<std::string> groupSite;
+    std::vector<int> itemGroup;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      auto [it, fresh] = groupOf.emplace(groups[i], static_cast<int>(groupClass.size()));
+      if (fresh) {
+        groupClass.push_back(classIndex[i]);
+        groupSite.push_back(i < sites.size() ? sites[i] : std::string());
+      } else if (groupClass[static_cast<std::size_t>(it->second)] != classIndex[i]) {
+        throw Error(ErrorCode::Data, "the items of '" + groups[i] + "' carry different labels");
+      }
+      itemGroup.push_back(it->second);
+    }
+    if (groupClass.size() != groups.size()) {
+      json split = makeSplit(groupClass, groupSite, spec);
+      std::vector<std::vector<int>> members(groupClass.size());
+      for (std::size_t i = 0; i < itemGroup.size(); ++i) members[static_cast<std::size_t>(itemGroup[i])].push_back(static_cast<int>(i));
+      for (auto& fold : split["folds"])
+        for (const char* part : {"train", "validation", "test"}) {
+          std::vector<int> items;
+          for (int g : fold[part].get<std::vector<int>>()) items.insert(items.end(), members[static_cast<std::size_t>(g)].begin(), members[static_cast<std::size_t>(g)].end());
+          std::sort(items.begin(), items.end());
+          fold[part] = items;
+        }
+      split["grouped_by"] = "subject";
+      return split;
+    }
+  }
   const int n = static_cast<int>(classIndex.size());
   std::mt19937 rng(spec.seed);
   json folds = json::array();
@@ -173,49 +221,57 @@ json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
       SQLite::Statement q(ws.db(), "SELECT subject_id, name, value FROM phenotypes");
       while (q.executeStep()) pheno[q.getColumn(0).getInt64()][q.getColumn(1).getString()] = q.getColumn(2).getString();
     }
-    // The newest matching derivative of each scan for the atlas.
-    SQLite::Statement q(ws.db(),
-                        "SELECT sc.id, sc.content_hash, su.id, su.dataset, su.subject_key, d.series_array, d.fc_array, d.params_hash "
-                        "FROM derivatives d JOIN scans sc ON sc.id = d.scan_id JOIN sessions se ON se.id = sc.session_id "
-                        "JOIN subjects su ON su.id = se.subject_id WHERE d.atlas = ? AND (? = '' OR d.params_hash = ?) "
-                        "ORDER BY sc.id, d.created_at DESC, d.id DESC");
-    q.bind(1, spec.atlas);
-    q.bind(2, spec.paramsHash);
-    q.bind(3, spec.paramsHash);
+    const auto atlases = spec.atlases.empty() ? std::vector<std::string>{spec.atlas} : spec.atlases;
+    const bool multi = atlases.size() > 1;
     json items = json::array();
-    std::set<std::int64_t> seen;
     std::set<std::string> labelsFound;
     struct Row {
       json item;
       std::string label;
     };
     std::vector<Row> rows;
-    while (q.executeStep()) {
-      const auto scan = q.getColumn(0).getInt64();
-      if (!seen.insert(scan).second) continue;
-      const auto subject = q.getColumn(2).getInt64();
-      const auto& p = pheno[subject];
-      if (!std::all_of(spec.filters.begin(), spec.filters.end(), [&](const CorpusFilter& f) { return passes(f, p); })) continue;
-      auto label = p.find(spec.labelField);
-      if (label == p.end()) continue;  // unlabelled scans cannot train a classifier
-      if (!spec.classes.empty() && std::find(spec.classes.begin(), spec.classes.end(), label->second) == spec.classes.end()) continue;
-      auto site = p.find(spec.split.siteField);
-      json item = {{"scan_id", scan},
-                   {"content_hash", q.getColumn(1).getString()},
-                   {"dataset", q.getColumn(3).getString()},
-                   {"subject", q.getColumn(4).getString()},
-                   {"series_array", q.getColumn(5).getString()},
-                   {"fc_array", q.getColumn(6).getString()},
-                   {"params_hash", q.getColumn(7).getString()},
-                   {"site", site == p.end() ? "" : site->second}};
-      labelsFound.insert(label->second);
-      rows.push_back({item, label->second});
+    for (const auto& atlas : atlases) {
+      // The newest matching derivative of each scan for the atlas.
+      SQLite::Statement q(ws.db(),
+                          "SELECT sc.id, sc.content_hash, su.id, su.dataset, su.subject_key, d.series_array, d.fc_array, d.params_hash "
+                          "FROM derivatives d JOIN scans sc ON sc.id = d.scan_id JOIN sessions se ON se.id = sc.session_id "
+                          "JOIN subjects su ON su.id = se.subject_id WHERE d.atlas = ? AND (? = '' OR d.params_hash = ?) "
+                          "ORDER BY sc.id, d.created_at DESC, d.id DESC");
+      q.bind(1, atlas);
+      q.bind(2, spec.paramsHash);
+      q.bind(3, spec.paramsHash);
+      std::set<std::int64_t> seen;
+      while (q.executeStep()) {
+        const auto scan = q.getColumn(0).getInt64();
+        if (!seen.insert(scan).second) continue;
+        const auto subject = q.getColumn(2).getInt64();
+        const auto& p = pheno[subject];
+        if (!std::all_of(spec.filters.begin(), spec.filters.end(), [&](const CorpusFilter& f) { return passes(f, p); })) continue;
+        auto label = p.find(spec.labelField);
+        if (label == p.end()) continue;  // unlabelled scans cannot train a classifier
+        if (!spec.classes.empty() && std::find(spec.classes.begin(), spec.classes.end(), label->second) == spec.classes.end()) continue;
+        auto site = p.find(spec.split.siteField);
+        json item = {{"scan_id", scan},
+                     {"content_hash", q.getColumn(1).getString()},
+                     {"dataset", q.getColumn(3).getString()},
+                     {"subject", q.getColumn(4).getString()},
+                     {"series_array", q.getColumn(5).getString()},
+                     {"fc_array", q.getColumn(6).getString()},
+                     {"params_hash", q.getColumn(7).getString()},
+                     {"site", site == p.end() ? "" : site->second}};
+        if (multi) item["atlas"] = atlas;
+        labelsFound.insert(label->second);
+        rows.push_back({item, label->second});
+      }
     }
-    if (rows.empty()) throw Error(ErrorCode::Data, "no derived scan of atlas '" + spec.atlas + "' passes the filters and has a '" + spec.labelField + "' label");
+    std::string atlasList;
+    for (const auto& a : atlases) atlasList += (atlasList.empty() ? "" : "+") + a;
+    if (rows.empty()) throw Error(ErrorCode::Data, "no derived scan of atlas '" + atlasList + "' passes the filters and has a '" + spec.labelField + "' label");
     std::vector<std::string> classes = spec.classes.empty() ? std::vector<std::string>(labelsFound.begin(), labelsFound.end()) : spec.classes;
     std::vector<int> classIndex;
-    std::vector<std::string> sites;
+    std::vector<std::string> sites, subjects;
     for (auto& r : rows) {
+      subjects.push_back(r.item["dataset"].get<std::string>() + "/" + r.item["subject"].get<std::string>());
       const int c = static_cast<int>(std::find(classes.begin(), classes.end(), r.label) - classes.begin());
       r.item["label"] = r.label;
       r.item["class_index"] = c;
@@ -225,14 +281,16 @@ json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
     }
     json filters = json::array();
     for (const auto& f : spec.filters) filters.push_back(f.field + f.op + f.value);
-    return json{{"schema", 1},
-                {"name", spec.name},
-                {"atlas", spec.atlas},
-                {"label_field", spec.labelField},
-                {"classes", classes},
-                {"filters", filters},
-                {"items", items},
-                {"split", makeSplit(classIndex, sites, spec.split)}};
+    json manifest{{"schema", 1},
+                  {"name", spec.name},
+                  {"atlas", atlasList},
+                  {"label_field", spec.labelField},
+                  {"classes", classes},
+                  {"filters", filters},
+                  {"items", items},
+                  {"split", makeSplit(classIndex, sites, spec.split, subjects)}};
+    if (multi) manifest["atlases"] = atlases;
+    return manifest;
   });
 }
 

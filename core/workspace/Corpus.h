@@ -1,6 +1,8 @@
 #pragma once
-// Training corpora: scans selected by phenotype filters for one parcellation, labelled, and
-// split (stratified k-fold, leave-site-out or fixed train/validation/test) with a seed. The
+// Training corpora: scans selected by phenotype filters for one parcellation (or several: one item
+// per scan and atlas, e.g. ABIDE's CC200 and HO series of the same sessions), labelled, and split
+// (stratified k-fold, leave-site-out or fixed train/validation/test) with a seed; every split keeps
+// all of a subject's items on the same side. The
 // manifest (JSON) names every item by content hash, so a corpus exported from one workspace
 // can be re-imported into another holding the same scans, and any run is reproducible.
 #include <cstdint>
@@ -30,6 +32,7 @@ struct SplitSpec {
 struct CorpusSpec {
   std::string name;
   std::string atlas = "cc200";
+  std::vector<std::string> atlases;  // two or more: a multi-atlas corpus; empty: `atlas` alone
   std::string paramsHash;  // which derivatives; empty = the most recent one per scan
   std::string labelField = "diagnosis";
   std::vector<std::string> classes;  // empty: every value found, sorted
@@ -62,7 +65,16 @@ std::vector<Holdout> stratifiedFolds(const std::vector<int>& classIndex, int fol
 // baselines draw it alike, so that at one seed they learn from the same labelled scans.
 std::vector<std::size_t> stratifiedLabelShare(const std::vector<int>& classIndex, double fraction, unsigned seed);
 
-// The split alone, from class labels and sites (deterministic for a seed).
-nlohmann::json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec);
+// The split alone, from class labels and sites (deterministic for a seed). `groups` (one key per item,
+// e.g. the subject; empty: every item its own group) are never divided: a group's items share fold,
+// training, validation and test; a group takes its first item's class and site.
+nlohmann::json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec,
+                         const std::vector<std::string>& groups = {});
+
+// The atlases of a corpus: its "atlases" list, else its one "atlas".
+std::vector<std::string> corpusAtlases(const nlohmann::json& manifest);
+// Throws bg::Error(Usage) naming the corpus and its atlases when it holds more than one: for methods
+// that learn from one parcellation (`what`: "logistic regression", ...).
+void requireSingleAtlas(const nlohmann::json& manifest, const std::string& what);
 
 }  // namespace bg

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "errors/Error.h"
+#include "workspace/Corpus.h"
 #include "workspace/ArrayStore.h"
 
 namespace bg {
@@ -14,6 +15,8 @@ void shuffle(std::vector<int>& v, std::mt19937& rng) {
 }  // namespace
 
 std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, const std::string& part, const ArrayStore& store) {
+  // Graph models read one atlas token per corpus so far; mixing atlases would mislabel half the graphs.
+  requireSingleAtlas(manifest, "graph-model training");
   const auto& folds = manifest.at("split").at("folds");
   if (fold < 0 || fold >= static_cast<int>(folds.size()))
     throw Error(ErrorCode::Usage, "fold " + std::to_string(fold) + " does not exist (the corpus has " + std::to_string(folds.size()) + ")");

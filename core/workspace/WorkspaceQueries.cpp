@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "errors/Error.h"
+#include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
 
 namespace bg {
@@ -59,6 +60,7 @@ std::vector<DerivativeListing> scanDerivatives(Workspace& ws, std::int64_t scanI
 }
 
 Eigen::MatrixXd groupMeanFc(Workspace& ws, const nlohmann::json& manifest, int classIndex, ProgressDelegate& progress) {
+  requireSingleAtlas(manifest, "a group mean");
   Eigen::MatrixXd sum;
   int n = 0;
   const auto& items = manifest.at("items");
@@ -77,6 +79,7 @@ Eigen::MatrixXd groupMeanFc(Workspace& ws, const nlohmann::json& manifest, int c
 }
 
 GroupMoments groupFisherZMoments(Workspace& ws, const nlohmann::json& manifest, int classIndex, ProgressDelegate& progress) {
+  requireSingleAtlas(manifest, "the group comparison");
   GroupMoments m;
   const auto& items = manifest.at("items");
   for (std::size_t i = 0; i < items.size(); ++i) {
