@@ -16,6 +16,7 @@
 #include "eval/BaselineModel.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
+#include "eval/CrossFit.h"
 #include "eval/Evaluation.h"
 #include "jobs/Progress.h"
 #include "eval/ConfigurationChoice.h"
@@ -493,8 +494,9 @@ class TestBaselines : public QObject {
   }
 
   // A label regime: the classifier learns from the stratified share of each fold's train part that a
-  // graph model at the same seed learns from, never from the validation part (which calibrates it),
-  // while the standardisation is fitted on every training scan. Recomputed here from the stored FC.
+  // graph model at the same seed learns from, and is calibrated by cross-fitting on that share alone
+  // (as `train` makes its file), while the standardisation is fitted on every training scan.
+  // Recomputed here from the stored FC.
   void labelRegimeLearnsFromItsShareOfTheTrainPart() {
     using nlohmann::json;
     QTemporaryDir tmp;
@@ -556,10 +558,7 @@ class TestBaselines : public QObject {
       for (std::size_t k = 0; k < labelled.size(); ++k) yl(static_cast<Eigen::Index>(k)) = y[static_cast<std::size_t>(labelled[k])];
       LogisticRegression model(0.1);
       model.fit(scaler.apply(features(labelled)), yl);
-      const Eigen::VectorXd mv = (scaler.apply(features(validation)) * model.weights()).array() + model.intercept();
-      std::vector<int> yv;
-      for (int i : validation) yv.push_back(y[static_cast<std::size_t>(i)]);
-      const auto calibration = fitCalibration("temperature", std::vector<double>(mv.data(), mv.data() + mv.size()), yv);
+      const auto calibration = crossFitLogistic(scaler.apply(features(labelled)), yl, 0.1, "temperature", 4 + static_cast<unsigned>(f)).calibration;
       const Eigen::VectorXd mt = (scaler.apply(features(test)) * model.weights()).array() + model.intercept();
       for (std::size_t k = 0; k < test.size(); ++k) {
         const auto& p = predicted.at(1000 + test[k]);
@@ -621,16 +620,22 @@ class TestBaselines : public QObject {
     const auto reference = card.at("tangent_reference").get<std::vector<std::vector<double>>>();
     for (int a = 0; a < rois; ++a)
       for (int b = 0; b < rois; ++b) QVERIFY(std::fabs(reference[a][b] - space.reference()(a, b)) < 1e-9);
-    const auto holdout = stratifiedHoldout(classIndex, 0.15, 3);
+    // Every scan trains the file; the card's validation figures are out of fold: each scan scored by the
+    // fold model that left it out, recomputed here through predictBaseline's fold-model probabilities.
+    QCOMPARE(card.at("corpus").at("train").get<int>(), n);
+    QVERIFY(card.at("validation").at("out_of_fold").get<bool>());
+    QCOMPARE(card.at("validation").at("n").get<int>(), n);
+    const auto folds = stratifiedFolds(classIndex, kCrossFitFolds, 3);
     std::vector<int> labels;
     std::vector<double> probabilities;
-    for (auto k : holdout.validation) {
-      const auto scan = ws->arrays().read(items[k].at("series_array").get<std::string>());
-      const auto fc = ws->arrays().read(items[k].at("fc_array").get<std::string>());
-      labels.push_back(classIndex[k]);
-      probabilities.push_back(predictBaseline(card, fc, {}, 3, scan).probability);
-    }
-    QVERIFY2(std::fabs(pairCountedAuc(labels, probabilities) - card.at("validation").at("auc").get<double>()) < 1e-12,
+    for (int f = 0; f < kCrossFitFolds; ++f)
+      for (auto k : folds[static_cast<std::size_t>(f)].validation) {
+        const auto scan = ws->arrays().read(items[k].at("series_array").get<std::string>());
+        const auto fc = ws->arrays().read(items[k].at("fc_array").get<std::string>());
+        labels.push_back(classIndex[k]);
+        probabilities.push_back(predictBaseline(card, fc, {}, 3, scan).interval.at("probabilities")[static_cast<std::size_t>(f)].get<double>());
+      }
+    QVERIFY2(std::fabs(pairCountedAuc(labels, probabilities) - card.at("validation").at("auc").get<double>()) < 1e-9,
              qPrintable(QString("%1 vs %2").arg(pairCountedAuc(labels, probabilities)).arg(card.at("validation").at("auc").get<double>())));
     QVERIFY(card.at("validation").at("auc").get<double>() > 0.6);  // the class signal is there to find
     // Connectivity alone is not enough for this model; a missing series is named when training.
@@ -638,6 +643,38 @@ class TestBaselines : public QObject {
     json bare = manifest;
     bare["items"][5].erase("series_array");
     QVERIFY_THROWS_EXCEPTION(Error, trainBaselineModel(*ws, bare, {1.0}, 3, quiet, "temperature", "tangent"));
+  }
+
+  // Cross-fitting: each row's margin comes from the model fitted on the other folds (recomputed here),
+  // and the calibration is fitted on those margins.
+  void crossFitScoresEachRowWithAModelThatDidNotSeeIt() {
+    std::mt19937 rng(5);
+    std::normal_distribution<double> g;
+    const int n = 60, p = 7;
+    Eigen::MatrixXd z(n, p);
+    Eigen::VectorXi y(n);
+    for (int i = 0; i < n; ++i) {
+      y(i) = i % 3 == 0;
+      for (int j = 0; j < p; ++j) z(i, j) = g(rng) + (j < 2 && y(i) ? 0.8 : 0.0);
+    }
+    const auto cf = crossFitLogistic(z, y, 0.5, "temperature", 11);
+    QCOMPARE(cf.foldModels.size(), std::size_t(kCrossFitFolds));
+    const std::vector<int> labels(y.data(), y.data() + n);
+    const auto folds = stratifiedFolds(labels, kCrossFitFolds, 11);
+    for (int f = 0; f < kCrossFitFolds; ++f) {
+      std::vector<Eigen::Index> train(folds[f].train.begin(), folds[f].train.end());
+      LogisticRegression m(0.5);
+      m.fit(z(train, Eigen::all), y(train));
+      for (auto i : folds[f].validation) {
+        QCOMPARE(cf.foldOf[i], f);
+        QVERIFY(std::fabs(cf.margins[i] - (z.row(static_cast<Eigen::Index>(i)).dot(m.weights()) + m.intercept())) < 1e-9);
+      }
+    }
+    const auto direct = fitCalibration("temperature", cf.margins, labels);
+    QVERIFY(std::fabs(direct.temperature - cf.calibration.temperature) < 1e-12);
+    Eigen::VectorXi one = Eigen::VectorXi::Zero(n);
+    one(0) = 1;
+    QVERIFY_THROWS_EXCEPTION(Error, crossFitLogistic(z, one, 0.5, "temperature", 1));  // a class of one
   }
 
   void svmSeparatesSeparableData() {

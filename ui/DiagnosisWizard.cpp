@@ -91,7 +91,8 @@ QString describeCard(const json& card, const QString& file) {
   const auto corpus = card.value("corpus", json::object());
   h += "Training data: corpus " + text(corpus, "name") + ", " + text(corpus, "items") + " scans<br>";
   if (card.contains("validation") && card["validation"].is_object())
-    h += QString("Validation: AUC %1, accuracy %2 on %3 held-out scans<br>")
+    h += QString(card["validation"].value("out_of_fold", false) ? "Validation: AUC %1, accuracy %2, out of fold on its %3 training scans<br>"
+                                                                : "Validation: AUC %1, accuracy %2 on %3 held-out scans<br>")
              .arg(card["validation"].value("auc", 0.0), 0, 'f', 3)
              .arg(card["validation"].value("accuracy", 0.0), 0, 'f', 3)
              .arg(card["validation"].value("n", 0));

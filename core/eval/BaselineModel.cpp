@@ -10,6 +10,7 @@
 #include "errors/Error.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
+#include "eval/CrossFit.h"
 #include "eval/Metrics.h"
 #include "eval/OutOfDistribution.h"
 #include "eval/RegularisationSearch.h"
@@ -40,9 +41,9 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
   if (manifest.at("classes").size() != 2) throw Error(ErrorCode::Data, "the baseline needs a two-class corpus");
   if (featureKind != "fisher" && featureKind != "tangent") throw Error(ErrorCode::Usage, "features '" + featureKind + "' are not fisher or tangent");
   const bool tangent = featureKind == "tangent";
-  std::vector<int> classIndex;
-  for (const auto& item : items) classIndex.push_back(item.at("class_index").get<int>());
-  const auto [train, validation] = stratifiedHoldout(classIndex, 0.15, seed);
+  // Every labelled scan trains the file; calibration comes from cross-fitting (CrossFit.h).
+  std::vector<std::size_t> all(items.size());
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
   // Tangent space: the reference is the geometric mean of every corpus scan's covariance (no labels).
   TangentSpace space;
   std::vector<Eigen::MatrixXd> covariances;
@@ -74,51 +75,31 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
       y(static_cast<Eigen::Index>(k)) = item.at("class_index").get<int>();
     }
   };
-  Eigen::MatrixXd xt, xv;
-  Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size())), yv(static_cast<Eigen::Index>(validation.size()));
-  features(train, xt, yt, 0.0, 0.6);
-  features(validation, xv, yv, 0.6, 0.7);
+  Eigen::MatrixXd xt;
+  Eigen::VectorXi yt(static_cast<Eigen::Index>(all.size()));
+  features(all, xt, yt, 0.0, 0.7);
   RegularisationChoice choice;
   {
     ProgressRange choosing(progress, 0.7, 0.75);
     choice = chooseRegularisation(xt, yt, cGrid, "logreg", 5, seed, &choosing);
   }
   const double c = choice.c;
-  progress.update("fitting", 0.75);
   Standardizer scaler;
   scaler.fit(xt);
+  const Eigen::MatrixXd zt = scaler.apply(xt);
+  // Out-of-fold margins calibrate; the fold models give a prediction its spread (how much the answer
+  // depends on which subjects a model happened to see); the refit on every scan is the model.
+  ProgressRange crossFitting(progress, 0.75, 0.95);
+  const auto cf = crossFitLogistic(zt, yt, c, calibration, seed, kCrossFitFolds, &crossFitting);
+  const auto& fitted = cf.calibration;
+  progress.update("fitting on every scan", 0.95);
   LogisticRegression model(c);
-  model.fit(scaler.apply(xt), yt);
-  const Eigen::VectorXd zv = (scaler.apply(xv) * model.weights()).array() + model.intercept();
-  std::vector<int> labels(yv.data(), yv.data() + yv.size());
-  const std::vector<double> margins(zv.data(), zv.data() + zv.size());
-  const auto fitted = fitCalibration(calibration, margins, labels);
-  const auto validationMetrics = binaryMetrics(labels, calibratedProbabilities(margins, fitted));
-  // Fold models (each fitted on 4/5 of the training part) give a prediction its spread: how much the
-  // answer depends on which subjects the model happened to see.
+  model.fit(zt, yt);
+  std::vector<int> labels(yt.data(), yt.data() + yt.size());
+  const auto validationMetrics = binaryMetrics(labels, calibratedProbabilities(cf.margins, fitted));
   json folds = json::array();
-  {
-    constexpr int kFolds = 5;
-    std::vector<int> fold(static_cast<std::size_t>(yt.size()));
-    int seen[2] = {0, 0};
-    for (Eigen::Index i = 0; i < yt.size(); ++i) fold[static_cast<std::size_t>(i)] = seen[yt(i) ? 1 : 0]++ % kFolds;  // stratified
-    const Eigen::MatrixXd zt = scaler.apply(xt);
-    for (int k = 0; k < kFolds; ++k) {
-      if (progress.update("fold model " + std::to_string(k + 1) + " of " + std::to_string(kFolds), 0.75 + 0.2 * k / kFolds)) throw CancelledError();
-      std::vector<Eigen::Index> rows;
-      for (Eigen::Index i = 0; i < yt.size(); ++i)
-        if (fold[static_cast<std::size_t>(i)] != k) rows.push_back(i);
-      Eigen::MatrixXd xk(static_cast<Eigen::Index>(rows.size()), zt.cols());
-      Eigen::VectorXi yk(static_cast<Eigen::Index>(rows.size()));
-      for (std::size_t r = 0; r < rows.size(); ++r) {
-        xk.row(static_cast<Eigen::Index>(r)) = zt.row(rows[r]);
-        yk(static_cast<Eigen::Index>(r)) = yt(rows[r]);
-      }
-      LogisticRegression m(c);
-      m.fit(xk, yk);
-      folds.push_back({{"weights", std::vector<double>(m.weights().data(), m.weights().data() + m.weights().size())}, {"intercept", m.intercept()}});
-    }
-  }
+  for (const auto& m : cf.foldModels)
+    folds.push_back({{"weights", std::vector<double>(m.weights().data(), m.weights().data() + m.weights().size())}, {"intercept", m.intercept()}});
   const auto ood = fitOodReference(xt, tangent ? "tangent-space FC features" : "Fisher-z FC features", true);
   const auto fcRows = ws.arrays().read(items[0].at("fc_array").get<std::string>()).rows();
   const auto params = derivationParamsJson(ws, items[0].value("params_hash", ""));
@@ -138,14 +119,20 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
               {"temperature", fitted.temperature},
               {"calibration_bias", fitted.bias},
               {"calibration", calibration},
-              {"corpus", {{"name", manifest.value("name", "")}, {"items", items.size()}, {"train", train.size()}, {"validation", validation.size()}}},
+              {"corpus", {{"name", manifest.value("name", "")}, {"items", items.size()}, {"train", items.size()}, {"validation", 0}}},
+              {"training", {{"refit", "every labelled scan"},
+                            {"scans", items.size()},
+                            {"calibration", "out-of-fold margins of " + std::to_string(cf.foldModels.size()) + " cross-fitted fold models"},
+                            {"cross_fit_folds", cf.foldModels.size()},
+                            {"cross_fit_seed", seed}}},
               {"mean", vec(scaler.mean)},
               {"scale", vec(scaler.scale)},
               {"weights", vec(model.weights())},
               {"intercept", model.intercept()},
               {"trainable_parameters", model.weights().size() + 1},
               {"validation", {{"auc", validationMetrics.auc}, {"accuracy", validationMetrics.accuracy},
-                              {"balanced_accuracy", validationMetrics.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true}}},
+                              {"balanced_accuracy", validationMetrics.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true},
+                              {"out_of_fold", true}}},
               {"fold_models", folds},
               {"training_scans", corpusTrainingScans(manifest)},
               {"ood", ood},

@@ -9,6 +9,7 @@
 #include "connectome/SiteStandardizer.h"
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
+#include "eval/CrossFit.h"
 #include "eval/Metrics.h"
 #include "eval/RegularisationSearch.h"
 #include "eval/Results.h"
@@ -163,21 +164,13 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       Calibration calibration;
       Eigen::VectorXd margin;  // the decision value before calibration
       if (req.method == "logreg") {
+        // As `train` makes the file users get: calibration from the out-of-fold margins of models
+        // cross-fitted on the labelled training rows, then the model refitted on all of them.
+        const auto& rows = fitRowsOf(zt);
+        calibration = crossFitLogistic(rows, yl, c, req.calibration, req.seed + static_cast<unsigned>(f)).calibration;
         LogisticRegression model(c);
-        model.fit(fitRowsOf(zt), yl);
+        model.fit(rows, yl);
         p = model.probability(zs);
-        // Calibration: a model that never saw the validation part scores it; the temperature that fits
-        // those scores is applied to the full model's test scores. In a label regime the model itself
-        // never saw it; otherwise a model fitted on the train part alone stands in.
-        const auto nv = zt.rows() - trainOnly;
-        if (nv > 0 && trainOnly > 0) {
-          LogisticRegression inner(c);
-          if (!regime) inner.fit(zt.topRows(trainOnly), yt.head(trainOnly));
-          const auto& scorer = regime ? model : inner;
-          const Eigen::VectorXd zv = (zt.bottomRows(nv) * scorer.weights()).array() + scorer.intercept();
-          calibration = fitCalibration(req.calibration, std::vector<double>(zv.data(), zv.data() + zv.size()),
-                                       std::vector<int>(yt.data() + trainOnly, yt.data() + yt.size()));
-        }
         pRaw = p;
         margin = (zs * model.weights()).array() + model.intercept();
         for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));

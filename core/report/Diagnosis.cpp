@@ -71,8 +71,12 @@ json modelLimits(const json& card) {
                                "populations or preprocessing has not been established.",
                                corpus.value("items", 0), corpus.value("name", std::string("?")), card.value("atlas", std::string("?"))));
   if (card.contains("validation"))
-    limits.push_back(fmt::format("Validation metrics come from {} held-out scans of the same corpus, not from an independent clinical cohort.",
-                                 card["validation"].value("n", 0)));
+    limits.push_back(card["validation"].value("out_of_fold", false)
+                         ? fmt::format("Validation metrics are out-of-fold scores of the {} training scans (each scored by a cross-fitted model that "
+                                       "did not see it) in the same corpus, not from an independent clinical cohort.",
+                                       card["validation"].value("n", 0))
+                         : fmt::format("Validation metrics come from {} held-out scans of the same corpus, not from an independent clinical cohort.",
+                                       card["validation"].value("n", 0)));
   limits.push_back("Functional connectivity is sensitive to head motion, scan length and sleep; a poor-quality scan can give a confident but "
                    "wrong answer.");
   limits.push_back("Research use only. Not a medical device; the result does not replace a clinical assessment.");
@@ -224,7 +228,14 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"connectivity", connectivity},
           {"steps", methodSteps(c, model.value("description", model.value("kind", std::string())), connectivity)},
           {"model", model},
-          {"calibration", calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card))},
+          {"calibration", [&] {
+             auto d = calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card));
+             if (card.value("validation", json::object()).value("out_of_fold", false))  // cross-fitted: no validation split
+               d.replace(d.find("the model's validation split"), std::string("the model's validation split").size(),
+                         "the out-of-fold scores of " + std::to_string(card.value("training", json::object()).value("cross_fit_folds", 0)) +
+                             " cross-fitted models, the model itself refitted on every training scan");
+             return d;
+           }()},
           {"decision", "the positive class when its calibrated probability is at least the threshold"}};
 }
 

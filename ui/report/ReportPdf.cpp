@@ -289,13 +289,17 @@ QString reportHtml(const json& r) {
   const auto& card = r.value("model_card", json::object());
   const auto& data = card.value("training_data", json::object());
   h += "<table width=\"100%\" cellpadding=\"2\">";
-  h += row("Training data", "corpus " + esc(data, "name") + ": " + esc(data, "items") + " scans (" + esc(data, "train") + " training, " +
-                                esc(data, "validation") + " validation)");
-  h += row("Label", esc(card, "label_field") + ": " + esc(card, "classes"));
   const auto& v = card.value("validation", json());
+  const bool outOfFold = v.is_object() && v.value("out_of_fold", false);
+  h += row("Training data", "corpus " + esc(data, "name") + ": " + esc(data, "items") + " scans (" +
+                                (outOfFold ? QString("every one trains the model; calibrated on cross-fitted out-of-fold scores")
+                                           : esc(data, "train") + " training, " + esc(data, "validation") + " validation") +
+                                ")");
+  h += row("Label", esc(card, "label_field") + ": " + esc(card, "classes"));
   h += row("Validation metrics", v.is_object() ? "AUC " + num(v.value("auc", 0.0)) + ", accuracy " + num(v.value("accuracy", 0.0)) +
                                                      ", balanced accuracy " + num(v.value("balanced_accuracy", 0.0)) + " on " + esc(v, "n") +
-                                                     " held-out scans (calibrated)"
+                                                     (outOfFold ? QString(" scans, out of fold (each scored by a cross-fitted model that did not see it; calibrated)")
+                                                                : QString(" held-out scans (calibrated)"))
                                                : QString("not recorded in this model file"));
   const json ev = card.value("evaluation", json());
   if (ev.is_object() && ev.contains("metrics")) {
