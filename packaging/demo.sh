@@ -38,7 +38,7 @@ if [ -f "$pheno" ]; then
 
   configs="$(cd "$(dirname "$0")/.." && pwd)/resources/configs"
   echo "== Models ready to use: the logistic-regression baseline and a small BrainGFM (pre-trained, prompt-tuned)"
-  { [ -f "$build/demo-logreg.json" ] && grep -q "training_scans" "$build/demo-logreg.json"; } ||
+  { [ -f "$build/demo-logreg.json" ] && grep -q "cross_fit_folds" "$build/demo-logreg.json"; } ||
     "$cli" train -w "$ws" --corpus abide-asd-demo --method logreg --out "$build/demo-logreg.json"
   if ! { [ -f "$build/demo-braingfm.pt" ] && "$cli" --quiet model "$build/demo-braingfm.pt" | grep -q '"training_scans"'; }; then
     [ -f "$build/demo-pretrained.pt" ] ||

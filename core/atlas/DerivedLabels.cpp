@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -27,6 +28,22 @@ class WorldLookup {
     if (i < 0 || j < 0 || k < 0 || i >= d[0] || j >= d[1] || k >= d[2]) return 0;
     const float x = volume_.at(i, j, k);
     return std::isfinite(x) ? std::lround(x) : 0;
+  }
+  // The label of the labelled voxel nearest a world position (0 when the volume has none).
+  long nearest(const Eigen::Vector3d& world) const {
+    double best = std::numeric_limits<double>::max();
+    long label = 0;
+    const auto& d = volume_.header.dim;
+    for (std::int64_t k = 0; k < d[2]; ++k)
+      for (std::int64_t j = 0; j < d[1]; ++j)
+        for (std::int64_t i = 0; i < d[0]; ++i) {
+          const float x = volume_.at(i, j, k);
+          if (x == 0 || !std::isfinite(x)) continue;
+          const Eigen::Vector4d w = volume_.header.voxelToWorld * Eigen::Vector4d(double(i), double(j), double(k), 1);
+          const double dist = (w.head<3>() - world).squaredNorm();
+          if (dist < best) best = dist, label = std::lround(x);
+        }
+    return label;
   }
 
  private:
@@ -103,8 +120,9 @@ std::vector<AtlasLabel> deriveLabels(const AtlasManifest& m, const AtlasRegistry
       l.mni = std::array<double, 3>{c(0), c(1), c(2)};
       l.hemisphere = std::fabs(c(0)) < 2.0 ? "" : (c(0) < 0 ? "L" : "R");
       const auto ranked = byCount(t.names);
-      if (ranked.empty()) {
-        l.name = "outside " + spec.namesFrom;
+      if (ranked.empty()) {  // e.g. the brainstem, which AAL does not cover: say where it is
+        const long near = names.nearest(c);
+        l.name = nameOf.count(near) ? "near " + nameOf.at(near) : "outside " + spec.namesFrom;
       } else {
         l.name = nameOf.at(ranked[0].first);
         long overlap = 0;

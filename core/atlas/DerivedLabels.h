@@ -10,7 +10,8 @@ namespace bg {
 class AtlasRegistry;
 
 // One label per code of `manifest.derivedLabels`, in that order:
-// * name: the `namesFrom` region(s) covering most of its voxels ("Precentral L / Postcentral L (#136)");
+// * name: the `namesFrom` region(s) covering most of its voxels ("Precentral L / Postcentral L (#136)"),
+//   or "near" the nearest one when none covers it (the brainstem has no AAL region);
 //   a second region is named when it covers at least a quarter of the overlap;
 // * network: the network of `networksFrom` that most of its voxels fall in, or "Subcortical/cerebellum"
 //   when under a quarter of its voxels lie in that atlas's (cortical) parcels;
