@@ -328,26 +328,38 @@ class TestGui : public QObject {
     QTest::qWait(200);
     const QImage scene = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
     scene.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_connectome_3d.png"));
-    long edgeRed = 0;
     // The scene proper: not the legend (top right) nor the orientation cube (bottom left).
-    const auto inScene = [&scene](int x, int y) {
-      return x < scene.width() * 0.79 && !(x < scene.width() * 0.17 && y > scene.height() * 0.77);
+    const auto inScene = [](const QImage& image, int x, int y) {
+      return x < image.width() * 0.79 && !(x < image.width() * 0.17 && y > image.height() * 0.77);
     };
-    for (int y = 0; y < scene.height(); ++y)
-      for (int x = 0; x < scene.width(); ++x) {
-        if (!inScene(x, y)) continue;
-        const QColor c = QColor::fromRgb(scene.pixel(x, y));
-        edgeRed += c.red() > 150 && c.green() < 110 && c.blue() < 110;
-      }
+    // Edges: red pixels that disappear when no edge passes the threshold (the Default network's red
+    // nodes stay, so they do not count).
+    const auto redPixels = [&inScene](const QImage& image) {
+      long red = 0;
+      for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x) {
+          if (!inScene(image, x, y)) continue;
+          const QColor c = QColor::fromRgb(image.pixel(x, y));
+          red += c.red() > 150 && c.green() < 110 && c.blue() < 110;
+        }
+      return red;
+    };
+    connectome->weightThreshold()->setValue(0.999);
+    QCOMPARE(connectome->actors().shownEdges(), 0);
+    QTest::qWait(100);
+    const long redWithoutEdges = redPixels(window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32));
+    connectome->weightThreshold()->setValue(0.0);
+    QTest::qWait(100);
+    const long edgeRed = redPixels(scene) - redWithoutEdges;
     QVERIFY2(edgeRed > 300, qPrintable(QString::number(edgeRed)));
-    // Nodes are drawn (sphere imposters): yellow-to-green network colours, which neither the red and
-    // blue edges nor the grey brain have.
+    // Nodes are drawn (sphere imposters) in their networks' Yeo colours: green (DorsAttn) and purple
+    // (Vis, SalVentAttn), which neither the red and blue edges nor the grey brain have.
     long nodeColoured = 0;
     for (int y = 0; y < scene.height(); ++y)
       for (int x = 0; x < scene.width(); ++x) {
-        if (!inScene(x, y)) continue;
+        if (!inScene(scene, x, y)) continue;
         const QColor c = QColor::fromRgb(scene.pixel(x, y));
-        nodeColoured += c.hsvSaturation() > 90 && c.hsvHue() >= 40 && c.hsvHue() <= 170;
+        nodeColoured += c.hsvSaturation() > 90 && ((c.hsvHue() >= 90 && c.hsvHue() <= 160) || (c.hsvHue() >= 260 && c.hsvHue() <= 310));
       }
     QVERIFY2(nodeColoured > 300, qPrintable(QString::number(nodeColoured)));
     // The orientation cube in the lower left corner: its coloured faces (red L/R, green A/P, blue S/I).

@@ -1,9 +1,12 @@
 #include "MatrixView.h"
 
+#include "atlas/NetworkColours.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include <QHelpEvent>
 #include <QKeyEvent>
@@ -16,7 +19,10 @@ namespace bg::ui {
 namespace {
 constexpr int kBand = 8, kMargin = 28, kBar = 16, kBarGap = 14, kBarText = 52;
 
-QColor networkColour(int k) { return QColor::fromHsv((k * 67) % 360, 170, 210); }
+QColor colourOf(const std::string& network) {
+  const auto c = networkColour(network);
+  return QColor(c[0], c[1], c[2]);
+}
 }  // namespace
 
 MatrixView::MatrixView(QWidget* parent) : QWidget(parent) {
@@ -176,15 +182,11 @@ void MatrixView::paintEvent(QPaintEvent*) {
   // Network bands along the top and left edges.
   const auto n = static_cast<int>(order_.size());
   if (static_cast<int>(networks_.size()) == n && n > 0) {
-    std::map<std::string, int> index;
-    for (const auto& net : networks_) index.emplace(net, 0);
-    int k = 0;
-    for (auto& [net, i] : index) i = k++;
     const QRectF r = matrixRect();
     p.save();
     p.setClipRect(QRect(area.left() - kBand, area.top() - kBand, area.width() + kBand, area.height() + kBand));
     for (int s = 0; s < n; ++s) {
-      const QColor colour = networkColour(index[networks_[static_cast<std::size_t>(order_[static_cast<std::size_t>(s)])]]);
+      const QColor colour = colourOf(networks_[static_cast<std::size_t>(order_[static_cast<std::size_t>(s)])]);
       const double a = r.left() + s * r.width() / n, b = r.top() + s * r.height() / n;
       p.fillRect(QRectF(a, area.top() - kBand, r.width() / n + 0.5, kBand - 1), colour);
       p.fillRect(QRectF(area.left() - kBand, b, kBand - 1, r.height() / n + 0.5), colour);
@@ -195,17 +197,14 @@ void MatrixView::paintEvent(QPaintEvent*) {
   p.drawRect(area.adjusted(0, 0, -1, -1));
   // Network legend under the matrix, in band order.
   if (static_cast<int>(networks_.size()) == n && n > 0) {
-    std::map<std::string, int> index;
-    for (const auto& net : networks_) index.emplace(net, 0);
-    int k = 0;
-    for (auto& [net, i] : index) i = k++;
+    const std::set<std::string> names(networks_.begin(), networks_.end());  // sorted, as the bands
     int x = area.left();
     const int y = area.bottom() + 6;
-    for (const auto& [net, i] : index) {
+    for (const auto& net : names) {
       const QString label = net.empty() ? tr("none") : QString::fromStdString(net);
       const int w = p.fontMetrics().horizontalAdvance(label);
       if (x + 14 + w > width()) break;
-      p.fillRect(QRect(x, y + 3, 10, 10), networkColour(i));
+      p.fillRect(QRect(x, y + 3, 10, 10), colourOf(net));
       p.drawText(QRect(x + 13, y, w + 2, 16), Qt::AlignLeft | Qt::AlignVCenter, label);
       x += 13 + w + 10;
     }

@@ -26,6 +26,7 @@
 
 #include "Workbench.h"
 #include "atlas/AtlasRegistry.h"
+#include "atlas/NetworkColours.h"
 #include "errors/Error.h"
 
 namespace bg::ui {
@@ -286,15 +287,16 @@ void SliceViewer::mapAtlas() {
   if (!volume_ || id.empty() || !workbench_.hasAtlases()) return;
   try {
     labels_ = std::make_shared<LabelMap>(AtlasResampler(workbench_.atlases()).map(id, ScanGrid::of(volume_->header)));
-    std::map<std::string, int> networks;
-    for (const auto& r : labels_->rois) networks.emplace(r.network, 0);
-    int k = 0;
-    for (auto& [n, i] : networks) i = k++;
     for (std::size_t i = 0; i < labels_->rois.size(); ++i) {
       const auto& r = labels_->rois[i];
-      // Network hue (as the matrix and 3D views), brightness varying by ROI so neighbours differ.
-      const int hue = r.network.empty() ? static_cast<int>((i * 47) % 360) : (networks[r.network] * 67) % 360;
-      labelColours_.push_back(QColor::fromHsv(hue, 190, 150 + static_cast<int>((i * 37) % 100)).rgb());
+      // The network's colour (as every other view), lighter or darker by ROI so neighbours differ; an
+      // atlas without networks gets a hue per ROI.
+      QColor c = QColor::fromHsv(static_cast<int>((i * 47) % 360), 190, 200);
+      if (!r.network.empty()) {
+        const auto rgb = networkColour(r.network);
+        c = QColor(rgb[0], rgb[1], rgb[2]);
+      }
+      labelColours_.push_back(c.lighter(85 + static_cast<int>((i * 37) % 40)).rgb());
     }
   } catch (...) {
     const Error e = currentExceptionAsError();

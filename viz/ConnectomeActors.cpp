@@ -1,9 +1,12 @@
 #include "ConnectomeActors.h"
 
+#include "atlas/NetworkColours.h"
+
 #include <cstdlib>
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include <vtkActor.h>
 #include <vtkCoordinate.h>
@@ -28,25 +31,6 @@
 
 namespace bg::viz {
 namespace {
-std::array<unsigned char, 3> networkColour(const std::string& network, const std::map<std::string, int>& index) {
-  if (network.empty()) return {225, 225, 225};
-  // The same hues as the matrix view's network bands.
-  const int k = index.at(network);
-  const double h = ((k * 67) % 360) / 60.0, s = 170 / 255.0, v = 210 / 255.0;
-  const double c = v * s, x = c * (1 - std::abs(std::fmod(h, 2.0) - 1)), m = v - c;
-  double r = 0, g = 0, b = 0;
-  switch (static_cast<int>(h)) {
-    case 0: r = c, g = x; break;
-    case 1: r = x, g = c; break;
-    case 2: g = c, b = x; break;
-    case 3: g = x, b = c; break;
-    case 4: r = x, b = c; break;
-    default: r = c, b = x; break;
-  }
-  auto u = [m](double t) { return static_cast<unsigned char>(std::lround((t + m) * 255)); };
-  return {u(r), u(g), u(b)};
-}
-
 vtkSmartPointer<vtkActor> actorFor(vtkPolyData* data, bool cellColours) {
   auto mapper = vtkSmartPointer<vtkPolyDataMapper>::New();
   mapper->SetInputData(data);
@@ -163,11 +147,6 @@ void ConnectomeActors::rebuild() {
   else if (style_.nodeSize == "strength") measure = strength;
   else if (style_.nodeSize == "score" && static_cast<int>(scores_.size()) == n) measure = scores_;
   const double top = std::max(1e-12, *std::max_element(measure.begin(), measure.end()));
-  std::map<std::string, int> index;
-  for (const auto& net : networks_)
-    if (!net.empty()) index.emplace(net, 0);
-  int k = 0;
-  for (auto& [net, i] : index) i = k++;
   // Nodes are sphere imposters (one screen-aligned quad each, shaded as a sphere in the fragment
   // shader): 300 tessellated spheres cost software GL more than the rest of the scene.
   auto nodePoints = vtkSmartPointer<vtkPoints>::New();
@@ -184,7 +163,7 @@ void ConnectomeActors::rebuild() {
     const double r = style_.nodeRadius * (style_.nodeSize == "uniform" ? 1.0 : 0.5 + 1.5 * measure[static_cast<std::size_t>(i)] / top);
     const vtkIdType id = nodePoints->InsertNextPoint(p->data());
     nodeVerts->InsertNextCell(1, &id);  // the sphere mapper draws vertex cells
-    const auto colour = networkColour(net, index);
+    const auto colour = networkColour(net);
     nodeColours->InsertNextTypedTuple(colour.data());
     radii->InsertNextValue(static_cast<float>(r));
     ++shownNodes_;
@@ -202,19 +181,17 @@ void ConnectomeActors::rebuild() {
   nodes_ = vtkSmartPointer<vtkActor>::New();
   nodes_->SetMapper(sphereMapper);
   renderer_->AddActor(nodes_);
-  std::map<std::string, int> shown;  // networks of the nodes drawn
+  std::set<std::string> shown;  // networks of the nodes drawn
   for (int i = 0; i < n; ++i)
     if (positions_[static_cast<std::size_t>(i)] && i < static_cast<int>(networks_.size()) && !networks_[static_cast<std::size_t>(i)].empty())
-      shown.emplace(networks_[static_cast<std::size_t>(i)], index.at(networks_[static_cast<std::size_t>(i)]));
+      shown.insert(networks_[static_cast<std::size_t>(i)]);
   buildLegend(shown, anyPositive, anyNegative);
 }
 
-void ConnectomeActors::buildLegend(const std::map<std::string, int>& shown, bool anyPositive, bool anyNegative) {
+void ConnectomeActors::buildLegend(const std::set<std::string>& shown, bool anyPositive, bool anyNegative) {
   std::vector<std::pair<std::string, std::array<double, 3>>> entries;
-  std::map<std::string, int> index;
-  for (const auto& [net, k] : shown) index[net] = k;
-  for (const auto& [net, k] : shown) {
-    const auto c = networkColour(net, index);
+  for (const auto& net : shown) {
+    const auto c = networkColour(net);
     entries.push_back({net, {c[0] / 255.0, c[1] / 255.0, c[2] / 255.0}});
   }
   if (anyPositive) entries.push_back({"positive edge (r > 0)", {214 / 255.0, 60 / 255.0, 60 / 255.0}});
@@ -239,8 +216,8 @@ void ConnectomeActors::buildLegend(const std::map<std::string, int>& shown, bool
   legend_->GetPosition2Coordinate()->SetCoordinateSystemToNormalizedViewport();
   legend_->GetPosition2Coordinate()->SetValue(0.19, 0.045 * static_cast<double>(entries.size()));
   legend_->UseBackgroundOn();
-  legend_->SetBackgroundColor(0.06, 0.07, 0.09);
-  legend_->SetBackgroundOpacity(0.75);
+  legend_->SetBackgroundColor(0.92, 0.92, 0.94);  // light: every network colour reads on it, dark purple too
+  legend_->SetBackgroundOpacity(0.9);
   legend_->BorderOff();
   legend_->GetEntryTextProperty()->SetColor(0.92, 0.92, 0.92);
   legend_->GetEntryTextProperty()->SetFontSize(12);

@@ -4,7 +4,7 @@
 // positive, blue negative), keeping the strongest |weight| edges (a count, or a top fraction) or those
 // above a threshold, with a legend (network colours, edge sign). Nodes without a position are left out.
 #include <array>
-#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,7 +46,7 @@ class ConnectomeActors {
  private:
   void rebuild();
   vtkRenderer* renderer_;
-  void buildLegend(const std::map<std::string, int>& index, bool anyPositive, bool anyNegative);
+  void buildLegend(const std::set<std::string>& networks, bool anyPositive, bool anyNegative);
   vtkSmartPointer<vtkActor> nodes_, edges_, highlight_;
   vtkSmartPointer<vtkLegendBoxActor> legend_;
   std::vector<std::string> legendText_;

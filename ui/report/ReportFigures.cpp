@@ -14,23 +14,15 @@
 #include <QPainter>
 #include <QPainterPath>
 
+#include "atlas/NetworkColours.h"
 #include "io/NiftiImage.h"
 
 namespace bg::report {
 using nlohmann::json;
 
 QColor networkColour(const QString& n) {
-  const std::array<std::pair<const char*, QColor>, 8> yeo = {{{"Vis", QColor(120, 18, 134)},
-                                                              {"SomMot", QColor(70, 130, 180)},
-                                                              {"DorsAttn", QColor(0, 118, 14)},
-                                                              {"SalVentAttn", QColor(196, 58, 250)},
-                                                              {"Limbic", QColor(160, 180, 90)},
-                                                              {"Cont", QColor(230, 148, 34)},
-                                                              {"Default", QColor(205, 62, 78)},
-                                                              {"Subcortical", QColor(110, 110, 110)}}};
-  for (const auto& [name, colour] : yeo)
-    if (n.startsWith(QLatin1String(name), Qt::CaseInsensitive)) return colour;
-  return QColor::fromHsv(static_cast<int>(qHash(n) % 360), 150, 180);
+  const auto c = bg::networkColour(n.toStdString());
+  return QColor(c[0], c[1], c[2]);
 }
 
 namespace {
