@@ -1718,6 +1718,7 @@ class TestGui : public QObject {
     auto* viewer = window_->sliceViewer();
     window_->views()->setCurrentWidget(viewer);
     viewer->setAtlas(QString());
+    QImage cubes[2];  // the 3D slice cube of each file, at the same world crosshair
     for (const bool las : {false, true}) {
       NiftiHeader h;
       h.ndim = 3;
@@ -1747,7 +1748,9 @@ class TestGui : public QObject {
       QSignalSpy loaded(viewer, &ui::SliceViewer::loaded);
       viewer->load(QString::fromStdString(file.string()));
       QVERIFY(loaded.wait(30000));
-      viewer->setCursor(centre);
+      QVERIFY(centre[0] >= 0);
+      viewer->setCursor({las ? 30 : 9, 22, 20});  // MNI (-42, -22, 10) in both grids, inside the region
+      cubes[las ? 1 : 0] = viewer->cube()->grab().toImage().convertToFormat(QImage::Format_RGB32);
       for (const bool radiological : {false, true}) {
         viewer->setRadiological(radiological);
         QCOMPARE(workbench_->settings().radiological(), radiological);  // a setting, shared with the reports
@@ -1773,6 +1776,18 @@ class TestGui : public QObject {
       }
       viewer->setRadiological(false);
     }
+    // The cube shows world orientation, not voxel order: the RAS and the LAS file look the same.
+    QCOMPARE(cubes[0].size(), cubes[1].size());
+    double difference = 0;
+    for (int y = 0; y < cubes[0].height(); ++y)
+      for (int x = 0; x < cubes[0].width(); ++x)
+        difference += std::abs(qGray(cubes[0].pixel(x, y)) - qGray(cubes[1].pixel(x, y)));
+    difference /= static_cast<double>(cubes[0].width() * cubes[0].height());
+    QVERIFY2(difference < 0.25, qPrintable(QString::number(difference)));  // 0 here; 2.5 in voxel order
+    long bright = 0;
+    for (int y = 0; y < cubes[0].height(); ++y)
+      for (int x = 0; x < cubes[0].width(); ++x) bright += qGray(cubes[0].pixel(x, y)) > 240;
+    QVERIFY2(bright > 10, qPrintable(QString::number(bright)));  // the region is in the picture
   }
 
   void everyControlHasATooltip() {

@@ -467,6 +467,11 @@ void SliceCube::paintEvent(QPaintEvent*) {
   // Orthographic camera: turn about z (azimuth), then tilt (elevation); screen x right, y down.
   const double az = azimuth_ * M_PI / 180, el = elevation_ * M_PI / 180;
   auto view = [&](double x, double y, double z, double* depth) {
+    // World orientation, not voxel order: an axis stored towards L, P or I is mirrored, so the cube's
+    // +x is the patient's right, +y anterior and +z superior whatever the file's layout.
+    if (!viewer_.runsPositive(0)) x = size[0] - x;
+    if (!viewer_.runsPositive(1)) y = size[1] - y;
+    if (!viewer_.runsPositive(2)) z = size[2] - z;
     x -= size[0] / 2, y -= size[1] / 2, z -= size[2] / 2;
     const double x1 = x * std::cos(az) - y * std::sin(az), y1 = x * std::sin(az) + y * std::cos(az);
     const double y2 = y1 * std::cos(el) + z * std::sin(el), z2 = -y1 * std::sin(el) + z * std::cos(el);
