@@ -1787,7 +1787,7 @@ class TestGui : public QObject {
     long bright = 0;
     for (int y = 0; y < cubes[0].height(); ++y)
       for (int x = 0; x < cubes[0].width(); ++x) bright += qGray(cubes[0].pixel(x, y)) > 240;
-    QVERIFY2(bright > 10, qPrintable(QString::number(bright)));  // the region is in the picture
+    QVERIFY2(bright >= 5, qPrintable(QString::number(bright)));  // the region is in the picture (10 px on a 1280x800 window)
   }
 
   void everyControlHasATooltip() {
