@@ -46,6 +46,18 @@ class TestCli : public QObject {
     QCOMPARE(rows[1], QStringLiteral("1\tPower264_1\tL\tUncertain\t-25\t-98\t-12"));
   }
 
+  // Numbers out of range are refused before anything runs (exit 64, the option named), not replaced.
+  void numericOptionsAreChecked() {
+    for (const QStringList& args : {QStringList{"--threads", "-1", "info"}, QStringList{"corpus", "create", "-w", "/nonexistent", "--name", "x", "--split", "fixed", "--train", "1.5"},
+                                    QStringList{"corpus", "create", "-w", "/nonexistent", "--name", "x", "--folds", "1"},
+                                    QStringList{"pretrain", "-w", "/nonexistent", "--corpus", "x", "--out", "/tmp/x.pt", "--epochs", "0"},
+                                    QStringList{"pretrain", "-w", "/nonexistent", "--corpus", "x", "--out", "/tmp/x.pt", "--batch-size", "0"}}) {
+      const auto r = run(args);
+      QVERIFY2(r.exitCode == 64, qPrintable(args.join(' ') + ": " + QString::number(r.exitCode) + " " + r.err));
+      QVERIFY2(r.err.contains(QStringLiteral("--")) && !r.err.contains(QStringLiteral("frame #")), qPrintable(r.err));
+    }
+  }
+
   void unknownAtlasFailsWithExitCode() {
     const auto r = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("nope")});
     QCOMPARE(r.exitCode, 66);

@@ -307,8 +307,22 @@ class TestWorkspace : public QObject {
     QCOMPARE(lso["split"]["folds"].size(), std::size_t(15));
     for (const auto& fold : lso["split"]["folds"])
       for (int i : fold["test"]) QVERIFY(lso["items"][static_cast<std::size_t>(i)]["site"] == fold["name"]);
-    // Filters.
+    // A fixed split whose fractions leave no test part (or are out of range) is refused, naming them.
     spec.split.kind = "fixed";
+    for (const auto& [train, validation] : std::vector<std::pair<double, double>>{{1.5, -0.2}, {0.7, 0.3}, {0.0, 0.2}, {0.8, -0.1}}) {
+      spec.split.trainFraction = train;
+      spec.split.validationFraction = validation;
+      try {
+        buildCorpusManifest(*abide_, spec);
+        QFAIL("no exception");
+      } catch (const Error& e) {
+        QCOMPARE(e.code(), ErrorCode::Usage);
+        QVERIFY2(std::string(e.what()).find("the rest is the test part") != std::string::npos, e.what());
+      }
+    }
+    spec.split.trainFraction = 0.7;
+    spec.split.validationFraction = 0.15;
+    // Filters.
     spec.filters = {CorpusFilter::parse("sex=female"), CorpusFilter::parse("age<20")};
     const auto small = buildCorpusManifest(*abide_, spec);
     QVERIFY(small["items"].size() > 10 && small["items"].size() < 200);

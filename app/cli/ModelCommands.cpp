@@ -37,8 +37,8 @@ void addModelCommands(CLI::App& app, Action& action) {
                   "BrainGFM: the graph input the encoder learns (as train/evaluate --input: fc, fc-z, fc-site, fc-combat, tangent, tangent-z, "
                   "tangent-site, tangent-combat), fitted on the pre-training scans; fine-tune it with the same --input")
       ->check(CLI::IsMember(GraphInputSpec::names()));
-  pre->add_option("--epochs", r->epochs, "Override the configuration's epochs");
-  pre->add_option("--batch-size", r->batchSize, "Override the configuration's batch size");
+  pre->add_option("--epochs", r->epochs, "Override the configuration's epochs (1 to 100000)")->check(CLI::Range(1, 100000));
+  pre->add_option("--batch-size", r->batchSize, "Override the configuration's batch size (1 to 65536)")->check(CLI::Range(1, 65536));
   pre->add_flag("--resume", r->resume, "Continue from <out>.ckpt");
   pre->add_option("--world-size", r->worldSize, "Processes in data-parallel training")->capture_default_str();
   pre->add_option("--rank", r->rank, "This process's rank")->capture_default_str();

@@ -248,7 +248,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
                       "Tuning configuration (JSON): model size, epochs, learning rate, patience, ... Given more than once, the configuration "
                       "is chosen by validation AUC: evaluate keeps the best one in each fold (on the fold's validation scans, inside its "
                       "training part), train keeps the best on its own validation split");
-      cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs");
+      cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs (1 to 100000)")->check(CLI::Range(1, 100000));
       cmd->add_option("--calibration", req.calibration,
                       "Calibration fitted on the validation split: temperature (default), platt (temperature and bias) or auto "
                       "(Platt's bias only where a likelihood-ratio test on the validation split finds it, p < 0.05)")

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", opts.verbose, "More detail (twice for trace)");
   app.add_option("--data", opts.data, "Data folder holding atlases/ and data/ (repeatable; overrides BRAINGRAPH_DATA)");
   app.add_option("--device", opts.device, "Compute device: auto, cpu, cuda, cuda:N");
-  app.add_option("--threads", opts.threads, "Compute threads (0 = all cores)");
+  app.add_option("--threads", opts.threads, "Compute threads (0 = all cores, at most 1024)")->check(CLI::Range(0, 1024));
   app.add_flag("--no-progress", opts.noProgress, "Never draw a progress bar");
   app.add_flag("--estimate", opts.estimate,
                "Run the command's first seconds only and print JSON: estimated total seconds and peak memory (nothing is written)");

@@ -196,6 +196,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       temperatures.push_back(calibration.temperature);
       biases.push_back(calibration.bias);
     }
+    if (folds.empty())  // nothing was tested: no figure may be recorded as if it had been
+      throw Error(ErrorCode::Data, "no fold of the split has test scans, so there is nothing to evaluate");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
     json features = tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized";
