@@ -1718,7 +1718,8 @@ class TestGui : public QObject {
     auto* viewer = window_->sliceViewer();
     window_->views()->setCurrentWidget(viewer);
     viewer->setAtlas(QString());
-    QImage cubes[2];  // the 3D slice cube of each file, at the same world crosshair
+    QImage cubes[2];  // the 3D slice cube of each file, at the same world crosshair and size
+    viewer->cube()->setFixedSize(400, 300);
     for (const bool las : {false, true}) {
       NiftiHeader h;
       h.ndim = 3;
@@ -1776,6 +1777,8 @@ class TestGui : public QObject {
       }
       viewer->setRadiological(false);
     }
+    viewer->cube()->setMinimumSize(160, 120);
+    viewer->cube()->setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX);
     // The cube shows world orientation, not voxel order: the RAS and the LAS file look the same.
     QCOMPARE(cubes[0].size(), cubes[1].size());
     double difference = 0;

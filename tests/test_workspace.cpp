@@ -150,6 +150,16 @@ class TestWorkspace : public QObject {
     const auto file = readRoiTimeSeries(qs.getColumn(0).getString());
     const auto stored = abide_->arrays().read(qs.getColumn(1).getString());
     QVERIFY((stored - file.series).cwiseAbs().maxCoeff() < 1e-3);
+    // A wrong folder is an error naming it, not "739 without a file".
+    for (const auto& wrong : {dir_ / "no-such-folder", dir_}) {
+      try {
+        importAbide(*abide_, kPheno(), wrong, p);
+        QFAIL("no exception");
+      } catch (const Error& e) {
+        QCOMPARE(e.code(), ErrorCode::NoInput);
+        QVERIFY2(std::string(e.what()).find(wrong.string()) != std::string::npos, e.what());
+      }
+    }
     // Importing again changes nothing.
     const auto again = importAbide(*abide_, kPheno(), kSeries(), p);
     QCOMPARE(again.imported, 0);
@@ -309,7 +319,7 @@ class TestWorkspace : public QObject {
       for (int i : fold["test"]) QVERIFY(lso["items"][static_cast<std::size_t>(i)]["site"] == fold["name"]);
     // A fixed split whose fractions leave no test part (or are out of range) is refused, naming them.
     spec.split.kind = "fixed";
-    for (const auto& [train, validation] : std::vector<std::pair<double, double>>{{1.5, -0.2}, {0.7, 0.3}, {0.0, 0.2}, {0.8, -0.1}}) {
+    for (const auto& [train, validation] : std::vector<std::pair<double, double>>{{1.5, -0.2}, {0.7, 0.31}, {0.0, 0.2}, {0.8, -0.1}}) {
       spec.split.trainFraction = train;
       spec.split.validationFraction = validation;
       try {

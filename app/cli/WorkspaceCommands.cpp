@@ -233,9 +233,9 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     create->add_option("--where", a->where, "Filter, e.g. site!=NYU or age<30 (repeatable)");
     create->add_option("--split", a->split, "kfold, leave-site-out or fixed")->capture_default_str();
     create->add_option("--folds", a->folds, "k for kfold (2 or more)")->capture_default_str()->check(CLI::Range(2, 100000));
-    create->add_option("--train", a->train, "Train fraction for fixed (above 0, below 1; the test part is what train and validation leave)")
+    create->add_option("--train", a->train, "Train fraction for fixed (above 0, at most 1; the test part is what train and validation leave)")
         ->capture_default_str()
-        ->check(CLI::Range(1e-9, 1.0 - 1e-9));
+        ->check(CLI::Range(1e-9, 1.0));
     create->add_option("--validation", a->validation, "Validation fraction for fixed (0 or more, below 1)")->capture_default_str()->check(CLI::Range(0.0, 1.0 - 1e-9));
     create->add_option("--site-field", a->site, "Phenotype naming the site")->capture_default_str();
     create->add_option("--seed", a->seed, "Seed of the split")->capture_default_str();

@@ -76,8 +76,10 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
               site = table.requireColumn("SITE_ID");
     const int age = table.columnIndex("AGE_AT_SCAN"), sex = table.columnIndex("SEX"), fd = table.columnIndex("func_mean_fd");
     ImportSummary summary;
+    // A wrong folder must not read as "739 without a file".
+    if (!std::filesystem::is_directory(timeseriesDir)) throw Error(ErrorCode::NoInput, "the time-series folder does not exist");
     // The parcellation from PCP's file names, <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, aal, ...).
-    std::string atlas = "cc200";
+    std::string atlas;
     {
       std::error_code ec;
       for (const auto& entry : std::filesystem::directory_iterator(timeseriesDir, ec)) {
@@ -89,6 +91,8 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
         }
       }
     }
+    if (atlas.empty())
+      throw Error(ErrorCode::NoInput, "the folder holds no ABIDE time-series files (<FILE_ID>_rois_<atlas>.1D or .1D.gz)");
     SQLite::Transaction tx(ws.db());
     for (std::size_t r = 0; r < table.rows(); ++r) {
       if (r % 16 == 0 && progress.update("importing ABIDE scans", static_cast<double>(r) / static_cast<double>(table.rows())))
