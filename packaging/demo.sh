@@ -40,7 +40,7 @@ if [ -f "$pheno" ]; then
   echo "== Models ready to use: the logistic-regression baseline and a small BrainGFM (pre-trained, prompt-tuned)"
   { [ -f "$build/demo-logreg.json" ] && grep -q "cross_fit_folds" "$build/demo-logreg.json"; } ||
     "$cli" train -w "$ws" --corpus abide-asd-demo --method logreg --out "$build/demo-logreg.json"
-  if ! { [ -f "$build/demo-braingfm.pt" ] && "$cli" --quiet model "$build/demo-braingfm.pt" | grep -q '"training_scans"'; }; then
+  if ! { [ -f "$build/demo-braingfm.pt" ] && "$cli" --quiet model "$build/demo-braingfm.pt" | grep -q '"deployment"'; }; then
     [ -f "$build/demo-pretrained.pt" ] ||
       "$cli" pretrain -w "$ws" --corpus abide-asd-demo --all-items --config "$configs/demo-pretrain.json" --out "$build/demo-pretrained.pt"
     "$cli" train -w "$ws" --corpus abide-asd-demo --method prompt --pretrained "$build/demo-pretrained.pt" \

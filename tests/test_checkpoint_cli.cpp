@@ -102,7 +102,8 @@ class TestCheckpointCli : public QObject {
     for (const char* method : {"prompt", "finetune"}) {
       const auto out = q(dir_ / (std::string(method) + ".pt"));
       r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
-               QString::fromLatin1(method), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--out"), out});
+               QString::fromLatin1(method), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--ensemble"), QStringLiteral("1"),
+               QStringLiteral("--out"), out});
       QVERIFY2(r.exitCode == 0, qPrintable(r.err));
       QVERIFY(r.err.contains(QStringLiteral("nearest by ROI count")));  // HO is not one of the checkpoint's atlases
       const auto card = json::parse(run({QStringLiteral("model"), out}).out.toStdString());
@@ -114,7 +115,8 @@ class TestCheckpointCli : public QObject {
     }
     // evaluate measures the same procedure in folds, under its own name.
     r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
-             QStringLiteral("linear"), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--json")});
+             QStringLiteral("linear"), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--ensemble"),
+             QStringLiteral("1"), QStringLiteral("--json")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto ev = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
     QCOMPARE(ev["method"].get<std::string>(), std::string("braingfm-public-linear"));
@@ -166,6 +168,97 @@ class TestCheckpointCli : public QObject {
     r = run({QStringLiteral("predict"), QStringLiteral("--model"), pretrained, QStringLiteral("--in"), scan, QStringLiteral("--json")});
     QVERIFY(r.exitCode != 0);
     QVERIFY2((r.out + r.err).contains(QStringLiteral("not yet adapted to a task")), qPrintable(r.out + r.err));
+  }
+
+  // The same Pitt subjects through CC200 and Harvard-Oxford: BrainGFM pre-trains on both atlases at
+  // once (one atlas token each), with one brain in two atlases as its contrastive pair; the encoder
+  // then fine-tunes on one atlas. BrainMass and LCM say they cannot mix atlases.
+  void multiAtlasPretrainingOnAbide() {
+    const auto ws = q(dir_ / "ws");  // from adaptedOnAbideThenDiagnoses: HO imported and derived
+    const auto cc = data_ / "data" / "abide1-cc200";
+    auto r = run({QStringLiteral("import"), QStringLiteral("abide"), QStringLiteral("-w"), ws, QStringLiteral("--pheno"),
+                  q(cc / "Phenotypic_V1_0b_preprocessed1.csv"), QStringLiteral("--timeseries"), q(cc / "rois_cc200")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(run({QStringLiteral("derive"), QStringLiteral("-w"), ws, QStringLiteral("--no-bandpass")}).exitCode, 0);
+    r = run({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), ws, QStringLiteral("--name"), QStringLiteral("pitt2"),
+             QStringLiteral("--atlas"), QStringLiteral("cc200,ho"), QStringLiteral("--where"), QStringLiteral("site=PITT"), QStringLiteral("--class"),
+             QStringLiteral("control"), QStringLiteral("--class"), QStringLiteral("autism"), QStringLiteral("--folds"), QStringLiteral("3")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto config = dir_ / "tiny-pre.json";
+    std::ofstream(config) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32, "text_dimension": 16},
+                                 "mode": "sum", "epochs": 2, "batch_size": 16})";
+    const auto pre = q(dir_ / "two-atlases.pt");
+    r = run({QStringLiteral("pretrain"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--all-items"),
+             QStringLiteral("--config"), q(config), QStringLiteral("--cross-atlas-views"), QStringLiteral("--out"), pre});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("have the same scan in another atlas")), qPrintable(r.err));
+    const auto summary = json::parse(r.out.toStdString());
+    QVERIFY(summary["atlases"] == json({"cc200", "ho"}));
+    QCOMPARE(summary["cross_atlas_views"].get<bool>(), true);
+    const int subjects = summary["items"].get<int>() / 2;
+    QVERIFY(subjects > 40);  // Pitt: 56 labelled subjects, each with a CC200 and an HO graph
+    for (const auto& l : summary["losses"]) QVERIFY(l["gcl"].get<double>() > 0 && l["gmae"].get<double>() > 0);
+    // The multi-atlas encoder adapts to one atlas's corpus.
+    r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
+             QStringLiteral("finetune"), QStringLiteral("--pretrained"), pre, QStringLiteral("--epochs"), QStringLiteral("1"), QStringLiteral("--ensemble"),
+             QStringLiteral("1"), QStringLiteral("--out"), q(dir_ / "from-two.pt")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    // Cross-atlas views need two atlases; the zoo models need one.
+    r = run({QStringLiteral("pretrain"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--config"), q(config),
+             QStringLiteral("--cross-atlas-views"), QStringLiteral("--out"), q(dir_ / "never.pt")});
+    QCOMPARE(r.exitCode, 78);
+    QVERIFY2(r.err.contains(QStringLiteral("corpus create --atlas cc200,ho")), qPrintable(r.err));
+    for (const char* zoo : {"brainmass", "lcm"}) {
+      r = run({QStringLiteral("pretrain"), QStringLiteral("-w"), ws, QStringLiteral("--model"), QString::fromLatin1(zoo), QStringLiteral("--corpus"),
+               QStringLiteral("pitt2"), QStringLiteral("--out"), q(dir_ / "never.pt")});
+      QCOMPARE(r.exitCode, 64);
+      QVERIFY2(r.err.contains(QStringLiteral("no atlas token")), qPrintable(r.err));
+    }
+    QVERIFY(!fs::exists(dir_ / "never.pt"));
+
+    // One prediction from both atlases: a regression per atlas, their calibrated probabilities averaged.
+    const auto twoModel = q(dir_ / "logreg-two.json");
+    r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("logreg"), QStringLiteral("--out"), twoModel});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto card = json::parse(run({QStringLiteral("model"), twoModel}).out.toStdString());
+    QCOMPARE(card["kind"].get<std::string>(), std::string("atlas-ensemble"));
+    QVERIFY(card["atlases"] == json({"cc200", "ho"}));
+    const auto cmuCc200 = q(cc / "rois_cc200" / "CMU_a_0050642_rois_cc200.1D.gz");
+    const auto cmuHo = q(data_ / "data" / "abide1-ho" / "rois_ho" / "CMU_a_0050642_rois_ho.1D.gz");
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), twoModel, QStringLiteral("--in"), cmuHo, QStringLiteral("--in"), cmuCc200,
+             QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto row = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
+    QCOMPARE(row["members"].size(), std::size_t{2});
+    QCOMPARE(row["files"]["ho"].get<std::string>(), cmuHo.toStdString());
+    const double pCc200 = row["members"][0]["probability"].get<double>(), pHo = row["members"][1]["probability"].get<double>();
+    QVERIFY(std::abs(row["probability"].get<double>() - (pCc200 + pHo) / 2) < 1e-12);
+    // The HO member is the HO baseline of the same scans (corpus pitt, trained in adaptedOnAbideThenDiagnoses).
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), q(dir_ / "logreg.json"), QStringLiteral("--in"), cmuHo, QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const double alone = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')))["probability"].get<double>();
+    QVERIFY2(std::abs(alone - pHo) < 1e-9, qPrintable(QString("%1 vs %2").arg(alone).arg(pHo)));
+    QVERIFY(std::abs(pCc200 - pHo) > 1e-6);  // two regressions, two answers
+    // A scan given through one atlas only: the missing file is named.
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), twoModel, QStringLiteral("--in"), cmuCc200});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("no ho time series")) && r.err.contains(QStringLiteral("CMU_a_0050642_rois_ho.1D.gz")), qPrintable(r.err));
+    // Cross-validated the same way: every Pitt acquisition scored once, from both atlases.
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("logreg"), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto ev = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    QCOMPARE(ev["items"].get<int>(), subjects);
+    int tested = 0;
+    for (const auto& f : ev["folds_detail"]) tested += f["test"].get<int>();
+    QCOMPARE(tested, subjects);  // each acquisition tested once, not once per atlas
+    QCOMPARE(ev["acquisitions_missing_an_atlas"].get<int>(), 0);
+    QCOMPARE(ev["members"].size(), std::size_t{2});
+    // The report reads one atlas so far: refused with the way out.
+    r = run({QStringLiteral("diagnose"), QStringLiteral("--model"), twoModel, QStringLiteral("--in"), cmuCc200, QStringLiteral("--tr"), QStringLiteral("2")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("multi-atlas model")), qPrintable(r.err));
   }
 };
 

@@ -2,6 +2,11 @@
 // ROI extraction, connectivity and orientation.
 #include <QTest>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include <limits>
+
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -162,6 +167,75 @@ class TestConnectome : public QObject {
     for (int i = 0; i < 100; i += 7)
       for (int j = 0; j < 100; j += 11)
         QVERIFY(std::fabs(fc.matrix(i, j) - (i == j ? 1.0 : bruteCorr(brute.col(i), brute.col(j)))) < 1e-6);
+  }
+
+  // NaN and infinite voxels (a bad mask, a division by zero upstream) are left out of their ROIs,
+  // counted in the QC, never turned into silent garbage; a scan they ruin is refused.
+  void nonFiniteVoxelsAreLeftOut() {
+    auto vol = readNiftiVolume(dir_ / "synthetic_bold.nii.gz");
+    const auto n = static_cast<std::size_t>(vol.header.voxelsPerVolume());
+    std::mt19937 rng(3);
+    std::vector<char> bad(n, 0);
+    std::int64_t injected = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (bold_.labels[i] <= 0) continue;
+      const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+      // ROI 1 entirely NaN; elsewhere 5% of voxels NaN in every volume and 1% infinite in one volume.
+      if (bold_.labels[i] == 1 || u < 0.05) {
+        for (int t = 0; t < 24; ++t) vol.data[static_cast<std::size_t>(t) * n + i] = std::numeric_limits<float>::quiet_NaN();
+        bad[i] = 1;
+      } else if (u < 0.06) {
+        vol.data[5 * n + i] = std::numeric_limits<float>::infinity();
+        bad[i] = 2;
+      }
+      injected += bad[i] ? 1 : 0;
+    }
+    const auto file = dir_ / "nan_bold.nii.gz";
+    writeNiftiFloat(file, vol.header, vol.data.data());
+    const auto reg = registry();
+    ConnectomeRequest req;
+    req.bold = file;
+    req.atlases = {"schaefer100"};
+    req.outDir = dir_ / "nan-out";
+    req.options.clean = false;
+    NullProgress p;
+    const auto result = runConnectome(reg, req, p);
+    std::ifstream qcFile(req.outDir / "schaefer100_qc.json");
+    const auto qc = nlohmann::json::parse(qcFile);
+    QCOMPARE(qc["non_finite_voxels"].get<std::int64_t>(), injected);
+    const auto ts = readRoiTimeSeries(req.outDir / "schaefer100_timeseries.tsv");
+    QCOMPARE(result[0].emptyRois.size(), std::size_t(1));  // ROI 1, all NaN
+    QCOMPARE(result[0].emptyRois.front(), ts.roiNames.front());
+    // Each ROI's mean over its finite values, computed here.
+    double worst = 0;
+    for (int r = 1; r < 100; ++r)
+      for (int t = 0; t < 24; ++t) {
+        double sum = 0;
+        int count = 0;
+        for (std::size_t i = 0; i < n; ++i)
+          if (bold_.labels[i] == r + 1 && std::isfinite(vol.data[static_cast<std::size_t>(t) * n + i])) {
+            sum += vol.data[static_cast<std::size_t>(t) * n + i];
+            ++count;
+          }
+        worst = std::max(worst, std::abs(ts.series(t, r) - sum / count) / std::max(1.0, std::abs(sum / count)));
+      }
+    QVERIFY2(worst < 1e-5, std::to_string(worst).c_str());
+    QVERIFY(ts.series.allFinite());
+    // Half of every ROI's voxels NaN: no ROI left whole, the scan is refused with the count.
+    for (std::size_t i = 0; i < n; ++i)
+      if (bold_.labels[i] > 0 && bold_.labels[i] % 2 == 0)
+        for (int t = 0; t < 24; ++t) vol.data[static_cast<std::size_t>(t) * n + i] = std::numeric_limits<float>::quiet_NaN();
+    writeNiftiFloat(file, vol.header, vol.data.data());
+    req.outDir = dir_ / "nan-out-2";
+    try {
+      runConnectome(reg, req, p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Data);
+      QVERIFY2(std::string(e.what()).find("NaN or infinite") != std::string::npos && std::string(e.what()).find("nan_bold.nii.gz") != std::string::npos,
+               e.what());
+    }
+    QVERIFY(!std::filesystem::exists(req.outDir / "schaefer100_fc.npy"));
   }
 
   void pipelineWritesContractFiles() {

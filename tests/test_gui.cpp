@@ -766,6 +766,37 @@ class TestGui : public QObject {
     // The main window's own Runs dock shows the same run.
     window_->runsPanel()->refresh();
     QCOMPARE(window_->runsPanel()->stateOf(pid), QStringLiteral("cancelled"));
+    // A corpus over two atlases: the form names them; BrainGFM pre-training offers cross-atlas views,
+    // the zoo's pre-training and the classifying runs say why they cannot use it.
+    {
+      auto ws = Workspace::open(dir.toStdString());
+      auto two = loadCorpus(*ws, "asd");
+      two["name"] = "asd-two-atlases";
+      two["atlases"] = {"cc200", "ho"};
+      saveCorpus(*ws, two);
+      ui::LaunchRunDialog multi(dir);
+      multi.kind()->setCurrentText(QStringLiteral("pretrain"));
+      multi.corpus()->setCurrentText(QStringLiteral("asd-two-atlases"));
+      QCOMPARE(multi.corpusAtlases()->text(), QStringLiteral("cc200, ho"));
+      QVERIFY(multi.crossAtlasViews()->isEnabled());
+      multi.crossAtlasViews()->setChecked(true);
+      multi.output()->setText(dir + QStringLiteral("/two.pt"));
+      QVERIFY2(multi.problems().isEmpty(), qPrintable(multi.problems().join('\n')));
+      QVERIFY(multi.arguments().contains(QStringLiteral("--cross-atlas-views")));
+      QCOMPARE(multi.preset().value("cross_atlas_views", false), true);
+      multi.foundationModel()->setCurrentText(QStringLiteral("brainmass"));
+      QVERIFY(!multi.crossAtlasViews()->isEnabled() && !multi.arguments().contains(QStringLiteral("--cross-atlas-views")));
+      QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("no atlas token")), qPrintable(multi.problems().join('\n')));
+      multi.kind()->setCurrentText(QStringLiteral("train"));
+      QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("holds several atlases (cc200, ho)")), qPrintable(multi.problems().join('\n')));
+      multi.corpus()->setCurrentText(QStringLiteral("asd"));
+      QCOMPARE(multi.corpusAtlases()->text(), QStringLiteral("cc200"));
+      QVERIFY(!multi.problems().join(' ').contains(QStringLiteral("several atlases")));
+      multi.kind()->setCurrentText(QStringLiteral("pretrain"));
+      multi.foundationModel()->setCurrentText(QStringLiteral("braingfm"));
+      QVERIFY(!multi.crossAtlasViews()->isEnabled());  // one atlas: no pair to give
+      ws->db().exec("DELETE FROM corpora WHERE name = 'asd-two-atlases'");
+    }
     // Run > Launch: validation, the arguments it stands for, presets, and a run that completes.
     auto* form = window_->showLaunchRun();
     QVERIFY(form);
@@ -821,20 +852,24 @@ class TestGui : public QObject {
       const auto at = args.indexOf(QStringLiteral("--ensemble"));
       QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("3"));
     }
-    QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble-validation")));
-    QVERIFY(form->ensembleFolds()->isEnabled());
-    form->ensembleFolds()->setChecked(true);
-    {
+    // Cross-fitted by default (the file learns from every label); unchecked, members share one split.
+    QVERIFY(form->ensembleFolds()->isEnabled() && form->ensembleFolds()->isChecked());
+    auto validationArgument = [&] {
       const auto args = form->arguments();
       const auto at = args.indexOf(QStringLiteral("--ensemble-validation"));
-      QVERIFY(at > 0 && at + 1 < args.size() && args[at + 1] == QStringLiteral("folds"));
-      QCOMPARE(form->preset().value("ensemble_folds", false), true);
-    }
+      return at > 0 && at + 1 < args.size() ? args[at + 1] : QString();
+    };
+    QCOMPARE(validationArgument(), QStringLiteral("folds"));
+    QCOMPARE(form->preset().value("ensemble_folds", false), true);
+    form->ensembleFolds()->setChecked(false);
+    QCOMPARE(validationArgument(), QStringLiteral("shared"));
+    QCOMPARE(form->preset().value("ensemble_folds", true), false);
     form->ensemble()->setValue(1);  // one member has no folds to share out
     QVERIFY(!form->ensembleFolds()->isEnabled() && !form->arguments().contains(QStringLiteral("--ensemble-validation")));
-    form->ensembleFolds()->setChecked(false);
-    form->ensemble()->setValue(0);
+    form->ensembleFolds()->setChecked(true);
+    form->ensemble()->setValue(0);  // the configuration's 5 members, cross-fitted
     QVERIFY(!form->arguments().contains(QStringLiteral("--ensemble")));
+    QVERIFY(form->ensembleFolds()->isEnabled());
     // logreg's C, or a grid to choose from inside each training part; other methods have none.
     QVERIFY(!form->regularisation()->isEnabled());
     form->kind()->setCurrentText(QStringLiteral("evaluate"));  // needs no Output, so the form's only problem can be C
@@ -1437,7 +1472,7 @@ class TestGui : public QObject {
     if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
     const QString dir = QString::fromStdString(fixtureDir_.string());
     const auto config = fixtureDir_ / "tiny-site.json";
-    std::ofstream(config) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "input": "fc-site"})";
+    std::ofstream(config) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "input": "fc-site"})";
     const auto model = fixtureDir_ / "studio-site.pt";
     auto* panel = window_->runsPanel();
     const qint64 train = panel->launch({QStringLiteral("--threads=1"), QStringLiteral("train"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),

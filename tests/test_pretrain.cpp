@@ -2,6 +2,7 @@
 // reconstructs, checkpoints resume the same loss curve.
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -94,6 +95,85 @@ class TestPretrain : public QObject {
     const auto r = runPretraining(*store_, items_, smallConfig("sequential", 4), dir_ / "seq.ckpt", false, {}, p);
     QVERIFY(r.epochLosses[0].gcl > 0 && r.epochLosses[0].gmae == 0);
     QVERIFY(r.epochLosses[3].gcl == 0 && r.epochLosses[3].gmae > 0);
+  }
+
+  // One brain through two parcellations: every scan has a 32-node graph ("big") and a 24-node one
+  // ("small"). The loader's second view of an item is the same scan's graph in the other atlas, with
+  // its own mask; pre-training runs on the mixed corpus with one [A/P] token per atlas.
+  void crossAtlasViewsPairOneBrainInTwoAtlases() {
+    std::vector<DatasetItem> mixed;
+    for (int scan = 0; scan < 16; ++scan)
+      for (int a = 0; a < 2; ++a) {
+        auto it = items_[static_cast<std::size_t>(2 * scan + a)];  // sizes alternate 32, 24
+        it.scanId = 1000 + scan;
+        it.atlas = it.nodes == 32 ? "big" : "small";
+        mixed.push_back(it);
+      }
+    mixed.push_back(items_[0]);  // a scan seen through one atlas only
+    mixed.back().scanId = 5000;
+    mixed.back().atlas = "big";
+    GraphBatchLoader loader(*store_, mixed, 8, 3, true, 1);
+    QCOMPARE(loader.setCrossAtlasViews(true), std::size_t(32));
+    loader.startEpoch(0);
+    int batches = 0, alone = 0;
+    while (auto b = loader.next()) {
+      ++batches;
+      QVERIFY(b->fcSecond.defined() && b->maskSecond.defined());
+      for (std::size_t k = 0; k < b->items.size(); ++k) {
+        const auto& item = mixed[static_cast<std::size_t>(b->items[k])];
+        QCOMPARE(b->atlases[k], item.atlas);
+        const auto n = item.nodes;
+        if (item.scanId == 5000) {  // no partner: its own graph again
+          ++alone;
+          QCOMPARE(b->atlasesSecond[k], std::string("big"));
+          QVERIFY(torch::equal(b->fcSecond[static_cast<long>(k)].narrow(0, 0, n).narrow(1, 0, n), b->fc[static_cast<long>(k)].narrow(0, 0, n).narrow(1, 0, n)));
+          continue;
+        }
+        QVERIFY(b->atlasesSecond[k] != item.atlas);
+        const auto& partner = *std::find_if(mixed.begin(), mixed.end(), [&](const DatasetItem& o) { return o.scanId == item.scanId && o.atlas != item.atlas; });
+        const auto m = partner.nodes;
+        QCOMPARE(b->maskSecond[static_cast<long>(k)].sum().item<std::int64_t>(), m);
+        const Eigen::MatrixXd expected = store_->read(partner.fcArray);
+        const auto got = b->fcSecond[static_cast<long>(k)].narrow(0, 0, m).narrow(1, 0, m).to(torch::kDouble).contiguous();
+        QVERIFY((Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(got.data_ptr<double>(), m, m) - expected)
+                    .cwiseAbs()
+                    .maxCoeff() < 1e-6);
+      }
+    }
+    QCOMPARE(alone, 1);
+    QVERIFY(batches >= 5);  // bucketed by node count: the two atlases never share a batch
+    // Pre-training on the mixed corpus with cross-atlas views; each atlas has its own token.
+    auto config = smallConfig("sum", 3);
+    config.crossAtlasViews = true;
+    NullProgress p;
+    const AtlasTexts texts = {{"big", torch::ones({8})}, {"small", -torch::ones({8})}};
+    const auto r = runPretraining(*store_, mixed, config, dir_ / "cross.ckpt", false, {}, p, torch::kCPU, nullptr, texts);
+    QCOMPARE(r.epochLosses.size(), std::size_t(3));
+    for (const auto& l : r.epochLosses) QVERIFY(std::isfinite(l.gcl) && l.gcl > 0 && std::isfinite(l.gmae));
+    // The atlas token matters: the same step with both atlases' tokens swapped gives another loss.
+    GraphBatchLoader one(*store_, mixed, 64, 3, true, 1);
+    one.setCrossAtlasViews(true);
+    one.startEpoch(0);
+    const auto b = *one.next();
+    std::vector<std::int64_t> ids;
+    for (int i : b.items) ids.push_back(mixed[static_cast<std::size_t>(i)].scanId);
+    auto lossWith = [&](const AtlasTexts& t) {
+      Pretrainer trainer(config);
+      trainer.setAtlasTexts(t);
+      return trainer.step(b, ids, 0).gcl;
+    };
+    QVERIFY(std::abs(lossWith(texts) - lossWith({{"big", -torch::ones({8})}, {"small", torch::ones({8})}})) > 1e-6);
+    // A corpus of one atlas has no pair to give.
+    try {
+      runPretraining(*store_, items_, config, dir_ / "never.ckpt", false, {}, p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("cross_atlas_views") != std::string::npos, e.what());
+    }
+    auto both = config.toJson();
+    both["crop_augmentation"] = 0.5;
+    both["contrastive_windows"] = true;
+    QVERIFY_THROWS_EXCEPTION(Error, PretrainConfig::fromJson(both));
   }
 
   void gmaeKnowsWhichNodeItReconstructs() {

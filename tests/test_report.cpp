@@ -562,14 +562,18 @@ class TestReport : public QObject {
     // Seeded: the same scan gives the same interval again.
     const auto again = json::parse(run({"diagnose", "--model", str(model), "--in", scan_, "--tr", "2", "--json"}).out.toStdString());
     QVERIFY(again["result"]["interval"] == interval);
-    QVERIFY(tool("pdftotext", {str(pdf), "-"}).contains("Monte Carlo dropout"));
+    const auto text = tool("pdftotext", {str(pdf), "-"});
+    QVERIFY(text.contains("Monte Carlo dropout"));
+    // The default file is the cross-fitted ensemble: its card and the report's methods say so.
+    QCOMPARE(record["model_card"]["deployment"]["members"].get<int>(), 5);
+    QVERIFY2(text.simplified().contains("left-out fold of each of the 5 cross-fitted fold models"), qPrintable(text));
   }
 
   // A model standardised per site: the report says whose statistics the scan's edges were z-scored
   // with — the site's own (from training scans, or adapted from unlabelled or labelled scans) or the pooled ones.
   void siteStatisticsInTheReport() {
     const auto tiny = dir_ / "tiny-site.json";
-    std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "input": "fc-site"})";
+    std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "input": "fc-site"})";
     const auto model = dir_ / "gfm-site.pt";
     auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(tiny), "--out", str(model)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));

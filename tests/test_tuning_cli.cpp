@@ -2,6 +2,7 @@
 // (--json, exports, stored results), meta-train, zero-shot, and predict's JSON lines, including a
 // bad input among good ones.
 #include <QTest>
+#include <QProcess>
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <unistd.h>
 #include <iterator>
 #include <map>
 #include <set>
@@ -60,7 +62,7 @@ double pairAuc(const std::vector<OutOfFold>& rows, int fold) {
 class TestTuningCli : public QObject {
   Q_OBJECT
   std::filesystem::path dir_, ws_, series_;
-  QString tiny_, pretrained_;
+  QString tiny_, tinyPre_, pretrained_;  // tuning and pre-training configurations (each refuses the other's keys)
 
   bgtest::CliResult run(const QStringList& args) { return bgtest::runCliQuietly(args); }
   void mustRun(const QStringList& args) {
@@ -93,9 +95,12 @@ class TestTuningCli : public QObject {
              "site=NYU", "--folds", "3"});
     tiny_ = str(dir_ / "tiny.json");
     std::ofstream(tiny_.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
-                                            "epochs": 2, "batch_size": 32, "learning_rate": 0.003})";
+                                            "ensemble": 1, "epochs": 2, "batch_size": 32, "learning_rate": 0.003})";
+    tinyPre_ = str(dir_ / "tiny-pre.json");
+    std::ofstream(tinyPre_.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                               "epochs": 2, "batch_size": 32, "learning_rate": 0.003})";
     pretrained_ = str(dir_ / "pre.pt");
-    mustRun({"pretrain", "-w", w, "--corpus", "asd", "--config", tiny_, "--epochs", "1", "--out", pretrained_});
+    mustRun({"pretrain", "-w", w, "--corpus", "asd", "--config", tinyPre_, "--epochs", "1", "--out", pretrained_});
   }
 
   void logregModelFitsItsTrainingData() {
@@ -399,7 +404,7 @@ class TestTuningCli : public QObject {
   void roiReadoutFromAConfigFile() {
     const QString config = str(dir_ / "tiny-roi.json"), model = str(dir_ / "scratch-roi.pt");
     std::ofstream(config.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
-                                             "adaptation": {"readout": "roi"}, "epochs": 1, "batch_size": 32})";
+                                             "adaptation": {"readout": "roi"}, "ensemble": 1, "epochs": 1, "batch_size": 32})";
     mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", config, "--out", model});
     const auto card = parseObject(run({"model", model}).out);
     QCOMPARE(card["adaptation"].toObject()["readout"].toString(), QString("roi"));
@@ -416,7 +421,7 @@ class TestTuningCli : public QObject {
   // so both files' probabilities must map back to one logit margin.
   void plattScalingFromAConfigFile() {
     const QString temperatureConfig = str(dir_ / "tiny-t.json"), plattConfig = str(dir_ / "tiny-platt.json");
-    const std::string body = R"("model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "epochs": 2, "batch_size": 32)";
+    const std::string body = R"("model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "batch_size": 32)";
     std::ofstream(temperatureConfig.toStdString()) << "{" << body << "}";
     std::ofstream(plattConfig.toStdString()) << "{" << body << R"(, "calibration": "platt"})";
     const QString a = str(dir_ / "scratch-t.pt"), b = str(dir_ / "scratch-platt.pt");
@@ -801,7 +806,7 @@ class TestTuningCli : public QObject {
   // the same input accepts the file; another input, or a Pearson-FC file, is refused before any work.
   void pretrainOnAFittedInput() {
     const QString w = str(ws_), pre = str(dir_ / "pre-fc-site.pt"), tuned = str(dir_ / "tuned-fc-site.pt");
-    auto r = run({"pretrain", "-w", w, "--corpus", "kids", "--config", tiny_, "--epochs", "1", "--input", "fc-site", "--out", pre});
+    auto r = run({"pretrain", "-w", w, "--corpus", "kids", "--config", tinyPre_, "--epochs", "1", "--input", "fc-site", "--out", pre});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(parseObject(r.out)["input"].toString(), QString("fc-site"));
     r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-site",
@@ -831,7 +836,7 @@ class TestTuningCli : public QObject {
     const QString w = str(ws_);
     const QString config = str(dir_ / "tiny-edges.json");
     std::ofstream(config.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
-                                              "adaptation": {"readout": "roi", "edge_readout": "logreg"}, "epochs": 2})";
+                                              "adaptation": {"readout": "roi", "edge_readout": "logreg"}, "ensemble": 1, "epochs": 2})";
     auto r = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "scratch", "--config", config, "--cv", "3", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto o = parseObject(r.out);
@@ -861,7 +866,7 @@ class TestTuningCli : public QObject {
       return files;
     };
     const QStringList folded = {"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--config", tiny_,
-                                "--pretrain-in-folds", "--pretrain-config", tiny_, "--cv", "2", "--json"};
+                                "--pretrain-in-folds", "--pretrain-config", tinyPre_, "--cv", "2", "--json"};
     const auto before = cached();
     const auto tangent = parseObject(run(folded + QStringList{"--input", "tangent-z"}).out);
     QCOMPARE(tangent["config"].toObject()["input"].toObject()["kind"].toString(), QString("tangent"));
@@ -899,7 +904,8 @@ class TestTuningCli : public QObject {
   void ensembleFromTheCommandLine() {
     const QString single = str(dir_ / "member0.pt"), ensemble = str(dir_ / "ensemble2.pt");
     mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--out", single});
-    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "2", "--out", ensemble});
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "2", "--ensemble-validation", "shared",
+             "--out", ensemble});
     const auto one = parseObject(run({"model", single}).out), two = parseObject(run({"model", ensemble}).out);
     const auto members = two["ensemble"].toArray();
     QCOMPARE(members.size(), 2);
@@ -916,7 +922,7 @@ class TestTuningCli : public QObject {
                                      "--out", str(dir_ / "ens1")})
                                     .out);
     const auto e2 = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2",
-                                     "--ensemble", "2", "--json", "--out", str(dir_ / "ens2")})
+                                     "--ensemble", "2", "--ensemble-validation", "shared", "--json", "--out", str(dir_ / "ens2")})
                                     .out);
     QCOMPARE(e2["ensemble"].toInt(), 2);
     const auto f1 = e1["folds_detail"].toArray(), f2 = e2["folds_detail"].toArray();
@@ -943,13 +949,54 @@ class TestTuningCli : public QObject {
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--ensemble", "2", "--cv", "3"}).exitCode, 64);
   }
 
+  // The default file learns from every label: 5 fold models, each validating on its own fold; evaluate
+  // measures the same procedure inside each outer fold. One member instead keeps 15% aside.
+  void deployedGraphModelLearnsFromEveryLabel() {
+    const QString config = str(dir_ / "tiny-default.json"), crossFitted = str(dir_ / "deployed.pt"), single = str(dir_ / "deployed1.pt");
+    std::ofstream(config.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
+                                              "epochs": 1, "batch_size": 32})";
+    const auto t = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", config, "--out", crossFitted});
+    QVERIFY2(t.exitCode == 0, qPrintable(t.err));
+    const auto card = parseObject(run({"model", crossFitted}).out);
+    const int items = card["corpus"].toObject()["items"].toInt();
+    const auto d = card["deployment"].toObject();
+    QCOMPARE(d["procedure"].toString(), QString("cross-fitted ensemble"));
+    QCOMPARE(d["members"].toInt(), 5);
+    QCOMPARE(d["scans_learned_from"].toInt(), items);
+    int validated = 0;
+    for (int k = 0; k < 5; ++k) {
+      const int learned = d["learned_from"].toArray()[k].toInt(), v = d["validated_on"].toArray()[k].toInt();
+      QCOMPARE(learned + v, items);
+      QVERIFY(std::abs(5 * v - items) <= 5);
+      validated += v;
+    }
+    QCOMPARE(validated, items);
+    QVERIFY2(t.out.contains(QString("together they learned from all %1 labelled scans").arg(items)), qPrintable(t.out));
+    QCOMPARE(parseObject(run({"predict", "--model", crossFitted, "--json", "--in", nyuFile(2)}).out.trimmed())["ensemble"].toInt(), 5);
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", config, "--ensemble", "1", "--out", single});
+    const auto one = parseObject(run({"model", single}).out)["deployment"].toObject();
+    QCOMPARE(one["members"].toInt(), 1);
+    QVERIFY(one["procedure"].toString().startsWith("single model"));
+    const int learnedAlone = one["scans_learned_from"].toInt(), kept = one["validated_on"].toArray()[0].toInt();
+    QCOMPARE(learnedAlone + kept, items);
+    QVERIFY(std::abs(kept - 0.15 * items) <= 2);
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", config, "--cv", "2", "--json"}).out);
+    QCOMPARE(e["ensemble"].toInt(), 5);
+    QVERIFY2(e["procedure"].toString().contains("cross-fitted ensemble of 5"), qPrintable(e["procedure"].toString()));
+    for (const auto& f : e["folds_detail"].toArray()) {
+      QCOMPARE(f.toObject()["members"].toArray().size(), 5);
+      QCOMPARE(f.toObject()["validation"].toInt(), items - f.toObject()["test"].toInt());  // every outer-training scan validated once
+    }
+  }
+
   // --ensemble-validation folds: each member selects and calibrates on its own fold of the training
   // part, so the card's validation covers every scan once and the members' validations partition them.
   void ensembleMembersValidateOnTheirOwnFolds() {
     const QString crossFitted = str(dir_ / "cross3.pt"), shared = str(dir_ / "shared3.pt");
     mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--ensemble-validation",
              "folds", "--out", crossFitted});
-    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--out", shared});
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--ensemble-validation", "shared",
+             "--out", shared});
     const auto cross = parseObject(run({"model", crossFitted}).out), same = parseObject(run({"model", shared}).out);
     const int items = cross["corpus"].toObject()["items"].toInt();
     QVERIFY(items > 100);
@@ -991,11 +1038,20 @@ class TestTuningCli : public QObject {
     QVERIFY2(r.err.contains("at least 2 members"), qPrintable(r.err));
     QVERIFY(!std::filesystem::exists(dir_ / "never-cross.pt"));
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--ensemble-validation", "folds", "--cv", "3"}).exitCode, 64);
-    // A label regime's labelled scans must be the same for every member.
+    // A label regime draws its labelled scans once, before the folds: the members share them and learn
+    // from (and validate on) nothing else.
     r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "2", "--ensemble-validation", "folds",
-             "--label-fraction", "0.1", "--cv", "2"});
-    QCOMPARE(r.exitCode, 64);
-    QVERIFY2(r.err.contains("label regime"), qPrintable(r.err));
+             "--label-fraction", "0.1", "--cv", "2", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    const auto regime = parseObject(r.out);
+    for (const auto& f : regime["folds_detail"].toArray()) {
+      // a tenth of the outer fold's training part (items - test) is labelled, and validated once over the
+      // two members; each member learns from the other half of those
+      const int outerTraining = items - f.toObject()["test"].toInt();
+      const int learned = f.toObject()["train_labels"].toInt(), validated = f.toObject()["validation"].toInt();
+      QVERIFY2(std::abs(validated - outerTraining / 10) <= 1 && std::abs(2 * learned - validated) <= 1,
+               qPrintable(QString("%1 + %2 of %3").arg(learned).arg(validated).arg(outerTraining)));
+    }
   }
 
   // Two --config: evaluate keeps, in each fold, the configuration with the better validation AUC,
@@ -1004,7 +1060,7 @@ class TestTuningCli : public QObject {
   void graphModelChoosesItsConfigurationInEachFold() {
     const QString slow = str(dir_ / "tiny-slow.json");
     std::ofstream(slow.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
-                                            "epochs": 2, "batch_size": 32, "learning_rate": 0.0003})";
+                                            "ensemble": 1, "epochs": 2, "batch_size": 32, "learning_rate": 0.0003})";
     const QStringList base = {"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--cv", "3", "--json"};
     const QString fastPrefix = str(dir_ / "cfg-fast"), slowPrefix = str(dir_ / "cfg-slow"), chosenPrefix = str(dir_ / "cfg-chosen");
     const auto fast = parseObject(run(QStringList(base) << "--config" << tiny_ << "--out" << fastPrefix).out);
@@ -1104,7 +1160,10 @@ class TestTuningCli : public QObject {
                         "--cv", "2", "--json"});
     QVERIFY2(f.exitCode == 0, qPrintable(f.err));
     QCOMPARE(parseObject(f.out)["shots_per_class"].toInt(), 4);
-    QCOMPARE(parseObject(f.out)["folds_detail"].toArray()[0].toObject()["train_labels"].toInt(), 8);
+    // Cross-fitted over the 8 labelled scans alone: 4 folds of 2 (one per class), each member learning from the other 6.
+    QCOMPARE(parseObject(f.out)["folds_detail"].toArray()[0].toObject()["train_labels"].toInt(), 6);
+    QCOMPARE(parseObject(f.out)["folds_detail"].toArray()[0].toObject()["validation"].toInt(), 8);
+    QCOMPARE(parseObject(f.out)["ensemble"].toInt(), 4);
     // Zero-shot without a meta-learned model is a usage error.
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "zeroshot"}).exitCode, 64);
   }
@@ -1116,7 +1175,7 @@ class TestTuningCli : public QObject {
   void modelZooFromTheCommandLine() {
     const QString w = str(ws_);
     const QString zoo = str(dir_ / "zoo.json"), zooPre = str(dir_ / "zoo-pre.json");
-    std::ofstream(zoo.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "epochs": 2, "batch_size": 32})";
+    std::ofstream(zoo.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "ensemble": 1, "epochs": 2, "batch_size": 32})";
     std::ofstream(zooPre.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "epochs": 1, "batch_size": 16})";
     const QString bm = str(dir_ / "brainmass-pre.pt"), lcm = str(dir_ / "lcm-pre.pt");
     for (const auto& [arch, file] : {std::pair{"brainmass", bm}, std::pair{"lcm", lcm}}) {
@@ -1167,7 +1226,7 @@ class TestTuningCli : public QObject {
 
     // compare: every listed model on the same folds, stored; results --compare shows the same table.
     const QString cmp = str(dir_ / "compare.json");
-    std::ofstream(cmp.toStdString()) << R"({"default": {"epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
+    std::ofstream(cmp.toStdString()) << R"({"default": {"ensemble": 1, "epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
     const QString prefix = str(dir_ / "compare-out");
     const auto c = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--cv", "3", "--seed", "7", "--config", cmp, "--format", "json",
                         "--out", prefix});
@@ -1262,9 +1321,109 @@ class TestTuningCli : public QObject {
     }
   }
 
+  // Faults get one clear message (the file, what is wrong, what to do), never a library backtrace,
+  // and leave nothing half-written.
+  void faultsGiveOneClearMessage() {
+    const auto out = dir_ / "faults";
+    std::filesystem::create_directories(out);
+    auto leftovers = [&] {
+      int n = 0;
+      for (const auto& e : std::filesystem::directory_iterator(out)) n += e.path().filename().string().find(".tmp-") != std::string::npos;
+      return n;
+    };
+    auto clean = [](const bgtest::CliResult& r) { return !r.err.contains("frame #") && !r.err.contains("Exception raised") && !r.err.contains("terminate"); };
+    // A full disk while pre-training writes its checkpoint (simulated: CI has no small filesystem).
+    qputenv("BRAINGRAPH_TEST_WRITE_LIMIT", "4096");
+    auto r = run({"pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tinyPre_, "--epochs", "1", "--out", str(out / "pre.pt")});
+    qunsetenv("BRAINGRAPH_TEST_WRITE_LIMIT");
+    QCOMPARE(r.exitCode, 74);
+    QVERIFY2(r.err.contains(str(out / "pre.pt.ckpt")) && r.err.contains("No space left") && clean(r), qPrintable(r.err));
+    QCOMPARE(leftovers(), 0);
+    mustRun({"pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tinyPre_, "--epochs", "1", "--resume", "--out", str(out / "pre.pt")});
+    QVERIFY(std::filesystem::exists(out / "pre.pt"));
+    // Damaged model files: a cut JSON model, bytes that are no model, a pre-training file.
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--out", str(out / "logreg.json")});
+    {
+      std::ifstream in(out / "logreg.json");
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::ofstream(out / "cut.json") << text.substr(0, text.size() / 2);
+      std::ofstream(out / "noise.pt") << "these bytes are not a model";
+    }
+    r = run({"predict", "--model", str(out / "cut.json"), "--in", nyuFile(2)});
+    QCOMPARE(r.exitCode, 65);
+    QVERIFY2(r.err.contains(str(out / "cut.json")) && r.err.contains("not valid JSON (line") && !r.err.contains("json.exception"), qPrintable(r.err));
+    for (const auto& bad : {out / "noise.pt", out / "pre.pt"}) {
+      r = run({"predict", "--model", QString::fromStdString(bad.string()), "--in", nyuFile(2)});
+      QVERIFY2(r.exitCode == 65 && r.err.contains(QString::fromStdString(bad.string())) && clean(r), qPrintable(r.err));
+    }
+    // Configurations: a misspelt key (with the closest valid one), a wrong type, malformed JSON, a
+    // negative learning rate; --lenient turns the unknown key into a warning.
+    const std::string tinyModel = R"("model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1)";
+    std::ofstream(out / "misspelt.json") << "{" << tinyModel << R"(, "epoch": 1})";
+    std::ofstream(out / "wrong-type.json") << R"({"epochs": "two"})";
+    std::ofstream(out / "malformed.json") << "{\n  \"epochs\": 2,\n";
+    std::ofstream(out / "negative.json") << R"({"learning_rate": -0.1})";
+    auto trainWith = [&](const std::string& config, QStringList extra = {}) {
+      return run(extra + QStringList{"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(out / config), "--out",
+                                     str(out / "never.pt")});
+    };
+    r = trainWith("misspelt.json");
+    QVERIFY2(r.exitCode == 78 && r.err.contains("unknown key 'epoch'") && r.err.contains("did you mean 'epochs'?"), qPrintable(r.err));
+    r = trainWith("wrong-type.json");
+    QVERIFY2(r.exitCode == 78 && r.err.contains("'epochs' must be a number, not a string"), qPrintable(r.err));
+    r = trainWith("malformed.json");
+    QVERIFY2(r.exitCode == 78 && r.err.contains(str(out / "malformed.json")) && r.err.contains("line 3"), qPrintable(r.err));
+    r = trainWith("negative.json");
+    QVERIFY2(r.exitCode == 78 && r.err.contains("learning_rate must be positive") && clean(r), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(out / "never.pt"));
+    r = trainWith("misspelt.json", {"--lenient"});
+    QVERIFY2(r.exitCode == 0 && r.err.contains("unknown key 'epoch'") && r.err.contains("ignored (--lenient)"), qPrintable(r.err));
+    QCOMPARE(leftovers(), 0);
+
+    // SIGTERM cancels like Ctrl-C: exit 143, the checkpoint kept, no temporary left.
+    {
+      QProcess p;
+      p.start(QStringLiteral(BRAINGRAPH_CLI), {"--threads", "1", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tinyPre_, "--epochs", "5000",
+                                                "--out", str(out / "long.pt")});
+      QVERIFY(p.waitForStarted());
+      QTRY_VERIFY_WITH_TIMEOUT(std::filesystem::exists(out / "long.pt.ckpt"), 120000);
+      p.terminate();
+      QVERIFY(p.waitForFinished(120000));
+      QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+      QCOMPARE(p.exitCode(), 143);
+      QVERIFY(std::filesystem::exists(out / "long.pt.ckpt") && !std::filesystem::exists(out / "long.pt"));
+      QCOMPARE(leftovers(), 0);
+    }
+    // A killed process's temporaries: reported by workspace check, removed by the next command that
+    // opens the workspace; a live process's are left alone.
+    qint64 gone = 0;
+    {
+      QProcess p;  // a process that has ended: a shell that prints its own pid and exits
+      p.start(QStringLiteral("sh"), {"-c", "sh -c 'echo $$'"});
+      QVERIFY(p.waitForFinished());
+      gone = p.readAllStandardOutput().trimmed().toLongLong();
+    }
+    QVERIFY(gone > 0);
+    const auto arraysDir = ws_ / "arrays" / "00";
+    std::filesystem::create_directories(arraysDir);
+    const auto stale = arraysDir / (".tmp-" + std::to_string(gone) + "-0"), live = arraysDir / (".tmp-" + std::to_string(::getpid()) + "-0");
+    const auto staleCkpt = ws_ / "models" / ("cache.pt.ckpt.tmp-" + std::to_string(gone));
+    std::filesystem::create_directories(staleCkpt.parent_path());
+    for (const auto& f : {stale, live, staleCkpt}) std::ofstream(f) << "half-written";
+    r = run({"workspace", "check", "-w", str(ws_)});
+    QVERIFY2(r.exitCode == 0 && r.out.contains(QString::fromStdString(stale.string())) && r.out.contains(QString::fromStdString(staleCkpt.string())) &&
+                 !r.out.contains(QString::fromStdString(live.string())),
+             qPrintable(r.out + r.err));
+    QVERIFY(std::filesystem::exists(stale));
+    mustRun({"corpus", "list", "-w", str(ws_)});
+    QVERIFY(!std::filesystem::exists(stale) && !std::filesystem::exists(staleCkpt));
+    QVERIFY(std::filesystem::exists(live));  // its process (this test) still runs
+    std::filesystem::remove(live);
+  }
+
   void estimateWritesNothing() {
     const auto out = dir_ / "estimated.pt";
-    const auto r = run({"--estimate", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tiny_, "--epochs", "20", "--out", str(out)});
+    const auto r = run({"--estimate", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tinyPre_, "--epochs", "20", "--out", str(out)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto o = parseObject(r.out.trimmed().split('\n').last());
     QVERIFY2(o["estimated_seconds"].toDouble() > 0, qPrintable(r.out));

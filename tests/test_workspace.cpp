@@ -234,6 +234,55 @@ class TestWorkspace : public QObject {
     QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 7);
   }
 
+  // A damaged or deleted array is derived again (not "up to date"): by derive itself, and by
+  // repairDerivatives (workspace check --repair) with each derivative's own recorded parameters.
+  void damagedArraysAreDerivedAgain() {
+    auto ws = Workspace::create(dir_ / "repair");
+    NullProgress p;
+    importFirstAbideFiles(*ws, 4);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    DeriveRequest req;
+    req.options.cleaning.bandpass = false;
+    QCOMPARE(deriveConnectomes(*ws, reg, req, p).computed, 4);
+    std::vector<std::string> fcs, series;
+    {
+      SQLite::Statement q(ws->db(), "SELECT fc_array, series_array FROM derivatives ORDER BY scan_id");
+      while (q.executeStep()) {
+        fcs.push_back(q.getColumn(0).getString());
+        series.push_back(q.getColumn(1).getString());
+      }
+    }
+    const Eigen::MatrixXd original = ws->arrays().read(fcs[0]);
+    auto damage = [&](const std::string& hash) {  // one value changed in place, as a bad disk sector would
+      std::fstream f(ws->arrays().pathOf(hash), std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(200);
+      f.put('\x7f');
+    };
+    damage(fcs[0]);
+    std::filesystem::remove(ws->arrays().pathOf(series[1]));
+    QVERIFY(!ws->check(true, p).ok);
+    const auto again = deriveConnectomes(*ws, reg, req, p);
+    QCOMPARE(again.computed, 2);
+    QCOMPARE(again.upToDate, 2);
+    QVERIFY(ws->check(true, p).ok);
+    QVERIFY((ws->arrays().read(fcs[0]) - original).cwiseAbs().maxCoeff() == 0);  // the same content under the same name
+    // The same through repair, which knows each derivative's parameters by itself; a time-series
+    // scan's own damaged series is read again from its file.
+    damage(fcs[2]);
+    SQLite::Statement s3(ws->db(), "SELECT series_array FROM scans ORDER BY id LIMIT 1 OFFSET 3");
+    QVERIFY(s3.executeStep());
+    const std::string scanSeries = s3.getColumn(0).getString();
+    damage(scanSeries);
+    damage(fcs[3]);
+    const auto actions = repairDerivatives(*ws, reg, p);
+    std::string all;
+    for (const auto& a : actions) all += a + "\n";
+    QVERIFY2(all.find("derived 2 scan(s) again") != std::string::npos, all.c_str());
+    const auto check = ws->check(true, p);
+    QVERIFY2(check.ok, check.problems.empty() ? "" : check.problems.front().c_str());
+    QVERIFY(repairDerivatives(*ws, reg, p).empty());  // nothing left to repair
+  }
+
   void killedBatchResumesWithTheSameResult() {
     const auto path = dir_ / "killed";
     QVERIFY(runCli({QStringLiteral("workspace"), QStringLiteral("init"), QStringLiteral("-w"), q(path)}) == 0);
@@ -352,6 +401,36 @@ class TestWorkspace : public QObject {
     // A manifest whose scans are missing is refused with a reason.
     auto empty = Workspace::create(dir_ / "no-scans");
     QVERIFY_THROWS_EXCEPTION(Error, saveCorpus(*empty, copy));
+  }
+
+  // corpus create is safe to run again: the same definition is kept, another is refused unless
+  // replaced (in place, so recorded runs keep their corpus); a corpus with runs is not deleted.
+  void corpusCreateIsSafeToRunAgain() {
+    CorpusSpec spec;
+    spec.name = "rerun";
+    spec.classes = {"control", "autism"};
+    spec.split.folds = 5;
+    const auto m = buildCorpusManifest(*abide_, spec);
+    const auto id = saveCorpus(*abide_, m, CorpusExisting::KeepIfSame);
+    QCOMPARE(saveCorpus(*abide_, buildCorpusManifest(*abide_, spec), CorpusExisting::KeepIfSame), id);
+    spec.split.seed = 9;
+    const auto other = buildCorpusManifest(*abide_, spec);
+    try {
+      saveCorpus(*abide_, other, CorpusExisting::KeepIfSame);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Usage);
+      QVERIFY2(std::string(e.what()).find("--replace") != std::string::npos, e.what());
+    }
+    QVERIFY(loadCorpus(*abide_, "rerun")["split"] == m["split"]);
+    abide_->db().exec("INSERT INTO runs (kind, corpus_id, config_json, state) VALUES ('evaluation', " + std::to_string(id) + ", '{}', 'completed')");
+    QCOMPARE(saveCorpus(*abide_, other, CorpusExisting::Replace), id);
+    QVERIFY(loadCorpus(*abide_, "rerun")["split"] == other["split"]);
+    QVERIFY_THROWS_EXCEPTION(Error, deleteCorpus(*abide_, "rerun"));  // a run refers to it
+    abide_->db().exec("DELETE FROM runs WHERE corpus_id = " + std::to_string(id));
+    deleteCorpus(*abide_, "rerun");
+    QVERIFY_THROWS_EXCEPTION(Error, loadCorpus(*abide_, "rerun"));
+    QVERIFY_THROWS_EXCEPTION(Error, deleteCorpus(*abide_, "rerun"));
   }
 
   void bidsFixtureImportAndDerive() {
@@ -518,6 +597,55 @@ class TestWorkspace : public QObject {
     const auto rebuilt = buildCorpusManifest(*abide_, one);
     QVERIFY(rebuilt["split"] == loadCorpus(*abide_, "asd-vs-control")["split"]);
     QVERIFY(!rebuilt.contains("atlases"));
+  }
+
+  // Phenotype tables are checked where they come in: bytes that are not UTF-8 are refused with the
+  // line and byte; diagnoses a model would learn wrong are listed and refused unless skipped.
+  void badPhenotypeTablesAreRefusedAtImport() {
+    const auto dir = dir_ / "bad-pheno";
+    std::filesystem::create_directories(dir / "rois_cc200");
+    const std::vector<std::string> ids = {"CMU_a_0050642", "CMU_a_0050646", "CMU_a_0050647"};
+    for (const auto& id : ids)
+      std::filesystem::copy_file(kSeries() / (id + "_rois_cc200.1D.gz"), dir / "rois_cc200" / (id + "_rois_cc200.1D.gz"),
+                                 std::filesystem::copy_options::overwrite_existing);
+    auto table = [&](const std::string& name, const std::vector<std::string>& rows) {
+      std::ofstream out(dir / name, std::ios::binary);
+      out << "SUB_ID,SITE_ID,FILE_ID,DX_GROUP\n";
+      for (const auto& r : rows) out << r << "\n";
+      return dir / name;
+    };
+    auto ws = Workspace::create(dir / "ws");
+    NullProgress p;
+    // Latin-1 "é" (0xE9) in a site name on line 3.
+    const auto latin1 = table("latin1.csv", {"50642,CMU,CMU_a_0050642,1", std::string("50646,CMU_F\xE9vrier,CMU_a_0050646,2"), "50647,CMU,CMU_a_0050647,2"});
+    try {
+      importAbide(*ws, latin1, dir / "rois_cc200", p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Data);
+      const std::string what = e.what();
+      QVERIFY2(what.find("latin1.csv") != std::string::npos && what.find("line 3, byte") != std::string::npos && what.find("0xE9") != std::string::npos,
+               e.what());
+    }
+    QCOMPARE(ws->counts().scans, std::int64_t(0));
+    // A diagnosis code outside 1/2, and one subject listed twice with two diagnoses.
+    const auto invalid = table("invalid.csv", {"50642,CMU,CMU_a_0050642,3", "50646,CMU,CMU_a_0050646,2", "50646,CMU,CMU_a_0050647,1"});
+    try {
+      importAbide(*ws, invalid, dir / "rois_cc200", p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      QVERIFY2(what.find("3 row(s)") != std::string::npos && what.find("line 2 (CMU_a_0050642): DX_GROUP '3'") != std::string::npos &&
+                   what.find("SUB_ID 50646: line 3 says DX_GROUP 2, line 4 says 1") != std::string::npos && what.find("--skip-invalid") != std::string::npos,
+               e.what());
+    }
+    QCOMPARE(ws->counts().scans, std::int64_t(0));  // nothing imported
+    const auto valid = table("valid-and-invalid.csv", {"50642,CMU,CMU_a_0050642,3", "50646,CMU,CMU_a_0050646,2", "50647,CMU,CMU_a_0050647,1"});
+    const auto s = importAbide(*ws, valid, dir / "rois_cc200", p, true);
+    QCOMPARE(s.imported, 2);
+    QCOMPARE(s.invalid, 1);
+    QCOMPARE(s.notes.size(), std::size_t(1));
+    QCOMPARE(ws->counts().scans, std::int64_t(2));
   }
 
   void cleanupTestCase() { abide_.reset(); }

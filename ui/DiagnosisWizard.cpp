@@ -309,6 +309,10 @@ void DiagnosisWizard::buildModelPage() {
     if (card_.is_null() || card_.empty()) return tr("The model card could not be read (see above): choose another model.");
     // An imported checkpoint (model import) has no task yet: its card is shown, but it cannot diagnose.
     if (card_.value("kind", std::string()) == "braingfm-public-import") return tr("This checkpoint is not adapted to a task yet.");
+    // A multi-atlas model reads one scan through several atlases; the report reads one so far.
+    if (card_.value("kind", std::string()) == "atlas-ensemble")
+      return tr("This is a multi-atlas model (%1): the diagnosis report reads one atlas so far. Classify the scan with Predict, or choose a "
+                "one-atlas model.").arg(QString::fromStdString(card_.value("atlas", std::string())));
     return inputProblem();
   };
   p->addReasonLine();

@@ -76,6 +76,13 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
     auto ws = Workspace::open(workspace_.toStdString());
     for (const auto& c : listCorpora(*ws)) {
       corpus_->addItem(QString::fromStdString(c));
+      try {
+        QStringList atlases;
+        for (const auto& a : bg::corpusAtlases(loadCorpus(*ws, c))) atlases << QString::fromStdString(a);
+        atlasesOfCorpus_[QString::fromStdString(c)] = atlases;
+      } catch (const std::exception& e) {
+        spdlog::warn("launch: corpus {}: {}", c, e.what());
+      }
       auto* item = new QListWidgetItem(QString::fromStdString(c), tasks_);
       item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
       item->setCheckState(Qt::Unchecked);
@@ -188,13 +195,15 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                                 "Adapt to Site… with Diagnoses known does (evaluate --adapt-labelled)"));
   ensemble_ = new QSpinBox(this);
   ensemble_->setRange(0, 32);
-  ensemble_->setSpecialValueText(tr("from the configuration"));
-  ensemble_->setToolTip(tr("train, evaluate: members per model, each from its own initial weights; their calibrated probabilities "
-                           "are averaged (costs that many trainings)"));
-  ensembleFolds_ = new QCheckBox(tr("each member validates on its own fold"), this);
-  ensembleFolds_->setToolTip(tr("train, evaluate, with 2 or more members: the training part is split into one stratified fold per member; "
-                                "member k selects its epoch and fits its calibration on fold k and trains on the rest, so every training "
-                                "scan validates once instead of all members sharing one small validation split (--ensemble-validation folds)"));
+  ensemble_->setSpecialValueText(tr("from the configuration (5)"));
+  ensemble_->setToolTip(tr("train, evaluate: members per model; their calibrated probabilities are averaged (costs that many trainings). "
+                           "1: a single model on a 15% validation split, about 4x quicker, but those scans are never learned from"));
+  ensembleFolds_ = new QCheckBox(tr("cross-fitted: each member validates on its own fold"), this);
+  ensembleFolds_->setChecked(true);
+  ensembleFolds_->setToolTip(tr("train, evaluate, with 2 or more members: the labelled scans are split into one stratified fold per member; "
+                                "member k selects its epoch and fits its calibration on fold k and learns from the rest, so the file learns "
+                                "from every label (--ensemble-validation folds, the default). Unchecked: all members share one 15% "
+                                "validation split that none learns from (--ensemble-validation shared)"));
   regularisation_ = new QLineEdit(this);
   regularisation_->setPlaceholderText(QStringLiteral("0.01"));
   regularisation_->setToolTip(tr("logreg, svm: the inverse regularisation strength C, or several separated by commas (0.001,0.01,0.1): "
@@ -210,6 +219,12 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   folds_->setRange(0, 50);
   folds_->setSpecialValueText(tr("the corpus's split"));
   folds_->setToolTip(tr("evaluate: stratified k-fold cross-validation (0 = the corpus's own split)"));
+  corpusAtlasesLabel_ = new QLabel(this);
+  corpusAtlasesLabel_->setToolTip(tr("The corpus's parcellations. BrainGFM pre-trains on every atlas of a corpus at once, each graph with its "
+                                     "own atlas token; the models that classify read one atlas"));
+  crossAtlasViews_ = new QCheckBox(tr("cross-atlas views: one brain in two atlases as the contrastive pair"), this);
+  crossAtlasViews_->setToolTip(tr("pretrain (BrainGFM) on a corpus of several atlases: GCL's positive pair is one acquisition seen through two "
+                                  "parcellations, so the encoder embeds a brain alike whatever atlas reads it (--cross-atlas-views)"));
   leaveSiteOut_ = new QCheckBox(tr("leave one site out per fold"), this);
   leaveSiteOut_->setToolTip(tr("evaluate: each acquisition site is the test fold once, the model trained on the other sites "
                                "(--leave-site-out): how it fares on a site it has never seen"));
@@ -243,6 +258,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   auto* form = new QFormLayout;
   form->addRow(tr("Run:"), kind_);
   form->addRow(tr("Corpus:"), corpus_);
+  form->addRow(tr("Atlases:"), corpusAtlasesLabel_);
+  form->addRow(QString(), crossAtlasViews_);
   form->addRow(tr("Tasks:"), tasks_);
   form->addRow(tr("Method:"), method_);
   form->addRow(tr("Model:"), foundationModel_);
@@ -322,6 +339,15 @@ QStringList LaunchRunDialog::problems() const {
   const QString kind = kind_->currentText(), method = method_->currentText();
   if (corpus_->currentText().isEmpty()) p << tr("The workspace has no corpus: create one first (corpus create).");
   if (kind != QLatin1String("evaluate") && output_->text().trimmed().isEmpty()) p << tr("Choose the model file to write (Output).");
+  if (const auto a = atlasesOfCorpus_.find(corpus_->currentText()); a != atlasesOfCorpus_.end() && a->second.size() > 1) {
+    const QString list = a->second.join(QStringLiteral(", "));
+    if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
+      p << tr("%1 has no atlas token and pre-trains on one atlas; corpus %2 holds several (%3). Pre-train BrainGFM on it, or choose a "
+              "one-atlas corpus.").arg(foundationModel_->currentText(), corpus_->currentText(), list);
+    else if (kind != QLatin1String("pretrain") && kind != QLatin1String("meta-train"))
+      p << tr("Corpus %1 holds several atlases (%2): models that classify read one parcellation. Choose a one-atlas corpus (BrainGFM can "
+              "pre-train on this one).").arg(corpus_->currentText(), list);
+  }
   if (kind == QLatin1String("train") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty())
     p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file.").arg(method);
   if (!pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
@@ -419,7 +445,9 @@ QStringList LaunchRunDialog::arguments() const {
   if (adaptShare_->isEnabled() && adaptShare_->value() >= 0) a << QStringLiteral("--adapt-share") << QString::number(adaptShare_->value() / 100.0);
   if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked()) a << QStringLiteral("--adapt-labelled");
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
-  if (ensembleFolds_->isEnabled() && ensembleFolds_->isChecked()) a << QStringLiteral("--ensemble-validation") << QStringLiteral("folds");
+  if (crossAtlasViews_->isEnabled() && crossAtlasViews_->isChecked()) a << QStringLiteral("--cross-atlas-views");
+  if (ensembleFolds_->isEnabled())
+    a << QStringLiteral("--ensemble-validation") << (ensembleFolds_->isChecked() ? QStringLiteral("folds") : QStringLiteral("shared"));
   if (pretrainsInFolds()) {
     a << QStringLiteral("--pretrain-in-folds");
     if (const auto file = pretrainInFolds_->currentData().toString(); file != QLatin1String("paper")) a << QStringLiteral("--pretrain-config") << file;
@@ -456,6 +484,7 @@ json LaunchRunDialog::preset() const {
           {"pretrain_in_folds", pretrainInFolds_->currentData().toString().toStdString()},
           {"ensemble", ensemble_->value()},
           {"ensemble_folds", ensembleFolds_->isChecked()},
+          {"cross_atlas_views", crossAtlasViews_->isChecked()},
           {"folds", folds_->value()},
           {"leave_site_out", leaveSiteOut_->isChecked()},
           {"labels", labels_->text().toStdString()},                       {"device", device_->currentData().toString().toStdString()},
@@ -521,7 +550,8 @@ void LaunchRunDialog::applyPreset(const json& p) {
   adaptScans_->setValue(p.value("adapt_scans", 0));
   adaptShare_->setValue(p.value("adapt_share_percent", -1));
   adaptLabelled_->setChecked(p.value("adapt_labelled", false));
-  ensembleFolds_->setChecked(p.value("ensemble_folds", false));
+  ensembleFolds_->setChecked(p.value("ensemble_folds", true));
+  crossAtlasViews_->setChecked(p.value("cross_atlas_views", false));
   const auto also = p.value("also_configs", std::vector<std::string>());
   for (int i = 0; i < alsoConfigs_->count(); ++i)
     alsoConfigs_->item(i)->setCheckState(std::find(also.begin(), also.end(), alsoConfigs_->item(i)->text().toStdString()) != also.end() ? Qt::Checked
@@ -572,7 +602,11 @@ void LaunchRunDialog::revalidate() {
   input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm")
                               : !meta && (!baseline || evaluate));
   ensemble_->setEnabled(!pretrain && !meta && !baseline);
-  ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() >= 2);
+  ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() != 1);  // 0: the configuration's 5 members
+  const auto atlases = atlasesOfCorpus_.find(corpus_->currentText());
+  const int atlasCount = atlases == atlasesOfCorpus_.end() ? 0 : static_cast<int>(atlases->second.size());
+  corpusAtlasesLabel_->setText(atlasCount == 0 ? tr("unknown") : atlases->second.join(QStringLiteral(", ")));
+  crossAtlasViews_->setEnabled(pretrain && foundationModel_->currentText() == QLatin1String("braingfm") && atlasCount > 1);
   regularisation_->setEnabled(!pretrain && !meta && baseline);
   alsoConfigs_->setEnabled(!pretrain && !meta && !baseline);
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&

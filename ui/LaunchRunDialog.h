@@ -6,6 +6,7 @@
 // starts detached in the Runs dock.
 #include <QDialog>
 #include <QStringList>
+#include <map>
 #include <vector>
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,8 @@ class LaunchRunDialog : public QDialog {
   QComboBox* pretrainInFolds() const { return pretrainInFolds_; }
   QSpinBox* ensemble() const { return ensemble_; }
   QCheckBox* ensembleFolds() const { return ensembleFolds_; }
+  QCheckBox* crossAtlasViews() const { return crossAtlasViews_; }
+  QLabel* corpusAtlases() const { return corpusAtlasesLabel_; }
   QSpinBox* folds() const { return folds_; }
   QCheckBox* leaveSiteOut() const { return leaveSiteOut_; }
   QLineEdit* labels() const { return labels_; }
@@ -90,7 +93,9 @@ class LaunchRunDialog : public QDialog {
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
   QLineEdit *pretrained_, *output_, *name_, *regularisation_, *labels_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;
-  QLabel *problems_, *estimateLabel_;
+  QLabel *problems_, *estimateLabel_, *corpusAtlasesLabel_ = nullptr;
+  QCheckBox* crossAtlasViews_ = nullptr;
+  std::map<QString, QStringList> atlasesOfCorpus_;  // each corpus's parcellations (a multi-atlas corpus has several)
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;
   QListWidget* alsoConfigs_;

@@ -28,11 +28,14 @@
 namespace bg::cli {
 namespace {
 std::atomic<int> g_interrupts{0};
-extern "C" void onInterrupt(int) {
-  // The second Ctrl-C ends the process the usual way.
+std::atomic<int> g_signal{0};  // the last SIGINT or SIGTERM received during a job
+// SIGTERM (a session ending, kill, a scheduler) cancels like Ctrl-C: temporaries removed, checkpoints
+// kept, exit 143 instead of 130. The second signal ends the process the usual way.
+extern "C" void onInterrupt(int sig) {
+  g_signal = sig;
   if (g_interrupts.fetch_add(1) >= 1) {
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
   }
 }
 // --estimate: the rate of progress after the start-up (data loading, first batch) extrapolated to
@@ -70,6 +73,8 @@ class RunEstimator {
 };
 
 }  // namespace
+
+bool terminatedBySignal() { return g_signal == SIGTERM; }
 
 // With $BRAINGRAPH_TRACK_RUN = a workspace folder (the GUI sets it when it launches a run), each job
 // of this process is recorded in that workspace's runs table, so a window can follow it, cancel it
@@ -179,6 +184,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   std::string lastReported;
   g_interrupts = 0;
   auto previous = std::signal(SIGINT, onInterrupt);
+  auto previousTerm = std::signal(SIGTERM, onInterrupt);
   if (!tracker_) tracker_ = std::make_unique<RunTracker>(name, jobs(), &metricSeriesSuffix_);  // one run per command, however many jobs
   RunTracker& tracker = *tracker_;
   RunEstimator estimator;
@@ -192,7 +198,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
     if (g_interrupts > 0 && !cancelRequested) {
       cancelRequested = true;
       bar.finish();
-      spdlog::warn("cancelling '{}' (Ctrl-C again to kill)", name);
+      spdlog::warn("cancelling '{}' ({}; again to kill)", name, g_signal == SIGTERM ? "terminated" : "Ctrl-C");
       job->requestCancel();
     }
     const auto snap = job->snapshot();
@@ -209,6 +215,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   }
   bar.finish();
   std::signal(SIGINT, previous);
+  std::signal(SIGTERM, previousTerm);
   const auto snap = job->snapshot();
   if (snap.state == JobState::Cancelled) tracker.finish("cancelled", snap.exitCode, snap.error);
   if (snap.state == JobState::Failed) tracker.finish("failed", snap.exitCode, snap.error);

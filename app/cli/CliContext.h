@@ -69,6 +69,9 @@ std::filesystem::path workspaceDir(CliContext& ctx, const std::string& given);
 // time-series files work without it; the reason is logged at debug level).
 std::unique_ptr<AtlasRegistry> optionalAtlasRegistry(CliContext& ctx);
 
+// True when a job was cancelled by SIGTERM (exit 143) rather than Ctrl-C (exit 130).
+bool terminatedBySignal();
+
 }  // namespace bg::cli
 namespace CLI {
 class App;

@@ -12,7 +12,9 @@
 #include "CliContext.h"
 #include "Commands.h"
 #include "connectome/GraphInputSpec.h"
+#include "io/JsonText.h"
 #include "errors/Error.h"
+#include "io/JsonText.h"
 #include "io/AtomicFile.h"
 #include "atlas/AtlasRegistry.h"
 #include "eval/SiteAdaptation.h"
@@ -24,6 +26,7 @@ using nlohmann::json;
 void addModelCommands(CLI::App& app, Action& action) {
   auto r = std::make_shared<model::PretrainRequest>();
   auto configFile = std::make_shared<std::string>();
+  auto crossAtlas = std::make_shared<bool>(false);
   auto* pre = app.add_subcommand("pretrain", "Foundation-model pre-training on a corpus: BrainGFM (GCL + GMAE; Ctrl-C keeps a checkpoint), "
                                              "BrainMass (BYOL + mask-ROI modelling) or LCM (multitask phenotypes)");
   pre->add_option("--model", r->architecture, "braingfm, brainmass or lcm")->capture_default_str()->check(CLI::IsMember({"braingfm", "brainmass", "lcm"}));
@@ -40,11 +43,15 @@ void addModelCommands(CLI::App& app, Action& action) {
   pre->add_option("--epochs", r->epochs, "Override the configuration's epochs (1 to 100000)")->check(CLI::Range(1, 100000));
   pre->add_option("--batch-size", r->batchSize, "Override the configuration's batch size (1 to 65536)")->check(CLI::Range(1, 65536));
   pre->add_flag("--resume", r->resume, "Continue from <out>.ckpt");
+  pre->add_flag("--cross-atlas-views", *crossAtlas,
+                "BrainGFM on a corpus of several atlases (corpus create --atlas cc200,ho): the contrastive positive pair is one scan seen "
+                "through two atlases (configuration key cross_atlas_views). Without it, every atlas's graphs still pre-train together, "
+                "each with its own atlas token");
   pre->add_option("--world-size", r->worldSize, "Processes in data-parallel training")->capture_default_str();
   pre->add_option("--rank", r->rank, "This process's rank")->capture_default_str();
   pre->add_option("--master", r->master, "Rank 0's HOST:PORT")->capture_default_str();
-  pre->callback([&action, r, configFile] {
-    action = [r, configFile](CliContext& ctx) {
+  pre->callback([&action, r, configFile, crossAtlas] {
+    action = [r, configFile, crossAtlas](CliContext& ctx) {
       auto req = *r;
       if (req.workspace.empty()) req.workspace = ctx.settings().workspace.string();
       if (req.workspace.empty()) throw Error(ErrorCode::Usage, "no workspace: give --workspace DIR");
@@ -55,7 +62,13 @@ void addModelCommands(CLI::App& app, Action& action) {
         if (!in) throw Error(ErrorCode::NoInput, "cannot open " + *configFile);
         std::stringstream ss;
         ss << in.rdbuf();
-        req.configJson = ss.str();
+        req.configJson = parseJsonText(ss.str(), "configuration " + *configFile).dump();
+      }
+      if (*crossAtlas) {
+        if (req.architecture != "braingfm") throw Error(ErrorCode::Usage, "--cross-atlas-views is BrainGFM's; " + req.architecture + " pre-trains on one atlas");
+        auto j = req.configJson.empty() ? nlohmann::json::object() : nlohmann::json::parse(req.configJson);
+        j["cross_atlas_views"] = true;
+        req.configJson = j.dump();
       }
       const auto& backend = model::modelBackend();
       std::string summary;

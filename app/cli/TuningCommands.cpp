@@ -23,6 +23,8 @@
 #include "connectome/SiteStandardizer.h"
 #include "eval/BaselineModel.h"
 #include "eval/ConfigurationChoice.h"
+#include "eval/AtlasEnsemble.h"
+#include "io/JsonText.h"
 #include "eval/Evaluation.h"
 #include "eval/ModelComparison.h"
 #include "settings/DataPaths.h"
@@ -45,12 +47,7 @@ std::string readText(const std::string& file) {
   if (!in) throw Error(ErrorCode::NoInput, "cannot open " + file);
   std::stringstream ss;
   ss << in.rdbuf();
-  try {
-    const auto parsed = json::parse(ss.str());
-    return parsed.dump();
-  } catch (const json::parse_error& e) {
-    throw Error(ErrorCode::Data, file + " is not valid JSON: " + e.what());
-  }
+  return parseJsonText(ss.str(), "configuration " + file).dump();
 }
 
 bool isBaselineMethod(const std::string& m) { return m == "logreg" || m == "svm" || m == "logreg-tangent" || m == "svm-tangent"; }
@@ -73,9 +70,7 @@ void printMetrics(const json& result) {
   if (result.contains("calibration")) std::printf("  %-18s %.3f\n", "ece", result["calibration"]["ece"]["mean"].get<double>());
   if (result.contains("trainable_parameters")) std::printf("  %-18s %s\n", "trainable params", result["trainable_parameters"].dump().c_str());
   if (result.contains("training_seconds")) std::printf("  %-18s %.1f s\n", "training time", result["training_seconds"].get<double>());
-  if (result.value("ensemble", 1) > 1)
-    std::printf("  %-18s %d members%s\n", "ensemble", result["ensemble"].get<int>(),
-                result.value("config", json::object()).value("ensemble_validation", std::string()) == "folds" ? ", each validated on its own fold" : "");
+  if (result.contains("procedure")) std::printf("  %-18s %s\n", "procedure", result["procedure"].get<std::string>().c_str());
   if (result.contains("c_selection")) {  // how often each C was chosen, over the folds
     std::map<double, int> chosen;
     for (const auto& f : result["c_selection"]["folds"]) ++chosen[f.at("c").get<double>()];
@@ -160,7 +155,14 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     if (!rf.calibration.empty()) req.calibration = rf.calibration;
     request["c"] = cGrid.size() > 1 ? json(cGrid) : json(req.c);
     const auto manifest = loadCorpus(ws, rf.corpus);
-    ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
+    if (corpusAtlases(manifest).size() > 1) {  // one regression per atlas, probabilities averaged
+      if (req.method != "logreg" || req.harmoniseSites)
+        throw Error(ErrorCode::Usage, "a multi-atlas corpus is evaluated with logreg or logreg-tangent (one pooled-standardised regression per atlas); " +
+                                          rf.method + (req.harmoniseSites ? " with --input " + rf.input : std::string()) + " reads one atlas");
+      ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateAtlasEnsemble(ws, manifest, req, job); });
+    } else {
+      ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateBaseline(ws, manifest, req, job); });
+    }
     if (req.features == "tangent") result["method"] = rf.method;
   } else if (candidates.size() > 1) {
     // Every candidate on the same folds; each fold then keeps one by its validation AUC.
@@ -228,6 +230,64 @@ json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, co
   return json::parse(backend.rewriteModelCard(files[best], r.out, patch.dump()));
 }
 
+struct PredictArgs {
+  std::string modelFile, dir;
+  std::vector<std::string> inputs;
+  double tr = 0;
+  std::string site;
+  bool json = false, explain = false, record = false;
+};
+
+// A multi-atlas model: each scan's files (one per atlas, or one BOLD file for all), each member's
+// input loaded as that member's atlas and preprocessing require, one combined row per scan.
+int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelCardInfo& model, const AtlasRegistry* registry, Workspace* ws) {
+  const auto& card = model.card;
+  const auto atlases = card.at("atlases").get<std::vector<std::string>>();
+  const auto groups = groupAtlasInputs(a.inputs, atlases);
+  int failures = 0;
+  for (const auto& group : groups) {
+    const std::string name = group.begin()->second.string();
+    try {
+      json row;
+      std::map<std::string, PredictionInput> inputs;
+      ctx.runJob("predict " + name, [&](JobContext& job) {
+        for (std::size_t k = 0; k < atlases.size(); ++k) {
+          ProgressRange part(job, 0.5 * static_cast<double>(k) / static_cast<double>(atlases.size()),
+                             0.5 * static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
+          auto input = withContext("while reading " + group.at(atlases[k]).string() + " for the " + atlases[k] + " member", [&] {
+            return loadPredictionInput(group.at(atlases[k]), card.at("members").at(k), registry, a.tr, part);
+          });
+          input.site = a.site;
+          inputs.emplace(atlases[k], std::move(input));
+        }
+        ProgressRange rest(job, 0.5, 1.0);
+        row = predictAtlasEnsemble(a.modelFile, card, inputs, rest);
+      });
+      if (ws) row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
+                                                      row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
+      if (a.json) {
+        std::printf("%s\n", row.dump().c_str());
+      } else {
+        std::string members;
+        for (const auto& m : row["members"])
+          members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
+        const auto& top = row["top_rois"];
+        std::printf("%s: %s (p(%s) = %.3f; %s)%s%s\n", name.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
+                    row["probability"].get<double>(), members.c_str(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
+      }
+    } catch (const CancelledError&) {
+      throw;
+    } catch (...) {
+      const Error e = currentExceptionAsError();
+      ++failures;
+      spdlog::error("{}", e.what());
+      if (a.json) std::printf("%s\n", json{{"file", name}, {"error", e.what()}}.dump().c_str());
+    }
+    std::fflush(stdout);
+  }
+  return failures ? static_cast<int>(ErrorCode::Data) : 0;
+}
+
 }  // namespace
 
 void addTuningCommands(CLI::App& app, Action& action) {
@@ -262,12 +322,15 @@ void addTuningCommands(CLI::App& app, Action& action) {
                       "the per-site inputs of their features (logreg: fc-site, fc-combat; logreg-tangent: tangent-site, tangent-combat)")
           ->check(CLI::IsMember(GraphInputSpec::names()));
       cmd->add_option("--ensemble", req.ensemble,
-                      "Members per model, each from its own initial weights on the same data; their calibrated probabilities are "
-                      "averaged (predict, explanations and intervals use every member)")
+                      "Graph models: members per model, their calibrated probabilities averaged (predict, explanations and intervals "
+                      "use every member). Default 5, cross-fitted: the labelled scans in 5 stratified folds, member k choosing its epoch "
+                      "and calibration on fold k and learning from the rest, so the file learns from every label; evaluate measures the "
+                      "same procedure inside each outer fold. 1: one model on a 15% validation split (about 4x quicker)")
           ->check(CLI::Range(1, 32));
       cmd->add_option("--ensemble-validation", req.ensembleValidation,
-                      "Where each ensemble member selects its epoch and fits its calibration: shared (one validation split for all) or "
-                      "folds (the training part in one stratified fold per member; member k validates on fold k and trains on the rest)")
+                      "Where each ensemble member selects its epoch and fits its calibration: folds (default: the training part in one "
+                      "stratified fold per member; member k validates on fold k and trains on the rest) or shared (one 15% validation "
+                      "split for all members, which none learns from)")
           ->check(CLI::IsMember({"shared", "folds"}));
       cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
       cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
@@ -351,7 +414,9 @@ void addTuningCommands(CLI::App& app, Action& action) {
           const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
           const std::string features = r.method == "logreg" ? "fisher" : "tangent";
           ctx.runJob("train " + r.method, [&](JobContext& job) {
-            card = trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
+            card = corpusAtlases(manifest).size() > 1  // one regression per atlas, probabilities averaged
+                       ? trainAtlasEnsemble(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features)
+                       : trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
           });
           writeTextAtomically(r.out, card.dump() + "\n");
         } else if (isBaselineMethod(r.method)) {
@@ -372,6 +437,10 @@ void addTuningCommands(CLI::App& app, Action& action) {
             text += (text.empty() ? "" : ", ") + fmt::format("{} {:.3f}", c.at("name").get<std::string>(), c.at("validation_auc").get<double>());
           std::printf("configuration %s chosen by validation AUC (%s)\n", sel.at("chosen").get<std::string>().c_str(), text.c_str());
         }
+        if (const auto d = card.value("deployment", json()); d.is_object()) std::printf("%s\n", d.value("summary", std::string()).c_str());
+        else if (const auto t = card.value("training", json()); t.is_object() && t.contains("refit"))
+          std::printf("refitted on all %s labelled scans; calibrated on the out-of-fold scores of %s cross-fitted models\n", t.value("scans", json()).dump().c_str(),
+                      t.value("cross_fit_folds", json()).dump().c_str());
         return 0;
       };
     });
@@ -498,17 +567,14 @@ void addTuningCommands(CLI::App& app, Action& action) {
 
   // ---- predict
   {
-    struct Args {
-      std::string modelFile, dir;
-      std::vector<std::string> inputs;
-      double tr = 0;
-      std::string site;
-      bool json = false, explain = false, record = false;
-    };
+    using Args = PredictArgs;
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("predict", "Classify BOLD NIfTI or ROI time-series files with a trained model");
     cmd->add_option("--model", a->modelFile, "Model file (train --out)")->required();
-    cmd->add_option("--in", a->inputs, "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series)")->required();
+    cmd->add_option("--in", a->inputs,
+                    "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series). A multi-atlas model parcellates a BOLD file "
+                    "with each of its atlases; its time-series inputs come one file per atlas (…_rois_cc200… and …_rois_ho… of one scan)")
+        ->required();
     cmd->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
     cmd->add_option("--site", a->site,
                     "Acquisition site of the inputs (as the training corpus names it), for models whose input is standardised per site "
@@ -525,6 +591,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
         std::unique_ptr<Workspace> ws;
         if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
         int failures = 0;
+        if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
         for (const auto& file : a->inputs) {
           try {
             PredictionInput input;

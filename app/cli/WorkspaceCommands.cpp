@@ -30,8 +30,9 @@ namespace {
 using nlohmann::json;
 
 int reportImport(const ImportSummary& s) {
-  std::printf("imported %d scan(s), %d already present, %d without a file, %zu problem(s)\n", s.imported, s.alreadyPresent, s.skipped,
-              s.problems.size());
+  std::printf("imported %d scan(s), %d already present, %d without a file, %d left out as invalid, %zu problem(s)\n", s.imported, s.alreadyPresent,
+              s.skipped, s.invalid, s.problems.size());
+  for (const auto& n : s.notes) spdlog::warn("left out: {}", n);
   for (const auto& p : s.problems) spdlog::error("{}", p);
   return s.problems.empty() ? 0 : static_cast<int>(ErrorCode::Data);
 }
@@ -83,11 +84,24 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     auto* check = ws->add_subcommand("check", "Integrity: SQLite, foreign keys, arrays present (--verify-arrays: checksums)");
     addWorkspaceOption(check, *dir);
     check->add_flag("--verify-arrays", *verify, "Read every array and verify its checksum");
-    check->callback([&action, dir, verify] {
-      action = [dir, verify](CliContext& ctx) {
-        auto w = Workspace::open(workspaceDir(ctx, *dir));
+    auto repair = std::make_shared<bool>(false);
+    check->add_flag("--repair", *repair,
+                    "Derive again every connectome whose arrays are missing or damaged (with its recorded parameters), remove killed "
+                    "processes' temporary files, and say what was done; then check");
+    check->callback([&action, dir, verify, repair] {
+      action = [dir, verify, repair](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, *dir), *repair);  // without --repair, killed processes' temporaries are reported, not removed
+        if (*repair) {
+          const auto registry = optionalAtlasRegistry(ctx);
+          if (!registry) throw Error(ErrorCode::Config, "--repair derives BOLD connectomes again and needs the atlases (--data or BRAINGRAPH_DATA)");
+          std::vector<std::string> actions;
+          ctx.runJob("repair workspace", [&](JobContext& job) { actions = repairDerivatives(*w, *registry, job); });
+          for (const auto& a : actions) std::printf("repair: %s\n", a.c_str());
+          if (actions.empty()) std::printf("repair: every derivative's arrays are present and intact\n");
+        }
         WorkspaceCheck r;
-        ctx.runJob("check workspace", [&](JobContext& job) { r = w->check(*verify, job); });
+        ctx.runJob("check workspace", [&](JobContext& job) { r = w->check(*verify || *repair, job); });
+        for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
         for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
         std::printf("%s: %lld array(s) checked, %zu problem(s)\n", r.ok ? "ok" : "FAILED", static_cast<long long>(r.arraysChecked),
                     r.problems.size());
@@ -103,6 +117,7 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     struct Args {
       std::string dir, pheno;
       std::vector<std::string> timeseries;
+      bool skipInvalid = false;
     };
     auto a = std::make_shared<Args>();
     auto* abide = imp->add_subcommand("abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, ...: the atlas from the names)");
@@ -111,6 +126,9 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     abide->add_option("--timeseries", a->timeseries,
                       "Folder of .1D.gz files; repeat it for several atlases (each session then holds one series per atlas)")
         ->required();
+    abide->add_flag("--skip-invalid", a->skipInvalid,
+                    "Import the valid rows when some have an invalid DX_GROUP or a subject listed with two diagnoses (they are listed); "
+                    "without it such a table is refused as a whole");
     abide->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, a->dir));
@@ -119,10 +137,12 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
           for (std::size_t k = 0; k < a->timeseries.size(); ++k) {
             const double n = static_cast<double>(a->timeseries.size());
             ProgressRange part(job, static_cast<double>(k) / n, static_cast<double>(k + 1) / n);
-            const auto s = importAbide(*w, a->pheno, a->timeseries[k], part);
+            const auto s = importAbide(*w, a->pheno, a->timeseries[k], part, a->skipInvalid);
             total.imported += s.imported;
             total.alreadyPresent += s.alreadyPresent;
             total.skipped += s.skipped;
+            total.invalid += s.invalid;
+            total.notes.insert(total.notes.end(), s.notes.begin(), s.notes.end());
             total.problems.insert(total.problems.end(), s.problems.begin(), s.problems.end());
           }
         });
@@ -219,6 +239,7 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       int folds = 10;
       unsigned seed = 0;
       double train = 0.7, validation = 0.15;
+      bool replace = false;
     };
     auto a = std::make_shared<Args>();
     auto* create = corpus->add_subcommand("create", "Select derived scans, label them and split them");
@@ -240,6 +261,9 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     create->add_option("--site-field", a->site, "Phenotype naming the site")->capture_default_str();
     create->add_option("--seed", a->seed, "Seed of the split")->capture_default_str();
     create->add_option("--params", a->params, "Only derivatives with this parameter hash");
+    create->add_flag("--replace", a->replace,
+                     "Replace a corpus of the same name (without it, running the same command again keeps the existing corpus when its "
+                     "definition is the same, and refuses otherwise)");
     create->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, a->dir));
@@ -260,8 +284,12 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         spec.split.validationFraction = a->validation;
         spec.split.siteField = a->site;
         spec.split.seed = a->seed;
+        if (const auto pid = runningDerivation(w->dir()))
+          spdlog::warn("a derivation (process {}) is still running on this workspace: the corpus holds only the scans derived so far; create it "
+                       "again with --replace when the derivation has finished",
+                       *pid);
         const auto manifest = buildCorpusManifest(*w, spec);
-        saveCorpus(*w, manifest);
+        saveCorpus(*w, manifest, a->replace ? CorpusExisting::Replace : CorpusExisting::KeepIfSame);
         if (manifest.contains("atlases")) {
           std::set<std::string> subjects;
           for (const auto& item : manifest["items"]) subjects.insert(item["dataset"].get<std::string>() + "/" + item["subject"].get<std::string>());
@@ -278,6 +306,19 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
   }
   {
     auto dir = std::make_shared<std::string>();
+    auto delDir = std::make_shared<std::string>();
+    auto delName = std::make_shared<std::string>();
+    auto* del = corpus->add_subcommand("delete", "Remove a corpus no recorded run refers to (its scans and connectomes stay)");
+    addWorkspaceOption(del, *delDir);
+    del->add_option("name", *delName, "Corpus name")->required();
+    del->callback([&action, delDir, delName] {
+      action = [delDir, delName](CliContext& ctx) {
+        auto w = Workspace::open(workspaceDir(ctx, *delDir));
+        deleteCorpus(*w, *delName);
+        std::printf("deleted corpus '%s'\n", delName->c_str());
+        return 0;
+      };
+    });
     auto* list = corpus->add_subcommand("list", "Corpus names");
     addWorkspaceOption(list, *dir);
     list->callback([&action, dir] {

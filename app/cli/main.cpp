@@ -9,6 +9,7 @@
 #include "CliContext.h"
 #include "Commands.h"
 #include "errors/Error.h"
+#include "io/JsonText.h"
 #include "log/Logging.h"
 #include "platform/Versions.h"
 
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-progress", opts.noProgress, "Never draw a progress bar");
   app.add_flag("--estimate", opts.estimate,
                "Run the command's first seconds only and print JSON: estimated total seconds and peak memory (nothing is written)");
+  bool lenient = false;
+  app.add_flag("--lenient", lenient, "Configuration files: an unknown key is a warning instead of an error (misspelt keys are otherwise refused)");
   app.add_flag("--progress-json", opts.progressJson, "Report progress as JSON lines on stderr: {\"progress\": F, \"stage\": S, \"job\": N}");
 
   cli::Action action;
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
                          : opts.verbose == 1 ? log::Verbosity::Verbose
                                              : log::Verbosity::Normal;
   log::init(logOptions);
+  setLenientConfiguration(lenient);
   std::unique_ptr<cli::CliContext> ctx;
   try {
     ctx = std::make_unique<cli::CliContext>(opts);
@@ -63,12 +67,13 @@ int main(int argc, char** argv) {
     return 0;
   } catch (...) {
     const Error e = currentExceptionAsError();
-    if (ctx) ctx->finishRun(e.exitCode(), e.what());
+    const int rc = e.code() == ErrorCode::Cancelled && cli::terminatedBySignal() ? 143 : e.exitCode();  // 128 + SIGTERM, as a shell says
+    if (ctx) ctx->finishRun(rc, e.what());
     if (e.code() == ErrorCode::Cancelled)
-      spdlog::warn("cancelled");
+      spdlog::warn(rc == 143 ? "terminated" : "cancelled");
     else
       spdlog::error("{}", e.what());
     spdlog::default_logger()->flush();
-    return e.exitCode();
+    return rc;
   }
 }

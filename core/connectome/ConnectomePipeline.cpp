@@ -7,6 +7,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "atlas/AtlasRegistry.h"
@@ -14,6 +15,7 @@
 #include "atlas/RoiPlacement.h"
 #include "connectome/Connectivity.h"
 #include "errors/Error.h"
+#include "report/QualityControl.h"
 #include "io/AtomicFile.h"
 #include "io/NiftiImage.h"
 #include "io/Npy.h"
@@ -186,6 +188,20 @@ std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, co
       const int n = map.roiCount();
       int withSignal = 0;
       for (auto v : sig.signalVoxels) withSignal += v > 0 ? 1 : 0;
+      std::int64_t nonFinite = 0;
+      for (auto v : sig.nonFiniteVoxels) nonFinite += v;
+      if (nonFinite > 0) {
+        // NaN or infinite voxels are left out of their ROIs; a scan they leave without enough usable ROIs is refused.
+        const double usable = static_cast<double>(withSignal) / std::max(1, n);
+        if (usable < QcThresholds{}.coverageWarn)
+          throw Error(ErrorCode::Data, bold.string() + ": " + std::to_string(nonFinite) + " voxels inside " + atlases[a] +
+                                           " ROIs hold NaN or infinite values; left out, they leave " + std::to_string(withSignal) + " of " +
+                                           std::to_string(n) + " ROIs with usable signal, below the QC's failing coverage (" +
+                                           fmt::format("{:g}", QcThresholds{}.coverageWarn) + "). Check the scan's preprocessing (masking, "
+                                           "division by zero) before parcellating it");
+        spdlog::warn("{}: {} voxels inside {} ROIs hold NaN or infinite values and were left out of their ROIs", bold.filename().string(), nonFinite,
+                     atlases[a]);
+      }
       if (withSignal < std::max(1, n / 4))
         throw Error(ErrorCode::Data, "atlas " + atlases[a] + " overlaps the scan's signal in only " + std::to_string(withSignal) + " of " +
                                          std::to_string(n) + " ROIs: is " + bold.string() + " in MNI space?");
@@ -220,6 +236,8 @@ std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, co
                  {"voxels_per_roi", sig.voxels},
                  {"signal_voxels_per_roi", sig.signalVoxels},
                  {"coverage", sig.coverage},
+                 {"non_finite_voxels", nonFinite},
+                 {"non_finite_voxels_per_roi", sig.nonFiniteVoxels},
                  {"tsnr", sig.tsnr},
                  {"mean_tsnr", tsnrCount ? meanTsnr / tsnrCount : 0.0},
                  {"empty_rois", d.emptyRois},

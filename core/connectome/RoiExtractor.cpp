@@ -123,6 +123,9 @@ std::vector<RoiSignals> RoiExtractor::extract(const std::filesystem::path& bold,
   // Sums per slot and time point; per-voxel sum and sum of squares for the signal mask.
   std::vector<double> sums(totalSlots * T, 0.0);
   std::vector<double> vsum(V, 0.0), vsq(V, 0.0);
+  // Non-finite values are left out: per voxel a flag, per time point and slot how many were missing.
+  std::vector<char> nonFinite(V, 0);
+  std::vector<std::int32_t> missing;  // totalSlots x T, allocated on the first non-finite value
   const bool keepVoxels = summary_ != RoiSummary::Mean;
   std::vector<float> voxelSeries(keepVoxels ? V * T : 0);  // only for median / pc1
 
@@ -149,6 +152,13 @@ std::vector<RoiSignals> RoiExtractor::extract(const std::filesystem::path& bold,
       const std::int32_t* slot = slots_.data();
       for (std::size_t i = 0; i < V; ++i, slot += A) {
         const float x = vol[static_cast<std::size_t>(active_[i])];
+        if (!std::isfinite(x)) [[unlikely]] {
+          nonFinite[i] = 1;
+          if (missing.empty()) missing.assign(totalSlots * T, 0);
+          for (std::size_t a = 0; a < A; ++a) ++missing[t * totalSlots + static_cast<std::size_t>(slot[a])];
+          if (keepVoxels) voxelSeries[i * T + t] = 0.0f;
+          continue;
+        }
         for (std::size_t a = 0; a < A; ++a) row[slot[a]] += x;
         vsum[i] += x;
         vsq[i] += static_cast<double>(x) * x;
@@ -172,7 +182,7 @@ std::vector<RoiSignals> RoiExtractor::extract(const std::filesystem::path& bold,
   for (std::size_t i = 0; i < V; ++i) {
     const double mean = vsum[i] / static_cast<double>(T);
     const double var = vsq[i] / static_cast<double>(T) - mean * mean;
-    hasSignal[i] = var > 1e-12 * std::max(1.0, mean * mean);
+    hasSignal[i] = !nonFinite[i] && var > 1e-12 * std::max(1.0, mean * mean);
   }
 
   std::vector<RoiSignals> out(A);
@@ -184,22 +194,25 @@ std::vector<RoiSignals> RoiExtractor::extract(const std::filesystem::path& bold,
     s.atlasId = m.atlasId;
     s.voxels = m.voxelsPerRoi;
     s.signalVoxels.assign(N, 0);
+    s.nonFiniteVoxels.assign(N, 0);
     for (std::size_t i = 0; i < V; ++i) {
       const std::int32_t r = m.roiOfVoxel[static_cast<std::size_t>(active_[i])];
       if (r >= 0 && hasSignal[i]) ++s.signalVoxels[static_cast<std::size_t>(r)];
+      if (r >= 0 && nonFinite[i]) ++s.nonFiniteVoxels[static_cast<std::size_t>(r)];
     }
     s.series = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(T), static_cast<Eigen::Index>(N));
     if (summary_ == RoiSummary::Mean) {
       for (std::size_t tt = 0; tt < T; ++tt)
-        for (std::size_t r = 0; r < N; ++r)
-          if (s.voxels[r] > 0)
-            s.series(static_cast<Eigen::Index>(tt), static_cast<Eigen::Index>(r)) =
-                sums[tt * totalSlots + slotOffset_[a] + r] / static_cast<double>(s.voxels[r]);
+        for (std::size_t r = 0; r < N; ++r) {
+          const auto slotIndex = tt * totalSlots + slotOffset_[a] + r;
+          const auto finite = s.voxels[r] - (missing.empty() ? 0 : missing[slotIndex]);
+          if (finite > 0) s.series(static_cast<Eigen::Index>(tt), static_cast<Eigen::Index>(r)) = sums[slotIndex] / static_cast<double>(finite);
+        }
     } else {
       std::vector<std::vector<std::size_t>> members(N);
       for (std::size_t i = 0; i < V; ++i) {
         const std::int32_t r = m.roiOfVoxel[static_cast<std::size_t>(active_[i])];
-        if (r >= 0) members[static_cast<std::size_t>(r)].push_back(i);
+        if (r >= 0 && !nonFinite[i]) members[static_cast<std::size_t>(r)].push_back(i);
       }
       std::vector<float> values;
       for (std::size_t r = 0; r < N; ++r) {

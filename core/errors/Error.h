@@ -23,6 +23,10 @@ enum class ErrorCode : int {
 
 std::string_view errorCodeName(ErrorCode code);
 
+// A library's message without the C++ backtrace LibTorch appends ("Exception raised from …
+// frame #0 …"); the whole text goes to the log at debug level.
+std::string withoutBacktrace(const std::string& what);
+
 class Error : public std::exception {
  public:
   Error(ErrorCode code, std::string message);

@@ -1,6 +1,7 @@
 #include "eval/Prediction.h"
 
 #include <fstream>
+#include <sstream>
 #include <map>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -10,6 +11,7 @@
 #include "settings/DataPaths.h"
 #include "connectome/ConnectomePipeline.h"
 #include "errors/Error.h"
+#include "io/JsonText.h"
 #include "eval/BaselineModel.h"
 #include "model/ModelBackend.h"
 #include "io/NiftiImage.h"
@@ -129,11 +131,10 @@ ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
   m.baseline = isBaselineModelFile(modelFile.string());
   if (m.baseline) {
     std::ifstream in(modelFile);
-    try {
-      m.card = json::parse(in);
-    } catch (const json::parse_error& e) {
-      throw Error(ErrorCode::Data, "model " + modelFile.string() + " is not a valid model file: " + e.what());
-    }
+    std::stringstream text;
+    text << in.rdbuf();
+    m.card = parseJsonText(text.str(), "model " + modelFile.string() + " (a truncated or damaged file? train it again or restore a copy)",
+                           ErrorCode::Data);
   } else {
     m.card = json::parse(model::modelBackend().modelCard(modelFile.string()));
   }

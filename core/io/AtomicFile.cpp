@@ -25,6 +25,19 @@ void syncFile(const std::filesystem::path& p) {
   ::close(fd);
   if (rc != 0) throw Error(ErrorCode::Io, "could not flush to disk (disk full?)");
 }
+// Tests only: BRAINGRAPH_TEST_WRITE_LIMIT=N makes every file written here fail like a full disk once it
+// passes N bytes (cut there, as a real ENOSPC leaves it), since CI has no small filesystem to fill.
+void simulateFullDisk(const std::filesystem::path& tmp) {
+  static const long long limit = [] {
+    const char* v = std::getenv("BRAINGRAPH_TEST_WRITE_LIMIT");
+    return v ? std::atoll(v) : -1LL;
+  }();
+  if (limit < 0) return;
+  std::error_code ec;
+  if (static_cast<long long>(std::filesystem::file_size(tmp, ec)) <= limit) return;
+  std::filesystem::resize_file(tmp, static_cast<std::uintmax_t>(limit), ec);
+  throw Error(ErrorCode::Io, "No space left on device (test write limit of " + std::to_string(limit) + " bytes)");
+}
 }  // namespace
 
 void writeFileAtomically(const std::filesystem::path& target, const std::function<void(std::ostream&)>& write) {
@@ -38,6 +51,7 @@ void writeFileAtomically(const std::filesystem::path& target, const std::functio
       out.flush();
       if (!out) throw Error(ErrorCode::Io, "write failed (disk full?)");
     }
+    simulateFullDisk(tmp);
     syncFile(tmp);
     std::filesystem::rename(tmp, target);
   } catch (...) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "errors/Error.h"
+#include "io/Utf8.h"
 
 namespace bg {
 namespace {
@@ -63,6 +64,12 @@ TextTable TextTable::read(const std::filesystem::path& path, char delimiter) {
     }
     std::stringstream buf;
     buf << in.rdbuf();
+    if (const auto bad = firstInvalidUtf8(buf.str()))
+      throw Error(ErrorCode::Data, describeTextPosition(buf.str(), *bad) + " is not UTF-8 text (byte 0x" + [&] {
+        static const char* hex = "0123456789ABCDEF";
+        const auto b = static_cast<unsigned char>(buf.str()[*bad]);
+        return std::string{hex[b >> 4], hex[b & 15]};
+      }() + "): save the table as UTF-8 and import it again");
     TextTable t;
     t.path_ = path;
     auto lines = splitLines(buf.str());

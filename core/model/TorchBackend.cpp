@@ -77,14 +77,20 @@ class TorchBackend final : public ModelBackend {
     progress.note("device", device.description);
     auto ws = Workspace::open(r.workspace);
     const auto manifest = loadCorpus(*ws, r.corpus);
+    // BrainGFM gives every graph its own atlas token, so it pre-trains on all atlases of a corpus at once.
+    if (r.architecture != "braingfm" && corpusAtlases(manifest).size() > 1)
+      throw Error(ErrorCode::Usage, r.architecture + " cannot pre-train on several atlases at once: it has no atlas token, and its ROI-row inputs "
+                                                     "would mean different regions in different parcellations. Pre-train it per atlas (corpus "
+                                                     "create --atlas ID); BrainGFM pre-trains on every atlas of a corpus together");
+    const auto mix = r.architecture == "braingfm" ? AtlasMix::Allowed : AtlasMix::SingleOnly;
     std::vector<DatasetItem> items;
     if (r.allItems) {
       for (const char* part : {"train", "validation", "test"}) {
-        auto some = corpusItems(manifest, r.fold, part, ws->arrays());
+        auto some = corpusItems(manifest, r.fold, part, ws->arrays(), mix);
         items.insert(items.end(), some.begin(), some.end());
       }
     } else {
-      items = corpusItems(manifest, r.fold, "train", ws->arrays());
+      items = corpusItems(manifest, r.fold, "train", ws->arrays(), mix);
     }
     const auto input = r.input.empty() ? GraphInputSpec{} : GraphInputSpec::fromName(r.input);
     if (r.architecture != "braingfm") {
@@ -97,17 +103,30 @@ class TorchBackend final : public ModelBackend {
                                          input.name());
     if (r.epochs > 0) config.epochs = r.epochs;
     if (r.batchSize > 0) config.batchSize = r.batchSize;
-    // The [A/P] token: the atlas's description through the built-in text encoder.
+    // The [A/P] token of each atlas: its description through the built-in text encoder.
     const std::string atlas = manifest.value("atlas", std::string());
-    std::string atlasDescription = atlas;
+    const auto atlases = corpusAtlases(manifest);
+    PromptTexts prompts;
     try {
-      const auto texts = PromptTexts::load(DataPaths::resourceDir());
-      if (auto it = texts.atlases.find(atlas); it != texts.atlases.end()) atlasDescription = it->second;
+      prompts = PromptTexts::load(DataPaths::resourceDir());
     } catch (const Error&) {
     }
     HashedNgramEmbedder embedder(config.model.textDimension);
-    const auto vec = embedder.embed(atlas, atlasDescription);
-    const auto atlasText = torch::tensor(std::vector<float>(vec.begin(), vec.end()));
+    train::AtlasTexts atlasTexts;
+    for (const auto& a : atlases) {
+      const auto it = prompts.atlases.find(a);
+      const auto vec = embedder.embed(a, it != prompts.atlases.end() ? it->second : a);
+      atlasTexts[a] = torch::tensor(std::vector<float>(vec.begin(), vec.end()));
+    }
+    if (config.crossAtlasViews && atlases.size() < 2)
+      throw Error(ErrorCode::Config, "cross_atlas_views pairs one scan's graphs in two atlases; corpus '" + r.corpus + "' holds one (" + atlas +
+                                         "): create it with several (corpus create --atlas cc200,ho)");
+    std::int64_t widest = 0;
+    for (const auto& it : items) widest = std::max(widest, it.nodes);
+    if (widest + config.model.rwseSteps > config.model.featureWidth)
+      throw Error(ErrorCode::Config, "the corpus's largest graph has " + std::to_string(widest) + " nodes; with " + std::to_string(config.model.rwseSteps) +
+                                         " RWSE steps that needs a feature_width of at least " + std::to_string(widest + config.model.rwseSteps) +
+                                         " (the configuration has " + std::to_string(config.model.featureWidth) + ")");
     const std::string manifestText = manifest.dump();
     nlohmann::json extra = {{"kind", "braingfm-pretrained"},
                                   {"corpus", r.corpus},
@@ -118,6 +137,10 @@ class TorchBackend final : public ModelBackend {
                                   {"torch_version", TORCH_VERSION},
                                   {"text_embeddings", embedder.source()},
                                   {"atlas", atlas}};
+    if (atlases.size() > 1) {
+      extra["atlases"] = atlases;
+      extra["cross_atlas_views"] = config.crossAtlasViews;
+    }
     // Another input: fitted on these same scans (a rerun with --resume fits the same), the graphs
     // rewritten into a scratch store for the run; the card names the input so that fine-tuning
     // checks it reads the same (Experiment's checkGraphInput).
@@ -135,13 +158,13 @@ class TorchBackend final : public ModelBackend {
     const std::filesystem::path out = r.out, ckpt = out.string() + ".ckpt";
     ProgressRange training(progress, inputShare, 1.0);
     const auto result = train::runPretraining(graphs ? graphs->store() : ws->arrays(), items, config, ckpt, r.resume, extra, training,
-                                              torch::Device(device.resolved), parallel.get(), atlasText);
+                                              torch::Device(device.resolved), parallel.get(), atlasTexts);
     if (r.rank == 0) std::filesystem::rename(ckpt, out);
     nlohmann::json losses = nlohmann::json::array();
     for (const auto& l : result.epochLosses) losses.push_back({{"gcl", l.gcl}, {"gmae", l.gmae}, {"total", l.total}});
     return nlohmann::json{{"model", out.string()}, {"device", device.description}, {"start_epoch", result.startEpoch},
                           {"epochs", config.epochs}, {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond},
-                          {"input", input.name()}, {"losses", losses}}
+                          {"input", input.name()}, {"atlases", atlases}, {"cross_atlas_views", config.crossAtlasViews}, {"losses", losses}}
         .dump(2);
   }
 

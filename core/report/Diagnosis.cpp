@@ -20,6 +20,7 @@
 #include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
 #include "workspace/WorkspaceQueries.h"
+#include "eval/AtlasEnsemble.h"
 #include "eval/Calibration.h"
 #include "io/AtomicFile.h"
 #include "platform/Versions.h"
@@ -230,6 +231,14 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"model", model},
           {"calibration", [&] {
              auto d = calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card));
+             const std::string split = "the model's validation split";
+             if (const auto dep = card.value("deployment", json::object()); dep.value("procedure", std::string()) == "cross-fitted ensemble") {
+               // Each fold model has its own calibration; the card's is member 1's.
+               d.replace(d.find(split), split.size(),
+                         "the left-out fold of each of the " + dep.value("members", json(0)).dump() +
+                             " cross-fitted fold models (shown: the first's), whose calibrated probabilities are averaged");
+               return d;
+             }
              if (card.value("validation", json::object()).value("out_of_fold", false))  // cross-fitted: no validation split
                d.replace(d.find("the model's validation split"), std::string("the model's validation split").size(),
                          "the out-of-fold scores of " + std::to_string(card.value("training", json::object()).value("cross_fit_folds", 0)) +
@@ -312,6 +321,10 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
 DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws) {
   DiagnosisCase c;
   c.model = readModelCardInfo(r.modelFile);
+  if (isAtlasEnsemble(c.model.card))
+    throw Error(ErrorCode::Usage, r.modelFile.string() + " is a multi-atlas model (" + c.model.card.value("atlas", std::string()) +
+                                      "): the diagnosis report reads one atlas so far. Classify the scan with predict, which takes the BOLD file or "
+                                      "one time-series file per atlas");
   PredictionInputOptions o;
   o.tr = r.tr;
   o.confounds = r.confounds;

@@ -159,6 +159,8 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t, const s
              fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.coveragePass, t.coverageWarn),
              fmt::format("{} of {} ROIs with signal", rois - static_cast<int>(in.emptyRois.size()), rois)};
     if (!in.emptyRois.empty()) i.note += fmt::format("; without: {}{}", in.emptyRois.front(), in.emptyRois.size() > 1 ? ", ..." : "");
+    if (const auto bad = in.qc.is_object() ? in.qc.value("non_finite_voxels", std::int64_t{0}) : std::int64_t{0}; bad > 0)
+      i.note += fmt::format("; {} voxels with NaN or infinite values left out", bad);
     r.items.push_back(i);
   }
   std::vector<double> fd;

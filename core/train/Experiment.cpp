@@ -283,7 +283,7 @@ std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& 
   if (!tuning.input.identity()) extra["input"] = tuning.input.toJson();
   auto ckpt = file;
   ckpt += ".ckpt";
-  runPretraining(store, items, config, ckpt, true, extra, progress, device, nullptr, texts.atlas);
+  runPretraining(store, items, config, ckpt, true, extra, progress, device, nullptr, {{manifest.value("atlas", std::string()), texts.atlas}});
   std::filesystem::rename(ckpt, file);
   if (seconds) *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return file.string();
@@ -322,32 +322,65 @@ json classCounts(const std::vector<DatasetItem>& items) {
   return json::array({n[0], n[1]});
 }
 
-// A label regime keeps the same labelled scans for every member; members trained on different folds
-// would each draw their own, and together use more labels than the regime says.
-void checkEnsembleValidation(const TuningConfig& c) {
-  if (c.ensembleValidation == "folds" && (c.labelFraction < 1.0 || c.shotsPerClass > 0))
-    throw Error(ErrorCode::Usage, "--ensemble-validation folds trains each member on another part of the training scans, so a label regime "
-                                  "(--label-fraction, --shots) would see different labelled scans per member: use the shared split for label regimes");
-}
-
 // Each member's training and validation scans (TuningConfig::ensembleValidation): all the same, or the
-// training part (train + validation) in one stratified fold per member.
+// labelled scans of the training part (train + validation) in one stratified fold per member. A label
+// regime (--label-fraction, --shots) draws its labelled scans once, before the folds, so every member
+// sees the same labels and validation uses no label beyond them. `labelled`: set to true when the split
+// itself applied the regime (the members' Tuners then take their training scans as they are).
 struct MemberSplit {
   std::vector<DatasetItem> train, validation;
 };
 std::vector<MemberSplit> memberSplits(const TuningConfig& c, int members, const std::vector<DatasetItem>& train,
-                                      const std::vector<DatasetItem>& validation, unsigned seed) {
+                                      const std::vector<DatasetItem>& validation, unsigned seed, bool* labelled = nullptr) {
+  if (labelled) *labelled = false;
   if (c.ensembleValidation != "folds" || members < 2) return std::vector<MemberSplit>(static_cast<std::size_t>(members), MemberSplit{train, validation});
   std::vector<DatasetItem> pool = train;
   pool.insert(pool.end(), validation.begin(), validation.end());
+  if (c.shotsPerClass > 0 || c.labelFraction < 1.0) {
+    pool = c.shotsPerClass > 0 ? subsampleShots(pool, c.shotsPerClass, c.seed) : subsampleLabels(pool, c.labelFraction, c.seed);
+    if (labelled) *labelled = true;
+  }
+  const auto labels = labelsOf(pool);
+  const auto smallest = std::min(std::count(labels.begin(), labels.end(), 0), std::count(labels.begin(), labels.end(), 1));
+  if (smallest < 2)
+    throw Error(ErrorCode::Data, "cross-fitting needs at least 2 labelled scans of each class and has " + std::to_string(smallest) +
+                                     ": give more labels, or train one model on a shared validation split (--ensemble 1)");
+  // A small labelled set gets as many folds as its smaller class allows, so every fold validates both classes.
+  const int folds = static_cast<int>(std::min<std::int64_t>(members, smallest));
+  if (folds < members) spdlog::warn("{} labelled scans of the smaller class: the cross-fitted ensemble has {} members, not {}", smallest, folds, members);
   std::vector<MemberSplit> out;
-  for (const auto& h : stratifiedFolds(labelsOf(pool), members, seed)) {
+  for (const auto& h : stratifiedFolds(labels, folds, seed)) {
     MemberSplit s;
     for (auto i : h.train) s.train.push_back(pool[i]);
     for (auto i : h.validation) s.validation.push_back(pool[i]);
     out.push_back(std::move(s));
   }
   return out;
+}
+
+// What the deployed file learned from: the card's "deployment" block.
+json deploymentRecord(const TuningConfig& c, const std::vector<MemberSplit>& splits, std::size_t corpusScans) {
+  json learned = json::array(), validated = json::array();
+  std::map<std::int64_t, bool> used;  // learned from by at least one member (validation scans are not learned from)
+  for (const auto& s : splits) {
+    learned.push_back(s.train.size());
+    validated.push_back(s.validation.size());
+    for (const auto& it : s.train) used[it.scanId] = true;
+  }
+  const bool folds = c.ensembleValidation == "folds" && splits.size() > 1;
+  const std::size_t trainScans = splits.empty() ? 0 : splits.front().train.size();
+  return {{"procedure", folds ? "cross-fitted ensemble" : splits.size() > 1 ? "ensemble on one validation split" : "single model, held-out validation split"},
+          {"members", splits.size()},
+          {"learned_from", learned},
+          {"validated_on", validated},
+          {"scans_learned_from", used.size()},
+          {"corpus_scans", corpusScans},
+          {"summary", folds ? std::to_string(splits.size()) + " fold models, each learned from about " + std::to_string(trainScans) +
+                                  " scans and chose its epoch and calibration on the other " + std::to_string(splits.front().validation.size()) +
+                                  "; together they learned from all " + std::to_string(used.size()) + " labelled scans"
+                            : std::to_string(splits.size()) + (splits.size() > 1 ? " members" : " model") + " learned from " + std::to_string(trainScans) +
+                                  " scans; " + std::to_string(splits.empty() ? 0 : splits.front().validation.size()) +
+                                  " scans were kept aside for the epoch choice and the calibration and never learned from"}};
 }
 
 // Each validation scan's calibrated probability, averaged over the members that validated it (all of
@@ -434,7 +467,6 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   const auto manifest = loadCorpus(*ws, r.corpus);
   auto config = tuningConfig(r);
   config.shotsPerClass = r.shots;
-  checkEnsembleValidation(config);
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or
   // (ensemble_validation folds) one fold of it per member.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
@@ -466,14 +498,19 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   std::vector<Initialised> inits;
   std::vector<std::unique_ptr<Tuner>> tuners;
   std::vector<TuningHistory> histories;
-  const int members = config.ensemble;
-  const auto splits = memberSplits(config, members, train, validation, r.seed);
+  bool splitLabelled = false;
+  const auto splits = memberSplits(config, config.ensemble, train, validation, r.seed, &splitLabelled);
+  const int members = static_cast<int>(splits.size());
   for (int k = 0; k < members; ++k) {
     torch::manual_seed(static_cast<std::uint64_t>(r.seed) + 7919ULL * static_cast<std::uint64_t>(k));
     inits.push_back(initialise(config, 2, nodes, r, r.pretrained));
     if (!r.meta.empty()) config.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(inits.back().model)->spec();
     auto memberConfig = config;
     memberConfig.member = k;
+    if (splitLabelled) {  // the split drew the labelled scans already
+      memberConfig.labelFraction = 1.0;
+      memberConfig.shotsPerClass = 0;
+    }
     tuners.push_back(std::make_unique<Tuner>(memberConfig, inits.back().model, taskTexts, device));
     SubProgress sub(progress, inputShare + (1 - inputShare) * k / members, inputShare + (1 - inputShare) * (k + 1) / members,
                     members > 1 ? "member " + std::to_string(k + 1) + " of " + std::to_string(members) + ": " : std::string());
@@ -517,6 +554,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                      {"code_version", braingraphVersion()},
                      {"torch_version", TORCH_VERSION}};
   card["ood"] = ood;
+  card["deployment"] = deploymentRecord(config, splits, all.size());
   card["training_scans"] = corpusTrainingScans(manifest);  // every corpus scan: learned from, or calibrated on
   if (!publicTokens.is_null()) card["tokens"] = publicTokens;
   if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
@@ -570,10 +608,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     throw Error(ErrorCode::Usage, "adapting to new sites needs a per-site input (fc-site, fc-combat, tangent-site or tangent-combat), not " + config.input.name());
   const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
   if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
-  if (zeroShot && config.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
+  if (zeroShot && r.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
   if (!zeroShot) config.labelFraction = r.labelFraction;
   config.shotsPerClass = r.shots;
-  checkEnsembleValidation(config);
   const json publicTokens = choosePublicTokensFor(config, manifest, maxNodes(partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays())), r);
   // A bad pre-training configuration is named now, not after the first fold's input transform.
   if (r.pretrainInFolds && r.pretrained.empty() && r.meta.empty() && config.architecture == "braingfm" && config.adaptation.method != "scratch")
@@ -588,6 +625,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   int pooledSiteScans = 0;  // per-site input: test scans from a site the fold's training part lacks
   int adaptedSiteScans = 0;  // ... and, with adaptNewSites, standardised with their own site's unlabelled test scans instead
   std::int64_t trainable = 0, total = 0;
+  int membersUsed = 1;
   json perFold = json::array();
   json predictions = json::array();  // out-of-fold, one per test item: for the user's own analyses
   std::map<std::int64_t, const json*> itemOf;
@@ -641,20 +679,26 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     }
     // Each member from its own initial weights (member 0 is what a single model is); the fold's
     // probability is the mean of the members' calibrated probabilities.
-    const int members = zeroShot ? 1 : config.ensemble;
+    bool splitLabelled = false;
     const auto y = labelsOf(test);
     std::vector<double> margins(test.size(), 0.0), p(test.size(), 0.0), pRaw(test.size(), 0.0);
     double temperature = 0, bias = 0, bestEpoch = 0, foldSeconds = 0;
     int trainLabels = 0;
     json memberDetail = json::array();
     PooledValidation pooledValidation;  // the fold's validation AUC, on which a configuration can be chosen (ConfigurationChoice)
-    const auto splits = memberSplits(config, members, train, validation, r.seed * 1009u + static_cast<unsigned>(f));
+    const auto splits = memberSplits(config, zeroShot ? 1 : config.ensemble, train, validation, r.seed * 1009u + static_cast<unsigned>(f), &splitLabelled);
+    const int members = static_cast<int>(splits.size());
+    membersUsed = std::max(membersUsed, members);
     for (int k = 0; k < members; ++k) {
       torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f) +
                          1000033ULL * static_cast<std::uint64_t>(k));  // initial weights per fold and member
       auto init = initialise(config, 2, maxNodes(all), r, pretrained);
       auto foldConfig = config;
       foldConfig.member = k;
+      if (splitLabelled) {
+        foldConfig.labelFraction = 1.0;
+        foldConfig.shotsPerClass = 0;
+      }
       if (!r.meta.empty()) foldConfig.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(init.model)->spec();
       Tuner tuner(foldConfig, init.model, taskTexts, device);
       TuningHistory history;
@@ -736,7 +780,13 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
                 {"temperature", interval(temperatures)}, {"bias", interval(biases)}}},
               {"trainable_parameters", trainable},
               {"total_parameters", total},
-              {"ensemble", zeroShot ? 1 : config.ensemble},
+              {"ensemble", membersUsed},
+              {"procedure", zeroShot ? std::string("zero-shot")
+                            : membersUsed > 1 && config.ensembleValidation == "folds"
+                                ? "inside each outer fold, a cross-fitted ensemble of " + std::to_string(membersUsed) +
+                                      " inner-fold models (what train writes)"
+                            : membersUsed > 1 ? std::to_string(membersUsed) + " members on one validation split"
+                                              : std::string("one model on a 15% validation split of each outer fold's training part")},
               {"pretrained", r.pretrained.empty() ? (r.pretrainInFolds ? json("in-folds") : json(nullptr)) : json(r.pretrained)},
               {"meta", r.meta.empty() ? json(nullptr) : json(r.meta)},
               {"texts", texts},

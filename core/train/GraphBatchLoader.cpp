@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <random>
 
 #include <Eigen/Core>
@@ -17,6 +18,23 @@ GraphBatchLoader::GraphBatchLoader(const ArrayStore& store, std::vector<DatasetI
     : store_(store), items_(std::move(items)), batchSize_(batchSize), prefetch_(std::max(1, prefetch)), seed_(seed), bucket_(bucketByNodes) {}
 
 GraphBatchLoader::~GraphBatchLoader() { stop(); }
+
+std::size_t GraphBatchLoader::setCrossAtlasViews(bool on) {
+  partners_.clear();
+  if (!on) return 0;
+  // One acquisition's graphs: by session where the corpus records it, else by scan.
+  const auto key = [](const DatasetItem& it) { return it.session != 0 ? std::make_pair(0, it.session) : std::make_pair(1, it.scanId); };
+  std::map<std::pair<int, std::int64_t>, std::vector<int>> byScan;
+  for (int i = 0; i < static_cast<int>(items_.size()); ++i) byScan[key(items_[static_cast<std::size_t>(i)])].push_back(i);
+  partners_.resize(items_.size());
+  std::size_t paired = 0;
+  for (std::size_t i = 0; i < items_.size(); ++i) {
+    for (int j : byScan[key(items_[i])])
+      if (items_[static_cast<std::size_t>(j)].atlas != items_[i].atlas) partners_[i].push_back(j);
+    paired += partners_[i].empty() ? 0 : 1;
+  }
+  return paired;
+}
 
 void GraphBatchLoader::stop() {
   {
@@ -86,8 +104,37 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
       for (std::int64_t r = 0; r < a.rows(); ++r) std::copy(source2 + r * a.cols(), source2 + (r + 1) * a.cols(), fcSecond + (k * n + r) * n);
     }
     labels[k] = items_[static_cast<std::size_t>(batch[static_cast<std::size_t>(k)])].label;
+    out.atlases.push_back(items_[static_cast<std::size_t>(batch[static_cast<std::size_t>(k)])].atlas);
   }
   out.items = batch;
+  if (!partners_.empty()) {
+    // Cross-atlas views: each item's partner, drawn per (seed, epoch, item).
+    std::vector<std::unique_ptr<MappedArray>> other;
+    std::int64_t m = 0;
+    for (int index : batch) {
+      const auto& candidates = partners_[static_cast<std::size_t>(index)];
+      int partner = index;
+      if (!candidates.empty()) {
+        std::mt19937_64 rng((static_cast<std::uint64_t>(seed_) * 1000003ULL + static_cast<std::uint64_t>(epoch_)) * 0x9E3779B97F4A7C15ULL +
+                            static_cast<std::uint64_t>(index));
+        partner = candidates[std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(rng)];
+      }
+      other.push_back(store_.map(items_[static_cast<std::size_t>(partner)].fcArray));
+      m = std::max(m, other.back()->rows());
+      out.atlasesSecond.push_back(items_[static_cast<std::size_t>(partner)].atlas);
+    }
+    out.fcSecond = torch::zeros({b, m, m}, torch::kFloat32);
+    out.maskSecond = torch::zeros({b, m}, torch::kBool);
+    auto f2 = out.fcSecond.accessor<float, 3>();
+    auto m2 = out.maskSecond.accessor<bool, 2>();
+    for (std::int64_t k = 0; k < b; ++k) {
+      const auto& a = *other[static_cast<std::size_t>(k)];
+      for (std::int64_t r = 0; r < a.rows(); ++r) {
+        std::copy(a.data() + r * a.cols(), a.data() + (r + 1) * a.cols(), &f2[k][r][0]);
+        m2[k][r] = true;
+      }
+    }
+  }
   return out;
 }
 

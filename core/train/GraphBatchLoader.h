@@ -24,6 +24,10 @@ struct GraphBatch {
   // With a second window (setSecondWindow): each item's FC from another random window of its series,
   // the other contrastive view of pre-training; undefined otherwise.
   torch::Tensor fcSecond;  // [B, N, N] float32, like fc
+  // With cross-atlas views (setCrossAtlasViews): the same scans' graphs in another atlas, [B, M, M],
+  // with their own mask [B, M] (fcSecond holds them; M may differ from N).
+  torch::Tensor maskSecond;
+  std::vector<std::string> atlases, atlasesSecond;  // each graph's parcellation (DatasetItem::atlas)
 };
 
 class GraphBatchLoader {
@@ -49,6 +53,11 @@ class GraphBatchLoader {
   // With crop augmentation: also fill GraphBatch::fcSecond from a second window drawn independently of
   // the first (items without a stored series repeat their FC).
   void setSecondWindow(bool on) { secondWindow_ = on; }
+  // Multi-atlas pre-training: fill GraphBatch::fcSecond and maskSecond with each item's scan seen
+  // through another atlas of the corpus (one drawn per epoch and item, reproducibly), so the
+  // contrastive positive pair is one brain in two parcellations. An item whose scan has no graph in
+  // another atlas repeats its own graph. Returns how many items have a partner.
+  std::size_t setCrossAtlasViews(bool on);
   // The share a configuration may ask for: 0 (off) or [0.3, 1); throws a configuration error otherwise.
   static void checkCropAugmentation(double fraction);
 
@@ -64,6 +73,7 @@ class GraphBatchLoader {
   bool bucket_;
   double crop_ = 0;
   bool secondWindow_ = false;
+  std::vector<std::vector<int>> partners_;  // cross-atlas views: per item, the same scan's items in other atlases
   int epoch_ = 0;
   int rank_ = 0, world_ = 1;
   std::vector<std::vector<int>> plan_;

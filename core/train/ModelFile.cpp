@@ -2,23 +2,34 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include "errors/Error.h"
+#include "io/AtomicFile.h"
 #include "model/ModelZoo.h"
 
 namespace bg::train {
 using nlohmann::json;
 
 void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::filesystem::path& file, const std::string& what) {
-  std::filesystem::path tmp = file;
-  tmp += ".tmp-" + std::to_string(::getpid());
+  // Serialised in memory first: LibTorch's file writer finishes its zip file in its destructor, so a
+  // write error (disk full) inside it throws again while unwinding and terminates the process. The
+  // bytes are then written like every other file (temporary sibling, fsync, rename; removed on error).
+  std::string bytes;
   try {
-    if (!file.parent_path().empty()) std::filesystem::create_directories(file.parent_path());
-    archive.save_to(tmp.string());
-    std::filesystem::rename(tmp, file);
+    archive.save_to([&bytes](const void* data, std::size_t size) -> std::size_t {
+      bytes.append(static_cast<const char*>(data), size);
+      return size;
+    });
   } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw Error(ErrorCode::Io, "cannot write " + what + " " + file.string() + ": " + e.what());
+    spdlog::debug("serialising {}: {}", file.string(), e.what());
+    throw Error(ErrorCode::Internal, "cannot serialise the " + what + " for " + file.string() + " (LibTorch failed; details in the log at debug level)");
+  }
+  try {
+    writeTextAtomically(file, bytes);
+  } catch (Error& e) {
+    e.addContext("while saving the " + what);
+    throw;
   }
 }
 
@@ -48,7 +59,7 @@ torch::serialize::InputArchive openModelArchive(const std::filesystem::path& fil
     archive.load_from(file.string(), device);
   } catch (const std::exception& e) {
     throw Error(ErrorCode::Data, std::string("not a readable model file (truncated or not a BrainGraph model): ") +
-                                     std::string(e.what()).substr(0, 200));
+                                     withoutBacktrace(e.what()).substr(0, 300));
   }
   return archive;
 }
@@ -79,7 +90,7 @@ LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device devic
     try {
       out.model->load(sub);
     } catch (const std::exception& e) {
-      throw Error(ErrorCode::Data, std::string("weights do not match the card: ") + std::string(e.what()).substr(0, 200));
+      throw Error(ErrorCode::Data, std::string("weights do not match the card: ") + withoutBacktrace(e.what()).substr(0, 300));
     }
     out.model->to(device);
     out.model->eval();
@@ -93,7 +104,7 @@ LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device devic
         member->load(part);
       } catch (const std::exception& e) {
         throw Error(ErrorCode::Data, "ensemble member " + std::to_string(k + 1) + " of " + std::to_string(count) + " is missing or does not match the card: " +
-                                         std::string(e.what()).substr(0, 200));
+                                         withoutBacktrace(e.what()).substr(0, 300));
       }
       member->to(device);
       member->eval();

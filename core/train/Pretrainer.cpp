@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "errors/Error.h"
+#include "io/JsonText.h"
 #include "train/Distributed.h"
 #include "train/ModelFile.h"
 
@@ -22,11 +23,23 @@ json PretrainConfig::toJson() const {
   // Only when on, so configurations (and the pre-training caches keyed by them) from before it stay the same.
   if (cropAugmentation > 0) j["crop_augmentation"] = cropAugmentation;
   if (contrastiveWindows) j["contrastive_windows"] = true;
+  if (crossAtlasViews) j["cross_atlas_views"] = true;
   return j;
 }
 
 PretrainConfig PretrainConfig::fromJson(const json& j) {
   PretrainConfig c;
+  if (!j.is_object()) throw Error(ErrorCode::Config, "a pre-training configuration is a JSON object, not " + j.dump().substr(0, 40));
+  {
+    static const json defaults = [] {
+      auto d = PretrainConfig{}.toJson();
+      d["crop_augmentation"] = 0.0;  // written only when on
+      d["contrastive_windows"] = false;
+      d["cross_atlas_views"] = false;
+      return d;
+    }();
+    checkConfigurationKeys(j, defaults, "pre-training configuration");
+  }
   if (j.contains("model")) c.model = model::BrainGfmConfig::fromJson(j.at("model"));
   c.mode = j.value("mode", c.mode);
   c.epochs = j.value("epochs", c.epochs);
@@ -50,6 +63,14 @@ PretrainConfig PretrainConfig::fromJson(const json& j) {
   c.contrastiveWindows = j.value("contrastive_windows", c.contrastiveWindows);
   if (c.contrastiveWindows && c.cropAugmentation <= 0)
     throw Error(ErrorCode::Config, "contrastive_windows draws GCL's two views from two windows of the time series: set crop_augmentation too");
+  c.crossAtlasViews = j.value("cross_atlas_views", c.crossAtlasViews);
+  if (c.crossAtlasViews && c.contrastiveWindows)
+    throw Error(ErrorCode::Config, "cross_atlas_views and contrastive_windows both choose GCL's second view: set one of them");
+  if (!(c.learningRate > 0)) throw Error(ErrorCode::Config, "learning_rate must be positive, not " + std::to_string(c.learningRate));
+  if (!(c.temperature > 0)) throw Error(ErrorCode::Config, "temperature must be positive, not " + std::to_string(c.temperature));
+  if (c.epochs < 1 || c.epochs > 100000 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs must be in 1..100000 and batch_size at least 1");
+  for (double r : {c.maskRatioStart, c.maskRatioEnd, c.edgeDropStart, c.edgeDropEnd, c.featureDrop, c.gclFraction})
+    if (!(r >= 0 && r <= 1)) throw Error(ErrorCode::Config, "mask_ratio, edge_drop, feature_drop and gcl_fraction are shares in [0, 1], not " + std::to_string(r));
   if (c.mode != "gcl" && c.mode != "gmae" && c.mode != "sum" && c.mode != "sequential")
     throw Error(ErrorCode::Config, "pre-training mode '" + c.mode + "' is not gcl, gmae, sum or sequential");
   if (c.epochs < 1 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be >= 1 and batch_size >= 2");
@@ -93,8 +114,24 @@ double Pretrainer::scheduled(double start, double end, int epoch) const {
   return start + (end - start) * t;
 }
 
+void Pretrainer::setAtlasTexts(const std::map<std::string, torch::Tensor>& texts) {
+  atlasTexts_.clear();
+  for (const auto& [atlas, t] : texts) atlasTexts_[atlas] = t.to(device_);
+  if (atlasTexts_.size() == 1) atlasText_ = atlasTexts_.begin()->second;  // a single-atlas corpus: every graph reads it
+}
+
+torch::Tensor Pretrainer::atlasTextsFor(const std::vector<std::string>& atlases, std::int64_t graphs) const {
+  if (atlasTexts_.size() < 2 || static_cast<std::int64_t>(atlases.size()) != graphs) return atlasText_;
+  std::vector<torch::Tensor> rows;
+  for (const auto& a : atlases) {
+    const auto it = atlasTexts_.find(a);
+    rows.push_back(it == atlasTexts_.end() ? atlasText_ : it->second);
+  }
+  return torch::stack(rows);
+}
+
 model::GraphBatchInput Pretrainer::prepare(const GraphBatch& b) const {
-  return model::makeGraphInput(b.fc.to(device_), b.mask.to(device_), taskText_, atlasText_, config_.model);
+  return model::makeGraphInput(b.fc.to(device_), b.mask.to(device_), taskText_, atlasTextsFor(b.atlases, b.fc.size(0)), config_.model);
 }
 
 namespace {
@@ -146,11 +183,12 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
   // costs two encoder passes instead of three.
   auto featureView = [&](const model::GraphBatchInput& from, int purpose) {
     std::vector<torch::Tensor> featureKeep, edgeKeep;
+    const auto n = from.features.size(1);  // a cross-atlas view has its own node count
     for (std::int64_t k = 0; k < B; ++k) {
       auto gen = generatorFor(config_.seed, epoch, ids[static_cast<std::size_t>(k)], purpose);
       // Whole feature columns are dropped (one random number per column, not per value).
       featureKeep.push_back((torch::rand({1, D}, gen) >= config_.featureDrop).to(torch::kFloat32));
-      edgeKeep.push_back(symmetricKeep(N, edgeDrop, gen));
+      edgeKeep.push_back(symmetricKeep(n, edgeDrop, gen));
     }
     auto in = from;
     in.features = from.features * torch::stack(featureKeep).to(device_);
@@ -185,10 +223,14 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
   }
   if (gcl) {
     if (!firstView.defined()) firstView = projection_->forward(encoder_->forward(featureView(base, 1)).graph);
-    // Contrastive windows: the second view is another window of the same scans.
-    const auto secondBase = batch.fcSecond.defined()
-                                ? model::makeGraphInput(batch.fcSecond.to(device_), batch.mask.to(device_), taskText_, atlasText_, config_.model)
-                                : base;
+    // Contrastive windows: the second view is another window of the same scans; cross-atlas views:
+    // the same scans in another parcellation, with their own mask and atlas tokens.
+    const auto secondBase =
+        !batch.fcSecond.defined() ? base
+        : batch.maskSecond.defined()
+            ? model::makeGraphInput(batch.fcSecond.to(device_), batch.maskSecond.to(device_), taskText_,
+                                    atlasTextsFor(batch.atlasesSecond, batch.fcSecond.size(0)), config_.model)
+            : model::makeGraphInput(batch.fcSecond.to(device_), batch.mask.to(device_), taskText_, base.atlasText, config_.model);
     const auto second = projection_->forward(encoder_->forward(featureView(secondBase, 2)).graph);
     const auto loss = ntXent(firstView, second, config_.temperature);
     losses.gcl = loss.item<double>();
@@ -228,7 +270,7 @@ std::pair<int, json> Pretrainer::loadCheckpoint(const std::filesystem::path& fil
     try {
       archive.load_from(file.string(), device_);
     } catch (const std::exception& e) {
-      throw Error(ErrorCode::Data, std::string("not a readable checkpoint: ") + e.what());
+      throw Error(ErrorCode::Data, "not a readable checkpoint (truncated, or not a pre-training checkpoint; delete it to start again): " + withoutBacktrace(e.what()).substr(0, 300));
     }
     c10::IValue v;
     archive.read("config_json", v);
@@ -258,11 +300,11 @@ double Pretrainer::learningRate() const {
 
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
                                  const std::filesystem::path& checkpoint, bool resume, const json& extra, ProgressDelegate& progress,
-                                 torch::Device device, DataParallel* parallel, const torch::Tensor& atlasText) {
+                                 torch::Device device, DataParallel* parallel, const AtlasTexts& atlasTexts) {
   PretrainRunResult result;
   const int rank = parallel ? parallel->rank() : 0, worldSize = parallel ? parallel->worldSize() : 1;
   Pretrainer trainer(config, device);
-  if (atlasText.defined()) trainer.setAtlasText(atlasText);
+  trainer.setAtlasTexts(atlasTexts);
   if (resume && std::filesystem::exists(checkpoint)) {
     result.startEpoch = trainer.loadCheckpoint(checkpoint).first;
     spdlog::info("resuming pre-training at epoch {} from {}", result.startEpoch + 1, checkpoint.string());
@@ -278,6 +320,13 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
   loader.setShard(rank, worldSize);
   loader.setCropAugmentation(config.cropAugmentation);
   loader.setSecondWindow(config.contrastiveWindows);
+  if (config.crossAtlasViews) {
+    const auto paired = loader.setCrossAtlasViews(true);
+    if (paired == 0)
+      throw Error(ErrorCode::Config, "cross_atlas_views pairs a scan's graphs in two atlases, and no scan of this corpus has graphs in two (create the corpus "
+                                     "with several atlases: corpus create --atlas cc200,ho)");
+    spdlog::info("cross-atlas views: {} of {} graphs have the same scan in another atlas", paired, items.size());
+  }
   const auto start = std::chrono::steady_clock::now();
   long graphs = 0;
   for (int epoch = result.startEpoch; epoch < config.epochs; ++epoch) {

@@ -14,6 +14,7 @@
 // Random choices (views, masks) come from a generator seeded by (seed, epoch, item), so a run is
 // reproducible, and resuming from a checkpoint continues the same loss curve.
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ struct PretrainConfig {
   // its own feature and edge dropout) instead of one window seen twice, so the encoder must agree on
   // a scan across time, not only across dropout.
   bool contrastiveWindows = false;
+  // Multi-atlas corpora: GCL's second view of a scan is its graph in another atlas of the corpus (the
+  // paper's cross-parcellation positive pair), so the encoder must agree on a brain across
+  // parcellations. Scans seen through one atlas only keep the dropout view.
+  bool crossAtlasViews = false;
 
   nlohmann::json toJson() const;
   static PretrainConfig fromJson(const nlohmann::json& j);
@@ -74,6 +79,9 @@ class Pretrainer {
 
   model::BrainGfmEncoder encoder() const { return encoder_; }
   void setAtlasText(const torch::Tensor& t) { atlasText_ = t.to(device_); }
+  // Multi-atlas: each graph's [A/P] token from its own atlas (GraphBatch::atlases); a graph whose
+  // atlas is not listed reads setAtlasText's.
+  void setAtlasTexts(const std::map<std::string, torch::Tensor>& texts);
   const PretrainConfig& config() const { return config_; }
   double learningRate() const;
   bool gclActive(int epoch) const;
@@ -84,6 +92,7 @@ class Pretrainer {
 
  private:
   model::GraphBatchInput prepare(const GraphBatch& batch) const;
+  torch::Tensor atlasTextsFor(const std::vector<std::string>& atlases, std::int64_t graphs) const;  // [B, textDimension]
   double scheduled(double start, double end, int epoch) const;
 
   PretrainConfig config_;
@@ -93,6 +102,7 @@ class Pretrainer {
   torch::nn::Sequential decoder_{nullptr};
   torch::nn::Embedding nodeIdentity_{nullptr};
   torch::Tensor taskText_, atlasText_;
+  std::map<std::string, torch::Tensor> atlasTexts_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
 };
 
@@ -107,10 +117,12 @@ struct PretrainRunResult {
 class DataParallel;
 
 // With `parallel`, each process trains on its share of every batch and gradients are averaged;
-// rank 0 writes the checkpoints. `atlasText` is the [A/P] embedding (zeros when undefined).
+// rank 0 writes the checkpoints. `atlasTexts`: the [A/P] embedding of each atlas the items name
+// (zeros for an atlas it lacks; one entry serves every item of a single-atlas corpus).
+using AtlasTexts = std::map<std::string, torch::Tensor>;
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
                                  const std::filesystem::path& checkpoint, bool resume, const nlohmann::json& extra,
                                  ProgressDelegate& progress, torch::Device device = torch::kCPU, DataParallel* parallel = nullptr,
-                                 const torch::Tensor& atlasText = {});
+                                 const AtlasTexts& atlasTexts = {});
 
 }  // namespace bg::train

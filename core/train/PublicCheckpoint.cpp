@@ -442,7 +442,7 @@ json loadPublicPretrained(model::GraphClassifierImpl& target, torch::serialize::
   try {
     from->load(sub);
   } catch (const std::exception& e) {
-    throw Error(ErrorCode::Data, std::string("its weights do not match its card: ") + std::string(e.what()).substr(0, 200));
+    throw Error(ErrorCode::Data, std::string("its weights do not match its card: ") + withoutBacktrace(e.what()).substr(0, 300));
   }
   torch::NoGradGuard ng;
   int copied = 0;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "errors/Error.h"
+#include "io/JsonText.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
 #include "train/EdgeReadoutFit.h"
@@ -39,6 +40,15 @@ json TuningConfig::toJson() const {
 
 TuningConfig TuningConfig::fromJson(const json& j) {
   TuningConfig c;
+  if (!j.is_object()) throw Error(ErrorCode::Config, "a tuning configuration is a JSON object, not " + j.dump().substr(0, 40));
+  {
+    // The valid keys and their types: a default configuration's. The zoo's sizes and the input
+    // (a name or its record) are checked by their own readers.
+    json defaults = c.toJson();  // c is still the default configuration here
+    defaults["adaptation"]["edge_readout"] = nullptr;  // written only when on; a name or true/false
+    const bool zoo = j.contains("architecture") && j["architecture"].is_string() && j["architecture"].get<std::string>() != "braingfm";
+    checkConfigurationKeys(j, defaults, "tuning configuration", zoo ? std::vector<std::string>{"input", "model"} : std::vector<std::string>{"input"});
+  }
   c.architecture = j.value("architecture", c.architecture);
   if (c.architecture != "braingfm" && !model::isNamedArchitecture(c.architecture))
     throw Error(ErrorCode::Config, "unknown architecture '" + c.architecture + "'");
@@ -63,7 +73,8 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   if (j.contains("input")) c.input = GraphInputSpec::fromJson(j.at("input"));
   c.ensemble = j.value("ensemble", c.ensemble);
   if (c.ensemble < 1 || c.ensemble > 32) throw Error(ErrorCode::Config, "ensemble must be between 1 and 32 members");
-  c.ensembleValidation = j.value("ensemble_validation", c.ensembleValidation);
+  // One member has no folds to validate on: a single model on a held-out split unless folds are asked for.
+  c.ensembleValidation = j.value("ensemble_validation", c.ensemble < 2 ? std::string("shared") : c.ensembleValidation);
   if (c.ensembleValidation != "shared" && c.ensembleValidation != "folds")
     throw Error(ErrorCode::Config, "ensemble_validation must be shared or folds, not '" + c.ensembleValidation + "'");
   if (c.ensembleValidation == "folds" && c.ensemble < 2)
@@ -73,6 +84,10 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   if (c.cropAugmentation > 0 && !c.input.identity())
     throw Error(ErrorCode::Config, "crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " + c.input.name());
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
+  if (c.epochs > 100000) throw Error(ErrorCode::Config, "epochs must be at most 100000, not " + std::to_string(c.epochs));
+  if (c.learningRate < 0) throw Error(ErrorCode::Config, "learning_rate must be positive (or 0 for the method's default), not " + std::to_string(c.learningRate));
+  if (c.weightDecay < 0) throw Error(ErrorCode::Config, "weight_decay must be 0 or more, not " + std::to_string(c.weightDecay));
+  if (c.patience < 1) throw Error(ErrorCode::Config, "patience must be at least 1 epoch");
   if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");
   if (c.selection != "auc" && c.selection != "loss") throw Error(ErrorCode::Config, "selection must be auc or loss");
   if (!isCalibrationMethod(c.calibration)) throw Error(ErrorCode::Config, "calibration must be temperature, platt or auto");

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "errors/Error.h"
 #include "workspace/ContentHash.h"
 
@@ -80,7 +82,15 @@ std::string ArrayStore::put(const float* data, std::int64_t rows, std::int64_t c
   // The name covers shape and values.
   const std::string hash = hashBytes(&h, 40, data, bytes);
   const auto target = pathOf(hash);
-  if (std::filesystem::exists(target)) return hash;
+  if (std::filesystem::exists(target)) {
+    // Content-addressed: the same name means the same content, unless the file was damaged since.
+    try {
+      (void)map(hash, true);
+      return hash;
+    } catch (const Error& e) {
+      spdlog::warn("{}; writing it again", e.what());
+    }
+  }
   std::filesystem::create_directories(target.parent_path());
   static std::atomic<unsigned> counter{0};
   const auto tmp = target.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));

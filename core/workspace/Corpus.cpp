@@ -242,7 +242,7 @@ json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
     for (const auto& atlas : atlases) {
       // The newest matching derivative of each scan for the atlas.
       SQLite::Statement q(ws.db(),
-                          "SELECT sc.id, sc.content_hash, su.id, su.dataset, su.subject_key, d.series_array, d.fc_array, d.params_hash "
+                          "SELECT sc.id, sc.content_hash, su.id, su.dataset, su.subject_key, d.series_array, d.fc_array, d.params_hash, se.id "
                           "FROM derivatives d JOIN scans sc ON sc.id = d.scan_id JOIN sessions se ON se.id = sc.session_id "
                           "JOIN subjects su ON su.id = se.subject_id WHERE d.atlas = ? AND (? = '' OR d.params_hash = ?) "
                           "ORDER BY sc.id, d.created_at DESC, d.id DESC");
@@ -268,7 +268,10 @@ json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
                      {"fc_array", q.getColumn(6).getString()},
                      {"params_hash", q.getColumn(7).getString()},
                      {"site", site == p.end() ? "" : site->second}};
-        if (multi) item["atlas"] = atlas;
+        if (multi) {
+          item["atlas"] = atlas;
+          item["session_id"] = q.getColumn(8).getInt64();  // one acquisition's graphs in several atlases share it
+        }
         labelsFound.insert(label->second);
         rows.push_back({item, label->second});
       }
@@ -303,7 +306,7 @@ json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
   });
 }
 
-std::int64_t saveCorpus(Workspace& ws, const json& manifest) {
+std::int64_t saveCorpus(Workspace& ws, const json& manifest, CorpusExisting existing) {
   const std::string name = manifest.value("name", std::string());
   return withContext("while saving corpus '" + name + "'", [&] {
     if (manifest.value("schema", 0) != 1 || name.empty() || !manifest.contains("items") || !manifest.contains("split"))
@@ -326,17 +329,61 @@ std::int64_t saveCorpus(Workspace& ws, const json& manifest) {
     if (!missing.empty())
       throw Error(ErrorCode::Data, std::to_string(missing.size()) + " problem(s), first: " + missing.front());
     const std::string text = checked.dump(2);
+    const std::string hash = hashBytes(text.data(), text.size());
+    SQLite::Transaction tx(ws.db());
+    {
+      SQLite::Statement q(ws.db(), "SELECT id, manifest_hash FROM corpora WHERE name = ?");
+      q.bind(1, name);
+      if (q.executeStep()) {
+        const auto id = q.getColumn(0).getInt64();
+        if (existing == CorpusExisting::KeepIfSame && q.getColumn(1).getString() == hash) {
+          spdlog::info("corpus '{}' already exists with the same definition: kept as it is", name);
+          return id;
+        }
+        if (existing != CorpusExisting::Replace)
+          throw Error(ErrorCode::Usage, "a corpus named '" + name + "' already exists" +
+                                            (existing == CorpusExisting::KeepIfSame ? std::string(" with another definition") : std::string()) +
+                                            ": choose another name, or replace it (corpus create --replace; corpus delete " + name + ")");
+        // In place: runs recorded on it keep their link (and are said to be of the old definition).
+        SQLite::Statement up(ws.db(), "UPDATE corpora SET manifest_json = ?, manifest_hash = ? WHERE id = ?");
+        up.bind(1, text);
+        up.bind(2, hash);
+        up.bind(3, id);
+        up.exec();
+        SQLite::Statement runs(ws.db(), "SELECT COUNT(*) FROM runs WHERE corpus_id = ?");
+        runs.bind(1, id);
+        const int recorded = runs.executeStep() ? runs.getColumn(0).getInt() : 0;
+        if (recorded > 0) spdlog::warn("corpus '{}' replaced; its {} recorded run(s) were made on the previous definition", name, recorded);
+        else spdlog::info("corpus '{}' replaced", name);
+        tx.commit();
+        return id;
+      }
+    }
     SQLite::Statement ins(ws.db(), "INSERT INTO corpora(name, manifest_json, manifest_hash) VALUES (?, ?, ?)");
     ins.bind(1, name);
     ins.bind(2, text);
-    ins.bind(3, hashBytes(text.data(), text.size()));
-    try {
-      ins.exec();
-    } catch (const SQLite::Exception& e) {
-      throw Error(ErrorCode::Usage, "a corpus named '" + name + "' already exists");
-    }
-    return ws.db().getLastInsertRowid();
+    ins.bind(3, hash);
+    ins.exec();
+    const auto id = ws.db().getLastInsertRowid();
+    tx.commit();
+    return id;
   });
+}
+
+int deleteCorpus(Workspace& ws, const std::string& name) {
+  SQLite::Statement q(ws.db(), "SELECT c.id, (SELECT COUNT(*) FROM runs r WHERE r.corpus_id = c.id) FROM corpora c WHERE c.name = ?");
+  q.bind(1, name);
+  if (!q.executeStep()) throw Error(ErrorCode::NoInput, "no corpus named '" + name + "' in workspace " + ws.dir().string());
+  const auto id = q.getColumn(0).getInt64();
+  const int runs = q.getColumn(1).getInt();
+  // Recorded runs name their corpus through it: removing it would leave results nobody can place.
+  if (runs > 0)
+    throw Error(ErrorCode::Usage, "corpus '" + name + "' has " + std::to_string(runs) + " recorded run(s) (evaluations, training): it stays so that their "
+                                  "results keep their corpus; replace its definition instead (corpus create --replace)");
+  SQLite::Statement del(ws.db(), "DELETE FROM corpora WHERE id = ?");
+  del.bind(1, id);
+  del.exec();
+  return 0;
 }
 
 json loadCorpus(Workspace& ws, const std::string& name) {

@@ -43,7 +43,14 @@ struct CorpusSpec {
 // Builds the manifest from the workspace's records (does not store it).
 nlohmann::json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec);
 // Checks every item against the workspace (scan present, arrays present) and stores it.
-std::int64_t saveCorpus(Workspace& ws, const nlohmann::json& manifest);
+// When a corpus of that name exists: Refuse (an error), KeepIfSame (succeed without writing when the
+// stored definition is the same, so a command is safe to run again; refuse otherwise, naming
+// --replace), or Replace it.
+enum class CorpusExisting { Refuse, KeepIfSame, Replace };
+std::int64_t saveCorpus(Workspace& ws, const nlohmann::json& manifest, CorpusExisting existing = CorpusExisting::Refuse);
+// Removes a corpus that no recorded run refers to (one that has runs is refused: their results would
+// lose their corpus). Returns 0.
+int deleteCorpus(Workspace& ws, const std::string& name);
 nlohmann::json loadCorpus(Workspace& ws, const std::string& name);
 std::vector<std::string> listCorpora(Workspace& ws);
 // What a model file trained on a whole corpus records of its scans (their content hashes), so that

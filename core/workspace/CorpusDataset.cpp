@@ -14,9 +14,10 @@ void shuffle(std::vector<int>& v, std::mt19937& rng) {
 }
 }  // namespace
 
-std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, const std::string& part, const ArrayStore& store) {
-  // Graph models read one atlas token per corpus so far; mixing atlases would mislabel half the graphs.
-  requireSingleAtlas(manifest, "graph-model training");
+std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, const std::string& part, const ArrayStore& store, AtlasMix mix) {
+  // A downstream graph model reads one parcellation: its ROI readout and node features are that atlas's.
+  if (mix == AtlasMix::SingleOnly) requireSingleAtlas(manifest, "graph-model training");
+  const auto corpusAtlas = manifest.value("atlas", std::string());
   const auto& folds = manifest.at("split").at("folds");
   if (fold < 0 || fold >= static_cast<int>(folds.size()))
     throw Error(ErrorCode::Usage, "fold " + std::to_string(fold) + " does not exist (the corpus has " + std::to_string(folds.size()) + ")");
@@ -31,6 +32,8 @@ std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, c
     d.site = item.value("site", std::string());
     d.label = item.at("class_index").get<int>();
     d.scanId = item.at("scan_id").get<std::int64_t>();
+    d.atlas = item.value("atlas", corpusAtlas);
+    d.session = item.value("session_id", std::int64_t{0});
     d.nodes = store.map(d.fcArray, false)->rows();  // the header alone: no data is read
     out.push_back(std::move(d));
   }

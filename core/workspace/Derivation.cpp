@@ -1,5 +1,14 @@
 #include "workspace/Derivation.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <map>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -7,6 +16,7 @@
 
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
+#include "io/TimeSeriesFile.h"
 #include "platform/Versions.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Workspace.h"
@@ -116,13 +126,89 @@ bool upToDate(Workspace& ws, std::int64_t scan, const std::string& atlas, const 
   q.bind(2, atlas);
   q.bind(3, params);
   if (!q.executeStep()) return false;
-  return q.getColumn(0).getString() == input && ws.arrays().contains(q.getColumn(1).getString()) &&
-         ws.arrays().contains(q.getColumn(2).getString());
+  if (q.getColumn(0).getString() != input) return false;
+  // Present and intact (checksum): a damaged or deleted array is computed again, not reported up to date.
+  for (int c : {1, 2}) {
+    try {
+      (void)ws.arrays().map(q.getColumn(c).getString(), true);
+    } catch (const Error& e) {
+      spdlog::warn("scan {}, {}: {}; deriving it again", scan, atlas, e.what());
+      return false;
+    }
+  }
+  return true;
 }
+
+// A time-series scan's stored series, read again from its file when the stored copy is missing or
+// damaged and the file is still the one imported (same content hash).
+Eigen::MatrixXd storedSeries(Workspace& ws, const ScanRow& scan) {
+  try {
+    return ws.arrays().read(scan.seriesArray);
+  } catch (const Error& e) {
+    if (!std::filesystem::exists(scan.path) || hashFile(scan.path) != scan.hash)
+      throw Error(ErrorCode::Data, std::string(e.what()) + ", and the imported file " + scan.path + " is gone or changed: import it again");
+    spdlog::warn("{}; reading the series again from {}", e.what(), scan.path);
+    const auto series = readRoiTimeSeries(scan.path).series;
+    const auto hash = ws.arrays().put(series);
+    if (hash != scan.seriesArray) {
+      SQLite::Statement u(ws.db(), "UPDATE scans SET series_array = ? WHERE id = ?");
+      u.bind(1, hash);
+      u.bind(2, scan.id);
+      u.exec();
+    }
+    return series;
+  }
+}
+
+// The workspace's derive.lock holds the deriving process's id while it runs.
+class DerivationLock {
+ public:
+  explicit DerivationLock(const std::filesystem::path& dir) : file_(dir / "derive.lock") {
+    for (int attempt = 0; attempt < 2 && !held_; ++attempt) {
+      const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd >= 0) {
+        const auto pid = std::to_string(::getpid());
+        const bool written = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+        ::close(fd);
+        if (!written) break;
+        held_ = true;
+        return;
+      }
+      if (errno != EEXIST) break;  // a read-only workspace fails later, naming the file it could not write
+      const auto other = runningDerivation(dir);
+      if (other) {
+        if (*other == static_cast<long>(::getpid())) return;  // this process derives already (a repair inside a derive)
+        throw Error(ErrorCode::Usage, "another derivation (process " + std::to_string(*other) + ") is running on workspace " + dir.string() +
+                                          ": wait for it to finish (both would compute the same connectomes)");
+      }
+      std::error_code ec;
+      std::filesystem::remove(file_, ec);  // left by a killed process
+    }
+  }
+  ~DerivationLock() {
+    std::error_code ec;
+    if (held_) std::filesystem::remove(file_, ec);
+  }
+  DerivationLock(const DerivationLock&) = delete;
+  DerivationLock& operator=(const DerivationLock&) = delete;
+
+ private:
+  std::filesystem::path file_;
+  bool held_ = false;
+};
 
 }  // namespace
 
+std::optional<long> runningDerivation(const std::filesystem::path& workspaceDir) {
+  std::ifstream in(workspaceDir / "derive.lock");
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) return std::nullopt;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return std::nullopt;
+  return pid;
+}
+
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& req, ProgressDelegate& progress) {
+  DerivationLock lock(ws.dir());
   const auto scans = selectScans(ws, req.scanIds);
   const auto boldAtlases = expandAtlasList(registry, req.atlases.empty() ? std::vector<std::string>{"all"} : req.atlases);
   const std::string paramsJson = pipelineParamsJson(req.options), paramsHash = pipelineParamsHash(req.options);
@@ -146,7 +232,7 @@ DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, co
         const std::optional<std::filesystem::path> confounds =
             scan.confounds.empty() ? std::nullopt : std::optional<std::filesystem::path>(scan.confounds);
         if (scan.kind == "timeseries") {
-          const auto series = ws.arrays().read(scan.seriesArray);
+          const auto series = storedSeries(ws, scan);
           std::vector<std::string> names;
           for (Eigen::Index c = 0; c < series.cols(); ++c) names.push_back(std::to_string(c + 1));
           results.push_back(computeFromTimeSeries(scan.atlas, series, names, scan.tr, confounds, req.options));
@@ -190,6 +276,52 @@ DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, co
   }
   progress.update("done", 1.0);
   return summary;
+}
+
+std::vector<std::string> repairDerivatives(Workspace& ws, const AtlasRegistry& registry, ProgressDelegate& progress) {
+  struct Group {
+    std::string paramsJson;
+    std::vector<std::int64_t> scans;
+    std::vector<std::string> atlases;
+  };
+  std::map<std::string, Group> broken;  // by parameter set
+  std::vector<std::string> actions;
+  {
+    SQLite::Statement q(ws.db(), "SELECT scan_id, atlas, params_hash, params_json, series_array, fc_array FROM derivatives ORDER BY scan_id, atlas");
+    while (q.executeStep()) {
+      std::string why;
+      for (int c : {4, 5}) {
+        if (!why.empty()) break;
+        try {
+          (void)ws.arrays().map(q.getColumn(c).getString(), true);
+        } catch (const Error& e) {
+          why = e.what();
+        }
+      }
+      if (why.empty()) continue;
+      auto& g = broken[q.getColumn(2).getString()];
+      g.paramsJson = q.getColumn(3).getString();
+      const auto scan = q.getColumn(0).getInt64();
+      const auto atlas = q.getColumn(1).getString();
+      if (std::find(g.scans.begin(), g.scans.end(), scan) == g.scans.end()) g.scans.push_back(scan);
+      if (std::find(g.atlases.begin(), g.atlases.end(), atlas) == g.atlases.end()) g.atlases.push_back(atlas);
+      actions.push_back("scan " + std::to_string(scan) + ", " + atlas + ": " + why);
+    }
+  }
+  if (broken.empty()) return actions;
+  std::size_t k = 0;
+  for (const auto& [hash, g] : broken) {
+    ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(broken.size()), static_cast<double>(k + 1) / static_cast<double>(broken.size()));
+    ++k;
+    DeriveRequest req;
+    req.scanIds = g.scans;
+    req.atlases = g.atlases;
+    req.options = pipelineOptionsFromJson(g.paramsJson);
+    const auto summary = deriveConnectomes(ws, registry, req, part);
+    actions.push_back("derived " + std::to_string(summary.computed) + " scan(s) again with parameter set " + hash.substr(0, 12) +
+                      (summary.failed ? ", " + std::to_string(summary.failed) + " could not be (" + summary.failures.front() + ")" : std::string()));
+  }
+  return actions;
 }
 
 }  // namespace bg

@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 // Batch derivation: the connectome pipeline for every selected scan x atlas, stored in the
 // workspace. A derivative is keyed by (scan, atlas, hash of the pipeline parameters) and
 // remembers the input's content hash: re-running skips what is up to date. Arrays are
@@ -45,6 +46,15 @@ std::vector<std::string> derivedAtlases(Workspace& ws);
 // One line a user can read: "cleaned (linear detrend, band-pass 0.01-0.1 Hz, ...), Pearson".
 std::string describePipeline(const PipelineOptions& options);
 
+// One derivation per workspace at a time: a second one (another process) is refused with the first's
+// process id instead of computing the same connectomes twice; a lock left by a killed process is taken over.
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& request, ProgressDelegate& progress);
+// The process id of a derivation running on the workspace now (another process), if any.
+std::optional<long> runningDerivation(const std::filesystem::path& workspaceDir);
+
+// workspace check --repair: every derivative whose arrays are missing or fail their checksum is derived
+// again with its own recorded parameters (a time-series scan's damaged series is read again from its
+// file when that file is still the one imported). One line per finding and per action.
+std::vector<std::string> repairDerivatives(Workspace& ws, const AtlasRegistry& registry, ProgressDelegate& progress);
 
 }  // namespace bg

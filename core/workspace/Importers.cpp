@@ -1,5 +1,7 @@
 #include "workspace/Importers.h"
 
+#include <set>
+
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -10,6 +12,7 @@
 #include "errors/Error.h"
 #include "io/NiftiImage.h"
 #include "io/TextTable.h"
+#include "io/Utf8.h"
 #include "io/TimeSeriesFile.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Workspace.h"
@@ -34,6 +37,10 @@ struct ScanRecord {
 };
 
 void insertScan(Workspace& ws, const ScanRecord& s) {
+  // Stored paths end up in JSON records and reports: a name that is not UTF-8 is refused here, not there.
+  if (const auto bad = firstInvalidUtf8(s.path))
+    throw Error(ErrorCode::Data, "the file name " + std::string(s.path.substr(0, *bad)) + "\u2026 is not UTF-8 text (byte " + std::to_string(*bad + 1) +
+                                     " of the path): rename the file and import it again");
   SQLite::Statement q(ws.db(),
                       "INSERT INTO scans(session_id, kind, path, content_hash, tr, shape, atlas, series_array, confounds_path) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -69,7 +76,7 @@ std::string absolutePath(const std::filesystem::path& p) { return std::filesyste
 }  // namespace
 
 ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes, const std::filesystem::path& timeseriesDir,
-                          ProgressDelegate& progress) {
+                          ProgressDelegate& progress, bool skipInvalid) {
   return withContext("while importing ABIDE from " + timeseriesDir.string(), [&] {
     const auto table = TextTable::read(phenotypes, ',');
     const int fileId = table.requireColumn("FILE_ID"), subId = table.requireColumn("SUB_ID"), dx = table.requireColumn("DX_GROUP"),
@@ -93,6 +100,41 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
     }
     if (atlas.empty())
       throw Error(ErrorCode::NoInput, "the folder holds no ABIDE time-series files (<FILE_ID>_rois_<atlas>.1D or .1D.gz)");
+    // Labels a classifier would learn wrong: checked over the rows that have a scan, before anything is stored.
+    std::set<std::size_t> invalidRows;
+    std::vector<std::string> reasons;
+    {
+      std::map<std::string, std::pair<std::size_t, std::string>> diagnosisOf;  // SUB_ID -> (first row, DX_GROUP)
+      for (std::size_t r = 0; r < table.rows(); ++r) {
+        const std::string id = table.cell(r, fileId);
+        if (id == "no_filename" || !std::filesystem::exists(timeseriesDir / (id + "_rois_" + atlas + ".1D.gz"))) continue;
+        const std::string d = table.cell(r, dx), sub = table.cell(r, subId);
+        const auto line = std::to_string(r + 2);  // the header is line 1
+        if (d != "1" && d != "2") {
+          invalidRows.insert(r);
+          reasons.push_back("line " + line + " (" + id + "): DX_GROUP '" + d + "' is neither 1 (autism) nor 2 (control)");
+          continue;
+        }
+        const auto [it, first] = diagnosisOf.emplace(sub, std::make_pair(r, d));
+        if (!first && it->second.second != d) {
+          invalidRows.insert(r);
+          invalidRows.insert(it->second.first);
+          reasons.push_back("SUB_ID " + sub + ": line " + std::to_string(it->second.first + 2) + " says DX_GROUP " + it->second.second + ", line " +
+                            line + " says " + d);
+        }
+      }
+    }
+    if (!invalidRows.empty()) {
+      std::string list;
+      for (std::size_t k = 0; k < reasons.size() && k < 5; ++k) list += (k ? "; " : "") + reasons[k];
+      if (reasons.size() > 5) list += "; and " + std::to_string(reasons.size() - 5) + " more";
+      if (!skipInvalid)
+        throw Error(ErrorCode::Data, phenotypes.string() + ": " + std::to_string(invalidRows.size()) + " row(s) with a scan have a diagnosis a model " +
+                                         "would learn wrong (" + list + "). Nothing was imported; correct the table, or give --skip-invalid to " +
+                                         "import the other rows");
+      summary.invalid = static_cast<int>(invalidRows.size());
+      summary.notes = reasons;
+    }
     SQLite::Transaction tx(ws.db());
     for (std::size_t r = 0; r < table.rows(); ++r) {
       if (r % 16 == 0 && progress.update("importing ABIDE scans", static_cast<double>(r) / static_cast<double>(table.rows())))
@@ -103,6 +145,7 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
         ++summary.skipped;
         continue;
       }
+      if (invalidRows.count(r)) continue;
       try {
         const std::string hash = hashFile(file);
         if (scanExists(ws, hash)) {

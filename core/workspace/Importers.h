@@ -16,12 +16,17 @@ struct ImportSummary {
   int imported = 0;
   int alreadyPresent = 0;
   int skipped = 0;                    // phenotype rows without a file
+  int invalid = 0;                    // rows left out with skipInvalid (their reasons are in `notes`)
+  std::vector<std::string> notes;     // what was left out and why
   std::vector<std::string> problems;  // files that could not be read (named, with the cause)
 };
 
 // `phenotypes`: Phenotypic_V1_0b_preprocessed1.csv; `timeseriesDir`: <FILE_ID>_rois_cc200.1D.gz files.
+// Rows with a scan that a classifier must not learn from as they stand (a DX_GROUP other than 1 or 2,
+// or a SUB_ID listed again with another DX_GROUP) are listed with their lines and refused as a whole
+// (bg::Error, nothing imported) unless skipInvalid, which imports the rest and reports them.
 ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes, const std::filesystem::path& timeseriesDir,
-                          ProgressDelegate& progress);
+                          ProgressDelegate& progress, bool skipInvalid = false);
 
 // sub-*/[ses-*/]func/*_space-MNI152*_desc-preproc_bold.nii.gz with their *_desc-confounds_timeseries.tsv,
 // and participants.tsv (in the folder or its parent) for phenotypes.

@@ -1,5 +1,7 @@
 #include "workspace/Workspace.h"
 
+#include "workspace/StaleTemporaries.h"
+
 #include <cstdlib>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -149,13 +151,14 @@ std::unique_ptr<Workspace> Workspace::create(const std::filesystem::path& dir) {
   });
 }
 
-std::unique_ptr<Workspace> Workspace::open(const std::filesystem::path& dir) {
+std::unique_ptr<Workspace> Workspace::open(const std::filesystem::path& dir, bool cleanTemporaries) {
   return withContext("while opening workspace " + dir.string(), [&] {
     const auto file = dir / "workspace.sqlite";
     if (!std::filesystem::exists(file))
       throw Error(ErrorCode::NoInput, "not a workspace (no workspace.sqlite; create one with 'braingraph-cli workspace init')");
     std::unique_ptr<Workspace> ws(new Workspace(dir, connect(file, false)));
     ws->migrate();
+    if (cleanTemporaries) bg::removeStaleTemporaries(dir);
     return ws;
   });
 }
@@ -213,6 +216,9 @@ WorkspaceCheck Workspace::check(bool verifyArrays, ProgressDelegate& progress) c
                         "UNION SELECT series_array FROM derivatives UNION SELECT fc_array FROM derivatives");
     while (q.executeStep()) hashes.push_back(q.getColumn(0).getString());
   }
+  for (const auto& t : findStaleTemporaries(dir_))
+    r.notes.push_back("temporary file " + t.file.string() + " left by process " + std::to_string(t.pid) +
+                         ", which no longer runs (the next command that opens the workspace removes it)");
   for (std::size_t i = 0; i < hashes.size(); ++i) {
     if (i % 64 == 0 && progress.update("arrays", static_cast<double>(i) / static_cast<double>(hashes.size()))) throw CancelledError();
     try {

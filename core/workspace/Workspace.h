@@ -26,6 +26,7 @@ struct WorkspaceCounts {
 struct WorkspaceCheck {
   bool ok = true;
   std::vector<std::string> problems;
+  std::vector<std::string> notes;  // harmless findings (killed processes' temporary files)
   std::int64_t arraysChecked = 0;
 };
 
@@ -35,8 +36,10 @@ class Workspace {
 
   // Creates the folder's database (a folder that already holds one is an error).
   static std::unique_ptr<Workspace> create(const std::filesystem::path& dir);
-  // Opens an existing workspace and migrates its schema; throws bg::Error naming the folder.
-  static std::unique_ptr<Workspace> open(const std::filesystem::path& dir);
+  // Opens an existing workspace and migrates its schema; throws bg::Error naming the folder. Removes
+  // the temporary files of killed processes (StaleTemporaries.h) unless told not to (workspace check
+  // reports them first).
+  static std::unique_ptr<Workspace> open(const std::filesystem::path& dir, bool removeStaleTemporaries = true);
   ~Workspace();
 
   SQLite::Database& db() { return *db_; }

@@ -150,6 +150,22 @@ int main(int argc, char** argv) {
   train::GraphBatch windowed = batch;
   windowed.fcSecond = randomFc(B, N);
   const double pretrainWindows = secondsPer(3, [&] { pretrainer.step(windowed, ids, 0); });
+  // Multi-atlas pre-training: a batch of 32 CC200 graphs (200 ROIs) with each scan's HO graph (111
+  // ROIs) as GCL's second view, each atlas with its own token; against the same batch with a dropout
+  // view of the CC200 graph itself.
+  train::Pretrainer multi(pc);
+  multi.setAtlasTexts({{"cc200", torch::randn({c.textDimension})}, {"ho", torch::randn({c.textDimension})}});
+  train::GraphBatch cc200{randomFc(B, 200), torch::ones({B, 200}, torch::kBool), labels, {}};
+  cc200.atlases.assign(B, "cc200");
+  const double pretrainCc200 = secondsPer(3, [&] { multi.step(cc200, ids, 0); });
+  train::GraphBatch crossAtlas = cc200;
+  crossAtlas.fcSecond = randomFc(B, 111);
+  crossAtlas.maskSecond = torch::ones({B, 111}, torch::kBool);
+  crossAtlas.atlasesSecond.assign(B, "ho");
+  const double pretrainCross = secondsPer(3, [&] { multi.step(crossAtlas, ids, 0); });
+  train::GraphBatch ho{randomFc(B, 111), torch::ones({B, 111}, torch::kBool), labels, {}};
+  ho.atlases.assign(B, "ho");
+  const double pretrainHo = secondsPer(3, [&] { multi.step(ho, ids, 0); });
   std::filesystem::remove_all(dir);
 
   std::printf("parameters: %lld\n", static_cast<long long>(encoder->parameterCount()));
@@ -162,6 +178,10 @@ int main(int argc, char** argv) {
   std::printf("mixed_bucketed_graphs_per_s: %.1f\n", static_cast<double>(items.size()) / bucketed);
   std::printf("bucket_vs_pad_speedup: %.2f\n", padded / bucketed);
   std::printf("pretrain_contrastive_windows_graphs_per_s: %.1f\n", B / pretrainWindows);
+  std::printf("pretrain_cc200_batch_graphs_per_s: %.1f\n", B / pretrainCc200);
+  std::printf("pretrain_ho_batch_graphs_per_s: %.1f\n", B / pretrainHo);
+  std::printf("pretrain_mixed_cc200_ho_epoch_graphs_per_s: %.1f\n", 2.0 * B / (pretrainCc200 + pretrainHo));
+  std::printf("pretrain_cc200_with_ho_cross_atlas_view_graphs_per_s: %.1f\n", B / pretrainCross);
   std::printf("loader_batch_32x200_stored_fc_ms: %.2f\n", 1e3 * storedBatch);
   std::printf("loader_batch_32x200_crop_one_window_ms: %.2f\n", 1e3 * oneWindow);
   std::printf("loader_batch_32x200_crop_two_windows_ms: %.2f\n", 1e3 * twoWindows);
