@@ -383,7 +383,8 @@ class TestTuning : public QObject {
       if (name.rfind("abide-tuning", 0) != 0 && name != "demo-braingfm.json") continue;
       std::ifstream in(e.path());
       const auto c = TuningConfig::fromJson(nlohmann::json::parse(in));
-      QVERIFY2(c.epochs >= 1 && c.ensemble == 1 && c.input.identity(), name.c_str());
+      // The shipped configurations leave the members to the default: the 5-member cross-fitted ensemble.
+      QVERIFY2(c.epochs >= 1 && c.ensemble == TuningConfig::kCrossFitMembers && c.ensembleValidation == "folds" && c.input.identity(), name.c_str());
       ++seen;
     }
     QVERIFY(seen >= 4);
@@ -818,8 +819,11 @@ class TestTuning : public QObject {
     QVERIFY(stratifiedFolds(classes, 5, 12)[2].validation != folds[2].validation);
     QVERIFY_THROWS_EXCEPTION(Error, stratifiedFolds(classes, 1, 0));
     QCOMPARE(TuningConfig::fromJson({{"ensemble", 3}, {"ensemble_validation", "folds"}}).ensembleValidation, std::string("folds"));
-    QCOMPARE(TuningConfig::fromJson({{"ensemble", 3}}).toJson().at("ensemble_validation").get<std::string>(), std::string("shared"));
-    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"ensemble_validation", "folds"}}));
+    // Cross-fitted unless told otherwise; one member has no folds (a held-out split), and asking for folds with one is refused.
+    QCOMPARE(TuningConfig::fromJson({{"ensemble", 3}}).toJson().at("ensemble_validation").get<std::string>(), std::string("folds"));
+    QCOMPARE(TuningConfig::fromJson(nlohmann::json::object()).ensemble, 5);
+    QCOMPARE(TuningConfig::fromJson({{"ensemble", 1}}).ensembleValidation, std::string("shared"));
+    QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"ensemble", 1}, {"ensemble_validation", "folds"}}));
     QVERIFY_THROWS_EXCEPTION(Error, TuningConfig::fromJson({{"ensemble", 2}, {"ensemble_validation", "bagged"}}));
   }
 

@@ -1,6 +1,7 @@
 #include "io/JsonText.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 
@@ -59,8 +60,16 @@ bool sameKind(const nlohmann::json& given, const nlohmann::json& expected) {
 }
 }  // namespace
 
-void setLenientConfiguration(bool lenient) { g_lenient = lenient; }
-bool lenientConfiguration() { return g_lenient; }
+// Also in the environment: the model library (loaded at run time) has its own copy of this file's state.
+void setLenientConfiguration(bool lenient) {
+  g_lenient = lenient;
+  if (lenient) ::setenv("BRAINGRAPH_LENIENT_CONFIGURATION", "1", 1);
+  else ::unsetenv("BRAINGRAPH_LENIENT_CONFIGURATION");
+}
+bool lenientConfiguration() {
+  const char* v = std::getenv("BRAINGRAPH_LENIENT_CONFIGURATION");
+  return g_lenient || (v && std::string(v) == "1");
+}
 
 void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& defaults, const std::string& where,
                             const std::vector<std::string>& freeForm) {
@@ -76,7 +85,7 @@ void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& d
         }
       const std::string hint = !closest.empty() && best <= std::max<std::size_t>(2, key.size() / 3) ? " (did you mean '" + closest + "'?)" : "";
       const std::string message = where + ": unknown key '" + key + "'" + hint;
-      if (g_lenient) {
+      if (lenientConfiguration()) {
         spdlog::warn("{}; ignored (--lenient)", message);
         continue;
       }
@@ -87,10 +96,10 @@ void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& d
       }() + " (--lenient only warns)");
     }
     const auto& expected = defaults.at(key);
+    if (std::find(freeForm.begin(), freeForm.end(), key) != freeForm.end()) continue;  // another reader checks it
     if (!sameKind(value, expected))
       throw Error(ErrorCode::Config, where + ": '" + key + "' must be " + typeName(expected) + ", not " + typeName(value) + " (" + value.dump() + ")");
-    if (value.is_object() && std::find(freeForm.begin(), freeForm.end(), key) == freeForm.end())
-      checkConfigurationKeys(value, expected, where + " › " + key, freeForm);
+    if (value.is_object()) checkConfigurationKeys(value, expected, where + " › " + key, freeForm);
   }
 }
 

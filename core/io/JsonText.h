@@ -22,8 +22,8 @@ namespace bg {
 // with every key at its default (a struct's toJson()), so the list of valid keys and their types
 // lives in one place. An unknown key is an error naming it and the closest valid key (a warning
 // instead when lenient configuration is on: --lenient); a value of another JSON type than the
-// default's is an error naming the key and the expected type. Objects are checked recursively, except
-// keys listed in `freeForm` (whose content another reader checks).
+// default's is an error naming the key and the expected type. Objects are checked recursively; keys listed
+// in `freeForm` (a name or a record, an architecture's own sizes) are left to their own readers.
 void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& defaults, const std::string& where,
                             const std::vector<std::string>& freeForm = {});
 void setLenientConfiguration(bool lenient);

@@ -423,6 +423,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
                             {"label_field", card.value("label_field", std::string())},
                             {"classes", classes},
                             {"validation", card.value("validation", json())},
+                            {"deployment", card.value("deployment", json())},  // what the file learned from
                             {"evaluation", card.value("evaluation", json())},
                             {"release", card.value("release", json())},
                             {"trainable_parameters", card.value("trainable_parameters", 0)},
@@ -477,6 +478,7 @@ json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
   record["explanation"] = json::parse(q.getColumn(2).getString());
   record["model_card"] = {{"kind", card.value("kind", std::string())}, {"training_data", card.value("corpus", json::object())},
                           {"classes", classes},                         {"validation", card.value("validation", json())},
+                          {"deployment", card.value("deployment", json())},
                           {"evaluation", card.value("evaluation", json())}, {"release", card.value("release", json())},
                           {"limits", modelLimits(card)}};
   record["signoff"] = nullptr;
