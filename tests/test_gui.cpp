@@ -784,6 +784,8 @@ class TestGui : public QObject {
       QVERIFY2(multi.problems().isEmpty(), qPrintable(multi.problems().join('\n')));
       QVERIFY(multi.arguments().contains(QStringLiteral("--cross-atlas-views")));
       QCOMPARE(multi.preset().value("cross_atlas_views", false), true);
+      multi.resize(760, 900);
+      multi.grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_launch_multi_atlas.png"));
       multi.foundationModel()->setCurrentText(QStringLiteral("brainmass"));
       QVERIFY(!multi.crossAtlasViews()->isEnabled() && !multi.arguments().contains(QStringLiteral("--cross-atlas-views")));
       QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("no atlas token")), qPrintable(multi.problems().join('\n')));
