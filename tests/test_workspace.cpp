@@ -283,6 +283,33 @@ class TestWorkspace : public QObject {
     QVERIFY(repairDerivatives(*ws, reg, p).empty());  // nothing left to repair
   }
 
+  // One derivation per workspace: a second process is refused with the first one's id; a lock whose
+  // process has ended is taken over.
+  void oneDerivationPerWorkspace() {
+    auto ws = Workspace::create(dir_ / "one-derive");
+    NullProgress p;
+    importFirstAbideFiles(*ws, 2);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    QProcess other;  // stands for another braingraph-cli deriving the same workspace
+    other.start(QStringLiteral("sleep"), {QStringLiteral("60")});
+    QVERIFY(other.waitForStarted());
+    std::ofstream(ws->dir() / "derive.lock") << other.processId();
+    QCOMPARE(runningDerivation(ws->dir()).value_or(0), static_cast<long>(other.processId()));
+    try {
+      deriveConnectomes(*ws, reg, DeriveRequest{}, p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QCOMPARE(e.code(), ErrorCode::Usage);
+      QVERIFY2(std::string(e.what()).find("process " + std::to_string(other.processId())) != std::string::npos, e.what());
+    }
+    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(0));
+    other.kill();
+    QVERIFY(other.waitForFinished());
+    QVERIFY(!runningDerivation(ws->dir()));
+    QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 2);
+    QVERIFY(!std::filesystem::exists(ws->dir() / "derive.lock"));  // released at the end
+  }
+
   void killedBatchResumesWithTheSameResult() {
     const auto path = dir_ / "killed";
     QVERIFY(runCli({QStringLiteral("workspace"), QStringLiteral("init"), QStringLiteral("-w"), q(path)}) == 0);
