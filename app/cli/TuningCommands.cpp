@@ -230,6 +230,14 @@ json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, co
   return json::parse(backend.rewriteModelCard(files[best], r.out, patch.dump()));
 }
 
+// One input that could not be predicted: logged, and with --json a line naming it (the others go on).
+// Called inside a catch block.
+void reportPredictionFailure(const std::string& file, bool asJson) {
+  const Error e = currentExceptionAsError();
+  spdlog::error("{}", e.what());
+  if (asJson) std::printf("%s\n", json{{"file", file}, {"error", e.what()}}.dump().c_str());
+}
+
 struct PredictArgs {
   std::string modelFile, dir;
   std::vector<std::string> inputs;
@@ -278,10 +286,8 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
     } catch (const CancelledError&) {
       throw;
     } catch (...) {
-      const Error e = currentExceptionAsError();
       ++failures;
-      spdlog::error("{}", e.what());
-      if (a.json) std::printf("%s\n", json{{"file", name}, {"error", e.what()}}.dump().c_str());
+      reportPredictionFailure(name, a.json);
     }
     std::fflush(stdout);
   }
@@ -618,10 +624,8 @@ void addTuningCommands(CLI::App& app, Action& action) {
           } catch (const CancelledError&) {
             throw;
           } catch (...) {
-            const Error e = currentExceptionAsError();
             ++failures;
-            spdlog::error("{}", e.what());
-            if (a->json) std::printf("%s\n", json{{"file", file}, {"error", e.what()}}.dump().c_str());
+            reportPredictionFailure(file, a->json);
           }
           std::fflush(stdout);
         }

@@ -3,6 +3,8 @@
 #include "workspace/StaleTemporaries.h"
 
 #include <cstdlib>
+#include <mutex>
+#include <set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
@@ -158,7 +160,14 @@ std::unique_ptr<Workspace> Workspace::open(const std::filesystem::path& dir, boo
       throw Error(ErrorCode::NoInput, "not a workspace (no workspace.sqlite; create one with 'braingraph-cli workspace init')");
     std::unique_ptr<Workspace> ws(new Workspace(dir, connect(file, false)));
     ws->migrate();
-    if (cleanTemporaries) bg::removeStaleTemporaries(dir);
+    if (cleanTemporaries) {
+      // Once per process and folder: the GUI reopens its workspace every second, and a walk of the
+      // array store each time would cost more than the leftovers are worth.
+      static std::mutex m;
+      static std::set<std::string> cleaned;
+      std::lock_guard lock(m);
+      if (cleaned.insert(std::filesystem::absolute(dir).lexically_normal().string()).second) bg::removeStaleTemporaries(dir);
+    }
     return ws;
   });
 }
