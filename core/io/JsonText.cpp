@@ -1,7 +1,9 @@
 #include "io/JsonText.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +22,12 @@ nlohmann::json parseJsonText(const std::string& text, const std::string& source,
     if (const auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
     throw Error(code, (source.empty() ? std::string("the text") : source) + " is not valid JSON (line " + std::to_string(line) + ", column " +
                           std::to_string(column) + "): " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // A number beyond a double's range (out_of_range 406): no position from the parser.
+    std::string what = e.what();
+    if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    if (what.size() > 100) what = what.substr(0, 97) + "...";
+    throw Error(code, (source.empty() ? std::string("the text") : source) + " is not valid JSON: " + what);
   }
 }
 
@@ -54,9 +62,36 @@ std::string typeName(const nlohmann::json& v) {
 }
 
 bool sameKind(const nlohmann::json& given, const nlohmann::json& expected) {
-  if (expected.is_null() || given.is_null()) return true;  // optional values default to null
+  if (expected.is_null()) return true;  // optional values default to null and take several kinds
+  if (expected.is_number_unsigned()) return given.is_number_unsigned() || (given.is_number_integer() && given.get<std::int64_t>() >= 0);
+  if (expected.is_number_integer()) return given.is_number_integer();
   if (expected.is_number()) return given.is_number();
+  if (expected.is_array() && given.is_array() && !expected.empty()) {
+    for (const auto& element : given)
+      if (!sameKind(element, expected.front())) return false;
+    return true;
+  }
   return given.type() == expected.type();
+}
+
+std::string expectedName(const nlohmann::json& expected) {
+  if (expected.is_number_unsigned()) return "a whole number, 0 or more";
+  if (expected.is_number_integer()) return "a whole number";
+  if (expected.is_array() && !expected.empty()) return "a list of " + expectedName(expected.front()).substr(2) + "s";
+  return typeName(expected);
+}
+
+// Whole numbers are read as C++ ints: a value beyond their range is refused here, not wrapped.
+bool fitsInt(const nlohmann::json& given, const nlohmann::json& expected) {
+  if (!expected.is_number_integer() || !given.is_number_integer()) return true;
+  if (given.is_number_unsigned()) return given.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+  const auto v = given.get<std::int64_t>();
+  return v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max();
+}
+
+std::string shortDump(const nlohmann::json& v) {
+  auto text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
 }
 }  // namespace
 
@@ -98,7 +133,8 @@ void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& d
     const auto& expected = defaults.at(key);
     if (std::find(freeForm.begin(), freeForm.end(), key) != freeForm.end()) continue;  // another reader checks it
     if (!sameKind(value, expected))
-      throw Error(ErrorCode::Config, where + ": '" + key + "' must be " + typeName(expected) + ", not " + typeName(value) + " (" + value.dump() + ")");
+      throw Error(ErrorCode::Config, where + ": '" + key + "' must be " + expectedName(expected) + ", not " + typeName(value) + " (" + shortDump(value) + ")");
+    if (!fitsInt(value, expected)) throw Error(ErrorCode::Config, where + ": '" + key + "' is out of range (" + shortDump(value) + ")");
     if (value.is_object()) checkConfigurationKeys(value, expected, where + " › " + key, freeForm);
   }
 }

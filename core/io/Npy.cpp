@@ -1,9 +1,9 @@
 #include "io/Npy.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 
@@ -12,6 +12,27 @@
 #include "io/ByteStream.h"
 
 namespace bg {
+namespace {
+// The text after "'key':" in a .npy header's dictionary (leading spaces skipped), "" when absent.
+std::string npyHeaderValue(const std::string& header, const std::string& key) {
+  const auto at = header.find("'" + key + "'");
+  if (at == std::string::npos) return {};
+  auto p = header.find_first_not_of(" ", at + key.size() + 2);
+  if (p == std::string::npos || header[p] != ':') return {};
+  p = header.find_first_not_of(" ", p + 1);
+  if (p == std::string::npos) return {};
+  const auto end = header.find_first_of(",}", header[p] == '(' ? header.find(')', p) : p);
+  return header.substr(p, end == std::string::npos ? std::string::npos : end - p);
+}
+
+// At most 40 characters, non-printable bytes as '?': header text quoted in a message.
+std::string printable(std::string s) {
+  if (s.size() > 40) s = s.substr(0, 40) + "...";
+  for (auto& c : s)
+    if (static_cast<unsigned char>(c) < 32 || static_cast<unsigned char>(c) > 126) c = '?';
+  return s;
+}
+}  // namespace
 
 void writeNpyFloat32(const std::filesystem::path& path, const Eigen::MatrixXd& m) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows()) + ", " +
@@ -35,8 +56,13 @@ void writeNpyFloat32(const std::filesystem::path& path, const Eigen::MatrixXd& m
 }
 
 NpyArray readNpyArray(const std::filesystem::path& path) {
-  return withContext("while reading " + path.string(), [&] {
-    auto in = openByteStream(path);
+  auto in = withContext("while reading " + path.string(), [&] { return openByteStream(path); });
+  return readNpyArray(*in, path.string());
+}
+
+NpyArray readNpyArray(ByteStream& stream, const std::string& source) {
+  return withContext("while reading " + source, [&] {
+    ByteStream* in = &stream;
     char magic[10];
     in->readExactly(magic, 10, "the .npy preamble");
     if (std::memcmp(magic, "\x93NUMPY", 6) != 0) throw Error(ErrorCode::Data, "not a NumPy .npy file (bad magic)");
@@ -47,29 +73,38 @@ NpyArray readNpyArray(const std::filesystem::path& path) {
       headerLen |= (static_cast<std::size_t>(static_cast<unsigned char>(more[0])) << 16) |
                    (static_cast<std::size_t>(static_cast<unsigned char>(more[1])) << 24);
     }
-    if (headerLen > 1 << 20) throw Error(ErrorCode::Data, ".npy header is implausibly long");
+    // NumPy writes headers of a few hundred bytes (version 1 cannot exceed 64 KiB).
+    if (headerLen > 1 << 16) throw Error(ErrorCode::Data, ".npy header is implausibly long (" + std::to_string(headerLen) + " bytes)");
     std::string header(headerLen, '\0');
     in->readExactly(header.data(), headerLen, "the .npy header");
-    std::smatch m;
-    if (!std::regex_search(header, m, std::regex("'descr':\\s*'([<>|=])([fiu])(\\d)'")))
-      throw Error(ErrorCode::Data, "unsupported .npy dtype in header: " + header);
-    const char endian = m[1].str()[0], kind = m[2].str()[0];
-    const int size = std::stoi(m[3].str());
+    const std::string descr = npyHeaderValue(header, "descr");
+    if (descr.size() != 5 || descr.front() != '\'' || descr.back() != '\'' || std::string("<>|=").find(descr[1]) == std::string::npos ||
+        std::string("fiu").find(descr[2]) == std::string::npos || descr[3] < '0' || descr[3] > '9')
+      throw Error(ErrorCode::Data, "unsupported .npy dtype " + printable(descr));
+    const char endian = descr[1], kind = descr[2];
+    const int size = descr[3] - '0';
     if (endian == '>') throw Error(ErrorCode::Data, "big-endian .npy arrays are not supported");
-    if (std::regex_search(header, std::regex("'fortran_order':\\s*True"))) throw Error(ErrorCode::Data, "Fortran-order .npy arrays are not supported");
-    if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)"))) throw Error(ErrorCode::Data, "no shape in .npy header");
+    if (npyHeaderValue(header, "fortran_order").rfind("True", 0) == 0) throw Error(ErrorCode::Data, "Fortran-order .npy arrays are not supported");
+    const std::string shapeText = npyHeaderValue(header, "shape");
+    const auto close = shapeText.find(')');
+    if (shapeText.empty() || shapeText.front() != '(' || close == std::string::npos) throw Error(ErrorCode::Data, "no shape in .npy header");
     NpyArray out;
-    std::stringstream ss(m[1].str());
+    std::stringstream ss(shapeText.substr(1, close - 1));
     std::string part;
     long count = 1;
     while (std::getline(ss, part, ','))
       if (part.find_first_not_of(" ") != std::string::npos) {
-        const long n = std::stol(part);
+        const auto first = part.find_first_not_of(" "), last = part.find_last_not_of(" ") + 1;
+        long n = -1;
+        const auto [end, ec] = std::from_chars(part.data() + first, part.data() + last, n);
+        if (ec != std::errc() || end != part.data() + last) throw Error(ErrorCode::Data, "the .npy shape has '" + part + "', not a size");
         if (n < 0 || (n > 0 && count > (1L << 31) / n)) throw Error(ErrorCode::Data, "implausible .npy shape");
         out.shape.push_back(n);
         count *= n;
       }
-    out.values.resize(static_cast<std::size_t>(count));
+    // Grown as the data arrives: a header that promises more than the file holds fails at the end
+    // of the data, not with an allocation of the promised size.
+    out.values.reserve(static_cast<std::size_t>(std::min<long>(count, 1L << 20)));
     std::vector<unsigned char> buf(static_cast<std::size_t>(size) * 4096);
     for (long done = 0; done < count;) {
       const long chunk = std::min<long>(4096, count - done);
@@ -83,7 +118,7 @@ NpyArray readNpyArray(const std::filesystem::path& path) {
         else if (kind == 'i' && size == 8) { std::int64_t i; std::memcpy(&i, p, 8); v = static_cast<double>(i); }
         else if (kind == 'i' && size == 2) { std::int16_t i; std::memcpy(&i, p, 2); v = i; }
         else throw Error(ErrorCode::Data, "unsupported .npy dtype " + std::string(1, kind) + std::to_string(size));
-        out.values[static_cast<std::size_t>(done + c)] = v;
+        out.values.push_back(v);
       }
       done += chunk;
     }
@@ -91,10 +126,11 @@ NpyArray readNpyArray(const std::filesystem::path& path) {
   });
 }
 
-Eigen::MatrixXd readNpy(const std::filesystem::path& path) {
-  const auto a = readNpyArray(path);
+Eigen::MatrixXd readNpy(const std::filesystem::path& path) { return npyMatrix(readNpyArray(path), path.string()); }
+
+Eigen::MatrixXd npyMatrix(const NpyArray& a, const std::string& source) {
   if (a.shape.empty() || a.shape.size() > 2)
-    throw Error(ErrorCode::Data, "while reading " + path.string() + ": only 1D and 2D .npy arrays are supported");
+    throw Error(ErrorCode::Data, "while reading " + source + ": only 1D and 2D .npy arrays are supported");
   const long rows = a.shape[0], cols = a.shape.size() == 2 ? a.shape[1] : 1;
   Eigen::MatrixXd out(rows, cols);
   for (long r = 0; r < rows; ++r)

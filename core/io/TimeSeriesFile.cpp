@@ -19,12 +19,11 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string readAllText(const std::filesystem::path& path) {
-  auto in = openByteStream(path);
+std::string readAllText(ByteStream& in) {
   std::string text;
   char buf[1 << 16];
   for (;;) {
-    const std::size_t n = in->read(buf, sizeof buf);
+    const std::size_t n = in.read(buf, sizeof buf);
     if (n == 0) break;
     text.append(buf, n);
   }
@@ -126,23 +125,36 @@ RoiTimeSeries parseText(const std::string& text, char delim, bool afni, const st
 }  // namespace
 
 RoiTimeSeries readRoiTimeSeries(const std::filesystem::path& path) {
+  auto in = withContext("while reading time series " + path.string(), [&] { return openByteStream(path); });
+  return readRoiTimeSeries(*in, path);
+}
+
+RoiTimeSeries readRoiTimeSeries(ByteStream& in, const std::filesystem::path& path) {
   return withContext("while reading time series " + path.string(), [&] {
     std::string name = lower(path.filename().string());
     if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
     RoiTimeSeries ts;
     auto ends = [&](const char* ext) { const std::string e(ext); return name.size() >= e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0; };
     if (ends(".npy")) {
-      ts.series = readNpy(path);
+      ts.series = npyMatrix(readNpyArray(in, path.string()), path.string());
     } else if (ends(".1d") || ends(".txt")) {
-      ts = parseText(readAllText(path), ' ', true, path);
+      ts = parseText(readAllText(in), ' ', true, path);
     } else if (ends(".csv")) {
-      ts = parseText(readAllText(path), ',', false, path);
+      ts = parseText(readAllText(in), ',', false, path);
     } else if (ends(".tsv")) {
-      ts = parseText(readAllText(path), '\t', false, path);
+      ts = parseText(readAllText(in), '\t', false, path);
     } else {
       throw Error(ErrorCode::Usage, "unknown time-series format (use .1D, .1D.gz, .csv, .tsv or .npy)");
     }
     ts.source = path;
+    // Found by fuzz_timeseries: a .npy of shape (0, 10^8) held no values and asked for 10^8 ROI names.
+    if (ts.series.rows() == 0 || ts.series.cols() == 0)
+      throw Error(ErrorCode::Data, fmt::format("the array has {} time points and {} ROIs: nothing to read", ts.series.rows(), ts.series.cols()));
+    // The text formats refuse non-finite values as they parse; a binary .npy can hold them too.
+    for (Eigen::Index t = 0; t < ts.series.rows(); ++t)
+      for (Eigen::Index r = 0; r < ts.series.cols(); ++r)
+        if (!std::isfinite(ts.series(t, r)))
+          throw Error(ErrorCode::Data, fmt::format("time point {}, column {} is not finite ({})", t + 1, r + 1, ts.series(t, r)));
     if (ts.roiNames.empty())
       for (Eigen::Index r = 0; r < ts.series.cols(); ++r) ts.roiNames.push_back("roi_" + std::to_string(r + 1));
     for (Eigen::Index r = 0; r < ts.series.cols(); ++r)

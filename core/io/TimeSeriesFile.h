@@ -18,6 +18,9 @@ struct RoiTimeSeries {
 
 // Format by extension (.1D, .1D.gz, .csv, .tsv, .txt, .npy). Throws bg::Error naming the file.
 RoiTimeSeries readRoiTimeSeries(const std::filesystem::path& path);
+// The same from a stream; the format comes from `name`'s extension (fuzzing, tests).
+class ByteStream;
+RoiTimeSeries readRoiTimeSeries(ByteStream& in, const std::filesystem::path& name);
 
 // Writes time points x ROIs as TSV with a header of ROI names (atomic).
 void writeTimeSeriesTsv(const std::filesystem::path& path, const Eigen::MatrixXd& series, const std::vector<std::string>& names);

@@ -8,29 +8,6 @@
 
 namespace bg::model {
 
-nlohmann::json BrainGfmConfig::toJson() const {
-  return {{"feature_width", featureWidth}, {"hidden", hidden},       {"heads", heads},
-          {"attention_layers", attentionLayers}, {"gnn_layers", gnnLayers}, {"ffn", ffn},
-          {"dropout", dropout},          {"rwse_steps", rwseSteps}, {"text_dimension", textDimension},
-          {"adjacency_threshold", adjacencyThreshold}};
-}
-
-BrainGfmConfig BrainGfmConfig::fromJson(const nlohmann::json& j) {
-  BrainGfmConfig c;
-  c.featureWidth = j.value("feature_width", c.featureWidth);
-  c.hidden = j.value("hidden", c.hidden);
-  c.heads = j.value("heads", c.heads);
-  c.attentionLayers = j.value("attention_layers", c.attentionLayers);
-  c.gnnLayers = j.value("gnn_layers", c.gnnLayers);
-  c.ffn = j.value("ffn", c.ffn);
-  c.dropout = j.value("dropout", c.dropout);
-  c.rwseSteps = j.value("rwse_steps", c.rwseSteps);
-  c.textDimension = j.value("text_dimension", c.textDimension);
-  c.adjacencyThreshold = j.value("adjacency_threshold", c.adjacencyThreshold);
-  if (c.hidden % c.heads != 0) throw Error(ErrorCode::Config, "hidden size must be a multiple of the number of heads");
-  return c;
-}
-
 GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
                                const torch::Tensor& atlasText, const BrainGfmConfig& c, const torch::Tensor& rwse) {
   const auto B = fc.size(0), N = fc.size(1);

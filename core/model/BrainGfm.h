@@ -18,23 +18,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "model/ModelConfig.h"
+
 namespace bg::model {
-
-struct BrainGfmConfig {
-  int featureWidth = 512;  // Dm
-  int hidden = 128;
-  int heads = 8;
-  int attentionLayers = 4;
-  int gnnLayers = 4;
-  int ffn = 256;
-  double dropout = 0.3;
-  int rwseSteps = 5;
-  int textDimension = 768;
-  double adjacencyThreshold = 0.3;
-
-  nlohmann::json toJson() const;
-  static BrainGfmConfig fromJson(const nlohmann::json& j);  // missing keys keep the defaults
-};
 
 struct GraphBatchInput {
   torch::Tensor fc;         // [B, N, N] the padded FC matrices themselves (what the other models read)

@@ -10,62 +10,6 @@ using nlohmann::json;
 
 // ---- configuration
 
-std::vector<std::string> PublicGfmConfig::defaultAtlasTokens() {
-  return {"aal116", "aal3v1", "gordon333", "power264", "schaefer", "schaefer200", "schaefer300", "shen268"};
-}
-
-std::vector<std::string> PublicGfmConfig::defaultDiseaseTokens() {
-  return {"adhd", "asd", "ad", "mci", "dm", "mdd", "anx", "odd", "ocd", "ld", "sld", "enu", "id",
-          "ptsd", "ecp", "pdd", "ts", "ajd", "ptd", "md", "ssd", "cd", "cud", "schz", "bp", "none"};
-}
-
-json PublicGfmConfig::toJson() const {
-  return {{"feature_width", featureWidth}, {"hidden", hidden}, {"ffn", ffn}, {"heads", heads}, {"attention_layers", attentionLayers},
-          {"blocks", blocks}, {"experts", experts}, {"max_nodes", maxNodes}, {"rwse_steps", rwseSteps}, {"text_dimension", textDimension},
-          {"dropout", dropout}, {"adjacency_threshold", adjacencyThreshold}, {"atlas_tokens", atlasTokens}, {"disease_tokens", diseaseTokens},
-          {"atlas_token", atlasToken}, {"disease_token", diseaseToken}};
-}
-
-PublicGfmConfig PublicGfmConfig::fromJson(const json& j) {
-  PublicGfmConfig c;
-  c.atlasTokens = defaultAtlasTokens();
-  c.diseaseTokens = defaultDiseaseTokens();
-  if (j.is_null()) return c;
-  if (!j.is_object()) throw Error(ErrorCode::Config, "the braingfm-public configuration must be a JSON object");
-  const json known = c.toJson();
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!known.contains(it.key())) throw Error(ErrorCode::Config, "unknown braingfm-public setting '" + it.key() + "'");
-  try {
-    c.featureWidth = j.value("feature_width", c.featureWidth);
-    c.hidden = j.value("hidden", c.hidden);
-    c.ffn = j.value("ffn", c.ffn);
-    c.heads = j.value("heads", c.heads);
-    c.attentionLayers = j.value("attention_layers", c.attentionLayers);
-    c.blocks = j.value("blocks", c.blocks);
-    c.experts = j.value("experts", c.experts);
-    c.maxNodes = j.value("max_nodes", c.maxNodes);
-    c.rwseSteps = j.value("rwse_steps", c.rwseSteps);
-    c.textDimension = j.value("text_dimension", c.textDimension);
-    c.dropout = j.value("dropout", c.dropout);
-    c.adjacencyThreshold = j.value("adjacency_threshold", c.adjacencyThreshold);
-    c.atlasTokens = j.value("atlas_tokens", c.atlasTokens);
-    c.diseaseTokens = j.value("disease_tokens", c.diseaseTokens);
-    c.atlasToken = j.value("atlas_token", c.atlasToken);
-    c.diseaseToken = j.value("disease_token", c.diseaseToken);
-  } catch (const json::exception& e) {
-    throw Error(ErrorCode::Config, std::string("a braingfm-public setting has the wrong type: ") + e.what());
-  }
-  if (c.hidden < 1 || c.ffn < 1 || c.heads < 1 || c.hidden % c.heads != 0 || c.attentionLayers < 1 || c.blocks < 1 || c.experts < 1 ||
-      c.maxNodes < 2 || c.rwseSteps < 1 || c.textDimension < 1 || c.featureWidth < c.rwseSteps + 2)
-    throw Error(ErrorCode::Config, "braingfm-public: sizes must be positive, hidden a multiple of heads, feature_width above rwse_steps");
-  if (c.dropout < 0 || c.dropout >= 1) throw Error(ErrorCode::Config, "braingfm-public: dropout must be in [0, 1)");
-  if (c.atlasTokens.empty() || c.diseaseTokens.empty()) throw Error(ErrorCode::Config, "braingfm-public: the token tables must not be empty");
-  auto has = [](const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); };
-  if (!has(c.atlasTokens, c.atlasToken)) throw Error(ErrorCode::Config, "braingfm-public: atlas token '" + c.atlasToken + "' is not in its table");
-  if (!has(c.diseaseTokens, c.diseaseToken)) throw Error(ErrorCode::Config, "braingfm-public: disease token '" + c.diseaseToken + "' is not in its table");
-  return c;
-}
-
 // ---- modules
 
 PublicExpertImpl::PublicExpertImpl(int hidden, int ffn) {

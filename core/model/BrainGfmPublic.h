@@ -33,32 +33,6 @@
 
 namespace bg::model {
 
-
-struct PublicGfmConfig {
-  int featureWidth = 512;  // max_feature_dim
-  int hidden = 256;        // hidden_dim
-  int ffn = 256;           // ff_hidden_size
-  int heads = 8;           // nhead (not stored in a state dict)
-  int attentionLayers = 4; // num_self_att_layers
-  int blocks = 4;          // num_GNN_layers in the source (only the last one is kept)
-  int experts = 1;         // moe_num_experts
-  int maxNodes = 512;      // max_nodes (prompt size)
-  int rwseSteps = 5;       // not stored in a state dict
-  int textDimension = 768; // disease embedding width
-  double dropout = 0.3;
-  double adjacencyThreshold = 0.3;  // A = [FC > 0.3], as main_finetune.py builds it
-  std::vector<std::string> atlasTokens;    // parcellation token keys, in table order
-  std::vector<std::string> diseaseTokens;  // disease keys, in table order
-  std::string atlasToken = "schaefer";     // the tokens this model reads
-  std::string diseaseToken = "none";
-
-  nlohmann::json toJson() const;
-  static PublicGfmConfig fromJson(const nlohmann::json& j);  // validates; unknown keys are errors
-  // The public code's defaults for its token tables (its eight atlases; the 26 disease keys).
-  static std::vector<std::string> defaultAtlasTokens();
-  static std::vector<std::string> defaultDiseaseTokens();
-};
-
 // One expert of the FFN: Linear(H, ff), ReLU, dropout, Linear(ff, H).
 class PublicExpertImpl : public torch::nn::Module {
  public:

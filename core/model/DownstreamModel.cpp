@@ -11,40 +11,6 @@ void requireFits(std::int64_t nodes, std::int64_t capacity, const char* what) {
 }
 }  // namespace
 
-nlohmann::json AdaptationSpec::toJson() const {
-  nlohmann::json j = {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
-                      {"readout", readout}};
-  if (hasEdgeReadout()) j["edge_readout"] = edgeReadout;  // written only when on: existing cards stay as they were
-  return j;
-}
-
-AdaptationSpec AdaptationSpec::fromJson(const nlohmann::json& j) {
-  AdaptationSpec s;
-  s.method = j.value("method", s.method);
-  s.prompt = j.value("prompt", s.prompt);
-  s.loraRank = j.value("lora_rank", s.loraRank);
-  s.loraAlpha = j.value("lora_alpha", s.loraAlpha);
-  s.prefixLength = j.value("prefix_length", s.prefixLength);
-  s.readout = j.value("readout", s.readout);
-  if (const auto e = j.value("edge_readout", nlohmann::json()); e.is_boolean()) {
-    s.edgeReadout = e.get<bool>() ? "learned" : "";
-  } else if (e.is_string()) {
-    s.edgeReadout = e.get<std::string>();
-  } else if (!e.is_null()) {
-    throw Error(ErrorCode::Usage, "edge_readout must be true, \"learned\" or \"logreg\"");
-  }
-  if (s.hasEdgeReadout() && s.edgeReadout != "learned" && s.edgeReadout != "logreg")
-    throw Error(ErrorCode::Usage, "edge readout '" + s.edgeReadout + "' is not learned or logreg");
-  static const char* methods[] = {"finetune", "scratch", "linear", "lora", "prefix", "prompt"};
-  if (std::find(std::begin(methods), std::end(methods), s.method) == std::end(methods))
-    throw Error(ErrorCode::Usage, "tuning method '" + s.method + "' is not finetune, scratch, linear, lora, prefix or prompt");
-  static const char* prompts[] = {"node_mult", "node_add", "edge", "node_mult+edge", "node_add+edge"};
-  if (s.method == "prompt" && std::find(std::begin(prompts), std::end(prompts), s.prompt) == std::end(prompts))
-    throw Error(ErrorCode::Usage, "graph prompt '" + s.prompt + "' is not node_mult, node_add, edge, node_mult+edge or node_add+edge");
-  if (s.readout != "mean" && s.readout != "roi") throw Error(ErrorCode::Usage, "readout '" + s.readout + "' is not mean or roi");
-  return s;
-}
-
 DownstreamModelImpl::DownstreamModelImpl(const BrainGfmConfig& config, const AdaptationSpec& spec, int classes, int maxNodes)
     : spec_(spec), maxNodes_(maxNodes) {
   encoder = register_module("encoder", BrainGfmEncoder(config));

@@ -31,27 +31,6 @@
 
 namespace bg::model {
 
-struct AdaptationSpec {
-  std::string method = "prompt";    // finetune | scratch | linear | lora | prefix | prompt
-  std::string prompt = "node_mult+edge";
-  int loraRank = 8;
-  double loraAlpha = 16;
-  int prefixLength = 8;
-  std::string readout = "mean";     // mean | roi (mean head plus a per-ROI linear term)
-  // Plus a linear term on the input edges (a wide-and-deep skip past the encoder): "" (none),
-  // "learned" (from zero, trained with the rest) or "logreg" (the L2 logistic regression of the
-  // training part's input edges, fitted before training and then kept fixed: the encoder learns
-  // what the linear model leaves).
-  std::string edgeReadout;
-  bool hasEdgeReadout() const { return !edgeReadout.empty(); }
-
-  bool nodeMultiplicative() const { return method == "prompt" && prompt.find("node_mult") != std::string::npos; }
-  bool nodeAdditive() const { return method == "prompt" && prompt.find("node_add") != std::string::npos; }
-  bool edgePrompt() const { return method == "prompt" && prompt.find("edge") != std::string::npos; }
-  nlohmann::json toJson() const;
-  static AdaptationSpec fromJson(const nlohmann::json& j);  // validates the method and prompt names
-};
-
 class DownstreamModelImpl : public GraphClassifierImpl {
  public:
   // maxNodes bounds the edge prompt (the largest atlas the model serves). LoRA and prefix parameters

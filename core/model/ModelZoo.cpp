@@ -11,62 +11,6 @@
 namespace bg::model {
 using nlohmann::json;
 
-json ZooConfig::toJson() const {
-  return {{"hidden", hidden},       {"layers", layers},         {"heads", heads},       {"ffn", ffn},
-          {"dropout", dropout},     {"adjacency_threshold", adjacencyThreshold},         {"communities", communities},
-          {"pool_ratio", poolRatio}, {"clusters", clusters},    {"representation", representation}};
-}
-
-ZooConfig ZooConfig::fromJson(const std::string& architecture, const json& j) {
-  ZooConfig c;
-  if (architecture == "brainmass") {
-    c.layers = 4;
-    c.dropout = 0.1;
-  } else if (architecture == "lcm") {
-    c.layers = 3;
-    c.dropout = 0.1;
-  }
-  if (j.is_null()) return c;
-  if (!j.is_object()) throw Error(ErrorCode::Config, "the " + architecture + " configuration must be a JSON object");
-  const json known = c.toJson();
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!known.contains(it.key())) throw Error(ErrorCode::Config, "unknown " + architecture + " setting '" + it.key() + "'");
-  c.hidden = j.value("hidden", c.hidden);
-  c.layers = j.value("layers", c.layers);
-  c.heads = j.value("heads", c.heads);
-  c.ffn = j.value("ffn", c.ffn);
-  c.dropout = j.value("dropout", c.dropout);
-  c.adjacencyThreshold = j.value("adjacency_threshold", c.adjacencyThreshold);
-  c.communities = j.value("communities", c.communities);
-  c.poolRatio = j.value("pool_ratio", c.poolRatio);
-  c.clusters = j.value("clusters", c.clusters);
-  c.representation = j.value("representation", c.representation);
-  if (c.hidden < 1 || c.layers < 1 || c.heads < 1 || c.ffn < 1 || c.hidden % c.heads != 0)
-    throw Error(ErrorCode::Config, architecture + ": hidden, layers, heads and ffn must be positive and hidden a multiple of heads");
-  if (c.dropout < 0 || c.dropout >= 1 || c.poolRatio <= 0 || c.poolRatio > 1 || c.communities < 1 || c.clusters < 1 || c.representation < 1)
-    throw Error(ErrorCode::Config, architecture + ": dropout must be in [0, 1), pool_ratio in (0, 1], communities, clusters and representation positive");
-  return c;
-}
-
-const std::vector<std::string>& zooArchitectures() {
-  static const std::vector<std::string> names = {"brainmass", "lcm", "gcn", "braingnn", "transformer", "graph_transformer", "brainnettf"};
-  return names;
-}
-
-bool isZooArchitecture(const std::string& name) {
-  const auto& n = zooArchitectures();
-  return std::find(n.begin(), n.end(), name) != n.end();
-}
-
-bool isPublicArchitecture(const std::string& name) { return name == kPublicArchitecture; }
-
-bool isNamedArchitecture(const std::string& name) { return isZooArchitecture(name) || isPublicArchitecture(name); }
-
-json architectureConfigJson(const std::string& architecture, const json& j) {
-  if (isPublicArchitecture(architecture)) return PublicGfmConfig::fromJson(j).toJson();
-  return ZooConfig::fromJson(architecture, j).toJson();
-}
-
 std::string describeArchitecture(const std::string& name) {
   if (name == kPublicArchitecture) return "the public BrainGFM code's architecture (graph prompt, MoE transformer and GCN), for imported checkpoints";
   if (name == "braingfm") return "BrainGFM graph transformer (RWSE, text tokens, graph prompts)";

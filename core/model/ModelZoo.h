@@ -9,40 +9,11 @@
 #include <torch/torch.h>
 
 #include "model/DownstreamModel.h"
+#include "model/ModelConfig.h"
 #include "model/GraphClassifier.h"
 
 namespace bg::model {
 
-// Sizes for every zoo architecture; each reads the fields it uses. Defaults are small enough to
-// train on a 2-core CPU (the papers' sizes are a configuration away).
-struct ZooConfig {
-  int hidden = 64;
-  int layers = 2;
-  int heads = 4;
-  int ffn = 128;
-  double dropout = 0.3;
-  double adjacencyThreshold = 0.3;  // GCN, BrainGNN, graph transformer: A = [FC > threshold]
-  int communities = 8;              // BrainGNN: ROI communities sharing a kernel basis
-  double poolRatio = 0.5;           // BrainGNN: share of the nodes kept by the ROI-aware top-k pooling
-  int clusters = 8;                 // BrainNetTF: orthonormal cluster readout
-  int representation = 128;         // BrainMass: representation / projector / predictor width
-
-  nlohmann::json toJson() const;
-  // Per-architecture defaults, then the given fields (unknown keys are an error: a typo must not
-  // silently train the default).
-  static ZooConfig fromJson(const std::string& architecture, const nlohmann::json& j);
-};
-
-// Every architecture `--method` accepts besides BrainGFM's tuning methods.
-const std::vector<std::string>& zooArchitectures();
-bool isZooArchitecture(const std::string& name);
-// The public BrainGFM architecture (model/BrainGfmPublic.h): trained like a zoo model, but only
-// listed apart, since it exists to adapt imported checkpoints.
-bool isPublicArchitecture(const std::string& name);
-// Any architecture that TuningConfig keeps as "architecture" + "model" JSON (zoo or public).
-bool isNamedArchitecture(const std::string& name);
-// That JSON validated and with its defaults filled in (ZooConfig, or PublicGfmConfig).
-nlohmann::json architectureConfigJson(const std::string& architecture, const nlohmann::json& j);
 // One line per architecture for help texts and the GUI.
 std::string describeArchitecture(const std::string& name);
 

@@ -191,9 +191,5 @@ std::optional<GraphBatch> GraphBatchLoader::next() {
   return b;
 }
 
-void GraphBatchLoader::checkCropAugmentation(double fraction) {
-  if (fraction != 0 && (fraction < 0.3 || fraction >= 1))
-    throw Error(ErrorCode::Config, "crop_augmentation must be 0 (off) or a share of the time points in [0.3, 1)");
-}
 
 }  // namespace bg::train

@@ -58,8 +58,6 @@ class GraphBatchLoader {
   // contrastive positive pair is one brain in two parcellations. An item whose scan has no graph in
   // another atlas repeats its own graph. Returns how many items have a partner.
   std::size_t setCrossAtlasViews(bool on);
-  // The share a configuration may ask for: 0 (off) or [0.3, 1); throws a configuration error otherwise.
-  static void checkCropAugmentation(double fraction);
 
   // Builds one batch (used by the prefetch thread; public for tests).
   GraphBatch load(const std::vector<int>& batch) const;

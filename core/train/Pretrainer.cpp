@@ -1,6 +1,5 @@
 #include "train/Pretrainer.h"
 
-
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -12,70 +11,6 @@
 
 namespace bg::train {
 using nlohmann::json;
-
-json PretrainConfig::toJson() const {
-  json j = {{"model", model.toJson()},       {"mode", mode},
-            {"epochs", epochs},              {"batch_size", batchSize},
-            {"learning_rate", learningRate}, {"seed", seed},
-            {"temperature", temperature},    {"mask_ratio", {maskRatioStart, maskRatioEnd}},
-            {"edge_drop", {edgeDropStart, edgeDropEnd}}, {"feature_drop", featureDrop},
-            {"gcl_fraction", gclFraction},   {"bucket_by_nodes", bucketByNodes}};
-  // Only when on, so configurations (and the pre-training caches keyed by them) from before it stay the same.
-  if (cropAugmentation > 0) j["crop_augmentation"] = cropAugmentation;
-  if (contrastiveWindows) j["contrastive_windows"] = true;
-  if (crossAtlasViews) j["cross_atlas_views"] = true;
-  return j;
-}
-
-PretrainConfig PretrainConfig::fromJson(const json& j) {
-  PretrainConfig c;
-  if (!j.is_object()) throw Error(ErrorCode::Config, "a pre-training configuration is a JSON object, not " + j.dump().substr(0, 40));
-  {
-    static const json defaults = [] {
-      auto d = PretrainConfig{}.toJson();
-      d["crop_augmentation"] = 0.0;  // written only when on
-      d["contrastive_windows"] = false;
-      d["cross_atlas_views"] = false;
-      return d;
-    }();
-    checkConfigurationKeys(j, defaults, "pre-training configuration");
-  }
-  if (j.contains("model")) c.model = model::BrainGfmConfig::fromJson(j.at("model"));
-  c.mode = j.value("mode", c.mode);
-  c.epochs = j.value("epochs", c.epochs);
-  c.batchSize = j.value("batch_size", c.batchSize);
-  c.learningRate = j.value("learning_rate", c.learningRate);
-  c.seed = j.value("seed", c.seed);
-  c.temperature = j.value("temperature", c.temperature);
-  if (j.contains("mask_ratio")) {
-    c.maskRatioStart = j.at("mask_ratio").at(0).get<double>();
-    c.maskRatioEnd = j.at("mask_ratio").at(1).get<double>();
-  }
-  if (j.contains("edge_drop")) {
-    c.edgeDropStart = j.at("edge_drop").at(0).get<double>();
-    c.edgeDropEnd = j.at("edge_drop").at(1).get<double>();
-  }
-  c.featureDrop = j.value("feature_drop", c.featureDrop);
-  c.gclFraction = j.value("gcl_fraction", c.gclFraction);
-  c.bucketByNodes = j.value("bucket_by_nodes", c.bucketByNodes);
-  c.cropAugmentation = j.value("crop_augmentation", c.cropAugmentation);
-  GraphBatchLoader::checkCropAugmentation(c.cropAugmentation);
-  c.contrastiveWindows = j.value("contrastive_windows", c.contrastiveWindows);
-  if (c.contrastiveWindows && c.cropAugmentation <= 0)
-    throw Error(ErrorCode::Config, "contrastive_windows draws GCL's two views from two windows of the time series: set crop_augmentation too");
-  c.crossAtlasViews = j.value("cross_atlas_views", c.crossAtlasViews);
-  if (c.crossAtlasViews && c.contrastiveWindows)
-    throw Error(ErrorCode::Config, "cross_atlas_views and contrastive_windows both choose GCL's second view: set one of them");
-  if (!(c.learningRate > 0)) throw Error(ErrorCode::Config, "learning_rate must be positive, not " + std::to_string(c.learningRate));
-  if (!(c.temperature > 0)) throw Error(ErrorCode::Config, "temperature must be positive, not " + std::to_string(c.temperature));
-  if (c.epochs < 1 || c.epochs > 100000 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs must be in 1..100000 and batch_size at least 1");
-  for (double r : {c.maskRatioStart, c.maskRatioEnd, c.edgeDropStart, c.edgeDropEnd, c.featureDrop, c.gclFraction})
-    if (!(r >= 0 && r <= 1)) throw Error(ErrorCode::Config, "mask_ratio, edge_drop, feature_drop and gcl_fraction are shares in [0, 1], not " + std::to_string(r));
-  if (c.mode != "gcl" && c.mode != "gmae" && c.mode != "sum" && c.mode != "sequential")
-    throw Error(ErrorCode::Config, "pre-training mode '" + c.mode + "' is not gcl, gmae, sum or sequential");
-  if (c.epochs < 1 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be >= 1 and batch_size >= 2");
-  return c;
-}
 
 Pretrainer::Pretrainer(const PretrainConfig& c, torch::Device device) : config_(c), device_(device) {
   torch::manual_seed(c.seed);

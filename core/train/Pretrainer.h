@@ -25,37 +25,9 @@
 #include "jobs/Progress.h"
 #include "model/BrainGfm.h"
 #include "train/GraphBatchLoader.h"
+#include "train/TrainingConfig.h"
 
 namespace bg::train {
-
-struct PretrainConfig {
-  model::BrainGfmConfig model;
-  std::string mode = "sequential";  // gcl | gmae | sum | sequential
-  int epochs = 100;
-  int batchSize = 128;
-  double learningRate = 1e-4;
-  unsigned seed = 0;
-  double temperature = 0.2;
-  double maskRatioStart = 0.3, maskRatioEnd = 0.3;
-  double edgeDropStart = 0.1, edgeDropEnd = 0.1;
-  double featureDrop = 0.2;
-  double gclFraction = 0.5;  // sequential: share of the epochs spent on GCL
-  bool bucketByNodes = true;
-  // Each epoch reads every scan's FC from a random window of this share of its stored time series
-  // (GraphBatchLoader::setCropAugmentation): more distinct graphs per scan. 0: the stored FC.
-  double cropAugmentation = 0;
-  // With crop augmentation: GCL's two views of a scan come from two independent windows (each with
-  // its own feature and edge dropout) instead of one window seen twice, so the encoder must agree on
-  // a scan across time, not only across dropout.
-  bool contrastiveWindows = false;
-  // Multi-atlas corpora: GCL's second view of a scan is its graph in another atlas of the corpus (the
-  // paper's cross-parcellation positive pair), so the encoder must agree on a brain across
-  // parcellations. Scans seen through one atlas only keep the dropout view.
-  bool crossAtlasViews = false;
-
-  nlohmann::json toJson() const;
-  static PretrainConfig fromJson(const nlohmann::json& j);
-};
 
 struct PretrainLosses {
   double gcl = 0, gmae = 0, total = 0;

@@ -16,6 +16,7 @@
 #include "jobs/Progress.h"
 #include "model/DownstreamModel.h"
 #include "train/GraphBatchLoader.h"
+#include "train/TrainingConfig.h"
 #include "workspace/CorpusDataset.h"
 
 namespace bg {
@@ -23,47 +24,6 @@ class ArrayStore;
 }
 
 namespace bg::train {
-
-struct TuningConfig {
-  std::string architecture = "braingfm";  // or a zoo architecture (model/ModelZoo.h)
-  model::BrainGfmConfig model;            // BrainGFM's sizes
-  nlohmann::json zooModel = nlohmann::json::object();  // the zoo architecture's sizes (ZooConfig fields)
-  model::AdaptationSpec adaptation;
-  int epochs = 40;
-  int batchSize = 32;
-  int patience = 10;            // epochs without a better validation score before stopping
-  double learningRate = 0;      // 0: 1e-4 for finetune/scratch, 1e-3 otherwise
-  double weightDecay = 1e-4;
-  double labelFraction = 1.0;   // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
-  int shotsPerClass = 0;        // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
-  std::string selection = "auc";  // validation criterion: auc | loss
-  std::string calibration = "temperature";  // fitted on the validation split: temperature | platt (eval/Calibration.h)
-  GraphInputSpec input;                     // what the model reads: stored Pearson FC, or tangent-space FC (fitted per fold)
-  // Members trained per model, their calibrated probabilities averaged. The default is the cross-fitted
-  // ensemble: the labelled scans in kCrossFitMembers stratified folds, member k choosing its epoch and
-  // fitting its calibration on fold k and learning from the rest, so the deployed file learns from every
-  // label and no choice rests on one small validation split. 1 member: a single model with a 15%
-  // validation split (quicker; the split's scans are never learned from).
-  static constexpr int kCrossFitMembers = 5;
-  int ensemble = kCrossFitMembers;
-  // "folds" (above) or "shared": every member on the same split (initialisation, batch order and
-  // dropout differ, the labelled scans do not).
-  std::string ensembleValidation = "folds";
-  // Training only: every epoch each scan's FC is recomputed from a random window of this share of its
-  // time points (0 = off; needs the stored time series and the Pearson FC input). Validation, test and
-  // prediction read the full-length FC.
-  double cropAugmentation = 0;
-  int member = 0;  // which member this Tuner trains (not part of the configuration)
-  unsigned runSeed() const { return seed + 7919u * static_cast<unsigned>(member); }  // member 0: the seed itself
-  // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
-  // fraction get pseudo-labels where the model is at least this confident (0 = off).
-  double pseudoLabelThreshold = 0;
-  unsigned seed = 0;
-
-  double effectiveLearningRate() const;
-  nlohmann::json toJson() const;
-  static TuningConfig fromJson(const nlohmann::json& j);
-};
 
 // What a task looks like to the model: its [T/D] and [A/P] text embeddings and its classes.
 struct TaskTexts {

@@ -17,46 +17,6 @@
 namespace bg::train {
 using nlohmann::json;
 
-json ZooPretrainConfig::toJson() const {
-  return {{"architecture", architecture}, {"model", zoo().toJson()},     {"epochs", epochs},
-          {"batch_size", batchSize},      {"learning_rate", learningRate}, {"weight_decay", weightDecay},
-          {"seed", seed},                 {"momentum", momentum},          {"drop_timepoints", dropTimepoints},
-          {"mask_ratio", maskRatio},      {"infonce_weight", infoNceWeight}, {"mse_weight", mseWeight},
-          {"temperature", temperature},   {"stage_one_fraction", stageOneFraction}, {"sgd_learning_rate", sgdLearningRate},
-          {"sgd_momentum", sgdMomentum}};
-}
-
-ZooPretrainConfig ZooPretrainConfig::fromJson(const std::string& architecture, const json& j) {
-  ZooPretrainConfig c;
-  c.architecture = architecture;
-  if (architecture != "brainmass" && architecture != "lcm")
-    throw Error(ErrorCode::Usage, "pre-training exists for braingfm, brainmass and lcm, not '" + architecture + "'");
-  if (j.is_null()) return c;
-  const json known = c.toJson();
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!known.contains(it.key())) throw Error(ErrorCode::Config, "unknown " + architecture + " pre-training setting '" + it.key() + "'");
-  c.model = j.value("model", json::object());
-  c.epochs = j.value("epochs", c.epochs);
-  c.batchSize = j.value("batch_size", c.batchSize);
-  c.learningRate = j.value("learning_rate", c.learningRate);
-  c.weightDecay = j.value("weight_decay", c.weightDecay);
-  c.seed = j.value("seed", c.seed);
-  c.momentum = j.value("momentum", c.momentum);
-  c.dropTimepoints = j.value("drop_timepoints", c.dropTimepoints);
-  c.maskRatio = j.value("mask_ratio", c.maskRatio);
-  c.infoNceWeight = j.value("infonce_weight", c.infoNceWeight);
-  c.mseWeight = j.value("mse_weight", c.mseWeight);
-  c.temperature = j.value("temperature", c.temperature);
-  c.stageOneFraction = j.value("stage_one_fraction", c.stageOneFraction);
-  c.sgdLearningRate = j.value("sgd_learning_rate", c.sgdLearningRate);
-  c.sgdMomentum = j.value("sgd_momentum", c.sgdMomentum);
-  (void)c.zoo();  // validates the model fields
-  if (c.epochs < 1 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be at least 1 and batch_size at least 2");
-  if (c.dropTimepoints < 0 || c.dropTimepoints >= 0.9 || c.maskRatio <= 0 || c.maskRatio >= 1 || c.momentum < 0 || c.momentum >= 1)
-    throw Error(ErrorCode::Config, "drop_timepoints must be in [0, 0.9), mask_ratio in (0, 1), momentum in [0, 1)");
-  return c;
-}
-
 torch::Tensor pseudoFc(const torch::Tensor& series, double drop, torch::Generator& generator) {
   const auto T = series.size(0);
   const auto keep = std::max<std::int64_t>(3, static_cast<std::int64_t>(std::llround((1.0 - drop) * static_cast<double>(T))));

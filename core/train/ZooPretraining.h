@@ -26,6 +26,7 @@
 #include "model/BrainMass.h"
 #include "model/Lcm.h"
 #include "workspace/CorpusDataset.h"
+#include "train/TrainingConfig.h"
 
 namespace bg {
 class ArrayStore;
@@ -33,29 +34,6 @@ class Workspace;
 }
 
 namespace bg::train {
-
-struct ZooPretrainConfig {
-  std::string architecture = "brainmass";  // brainmass | lcm
-  nlohmann::json model = nlohmann::json::object();  // ZooConfig fields
-  int epochs = 30;
-  int batchSize = 32;
-  double learningRate = 1e-3;
-  double weightDecay = 1e-4;
-  unsigned seed = 0;
-  // BrainMass
-  double momentum = 0.996;
-  double dropTimepoints = 0.2;
-  double maskRatio = 0.3;
-  double infoNceWeight = 0.1, mseWeight = 2.0;
-  double temperature = 0.2;
-  // LCM
-  double stageOneFraction = 0.5;
-  double sgdLearningRate = 0.01, sgdMomentum = 0.9;
-
-  model::ZooConfig zoo() const { return model::ZooConfig::fromJson(architecture, model); }
-  nlohmann::json toJson() const;
-  static ZooPretrainConfig fromJson(const std::string& architecture, const nlohmann::json& j);
-};
 
 using ObjectiveLosses = std::map<std::string, double>;  // objective name -> mean loss
 
