@@ -128,6 +128,34 @@ class TestConnectomeCli : public QObject {
     QCOMPARE(entries, 1);
   }
 
+  // One writer per output: a lock beside --out holds the writing process's id. Held by a live
+  // process, the command is refused naming both; left by a process that has ended, it is taken over.
+  // A staging folder left by a killed run goes with the next run.
+  void secondWriterOfOneOutputIsRefused() {
+    const auto out = dir_ / "locked";
+    const auto lock = dir_ / ".locked.braingraph-lock";
+    const auto input = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200/CMU_a_0050642_rois_cc200.1D.gz";
+    const QStringList args{QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(input), QStringLiteral("--out"), q(out),
+                           QStringLiteral("--id"), QStringLiteral("cc200")};
+    QProcess writer;  // stands for another braingraph-cli writing the same folder
+    writer.start(QStringLiteral("sleep"), {QStringLiteral("60")});
+    QVERIFY(writer.waitForStarted());
+    std::ofstream(lock) << writer.processId();
+    auto r = run(args);
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("process %1) is writing %2").arg(writer.processId()).arg(q(out))), qPrintable(r.err));
+    QVERIFY(!std::filesystem::exists(out));
+    QVERIFY(std::filesystem::exists(lock));  // the other process's lock is left alone
+    writer.kill();
+    QVERIFY(writer.waitForFinished());
+    std::filesystem::create_directories(out / ".staging-999999999");
+    r = run(args);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QCOMPARE(bg::readNpy(out / "cc200_fc.npy").rows(), Eigen::Index(200));
+    QVERIFY(!std::filesystem::exists(lock));                        // taken over, then released
+    QVERIFY(!std::filesystem::exists(out / ".staging-999999999"));  // a killed run's staging folder
+  }
+
   void timeseries2graphFromAbide() {
     const auto out = dir_ / "abide";
     const auto input = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200/CMU_a_0050642_rois_cc200.1D.gz";

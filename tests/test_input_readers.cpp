@@ -116,6 +116,8 @@ class TestInputReaders : public QObject {
         {R"({"model": {"dropout": 1.5}})", "dropout must be in [0, 1)"},
         {R"({"adaptation": {"method": "lora", "lora_rank": 0}})", "lora_rank and prefix_length must be at least 1"},
         {R"({"adaptation": {"lora_rnk": 2}})", "did you mean 'lora_rank'?"},
+        {R"({"input": {"kind": true}})", "'kind' must be a string"},  // was nlohmann's type_error
+        {R"({"input": {"knd": "fc"}})", "did you mean 'kind'?"},
     };
     for (const auto& [text, expected] : tuning) {
       const auto m = refusal([&] { TuningConfig::fromJson(json::parse(text)); });

@@ -19,6 +19,7 @@
 #include "connectome/Connectivity.h"
 #include "errors/Error.h"
 #include "io/NiftiImage.h"
+#include "io/Npy.h"
 #include "io/TextTable.h"
 #include "io/TimeSeriesFile.h"
 #include "support/SyntheticBold.h"
@@ -308,6 +309,102 @@ class TestWorkspace : public QObject {
     QVERIFY(!runningDerivation(ws->dir()));
     QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 2);
     QVERIFY(!std::filesystem::exists(ws->dir() / "derive.lock"));  // released at the end
+  }
+
+  // export stages its files: a failure or a cancel leaves the folder as it was; corpus create warns
+  // while a derivation of the same workspace runs.
+  void exportIsStagedAndCorpusCreateWarnsDuringDerive() {
+    auto ws = Workspace::create(dir_ / "export");
+    NullProgress p;
+    importFirstAbideFiles(*ws, 6);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 6);
+    ws->db().exec("INSERT INTO phenotypes (subject_id, name, value, type) SELECT id, 'diagnosis', CASE WHEN id % 2 = 0 THEN 'autism' ELSE 'control' END, 'text' FROM subjects");
+    CorpusSpec spec;
+    spec.name = "all";
+    spec.split.folds = 2;
+    const auto manifest = buildCorpusManifest(*ws, spec);
+    saveCorpus(*ws, manifest);
+    const auto out = dir_ / "exported";
+    QCOMPARE(exportCorpus(*ws, "all", out, p), std::size_t(6));
+    auto snapshot = [](const std::filesystem::path& dir) {
+      std::map<std::string, std::string> files;
+      for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        std::ifstream in(e.path(), std::ios::binary);
+        files[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+      }
+      return files;
+    };
+    const auto before = snapshot(out);
+    QCOMPARE(before.size(), std::size_t(7));  // six FC matrices and the manifest
+    const auto first = manifest["items"][0];
+    QCOMPARE(bg::readNpy(out / ("scan-" + std::to_string(first["scan_id"].get<std::int64_t>()) + "_fc.npy")).rows(), Eigen::Index(200));
+    // corpus create while another process derives this workspace: a warning naming that process.
+    QProcess other;
+    other.start(QStringLiteral("sleep"), {QStringLiteral("60")});
+    QVERIFY(other.waitForStarted());
+    std::ofstream(ws->dir() / "derive.lock") << other.processId();
+    QString err;
+    QCOMPARE(runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws->dir()), QStringLiteral("--name"), QStringLiteral("partial"),
+                     QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")}, &err), 0);
+    QVERIFY2(err.contains(QStringLiteral("a derivation (process %1) is still running").arg(other.processId())) && err.contains(QStringLiteral("--replace")), qPrintable(err));
+    other.kill();
+    QVERIFY(other.waitForFinished());
+    QCOMPARE(runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws->dir()), QStringLiteral("--name"), QStringLiteral("after"),
+                     QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")}, &err), 0);
+    QVERIFY2(!err.contains(QStringLiteral("still running")), qPrintable(err));
+    // The last item's array is lost: the second export fails after writing five matrices, and the
+    // folder keeps the first export's files, byte for byte, with no staging folder left.
+    std::filesystem::remove(ws->arrays().pathOf(manifest["items"][5]["fc_array"].get<std::string>()));
+    try {
+      exportCorpus(*ws, "all", out, p);
+      QFAIL("no exception");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("while exporting corpus all to " + out.string()) != std::string::npos, e.what());
+    }
+    QVERIFY(snapshot(out) == before);
+    // Cancelled into a new folder: no folder.
+    struct CancelNow final : ProgressDelegate {
+      bool update(std::string_view, double) override { return true; }
+      bool cancelRequested() const override { return true; }
+    } cancel;
+    QVERIFY_THROWS_EXCEPTION(CancelledError, exportCorpus(*ws, "all", dir_ / "never-exported", cancel));
+    QVERIFY(!std::filesystem::exists(dir_ / "never-exported"));
+  }
+
+  // A workspace or an output folder the user cannot write: exit 74 naming the file and what to do,
+  // no library trace, nothing changed.
+  void readOnlyWorkspaceAndOutputAreIoErrors() {
+    auto ws = Workspace::create(dir_ / "read-only");
+    NullProgress p;
+    importFirstAbideFiles(*ws, 2);
+    const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
+    QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 2);
+    const auto dir = ws->dir();
+    ws.reset();
+    auto modified = [&] {
+      std::map<std::string, std::filesystem::file_time_type> times;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) times[e.path().string()] = e.last_write_time();
+      return times;
+    };
+    const auto before = modified();
+    for (const QStringList& args : {QStringList{QStringLiteral("derive"), QStringLiteral("-w"), q(dir)},
+                                    QStringList{QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(dir), QStringLiteral("--name"), QStringLiteral("x")},
+                                    QStringList{QStringLiteral("workspace"), QStringLiteral("check"), QStringLiteral("-w"), q(dir), QStringLiteral("--repair")}}) {
+      const auto r = bgtest::runCliWithoutWriteAccess(args, dir);
+      QVERIFY2(r.exitCode == 74, qPrintable(args.join(' ') + " -> " + QString::number(r.exitCode) + ": " + r.err));
+      QVERIFY2(r.err.contains(q(dir / "workspace.sqlite")) && r.err.contains(QStringLiteral("read")), qPrintable(r.err));
+      QVERIFY2(!r.err.contains(QStringLiteral("terminate")) && !r.err.contains(QStringLiteral("frame #")), qPrintable(r.err));
+    }
+    QVERIFY(modified() == before);
+    // An output folder the user cannot write.
+    const auto outParent = dir_ / "read-only-output";
+    std::filesystem::create_directories(outParent);
+    const auto r = bgtest::runCliWithoutWriteAccess({QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(kSeries() / "CMU_a_0050642_rois_cc200.1D.gz"),
+                                                     QStringLiteral("--out"), q(outParent / "graph"), QStringLiteral("--id"), QStringLiteral("cc200")},
+                                                    outParent);
+    QVERIFY2(r.exitCode == 74 && r.err.contains(q(outParent / "graph")) && r.err.contains(QStringLiteral("choose a folder you can write to")), qPrintable(r.err));
+    QVERIFY(std::filesystem::is_empty(outParent));
   }
 
   void killedBatchResumesWithTheSameResult() {

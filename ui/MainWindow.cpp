@@ -17,6 +17,7 @@
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
+#include <QSaveFile>
 #include <QMessageBox>
 #include <QPointer>
 #include <QStatusBar>
@@ -547,8 +548,15 @@ void MainWindow::buildMenus() {
     }
     const QString png = QFileDialog::getSaveFileName(this, tr("Export 3D view"), QStringLiteral("connectome.png"), tr("PNG images (*.png)"));
     if (png.isEmpty()) return;
-    if (!export3dImage(QSize(w, h)).save(png, "PNG")) spdlog::error("could not write {}", png.toStdString());
-    else statusBar()->showMessage(tr("Wrote %1 (%2 x %3)").arg(png).arg(w).arg(h), 8000);
+    // QSaveFile writes beside the target and renames: a full disk keeps the file that was there.
+    QSaveFile out(png);
+    if (!out.open(QIODevice::WriteOnly) || !export3dImage(QSize(w, h)).save(&out, "PNG") || !out.commit()) {
+      const QString why = out.errorString().isEmpty() ? tr("the image could not be encoded") : out.errorString();
+      spdlog::error("could not write {}: {}", png.toStdString(), why.toStdString());
+      QMessageBox::warning(this, tr("Export 3D view"), tr("Could not write %1: %2. Nothing was changed.").arg(png, why));
+      return;
+    }
+    statusBar()->showMessage(tr("Wrote %1 (%2 x %3)").arg(png).arg(w).arg(h), 8000);
   });
   file->addSeparator();
   auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);

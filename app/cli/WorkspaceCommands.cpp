@@ -457,19 +457,9 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     ex->callback([&action, a] {
       action = [a](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, a->dir));
-        const auto m = loadCorpus(*w, a->name);
-        std::filesystem::create_directories(a->out);
-        ctx.runJob("export corpus", [&](JobContext& job) {
-          const auto& items = m["items"];
-          for (std::size_t i = 0; i < items.size(); ++i) {
-            job.update("writing FC matrices", static_cast<double>(i) / static_cast<double>(items.size()));
-            job.throwIfCancelled();
-            const auto fc = w->arrays().read(items[i]["fc_array"].get<std::string>());
-            writeNpyFloat32(std::filesystem::path(a->out) / ("scan-" + std::to_string(items[i]["scan_id"].get<std::int64_t>()) + "_fc.npy"), fc);
-          }
-          writeTextAtomically(std::filesystem::path(a->out) / "manifest.json", m.dump(2) + "\n");
-        });
-        std::printf("exported %zu FC matrices to %s\n", m["items"].size(), a->out.c_str());
+        std::size_t exported = 0;
+        ctx.runJob("export corpus", [&](JobContext& job) { exported = exportCorpus(*w, a->name, a->out, job); });
+        std::printf("exported %zu FC matrices to %s\n", exported, a->out.c_str());
         return 0;
       };
     });

@@ -9,9 +9,22 @@
 #include "CliContext.h"
 #include "Commands.h"
 #include "errors/Error.h"
+#include "io/ProcessLock.h"
 #include "io/JsonText.h"
 #include "log/Logging.h"
 #include "platform/Versions.h"
+
+namespace {
+// The --out of the command that runs (the deepest parsed subcommand that has one), "" if none.
+std::string outputOption(const CLI::App& app) {
+  std::string out;
+  for (const auto* sub : app.get_subcommands()) {
+    if (const auto* opt = sub->get_option_no_throw("--out"); opt && opt->count() > 0 && !opt->results().empty()) out = opt->results().front();
+    if (const auto deeper = outputOption(*sub); !deeper.empty()) out = deeper;
+  }
+  return out;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   std::setlocale(LC_ALL, "C");
@@ -60,6 +73,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<cli::CliContext> ctx;
   try {
     ctx = std::make_unique<cli::CliContext>(opts);
+    // One writer per output: a second command given the same --out is refused while this one runs.
+    std::unique_ptr<ProcessLock> outputLock;
+    if (const auto out = outputOption(app); !out.empty() && out != "-") outputLock = lockOutput(out);
     const int rc = action ? action(*ctx) : 0;
     ctx->finishRun(rc);
     return rc;

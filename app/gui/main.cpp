@@ -4,6 +4,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QSaveFile>
 #include <QTimer>
 
 #include <spdlog/spdlog.h>
@@ -61,9 +62,11 @@ int main(int argc, char** argv) {
         QTimer::singleShot(300, &window, [&window, file] {
           window.views()->setCurrentIndex(0);  // the 3D view
           QTimer::singleShot(300, &window, [&window, file] {
-            const bool ok = window.view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32).save(file);
-            if (!ok) spdlog::error("could not save screenshot {}", file.toStdString());
-            QApplication::exit(ok ? 0 : 1);
+            QSaveFile out(file);  // beside the target, then renamed: never half a PNG
+            const bool ok = out.open(QIODevice::WriteOnly) &&
+                            window.view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32).save(&out, "PNG") && out.commit();
+            if (!ok) spdlog::error("could not save screenshot {}: {}", file.toStdString(), out.errorString().toStdString());
+            QApplication::exit(ok ? 0 : static_cast<int>(bg::ErrorCode::Io));
           });
         });
       };

@@ -19,6 +19,7 @@
 #include "io/AtomicFile.h"
 #include "io/NiftiImage.h"
 #include "io/Npy.h"
+#include "io/StagedOutput.h"
 #include "io/TimeSeriesFile.h"
 
 namespace bg {
@@ -26,38 +27,6 @@ namespace {
 
 using nlohmann::json;
 
-// Files are written into a hidden staging folder inside the output folder and moved into
-// place only when everything succeeded.
-class StagedOutput {
- public:
-  explicit StagedOutput(const std::filesystem::path& outDir) : outDir_(outDir) {
-    createdOutDir_ = !std::filesystem::exists(outDir_);
-    std::filesystem::create_directories(outDir_);
-    staging_ = outDir_ / (".staging-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(staging_);
-    std::filesystem::create_directories(staging_);
-  }
-  ~StagedOutput() {
-    std::error_code ec;
-    std::filesystem::remove_all(staging_, ec);
-    if (!committed_ && createdOutDir_ && std::filesystem::is_empty(outDir_, ec)) std::filesystem::remove(outDir_, ec);
-  }
-  std::filesystem::path path(const std::string& name) const { return staging_ / name; }
-  std::vector<std::filesystem::path> commit() {
-    std::vector<std::filesystem::path> out;
-    for (const auto& e : std::filesystem::directory_iterator(staging_)) {
-      const auto target = outDir_ / e.path().filename();
-      std::filesystem::rename(e.path(), target);
-      out.push_back(target);
-    }
-    committed_ = true;
-    return out;
-  }
-
- private:
-  std::filesystem::path outDir_, staging_;
-  bool createdOutDir_ = false, committed_ = false;
-};
 
 
 json cleaningJson(const PipelineOptions& o, const CleaningReport* report, bool hasConfounds, double tr) {

@@ -8,6 +8,7 @@
 
 #include "connectome/SiteStandardizer.h"
 #include "errors/Error.h"
+#include "io/JsonText.h"
 
 namespace bg {
 using nlohmann::json;
@@ -24,6 +25,11 @@ GraphInputSpec GraphInputSpec::fromJson(const json& j) {
   if (j.is_string()) {
     s = fromName(j.get<std::string>());  // "fc", "tangent-z", "fc-site", ...
   } else if (j.is_object()) {
+    // Found by fuzz_config: {"kind": true} reached nlohmann's type_error.
+    auto defaults = s.toJson();
+    defaults["per_site"] = false;  // written only when on
+    defaults["site_shrinkage"] = "empirical-bayes";
+    checkConfigurationKeys(j, defaults, "input");
     s.kind = j.value("kind", s.kind);
     s.standardiseEdges = j.value("standardise_edges", s.standardiseEdges);
     s.perSite = j.value("per_site", false);

@@ -87,7 +87,17 @@ Error currentExceptionAsError() {
   } catch (const nlohmann::json::exception& e) {
     return Error(ErrorCode::Data, "unexpected content: " + jsonMessage(e.what()));
   } catch (const std::exception& e) {
-    return Error(ErrorCode::Internal, withoutBacktrace(e.what()));
+    // SQLite's I/O failures (SQLiteCpp throws them as runtime_error with SQLite's own text): the
+    // workspace database could not be written, a user's problem with an answer, not a bug.
+    const std::string what = e.what();
+    static const std::pair<const char*, const char*> kSqliteIo[] = {
+        {"database or disk is full", "; free some space or choose another disk"},
+        {"attempt to write a readonly database", "; the workspace is read-only: open a copy you can write to"},
+        {"disk I/O error", "; check the disk"},
+        {"unable to open database file", "; check that the workspace folder exists and is writable"}};
+    for (const auto& [text, advice] : kSqliteIo)
+      if (what.find(text) != std::string::npos) return Error(ErrorCode::Io, "the workspace database: " + what + advice);
+    return Error(ErrorCode::Internal, withoutBacktrace(what));
   } catch (...) {
     return Error(ErrorCode::Internal, "unknown exception");
   }

@@ -66,7 +66,8 @@ auto withContext(std::string context, F&& f) -> std::invoke_result_t<F> {
     return std::forward<F>(f)();
   } catch (...) {
     Error e = currentExceptionAsError();
-    if (e.code() != ErrorCode::Cancelled) e.addContext(std::move(context));
+    if (e.code() == ErrorCode::Cancelled) throw;  // as it was (a CancelledError stays one), without context
+    e.addContext(std::move(context));
     throw e;
   }
 }

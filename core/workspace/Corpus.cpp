@@ -11,6 +11,11 @@
 #include <spdlog/spdlog.h>
 
 #include "errors/Error.h"
+#include "io/AtomicFile.h"
+#include "jobs/Progress.h"
+#include "io/Npy.h"
+#include "io/StagedOutput.h"
+#include "workspace/ArrayStore.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Workspace.h"
 
@@ -398,6 +403,22 @@ nlohmann::json corpusTrainingScans(const nlohmann::json& manifest) {
   for (const auto& item : manifest.at("items"))
     if (item.contains("content_hash")) hashes.push_back(item["content_hash"]);
   return {{"count", hashes.size()}, {"hashes", hashes}, {"hash", "XXH3-128 of each scan file's bytes"}};
+}
+
+std::size_t exportCorpus(Workspace& ws, const std::string& name, const std::filesystem::path& outDir, ProgressDelegate& progress) {
+  const auto manifest = loadCorpus(ws, name);
+  const auto& items = manifest["items"];
+  return withContext("while exporting corpus " + name + " to " + outDir.string(), [&] {
+    StagedOutput stage(outDir);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (progress.update("writing FC matrices", static_cast<double>(i) / static_cast<double>(items.size()))) throw CancelledError();
+      const auto fc = ws.arrays().read(items[i]["fc_array"].get<std::string>());
+      writeNpyFloat32(stage.path("scan-" + std::to_string(items[i]["scan_id"].get<std::int64_t>()) + "_fc.npy"), fc);
+    }
+    writeTextAtomically(stage.path("manifest.json"), manifest.dump(2) + "\n");
+    stage.commit();
+    return items.size();
+  });
 }
 
 std::vector<std::string> listCorpora(Workspace& ws) {

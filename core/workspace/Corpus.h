@@ -6,6 +6,7 @@
 // manifest (JSON) names every item by content hash, so a corpus exported from one workspace
 // can be re-imported into another holding the same scans, and any run is reproducible.
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 namespace bg {
 
 class Workspace;
+class ProgressDelegate;
 
 struct CorpusFilter {
   std::string field, op, value;  // op: = != < <= > >=
@@ -53,6 +55,9 @@ std::int64_t saveCorpus(Workspace& ws, const nlohmann::json& manifest, CorpusExi
 int deleteCorpus(Workspace& ws, const std::string& name);
 nlohmann::json loadCorpus(Workspace& ws, const std::string& name);
 std::vector<std::string> listCorpora(Workspace& ws);
+// Writes a corpus for other tools: scan-ID_fc.npy per item and manifest.json, staged (io/StagedOutput.h)
+// so a failed or cancelled export leaves `outDir` as it was. Returns the number of FC matrices.
+std::size_t exportCorpus(Workspace& ws, const std::string& name, const std::filesystem::path& outDir, ProgressDelegate& progress);
 // What a model file trained on a whole corpus records of its scans (their content hashes), so that
 // prediction can say when it is shown a scan it learned from: {"count", "hashes"}.
 nlohmann::json corpusTrainingScans(const nlohmann::json& manifest);

@@ -16,6 +16,7 @@
 
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
+#include "io/ProcessLock.h"
 #include "io/TimeSeriesFile.h"
 #include "platform/Versions.h"
 #include "workspace/ContentHash.h"
@@ -163,48 +164,22 @@ Eigen::MatrixXd storedSeries(Workspace& ws, const ScanRow& scan) {
 // The workspace's derive.lock holds the deriving process's id while it runs.
 class DerivationLock {
  public:
-  explicit DerivationLock(const std::filesystem::path& dir) : file_(dir / "derive.lock") {
-    for (int attempt = 0; attempt < 2 && !held_; ++attempt) {
-      const int fd = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-      if (fd >= 0) {
-        const auto pid = std::to_string(::getpid());
-        const bool written = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
-        ::close(fd);
-        if (!written) break;
-        held_ = true;
-        return;
-      }
-      if (errno != EEXIST) break;  // a read-only workspace fails later, naming the file it could not write
-      const auto other = runningDerivation(dir);
-      if (other) {
-        if (*other == static_cast<long>(::getpid())) return;  // this process derives already (a repair inside a derive)
-        throw Error(ErrorCode::Usage, "another derivation (process " + std::to_string(*other) + ") is running on workspace " + dir.string() +
-                                          ": wait for it to finish (both would compute the same connectomes)");
-      }
-      std::error_code ec;
-      std::filesystem::remove(file_, ec);  // left by a killed process
-    }
+  explicit DerivationLock(const std::filesystem::path& dir) : lock_(dir / "derive.lock") {
+    // Unavailable (a read-only workspace): the derivation fails later, naming the file it could not write.
+    if (lock_.acquire() != ProcessLock::State::Busy) return;
+    const auto other = ProcessLock::holder(lock_.file());
+    throw Error(ErrorCode::Usage, "another derivation (process " + (other ? std::to_string(*other) : std::string("that just ended")) +
+                                      ") is running on workspace " + dir.string() + ": wait for it to finish (both would compute the same connectomes)");
   }
-  ~DerivationLock() {
-    std::error_code ec;
-    if (held_) std::filesystem::remove(file_, ec);
-  }
-  DerivationLock(const DerivationLock&) = delete;
-  DerivationLock& operator=(const DerivationLock&) = delete;
 
  private:
-  std::filesystem::path file_;
-  bool held_ = false;
+  ProcessLock lock_;
 };
 
 }  // namespace
 
 std::optional<long> runningDerivation(const std::filesystem::path& workspaceDir) {
-  std::ifstream in(workspaceDir / "derive.lock");
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0) return std::nullopt;
-  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return std::nullopt;
-  return pid;
+  return ProcessLock::holder(workspaceDir / "derive.lock");
 }
 
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& req, ProgressDelegate& progress) {
