@@ -36,6 +36,20 @@ class TestErrors : public QObject {
     }
   }
 
+  void sqliteWriteFailuresAreIoErrors() {
+    // SQLiteCpp throws SQLite's own text as a runtime_error: a full disk or a read-only workspace is
+    // the user's to fix (exit 74 with what to do), not a bug (70).
+    for (const char* what : {"database or disk is full", "attempt to write a readonly database"}) {
+      try {
+        withContext("while saving corpus 'x'", [&] { throw std::runtime_error(what); });
+        QFAIL("no exception");
+      } catch (const Error& e) {
+        QCOMPARE(e.code(), ErrorCode::Io);
+        QVERIFY2(std::string(e.what()).find(std::string("while saving corpus 'x': the workspace database: ") + what + "; ") == 0, e.what());
+      }
+    }
+  }
+
   void returnsValueThrough() {
     const int v = withContext("ctx", [] { return 42; });
     QCOMPARE(v, 42);

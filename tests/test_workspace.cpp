@@ -1,6 +1,7 @@
 // The workspace: schema, array store, imports, derivation, corpora, and what happens when
 // things go wrong (a killed process, a full disk, a corrupted array, two processes at once).
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 #include <csignal>
@@ -284,31 +285,66 @@ class TestWorkspace : public QObject {
     QVERIFY(repairDerivatives(*ws, reg, p).empty());  // nothing left to repair
   }
 
-  // One derivation per workspace: a second process is refused with the first one's id; a lock whose
-  // process has ended is taken over.
-  void oneDerivationPerWorkspace() {
-    auto ws = Workspace::create(dir_ / "one-derive");
+  // Derivations side by side: a scan another live process has claimed is left to it (no connectome is
+  // computed twice); a claim whose process has ended is taken over; the running derivation marks the
+  // workspace (derive-PID.lock) for corpus create's warning. Then two real derive processes at once.
+  void derivationsSideBySideNeverComputeAScanTwice() {
+    auto ws = Workspace::create(dir_ / "side-by-side");
     NullProgress p;
-    importFirstAbideFiles(*ws, 2);
+    importFirstAbideFiles(*ws, 4);
     const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
     QProcess other;  // stands for another braingraph-cli deriving the same workspace
     other.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(other.waitForStarted());
-    std::ofstream(ws->dir() / "derive.lock") << other.processId();
+    std::ofstream(ws->dir() / ("derive-" + std::to_string(other.processId()) + ".lock")) << other.processId();
     QCOMPARE(runningDerivation(ws->dir()).value_or(0), static_cast<long>(other.processId()));
-    try {
-      deriveConnectomes(*ws, reg, DeriveRequest{}, p);
-      QFAIL("no exception");
-    } catch (const Error& e) {
-      QCOMPARE(e.code(), ErrorCode::Usage);
-      QVERIFY2(std::string(e.what()).find("process " + std::to_string(other.processId())) != std::string::npos, e.what());
+    std::int64_t second = 0;
+    {
+      SQLite::Statement q(ws->db(), "SELECT id FROM scans ORDER BY id LIMIT 1 OFFSET 1");
+      QVERIFY(q.executeStep());
+      second = q.getColumn(0).getInt64();
     }
-    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(0));
+    ws->db().exec("CREATE TABLE IF NOT EXISTS derive_claims (scan_id INTEGER PRIMARY KEY, pid INTEGER NOT NULL)");
+    ws->db().exec("INSERT INTO derive_claims VALUES (" + std::to_string(second) + ", " + std::to_string(other.processId()) + ")");
+    auto first = deriveConnectomes(*ws, reg, DeriveRequest{}, p);
+    QCOMPARE(first.computed, 3);
+    QCOMPARE(first.claimedElsewhere, 1);
+    QVERIFY(first.otherProcesses == std::vector<long>{static_cast<long>(other.processId())});
+    QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(3));
+    QCOMPARE(countRows(*ws, "derive_claims"), std::int64_t(1));  // this process's claims are released, the other's kept
     other.kill();
     QVERIFY(other.waitForFinished());
     QVERIFY(!runningDerivation(ws->dir()));
-    QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 2);
-    QVERIFY(!std::filesystem::exists(ws->dir() / "derive.lock"));  // released at the end
+    const auto again = deriveConnectomes(*ws, reg, DeriveRequest{}, p);
+    QCOMPARE(again.computed, 1);  // the ended process's claim taken over
+    QCOMPARE(again.upToDate, 3);
+    QCOMPARE(again.claimedElsewhere, 0);
+    QCOMPARE(countRows(*ws, "derive_claims"), std::int64_t(0));
+    for (const auto& e : std::filesystem::directory_iterator(ws->dir()))
+      QVERIFY2(e.path().filename().string().rfind("derive-", 0) != 0, e.path().c_str());  // markers removed, the ended one's too
+    // Two derive processes started together on 16 scans: between them every scan is computed once.
+    const auto path = dir_ / "two-derives";
+    {
+      auto w2 = Workspace::create(path);
+      importFirstAbideFiles(*w2, 16);
+    }
+    QProcess a, b;
+    const QStringList args{QStringLiteral("--no-progress"), QStringLiteral("--threads=1"), QStringLiteral("derive"), QStringLiteral("-w"), q(path)};
+    a.start(QStringLiteral(BRAINGRAPH_CLI), args);
+    b.start(QStringLiteral(BRAINGRAPH_CLI), args);
+    QVERIFY(a.waitForFinished(120000) && b.waitForFinished(120000));
+    QCOMPARE(a.exitCode(), 0);
+    QCOMPARE(b.exitCode(), 0);
+    int computed = 0;
+    for (auto* proc : {&a, &b}) {
+      const auto out = QString::fromUtf8(proc->readAllStandardOutput());
+      const auto m = QRegularExpression(QStringLiteral("derived (\\d+) scan")).match(out);
+      QVERIFY2(m.hasMatch(), qPrintable(out));
+      computed += m.captured(1).toInt();
+    }
+    QCOMPARE(computed, 16);
+    auto w2 = Workspace::open(path);
+    QCOMPARE(countRows(*w2, "derivatives"), std::int64_t(16));
   }
 
   // export stages its files: a failure or a cancel leaves the folder as it was; corpus create warns
@@ -343,7 +379,7 @@ class TestWorkspace : public QObject {
     QProcess other;
     other.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(other.waitForStarted());
-    std::ofstream(ws->dir() / "derive.lock") << other.processId();
+    std::ofstream(ws->dir() / ("derive-" + std::to_string(other.processId()) + ".lock")) << other.processId();
     QString err;
     QCOMPARE(runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws->dir()), QStringLiteral("--name"), QStringLiteral("partial"),
                      QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")}, &err), 0);

@@ -223,7 +223,8 @@ void MainWindow::derive(const DeriveRequest& request) {
   workbench_.jobs().submit("derive connectomes", [self, dir, &registry, request](JobContext& job) {
     auto ws = Workspace::open(dir);
     const auto summary = deriveConnectomes(*ws, registry, request, job);
-    spdlog::info("derived {} connectome(s), {} up to date, {} failed", summary.computed, summary.upToDate, summary.failed);
+    spdlog::info("derived {} connectome(s), {} up to date, {} failed, {} left to another running derivation", summary.computed, summary.upToDate,
+                 summary.failed, summary.claimedElsewhere);
     for (const auto& f : summary.failures) spdlog::error("{}", f);
     QMetaObject::invokeMethod(QCoreApplication::instance(), [self] { if (self) self->refreshWorkspace(); }, Qt::QueuedConnection);
     if (summary.failed > 0) throw Error(ErrorCode::Data, std::to_string(summary.failed) + " scan(s) failed: " + summary.failures.front());

@@ -223,6 +223,11 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         ctx.runJob("derive connectomes", [&](JobContext& job) { s = deriveConnectomes(*w, registry, req, job); });
         std::printf("derived %d scan(s), %d up to date, %d failed (parameters %s)\n", s.computed, s.upToDate, s.failed,
                     pipelineParamsHash(req.options).c_str());
+        if (s.claimedElsewhere > 0) {
+          std::string pids;
+          for (long pid : s.otherProcesses) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+          std::printf("%d scan(s) left to the derivation already computing them (process %s)\n", s.claimedElsewhere, pids.c_str());
+        }
         for (const auto& f : s.failures) spdlog::error("{}", f);
         return s.failed ? static_cast<int>(ErrorCode::Data) : 0;
       };

@@ -1,6 +1,6 @@
 #pragma once
-// A lock file holding the id of the process that holds it: one derivation per workspace, one
-// writer per output. A lock whose process has ended (killed) is taken over.
+// A lock file holding the id of the process that holds it (one writer per --out). A lock whose
+// process has ended (killed) is taken over.
 #include <filesystem>
 #include <memory>
 #include <optional>

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <fstream>
 #include <map>
@@ -16,7 +17,6 @@
 
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
-#include "io/ProcessLock.h"
 #include "io/TimeSeriesFile.h"
 #include "platform/Versions.h"
 #include "workspace/ContentHash.h"
@@ -161,33 +161,97 @@ Eigen::MatrixXd storedSeries(Workspace& ws, const ScanRow& scan) {
   }
 }
 
-// The workspace's derive.lock holds the deriving process's id while it runs.
-class DerivationLock {
+bool processAlive(long pid) { return pid > 0 && !(::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH); }
+
+// derive-PID.lock marks the workspace while this process derives (what corpus create warns about);
+// markers of processes that have ended are removed.
+class DerivationMarker {
  public:
-  explicit DerivationLock(const std::filesystem::path& dir) : lock_(dir / "derive.lock") {
-    // Unavailable (a read-only workspace): the derivation fails later, naming the file it could not write.
-    if (lock_.acquire() != ProcessLock::State::Busy) return;
-    const auto other = ProcessLock::holder(lock_.file());
-    throw Error(ErrorCode::Usage, "another derivation (process " + (other ? std::to_string(*other) : std::string("that just ended")) +
-                                      ") is running on workspace " + dir.string() + ": wait for it to finish (both would compute the same connectomes)");
+  explicit DerivationMarker(const std::filesystem::path& dir) : file_(dir / ("derive-" + std::to_string(::getpid()) + ".lock")) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      const auto name = e.path().filename().string();
+      if (name.rfind("derive-", 0) == 0 && name.size() > 12 && name.compare(name.size() - 5, 5, ".lock") == 0 &&
+          !processAlive(std::atol(name.c_str() + 7)))
+        std::filesystem::remove(e.path(), ec);
+    }
+    if (std::filesystem::exists(file_, ec)) return;  // this process derives already (a repair inside a derive)
+    // A read-only workspace: no marker, and the derivation fails at its first write, naming the file.
+    owner_ = static_cast<bool>(std::ofstream(file_) << ::getpid());
+  }
+  ~DerivationMarker() {
+    std::error_code ec;
+    if (owner_) std::filesystem::remove(file_, ec);
   }
 
  private:
-  ProcessLock lock_;
+  std::filesystem::path file_;
+  bool owner_ = false;
+};
+
+// A scan's claim in the workspace database while this process computes it.
+void ensureClaimTable(Workspace& ws) {
+  ws.db().exec("CREATE TABLE IF NOT EXISTS derive_claims (scan_id INTEGER PRIMARY KEY, pid INTEGER NOT NULL)");
+}
+
+// Claims `scan` for this process, or returns the live process that holds it.
+std::optional<long> claimScan(Workspace& ws, std::int64_t scan) {
+  SQLite::Transaction tx(ws.db(), SQLite::TransactionBehavior::IMMEDIATE);  // no other writer between the read and the write
+  SQLite::Statement q(ws.db(), "SELECT pid FROM derive_claims WHERE scan_id = ?");
+  q.bind(1, scan);
+  if (q.executeStep()) {
+    const long pid = q.getColumn(0).getInt64();
+    if (pid != static_cast<long>(::getpid()) && processAlive(pid)) return pid;
+  }
+  SQLite::Statement claim(ws.db(), "INSERT OR REPLACE INTO derive_claims (scan_id, pid) VALUES (?, ?)");
+  claim.bind(1, scan);
+  claim.bind(2, static_cast<std::int64_t>(::getpid()));
+  claim.exec();
+  tx.commit();
+  return std::nullopt;
+}
+
+class ScanClaim {
+ public:
+  ScanClaim(Workspace& ws, std::int64_t scan) : ws_(ws), scan_(scan) {}
+  ~ScanClaim() {
+    try {
+      SQLite::Statement q(ws_.db(), "DELETE FROM derive_claims WHERE scan_id = ? AND pid = ?");
+      q.bind(1, scan_);
+      q.bind(2, static_cast<std::int64_t>(::getpid()));
+      q.exec();
+    } catch (...) {
+      // a claim that cannot be released is taken over once this process has ended
+    }
+  }
+  ScanClaim(const ScanClaim&) = delete;
+  ScanClaim& operator=(const ScanClaim&) = delete;
+
+ private:
+  Workspace& ws_;
+  std::int64_t scan_;
 };
 
 }  // namespace
 
 std::optional<long> runningDerivation(const std::filesystem::path& workspaceDir) {
-  return ProcessLock::holder(workspaceDir / "derive.lock");
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(workspaceDir, ec)) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("derive-", 0) != 0 || name.size() <= 12 || name.compare(name.size() - 5, 5, ".lock") != 0) continue;
+    const long pid = std::atol(name.c_str() + 7);
+    if (pid != static_cast<long>(::getpid()) && processAlive(pid)) return pid;
+  }
+  return std::nullopt;
 }
 
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& req, ProgressDelegate& progress) {
-  DerivationLock lock(ws.dir());
+  DerivationMarker marker(ws.dir());
   const auto scans = selectScans(ws, req.scanIds);
   const auto boldAtlases = expandAtlasList(registry, req.atlases.empty() ? std::vector<std::string>{"all"} : req.atlases);
   const std::string paramsJson = pipelineParamsJson(req.options), paramsHash = pipelineParamsHash(req.options);
   DeriveSummary summary;
+  bool claimTableReady = false;
   for (std::size_t i = 0; i < scans.size(); ++i) {
     const auto& scan = scans[i];
     if (progress.update("deriving scan " + std::to_string(i + 1) + " of " + std::to_string(scans.size()),
@@ -197,6 +261,24 @@ DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, co
     std::vector<std::string> needed;
     for (const auto& a : scan.kind == "timeseries" ? std::vector<std::string>{scan.atlas} : boldAtlases)
       if (!upToDate(ws, scan.id, a, paramsHash, inputHash)) needed.push_back(a);
+    if (needed.empty()) {
+      ++summary.upToDate;
+      continue;
+    }
+    if (!claimTableReady) {
+      ensureClaimTable(ws);
+      claimTableReady = true;
+    }
+    if (const auto other = claimScan(ws, scan.id)) {
+      ++summary.claimedElsewhere;
+      if (std::find(summary.otherProcesses.begin(), summary.otherProcesses.end(), *other) == summary.otherProcesses.end())
+        summary.otherProcesses.push_back(*other);
+      continue;
+    }
+    ScanClaim claim(ws, scan.id);
+    // Another process may have finished this scan between the check above and the claim.
+    needed.erase(std::remove_if(needed.begin(), needed.end(), [&](const std::string& a) { return upToDate(ws, scan.id, a, paramsHash, inputHash); }),
+                 needed.end());
     if (needed.empty()) {
       ++summary.upToDate;
       continue;

@@ -25,6 +25,8 @@ struct DeriveRequest {
 
 struct DeriveSummary {
   int computed = 0, upToDate = 0, failed = 0;
+  int claimedElsewhere = 0;           // scans another running derivation was computing (left to it)
+  std::vector<long> otherProcesses;   // those derivations' process ids
   std::vector<std::string> failures;  // one chained message per failed scan
 };
 
@@ -46,10 +48,13 @@ std::vector<std::string> derivedAtlases(Workspace& ws);
 // One line a user can read: "cleaned (linear detrend, band-pass 0.01-0.1 Hz, ...), Pearson".
 std::string describePipeline(const PipelineOptions& options);
 
-// One derivation per workspace at a time: a second one (another process) is refused with the first's
-// process id instead of computing the same connectomes twice; a lock left by a killed process is taken over.
+// Derivations of one workspace may run side by side (two terminals, the GUI and a script): each scan
+// is claimed in the workspace database before it is computed, and a scan another live process has
+// claimed is left to it (counted in DeriveSummary::claimedElsewhere), so no connectome is computed
+// twice. A claim left by a killed process is taken over.
 DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, const DeriveRequest& request, ProgressDelegate& progress);
-// The process id of a derivation running on the workspace now (another process), if any.
+// The process id of a derivation running on the workspace now (another process), if any: each
+// running derivation marks the workspace with derive-PID.lock.
 std::optional<long> runningDerivation(const std::filesystem::path& workspaceDir);
 
 // workspace check --repair: every derivative whose arrays are missing or fail their checksum is derived
