@@ -4,6 +4,7 @@
 // (Harvard-Oxford series, one site), then used by predict and diagnose with a PDF report.
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -255,10 +256,42 @@ class TestCheckpointCli : public QObject {
     QCOMPARE(tested, subjects);  // each acquisition tested once, not once per atlas
     QCOMPARE(ev["acquisitions_missing_an_atlas"].get<int>(), 0);
     QCOMPARE(ev["members"].size(), std::size_t{2});
-    // The report reads one atlas so far: refused with the way out.
+    // A diagnosis reads the BOLD volume through both atlases in one pass; one time-series file is
+    // refused with the way out.
     r = run({QStringLiteral("diagnose"), QStringLiteral("--model"), twoModel, QStringLiteral("--in"), cmuCc200, QStringLiteral("--tr"), QStringLiteral("2")});
     QCOMPARE(r.exitCode, 64);
-    QVERIFY2(r.err.contains(QStringLiteral("multi-atlas model")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("needs the BOLD file")) && r.err.contains(QStringLiteral("predict")), qPrintable(r.err));
+    const auto bold = dir_ / "sub-synthetic_bold.nii.gz";  // on the CC200 label grid (3 mm, what C-PAC used for both atlases)
+    {
+      QProcess make;
+      make.start(QStringLiteral(BRAINGRAPH_MAKE_BOLD), {q(cc / "atlas" / "CC200.nii.gz"), q(bold), QStringLiteral("80"), QStringLiteral("2.0")});
+      QVERIFY(make.waitForFinished(120000) && make.exitCode() == 0);
+    }
+    const auto twoPdf = dir_ / "two-atlases.pdf";
+    r = run({QStringLiteral("diagnose"), QStringLiteral("--model"), twoModel, QStringLiteral("--in"), q(bold), QStringLiteral("--out"), q(twoPdf),
+             QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto record = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    // The same probability predict gives from the same BOLD file, the mean of the two members.
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), twoModel, QStringLiteral("--in"), q(bold), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto boldRow = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
+    QVERIFY(std::abs(record["result"]["probability"].get<double>() - boldRow["probability"].get<double>()) < 1e-12);
+    QVERIFY(std::abs(boldRow["probability"].get<double>() -
+                     (boldRow["members"][0]["probability"].get<double>() + boldRow["members"][1]["probability"].get<double>()) / 2) < 1e-12);
+    QCOMPARE(record["methods"]["atlas"].get<std::string>(), std::string("cc200 + ho"));
+    QCOMPARE(record["methods"]["rois"]["ho"].get<int>(), 111);
+    QCOMPARE(record["methods"]["rois"]["cc200"].get<int>(), 200);
+    std::set<std::string> topAtlases;
+    for (const auto& t : record["explanation"]["top_rois"]) topAtlases.insert(t["atlas"].get<std::string>());
+    QVERIFY2(topAtlases.size() == 2, record["explanation"]["top_rois"].dump().c_str());  // ranked against each atlas's even share, not its raw share
+    QProcess text;
+    text.start(QStringLiteral("pdftotext"), {q(twoPdf), QStringLiteral("-")});
+    QVERIFY(text.waitForFinished(60000));
+    const auto pages = QString::fromUtf8(text.readAllStandardOutput()).simplified();
+    QVERIFY2(pages.contains(QStringLiteral("the 200 regions of the cc200 atlas and of the 111 regions of the ho atlas")) && pages.contains(QStringLiteral("one L2 logistic regression per atlas")) &&
+                 pages.contains(QStringLiteral("in one pass over the volume")) && pages.contains(QStringLiteral("calibrated probabilities were averaged. Decision")),
+             qPrintable(pages));
   }
 };
 

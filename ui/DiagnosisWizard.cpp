@@ -309,10 +309,6 @@ void DiagnosisWizard::buildModelPage() {
     if (card_.is_null() || card_.empty()) return tr("The model card could not be read (see above): choose another model.");
     // An imported checkpoint (model import) has no task yet: its card is shown, but it cannot diagnose.
     if (card_.value("kind", std::string()) == "braingfm-public-import") return tr("This checkpoint is not adapted to a task yet.");
-    // A multi-atlas model reads one scan through several atlases; the report reads one so far.
-    if (card_.value("kind", std::string()) == "atlas-ensemble")
-      return tr("This is a multi-atlas model (%1): the diagnosis report reads one atlas so far. Classify the scan with Predict, or choose a "
-                "one-atlas model.").arg(QString::fromStdString(card_.value("atlas", std::string())));
     return inputProblem();
   };
   p->addReasonLine();
@@ -321,6 +317,20 @@ void DiagnosisWizard::buildModelPage() {
 
 QString DiagnosisWizard::inputProblem() const {
   const auto atlas = QString::fromStdString(card_.value("atlas", std::string()));
+  // A multi-atlas model reads the scan through each of its atlases: a BOLD volume gives them all in one
+  // pass; one time-series file gives one atlas.
+  if (card_.value("kind", std::string()) == "atlas-ensemble") {
+    QStringList atlases;
+    for (const auto& a : card_.value("atlases", json::array())) atlases << QString::fromStdString(a.get<std::string>());
+    if (!scanIsNifti())
+      return tr("This multi-atlas model reads each scan through %1: choose the scan's BOLD volume (parcellated with each atlas in one pass). "
+                "With ROI time series, one file per atlas, use Predict.")
+          .arg(atlases.join(tr(" and ")));
+    for (const auto& a : atlases)
+      if (!registeredAtlases_.isEmpty() && !registeredAtlases_.contains(a))
+        return tr("This multi-atlas model reads the %1 parcellation, which the workbench cannot apply to a BOLD volume.").arg(a);
+    return {};
+  }
   if (scanIsNifti()) {
     if (!registeredAtlases_.isEmpty() && !atlas.isEmpty() && !registeredAtlases_.contains(atlas))
       return tr("This model was trained on the %1 parcellation, which the workbench cannot apply to a BOLD volume: choose ROI time "

@@ -247,14 +247,17 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
     inTraining = inTraining || row.value("in_training_set", false);
     for (auto t : row.value("top_rois", json::array())) {
       t["atlas"] = atlases[k];
+      t["atlas_rois"] = static_cast<int>(input.fc.rows());
       t["name"] = t.value("name", std::string()) + " [" + atlases[k] + "]";
       topRois.push_back(t);
     }
     rows.push_back({{"atlas", atlases[k]}, {"file", input.file.string()}, {"probability", row["probability"]}, {"top_rois", row["top_rois"]},
                     {"ood", row.value("ood", json())}});
   }
-  // The ROIs that weigh most over both atlases, by their share of their own member's saliency.
-  std::stable_sort(topRois.begin(), topRois.end(), [](const json& a, const json& b) { return a.value("saliency", 0.0) > b.value("saliency", 0.0); });
+  // The ROIs that weigh most over both atlases, by their share of their own member's saliency as a
+  // multiple of an even share of that atlas's ROIs (a raw share would favour the atlas with fewer ROIs).
+  auto multiple = [](const json& t) { return t.value("saliency", 0.0) * t.value("atlas_rois", 1); };
+  std::stable_sort(topRois.begin(), topRois.end(), [&](const json& a, const json& b) { return multiple(a) > multiple(b); });
   if (topRois.size() > 10) topRois.erase(topRois.begin() + 10, topRois.end());
   const auto& classes = card.at("classes");
   json out = {{"file", rows.front().at("file")},

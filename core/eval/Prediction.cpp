@@ -49,6 +49,24 @@ std::optional<std::filesystem::path> siblingConfounds(const std::filesystem::pat
   return std::nullopt;
 }
 
+namespace {
+// A BOLD scan's input from its connectome in one atlas (shared by the one- and the several-atlas loaders).
+void fillBoldInput(PredictionInput& in, const ConnectomeData& data, const std::filesystem::path& file, double tr, const PredictionInputOptions& opts) {
+  in.fc = data.fc;
+  in.series = data.series;
+  in.roiNames = data.roiNames;
+  in.networks = data.networks;
+  in.emptyRois = data.emptyRois;
+  in.qc = json::parse(data.qcJson);
+  const auto header = readNiftiHeader(file);
+  in.volumes = static_cast<int>(header.dim[3]);
+  in.tr = header.repetitionTime > 0 ? header.repetitionTime : tr;
+  if (opts.requireFullCoverage && !data.emptyRois.empty())
+    throw Error(ErrorCode::Data, std::to_string(data.emptyRois.size()) + " ROI(s) of " + data.atlasId + " hold no voxels of this scan (e.g. " +
+                                     data.emptyRois.front() + "): the field of view does not cover the atlas");
+}
+}  // namespace
+
 PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, double tr,
                                     ProgressDelegate& progress) {
   PredictionInputOptions o;
@@ -79,18 +97,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
       // The model was trained on cleaned signals: fMRIPrep's confounds beside the file take part too.
       in.confounds = opts.confounds ? opts.confounds : siblingConfounds(file);
       auto data = computeConnectomes(*registry, file, in.confounds, {atlas}, options, progress);
-      in.fc = data.at(0).fc;
-      in.series = data[0].series;
-      in.roiNames = data[0].roiNames;
-      in.networks = data[0].networks;
-      in.emptyRois = data[0].emptyRois;
-      in.qc = json::parse(data[0].qcJson);
-      const auto header = readNiftiHeader(file);
-      in.volumes = static_cast<int>(header.dim[3]);
-      in.tr = header.repetitionTime > 0 ? header.repetitionTime : tr;
-      if (opts.requireFullCoverage && !data[0].emptyRois.empty())
-        throw Error(ErrorCode::Data, std::to_string(data[0].emptyRois.size()) + " ROI(s) of " + atlas + " hold no voxels of this scan (e.g. " +
-                                         data[0].emptyRois.front() + "): the field of view does not cover the atlas");
+      fillBoldInput(in, data.at(0), file, tr, opts);
     } else {
       in.kind = "timeseries";
       const auto ts = readRoiTimeSeries(file);
@@ -123,6 +130,53 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
     }
     if (!in.fc.allFinite()) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
     return in;
+  });
+}
+
+std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<json>& cards,
+                                                                const AtlasRegistry* registry, const PredictionInputOptions& opts,
+                                                                ProgressDelegate& progress) {
+  if (!isNiftiPath(file)) throw Error(ErrorCode::Usage, file.string() + " is not a BOLD NIfTI file");
+  std::vector<std::string> atlases;
+  std::string pre;
+  bool samePreprocessing = true;
+  for (const auto& card : cards) {
+    atlases.push_back(card.value("atlas", std::string()));
+    const auto p = card.contains("preprocessing") && !card["preprocessing"].empty() ? card["preprocessing"].dump() : std::string();
+    if (atlases.size() == 1) pre = p;
+    samePreprocessing = samePreprocessing && p == pre;
+  }
+  std::map<std::string, PredictionInput> out;
+  if (!samePreprocessing) {  // members cleaned differently: one pass each
+    for (std::size_t k = 0; k < cards.size(); ++k) {
+      ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(cards.size()), static_cast<double>(k + 1) / static_cast<double>(cards.size()));
+      out.emplace(atlases[k], loadPredictionInput(file, cards[k], registry, opts, part));
+    }
+    return out;
+  }
+  return withContext("while preparing " + file.string(), [&] {
+    if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
+    for (const auto& atlas : atlases)
+      if (!registry || !registry->contains(atlas))
+        throw Error(ErrorCode::Config, "the model reads '" + atlas + "', which is not a registered parcellation, so BOLD volumes cannot be parcellated for it");
+    const PipelineOptions options = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
+    const auto confounds = opts.confounds ? opts.confounds : siblingConfounds(file);
+    const auto hash = hashFile(file);
+    // Every atlas in the one pass over the volume.
+    const auto data = computeConnectomes(*registry, file, confounds, atlases, options, progress);
+    for (std::size_t k = 0; k < data.size(); ++k) {
+      PredictionInput in;
+      in.file = file;
+      in.contentHash = hash;
+      in.kind = "bold";
+      in.confounds = confounds;
+      fillBoldInput(in, data.at(k), file, opts.tr, opts);
+      if (!in.fc.allFinite()) throw Error(ErrorCode::Data, "its " + data[k].atlasId + " connectivity matrix holds NaN or infinite values");
+      out.emplace(data[k].atlasId, std::move(in));
+    }
+    for (const auto& atlas : atlases)
+      if (!out.count(atlas)) throw Error(ErrorCode::Internal, "the parcellation gave no connectome for " + atlas);
+    return out;
   });
 }
 

@@ -4,6 +4,7 @@
 // workspace with its explanation. Shared by the CLI and the GUI.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlo
                                     double tr, ProgressDelegate& progress);
 PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry,
                                     const PredictionInputOptions& options, ProgressDelegate& progress);
+// One BOLD file for several models at once (the members of a multi-atlas model, their cards in
+// `cards`): parcellated with every member's atlas in one pass over the volume when the members share
+// their preprocessing (one pass per member otherwise). Keyed by atlas.
+std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<nlohmann::json>& cards,
+                                                                const AtlasRegistry* registry, const PredictionInputOptions& options,
+                                                                ProgressDelegate& progress);
 
 // The fMRIPrep confounds file beside a BOLD file (sub-X_..._desc-confounds_timeseries.tsv), if any.
 std::optional<std::filesystem::path> siblingConfounds(const std::filesystem::path& bold);

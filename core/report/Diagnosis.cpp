@@ -118,10 +118,17 @@ json methodSteps(const DiagnosisCase& c, const std::string& modelDescription, co
   const auto pre = card.contains("preprocessing") && !card["preprocessing"].empty() ? card["preprocessing"].dump() : std::string();
   const PipelineOptions o = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
   json steps = json::array();
-  if (c.input.kind == "bold")
+  if (c.input.kind == "bold" && !c.members.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& a : card.at("atlases")) parts.push_back(fmt::format("the {} regions of the {} atlas", c.members.at(a.get<std::string>()).fc.rows(), a.get<std::string>()));
+    steps.push_back(fmt::format("The BOLD volume's {} time points were reduced, in one pass over the volume, to the mean signal of each of {}, "
+                                "each atlas resampled to the scan's grid by nearest neighbour; each atlas's connectome went to its own model.",
+                                c.input.volumes, fmt::join(parts, " and of ")));
+  } else if (c.input.kind == "bold") {
     steps.push_back(fmt::format("The BOLD volume's {} time points were reduced to the mean signal of each of the {} regions of the {} atlas, "
                                 "resampled to the scan's grid by nearest neighbour.",
                                 c.input.volumes, c.input.fc.rows(), atlas));
+  }
   else
     steps.push_back(fmt::format("The input was region time series already extracted in the {} parcellation ({} regions, {} time points); "
                                 "no extraction was done here.",
@@ -160,7 +167,16 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                 {"classes", card.value("classes", json::array())},
                 {"temperature", card.value("temperature", 1.0)},
                 {"calibration_bias", card.value("calibration_bias", 0.0)}};
-  if (c.model.baseline) {
+  if (isAtlasEnsemble(card)) {
+    std::vector<std::string> parts;
+    for (const auto& m : card.at("members"))
+      parts.push_back(fmt::format("{} (C = {:g}, {} ROIs)", m.value("atlas", std::string("?")), m.value("c", 0.0), m.value("nodes", 0)));
+    const bool tangent = !card.at("members").empty() && card["members"][0].contains("tangent_reference");
+    model["description"] = fmt::format(
+        "one L2 logistic regression per atlas on the standardised {}: {}; the result is the mean of the members' calibrated probabilities",
+        tangent ? "tangent-space embedding of the Ledoit-Wolf covariance" : "Fisher-z upper triangle of the FC matrix", fmt::join(parts, ", "));
+    model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
+  } else if (c.model.baseline) {
     std::string chosen;  // C chosen by cross-validation inside the training scans (train --c LIST)
     if (const auto sel = card.value("c_selection", json()); sel.is_object() && sel.contains("grid")) {
       std::vector<std::string> grid;
@@ -217,19 +233,35 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
     }
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
+  const bool tangentInput = card.contains("tangent_reference") || (isAtlasEnsemble(card) && !card.at("members").empty() && card["members"][0].contains("tangent_reference"));
   const std::string connectivity =
       !c.model.baseline ? graphInputOfCard(card).description()
-      : card.contains("tangent_reference")
+      : tangentInput
           ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
           : std::string("Pearson correlation of the cleaned ROI mean time series");
+  std::string atlas = card.value("atlas", std::string());
+  json rois = c.input.fc.rows();
+  if (!c.members.empty()) {  // a multi-atlas model: every atlas and its ROI count
+    std::vector<std::string> names;
+    rois = json::object();
+    for (const auto& a : card.at("atlases")) {
+      names.push_back(a.get<std::string>());
+      rois[a.get<std::string>()] = c.members.at(a.get<std::string>()).fc.rows();
+    }
+    atlas = fmt::format("{}", fmt::join(names, " + "));
+  }
   return {{"input_kind", c.input.kind},
-          {"atlas", card.value("atlas", std::string())},
-          {"rois", c.input.fc.rows()},
+          {"atlas", atlas},
+          {"rois", rois},
           {"cleaning", card.value("preprocessing", json::object())},
           {"connectivity", connectivity},
           {"steps", methodSteps(c, model.value("description", model.value("kind", std::string())), connectivity)},
           {"model", model},
           {"calibration", [&] {
+             if (isAtlasEnsemble(card))
+               return "each atlas's regression was calibrated (" + card.value("calibration", std::string("temperature")) +
+                      ") on its out-of-fold margins from cross-fitting inside its training scans, then refitted on all of them; the members' "
+                      "calibrated probabilities were averaged";
              auto d = calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card));
              const std::string split = "the model's validation split";
              if (const auto dep = card.value("deployment", json::object()); dep.value("procedure", std::string()) == "cross-fitted ensemble") {
@@ -283,9 +315,11 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
   std::vector<std::string> standout;
   std::string largest;
   double largestMultiple = 0;
+  bool ownAtlas = false;  // a multi-atlas model: each ROI against an even share of its own atlas's ROIs
   if (e.contains("top_rois"))
     for (auto& t : e["top_rois"]) {
-      const double multiple = t.value("saliency", 0.0) / even;
+      ownAtlas = ownAtlas || t.contains("atlas_rois");
+      const double multiple = t.value("saliency", 0.0) * t.value("atlas_rois", rois);
       t["even_multiple"] = multiple;
       const auto name = t.value("name", std::string("?"));
       if (multiple > largestMultiple) {
@@ -305,15 +339,16 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
       v["regions"] = count;
       if (count > 0) v["per_region"] = v.value("saliency", 0.0) / (static_cast<double>(count) / rois);  // 1 = an even share per region
     }
+  const std::string evenShare = ownAtlas ? std::string("1 over the ROI count of the region's own atlas") : "1/" + std::to_string(rois);
   std::string statement;
   if (largest.empty()) statement = "No regional saliency is available for this model.";
   else if (standout.empty())
-    statement = fmt::format("No region stands out: the largest share, {}'s, is {:.2f} times an even share (1/{}) of the saliency, below the "
+    statement = fmt::format("No region stands out: the largest share, {}'s, is {:.2f} times an even share ({}) of the saliency, below the "
                             "{:.1f} times that would single a region out; the prediction rests on many regions together.",
-                            largest, largestMultiple, rois, kStandsOut);
+                            largest, largestMultiple, evenShare, kStandsOut);
   else
-    statement = fmt::format("{} region{} carried more than {:.1f} times an even share (1/{}) of the saliency; {} contributed most ({:.2f} times).",
-                            standout.size(), standout.size() == 1 ? "" : "s", kStandsOut, rois, largest, largestMultiple);
+    statement = fmt::format("{} region{} carried more than {:.1f} times an even share ({}) of the saliency; {} contributed most ({:.2f} times).",
+                            standout.size(), standout.size() == 1 ? "" : "s", kStandsOut, evenShare, largest, largestMultiple);
   e["summary"] = {{"even_share", even}, {"stands_out_above", kStandsOut}, {"standing_out", standout}, {"statement", statement}};
   return e;
 }
@@ -321,15 +356,22 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
 DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws) {
   DiagnosisCase c;
   c.model = readModelCardInfo(r.modelFile);
-  if (isAtlasEnsemble(c.model.card))
-    throw Error(ErrorCode::Usage, r.modelFile.string() + " is a multi-atlas model (" + c.model.card.value("atlas", std::string()) +
-                                      "): the diagnosis report reads one atlas so far. Classify the scan with predict, which takes the BOLD file or "
-                                      "one time-series file per atlas");
   PredictionInputOptions o;
   o.tr = r.tr;
   o.confounds = r.confounds;
   o.requireFullCoverage = false;
-  c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
+  if (isAtlasEnsemble(c.model.card)) {
+    const auto atlases = c.model.card.at("atlases").get<std::vector<std::string>>();
+    if (!isNiftiPath(r.input))
+      throw Error(ErrorCode::Usage, r.modelFile.string() + " reads each scan through " + fmt::format("{}", fmt::join(atlases, " and ")) +
+                                        ": a diagnosis needs the BOLD file (parcellated with each atlas in one pass), not one time-series file. " +
+                                        "With time series, classify the scan with predict and one file per atlas");
+    c.members = loadBoldPredictionInputs(r.input, c.model.card.at("members").get<std::vector<json>>(), registry, o, progress);
+    for (auto& [atlas, in] : c.members) in.site = r.site;
+    c.input = c.members.at(atlases.front());
+  } else {
+    c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
+  }
   c.input.site = r.site;
   std::optional<RecordedMotion> recorded;
   if (ws && !c.input.confounds)
@@ -358,7 +400,8 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     const auto c = prepareDiagnosis(r, registry, prep, ws);
     enforceQualityGate(r, c.qc);
     ProgressRange pred(progress, 0.6, 0.95);
-    auto row = predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred);
+    auto row = c.members.empty() ? predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred)
+                                 : predictAtlasEnsemble(r.modelFile, c.model.card, c.members, pred);
     const auto& card = c.model.card;
 
     json record;
@@ -404,10 +447,20 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     explanation.erase("edge_saliency");
     json top = row.value("top_rois", json::array());
     try {
-      const auto placement =
-          roiPlacement(registry, card.value("atlas", std::string()), static_cast<int>(c.input.fc.rows()));
+      // A multi-atlas model's top ROIs come from either atlas: each is placed in its own atlas, and its
+      // share is weighed against an even share of its own atlas's ROIs.
+      const std::string firstAtlas = c.members.empty() ? card.value("atlas", std::string()) : c.members.begin()->first;
+      const auto placement = roiPlacement(registry, c.members.empty() ? firstAtlas : card.at("atlases").at(0).get<std::string>(),
+                                          static_cast<int>(c.input.fc.rows()));
       for (auto& t : top) {
         const auto i = t.at("index").get<std::size_t>();
+        if (t.contains("atlas") && c.members.count(t["atlas"].get<std::string>())) {
+          const auto& member = c.members.at(t["atlas"].get<std::string>());
+          t["atlas_rois"] = static_cast<int>(member.fc.rows());
+          const auto own = roiPlacement(registry, t["atlas"].get<std::string>(), static_cast<int>(member.fc.rows()));
+          if (i < own.positions.size() && own.positions[i]) t["position_mni"] = *own.positions[i];
+          continue;
+        }
         if (i < placement.positions.size() && placement.positions[i]) t["position_mni"] = *placement.positions[i];
       }
       json all = json::array();

@@ -6,6 +6,7 @@
 // same report. Shared by `braingraph-cli diagnose`, `report` and the diagnosis wizard.
 #include <filesystem>
 #include <optional>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -42,7 +43,8 @@ std::string pseudonymFor(const std::string& id);
 
 struct DiagnosisCase {
   ModelCardInfo model;
-  PredictionInput input;
+  PredictionInput input;  // a multi-atlas model: its first atlas's (what QC and the figures read)
+  std::map<std::string, PredictionInput> members;  // a multi-atlas model: every atlas's, from the same BOLD pass
   QcReport qc;
 };
 // Loads the model card and the scan and runs quality control; no prediction yet.

@@ -265,7 +265,15 @@ QString reportHtml(const json& r) {
   } else {
     h += "<table width=\"100%\" cellpadding=\"2\">";
     h += row("Input", esc(m, "input_kind"));
-    h += row("Atlas", esc(m, "atlas") + (m.contains("rois") ? " (" + esc(m, "rois") + " regions)" : QString()));
+    QString regions;
+    if (m.contains("rois") && m["rois"].is_object()) {  // a multi-atlas model: each atlas's count
+      QStringList counts;
+      for (const auto& [atlas, n] : m["rois"].items()) counts << QString::fromStdString(atlas).toHtmlEscaped() + ": " + QString::number(n.get<long>());
+      regions = " (" + counts.join(QStringLiteral(", ")) + " regions)";
+    } else if (m.contains("rois")) {
+      regions = " (" + esc(m, "rois") + " regions)";
+    }
+    h += row("Atlas", esc(m, "atlas") + regions);
     const auto& cleaning = m.value("cleaning", json::object());
     QString cl;
     if (cleaning.is_object() && !cleaning.empty()) {
