@@ -292,6 +292,43 @@ class TestCheckpointCli : public QObject {
     QVERIFY2(pages.contains(QStringLiteral("the 200 regions of the cc200 atlas and of the 111 regions of the ho atlas")) && pages.contains(QStringLiteral("one L2 logistic regression per atlas")) &&
                  pages.contains(QStringLiteral("in one pass over the volume")) && pages.contains(QStringLiteral("calibrated probabilities were averaged. Decision")),
              qPrintable(pages));
+
+    // Graph models on both atlases: one model per atlas, written beside the card with their hashes,
+    // their calibrated probabilities averaged; evaluated on the same subject folds.
+    const auto tinyTune = dir_ / "tiny-tune.json";
+    std::ofstream(tinyTune) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32, "text_dimension": 16},
+                                  "epochs": 1, "ensemble": 1})";
+    const auto graphTwo = dir_ / "scratch-two.json";
+    r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("scratch"), QStringLiteral("--config"), q(tinyTune), QStringLiteral("--out"), q(graphTwo)});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto graphCard = json::parse(run({QStringLiteral("model"), q(graphTwo)}).out.toStdString());
+    QCOMPARE(graphCard["kind"].get<std::string>(), std::string("atlas-ensemble"));
+    QCOMPARE(graphCard["member_files"].size(), std::size_t{2});
+    QVERIFY(fs::exists(dir_ / "scratch-two.cc200.pt") && fs::exists(dir_ / "scratch-two.ho.pt"));
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), q(graphTwo), QStringLiteral("--in"), cmuHo, QStringLiteral("--in"), cmuCc200,
+             QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto graphRow = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
+    QVERIFY(std::abs(graphRow["probability"].get<double>() -
+                     (graphRow["members"][0]["probability"].get<double>() + graphRow["members"][1]["probability"].get<double>()) / 2) < 1e-12);
+    // The HO member alone gives the HO member's probability.
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), q(dir_ / "scratch-two.ho.pt"), QStringLiteral("--in"), cmuHo, QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(std::abs(json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')))["probability"].get<double>() -
+                     graphRow["members"][1]["probability"].get<double>()) < 1e-9);
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("scratch"), QStringLiteral("--config"), q(tinyTune), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto graphEval = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    QCOMPARE(graphEval["items"].get<int>(), subjects);
+    QCOMPARE(graphEval["members"].size(), std::size_t{2});
+    QVERIFY(graphEval["procedure"].get<std::string>().find("one scratch model per atlas") != std::string::npos);
+    // A member file that is not the one trained: refused, naming it.
+    { std::ofstream(dir_ / "scratch-two.ho.pt", std::ios::app) << "x"; }
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), q(graphTwo), QStringLiteral("--in"), cmuHo, QStringLiteral("--in"), cmuCc200});
+    QCOMPARE(r.exitCode, 65);
+    QVERIFY2(r.err.contains(q(dir_ / "scratch-two.ho.pt")) && r.err.contains(QStringLiteral("SHA-256 differs")), qPrintable(r.err));
   }
 };
 

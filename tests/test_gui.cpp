@@ -790,7 +790,10 @@ class TestGui : public QObject {
       QVERIFY(!multi.crossAtlasViews()->isEnabled() && !multi.arguments().contains(QStringLiteral("--cross-atlas-views")));
       QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("no atlas token")), qPrintable(multi.problems().join('\n')));
       multi.kind()->setCurrentText(QStringLiteral("train"));
+      QVERIFY2(!multi.problems().join(' ').contains(QStringLiteral("several atlases")), qPrintable(multi.problems().join('\n')));  // one model per atlas
+      multi.kind()->setCurrentText(QStringLiteral("meta-train"));
       QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("holds several atlases (cc200, ho)")), qPrintable(multi.problems().join('\n')));
+      multi.kind()->setCurrentText(QStringLiteral("train"));
       multi.corpus()->setCurrentText(QStringLiteral("asd"));
       QCOMPARE(multi.corpusAtlases()->text(), QStringLiteral("cc200"));
       QVERIFY(!multi.problems().join(' ').contains(QStringLiteral("several atlases")));

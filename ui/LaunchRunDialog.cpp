@@ -221,7 +221,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   folds_->setToolTip(tr("evaluate: stratified k-fold cross-validation (0 = the corpus's own split)"));
   corpusAtlasesLabel_ = new QLabel(this);
   corpusAtlasesLabel_->setToolTip(tr("The corpus's parcellations. BrainGFM pre-trains on every atlas of a corpus at once, each graph with its "
-                                     "own atlas token; the models that classify read one atlas"));
+                                     "own atlas token; on several atlases, train and evaluate make one model per atlas and average their "
+                                     "calibrated probabilities"));
   crossAtlasViews_ = new QCheckBox(tr("cross-atlas views: one brain in two atlases as the contrastive pair"), this);
   crossAtlasViews_->setToolTip(tr("pretrain (BrainGFM) on a corpus of several atlases: GCL's positive pair is one acquisition seen through two "
                                   "parcellations, so the encoder embeds a brain alike whatever atlas reads it (--cross-atlas-views)"));
@@ -344,9 +345,19 @@ QStringList LaunchRunDialog::problems() const {
     if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
       p << tr("%1 has no atlas token and pre-trains on one atlas; corpus %2 holds several (%3). Pre-train BrainGFM on it, or choose a "
               "one-atlas corpus.").arg(foundationModel_->currentText(), corpus_->currentText(), list);
-    else if (kind != QLatin1String("pretrain") && kind != QLatin1String("meta-train"))
-      p << tr("Corpus %1 holds several atlases (%2): models that classify read one parcellation. Choose a one-atlas corpus (BrainGFM can "
-              "pre-train on this one).").arg(corpus_->currentText(), list);
+    else if (kind == QLatin1String("meta-train"))
+      p << tr("Corpus %1 holds several atlases (%2): meta-training reads one parcellation per task. Choose a one-atlas corpus.")
+               .arg(corpus_->currentText(), list);
+    else if (kind != QLatin1String("pretrain") && method.startsWith(QLatin1String("svm")))
+      p << tr("Corpus %1 holds several atlases (%2): %3 reads one parcellation. The regressions and the graph models read several (one model "
+              "per atlas, probabilities averaged); or choose a one-atlas corpus.").arg(corpus_->currentText(), list, method);
+    else if (kind != QLatin1String("pretrain") && [&] {
+               for (int i = 0; i < alsoConfigs_->count(); ++i)
+                 if (alsoConfigs_->item(i)->checkState() == Qt::Checked && alsoConfigs_->item(i)->data(Qt::UserRole).toString() != config_->currentData().toString()) return true;
+               return false;
+             }())
+      p << tr("Corpus %1 holds several atlases (%2): choosing among configurations is for one-atlas corpora; keep one configuration.")
+               .arg(corpus_->currentText(), list);
   }
   if (kind == QLatin1String("train") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty())
     p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file.").arg(method);

@@ -34,6 +34,7 @@
 #include "io/AtomicFile.h"
 #include "model/ModelBackend.h"
 #include "platform/Strings.h"
+#include "workspace/ContentHash.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
 
@@ -165,6 +166,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     }
     if (req.features == "tangent") result["method"] = rf.method;
   } else if (candidates.size() > 1) {
+    if (corpusAtlases(loadCorpus(ws, rf.corpus)).size() > 1)
+      throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; evaluate each configuration on the multi-atlas corpus alone");
     // Every candidate on the same folds; each fold then keeps one by its validation AUC.
     const auto& backend = model::modelBackend();
     std::vector<ConfigurationCandidate> evaluated;
@@ -184,6 +187,20 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
       candidateResult.erase("predictions");
       result["config_selection"]["candidates"][k]["evaluation_id"] = recordEvaluation(ws, rf.corpus, own, candidateResult, rows);
     }
+  } else if (const auto manifest = loadCorpus(ws, rf.corpus); corpusAtlases(manifest).size() > 1) {
+    // A multi-atlas corpus: one graph model per atlas on the same subject folds, probabilities averaged
+    // per acquisition (what train writes for such a corpus).
+    const auto& backend = model::modelBackend();
+    const AtlasEnsembleEvaluation e{rf.method, rf.split, rf.folds, rf.seed, rf.calibration, rf.labelFraction,
+                                    "one " + rf.method + " model per atlas, trained as train trains it"};
+    ctx.runJob("evaluate " + rf.method, [&](JobContext& job) {
+      result = evaluateAtlasEnsemble(manifest, e, job, [&](const std::string&, const json& part, ProgressDelegate& p) {
+        auto rk = rf;
+        rk.manifestJson = part.dump();
+        rk.split = "corpus";  // the whole corpus's subject folds, made once
+        return json::parse(backend.evaluate(rk, p));
+      });
+    });
   } else {
     const auto& backend = model::modelBackend();
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rf, job)); });
@@ -228,6 +245,42 @@ json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, co
   spdlog::info("configuration {} has the best validation AUC ({:.3f}); writing it to {}", candidates[best].first,
                cards[best]["validation"]["auc"].get<double>(), r.out);
   return json::parse(backend.rewriteModelCard(files[best], r.out, patch.dump()));
+}
+
+// A multi-atlas corpus and a graph method: one model per atlas, each trained as train trains it on
+// its atlas's part and written beside --out (STEM.ATLAS.pt); --out holds the ensemble's card, which
+// names each member file with its SHA-256. The member files are removed when training fails.
+json trainGraphAtlasEnsemble(CliContext& ctx, const model::TuneRequest& r, const json& manifest) {
+  const auto& backend = model::modelBackend();
+  const std::filesystem::path out(r.out);
+  std::vector<std::filesystem::path> files;
+  struct Cleanup {
+    std::vector<std::filesystem::path>& files;
+    bool keep = false;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!keep)
+        for (const auto& f : files) std::filesystem::remove(f, ec);
+    }
+  } cleanup{files};
+  json card;
+  ctx.runJob("train " + r.method, [&](JobContext& job) {
+    card = trainAtlasEnsemble(manifest, job, [&](const std::string& atlas, const json& part, ProgressDelegate& p) {
+      auto rk = r;
+      rk.manifestJson = part.dump();
+      files.push_back(out.parent_path() / (out.stem().string() + "." + atlas + ".pt"));
+      rk.out = files.back().string();
+      return json::parse(backend.train(rk, p));
+    });
+  });
+  json memberFiles = json::array();
+  const auto atlases = card.at("atlases").get<std::vector<std::string>>();
+  for (std::size_t k = 0; k < atlases.size(); ++k)
+    memberFiles.push_back({{"atlas", atlases[k]}, {"file", files[k].filename().string()}, {"sha256", hashFile(files[k])}});
+  card["member_files"] = memberFiles;
+  cleanup.keep = true;
+  for (const auto& f : files) spdlog::info("wrote the {} member {}", f.stem().extension().string().substr(1), f.string());
+  return card;
 }
 
 // One input that could not be predicted: logged, and with --json a line naming it (the others go on).
@@ -428,6 +481,11 @@ void addTuningCommands(CLI::App& app, Action& action) {
         } else if (isBaselineMethod(r.method)) {
           throw Error(ErrorCode::Usage, "train writes the logistic-regression baselines (logreg, logreg-tangent) and the graph models; '" + r.method +
                                             "' is evaluate-only");
+        } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus); corpusAtlases(manifest).size() > 1) {
+          if (a->model.candidates().size() > 1)
+            throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; train each configuration on the multi-atlas corpus alone");
+          card = trainGraphAtlasEnsemble(ctx, r, manifest);
+          writeTextAtomically(r.out, card.dump() + "\n");
         } else if (const auto candidates = a->model.candidates(); candidates.size() > 1) {
           card = trainChoosingConfiguration(ctx, r, candidates);
         } else {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "errors/Error.h"
+#include "workspace/ContentHash.h"
 #include "eval/BaselineModel.h"
 #include "eval/Calibration.h"
 #include "eval/Metrics.h"
@@ -45,15 +46,19 @@ json atlasPart(const json& manifest, const std::string& atlas) {
 
 json trainAtlasEnsemble(Workspace& ws, const json& manifest, const std::vector<double>& cGrid, unsigned seed, ProgressDelegate& progress,
                         const std::string& calibration, const std::string& features) {
+  return trainAtlasEnsemble(manifest, progress, [&](const std::string&, const json& part, ProgressDelegate& p) {
+    return trainBaselineModel(ws, part, cGrid, seed, p, calibration, features);
+  });
+}
+
+json trainAtlasEnsemble(const json& manifest, ProgressDelegate& progress, const AtlasMemberTrainer& trainMember) {
   const auto atlases = corpusAtlases(manifest);
   json members = json::array();
   json scans = json::object();
   for (std::size_t k = 0; k < atlases.size(); ++k) {
     ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()),
                        static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
-    members.push_back(withContext("while training the " + atlases[k] + " member", [&] {
-      return trainBaselineModel(ws, atlasPart(manifest, atlases[k]), cGrid, seed, part, calibration, features);
-    }));
+    members.push_back(withContext("while training the " + atlases[k] + " member", [&] { return trainMember(atlases[k], atlasPart(manifest, atlases[k]), part); }));
   }
   const auto& first = members.front();
   json card = {{"kind", kAtlasEnsembleKind},
@@ -78,8 +83,16 @@ json trainAtlasEnsemble(Workspace& ws, const json& manifest, const std::vector<d
 }
 
 json evaluateAtlasEnsemble(Workspace& ws, const json& manifest, const EvaluateRequest& req, ProgressDelegate& progress) {
+  if (req.method != "logreg") throw Error(ErrorCode::Usage, "a multi-atlas corpus is evaluated with logreg or logreg-tangent (one regression per atlas)");
+  auto memberRequest = req;
+  memberRequest.split = "corpus";
+  return evaluateAtlasEnsemble(manifest, {req.method, req.split, req.folds, req.seed, req.calibration, req.labelFraction,
+                                          "one " + req.method + " per atlas (cross-fit calibrated, refitted)"},
+                               progress, [&](const std::string&, const json& part, ProgressDelegate& p) { return evaluateBaseline(ws, part, memberRequest, p); });
+}
+
+json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& req, ProgressDelegate& progress, const AtlasMemberEvaluator& evaluateMember) {
   return withContext("while evaluating the " + req.method + " atlas ensemble on corpus '" + manifest.value("name", std::string()) + "'", [&] {
-    if (req.method != "logreg") throw Error(ErrorCode::Usage, "a multi-atlas corpus is evaluated with logreg or logreg-tangent (one regression per atlas)");
     const auto atlases = corpusAtlases(manifest);
     json whole = manifest;
     if (req.split != "corpus") {
@@ -106,8 +119,6 @@ json evaluateAtlasEnsemble(Workspace& ws, const json& manifest, const EvaluateRe
       acquisitionOf[item.at("scan_id").get<std::int64_t>()] = key;
       if (item.value("atlas", std::string()) == atlases.front()) firstAtlasScan[key] = item.at("scan_id").get<std::int64_t>();
     }
-    auto memberRequest = req;
-    memberRequest.split = "corpus";
     struct Scored {
       double sum = 0, marginSum = 0;
       int members = 0, label = 0, fold = 0;
@@ -120,7 +131,7 @@ json evaluateAtlasEnsemble(Workspace& ws, const json& manifest, const EvaluateRe
     for (std::size_t k = 0; k < atlases.size(); ++k) {
       ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()),
                          static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
-      const auto result = evaluateBaseline(ws, atlasPart(whole, atlases[k]), memberRequest, part);
+      const auto result = withContext("while evaluating the " + atlases[k] + " member", [&] { return evaluateMember(atlases[k], atlasPart(whole, atlases[k]), part); });
       seconds += result.value("training_seconds", 0.0);
       memberResults.push_back({{"atlas", atlases[k]}, {"auc", result.at("metrics").at("auc")}, {"features", result.value("features", json())}});
       for (const auto& p : result.at("predictions")) {
@@ -172,7 +183,7 @@ json evaluateAtlasEnsemble(Workspace& ws, const json& manifest, const EvaluateRe
                 {"folds_detail", perFold},
                 {"predictions", predictions},
                 {"training_seconds", seconds},
-                {"procedure", "inside each outer fold, one " + req.method + " per atlas (cross-fit calibrated, refitted), probabilities averaged"}};
+                {"procedure", "inside each outer fold, " + req.memberProcedure + ", probabilities averaged"}};
     return out;
   });
 }
@@ -224,7 +235,7 @@ std::vector<std::map<std::string, std::filesystem::path>> groupAtlasInputs(const
 }
 
 json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& card, const std::map<std::string, PredictionInput>& inputs,
-                          ProgressDelegate& progress) {
+                          ProgressDelegate& progress, const std::string& device, int threads) {
   const auto atlases = card.at("atlases").get<std::vector<std::string>>();
   const auto& members = card.at("members");
   json rows = json::array(), topRois = json::array();
@@ -233,9 +244,21 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
   std::vector<json> oods;
   for (std::size_t k = 0; k < atlases.size(); ++k) {
     const auto& input = inputs.at(atlases[k]);
-    ModelCardInfo member{members.at(k), true};
     ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()), static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
-    auto row = predictInput(modelFile, member, input, "cpu", 1, part);
+    json row;
+    if (card.contains("member_files")) {
+      // Graph-model members live in their own files beside the card, each checked against its recorded hash.
+      const auto& entry = card["member_files"].at(k);
+      const auto file = modelFile.parent_path() / entry.at("file").get<std::string>();
+      if (!std::filesystem::exists(file))
+        throw Error(ErrorCode::NoInput, modelFile.string() + " needs its " + atlases[k] + " member " + file.string() + ", which is missing (keep the files train wrote together)");
+      if (hashFile(file) != entry.at("sha256").get<std::string>())
+        throw Error(ErrorCode::Data, file.string() + " is not the " + atlases[k] + " member " + modelFile.string() + " was trained with (its SHA-256 differs)");
+      row = predictInput(file, readModelCardInfo(file), input, device, threads, part);
+    } else {
+      ModelCardInfo member{members.at(k), true};
+      row = predictInput(modelFile, member, input, device, threads, part);
+    }
     p += row.at("probability").get<double>() / static_cast<double>(atlases.size());
     if (row.contains("interval") && row["interval"].is_object()) {
       low += row["interval"].value("low", 0.0) / static_cast<double>(atlases.size());

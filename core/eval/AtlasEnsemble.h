@@ -6,6 +6,7 @@
 // calibrated probabilities needs no second fit on the same labels). The model file is one JSON card
 // (kind "atlas-ensemble") holding every member's card.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,27 @@ bool isAtlasEnsemble(const nlohmann::json& card);
 // One atlas's part of a multi-atlas corpus: its items, and every fold of the split with the indices
 // remapped (the split keeps a subject's graphs together, so each part has the same subjects per fold).
 nlohmann::json atlasPart(const nlohmann::json& manifest, const std::string& atlas);
+
+// One member's model from its atlas's part of the corpus (a baseline's card, or a graph model's card
+// after writing its file).
+using AtlasMemberTrainer = std::function<nlohmann::json(const std::string& atlas, const nlohmann::json& part, ProgressDelegate& progress)>;
+// One member evaluated on its atlas's part, whose split is the whole corpus's (split "corpus"): a
+// result with "predictions" (scan_id, fold, label, margin, probability), "metrics" and "training_seconds".
+using AtlasMemberEvaluator = AtlasMemberTrainer;
+
+// Any members: the card holds each member's card, in the corpus's atlas order.
+nlohmann::json trainAtlasEnsemble(const nlohmann::json& manifest, ProgressDelegate& progress, const AtlasMemberTrainer& trainMember);
+
+struct AtlasEnsembleEvaluation {
+  std::string method, split = "corpus";  // split: corpus | kfold | leave-site-out (made once over subjects)
+  int folds = 10;
+  unsigned seed = 0;
+  std::string calibration;
+  double labelFraction = 1.0;
+  std::string memberProcedure;  // what each member does inside a fold, for the result's "procedure"
+};
+nlohmann::json evaluateAtlasEnsemble(const nlohmann::json& manifest, const AtlasEnsembleEvaluation& request, ProgressDelegate& progress,
+                                     const AtlasMemberEvaluator& evaluateMember);
 
 // features: "fisher" or "tangent", as trainBaselineModel.
 nlohmann::json trainAtlasEnsemble(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed,
@@ -49,7 +71,10 @@ struct PredictionInput;
 // member's card): the mean of the members' calibrated probabilities, the members' own results, the
 // ten ROIs of either atlas that weigh most, the members' mean interval, and the out-of-distribution
 // flag when at least half of the members raise it.
+// Graph-model members (card "member_files") are read from their files beside `modelFile`, each checked
+// against its recorded SHA-256.
 nlohmann::json predictAtlasEnsemble(const std::filesystem::path& modelFile, const nlohmann::json& card,
-                                    const std::map<std::string, PredictionInput>& inputs, ProgressDelegate& progress);
+                                    const std::map<std::string, PredictionInput>& inputs, ProgressDelegate& progress,
+                                    const std::string& device = "cpu", int threads = 1);
 
 }  // namespace bg

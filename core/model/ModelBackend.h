@@ -43,6 +43,7 @@ struct PretrainRequest {
 // brainmass, brainmass-probe, lcm, gcn, braingnn, transformer, graph_transformer, brainnettf.
 struct TuneRequest {
   std::string workspace, corpus;
+  std::string manifestJson;               // a corpus given inline (a multi-atlas corpus's atlas part) instead of the stored `corpus`
   std::string method = "prompt";
   std::string prompt = "node_mult+edge";  // graph prompt kind for method prompt
   std::string pretrained;                 // pre-training model file (pretrain's --out)

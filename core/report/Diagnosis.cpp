@@ -167,7 +167,15 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
                 {"classes", card.value("classes", json::array())},
                 {"temperature", card.value("temperature", 1.0)},
                 {"calibration_bias", card.value("calibration_bias", 0.0)}};
-  if (isAtlasEnsemble(card)) {
+  if (isAtlasEnsemble(card) && card.contains("member_files")) {
+    std::vector<std::string> parts;
+    for (const auto& m : card.at("members"))
+      parts.push_back(fmt::format("{} ({}, {})", m.value("atlas", std::string("?")), m.value("architecture", std::string("braingfm")),
+                                  m.value("adaptation", json::object()).value("method", std::string("?"))));
+    model["description"] = fmt::format("one graph model per atlas, each trained as a one-atlas model: {}; the result is the mean of the members' "
+                                       "calibrated probabilities", fmt::join(parts, ", "));
+    model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
+  } else if (isAtlasEnsemble(card)) {
     std::vector<std::string> parts;
     for (const auto& m : card.at("members"))
       parts.push_back(fmt::format("{} (C = {:g}, {} ROIs)", m.value("atlas", std::string("?")), m.value("c", 0.0), m.value("nodes", 0)));
@@ -258,6 +266,9 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"steps", methodSteps(c, model.value("description", model.value("kind", std::string())), connectivity)},
           {"model", model},
           {"calibration", [&] {
+             if (isAtlasEnsemble(card) && card.contains("member_files"))
+               return std::string("each atlas's model was calibrated on its own validation scans, as a one-atlas model is; the members' "
+                                  "calibrated probabilities were averaged");
              if (isAtlasEnsemble(card))
                return "each atlas's regression was calibrated (" + card.value("calibration", std::string("temperature")) +
                       ") on its out-of-fold margins from cross-fitting inside its training scans, then refitted on all of them; the members' "
@@ -401,7 +412,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     enforceQualityGate(r, c.qc);
     ProgressRange pred(progress, 0.6, 0.95);
     auto row = c.members.empty() ? predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred)
-                                 : predictAtlasEnsemble(r.modelFile, c.model.card, c.members, pred);
+                                 : predictAtlasEnsemble(r.modelFile, c.model.card, c.members, pred, r.device, r.threads);
     const auto& card = c.model.card;
 
     json record;

@@ -464,7 +464,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   if (r.out.empty()) throw Error(ErrorCode::Usage, "train needs --out MODEL");
   if (r.method == "zeroshot") throw Error(ErrorCode::Usage, "zero-shot uses a meta-learned model as it is: nothing to train");
   auto ws = Workspace::open(r.workspace);
-  const auto manifest = loadCorpus(*ws, r.corpus);
+  const auto manifest = r.manifestJson.empty() ? loadCorpus(*ws, r.corpus) : json::parse(r.manifestJson);
   auto config = tuningConfig(r);
   config.shotsPerClass = r.shots;
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or
@@ -589,7 +589,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
 
 json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, torch::Device device) {
   auto ws = Workspace::open(r.workspace);
-  auto manifest = loadCorpus(*ws, r.corpus);
+  auto manifest = r.manifestJson.empty() ? loadCorpus(*ws, r.corpus) : json::parse(r.manifestJson);
   if (r.split != "corpus") {
     std::vector<int> classIndex;
     std::vector<std::string> sites;
