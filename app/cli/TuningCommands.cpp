@@ -322,7 +322,7 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
           inputs.emplace(atlases[k], std::move(input));
         }
         ProgressRange rest(job, 0.5, 1.0);
-        row = predictAtlasEnsemble(a.modelFile, card, inputs, rest);
+        row = predictAtlasEnsemble(a.modelFile, card, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
       });
       if (ws) row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
                                                       row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
