@@ -1370,7 +1370,7 @@ class TestTuningCli : public QObject {
     r = trainWith("misspelt.json");
     QVERIFY2(r.exitCode == 78 && r.err.contains("unknown key 'epoch'") && r.err.contains("did you mean 'epochs'?"), qPrintable(r.err));
     r = trainWith("wrong-type.json");
-    QVERIFY2(r.exitCode == 78 && r.err.contains("'epochs' must be a number, not a string"), qPrintable(r.err));
+    QVERIFY2(r.exitCode == 78 && r.err.contains("'epochs' must be a whole number, not a string"), qPrintable(r.err));
     r = trainWith("malformed.json");
     QVERIFY2(r.exitCode == 78 && r.err.contains(str(out / "malformed.json")) && r.err.contains("line 3"), qPrintable(r.err));
     r = trainWith("negative.json");

@@ -19,6 +19,9 @@ namespace {
 std::string outputOption(const CLI::App& app) {
   std::string out;
   for (const auto* sub : app.get_subcommands()) {
+    // Data-parallel pre-training: rank 0 writes --out, the other ranks only OUT.ckpt.rankN.
+    if (const auto* rank = sub->get_option_no_throw("--rank"); rank && rank->count() > 0 && !rank->results().empty() && rank->results().front() != "0")
+      return {};
     if (const auto* opt = sub->get_option_no_throw("--out"); opt && opt->count() > 0 && !opt->results().empty()) out = opt->results().front();
     if (const auto deeper = outputOption(*sub); !deeper.empty()) out = deeper;
   }

@@ -16,6 +16,8 @@ struct GraphInputSpec {
   bool needsSeries() const { return kind == "tangent"; }
   nlohmann::json toJson() const;
   static GraphInputSpec fromJson(const nlohmann::json& j);  // {"kind", "standardise_edges", "per_site"} or "kind"; validates
+  // Every key a configuration's "input" object may hold, at its default (for the configuration readers' key check).
+  static nlohmann::json configurationDefaults();
   // The command line's names: fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site,
   // tangent-combat ("-z": edges z-scored; "-site": z-scored within each acquisition site; "-combat":
   // the same with ComBat's empirical-Bayes shrinkage of the site statistics).

@@ -171,7 +171,10 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   c.selection = j.value("selection", c.selection);
   c.seed = j.value("seed", c.seed);
   c.calibration = j.value("calibration", c.calibration);
-  if (j.contains("input")) c.input = GraphInputSpec::fromJson(j.at("input"));
+  if (j.contains("input")) {
+    if (j["input"].is_object()) checkConfigurationKeys(j["input"], GraphInputSpec::configurationDefaults(), "tuning configuration › input");
+    c.input = GraphInputSpec::fromJson(j.at("input"));
+  }
   c.ensemble = j.value("ensemble", c.ensemble);
   if (c.ensemble < 1 || c.ensemble > 32) throw Error(ErrorCode::Config, "ensemble must be between 1 and 32 members");
   // One member has no folds to validate on: a single model on a held-out split unless folds are asked for.
