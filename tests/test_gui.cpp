@@ -670,6 +670,23 @@ class TestGui : public QObject {
       }
     }
 
+    // A multi-atlas model (its card: one member per atlas) with one atlas's time-series file: the model
+    // page asks for the BOLD volume, which is parcellated with each atlas in one pass.
+    {
+      const auto twoAtlases = fixtureDir_ / "two-atlases.json";
+      writeTextAtomically(twoAtlases, R"({"kind": "atlas-ensemble", "format": 1, "atlases": ["cc200", "ho"], "atlas": "cc200", "members": [],
+                                          "classes": ["control", "autism"], "positive_class": "autism"})");
+      auto* multi = window_->openDiagnosisWizard();
+      multi->setScan(scanFile_);
+      multi->next();
+      multi->setModel(QString::fromStdString(twoAtlases.string()));
+      QTRY_VERIFY_WITH_TIMEOUT(!multi->busy(), 30000);
+      QVERIFY2(reasonOf(multi).contains(QStringLiteral("reads each scan through cc200 and ho")), qPrintable(reasonOf(multi)));
+      QVERIFY2(reasonOf(multi).contains(QStringLiteral("BOLD volume")) && reasonOf(multi).contains(QStringLiteral("Predict")), qPrintable(reasonOf(multi)));
+      QVERIFY(!multi->button(QWizard::NextButton)->isEnabled());
+      multi->close();
+    }
+
     // A QC fail blocks the wizard until it is overridden with a reason.
     const auto strict = fixtureDir_ / "strict-qc.json";
     writeTextAtomically(strict, R"({"volumes_pass": 5000, "volumes_warn": 4000})");
