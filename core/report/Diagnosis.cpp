@@ -463,13 +463,17 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
       const std::string firstAtlas = c.members.empty() ? card.value("atlas", std::string()) : c.members.begin()->first;
       const auto placement = roiPlacement(registry, c.members.empty() ? firstAtlas : card.at("atlases").at(0).get<std::string>(),
                                           static_cast<int>(c.input.fc.rows()));
+      std::map<std::string, RoiPlacement> memberPlacements;  // once per atlas: a placement may read the label volume
       for (auto& t : top) {
         const auto i = t.at("index").get<std::size_t>();
         if (t.contains("atlas") && c.members.count(t["atlas"].get<std::string>())) {
-          const auto& member = c.members.at(t["atlas"].get<std::string>());
+          const auto atlasId = t["atlas"].get<std::string>();
+          const auto& member = c.members.at(atlasId);
           t["atlas_rois"] = static_cast<int>(member.fc.rows());
-          const auto own = roiPlacement(registry, t["atlas"].get<std::string>(), static_cast<int>(member.fc.rows()));
-          if (i < own.positions.size() && own.positions[i]) t["position_mni"] = *own.positions[i];
+          auto own = memberPlacements.find(atlasId);
+          if (own == memberPlacements.end())
+            own = memberPlacements.emplace(atlasId, roiPlacement(registry, atlasId, static_cast<int>(member.fc.rows()))).first;
+          if (i < own->second.positions.size() && own->second.positions[i]) t["position_mni"] = *own->second.positions[i];
           continue;
         }
         if (i < placement.positions.size() && placement.positions[i]) t["position_mni"] = *placement.positions[i];
