@@ -401,7 +401,10 @@ void DiagnosisWizard::showCard(const QString& file) {
   // Through the CLI for every kind: BrainGFM cards live in archives this process cannot open (no
   // LibTorch), and a baseline file is megabytes of weights the GUI thread should not parse.
   QPointer<DiagnosisWizard> self(this);
-  job_ = jobs_.submit("read model card", [self, file](JobContext& job) {
+  // A newer choice supersedes a card still being read: its answer would describe the wrong model.
+  if (job_) job_->requestCancel();
+  const auto request = ++cardRequest_;
+  job_ = jobs_.submit("read model card", [self, file, request](JobContext& job) {
     json card;
     QString error;
     try {
@@ -411,8 +414,8 @@ void DiagnosisWizard::showCard(const QString& file) {
     }
     QMetaObject::invokeMethod(
         QCoreApplication::instance(),
-        [self, card, file, error] {
-          if (!self) return;
+        [self, card, file, error, request] {
+          if (!self || request != self->cardRequest_) return;
           self->job_.reset();
           self->card_ = card;
           const bool imported = card.value("kind", std::string()) == "braingfm-public-import";
@@ -786,8 +789,8 @@ void DiagnosisWizard::setModel(const QString& file) {
     modelCombo_->addItem(QFileInfo(file).fileName(), file);
     i = modelCombo_->count() - 1;
   }
-  modelCombo_->setCurrentIndex(i);
-  showCard(file);
+  if (modelCombo_->currentIndex() == i) showCard(file);  // otherwise the index change reads it
+  else modelCombo_->setCurrentIndex(i);
   conditionPage(this, ModelPage)->refresh();
 }
 

@@ -95,6 +95,7 @@ class DiagnosisWizard : public QWizard {
   QString workspaceDir_, thresholdsFile_;
   std::optional<std::filesystem::path> brainMask_;
   std::shared_ptr<Job> job_;
+  quint64 cardRequest_ = 0;  // the model-card read whose answer counts
   class JobBridge* bridge_;
   std::vector<ModelChoice> models_;  // released first, best stored evaluation first
   QStringList registeredAtlases_;
