@@ -324,6 +324,31 @@ class TestCheckpointCli : public QObject {
     QCOMPARE(graphEval["items"].get<int>(), subjects);
     QCOMPARE(graphEval["members"].size(), std::size_t{2});
     QVERIFY(graphEval["procedure"].get<std::string>().find("one scratch model per atlas") != std::string::npos);
+    // Pre-trained inside the folds: each fold's encoder learns from the training part's scans in both
+    // atlases (one brain in two atlases as the contrastive pair), and both atlases' members share it.
+    const auto cache = dir_ / "ws" / "models" / "cache";
+    const auto cached = [&] {
+      std::set<std::string> names;
+      if (fs::exists(cache))
+        for (const auto& e : fs::directory_iterator(cache)) names.insert(e.path().filename().string());
+      return names;
+    };
+    const auto before = cached();
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("finetune"), QStringLiteral("--config"), q(tinyTune), QStringLiteral("--pretrain-in-folds"), QStringLiteral("--pretrain-config"),
+             q(config), QStringLiteral("--cross-atlas-views"), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto pretrainedEval = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    for (const auto& m : pretrainedEval["members"]) QVERIFY2(m["pretrain_atlases"] == json({"cc200", "ho"}), m.dump().c_str());
+    int added = 0;
+    for (const auto& name : cached()) added += before.count(name) ? 0 : 1;
+    QCOMPARE(added, 3);  // one pre-training per fold, not one per fold and atlas
+    QCOMPARE(r.err.count(QStringLiteral("using the cached fold pre-training")), 3);  // the second atlas's member reuses it
+    QVERIFY2(r.err.contains(QStringLiteral("have the same scan in another atlas")), qPrintable(r.err));
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("finetune"), QStringLiteral("--cross-atlas-views"), QStringLiteral("--cv"), QStringLiteral("3")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("give both")), qPrintable(r.err));
     // A member file that is not the one trained: refused, naming it.
     { std::ofstream(dir_ / "scratch-two.ho.pt", std::ios::app) << "x"; }
     r = run({QStringLiteral("predict"), QStringLiteral("--model"), q(graphTwo), QStringLiteral("--in"), cmuHo, QStringLiteral("--in"), cmuCc200});

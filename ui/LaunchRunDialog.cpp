@@ -224,8 +224,9 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                                      "own atlas token; on several atlases, train and evaluate make one model per atlas and average their "
                                      "calibrated probabilities"));
   crossAtlasViews_ = new QCheckBox(tr("cross-atlas views: one brain in two atlases as the contrastive pair"), this);
-  crossAtlasViews_->setToolTip(tr("pretrain (BrainGFM) on a corpus of several atlases: GCL's positive pair is one acquisition seen through two "
-                                  "parcellations, so the encoder embeds a brain alike whatever atlas reads it (--cross-atlas-views)"));
+  crossAtlasViews_->setToolTip(tr("pretrain (BrainGFM), or evaluate pre-training in each fold, on a corpus of several atlases: GCL's positive "
+                                  "pair is one acquisition seen through two parcellations, so the encoder embeds a brain alike whatever atlas "
+                                  "reads it (--cross-atlas-views)"));
   leaveSiteOut_ = new QCheckBox(tr("leave one site out per fold"), this);
   leaveSiteOut_->setToolTip(tr("evaluate: each acquisition site is the test fold once, the model trained on the other sites "
                                "(--leave-site-out): how it fares on a site it has never seen"));
@@ -617,7 +618,7 @@ void LaunchRunDialog::revalidate() {
   const auto atlases = atlasesOfCorpus_.find(corpus_->currentText());
   const int atlasCount = atlases == atlasesOfCorpus_.end() ? 0 : static_cast<int>(atlases->second.size());
   corpusAtlasesLabel_->setText(atlasCount == 0 ? tr("unknown") : atlases->second.join(QStringLiteral(", ")));
-  crossAtlasViews_->setEnabled(pretrain && foundationModel_->currentText() == QLatin1String("braingfm") && atlasCount > 1);
+  crossAtlasViews_->setEnabled(atlasCount > 1 && ((pretrain && foundationModel_->currentText() == QLatin1String("braingfm")) || pretrainsInFolds()));
   regularisation_->setEnabled(!pretrain && !meta && baseline);
   alsoConfigs_->setEnabled(!pretrain && !meta && !baseline);
   adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&

@@ -196,7 +196,9 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) {
       result = evaluateAtlasEnsemble(manifest, e, job, [&](const std::string&, const json& part, ProgressDelegate& p) {
         auto rk = rf;
-        rk.manifestJson = part.dump();
+        auto member = part;
+        member["atlas_views"] = manifest.at("items");  // a fold's pre-training reads every atlas (pretrainInFolds)
+        rk.manifestJson = member.dump();
         rk.split = "corpus";  // the whole corpus's subject folds, made once
         return json::parse(backend.evaluate(rk, p));
       });
@@ -516,7 +518,7 @@ void addTuningCommands(CLI::App& app, Action& action) {
       std::string dir, out, regimes, name;
       ModelArgs model;
       int cv = 0;
-      bool lso = false, json = false;
+      bool lso = false, json = false, crossAtlasViews = false;
     };
     auto a = std::make_shared<Args>();
     auto* ev = app.add_subcommand("evaluate", "Cross-validated AUC, accuracy, sensitivity, specificity, F1, ECE with 95% intervals");
@@ -541,7 +543,12 @@ void addTuningCommands(CLI::App& app, Action& action) {
                  "With --adapt-new-sites: the batch's labels weight its statistics to the training part's class mix, as adapt-site --labels "
                  "does (a site whose batch has fewer than 2 scans of a class keeps the pooled statistics)");
     ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
-    ev->add_option("--pretrain-config", a->model.pretrainConfigFile, "Pre-training configuration (JSON) for --pretrain-in-folds");
+    ev->add_option("--pretrain-config", a->model.pretrainConfigFile,
+                   "Pre-training configuration (JSON) for --pretrain-in-folds. On a corpus of several atlases, BrainGFM's fold pre-training "
+                   "reads the training part's scans in every atlas (Pearson FC input)");
+    ev->add_flag("--cross-atlas-views", a->crossAtlasViews,
+                 "With --pretrain-in-folds on a corpus of several atlases: the contrastive positive pair is one scan seen through two atlases "
+                 "(pre-training key cross_atlas_views)");
     ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
     ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
     ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv, PREFIX.md and PREFIX-predictions.csv (out-of-fold, per scan)");
@@ -557,6 +564,12 @@ void addTuningCommands(CLI::App& app, Action& action) {
           r.folds = a->cv;
         }
         if (a->lso) r.split = "leave-site-out";
+        if (a->crossAtlasViews) {
+          if (!r.pretrainInFolds) throw Error(ErrorCode::Usage, "--cross-atlas-views shapes the pre-training of --pretrain-in-folds: give both");
+          auto j = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
+          j["cross_atlas_views"] = true;
+          r.pretrainConfigJson = j.dump();
+        }
         if (r.adaptScans > 0 && !r.adaptNewSites) throw Error(ErrorCode::Usage, "--adapt-scans limits --adapt-new-sites: give both");
         if ((r.adaptShare >= 0 || r.adaptLabelled) && !r.adaptNewSites)
           throw Error(ErrorCode::Usage, "--adapt-share and --adapt-labelled shape --adapt-new-sites' batches: give --adapt-new-sites too");

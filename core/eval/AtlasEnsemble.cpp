@@ -134,6 +134,7 @@ json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& 
       const auto result = withContext("while evaluating the " + atlases[k] + " member", [&] { return evaluateMember(atlases[k], atlasPart(whole, atlases[k]), part); });
       seconds += result.value("training_seconds", 0.0);
       memberResults.push_back({{"atlas", atlases[k]}, {"auc", result.at("metrics").at("auc")}, {"features", result.value("features", json())}});
+      if (const auto read = result.value("pretrain_atlases", json()); !read.is_null()) memberResults.back()["pretrain_atlases"] = read;
       for (const auto& p : result.at("predictions")) {
         auto& s = scored[acquisitionOf.at(p.at("scan_id").get<std::int64_t>())];
         s.sum += p.at("probability").get<double>();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <set>
 
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
@@ -156,6 +157,31 @@ int maxNodes(const std::vector<DatasetItem>& items) {
   return static_cast<int>(n);
 }
 
+// A member of a multi-atlas evaluation (its manifest carries the whole corpus's items as
+// "atlas_views"): the fold's pre-training reads the same acquisitions in every atlas of the corpus,
+// which is what multi-atlas pre-training is for. The whole corpus's order is kept, so every atlas's
+// member asks for the same items and shares one cached pre-training per fold.
+std::vector<DatasetItem> sameAcquisitionsInEveryAtlas(const json& manifest, const std::vector<DatasetItem>& unlabelled, const ArrayStore& store) {
+  const auto acquisition = [](std::int64_t session, std::int64_t scan) { return session != 0 ? std::make_pair(0, session) : std::make_pair(1, scan); };
+  std::set<std::pair<int, std::int64_t>> wanted;
+  for (const auto& it : unlabelled) wanted.insert(acquisition(it.session, it.scanId));
+  std::vector<DatasetItem> out;
+  for (const auto& item : manifest.at("atlas_views")) {
+    DatasetItem d;
+    d.scanId = item.at("scan_id").get<std::int64_t>();
+    d.session = item.value("session_id", std::int64_t{0});
+    if (!wanted.count(acquisition(d.session, d.scanId))) continue;
+    d.fcArray = item.at("fc_array").get<std::string>();
+    d.seriesArray = item.value("series_array", std::string());
+    d.site = item.value("site", std::string());
+    d.label = item.at("class_index").get<int>();
+    d.atlas = item.value("atlas", std::string());
+    d.nodes = store.map(d.fcArray, false)->rows();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initializer_list<const char*> parts, const ArrayStore& store) {
   std::vector<DatasetItem> out;
   for (const char* p : parts) {
@@ -283,7 +309,11 @@ std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& 
   if (!tuning.input.identity()) extra["input"] = tuning.input.toJson();
   auto ckpt = file;
   ckpt += ".ckpt";
-  runPretraining(store, items, config, ckpt, true, extra, progress, device, nullptr, {{manifest.value("atlas", std::string()), texts.atlas}});
+  AtlasTexts atlasTexts{{manifest.value("atlas", std::string()), texts.atlas}};
+  const auto prompts = promptTexts();
+  for (const auto& it : items)
+    if (!atlasTexts.count(it.atlas)) atlasTexts[it.atlas] = embed(it.atlas, prompts.atlas(it.atlas), config.model.textDimension);
+  runPretraining(store, items, config, ckpt, true, extra, progress, device, nullptr, atlasTexts);
   std::filesystem::rename(ckpt, file);
   if (seconds) *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return file.string();
@@ -622,6 +652,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   std::vector<BinaryMetrics> metrics;
   std::vector<double> ece, eceRaw, temperatures, biases, bestEpochs, trainSeconds;
   double pretrainSeconds = 0, tuneSeconds = 0, inputSeconds = 0;
+  std::vector<std::string> pretrainAtlases;  // the atlases the folds' pre-training read
   int pooledSiteScans = 0;  // per-site input: test scans from a site the fold's training part lacks
   int adaptedSiteScans = 0;  // ... and, with adaptNewSites, standardised with their own site's unlabelled test scans instead
   std::int64_t trainable = 0, total = 0;
@@ -674,6 +705,16 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     if (needsEncoder && r.pretrainInFolds && pretrained.empty()) {
       std::vector<DatasetItem> unlabelled = train;  // the training folds only: never the test fold
       unlabelled.insert(unlabelled.end(), validation.begin(), validation.end());
+      if (manifest.contains("atlas_views") && config.architecture == "braingfm") {
+        if (config.input.identity()) unlabelled = sameAcquisitionsInEveryAtlas(manifest, unlabelled, ws->arrays());
+        else if (f == 0)
+          spdlog::warn("input {} is fitted per atlas: each fold pre-trains on the {} graphs only", config.input.name(), manifest.value("atlas", std::string()));
+      }
+      if (f == 0) {
+        std::set<std::string> read;
+        for (const auto& it : unlabelled) read.insert(it.atlas);
+        pretrainAtlases = std::vector<std::string>(read.begin(), read.end());
+      }
       SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ");
       pretrained = pretrainForFold(*ws, store, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
     }
@@ -792,6 +833,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"texts", texts},
               {"config", config.toJson()},
               {"pretrain_config", r.pretrainInFolds ? json::parse(r.pretrainConfigJson.empty() ? "{}" : r.pretrainConfigJson) : json(nullptr)},
+              {"pretrain_atlases", pretrainAtlases.empty() ? json(nullptr) : json(pretrainAtlases)},
               {"best_epochs", bestEpochs},
               {"folds_detail", perFold},
               {"predictions", predictions},

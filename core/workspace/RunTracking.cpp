@@ -119,7 +119,7 @@ json describeCommand(const std::vector<std::string>& argv) {
   // Options that take no value (global and per command).
   static const std::set<std::string> flags{"--no-progress", "--quiet", "-q", "--verbose", "-v", "--progress-json", "--resume", "--all-items",
                                            "--json", "--leave-site-out", "--pretrain-in-folds", "--first-order", "--explain", "--record",
-                                           "--estimate"};
+                                           "--estimate", "--cross-atlas-views", "--adapt-new-sites", "--adapt-labelled"};
   json d{{"command", ""}, {"options", json::object()}, {"argv", json::array()}};
   for (std::size_t i = 1; i < argv.size(); ++i) d["argv"].push_back(argv[i]);
   for (std::size_t i = 1; i < argv.size(); ++i) {
