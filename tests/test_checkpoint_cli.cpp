@@ -4,6 +4,7 @@
 // (Harvard-Oxford series, one site), then used by predict and diagnose with a PDF report.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include <QCryptographicHash>
@@ -336,10 +337,22 @@ class TestCheckpointCli : public QObject {
     const auto before = cached();
     r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
              QStringLiteral("finetune"), QStringLiteral("--config"), q(tinyTune), QStringLiteral("--pretrain-in-folds"), QStringLiteral("--pretrain-config"),
-             q(config), QStringLiteral("--cross-atlas-views"), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json")});
+             q(config), QStringLiteral("--cross-atlas-views"), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json"),
+             QStringLiteral("--out"), q(dir_ / "pretrained-eval")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto pretrainedEval = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
     for (const auto& m : pretrainedEval["members"]) QVERIFY2(m["pretrain_atlases"] == json({"cc200", "ho"}), m.dump().c_str());
+    QCOMPARE(pretrainedEval.value("pretrained", std::string()), std::string("in-folds"));  // the ensemble says what its members are
+    QVERIFY2(!pretrainedEval.contains("features"), pretrainedEval.dump().c_str());          // graph models have no feature vector
+    {  // the written table names the model; the predictions file has every subject once
+      std::ifstream md(dir_ / "pretrained-eval.md");
+      const std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+      QVERIFY2(table.find("| finetune, pre-trained | pitt2 |") != std::string::npos, table.c_str());
+      std::ifstream csv(dir_ / "pretrained-eval-predictions.csv");
+      int lines = 0;
+      for (std::string line; std::getline(csv, line);) ++lines;
+      QCOMPARE(lines, 1 + subjects);
+    }
     int added = 0;
     for (const auto& name : cached()) added += before.count(name) ? 0 : 1;
     QCOMPARE(added, 3);  // one pre-training per fold, not one per fold and atlas

@@ -71,12 +71,12 @@ json trainAtlasEnsemble(const json& manifest, ProgressDelegate& progress, const 
                {"positive_class", first.at("positive_class")},
                {"label_field", first.value("label_field", std::string())},
                {"corpus", {{"name", manifest.value("name", std::string())}, {"items", manifest.at("items").size()}}},
-               {"features", first.value("features", json())},
                {"training_scans", corpusTrainingScans(manifest)},
                {"trainable_parameters", 0}};
   std::int64_t parameters = 0;
   for (const auto& m : members) parameters += m.value("trainable_parameters", std::int64_t{0});
   card["trainable_parameters"] = parameters;
+  if (const auto f = first.value("features", json()); !f.is_null()) card["features"] = f;
   for (const char* carried : {"preprocessing", "code_version", "method", "calibration"})
     if (first.contains(carried)) card[carried] = first[carried];
   return card;
@@ -133,8 +133,10 @@ json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& 
                          static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
       const auto result = withContext("while evaluating the " + atlases[k] + " member", [&] { return evaluateMember(atlases[k], atlasPart(whole, atlases[k]), part); });
       seconds += result.value("training_seconds", 0.0);
-      memberResults.push_back({{"atlas", atlases[k]}, {"auc", result.at("metrics").at("auc")}, {"features", result.value("features", json())}});
-      if (const auto read = result.value("pretrain_atlases", json()); !read.is_null()) memberResults.back()["pretrain_atlases"] = read;
+      memberResults.push_back({{"atlas", atlases[k]}, {"auc", result.at("metrics").at("auc")}});
+      // What the member's model is (its features, prompt, pre-training), only where the member's result says it.
+      for (const char* key : {"features", "prompt", "pretrained", "pretrain_atlases", "pretraining_seconds"})
+        if (const auto v = result.value(key, json()); !v.is_null()) memberResults.back()[key] = v;
       for (const auto& p : result.at("predictions")) {
         auto& s = scored[acquisitionOf.at(p.at("scan_id").get<std::int64_t>())];
         s.sum += p.at("probability").get<double>();
@@ -169,7 +171,6 @@ json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& 
     if (folds.empty()) throw Error(ErrorCode::Data, "no fold of the split has test scans, so there is nothing to evaluate");
     const auto e = interval95(ece);
     json out = {{"method", req.method},
-                {"features", memberResults.front().value("features", json())},
                 {"atlases", atlases},
                 {"combination", "mean of the per-atlas models' calibrated probabilities"},
                 {"members", memberResults},
@@ -185,6 +186,8 @@ json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& 
                 {"predictions", predictions},
                 {"training_seconds", seconds},
                 {"procedure", "inside each outer fold, " + req.memberProcedure + ", probabilities averaged"}};
+    for (const char* key : {"features", "prompt", "pretrained"})  // the members are one kind of model
+      if (const auto v = memberResults.front().value(key, json()); !v.is_null()) out[key] = v;
     return out;
   });
 }

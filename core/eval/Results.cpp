@@ -132,10 +132,10 @@ std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::
         const auto& v = j.at("metrics").at(m);
         return fmt3(v.at("mean").get<double>()) + " [" + fmt3(v.at("ci95")[0].get<double>()) + ", " + fmt3(v.at("ci95")[1].get<double>()) + "]";
       };
-      std::string method = j.value("method", "");
+      std::string method = j.contains("method") && j["method"].is_string() ? j["method"].get<std::string>() : std::string();
       if (j.contains("prompt") && j["prompt"].is_string()) method += " (" + j["prompt"].get<std::string>() + ")";
       if (j.contains("pretrained") && !j["pretrained"].is_null()) method += ", pre-trained";
-      if (j.contains("features")) method += ", " + j["features"].get<std::string>();
+      if (j.contains("features") && j["features"].is_string()) method += ", " + j["features"].get<std::string>();
       // Settings chosen inside the folds make another model than any one fixed setting.
       if (j.contains("c_selection")) method += ", C chosen in folds";
       if (j.contains("config_selection")) method += ", configuration chosen in folds";
