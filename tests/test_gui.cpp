@@ -52,6 +52,7 @@
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QComboBox>
+#include "platform/Process.h"
 #include "workspace/RunTracking.h"
 #include <QTableWidget>
 #include "io/TimeSeriesFile.h"
@@ -769,7 +770,7 @@ class TestGui : public QObject {
       QTRY_COMPARE_WITH_TIMEOUT(first.stateOf(pid), QStringLiteral("running"), 60000);
     }  // the window that launched it is gone
     QTest::qWait(1500);
-    QVERIFY(processAlive(static_cast<int>(pid)));
+    QVERIFY(processExists(static_cast<long>(pid)));
     ui::RunsPanel second;
     second.setWorkspace(dir);
     QCOMPARE(second.stateOf(pid), QStringLiteral("running"));
@@ -1630,7 +1631,7 @@ class TestGui : public QObject {
     QVERIFY(gui.waitForFinished(10000));
     QCOMPARE(gui.exitStatus(), QProcess::CrashExit);
     QTest::qWait(1000);
-    QVERIFY(processAlive(run.pid));
+    QVERIFY(processExists(run.pid));
     ui::RunsPanel fresh;
     fresh.setWorkspace(dir);
     QCOMPARE(fresh.stateOf(run.pid), QStringLiteral("running"));

@@ -15,6 +15,8 @@
 #include <QValueAxis>
 #include <QVBoxLayout>
 
+#include "platform/Process.h"
+
 namespace bg::ui {
 
 namespace {
@@ -172,7 +174,7 @@ void RunDashboard::poll() {
 
 QString RunDashboard::statusText() const {
   if (run_.id == 0) return tr("Select a run to follow it.");
-  const bool alive = run_.state == "running" && processAlive(run_.pid);
+  const bool alive = run_.state == "running" && processExists(run_.pid);
   const bool paused = alive && processPaused(run_.pid);
   QStringList parts;
   parts << tr("Run %1: <b>%2</b>").arg(run_.id).arg(paused ? tr("paused") : QString::fromStdString(run_.state));

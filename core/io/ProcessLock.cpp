@@ -9,6 +9,7 @@
 #include <string>
 
 #include "errors/Error.h"
+#include "platform/Process.h"
 
 namespace bg {
 
@@ -23,7 +24,7 @@ std::optional<long> ProcessLock::holder(const std::filesystem::path& file) {
   std::ifstream in(file);
   long pid = 0;
   if (!(in >> pid) || pid <= 0) return std::nullopt;
-  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return std::nullopt;
+  if (!processExists(pid)) return std::nullopt;
   return pid;
 }
 

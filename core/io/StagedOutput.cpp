@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "errors/Error.h"
+#include "platform/Process.h"
 
 namespace bg {
 
@@ -20,7 +21,7 @@ StagedOutput::StagedOutput(const std::filesystem::path& outDir) : outDir_(outDir
     if (name.rfind(".staging-", 0) != 0) continue;
     char* end = nullptr;
     const long pid = std::strtol(name.c_str() + 9, &end, 10);
-    if (pid > 0 && end && *end == '\0' && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
+    if (pid > 0 && end && *end == '\0' && !processExists(pid)) std::filesystem::remove_all(e.path(), ec);
   }
   staging_ = outDir_ / (".staging-" + std::to_string(::getpid()));
   std::filesystem::remove_all(staging_);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "errors/Error.h"
+#include "platform/Process.h"
 
 namespace bg::train {
 
@@ -80,7 +81,7 @@ void removeOrphans(const std::filesystem::path& scratchDir) {
     constexpr std::string_view prefix = "graph-input-";
     if (name.rfind(prefix, 0) != 0) continue;
     const auto pid = std::atol(name.c_str() + prefix.size());
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove_all(entry.path(), ec);
+    if (pid > 0 && !processExists(pid)) std::filesystem::remove_all(entry.path(), ec);
   }
 }
 }  // namespace

@@ -18,6 +18,7 @@
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "io/TimeSeriesFile.h"
+#include "platform/Process.h"
 #include "platform/Versions.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Workspace.h"
@@ -161,8 +162,6 @@ Eigen::MatrixXd storedSeries(Workspace& ws, const ScanRow& scan) {
   }
 }
 
-bool processAlive(long pid) { return pid > 0 && !(::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH); }
-
 // derive-PID.lock marks the workspace while this process derives (what corpus create warns about);
 // markers of processes that have ended are removed.
 class DerivationMarker {
@@ -172,7 +171,7 @@ class DerivationMarker {
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
       const auto name = e.path().filename().string();
       if (name.rfind("derive-", 0) == 0 && name.size() > 12 && name.compare(name.size() - 5, 5, ".lock") == 0 &&
-          !processAlive(std::atol(name.c_str() + 7)))
+          !processExists(std::atol(name.c_str() + 7)))
         std::filesystem::remove(e.path(), ec);
     }
     if (std::filesystem::exists(file_, ec)) return;  // this process derives already (a repair inside a derive)
@@ -201,7 +200,7 @@ std::optional<long> claimScan(Workspace& ws, std::int64_t scan) {
   q.bind(1, scan);
   if (q.executeStep()) {
     const long pid = q.getColumn(0).getInt64();
-    if (pid != static_cast<long>(::getpid()) && processAlive(pid)) return pid;
+    if (pid != static_cast<long>(::getpid()) && processExists(pid)) return pid;
   }
   SQLite::Statement claim(ws.db(), "INSERT OR REPLACE INTO derive_claims (scan_id, pid) VALUES (?, ?)");
   claim.bind(1, scan);
@@ -240,7 +239,7 @@ std::optional<long> runningDerivation(const std::filesystem::path& workspaceDir)
     const auto name = e.path().filename().string();
     if (name.rfind("derive-", 0) != 0 || name.size() <= 12 || name.compare(name.size() - 5, 5, ".lock") != 0) continue;
     const long pid = std::atol(name.c_str() + 7);
-    if (pid != static_cast<long>(::getpid()) && processAlive(pid)) return pid;
+    if (pid != static_cast<long>(::getpid()) && processExists(pid)) return pid;
   }
   return std::nullopt;
 }

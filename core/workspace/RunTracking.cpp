@@ -1,4 +1,5 @@
 #include "workspace/RunTracking.h"
+#include "platform/Process.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -86,8 +87,6 @@ std::vector<TrackedRun> listTrackedRuns(Workspace& ws) {
   return out;
 }
 
-bool processAlive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
-
 bool processPaused(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -96,7 +95,7 @@ bool processPaused(int pid) {
 }
 
 bool signalRun(int pid, RunSignal what) {
-  if (!processAlive(pid)) return false;
+  if (!processExists(pid)) return false;
   switch (what) {
     case RunSignal::Pause: return ::kill(pid, SIGSTOP) == 0;
     case RunSignal::Resume: return ::kill(pid, SIGCONT) == 0;
@@ -265,7 +264,7 @@ void RunMetricsWriter::append(const json& line) {
 int reconcileTrackedRuns(Workspace& ws) {
   int n = 0;
   for (const auto& r : listTrackedRuns(ws))
-    if (r.state == "running" && !processAlive(r.pid)) {
+    if (r.state == "running" && !processExists(r.pid)) {
       finishTrackedRun(ws, r.id, "failed", 0, "the process ended without reporting (killed, or the machine restarted)");
       ++n;
     }

@@ -33,7 +33,6 @@ void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, 
 std::vector<TrackedRun> listTrackedRuns(Workspace& ws);
 // Runs still marked running whose process is gone (killed, machine rebooted) become failed; returns how many.
 int reconcileTrackedRuns(Workspace& ws);
-bool processAlive(int pid);
 // Stopped by SIGSTOP (the dashboard's pause): any window sees it from /proc.
 bool processPaused(int pid);
 enum class RunSignal { Pause, Resume, Cancel };  // SIGSTOP, SIGCONT, SIGINT (a paused run is woken first)

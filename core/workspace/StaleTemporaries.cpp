@@ -1,4 +1,5 @@
 #include "workspace/StaleTemporaries.h"
+#include "platform/Process.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -23,7 +24,7 @@ long writerOf(const std::string& name) {
   }
 }
 
-bool processGone(long pid) { return pid > 0 && pid != static_cast<long>(::getpid()) && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
+bool processGone(long pid) { return pid > 0 && pid != static_cast<long>(::getpid()) && !processExists(pid); }
 }  // namespace
 
 std::vector<StaleTemporary> findStaleTemporaries(const std::filesystem::path& workspaceDir) {
