@@ -18,6 +18,7 @@ PACKAGES=(
   libeigen3-dev libboost-dev libnifti2-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libsqlitecpp-dev libxxhash-dev libdeflate-dev libisal-dev zlib1g-dev
   libminizip-dev libssl-dev  # PyTorch checkpoints (zip) and SHA-256 of imported files
+  libcurl4-openssl-dev python3  # data fetch (HTTPS); its tests serve a local mirror with python3
   # tests, screenshots, PDF checks
   xvfb xauth libgl1-mesa-dri mesa-utils poppler-utils fonts-dejavu-core
   # fuzzing (clang + libFuzzer runtime)

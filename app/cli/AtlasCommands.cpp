@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -24,7 +25,15 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
       for (std::size_t i = 0; i < atlases.size(); ++i) {
         const double n = static_cast<double>(atlases.size());
         ProgressRange range(job, static_cast<double>(i) / n, static_cast<double>(i + 1) / n);
-        results[i] = withContext("while verifying atlas " + atlases[i]->id, [&] { return registry.verify(atlases[i]->id, range); });
+        try {
+          results[i] = withContext("while verifying atlas " + atlases[i]->id, [&] { return registry.verify(atlases[i]->id, range); });
+        } catch (const Error& e) {
+          if (e.code() == ErrorCode::Cancelled) throw;
+          // One atlas whose files are missing or unreadable is a line of the list, not the end of it.
+          results[i].id = atlases[i]->id;
+          results[i].missing = e.code() == ErrorCode::NoInput;
+          results[i].problem = e.cause();
+        }
       }
     });
   }
@@ -34,7 +43,7 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
     const auto& m = *atlases[i];
     const auto& v = results[i];
     const int count = verifyFiles ? v.verifiedRoiCount : m.roiCount;
-    const std::string status = !verifyFiles ? "unverified" : (v.ok ? "ok" : "MISMATCH");
+    const std::string status = !verifyFiles ? "unverified" : v.ok ? "ok" : v.missing ? "MISSING" : "MISMATCH";
     allOk = allOk && (!verifyFiles || v.ok);
     if (json) {
       nlohmann::json j = {{"id", m.id}, {"display_name", m.displayName}, {"kind", atlasKindName(m.kind)},
@@ -56,7 +65,10 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
-  if (!allOk) throw Error(ErrorCode::Data, "one or more atlases do not match their manifests (see above)");
+  const bool onlyMissing = std::all_of(results.begin(), results.end(), [](const AtlasVerification& v) { return v.ok || v.missing; });
+  if (!allOk)
+    throw Error(onlyMissing ? ErrorCode::NoInput : ErrorCode::Data, "one or more atlases are missing or do not match their manifests (see above; 'braingraph-cli data fetch atlases' "
+                                 "downloads the released files)");
   return 0;
 }
 

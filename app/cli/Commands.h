@@ -11,6 +11,7 @@ class CliContext;
 using Action = std::function<int(CliContext&)>;
 // Each adds its subcommand(s) and sets `action` to what runs when one is chosen.
 void addAtlasCommands(CLI::App& app, Action& action);
+void addDataCommands(CLI::App& app, Action& action);  // data fetch
 void addInfoCommand(CLI::App& app, Action& action);
 void addSettingsCommands(CLI::App& app, Action& action);
 void addConnectomeCommands(CLI::App& app, Action& action);

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
 
   cli::Action action;
   cli::addAtlasCommands(app, action);
+  cli::addDataCommands(app, action);
   cli::addInfoCommand(app, action);
   cli::addSettingsCommands(app, action);
   cli::addConnectomeCommands(app, action);

@@ -25,6 +25,7 @@ struct AtlasVerification {
   std::string verifiedFile;        // the file the count comes from
   std::string shape;               // volume shape, e.g. 91x109x91
   bool ok = false;
+  bool missing = false;            // its files are not in the data path
   std::string problem;             // empty when ok
 };
 

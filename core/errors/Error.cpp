@@ -15,6 +15,7 @@ std::string_view errorCodeName(ErrorCode code) {
     case ErrorCode::Usage: return "usage error";
     case ErrorCode::Data: return "bad input data";
     case ErrorCode::NoInput: return "missing input";
+    case ErrorCode::Unavailable: return "server unavailable";
     case ErrorCode::Io: return "I/O error";
     case ErrorCode::Config: return "configuration error";
     case ErrorCode::Cancelled: return "cancelled";

@@ -16,6 +16,7 @@ enum class ErrorCode : int {
   Usage = 64,      // EX_USAGE: bad command line or parameters
   Data = 65,       // EX_DATAERR: input exists but is wrong (corrupt, mismatched, NaN...)
   NoInput = 66,    // EX_NOINPUT: a file or record that does not exist
+  Unavailable = 69,  // EX_UNAVAILABLE: a server could not be reached or refused the request
   Io = 74,         // EX_IOERR: reading or writing failed (disk full, permissions)
   Config = 78,     // EX_CONFIG: settings or manifests are wrong
   Cancelled = 130  // like a shell after SIGINT

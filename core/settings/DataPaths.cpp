@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
 #include "errors/Error.h"
 #include "platform/Strings.h"
 #include "settings/Settings.h"
+#include "settings/UserDirs.h"
 
 #ifndef BRAINGRAPH_DEFAULT_DATA
 #define BRAINGRAPH_DEFAULT_DATA "../shared"
@@ -36,10 +38,21 @@ std::filesystem::path executableDir() {
 std::filesystem::path DataPaths::builtinDefault() { return BRAINGRAPH_DEFAULT_DATA; }
 
 DataPaths DataPaths::resolve(const std::vector<std::filesystem::path>& explicitRoots, const Settings& settings) {
-  if (!explicitRoots.empty()) return DataPaths(explicitRoots);
-  if (const char* env = std::getenv("BRAINGRAPH_DATA"); env && *env) return DataPaths(splitPath(env));
-  if (!settings.dataPath.empty()) return DataPaths(settings.dataPath);
-  return DataPaths({builtinDefault()});
+  std::vector<std::filesystem::path> roots = {builtinDefault()};
+  if (!explicitRoots.empty()) {
+    roots = explicitRoots;
+  } else if (const char* env = std::getenv("BRAINGRAPH_DATA"); env && *env) {
+    roots = splitPath(env);
+  } else if (!settings.dataPath.empty()) {
+    roots = settings.dataPath;
+  }
+  // What `data fetch` downloaded is found without further settings (searched last).
+  const auto fetched = userFetchedDataDir();
+  std::error_code ec;
+  if (!fetched.empty() && std::filesystem::is_directory(fetched, ec) &&
+      std::find(roots.begin(), roots.end(), fetched) == roots.end())
+    roots.push_back(fetched);
+  return DataPaths(std::move(roots));
 }
 
 std::filesystem::path DataPaths::find(const std::filesystem::path& relative) const {

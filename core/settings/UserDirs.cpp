@@ -14,4 +14,5 @@ std::filesystem::path xdg(const char* var, const char* fallbackBelowHome) {
 
 std::filesystem::path userConfigDir() { return xdg("XDG_CONFIG_HOME", ".config"); }
 std::filesystem::path userDataDir() { return xdg("XDG_DATA_HOME", ".local/share"); }
+std::filesystem::path userFetchedDataDir() { return userDataDir() / "data"; }
 }  // namespace bg

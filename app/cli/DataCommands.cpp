@@ -1,0 +1,71 @@
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "errors/Error.h"
+#include "fetch/DataFetch.h"
+#include "platform/Strings.h"
+#include "settings/UserDirs.h"
+
+namespace bg::cli {
+namespace {
+
+struct FetchArgs {
+  std::string only, to, mirror;
+  int attempts = 4;
+};
+
+int runFetchAtlases(CliContext& ctx, const FetchArgs& a) {
+  std::vector<std::string> only;
+  for (const auto& id : splitList(a.only)) only.push_back(id);
+  const auto files = atlasDownloads(DataPaths::manifestDir(), only);
+  const std::filesystem::path to = a.to.empty() ? userFetchedDataDir() : std::filesystem::path(a.to);
+  DownloadOptions options;
+  options.attempts = a.attempts;
+  options.mirror = a.mirror;
+  if (options.mirror.empty())
+    if (const char* env = std::getenv("BRAINGRAPH_DATA_MIRROR"); env && *env) options.mirror = env;
+  // Each source's terms, once, before anything is downloaded.
+  std::map<std::string, std::string> licences;
+  for (const auto& f : files) licences.emplace(f.owner, f.licence);
+  for (const auto& [id, licence] : licences) std::fprintf(stderr, "%s\n", fmt::format("{:<12} licence: {}", id, licence).c_str());
+  FetchReport report;
+  ctx.runJob("data fetch", [&](JobContext& job) { report = fetchDataFiles(files, to, options, job); });
+  std::printf("%s\n", fmt::format("fetched {} file(s) ({:.1f} MB), {} already present and verified, into {}", report.fetched,
+                                  static_cast<double>(report.bytes) / 1e6, report.present, to.string())
+                          .c_str());
+  for (const auto& k : report.kept) std::printf("kept: %s\n", k.c_str());
+  for (const auto& m : report.manual) std::printf("not fetched: %s\n", m.c_str());
+  if (!report.manual.empty())
+    std::printf("%s\n", fmt::format("{} file(s) have no direct download: copy them from a BrainGraph data folder into {} "
+                                    "(or give --mirror with a server that holds one)",
+                                    report.manual.size(), to.string())
+                            .c_str());
+  return 0;
+}
+
+}  // namespace
+
+void addDataCommands(CLI::App& app, Action& action) {
+  auto* data = app.add_subcommand("data", "Atlases and templates from their official sources, verified by SHA-256");
+  data->require_subcommand(1);
+  auto* fetch = data->add_subcommand("fetch", "Download data files (resumable; kept files are checked, not fetched again)");
+  fetch->require_subcommand(1);
+  auto a = std::make_shared<FetchArgs>();
+  auto* atlases = fetch->add_subcommand("atlases", "The atlases' volumes, label tables and the MNI152 template");
+  atlases->add_option("--only", a->only, "Only these atlas ids, comma-separated (default: every atlas with downloads)");
+  atlases->add_option("--to", a->to, "Data folder to fill (default: the user data folder, which joins the data path)");
+  atlases->add_option("--mirror", a->mirror,
+                      "Replace every URL's scheme and host with this one (a local copy of the servers; also BRAINGRAPH_DATA_MIRROR); "
+                      "files without a direct download are read from MIRROR/<path>");
+  atlases->add_option("--attempts", a->attempts, "Tries per file (1 to 20); a dropped connection resumes")->check(CLI::Range(1, 20))->capture_default_str();
+  atlases->callback([&action, a] { action = [a](CliContext& ctx) { return runFetchAtlases(ctx, *a); }; });
+}
+
+}  // namespace bg::cli
