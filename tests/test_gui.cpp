@@ -36,6 +36,10 @@
 #include "ModelComparisonDialog.h"
 #include "ReleaseModelDialog.h"
 #include "AdaptSiteDialog.h"
+#include "GetDataDialog.h"
+#include <QDialogButtonBox>
+#include <QPushButton>
+#include "settings/UserDirs.h"
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
 #include "eval/ModelComparison.h"
@@ -188,6 +192,40 @@ class TestGui : public QObject {
     QVERIFY(text.contains(QStringLiteral("ITK 5.2")));
     QVERIFY(text.contains(QStringLiteral("LibTorch 1.13")));
     QVERIFY(text.contains(QStringLiteral("Compute device: CPU")));
+  }
+
+  // Help › Get Data…: one row per atlas with its files, size and licence (read before the download),
+  // the user data folder by default, and the files of the checked atlases only.
+  void getDataDialogShowsLicencesBeforeDownloading() {
+    ui::GetDataDialog dialog(window_.get());
+    auto* table = dialog.table();
+    QCOMPARE(table->rowCount(), 9);  // the eight parcellations and the MNI152 template
+    for (int r = 0; r < table->rowCount(); ++r) {
+      QVERIFY2(!table->item(r, 3)->text().isEmpty(), qPrintable(table->item(r, 0)->text()));
+      QVERIFY(table->item(r, 1)->text().toInt() >= 3);
+    }
+    QCOMPARE(dialog.folder(), QString::fromStdString(userFetchedDataDir().string()));
+    QCOMPARE(dialog.chosenFiles().size(), std::size_t{47});  // every file of the released atlas folders
+    for (int r = 0; r < table->rowCount(); ++r)
+      if (table->item(r, 0)->text() != QStringLiteral("shen268")) table->item(r, 0)->setCheckState(Qt::Unchecked);
+    const auto files = dialog.chosenFiles();
+    QCOMPARE(files.size(), std::size_t{4});
+    for (const auto& f : files) QCOMPARE(f.owner, std::string("shen268"));
+    for (int r = 0; r < table->rowCount(); ++r) table->item(r, 0)->setCheckState(Qt::Unchecked);
+    auto* box = dialog.findChild<QDialogButtonBox*>();
+    int acceptButtons = 0;
+    for (auto* b : box->buttons())
+      if (box->buttonRole(b) == QDialogButtonBox::AcceptRole) {
+        ++acceptButtons;
+        QVERIFY(!b->isEnabled());
+      }
+    QCOMPARE(acceptButtons, 1);  // nothing chosen, nothing to download
+    dialog.resize(900, 520);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QTest::qWait(100);
+    QVERIFY2(table->rowHeight(0) > table->fontMetrics().height() * 3 / 2, "a long licence is wrapped, not cut");  // aal116's
+    dialog.grab().save(QString::fromStdString((bgtest::scratchDir("get-data") / "get-data.png").string()));
   }
 
   void verifyAtlasesFillsWorkspace() {

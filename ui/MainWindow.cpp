@@ -40,6 +40,7 @@
 #include <QDir>
 #include <QVBoxLayout>
 #include "DeriveDialog.h"
+#include "GetDataDialog.h"
 #include "DiagnosisWizard.h"
 #include "ReportsDialog.h"
 #include "RunsPanel.h"
@@ -605,6 +606,8 @@ void MainWindow::buildMenus() {
   auto* guide = help->addAction(tr("&User Guide"), this, [this] { showUserGuide(); });
   guide->setShortcut(QKeySequence::HelpContents);
   guide->setToolTip(tr("Getting started, your own data, the diagnosis wizard, training, the CLI and troubleshooting"));
+  help->addAction(tr("Get &Data…"), this, [this] { showGetData(); })
+      ->setToolTip(tr("Download the atlases and the MNI152 template from their official sources, verified (same as 'braingraph-cli data fetch atlases')"));
   help->addAction(tr("&About BrainGraph Workbench"), this, &MainWindow::showAbout);
   help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
@@ -654,6 +657,43 @@ void MainWindow::verifyAtlases() {
           if (!self) return;
           self->workspacePanel_->showVerification(*results);
           Q_EMIT self->atlasesVerified();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void MainWindow::showGetData() {
+  std::unique_ptr<GetDataDialog> dialog;
+  try {
+    dialog = std::make_unique<GetDataDialog>(this);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Get Data"), QString::fromStdString(e.what()));
+    return;
+  }
+  if (dialog->exec() != QDialog::Accepted) return;
+  const auto files = dialog->chosenFiles();
+  const std::filesystem::path to = dialog->folder().toStdString();
+  DownloadOptions options;
+  options.mirror = dialog->mirror().toStdString();
+  QPointer<MainWindow> self(this);
+  workbench_.jobs().submit("fetch atlases", [self, files, to, options](JobContext& job) {
+    const auto report = fetchDataFiles(files, to, options, job);
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self, report, to] {
+          if (!self) return;
+          QString text = tr("Fetched %1 file(s) (%2 MB) into %3; %4 were there already and verified.")
+                             .arg(report.fetched)
+                             .arg(static_cast<double>(report.bytes) / 1e6, 0, 'f', 1)
+                             .arg(QString::fromStdString(to.string()))
+                             .arg(report.present);
+          for (const auto& k : report.kept) text += QStringLiteral("\n") + tr("Kept: %1").arg(QString::fromStdString(k));
+          for (const auto& m : report.manual) text += QStringLiteral("\n") + tr("Not fetched: %1").arg(QString::fromStdString(m));
+          text += QStringLiteral("\n\n") + tr("The data path is read when the workbench starts: restart it to use the new files.");
+          auto* box = new QMessageBox(QMessageBox::Information, tr("Get Data"), text, QMessageBox::Ok, self);
+          box->setAttribute(Qt::WA_DeleteOnClose);
+          box->open();
+          self->statusBar()->showMessage(tr("Fetched %1 data file(s)").arg(report.fetched), 10000);
         },
         Qt::QueuedConnection);
   });

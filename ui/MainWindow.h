@@ -95,6 +95,7 @@ class MainWindow : public QMainWindow {
   void loadBrainSurface();
   void verifyAtlases();
   void showAbout();
+  void showGetData();  // Help › Get Data…: the atlases from their official sources, as a job
 
  Q_SIGNALS:
   void brainSurfaceShown();
