@@ -1,7 +1,6 @@
 #include "fetch/Downloader.h"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "errors/Error.h"
+#include "io/Sha256.h"
 #include "jobs/Progress.h"
 
 namespace bg {
@@ -128,26 +128,6 @@ std::string mirroredUrl(const std::string& url, const std::string& mirror) {
   return base + (path == std::string::npos ? std::string("/") : url.substr(path));
 }
 
-std::string fileSha256(const fs::path& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw Error(fs::exists(path) ? ErrorCode::Io : ErrorCode::NoInput, "cannot open " + path.string());
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw Error(ErrorCode::Internal, "SHA-256 is not available");
-  std::vector<unsigned char> buf(1 << 20);
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf.data(), n);
-  if (std::ferror(f.get())) throw Error(ErrorCode::Io, "read error in " + path.string());
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  std::string hex;
-  char two[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(two, sizeof two, "%02x", digest[i]);
-    hex += two;
-  }
-  return hex;
-}
 
 std::int64_t downloadFile(const ExpectedFile& file, const fs::path& dest, const DownloadOptions& options, ProgressDelegate& progress) {
   initialiseCurl();

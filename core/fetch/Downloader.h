@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include "io/Sha256.h"  // fileSha256, which callers of downloads check with
+
 namespace bg {
 
 class ProgressDelegate;
@@ -28,9 +30,6 @@ struct ExpectedFile {
 // The URL with its scheme and host replaced by the mirror's (the path kept); the URL itself without one.
 std::string mirroredUrl(const std::string& url, const std::string& mirror);
 std::string hostOf(const std::string& url);
-
-// Streams the file; throws bg::Error naming it when it cannot be read.
-std::string fileSha256(const std::filesystem::path& path);
 
 // Downloads into `dest` through DEST.part (kept between runs and resumed), checks size and SHA-256,
 // then renames. A file whose checksum differs is removed and refused (ErrorCode::Data, both values

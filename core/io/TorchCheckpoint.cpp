@@ -8,11 +8,11 @@
 #include <set>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <unzip.h>
 
 #include "errors/Error.h"
 #include "io/PickleReader.h"
+#include "io/Sha256.h"
+#include "io/ZipArchive.h"
 
 namespace bg {
 
@@ -59,109 +59,6 @@ std::string printable(const std::string& s) {
   for (unsigned char c : s.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
   return s.size() > 80 ? out + "..." : out;
 }
-
-// ---- the zip archive, read from memory through minizip
-
-struct MemoryFile {
-  const std::uint8_t* data;
-  std::uint64_t size, pos = 0;
-};
-
-voidpf ZCALLBACK memOpen(voidpf opaque, const void*, int) { return opaque; }
-uLong ZCALLBACK memRead(voidpf, voidpf stream, void* buf, uLong size) {
-  auto* f = static_cast<MemoryFile*>(stream);
-  const auto n = static_cast<uLong>(std::min<std::uint64_t>(size, f->size - std::min(f->pos, f->size)));
-  if (n) std::memcpy(buf, f->data + f->pos, n);
-  f->pos += n;
-  return n;
-}
-uLong ZCALLBACK memWrite(voidpf, voidpf, const void*, uLong) { return 0; }
-ZPOS64_T ZCALLBACK memTell(voidpf, voidpf stream) { return static_cast<MemoryFile*>(stream)->pos; }
-long ZCALLBACK memSeek(voidpf, voidpf stream, ZPOS64_T offset, int origin) {
-  auto* f = static_cast<MemoryFile*>(stream);
-  std::uint64_t base = 0;
-  if (origin == ZLIB_FILEFUNC_SEEK_CUR) base = f->pos;
-  else if (origin == ZLIB_FILEFUNC_SEEK_END) base = f->size;
-  else if (origin != ZLIB_FILEFUNC_SEEK_SET) return -1;
-  if (offset > f->size || base > f->size - offset) return -1;
-  f->pos = base + offset;
-  return 0;
-}
-int ZCALLBACK memClose(voidpf, voidpf) { return 0; }
-int ZCALLBACK memError(voidpf, voidpf) { return 0; }
-
-class ZipArchive {
- public:
-  ZipArchive(const std::uint8_t* data, std::size_t size, const std::string& name) : file_{data, size}, name_(name) {
-    zlib_filefunc64_def io{};
-    io.zopen64_file = memOpen;
-    io.zread_file = memRead;
-    io.zwrite_file = memWrite;
-    io.ztell64_file = memTell;
-    io.zseek64_file = memSeek;
-    io.zclose_file = memClose;
-    io.zerror_file = memError;
-    io.opaque = &file_;
-    zip_.z = unzOpen2_64("memory", &io);
-    if (!zip_.z) throw Error(ErrorCode::Data, name + " is not a readable zip archive (truncated or corrupt torch.save file?)");
-    unz_global_info64 info{};
-    if (unzGetGlobalInfo64(zip_, &info) != UNZ_OK) fail("its zip directory cannot be read");
-    if (info.number_entry > 1000000) fail("its zip directory lists more entries than any checkpoint has");
-    for (int rc = unzGoToFirstFile(zip_); rc == UNZ_OK; rc = unzGoToNextFile(zip_)) {
-      unz_file_info64 fi{};
-      char entry[1024];
-      if (unzGetCurrentFileInfo64(zip_, &fi, entry, sizeof entry, nullptr, 0, nullptr, 0) != UNZ_OK) fail("a zip entry cannot be read");
-      if (fi.size_filename >= sizeof entry) fail("a zip entry has an over-long name");
-      unz64_file_pos pos{};
-      unzGetFilePos64(zip_, &pos);
-      // A size the entry's bytes cannot hold (deflate expands at most about 1032 times) is refused
-      // before anything is allocated for it.
-      if (fi.compressed_size > size || fi.uncompressed_size > 1032 * fi.compressed_size + 1024)
-        fail("its entry " + printable(std::string(entry, fi.size_filename)) + " claims more data than the file holds (corrupt or truncated)");
-      entries_[std::string(entry, fi.size_filename)] = {pos, fi.uncompressed_size};
-    }
-  }
-  ZipArchive(const ZipArchive&) = delete;
-  ZipArchive& operator=(const ZipArchive&) = delete;
-
-  const std::map<std::string, std::pair<unz64_file_pos, std::uint64_t>>& entries() const { return entries_; }
-  bool has(const std::string& entry) const { return entries_.count(entry) != 0; }
-  std::uint64_t sizeOf(const std::string& entry) const { return entries_.at(entry).second; }
-
-  std::vector<std::uint8_t> read(const std::string& entry, std::uint64_t limit) {
-    const auto it = entries_.find(entry);
-    if (it == entries_.end()) fail("it has no entry " + printable(entry));
-    if (it->second.second > limit) fail(fmt::format("its entry {} is {} bytes, more than the {} expected", printable(entry), it->second.second, limit));
-    auto pos = it->second.first;
-    if (unzGoToFilePos64(zip_, &pos) != UNZ_OK || unzOpenCurrentFile(zip_) != UNZ_OK) fail("its entry " + printable(entry) + " cannot be opened");
-    std::vector<std::uint8_t> out(static_cast<std::size_t>(it->second.second));
-    std::size_t got = 0;
-    while (got < out.size()) {
-      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(out.size() - got, 1u << 30));
-      const int n = unzReadCurrentFile(zip_, out.data() + got, chunk);
-      if (n <= 0) break;
-      got += static_cast<std::size_t>(n);
-    }
-    const int closed = unzCloseCurrentFile(zip_);  // checks the CRC once the whole entry was read
-    if (got != out.size()) fail(fmt::format("its entry {} is truncated ({} of {} bytes)", printable(entry), got, out.size()));
-    if (closed == UNZ_CRCERROR) fail("its entry " + printable(entry) + " fails its CRC check (corrupt file)");
-    return out;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const { throw Error(ErrorCode::Data, name_ + ": " + what); }
-  MemoryFile file_;
-  std::string name_;
-  // A member, so a refusal thrown from the constructor still closes the archive (a leak the fuzzer found).
-  struct Handle {
-    unzFile z = nullptr;
-    ~Handle() {
-      if (z) unzClose(z);
-    }
-    operator unzFile() const { return z; }
-  } zip_;
-  std::map<std::string, std::pair<unz64_file_pos, std::uint64_t>> entries_;
-};
 
 // ---- the pickle policy of a state dict
 
@@ -282,15 +179,6 @@ class StateDictPolicy : public pickle::Policy {
   }
   std::string name_;
 };
-
-std::string sha256Hex(const std::uint8_t* data, std::size_t size) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data, size, digest, &length, EVP_sha256(), nullptr) != 1) throw Error(ErrorCode::Internal, "SHA-256 failed");
-  std::string hex;
-  for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
 
 // The tensor's elements copied out of its storage into row-major order.
 CheckpointTensor materialise(const PendingTensor& t, const std::vector<std::uint8_t>& storage, std::int64_t storageNumel, bool bigEndian,
