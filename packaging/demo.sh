@@ -1,19 +1,54 @@
 #!/usr/bin/env bash
 # The main job: what a newcomer sees first. With a display it opens the workbench;
 # without one it runs the same steps headless through braingraph-cli.
+#   packaging/demo.sh [BUILD_DIR] [--yes]
+# Without a data folder (no ../shared, no BRAINGRAPH_DATA) it offers to fetch the atlases and the
+# ABIDE I CC200 series into the user data folder first; --yes (or BRAINGRAPH_YES=1) does so without
+# asking. BRAINGRAPH_DATA_MIRROR fetches from a copy of the servers; BRAINGRAPH_DEMO_MAX_SCANS fetches
+# only that many scans (a quick look, and the test that runs this script without ../shared).
 set -euo pipefail
 build="${1:-build}"
+[ $# -gt 0 ] && shift
+yes="${BRAINGRAPH_YES:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --yes|-y) yes=1 ;;
+    *) echo "usage: $0 [BUILD_DIR] [--yes]" >&2; exit 64 ;;
+  esac
+done
 # Qt wants a private runtime folder; CI and fresh shells may not have one.
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then export XDG_RUNTIME_DIR="/tmp/runtime-$(id -u)"; mkdir -p -m 700 "$XDG_RUNTIME_DIR"; fi
 cli="$build/app/braingraph-cli"
 gui="$build/app/braingraph"
 
-echo "== BrainGraph Workbench demo (data: ${BRAINGRAPH_DATA:-built-in default})"
+data="${BRAINGRAPH_DATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared}"
+fetched="${XDG_DATA_HOME:-$HOME/.local/share}/braingraph/data"  # the user data folder: it joins the data path
+if [ ! -f "$data/data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv" ]; then
+  if [ ! -f "$fetched/data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv" ]; then
+    echo "== No data folder at $data. The demo needs the atlases (about 10 MB) and the ABIDE I CC200 time series"
+    echo "   (about 250 MB to download, 117 MB kept; ABIDE: non-commercial research use), from their official"
+    echo "   sources into $fetched."
+    if [ "$yes" != 1 ]; then
+      if [ -t 0 ]; then
+        read -r -p "   Download them now? [y/N] " answer
+        case "$answer" in y|Y|yes) ;; *) echo "Nothing downloaded. Point BRAINGRAPH_DATA at a data folder, or run again with --yes." >&2; exit 1 ;; esac
+      else
+        echo "Nothing downloaded: run again with --yes to download, or point BRAINGRAPH_DATA at a data folder." >&2
+        exit 1
+      fi
+    fi
+    "$cli" data fetch atlases
+    "$cli" data fetch abide --atlas cc200 ${BRAINGRAPH_DEMO_MAX_SCANS:+--max-scans "$BRAINGRAPH_DEMO_MAX_SCANS"}
+  fi
+  data="$fetched"
+fi
+
+echo "== BrainGraph Workbench demo (data: $data)"
 "$cli" info
 echo "== Atlases, ROI counts verified against their files"
-"$cli" atlas list
-
-data="${BRAINGRAPH_DATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared}"
+# From a fresh fetch, atlases whose derived label tables have no download are listed as missing: the
+# demo itself needs only CC200.
+"$cli" atlas list || { [ "$data" = "$fetched" ] && echo "(the atlases marked above need files 'data fetch' could not download; the demo uses CC200)"; }
 scan="$data/data/abide1-cc200/rois_cc200/CMU_a_0050642_rois_cc200.1D.gz"
 if [ -f "$scan" ]; then
   echo "== A real ABIDE scan (CC200 time series) to a brain graph: $build/demo-graph"
@@ -24,7 +59,7 @@ fi
 ws="$build/demo-workspace"
 pheno="$data/data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"
 if [ -f "$pheno" ]; then
-  echo "== Demo workspace $ws: ABIDE I (739 scans) imported, connectomes derived, an autism-vs-control corpus"
+  echo "== Demo workspace $ws: ABIDE I (the 739 scans, or those fetched) imported, connectomes derived, an autism-vs-control corpus"
   [ -f "$ws/workspace.sqlite" ] || "$cli" workspace init -w "$ws"
   "$cli" import abide -w "$ws" --pheno "$pheno" --timeseries "$data/data/abide1-cc200/rois_cc200"
   "$cli" derive -w "$ws" --no-bandpass

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (and CI):
-#   packaging/setup.sh demo   install what is missing, build, run the main job on the default data
+#   packaging/setup.sh demo [--yes]   install what is missing, build, run the main job on the default data
+#                                     (without ../shared it offers to fetch the data first; --yes: without asking)
 #   packaging/setup.sh test   install what is missing, build with warnings as errors, run every test
 set -euo pipefail
 mode="${1:-}"
+[ $# -gt 0 ] && shift
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
@@ -25,5 +27,5 @@ if [ "$mode" = test ]; then
   # ctest -j2: the machine has 2 cores; GUI tests get their own Xvfb (xvfb-run -a).
   ctest --preset "$preset" -j2
 else
-  exec bash packaging/demo.sh "build"
+  exec bash packaging/demo.sh "build" "$@"
 fi

@@ -40,6 +40,7 @@
 #include <QDialogButtonBox>
 #include <QPushButton>
 #include "settings/UserDirs.h"
+#include <filesystem>
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
 #include "eval/ModelComparison.h"
@@ -199,10 +200,16 @@ class TestGui : public QObject {
   void getDataDialogShowsLicencesBeforeDownloading() {
     ui::GetDataDialog dialog(window_.get());
     auto* table = dialog.table();
-    QCOMPARE(table->rowCount(), 9);  // the eight parcellations and the MNI152 template
+    QCOMPARE(table->rowCount(), 11);  // the eight parcellations, the MNI152 template, ABIDE I in CC200 and in HO
     for (int r = 0; r < table->rowCount(); ++r) {
       QVERIFY2(!table->item(r, 3)->text().isEmpty(), qPrintable(table->item(r, 0)->text()));
       QVERIFY(table->item(r, 1)->text().toInt() >= 3);
+      const bool abide = table->item(r, 0)->text().startsWith(QStringLiteral("abide1-"));
+      QCOMPARE(table->item(r, 0)->checkState(), abide ? Qt::Unchecked : Qt::Checked);  // the example data only on purpose
+      if (abide) {
+        QCOMPARE(table->item(r, 1)->text().toInt(), 739 + 2);
+        QVERIFY(table->item(r, 3)->text().contains(QStringLiteral("non-commercial research use")));
+      }
     }
     QCOMPARE(dialog.folder(), QString::fromStdString(userFetchedDataDir().string()));
     QCOMPARE(dialog.chosenFiles().size(), std::size_t{47});  // every file of the released atlas folders
@@ -226,6 +233,27 @@ class TestGui : public QObject {
     QTest::qWait(100);
     QVERIFY2(table->rowHeight(0) > table->fontMetrics().height() * 3 / 2, "a long licence is wrapped, not cut");  // aal116's
     dialog.grab().save(QString::fromStdString((bgtest::scratchDir("get-data") / "get-data.png").string()));
+  }
+
+  // After Get Data the workbench reads the data path again: a user data folder created by the fetch
+  // joins it, and the workspace panel shows the new path (no restart).
+  void dataPathIsReloadedAfterAFetch() {
+    const auto fetched = userFetchedDataDir();
+    const bool existed = std::filesystem::exists(fetched);
+    std::filesystem::remove_all(fetched);
+    workbench_->reloadDataPaths();
+    QVERIFY(workbench_->dataPaths().describe().find(fetched.string()) == std::string::npos);
+    std::filesystem::create_directories(fetched);
+    workbench_->reloadDataPaths();
+    window_->workspacePanel()->refreshData();
+    QVERIFY2(workbench_->dataPaths().describe().find(fetched.string()) != std::string::npos, workbench_->dataPaths().describe().c_str());
+    QVERIFY(workbench_->hasAtlases());
+    const auto items = window_->workspacePanel()->tree()->findItems(QStringLiteral("Data path"), Qt::MatchExactly);
+    QCOMPARE(items.size(), 1);
+    QVERIFY(items[0]->text(2).contains(QString::fromStdString(fetched.string())));
+    if (!existed) std::filesystem::remove_all(fetched);
+    workbench_->reloadDataPaths();
+    window_->workspacePanel()->refreshData();
   }
 
   void verifyAtlasesFillsWorkspace() {
@@ -339,6 +367,14 @@ class TestGui : public QObject {
         blue += c.blue() > c.red() + 60;
       }
     QVERIFY2(red > 2000 && blue > 200, qPrintable(QString("red %1 blue %2").arg(red).arg(blue)));
+    // Each sign in its colour, cell by cell: r = 1 on the diagonal red, the most negative r blue.
+    Eigen::Index negRow = 0, negCol = 0;
+    fc.minCoeff(&negRow, &negCol);
+    QVERIFY(fc(negRow, negCol) < -0.3);
+    const QColor diagonal = QColor::fromRgb(image.pixel(view->cellCentre(7, 7)));
+    const QColor negative = QColor::fromRgb(image.pixel(view->cellCentre(static_cast<int>(negRow), static_cast<int>(negCol))));
+    QVERIFY2(diagonal.red() > diagonal.blue() + 100, qPrintable(diagonal.name()));
+    QVERIFY2(negative.blue() > negative.red() + 60, qPrintable(negative.name()));
 
     // The same scan as a 3D connectome on the brain: CC200 nodes from the ABIDE label volume.
     auto* connectome = window_->connectomePanel();
@@ -1201,6 +1237,9 @@ class TestGui : public QObject {
     form->kind()->setCurrentText(QStringLiteral("pretrain"));
 
     const int before = panel->rowCount();
+    // Each training step takes at least 150 ms (60 epochs of one batch: 9 s or more), so the run is
+    // still going when it is paused, resumed and cancelled below, however fast the machine.
+    qputenv("BRAINGRAPH_TEST_STEP_DELAY_MS", "150");
     for (auto* b : form->findChildren<QPushButton*>())
       if (b->text() == QStringLiteral("Launch")) b->click();
     const auto refreshed = [panel] {
@@ -1250,6 +1289,7 @@ class TestGui : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(again) == QStringLiteral("completed"), 120000);
     QVERIFY(std::filesystem::exists(out));
     QCOMPARE(panel->progressOf(again), 1.0);
+    qunsetenv("BRAINGRAPH_TEST_STEP_DELAY_MS");
     {
       auto ws = Workspace::open(fixtureDir_);
       TrackedRun first, second;

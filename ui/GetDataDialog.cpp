@@ -24,9 +24,13 @@ namespace bg::ui {
 GetDataDialog::GetDataDialog(QWidget* parent) : QDialog(parent) {
   setWindowTitle(tr("Get Data"));
   all_ = atlasDownloads(DataPaths::manifestDir(), {});
+  const auto abide = DataPaths::resourceDir() / "datasets" / "abide1-pcp.json";
+  if (std::filesystem::exists(abide))
+    for (auto& f : abideDownloads(abide, {"cc200", "ho"}, {}, 0)) all_.push_back(std::move(f));
   auto* layout = new QVBoxLayout(this);
-  auto* intro = new QLabel(tr("Atlases and the MNI152 template from their official sources. Every file is checked against the "
-                              "SHA-256 in its manifest; an interrupted download resumes. Read each source's licence before you download."),
+  auto* intro = new QLabel(tr("Atlases, the MNI152 template and the ABIDE I example data (labelled ROI time series, with the phenotype "
+                              "table) from their official sources. Every file is checked against the SHA-256 in its manifest; an "
+                              "interrupted download resumes. Read each source's licence before you download."),
                            this);
   intro->setWordWrap(true);
   layout->addWidget(intro);
@@ -47,7 +51,8 @@ GetDataDialog::GetDataDialog(QWidget* parent) : QDialog(parent) {
     for (const auto* f : files) bytes += std::max<std::int64_t>(f->size, 0);
     auto* name = new QTableWidgetItem(QString::fromStdString(id));
     name->setFlags(name->flags() | Qt::ItemIsUserCheckable);
-    name->setCheckState(Qt::Checked);
+    // The example data is large and under its own terms: chosen on purpose, not by default.
+    name->setCheckState(id.rfind("abide1-", 0) == 0 ? Qt::Unchecked : Qt::Checked);
     table_->setItem(row, 0, name);
     table_->setItem(row, 1, new QTableWidgetItem(QString::number(files.size())));
     table_->setItem(row, 2, new QTableWidgetItem(tr("%1 MB").arg(static_cast<double>(bytes) / 1e6, 0, 'f', 2)));
@@ -123,10 +128,10 @@ void GetDataDialog::refresh() {
     ++total;
     std::error_code ec;
     if (std::filesystem::exists(to / f.path, ec)) ++present;
-    if (f.url.empty()) ++manual;
+    if (f.url.empty() && f.archiveUrl.empty()) ++manual;
   }
   summary_->setText(tr("%1 file(s) chosen, %2 already in the folder (checked, not downloaded again). %3 have no download of their own "
-                       "(derived label tables, files inside the AAL archives): without a server copy they are listed for you to copy by hand.")
+                       "(label tables derived by the workbench's maintainers): without a server copy they are listed for you to copy by hand.")
                         .arg(total)
                         .arg(present)
                         .arg(manual));

@@ -1,5 +1,5 @@
 #pragma once
-// Help › Get Data…: which atlases to download, where to, from which server, with each source's
+// Help › Get Data…: which atlases (and ABIDE example data) to download, where to, from which server, with each source's
 // licence shown before anything is fetched. The fetch itself runs as a job (progress, cancel).
 #include <QDialog>
 #include <QStringList>

@@ -676,7 +676,7 @@ void MainWindow::showGetData() {
   DownloadOptions options;
   options.mirror = dialog->mirror().toStdString();
   QPointer<MainWindow> self(this);
-  workbench_.jobs().submit("fetch atlases", [self, files, to, options](JobContext& job) {
+  workbench_.jobs().submit("fetch data", [self, files, to, options](JobContext& job) {
     const auto report = fetchDataFiles(files, to, options, job);
     QMetaObject::invokeMethod(
         QCoreApplication::instance(),
@@ -689,11 +689,17 @@ void MainWindow::showGetData() {
                              .arg(report.present);
           for (const auto& k : report.kept) text += QStringLiteral("\n") + tr("Kept: %1").arg(QString::fromStdString(k));
           for (const auto& m : report.manual) text += QStringLiteral("\n") + tr("Not fetched: %1").arg(QString::fromStdString(m));
-          text += QStringLiteral("\n\n") + tr("The data path is read when the workbench starts: restart it to use the new files.");
+          for (const auto& d : report.differs) text += QStringLiteral("\n") + tr("Differs from the project's copy (kept): %1").arg(QString::fromStdString(d));
+          // The user data folder may be new: the data path and the atlases are read again and verified.
+          self->workbench_.reloadDataPaths();
+          self->workspacePanel_->refreshData();
+          self->statusBar()->showMessage(tr("Data: %1").arg(QString::fromStdString(self->workbench_.dataPaths().describe())));
+          self->verifyAtlases();
+          text += QStringLiteral("\n\n") + tr("The workbench now reads the data path %1; the atlases are being verified (Workspace panel).")
+                                                .arg(QString::fromStdString(self->workbench_.dataPaths().describe()));
           auto* box = new QMessageBox(QMessageBox::Information, tr("Get Data"), text, QMessageBox::Ok, self);
           box->setAttribute(Qt::WA_DeleteOnClose);
           box->open();
-          self->statusBar()->showMessage(tr("Fetched %1 data file(s)").arg(report.fetched), 10000);
         },
         Qt::QueuedConnection);
   });

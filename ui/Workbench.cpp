@@ -5,9 +5,22 @@
 namespace bg::ui {
 
 Workbench::Workbench(Settings settings)
-    : settings_(std::move(settings)), dataPaths_(DataPaths::resolve({}, settings_)), jobs_(settings_.jobWorkers) {
+    : settings_(std::move(settings)), dataPaths_(std::make_unique<DataPaths>(DataPaths::resolve({}, settings_))), jobs_(settings_.jobWorkers) {
+  loadAtlases();
+}
+
+void Workbench::reloadDataPaths() {
+  retiredPaths_.push_back(std::move(dataPaths_));
+  if (atlases_) retiredAtlases_.push_back(std::move(atlases_));
+  dataPaths_ = std::make_unique<DataPaths>(DataPaths::resolve({}, settings_));
+  spdlog::info("data path now {}", dataPaths_->describe());
+  loadAtlases();
+}
+
+void Workbench::loadAtlases() {
+  atlasError_.clear();
   try {
-    atlases_ = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), dataPaths_));
+    atlases_ = std::make_unique<AtlasRegistry>(AtlasRegistry::load(DataPaths::manifestDir(), *dataPaths_));
   } catch (const std::exception& e) {
     // The window still opens; the workspace panel shows the problem.
     atlasError_ = e.what();

@@ -18,9 +18,15 @@ WorkspacePanel::WorkspacePanel(Workbench& workbench, QWidget* parent) : QWidget(
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(tree_);
 
-  auto* dataItem = new QTreeWidgetItem(tree_, {tr("Data path"), QString(), QString::fromStdString(workbench_.dataPaths().describe())});
-  dataItem->setToolTip(0, tr("Set BRAINGRAPH_DATA, or data_path in the settings file, to use other copies"));
+  dataItem_ = new QTreeWidgetItem(tree_, {tr("Data path"), QString(), QString()});
+  dataItem_->setToolTip(0, tr("Set BRAINGRAPH_DATA, or data_path in the settings file, to use other copies"));
   atlasRoot_ = new QTreeWidgetItem(tree_, {tr("Atlases")});
+  refreshData();
+}
+
+void WorkspacePanel::refreshData() {
+  dataItem_->setText(2, QString::fromStdString(workbench_.dataPaths().describe()));
+  qDeleteAll(atlasRoot_->takeChildren());
   if (!workbench_.hasAtlases()) {
     new QTreeWidgetItem(atlasRoot_, {tr("(none)"), QString(), QString::fromStdString(workbench_.atlasError())});
   } else {

@@ -17,12 +17,15 @@ class WorkspacePanel : public QWidget {
  public:
   explicit WorkspacePanel(Workbench& workbench, QWidget* parent = nullptr);
   void showVerification(const std::vector<AtlasVerification>& results);
+  // After the data path changed (Help › Get Data…): its text and the atlases, not verified yet.
+  void refreshData();
   QTreeWidget* tree() const { return tree_; }
 
  private:
   Workbench& workbench_;
   QTreeWidget* tree_;
   QTreeWidgetItem* atlasRoot_ = nullptr;
+  QTreeWidgetItem* dataItem_ = nullptr;
 };
 
 }  // namespace bg::ui
