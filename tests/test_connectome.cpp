@@ -7,12 +7,14 @@
 
 #include <limits>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
 #include <random>
 
 #include <Eigen/LU>
+#include <Eigen/SVD>
 #include <zlib.h>
 
 #include "TestSupport.h"
@@ -263,15 +265,87 @@ class TestConnectome : public QObject {
 
   void oneStreamingPassMatchesSeparateRuns() {
     const auto reg = registry();
-    const auto header = readNiftiHeader(dir_ / "synthetic_bold.nii.gz");
+    // Signal in every voxel, outside the atlases too (label 0 becomes one more ROI): a voxel one
+    // atlas leaves unassigned must not reach another atlas's ROIs in the shared pass.
+    auto labels = readNiftiVolume(registry().volumeFile("schaefer100"));
+    for (auto& v : labels.data)
+      if (v == 0.0f) v = 101.0f;
+    const auto bold = dir_ / "bold_everywhere.nii.gz";
+    bgtest::writeSyntheticBold(bold, labels, 12, 2.0, 3.0, 11);
+    const auto header = readNiftiHeader(bold);
     AtlasResampler resampler(reg);
     const auto grid = ScanGrid::of(header);
     NullProgress p;
-    RoiExtractor both({resampler.map("schaefer200", grid), resampler.map("power264", grid)});
-    const auto together = both.extract(dir_ / "synthetic_bold.nii.gz", p);
-    RoiExtractor alone({resampler.map("power264", grid)});
-    const auto separate = alone.extract(dir_ / "synthetic_bold.nii.gz", p);
-    QVERIFY((together[1].series - separate[0].series).cwiseAbs().maxCoeff() < 1e-9);
+    const std::vector<std::string> ids = {"schaefer200", "power264", "aal116"};
+    std::vector<LabelMap> maps;
+    for (const auto& id : ids) maps.push_back(resampler.map(id, grid));
+    RoiExtractor all(maps);
+    const auto together = all.extract(bold, p);
+    for (std::size_t a = 0; a < ids.size(); ++a) {
+      RoiExtractor alone({resampler.map(ids[a], grid)});
+      const auto separate = alone.extract(bold, p);
+      QCOMPARE(together[a].series.cols(), separate[0].series.cols());
+      QVERIFY2((together[a].series - separate[0].series).cwiseAbs().maxCoeff() < 1e-9, ids[a].c_str());
+    }
+  }
+
+  // Median (an even voxel count: the mean of the two middle values), first principal component and
+  // tSNR against direct computations on a toy scan: ROI 0 has four voxels, ROI 1 two.
+  void roiSummariesMatchDirectComputation() {
+    const int T = 9, V = 6;
+    NiftiHeader h;
+    h.ndim = 4;
+    h.dim = {V, 1, 1, T};
+    h.pixdim = {2, 2, 2, 2};
+    h.repetitionTime = 2.0;
+    h.voxelToWorld.diagonal() << 2, 2, 2, 1;
+    std::vector<float> data(static_cast<std::size_t>(V * T));
+    Eigen::MatrixXd x(T, V);  // what each voxel holds
+    for (int t = 0; t < T; ++t)
+      for (int v = 0; v < V; ++v) {
+        x(t, v) = 100.0 + 7.0 * std::sin(0.9 * t + v) + 3.0 * ((t * 7 + v * 5) % 11) + (v == 2 ? 0.5 * t * t : 0.0);
+        data[static_cast<std::size_t>(t * V + v)] = static_cast<float>(x(t, v));
+        x(t, v) = data[static_cast<std::size_t>(t * V + v)];  // as stored (float32)
+      }
+    const auto file = dir_ / "toy_summaries.nii";
+    writeNiftiFloat(file, h, data.data());
+    LabelMap map;
+    map.atlasId = "toy";
+    map.rois.resize(2);
+    map.rois[0].index = 1;
+    map.rois[1].index = 2;
+    map.roiOfVoxel = {0, 0, 0, 0, 1, 1};
+    map.voxelsPerRoi = {4, 2};
+    map.roiVolumeMm3 = {32, 16};
+    NullProgress p;
+    const auto median = RoiExtractor({map}, RoiSummary::Median).extract(file, p)[0];
+    const auto pc1 = RoiExtractor({map}, RoiSummary::FirstPrincipalComponent).extract(file, p)[0];
+    const auto mean = RoiExtractor({map}, RoiSummary::Mean).extract(file, p)[0];
+    const std::vector<std::vector<int>> members = {{0, 1, 2, 3}, {4, 5}};
+    for (int r = 0; r < 2; ++r) {
+      const auto& m = members[static_cast<std::size_t>(r)];
+      Eigen::MatrixXd X(T, static_cast<Eigen::Index>(m.size()));
+      for (std::size_t c = 0; c < m.size(); ++c) X.col(static_cast<Eigen::Index>(c)) = x.col(m[c]);
+      for (int t = 0; t < T; ++t) {
+        std::vector<double> v;
+        for (Eigen::Index c = 0; c < X.cols(); ++c) v.push_back(X(t, c));
+        std::sort(v.begin(), v.end());
+        const double expected = v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+        QVERIFY2(std::fabs(median.series(t, r) - expected) < 1e-9, qPrintable(QStringLiteral("median roi %1 t %2").arg(r).arg(t)));
+        QVERIFY(std::fabs(mean.series(t, r) - X.row(t).mean()) < 1e-9);
+      }
+      // PC1 by SVD of the voxel-centred series: u1 * s1 / sqrt(n), signed like the centred mean.
+      const Eigen::MatrixXd Xc = X.rowwise() - X.colwise().mean();
+      Eigen::JacobiSVD<Eigen::MatrixXd> svd(Xc, Eigen::ComputeThinU);
+      Eigen::VectorXd u = svd.matrixU().col(0) * svd.singularValues()(0) / std::sqrt(static_cast<double>(m.size()));
+      const Eigen::VectorXd mc = X.rowwise().mean().array() - X.rowwise().mean().mean();
+      if (u.dot(mc) < 0) u = -u;
+      QVERIFY2((pc1.series.col(r) - u).cwiseAbs().maxCoeff() < 1e-6, qPrintable(QStringLiteral("pc1 roi %1").arg(r)));
+      // tSNR of the mean series: its mean over its sample standard deviation.
+      const Eigen::VectorXd s = X.rowwise().mean();
+      const double sd = std::sqrt((s.array() - s.mean()).square().sum() / (T - 1));
+      QVERIFY2(std::fabs(mean.tsnr[static_cast<std::size_t>(r)] - s.mean() / sd) < 1e-9 * (s.mean() / sd), qPrintable(QString::number(mean.tsnr[0])));
+    }
   }
 
   void orientationPhantomRasAndLas() {

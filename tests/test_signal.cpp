@@ -17,6 +17,7 @@
 #include "errors/Error.h"
 #include "signal/Cleaning.h"
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
 using namespace bg;
@@ -94,6 +95,23 @@ class TestSignal : public QObject {
     const Eigen::MatrixXd out = regressOut(mixed, conf);
     // Residual is orthogonal to the confounds.
     QVERIFY((conf.transpose() * out).cwiseAbs().maxCoeff() < 1e-8);
+    // And it is the least-squares residual, from the normal equations solved here (an all-zero output
+    // is orthogonal to everything too): what is left is the signal's own part outside the confounds.
+    const Eigen::MatrixXd beta = (conf.transpose() * conf).ldlt().solve(conf.transpose() * mixed);
+    const Eigen::MatrixXd expected = mixed - conf * beta;
+    QVERIFY((out - expected).cwiseAbs().maxCoeff() < 1e-9);
+    QVERIFY(out.norm() > 0.8 * signal.norm());
+    QVERIFY(std::fabs(beta(0, 0) - 3.0) < 0.3 && std::fabs(beta(1, 0) + 2.0) < 0.3);
+    // Fitted on some rows only (scrubbing): the fit on those rows, removed from every row.
+    std::vector<int> rows;
+    for (int t = 0; t < T; t += 2) rows.push_back(t);
+    Eigen::MatrixXd cs(static_cast<Eigen::Index>(rows.size()), 2), ms(static_cast<Eigen::Index>(rows.size()), 1);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      cs.row(static_cast<Eigen::Index>(i)) = conf.row(rows[i]);
+      ms.row(static_cast<Eigen::Index>(i)) = mixed.row(rows[i]);
+    }
+    const Eigen::MatrixXd betaRows = (cs.transpose() * cs).ldlt().solve(cs.transpose() * ms);
+    QVERIFY((regressOut(mixed, conf, rows) - (mixed - conf * betaRows)).cwiseAbs().maxCoeff() < 1e-9);
   }
 
   void fmriprepConfoundsAndScrubbing() {

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -46,8 +47,29 @@ QString q(const std::filesystem::path& p) { return QString::fromStdString(p.stri
 
 std::string failingHookMessage;
 int writesBeforeFailure = -1;
-void failingWriter(const std::filesystem::path&) {
-  if (writesBeforeFailure >= 0 && writesBeforeFailure-- == 0) throw Error(ErrorCode::Io, "No space left on device");
+// A full disk: the file being written is cut short, then the write fails.
+void failingWriter(const std::filesystem::path& file) {
+  if (writesBeforeFailure >= 0 && writesBeforeFailure-- == 0) {
+    std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+    throw Error(ErrorCode::Io, "No space left on device");
+  }
+}
+
+// A process killed while it writes: the file is cut short and the process is gone, no clean-up runs.
+void dieMidWrite(const std::filesystem::path& file) {
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+  ::_exit(3);
+}
+
+// Every array file under its real name maps and passes its checksum (a half-written file would not).
+void verifyEveryStoredArray(const ArrayStore& store) {
+  int n = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(store.root())) {
+    if (!e.is_regular_file() || e.path().extension() != ".bga") continue;
+    (void)store.map(e.path().stem().string(), true);
+    ++n;
+  }
+  QVERIFY(n > 0);
 }
 
 // A small workspace: the first n ABIDE files imported one by one.
@@ -190,6 +212,28 @@ class TestWorkspace : public QObject {
     QCOMPARE(check.arraysChecked, std::int64_t(739 * 3));
   }
 
+  // A writer killed mid-file leaves no half-written array under its real name (it writes a temporary
+  // file and renames it), and the same array is stored whole afterwards.
+  void killedWriterLeavesNoHalfArray() {
+    const auto root = dir_ / "killed-store";
+    ArrayStore store(root);
+    Eigen::MatrixXd m(40, 30);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = std::sin(0.37 * static_cast<double>(i));
+    store.put(Eigen::MatrixXd::Identity(3, 3));  // something complete beside it
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ArrayStore::setWriteHook(&dieMidWrite);
+      ArrayStore(root).put(m);
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 3);  // it died inside the write
+    verifyEveryStoredArray(store);
+    const auto hash = store.put(m);
+    QVERIFY(store.read(hash).isApprox(m.cast<float>().cast<double>(), 1e-12));
+  }
+
   void fullDiskLeavesWorkspaceConsistent() {
     auto ws = Workspace::create(dir_ / "fulldisk");
     NullProgress p;
@@ -212,10 +256,15 @@ class TestWorkspace : public QObject {
     QVERIFY2(check.ok, check.problems.empty() ? "" : check.problems.front().c_str());
     for (const auto& e : std::filesystem::recursive_directory_iterator(ws->arrays().root()))
       QVERIFY2(e.path().filename().string().rfind(".tmp", 0) != 0, "no temporary array may be left");
-    // With space again, the batch resumes where it stopped.
+    verifyEveryStoredArray(ws->arrays());  // nothing half-written under a real name
+    // With space again, the batch resumes where it stopped, and everything it holds is intact.
     const auto resumed = deriveConnectomes(*ws, reg, req, p);
     QCOMPARE(resumed.upToDate, static_cast<int>(partial));
     QCOMPARE(countRows(*ws, "derivatives"), std::int64_t(20));
+    const auto after = ws->check(true, p);
+    QVERIFY2(after.ok, after.problems.empty() ? "" : after.problems.front().c_str());
+    QCOMPARE(after.arraysChecked, std::int64_t(20 * 3));
+    verifyEveryStoredArray(ws->arrays());
   }
 
   void cancelledBatchIsConsistent() {

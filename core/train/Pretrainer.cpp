@@ -1,6 +1,8 @@
 #include "train/Pretrainer.h"
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -264,6 +266,10 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
   }
   const auto start = std::chrono::steady_clock::now();
   long graphs = 0;
+  // For tests of the run controls (pause, resume, cancel): each step takes at least this long, so a
+  // small run cannot end before the controls are tried. Not a user setting.
+  const char* stepDelay = std::getenv("BRAINGRAPH_TEST_STEP_DELAY_MS");
+  const auto minimumStep = std::chrono::milliseconds(stepDelay ? std::max(0, std::atoi(stepDelay)) : 0);
   for (int epoch = result.startEpoch; epoch < config.epochs; ++epoch) {
     // Dropout draws from the global generator: seeding it per epoch makes a resumed run
     // continue exactly as an uninterrupted one.
@@ -273,6 +279,7 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
     int batches = 0;
     const auto perEpoch = static_cast<double>(loader.batchesPerEpoch());
     while (auto batch = loader.next()) {
+      if (minimumStep.count() > 0) std::this_thread::sleep_for(minimumStep);
       std::vector<std::int64_t> ids;
       for (int i : batch->items) ids.push_back(items[static_cast<std::size_t>(i)].scanId);
       const auto l = trainer.step(*batch, ids, epoch);
