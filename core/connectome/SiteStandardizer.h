@@ -42,7 +42,7 @@ class SiteStandardizer {
   // The same from a batch whose classes are known (labels[i] 0 or 1 for rows.row(i), at least
   // kMinLabelledPerClass of each): the statistics are those of a batch with `positiveFraction` of the
   // positive class, whatever the batch's own mix. A site's batch of mostly patients otherwise moves
-  // the site's zero toward patients and its scores toward controls (docs/tuning.md: a one-class batch
+  // the site's zero toward patients and its scores toward controls (docs/results/abide-cc200.md: a one-class batch
   // moved ABIDE sites' mean probability by about 0.08). ComBat keeps diagnosis as a covariate for
   // the same reason. Throws bg::Error(Data) for labels that do not match the rows or lack a class.
   void adapt(const Eigen::MatrixXd& rows, const std::string& site, const std::vector<int>& labels, double positiveFraction);

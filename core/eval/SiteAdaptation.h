@@ -29,7 +29,7 @@ struct SiteAdaptationRequest {
 // (its card's "class_counts"), or one half for a model file written before those were kept.
 double adaptationPositiveFraction(const nlohmann::json& card);
 
-// Leaving each ABIDE site out (docs/tuning.md), a new site's statistics from 5 or 10 of its scans did
+// Leaving each ABIDE site out (docs/results/abide-cc200.md), a new site's statistics from 5 or 10 of its scans did
 // no better than the pooled ones unless ComBat's shrinkage steadied them; from 20 they helped either way.
 constexpr int kRecommendedAdaptationScans = 20;
 // A caution for an adaptation from `scans` scans of a model whose site statistics are shrunk or not;
