@@ -8,12 +8,61 @@
 #include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
 #include "settings/Settings.h"
+#include "train/ConfigurationReference.h"
+
+#include <iterator>
+#include <map>
 
 using namespace bg;
 
 class TestSettings : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // The configuration reference and the readers agree: every key it lists is read by its file's reader
+  // (alone, at its default), every key the readers accept is listed with a meaning, no meaning is
+  // left for a key that is gone, and docs/configuration.md is the generated reference.
+  void configurationReferenceMatchesTheReaders() {
+    const auto reference = train::configurationReference();
+    QVERIFY2(reference.size() >= 90, qPrintable(QString::number(reference.size())));
+    // Keys the readers write only when on: a value that turns them on.
+    const std::map<std::string, nlohmann::json> on = {{"adaptation.edge_readout", "learned"}, {"input.site_shrinkage", "empirical-bayes"}};
+    for (const auto& k : reference) {
+      const auto id = k.file + "|" + k.key;
+      QVERIFY2(!k.meaning.empty(), qPrintable(QString::fromStdString("no meaning for " + id)));
+      QVERIFY2(!k.type.empty(), id.c_str());
+      nlohmann::json value = k.defaultValue;
+      if (value.is_null()) {
+        QVERIFY2(on.count(k.key), id.c_str());
+        value = on.at(k.key);
+      }
+      try {
+        if (k.key == "input.site_shrinkage")  // a shrinkage of per-site statistics needs them
+          train::readSingleKey(k.file, "input", {{"standardise_edges", true}, {"per_site", true}, {"site_shrinkage", value}});
+        else
+          train::readSingleKey(k.file, k.key, value);
+      } catch (const Error& e) {
+        QFAIL(qPrintable(QString::fromStdString(id + " is not read: " + e.what())));
+      }
+    }
+    const auto stale = train::meaningsWithoutKey();
+    QVERIFY2(stale.empty(), stale.empty() ? "" : stale.front().c_str());
+    // A key no reader has is refused, so the check above can fail.
+    for (const auto& [file, key] : std::vector<std::pair<std::string, std::string>>{{"tuning", "model.hiden"}, {"pretrain", "epoch"}, {"settings", "devices"}}) {
+      bool refused = false;
+      try {
+        train::readSingleKey(file, key, 1);
+      } catch (const Error&) {
+        refused = true;
+      }
+      QVERIFY2(refused, key.c_str());
+    }
+    std::ifstream doc(BRAINGRAPH_TEST_MANIFESTS "/../docs/configuration.md");
+    QVERIFY(doc.good());
+    const std::string text{std::istreambuf_iterator<char>(doc), {}};
+    QVERIFY2(text == train::configurationReferenceMarkdown(),
+             "docs/configuration.md is not the generated reference: braingraph-cli config reference --format md > docs/configuration.md");
+  }
+
   void roundTrip() {
     const auto dir = bgtest::scratchDir("settings_rt");
     Settings s;

@@ -14,6 +14,7 @@ void addAtlasCommands(CLI::App& app, Action& action);
 void addDataCommands(CLI::App& app, Action& action);  // data fetch
 void addInfoCommand(CLI::App& app, Action& action);
 void addSettingsCommands(CLI::App& app, Action& action);
+void addConfigCommands(CLI::App& app, Action& action);  // config reference
 void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);

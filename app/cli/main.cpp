@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   cli::addDataCommands(app, action);
   cli::addInfoCommand(app, action);
   cli::addSettingsCommands(app, action);
+  cli::addConfigCommands(app, action);
   cli::addConnectomeCommands(app, action);
   cli::addWorkspaceCommands(app, action);
   cli::addModelCommands(app, action);
