@@ -96,8 +96,10 @@ if [ -n "${DISPLAY:-}" ] && [ -x "$gui" ]; then
   echo "== Opening the workbench on $ws (select a scan: its matrix and 3D connectome; Tools > Diagnosis Wizard for a signed PDF report)"
   exec "$gui" --workspace "$ws"
 fi
-echo "== No display: rendering the workbench's 3D view offscreen (Xvfb) to $build/demo-3d.png"
+echo "== No display: rendering the workbench offscreen (Xvfb): its 3D view to $build/demo-3d.png, the whole window to $build/demo-workbench.png"
 if command -v xvfb-run >/dev/null; then
   xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --quiet --workspace "$ws" --screenshot "$build/demo-3d.png"
   echo "wrote $build/demo-3d.png"
+  xvfb-run -a -s "-screen 0 1600x1000x24" "$gui" --quiet --workspace "$ws" --screenshot-window "$build/demo-workbench.png"
+  echo "wrote $build/demo-workbench.png (the whole workbench: atlases verified, the first scan's connectome)"
 fi

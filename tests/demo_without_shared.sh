@@ -46,5 +46,8 @@ for pdf in demo-report.pdf demo-report-braingfm.pdf; do
   grep -q "$id" "$tmp/$pdf.txt" || fail "$pdf is not report $id"
   grep -q "$p" "$tmp/$pdf.txt" || fail "$pdf does not show p(autism) = $p"
 done
-if command -v xvfb-run >/dev/null; then [ -s "$tmp/build/demo-3d.png" ] || fail "no 3D screenshot"; fi
+if command -v xvfb-run >/dev/null; then
+  [ -s "$tmp/build/demo-3d.png" ] || fail "no 3D screenshot"
+  [ -s "$tmp/build/demo-workbench.png" ] || fail "no workbench screenshot"
+fi
 echo "ok"

@@ -403,7 +403,6 @@ class TestGui : public QObject {
     QTest::qWait(200);
     const QImage scene = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
     scene.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_connectome_3d.png"));
-    window_->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_workbench_connectome.png"));  // the README's
     // The scene proper: not the legend (top right) nor the orientation cube (bottom left).
     const auto inScene = [](const QImage& image, int x, int y) {
       return x < image.width() * 0.79 && !(x < image.width() * 0.17 && y > image.height() * 0.77);

@@ -96,6 +96,8 @@ void ScanBrowser::setWorkspace(Workspace* ws) {
 
 bool ScanBrowser::selectFirstScan() {
   if (proxy_->rowCount() == 0) return false;
+  // Selected anew even when it is already current (a restored session), so its views are shown.
+  if (table_->currentIndex().row() == 0) table_->setCurrentIndex(QModelIndex());
   table_->setCurrentIndex(proxy_->index(0, 0));
   return true;
 }

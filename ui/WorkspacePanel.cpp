@@ -46,9 +46,10 @@ void WorkspacePanel::showVerification(const std::vector<AtlasVerification>& resu
     const auto id = item->data(0, Qt::UserRole).toString().toStdString();
     for (const auto& v : results) {
       if (v.id != id) continue;
-      item->setText(1, QString::number(v.verifiedRoiCount));
-      item->setText(2, v.ok ? tr("verified") : QString::fromStdString(v.problem));
-      item->setToolTip(2, QString::fromStdString(v.verifiedFile));
+      item->setText(1, v.ok ? QString::number(v.verifiedRoiCount) : QStringLiteral("—"));
+      const QString problem = QString::fromStdString(v.problem);
+      item->setText(2, v.ok ? tr("verified") : (v.missing ? tr("missing: %1") : tr("does not match: %1")).arg(problem));
+      item->setToolTip(2, v.ok ? QString::fromStdString(v.verifiedFile) : problem);
     }
   }
 }

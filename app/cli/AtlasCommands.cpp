@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "CliContext.h"
+#include "atlas/AtlasCheck.h"
 #include "Commands.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
@@ -21,21 +22,7 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
   const auto atlases = registry.parcellations();
   std::vector<AtlasVerification> results(atlases.size());
   if (verifyFiles) {
-    ctx.runJob("verify atlases", [&](JobContext& job) {
-      for (std::size_t i = 0; i < atlases.size(); ++i) {
-        const double n = static_cast<double>(atlases.size());
-        ProgressRange range(job, static_cast<double>(i) / n, static_cast<double>(i + 1) / n);
-        try {
-          results[i] = withContext("while verifying atlas " + atlases[i]->id, [&] { return registry.verify(atlases[i]->id, range); });
-        } catch (const Error& e) {
-          if (e.code() == ErrorCode::Cancelled) throw;
-          // One atlas whose files are missing or unreadable is a line of the list, not the end of it.
-          results[i].id = atlases[i]->id;
-          results[i].missing = e.code() == ErrorCode::NoInput;
-          results[i].problem = e.cause();
-        }
-      }
-    });
+    ctx.runJob("verify atlases", [&](JobContext& job) { results = verifyAllAtlases(registry, job); });
   }
   bool allOk = true;
   nlohmann::json out = nlohmann::json::array();
