@@ -21,8 +21,8 @@ PACKAGES=(
   libcurl4-openssl-dev python3  # data fetch (HTTPS); its tests serve a local mirror with python3
   # tests, screenshots, PDF checks
   xvfb xauth libgl1-mesa-dri mesa-utils poppler-utils fonts-dejavu-core
-  # fuzzing (clang + libFuzzer runtime)
-  clang libclang-rt-14-dev
+  # fuzzing (clang + libFuzzer runtime); the source style check (.clang-format)
+  clang libclang-rt-14-dev clang-format
 )
 
 missing=()

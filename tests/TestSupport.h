@@ -49,16 +49,19 @@ inline CliResult runCliWithoutWriteAccess(const QStringList& args, const std::fi
   fs::permissions(home, fs::perms::all);
   QProcess p;
   auto env = QProcessEnvironment::systemEnvironment();
-  for (const char* key : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"}) env.insert(QString::fromLatin1(key), QString::fromStdString(home.string()));
+  for (const char* key : {"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR"})
+    env.insert(QString::fromLatin1(key), QString::fromStdString(home.string()));
   env.insert(QStringLiteral("BRAINGRAPH_SETTINGS"), QString::fromStdString((home / "settings.json").string()));
   p.setProcessEnvironment(env);
   const bool root = ::geteuid() == 0;
   const auto saved = fs::status(readOnly).permissions();
   if (root) {
-    p.start(QStringLiteral("setpriv"), QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
-                                                  QStringLiteral(BRAINGRAPH_CLI)} + args);
+    p.start(
+        QStringLiteral("setpriv"),
+        QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"), QStringLiteral(BRAINGRAPH_CLI)} + args);
   } else {
-    for (const auto& e : fs::recursive_directory_iterator(readOnly)) fs::permissions(e.path(), fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
+    for (const auto& e : fs::recursive_directory_iterator(readOnly))
+      fs::permissions(e.path(), fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
     fs::permissions(readOnly, fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write, fs::perm_options::remove);
     p.start(QStringLiteral(BRAINGRAPH_CLI), args);
   }

@@ -55,10 +55,8 @@ class TestAtlasRegistry : public QObject {
   void verifiesRoiCountsAgainstFiles_data() {
     QTest::addColumn<QString>("id");
     QTest::addColumn<int>("rois");
-    const std::map<std::string, int> expected = {{"schaefer100", 100}, {"schaefer200", 200}, {"schaefer300", 300},
-                                                 {"aal116", 116},      {"aal3v1", 166},      {"shen268", 268},
-                                                 {"power264", 264},    {"gordon333", 333},   {"cc200", 200},
-                                                 {"ho", 111}};
+    const std::map<std::string, int> expected = {{"schaefer100", 100}, {"schaefer200", 200}, {"schaefer300", 300}, {"aal116", 116}, {"aal3v1", 166},
+                                                 {"shen268", 268},     {"power264", 264},    {"gordon333", 333},   {"cc200", 200},  {"ho", 111}};
     for (const auto& [id, n] : expected) QTest::newRow(id.c_str()) << QString::fromStdString(id) << n;
   }
   void verifiesRoiCountsAgainstFiles() {
@@ -81,7 +79,7 @@ class TestAtlasRegistry : public QObject {
     std::map<int, AtlasLabel> ho;
     for (const auto& l : reg.labels("ho")) ho[l.index] = l;
     QCOMPARE(ho.size(), std::size_t(111));
-    const std::map<int, std::string> subcortical = {{10, "Thalamus L"}, {49, "Thalamus R"}, {11, "Caudate L"}, {50, "Caudate R"},
+    const std::map<int, std::string> subcortical = {{10, "Thalamus L"}, {49, "Thalamus R"}, {11, "Caudate L"},     {50, "Caudate R"},
                                                     {12, "Putamen L"},  {51, "Putamen R"},  {17, "Hippocampus L"}, {53, "Hippocampus R"}};
     for (const auto& [code, name] : subcortical) {
       QVERIFY2(ho[code].name.rfind(name, 0) == 0, ho[code].name.c_str());

@@ -64,8 +64,8 @@ class TestBaselines : public QObject {
                   {"training_seconds", 1.5 * static_cast<double>(id)}};
       return r;
     };
-    const std::vector<EvaluationRecord> all = {record(1, "logreg", 0.70, 5), record(2, "gcn", 0.60, 5),  record(3, "gcn", 0.65, 5),
-                                               record(4, "gcn", 0.90, 10), record(5, "lcm", 0.95, 5, 0.1), record(6, "lcm", 0.62, 5, 1.0, true)};
+    const std::vector<EvaluationRecord> all = {record(1, "logreg", 0.70, 5), record(2, "gcn", 0.60, 5),      record(3, "gcn", 0.65, 5),
+                                               record(4, "gcn", 0.90, 10),   record(5, "lcm", 0.95, 5, 0.1), record(6, "lcm", 0.62, 5, 1.0, true)};
     const auto rows = comparisonTable(all, "asd", "kfold/5-folds/seed-0");
     QCOMPARE(static_cast<int>(rows.size()), 3);
     QCOMPARE(QString::fromStdString(rows[0].model), QStringLiteral("logreg"));
@@ -168,7 +168,7 @@ class TestBaselines : public QObject {
       meanVariance += variances[static_cast<std::size_t>(r)] / reps;
     }
     QVERIFY2(meanVariance / empirical > 0.8 && meanVariance / empirical < 1.25, qPrintable(QString("%1 vs %2").arg(meanVariance).arg(empirical)));
-    QVERIFY2(mean > 0.05, qPrintable(QString::number(mean)));  // a is the better model
+    QVERIFY2(mean > 0.05, qPrintable(QString::number(mean)));                                                              // a is the better model
     QVERIFY2(nullRejections > 0.02 * reps && nullRejections < 0.085 * reps, qPrintable(QString::number(nullRejections)));  // about 5%
 
     // Identical scores: no difference, p = 1. Swapping the models flips the sign only.
@@ -383,15 +383,24 @@ class TestBaselines : public QObject {
     std::vector<std::vector<std::vector<double>>> probabilities(3);  // [candidate][fold][scan]
     const std::vector<int> labels = {0, 1, 0, 1, 1, 0, 1, 0, 0, 1};
     for (int k = 0; k < 3; ++k) {
-      nlohmann::json r = {{"split", {{"kind", "kfold"}, {"seed", 0}, {"folds", 2}}}, {"items", 20}, {"config", {{"epochs", 10 + k}}},
-                          {"trainable_parameters", 100 * (k + 1)}, {"training_seconds", 1.0 + k}, {"pretraining_seconds", 0.0},
-                          {"input_seconds", 0.5}, {"calibration", {{"method", "temperature"}}}};
+      nlohmann::json r = {{"split", {{"kind", "kfold"}, {"seed", 0}, {"folds", 2}}},
+                          {"items", 20},
+                          {"config", {{"epochs", 10 + k}}},
+                          {"trainable_parameters", 100 * (k + 1)},
+                          {"training_seconds", 1.0 + k},
+                          {"pretraining_seconds", 0.0},
+                          {"input_seconds", 0.5},
+                          {"calibration", {{"method", "temperature"}}}};
       r["folds_detail"] = nlohmann::json::array();
       r["predictions"] = nlohmann::json::array();
       for (int f = 1; f <= 2; ++f) {
-        r["folds_detail"].push_back({{"fold", f}, {"validation_auc", validation[static_cast<std::size_t>(k)][static_cast<std::size_t>(f - 1)]},
-                                     {"ece", 0.1 * k + 0.01 * f}, {"ece_uncalibrated", 0.2 + 0.1 * k}, {"temperature", 1.0 + k},
-                                     {"calibration_bias", 0.0}, {"best_epoch", 3 + k}});
+        r["folds_detail"].push_back({{"fold", f},
+                                     {"validation_auc", validation[static_cast<std::size_t>(k)][static_cast<std::size_t>(f - 1)]},
+                                     {"ece", 0.1 * k + 0.01 * f},
+                                     {"ece_uncalibrated", 0.2 + 0.1 * k},
+                                     {"temperature", 1.0 + k},
+                                     {"calibration_bias", 0.0},
+                                     {"best_epoch", 3 + k}});
         probabilities[static_cast<std::size_t>(k)].emplace_back();
         for (std::size_t i = 0; i < labels.size(); ++i) {
           const double p = u(rng);
@@ -458,7 +467,9 @@ class TestBaselines : public QObject {
         for (const auto& fold : inner) {
           Eigen::MatrixXd xt(static_cast<Eigen::Index>(fold.train.size()), p), xv(static_cast<Eigen::Index>(fold.validation.size()), p);
           Eigen::VectorXi yt(xt.rows());
-          for (std::size_t k = 0; k < fold.train.size(); ++k) xt.row(static_cast<Eigen::Index>(k)) = x.row(static_cast<Eigen::Index>(fold.train[k])), yt(static_cast<Eigen::Index>(k)) = y(static_cast<Eigen::Index>(fold.train[k]));
+          for (std::size_t k = 0; k < fold.train.size(); ++k)
+            xt.row(static_cast<Eigen::Index>(k)) = x.row(static_cast<Eigen::Index>(fold.train[k])),
+            yt(static_cast<Eigen::Index>(k)) = y(static_cast<Eigen::Index>(fold.train[k]));
           for (std::size_t k = 0; k < fold.validation.size(); ++k) xv.row(static_cast<Eigen::Index>(k)) = x.row(static_cast<Eigen::Index>(fold.validation[k]));
           const Eigen::RowVectorXd mu = xt.colwise().mean();
           const Eigen::RowVectorXd sd = ((xt.rowwise() - mu).array().square().colwise().sum() / static_cast<double>(xt.rows())).sqrt();
@@ -478,7 +489,8 @@ class TestBaselines : public QObject {
           for (auto i : fold.validation) yv.push_back(y(static_cast<Eigen::Index>(i)));
           mean[gi] += pairCountedAuc(yv, std::vector<double>(score.data(), score.data() + score.size())) / 4.0;
         }
-        QVERIFY2(std::fabs(mean[gi] - choice.auc[gi]) < 1e-6, qPrintable(QString("%1 C=%2: %3 vs %4").arg(QString::fromStdString(method)).arg(choice.grid[gi]).arg(mean[gi]).arg(choice.auc[gi])));
+        QVERIFY2(std::fabs(mean[gi] - choice.auc[gi]) < 1e-6,
+                 qPrintable(QString("%1 C=%2: %3 vs %4").arg(QString::fromStdString(method)).arg(choice.grid[gi]).arg(mean[gi]).arg(choice.auc[gi])));
       }
       const auto best = static_cast<std::size_t>(std::max_element(mean.begin(), mean.end()) - mean.begin());  // the first of equals
       QCOMPARE(choice.c, choice.grid[best]);
@@ -512,8 +524,8 @@ class TestBaselines : public QObject {
       Eigen::MatrixXd fc = Eigen::MatrixXd::Identity(rois, rois);
       for (int a = 0; a < rois; ++a)
         for (int b = a + 1; b < rois; ++b) fc(a, b) = fc(b, a) = std::tanh(0.2 * g(rng) + (a < 3 && b < 4 ? 0.15 * y.back() : 0.0));
-      items.push_back({{"scan_id", 1000 + i}, {"subject", "sub-" + std::to_string(i)}, {"site", "SITE"}, {"class_index", y.back()},
-                       {"fc_array", ws->arrays().put(fc)}});
+      items.push_back(
+          {{"scan_id", 1000 + i}, {"subject", "sub-" + std::to_string(i)}, {"site", "SITE"}, {"class_index", y.back()}, {"fc_array", ws->arrays().put(fc)}});
     }
     json folds = json::array();
     for (int f = 0; f < 3; ++f) {
@@ -579,8 +591,9 @@ class TestBaselines : public QObject {
       for (std::size_t k = 0; k < test.size(); ++k) {
         const auto& p = predicted.at(1000 + test[k]);
         QCOMPARE(p.at("fold").get<int>(), f + 1);
-        QVERIFY2(std::fabs(p.at("margin").get<double>() - mt(static_cast<Eigen::Index>(k))) < 1e-9,
-                 qPrintable(QString("fold %1 scan %2: %3 vs %4").arg(f + 1).arg(test[k]).arg(p.at("margin").get<double>()).arg(mt(static_cast<Eigen::Index>(k)))));
+        QVERIFY2(
+            std::fabs(p.at("margin").get<double>() - mt(static_cast<Eigen::Index>(k))) < 1e-9,
+            qPrintable(QString("fold %1 scan %2: %3 vs %4").arg(f + 1).arg(test[k]).arg(p.at("margin").get<double>()).arg(mt(static_cast<Eigen::Index>(k)))));
         QVERIFY(std::fabs(p.at("probability").get<double>() - 1.0 / (1.0 + std::exp(-mt(static_cast<Eigen::Index>(k)) / temperature))) < 1e-9);
       }
     }
@@ -588,7 +601,8 @@ class TestBaselines : public QObject {
     req.labelFraction = 1.0;
     const auto full = evaluateBaseline(*ws, manifest, req, quiet);
     QCOMPARE(full.at("folds_detail")[0].at("train_labels").get<std::size_t>(), folds[0].at("train").size() + folds[0].at("validation").size());
-    QVERIFY(std::fabs(full.at("predictions")[0].at("margin").get<double>() - predicted.at(full.at("predictions")[0].at("scan_id").get<std::int64_t>()).at("margin").get<double>()) > 1e-6);
+    QVERIFY(std::fabs(full.at("predictions")[0].at("margin").get<double>() -
+                      predicted.at(full.at("predictions")[0].at("scan_id").get<std::int64_t>()).at("margin").get<double>()) > 1e-6);
     req.labelFraction = 0.0;
     QVERIFY_THROWS_EXCEPTION(Error, evaluateBaseline(*ws, manifest, req, quiet));
   }

@@ -111,7 +111,7 @@ class TestBrainGfm : public QObject {
     HashedNgramEmbedder e(256);
     const auto texts = PromptTexts::load(DataPaths::resourceDir());
     QCOMPARE(texts.disorders.size(), std::size_t(26));  // the union of the paper's tables 13 and 14
-    QCOMPARE(texts.atlases.size(), std::size_t(9));  // the eight atlases and ABIDE's CC200
+    QCOMPARE(texts.atlases.size(), std::size_t(9));     // the eight atlases and ABIDE's CC200
     // Tasks: a disorder's description by reference, or their own text; unknown ones fall back to the definition.
     QCOMPARE(texts.task("diagnosis", "autism").second, texts.disorders.at("ASD"));
     QVERIFY(texts.task("SEX", "2").second.find("Female") != std::string::npos);
@@ -122,8 +122,7 @@ class TestBrainGfm : public QObject {
     const auto cud = e.embed("CUD", texts.disorders.at("CUD"));
     QVERIFY(std::fabs(cosineSimilarity(mdd, mdd) - 1.0) < 1e-6);
     QVERIFY(cosineSimilarity(mdd, pdd) > cosineSimilarity(mdd, cud));
-    QVERIFY(cosineSimilarity(e.embed("", "Schaefer200"), e.embed("", "Schaefer300")) >
-            cosineSimilarity(e.embed("", "Schaefer200"), e.embed("", "AAL116")));
+    QVERIFY(cosineSimilarity(e.embed("", "Schaefer200"), e.embed("", "Schaefer300")) > cosineSimilarity(e.embed("", "Schaefer200"), e.embed("", "AAL116")));
     QVERIFY(e.embed("MDD", texts.disorders.at("MDD")) == mdd);  // deterministic
     double norm = 0;
     for (float v : mdd) norm += v * v;

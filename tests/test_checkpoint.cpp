@@ -52,8 +52,8 @@ struct Pickle {
     op('t');
   }
   // key: _rebuild_tensor_v2(storage(type, key, numel), offset, size, stride, False, OrderedDict())
-  void tensor(const std::string& key, const std::string& storageType, const std::string& storageKey, int numel, int offset,
-              const std::vector<int>& size, const std::vector<int>& stride, bool parameter = false) {
+  void tensor(const std::string& key, const std::string& storageType, const std::string& storageKey, int numel, int offset, const std::vector<int>& size,
+              const std::vector<int>& stride, bool parameter = false) {
     str(key);
     if (parameter) global("torch._utils", "_rebuild_parameter");
     if (parameter) op('(');
@@ -157,8 +157,13 @@ class TestCheckpoint : public QObject {
     const std::vector<std::uint16_t> bf = {0x3f80, 0xc0a0};            // 1, -5
     const std::vector<std::int64_t> count = {42};
     const auto file = scratch("hand.pt");
-    writeZip(file, {{"hand/data.pkl", p.end()}, {"hand/data/0", bytesOf(f)}, {"hand/data/1", bytesOf(half)}, {"hand/data/2", bytesOf(bf)},
-                    {"hand/data/3", bytesOf(count)}, {"hand/version", "3\n"}},
+    writeZip(file,
+             {{"hand/data.pkl", p.end()},
+              {"hand/data/0", bytesOf(f)},
+              {"hand/data/1", bytesOf(half)},
+              {"hand/data/2", bytesOf(bf)},
+              {"hand/data/3", bytesOf(count)},
+              {"hand/version", "3\n"}},
              true);
     const auto s = bg::readTorchStateDict(file);
     QCOMPARE(s.root, std::string("hand"));
@@ -438,8 +443,8 @@ class TestCheckpoint : public QObject {
   // each graph gives alone (evaluation mode).
   void mixtureOfExpertsRoutesEachGraph() {
     torch::manual_seed(11);
-    auto c = bg::model::PublicGfmConfig::fromJson({{"hidden", 32}, {"ffn", 32}, {"heads", 4}, {"attention_layers", 2}, {"experts", 3},
-                                                   {"max_nodes", 64}, {"feature_width", 80}});
+    auto c = bg::model::PublicGfmConfig::fromJson(
+        {{"hidden", 32}, {"ffn", 32}, {"heads", 4}, {"attention_layers", 2}, {"experts", 3}, {"max_nodes", 64}, {"feature_width", 80}});
     bg::model::AdaptationSpec spec;
     spec.method = "scratch";
     bg::model::PublicGfmClassifier m(c, spec, 2);

@@ -52,8 +52,8 @@ class TestCheckpointCli : public QObject {
       QVERIFY2(shown.exitCode == 0 && shown.out.contains(QStringLiteral("braingfm-public-import")), qPrintable(shown.err));
     }
     // Every batch of the public code's outputs, through the imported file.
-    const auto check = run({QStringLiteral("model"), QStringLiteral("check-reference"), q(fixture_), QStringLiteral("--model"),
-                            q(dir_ / "classifier_state-imported.pt")});
+    const auto check =
+        run({QStringLiteral("model"), QStringLiteral("check-reference"), q(fixture_), QStringLiteral("--model"), q(dir_ / "classifier_state-imported.pt")});
     QVERIFY2(check.exitCode == 0, qPrintable(check.err));
     const auto result = json::parse(check.out.toStdString());
     QCOMPARE(result["batches"].size(), std::size_t{2});
@@ -62,8 +62,8 @@ class TestCheckpointCli : public QObject {
       QVERIFY(b["logits"]["max_abs"].get<double>() <= 1e-4);
     }
     // The encoder before fine-tuning does not give the fine-tuned outputs: exit 65, the reason said.
-    const auto other = run({QStringLiteral("model"), QStringLiteral("check-reference"), q(fixture_), QStringLiteral("--state"),
-                            q(fixture_ / "pretrain_state.pt")});
+    const auto other =
+        run({QStringLiteral("model"), QStringLiteral("check-reference"), q(fixture_), QStringLiteral("--state"), q(fixture_ / "pretrain_state.pt")});
     QCOMPARE(other.exitCode, 65);
     QVERIFY(other.err.contains(QStringLiteral("exceeds the tolerance")));
     QVERIFY(json::parse(other.out.toStdString())["max_abs"].get<double>() > 1e-3);
@@ -104,8 +104,8 @@ class TestCheckpointCli : public QObject {
     for (const char* method : {"prompt", "finetune"}) {
       const auto out = q(dir_ / (std::string(method) + ".pt"));
       r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
-               QString::fromLatin1(method), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--ensemble"), QStringLiteral("1"),
-               QStringLiteral("--out"), out});
+               QString::fromLatin1(method), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"),
+               QStringLiteral("--ensemble"), QStringLiteral("1"), QStringLiteral("--out"), out});
       QVERIFY2(r.exitCode == 0, qPrintable(r.err));
       QVERIFY(r.err.contains(QStringLiteral("nearest by ROI count")));  // HO is not one of the checkpoint's atlases
       const auto card = json::parse(run({QStringLiteral("model"), out}).out.toStdString());
@@ -117,8 +117,8 @@ class TestCheckpointCli : public QObject {
     }
     // evaluate measures the same procedure in folds, under its own name.
     r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
-             QStringLiteral("linear"), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"), QStringLiteral("--ensemble"),
-             QStringLiteral("1"), QStringLiteral("--json")});
+             QStringLiteral("linear"), QStringLiteral("--pretrained"), pretrained, QStringLiteral("--epochs"), QStringLiteral("2"),
+             QStringLiteral("--ensemble"), QStringLiteral("1"), QStringLiteral("--json")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto ev = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
     QCOMPARE(ev["method"].get<std::string>(), std::string("braingfm-public-linear"));
@@ -133,7 +133,8 @@ class TestCheckpointCli : public QObject {
     QCOMPARE(row["in_training_set"].get<bool>(), false);
     // A scan of the training corpus is flagged: the model learned from it (graph model and baseline alike).
     QVERIFY(run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
-                 QStringLiteral("logreg"), QStringLiteral("--out"), q(dir_ / "logreg.json")}).exitCode == 0);
+                 QStringLiteral("logreg"), QStringLiteral("--out"), q(dir_ / "logreg.json")})
+                .exitCode == 0);
     const auto trained = q(ho / "rois_ho" / "Pitt_0050003_rois_ho.1D.gz");
     for (const auto& m : {q(dir_ / "prompt.pt"), q(dir_ / "logreg.json")}) {
       r = run({QStringLiteral("predict"), QStringLiteral("--model"), m, QStringLiteral("--in"), trained, QStringLiteral("--json")});
@@ -290,8 +291,9 @@ class TestCheckpointCli : public QObject {
     text.start(QStringLiteral("pdftotext"), {q(twoPdf), QStringLiteral("-")});
     QVERIFY(text.waitForFinished(60000));
     const auto pages = QString::fromUtf8(text.readAllStandardOutput()).simplified();
-    QVERIFY2(pages.contains(QStringLiteral("the 200 regions of the cc200 atlas and of the 111 regions of the ho atlas")) && pages.contains(QStringLiteral("one L2 logistic regression per atlas")) &&
-                 pages.contains(QStringLiteral("in one pass over the volume")) && pages.contains(QStringLiteral("calibrated probabilities were averaged. Decision")),
+    QVERIFY2(pages.contains(QStringLiteral("the 200 regions of the cc200 atlas and of the 111 regions of the ho atlas")) &&
+                 pages.contains(QStringLiteral("one L2 logistic regression per atlas")) && pages.contains(QStringLiteral("in one pass over the volume")) &&
+                 pages.contains(QStringLiteral("calibrated probabilities were averaged. Decision")),
              qPrintable(pages));
 
     // Graph models on both atlases: one model per atlas, written beside the card with their hashes,
@@ -337,13 +339,13 @@ class TestCheckpointCli : public QObject {
     const auto before = cached();
     r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
              QStringLiteral("finetune"), QStringLiteral("--config"), q(tinyTune), QStringLiteral("--pretrain-in-folds"), QStringLiteral("--pretrain-config"),
-             q(config), QStringLiteral("--cross-atlas-views"), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json"),
-             QStringLiteral("--out"), q(dir_ / "pretrained-eval")});
+             q(config), QStringLiteral("--cross-atlas-views"), QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json"), QStringLiteral("--out"),
+             q(dir_ / "pretrained-eval")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto pretrainedEval = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
     for (const auto& m : pretrainedEval["members"]) QVERIFY2(m["pretrain_atlases"] == json({"cc200", "ho"}), m.dump().c_str());
     QCOMPARE(pretrainedEval.value("pretrained", std::string()), std::string("in-folds"));  // the ensemble says what its members are
-    QVERIFY2(!pretrainedEval.contains("features"), pretrainedEval.dump().c_str());          // graph models have no feature vector
+    QVERIFY2(!pretrainedEval.contains("features"), pretrainedEval.dump().c_str());         // graph models have no feature vector
     {  // the written table names the model; the predictions file has every subject once
       std::ifstream md(dir_ / "pretrained-eval.md");
       const std::string table((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
@@ -355,7 +357,7 @@ class TestCheckpointCli : public QObject {
     }
     int added = 0;
     for (const auto& name : cached()) added += before.count(name) ? 0 : 1;
-    QCOMPARE(added, 3);  // one pre-training per fold, not one per fold and atlas
+    QCOMPARE(added, 3);                                                              // one pre-training per fold, not one per fold and atlas
     QCOMPARE(r.err.count(QStringLiteral("using the cached fold pre-training")), 3);  // the second atlas's member reuses it
     QVERIFY2(r.err.contains(QStringLiteral("have the same scan in another atlas")), qPrintable(r.err));
     r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),

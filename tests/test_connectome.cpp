@@ -65,14 +65,22 @@ class TestConnectome : public QObject {
     QTest::addColumn<QString>("shape");
     QTest::addColumn<double>("tr");
     QTest::addColumn<int>("version");
-    QTest::newRow("cobre func") << "0040071_COBRE_3mm_functional_segment.nii.gz" << "61x73x61x5" << 2.0 << 1;
-    QTest::newRow("cobre anat") << "0040071_COBRE_3mm_anatomical.nii.gz" << "61x73x61" << 0.0 << 1;
-    QTest::newRow("example4d") << "example4d.nii.gz" << "128x96x24x2" << 2.0 << 1;
-    QTest::newRow("nifti2") << "example_nifti2.nii.gz" << "32x20x12x2" << 2.0 << 2;
-    QTest::newRow("functional") << "functional.nii" << "17x21x3x20" << 2.0 << 1;
-    QTest::newRow("nipy functional") << "nipy_functional.nii.gz" << "17x21x3x20" << 2.0 << 1;
-    QTest::newRow("anatomical") << "anatomical.nii" << "33x41x25" << 0.0 << 1;
-    QTest::newRow("nitime") << "nitime_fmri1.nii.gz" << "10x10x18x40" << 1.35 << 1;
+    QTest::newRow("cobre func") << "0040071_COBRE_3mm_functional_segment.nii.gz"
+                                << "61x73x61x5" << 2.0 << 1;
+    QTest::newRow("cobre anat") << "0040071_COBRE_3mm_anatomical.nii.gz"
+                                << "61x73x61" << 0.0 << 1;
+    QTest::newRow("example4d") << "example4d.nii.gz"
+                               << "128x96x24x2" << 2.0 << 1;
+    QTest::newRow("nifti2") << "example_nifti2.nii.gz"
+                            << "32x20x12x2" << 2.0 << 2;
+    QTest::newRow("functional") << "functional.nii"
+                                << "17x21x3x20" << 2.0 << 1;
+    QTest::newRow("nipy functional") << "nipy_functional.nii.gz"
+                                     << "17x21x3x20" << 2.0 << 1;
+    QTest::newRow("anatomical") << "anatomical.nii"
+                                << "33x41x25" << 0.0 << 1;
+    QTest::newRow("nitime") << "nitime_fmri1.nii.gz"
+                            << "10x10x18x40" << 1.35 << 1;
   }
   void niftiSamplesLoad() {
     QFETCH(QString, file);
@@ -167,8 +175,7 @@ class TestConnectome : public QObject {
     // FC against the textbook formula.
     const auto fc = pearson(signals[0].series);
     for (int i = 0; i < 100; i += 7)
-      for (int j = 0; j < 100; j += 11)
-        QVERIFY(std::fabs(fc.matrix(i, j) - (i == j ? 1.0 : bruteCorr(brute.col(i), brute.col(j)))) < 1e-6);
+      for (int j = 0; j < 100; j += 11) QVERIFY(std::fabs(fc.matrix(i, j) - (i == j ? 1.0 : bruteCorr(brute.col(i), brute.col(j)))) < 1e-6);
   }
 
   // NaN and infinite voxels (a bad mask, a division by zero upstream) are left out of their ROIs,
@@ -407,8 +414,10 @@ class TestConnectome : public QObject {
           const double ca = bruteCorr(col, a), cb = bruteCorr(col, b);
           const std::string what = rois[r].name + (las ? " (scan stored LAS)" : " (scan stored RAS)");
           // Every ROI leans to its own side; lateral ones carry their side's signal alone.
-          if (rois[r].hemisphere == "L") QVERIFY2(ca > cb && cx[r] < 0, what.c_str());
-          else QVERIFY2(cb > ca && cx[r] > 0, what.c_str());
+          if (rois[r].hemisphere == "L")
+            QVERIFY2(ca > cb && cx[r] < 0, what.c_str());
+          else
+            QVERIFY2(cb > ca && cx[r] > 0, what.c_str());
           if (std::fabs(cx[r]) > 10) {
             QVERIFY2((rois[r].hemisphere == "L" ? ca : cb) > 0.99, what.c_str());
             ++lateral;

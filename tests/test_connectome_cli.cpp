@@ -21,8 +21,8 @@ class TestConnectomeCli : public QObject {
   void expectFailure(const std::filesystem::path& bold, int code, const QString& cause) {
     const auto out = dir_ / "failed-out";
     std::filesystem::remove_all(out);
-    const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(bold), QStringLiteral("--atlas"),
-                        QStringLiteral("schaefer100"), QStringLiteral("--out"), q(out)});
+    const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(bold), QStringLiteral("--atlas"), QStringLiteral("schaefer100"),
+                        QStringLiteral("--out"), q(out)});
     QCOMPARE(r.exitCode, code);
     QVERIFY2(r.err.contains(q(bold)), qPrintable(r.err));
     QVERIFY2(r.err.contains(cause), qPrintable(r.err));
@@ -40,8 +40,8 @@ class TestConnectomeCli : public QObject {
 
   void allAtlasesInOneRun() {
     const auto out = dir_ / "all";
-    const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(dir_ / "bold.nii.gz"), QStringLiteral("--atlas"),
-                        QStringLiteral("all"), QStringLiteral("--out"), q(out), QStringLiteral("--no-clean")});
+    const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(dir_ / "bold.nii.gz"), QStringLiteral("--atlas"), QStringLiteral("all"),
+                        QStringLiteral("--out"), q(out), QStringLiteral("--no-clean")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const std::map<std::string, int> rois = {{"schaefer100", 100}, {"schaefer200", 200}, {"schaefer300", 300}, {"aal116", 116},
                                              {"aal3v1", 166},      {"shen268", 268},     {"power264", 264},    {"gordon333", 333}};
@@ -71,9 +71,9 @@ class TestConnectomeCli : public QObject {
           << (t == 0 ? "n/a" : (t == 7 ? "0.8" : "0.1")) << "\n";
     }
     const auto out = dir_ / "cleaned";
-    const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(dir_ / "bold.nii.gz"), QStringLiteral("--confounds"),
-                        q(conf), QStringLiteral("--atlas"), QStringLiteral("schaefer100"), QStringLiteral("--out"), q(out),
-                        QStringLiteral("--strategy"), QStringLiteral("motion6,wm_csf"), QStringLiteral("--partial"), QStringLiteral("--graph")});
+    const auto r = run({QStringLiteral("connectome"), QStringLiteral("--bold"), q(dir_ / "bold.nii.gz"), QStringLiteral("--confounds"), q(conf),
+                        QStringLiteral("--atlas"), QStringLiteral("schaefer100"), QStringLiteral("--out"), q(out), QStringLiteral("--strategy"),
+                        QStringLiteral("motion6,wm_csf"), QStringLiteral("--partial"), QStringLiteral("--graph")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     std::ifstream qc(out / "schaefer100_qc.json");
     const std::string text((std::istreambuf_iterator<char>(qc)), std::istreambuf_iterator<char>());
@@ -135,8 +135,8 @@ class TestConnectomeCli : public QObject {
     const auto out = dir_ / "locked";
     const auto lock = dir_ / ".locked.braingraph-lock";
     const auto input = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200/CMU_a_0050642_rois_cc200.1D.gz";
-    const QStringList args{QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(input), QStringLiteral("--out"), q(out),
-                           QStringLiteral("--id"), QStringLiteral("cc200")};
+    const QStringList args{
+        QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(input), QStringLiteral("--out"), q(out), QStringLiteral("--id"), QStringLiteral("cc200")};
     QProcess writer;  // stands for another braingraph-cli writing the same folder
     writer.start(QStringLiteral("sleep"), {QStringLiteral("60")});
     QVERIFY(writer.waitForStarted());
@@ -159,8 +159,8 @@ class TestConnectomeCli : public QObject {
   void timeseries2graphFromAbide() {
     const auto out = dir_ / "abide";
     const auto input = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200/CMU_a_0050642_rois_cc200.1D.gz";
-    const auto r = run({QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(input), QStringLiteral("--out"), q(out),
-                        QStringLiteral("--id"), QStringLiteral("cc200"), QStringLiteral("--tr"), QStringLiteral("2.0")});
+    const auto r = run({QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(input), QStringLiteral("--out"), q(out), QStringLiteral("--id"),
+                        QStringLiteral("cc200"), QStringLiteral("--tr"), QStringLiteral("2.0")});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(bg::readNpy(out / "cc200_fc.npy").rows(), Eigen::Index(200));
     QCOMPARE(bg::readNpy(out / "cc200_rwse.npy").cols(), Eigen::Index(5));

@@ -37,9 +37,10 @@ class TestDataFetch : public QObject {
   // Starts the stand-in server over `root`; returns its base URL.
   QString serve(const fs::path& root, const QStringList& faults, const fs::path& log) {
     auto p = std::make_unique<QProcess>();
-    p->start(QStringLiteral("python3"), QStringList{QStringLiteral(BRAINGRAPH_TEST_SOURCE "/data/http_mirror.py"), QStringLiteral("--root"), q(root),
-                                                    QStringLiteral("--manifests"), q(manifests_), QStringLiteral("--dataset"), q(dataset_),
-                                                    QStringLiteral("--log"), q(log)} + faults);
+    p->start(QStringLiteral("python3"),
+             QStringList{QStringLiteral(BRAINGRAPH_TEST_SOURCE "/data/http_mirror.py"), QStringLiteral("--root"), q(root), QStringLiteral("--manifests"),
+                         q(manifests_), QStringLiteral("--dataset"), q(dataset_), QStringLiteral("--log"), q(log)} +
+                 faults);
     if (!p->waitForStarted(10000)) qFatal("python3 is needed for the data-fetch tests (packaging/install-deps.sh installs it)");
     QString port;
     while (port.isEmpty() && p->waitForReadyRead(10000)) {
@@ -62,9 +63,7 @@ class TestDataFetch : public QObject {
     return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
   }
 
-  static std::vector<bg::DataFile> downloads(const std::vector<std::string>& only = {}) {
-    return bg::atlasDownloads(BRAINGRAPH_TEST_MANIFESTS, only);
-  }
+  static std::vector<bg::DataFile> downloads(const std::vector<std::string>& only = {}) { return bg::atlasDownloads(BRAINGRAPH_TEST_MANIFESTS, only); }
 
   // A fetched file is the released one: byte for byte, or by content where the folder keeps it compressed.
   static bool sameAsShared(const bg::DataFile& f, const fs::path& to) {
@@ -149,7 +148,8 @@ class TestDataFetch : public QObject {
     const auto requests = QString::fromStdString(slurp(log));
     // AAL's files are unpacked from their release zips (AAL116's is a zip inside a zip), each archive
     // downloaded once and removed once its members are in place.
-    QCOMPARE(requests.count(QStringLiteral("GET /MRIresearch/PANpipelines/raw/bd551e38/deployment/atlas/AAL/ext-d000035_AAL1Atlas_pub-Release2018_SPM12.zip")), 1);
+    QCOMPARE(requests.count(QStringLiteral("GET /MRIresearch/PANpipelines/raw/bd551e38/deployment/atlas/AAL/ext-d000035_AAL1Atlas_pub-Release2018_SPM12.zip")),
+             1);
     QCOMPARE(requests.count(QStringLiteral("GET /MRIresearch/PANpipelines/raw/bd551e38/deployment/atlas/AAL/AAL3v1_for_SPM12.zip")), 1);
     QVERIFY(!requests.contains(QStringLiteral("GET /atlases/aal116/ROI_MNI_V4.nii.gz")));
     QVERIFY(!fs::exists(to / ".downloads"));
@@ -257,8 +257,8 @@ class TestDataFetch : public QObject {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
     QVERIFY2(r.out.contains(QStringLiteral("differs from the project's copy (kept): data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv")), qPrintable(r.out));
     QVERIFY(slurp(to2 / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv").find("59999") != std::string::npos);
-    r = fetch({QStringLiteral("--atlas"), QStringLiteral("ho"), QStringLiteral("--sites"), QStringLiteral("NYU"), QStringLiteral("--max-scans"), QStringLiteral("1"),
-               QStringLiteral("--to"), q(to2), QStringLiteral("--mirror"), other},
+    r = fetch({QStringLiteral("--atlas"), QStringLiteral("ho"), QStringLiteral("--sites"), QStringLiteral("NYU"), QStringLiteral("--max-scans"),
+               QStringLiteral("1"), QStringLiteral("--to"), q(to2), QStringLiteral("--mirror"), other},
               {}, QStringLiteral("abide"));
     // HO's released values may carry more digits than the project's rounded copy: kept and reported too.
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
@@ -284,8 +284,8 @@ class TestDataFetch : public QObject {
     const auto xdg = dir_ / "xdg-hidden";
     auto r = fetch({QStringLiteral("--mirror"), mirror}, xdg);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
-    r = fetch({QStringLiteral("--atlas"), QStringLiteral("cc200,ho"), QStringLiteral("--max-scans"), QStringLiteral("30"), QStringLiteral("--mirror"), mirror}, xdg,
-              QStringLiteral("abide"));
+    r = fetch({QStringLiteral("--atlas"), QStringLiteral("cc200,ho"), QStringLiteral("--max-scans"), QStringLiteral("30"), QStringLiteral("--mirror"), mirror},
+              xdg, QStringLiteral("abide"));
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
     r = cli({QStringLiteral("atlas"), QStringLiteral("list"), QStringLiteral("--json")}, xdg);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
@@ -296,8 +296,8 @@ class TestDataFetch : public QObject {
     const auto ws = dir_ / "hidden-ws";
     r = cli({QStringLiteral("workspace"), QStringLiteral("init"), QStringLiteral("-w"), q(ws)}, xdg);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-    r = cli({QStringLiteral("import"), QStringLiteral("abide"), QStringLiteral("-w"), q(ws), QStringLiteral("--pheno"), q(data / "Phenotypic_V1_0b_preprocessed1.csv"),
-             QStringLiteral("--timeseries"), q(data / "rois_cc200")},
+    r = cli({QStringLiteral("import"), QStringLiteral("abide"), QStringLiteral("-w"), q(ws), QStringLiteral("--pheno"),
+             q(data / "Phenotypic_V1_0b_preprocessed1.csv"), QStringLiteral("--timeseries"), q(data / "rois_cc200")},
             xdg);
     QVERIFY2(r.exitCode == 0 && r.out.contains(QStringLiteral("imported 30 scan(s)")), qPrintable(r.err + r.out));
   }
@@ -352,7 +352,8 @@ class TestDataFetch : public QObject {
     const auto other = serve(partial, {}, dir_ / "missing.log");
     r = fetch({QStringLiteral("--only"), QStringLiteral("power264"), QStringLiteral("--to"), q(dir_ / "missing"), QStringLiteral("--mirror"), other});
     QCOMPARE(r.exitCode, 66);
-    QVERIFY2(r.err.contains(QStringLiteral("/nilearn/nilearn/raw/59fffa2/nilearn/datasets/data/power_2011.csv: not on the server (HTTP 404)")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("/nilearn/nilearn/raw/59fffa2/nilearn/datasets/data/power_2011.csv: not on the server (HTTP 404)")),
+             qPrintable(r.err));
     QVERIFY(!fs::exists(dir_ / "missing/atlases/power264/power_2011.csv.part"));
   }
 

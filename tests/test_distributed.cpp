@@ -44,27 +44,27 @@ class TestDistributed : public QObject {
       auto w = Workspace::open(ws);
       w->db().exec("INSERT INTO phenotypes(subject_id, name, value, type) SELECT id, 'diagnosis', 'control', 'text' FROM subjects");
     }
-    QCOMPARE(bgtest::runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws), QStringLiteral("--name"),
-                             QStringLiteral("all"), QStringLiteral("--split"), QStringLiteral("fixed"), QStringLiteral("--train"),
-                             QStringLiteral("1.0"), QStringLiteral("--validation"), QStringLiteral("0")})
+    QCOMPARE(bgtest::runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws), QStringLiteral("--name"), QStringLiteral("all"),
+                             QStringLiteral("--split"), QStringLiteral("fixed"), QStringLiteral("--train"), QStringLiteral("1.0"),
+                             QStringLiteral("--validation"), QStringLiteral("0")})
                  .exitCode,
              0);
     // No dropout: the two runs then compute the same global batch, split differently.
     std::ofstream(dir / "config.json") << R"({"model": {"hidden": 32, "heads": 4, "ffn": 64, "attention_layers": 2, "gnn_layers": 2,
       "feature_width": 256, "text_dimension": 32, "dropout": 0.0}, "mode": "gmae", "epochs": 2, "batch_size": 8,
       "learning_rate": 0.001, "edge_drop": [0.0, 0.0], "mask_ratio": [0.3, 0.3]})";
-    const QStringList common = {QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--quiet"), QStringLiteral("pretrain"),
-                                QStringLiteral("-w"), q(ws), QStringLiteral("--corpus"), QStringLiteral("all"), QStringLiteral("--config"),
-                                q(dir / "config.json")};
+    const QStringList common = {
+        QStringLiteral("--threads"), QStringLiteral("1"),   QStringLiteral("--quiet"),  QStringLiteral("pretrain"), QStringLiteral("-w"), q(ws),
+        QStringLiteral("--corpus"),  QStringLiteral("all"), QStringLiteral("--config"), q(dir / "config.json")};
     const auto single = bgtest::runCli(common + QStringList{QStringLiteral("--out"), q(dir / "single.pt")});
     QVERIFY2(single.exitCode == 0, qPrintable(single.err));
 
     const QString port = QString::number(29500 + (::getpid() % 2000));
     QProcess ranks[2];
     for (int r = 0; r < 2; ++r)
-      ranks[r].start(QStringLiteral(BRAINGRAPH_CLI), common + QStringList{QStringLiteral("--out"), q(dir / "ddp.pt"), QStringLiteral("--world-size"),
-                                                                           QStringLiteral("2"), QStringLiteral("--rank"), QString::number(r),
-                                                                           QStringLiteral("--master"), QStringLiteral("127.0.0.1:") + port});
+      ranks[r].start(QStringLiteral(BRAINGRAPH_CLI),
+                     common + QStringList{QStringLiteral("--out"), q(dir / "ddp.pt"), QStringLiteral("--world-size"), QStringLiteral("2"),
+                                          QStringLiteral("--rank"), QString::number(r), QStringLiteral("--master"), QStringLiteral("127.0.0.1:") + port});
     for (auto& p : ranks) {
       QVERIFY(p.waitForFinished(300000));
       QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());

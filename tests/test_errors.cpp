@@ -11,14 +11,12 @@ class TestErrors : public QObject {
  private Q_SLOTS:
   void chainsContextOutermostFirst() {
     try {
-      withContext("while parcellating sub-01_bold.nii.gz with schaefer200", [] {
-        withContext("while reading sub-01_bold.nii.gz", [] { throw Error(ErrorCode::Data, "truncated gzip stream"); });
-      });
+      withContext("while parcellating sub-01_bold.nii.gz with schaefer200",
+                  [] { withContext("while reading sub-01_bold.nii.gz", [] { throw Error(ErrorCode::Data, "truncated gzip stream"); }); });
       QFAIL("no exception");
     } catch (const Error& e) {
-      QCOMPARE(std::string(e.what()),
-               std::string("while parcellating sub-01_bold.nii.gz with schaefer200: while reading sub-01_bold.nii.gz: "
-                           "truncated gzip stream"));
+      QCOMPARE(std::string(e.what()), std::string("while parcellating sub-01_bold.nii.gz with schaefer200: while reading sub-01_bold.nii.gz: "
+                                                  "truncated gzip stream"));
       QCOMPARE(e.cause(), std::string("truncated gzip stream"));
       QCOMPARE(e.context().size(), std::size_t(2));
       QCOMPARE(e.code(), ErrorCode::Data);

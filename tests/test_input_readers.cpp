@@ -103,15 +103,15 @@ class TestInputReaders : public QObject {
   }
 
   void configurationValuesOfTheWrongKindAreRefused() {
-    using train::TuningConfig;
     using train::PretrainConfig;
+    using train::TuningConfig;
     const std::pair<const char*, const char*> tuning[] = {
-        {R"({"epochs": 1e300})", "'epochs' must be a whole number"},           // was an undefined float-to-int conversion
+        {R"({"epochs": 1e300})", "'epochs' must be a whole number"},  // was an undefined float-to-int conversion
         {R"({"epochs": 2.5})", "'epochs' must be a whole number"},
         {R"({"epochs": null})", "'epochs' must be a whole number, not null"},  // was nlohmann's type_error
         {R"({"seed": -1})", "'seed' must be a whole number, 0 or more"},
         {R"({"batch_size": 4294967296})", "'batch_size' is out of range"},
-        {R"({"model": {"heads": 0}})", "BrainGFM sizes must be positive"},     // was a division by zero
+        {R"({"model": {"heads": 0}})", "BrainGFM sizes must be positive"},  // was a division by zero
         {R"({"model": {"hidden": 30, "heads": 4}})", "multiple of the number of heads"},
         {R"({"model": {"dropout": 1.5}})", "dropout must be in [0, 1)"},
         {R"({"adaptation": {"method": "lora", "lora_rank": 0}})", "lora_rank and prefix_length must be at least 1"},

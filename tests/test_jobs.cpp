@@ -117,9 +117,8 @@ class TestJobs : public QObject {
 
   void failureKeepsChainedMessage() {
     JobRunner runner(1);
-    auto job = runner.submit("fails", [](JobContext&) {
-      withContext("while reading sub-02.nii.gz", [] { throw Error(ErrorCode::Data, "header/data size mismatch"); });
-    });
+    auto job = runner.submit(
+        "fails", [](JobContext&) { withContext("while reading sub-02.nii.gz", [] { throw Error(ErrorCode::Data, "header/data size mismatch"); }); });
     QCOMPARE(job->wait(), JobState::Failed);
     const auto s = job->snapshot();
     QCOMPARE(s.error, std::string("while reading sub-02.nii.gz: header/data size mismatch"));

@@ -27,7 +27,9 @@ using nlohmann::json;
 
 namespace {
 
-json tinyModel() { return {{"hidden", 16}, {"heads", 2}, {"layers", 2}, {"ffn", 32}, {"dropout", 0.0}, {"communities", 3}, {"clusters", 4}, {"representation", 16}}; }
+json tinyModel() {
+  return {{"hidden", 16}, {"heads", 2}, {"layers", 2}, {"ffn", 32}, {"dropout", 0.0}, {"communities", 3}, {"clusters", 4}, {"representation", 16}};
+}
 
 model::AdaptationSpec spec(const std::string& method) {
   model::AdaptationSpec s;
@@ -41,8 +43,7 @@ model::LcmVariables someVariables() {
                                                     {{"name", "age"}, {"regression", true}, {"mean", 20.0}, {"sd", 5.0}}}));
 }
 
-model::GraphClassifier build(const std::string& arch, const std::string& method = "scratch", int maxNodes = 20,
-                             const json& extra = nullptr) {
+model::GraphClassifier build(const std::string& arch, const std::string& method = "scratch", int maxNodes = 20, const json& extra = nullptr) {
   return model::makeClassifier(arch, tinyModel(), spec(method), 2, maxNodes, extra);
 }
 
@@ -182,8 +183,7 @@ class ModelZooTest : public QObject {
   }
 
   void theTunerTeachesEveryArchitectureASyntheticTask() {
-    std::vector<DatasetItem> train(items_.begin(), items_.begin() + 56), val(items_.begin() + 56, items_.begin() + 72),
-        test(items_.begin() + 72, items_.end());
+    std::vector<DatasetItem> train(items_.begin(), items_.begin() + 56), val(items_.begin() + 56, items_.begin() + 72), test(items_.begin() + 72, items_.end());
     std::vector<int> y;
     for (const auto& it : test) y.push_back(it.label);
     for (const auto& arch : model::zooArchitectures()) {
@@ -233,7 +233,7 @@ class ModelZooTest : public QObject {
     QVERIFY(torch::allclose(fc, fc.t(), 1e-5, 1e-6));
     QVERIFY(torch::allclose(fc.diagonal(), torch::ones({10}), 1e-5, 1e-6));
     const auto full = toTensor(pearson(x));
-    QVERIFY(!torch::allclose(fc, full, 1e-3, 1e-3));   // a different view ...
+    QVERIFY(!torch::allclose(fc, full, 1e-3, 1e-3));        // a different view ...
     QVERIFY((fc - full).abs().max().item<double>() < 0.3);  // ... of the same connectome
     // With nothing dropped it is the ordinary Pearson FC.
     QVERIFY(torch::allclose(pseudoFc(toTensor(x), 0.0, gen), full, 1e-4, 1e-4));
@@ -253,7 +253,8 @@ class ModelZooTest : public QObject {
       return sum / (to - from);
     };
     for (const char* k : {"byol", "infonce", "mse"})
-      QVERIFY2(mean(k, 190, 200) < 0.9 * mean(k, 0, 5), qPrintable(QString(k) + ": " + QString::number(mean(k, 0, 5)) + " -> " + QString::number(mean(k, 190, 200))));
+      QVERIFY2(mean(k, 190, 200) < 0.9 * mean(k, 0, 5),
+               qPrintable(QString(k) + ": " + QString::number(mean(k, 0, 5)) + " -> " + QString::number(mean(k, 190, 200))));
     // The mask embedding, the MRM head, projector and predictor are optimised (the public code's are not).
     const auto online = p.online();
     for (const auto& t : {online->maskToken, online->mrmHead->weight, online->predictor->parameters().front(), online->projector->parameters().front()}) {
@@ -292,8 +293,8 @@ class ModelZooTest : public QObject {
       std::vector<ObjectiveLosses> h;
       for (int s = 0; s < 150; ++s) h.push_back(p.step(fc, mask, targets, stageOne));
       for (const char* k : {"diagnosis@X", "age", "total"})
-        QVERIFY2(h.back().at(k) < 0.8 * h.front().at(k),
-                 qPrintable(QString(k) + (stageOne ? " (stage 1): " : " (stage 2): ") + QString::number(h.front().at(k)) + " -> " + QString::number(h.back().at(k))));
+        QVERIFY2(h.back().at(k) < 0.8 * h.front().at(k), qPrintable(QString(k) + (stageOne ? " (stage 1): " : " (stage 2): ") +
+                                                                    QString::number(h.front().at(k)) + " -> " + QString::number(h.back().at(k))));
       for (const auto& kv : p.model()->named_parameters()) {
         const auto& name = kv.key();
         if (name.rfind("head.", 0) == 0 || name == "task_query") continue;  // downstream parts
@@ -313,8 +314,8 @@ class ModelZooTest : public QObject {
       }
       const auto file = dir_ / (arch + "-pretrained.pt");
       NullProgress progress;
-      const auto result = runZooPretraining(*store_, std::vector<DatasetItem>(items_.begin(), items_.begin() + 32), c, phen, datasets, "diagnosis",
-                                            file, json::object(), progress);
+      const auto result = runZooPretraining(*store_, std::vector<DatasetItem>(items_.begin(), items_.begin() + 32), c, phen, datasets, "diagnosis", file,
+                                            json::object(), progress);
       QCOMPARE(static_cast<int>(result.epochs.size()), 1);
       const auto info = readPretrainedInfo(file);
       QCOMPARE(QString::fromStdString(info.architecture), QString::fromStdString(arch));
@@ -332,8 +333,10 @@ class ModelZooTest : public QObject {
       const auto in = mixedBatch();
       m->eval();
       source->eval();
-      if (arch == "brainmass") QVERIFY(torch::allclose(m->embed(in), source->embed(in)));
-      else QVERIFY(torch::allclose(m->named_parameters()["task_query"], source->named_parameters()["variable_queries"].narrow(0, 0, 1)));
+      if (arch == "brainmass")
+        QVERIFY(torch::allclose(m->embed(in), source->embed(in)));
+      else
+        QVERIFY(torch::allclose(m->named_parameters()["task_query"], source->named_parameters()["variable_queries"].narrow(0, 0, 1)));
       // A model for another ROI count refuses the file, naming both counts.
       auto wrong = build(arch, "finetune", 24, info.extra.value("lcm_variables", json()));
       try {

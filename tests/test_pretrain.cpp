@@ -84,8 +84,7 @@ class TestPretrain : public QObject {
     NullProgress p;
     const auto r = runPretraining(*store_, items_, smallConfig("sum", 8), dir_ / "sum.ckpt", false, {}, p);
     QCOMPARE(r.epochLosses.size(), std::size_t(8));
-    qInfo("GCL %.4f -> %.4f, GMAE %.4f -> %.4f", r.epochLosses.front().gcl, r.epochLosses.back().gcl, r.epochLosses.front().gmae,
-          r.epochLosses.back().gmae);
+    qInfo("GCL %.4f -> %.4f, GMAE %.4f -> %.4f", r.epochLosses.front().gcl, r.epochLosses.back().gcl, r.epochLosses.front().gmae, r.epochLosses.back().gmae);
     QVERIFY(r.epochLosses.back().gcl < 0.9 * r.epochLosses.front().gcl);
     QVERIFY(r.epochLosses.back().gmae < 0.9 * r.epochLosses.front().gmae);
   }
@@ -246,7 +245,8 @@ class TestPretrain : public QObject {
     for (int e = 0; e < 2; ++e) {
       QVERIFY2(std::fabs(resumed.epochLosses[static_cast<std::size_t>(e)].total - full.epochLosses[static_cast<std::size_t>(e + 2)].total) < 1e-5,
                (std::to_string(resumed.epochLosses[static_cast<std::size_t>(e)].total) + " vs " +
-                std::to_string(full.epochLosses[static_cast<std::size_t>(e + 2)].total)).c_str());
+                std::to_string(full.epochLosses[static_cast<std::size_t>(e + 2)].total))
+                   .c_str());
     }
     // A checkpoint of another architecture is refused.
     auto other = smallConfig("sum", 4);

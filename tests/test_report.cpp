@@ -79,13 +79,12 @@ class TestReport : public QObject {
     series_ = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200";
     if (!std::filesystem::exists(series_)) QSKIP("ABIDE time series not in the data path");
     const QString w = str(ws_);
-    for (const QStringList& args : {QStringList{"workspace", "init", "-w", w},
-                                    QStringList{"import", "abide", "-w", w, "--pheno",
-                                                str(bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"), "--timeseries",
-                                                str(series_)},
-                                    QStringList{"derive", "-w", w, "--no-bandpass"},
-                                    QStringList{"corpus", "create", "-w", w, "--name", "asd", "--class", "control", "--class", "autism", "--where",
-                                                "site=NYU", "--folds", "3"}}) {
+    for (const QStringList& args :
+         {QStringList{"workspace", "init", "-w", w},
+          QStringList{"import", "abide", "-w", w, "--pheno", str(bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"), "--timeseries",
+                      str(series_)},
+          QStringList{"derive", "-w", w, "--no-bandpass"},
+          QStringList{"corpus", "create", "-w", w, "--name", "asd", "--class", "control", "--class", "autism", "--where", "site=NYU", "--folds", "3"}}) {
       const auto r = run(args);
       QVERIFY2(r.exitCode == 0, qPrintable(args.join(' ') + "\n" + r.err));
     }
@@ -132,8 +131,10 @@ class TestReport : public QObject {
     in.tr = 2.0;
     const auto qc = bg::assessQuality(in, {});
     for (const auto& i : qc.items) {
-      if (i.id == "mean_fd" || i.id == "censored") QCOMPARE(i.status, std::string("not checked"));
-      else QCOMPARE(i.status, std::string("pass"));
+      if (i.id == "mean_fd" || i.id == "censored")
+        QCOMPARE(i.status, std::string("not checked"));
+      else
+        QCOMPARE(i.status, std::string("pass"));
     }
     QCOMPARE(qc.overall(), std::string("incomplete"));
     QCOMPARE(qc.verdict(), std::string("incomplete — motion not checked"));
@@ -245,8 +246,9 @@ class TestReport : public QObject {
   // An ensemble flags a scan when at least half of its members do; member 1's distances are shown.
   void ensembleOutOfDistributionVote() {
     auto member = [](double distance, bool flag) {
-      return nlohmann::json{{"distance", distance}, {"percentile", flag ? 100.0 : 50.0}, {"threshold", 2.0}, {"flag", flag},
-                            {"template_distance", distance / 10}, {"template_percentile", 40.0}, {"rule", "one member"}};
+      return nlohmann::json{{"distance", distance}, {"percentile", flag ? 100.0 : 50.0},  {"threshold", 2.0},
+                            {"flag", flag},         {"template_distance", distance / 10}, {"template_percentile", 40.0},
+                            {"rule", "one member"}};
     };
     const auto one = bg::combineOod({member(3.0, true)});
     QVERIFY(one == member(3.0, true));  // a single model's check is unchanged
@@ -293,7 +295,9 @@ class TestReport : public QObject {
   void glassBrainLabelsAndOrientation() {
     json top = json::array();
     for (int k = 0; k < 10; ++k)  // ten regions within a few millimetres of each other, left hemisphere
-      top.push_back({{"name", "cluster " + std::to_string(k)}, {"network", "Default"}, {"saliency", 0.02 - 0.001 * k},
+      top.push_back({{"name", "cluster " + std::to_string(k)},
+                     {"network", "Default"},
+                     {"saliency", 0.02 - 0.001 * k},
                      {"position_mni", {-40.0 + (k % 3), -20.0 + (k / 3), 30.0 + (k % 2)}}});
     top.push_back({{"name", "right"}, {"network", "Vis"}, {"saliency", 0.005}, {"position_mni", {40.0, -80.0, 5.0}}});
     const json e = {{"top_rois", top}};
@@ -326,8 +330,26 @@ class TestReport : public QObject {
 
   void diagnoseWritesACompleteReport() {
     const auto pdf = dir_ / "report.pdf";
-    const auto r = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-offline01", "--operator",
-                        "tester", "--clinician", "Dr. Ada Example", "--impression", "Findings reviewed.", "--out", str(pdf), "--json"});
+    const auto r = run({"diagnose",
+                        "-w",
+                        str(ws_),
+                        "--model",
+                        logreg_,
+                        "--in",
+                        scan_,
+                        "--tr",
+                        "2",
+                        "--patient-id",
+                        "sub-offline01",
+                        "--operator",
+                        "tester",
+                        "--clinician",
+                        "Dr. Ada Example",
+                        "--impression",
+                        "Findings reviewed.",
+                        "--out",
+                        str(pdf),
+                        "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto record = json::parse(r.out.toStdString());
     // The same probability as `predict` gives for this scan and model.
@@ -573,7 +595,8 @@ class TestReport : public QObject {
   // with — the site's own (from training scans, or adapted from unlabelled or labelled scans) or the pooled ones.
   void siteStatisticsInTheReport() {
     const auto tiny = dir_ / "tiny-site.json";
-    std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "input": "fc-site"})";
+    std::ofstream(tiny)
+        << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "input": "fc-site"})";
     const auto model = dir_ / "gfm-site.pt";
     auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(tiny), "--out", str(model)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -595,8 +618,8 @@ class TestReport : public QObject {
       if (e.path().filename().string().rfind("CMU_", 0) == 0) cmu.push_back(e.path());
     std::sort(cmu.begin(), cmu.end());
     const auto adapted = dir_ / "gfm-site-cmu.pt";
-    r = run({"adapt-site", "--model", str(model), "--site", "CMU", "--out", str(adapted), "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
-             str(cmu[5])});
+    r = run(
+        {"adapt-site", "--model", str(model), "--site", "CMU", "--out", str(adapted), "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]), str(cmu[5])});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto pdf = dir_ / "site-adapted.pdf";
     const auto fromAdapted = methods(adapted, str(cmu[0]), "CMU", pdf);
@@ -619,8 +642,7 @@ class TestReport : public QObject {
   // A BOLD NIfTI in MNI space with fMRIPrep confounds beside it: parcellated with the model's atlas,
   // the motion checks read the confounds' framewise displacement.
   void diagnoseBoldNiftiWithSiblingConfounds() {
-    const auto atlasFile =
-        bgtest::dataRoot() / "atlases/schaefer100/tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz";
+    const auto atlasFile = bgtest::dataRoot() / "atlases/schaefer100/tpl-MNI152NLin6Asym_res-02_atlas-Schaefer2018_desc-100Parcels7Networks_dseg.nii.gz";
     if (!std::filesystem::exists(atlasFile)) QSKIP("Schaefer100 not in the data path");
     const auto bold = dir_ / "sub-77_task-rest_space-MNI152NLin6Asym_desc-preproc_bold.nii.gz";
     const int volumes = 80;
@@ -654,8 +676,16 @@ class TestReport : public QObject {
                   {"label_field", "dx"},
                   {"atlas", "schaefer100"},
                   {"nodes", n},
-                  {"preprocessing", {{"clean", true}, {"band_pass", nullptr}, {"confounds", json::array()}, {"fd_threshold", 0.5},
-                                     {"zscore", true}, {"detrend_order", 1}, {"summary", "mean"}, {"connectivity", "pearson"}, {"pipeline_version", 1}}},
+                  {"preprocessing",
+                   {{"clean", true},
+                    {"band_pass", nullptr},
+                    {"confounds", json::array()},
+                    {"fd_threshold", 0.5},
+                    {"zscore", true},
+                    {"detrend_order", 1},
+                    {"summary", "mean"},
+                    {"connectivity", "pearson"},
+                    {"pipeline_version", 1}}},
                   {"temperature", 1.3},
                   {"corpus", {{"name", "synthetic"}, {"items", 30}, {"train", 25}, {"validation", 5}}},
                   {"mean", std::vector<double>(static_cast<std::size_t>(edges), 0.2)},
@@ -711,8 +741,8 @@ class TestReport : public QObject {
     const auto results = json::parse(run({"results", "-w", w, "--format", "json"}).out.toStdString());
     const auto id = results.back()["id"].get<std::int64_t>();
     const auto released = dir_ / "released.json";
-    const auto r = run({"release", "-w", w, "--model", logreg_, "--evaluation", QString::number(id), "--name", "NYU screen", "--by", "Dr. Release",
-                        "--out", str(released)});
+    const auto r = run(
+        {"release", "-w", w, "--model", logreg_, "--evaluation", QString::number(id), "--name", "NYU screen", "--by", "Dr. Release", "--out", str(released)});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto pdf = dir_ / "released.pdf";
     const auto d = run({"diagnose", "-w", w, "--model", str(released), "--in", scan_, "--out", str(pdf), "--json"});

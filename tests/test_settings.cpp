@@ -47,7 +47,8 @@ class TestSettings : public QObject {
     const auto stale = train::meaningsWithoutKey();
     QVERIFY2(stale.empty(), stale.empty() ? "" : stale.front().c_str());
     // A key no reader has is refused, so the check above can fail.
-    for (const auto& [file, key] : std::vector<std::pair<std::string, std::string>>{{"tuning", "model.hiden"}, {"pretrain", "epoch"}, {"settings", "devices"}}) {
+    for (const auto& [file, key] :
+         std::vector<std::pair<std::string, std::string>>{{"tuning", "model.hiden"}, {"pretrain", "epoch"}, {"settings", "devices"}}) {
       bool refused = false;
       try {
         train::readSingleKey(file, key, 1);
@@ -148,9 +149,9 @@ class TestSettings : public QObject {
     const auto file = bgtest::scratchDir("atomic") / "report.txt";
     writeTextAtomically(file, "old");
     QVERIFY_THROWS_EXCEPTION(Error, writeFileAtomically(file, [](std::ostream& out) {
-      out << "half written";
-      throw Error(ErrorCode::Io, "disk full");
-    }));
+                               out << "half written";
+                               throw Error(ErrorCode::Io, "disk full");
+                             }));
     std::ifstream in(file);
     std::string content;
     std::getline(in, content);

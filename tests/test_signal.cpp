@@ -235,7 +235,8 @@ class TestSignal : public QObject {
     const Eigen::MatrixXd a = randomSpd(12), b = randomSpd(12);
     const Eigen::MatrixXd as = spdSqrt(a), ais = spdInvSqrt(a);
     const Eigen::MatrixXd expected = as * spdSqrt(ais * b * ais) * as;
-    QVERIFY2((geometricMean({a, b}) - expected).norm() < 1e-6 * expected.norm(), qPrintable(QString::number((geometricMean({a, b}) - expected).norm() / expected.norm())));
+    QVERIFY2((geometricMean({a, b}) - expected).norm() < 1e-6 * expected.norm(),
+             qPrintable(QString::number((geometricMean({a, b}) - expected).norm() / expected.norm())));
     // Many matrices: the Karcher condition, the whitened logarithms sum to zero at the mean.
     std::vector<Eigen::MatrixXd> set;
     for (int i = 0; i < 40; ++i) set.push_back(randomSpd(20));
@@ -284,8 +285,8 @@ class TestSignal : public QObject {
       const Eigen::MatrixXd expected = spdLog(w * ledoitWolfCovariance(series[s]) * w);
       QVERIFY((t.apply(fc[s], series[s]) - expected).cwiseAbs().maxCoeff() < 1e-9);
     }
-    QVERIFY_THROWS_EXCEPTION(Error, t.apply(fc[0], Eigen::MatrixXd()));               // no time series
-    QVERIFY_THROWS_EXCEPTION(Error, t.apply(fc[0], series[0].leftCols(rois - 1)));   // another parcellation
+    QVERIFY_THROWS_EXCEPTION(Error, t.apply(fc[0], Eigen::MatrixXd()));             // no time series
+    QVERIFY_THROWS_EXCEPTION(Error, t.apply(fc[0], series[0].leftCols(rois - 1)));  // another parcellation
 
     // Per-edge z-scores: over the training scans every edge has mean 0 and SD 1 (constant edges stay 0);
     // a scan outside the training set is scaled by the training statistics, not its own.
@@ -443,7 +444,8 @@ class TestSignal : public QObject {
     QVERIFY_THROWS_EXCEPTION(Error, GraphInputTransform::fit(spec, fc, {}));  // no sites
     const auto t = GraphInputTransform::fit(spec, fc, {}, nullptr, fcSites);
     double sumB = 0, sqB = 0;
-    for (int s = 1; s < 16; s += 2) sumB += fc[static_cast<std::size_t>(s)](0, 1), sqB += fc[static_cast<std::size_t>(s)](0, 1) * fc[static_cast<std::size_t>(s)](0, 1);
+    for (int s = 1; s < 16; s += 2)
+      sumB += fc[static_cast<std::size_t>(s)](0, 1), sqB += fc[static_cast<std::size_t>(s)](0, 1) * fc[static_cast<std::size_t>(s)](0, 1);
     const double meanB = sumB / 8, sdB = std::sqrt(sqB / 8 - meanB * meanB);
     QVERIFY(std::fabs(t.apply(fc[0], {}, "B")(0, 1) - (fc[0](0, 1) - meanB) / sdB) < 1e-9);
     QVERIFY(t.knowsSite("A") && !t.knowsSite("Z"));
@@ -634,7 +636,7 @@ class TestSignal : public QObject {
     const auto a = SiteStandardizer::adaptationSample(30, 7, 3, "NYU");
     QCOMPARE(a.size(), std::size_t{7});
     QVERIFY(std::is_sorted(a.begin(), a.end()) && std::adjacent_find(a.begin(), a.end()) == a.end() && a.back() < 30);
-    QVERIFY(a == SiteStandardizer::adaptationSample(30, 7, 3, "NYU"));                                   // a rerun draws alike
+    QVERIFY(a == SiteStandardizer::adaptationSample(30, 7, 3, "NYU"));  // a rerun draws alike
     QVERIFY(a != SiteStandardizer::adaptationSample(30, 7, 3, "UCLA") || a != SiteStandardizer::adaptationSample(30, 7, 4, "NYU"));
     std::set<std::vector<std::size_t>> draws;
     for (unsigned seed = 0; seed < 20; ++seed) draws.insert(SiteStandardizer::adaptationSample(30, 7, seed, "NYU"));
@@ -648,9 +650,7 @@ class TestSignal : public QObject {
   void adaptationBatchHasTheAskedMix() {
     std::vector<int> labels;
     for (int i = 0; i < 30; ++i) labels.push_back(i % 3 == 0 ? 1 : 0);  // 10 positives, 20 negatives
-    auto count = [&](const std::vector<std::size_t>& b, int c) {
-      return std::count_if(b.begin(), b.end(), [&](std::size_t k) { return labels[k] == c; });
-    };
+    auto count = [&](const std::vector<std::size_t>& b, int c) { return std::count_if(b.begin(), b.end(), [&](std::size_t k) { return labels[k] == c; }); };
     QVERIFY(SiteStandardizer::adaptationBatch(labels, 7, -1, 3, "NYU") == SiteStandardizer::adaptationSample(30, 7, 3, "NYU"));  // as the site comes
     const auto onlyPositives = SiteStandardizer::adaptationBatch(labels, 0, 1.0, 3, "NYU");
     QCOMPARE(onlyPositives.size(), std::size_t{10});
@@ -751,8 +751,9 @@ class TestSignal : public QObject {
       double shift = 0;
       for (int f = 1; f < features; ++f) {
         const double z = (probe(f) - alpha(f)) / std::sqrt(sigma2(f));
-        QVERIFY2(std::fabs(out(f) - (z - g(f - 1)) / std::sqrt(d(f - 1))) < 1e-3 * (1 + std::fabs(out(f))),
-                 qPrintable(QString("site %1 feature %2: %3 vs %4").arg(QString::fromStdString(site)).arg(f).arg(out(f)).arg((z - g(f - 1)) / std::sqrt(d(f - 1)))));
+        QVERIFY2(
+            std::fabs(out(f) - (z - g(f - 1)) / std::sqrt(d(f - 1))) < 1e-3 * (1 + std::fabs(out(f))),
+            qPrintable(QString("site %1 feature %2: %3 vs %4").arg(QString::fromStdString(site)).arg(f).arg(out(f)).arg((z - g(f - 1)) / std::sqrt(d(f - 1)))));
         shift = std::max(shift, std::fabs(out(f) - unshrunk(f)));
       }
       QCOMPARE(out(0), unshrunk(0));  // the constant feature is left to the plain statistics
@@ -797,7 +798,8 @@ class TestSignal : public QObject {
     for (const auto& n : GraphInputSpec::names()) QCOMPARE(GraphInputSpec::fromName(n).name(), n);  // the CLI's list, each a name
     QCOMPARE(GraphInputSpec::names().size(), std::size_t{8});
     QVERIFY(GraphInputSpec::fromName("fc-combat").perSite && GraphInputSpec::fromName("fc-site").perSite && !GraphInputSpec::fromName("fc-z").perSite);
-    QVERIFY_THROWS_EXCEPTION(Error, GraphInputSpec::fromJson(nlohmann::json{{"kind", "fc"}, {"standardise_edges", true}, {"site_shrinkage", "empirical-bayes"}}));
+    QVERIFY_THROWS_EXCEPTION(Error,
+                             GraphInputSpec::fromJson(nlohmann::json{{"kind", "fc"}, {"standardise_edges", true}, {"site_shrinkage", "empirical-bayes"}}));
     const int rois = 5;
     std::vector<Eigen::MatrixXd> fc;
     std::vector<std::string> fcSites;

@@ -68,9 +68,7 @@ BrainGfmConfig tinyConfig() {
   return c;
 }
 
-TaskTexts texts(int dim, float task = 0.3f) {
-  return {torch::full({dim}, task), torch::linspace(-1, 1, dim)};
-}
+TaskTexts texts(int dim, float task = 0.3f) { return {torch::full({dim}, task), torch::linspace(-1, 1, dim)}; }
 
 model::GraphBatchInput batchOf(const ArrayStore& store, const std::vector<DatasetItem>& items, const BrainGfmConfig& c, std::vector<int> idx,
                                const TaskTexts& t) {
@@ -177,9 +175,15 @@ class TestTuning : public QObject {
     nlohmann::json record;
     const nlohmann::json manifest = {{"classes", {"control", "autism"}}, {"label_field", "diagnosis"}, {"atlas", "test12"}};
     const auto taskTexts = corpusTaskTexts(manifest, c.textDimension, &record);
-    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", AdaptationSpec{}.toJson()},
-                                 {"classes", {"control", "autism"}}, {"nodes", 12}, {"max_nodes", 12}, {"temperature", 1.7},
-                                 {"texts", record}, {"input_transform", transform.toJson()}};
+    const nlohmann::json card = {{"kind", kDownstreamKind},
+                                 {"model", c.toJson()},
+                                 {"adaptation", AdaptationSpec{}.toJson()},
+                                 {"classes", {"control", "autism"}},
+                                 {"nodes", 12},
+                                 {"max_nodes", 12},
+                                 {"temperature", 1.7},
+                                 {"texts", record},
+                                 {"input_transform", transform.toJson()}};
     const auto file = dir_ / "tangent.pt";
     saveModelFile(file, m, card);
     const auto& scan = items[35];  // not a training scan
@@ -221,8 +225,15 @@ class TestTuning : public QObject {
     nlohmann::json record;
     const nlohmann::json manifest = {{"classes", {"control", "autism"}}, {"label_field", "diagnosis"}, {"atlas", "test12"}};
     const auto taskTexts = corpusTaskTexts(manifest, c.textDimension, &record);
-    nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", scratch.toJson()}, {"classes", {"control", "autism"}},
-                           {"nodes", 12}, {"max_nodes", 12}, {"temperature", 1.3}, {"calibration_bias", 0.2}, {"texts", record},
+    nlohmann::json card = {{"kind", kDownstreamKind},
+                           {"model", c.toJson()},
+                           {"adaptation", scratch.toJson()},
+                           {"classes", {"control", "autism"}},
+                           {"nodes", 12},
+                           {"max_nodes", 12},
+                           {"temperature", 1.3},
+                           {"calibration_bias", 0.2},
+                           {"texts", record},
                            {"ensemble", {{{"temperature", 1.3}, {"calibration_bias", 0.2}}, {{"temperature", 0.7}, {"calibration_bias", -0.4}}}}};
     const auto file = dir_ / "ensemble.pt";
     ArrayStore store(dir_ / "ensemble-store");
@@ -346,7 +357,8 @@ class TestTuning : public QObject {
     for (std::size_t i = 0; i < 5; ++i) {
       const Eigen::MatrixXd x = store.read(items[i].seriesArray);
       double best = 1e9;
-      for (Eigen::Index start = 0; start + 40 <= x.rows(); ++start) best = std::min(best, (handPearson(x.middleRows(start, 40)) - half[i]).cwiseAbs().maxCoeff());
+      for (Eigen::Index start = 0; start + 40 <= x.rows(); ++start)
+        best = std::min(best, (handPearson(x.middleRows(start, 40)) - half[i]).cwiseAbs().maxCoeff());
       QVERIFY2(best < 1e-5, qPrintable(QString("scan %1: %2").arg(i).arg(best)));
       QVERIFY((half[i] - whole[i]).cwiseAbs().maxCoeff() > 1e-3);
       QCOMPARE(half[i], again[i]);  // reproducible from the seed and the epoch
@@ -362,7 +374,8 @@ class TestTuning : public QObject {
     for (std::size_t i = 0; i < 5; ++i) {
       const Eigen::MatrixXd x = store.read(items[i].seriesArray);
       double best = 1e9;
-      for (Eigen::Index start = 0; start + 40 <= x.rows(); ++start) best = std::min(best, (handPearson(x.middleRows(start, 40)) - second[i]).cwiseAbs().maxCoeff());
+      for (Eigen::Index start = 0; start + 40 <= x.rows(); ++start)
+        best = std::min(best, (handPearson(x.middleRows(start, 40)) - second[i]).cwiseAbs().maxCoeff());
       QVERIFY2(best < 1e-5, qPrintable(QString("scan %1's second window: %2").arg(i).arg(best)));
       differs = differs || (second[i] - half[i]).cwiseAbs().maxCoeff() > 1e-6;
       QCOMPARE(firstBeside[i], half[i]);
@@ -403,16 +416,14 @@ class TestTuning : public QObject {
       labels.push_back(u(rng) < sigmoid(m / trueT + trueBias) ? 1 : 0);
     }
     const auto c = fitPlattScaling(margins, labels);
-    QVERIFY2(std::abs(c.temperature - trueT) < 0.2 && std::abs(c.bias - trueBias) < 0.1,
-             qPrintable(QString("T %1 bias %2").arg(c.temperature).arg(c.bias)));
+    QVERIFY2(std::abs(c.temperature - trueT) < 0.2 && std::abs(c.bias - trueBias) < 0.1, qPrintable(QString("T %1 bias %2").arg(c.temperature).arg(c.bias)));
     double gradBias = 0, gradScale = 0;
     for (std::size_t i = 0; i < margins.size(); ++i) {
       const double r = 1.0 / (1.0 + std::exp(-(margins[i] / c.temperature + c.bias))) - labels[i];
       gradBias += r;
       gradScale += r * margins[i];
     }
-    QVERIFY2(std::abs(gradBias) / 20000.0 < 1e-4 && std::abs(gradScale) / 20000.0 < 1e-3,
-             qPrintable(QString("%1 %2").arg(gradBias).arg(gradScale)));
+    QVERIFY2(std::abs(gradBias) / 20000.0 < 1e-4 && std::abs(gradScale) / 20000.0 < 1e-3, qPrintable(QString("%1 %2").arg(gradBias).arg(gradScale)));
     const double t = fitTemperature(margins, labels);
     QVERIFY(negativeLogLikelihood(margins, labels, c.temperature, c.bias) < negativeLogLikelihood(margins, labels, t) - 0.01);
     QCOMPARE(calibratedProbabilities({1.0}, c).at(0), sigmoid(1.0 / c.temperature + c.bias));
@@ -538,8 +549,8 @@ class TestTuning : public QObject {
     const auto padded = model::makeGraphInput(fc, mask, in.taskText, in.atlasText, c);
     QVERIFY(torch::allclose(m->forward(padded), logits, 1e-5, 1e-5));
 
-    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", s.toJson()}, {"classes", {"no", "yes"}},
-                                 {"max_nodes", 24}, {"temperature", 1.0}};
+    const nlohmann::json card = {{"kind", kDownstreamKind},  {"model", c.toJson()}, {"adaptation", s.toJson()},
+                                 {"classes", {"no", "yes"}}, {"max_nodes", 24},     {"temperature", 1.0}};
     const auto file = dir_ / "roi.pt";
     saveModelFile(file, m, card);
     QVERIFY(torch::allclose(loadModelFile(file).model->forward(in), logits));
@@ -631,8 +642,8 @@ class TestTuning : public QObject {
     const auto top = std::max_element(e.roiSaliency.begin(), e.roiSaliency.end()) - e.roiSaliency.begin();
     QVERIFY2(top == 2 || top == 5, qPrintable(QString::number(top)));
 
-    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", s.toJson()}, {"classes", {"no", "yes"}},
-                                 {"max_nodes", 24}, {"temperature", 1.0}};
+    const nlohmann::json card = {{"kind", kDownstreamKind},  {"model", c.toJson()}, {"adaptation", s.toJson()},
+                                 {"classes", {"no", "yes"}}, {"max_nodes", 24},     {"temperature", 1.0}};
     const auto file = dir_ / "edges.pt";
     saveModelFile(file, m, card);
     {
@@ -747,8 +758,7 @@ class TestTuning : public QObject {
     std::vector<torch::Tensor> encoderBefore;
     for (const auto& p : m->encoder->parameters()) encoderBefore.push_back(p.detach().clone());
     const auto promptBefore = m->edge.detach().clone();
-    std::vector<DatasetItem> train(items_.begin(), items_.begin() + 56), val(items_.begin() + 56, items_.begin() + 72),
-        test(items_.begin() + 72, items_.end());
+    std::vector<DatasetItem> train(items_.begin(), items_.begin() + 56), val(items_.begin() + 56, items_.begin() + 72), test(items_.begin() + 72, items_.end());
     Tuner tuner(tc, m, texts(c.textDimension));
     NullProgress progress;
     const auto h = tuner.fit(*store_, train, val, progress);
@@ -1005,8 +1015,8 @@ class TestTuning : public QObject {
     m->eval();
     const auto in = batchOf(*store_, items_, c, {0, 1, 2}, texts(c.textDimension));
     const auto expected = m->forward(in);
-    const nlohmann::json card = {{"kind", kDownstreamKind}, {"model", c.toJson()}, {"adaptation", s.toJson()}, {"classes", {"no", "yes"}},
-                                 {"max_nodes", 20}, {"temperature", 1.7}};
+    const nlohmann::json card = {{"kind", kDownstreamKind},  {"model", c.toJson()}, {"adaptation", s.toJson()},
+                                 {"classes", {"no", "yes"}}, {"max_nodes", 20},     {"temperature", 1.7}};
     const auto file = dir_ / "m.pt";
     saveModelFile(file, m, card);
     auto loaded = loadModelFile(file);

@@ -14,8 +14,7 @@ QString AboutDialog::versionText(const QString& torchVersion, const QString& dev
   lines << QStringLiteral("BrainGraph Workbench %1").arg(QString::fromStdString(braingraphVersion()));
   lines << QStringLiteral("Qt %1").arg(QString::fromLatin1(qVersion()));
   lines << QStringLiteral("VTK %1").arg(QString::fromLatin1(viz::vtkVersionString()));
-  for (const auto& [name, version] : coreLibraryVersions())
-    lines << QStringLiteral("%1 %2").arg(QString::fromStdString(name), QString::fromStdString(version));
+  for (const auto& [name, version] : coreLibraryVersions()) lines << QStringLiteral("%1 %2").arg(QString::fromStdString(name), QString::fromStdString(version));
   lines << QStringLiteral("LibTorch %1 (in braingraph-cli)").arg(torchVersion);
   lines << QStringLiteral("Compute device: %1").arg(device);
   return lines.join(QLatin1Char('\n'));

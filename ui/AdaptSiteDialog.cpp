@@ -37,8 +37,8 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
   remove_ = new QPushButton(tr("Remove"), this);
   remove_->setToolTip(tr("Remove the selected scans from the list"));
   connect(add, &QPushButton::clicked, this, [this] {
-    addScans(QFileDialog::getOpenFileNames(this, tr("Scans of the site"), QString(),
-                                           tr("Scans (*.nii *.nii.gz *.1D *.1D.gz *.csv *.tsv *.npy);;All files (*)")));
+    addScans(
+        QFileDialog::getOpenFileNames(this, tr("Scans of the site"), QString(), tr("Scans (*.nii *.nii.gz *.1D *.1D.gz *.csv *.tsv *.npy);;All files (*)")));
   });
   connect(remove_, &QPushButton::clicked, this, [this] {
     qDeleteAll(scans_->selectedItems());
@@ -98,8 +98,8 @@ AdaptSiteDialog::AdaptSiteDialog(const QString& model, QWidget* parent) : QDialo
   const auto followSite = [this, info] {
     const QString s = site_->text().trimmed();
     if (!output_->isModified())
-      output_->setText(info.absolutePath() + QStringLiteral("/") + info.completeBaseName() + QStringLiteral("-") +
-                       (s.isEmpty() ? QStringLiteral("site") : s) + QStringLiteral(".") + info.suffix());
+      output_->setText(info.absolutePath() + QStringLiteral("/") + info.completeBaseName() + QStringLiteral("-") + (s.isEmpty() ? QStringLiteral("site") : s) +
+                       QStringLiteral(".") + info.suffix());
     revalidate();
   };
   connect(site_, &QLineEdit::textChanged, this, followSite);
@@ -166,8 +166,8 @@ void AdaptSiteDialog::markScans(int index) {
 QString AdaptSiteDialog::message() const { return message_->text(); }
 
 QStringList AdaptSiteDialog::arguments() const {
-  QStringList a{QStringLiteral("adapt-site"), QStringLiteral("--model"), model_, QStringLiteral("--site"), site_->text().trimmed(),
-                QStringLiteral("--out"), output_->text().trimmed(), QStringLiteral("--in")};
+  QStringList a{QStringLiteral("adapt-site"), QStringLiteral("--model"), model_, QStringLiteral("--site"), site_->text().trimmed(), QStringLiteral("--out"),
+                output_->text().trimmed(),    QStringLiteral("--in")};
   a << scans();
   if (known_->isChecked()) a << QStringLiteral("--labels") << labels();
   return a;
@@ -184,7 +184,10 @@ QString AdaptSiteDialog::problem() const {
       return tr("Mark every scan's diagnosis (%1 unmarked), or uncheck Diagnoses known.").arg(unmarked);
     for (const auto& c : classes_)
       if (marked.count(c) < SiteStandardizer::kMinLabelledPerClass)
-        return tr("Weighting by diagnosis needs at least %1 scans of each class (%2: %3).").arg(SiteStandardizer::kMinLabelledPerClass).arg(c).arg(marked.count(c));
+        return tr("Weighting by diagnosis needs at least %1 scans of each class (%2: %3).")
+            .arg(SiteStandardizer::kMinLabelledPerClass)
+            .arg(c)
+            .arg(marked.count(c));
   }
   return {};
 }
@@ -210,17 +213,18 @@ void AdaptSiteDialog::adapt() {
   if (process_ || !problem().isEmpty()) return;
   ok_->setEnabled(false);
   const QString out = output_->text().trimmed();
-  process_ = startDialogCli(this, arguments(), message_, tr("Adapting…"), tr("Adapted: %1").arg(out),
-                            [this, out] {
-                              process_ = nullptr;
-                              result_ = out;
-                              Q_EMIT adapted(result_);
-                              accept();
-                            },
-                            [this] {
-                              process_ = nullptr;
-                              revalidate();
-                            });
+  process_ = startDialogCli(
+      this, arguments(), message_, tr("Adapting…"), tr("Adapted: %1").arg(out),
+      [this, out] {
+        process_ = nullptr;
+        result_ = out;
+        Q_EMIT adapted(result_);
+        accept();
+      },
+      [this] {
+        process_ = nullptr;
+        revalidate();
+      });
 }
 
 }  // namespace bg::ui

@@ -70,21 +70,26 @@ QProcess* startCli(QObject* owner, const QStringList& args, std::function<void(c
   QObject::connect(p, &QProcess::finished, p, [p, finish](int code, QProcess::ExitStatus status) {
     const QString err = QString::fromUtf8(p->readAllStandardError()).trimmed();
     p->deleteLater();
-    if (status == QProcess::NormalExit && code == 0) (*finish)(QString());
-    else (*finish)(err.isEmpty() ? QObject::tr("braingraph-cli failed (exit %1)").arg(code) : err);
+    if (status == QProcess::NormalExit && code == 0)
+      (*finish)(QString());
+    else
+      (*finish)(err.isEmpty() ? QObject::tr("braingraph-cli failed (exit %1)").arg(code) : err);
   });
   // Queued: start() may report a failure before the caller has the process in hand.
-  QObject::connect(p, &QProcess::errorOccurred, p, [p, finish](QProcess::ProcessError e) {
-    if (e != QProcess::FailedToStart) return;  // other errors end in finished()
-    p->deleteLater();
-    (*finish)(QObject::tr("cannot start %1").arg(EngineInfo::cliPath()));
-  }, Qt::QueuedConnection);
+  QObject::connect(
+      p, &QProcess::errorOccurred, p,
+      [p, finish](QProcess::ProcessError e) {
+        if (e != QProcess::FailedToStart) return;  // other errors end in finished()
+        p->deleteLater();
+        (*finish)(QObject::tr("cannot start %1").arg(EngineInfo::cliPath()));
+      },
+      Qt::QueuedConnection);
   p->start(EngineInfo::cliPath(), args);
   return p;
 }
 
-QProcess* startDialogCli(QObject* owner, const QStringList& args, QLabel* message, const QString& busy, const QString& done,
-                         std::function<void()> succeeded, std::function<void()> failed) {
+QProcess* startDialogCli(QObject* owner, const QStringList& args, QLabel* message, const QString& busy, const QString& done, std::function<void()> succeeded,
+                         std::function<void()> failed) {
   message->setStyleSheet(QString());
   message->setText(busy);
   return startCli(owner, args, [message, done, succeeded = std::move(succeeded), failed = std::move(failed)](const QString& error) {

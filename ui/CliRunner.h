@@ -31,7 +31,7 @@ QProcess* startCli(QObject* owner, const QStringList& args, std::function<void(c
 // startCli() for a dialog whose command writes one file: `message` reads `busy` while it runs and
 // `done` afterwards, when `succeeded` runs; on failure `failed` runs (it re-checks the form) and the
 // CLI's message then replaces the label's text, in red.
-QProcess* startDialogCli(QObject* owner, const QStringList& args, QLabel* message, const QString& busy, const QString& done,
-                         std::function<void()> succeeded, std::function<void()> failed);
+QProcess* startDialogCli(QObject* owner, const QStringList& args, QLabel* message, const QString& busy, const QString& done, std::function<void()> succeeded,
+                         std::function<void()> failed);
 
 }  // namespace bg::ui

@@ -151,8 +151,10 @@ void ConnectomePanel::setNodeAttention(std::vector<double> attention) { attentio
 void ConnectomePanel::setNodeScores(std::vector<double> scores) {
   scores_ = std::move(scores);
   const int index = nodeSize_->findData(QStringLiteral("score"));
-  if (!scores_.empty() && nodeSize_->currentIndex() != index) nodeSize_->setCurrentIndex(index);  // restyles
-  else restyle();
+  if (!scores_.empty() && nodeSize_->currentIndex() != index)
+    nodeSize_->setCurrentIndex(index);  // restyles
+  else
+    restyle();
 }
 
 }  // namespace bg::ui

@@ -19,8 +19,7 @@ namespace {
 enum Scope { Selected, Shown, All };
 }
 
-DeriveDialog::DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::vector<std::int64_t> selected, std::vector<std::int64_t> shown,
-                           QWidget* parent)
+DeriveDialog::DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::vector<std::int64_t> selected, std::vector<std::int64_t> shown, QWidget* parent)
     : QDialog(parent), selected_(std::move(selected)), shown_(std::move(shown)) {
   setWindowTitle(tr("Derive Connectomes"));
   {
@@ -45,18 +44,18 @@ DeriveDialog::DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::ve
     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
     // Default: the atlases the workspace already uses; for a new workspace, the eight of the paper.
     const auto paper = registry.paperParcellations();
-    const bool on = used.empty() ? std::find(paper.begin(), paper.end(), m) != paper.end()
-                                 : std::find(used.begin(), used.end(), m->id) != used.end();
+    const bool on = used.empty() ? std::find(paper.begin(), paper.end(), m) != paper.end() : std::find(used.begin(), used.end(), m->id) != used.end();
     item->setCheckState(on ? Qt::Checked : Qt::Unchecked);
   }
 
   settings_ = new QComboBox(this);
-  settings_->setToolTip(tr("Pipeline settings. The first entry is what most of the workspace's connectomes were derived with; choosing "
-                           "other settings derives new connectomes beside the existing ones."));
+  settings_->setToolTip(
+      tr("Pipeline settings. The first entry is what most of the workspace's connectomes were derived with; choosing "
+         "other settings derives new connectomes beside the existing ones."));
   for (const auto& set : sets_)
-    settings_->addItem(tr("As %n existing connectome(s): %1", "", set.derivatives)
-                           .arg(QString::fromStdString(describePipeline(pipelineOptionsFromJson(set.json)))),
-                       QString::fromStdString(set.json));
+    settings_->addItem(
+        tr("As %n existing connectome(s): %1", "", set.derivatives).arg(QString::fromStdString(describePipeline(pipelineOptionsFromJson(set.json)))),
+        QString::fromStdString(set.json));
   const auto defaults = pipelineParamsJson(PipelineOptions{});
   if (std::none_of(sets_.begin(), sets_.end(), [&](const ParameterSet& s) { return s.json == defaults; }))
     settings_->addItem(tr("Pipeline defaults: %1").arg(QString::fromStdString(describePipeline(PipelineOptions{}))), QString::fromStdString(defaults));
@@ -87,8 +86,10 @@ DeriveDialog::DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::ve
 DeriveRequest DeriveDialog::request() const {
   DeriveRequest r;
   const int scope = scope_->currentData().toInt();
-  if (scope == Selected) r.scanIds = selected_;
-  else if (scope == Shown) r.scanIds = shown_;
+  if (scope == Selected)
+    r.scanIds = selected_;
+  else if (scope == Shown)
+    r.scanIds = shown_;
   for (int i = 0; i < atlases_->count(); ++i)
     if (atlases_->item(i)->checkState() == Qt::Checked) r.atlases.push_back(atlases_->item(i)->data(Qt::UserRole).toString().toStdString());
   r.options = pipelineOptionsFromJson(settings_->currentData().toString().toStdString());
@@ -99,13 +100,13 @@ void DeriveDialog::updateSummary() {
   const auto r = request();
   const int scans = r.scanIds.empty() ? allScans_ : static_cast<int>(r.scanIds.size());
   const bool existing = settings_->currentIndex() < static_cast<int>(sets_.size());
-  summary_->setText(r.atlases.empty() ? tr("Choose at least one atlas.")
-                    : tr("%n scan(s): each BOLD volume is parcellated with %1 atlas(es); ROI time series are used in their own atlas. %2", "",
-                         scans)
-                          .arg(r.atlases.size())
-                          .arg(existing ? tr("Connectomes already derived with these settings are kept; only missing ones are computed.")
-                                        : tr("These settings are new to this workspace: every chosen connectome is computed anew, beside "
-                                             "the existing ones.")));
+  summary_->setText(r.atlases.empty()
+                        ? tr("Choose at least one atlas.")
+                        : tr("%n scan(s): each BOLD volume is parcellated with %1 atlas(es); ROI time series are used in their own atlas. %2", "", scans)
+                              .arg(r.atlases.size())
+                              .arg(existing ? tr("Connectomes already derived with these settings are kept; only missing ones are computed.")
+                                            : tr("These settings are new to this workspace: every chosen connectome is computed anew, beside "
+                                                 "the existing ones.")));
 }
 
 }  // namespace bg::ui

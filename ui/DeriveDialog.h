@@ -24,8 +24,7 @@ namespace bg::ui {
 class DeriveDialog : public QDialog {
   Q_OBJECT
  public:
-  DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::vector<std::int64_t> selected, std::vector<std::int64_t> shown,
-               QWidget* parent = nullptr);
+  DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::vector<std::int64_t> selected, std::vector<std::int64_t> shown, QWidget* parent = nullptr);
   // What OK will run.
   DeriveRequest request() const;
   QComboBox* scope() const { return scope_; }

@@ -72,8 +72,10 @@ class ConditionPage : public QWizardPage {
     reason->setObjectName(QStringLiteral("blockerReason"));
     reason->setWordWrap(true);
     reason->setVisible(false);
-    if (auto* form = qobject_cast<QFormLayout*>(layout())) form->addRow(reason);
-    else if (auto* box = qobject_cast<QBoxLayout*>(layout())) box->addWidget(reason);
+    if (auto* form = qobject_cast<QFormLayout*>(layout()))
+      form->addRow(reason);
+    else if (auto* box = qobject_cast<QBoxLayout*>(layout()))
+      box->addWidget(reason);
   }
 };
 
@@ -82,8 +84,7 @@ ConditionPage* conditionPage(const QWizard* w, int id) { return static_cast<Cond
 QString describeCard(const json& card, const QString& file) {
   QString h = "<b>" + QFileInfo(file).fileName().toHtmlEscaped() + "</b><br>";
   auto text = [](const json& j, const char* k) {
-    return j.contains(k) && !j[k].is_null() ? QString::fromStdString(j[k].is_string() ? j[k].get<std::string>() : j[k].dump()).toHtmlEscaped()
-                                            : QString("—");
+    return j.contains(k) && !j[k].is_null() ? QString::fromStdString(j[k].is_string() ? j[k].get<std::string>() : j[k].dump()).toHtmlEscaped() : QString("—");
   };
   h += "Kind: " + text(card, "kind") + "<br>";
   h += "Task: " + text(card, "label_field") + " — classes " + text(card, "classes") + " (positive: " + text(card, "positive_class") + ")<br>";
@@ -109,11 +110,15 @@ QString describeCard(const json& card, const QString& file) {
              .arg(text(e, "split"), text(e, "corpus"));
   }
   if (card.contains("release") && card["release"].is_object())
-    h += "Release: <b>" + text(card["release"], "name") + "</b>, by " + text(card["release"], "released_by") + " on " +
-         text(card["release"], "released_at") + "<br>";
+    h += "Release: <b>" + text(card["release"], "name") + "</b>, by " + text(card["release"], "released_by") + " on " + text(card["release"], "released_at") +
+         "<br>";
   else
     h += "Release: <b>not released</b> — a trained model whose figures are not a cross-validated evaluation<br>";
-  h += "Uncertainty: " + QString(card.contains("fold_models") ? "fold-model range" : card.value("kind", "") == "baseline-logreg" ? "none (older file)" : "Monte Carlo dropout") + "<br>";
+  h += "Uncertainty: " +
+       QString(card.contains("fold_models")                  ? "fold-model range"
+               : card.value("kind", "") == "baseline-logreg" ? "none (older file)"
+                                                             : "Monte Carlo dropout") +
+       "<br>";
   h += "Out-of-distribution reference: " + QString(card.contains("ood") && !card["ood"].is_null() ? "yes" : "no") + "<br>";
   h += "Software: " + text(card, "code_version");
   return h;
@@ -187,12 +192,14 @@ void DiagnosisWizard::buildScanPage() {
   trSpin_->setDecimals(3);
   trSpin_->setSuffix(tr(" s"));
   trSpin_->setSpecialValueText(tr("not given"));
-  trSpin_->setToolTip(tr("Repetition time. A NIfTI file carries its own (shown here, read from its header); a time-series file does "
-                         "not: enter it when the model band-pass filters its input (its card says so)"));
+  trSpin_->setToolTip(
+      tr("Repetition time. A NIfTI file carries its own (shown here, read from its header); a time-series file does "
+         "not: enter it when the model band-pass filters its input (its card says so)"));
   siteEdit_ = new QLineEdit;
   siteEdit_->setPlaceholderText(tr("acquisition site (optional)"));
-  siteEdit_->setToolTip(tr("For a model that standardises its input per site: the site this scan was acquired at, named as in the "
-                           "model's training corpus. Other scans use the statistics pooled over the training sites."));
+  siteEdit_->setToolTip(
+      tr("For a model that standardises its input per site: the site this scan was acquired at, named as in the "
+         "model's training corpus. Other scans use the statistics pooled over the training sites."));
   auto* form = new QFormLayout(p);
   form->addRow(tr("Scan:"), scanRow);
   form->addRow(tr("Patient ID:"), patientEdit_);
@@ -269,13 +276,15 @@ void DiagnosisWizard::inspectScan(const QString& file) {
 void DiagnosisWizard::buildModelPage() {
   auto* p = conditionPage(this, ModelPage);
   p->setTitle(tr("2. Task and model"));
-  p->setSubTitle(tr("Choose what to assess and the model that assesses it. Released models come first, best cross-validated AUC on top; "
-                    "the atlas follows from the model."));
+  p->setSubTitle(
+      tr("Choose what to assess and the model that assesses it. Released models come first, best cross-validated AUC on top; "
+         "the atlas follows from the model."));
   taskCombo_ = new QComboBox;
   taskCombo_->setToolTip(tr("The disorder (label) to assess"));
   modelCombo_ = new QComboBox;
-  modelCombo_->setToolTip(tr("Models for this task recorded in the workspace: released ones (with a cross-validated evaluation) first, "
-                             "then trained but unreleased ones; or a file chosen with Browse"));
+  modelCombo_->setToolTip(
+      tr("Models for this task recorded in the workspace: released ones (with a cross-validated evaluation) first, "
+         "then trained but unreleased ones; or a file chosen with Browse"));
   auto* browse = new QPushButton(tr("Browse…"));
   browse->setToolTip(tr("Use a model file that is not in the workspace"));
   connect(browse, &QPushButton::clicked, this, [this] {
@@ -348,8 +357,9 @@ QString DiagnosisWizard::inputProblem() const {
   const auto pre = card_.value("preprocessing", json::object());
   const bool bandPass = pre.empty() || (pre.value("clean", true) && !pre.value("band_pass", json()).is_null());
   if (bandPass && trSpin_->value() <= 0)
-    return tr("This model band-pass filters its input, so it needs the scan's repetition time, which a time-series file does not "
-              "record: go Back and enter the TR.");
+    return tr(
+        "This model band-pass filters its input, so it needs the scan's repetition time, which a time-series file does not "
+        "record: go Back and enter the TR.");
   return {};
 }
 
@@ -377,8 +387,9 @@ void DiagnosisWizard::loadModels() {
       m.cvAuc = card.value("evaluation", json::object()).value("metrics", json::object()).value("auc", json::object()).value("mean", nan);
       m.validationAuc = card.value("validation", json::object()).value("auc", nan);
       const QString name = m.released ? QString::fromStdString(card["release"].value("name", std::string())) : QFileInfo(path).fileName();
-      m.label = m.released ? tr("%1 — released, cross-validated AUC %2").arg(name, std::isnan(m.cvAuc) ? tr("n/a") : QString::number(m.cvAuc, 'f', 3))
-                           : tr("%1 — not released, validation AUC %2").arg(name, std::isnan(m.validationAuc) ? tr("n/a") : QString::number(m.validationAuc, 'f', 3));
+      m.label = m.released
+                    ? tr("%1 — released, cross-validated AUC %2").arg(name, std::isnan(m.cvAuc) ? tr("n/a") : QString::number(m.cvAuc, 'f', 3))
+                    : tr("%1 — not released, validation AUC %2").arg(name, std::isnan(m.validationAuc) ? tr("n/a") : QString::number(m.validationAuc, 'f', 3));
       models_.push_back(m);
       if (!tasks.contains(m.task)) tasks << m.task;
     }
@@ -426,7 +437,7 @@ void DiagnosisWizard::showCard(const QString& file) {
                                                         .arg(QFileInfo(file).fileName())
                                                         .toHtmlEscaped() +
                                                     "</span>"
-                                                    : describeCard(card, file));
+                                              : describeCard(card, file));
           conditionPage(self.data(), ModelPage)->refresh();
         },
         Qt::QueuedConnection);
@@ -437,8 +448,9 @@ void DiagnosisWizard::showCard(const QString& file) {
 void DiagnosisWizard::buildQcPage() {
   auto* p = conditionPage(this, QcPage);
   p->setTitle(tr("3. Quality control"));
-  p->setSubTitle(tr("Checks the scan against the site's thresholds. A failed check blocks the run unless you override it with a reason, "
-                    "which is printed in the report."));
+  p->setSubTitle(
+      tr("Checks the scan against the site's thresholds. A failed check blocks the run unless you override it with a reason, "
+         "which is printed in the report."));
   qcProgress_ = new QProgressBar;
   qcProgress_->setToolTip(tr("Loading and parcellating the scan"));
   qcCancel_ = new QPushButton(tr("Cancel"));
@@ -516,8 +528,7 @@ void DiagnosisWizard::startQc() {
           self->qcCancel_->setEnabled(false);
           self->qcProgress_->setValue(100);
           if (result.contains("error")) {
-            self->qcSummary_->setText("<span style='color:#cf222e'>" + QString::fromStdString(result["error"].get<std::string>()).toHtmlEscaped() +
-                                      "</span>");
+            self->qcSummary_->setText("<span style='color:#cf222e'>" + QString::fromStdString(result["error"].get<std::string>()).toHtmlEscaped() + "</span>");
           } else {
             const auto& items = result.at("items");
             self->qcTable_->setRowCount(static_cast<int>(items.size()));
@@ -530,20 +541,24 @@ void DiagnosisWizard::startQc() {
               for (int c = 0; c < 5; ++c) {
                 auto* item = new QTableWidgetItem(cells[c]);
                 if (c == 2)
-                  item->setForeground(status == "pass" ? QColor(26, 127, 55) : status == "warn" ? QColor(154, 103, 0) : status == "fail" ? QColor(207, 34, 46) : QColor(87, 96, 106));
+                  item->setForeground(status == "pass"   ? QColor(26, 127, 55)
+                                      : status == "warn" ? QColor(154, 103, 0)
+                                      : status == "fail" ? QColor(207, 34, 46)
+                                                         : QColor(87, 96, 106));
                 self->qcTable_->setItem(r, c, item);
               }
               ++r;
             }
             self->qcTable_->resizeColumnsToContents();
             const bool blocked = self->qcBlocked();
-            self->qcSummary_->setText(blocked ? tr("<b style='color:#cf222e'>Quality control failed.</b> The scan is not classified unless you "
-                                                   "override with a reason.")
-                                              : result.value("overall", std::string()) == "incomplete"
-                                                  ? tr("Overall: <b style='color:#9a6700'>%1</b>. A check that could not run is not a pass; the site's "
-                                                       "policy lets the run go ahead, and the report says what was not checked.")
-                                                        .arg(QString::fromStdString(result.value("verdict", std::string())))
-                                                  : tr("Overall: <b>%1</b>.").arg(QString::fromStdString(result.value("verdict", result.value("overall", std::string())))));
+            self->qcSummary_->setText(
+                blocked ? tr("<b style='color:#cf222e'>Quality control failed.</b> The scan is not classified unless you "
+                             "override with a reason.")
+                : result.value("overall", std::string()) == "incomplete"
+                    ? tr("Overall: <b style='color:#9a6700'>%1</b>. A check that could not run is not a pass; the site's "
+                         "policy lets the run go ahead, and the report says what was not checked.")
+                          .arg(QString::fromStdString(result.value("verdict", std::string())))
+                    : tr("Overall: <b>%1</b>.").arg(QString::fromStdString(result.value("verdict", result.value("overall", std::string())))));
             self->overrideCheck_->setVisible(blocked);
             self->overrideReason_->setVisible(blocked);
           }
@@ -587,8 +602,7 @@ void DiagnosisWizard::buildRunPage() {
   p->enter = [this] { startRun(); };
   p->blocker = [this]() -> QString {
     if (busy()) return tr("The diagnosis is running…");
-    if (!runError_.isEmpty() || !record_.is_object() || !record_.contains("result"))
-      return tr("The run did not finish (see above): go Back to try again.");
+    if (!runError_.isEmpty() || !record_.is_object() || !record_.contains("result")) return tr("The run did not finish (see above): go Back to try again.");
     return {};
   };
   p->addReasonLine();
@@ -789,8 +803,10 @@ void DiagnosisWizard::setModel(const QString& file) {
     modelCombo_->addItem(QFileInfo(file).fileName(), file);
     i = modelCombo_->count() - 1;
   }
-  if (modelCombo_->currentIndex() == i) showCard(file);  // otherwise the index change reads it
-  else modelCombo_->setCurrentIndex(i);
+  if (modelCombo_->currentIndex() == i)
+    showCard(file);  // otherwise the index change reads it
+  else
+    modelCombo_->setCurrentIndex(i);
   conditionPage(this, ModelPage)->refresh();
 }
 

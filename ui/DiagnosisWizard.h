@@ -27,7 +27,7 @@ class QTextEdit;
 namespace bg {
 class Job;
 class JobRunner;
-}
+}  // namespace bg
 
 namespace bg::ui {
 

@@ -114,9 +114,10 @@ void JobsPanel::onJobChanged(const bg::JobSnapshot& snap) {
   // A failed or cancelled job never shows as a full blue bar: its state is the bar's text, in its colour.
   const bool failed = snap.state == JobState::Failed, cancelled = snap.state == JobState::Cancelled;
   bar->setFormat(failed ? tr("failed") : cancelled ? tr("cancelled") : QStringLiteral("%p%"));
-  bar->setStyleSheet(failed ? QStringLiteral("QProgressBar { color: #cf222e; font-weight: bold; text-align: center; } QProgressBar::chunk { background: #ffd7d5; }")
-                     : cancelled ? QStringLiteral("QProgressBar { text-align: center; } QProgressBar::chunk { background: #d0d7de; }")
-                                 : QString());
+  bar->setStyleSheet(
+      failed      ? QStringLiteral("QProgressBar { color: #cf222e; font-weight: bold; text-align: center; } QProgressBar::chunk { background: #ffd7d5; }")
+      : cancelled ? QStringLiteral("QProgressBar { text-align: center; } QProgressBar::chunk { background: #d0d7de; }")
+                  : QString());
   table_->item(row, State)->setForeground(failed ? QColor(0xcf, 0x22, 0x2e) : cancelled ? QColor(0x57, 0x60, 0x6a) : palette().color(QPalette::Text));
   if (failed) {
     QFont bold = table_->font();

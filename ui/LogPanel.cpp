@@ -32,7 +32,8 @@ class PanelSink final : public spdlog::sinks::base_sink<std::mutex> {
     QPointer<LogPanel> panel = panel_;
     // Any thread may log; the panel is only touched on the GUI thread.
     QMetaObject::invokeMethod(
-        QCoreApplication::instance(), [panel, level, line] {
+        QCoreApplication::instance(),
+        [panel, level, line] {
           if (panel) panel->append(level, line);
         },
         Qt::QueuedConnection);

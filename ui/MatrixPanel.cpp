@@ -64,8 +64,8 @@ void MatrixPanel::setWorkspace(Workspace* ws) {
         source_->addItem(tr("%1: mean of %2").arg(corpus, QString::fromStdString(classes[c].get<std::string>())),
                          QVariantList{1, corpus, static_cast<int>(c), 0});
       if (classes.size() == 2)
-        source_->addItem(tr("%1: %2 vs %3, Welch t per edge (FDR)").arg(corpus, QString::fromStdString(classes[1].get<std::string>()),
-                                                                        QString::fromStdString(classes[0].get<std::string>())),
+        source_->addItem(tr("%1: %2 vs %3, Welch t per edge (FDR)")
+                             .arg(corpus, QString::fromStdString(classes[1].get<std::string>()), QString::fromStdString(classes[0].get<std::string>())),
                          QVariantList{2, corpus, 1, 0});
     }
   }
@@ -76,8 +76,10 @@ QString MatrixPanel::currentTitle() const { return source_->currentIndex() == 0 
 
 void MatrixPanel::showScan(std::int64_t scanId) {
   scan_ = scanId;
-  if (source_->currentIndex() != 0) source_->setCurrentIndex(0);
-  else sourceChanged(0);
+  if (source_->currentIndex() != 0)
+    source_->setCurrentIndex(0);
+  else
+    sourceChanged(0);
 }
 
 void MatrixPanel::sourceChanged(int index) {

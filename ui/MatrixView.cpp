@@ -45,8 +45,7 @@ QRgb MatrixView::colourFor(double v, double limit) {
   return qRgb(mix(r0), mix(g0), mix(b0));
 }
 
-void MatrixView::setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> names, std::vector<std::string> networks, const QString& title,
-                           double limit) {
+void MatrixView::setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> names, std::vector<std::string> networks, const QString& title, double limit) {
   matrix_ = m;
   p_.resize(0, 0);
   q_.resize(0, 0);
@@ -66,7 +65,8 @@ void MatrixView::setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> na
   order_.resize(static_cast<std::size_t>(n));
   std::iota(order_.begin(), order_.end(), 0);
   if (static_cast<int>(networks_.size()) == n)  // group ROIs of a network together, keeping their order within it
-    std::stable_sort(order_.begin(), order_.end(), [&](int a, int b) { return networks_[static_cast<std::size_t>(a)] < networks_[static_cast<std::size_t>(b)]; });
+    std::stable_sort(order_.begin(), order_.end(),
+                     [&](int a, int b) { return networks_[static_cast<std::size_t>(a)] < networks_[static_cast<std::size_t>(b)]; });
   zoom_ = 1.0;
   offset_ = {};
   rebuildImage();
@@ -268,14 +268,33 @@ void MatrixView::keyPressEvent(QKeyEvent* e) {
   const QPointF centre = plotArea().center();
   switch (e->key()) {
     case Qt::Key_Plus:
-    case Qt::Key_Equal: zoomAt(centre, 1.25); break;
-    case Qt::Key_Minus: zoomAt(centre, 0.8); break;
-    case Qt::Key_Home: mouseDoubleClickEvent(nullptr); break;
-    case Qt::Key_Left: offset_ += QPointF(20, 0); update(); break;
-    case Qt::Key_Right: offset_ -= QPointF(20, 0); update(); break;
-    case Qt::Key_Up: offset_ += QPointF(0, 20); update(); break;
-    case Qt::Key_Down: offset_ -= QPointF(0, 20); update(); break;
-    default: QWidget::keyPressEvent(e);
+    case Qt::Key_Equal:
+      zoomAt(centre, 1.25);
+      break;
+    case Qt::Key_Minus:
+      zoomAt(centre, 0.8);
+      break;
+    case Qt::Key_Home:
+      mouseDoubleClickEvent(nullptr);
+      break;
+    case Qt::Key_Left:
+      offset_ += QPointF(20, 0);
+      update();
+      break;
+    case Qt::Key_Right:
+      offset_ -= QPointF(20, 0);
+      update();
+      break;
+    case Qt::Key_Up:
+      offset_ += QPointF(0, 20);
+      update();
+      break;
+    case Qt::Key_Down:
+      offset_ -= QPointF(0, 20);
+      update();
+      break;
+    default:
+      QWidget::keyPressEvent(e);
   }
 }
 

@@ -20,8 +20,7 @@ class MatrixView : public QWidget {
   explicit MatrixView(QWidget* parent = nullptr);
 
   // names / networks may be empty. `limit` <= 0: the largest |off-diagonal| value.
-  void setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> names, std::vector<std::string> networks, const QString& title,
-                 double limit = 0);
+  void setMatrix(const Eigen::MatrixXd& m, std::vector<std::string> names, std::vector<std::string> networks, const QString& title, double limit = 0);
   void clear(const QString& message);
   // For a statistic map: p and FDR q per cell; cells with q >= alpha are drawn faded.
   void setSignificance(const Eigen::MatrixXd& p, const Eigen::MatrixXd& q, double alpha);

@@ -81,8 +81,9 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   split_ = new QComboBox(this);
   split_->setToolTip(tr("Rows come from evaluations with this split (k-fold or leave-site-out)"));
   labels_ = new QComboBox(this);
-  labels_->setToolTip(tr("The label regime compared: evaluations that learned from this share of each fold's training labels "
-                         "(evaluate --regimes; every method draws the same labelled scans)"));
+  labels_->setToolTip(
+      tr("The label regime compared: evaluations that learned from this share of each fold's training labels "
+         "(evaluate --regimes; every method draws the same labelled scans)"));
   methods_ = new QLineEdit(this);
   QStringList defaults;
   for (const auto& m : defaultComparisonMethods()) defaults << QString::fromStdString(m);
@@ -93,11 +94,12 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   folds_->setValue(5);
   folds_->setToolTip(tr("Stratified k-fold: every method is evaluated on the same folds"));
   reference_ = new QComboBox(this);
-  reference_->setToolTip(tr("Every other model is tested against this one: the paired DeLong test on the out-of-fold predictions "
-                            "pooled over the folds and matched by scan"));
+  reference_->setToolTip(
+      tr("Every other model is tested against this one: the paired DeLong test on the out-of-fold predictions "
+         "pooled over the folds and matched by scan"));
   table_ = new QTableWidget(0, 10, this);
-  table_->setHorizontalHeaderLabels({tr("Model"), tr("AUC"), tr("Accuracy"), tr("Sensitivity"), tr("Specificity"), tr("Params"), tr("Time"),
-                                     tr("Pooled AUC"), tr("Δ AUC [95% CI]"), tr("p")});
+  table_->setHorizontalHeaderLabels({tr("Model"), tr("AUC"), tr("Accuracy"), tr("Sensitivity"), tr("Specificity"), tr("Params"), tr("Time"), tr("Pooled AUC"),
+                                     tr("Δ AUC [95% CI]"), tr("p")});
   const QStringList headerTips = {tr("The method (and prompt; pre-trained in folds where it says so)"),
                                   tr("Mean ± SD over folds [95% interval]"),
                                   tr("Mean over folds (the interval in the cell's tooltip)"),
@@ -123,8 +125,9 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   roc_->setToolTip(tr("ROC curves of the out-of-fold predictions pooled over the folds (the curves the paired test compares)"));
   regimes_ = new QChartView(new QChart, this);
   regimes_->setRenderHint(QPainter::Antialiasing);
-  regimes_->setToolTip(tr("AUC (mean over folds) against the share of each fold's training labels, for every model evaluated in "
-                          "two or more label regimes on this split (evaluate --regimes; the BrainGFM paper's figure 2)"));
+  regimes_->setToolTip(
+      tr("AUC (mean over folds) against the share of each fold's training labels, for every model evaluated in "
+         "two or more label regimes on this split (evaluate --regimes; the BrainGFM paper's figure 2)"));
 
   auto* form = new QFormLayout;
   form->addRow(tr("Corpus:"), corpus_);
@@ -132,8 +135,9 @@ ModelComparisonDialog::ModelComparisonDialog(const QString& workspace, QWidget* 
   form->addRow(tr("Labels:"), labels_);
   form->addRow(tr("Tested against:"), reference_);
   auto* run = run_ = new QPushButton(tr("Run comparison"), this);
-  run->setToolTip(tr("Evaluates every listed method with the same folds in a tracked background run (see the Runs dock); "
-                     "the table fills in as evaluations finish (Refresh)"));
+  run->setToolTip(
+      tr("Evaluates every listed method with the same folds in a tracked background run (see the Runs dock); "
+         "the table fills in as evaluations finish (Refresh)"));
   auto* refreshButton = new QPushButton(tr("Refresh"), this);
   refreshButton->setToolTip(tr("Re-read the workspace's evaluations (a running comparison adds rows as methods finish)"));
   auto* runRow = new QHBoxLayout;
@@ -291,8 +295,9 @@ QStringList ModelComparisonDialog::exportTo(const QString& prefix) {
 }
 
 QStringList ModelComparisonDialog::comparisonArguments() const {
-  return {QStringLiteral("compare"), QStringLiteral("-w"),        workspace_,           QStringLiteral("--corpus"), corpus_->currentText(),
-          QStringLiteral("--cv"),    QString::number(folds_->value()), QStringLiteral("--methods"), methods_->text().remove(QLatin1Char(' '))};
+  return {QStringLiteral("compare"),        QStringLiteral("-w"),        workspace_,
+          QStringLiteral("--corpus"),       corpus_->currentText(),      QStringLiteral("--cv"),
+          QString::number(folds_->value()), QStringLiteral("--methods"), methods_->text().remove(QLatin1Char(' '))};
 }
 
 void ModelComparisonDialog::refresh() {
@@ -372,8 +377,9 @@ void ModelComparisonDialog::fillTable() {
     table_->setItem(row, col++, new NumberItem(params >= 0 ? QLocale().toString(static_cast<qlonglong>(params)) : QStringLiteral("-"), params));
     const double secs = r.trainingSeconds + r.pretrainingSeconds;
     auto* time = new NumberItem(tr("%1 s").arg(secs, 0, 'f', 0), secs);
-    time->setToolTip(r.pretrainingSeconds > 0 ? tr("%1 s training, %2 s pre-training inside the folds").arg(r.trainingSeconds, 0, 'f', 0).arg(r.pretrainingSeconds, 0, 'f', 0)
-                                              : tr("%1 s training").arg(r.trainingSeconds, 0, 'f', 0));
+    time->setToolTip(r.pretrainingSeconds > 0
+                         ? tr("%1 s training, %2 s pre-training inside the folds").arg(r.trainingSeconds, 0, 'f', 0).arg(r.pretrainingSeconds, 0, 'f', 0)
+                         : tr("%1 s training").arg(r.trainingSeconds, 0, 'f', 0));
     table_->setItem(row, col++, time);
     const bool stored = std::find(paired.missing.begin(), paired.missing.end(), r.model) == paired.missing.end();
     const auto test = std::find_if(paired.rows.begin(), paired.rows.end(), [&](const PairedComparisonRow& p) { return p.model == r.model; });
@@ -386,16 +392,16 @@ void ModelComparisonDialog::fillTable() {
       const auto& t = test->test;
       const double half = 1.959964 * t.se;
       table_->setItem(row, col++, new NumberItem(QString::number(t.aucA, 'f', 3), t.aucA));
-      auto* diff = new NumberItem(QStringLiteral("%1 [%2, %3]").arg(t.difference, 0, 'f', 3).arg(t.difference - half, 0, 'f', 3).arg(t.difference + half, 0, 'f', 3),
-                                  t.difference);
+      auto* diff = new NumberItem(
+          QStringLiteral("%1 [%2, %3]").arg(t.difference, 0, 'f', 3).arg(t.difference - half, 0, 'f', 3).arg(t.difference + half, 0, 'f', 3), t.difference);
       diff->setToolTip(tr("%1 − %2, pooled over %3 scans; positive: better than the reference")
                            .arg(QString::fromStdString(r.model), QString::fromStdString(test->reference))
                            .arg(t.positives + t.negatives));
       table_->setItem(row, col++, diff);
       // With several models tested against one reference, Holm's adjustment is what to read.
-      auto* p = new NumberItem(paired.rows.size() > 1 ? tr("%1 (Holm %2)").arg(QString::number(t.p, 'g', 3), QString::number(test->pHolm, 'g', 3))
-                                                      : QString::number(t.p, 'g', 3),
-                               t.p);
+      auto* p = new NumberItem(
+          paired.rows.size() > 1 ? tr("%1 (Holm %2)").arg(QString::number(t.p, 'g', 3), QString::number(test->pHolm, 'g', 3)) : QString::number(t.p, 'g', 3),
+          t.p);
       p->setToolTip(tr("Two-sided paired DeLong test; Holm-adjusted over the %n model(s) tested against the reference: %1%2", nullptr,
                        static_cast<int>(paired.rows.size()))
                         .arg(QString::number(test->pHolm, 'g', 3))
@@ -403,8 +409,8 @@ void ModelComparisonDialog::fillTable() {
       table_->setItem(row, col++, p);
     } else {
       const QString why = !pairedError.isEmpty() ? pairedError
-                          : !stored ? tr("This evaluation stored no out-of-fold predictions (recorded by an older version): evaluate it again")
-                                    : tr("The reference has no stored out-of-fold predictions");
+                          : !stored              ? tr("This evaluation stored no out-of-fold predictions (recorded by an older version): evaluate it again")
+                                                 : tr("The reference has no stored out-of-fold predictions");
       for (int k = 0; k < 3; ++k) {
         auto* item = new NumberItem(QStringLiteral("-"), k == 2 ? 2.0 : -1.0);
         item->setToolTip(why);

@@ -16,8 +16,7 @@
 
 namespace bg::ui {
 
-ReleaseModelDialog::ReleaseModelDialog(const QString& workspaceDir, const QString& model, const QString& corpus, const QString& method,
-                                       QWidget* parent)
+ReleaseModelDialog::ReleaseModelDialog(const QString& workspaceDir, const QString& model, const QString& corpus, const QString& method, QWidget* parent)
     : QDialog(parent), workspace_(workspaceDir), model_(model) {
   setWindowTitle(tr("Release %1").arg(QFileInfo(model).fileName()));
   evaluation_ = new QComboBox(this);
@@ -76,17 +75,27 @@ ReleaseModelDialog::ReleaseModelDialog(const QString& workspaceDir, const QStrin
 QString ReleaseModelDialog::message() const { return message_->text(); }
 
 QStringList ReleaseModelDialog::arguments() const {
-  QStringList a{QStringLiteral("release"), QStringLiteral("-w"), workspace_, QStringLiteral("--model"), model_, QStringLiteral("--evaluation"),
-                QString::number(evaluation_->currentData().toLongLong()), QStringLiteral("--name"), name_->text().trimmed(),
-                QStringLiteral("--out"), output_->text().trimmed()};
+  QStringList a{QStringLiteral("release"),
+                QStringLiteral("-w"),
+                workspace_,
+                QStringLiteral("--model"),
+                model_,
+                QStringLiteral("--evaluation"),
+                QString::number(evaluation_->currentData().toLongLong()),
+                QStringLiteral("--name"),
+                name_->text().trimmed(),
+                QStringLiteral("--out"),
+                output_->text().trimmed()};
   if (!by_->text().trimmed().isEmpty()) a << QStringLiteral("--by") << by_->text().trimmed();
   return a;
 }
 
 void ReleaseModelDialog::revalidate() {
   QString problem;
-  if (evaluation_->count() == 0) problem = tr("No evaluation of this corpus is stored: evaluate the method first (Run › Launch, evaluate).");
-  else if (name_->text().trimmed().isEmpty()) problem = tr("Name the release.");
+  if (evaluation_->count() == 0)
+    problem = tr("No evaluation of this corpus is stored: evaluate the method first (Run › Launch, evaluate).");
+  else if (name_->text().trimmed().isEmpty())
+    problem = tr("Name the release.");
   else if (output_->text().trimmed().isEmpty() || QFileInfo(output_->text().trimmed()) == QFileInfo(model_))
     problem = tr("Choose a new file to write.");
   message_->setStyleSheet(QStringLiteral("color: #cf222e"));
@@ -98,17 +107,18 @@ void ReleaseModelDialog::release() {
   if (process_) return;
   ok_->setEnabled(false);
   const QString out = output_->text().trimmed();
-  process_ = startDialogCli(this, arguments(), message_, tr("Releasing…"), tr("Released: %1").arg(out),
-                            [this, out] {
-                              process_ = nullptr;
-                              result_ = out;
-                              Q_EMIT released(result_);
-                              accept();
-                            },
-                            [this] {
-                              process_ = nullptr;
-                              revalidate();
-                            });
+  process_ = startDialogCli(
+      this, arguments(), message_, tr("Releasing…"), tr("Released: %1").arg(out),
+      [this, out] {
+        process_ = nullptr;
+        result_ = out;
+        Q_EMIT released(result_);
+        accept();
+      },
+      [this] {
+        process_ = nullptr;
+        revalidate();
+      });
 }
 
 }  // namespace bg::ui

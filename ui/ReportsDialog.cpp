@@ -29,14 +29,14 @@ ReportsDialog::ReportsDialog(const QString& workspaceDir, std::optional<std::fil
     : QDialog(parent), workspaceDir_(workspaceDir), brainMask_(std::move(brainMask)) {
   setWindowTitle(tr("Reports in the workspace"));
   table_ = new QTableWidget(0, 8, this);
-  table_->setHorizontalHeaderLabels(
-      {tr("Report"), tr("Patient"), tr("Model"), tr("Result"), tr("Probability"), tr("QC"), tr("Signed by"), tr("Created")});
+  table_->setHorizontalHeaderLabels({tr("Report"), tr("Patient"), tr("Model"), tr("Result"), tr("Probability"), tr("QC"), tr("Signed by"), tr("Created")});
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->horizontalHeader()->setStretchLastSection(true);
-  table_->setToolTip(tr("Every stored diagnosis report; its PDF is regenerated from the stored record. A patient whose reports "
-                        "disagree (different results) is marked in red."));
+  table_->setToolTip(
+      tr("Every stored diagnosis report; its PDF is regenerated from the stored record. A patient whose reports "
+         "disagree (different results) is marked in red."));
   regenerate_ = new QPushButton(tr("Regenerate PDF…"), this);
   regenerate_->setToolTip(tr("Write the selected report's PDF again from its stored record"));
   open_ = new QPushButton(tr("Open PDF"), this);
@@ -55,8 +55,10 @@ ReportsDialog::ReportsDialog(const QString& workspaceDir, std::optional<std::fil
     const int row = table_->currentRow();
     if (row < 0) return;
     const QString pdf = table_->item(row, 0)->data(Qt::UserRole).toString();
-    if (QFileInfo::exists(pdf)) QDesktopServices::openUrl(QUrl::fromLocalFile(pdf));
-    else QMessageBox::information(this, tr("Open PDF"), tr("No PDF at %1: regenerate it.").arg(pdf));
+    if (QFileInfo::exists(pdf))
+      QDesktopServices::openUrl(QUrl::fromLocalFile(pdf));
+    else
+      QMessageBox::information(this, tr("Open PDF"), tr("No PDF at %1: regenerate it.").arg(pdf));
   });
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(regenerate_);

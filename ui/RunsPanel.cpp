@@ -120,8 +120,8 @@ void RunsPanel::setWorkspace(const QString& dir) {
 qint64 RunsPanel::launch(const QStringList& args) {
   if (workspace_.isEmpty()) return 0;
   QDir(workspace_).mkpath(QStringLiteral("runs"));
-  const QString log = workspace_ + QStringLiteral("/runs/") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz")) +
-                      QStringLiteral(".log");
+  const QString log =
+      workspace_ + QStringLiteral("/runs/") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz")) + QStringLiteral(".log");
   QProcess p;
   p.setProgram(EngineInfo::cliPath());
   p.setArguments(QStringList{QStringLiteral("--no-progress")} + args);

@@ -30,7 +30,7 @@ class ScanBrowser : public QWidget {
   bool selectScan(std::int64_t scanId);
   // Selects the first row shown (false when there is none).
   bool selectFirstScan();
-  QString currentScanPath() const;  // the selected scan's file ("" when none)
+  QString currentScanPath() const;                    // the selected scan's file ("" when none)
   std::vector<std::int64_t> selectedScanIds() const;  // every selected row (Ctrl/Shift-click selects several)
   std::vector<std::int64_t> shownScanIds() const;     // every row the filter shows
 

@@ -53,9 +53,12 @@ namespace {
 // The voxel axes a pane shows across and up.
 std::array<int, 2> paneAxes(SlicePane::Plane plane) {
   switch (plane) {
-    case SlicePane::Axial: return {0, 1};
-    case SlicePane::Coronal: return {0, 2};
-    default: return {1, 2};
+    case SlicePane::Axial:
+      return {0, 1};
+    case SlicePane::Coronal:
+      return {0, 2};
+    default:
+      return {1, 2};
   }
 }
 const char* kEnds[3][2] = {{"L", "R"}, {"P", "A"}, {"I", "S"}};  // negative and positive end of x, y, z
@@ -82,9 +85,15 @@ std::optional<std::array<std::int64_t, 3>> SlicePane::voxelAt(const QPoint& p) c
   if (viewer_.flipsVertical(plane_)) w = img.height() - 1 - w;
   auto c = viewer_.cursor();
   switch (plane_) {
-    case Axial: c[0] = u, c[1] = w; break;
-    case Coronal: c[0] = u, c[2] = w; break;
-    case Sagittal: c[1] = u, c[2] = w; break;
+    case Axial:
+      c[0] = u, c[1] = w;
+      break;
+    case Coronal:
+      c[0] = u, c[2] = w;
+      break;
+    case Sagittal:
+      c[1] = u, c[2] = w;
+      break;
   }
   for (int a = 0; a < 3; ++a)
     if (c[static_cast<std::size_t>(a)] < 0 || c[static_cast<std::size_t>(a)] >= d[static_cast<std::size_t>(a)]) return std::nullopt;
@@ -96,9 +105,15 @@ QPoint SlicePane::positionOf(const std::array<std::int64_t, 3>& c) const {
   const auto img = viewer_.sliceImage(plane_);
   std::int64_t u = 0, w = 0;
   switch (plane_) {
-    case Axial: u = c[0], w = c[1]; break;
-    case Coronal: u = c[0], w = c[2]; break;
-    case Sagittal: u = c[1], w = c[2]; break;
+    case Axial:
+      u = c[0], w = c[1];
+      break;
+    case Coronal:
+      u = c[0], w = c[2];
+      break;
+    case Sagittal:
+      u = c[1], w = c[2];
+      break;
   }
   if (viewer_.flipsHorizontal(plane_)) u = img.width() - 1 - u;
   if (viewer_.flipsVertical(plane_)) w = img.height() - 1 - w;
@@ -174,8 +189,9 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   player_ = new QTimer(this);
   player_->setInterval(100);
   radiological_ = new QCheckBox(tr("Radiological"), this);
-  radiological_->setToolTip(tr("Show the patient's left on the right, as if facing the patient (radiological); unticked, left is on the "
-                               "left (neurological). Report figures follow the same setting."));
+  radiological_->setToolTip(
+      tr("Show the patient's left on the right, as if facing the patient (radiological); unticked, left is on the "
+         "left (neurological). Report figures follow the same setting."));
   radiological_->setChecked(workbench_.settings().radiological());
   info_ = new QLabel(tr("Select a BOLD scan (or open one) to see its slices"), this);
   info_->setToolTip(tr("Crosshair voxel, MNI position, ROI and value"));
@@ -209,7 +225,7 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
   connect(opacity_, &QSlider::valueChanged, this, [this](int v) {
     QSettings().setValue(QStringLiteral("view/slice_overlay_opacity"), v);
     for (auto* p : panes_) p->update();
-  cube_->update();
+    cube_->update();
   });
   connect(time_, &QSlider::valueChanged, this, &SliceViewer::setFrame);
   connect(radiological_, &QCheckBox::toggled, this, [this](bool on) {
@@ -217,8 +233,10 @@ SliceViewer::SliceViewer(Workbench& workbench, QWidget* parent) : QWidget(parent
     for (auto* p : panes_) p->update();
   });
   connect(play_, &QPushButton::toggled, this, [this](bool on) {
-    if (on) player_->start();
-    else player_->stop();
+    if (on)
+      player_->start();
+    else
+      player_->stop();
   });
   connect(player_, &QTimer::timeout, this, [this] { time_->setValue((time_->value() + 1) % (time_->maximum() + 1)); });
 }
@@ -345,8 +363,8 @@ QString SliceViewer::describe(const std::array<std::int64_t, 3>& v) const {
 
 void SliceViewer::updateInfo() {
   if (!volume_) return;
-  const Eigen::Vector4d w = volume_->header.voxelToWorld *
-                            Eigen::Vector4d(static_cast<double>(cursor_[0]), static_cast<double>(cursor_[1]), static_cast<double>(cursor_[2]), 1);
+  const Eigen::Vector4d w =
+      volume_->header.voxelToWorld * Eigen::Vector4d(static_cast<double>(cursor_[0]), static_cast<double>(cursor_[1]), static_cast<double>(cursor_[2]), 1);
   info_->setText(tr("%1 — voxel (%2, %3, %4), MNI (%5, %6, %7) mm, volume %8/%9: %10")
                      .arg(file_)
                      .arg(cursor_[0])
@@ -378,9 +396,12 @@ std::array<double, 2> SliceViewer::sliceSizeMm(SlicePane::Plane plane) const {
   const auto& d = volume_->header.dim;
   const auto& px = volume_->header.pixdim;
   switch (plane) {
-    case SlicePane::Axial: return {d[0] * px[0], d[1] * px[1]};
-    case SlicePane::Coronal: return {d[0] * px[0], d[2] * px[2]};
-    default: return {d[1] * px[1], d[2] * px[2]};
+    case SlicePane::Axial:
+      return {d[0] * px[0], d[1] * px[1]};
+    case SlicePane::Coronal:
+      return {d[0] * px[0], d[2] * px[2]};
+    default:
+      return {d[1] * px[1], d[2] * px[2]};
   }
 }
 
@@ -395,9 +416,15 @@ QImage SliceViewer::sliceImage(SlicePane::Plane plane) const {
     for (int x = 0; x < w; ++x) {
       std::array<std::int64_t, 3> v = cursor_;
       switch (plane) {
-        case SlicePane::Axial: v[0] = x, v[1] = y; break;
-        case SlicePane::Coronal: v[0] = x, v[2] = y; break;
-        case SlicePane::Sagittal: v[1] = x, v[2] = y; break;
+        case SlicePane::Axial:
+          v[0] = x, v[1] = y;
+          break;
+        case SlicePane::Coronal:
+          v[0] = x, v[2] = y;
+          break;
+        case SlicePane::Sagittal:
+          v[1] = x, v[2] = y;
+          break;
       }
       const double value = volume_->at(v[0], v[1], v[2], frame_);
       const int grey = static_cast<int>(std::clamp((value - low_) / (high_ - low_), 0.0, 1.0) * 255.0);
@@ -419,13 +446,27 @@ void SliceViewer::keyPressEvent(QKeyEvent* e) {
   auto c = cursor_;
   switch (e->key()) {
     // Arrows move the crosshair the way they point on the axial pane.
-    case Qt::Key_Left: c[0] += flipsHorizontal(SlicePane::Axial) ? 1 : -1; break;
-    case Qt::Key_Right: c[0] += flipsHorizontal(SlicePane::Axial) ? -1 : 1; break;
-    case Qt::Key_Up: c[1] += flipsVertical(SlicePane::Axial) ? -1 : 1; break;
-    case Qt::Key_Down: c[1] += flipsVertical(SlicePane::Axial) ? 1 : -1; break;
-    case Qt::Key_PageUp: ++c[2]; break;
-    case Qt::Key_PageDown: --c[2]; break;
-    default: QWidget::keyPressEvent(e); return;
+    case Qt::Key_Left:
+      c[0] += flipsHorizontal(SlicePane::Axial) ? 1 : -1;
+      break;
+    case Qt::Key_Right:
+      c[0] += flipsHorizontal(SlicePane::Axial) ? -1 : 1;
+      break;
+    case Qt::Key_Up:
+      c[1] += flipsVertical(SlicePane::Axial) ? -1 : 1;
+      break;
+    case Qt::Key_Down:
+      c[1] += flipsVertical(SlicePane::Axial) ? 1 : -1;
+      break;
+    case Qt::Key_PageUp:
+      ++c[2];
+      break;
+    case Qt::Key_PageDown:
+      --c[2];
+      break;
+    default:
+      QWidget::keyPressEvent(e);
+      return;
   }
   setCursor(c);
 }

@@ -35,8 +35,10 @@ vtkSmartPointer<vtkActor> actorFor(vtkPolyData* data, bool cellColours) {
   auto mapper = vtkSmartPointer<vtkPolyDataMapper>::New();
   mapper->SetInputData(data);
   mapper->SetColorModeToDirectScalars();
-  if (cellColours) mapper->SetScalarModeToUseCellData();
-  else mapper->SetScalarModeToUsePointData();
+  if (cellColours)
+    mapper->SetScalarModeToUseCellData();
+  else
+    mapper->SetScalarModeToUsePointData();
   auto actor = vtkSmartPointer<vtkActor>::New();
   actor->SetMapper(mapper);
   return actor;
@@ -143,9 +145,12 @@ void ConnectomeActors::rebuild() {
 
   // Nodes, sized by the chosen measure.
   std::vector<double> measure(static_cast<std::size_t>(n), 1.0);
-  if (style_.nodeSize == "degree") measure = degree;
-  else if (style_.nodeSize == "strength") measure = strength;
-  else if (style_.nodeSize == "score" && static_cast<int>(scores_.size()) == n) measure = scores_;
+  if (style_.nodeSize == "degree")
+    measure = degree;
+  else if (style_.nodeSize == "strength")
+    measure = strength;
+  else if (style_.nodeSize == "score" && static_cast<int>(scores_.size()) == n)
+    measure = scores_;
   const double top = std::max(1e-12, *std::max_element(measure.begin(), measure.end()));
   // Nodes are sphere imposters (one screen-aligned quad each, shaded as a sphere in the fragment
   // shader): 300 tessellated spheres cost software GL more than the rest of the scene.

@@ -19,9 +19,9 @@ class vtkRenderer;
 namespace bg::viz {
 
 struct ConnectomeStyle {
-  int topCount = 200;          // the strongest edges by |weight|: readable on any atlas (<= 0: use topFraction)
-  double topFraction = 0.05;   // of the N(N-1)/2 edges, by |weight|
-  double threshold = 0;       // > 0: |weight| above this instead of the top fraction
+  int topCount = 200;               // the strongest edges by |weight|: readable on any atlas (<= 0: use topFraction)
+  double topFraction = 0.05;        // of the N(N-1)/2 edges, by |weight|
+  double threshold = 0;             // > 0: |weight| above this instead of the top fraction
   std::string nodeSize = "degree";  // degree | strength | score | uniform
   double nodeRadius = 3.0;          // millimetres, scaled by the size measure
   bool tubes = false;               // edges as shaded tubes (radius by |weight|) instead of lines
@@ -31,8 +31,8 @@ class ConnectomeActors {
  public:
   explicit ConnectomeActors(vtkRenderer* renderer);
   ~ConnectomeActors();
-  void set(const Eigen::MatrixXd& weights, const std::vector<std::optional<std::array<double, 3>>>& positions,
-           const std::vector<std::string>& networks, const ConnectomeStyle& style, const std::vector<double>& scores = {});
+  void set(const Eigen::MatrixXd& weights, const std::vector<std::optional<std::array<double, 3>>>& positions, const std::vector<std::string>& networks,
+           const ConnectomeStyle& style, const std::vector<double>& scores = {});
   void clear();
   int shownEdges() const { return shownEdges_; }
   int shownNodes() const { return shownNodes_; }

@@ -71,8 +71,7 @@ void VtkView::onWindowEvent(vtkObject*, unsigned long eventId, void* clientData,
     case vtkCommand::WindowMakeCurrentEvent:
       // QOpenGLContext::makeCurrent, not QOpenGLWidget::makeCurrent: the widget's version also
       // binds Qt's framebuffer behind VTK's state cache, and VTK then attaches its buffers to it.
-      if (self->context() && QOpenGLContext::currentContext() != self->context())
-        self->context()->makeCurrent(self->context()->surface());
+      if (self->context() && QOpenGLContext::currentContext() != self->context()) self->context()->makeCurrent(self->context()->surface());
       break;
     case vtkCommand::WindowIsCurrentEvent: {
       auto* isCurrent = static_cast<bool*>(callData);
@@ -159,9 +158,8 @@ void VtkView::makeOpaque() {
 
 void VtkView::setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat) {
   const double dpr = devicePixelRatioF();
-  interactor_->SetEventInformationFlipY(static_cast<int>(pos.x() * dpr), static_cast<int>(pos.y() * dpr),
-                                        (mods & Qt::ControlModifier) ? 1 : 0, (mods & Qt::ShiftModifier) ? 1 : 0, 0,
-                                        repeat);
+  interactor_->SetEventInformationFlipY(static_cast<int>(pos.x() * dpr), static_cast<int>(pos.y() * dpr), (mods & Qt::ControlModifier) ? 1 : 0,
+                                        (mods & Qt::ShiftModifier) ? 1 : 0, 0, repeat);
   interactor_->SetAltKey((mods & Qt::AltModifier) ? 1 : 0);
 }
 
@@ -169,10 +167,17 @@ void VtkView::mousePressEvent(QMouseEvent* e) {
   setEventPosition(e->position(), e->modifiers());
   if (e->button() == Qt::LeftButton) pressPosition_ = e->position();
   switch (e->button()) {
-    case Qt::LeftButton: interactor_->InvokeEvent(vtkCommand::LeftButtonPressEvent); break;
-    case Qt::MiddleButton: interactor_->InvokeEvent(vtkCommand::MiddleButtonPressEvent); break;
-    case Qt::RightButton: interactor_->InvokeEvent(vtkCommand::RightButtonPressEvent); break;
-    default: break;
+    case Qt::LeftButton:
+      interactor_->InvokeEvent(vtkCommand::LeftButtonPressEvent);
+      break;
+    case Qt::MiddleButton:
+      interactor_->InvokeEvent(vtkCommand::MiddleButtonPressEvent);
+      break;
+    case Qt::RightButton:
+      interactor_->InvokeEvent(vtkCommand::RightButtonPressEvent);
+      break;
+    default:
+      break;
   }
   update();
 }
@@ -190,10 +195,17 @@ void VtkView::mouseReleaseEvent(QMouseEvent* e) {
     Q_EMIT clicked(e->position().x() * dpr, (height() - e->position().y()) * dpr);
   }
   switch (e->button()) {
-    case Qt::LeftButton: interactor_->InvokeEvent(vtkCommand::LeftButtonReleaseEvent); break;
-    case Qt::MiddleButton: interactor_->InvokeEvent(vtkCommand::MiddleButtonReleaseEvent); break;
-    case Qt::RightButton: interactor_->InvokeEvent(vtkCommand::RightButtonReleaseEvent); break;
-    default: break;
+    case Qt::LeftButton:
+      interactor_->InvokeEvent(vtkCommand::LeftButtonReleaseEvent);
+      break;
+    case Qt::MiddleButton:
+      interactor_->InvokeEvent(vtkCommand::MiddleButtonReleaseEvent);
+      break;
+    case Qt::RightButton:
+      interactor_->InvokeEvent(vtkCommand::RightButtonReleaseEvent);
+      break;
+    default:
+      break;
   }
   update();
 }
@@ -207,8 +219,10 @@ void VtkView::mouseMoveEvent(QMouseEvent* e) {
 void VtkView::wheelEvent(QWheelEvent* e) {
   setEventPosition(e->position(), e->modifiers());
   const int delta = e->angleDelta().y();
-  if (delta > 0) interactor_->InvokeEvent(vtkCommand::MouseWheelForwardEvent);
-  else if (delta < 0) interactor_->InvokeEvent(vtkCommand::MouseWheelBackwardEvent);
+  if (delta > 0)
+    interactor_->InvokeEvent(vtkCommand::MouseWheelForwardEvent);
+  else if (delta < 0)
+    interactor_->InvokeEvent(vtkCommand::MouseWheelBackwardEvent);
   update();
   e->accept();
 }

@@ -33,8 +33,12 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
     const std::string status = !verifyFiles ? "unverified" : v.ok ? "ok" : v.missing ? "MISSING" : "MISMATCH";
     allOk = allOk && (!verifyFiles || v.ok);
     if (json) {
-      nlohmann::json j = {{"id", m.id}, {"display_name", m.displayName}, {"kind", atlasKindName(m.kind)},
-                          {"roi_count", count}, {"manifest_roi_count", m.roiCount}, {"status", status},
+      nlohmann::json j = {{"id", m.id},
+                          {"display_name", m.displayName},
+                          {"kind", atlasKindName(m.kind)},
+                          {"roi_count", count},
+                          {"manifest_roi_count", m.roiCount},
+                          {"status", status},
                           {"representation", m.representation == AtlasRepresentation::Volume ? "volume" : "coordinates"}};
       if (verifyFiles) {
         j["file"] = v.verifiedFile;
@@ -47,15 +51,15 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
       if (m.representation == AtlasRepresentation::Coordinates) detail += fmt::format(" ({:g} mm spheres from coordinates)", m.sphereRadiusMm);
       if (!m.unusedLabels.empty()) detail += fmt::format(" (labels up to {}, {} unused)", m.maxLabel, m.unusedLabels.size());
       if (verifyFiles && !v.ok) detail += " -- " + v.problem;
-      std::printf("%s\n", fmt::format("{:<12} {:>4} ROIs  {:<10} {:<11} {}", m.id, count, status,
-                                      atlasKindName(m.kind), detail).c_str());
+      std::printf("%s\n", fmt::format("{:<12} {:>4} ROIs  {:<10} {:<11} {}", m.id, count, status, atlasKindName(m.kind), detail).c_str());
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
   const bool onlyMissing = std::all_of(results.begin(), results.end(), [](const AtlasVerification& v) { return v.ok || v.missing; });
   if (!allOk)
-    throw Error(onlyMissing ? ErrorCode::NoInput : ErrorCode::Data, "one or more atlases are missing or do not match their manifests (see above; 'braingraph-cli data fetch atlases' "
-                                 "downloads the released files)");
+    throw Error(onlyMissing ? ErrorCode::NoInput : ErrorCode::Data,
+                "one or more atlases are missing or do not match their manifests (see above; 'braingraph-cli data fetch atlases' "
+                "downloads the released files)");
   return 0;
 }
 
@@ -64,9 +68,15 @@ int runAtlasShow(CliContext& ctx, const std::string& id, bool json) {
   const auto& m = registry.get(id);
   const auto labels = registry.labels(id);
   if (json) {
-    nlohmann::json j = {{"id", m.id}, {"display_name", m.displayName}, {"kind", atlasKindName(m.kind)},
-                        {"roi_count", m.roiCount}, {"networks", m.networks}, {"citation", m.citation},
-                        {"licence", m.licence}, {"source", m.source}, {"labels", nlohmann::json::array()}};
+    nlohmann::json j = {{"id", m.id},
+                        {"display_name", m.displayName},
+                        {"kind", atlasKindName(m.kind)},
+                        {"roi_count", m.roiCount},
+                        {"networks", m.networks},
+                        {"citation", m.citation},
+                        {"licence", m.licence},
+                        {"source", m.source},
+                        {"labels", nlohmann::json::array()}};
     for (const auto& l : labels) {
       nlohmann::json lj = {{"index", l.index}, {"name", l.name}, {"hemisphere", l.hemisphere}, {"network", l.network}};
       if (l.mni) lj["mni"] = {(*l.mni)[0], (*l.mni)[1], (*l.mni)[2]};
@@ -85,8 +95,7 @@ int runAtlasShow(CliContext& ctx, const std::string& id, bool json) {
   const bool coords = labels.front().mni.has_value();
   std::printf("index\tname\themisphere\tnetwork%s\n", coords ? "\tx_mni\ty_mni\tz_mni" : "");
   for (const auto& l : labels) {
-    std::string line = fmt::format("{}\t{}\t{}\t{}", l.index, l.name, l.hemisphere.empty() ? "n/a" : l.hemisphere,
-                                   l.network.empty() ? "n/a" : l.network);
+    std::string line = fmt::format("{}\t{}\t{}\t{}", l.index, l.name, l.hemisphere.empty() ? "n/a" : l.hemisphere, l.network.empty() ? "n/a" : l.network);
     if (l.mni) line += fmt::format("\t{:g}\t{:g}\t{:g}", (*l.mni)[0], (*l.mni)[1], (*l.mni)[2]);
     std::printf("%s\n", line.c_str());
   }
@@ -104,18 +113,14 @@ void addAtlasCommands(CLI::App& app, Action& action) {
   auto listJson = std::make_shared<bool>(false);
   list->add_flag("--no-verify", *noVerify, "Print the manifests' counts without reading the volumes");
   list->add_flag("--json", *listJson, "Print JSON");
-  list->callback([&action, noVerify, listJson] {
-    action = [noVerify, listJson](CliContext& ctx) { return runAtlasList(ctx, !*noVerify, *listJson); };
-  });
+  list->callback([&action, noVerify, listJson] { action = [noVerify, listJson](CliContext& ctx) { return runAtlasList(ctx, !*noVerify, *listJson); }; });
 
   auto* show = atlas->add_subcommand("show", "Print an atlas's description and label table");
   auto id = std::make_shared<std::string>();
   auto showJson = std::make_shared<bool>(false);
   show->add_option("id", *id, "Atlas id (see 'atlas list')")->required();
   show->add_flag("--json", *showJson, "Print JSON");
-  show->callback([&action, id, showJson] {
-    action = [id, showJson](CliContext& ctx) { return runAtlasShow(ctx, *id, *showJson); };
-  });
+  show->callback([&action, id, showJson] { action = [id, showJson](CliContext& ctx) { return runAtlasShow(ctx, *id, *showJson); }; });
 }
 
 }  // namespace bg::cli

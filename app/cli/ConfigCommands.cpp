@@ -17,7 +17,8 @@ void addConfigCommands(CLI::App& app, Action& action) {
   auto* reference = config->add_subcommand("reference", "Every key of every configuration file: type, default and meaning (docs/configuration.md)");
   auto format = std::make_shared<std::string>("md");
   reference->add_option("--format", *format, "md, json or csv")->check(CLI::IsMember({"md", "json", "csv"}))->capture_default_str();
-  reference->add_flag_callback("--json", [format] { *format = "json"; }, "Same as --format json");
+  reference->add_flag_callback(
+      "--json", [format] { *format = "json"; }, "Same as --format json");
   reference->callback([&action, format] {
     action = [format](CliContext&) {
       if (*format == "json") {

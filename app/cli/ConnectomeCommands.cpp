@@ -55,10 +55,14 @@ struct PipelineArgs {
     o.cleaning.zscore = !noZscore;
     o.writeGraph = graph;
     o.writePartial = partial;
-    if (adjacency == "threshold") o.adjacency.rule = AdjacencyRule::Threshold;
-    else if (adjacency == "proportional") o.adjacency.rule = AdjacencyRule::Proportional;
-    else if (adjacency == "weighted") o.adjacency.rule = AdjacencyRule::Weighted;
-    else throw Error(ErrorCode::Usage, "--adjacency must be threshold, proportional or weighted");
+    if (adjacency == "threshold")
+      o.adjacency.rule = AdjacencyRule::Threshold;
+    else if (adjacency == "proportional")
+      o.adjacency.rule = AdjacencyRule::Proportional;
+    else if (adjacency == "weighted")
+      o.adjacency.rule = AdjacencyRule::Weighted;
+    else
+      throw Error(ErrorCode::Usage, "--adjacency must be threshold, proportional or weighted");
     o.adjacency.threshold = threshold;
     o.adjacency.density = density;
     o.adjacency.absolute = absolute;

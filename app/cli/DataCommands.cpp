@@ -74,10 +74,10 @@ void addDataCommands(CLI::App& app, Action& action) {
   atlases->callback([&action, a] { action = [a](CliContext& ctx) { return runFetchAtlases(ctx, *a); }; });
 
   auto b = std::make_shared<FetchArgs>();
-  auto* abide = fetch->add_subcommand("abide", "ABIDE I ROI time series and phenotypes from the Preprocessed Connectomes Project "
-                                               "(non-commercial research use)");
-  abide->add_option("--atlas", b->atlases, "Parcellations, comma-separated: cc200 (band-passed, global signal regressed), ho (no GSR)")
-      ->capture_default_str();
+  auto* abide = fetch->add_subcommand("abide",
+                                      "ABIDE I ROI time series and phenotypes from the Preprocessed Connectomes Project "
+                                      "(non-commercial research use)");
+  abide->add_option("--atlas", b->atlases, "Parcellations, comma-separated: cc200 (band-passed, global signal regressed), ho (no GSR)")->capture_default_str();
   abide->add_option("--sites", b->sites, "Only these sites (SITE_ID), comma-separated (default: all 15)");
   abide->add_option("--max-scans", b->maxScans, "At most this many scans, taken from the sites in turn (default: all)")->check(CLI::NonNegativeNumber);
   abide->add_option("--to", b->to, "Data folder to fill (default: the user data folder, which joins the data path)");

@@ -24,9 +24,9 @@ void addInfoCommand(CLI::App& app, Action& action) {
         j["braingraph"] = braingraphVersion();
         for (const auto& [name, version] : coreLibraryVersions()) j["libraries"][name] = version;
         j["libraries"]["LibTorch"] = model::modelBackend().torchVersion();
-        j["device"] = {{"requested", device.requested}, {"resolved", device.resolved}, {"description", device.description},
-                       {"cuda_available", device.cudaAvailable}, {"cuda_devices", device.cudaDeviceCount},
-                       {"cpu_threads", device.cpuThreads}};
+        j["device"] = {{"requested", device.requested},          {"resolved", device.resolved},
+                       {"description", device.description},      {"cuda_available", device.cudaAvailable},
+                       {"cuda_devices", device.cudaDeviceCount}, {"cpu_threads", device.cpuThreads}};
         j["data_path"] = ctx.dataPaths().describe();
         std::printf("%s\n", j.dump(2).c_str());
         return 0;

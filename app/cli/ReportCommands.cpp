@@ -43,8 +43,8 @@ std::filesystem::path reportRenderer() {
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   const auto beside = exe.parent_path() / "braingraph-report";
   if (ec || !std::filesystem::exists(beside))
-    throw Error(ErrorCode::Config, "PDF reports need braingraph-report (built with the GUI, BRAINGRAPH_BUILD_GUI=ON); it is not beside " +
-                                       exe.string() + " and $BRAINGRAPH_REPORT is not set");
+    throw Error(ErrorCode::Config, "PDF reports need braingraph-report (built with the GUI, BRAINGRAPH_BUILD_GUI=ON); it is not beside " + exe.string() +
+                                       " and $BRAINGRAPH_REPORT is not set");
   return beside;
 }
 
@@ -128,7 +128,8 @@ void printSummary(const json& record) {
               r.value("positive_class", std::string("positive")).c_str(), r.at("probability").get<double>());
   if (r.value("interval", json()).is_object()) std::printf(" [%.3f, %.3f]", r["interval"]["low"].get<double>(), r["interval"]["high"].get<double>());
   if (r.value("ood", json()).is_object()) std::printf(", %s", r["ood"].value("flag", false) ? "OUT OF DISTRIBUTION" : "in distribution");
-  if (r.value("in_training_set", json()).is_boolean() && r["in_training_set"].get<bool>()) std::printf(", A TRAINING SCAN OF THE MODEL (not an independent test)");
+  if (r.value("in_training_set", json()).is_boolean() && r["in_training_set"].get<bool>())
+    std::printf(", A TRAINING SCAN OF THE MODEL (not an independent test)");
   std::printf(", QC %s\n", record.at("qc").value("verdict", record.at("qc").value("overall", std::string("?"))).c_str());
 }
 
@@ -189,16 +190,16 @@ void addReportCommands(CLI::App& app, Action& action) {
           }
           ctx.runJob("quality control " + a->input, [&](JobContext& job) { c = prepareDiagnosis(r, registry.get(), job, qcWs.get()); });
           json out = c.qc.toJson();
-          out["input"] = {{"file", a->input}, {"kind", c.input.kind}, {"volumes", c.input.volumes}, {"tr_seconds", c.input.tr},
-                          {"rois", c.input.fc.rows()}, {"confounds", c.input.confounds ? json(c.input.confounds->string()) : json(nullptr)}};
+          out["input"] = {{"file", a->input},           {"kind", c.input.kind},
+                          {"volumes", c.input.volumes}, {"tr_seconds", c.input.tr},
+                          {"rois", c.input.fc.rows()},  {"confounds", c.input.confounds ? json(c.input.confounds->string()) : json(nullptr)}};
           out["patient_id"] = patientIdFromFileName(r.input);
           out["blocked"] = c.qc.failed() && r.qcOverrideReason.empty();
           if (a->json) {
             std::printf("%s\n", out.dump().c_str());
           } else {
             for (const auto& i : c.qc.items)
-              std::printf("%-30s %-10s %-5s %s\n", i.name.c_str(), i.value ? fmt::format("{:.4g}", *i.value).c_str() : "-", i.status.c_str(),
-                          i.rule.c_str());
+              std::printf("%-30s %-10s %-5s %s\n", i.name.c_str(), i.value ? fmt::format("{:.4g}", *i.value).c_str() : "-", i.status.c_str(), i.rule.c_str());
             std::printf("overall: %s\n", c.qc.verdict().c_str());
           }
           return 0;

@@ -27,8 +27,7 @@ std::string TerminalProgress::formatDuration(double seconds) {
 std::string TerminalProgress::renderLine(const JobSnapshot& snap, int width) {
   const int barWidth = std::clamp(width / 3, 10, 40);
   const int filled = static_cast<int>(std::round(snap.fraction * barWidth));
-  std::string line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
-                     std::string(static_cast<std::size_t>(barWidth - filled), ' ') + "] ";
+  std::string line = "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(barWidth - filled), ' ') + "] ";
   char pct[16];
   std::snprintf(pct, sizeof pct, "%3d%% ", static_cast<int>(std::round(snap.fraction * 100)));
   line += pct;

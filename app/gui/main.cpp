@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   parser.addVersionOption();
   QCommandLineOption quiet({QStringLiteral("q"), QStringLiteral("quiet")}, QStringLiteral("Only warnings and errors"));
   QCommandLineOption verbose(QStringLiteral("verbose"), QStringLiteral("More detail"));
-  QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                QStringLiteral("Save the 3D view to FILE once the brain is shown, then quit"), QStringLiteral("FILE"));
+  QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Save the 3D view to FILE once the brain is shown, then quit"),
+                                QStringLiteral("FILE"));
   QCommandLineOption windowShot(QStringLiteral("screenshot-window"),
                                 QStringLiteral("Save the whole window to FILE once the atlases are verified and the first scan is shown, then quit"),
                                 QStringLiteral("FILE"));
@@ -46,9 +46,7 @@ int main(int argc, char** argv) {
   parser.process(app);
 
   bg::log::LogOptions logOptions;
-  logOptions.verbosity = parser.isSet(quiet) ? bg::log::Verbosity::Quiet
-                         : parser.isSet(verbose) ? bg::log::Verbosity::Verbose
-                                                 : bg::log::Verbosity::Normal;
+  logOptions.verbosity = parser.isSet(quiet) ? bg::log::Verbosity::Quiet : parser.isSet(verbose) ? bg::log::Verbosity::Verbose : bg::log::Verbosity::Normal;
   bg::log::init(logOptions);
 
   try {

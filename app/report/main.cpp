@@ -29,9 +29,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (a == "--record") recordFile = value();
-    else if (a == "--out") out = value();
-    else if (a == "--brain-mask") mask = value();
+    if (a == "--record")
+      recordFile = value();
+    else if (a == "--out")
+      out = value();
+    else if (a == "--brain-mask")
+      mask = value();
     else if (a == "--help" || a == "-h") {
       std::printf("usage: braingraph-report --record RECORD.json --out REPORT.pdf [--brain-mask MNI_MASK.nii.gz]\n");
       return 0;

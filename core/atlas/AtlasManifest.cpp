@@ -11,9 +11,12 @@ using nlohmann::json;
 
 std::string_view atlasKindName(AtlasKind k) {
   switch (k) {
-    case AtlasKind::Functional: return "functional";
-    case AtlasKind::Anatomical: return "anatomical";
-    case AtlasKind::Template: return "template";
+    case AtlasKind::Functional:
+      return "functional";
+    case AtlasKind::Anatomical:
+      return "anatomical";
+    case AtlasKind::Template:
+      return "template";
   }
   return "?";
 }
@@ -40,14 +43,21 @@ AtlasManifest AtlasManifest::parse(const std::filesystem::path& manifestFile) {
       m.id = j.at("id").get<std::string>();
       m.displayName = j.at("display_name").get<std::string>();
       const auto kind = j.at("kind").get<std::string>();
-      if (kind == "functional") m.kind = AtlasKind::Functional;
-      else if (kind == "anatomical") m.kind = AtlasKind::Anatomical;
-      else if (kind == "template") m.kind = AtlasKind::Template;
-      else throw Error(ErrorCode::Config, "kind '" + kind + "' is not functional, anatomical or template");
+      if (kind == "functional")
+        m.kind = AtlasKind::Functional;
+      else if (kind == "anatomical")
+        m.kind = AtlasKind::Anatomical;
+      else if (kind == "template")
+        m.kind = AtlasKind::Template;
+      else
+        throw Error(ErrorCode::Config, "kind '" + kind + "' is not functional, anatomical or template");
       const auto rep = j.value("representation", std::string("volume"));
-      if (rep == "volume") m.representation = AtlasRepresentation::Volume;
-      else if (rep == "coordinates") m.representation = AtlasRepresentation::Coordinates;
-      else throw Error(ErrorCode::Config, "representation '" + rep + "' is not volume or coordinates");
+      if (rep == "volume")
+        m.representation = AtlasRepresentation::Volume;
+      else if (rep == "coordinates")
+        m.representation = AtlasRepresentation::Coordinates;
+      else
+        throw Error(ErrorCode::Config, "representation '" + rep + "' is not volume or coordinates");
       m.roiCount = j.at("roi_count").get<int>();
       m.space = j.value("space", std::string());
       if (j.contains("volumes")) m.volumes = j.at("volumes").get<std::map<std::string, std::string>>();
@@ -91,16 +101,14 @@ AtlasManifest AtlasManifest::parse(const std::filesystem::path& manifestFile) {
       if (m.roiCount <= 0) throw Error(ErrorCode::Config, "roi_count must be positive");
       if (!m.labelTable && !m.derivedLabels) throw Error(ErrorCode::Config, "a parcellation needs a label_table or derived_labels");
       if (m.derivedLabels && static_cast<int>(m.derivedLabels->codes.size()) != m.roiCount)
-        throw Error(ErrorCode::Config, "derived_labels lists " + std::to_string(m.derivedLabels->codes.size()) + " codes, roi_count says " +
-                                           std::to_string(m.roiCount));
+        throw Error(ErrorCode::Config,
+                    "derived_labels lists " + std::to_string(m.derivedLabels->codes.size()) + " codes, roi_count says " + std::to_string(m.roiCount));
       if (m.representation == AtlasRepresentation::Volume && m.volumes.empty())
         throw Error(ErrorCode::Config, "a volume atlas needs at least one entry in volumes");
-      if (m.representation == AtlasRepresentation::Coordinates &&
-          (m.labelTable->coordinateColumns.empty() || m.sphereRadiusMm <= 0))
+      if (m.representation == AtlasRepresentation::Coordinates && (m.labelTable->coordinateColumns.empty() || m.sphereRadiusMm <= 0))
         throw Error(ErrorCode::Config, "a coordinate atlas needs coordinate_columns and sphere_radius_mm");
     }
-    if (m.manifestFile.parent_path().filename() != m.id)
-      throw Error(ErrorCode::Config, "id '" + m.id + "' does not match its folder name");
+    if (m.manifestFile.parent_path().filename() != m.id) throw Error(ErrorCode::Config, "id '" + m.id + "' does not match its folder name");
     return m;
   });
 }

@@ -13,8 +13,7 @@
 namespace bg {
 namespace {
 // The order of the BrainGFM paper's tables.
-const std::vector<std::string> kPaperOrder = {"schaefer100", "schaefer200", "schaefer300", "aal116",
-                                              "aal3v1",      "shen268",     "power264",    "gordon333"};
+const std::vector<std::string> kPaperOrder = {"schaefer100", "schaefer200", "schaefer300", "aal116", "aal3v1", "shen268", "power264", "gordon333"};
 
 int rankOf(const std::string& id) {
   auto it = std::find(kPaperOrder.begin(), kPaperOrder.end(), id);
@@ -28,8 +27,7 @@ int parseInt(const std::string& s, const TextTable& t, std::size_t row) {
     if (used == s.size()) return v;
   } catch (const std::exception&) {
   }
-  throw Error(ErrorCode::Data, "row " + std::to_string(row + 2) + " of " + t.path().string() + ": '" + s +
-                                   "' is not an integer label");
+  throw Error(ErrorCode::Data, "row " + std::to_string(row + 2) + " of " + t.path().string() + ": '" + s + "' is not an integer label");
 }
 
 std::string optionalCell(const TextTable& t, std::size_t row, int col) {
@@ -42,17 +40,14 @@ std::string optionalCell(const TextTable& t, std::size_t row, int col) {
 AtlasRegistry AtlasRegistry::load(const std::filesystem::path& manifestDir, DataPaths data) {
   AtlasRegistry reg;
   reg.data_ = std::move(data);
-  if (!std::filesystem::is_directory(manifestDir))
-    throw Error(ErrorCode::Config, "atlas manifest folder " + manifestDir.string() + " does not exist");
+  if (!std::filesystem::is_directory(manifestDir)) throw Error(ErrorCode::Config, "atlas manifest folder " + manifestDir.string() + " does not exist");
   for (const auto& entry : std::filesystem::directory_iterator(manifestDir)) {
     const auto file = entry.path() / "manifest.json";
     if (entry.is_directory() && std::filesystem::exists(file)) reg.atlases_.push_back(AtlasManifest::parse(file));
   }
-  std::sort(reg.atlases_.begin(), reg.atlases_.end(), [](const AtlasManifest& a, const AtlasManifest& b) {
-    return std::make_pair(rankOf(a.id), a.id) < std::make_pair(rankOf(b.id), b.id);
-  });
-  spdlog::debug("atlas registry: {} manifests from {}, data path {}", reg.atlases_.size(), manifestDir.string(),
-                reg.data_.describe());
+  std::sort(reg.atlases_.begin(), reg.atlases_.end(),
+            [](const AtlasManifest& a, const AtlasManifest& b) { return std::make_pair(rankOf(a.id), a.id) < std::make_pair(rankOf(b.id), b.id); });
+  spdlog::debug("atlas registry: {} manifests from {}, data path {}", reg.atlases_.size(), manifestDir.string(), reg.data_.describe());
   return reg;
 }
 
@@ -82,9 +77,7 @@ const AtlasManifest& AtlasRegistry::get(const std::string& id) const {
   throw Error(ErrorCode::NoInput, "unknown atlas '" + id + "' (known: " + known + ")");
 }
 
-std::filesystem::path AtlasRegistry::resolve(const std::string& relative) const {
-  return data_.find(std::filesystem::path("atlases") / relative);
-}
+std::filesystem::path AtlasRegistry::resolve(const std::string& relative) const { return data_.find(std::filesystem::path("atlases") / relative); }
 
 std::filesystem::path AtlasRegistry::volumeFile(const std::string& id, const std::string& resolution) const {
   const auto& m = get(id);
@@ -128,8 +121,7 @@ std::vector<AtlasLabel> AtlasRegistry::labels(const std::string& id) const {
           try {
             xyz[k] = std::stod(table.cell(r, cx[k]));
           } catch (const std::exception&) {
-            throw Error(ErrorCode::Data, "row " + std::to_string(r + 2) + ": coordinate '" + table.cell(r, cx[k]) +
-                                             "' is not a number");
+            throw Error(ErrorCode::Data, "row " + std::to_string(r + 2) + ": coordinate '" + table.cell(r, cx[k]) + "' is not a number");
           }
           if (!std::isfinite(xyz[k])) throw Error(ErrorCode::Data, "row " + std::to_string(r + 2) + ": coordinate is not finite");
         }
@@ -167,8 +159,7 @@ AtlasVerification AtlasRegistry::verify(const std::string& id, ProgressDelegate&
   v.labelTableRows = static_cast<int>(table.size());
   std::set<int> tableSet;
   for (const auto& l : table) {
-    if (!tableSet.insert(l.index).second)
-      throw Error(ErrorCode::Data, "label table of atlas " + id + " lists label " + std::to_string(l.index) + " twice");
+    if (!tableSet.insert(l.index).second) throw Error(ErrorCode::Data, "label table of atlas " + id + " lists label " + std::to_string(l.index) + " twice");
   }
   progress.throwIfCancelled();
 
@@ -198,22 +189,18 @@ AtlasVerification AtlasRegistry::verify(const std::string& id, ProgressDelegate&
     if (x == 0.0f) continue;
     const float r = std::round(x);
     if (!std::isfinite(x) || std::fabs(x - r) > 1e-3f || r < 0)
-      throw Error(ErrorCode::Data, path.string() + " holds non-integer or negative values (" + std::to_string(x) +
-                                       "); not a label volume");
+      throw Error(ErrorCode::Data, path.string() + " holds non-integer or negative values (" + std::to_string(x) + "); not a label volume");
     const int label = static_cast<int>(r);
     volumeSet.insert(label);
     maxLabel = std::max(maxLabel, label);
   }
   v.verifiedRoiCount = static_cast<int>(volumeSet.size());
-  std::set_difference(tableSet.begin(), tableSet.end(), volumeSet.begin(), volumeSet.end(),
-                      std::back_inserter(v.tableLabelsMissingInVolume));
-  std::set_difference(volumeSet.begin(), volumeSet.end(), tableSet.begin(), tableSet.end(),
-                      std::back_inserter(v.volumeLabelsMissingInTable));
+  std::set_difference(tableSet.begin(), tableSet.end(), volumeSet.begin(), volumeSet.end(), std::back_inserter(v.tableLabelsMissingInVolume));
+  std::set_difference(volumeSet.begin(), volumeSet.end(), tableSet.begin(), tableSet.end(), std::back_inserter(v.volumeLabelsMissingInTable));
   std::vector<std::string> problems;
   if (v.verifiedRoiCount != m.roiCount)
     problems.push_back("volume has " + std::to_string(v.verifiedRoiCount) + " labels, manifest says " + std::to_string(m.roiCount));
-  if (!v.tableLabelsMissingInVolume.empty())
-    problems.push_back(std::to_string(v.tableLabelsMissingInVolume.size()) + " label-table entries have no voxels");
+  if (!v.tableLabelsMissingInVolume.empty()) problems.push_back(std::to_string(v.tableLabelsMissingInVolume.size()) + " label-table entries have no voxels");
   if (!v.volumeLabelsMissingInTable.empty())
     problems.push_back(std::to_string(v.volumeLabelsMissingInTable.size()) + " volume labels are not in the label table");
   for (int u : m.unusedLabels)

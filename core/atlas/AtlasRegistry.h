@@ -18,15 +18,15 @@ namespace bg {
 struct AtlasVerification {
   std::string id;
   int manifestRoiCount = 0;
-  int verifiedRoiCount = 0;        // distinct labels in the volume, or coordinate rows
+  int verifiedRoiCount = 0;  // distinct labels in the volume, or coordinate rows
   int labelTableRows = 0;
   std::vector<int> tableLabelsMissingInVolume;
   std::vector<int> volumeLabelsMissingInTable;
-  std::string verifiedFile;        // the file the count comes from
-  std::string shape;               // volume shape, e.g. 91x109x91
+  std::string verifiedFile;  // the file the count comes from
+  std::string shape;         // volume shape, e.g. 91x109x91
   bool ok = false;
-  bool missing = false;            // its files are not in the data path
-  std::string problem;             // empty when ok
+  bool missing = false;  // its files are not in the data path
+  std::string problem;   // empty when ok
 };
 
 class AtlasRegistry {

@@ -112,8 +112,7 @@ std::vector<AtlasLabel> deriveLabels(const AtlasManifest& m, const AtlasRegistry
     out.reserve(spec.codes.size());
     for (int code : spec.codes) {
       const Tally& t = tally.at(code);
-      if (t.voxels == 0)
-        throw Error(ErrorCode::Data, "label " + std::to_string(code) + " has no voxels in " + registry.volumeFile(m.id).string());
+      if (t.voxels == 0) throw Error(ErrorCode::Data, "label " + std::to_string(code) + " has no voxels in " + registry.volumeFile(m.id).string());
       AtlasLabel l;
       l.index = code;
       const Eigen::Vector3d c = t.sum / static_cast<double>(t.voxels);

@@ -15,8 +15,8 @@ namespace {
 using LabelImage = itk::Image<std::int32_t, 3>;
 
 // NIfTI is RAS, ITK is LPS: x and y of every physical coordinate change sign.
-void setGeometry(const Geometry& g, LabelImage::PointType& origin, LabelImage::SpacingType& spacing,
-                 LabelImage::DirectionType& direction, LabelImage::SizeType& size) {
+void setGeometry(const Geometry& g, LabelImage::PointType& origin, LabelImage::SpacingType& spacing, LabelImage::DirectionType& direction,
+                 LabelImage::SizeType& size) {
   const double flip[3] = {-1.0, -1.0, 1.0};
   for (int j = 0; j < 3; ++j) {
     double norm = 0;

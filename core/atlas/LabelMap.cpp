@@ -46,14 +46,12 @@ std::vector<int> LabelMap::emptyRois() const {
   return out;
 }
 
-std::vector<std::int32_t> AtlasResampler::resampleLabels(const std::vector<float>& labels, const ScanGrid& from,
-                                                         const ScanGrid& to) {
+std::vector<std::int32_t> AtlasResampler::resampleLabels(const std::vector<float>& labels, const ScanGrid& from, const ScanGrid& to) {
   if (static_cast<std::int64_t>(labels.size()) < from.voxels()) throw Error(ErrorCode::Internal, "label volume smaller than its grid");
   return itkbridge::resampleLabelsNearest(labels.data(), bridgeGeometry(from), bridgeGeometry(to));
 }
 
-std::vector<std::int32_t> AtlasResampler::sphereLabels(const std::vector<std::array<double, 3>>& centres, double radiusMm,
-                                                       const ScanGrid& to) {
+std::vector<std::int32_t> AtlasResampler::sphereLabels(const std::vector<std::array<double, 3>>& centres, double radiusMm, const ScanGrid& to) {
   std::vector<std::int32_t> labels(static_cast<std::size_t>(to.voxels()), 0);
   std::vector<float> bestDist(labels.size(), std::numeric_limits<float>::infinity());
   const Eigen::Matrix4d toVoxel = to.voxelToWorld.inverse();
@@ -72,8 +70,8 @@ std::vector<std::int32_t> AtlasResampler::sphereLabels(const std::vector<std::ar
     for (std::int64_t k = lo[2]; k <= hi[2]; ++k)
       for (std::int64_t j = lo[1]; j <= hi[1]; ++j)
         for (std::int64_t i = lo[0]; i <= hi[0]; ++i) {
-          const Eigen::Vector3d p = m * Eigen::Vector3d(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)) +
-                                    to.voxelToWorld.topRightCorner<3, 1>();
+          const Eigen::Vector3d p =
+              m * Eigen::Vector3d(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k)) + to.voxelToWorld.topRightCorner<3, 1>();
           const double d = (p - world.head<3>()).norm();
           if (d > radiusMm + 1e-9) continue;
           const auto idx = static_cast<std::size_t>((k * to.dim[1] + j) * to.dim[0] + i);
@@ -129,8 +127,7 @@ LabelMap AtlasResampler::map(const std::string& atlasId, const ScanGrid& grid) c
       out.roiOfVoxel[i] = it->second;
       ++out.voxelsPerRoi[static_cast<std::size_t>(it->second)];
     }
-    if (out.mappedVoxels() == 0)
-      throw Error(ErrorCode::Data, "the atlas does not overlap the scan at all (is the scan in MNI space? check its sform/qform)");
+    if (out.mappedVoxels() == 0) throw Error(ErrorCode::Data, "the atlas does not overlap the scan at all (is the scan in MNI space? check its sform/qform)");
     return out;
   });
 }

@@ -26,14 +26,14 @@ struct ScanGrid {
 
 struct LabelMap {
   std::string atlasId;
-  std::vector<AtlasLabel> rois;         // ROI columns, in label-table order (never renumbered)
+  std::vector<AtlasLabel> rois;          // ROI columns, in label-table order (never renumbered)
   std::vector<std::int32_t> roiOfVoxel;  // per scan voxel: column index, or -1
   std::vector<std::int64_t> voxelsPerRoi;
-  std::vector<double> roiVolumeMm3;      // the ROI's volume in the atlas itself (sphere volume for Power)
+  std::vector<double> roiVolumeMm3;  // the ROI's volume in the atlas itself (sphere volume for Power)
 
   int roiCount() const { return static_cast<int>(rois.size()); }
   std::int64_t mappedVoxels() const;
-  std::vector<int> emptyRois() const;    // columns with no voxel in the scan grid
+  std::vector<int> emptyRois() const;  // columns with no voxel in the scan grid
 };
 
 // How atlas labels reach the scan grid.
@@ -47,8 +47,7 @@ class AtlasResampler {
 
   // Resamples a label volume onto a grid (nearest neighbour, ITK); values are copied as is.
   static std::vector<std::int32_t> resampleLabels(const std::vector<float>& labels, const ScanGrid& from, const ScanGrid& to);
-  static std::vector<std::int32_t> sphereLabels(const std::vector<std::array<double, 3>>& centres, double radiusMm,
-                                                const ScanGrid& to);
+  static std::vector<std::int32_t> sphereLabels(const std::vector<std::array<double, 3>>& centres, double radiusMm, const ScanGrid& to);
 
  private:
   const AtlasRegistry& registry_;

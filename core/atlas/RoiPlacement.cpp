@@ -18,8 +18,7 @@ std::map<long, std::array<double, 3>> labelCentroids(const NiftiVolume& vol) {
       for (std::int64_t i = 0; i < vol.header.dim[0]; ++i) {
         const float v = vol.at(i, j, k);
         if (v == 0 || !std::isfinite(v)) continue;
-        const Eigen::Vector4d w =
-            vol.header.voxelToWorld * Eigen::Vector4d(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k), 1);
+        const Eigen::Vector4d w = vol.header.voxelToWorld * Eigen::Vector4d(static_cast<double>(i), static_cast<double>(j), static_cast<double>(k), 1);
         auto& c = acc[std::lround(v)];
         c[0] += w(0);
         c[1] += w(1);
@@ -45,9 +44,12 @@ RoiPlacement roiPlacement(const AtlasRegistry* registry, const std::string& atla
       for (const auto& l : labels) {
         p.names.push_back(l.name);
         p.networks.push_back(l.network);
-        if (l.mni) p.positions.emplace_back(*l.mni);
-        else if (auto it = centroids.find(l.index); it != centroids.end()) p.positions.emplace_back(it->second);
-        else p.positions.emplace_back(std::nullopt);
+        if (l.mni)
+          p.positions.emplace_back(*l.mni);
+        else if (auto it = centroids.find(l.index); it != centroids.end())
+          p.positions.emplace_back(it->second);
+        else
+          p.positions.emplace_back(std::nullopt);
       }
       return p;
     }

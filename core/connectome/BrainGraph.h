@@ -8,17 +8,17 @@
 namespace bg {
 
 enum class AdjacencyRule {
-  Threshold,          // keep r > t (or |r| > t), binary
-  Proportional,       // keep the top `density` fraction of edges by weight (or |weight|), binary
-  Weighted            // keep every edge with its weight
+  Threshold,     // keep r > t (or |r| > t), binary
+  Proportional,  // keep the top `density` fraction of edges by weight (or |weight|), binary
+  Weighted       // keep every edge with its weight
 };
 
 struct AdjacencyOptions {
   AdjacencyRule rule = AdjacencyRule::Threshold;
-  double threshold = 0.3;   // the paper's reference code: A > 0.3
-  double density = 0.1;     // proportional: fraction of the N(N-1)/2 edges kept
-  bool absolute = false;    // compare |r|
-  bool keepDiagonal = true; // the reference code keeps the diagonal
+  double threshold = 0.3;    // the paper's reference code: A > 0.3
+  double density = 0.1;      // proportional: fraction of the N(N-1)/2 edges kept
+  bool absolute = false;     // compare |r|
+  bool keepDiagonal = true;  // the reference code keeps the diagonal
 };
 
 Eigen::MatrixXd buildAdjacency(const Eigen::MatrixXd& fc, const AdjacencyOptions& options);
@@ -31,13 +31,13 @@ Eigen::MatrixXd randomWalkEncoding(const Eigen::MatrixXd& adjacency, int steps =
 Eigen::MatrixXd nodeFeatures(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& rwse, int width = 512);
 
 struct GraphMetrics {
-  Eigen::VectorXd degree;        // binary degree (self-loops excluded)
-  Eigen::VectorXd strength;      // sum of weights (self-loops excluded)
-  Eigen::VectorXd clustering;    // weighted clustering (Onnela et al. 2005) on |w| normalised by max |w|
-  double globalEfficiency = 0;   // on binary edges (w != 0), shortest paths by BFS
-  Eigen::VectorXi community;     // Louvain on signed weights (Gomez et al. 2009 modularity)
+  Eigen::VectorXd degree;       // binary degree (self-loops excluded)
+  Eigen::VectorXd strength;     // sum of weights (self-loops excluded)
+  Eigen::VectorXd clustering;   // weighted clustering (Onnela et al. 2005) on |w| normalised by max |w|
+  double globalEfficiency = 0;  // on binary edges (w != 0), shortest paths by BFS
+  Eigen::VectorXi community;    // Louvain on signed weights (Gomez et al. 2009 modularity)
   double modularity = 0;
-  Eigen::VectorXd participation; // by the given node partition (e.g. atlas networks)
+  Eigen::VectorXd participation;  // by the given node partition (e.g. atlas networks)
 };
 
 GraphMetrics computeGraphMetrics(const Eigen::MatrixXd& weights, const std::vector<int>& networkOfNode, unsigned seed = 1);

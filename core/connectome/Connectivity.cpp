@@ -11,8 +11,8 @@
 
 #include "errors/Error.h"
 
-extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
-                        const int* lwork, int* iwork, const int* liwork, int* info);
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work, const int* lwork, int* iwork,
+                        const int* liwork, int* info);
 
 namespace bg {
 namespace {
@@ -35,8 +35,7 @@ std::vector<int> centreColumns(Eigen::MatrixXd& x) {
 void warnZero(const std::vector<int>& zero, const char* what) {
   if (!zero.empty())
     // Debug only: callers record the ROIs (QC files, derivatives) and batches would flood the log.
-    spdlog::debug("{}: {} ROI(s) have zero variance (first: column {}); their connectivity is set to 0", what, zero.size(),
-                 zero.front());
+    spdlog::debug("{}: {} ROI(s) have zero variance (first: column {}); their connectivity is set to 0", what, zero.size(), zero.front());
 }
 
 // LAPACK's divide-and-conquer eigensolver (OpenBLAS provides it): 3-4x Eigen's QR iteration on
@@ -123,8 +122,7 @@ ConnectivityResult partialCorrelation(const Eigen::MatrixXd& series) {
   // Zero-variance ROIs are left out of the inversion and get 0 rows.
   std::vector<Eigen::Index> keep;
   for (Eigen::Index c = 0; c < x.cols(); ++c)
-    if (std::find(out.zeroVarianceRois.begin(), out.zeroVarianceRois.end(), static_cast<int>(c)) == out.zeroVarianceRois.end())
-      keep.push_back(c);
+    if (std::find(out.zeroVarianceRois.begin(), out.zeroVarianceRois.end(), static_cast<int>(c)) == out.zeroVarianceRois.end()) keep.push_back(c);
   Eigen::MatrixXd xs(x.rows(), static_cast<Eigen::Index>(keep.size()));
   for (std::size_t k = 0; k < keep.size(); ++k) xs.col(static_cast<Eigen::Index>(k)) = x.col(keep[k]);
   // Standardise first so the estimate is a correlation-scale precision (nilearn does the same).

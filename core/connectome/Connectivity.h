@@ -13,8 +13,8 @@ enum class ConnectivityKind { Pearson, PartialCorrelation, Tangent };
 ConnectivityKind parseConnectivityKind(const std::string& name);  // pearson | partial | tangent
 
 struct ConnectivityResult {
-  Eigen::MatrixXd matrix;              // ROIs x ROIs
-  std::vector<int> zeroVarianceRois;   // their rows and columns are 0 (diagonal 1): defined, never NaN
+  Eigen::MatrixXd matrix;             // ROIs x ROIs
+  std::vector<int> zeroVarianceRois;  // their rows and columns are 0 (diagonal 1): defined, never NaN
 };
 
 // Pearson correlation; with fisherZ the off-diagonal values are atanh(r) (r clipped to +-(1-1e-7)) and
@@ -68,7 +68,6 @@ Eigen::MatrixXd spdLog(const Eigen::MatrixXd& m);
 Eigen::MatrixXd spdExp(const Eigen::MatrixXd& m);
 // Geometric (Riemannian) mean by fixed-point iteration, started at the log-Euclidean mean; nilearn's
 // limits (10 iterations, gradient norm 1e-7).
-Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations = 10, double tolerance = 1e-7,
-                              ProgressDelegate* progress = nullptr);
+Eigen::MatrixXd geometricMean(const std::vector<Eigen::MatrixXd>& spd, int maxIterations = 10, double tolerance = 1e-7, ProgressDelegate* progress = nullptr);
 
 }  // namespace bg

@@ -50,7 +50,9 @@ GraphInputSpec GraphInputSpec::fromJson(const json& j) {
     if (s.perSite && !s.standardiseEdges) throw Error(ErrorCode::Config, "input: per_site standardisation needs standardise_edges");
     if (s.empiricalBayes && !s.perSite) throw Error(ErrorCode::Config, "input: site_shrinkage needs per_site standardisation");
   } else if (!j.is_null()) {
-    throw Error(ErrorCode::Config, "input must be a name (fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site, tangent-combat) or {\"kind\": ..., \"standardise_edges\": ...}");
+    throw Error(
+        ErrorCode::Config,
+        "input must be a name (fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site, tangent-combat) or {\"kind\": ..., \"standardise_edges\": ...}");
   }
   if (s.kind != "fc" && s.kind != "tangent") throw Error(ErrorCode::Config, "input kind '" + s.kind + "' is not fc or tangent");
   return s;
@@ -58,7 +60,9 @@ GraphInputSpec GraphInputSpec::fromJson(const json& j) {
 
 GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
   GraphInputSpec s;
-  auto endsWith = [&](const std::string& suffix) { return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0; };
+  auto endsWith = [&](const std::string& suffix) {
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
   const bool z = endsWith("-z"), site = endsWith("-site"), combat = endsWith("-combat");
   s.kind = z ? name.substr(0, name.size() - 2) : site ? name.substr(0, name.size() - 5) : combat ? name.substr(0, name.size() - 7) : name;
   s.standardiseEdges = z || site || combat;
@@ -68,7 +72,6 @@ GraphInputSpec GraphInputSpec::fromName(const std::string& name) {
     throw Error(ErrorCode::Usage, "input '" + name + "' is not fc, fc-z, fc-site, fc-combat, tangent, tangent-z, tangent-site or tangent-combat");
   return s;
 }
-
 
 const std::vector<std::string>& GraphInputSpec::names() {
   static const std::vector<std::string> all = {"fc", "fc-z", "fc-site", "fc-combat", "tangent", "tangent-z", "tangent-site", "tangent-combat"};
@@ -81,7 +84,8 @@ std::string GraphInputSpec::description() const {
                                     : "Pearson correlation of the cleaned ROI mean time series";
   if (perSite)
     d += ", every edge z-scored with the mean and SD of the training scans from the scan's own acquisition site (pooled over all training "
-         "scans for a site with fewer than " + std::to_string(SiteStandardizer::kMinScans) + ")" +
+         "scans for a site with fewer than " +
+         std::to_string(SiteStandardizer::kMinScans) + ")" +
          (empiricalBayes ? ", the site means and SDs shrunk toward each site's distribution over all edges by ComBat's empirical Bayes" : "");
   else if (standardiseEdges)
     d += ", every edge z-scored with the training scans' mean and SD";
@@ -101,8 +105,8 @@ json flat(const Eigen::MatrixXd& m) {
 Eigen::MatrixXd square(const json& j, int n, const char* what) {
   const auto v = j.get<std::vector<double>>();
   if (v.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(n))
-    throw Error(ErrorCode::Data, std::string("the input transform's ") + what + " has " + std::to_string(v.size()) + " values, not " +
-                                     std::to_string(n) + " x " + std::to_string(n));
+    throw Error(ErrorCode::Data, std::string("the input transform's ") + what + " has " + std::to_string(v.size()) + " values, not " + std::to_string(n) +
+                                     " x " + std::to_string(n));
   return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), n, n);
 }
 
@@ -148,9 +152,8 @@ void chunkedParallel(long n, ProgressDelegate* progress, const std::string& stag
 }
 }  // namespace
 
-GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc,
-                                             const std::vector<Eigen::MatrixXd>& series, ProgressDelegate* progress,
-                                             const std::vector<std::string>& sites) {
+GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const std::vector<Eigen::MatrixXd>& fc, const std::vector<Eigen::MatrixXd>& series,
+                                             ProgressDelegate* progress, const std::vector<std::string>& sites) {
   GraphInputTransform t;
   t.spec_ = spec;
   if (spec.identity()) return t;
@@ -161,8 +164,8 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
     if (m.rows() != t.nodes_ || m.cols() != t.nodes_) throw Error(ErrorCode::Data, "the training scans mix parcellations of different sizes");
   const auto n = static_cast<long>(fc.size());
   if (spec.perSite && sites.size() != fc.size())
-    throw Error(ErrorCode::Data, "per-site standardisation needs every training scan's site (" + std::to_string(sites.size()) + " for " +
-                                     std::to_string(fc.size()) + " scans)");
+    throw Error(ErrorCode::Data,
+                "per-site standardisation needs every training scan's site (" + std::to_string(sites.size()) + " for " + std::to_string(fc.size()) + " scans)");
   const std::string scans = " of " + std::to_string(n) + " training scans";
   // Shares of the bar, by cost: covariances, the geometric mean's passes, the edge statistics.
   const bool tangent = spec.needsSeries();
@@ -176,9 +179,8 @@ GraphInputTransform GraphInputTransform::fit(const GraphInputSpec& spec, const s
         throw Error(ErrorCode::Data, "a training scan's time series has " + std::to_string(series[i].cols()) + " ROIs, its FC " + std::to_string(t.nodes_));
     {
       SerialBlasScope serialBlas;
-      chunkedParallel(n, progress, "Ledoit-Wolf covariances" + scans, 0.0, covEnd, [&](long i) {
-        covariances[static_cast<std::size_t>(i)] = ledoitWolfCovariance(series[static_cast<std::size_t>(i)]);
-      });
+      chunkedParallel(n, progress, "Ledoit-Wolf covariances" + scans, 0.0, covEnd,
+                      [&](long i) { covariances[static_cast<std::size_t>(i)] = ledoitWolfCovariance(series[static_cast<std::size_t>(i)]); });
     }
     std::unique_ptr<ProgressRange> meanProgress;
     if (progress) meanProgress = std::make_unique<ProgressRange>(*progress, covEnd, meanEnd);
@@ -230,8 +232,8 @@ Eigen::MatrixXd GraphInputTransform::base(const Eigen::MatrixXd& fc, const Eigen
 Eigen::MatrixXd GraphInputTransform::apply(const Eigen::MatrixXd& fc, const Eigen::MatrixXd& series, const std::string& site) const {
   if (identity()) return fc;
   if (fc.rows() != nodes_ || fc.cols() != nodes_)
-    throw Error(ErrorCode::Data, "the scan's FC is " + std::to_string(fc.rows()) + " x " + std::to_string(fc.cols()) + "; the model's input transform expects " +
-                                     std::to_string(nodes_) + " ROIs");
+    throw Error(ErrorCode::Data, "the scan's FC is " + std::to_string(fc.rows()) + " x " + std::to_string(fc.cols()) +
+                                     "; the model's input transform expects " + std::to_string(nodes_) + " ROIs");
   Eigen::MatrixXd m = base(fc, series);
   if (spec_.perSite) {
     Eigen::RowVectorXd upper = upperTriangle(m);

@@ -15,8 +15,7 @@ void GroupMoments::add(const Eigen::MatrixXd& x) {
     mean = Eigen::MatrixXd::Zero(x.rows(), x.cols());
     m2 = Eigen::MatrixXd::Zero(x.rows(), x.cols());
   } else if (x.rows() != mean.rows() || x.cols() != mean.cols()) {
-    throw Error(ErrorCode::Data, "the group mixes matrices of different sizes (" + std::to_string(mean.rows()) + " and " +
-                                     std::to_string(x.rows()) + " ROIs)");
+    throw Error(ErrorCode::Data, "the group mixes matrices of different sizes (" + std::to_string(mean.rows()) + " and " + std::to_string(x.rows()) + " ROIs)");
   }
   ++n;
   const Eigen::MatrixXd delta = x - mean;
@@ -52,8 +51,7 @@ Eigen::MatrixXd fisherZ(const Eigen::MatrixXd& r) {
 
 EdgeComparison welchEdgeComparison(const GroupMoments& a, const GroupMoments& b, double alpha) {
   if (a.n < 2 || b.n < 2)
-    throw Error(ErrorCode::Data, "a group comparison needs at least two scans per group (have " + std::to_string(a.n) + " and " +
-                                     std::to_string(b.n) + ")");
+    throw Error(ErrorCode::Data, "a group comparison needs at least two scans per group (have " + std::to_string(a.n) + " and " + std::to_string(b.n) + ")");
   if (a.mean.rows() != b.mean.rows()) throw Error(ErrorCode::Data, "the two groups' matrices differ in size");
   const auto n = a.mean.rows();
   EdgeComparison c;

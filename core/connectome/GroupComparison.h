@@ -17,7 +17,7 @@ struct GroupMoments {
 };
 
 struct EdgeComparison {
-  Eigen::MatrixXd difference;  // mean a - mean b (of the values given, e.g. Fisher z)
+  Eigen::MatrixXd difference;   // mean a - mean b (of the values given, e.g. Fisher z)
   Eigen::MatrixXd t, df, p, q;  // symmetric; the diagonal is 0 (t, df) and 1 (p, q)
   double alpha = 0.05;
   int tests = 0, significant = 0;  // edges tested, and those with q < alpha

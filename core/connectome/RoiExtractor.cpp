@@ -114,8 +114,7 @@ std::vector<RoiSignals> RoiExtractor::extract(const std::filesystem::path& bold,
   NiftiReader reader(bold);
   const auto& h = reader.header();
   const std::size_t nvox = static_cast<std::size_t>(h.voxelsPerVolume());
-  if (nvox != maps_.front().roiOfVoxel.size())
-    throw Error(ErrorCode::Internal, "label maps were made for another grid than " + bold.string());
+  if (nvox != maps_.front().roiOfVoxel.size()) throw Error(ErrorCode::Internal, "label maps were made for another grid than " + bold.string());
   const auto T = static_cast<std::size_t>(h.volumes());
   const std::size_t A = maps_.size(), V = active_.size();
   const std::size_t totalSlots = slotOffset_.back() + static_cast<std::size_t>(maps_.back().roiCount()) + 1;
@@ -228,8 +227,7 @@ std::vector<RoiSignals> RoiExtractor::extract(const std::filesystem::path& bold,
           // First principal component of the ROI's (centred) voxel series, scaled to the mean's sign and size.
           Eigen::MatrixXd X(static_cast<Eigen::Index>(T), static_cast<Eigen::Index>(mem.size()));
           for (std::size_t c = 0; c < mem.size(); ++c)
-            for (std::size_t tt = 0; tt < T; ++tt)
-              X(static_cast<Eigen::Index>(tt), static_cast<Eigen::Index>(c)) = voxelSeries[mem[c] * T + tt];
+            for (std::size_t tt = 0; tt < T; ++tt) X(static_cast<Eigen::Index>(tt), static_cast<Eigen::Index>(c)) = voxelSeries[mem[c] * T + tt];
           const Eigen::VectorXd meanSeries = X.rowwise().mean();
           Eigen::MatrixXd Xc = X.rowwise() - X.colwise().mean();
           Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(Xc * Xc.transpose());

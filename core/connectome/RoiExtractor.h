@@ -17,14 +17,14 @@ RoiSummary parseRoiSummary(const std::string& name);  // mean | median | pc1
 
 struct RoiSignals {
   std::string atlasId;
-  Eigen::MatrixXd series;               // time points x ROIs
-  std::vector<std::int64_t> voxels;     // voxels per ROI on the scan grid
+  Eigen::MatrixXd series;                  // time points x ROIs
+  std::vector<std::int64_t> voxels;        // voxels per ROI on the scan grid
   std::vector<std::int64_t> signalVoxels;  // of those, voxels whose signal varies over time (and is finite throughout)
   // Voxels with a NaN or infinite value in any volume: they never count as signal, and each time
   // point's ROI mean averages only the finite values (a voxel masked out as NaN contributes nothing).
   std::vector<std::int64_t> nonFiniteVoxels;
-  std::vector<double> coverage;         // signal voxels' volume / the ROI's atlas volume (0..1)
-  std::vector<double> tsnr;             // temporal SNR of the ROI's series (mean / sd)
+  std::vector<double> coverage;  // signal voxels' volume / the ROI's atlas volume (0..1)
+  std::vector<double> tsnr;      // temporal SNR of the ROI's series (mean / sd)
 };
 
 class RoiExtractor {

@@ -106,8 +106,8 @@ void SiteStandardizer::shrink(Stats& s) const {
 
 void SiteStandardizer::fit(const Eigen::MatrixXd& x, const std::vector<std::string>& sites) {
   if (sites.size() != static_cast<std::size_t>(x.rows()))
-    throw Error(ErrorCode::Data, "site standardisation needs one site per training scan (" + std::to_string(sites.size()) + " for " +
-                                     std::to_string(x.rows()) + ")");
+    throw Error(ErrorCode::Data,
+                "site standardisation needs one site per training scan (" + std::to_string(sites.size()) + " for " + std::to_string(x.rows()) + ")");
   for (Eigen::Index i = 0; i < x.rows(); ++i) add(x.row(i), sites[static_cast<std::size_t>(i)]);
   finish();
 }
@@ -119,8 +119,8 @@ void SiteStandardizer::adapt(const Eigen::MatrixXd& rows, const std::string& sit
   if (knows(site) && !adapted(site))
     throw Error(ErrorCode::Usage, "site '" + site + "' already has statistics from " + std::to_string(perSite_.at(site).scans) + " training scans");
   if (rows.rows() < kMinScans)
-    throw Error(ErrorCode::Data, "adapting to site '" + site + "' needs at least " + std::to_string(kMinScans) + " of its scans, not " +
-                                     std::to_string(rows.rows()));
+    throw Error(ErrorCode::Data,
+                "adapting to site '" + site + "' needs at least " + std::to_string(kMinScans) + " of its scans, not " + std::to_string(rows.rows()));
   if (rows.cols() != pooled_.mean.size())
     throw Error(ErrorCode::Data, "the scans of site '" + site + "' have " + std::to_string(rows.cols()) + " features; the site standardisation " +
                                      std::to_string(pooled_.mean.size()));
@@ -145,13 +145,14 @@ SiteStandardizer::Stats SiteStandardizer::classWeighted(const Eigen::MatrixXd& r
   Stats byClass[2];
   for (Eigen::Index i = 0; i < rows.rows(); ++i) {
     const int c = labels[static_cast<std::size_t>(i)];
-    if (c != 0 && c != 1) throw Error(ErrorCode::Data, "adapting to site '" + site + "': scan " + std::to_string(i + 1) + " has class " + std::to_string(c) + ", not 0 or 1");
+    if (c != 0 && c != 1)
+      throw Error(ErrorCode::Data, "adapting to site '" + site + "': scan " + std::to_string(i + 1) + " has class " + std::to_string(c) + ", not 0 or 1");
     accumulate(byClass[c], rows.row(i));
   }
   for (int c = 0; c < 2; ++c)
     if (byClass[c].scans < kMinLabelledPerClass)
-      throw Error(ErrorCode::Data, "adapting to site '" + site + "' with labels needs at least " + std::to_string(kMinLabelledPerClass) + " scans of each class; class " +
-                                       std::to_string(c) + " has " + std::to_string(byClass[c].scans));
+      throw Error(ErrorCode::Data, "adapting to site '" + site + "' with labels needs at least " + std::to_string(kMinLabelledPerClass) +
+                                       " scans of each class; class " + std::to_string(c) + " has " + std::to_string(byClass[c].scans));
   // Each class's mean and (biased) variance, before finalise() would turn a zero SD into 1.
   Eigen::RowVectorXd mean[2], var[2];
   for (int c = 0; c < 2; ++c) {
@@ -201,10 +202,14 @@ std::vector<std::size_t> SiteStandardizer::adaptationBatch(const std::vector<int
   for (auto k : seededOrder(labels.size(), seed, site)) byClass[labels[k] == 1 ? 1 : 0].push_back(k);
   const double p = static_cast<double>(byClass[1].size()), n = static_cast<double>(byClass[0].size());
   double wantP = p, wantN = n;
-  if (positiveShare >= 1) wantN = 0;
-  else if (positiveShare <= 0) wantP = 0;
-  else if (std::round(p * (1 - positiveShare) / positiveShare) <= n) wantN = std::round(p * (1 - positiveShare) / positiveShare);
-  else wantP = std::round(n * positiveShare / (1 - positiveShare));
+  if (positiveShare >= 1)
+    wantN = 0;
+  else if (positiveShare <= 0)
+    wantP = 0;
+  else if (std::round(p * (1 - positiveShare) / positiveShare) <= n)
+    wantN = std::round(p * (1 - positiveShare) / positiveShare);
+  else
+    wantP = std::round(n * positiveShare / (1 - positiveShare));
   if (wanted > 0 && wantP + wantN > wanted) {
     wantP = std::min(wantP, std::round(wanted * positiveShare));
     wantN = std::min(wantN, static_cast<double>(wanted) - wantP);

@@ -56,8 +56,7 @@ class SiteStandardizer {
   // classes `labels` (0/1). positiveShare < 0: adaptationSample(). Otherwise a batch with that share of
   // the positive class (1: positives only, 0: negatives only): every scan of the class that runs out
   // first and a seeded choice of the other, then at most `wanted` of them (when > 0) at the same share.
-  static std::vector<std::size_t> adaptationBatch(const std::vector<int>& labels, int wanted, double positiveShare, unsigned seed,
-                                                  const std::string& site);
+  static std::vector<std::size_t> adaptationBatch(const std::vector<int>& labels, int wanted, double positiveShare, unsigned seed, const std::string& site);
   // Whether a batch with these classes can be adapted from: kMinScans scans, and, `labelled`,
   // kMinLabelledPerClass of each class. Evaluations leave a site with an unusable batch on the pooled statistics.
   static bool adaptableBatch(const std::vector<int>& batchLabels, bool labelled);

@@ -11,21 +11,27 @@ namespace bg {
 
 std::string_view errorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::Internal: return "internal error";
-    case ErrorCode::Usage: return "usage error";
-    case ErrorCode::Data: return "bad input data";
-    case ErrorCode::NoInput: return "missing input";
-    case ErrorCode::Unavailable: return "server unavailable";
-    case ErrorCode::Io: return "I/O error";
-    case ErrorCode::Config: return "configuration error";
-    case ErrorCode::Cancelled: return "cancelled";
+    case ErrorCode::Internal:
+      return "internal error";
+    case ErrorCode::Usage:
+      return "usage error";
+    case ErrorCode::Data:
+      return "bad input data";
+    case ErrorCode::NoInput:
+      return "missing input";
+    case ErrorCode::Unavailable:
+      return "server unavailable";
+    case ErrorCode::Io:
+      return "I/O error";
+    case ErrorCode::Config:
+      return "configuration error";
+    case ErrorCode::Cancelled:
+      return "cancelled";
   }
   return "error";
 }
 
-Error::Error(ErrorCode code, std::string message) : code_(code), cause_(std::move(message)) {
-  rebuild();
-}
+Error::Error(ErrorCode code, std::string message) : code_(code), cause_(std::move(message)) { rebuild(); }
 
 Error& Error::addContext(std::string context) {
   context_.insert(context_.begin(), std::move(context));

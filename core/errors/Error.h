@@ -12,14 +12,14 @@ namespace bg {
 
 // Values follow BSD sysexits.h so scripts can tell bad input from a bug.
 enum class ErrorCode : int {
-  Internal = 70,   // EX_SOFTWARE: a bug or an unexpected library failure
-  Usage = 64,      // EX_USAGE: bad command line or parameters
-  Data = 65,       // EX_DATAERR: input exists but is wrong (corrupt, mismatched, NaN...)
-  NoInput = 66,    // EX_NOINPUT: a file or record that does not exist
+  Internal = 70,     // EX_SOFTWARE: a bug or an unexpected library failure
+  Usage = 64,        // EX_USAGE: bad command line or parameters
+  Data = 65,         // EX_DATAERR: input exists but is wrong (corrupt, mismatched, NaN...)
+  NoInput = 66,      // EX_NOINPUT: a file or record that does not exist
   Unavailable = 69,  // EX_UNAVAILABLE: a server could not be reached or refused the request
-  Io = 74,         // EX_IOERR: reading or writing failed (disk full, permissions)
-  Config = 78,     // EX_CONFIG: settings or manifests are wrong
-  Cancelled = 130  // like a shell after SIGINT
+  Io = 74,           // EX_IOERR: reading or writing failed (disk full, permissions)
+  Config = 78,       // EX_CONFIG: settings or manifests are wrong
+  Cancelled = 130    // like a shell after SIGINT
 };
 
 std::string_view errorCodeName(ErrorCode code);

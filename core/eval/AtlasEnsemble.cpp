@@ -58,7 +58,8 @@ json trainAtlasEnsemble(const json& manifest, ProgressDelegate& progress, const 
   for (std::size_t k = 0; k < atlases.size(); ++k) {
     ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()),
                        static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
-    members.push_back(withContext("while training the " + atlases[k] + " member", [&] { return trainMember(atlases[k], atlasPart(manifest, atlases[k]), part); }));
+    members.push_back(
+        withContext("while training the " + atlases[k] + " member", [&] { return trainMember(atlases[k], atlasPart(manifest, atlases[k]), part); }));
   }
   const auto& first = members.front();
   json card = {{"kind", kAtlasEnsembleKind},
@@ -86,9 +87,10 @@ json evaluateAtlasEnsemble(Workspace& ws, const json& manifest, const EvaluateRe
   if (req.method != "logreg") throw Error(ErrorCode::Usage, "a multi-atlas corpus is evaluated with logreg or logreg-tangent (one regression per atlas)");
   auto memberRequest = req;
   memberRequest.split = "corpus";
-  return evaluateAtlasEnsemble(manifest, {req.method, req.split, req.folds, req.seed, req.calibration, req.labelFraction,
-                                          "one " + req.method + " per atlas (cross-fit calibrated, refitted)"},
-                               progress, [&](const std::string&, const json& part, ProgressDelegate& p) { return evaluateBaseline(ws, part, memberRequest, p); });
+  return evaluateAtlasEnsemble(
+      manifest,
+      {req.method, req.split, req.folds, req.seed, req.calibration, req.labelFraction, "one " + req.method + " per atlas (cross-fit calibrated, refitted)"},
+      progress, [&](const std::string&, const json& part, ProgressDelegate& p) { return evaluateBaseline(ws, part, memberRequest, p); });
 }
 
 json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& req, ProgressDelegate& progress, const AtlasMemberEvaluator& evaluateMember) {
@@ -131,7 +133,8 @@ json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& 
     for (std::size_t k = 0; k < atlases.size(); ++k) {
       ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()),
                          static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
-      const auto result = withContext("while evaluating the " + atlases[k] + " member", [&] { return evaluateMember(atlases[k], atlasPart(whole, atlases[k]), part); });
+      const auto result =
+          withContext("while evaluating the " + atlases[k] + " member", [&] { return evaluateMember(atlases[k], atlasPart(whole, atlases[k]), part); });
       seconds += result.value("training_seconds", 0.0);
       memberResults.push_back({{"atlas", atlases[k]}, {"auc", result.at("metrics").at("auc")}});
       // What the member's model is (its features, prompt, pre-training), only where the member's result says it.
@@ -170,22 +173,23 @@ json evaluateAtlasEnsemble(const json& manifest, const AtlasEnsembleEvaluation& 
     }
     if (folds.empty()) throw Error(ErrorCode::Data, "no fold of the split has test scans, so there is nothing to evaluate");
     const auto e = interval95(ece);
-    json out = {{"method", req.method},
-                {"atlases", atlases},
-                {"combination", "mean of the per-atlas models' calibrated probabilities"},
-                {"members", memberResults},
-                {"corpus", manifest.value("name", std::string())},
-                {"positive_class", manifest.at("classes")[1]},
-                {"items", scored.size()},
-                {"acquisitions_missing_an_atlas", incomplete},
-                {"split", {{"kind", whole.at("split").at("kind")}, {"seed", whole.at("split").value("seed", 0u)}, {"folds", whole.at("split").at("folds").size()}}},
-                {"metrics", summarizeFolds(folds)},
-                {"calibration", {{"ece", {{"mean", e.mean}, {"sd", e.sd}}}, {"method", req.calibration}}},
-                {"label_fraction", req.labelFraction},
-                {"folds_detail", perFold},
-                {"predictions", predictions},
-                {"training_seconds", seconds},
-                {"procedure", "inside each outer fold, " + req.memberProcedure + ", probabilities averaged"}};
+    json out = {
+        {"method", req.method},
+        {"atlases", atlases},
+        {"combination", "mean of the per-atlas models' calibrated probabilities"},
+        {"members", memberResults},
+        {"corpus", manifest.value("name", std::string())},
+        {"positive_class", manifest.at("classes")[1]},
+        {"items", scored.size()},
+        {"acquisitions_missing_an_atlas", incomplete},
+        {"split", {{"kind", whole.at("split").at("kind")}, {"seed", whole.at("split").value("seed", 0u)}, {"folds", whole.at("split").at("folds").size()}}},
+        {"metrics", summarizeFolds(folds)},
+        {"calibration", {{"ece", {{"mean", e.mean}, {"sd", e.sd}}}, {"method", req.calibration}}},
+        {"label_fraction", req.labelFraction},
+        {"folds_detail", perFold},
+        {"predictions", predictions},
+        {"training_seconds", seconds},
+        {"procedure", "inside each outer fold, " + req.memberProcedure + ", probabilities averaged"}};
     for (const char* key : {"features", "prompt", "pretrained"})  // the members are one kind of model
       if (const auto v = memberResults.front().value(key, json()); !v.is_null()) out[key] = v;
     return out;
@@ -248,14 +252,16 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
   std::vector<json> oods;
   for (std::size_t k = 0; k < atlases.size(); ++k) {
     const auto& input = inputs.at(atlases[k]);
-    ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()), static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
+    ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(atlases.size()),
+                       static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
     json row;
     if (card.contains("member_files")) {
       // Graph-model members live in their own files beside the card, each checked against its recorded hash.
       const auto& entry = card["member_files"].at(k);
       const auto file = modelFile.parent_path() / entry.at("file").get<std::string>();
       if (!std::filesystem::exists(file))
-        throw Error(ErrorCode::NoInput, modelFile.string() + " needs its " + atlases[k] + " member " + file.string() + ", which is missing (keep the files train wrote together)");
+        throw Error(ErrorCode::NoInput,
+                    modelFile.string() + " needs its " + atlases[k] + " member " + file.string() + ", which is missing (keep the files train wrote together)");
       if (hashFile(file) != entry.at("sha256").get<std::string>())
         throw Error(ErrorCode::Data, file.string() + " is not the " + atlases[k] + " member " + modelFile.string() + " was trained with (its SHA-256 differs)");
       row = predictInput(file, readModelCardInfo(file), input, device, threads, part);
@@ -278,7 +284,10 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
       t["name"] = t.value("name", std::string()) + " [" + atlases[k] + "]";
       topRois.push_back(t);
     }
-    rows.push_back({{"atlas", atlases[k]}, {"file", input.file.string()}, {"probability", row["probability"]}, {"top_rois", row["top_rois"]},
+    rows.push_back({{"atlas", atlases[k]},
+                    {"file", input.file.string()},
+                    {"probability", row["probability"]},
+                    {"top_rois", row["top_rois"]},
                     {"ood", row.value("ood", json())}});
   }
   // The ROIs that weigh most over both atlases, by their share of their own member's saliency as a
@@ -288,7 +297,8 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
   if (topRois.size() > 10) topRois.erase(topRois.begin() + 10, topRois.end());
   const auto& classes = card.at("classes");
   json out = {{"file", rows.front().at("file")},
-              {"files", [&] {
+              {"files",
+               [&] {
                  json f = json::object();
                  for (const auto& r : rows) f[r["atlas"].get<std::string>()] = r["file"];
                  return f;

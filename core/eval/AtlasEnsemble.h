@@ -50,8 +50,8 @@ nlohmann::json evaluateAtlasEnsemble(const nlohmann::json& manifest, const Atlas
                                      const AtlasMemberEvaluator& evaluateMember);
 
 // features: "fisher" or "tangent", as trainBaselineModel.
-nlohmann::json trainAtlasEnsemble(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed,
-                                  ProgressDelegate& progress, const std::string& calibration, const std::string& features);
+nlohmann::json trainAtlasEnsemble(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed, ProgressDelegate& progress,
+                                  const std::string& calibration, const std::string& features);
 
 // The same procedure inside each outer fold: each atlas's baseline on the fold's training scans, the
 // fold's test acquisitions scored by the mean of the members' calibrated probabilities. The split is
@@ -63,8 +63,7 @@ nlohmann::json evaluateAtlasEnsemble(Workspace& ws, const nlohmann::json& manife
 // The input files of one prediction each: a BOLD file serves every atlas; ROI time-series files come
 // one per atlas, recognised by `rois_<atlas>` or `atlas-<atlas>` in their names and matched into
 // scans by the rest of the name. A scan missing an atlas is an error naming the file and the atlas.
-std::vector<std::map<std::string, std::filesystem::path>> groupAtlasInputs(const std::vector<std::string>& files,
-                                                                           const std::vector<std::string>& atlases);
+std::vector<std::map<std::string, std::filesystem::path>> groupAtlasInputs(const std::vector<std::string>& files, const std::vector<std::string>& atlases);
 
 struct PredictionInput;
 // One scan through every atlas of the model (`inputs`: each atlas's prepared input, loaded with that
@@ -73,8 +72,7 @@ struct PredictionInput;
 // flag when at least half of the members raise it.
 // Graph-model members (card "member_files") are read from their files beside `modelFile`, each checked
 // against its recorded SHA-256.
-nlohmann::json predictAtlasEnsemble(const std::filesystem::path& modelFile, const nlohmann::json& card,
-                                    const std::map<std::string, PredictionInput>& inputs, ProgressDelegate& progress,
-                                    const std::string& device = "cpu", int threads = 1);
+nlohmann::json predictAtlasEnsemble(const std::filesystem::path& modelFile, const nlohmann::json& card, const std::map<std::string, PredictionInput>& inputs,
+                                    ProgressDelegate& progress, const std::string& device = "cpu", int threads = 1);
 
 }  // namespace bg

@@ -51,7 +51,8 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
     for (std::size_t k = 0; k < items.size(); ++k) {
       if (k % 32 == 0 && progress.update("covariances", 0.3 * static_cast<double>(k) / static_cast<double>(items.size()))) throw CancelledError();
       const auto series = items[k].value("series_array", std::string());
-      if (series.empty()) throw Error(ErrorCode::Data, "scan " + std::to_string(items[k].value("scan_id", 0)) + " has no ROI time series, which tangent-space features need");
+      if (series.empty())
+        throw Error(ErrorCode::Data, "scan " + std::to_string(items[k].value("scan_id", 0)) + " has no ROI time series, which tangent-space features need");
       covariances.push_back(ledoitWolfCovariance(ws.arrays().read(series)));
       if (covariances.back().rows() != covariances.front().rows()) throw Error(ErrorCode::Data, "the corpus mixes parcellations of different sizes");
     }
@@ -106,37 +107,42 @@ json trainBaselineModel(Workspace& ws, const json& manifest, const std::vector<d
   progress.update("done", 1.0);
   auto vec = [](const auto& v) { return std::vector<double>(v.data(), v.data() + v.size()); };
   json card{{"kind", kBaselineKind},
-              {"format", 1},
-              {"c", c},
-              {"method", tangent ? "logreg-tangent" : "logreg"},
-              {"features", tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized"},
-              {"classes", manifest.at("classes")},
-              {"positive_class", manifest.at("classes")[1]},
-              {"label_field", manifest.value("label_field", "")},
-              {"atlas", manifest.value("atlas", "")},
-              {"nodes", fcRows},
-              {"preprocessing", params.empty() ? json::object() : json::parse(params)},
-              {"temperature", fitted.temperature},
-              {"calibration_bias", fitted.bias},
-              {"calibration", calibration},
-              {"corpus", {{"name", manifest.value("name", "")}, {"items", items.size()}, {"train", items.size()}, {"validation", 0}}},
-              {"training", {{"refit", "every labelled scan"},
-                            {"scans", items.size()},
-                            {"calibration", "out-of-fold margins of " + std::to_string(cf.foldModels.size()) + " cross-fitted fold models"},
-                            {"cross_fit_folds", cf.foldModels.size()},
-                            {"cross_fit_seed", seed}}},
-              {"mean", vec(scaler.mean)},
-              {"scale", vec(scaler.scale)},
-              {"weights", vec(model.weights())},
-              {"intercept", model.intercept()},
-              {"trainable_parameters", model.weights().size() + 1},
-              {"validation", {{"auc", validationMetrics.auc}, {"accuracy", validationMetrics.accuracy},
-                              {"balanced_accuracy", validationMetrics.balancedAccuracy}, {"n", labels.size()}, {"calibrated", true},
-                              {"out_of_fold", true}}},
-              {"fold_models", folds},
-              {"training_scans", corpusTrainingScans(manifest)},
-              {"ood", ood},
-              {"code_version", braingraphVersion()}};
+            {"format", 1},
+            {"c", c},
+            {"method", tangent ? "logreg-tangent" : "logreg"},
+            {"features", tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized"},
+            {"classes", manifest.at("classes")},
+            {"positive_class", manifest.at("classes")[1]},
+            {"label_field", manifest.value("label_field", "")},
+            {"atlas", manifest.value("atlas", "")},
+            {"nodes", fcRows},
+            {"preprocessing", params.empty() ? json::object() : json::parse(params)},
+            {"temperature", fitted.temperature},
+            {"calibration_bias", fitted.bias},
+            {"calibration", calibration},
+            {"corpus", {{"name", manifest.value("name", "")}, {"items", items.size()}, {"train", items.size()}, {"validation", 0}}},
+            {"training",
+             {{"refit", "every labelled scan"},
+              {"scans", items.size()},
+              {"calibration", "out-of-fold margins of " + std::to_string(cf.foldModels.size()) + " cross-fitted fold models"},
+              {"cross_fit_folds", cf.foldModels.size()},
+              {"cross_fit_seed", seed}}},
+            {"mean", vec(scaler.mean)},
+            {"scale", vec(scaler.scale)},
+            {"weights", vec(model.weights())},
+            {"intercept", model.intercept()},
+            {"trainable_parameters", model.weights().size() + 1},
+            {"validation",
+             {{"auc", validationMetrics.auc},
+              {"accuracy", validationMetrics.accuracy},
+              {"balanced_accuracy", validationMetrics.balancedAccuracy},
+              {"n", labels.size()},
+              {"calibrated", true},
+              {"out_of_fold", true}}},
+            {"fold_models", folds},
+            {"training_scans", corpusTrainingScans(manifest)},
+            {"ood", ood},
+            {"code_version", braingraphVersion()}};
   if (choice.grid.size() > 1) card["c_selection"] = toJson(choice);
   if (tangent) card["tangent_reference"] = matrixJson(space.reference());  // every corpus scan's geometric mean
   return card;
@@ -146,8 +152,8 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
                                    const Eigen::MatrixXd& series) {
   const int n = m.at("nodes").get<int>();
   if (fc.rows() != n || fc.cols() != n)
-    throw Error(ErrorCode::Data, "has " + std::to_string(fc.rows()) + " ROIs but the model was trained on " + m.value("atlas", "") + " (" +
-                                     std::to_string(n) + " ROIs)");
+    throw Error(ErrorCode::Data,
+                "has " + std::to_string(fc.rows()) + " ROIs but the model was trained on " + m.value("atlas", "") + " (" + std::to_string(n) + " ROIs)");
   if (!fc.allFinite()) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
   // The features, and the ROIs each one joins: Fisher-z edges (i < j), or tangent-space entries (i <= j).
   const bool tangent = m.contains("tangent_reference");
@@ -170,8 +176,7 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
   } else {
     f = fisherUpperTriangle(fc);
   }
-  const auto mean = m.at("mean").get<std::vector<double>>(), scale = m.at("scale").get<std::vector<double>>(),
-             w = m.at("weights").get<std::vector<double>>();
+  const auto mean = m.at("mean").get<std::vector<double>>(), scale = m.at("scale").get<std::vector<double>>(), w = m.at("weights").get<std::vector<double>>();
   if (static_cast<std::size_t>(f.size()) != w.size() || mean.size() != w.size() || scale.size() != w.size())
     throw Error(ErrorCode::Data, "the model file's weights do not match its node count");
   double z = m.at("intercept").get<double>();
@@ -195,12 +200,12 @@ BaselinePrediction predictBaseline(const json& m, const Eigen::MatrixXd& fc, con
     for (const auto& fm : m["fold_models"]) {
       const auto fw = fm.at("weights").get<std::vector<double>>();
       if (fw.size() != w.size()) throw Error(ErrorCode::Data, "the model file's fold models do not match its node count");
-      probabilities.push_back(calibration.probability(
-          Eigen::Map<const Eigen::VectorXd>(fw.data(), static_cast<Eigen::Index>(fw.size())).dot(standardised) + fm.at("intercept").get<double>()));
+      probabilities.push_back(calibration.probability(Eigen::Map<const Eigen::VectorXd>(fw.data(), static_cast<Eigen::Index>(fw.size())).dot(standardised) +
+                                                      fm.at("intercept").get<double>()));
     }
     const auto [lo, hi] = std::minmax_element(probabilities.begin(), probabilities.end());
-    p.interval = {{"low", *lo}, {"high", *hi}, {"method", "range across " + std::to_string(probabilities.size()) + " fold models"},
-                  {"probabilities", probabilities}};
+    p.interval = {
+        {"low", *lo}, {"high", *hi}, {"method", "range across " + std::to_string(probabilities.size()) + " fold models"}, {"probabilities", probabilities}};
   }
   if (m.contains("ood")) p.ood = assessOod(m["ood"], f);
   p.label = p.probability >= 0.5 ? m.at("classes")[1].get<std::string>() : m.at("classes")[0].get<std::string>();

@@ -23,21 +23,20 @@ inline constexpr const char* kBaselineKind = "baseline-logreg";
 // scan's Ledoit-Wolf covariance around the geometric mean of every corpus scan's, upper triangle with
 // the diagonal, as evaluate --method logreg-tangent; the card carries that reference, and prediction
 // needs the scan's ROI time series).
-nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed,
-                                  ProgressDelegate& progress, const std::string& calibration = "temperature",
-                                  const std::string& features = "fisher");
+nlohmann::json trainBaselineModel(Workspace& ws, const nlohmann::json& manifest, const std::vector<double>& cGrid, unsigned seed, ProgressDelegate& progress,
+                                  const std::string& calibration = "temperature", const std::string& features = "fisher");
 
 struct BaselinePrediction {
   double probability = 0;  // calibrated, of the positive class
   std::string label;
-  nlohmann::json topRois;  // [{index, name, saliency}], saliency = sum over the ROI's edges of |w_e z_e|
+  nlohmann::json topRois;           // [{index, name, saliency}], saliency = sum over the ROI's edges of |w_e z_e|
   std::vector<double> roiSaliency;  // every ROI's share of sum |w_e z_e| (sums to 1)
   nlohmann::json interval;          // {low, high, method}: the fold models' range; null for older files
   nlohmann::json ood;               // see OutOfDistribution.h; null for older files
 };
 // series: the scan's ROI time series (volumes x ROIs), needed by a tangent-space model, unused otherwise.
-BaselinePrediction predictBaseline(const nlohmann::json& model, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames,
-                                   int topRois = 10, const Eigen::MatrixXd& series = {});
+BaselinePrediction predictBaseline(const nlohmann::json& model, const Eigen::MatrixXd& fc, const std::vector<std::string>& roiNames, int topRois = 10,
+                                   const Eigen::MatrixXd& series = {});
 
 // Reads a model file of either kind far enough to tell: true for a baseline (JSON) model.
 bool isBaselineModelFile(const std::string& path);

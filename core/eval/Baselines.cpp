@@ -35,9 +35,7 @@ void Standardizer::fit(const Eigen::MatrixXd& x) {
     if (scale(c) < 1e-12) scale(c) = 1.0;  // constant features stay 0
 }
 
-Eigen::MatrixXd Standardizer::apply(const Eigen::MatrixXd& x) const {
-  return (x.rowwise() - mean).array().rowwise() / scale.array();
-}
+Eigen::MatrixXd Standardizer::apply(const Eigen::MatrixXd& x) const { return (x.rowwise() - mean).array().rowwise() / scale.array(); }
 
 namespace {
 double sigmoid(double z) { return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z)); }

@@ -84,8 +84,7 @@ double bestBias(const std::vector<double>& margins, const std::vector<int>& labe
 
 double fitTemperature(const std::vector<double>& margins, const std::vector<int>& labels) {
   if (!bothClasses(margins, labels)) return 1.0;
-  return std::exp(goldenMinimum([&](double logT) { return negativeLogLikelihood(margins, labels, std::exp(logT)); },
-                                std::log(0.05), std::log(20.0)));
+  return std::exp(goldenMinimum([&](double logT) { return negativeLogLikelihood(margins, labels, std::exp(logT)); }, std::log(0.05), std::log(20.0)));
 }
 
 Calibration fitPlattScaling(const std::vector<double>& margins, const std::vector<int>& labels) {
@@ -110,8 +109,8 @@ Calibration chooseCalibrationByLikelihoodRatio(const std::vector<double>& margin
   if (positives < 5 || negatives < 5) return temperature;
   const auto platt = fitPlattScaling(margins, labels);
   const double n = static_cast<double>(labels.size());
-  const double statistic = 2.0 * n * (negativeLogLikelihood(margins, labels, temperature.temperature) -
-                                      negativeLogLikelihood(margins, labels, platt.temperature, platt.bias));
+  const double statistic =
+      2.0 * n * (negativeLogLikelihood(margins, labels, temperature.temperature) - negativeLogLikelihood(margins, labels, platt.temperature, platt.bias));
   constexpr double kChiSquared1At005 = 3.841459;
   return statistic > kChiSquared1At005 ? platt : temperature;
 }
@@ -130,8 +129,9 @@ std::string calibrationDescription(const std::string& method, const Calibration&
   const bool platt = method == "platt" || (method == "auto" && fitted.bias != 0.0);
   std::string d = platt ? "Platt scaling (temperature and bias)" : "temperature scaling";
   d += " fitted on the model's validation split";
-  if (method == "auto") d += platt ? ", its bias kept because a likelihood-ratio test there found it needed (p < 0.05)"
-                                   : ", a bias (Platt scaling) not being needed there by a likelihood-ratio test (p >= 0.05)";
+  if (method == "auto")
+    d += platt ? ", its bias kept because a likelihood-ratio test there found it needed (p < 0.05)"
+               : ", a bias (Platt scaling) not being needed there by a likelihood-ratio test (p >= 0.05)";
   return d;
 }
 

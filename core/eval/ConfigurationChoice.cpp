@@ -37,8 +37,8 @@ json combineConfigurationChoice(const std::vector<ConfigurationCandidate>& candi
   const auto& firstFolds = first.result.at("folds_detail");
   for (const auto& c : candidates) {
     if (splitOf(c.result) != splitOf(first.result) || c.result.at("items") != first.result.at("items"))
-      throw Error(ErrorCode::Data, "configuration " + c.name + " was evaluated on another split than " + first.name + ": " +
-                                       splitOf(c.result).dump() + " against " + splitOf(first.result).dump());
+      throw Error(ErrorCode::Data, "configuration " + c.name + " was evaluated on another split than " + first.name + ": " + splitOf(c.result).dump() +
+                                       " against " + splitOf(first.result).dump());
     const auto& folds = c.result.at("folds_detail");
     bool same = folds.size() == firstFolds.size();
     for (std::size_t i = 0; same && i < folds.size(); ++i) same = folds[i].at("fold") == firstFolds[i].at("fold");

@@ -12,8 +12,8 @@
 namespace bg {
 
 struct ConfigurationCandidate {
-  std::string name;      // what the user calls it: the configuration file's name
-  nlohmann::json result; // evaluateMethod's result for this candidate, with "predictions" and "folds_detail"
+  std::string name;       // what the user calls it: the configuration file's name
+  nlohmann::json result;  // evaluateMethod's result for this candidate, with "predictions" and "folds_detail"
 };
 
 // The evaluation of "choose the configuration in each fold": per fold the kept candidate's test

@@ -7,8 +7,8 @@
 
 namespace bg {
 
-CrossFit crossFitLogistic(const Eigen::MatrixXd& z, const Eigen::VectorXi& y, double c, const std::string& calibrationKind, unsigned seed,
-                          int folds, ProgressDelegate* progress) {
+CrossFit crossFitLogistic(const Eigen::MatrixXd& z, const Eigen::VectorXi& y, double c, const std::string& calibrationKind, unsigned seed, int folds,
+                          ProgressDelegate* progress) {
   const std::vector<int> labels(y.data(), y.data() + y.size());
   const auto positives = static_cast<int>(std::count(labels.begin(), labels.end(), 1));
   const int smaller = std::min(positives, static_cast<int>(labels.size()) - positives);
@@ -19,8 +19,7 @@ CrossFit crossFitLogistic(const Eigen::MatrixXd& z, const Eigen::VectorXi& y, do
   cf.margins.assign(labels.size(), 0.0);
   cf.foldOf.assign(labels.size(), 0);
   for (int f = 0; f < k; ++f) {
-    if (progress && progress->update("cross-fitting " + std::to_string(f + 1) + " of " + std::to_string(k), static_cast<double>(f) / k))
-      throw CancelledError();
+    if (progress && progress->update("cross-fitting " + std::to_string(f + 1) + " of " + std::to_string(k), static_cast<double>(f) / k)) throw CancelledError();
     const auto& part = parts[static_cast<std::size_t>(f)];
     std::vector<Eigen::Index> train(part.train.begin(), part.train.end()), held(part.validation.begin(), part.validation.end());
     LogisticRegression model(c);

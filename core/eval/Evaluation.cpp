@@ -69,8 +69,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     json perFold = json::array();
     const bool chooseC = req.cGrid.size() > 1;
     json cChoices = json::array();  // per fold, with chooseC
-    int pooledSiteScans = 0;   // harmonised: test scans whose site the training part lacks
-    int adaptedSiteScans = 0;  // ... which, adapting to new sites, got their own site's statistics instead
+    int pooledSiteScans = 0;        // harmonised: test scans whose site the training part lacks
+    int adaptedSiteScans = 0;       // ... which, adapting to new sites, got their own site's statistics instead
     json predictions = json::array();
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
@@ -92,7 +92,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
         x.resize(n, r * (r + 1) / 2);
         SerialBlasScope serialBlas;
 #pragma omp parallel for schedule(dynamic, 8)
-        for (Eigen::Index i = 0; i < n; ++i) x.row(i) = upperTriangleWithDiagonal(space.transformCovariance(covariances[static_cast<std::size_t>(i)])).transpose();
+        for (Eigen::Index i = 0; i < n; ++i)
+          x.row(i) = upperTriangleWithDiagonal(space.transformCovariance(covariances[static_cast<std::size_t>(i)])).transpose();
       }
       Eigen::MatrixXd xt(static_cast<Eigen::Index>(train.size()), x.cols()), xs(static_cast<Eigen::Index>(test.size()), x.cols());
       Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size()));
@@ -187,8 +188,8 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       folds.push_back(binaryMetrics(labels, pv));
       perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", yl.size()}, {"auc", folds.back().auc}});
       for (std::size_t k = 0; k < test.size(); ++k)
-        predictions.push_back(outOfFoldPrediction(static_cast<int>(f) + 1, items[static_cast<std::size_t>(test[k])], manifest.at("classes"),
-                                                  labels[k], margin(static_cast<Eigen::Index>(k)), pv[k]));
+        predictions.push_back(outOfFoldPrediction(static_cast<int>(f) + 1, items[static_cast<std::size_t>(test[k])], manifest.at("classes"), labels[k],
+                                                  margin(static_cast<Eigen::Index>(k)), pv[k]));
       progress.metric("test/auc", static_cast<double>(f + 1), folds.back().auc);
       progress.metric("test/accuracy", static_cast<double>(f + 1), folds.back().accuracy);
       ece.push_back(expectedCalibrationError(pv, labels));
@@ -203,23 +204,24 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
     json features = tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized";
     if (req.harmoniseSites) features = features.get<std::string>() + (req.siteShrinkage ? "_per_site_combat" : "_per_site");
     json out{{"method", req.method},
-                {"c", req.c},
-                {"features", features},
-                {"corpus", manifest.value("name", std::string())},
-                {"positive_class", manifest.at("classes")[1]},
-                {"items", n},
-                {"split", {{"kind", split.at("kind")}, {"seed", split.value("seed", 0u)}, {"folds", fs.size()}}},
-                {"metrics", summarizeFolds(folds)},
-                {"calibration", {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}},
-                                 {"ece_uncalibrated", {{"mean", interval95(eceRaw).mean}, {"sd", interval95(eceRaw).sd}}},
-                                 {"method", req.method == "svm" ? std::string("platt (training data)") : req.calibration},
-                                 {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}},
-                                 {"bias", {{"mean", interval95(biases).mean}, {"sd", interval95(biases).sd}}}}},
-                {"trainable_parameters", x.cols() + 1},
-                {"label_fraction", req.labelFraction},
-                {"folds_detail", perFold},
-                {"predictions", predictions},
-                {"training_seconds", seconds}};
+             {"c", req.c},
+             {"features", features},
+             {"corpus", manifest.value("name", std::string())},
+             {"positive_class", manifest.at("classes")[1]},
+             {"items", n},
+             {"split", {{"kind", split.at("kind")}, {"seed", split.value("seed", 0u)}, {"folds", fs.size()}}},
+             {"metrics", summarizeFolds(folds)},
+             {"calibration",
+              {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}},
+               {"ece_uncalibrated", {{"mean", interval95(eceRaw).mean}, {"sd", interval95(eceRaw).sd}}},
+               {"method", req.method == "svm" ? std::string("platt (training data)") : req.calibration},
+               {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}},
+               {"bias", {{"mean", interval95(biases).mean}, {"sd", interval95(biases).sd}}}}},
+             {"trainable_parameters", x.cols() + 1},
+             {"label_fraction", req.labelFraction},
+             {"folds_detail", perFold},
+             {"predictions", predictions},
+             {"training_seconds", seconds}};
     if (chooseC) {
       std::vector<double> chosen;
       for (const auto& ch : cChoices) chosen.push_back(ch.at("c").get<double>());

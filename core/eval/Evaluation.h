@@ -12,21 +12,21 @@ namespace bg {
 class Workspace;
 
 struct EvaluateRequest {
-  std::string method = "logreg";  // logreg | svm
-  std::string features = "fisher"; // fisher (Fisher-z FC upper triangle) | tangent (tangent-space FC, reference fitted per fold)
+  std::string method = "logreg";    // logreg | svm
+  std::string features = "fisher";  // fisher (Fisher-z FC upper triangle) | tangent (tangent-space FC, reference fitted per fold)
   double c = 0.01;
   // More than one value: C is chosen per fold from these by inner stratified cross-validation on the
   // fold's training part (chooseRegularisation, innerFolds folds), and `c` is ignored.
   std::vector<double> cGrid;
   int innerFolds = 5;
-  std::string split = "corpus";   // corpus (its own split) | kfold | leave-site-out
+  std::string split = "corpus";  // corpus (its own split) | kfold | leave-site-out
   int folds = 10;
   unsigned seed = 0;
   std::string calibration = "temperature";  // logreg: temperature | platt on the validation part; svm: Platt on the training data
-  bool harmoniseSites = false;  // features z-scored per acquisition site (SiteStandardizer) before the usual standardisation
-  bool siteShrinkage = false;   // with harmoniseSites: ComBat's empirical-Bayes shrinkage of the site statistics
-  bool adaptNewSites = false;   // with harmoniseSites: a test site the training part lacks gets statistics from its own unlabelled test scans
-  int adaptScans = 0;           // with adaptNewSites: from only this many of them (SiteStandardizer::adaptationSample; 0: all)
+  bool harmoniseSites = false;              // features z-scored per acquisition site (SiteStandardizer) before the usual standardisation
+  bool siteShrinkage = false;               // with harmoniseSites: ComBat's empirical-Bayes shrinkage of the site statistics
+  bool adaptNewSites = false;               // with harmoniseSites: a test site the training part lacks gets statistics from its own unlabelled test scans
+  int adaptScans = 0;                       // with adaptNewSites: from only this many of them (SiteStandardizer::adaptationSample; 0: all)
   // With adaptNewSites, to measure how a new site's batch mix matters: a batch with this share of the
   // positive class (SiteStandardizer::adaptationBatch; < 0: as the site comes), and, adaptLabelled, its
   // labels weighting the statistics to the training part's class mix (adapt-site --labels). A site

@@ -134,9 +134,12 @@ Interval interval95(const std::vector<double>& v) {
 
 nlohmann::json summarizeFolds(const std::vector<BinaryMetrics>& folds) {
   nlohmann::json j;
-  const std::pair<const char*, double BinaryMetrics::*> fields[] = {
-      {"auc", &BinaryMetrics::auc},         {"accuracy", &BinaryMetrics::accuracy}, {"sensitivity", &BinaryMetrics::sensitivity},
-      {"specificity", &BinaryMetrics::specificity}, {"f1", &BinaryMetrics::f1},     {"balanced_accuracy", &BinaryMetrics::balancedAccuracy}};
+  const std::pair<const char*, double BinaryMetrics::*> fields[] = {{"auc", &BinaryMetrics::auc},
+                                                                    {"accuracy", &BinaryMetrics::accuracy},
+                                                                    {"sensitivity", &BinaryMetrics::sensitivity},
+                                                                    {"specificity", &BinaryMetrics::specificity},
+                                                                    {"f1", &BinaryMetrics::f1},
+                                                                    {"balanced_accuracy", &BinaryMetrics::balancedAccuracy}};
   for (const auto& [name, field] : fields) {
     std::vector<double> v;
     for (const auto& f : folds) v.push_back(f.*field);

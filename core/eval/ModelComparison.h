@@ -71,8 +71,8 @@ struct RegimePoint {
   double labelledScans = 0;           // per fold, on average (0 where the evaluation did not record it)
   std::int64_t evaluationId = 0;
 };
-std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(const std::vector<EvaluationRecord>& evaluations,
-                                                                                const std::string& corpus, const std::string& split);
+std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus,
+                                                                                const std::string& split);
 // Markdown (md; one row per model, one column per regime), CSV (one row per model and regime) or JSON.
 std::string renderLabelRegimeCurves(const std::vector<std::pair<std::string, std::vector<RegimePoint>>>& curves, const std::string& format);
 // The label regimes (label fractions) evaluated on a corpus and split id, largest first.
@@ -116,8 +116,7 @@ std::string renderRocCurvesCsv(const std::vector<std::pair<std::string, nlohmann
 // tests), PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and
 // scan) and PREFIX-roc.csv (their ROC curves), each through a temporary file and a rename; returns
 // the files written.
-std::vector<std::string> writeComparisonFiles(const std::string& prefix, const std::vector<ComparisonRow>& rows,
-                                              const std::vector<PairedComparisonRow>& paired,
+std::vector<std::string> writeComparisonFiles(const std::string& prefix, const std::vector<ComparisonRow>& rows, const std::vector<PairedComparisonRow>& paired,
                                               const std::vector<std::pair<std::string, nlohmann::json>>& outOfFold);
 // The reference a stored comparison is tested against by default: logistic regression (the classical
 // baseline every table carries) when it is there, otherwise the first (best) row; empty for no rows.

@@ -11,7 +11,6 @@
 namespace bg {
 using nlohmann::json;
 
-
 namespace {
 
 // Scores of z on the principal axes, each divided by its training standard deviation.
@@ -105,8 +104,8 @@ json assessOod(const json& ref, const Eigen::VectorXd& e) {
   if (ref.is_null() || !ref.contains("distances") || !ref.contains("axes")) return json(nullptr);
   const auto mean = ref["mean"].get<std::vector<double>>(), scale = ref["scale"].get<std::vector<double>>();
   if (mean.size() != static_cast<std::size_t>(e.size()))
-    throw Error(ErrorCode::Data, "the embedding has " + std::to_string(e.size()) + " dimensions, the out-of-distribution reference " +
-                                     std::to_string(mean.size()));
+    throw Error(ErrorCode::Data,
+                "the embedding has " + std::to_string(e.size()) + " dimensions, the out-of-distribution reference " + std::to_string(mean.size()));
   Eigen::VectorXd z(e.size());
   for (Eigen::Index i = 0; i < e.size(); ++i) z(i) = (e(i) - mean[static_cast<std::size_t>(i)]) / scale[static_cast<std::size_t>(i)];
   Pca pca;
@@ -133,9 +132,9 @@ json assessOod(const json& ref, const Eigen::VectorXd& e) {
     flag = flag || td > tt;
   }
   out.update(json{{"flag", flag},
-          {"space", ref.value("space", "")},
-          {"metric", ref.value("metric", "")},
-          {"rule", "flagged above the 99th percentile of the training scans on either measure"}});
+                  {"space", ref.value("space", "")},
+                  {"metric", ref.value("metric", "")},
+                  {"rule", "flagged above the 99th percentile of the training scans on either measure"}});
   return out;
 }
 

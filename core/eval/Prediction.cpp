@@ -67,19 +67,19 @@ void fillBoldInput(PredictionInput& in, const ConnectomeData& data, const std::f
 }
 }  // namespace
 
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, double tr,
-                                    ProgressDelegate& progress) {
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, double tr, ProgressDelegate& progress) {
   PredictionInputOptions o;
   o.tr = tr;
   return loadPredictionInput(file, card, registry, o, progress);
 }
 
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry,
-                                    const PredictionInputOptions& opts, ProgressDelegate& progress) {
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, const PredictionInputOptions& opts,
+                                    ProgressDelegate& progress) {
   const double tr = opts.tr;
   if (card.value("kind", std::string()) == "braingfm-public-import")
-    throw Error(ErrorCode::Usage, "the model is a published checkpoint as imported (model import), not yet adapted to a task: train it first "
-                                  "(train --method prompt|finetune|lora|linear --pretrained FILE)");
+    throw Error(ErrorCode::Usage,
+                "the model is a published checkpoint as imported (model import), not yet adapted to a task: train it first "
+                "(train --method prompt|finetune|lora|linear --pretrained FILE)");
   return withContext("while preparing " + file.string(), [&] {
     if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
     const auto atlas = card.value("atlas", std::string());
@@ -103,8 +103,8 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
       const auto ts = readRoiTimeSeries(file);
       const int expected = card.value("nodes", 0);
       if (expected > 0 && ts.series.cols() != expected)
-        throw Error(ErrorCode::Data, "has " + std::to_string(ts.series.cols()) + " columns but the model expects " + std::to_string(expected) +
-                                         " ROIs (" + atlas + ")");
+        throw Error(ErrorCode::Data,
+                    "has " + std::to_string(ts.series.cols()) + " columns but the model expects " + std::to_string(expected) + " ROIs (" + atlas + ")");
       if (options.clean && options.cleaning.bandpass && tr <= 0)
         throw Error(ErrorCode::Usage, "the model's preprocessing band-passes the signals: give the repetition time with --tr");
       in.confounds = opts.confounds;
@@ -119,7 +119,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
         const auto col = ts.series.col(c);
         if (!col.allFinite() || (col.array() - col.mean()).abs().maxCoeff() == 0.0)
           in.emptyRois.push_back(c < static_cast<Eigen::Index>(ts.roiNames.size()) ? ts.roiNames[static_cast<std::size_t>(c)]
-                                                                                     : "column " + std::to_string(c + 1));
+                                                                                   : "column " + std::to_string(c + 1));
       }
       try {  // names and networks of the model's atlas, when known, make explanations readable
         const auto placement = roiPlacement(registry, atlas, static_cast<int>(ts.series.cols()));
@@ -134,8 +134,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
 }
 
 std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<json>& cards,
-                                                                const AtlasRegistry* registry, const PredictionInputOptions& opts,
-                                                                ProgressDelegate& progress) {
+                                                                const AtlasRegistry* registry, const PredictionInputOptions& opts, ProgressDelegate& progress) {
   if (!isNiftiPath(file)) throw Error(ErrorCode::Usage, file.string() + " is not a BOLD NIfTI file");
   std::vector<std::string> atlases;
   std::string pre;
@@ -187,8 +186,7 @@ ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
     std::ifstream in(modelFile);
     std::stringstream text;
     text << in.rdbuf();
-    m.card = parseJsonText(text.str(), "model " + modelFile.string() + " (a truncated or damaged file? train it again or restore a copy)",
-                           ErrorCode::Data);
+    m.card = parseJsonText(text.str(), "model " + modelFile.string() + " (a truncated or damaged file? train it again or restore a copy)", ErrorCode::Data);
   } else {
     m.card = json::parse(model::modelBackend().modelCard(modelFile.string()));
   }
@@ -224,13 +222,12 @@ json modelCardSummary(json card) {
   }
   if (card.contains("training_scans") && card["training_scans"].contains("hashes"))
     card["training_scans"] = std::to_string(card["training_scans"].value("count", 0)) + " scans (content hashes kept in the file)";
-  if (card.contains("fold_models") && card["fold_models"].is_array())
-    card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
+  if (card.contains("fold_models") && card["fold_models"].is_array()) card["fold_models"] = std::to_string(card["fold_models"].size()) + " fold models";
   return card;
 }
 
-json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device,
-                  int threads, ProgressDelegate& progress) {
+json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device, int threads,
+                  ProgressDelegate& progress) {
   const auto& card = model.card;
   json row;
   if (model.baseline) {
@@ -239,15 +236,19 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
       const auto i = r["index"].get<std::size_t>();
       r["network"] = i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned";
     }
-    row = {{"file", input.file.string()}, {"label", p.label}, {"probability", p.probability}, {"positive_class", card["positive_class"]},
-           {"top_rois", p.topRois}, {"model", modelFile.string()}, {"interval", p.interval}, {"ood", p.ood}};
+    row = {{"file", input.file.string()},  {"label", p.label},
+           {"probability", p.probability}, {"positive_class", card["positive_class"]},
+           {"top_rois", p.topRois},        {"model", modelFile.string()},
+           {"interval", p.interval},       {"ood", p.ood}};
     std::map<std::string, double> perNetwork;
     for (std::size_t i = 0; i < p.roiSaliency.size(); ++i)
       perNetwork[i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned"] += p.roiSaliency[i];
     json networks = json::object();
     for (const auto& [net, v] : perNetwork) networks[net] = {{"saliency", v}};
     row["explanation"] = {{"method", {{"saliency", "abs(weight x standardised feature), summed per ROI"}}},
-                          {"roi_saliency", p.roiSaliency}, {"top_rois", p.topRois}, {"networks", networks}};
+                          {"roi_saliency", p.roiSaliency},
+                          {"top_rois", p.topRois},
+                          {"networks", networks}};
     progress.update("predicted", 1.0);
   } else {
     model::GraphInput g;
@@ -291,8 +292,8 @@ std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile
   return ws.db().getLastInsertRowid();
 }
 
-std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const json& card,
-                              const std::string& label, double probability, const json& explanation) {
+std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const json& card, const std::string& label,
+                              double probability, const json& explanation) {
   SQLite::Transaction tx(ws.db());
   const std::int64_t modelId = registerModel(ws, modelFile, card);
   const auto scanHash = input.contentHash.empty() ? hashFile(input.file) : input.contentHash;

@@ -26,12 +26,12 @@ struct PredictionInput {
   std::vector<std::string> roiNames, networks;
   std::string kind;  // bold | timeseries
   int volumes = 0;
-  double tr = 0;                        // seconds; 0 = unknown
-  std::vector<std::string> emptyRois;   // ROIs without signal (BOLD) or with constant series (time series)
+  double tr = 0;                       // seconds; 0 = unknown
+  std::vector<std::string> emptyRois;  // ROIs without signal (BOLD) or with constant series (time series)
   std::optional<std::filesystem::path> confounds;
-  nlohmann::json qc;                    // the connectome pipeline's QC record
-  std::string site;                     // the acquisition site (predict --site), for per-site harmonised models
-  std::string contentHash;              // of the file's bytes (hashFile), computed once: the training-set check, the workspace's records
+  nlohmann::json qc;        // the connectome pipeline's QC record
+  std::string site;         // the acquisition site (predict --site), for per-site harmonised models
+  std::string contentHash;  // of the file's bytes (hashFile), computed once: the training-set check, the workspace's records
 };
 
 struct PredictionInputOptions {
@@ -45,8 +45,8 @@ bool isNiftiPath(const std::filesystem::path& p);
 // BOLD NIfTI: parcellated with the card's atlas (which must be registered); ROI time-series files
 // (.1D[.gz], .csv, .tsv, .npy): their columns must follow the model's atlas. `tr` (seconds) is
 // needed when the preprocessing band-passes and the file carries no TR.
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry,
-                                    double tr, ProgressDelegate& progress);
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry, double tr,
+                                    ProgressDelegate& progress);
 PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry,
                                     const PredictionInputOptions& options, ProgressDelegate& progress);
 // One BOLD file for several models at once (the members of a multi-atlas model, their cards in
@@ -71,8 +71,8 @@ nlohmann::json modelCardSummary(nlohmann::json card);
 
 // Classifies one prepared input: {file, label, probability, positive_class, top_rois, explanation,
 // interval, ood, model}. Shared by predict, diagnose and the wizard.
-nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input,
-                            const std::string& device, int threads, ProgressDelegate& progress);
+nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device,
+                            int threads, ProgressDelegate& progress);
 
 // Stores a prediction (the model and, when new, the scan by content hash); returns its id.
 // The models table's row for this file (by content hash), added with the card's summary when new.

@@ -19,8 +19,8 @@ std::string shortNumber(double v) {
 }
 }  // namespace
 
-RegularisationChoice chooseRegularisation(const Eigen::MatrixXd& x, const Eigen::VectorXi& y, std::vector<double> grid,
-                                          const std::string& method, int folds, unsigned seed, ProgressDelegate* progress) {
+RegularisationChoice chooseRegularisation(const Eigen::MatrixXd& x, const Eigen::VectorXi& y, std::vector<double> grid, const std::string& method, int folds,
+                                          unsigned seed, ProgressDelegate* progress) {
   if (grid.empty()) throw Error(ErrorCode::Usage, "no value of C to choose from");
   for (double c : grid)
     if (!(c > 0) || !std::isfinite(c)) throw Error(ErrorCode::Usage, "C must be positive, not " + std::to_string(c));
@@ -34,8 +34,8 @@ RegularisationChoice chooseRegularisation(const Eigen::MatrixXd& x, const Eigen:
   std::vector<int> labels(y.data(), y.data() + y.size());
   const auto positives = std::count(labels.begin(), labels.end(), 1);
   if (std::min<std::ptrdiff_t>(positives, static_cast<std::ptrdiff_t>(labels.size()) - positives) < folds)
-    throw Error(ErrorCode::Usage, "choosing C by " + std::to_string(folds) + "-fold cross-validation needs at least " + std::to_string(folds) +
-                                      " training scans of each class");
+    throw Error(ErrorCode::Usage,
+                "choosing C by " + std::to_string(folds) + "-fold cross-validation needs at least " + std::to_string(folds) + " training scans of each class");
   const auto inner = stratifiedFolds(labels, folds, seed);
   choice.folds = folds;
   std::vector<std::vector<double>> aucs(grid.size());
@@ -48,9 +48,9 @@ RegularisationChoice chooseRegularisation(const Eigen::MatrixXd& x, const Eigen:
     std::vector<int> yv;
     for (auto i : va) yv.push_back(y(i));
     for (std::size_t g = 0; g < grid.size(); ++g) {
-      if (progress && progress->update("choosing C: inner fold " + std::to_string(k + 1) + " of " + std::to_string(inner.size()) + ", C = " +
-                                           shortNumber(grid[g]),
-                                       static_cast<double>(k * grid.size() + g) / static_cast<double>(inner.size() * grid.size())))
+      if (progress &&
+          progress->update("choosing C: inner fold " + std::to_string(k + 1) + " of " + std::to_string(inner.size()) + ", C = " + shortNumber(grid[g]),
+                           static_cast<double>(k * grid.size() + g) / static_cast<double>(inner.size() * grid.size())))
         throw CancelledError();
       Eigen::VectorXd score;
       if (method == "logreg") {

@@ -24,8 +24,8 @@ struct RegularisationChoice {
 // mean AUC over the inner folds wins; a tie goes to the smaller C (the stronger regularisation).
 // A one-value grid is returned as chosen without fitting anything. Throws bg::Error (Usage) for an
 // empty grid, a C <= 0, or too few scans of a class for the folds; CancelledError on a cancel request.
-RegularisationChoice chooseRegularisation(const Eigen::MatrixXd& x, const Eigen::VectorXi& y, std::vector<double> grid,
-                                          const std::string& method, int folds, unsigned seed, ProgressDelegate* progress = nullptr);
+RegularisationChoice chooseRegularisation(const Eigen::MatrixXd& x, const Eigen::VectorXi& y, std::vector<double> grid, const std::string& method, int folds,
+                                          unsigned seed, ProgressDelegate* progress = nullptr);
 
 nlohmann::json toJson(const RegularisationChoice& choice);
 

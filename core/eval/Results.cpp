@@ -15,8 +15,9 @@ using nlohmann::json;
 std::int64_t recordEvaluation(Workspace& ws, const std::string& corpus, const json& request, const json& result, const json& predictions) {
   if (!predictions.is_array()) throw Error(ErrorCode::Internal, "an evaluation's predictions must be a JSON array");
   SQLite::Transaction tx(ws.db());  // the evaluation and its predictions, or neither
-  SQLite::Statement q(ws.db(), "INSERT INTO runs (kind, corpus_id, config_json, state, metrics_json) "
-                               "VALUES ('evaluation', (SELECT id FROM corpora WHERE name = ?), ?, 'completed', ?)");
+  SQLite::Statement q(ws.db(),
+                      "INSERT INTO runs (kind, corpus_id, config_json, state, metrics_json) "
+                      "VALUES ('evaluation', (SELECT id FROM corpora WHERE name = ?), ?, 'completed', ?)");
   q.bind(1, corpus);
   q.bind(2, request.dump());
   q.bind(3, result.dump());
@@ -45,8 +46,9 @@ json evaluationPredictions(Workspace& ws, std::int64_t evaluationId) {
 
 std::vector<EvaluationRecord> listEvaluations(Workspace& ws) {
   std::vector<EvaluationRecord> out;
-  SQLite::Statement q(ws.db(), "SELECT r.id, coalesce(c.name, ''), r.created_at, r.config_json, r.metrics_json FROM runs r "
-                               "LEFT JOIN corpora c ON c.id = r.corpus_id WHERE r.kind = 'evaluation' ORDER BY r.id");
+  SQLite::Statement q(ws.db(),
+                      "SELECT r.id, coalesce(c.name, ''), r.created_at, r.config_json, r.metrics_json FROM runs r "
+                      "LEFT JOIN corpora c ON c.id = r.corpus_id WHERE r.kind = 'evaluation' ORDER BY r.id");
   while (q.executeStep())
     out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(), json::parse(q.getColumn(3).getString()),
                    json::parse(q.getColumn(4).getString())});
@@ -80,8 +82,12 @@ std::vector<std::string> header() {
 std::vector<std::string> cells(const EvaluationRecord& r) {
   const auto& j = r.result;
   auto str = [](const json& v) { return v.is_null() ? std::string() : v.is_string() ? v.get<std::string>() : v.dump(); };
-  std::vector<std::string> c = {std::to_string(r.id), r.corpus, str(j.value("method", json())), str(j.value("prompt", json())),
-                                str(j.at("split").value("kind", json())), str(j.at("split").value("folds", json())),
+  std::vector<std::string> c = {std::to_string(r.id),
+                                r.corpus,
+                                str(j.value("method", json())),
+                                str(j.value("prompt", json())),
+                                str(j.at("split").value("kind", json())),
+                                str(j.at("split").value("folds", json())),
                                 j.contains("label_fraction") ? str(j["label_fraction"]) : "1"};
   for (const char* m : kMetrics) {
     const auto& v = j.at("metrics").at(m);
@@ -177,9 +183,9 @@ std::string renderPredictionsCsv(const std::vector<json>& results) {
   };
   for (const auto& r : results)
     for (const auto& p : r.value("predictions", json::array()))
-      out << (named ? csvCell(r.value("model", std::string())) + "," : std::string()) << real(r.value("label_fraction", 1.0)) << ',' << p.at("fold").get<int>() << ',' << p.at("scan_id").get<std::int64_t>() << ','
-          << csvCell(p.at("subject").get<std::string>()) << ',' << csvCell(p.at("site").get<std::string>()) << ','
-          << p.at("label").get<int>() << ',' << csvCell(p.at("class").get<std::string>()) << ',' << real(p.at("margin")) << ','
+      out << (named ? csvCell(r.value("model", std::string())) + "," : std::string()) << real(r.value("label_fraction", 1.0)) << ',' << p.at("fold").get<int>()
+          << ',' << p.at("scan_id").get<std::int64_t>() << ',' << csvCell(p.at("subject").get<std::string>()) << ',' << csvCell(p.at("site").get<std::string>())
+          << ',' << p.at("label").get<int>() << ',' << csvCell(p.at("class").get<std::string>()) << ',' << real(p.at("margin")) << ','
           << real(p.at("probability")) << '\n';
   return out.str();
 }

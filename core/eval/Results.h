@@ -35,8 +35,7 @@ std::string renderResults(const std::vector<EvaluationRecord>& rows, const std::
 // One out-of-fold prediction of an evaluation ("predictions" in its result): fold (1-based), the
 // manifest item's scan_id, subject and site, the true class (index and name), the decision value
 // before calibration (the logit margin; the SVM's decision) and the calibrated probability of the positive class.
-nlohmann::json outOfFoldPrediction(int fold, const nlohmann::json& item, const nlohmann::json& classes, int label, double margin,
-                                   double probability);
+nlohmann::json outOfFoldPrediction(int fold, const nlohmann::json& item, const nlohmann::json& classes, int label, double margin, double probability);
 // The predictions of evaluations as CSV: label_fraction, fold, scan_id, subject, site, label, class,
 // margin, probability; one header, a row per prediction. Results carrying "model" (a comparison's)
 // add a first column naming it.

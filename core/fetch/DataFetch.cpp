@@ -94,14 +94,13 @@ bool isVerifiedCopy(const DataFile& f, const fs::path& dest) {
 }
 
 // The released bytes (a download or an archive member) checked and written as the data folder keeps them.
-void storeReleased(const DataFile& f, const std::uint8_t* data, std::size_t size, const fs::path& dest, const std::string& source,
-                   FetchReport& report) {
+void storeReleased(const DataFile& f, const std::uint8_t* data, std::size_t size, const fs::path& dest, const std::string& source, FetchReport& report) {
   const std::string expected = f.storedGzip ? f.contentSha256 : f.sha256;
   const std::string found = sha256Hex(data, size);
   if (!expected.empty() && found != expected) {
     if (f.releasedDiffers.empty())
-      throw Error(ErrorCode::Data, source + ": SHA-256 " + found + " differs from the manifest's " + expected +
-                                       " (a changed or damaged file); nothing was written");
+      throw Error(ErrorCode::Data,
+                  source + ": SHA-256 " + found + " differs from the manifest's " + expected + " (a changed or damaged file); nothing was written");
     report.differs.push_back(f.path + ": " + f.releasedDiffers);
   }
   fs::create_directories(dest.parent_path());
@@ -114,8 +113,8 @@ std::vector<std::uint8_t> unpackMember(const fs::path& archive, const std::strin
   const std::string bytes = readAll(archive);
   ZipArchive outer(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), url);
   std::string inner, member = memberPath;
-  if (const auto slash = memberPath.find('/'); slash != std::string::npos && memberPath.substr(0, slash).size() > 4 &&
-                                               memberPath.compare(slash - 4, 4, ".zip") == 0) {
+  if (const auto slash = memberPath.find('/');
+      slash != std::string::npos && memberPath.substr(0, slash).size() > 4 && memberPath.compare(slash - 4, 4, ".zip") == 0) {
     inner = memberPath.substr(0, slash);
     member = memberPath.substr(slash + 1);
   }

@@ -15,15 +15,15 @@ class ProgressDelegate;
 
 // One file of a data folder, as a manifest lists it.
 struct DataFile {
-  std::string owner;         // atlas id
-  std::string path;          // relative to a data folder: atlases/schaefer200/...
+  std::string owner;  // atlas id
+  std::string path;   // relative to a data folder: atlases/schaefer200/...
   std::int64_t size = -1;
   std::string sha256;
-  std::string url;           // a direct download; empty when the file is not one
-  std::string archiveUrl;    // or a member of this archive
+  std::string url;         // a direct download; empty when the file is not one
+  std::string archiveUrl;  // or a member of this archive
   std::string archiveMember;
-  std::string derived;       // or made by the workbench's data maintainers (how)
-  std::string note;          // renamed, recompressed, ...
+  std::string derived;  // or made by the workbench's data maintainers (how)
+  std::string note;     // renamed, recompressed, ...
   std::string licence;
   // The source holds the file uncompressed; the data folder keeps it gzip-compressed (gzip bytes
   // differ between compressors, so the released content is what is checked).
@@ -47,19 +47,18 @@ std::vector<DataFile> abideDownloads(const std::filesystem::path& datasetManifes
                                      const std::vector<std::string>& sites, int maxScans);
 
 struct FetchReport {
-  int fetched = 0;     // downloaded and verified now
-  int present = 0;     // already there with the right checksum
+  int fetched = 0;  // downloaded and verified now
+  int present = 0;  // already there with the right checksum
   std::int64_t bytes = 0;
-  std::vector<std::string> kept;    // there with another checksum: left alone ("path: why")
-  std::vector<std::string> manual;  // no download for it ("path: why")
-  std::vector<std::string> differs; // downloaded, differs from the project's copy as its manifest allows ("path: why")
+  std::vector<std::string> kept;     // there with another checksum: left alone ("path: why")
+  std::vector<std::string> manual;   // no download for it ("path: why")
+  std::vector<std::string> differs;  // downloaded, differs from the project's copy as its manifest allows ("path: why")
 };
 
 // Fetches every file into `to`, keeping what is there and verified. A member of a release archive is
 // unpacked from it (downloaded once into TO/.downloads, removed when its members are in place).
 // Derived files (no upstream copy) are fetched from the mirror's copy of a data folder (MIRROR/<path>)
 // when a mirror is given, else listed in `manual`. A server that cannot be reached stops the fetch with the files still missing named.
-FetchReport fetchDataFiles(const std::vector<DataFile>& files, const std::filesystem::path& to, const DownloadOptions& options,
-                           ProgressDelegate& progress);
+FetchReport fetchDataFiles(const std::vector<DataFile>& files, const std::filesystem::path& to, const DownloadOptions& options, ProgressDelegate& progress);
 
 }  // namespace bg

@@ -94,8 +94,7 @@ bool transient(CURLcode code) {
 }
 
 bool unreachable(CURLcode code) {
-  return code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_PROXY ||
-         code == CURLE_SSL_CONNECT_ERROR;
+  return code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_SSL_CONNECT_ERROR;
 }
 
 void sleepUnlessCancelled(double seconds, ProgressDelegate& progress) {
@@ -127,7 +126,6 @@ std::string mirroredUrl(const std::string& url, const std::string& mirror) {
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base + (path == std::string::npos ? std::string("/") : url.substr(path));
 }
-
 
 std::int64_t downloadFile(const ExpectedFile& file, const fs::path& dest, const DownloadOptions& options, ProgressDelegate& progress) {
   initialiseCurl();
@@ -198,10 +196,8 @@ std::int64_t downloadFile(const ExpectedFile& file, const fs::path& dest, const 
     if (!retry || attempt >= options.attempts) {
       out.reset();
       if (sizeOr0(part) == 0) fs::remove(part, ec);
-      if (unreachable(code) && !reached)
-        throw Error(ErrorCode::Unavailable, "cannot reach " + hostOf(url) + ": " + lastProblem);
-      if (code == CURLE_HTTP_RETURNED_ERROR)
-        throw Error(ErrorCode::Unavailable, url + ": the server refused it (HTTP " + std::to_string(status) + ")");
+      if (unreachable(code) && !reached) throw Error(ErrorCode::Unavailable, "cannot reach " + hostOf(url) + ": " + lastProblem);
+      if (code == CURLE_HTTP_RETURNED_ERROR) throw Error(ErrorCode::Unavailable, url + ": the server refused it (HTTP " + std::to_string(status) + ")");
       throw Error(ErrorCode::Unavailable, url + ": the transfer failed after " + std::to_string(attempt) + " tries (" + lastProblem +
                                               "); run the command again to resume from byte " + std::to_string(sizeOr0(part)));
     }
@@ -212,15 +208,15 @@ std::int64_t downloadFile(const ExpectedFile& file, const fs::path& dest, const 
   const auto got = sizeOr0(part);
   if (file.size >= 0 && got != file.size) {
     fs::remove(part, ec);
-    throw Error(ErrorCode::Data, url + ": the server sent " + std::to_string(got) + " bytes, the manifest expects " + std::to_string(file.size) +
-                                     "; the file was removed");
+    throw Error(ErrorCode::Data,
+                url + ": the server sent " + std::to_string(got) + " bytes, the manifest expects " + std::to_string(file.size) + "; the file was removed");
   }
   if (!file.sha256.empty()) {
     const auto found = fileSha256(part);
     if (found != file.sha256) {
       fs::remove(part, ec);
-      throw Error(ErrorCode::Data, url + ": SHA-256 " + found + " differs from the manifest's " + file.sha256 +
-                                       " (a changed or damaged file); the file was removed");
+      throw Error(ErrorCode::Data,
+                  url + ": SHA-256 " + found + " differs from the manifest's " + file.sha256 + " (a changed or damaged file); the file was removed");
     }
   }
   fs::rename(part, dest, ec);

@@ -14,10 +14,10 @@ class ProgressDelegate;
 struct DownloadOptions {
   // Replaces the scheme and host of every URL ("http://127.0.0.1:8000"): a local copy of the servers.
   std::string mirror;
-  int attempts = 4;               // tries per file; a dropped connection resumes where it stopped
+  int attempts = 4;                // tries per file; a dropped connection resumes where it stopped
   double firstBackoffSeconds = 1;  // doubled after each failed try
   long connectTimeoutSeconds = 20;
-  long stallSeconds = 60;          // a transfer below 1 byte/s for this long is a failure
+  long stallSeconds = 60;  // a transfer below 1 byte/s for this long is a failure
 };
 
 // What one file should be: where it comes from, how long it is and its SHA-256 (hex).
@@ -35,7 +35,6 @@ std::string hostOf(const std::string& url);
 // then renames. A file whose checksum differs is removed and refused (ErrorCode::Data, both values
 // named); a server that cannot be reached is ErrorCode::Unavailable; a missing file (HTTP 404) NoInput.
 // Returns the number of bytes transferred (less than the size when a partial file was resumed).
-std::int64_t downloadFile(const ExpectedFile& file, const std::filesystem::path& dest, const DownloadOptions& options,
-                          ProgressDelegate& progress);
+std::int64_t downloadFile(const ExpectedFile& file, const std::filesystem::path& dest, const DownloadOptions& options, ProgressDelegate& progress);
 
 }  // namespace bg

@@ -28,8 +28,7 @@ class FileSource final : public RawSource {
     if (!f_) {
       const int err = errno;
       throw Error(std::filesystem::exists(path) ? ErrorCode::Io : ErrorCode::NoInput,
-                  std::filesystem::exists(path) ? std::string("cannot open file: ") + std::strerror(err)
-                                                : std::string("file does not exist"));
+                  std::filesystem::exists(path) ? std::string("cannot open file: ") + std::strerror(err) : std::string("file does not exist"));
     }
   }
   ~FileSource() override { std::fclose(f_); }
@@ -60,8 +59,7 @@ class MemorySource final : public RawSource {
 
 class PlainStream final : public ByteStream {
  public:
-  explicit PlainStream(std::unique_ptr<RawSource> src, std::vector<std::uint8_t> prefix)
-      : src_(std::move(src)), prefix_(std::move(prefix)) {}
+  explicit PlainStream(std::unique_ptr<RawSource> src, std::vector<std::uint8_t> prefix) : src_(std::move(src)), prefix_(std::move(prefix)) {}
   std::size_t read(void* dst, std::size_t n) override {
     auto* out = static_cast<std::uint8_t*>(dst);
     std::size_t done = 0;
@@ -88,8 +86,7 @@ class PlainStream final : public ByteStream {
 
 class GzipStream final : public ByteStream {
  public:
-  GzipStream(std::unique_ptr<RawSource> src, std::vector<std::uint8_t> prefix)
-      : src_(std::move(src)), in_(std::max<std::size_t>(kInputChunk, prefix.size())) {
+  GzipStream(std::unique_ptr<RawSource> src, std::vector<std::uint8_t> prefix) : src_(std::move(src)), in_(std::max<std::size_t>(kInputChunk, prefix.size())) {
     std::memcpy(in_.data(), prefix.data(), prefix.size());
     inLen_ = prefix.size();
     startMember();
@@ -101,7 +98,7 @@ class GzipStream final : public ByteStream {
     while (done < n && !finished_) {
       if (state_.block_state == ISAL_BLOCK_FINISH) {
         // A gzip file may hold several members one after another.
-        if (!refillIfEmpty() ) {
+        if (!refillIfEmpty()) {
           finished_ = true;
           break;
         }
@@ -109,8 +106,8 @@ class GzipStream final : public ByteStream {
         continue;
       }
       if (state_.avail_in == 0 && !refillIfEmpty()) {
-        throw Error(ErrorCode::Data, "truncated gzip stream: the compressed data ends after " +
-                                         std::to_string(position_ + done) + " bytes of output, before the end of the stream");
+        throw Error(ErrorCode::Data, "truncated gzip stream: the compressed data ends after " + std::to_string(position_ + done) +
+                                         " bytes of output, before the end of the stream");
       }
       state_.next_out = out + done;
       state_.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(n - done, UINT32_MAX));
@@ -125,12 +122,18 @@ class GzipStream final : public ByteStream {
  private:
   static std::string describe(int rc) {
     switch (rc) {
-      case ISAL_INVALID_BLOCK: return "invalid deflate block";
-      case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-      case ISAL_INVALID_LOOKBACK: return "invalid back-reference";
-      case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-      case ISAL_INCORRECT_CHECKSUM: return "CRC mismatch";
-      default: return "ISA-L error " + std::to_string(rc);
+      case ISAL_INVALID_BLOCK:
+        return "invalid deflate block";
+      case ISAL_INVALID_SYMBOL:
+        return "invalid deflate symbol";
+      case ISAL_INVALID_LOOKBACK:
+        return "invalid back-reference";
+      case ISAL_INVALID_WRAPPER:
+        return "invalid gzip header";
+      case ISAL_INCORRECT_CHECKSUM:
+        return "CRC mismatch";
+      default:
+        return "ISA-L error " + std::to_string(rc);
     }
   }
 
@@ -184,8 +187,7 @@ std::unique_ptr<ByteStream> wrap(std::unique_ptr<RawSource> src) {
 void ByteStream::readExactly(void* dst, std::size_t n, const char* what) {
   const std::size_t got = read(dst, n);
   if (got != n)
-    throw Error(ErrorCode::Data, std::string("file ends early: ") + what + " needs " + std::to_string(n) +
-                                     " bytes, only " + std::to_string(got) + " remain");
+    throw Error(ErrorCode::Data, std::string("file ends early: ") + what + " needs " + std::to_string(n) + " bytes, only " + std::to_string(got) + " remain");
 }
 
 void ByteStream::skip(std::uint64_t n, const char* what) {
@@ -197,12 +199,8 @@ void ByteStream::skip(std::uint64_t n, const char* what) {
   }
 }
 
-std::unique_ptr<ByteStream> openByteStream(const std::filesystem::path& path) {
-  return wrap(std::make_unique<FileSource>(path));
-}
+std::unique_ptr<ByteStream> openByteStream(const std::filesystem::path& path) { return wrap(std::make_unique<FileSource>(path)); }
 
-std::unique_ptr<ByteStream> openMemoryStream(const std::uint8_t* data, std::size_t size) {
-  return wrap(std::make_unique<MemorySource>(data, size));
-}
+std::unique_ptr<ByteStream> openMemoryStream(const std::uint8_t* data, std::size_t size) { return wrap(std::make_unique<MemorySource>(data, size)); }
 
 }  // namespace bg

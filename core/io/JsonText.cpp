@@ -98,16 +98,17 @@ std::string shortDump(const nlohmann::json& v) {
 // Also in the environment: the model library (loaded at run time) has its own copy of this file's state.
 void setLenientConfiguration(bool lenient) {
   g_lenient = lenient;
-  if (lenient) ::setenv("BRAINGRAPH_LENIENT_CONFIGURATION", "1", 1);
-  else ::unsetenv("BRAINGRAPH_LENIENT_CONFIGURATION");
+  if (lenient)
+    ::setenv("BRAINGRAPH_LENIENT_CONFIGURATION", "1", 1);
+  else
+    ::unsetenv("BRAINGRAPH_LENIENT_CONFIGURATION");
 }
 bool lenientConfiguration() {
   const char* v = std::getenv("BRAINGRAPH_LENIENT_CONFIGURATION");
   return g_lenient || (v && std::string(v) == "1");
 }
 
-void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& defaults, const std::string& where,
-                            const std::vector<std::string>& freeForm) {
+void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& defaults, const std::string& where, const std::vector<std::string>& freeForm) {
   if (!given.is_object() || !defaults.is_object()) return;
   for (const auto& [key, value] : given.items()) {
     if (!defaults.contains(key)) {
@@ -124,11 +125,12 @@ void checkConfigurationKeys(const nlohmann::json& given, const nlohmann::json& d
         spdlog::warn("{}; ignored (--lenient)", message);
         continue;
       }
-      throw Error(ErrorCode::Config, message + "; valid keys: " + [&] {
-        std::string list;
-        for (const auto& [known, unused] : defaults.items()) list += (list.empty() ? "" : ", ") + known;
-        return list;
-      }() + " (--lenient only warns)");
+      throw Error(
+          ErrorCode::Config, message + "; valid keys: " + [&] {
+            std::string list;
+            for (const auto& [known, unused] : defaults.items()) list += (list.empty() ? "" : ", ") + known;
+            return list;
+          }() + " (--lenient only warns)");
     }
     const auto& expected = defaults.at(key);
     if (std::find(freeForm.begin(), freeForm.end(), key) != freeForm.end()) continue;  // another reader checks it

@@ -58,8 +58,10 @@ NiftiHeader headerFrom(const nifti_image& nim, int version) {
   }
   if (h.ndim >= 4 && h.dim[3] > 1) {
     double tr = nim.dt;
-    if (nim.time_units == NIFTI_UNITS_MSEC) tr /= 1000.0;
-    else if (nim.time_units == NIFTI_UNITS_USEC) tr /= 1e6;
+    if (nim.time_units == NIFTI_UNITS_MSEC)
+      tr /= 1000.0;
+    else if (nim.time_units == NIFTI_UNITS_USEC)
+      tr /= 1e6;
     // A "TR" of minutes is a header written in milliseconds but labelled seconds (e.g. nibabel's
     // example4d: pixdim[4] = 2000, units = s). No fMRI protocol has a TR above 100 s.
     if (tr > 100.0 && nim.time_units != NIFTI_UNITS_MSEC && nim.time_units != NIFTI_UNITS_USEC) {
@@ -73,11 +75,22 @@ NiftiHeader headerFrom(const nifti_image& nim, int version) {
 
 int bytesPerVoxel(int datatype) {
   switch (datatype) {
-    case NIFTI_TYPE_UINT8: case NIFTI_TYPE_INT8: return 1;
-    case NIFTI_TYPE_INT16: case NIFTI_TYPE_UINT16: return 2;
-    case NIFTI_TYPE_INT32: case NIFTI_TYPE_UINT32: case NIFTI_TYPE_FLOAT32: return 4;
-    case NIFTI_TYPE_INT64: case NIFTI_TYPE_UINT64: case NIFTI_TYPE_FLOAT64: return 8;
-    default: return 0;
+    case NIFTI_TYPE_UINT8:
+    case NIFTI_TYPE_INT8:
+      return 1;
+    case NIFTI_TYPE_INT16:
+    case NIFTI_TYPE_UINT16:
+      return 2;
+    case NIFTI_TYPE_INT32:
+    case NIFTI_TYPE_UINT32:
+    case NIFTI_TYPE_FLOAT32:
+      return 4;
+    case NIFTI_TYPE_INT64:
+    case NIFTI_TYPE_UINT64:
+    case NIFTI_TYPE_FLOAT64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -132,9 +145,12 @@ void NiftiReader::readHeader(std::uint64_t knownFileSize) {
   std::memcpy(&sizeofHdr, buf, 4);
   std::int32_t swapped = static_cast<std::int32_t>(__builtin_bswap32(static_cast<std::uint32_t>(sizeofHdr)));
   int version = 0;
-  if (sizeofHdr == 348 || swapped == 348) version = 1;
-  else if (sizeofHdr == 540 || swapped == 540) version = 2;
-  else throw Error(ErrorCode::Data, "not a NIfTI file (header size field is " + std::to_string(sizeofHdr) + ", expected 348 or 540)");
+  if (sizeofHdr == 348 || swapped == 348)
+    version = 1;
+  else if (sizeofHdr == 540 || swapped == 540)
+    version = 2;
+  else
+    throw Error(ErrorCode::Data, "not a NIfTI file (header size field is " + std::to_string(sizeofHdr) + ", expected 348 or 540)");
   swapBytes_ = (sizeofHdr != 348 && sizeofHdr != 540);
   const std::size_t hdrSize = version == 1 ? 348 : 540;
   stream_->readExactly(buf + 4, hdrSize - 4, "the NIfTI header");
@@ -167,23 +183,19 @@ void NiftiReader::readHeader(std::uint64_t knownFileSize) {
     throw Error(ErrorCode::Data, "5D and higher images are not supported (" + std::to_string(nim->ndim) + " dimensions)");
   header_ = headerFrom(*nim, version);
   bytesPerVoxel_ = bytesPerVoxel(header_.datatype);
-  if (bytesPerVoxel_ == 0)
-    throw Error(ErrorCode::Data, std::string("unsupported NIfTI datatype ") + nifti_datatype_string(header_.datatype));
+  if (bytesPerVoxel_ == 0) throw Error(ErrorCode::Data, std::string("unsupported NIfTI datatype ") + nifti_datatype_string(header_.datatype));
   const auto voxels = header_.voxelsPerVolume();
   // One 3D volume must fit comfortably in memory (2 GiB of raw data, e.g. 1024^3 int16).
-  if (voxels <= 0 || voxels * bytesPerVoxel_ > (std::int64_t(1) << 31))
-    throw Error(ErrorCode::Data, "implausible volume size " + header_.shapeString());
+  if (voxels <= 0 || voxels * bytesPerVoxel_ > (std::int64_t(1) << 31)) throw Error(ErrorCode::Data, "implausible volume size " + header_.shapeString());
   if (!std::isfinite(voxOffset) || voxOffset > 1e9) throw Error(ErrorCode::Data, "implausible vox_offset in the header");  // NaN: found by fuzzing
   if (voxOffset < static_cast<double>(hdrSize)) voxOffset = static_cast<double>(hdrSize);
   if (voxOffset > 1e9) throw Error(ErrorCode::Data, "implausible vox_offset " + std::to_string(voxOffset));
   stream_->skip(static_cast<std::uint64_t>(voxOffset) - hdrSize, "the header extensions");
 
-  const auto need = static_cast<std::uint64_t>(voxOffset) +
-                    static_cast<std::uint64_t>(voxels) * static_cast<std::uint64_t>(header_.volumes()) * bytesPerVoxel_;
+  const auto need = static_cast<std::uint64_t>(voxOffset) + static_cast<std::uint64_t>(voxels) * static_cast<std::uint64_t>(header_.volumes()) * bytesPerVoxel_;
   if (knownFileSize > 0 && knownFileSize < need)
-    throw Error(ErrorCode::Data, "header/data size mismatch: " + header_.shapeString() + " " +
-                                     nifti_datatype_string(header_.datatype) + " needs " + std::to_string(need) +
-                                     " bytes, the file has " + std::to_string(knownFileSize));
+    throw Error(ErrorCode::Data, "header/data size mismatch: " + header_.shapeString() + " " + nifti_datatype_string(header_.datatype) + " needs " +
+                                     std::to_string(need) + " bytes, the file has " + std::to_string(knownFileSize));
 }
 
 bool NiftiReader::readVolume(float* out) {
@@ -208,17 +220,38 @@ bool NiftiReader::readVolume(float* out) {
     const double slope = header_.sclSlope, inter = header_.sclInter;
     const unsigned char* src = raw_.data();
     switch (header_.datatype) {
-      case NIFTI_TYPE_UINT8: convert<std::uint8_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_INT8: convert<std::int8_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_INT16: convert<std::int16_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_UINT16: convert<std::uint16_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_INT32: convert<std::int32_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_UINT32: convert<std::uint32_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_INT64: convert<std::int64_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_UINT64: convert<std::uint64_t>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_FLOAT32: convert<float>(src, n, slope, inter, out); break;
-      case NIFTI_TYPE_FLOAT64: convert<double>(src, n, slope, inter, out); break;
-      default: throw Error(ErrorCode::Data, "unsupported datatype");
+      case NIFTI_TYPE_UINT8:
+        convert<std::uint8_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_INT8:
+        convert<std::int8_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_INT16:
+        convert<std::int16_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_UINT16:
+        convert<std::uint16_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_INT32:
+        convert<std::int32_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_UINT32:
+        convert<std::uint32_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_INT64:
+        convert<std::int64_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_UINT64:
+        convert<std::uint64_t>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_FLOAT32:
+        convert<float>(src, n, slope, inter, out);
+        break;
+      case NIFTI_TYPE_FLOAT64:
+        convert<double>(src, n, slope, inter, out);
+        break;
+      default:
+        throw Error(ErrorCode::Data, "unsupported datatype");
     }
   });
   ++volumesRead_;
@@ -232,8 +265,8 @@ NiftiVolume readNiftiVolume(const std::filesystem::path& path) {
   NiftiVolume vol;
   vol.header = reader.header();
   if (vol.header.voxelsPerVolume() * vol.header.volumes() > (std::int64_t(1) << 31))
-    throw Error(ErrorCode::Data, "while reading " + path.string() + ": " + vol.header.shapeString() +
-                                     " is too large to read whole; it must be streamed volume by volume");
+    throw Error(ErrorCode::Data,
+                "while reading " + path.string() + ": " + vol.header.shapeString() + " is too large to read whole; it must be streamed volume by volume");
   const auto n = static_cast<std::size_t>(vol.header.voxelsPerVolume());
   vol.data.resize(n * static_cast<std::size_t>(vol.header.volumes()));
   std::size_t t = 0;
@@ -259,10 +292,10 @@ void writeNiftiFloat(const std::filesystem::path& path, const NiftiHeader& geome
     for (int r = 0; r < 4; ++r)
       for (int c = 0; c < 4; ++c) nim->sto_xyz.m[r][c] = geometry.voxelToWorld(r, c);
     nim->sto_ijk = nifti_dmat44_inverse(nim->sto_xyz);
-    nifti_dmat44_to_quatern(nim->sto_xyz, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x,
-                            &nim->qoffset_y, &nim->qoffset_z, nullptr, nullptr, nullptr, &nim->qfac);
-    nim->qto_xyz = nifti_quatern_to_dmat44(nim->quatern_b, nim->quatern_c, nim->quatern_d, nim->qoffset_x, nim->qoffset_y,
-                                           nim->qoffset_z, nim->dx, nim->dy, nim->dz, nim->qfac);
+    nifti_dmat44_to_quatern(nim->sto_xyz, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x, &nim->qoffset_y, &nim->qoffset_z, nullptr,
+                            nullptr, nullptr, &nim->qfac);
+    nim->qto_xyz = nifti_quatern_to_dmat44(nim->quatern_b, nim->quatern_c, nim->quatern_d, nim->qoffset_x, nim->qoffset_y, nim->qoffset_z, nim->dx, nim->dy,
+                                           nim->dz, nim->qfac);
     nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
     const std::size_t bytes = static_cast<std::size_t>(nim->nvox) * sizeof(float);
     std::memcpy(nim->data, data, bytes);
@@ -271,8 +304,7 @@ void writeNiftiFloat(const std::filesystem::path& path, const NiftiHeader& geome
     static std::atomic<unsigned> counter{0};
     const std::string name = path.filename().string();
     const bool gz = name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0;
-    const auto tmp = path.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-                                           (gz ? ".nii.gz" : ".nii"));
+    const auto tmp = path.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + (gz ? ".nii.gz" : ".nii"));
     std::filesystem::create_directories(path.parent_path().empty() ? "." : path.parent_path());
     if (nifti_set_filenames(nim.get(), tmp.c_str(), 0, 1) != 0) throw Error(ErrorCode::Internal, "nifti_set_filenames failed");
     nifti_image_write(nim.get());

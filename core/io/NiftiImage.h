@@ -12,16 +12,16 @@
 namespace bg {
 
 struct NiftiHeader {
-  int niftiVersion = 1;             // 1 or 2
+  int niftiVersion = 1;  // 1 or 2
   int ndim = 0;
   std::array<std::int64_t, 4> dim{1, 1, 1, 1};  // nx, ny, nz, nt
   std::array<double, 4> pixdim{1, 1, 1, 1};     // mm, mm, mm, seconds
-  int datatype = 0;                 // NIFTI_TYPE_* code
+  int datatype = 0;                             // NIFTI_TYPE_* code
   double sclSlope = 1.0, sclInter = 0.0;
   int qformCode = 0, sformCode = 0;
   // Voxel (i, j, k, 1) -> world (x, y, z, 1) in RAS mm: sform when its code is set, else qform, else pixdim.
   Eigen::Matrix4d voxelToWorld = Eigen::Matrix4d::Identity();
-  double repetitionTime = 0.0;      // seconds (time units converted); 0 when unknown
+  double repetitionTime = 0.0;         // seconds (time units converted); 0 when unknown
   bool repetitionTimeGuessed = false;  // pixdim[4] > 100 "s" was read as milliseconds
 
   std::int64_t voxelsPerVolume() const { return dim[0] * dim[1] * dim[2]; }

@@ -35,8 +35,7 @@ std::string printable(std::string s) {
 }  // namespace
 
 void writeNpyFloat32(const std::filesystem::path& path, const Eigen::MatrixXd& m) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows()) + ", " +
-                       std::to_string(m.cols()) + "), }";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "), }";
   // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, ending in \n.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -70,8 +69,8 @@ NpyArray readNpyArray(ByteStream& stream, const std::string& source) {
     if (magic[6] >= 2) {
       char more[2];
       in->readExactly(more, 2, "the .npy header length");
-      headerLen |= (static_cast<std::size_t>(static_cast<unsigned char>(more[0])) << 16) |
-                   (static_cast<std::size_t>(static_cast<unsigned char>(more[1])) << 24);
+      headerLen |=
+          (static_cast<std::size_t>(static_cast<unsigned char>(more[0])) << 16) | (static_cast<std::size_t>(static_cast<unsigned char>(more[1])) << 24);
     }
     // NumPy writes headers of a few hundred bytes (version 1 cannot exceed 64 KiB).
     if (headerLen > 1 << 16) throw Error(ErrorCode::Data, ".npy header is implausibly long (" + std::to_string(headerLen) + " bytes)");
@@ -112,12 +111,26 @@ NpyArray readNpyArray(ByteStream& stream, const std::string& source) {
       for (long c = 0; c < chunk; ++c) {
         const unsigned char* p = buf.data() + c * size;
         double v = 0;
-        if (kind == 'f' && size == 4) { float f; std::memcpy(&f, p, 4); v = f; }
-        else if (kind == 'f' && size == 8) { std::memcpy(&v, p, 8); }
-        else if (kind == 'i' && size == 4) { std::int32_t i; std::memcpy(&i, p, 4); v = i; }
-        else if (kind == 'i' && size == 8) { std::int64_t i; std::memcpy(&i, p, 8); v = static_cast<double>(i); }
-        else if (kind == 'i' && size == 2) { std::int16_t i; std::memcpy(&i, p, 2); v = i; }
-        else throw Error(ErrorCode::Data, "unsupported .npy dtype " + std::string(1, kind) + std::to_string(size));
+        if (kind == 'f' && size == 4) {
+          float f;
+          std::memcpy(&f, p, 4);
+          v = f;
+        } else if (kind == 'f' && size == 8) {
+          std::memcpy(&v, p, 8);
+        } else if (kind == 'i' && size == 4) {
+          std::int32_t i;
+          std::memcpy(&i, p, 4);
+          v = i;
+        } else if (kind == 'i' && size == 8) {
+          std::int64_t i;
+          std::memcpy(&i, p, 8);
+          v = static_cast<double>(i);
+        } else if (kind == 'i' && size == 2) {
+          std::int16_t i;
+          std::memcpy(&i, p, 2);
+          v = i;
+        } else
+          throw Error(ErrorCode::Data, "unsupported .npy dtype " + std::string(1, kind) + std::to_string(size));
         out.values.push_back(v);
       }
       done += chunk;
@@ -129,8 +142,7 @@ NpyArray readNpyArray(ByteStream& stream, const std::string& source) {
 Eigen::MatrixXd readNpy(const std::filesystem::path& path) { return npyMatrix(readNpyArray(path), path.string()); }
 
 Eigen::MatrixXd npyMatrix(const NpyArray& a, const std::string& source) {
-  if (a.shape.empty() || a.shape.size() > 2)
-    throw Error(ErrorCode::Data, "while reading " + source + ": only 1D and 2D .npy arrays are supported");
+  if (a.shape.empty() || a.shape.size() > 2) throw Error(ErrorCode::Data, "while reading " + source + ": only 1D and 2D .npy arrays are supported");
   const long rows = a.shape[0], cols = a.shape.size() == 2 ? a.shape[1] : 1;
   Eigen::MatrixXd out(rows, cols);
   for (long r = 0; r < rows; ++r)

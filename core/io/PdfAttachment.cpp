@@ -83,13 +83,13 @@ std::string withPdfAttachment(const std::string& pdf, const std::string& name, c
   offsets.emplace_back(fileObj, out.size());
   std::string subtype;
   for (char c : mimeType) subtype += c == '/' ? std::string("#2F") : std::string(1, c);
-  out += fmt::format("{} 0 obj\n<< /Type /EmbeddedFile /Subtype /{} /Length {} /Params << /Size {} >> >>\nstream\n", fileObj, subtype,
-                     content.size(), content.size());
+  out += fmt::format("{} 0 obj\n<< /Type /EmbeddedFile /Subtype /{} /Length {} /Params << /Size {} >> >>\nstream\n", fileObj, subtype, content.size(),
+                     content.size());
   out += content;
   out += "\nendstream\nendobj\n";
   offsets.emplace_back(specObj, out.size());
-  out += fmt::format("{} 0 obj\n<< /Type /Filespec /F {} /UF {} /Desc {} /AFRelationship /Data /EF << /F {} 0 R >> >>\nendobj\n", specObj,
-                     pdfString(name), pdfString(name), pdfString(description), fileObj);
+  out += fmt::format("{} 0 obj\n<< /Type /Filespec /F {} /UF {} /Desc {} /AFRelationship /Data /EF << /F {} 0 R >> >>\nendobj\n", specObj, pdfString(name),
+                     pdfString(name), pdfString(description), fileObj);
   offsets.emplace_back(root, out.size());
   out += fmt::format("{} 0 obj\n<<{} /Names << /EmbeddedFiles << /Names [{} {} 0 R] >> >> /PageMode /UseAttachments >>\nendobj\n", root, catalog,
                      pdfString(name), specObj);
@@ -97,8 +97,8 @@ std::string withPdfAttachment(const std::string& pdf, const std::string& name, c
   out += "xref\n";
   out += fmt::format("{} 1\n{:010d} 00000 n \n", root, offsets[2].second);
   out += fmt::format("{} 2\n{:010d} 00000 n \n{:010d} 00000 n \n", fileObj, offsets[0].second, offsets[1].second);
-  out += fmt::format("trailer\n<< /Size {} /Root {} 0 R{} /Prev {} >>\nstartxref\n{}\n%%EOF\n", size + 2, root, info.empty() ? "" : " /Info " + info,
-                     prevXref, xref);
+  out += fmt::format("trailer\n<< /Size {} /Root {} 0 R{} /Prev {} >>\nstartxref\n{}\n%%EOF\n", size + 2, root, info.empty() ? "" : " /Info " + info, prevXref,
+                     xref);
   return out;
 }
 

@@ -16,26 +16,35 @@ constexpr std::size_t kMaxMarks = 1u << 16;
 
 const char* Value::kindName(Kind k) {
   switch (k) {
-    case Kind::None: return "None";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::Float: return "float";
-    case Kind::String: return "str";
-    case Kind::Bytes: return "bytes";
-    case Kind::Tuple: return "tuple";
-    case Kind::List: return "list";
-    case Kind::Dict: return "dict";
-    case Kind::Global: return "global";
-    case Kind::Opaque: return "object";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::Float:
+      return "float";
+    case Kind::String:
+      return "str";
+    case Kind::Bytes:
+      return "bytes";
+    case Kind::Tuple:
+      return "tuple";
+    case Kind::List:
+      return "list";
+    case Kind::Dict:
+      return "dict";
+    case Kind::Global:
+      return "global";
+    case Kind::Opaque:
+      return "object";
   }
   return "?";
 }
 
 Reader::Reader(const std::uint8_t* data, std::size_t size, std::string what) : data_(data), size_(size), what_(std::move(what)) {}
 
-void Reader::fail(const std::string& message) const {
-  throw Error(ErrorCode::Data, fmt::format("{} at byte {} of {}", message, pos_, what_));
-}
+void Reader::fail(const std::string& message) const { throw Error(ErrorCode::Data, fmt::format("{} at byte {} of {}", message, pos_, what_)); }
 
 Value* Reader::make(Value::Kind kind) {
   arena_.push_back(std::make_unique<Value>());
@@ -145,18 +154,28 @@ Value* Reader::load(Policy& policy) {
         if (version > 5) fail(fmt::format("pickle protocol {} is newer than any this reader knows (5)", version));
         break;
       }
-      case 0x95: take(8); break;  // FRAME: a length hint only
-      case '.':                   // STOP
+      case 0x95:
+        take(8);
+        break;   // FRAME: a length hint only
+      case '.':  // STOP
         if (stack_.size() != 1 || !marks_.empty()) fail("the pickle stops with an unbalanced stack");
         return stack_.back();
       case '(':  // MARK
         if (marks_.size() >= kMaxMarks) fail("the pickle nests MARKs too deep");
         marks_.push_back(stack_.size());
         break;
-      case '0': pop(); break;  // POP
-      case '1': stack_.resize(popMark()); break;  // POP_MARK
-      case '2': push(top()); break;             // DUP
-      case 'N': push(make(Value::Kind::None)); break;
+      case '0':
+        pop();
+        break;  // POP
+      case '1':
+        stack_.resize(popMark());
+        break;  // POP_MARK
+      case '2':
+        push(top());
+        break;  // DUP
+      case 'N':
+        push(make(Value::Kind::None));
+        break;
       case 0x88:
       case 0x89: {
         auto* v = make(Value::Kind::Bool);
@@ -164,11 +183,17 @@ Value* Reader::load(Policy& policy) {
         push(v);
         break;
       }
-      case 'J': push(makeInt(static_cast<std::int32_t>(littleEndian(4)))); break;  // BININT
-      case 'K': push(makeInt(byte())); break;                                      // BININT1
-      case 'M': push(makeInt(static_cast<std::int64_t>(littleEndian(2)))); break;  // BININT2
-      case 0x8a:                                                                    // LONG1
-      case 0x8b: {                                                                  // LONG4
+      case 'J':
+        push(makeInt(static_cast<std::int32_t>(littleEndian(4))));
+        break;  // BININT
+      case 'K':
+        push(makeInt(byte()));
+        break;  // BININT1
+      case 'M':
+        push(makeInt(static_cast<std::int64_t>(littleEndian(2))));
+        break;      // BININT2
+      case 0x8a:    // LONG1
+      case 0x8b: {  // LONG4
         const auto n = op == 0x8a ? byte() : littleEndian(4);
         if (n > 8) fail("an integer wider than 64 bits");
         const auto* p = take(n);
@@ -187,15 +212,33 @@ Value* Reader::load(Policy& policy) {
         push(v);
         break;
       }
-      case 'X': push(makeString(littleEndian(4), Value::Kind::String)); break;  // BINUNICODE
-      case 0x8c: push(makeString(byte(), Value::Kind::String)); break;          // SHORT_BINUNICODE
-      case 0x8d: push(makeString(littleEndian(8), Value::Kind::String)); break;  // BINUNICODE8
-      case 'T': push(makeString(littleEndian(4), Value::Kind::String)); break;  // BINSTRING (Python 2 str)
-      case 'U': push(makeString(byte(), Value::Kind::String)); break;           // SHORT_BINSTRING
-      case 'B': push(makeString(littleEndian(4), Value::Kind::Bytes)); break;   // BINBYTES
-      case 'C': push(makeString(byte(), Value::Kind::Bytes)); break;            // SHORT_BINBYTES
-      case ')': push(make(Value::Kind::Tuple)); break;                          // EMPTY_TUPLE
-      case 't': push(tupleFrom(popMark())); break;                              // TUPLE
+      case 'X':
+        push(makeString(littleEndian(4), Value::Kind::String));
+        break;  // BINUNICODE
+      case 0x8c:
+        push(makeString(byte(), Value::Kind::String));
+        break;  // SHORT_BINUNICODE
+      case 0x8d:
+        push(makeString(littleEndian(8), Value::Kind::String));
+        break;  // BINUNICODE8
+      case 'T':
+        push(makeString(littleEndian(4), Value::Kind::String));
+        break;  // BINSTRING (Python 2 str)
+      case 'U':
+        push(makeString(byte(), Value::Kind::String));
+        break;  // SHORT_BINSTRING
+      case 'B':
+        push(makeString(littleEndian(4), Value::Kind::Bytes));
+        break;  // BINBYTES
+      case 'C':
+        push(makeString(byte(), Value::Kind::Bytes));
+        break;  // SHORT_BINBYTES
+      case ')':
+        push(make(Value::Kind::Tuple));
+        break;  // EMPTY_TUPLE
+      case 't':
+        push(tupleFrom(popMark()));
+        break;  // TUPLE
       case 0x85:
       case 0x86:
       case 0x87: {  // TUPLE1..3
@@ -204,8 +247,10 @@ Value* Reader::load(Policy& policy) {
         push(tupleFrom(stack_.size() - n));
         break;
       }
-      case ']': push(make(Value::Kind::List)); break;  // EMPTY_LIST
-      case 'l': {                                       // LIST
+      case ']':
+        push(make(Value::Kind::List));
+        break;     // EMPTY_LIST
+      case 'l': {  // LIST
         auto* t = tupleFrom(popMark());
         t->kind = Value::Kind::List;
         push(t);
@@ -227,8 +272,10 @@ Value* Reader::load(Policy& policy) {
         stack_.resize(first);
         break;
       }
-      case '}': push(make(Value::Kind::Dict)); break;  // EMPTY_DICT
-      case 'd': {                                       // DICT
+      case '}':
+        push(make(Value::Kind::Dict));
+        break;     // EMPTY_DICT
+      case 'd': {  // DICT
         const auto first = popMark();
         auto* dict = make(Value::Kind::Dict);
         setItems(dict, first);
@@ -246,12 +293,22 @@ Value* Reader::load(Policy& policy) {
         setItems(stack_[first - 1], first);
         break;
       }
-      case 'q': memo_[byte()] = top(); break;               // BINPUT
-      case 'r': memo_[littleEndian(4)] = top(); break;      // LONG_BINPUT
-      case 0x94: memo_[memo_.size()] = top(); break;        // MEMOIZE
-      case 'h': push(memoGet(byte())); break;               // BINGET
-      case 'j': push(memoGet(littleEndian(4))); break;      // LONG_BINGET
-      case 'c': {                                           // GLOBAL
+      case 'q':
+        memo_[byte()] = top();
+        break;  // BINPUT
+      case 'r':
+        memo_[littleEndian(4)] = top();
+        break;  // LONG_BINPUT
+      case 0x94:
+        memo_[memo_.size()] = top();
+        break;  // MEMOIZE
+      case 'h':
+        push(memoGet(byte()));
+        break;  // BINGET
+      case 'j':
+        push(memoGet(littleEndian(4)));
+        break;     // LONG_BINGET
+      case 'c': {  // GLOBAL
         const auto module = line();
         const auto name = line();
         policy.checkGlobal(module, name);
@@ -290,8 +347,7 @@ Value* Reader::load(Policy& policy) {
       }
       default:
         pos_ = at;
-        fail(fmt::format("unsupported pickle opcode 0x{:02x} ('{}'): a state dict never needs it",
-                         op, op >= 0x20 && op < 0x7f ? static_cast<char>(op) : '?'));
+        fail(fmt::format("unsupported pickle opcode 0x{:02x} ('{}'): a state dict never needs it", op, op >= 0x20 && op < 0x7f ? static_cast<char>(op) : '?'));
     }
   }
 }

@@ -21,11 +21,11 @@ struct Value {
   bool boolean = false;
   std::int64_t integer = 0;
   double real = 0;
-  std::string text;                                    // String, Bytes; Global: "module.name"
-  std::vector<Value*> items;                           // Tuple, List
-  std::vector<std::pair<Value*, Value*>> entries;      // Dict, in insertion order
-  int opaqueType = 0;                                  // Opaque: the policy's own object kind
-  std::size_t opaqueIndex = 0;                         // ... and its index in the policy's tables
+  std::string text;                                // String, Bytes; Global: "module.name"
+  std::vector<Value*> items;                       // Tuple, List
+  std::vector<std::pair<Value*, Value*>> entries;  // Dict, in insertion order
+  int opaqueType = 0;                              // Opaque: the policy's own object kind
+  std::size_t opaqueIndex = 0;                     // ... and its index in the policy's tables
 
   bool isString() const { return kind == Kind::String; }
   bool isInt() const { return kind == Kind::Int; }

@@ -61,9 +61,12 @@ std::unique_ptr<ProcessLock> lockOutput(const std::filesystem::path& out) {
   if (name.empty() || !std::filesystem::is_directory(parent, ec)) return nullptr;
   auto lock = std::make_unique<ProcessLock>(parent / ("." + name.string() + ".braingraph-lock"));
   switch (lock->acquire()) {
-    case ProcessLock::State::Held: return lock;
-    case ProcessLock::State::Unavailable: return nullptr;
-    case ProcessLock::State::Busy: break;
+    case ProcessLock::State::Held:
+      return lock;
+    case ProcessLock::State::Unavailable:
+      return nullptr;
+    case ProcessLock::State::Busy:
+      break;
   }
   const auto other = ProcessLock::holder(lock->file());
   throw Error(ErrorCode::Usage, "another braingraph process (" + (other ? "process " + std::to_string(*other) : std::string("one that just ended")) +

@@ -65,11 +65,12 @@ TextTable TextTable::read(const std::filesystem::path& path, char delimiter) {
     std::stringstream buf;
     buf << in.rdbuf();
     if (const auto bad = firstInvalidUtf8(buf.str()))
-      throw Error(ErrorCode::Data, describeTextPosition(buf.str(), *bad) + " is not UTF-8 text (byte 0x" + [&] {
-        static const char* hex = "0123456789ABCDEF";
-        const auto b = static_cast<unsigned char>(buf.str()[*bad]);
-        return std::string{hex[b >> 4], hex[b & 15]};
-      }() + "): save the table as UTF-8 and import it again");
+      throw Error(
+          ErrorCode::Data, describeTextPosition(buf.str(), *bad) + " is not UTF-8 text (byte 0x" + [&] {
+            static const char* hex = "0123456789ABCDEF";
+            const auto b = static_cast<unsigned char>(buf.str()[*bad]);
+            return std::string{hex[b >> 4], hex[b & 15]};
+          }() + "): save the table as UTF-8 and import it again");
     TextTable t;
     t.path_ = path;
     auto lines = splitLines(buf.str());
@@ -79,8 +80,8 @@ TextTable TextTable::read(const std::filesystem::path& path, char delimiter) {
       if (lines[i].empty()) continue;
       auto fields = splitFields(lines[i], delimiter);
       if (fields.size() != t.columns_.size())
-        throw Error(ErrorCode::Data, "line " + std::to_string(i + 1) + " has " + std::to_string(fields.size()) +
-                                         " fields where the header has " + std::to_string(t.columns_.size()));
+        throw Error(ErrorCode::Data, "line " + std::to_string(i + 1) + " has " + std::to_string(fields.size()) + " fields where the header has " +
+                                         std::to_string(t.columns_.size()));
       t.rows_.push_back(std::move(fields));
     }
     return t;

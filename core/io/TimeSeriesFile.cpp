@@ -134,7 +134,10 @@ RoiTimeSeries readRoiTimeSeries(ByteStream& in, const std::filesystem::path& pat
     std::string name = lower(path.filename().string());
     if (name.size() > 3 && name.compare(name.size() - 3, 3, ".gz") == 0) name.resize(name.size() - 3);
     RoiTimeSeries ts;
-    auto ends = [&](const char* ext) { const std::string e(ext); return name.size() >= e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0; };
+    auto ends = [&](const char* ext) {
+      const std::string e(ext);
+      return name.size() >= e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0;
+    };
     if (ends(".npy")) {
       ts.series = npyMatrix(readNpyArray(in, path.string()), path.string());
     } else if (ends(".1d") || ends(".txt")) {

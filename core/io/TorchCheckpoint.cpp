@@ -28,18 +28,16 @@ struct DTypeName {
   CheckpointDType dtype;
 };
 // torch.<X>Storage and torch.<dtype> names.
-constexpr DTypeName kStorages[] = {{"FloatStorage", CheckpointDType::Float32},   {"DoubleStorage", CheckpointDType::Float64},
-                                   {"HalfStorage", CheckpointDType::Float16},    {"BFloat16Storage", CheckpointDType::BFloat16},
-                                   {"LongStorage", CheckpointDType::Int64},      {"IntStorage", CheckpointDType::Int32},
-                                   {"ShortStorage", CheckpointDType::Int16},     {"CharStorage", CheckpointDType::Int8},
-                                   {"ByteStorage", CheckpointDType::UInt8},      {"BoolStorage", CheckpointDType::Bool},
-                                   {"UntypedStorage", CheckpointDType::UInt8}};
-constexpr DTypeName kDTypes[] = {{"float32", CheckpointDType::Float32}, {"float", CheckpointDType::Float32},  {"float64", CheckpointDType::Float64},
-                                 {"double", CheckpointDType::Float64},  {"float16", CheckpointDType::Float16}, {"half", CheckpointDType::Float16},
-                                 {"bfloat16", CheckpointDType::BFloat16}, {"int64", CheckpointDType::Int64},  {"long", CheckpointDType::Int64},
-                                 {"int32", CheckpointDType::Int32},     {"int", CheckpointDType::Int32},       {"int16", CheckpointDType::Int16},
-                                 {"short", CheckpointDType::Int16},     {"int8", CheckpointDType::Int8},       {"uint8", CheckpointDType::UInt8},
-                                 {"bool", CheckpointDType::Bool}};
+constexpr DTypeName kStorages[] = {
+    {"FloatStorage", CheckpointDType::Float32},     {"DoubleStorage", CheckpointDType::Float64}, {"HalfStorage", CheckpointDType::Float16},
+    {"BFloat16Storage", CheckpointDType::BFloat16}, {"LongStorage", CheckpointDType::Int64},     {"IntStorage", CheckpointDType::Int32},
+    {"ShortStorage", CheckpointDType::Int16},       {"CharStorage", CheckpointDType::Int8},      {"ByteStorage", CheckpointDType::UInt8},
+    {"BoolStorage", CheckpointDType::Bool},         {"UntypedStorage", CheckpointDType::UInt8}};
+constexpr DTypeName kDTypes[] = {
+    {"float32", CheckpointDType::Float32}, {"float", CheckpointDType::Float32}, {"float64", CheckpointDType::Float64},   {"double", CheckpointDType::Float64},
+    {"float16", CheckpointDType::Float16}, {"half", CheckpointDType::Float16},  {"bfloat16", CheckpointDType::BFloat16}, {"int64", CheckpointDType::Int64},
+    {"long", CheckpointDType::Int64},      {"int32", CheckpointDType::Int32},   {"int", CheckpointDType::Int32},         {"int16", CheckpointDType::Int16},
+    {"short", CheckpointDType::Int16},     {"int8", CheckpointDType::Int8},     {"uint8", CheckpointDType::UInt8},       {"bool", CheckpointDType::Bool}};
 
 const std::set<std::string> kFunctions = {"torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3", "torch._utils._rebuild_parameter",
                                           "torch._utils._rebuild_parameter_with_state", "collections.OrderedDict"};
@@ -130,16 +128,14 @@ class StateDictPolicy : public pickle::Policy {
 
   void build(Value& target, const Value& state) override {
     // An OrderedDict's state holds its _metadata (module versions): nothing to run, nothing needed.
-    if (target.kind == Value::Kind::Dict && (state.kind == Value::Kind::Dict || state.kind == Value::Kind::Tuple || state.kind == Value::Kind::None))
-      return;
+    if (target.kind == Value::Kind::Dict && (state.kind == Value::Kind::Dict || state.kind == Value::Kind::Tuple || state.kind == Value::Kind::None)) return;
     if (target.kind == Value::Kind::Opaque && target.opaqueType == kTensor && (state.isDict() || state.kind == Value::Kind::None)) return;
     fail(std::string("it sets the state of a ") + Value::kindName(target.kind) + ", which a state dict never does");
   }
 
   Value* persistentLoad(const Value& pid, pickle::Reader& reader) override {
     const auto& a = pid.items;
-    if (!pid.isTuple() || a.size() != 5 || !a[0]->isString() || a[0]->text != "storage")
-      fail("a persistent id is not a storage reference");
+    if (!pid.isTuple() || a.size() != 5 || !a[0]->isString() || a[0]->text != "storage") fail("a persistent id is not a storage reference");
     if (a[1]->kind != Value::Kind::Global) fail("a storage has no storage type");
     const auto typeName = a[1]->text.substr(a[1]->text.rfind('.') + 1);
     StorageRef s{};
@@ -233,16 +229,26 @@ CheckpointTensor materialise(const PendingTensor& t, const std::vector<std::uint
 
 const char* checkpointDTypeName(CheckpointDType t) {
   switch (t) {
-    case CheckpointDType::Float32: return "float32";
-    case CheckpointDType::Float64: return "float64";
-    case CheckpointDType::Float16: return "float16";
-    case CheckpointDType::BFloat16: return "bfloat16";
-    case CheckpointDType::Int64: return "int64";
-    case CheckpointDType::Int32: return "int32";
-    case CheckpointDType::Int16: return "int16";
-    case CheckpointDType::Int8: return "int8";
-    case CheckpointDType::UInt8: return "uint8";
-    case CheckpointDType::Bool: return "bool";
+    case CheckpointDType::Float32:
+      return "float32";
+    case CheckpointDType::Float64:
+      return "float64";
+    case CheckpointDType::Float16:
+      return "float16";
+    case CheckpointDType::BFloat16:
+      return "bfloat16";
+    case CheckpointDType::Int64:
+      return "int64";
+    case CheckpointDType::Int32:
+      return "int32";
+    case CheckpointDType::Int16:
+      return "int16";
+    case CheckpointDType::Int8:
+      return "int8";
+    case CheckpointDType::UInt8:
+      return "uint8";
+    case CheckpointDType::Bool:
+      return "bool";
   }
   return "?";
 }
@@ -250,13 +256,17 @@ const char* checkpointDTypeName(CheckpointDType t) {
 std::size_t checkpointDTypeSize(CheckpointDType t) {
   switch (t) {
     case CheckpointDType::Float64:
-    case CheckpointDType::Int64: return 8;
+    case CheckpointDType::Int64:
+      return 8;
     case CheckpointDType::Float32:
-    case CheckpointDType::Int32: return 4;
+    case CheckpointDType::Int32:
+      return 4;
     case CheckpointDType::Float16:
     case CheckpointDType::BFloat16:
-    case CheckpointDType::Int16: return 2;
-    default: return 1;
+    case CheckpointDType::Int16:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -278,7 +288,9 @@ std::vector<float> CheckpointTensor::toFloat() const {
   const auto* p = data.data();
   for (std::size_t i = 0; i < n; ++i) {
     switch (dtype) {
-      case CheckpointDType::Float32: std::memcpy(&out[i], p + 4 * i, 4); break;
+      case CheckpointDType::Float32:
+        std::memcpy(&out[i], p + 4 * i, 4);
+        break;
       case CheckpointDType::Float64: {
         double d;
         std::memcpy(&d, p + 8 * i, 8);
@@ -294,9 +306,12 @@ std::vector<float> CheckpointTensor::toFloat() const {
         const std::uint16_t h = static_cast<std::uint16_t>(p[2 * i] | (p[2 * i + 1] << 8));
         const std::uint32_t sign = (h & 0x8000u) << 16;
         std::uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ffu, bits;
-        if (exponent == 0x1f) bits = sign | 0x7f800000u | (mantissa << 13);
-        else if (exponent != 0) bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-        else if (mantissa == 0) bits = sign;
+        if (exponent == 0x1f)
+          bits = sign | 0x7f800000u | (mantissa << 13);
+        else if (exponent != 0)
+          bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+        else if (mantissa == 0)
+          bits = sign;
         else {  // subnormal: normalise
           exponent = 113;
           while (!(mantissa & 0x400u)) {
@@ -326,9 +341,15 @@ std::vector<float> CheckpointTensor::toFloat() const {
         out[i] = static_cast<float>(v);
         break;
       }
-      case CheckpointDType::Int8: out[i] = static_cast<float>(static_cast<std::int8_t>(p[i])); break;
-      case CheckpointDType::UInt8: out[i] = static_cast<float>(p[i]); break;
-      case CheckpointDType::Bool: out[i] = p[i] ? 1.0f : 0.0f; break;
+      case CheckpointDType::Int8:
+        out[i] = static_cast<float>(static_cast<std::int8_t>(p[i]));
+        break;
+      case CheckpointDType::UInt8:
+        out[i] = static_cast<float>(p[i]);
+        break;
+      case CheckpointDType::Bool:
+        out[i] = p[i] ? 1.0f : 0.0f;
+        break;
     }
   }
   return out;
@@ -343,8 +364,9 @@ const CheckpointTensor& TorchStateDict::at(const std::string& key) const {
 TorchStateDict parseTorchStateDict(const std::uint8_t* bytes, std::size_t size, const std::string& name) {
   // torch < 1.6 wrote a sequence of pickles starting with a magic number: recognised, not read.
   if (size >= 2 && bytes[0] == 0x80 && bytes[1] <= 5)
-    throw Error(ErrorCode::Data, name + " is in the legacy torch.save format of PyTorch < 1.6, which this reader does not read: load it in "
-                                        "PyTorch and save it again with torch.save(state_dict, file) (the zip format, the default since 1.6)");
+    throw Error(ErrorCode::Data, name +
+                                     " is in the legacy torch.save format of PyTorch < 1.6, which this reader does not read: load it in "
+                                     "PyTorch and save it again with torch.save(state_dict, file) (the zip format, the default since 1.6)");
   if (size < 4 || std::memcmp(bytes, "PK\x03\x04", 4) != 0)
     throw Error(ErrorCode::Data, name + " is not a torch.save checkpoint (a zip archive); is it the right file, or truncated?");
   ZipArchive zip(bytes, size, name);
@@ -361,8 +383,10 @@ TorchStateDict parseTorchStateDict(const std::uint8_t* bytes, std::size_t size, 
   if (zip.has(root + "/byteorder")) {
     const auto order = zip.read(root + "/byteorder", 16);
     const std::string o(order.begin(), order.end());
-    if (o == "big") bigEndian = true;
-    else if (o != "little") throw Error(ErrorCode::Data, name + ": unknown byte order '" + printable(o) + "'");
+    if (o == "big")
+      bigEndian = true;
+    else if (o != "little")
+      throw Error(ErrorCode::Data, name + ": unknown byte order '" + printable(o) + "'");
   }
   const auto pkl = zip.read(root + "/data.pkl", kMaxPickleBytes);
   StateDictPolicy policy(name);
@@ -395,8 +419,8 @@ TorchStateDict parseTorchStateDict(const std::uint8_t* bytes, std::size_t size, 
     if (__builtin_mul_overflow(static_cast<std::uint64_t>(s.numel), checkpointDTypeSize(s.dtype), &needed) || needed > kMaxStorageBytes)
       throw Error(ErrorCode::Data, name + ": the storage of tensor " + printable(k->text) + " claims an impossible size");
     if (zip.sizeOf(entry) < needed)
-      throw Error(ErrorCode::Data, fmt::format("{}: the storage of tensor {} holds {} bytes, fewer than the {} its {} elements need", name,
-                                               printable(k->text), zip.sizeOf(entry), needed, s.numel));
+      throw Error(ErrorCode::Data, fmt::format("{}: the storage of tensor {} holds {} bytes, fewer than the {} its {} elements need", name, printable(k->text),
+                                               zip.sizeOf(entry), needed, s.numel));
     auto it = loaded.find(s.key);
     if (it == loaded.end()) it = loaded.emplace(s.key, zip.read(entry, zip.sizeOf(entry))).first;
     out.tensors.emplace(k->text, materialise(t, it->second, s.numel, bigEndian, k->text, name));

@@ -32,13 +32,13 @@ struct CheckpointTensor {
 };
 
 struct TorchStateDict {
-  std::string file;     // as given, for messages
-  std::string root;     // the zip's root folder
-  std::string sha256;   // of the whole file
+  std::string file;               // as given, for messages
+  std::string root;               // the zip's root folder
+  std::string sha256;             // of the whole file
   std::vector<std::string> keys;  // in the file's order
   std::map<std::string, CheckpointTensor> tensors;
   std::vector<std::string> otherEntries;  // top-level entries that are not tensors (ignored; for the record)
-  int globalsSeen = 0;  // GLOBAL names the pickle refers to (each one checked)
+  int globalsSeen = 0;                    // GLOBAL names the pickle refers to (each one checked)
 
   bool has(const std::string& key) const { return tensors.count(key) != 0; }
   // Throws bg::Error(Data) naming the key and the file when it is missing.

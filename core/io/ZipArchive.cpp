@@ -36,9 +36,12 @@ ZPOS64_T ZCALLBACK memTell(voidpf, voidpf stream) { return static_cast<MemoryFil
 long ZCALLBACK memSeek(voidpf, voidpf stream, ZPOS64_T offset, int origin) {
   auto* f = static_cast<MemoryFile*>(stream);
   std::uint64_t base = 0;
-  if (origin == ZLIB_FILEFUNC_SEEK_CUR) base = f->pos;
-  else if (origin == ZLIB_FILEFUNC_SEEK_END) base = f->size;
-  else if (origin != ZLIB_FILEFUNC_SEEK_SET) return -1;
+  if (origin == ZLIB_FILEFUNC_SEEK_CUR)
+    base = f->pos;
+  else if (origin == ZLIB_FILEFUNC_SEEK_END)
+    base = f->size;
+  else if (origin != ZLIB_FILEFUNC_SEEK_SET)
+    return -1;
   if (offset > f->size || base > f->size - offset) return -1;
   f->pos = base + offset;
   return 0;
@@ -56,8 +59,7 @@ struct ZipArchive::Impl {
   }
 };
 
-ZipArchive::ZipArchive(const std::uint8_t* data, std::size_t size, const std::string& name)
-    : impl_(std::make_unique<Impl>()), name_(name) {
+ZipArchive::ZipArchive(const std::uint8_t* data, std::size_t size, const std::string& name) : impl_(std::make_unique<Impl>()), name_(name) {
   impl_->file = {data, size};
   zlib_filefunc64_def io{};
   io.zopen64_file = memOpen;

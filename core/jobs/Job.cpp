@@ -8,18 +8,23 @@ namespace bg {
 
 std::string_view jobStateName(JobState s) {
   switch (s) {
-    case JobState::Queued: return "queued";
-    case JobState::Running: return "running";
-    case JobState::Cancelling: return "cancelling";
-    case JobState::Cancelled: return "cancelled";
-    case JobState::Completed: return "completed";
-    case JobState::Failed: return "failed";
+    case JobState::Queued:
+      return "queued";
+    case JobState::Running:
+      return "running";
+    case JobState::Cancelling:
+      return "cancelling";
+    case JobState::Cancelled:
+      return "cancelled";
+    case JobState::Completed:
+      return "completed";
+    case JobState::Failed:
+      return "failed";
   }
   return "unknown";
 }
 
-Job::Job(JobId id, std::string name, std::function<void(const Job&)> onChange)
-    : id_(id), name_(std::move(name)), onChange_(std::move(onChange)) {}
+Job::Job(JobId id, std::string name, std::function<void(const Job&)> onChange) : id_(id), name_(std::move(name)), onChange_(std::move(onChange)) {}
 
 JobSnapshot Job::snapshot() const {
   std::lock_guard lock(mutex_);
@@ -35,8 +40,7 @@ JobSnapshot Job::snapshot() const {
     const auto end = isFinished(state_) ? ended_ : Clock::now();
     s.elapsedSeconds = std::chrono::duration<double>(end - started_).count();
     // A linear estimate, only once it means something.
-    if (!isFinished(state_) && fraction_ > 0.01 && s.elapsedSeconds > 0.2)
-      s.etaSeconds = s.elapsedSeconds * (1.0 - fraction_) / fraction_;
+    if (!isFinished(state_) && fraction_ > 0.01 && s.elapsedSeconds > 0.2) s.etaSeconds = s.elapsedSeconds * (1.0 - fraction_) / fraction_;
     if (state_ == JobState::Completed) s.etaSeconds = 0.0;
   }
   return s;

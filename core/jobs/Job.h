@@ -16,9 +16,7 @@ namespace bg {
 
 enum class JobState { Queued, Running, Cancelling, Cancelled, Completed, Failed };
 std::string_view jobStateName(JobState s);
-inline bool isFinished(JobState s) {
-  return s == JobState::Cancelled || s == JobState::Completed || s == JobState::Failed;
-}
+inline bool isFinished(JobState s) { return s == JobState::Cancelled || s == JobState::Completed || s == JobState::Failed; }
 
 using JobId = std::uint64_t;
 

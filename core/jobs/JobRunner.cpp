@@ -12,8 +12,7 @@ class WorkerPool : public Eigen::ThreadPool {
   using Eigen::ThreadPool::ThreadPool;
 };
 
-JobRunner::JobRunner(int workers)
-    : workers_(std::max(1, workers)), pool_(std::make_unique<WorkerPool>(std::max(1, workers))) {}
+JobRunner::JobRunner(int workers) : workers_(std::max(1, workers)), pool_(std::make_unique<WorkerPool>(std::max(1, workers))) {}
 
 JobRunner::~JobRunner() {
   cancelAll();

@@ -18,9 +18,7 @@ class ProgressDelegate {
   virtual bool cancelRequested() const = 0;
   // A point of a training curve (series such as "loss/gcl", "validation/auc", "lr", "graphs_per_s";
   // x in epochs). Ignored unless someone records it (a tracked run writes them for the dashboard).
-  virtual void metric(std::string_view series, double x, double value) {
-    (void)series, (void)x, (void)value;
-  }
+  virtual void metric(std::string_view series, double x, double value) { (void)series, (void)x, (void)value; }
   // A fact about the run for the dashboard (key "device": "CPU (2 threads)").
   virtual void note(std::string_view key, std::string_view value) { (void)key, (void)value; }
   void throwIfCancelled() const {

@@ -20,10 +20,14 @@ auto g_extraSinks = std::make_shared<spdlog::sinks::dist_sink_mt>();
 
 spdlog::level::level_enum levelFor(Verbosity v) {
   switch (v) {
-    case Verbosity::Quiet: return spdlog::level::warn;
-    case Verbosity::Normal: return spdlog::level::info;
-    case Verbosity::Verbose: return spdlog::level::debug;
-    case Verbosity::Trace: return spdlog::level::trace;
+    case Verbosity::Quiet:
+      return spdlog::level::warn;
+    case Verbosity::Normal:
+      return spdlog::level::info;
+    case Verbosity::Verbose:
+      return spdlog::level::debug;
+    case Verbosity::Trace:
+      return spdlog::level::trace;
   }
   return spdlog::level::info;
 }

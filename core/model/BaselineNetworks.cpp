@@ -64,8 +64,8 @@ BrainGnnClassifierImpl::BrainGnnClassifierImpl(const ZooConfig& c, const Adaptat
   input = register_module("input", torch::nn::Linear(maxNodes, c.hidden));
   membership = register_module("membership", torch::nn::Embedding(maxNodes, c.communities));
   for (int l = 0; l < c.layers; ++l)
-    kernels.push_back(register_parameter("kernel" + std::to_string(l),
-                                         torch::randn({c.communities, c.hidden, c.hidden}) / std::sqrt(static_cast<double>(c.hidden))));
+    kernels.push_back(
+        register_parameter("kernel" + std::to_string(l), torch::randn({c.communities, c.hidden, c.hidden}) / std::sqrt(static_cast<double>(c.hidden))));
   poolScore = register_parameter("pool_score", torch::randn({c.hidden}) / std::sqrt(static_cast<double>(c.hidden)));
   head = register_module("head", mlpHead(2 * c.hidden, c.hidden, classes, c.dropout));
 }
@@ -142,7 +142,7 @@ torch::Tensor BrainNetTfClassifierImpl::embed(const GraphBatchInput& in) {
   for (auto& b : *blocks) h = b->as<TransformerBlockImpl>()->forward(h, pad);
   // Soft assignment of each real node to the clusters; cluster embedding = assignment-weighted sum.
   auto assign = torch::softmax(torch::matmul(h, centres.t()), -1) * in.mask.to(h.dtype()).unsqueeze(-1);  // [B, N, K]
-  const auto clustersOut = torch::bmm(assign.transpose(1, 2), h);  // [B, K, H]
+  const auto clustersOut = torch::bmm(assign.transpose(1, 2), h);                                         // [B, K, H]
   return clustersOut.flatten(1);
 }
 

@@ -8,8 +8,8 @@
 
 namespace bg::model {
 
-GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
-                               const torch::Tensor& atlasText, const BrainGfmConfig& c, const torch::Tensor& rwse) {
+GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText, const torch::Tensor& atlasText,
+                               const BrainGfmConfig& c, const torch::Tensor& rwse) {
   const auto B = fc.size(0), N = fc.size(1);
   if (N + c.rwseSteps > c.featureWidth)
     throw Error(ErrorCode::Config, std::to_string(N) + " nodes + RWSE do not fit the feature width " + std::to_string(c.featureWidth));
@@ -87,8 +87,7 @@ std::vector<torch::Tensor> SelfAttentionImpl::adapterParameters() const {
   return params;
 }
 
-torch::Tensor SelfAttentionImpl::project(torch::nn::Linear layer, const torch::Tensor& a, const torch::Tensor& b,
-                                         const torch::Tensor& x) const {
+torch::Tensor SelfAttentionImpl::project(torch::nn::Linear layer, const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& x) const {
   auto y = layer->forward(x);
   if (a.defined()) y = y + torch::matmul(torch::matmul(x, a.t()), b.t()) * loraScale_;
   return y;
@@ -108,7 +107,7 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, const torch::Te
     padding = torch::cat({torch::zeros({B, P}, keyPadding.options()), keyPadding}, 1);
   }
   auto scores = torch::matmul(q, k.transpose(-2, -1));  // [B, heads, L, L(+P)]
-  if (padding.any().item<bool>())  // batches of one atlas (bucketed) have no padding at all
+  if (padding.any().item<bool>())                       // batches of one atlas (bucketed) have no padding at all
     scores = scores.masked_fill(padding.view({B, 1, 1, padding.size(1)}), -std::numeric_limits<float>::infinity());
   const auto attention = torch::softmax(scores, -1);
   if (recordAttention) lastAttention = attention.mean(1).detach();
@@ -173,13 +172,13 @@ std::vector<torch::Tensor> BrainGfmEncoderImpl::attentionMaps() const {
 
 EncoderOutput BrainGfmEncoderImpl::forward(const GraphBatchInput& in) {
   const auto B = in.features.size(0), N = in.features.size(1);
-  auto x = inputProjection->forward(in.features);                       // [B, N, H]
+  auto x = inputProjection->forward(in.features);  // [B, N, H]
   if (in.maskedNodes.defined()) x = torch::where(in.maskedNodes.unsqueeze(-1), maskToken.expand_as(x), x);
-  auto t = taskProjection->forward(in.taskText).unsqueeze(1);            // [B, 1, H]
-  auto a = atlasProjection->forward(in.atlasText).unsqueeze(1);          // [B, 1, H]
-  auto h = torch::cat({t, a, x}, 1);                                     // [B, N+2, H]
+  auto t = taskProjection->forward(in.taskText).unsqueeze(1);    // [B, 1, H]
+  auto a = atlasProjection->forward(in.atlasText).unsqueeze(1);  // [B, 1, H]
+  auto h = torch::cat({t, a, x}, 1);                             // [B, N+2, H]
   const auto tokenMask = torch::ones({B, 2}, in.mask.options());
-  const auto realMask = torch::cat({tokenMask, in.mask}, 1);             // [B, N+2]
+  const auto realMask = torch::cat({tokenMask, in.mask}, 1);  // [B, N+2]
   const auto realF = realMask.to(h.dtype()).unsqueeze(-1);
 
   // Expanded adjacency: the tokens connect to every real node and to themselves.
@@ -192,8 +191,8 @@ EncoderOutput BrainGfmEncoderImpl::forward(const GraphBatchInput& in) {
     adj.select(1, k).select(1, k).fill_(1.0);
   }
   const auto deg = adj.sum(-1).clamp_min(1e-6).pow(-0.5);
-  const auto norm = deg.unsqueeze(2) * adj * deg.unsqueeze(1);          // D^-1/2 A D^-1/2
-  const auto keyPadding = realMask.logical_not();                        // true = ignore
+  const auto norm = deg.unsqueeze(2) * adj * deg.unsqueeze(1);  // D^-1/2 A D^-1/2
+  const auto keyPadding = realMask.logical_not();               // true = ignore
 
   const int layers = std::max(config_.attentionLayers, config_.gnnLayers);
   for (int l = 0; l < layers; ++l) {
@@ -207,8 +206,7 @@ EncoderOutput BrainGfmEncoderImpl::forward(const GraphBatchInput& in) {
     }
     if (l < config_.gnnLayers) {
       auto g = torch::bmm(norm, gcn[static_cast<std::size_t>(l)]->as<torch::nn::Linear>()->forward(h));
-      h = h + fastDropout(torch::relu(gcnNorm[static_cast<std::size_t>(l)]->as<torch::nn::LayerNorm>()->forward(g)), config_.dropout,
-                          is_training());
+      h = h + fastDropout(torch::relu(gcnNorm[static_cast<std::size_t>(l)]->as<torch::nn::LayerNorm>()->forward(g)), config_.dropout, is_training());
     }
     h = h * realF;  // padded positions stay exactly zero
   }

@@ -23,20 +23,20 @@
 namespace bg::model {
 
 struct GraphBatchInput {
-  torch::Tensor fc;         // [B, N, N] the padded FC matrices themselves (what the other models read)
-  torch::Tensor features;   // [B, N, Dm]
-  torch::Tensor adjacency;  // [B, N, N] float (0/1 among real nodes)
-  torch::Tensor mask;       // [B, N] bool, true on real nodes
-  torch::Tensor taskText;   // [B, textDimension] ([T/D] embedding)
-  torch::Tensor atlasText;  // [B, textDimension] ([A/P] embedding)
+  torch::Tensor fc;           // [B, N, N] the padded FC matrices themselves (what the other models read)
+  torch::Tensor features;     // [B, N, Dm]
+  torch::Tensor adjacency;    // [B, N, N] float (0/1 among real nodes)
+  torch::Tensor mask;         // [B, N] bool, true on real nodes
+  torch::Tensor taskText;     // [B, textDimension] ([T/D] embedding)
+  torch::Tensor atlasText;    // [B, textDimension] ([A/P] embedding)
   torch::Tensor maskedNodes;  // optional [B, N] bool: these nodes' inputs are replaced by the mask token
 };
 
 // Adjacency, RWSE and features from padded FC matrices ([B, N, N]) and their node masks.
 // `rwse` ([B, N, rwseSteps]) may be given when known: it depends on the FC matrix alone, and its
 // matrix powers cost as much as a small model's forward pass, so training caches it per graph.
-GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText,
-                               const torch::Tensor& atlasText, const BrainGfmConfig& config, const torch::Tensor& rwse = {});
+GraphBatchInput makeGraphInput(const torch::Tensor& fc, const torch::Tensor& mask, const torch::Tensor& taskText, const torch::Tensor& atlasText,
+                               const BrainGfmConfig& config, const torch::Tensor& rwse = {});
 
 // Dropout with a cheap counter-based generator (splitmix64 on (seed, index), four 16-bit draws per
 // hash) instead of torch's per-element Mersenne twister, which cost more than the layers' matrix
@@ -75,9 +75,9 @@ class SelfAttentionImpl : public torch::nn::Module {
 TORCH_MODULE(SelfAttention);
 
 struct EncoderOutput {
-  torch::Tensor nodes;  // [B, N, H] (ROI tokens only)
-  torch::Tensor tokens; // [B, 2, H] ([T/D], [A/P])
-  torch::Tensor graph;  // [B, H] masked mean over real nodes
+  torch::Tensor nodes;   // [B, N, H] (ROI tokens only)
+  torch::Tensor tokens;  // [B, 2, H] ([T/D], [A/P])
+  torch::Tensor graph;   // [B, H] masked mean over real nodes
 };
 
 class BrainGfmEncoderImpl : public torch::nn::Module {
@@ -92,7 +92,7 @@ class BrainGfmEncoderImpl : public torch::nn::Module {
   void enablePrefix(int length);
   std::vector<torch::Tensor> adapterParameters() const;  // LoRA and prefix parameters
   void recordAttention(bool on);
-  std::vector<torch::Tensor> attentionMaps() const;       // per attention layer, after a recorded forward
+  std::vector<torch::Tensor> attentionMaps() const;  // per attention layer, after a recorded forward
 
   torch::nn::Linear inputProjection{nullptr}, taskProjection{nullptr}, atlasProjection{nullptr};
   torch::Tensor maskToken;  // [H], learnable (GMAE)

@@ -29,8 +29,8 @@ PublicLayerImpl::PublicLayerImpl(const PublicGfmConfig& c) {
 PublicGfmClassifierImpl::PublicGfmClassifierImpl(const PublicGfmConfig& c, const AdaptationSpec& spec, int classes) : config_(c), spec_(spec) {
   static const char* methods[] = {"scratch", "finetune", "linear", "prompt", "lora"};
   if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return spec.method == m; }))
-    throw Error(ErrorCode::Usage, std::string(kPublicArchitecture) + " adapts with finetune, linear (the head), prompt (its graph prompt), lora or scratch, not '" +
-                                      spec.method + "'");
+    throw Error(ErrorCode::Usage, std::string(kPublicArchitecture) +
+                                      " adapts with finetune, linear (the head), prompt (its graph prompt), lora or scratch, not '" + spec.method + "'");
   if (spec.hasEdgeReadout() || spec.readout != "mean")
     throw Error(ErrorCode::Usage, std::string(kPublicArchitecture) + " reads out the public code's masked mean: no per-ROI readout or edge readout");
   const int H = c.hidden, Dm = c.featureWidth;
@@ -126,7 +126,7 @@ torch::Tensor PublicGfmClassifierImpl::moeFfn(PublicLayerImpl& layer, const torc
     auto& ex = *layer.experts[static_cast<std::size_t>(e)]->as<PublicExpertImpl>();
     return ex.fc2->forward(fastDropout(torch::relu(ex.fc1->forward(in)), config_.dropout, is_training()));
   };
-  if (config_.experts == 1) return expert(0, x);  // top-1 of one expert: the router cannot change anything
+  if (config_.experts == 1) return expert(0, x);                 // top-1 of one expert: the router cannot change anything
   const auto top = layer.router->forward(x.mean(1)).argmax(-1);  // per graph, on its mean token (padding included, as written)
   auto out = torch::zeros_like(x);
   for (int e = 0; e < config_.experts; ++e) {
@@ -165,8 +165,8 @@ torch::Tensor PublicGfmClassifierImpl::embed(const GraphBatchInput& input) {
   if (N > c.maxNodes)
     throw Error(ErrorCode::Data, "a graph of " + std::to_string(N) + " nodes is larger than the model's " + std::to_string(c.maxNodes) + " (max_nodes)");
   if (N + c.rwseSteps > c.featureWidth)
-    throw Error(ErrorCode::Data, "a graph of " + std::to_string(N) + " nodes and " + std::to_string(c.rwseSteps) +
-                                     " RWSE steps does not fit the model's " + std::to_string(c.featureWidth) + " input features");
+    throw Error(ErrorCode::Data, "a graph of " + std::to_string(N) + " nodes and " + std::to_string(c.rwseSteps) + " RWSE steps does not fit the model's " +
+                                     std::to_string(c.featureWidth) + " input features");
   // RWSE on the binary adjacency (diagonal kept), right after the FC row, then zero padding.
   const auto P = A / (A.sum(-1, true) + 1e-6);
   std::vector<torch::Tensor> diagonals;
@@ -180,7 +180,7 @@ torch::Tensor PublicGfmClassifierImpl::embed(const GraphBatchInput& input) {
   const auto features = torch::cat({fc, torch::stack(diagonals, -1)}, -1);  // [B, N, N + K]
   const auto width = features.size(-1);
 
-  const auto atlas = projection->forward(atlasTable[atlasIndex_]).view({1, 1, -1});              // [1, 1, H]
+  const auto atlas = projection->forward(atlasTable[atlasIndex_]).view({1, 1, -1});               // [1, 1, H]
   const auto disease = diseaseProjection->forward(diseaseTable[diseaseIndex_]).view({1, 1, -1});  // [1, 1, H]
   // The prompt's gate depends on the two tokens alone: one value for the whole batch.
   const auto gate = cond2->forward(torch::relu(cond1->forward(torch::cat({disease.view({-1}), atlas.view({-1})}))));

@@ -8,8 +8,13 @@ using nlohmann::json;
 json LcmVariables::toJson() const {
   json out = json::array();
   for (const auto& v : list)
-    out.push_back({{"name", v.name}, {"phenotype", v.phenotype}, {"dataset", v.dataset}, {"regression", v.regression},
-                   {"classes", v.classes}, {"mean", v.mean}, {"sd", v.sd}});
+    out.push_back({{"name", v.name},
+                   {"phenotype", v.phenotype},
+                   {"dataset", v.dataset},
+                   {"regression", v.regression},
+                   {"classes", v.classes},
+                   {"mean", v.mean},
+                   {"sd", v.sd}});
   return out;
 }
 

@@ -29,7 +29,7 @@ struct LcmVariables {
   std::vector<LcmVariable> list;
   nlohmann::json toJson() const;
   static LcmVariables fromJson(const nlohmann::json& j);  // null: none
-  int indexOf(const std::string& phenotype) const;         // first variable reading it, or -1
+  int indexOf(const std::string& phenotype) const;        // first variable reading it, or -1
 };
 
 class LcmDecoderLayerImpl : public torch::nn::Module {

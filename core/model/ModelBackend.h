@@ -13,8 +13,8 @@ namespace bg::model {
 inline constexpr const char* kPublicArchitecture = "braingfm-public";
 
 struct ComputeDeviceInfo {
-  std::string requested;    // as given: auto, cpu, cuda, cuda:N
-  std::string resolved;     // cpu or cuda:N
+  std::string requested;  // as given: auto, cpu, cuda, cuda:N
+  std::string resolved;   // cpu or cuda:N
   bool cudaAvailable = false;
   int cudaDeviceCount = 0;
   int cpuThreads = 0;       // torch intra-op threads
@@ -26,9 +26,9 @@ struct PretrainRequest {
   std::string architecture = "braingfm";  // braingfm | brainmass | lcm
   std::string workspace, corpus;
   int fold = 0;
-  bool allItems = false;        // default: the fold's training part only (no test leakage)
-  std::string configJson;       // PretrainConfig JSON; empty = the paper's settings
-  std::string out;              // model file; the running checkpoint is <out>.ckpt
+  bool allItems = false;   // default: the fold's training part only (no test leakage)
+  std::string configJson;  // PretrainConfig JSON; empty = the paper's settings
+  std::string out;         // model file; the running checkpoint is <out>.ckpt
   std::string device = "auto";
   int threads = 0;
   bool resume = false;
@@ -43,7 +43,7 @@ struct PretrainRequest {
 // brainmass, brainmass-probe, lcm, gcn, braingnn, transformer, graph_transformer, brainnettf.
 struct TuneRequest {
   std::string workspace, corpus;
-  std::string manifestJson;               // a corpus given inline (a multi-atlas corpus's atlas part) instead of the stored `corpus`
+  std::string manifestJson;  // a corpus given inline (a multi-atlas corpus's atlas part) instead of the stored `corpus`
   std::string method = "prompt";
   std::string prompt = "node_mult+edge";  // graph prompt kind for method prompt
   std::string pretrained;                 // pre-training model file (pretrain's --out)
@@ -55,17 +55,17 @@ struct TuneRequest {
   std::string split = "corpus";           // corpus | kfold | leave-site-out
   int folds = 10;
   unsigned seed = 0;
-  double labelFraction = 1.0;             // 0 = zero-shot (needs meta)
-  int shots = 0;                          // > 0: K labelled graphs per class (few-shot)
-  int epochs = 0;                         // > 0 overrides the configuration
-  std::string calibration;                // temperature | platt; empty: the configuration's
-  std::string input;                      // fc | fc-z | fc-site | tangent | tangent-z | tangent-site (GraphInputSpec names); empty: the configuration's
-  int ensemble = 0;                       // > 0: members per model (probabilities averaged); 0: the configuration's
-  std::string ensembleValidation;         // shared | folds (each member validates on its own fold); empty: the configuration's
-  bool adaptNewSites = false;             // evaluate, per-site input: a test site the training part lacks gets statistics from its own unlabelled test scans
-  int adaptScans = 0;                     // ... from only this many of them (a seeded choice per site); 0: all
-  double adaptShare = -1;                 // ... from a batch with this share of the positive class (< 0: as the site comes)
-  bool adaptLabelled = false;             // ... its labels weighting the statistics to the training mix (adapt-site --labels)
+  double labelFraction = 1.0;      // 0 = zero-shot (needs meta)
+  int shots = 0;                   // > 0: K labelled graphs per class (few-shot)
+  int epochs = 0;                  // > 0 overrides the configuration
+  std::string calibration;         // temperature | platt; empty: the configuration's
+  std::string input;               // fc | fc-z | fc-site | tangent | tangent-z | tangent-site (GraphInputSpec names); empty: the configuration's
+  int ensemble = 0;                // > 0: members per model (probabilities averaged); 0: the configuration's
+  std::string ensembleValidation;  // shared | folds (each member validates on its own fold); empty: the configuration's
+  bool adaptNewSites = false;      // evaluate, per-site input: a test site the training part lacks gets statistics from its own unlabelled test scans
+  int adaptScans = 0;              // ... from only this many of them (a seeded choice per site); 0: all
+  double adaptShare = -1;          // ... from a batch with this share of the positive class (< 0: as the site comes)
+  bool adaptLabelled = false;      // ... its labels weighting the statistics to the training mix (adapt-site --labels)
   std::string device = "auto";
   int threads = 0;
 };
@@ -75,7 +75,7 @@ struct MetaTrainRequest {
   std::vector<std::string> corpora;  // one task each (label definition x atlas)
   std::string pretrained, out, configJson;
   std::string prompt = "node_mult+edge";
-  std::string modelConfigJson;       // BrainGfmConfig when no pre-trained encoder is given
+  std::string modelConfigJson;  // BrainGfmConfig when no pre-trained encoder is given
   bool firstOrder = false;
   int metaEpochs = 0;
   std::string device = "auto";
@@ -134,8 +134,8 @@ class ModelBackend {
   // Writes `out`: the model of `modelFile` with its card merged with `patchJson` (RFC 7386); returns the new card.
   virtual std::string rewriteModelCard(const std::string& modelFile, const std::string& out, const std::string& patchJson) const = 0;
   // One JSON object per input (a JSON array): file, label, probability, top_rois, explanation.
-  virtual std::string predict(const std::string& modelFile, const std::vector<GraphInput>& inputs, bool explain, const std::string& device,
-                              int threads, ::bg::ProgressDelegate& progress) const = 0;
+  virtual std::string predict(const std::string& modelFile, const std::vector<GraphInput>& inputs, bool explain, const std::string& device, int threads,
+                              ::bg::ProgressDelegate& progress) const = 0;
 };
 
 // Loads the model library once ($BRAINGRAPH_MODEL_LIBRARY, the build tree, or the installed

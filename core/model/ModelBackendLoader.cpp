@@ -49,8 +49,8 @@ std::unique_ptr<ModelBackend> load() {
     spdlog::debug("model library {}", path.string());
     return std::unique_ptr<ModelBackend>(factory());  // the library stays loaded for the process
   }
-  throw Error(ErrorCode::Config, "the model library libbraingraph-model.so could not be loaded; looked at:" + tried +
-                                     "\n(set BRAINGRAPH_MODEL_LIBRARY to its path)");
+  throw Error(ErrorCode::Config,
+              "the model library libbraingraph-model.so could not be loaded; looked at:" + tried + "\n(set BRAINGRAPH_MODEL_LIBRARY to its path)");
 }
 
 }  // namespace

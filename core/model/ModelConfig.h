@@ -30,12 +30,12 @@ struct BrainGfmConfig {
 
 // How BrainGFM adapts to a task (model/DownstreamModel.h lists the methods).
 struct AdaptationSpec {
-  std::string method = "prompt";    // finetune | scratch | linear | lora | prefix | prompt
+  std::string method = "prompt";  // finetune | scratch | linear | lora | prefix | prompt
   std::string prompt = "node_mult+edge";
   int loraRank = 8;
   double loraAlpha = 16;
   int prefixLength = 8;
-  std::string readout = "mean";     // mean | roi (mean head plus a per-ROI linear term)
+  std::string readout = "mean";  // mean | roi (mean head plus a per-ROI linear term)
   // Plus a linear term on the input edges (a wide-and-deep skip past the encoder): "" (none),
   // "learned" (from zero, trained with the rest) or "logreg" (the L2 logistic regression of the
   // training part's input edges, fitted before training and then kept fixed: the encoder learns
@@ -52,18 +52,18 @@ struct AdaptationSpec {
 
 // The public BrainGFM architecture's sizes and token tables (model/BrainGfmPublic.h).
 struct PublicGfmConfig {
-  int featureWidth = 512;  // max_feature_dim
-  int hidden = 256;        // hidden_dim
-  int ffn = 256;           // ff_hidden_size
-  int heads = 8;           // nhead (not stored in a state dict)
-  int attentionLayers = 4; // num_self_att_layers
-  int blocks = 4;          // num_GNN_layers in the source (only the last one is kept)
-  int experts = 1;         // moe_num_experts
-  int maxNodes = 512;      // max_nodes (prompt size)
-  int rwseSteps = 5;       // not stored in a state dict
-  int textDimension = 768; // disease embedding width
+  int featureWidth = 512;   // max_feature_dim
+  int hidden = 256;         // hidden_dim
+  int ffn = 256;            // ff_hidden_size
+  int heads = 8;            // nhead (not stored in a state dict)
+  int attentionLayers = 4;  // num_self_att_layers
+  int blocks = 4;           // num_GNN_layers in the source (only the last one is kept)
+  int experts = 1;          // moe_num_experts
+  int maxNodes = 512;       // max_nodes (prompt size)
+  int rwseSteps = 5;        // not stored in a state dict
+  int textDimension = 768;  // disease embedding width
   double dropout = 0.3;
-  double adjacencyThreshold = 0.3;  // A = [FC > 0.3], as main_finetune.py builds it
+  double adjacencyThreshold = 0.3;         // A = [FC > 0.3], as main_finetune.py builds it
   std::vector<std::string> atlasTokens;    // parcellation token keys, in table order
   std::vector<std::string> diseaseTokens;  // disease keys, in table order
   std::string atlasToken = "schaefer";     // the tokens this model reads

@@ -26,8 +26,7 @@ std::string describeArchitecture(const std::string& name) {
 
 torch::Tensor padColumns(const torch::Tensor& x, std::int64_t width) {
   const auto n = x.size(-1);
-  if (n > width)
-    throw Error(ErrorCode::Data, "a graph of " + std::to_string(n) + " nodes is larger than the model's " + std::to_string(width));
+  if (n > width) throw Error(ErrorCode::Data, "a graph of " + std::to_string(n) + " nodes is larger than the model's " + std::to_string(width));
   if (n == width) return x;
   return torch::constant_pad_nd(x, {0, width - n});
 }
@@ -37,9 +36,7 @@ torch::Tensor maskedMean(const torch::Tensor& x, const torch::Tensor& mask) {
   return (x * m).sum(1) / m.sum(1).clamp_min(1.0);
 }
 
-torch::Tensor maskedMax(const torch::Tensor& x, const torch::Tensor& mask) {
-  return x.masked_fill(mask.logical_not().unsqueeze(-1), -1e9).amax(1);
-}
+torch::Tensor maskedMax(const torch::Tensor& x, const torch::Tensor& mask) { return x.masked_fill(mask.logical_not().unsqueeze(-1), -1e9).amax(1); }
 
 torch::Tensor rowRanks(const torch::Tensor& x, bool descending) {
   const auto order = std::get<1>(x.sort(1, descending));
@@ -151,8 +148,7 @@ json ZooClassifierImpl::describe() const {
 
 // ---- factory
 
-GraphClassifier makeClassifier(const std::string& architecture, const json& config, const AdaptationSpec& spec, int classes, int maxNodes,
-                               const json& extra) {
+GraphClassifier makeClassifier(const std::string& architecture, const json& config, const AdaptationSpec& spec, int classes, int maxNodes, const json& extra) {
   if (architecture == "braingfm" || architecture.empty()) {
     auto m = std::make_shared<DownstreamModelImpl>(BrainGfmConfig::fromJson(config.is_null() ? json::object() : config), spec, classes, maxNodes);
     return m;
@@ -160,7 +156,8 @@ GraphClassifier makeClassifier(const std::string& architecture, const json& conf
   if (isPublicArchitecture(architecture)) {
     const auto pc = PublicGfmConfig::fromJson(config);
     if (maxNodes > pc.maxNodes)
-      throw Error(ErrorCode::Data, "graphs of " + std::to_string(maxNodes) + " nodes exceed the public model's " + std::to_string(pc.maxNodes) + " (max_nodes)");
+      throw Error(ErrorCode::Data,
+                  "graphs of " + std::to_string(maxNodes) + " nodes exceed the public model's " + std::to_string(pc.maxNodes) + " (max_nodes)");
     return std::make_shared<PublicGfmClassifierImpl>(pc, spec, classes);
   }
   const auto c = ZooConfig::fromJson(architecture, config);

@@ -20,8 +20,8 @@ std::string describeArchitecture(const std::string& name);
 // A fresh classifier. spec.method: scratch (random weights), finetune (everything trains, from a
 // pre-trained backbone) or linear (head only: the probe); BrainGFM takes every AdaptationSpec method.
 // `extra` carries architecture-specific state from a card or a pre-training file (LCM's variables).
-GraphClassifier makeClassifier(const std::string& architecture, const nlohmann::json& config, const AdaptationSpec& spec, int classes,
-                               int maxNodes, const nlohmann::json& extra = nullptr);
+GraphClassifier makeClassifier(const std::string& architecture, const nlohmann::json& config, const AdaptationSpec& spec, int classes, int maxNodes,
+                               const nlohmann::json& extra = nullptr);
 // Rebuilds the module a model file's card describes (weights not loaded). Cards without
 // "architecture" are BrainGFM's.
 GraphClassifier classifierFromCard(const nlohmann::json& card);
@@ -39,8 +39,7 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
  public:
   MultiHeadAttentionImpl(int hidden, int heads, double dropout);
   // keyPadding [B, Lk] true = ignore; blocked [B, Lq, Lk] true = ignore (may be undefined).
-  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& memory, const torch::Tensor& keyPadding,
-                        const torch::Tensor& blocked = {});
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& memory, const torch::Tensor& keyPadding, const torch::Tensor& blocked = {});
   bool record = false;
   torch::Tensor lastAttention;  // [B, Lq, Lk] averaged over heads
 

@@ -77,8 +77,8 @@ std::unique_ptr<TableTextEmbedder> TableTextEmbedder::load(const std::filesystem
       for (float x; values >> x;) v.push_back(x);
       if (t->dimension_ == 0) t->dimension_ = static_cast<int>(v.size());
       if (static_cast<int>(v.size()) != t->dimension_)
-        throw Error(ErrorCode::Data, "line " + std::to_string(lineNo) + " has " + std::to_string(v.size()) + " values, the table " +
-                                         std::to_string(t->dimension_));
+        throw Error(ErrorCode::Data,
+                    "line " + std::to_string(lineNo) + " has " + std::to_string(v.size()) + " values, the table " + std::to_string(t->dimension_));
       t->rows_[line.substr(0, tab)] = std::move(v);
     }
     if (t->rows_.empty()) throw Error(ErrorCode::Data, "the table has no rows");
@@ -93,8 +93,7 @@ std::vector<float> TableTextEmbedder::embed(const std::string& key, const std::s
   return it->second;
 }
 
-void TableTextEmbedder::write(const std::filesystem::path& file, const std::string& source,
-                              const std::map<std::string, std::vector<float>>& rows) {
+void TableTextEmbedder::write(const std::filesystem::path& file, const std::string& source, const std::map<std::string, std::vector<float>>& rows) {
   writeFileAtomically(file, [&](std::ostream& out) {
     out << "# dimension: " << (rows.empty() ? 0 : rows.begin()->second.size()) << "\n# source: " << source << "\n";
     for (const auto& [k, v] : rows) {
@@ -130,8 +129,7 @@ PromptTexts PromptTexts::load(const std::filesystem::path& dir) {
   return p;
 }
 
-std::pair<std::string, std::string> PromptTexts::task(const std::string& field, const std::string& positive,
-                                                      const std::string& explicitDescription) const {
+std::pair<std::string, std::string> PromptTexts::task(const std::string& field, const std::string& positive, const std::string& explicitDescription) const {
   const std::string key = field + "=" + positive;
   if (!explicitDescription.empty()) return {key, explicitDescription};
   if (auto it = tasks.find(key); it != tasks.end()) return {key, it->second};

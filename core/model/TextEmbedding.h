@@ -60,8 +60,7 @@ struct PromptTexts {
   static PromptTexts load(const std::filesystem::path& resourceDir);
   // The [T/D] text of a two-class task: an explicit description wins, then tasks.tsv, then
   // "<field> = <positive value>". Returns (key, description).
-  std::pair<std::string, std::string> task(const std::string& labelField, const std::string& positiveClass,
-                                           const std::string& explicitDescription = {}) const;
+  std::pair<std::string, std::string> task(const std::string& labelField, const std::string& positiveClass, const std::string& explicitDescription = {}) const;
   std::string atlas(const std::string& id) const;  // the description, or the id itself
   // The disorder abbreviation tasks.tsv gives a task ("ASD" for diagnosis=autism), or "".
   std::string disorder(const std::string& labelField, const std::string& positiveClass) const;

@@ -27,10 +27,13 @@ constexpr const char* kNotChecked = "not checked";
 }  // namespace
 
 json QcThresholds::toJson() const {
-  return {{"volumes_pass", volumesPass},     {"volumes_warn", volumesWarn},   {"tr_pass_low", trPassLow},     {"tr_pass_high", trPassHigh},
-          {"tr_warn_low", trWarnLow},        {"tr_warn_high", trWarnHigh},    {"coverage_pass", coveragePass}, {"coverage_warn", coverageWarn},
-          {"mean_fd_pass", meanFdPass},      {"mean_fd_warn", meanFdWarn},    {"censor_fd_mm", censorFdMm},   {"censored_pass", censoredPass},
-          {"censored_warn", censoredWarn},   {"incomplete", incompleteBlocks ? "block" : "warn"}};
+  return {{"volumes_pass", volumesPass},   {"volumes_warn", volumesWarn},
+          {"tr_pass_low", trPassLow},      {"tr_pass_high", trPassHigh},
+          {"tr_warn_low", trWarnLow},      {"tr_warn_high", trWarnHigh},
+          {"coverage_pass", coveragePass}, {"coverage_warn", coverageWarn},
+          {"mean_fd_pass", meanFdPass},    {"mean_fd_warn", meanFdWarn},
+          {"censor_fd_mm", censorFdMm},    {"censored_pass", censoredPass},
+          {"censored_warn", censoredWarn}, {"incomplete", incompleteBlocks ? "block" : "warn"}};
 }
 
 QcThresholds QcThresholds::fromJson(const json& j) {
@@ -44,8 +47,9 @@ QcThresholds QcThresholds::fromJson(const json& j) {
   }
   for (const auto& [k, v] : j.items())
     if (k != "incomplete" && (!known.contains(k) || !v.is_number()))
-      throw Error(ErrorCode::Config, "unknown or non-numeric QC threshold '" + k + "' (known: volumes_pass, volumes_warn, tr_*, coverage_*, "
-                                     "mean_fd_*, censor_fd_mm, censored_*)");
+      throw Error(ErrorCode::Config, "unknown or non-numeric QC threshold '" + k +
+                                         "' (known: volumes_pass, volumes_warn, tr_*, coverage_*, "
+                                         "mean_fd_*, censor_fd_mm, censored_*)");
   t.volumesPass = j.value("volumes_pass", t.volumesPass);
   t.volumesWarn = j.value("volumes_warn", t.volumesWarn);
   t.trPassLow = j.value("tr_pass_low", t.trPassLow);
@@ -100,16 +104,23 @@ std::string QcReport::verdict() const {
 std::vector<std::string> QcReport::failures() const {
   std::vector<std::string> out;
   for (const auto& i : items)
-    if (i.status == "fail") out.push_back(fmt::format("{} {} ({})", i.name, i.value ? fmt::format("{:.3g}", *i.value) : "?", i.rule));
-    else if (i.status == kNotChecked && incompleteBlocks) out.push_back(fmt::format("{} not checked ({}; the site's QC blocks incomplete checks)", i.name, i.note));
+    if (i.status == "fail")
+      out.push_back(fmt::format("{} {} ({})", i.name, i.value ? fmt::format("{:.3g}", *i.value) : "?", i.rule));
+    else if (i.status == kNotChecked && incompleteBlocks)
+      out.push_back(fmt::format("{} not checked ({}; the site's QC blocks incomplete checks)", i.name, i.note));
   return out;
 }
 
 json QcReport::toJson() const {
   json rows = json::array();
   for (const auto& i : items)
-    rows.push_back({{"id", i.id}, {"name", i.name}, {"unit", i.unit}, {"value", i.value ? json(*i.value) : json(nullptr)}, {"status", i.status},
-                    {"rule", i.rule}, {"note", i.note}});
+    rows.push_back({{"id", i.id},
+                    {"name", i.name},
+                    {"unit", i.unit},
+                    {"value", i.value ? json(*i.value) : json(nullptr)},
+                    {"status", i.status},
+                    {"rule", i.rule},
+                    {"note", i.note}});
   return {{"items", rows}, {"overall", overall()}, {"verdict", verdict()}, {"not_checked", notChecked()}, {"incomplete", incompleteBlocks ? "block" : "warn"}};
 }
 
@@ -135,14 +146,17 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t, const s
   QcReport r;
   r.incompleteBlocks = t.incompleteBlocks;
   {
-    QcItem i{"volumes", "Volumes", "", static_cast<double>(in.volumes), "", fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.volumesPass, t.volumesWarn), ""};
+    QcItem i{"volumes", "Volumes", "", static_cast<double>(in.volumes), "", fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.volumesPass, t.volumesWarn),
+             ""};
     i.status = atLeast(in.volumes, t.volumesPass, t.volumesWarn);
     if (in.tr > 0) i.note = fmt::format("{:.1f} min of data", in.volumes * in.tr / 60.0);
     r.items.push_back(i);
   }
   {
-    QcItem i{"tr", "Repetition time", "s", std::nullopt, "", fmt::format("pass {:g}-{:g} s, warn {:g}-{:g} s, else fail", t.trPassLow, t.trPassHigh,
-                                                                          t.trWarnLow, t.trWarnHigh), ""};
+    QcItem i{"tr", "Repetition time",
+             "s",  std::nullopt,
+             "",   fmt::format("pass {:g}-{:g} s, warn {:g}-{:g} s, else fail", t.trPassLow, t.trPassHigh, t.trWarnLow, t.trWarnHigh),
+             ""};
     if (in.tr > 0) {
       i.value = in.tr;
       i.status = in.tr >= t.trPassLow && in.tr <= t.trPassHigh ? "pass" : in.tr >= t.trWarnLow && in.tr <= t.trWarnHigh ? "warn" : "fail";
@@ -155,7 +169,11 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t, const s
   {
     const int rois = static_cast<int>(in.fc.rows());
     const double coverage = rois > 0 ? 1.0 - static_cast<double>(in.emptyRois.size()) / rois : 0.0;
-    QcItem i{"roi_coverage", "ROI coverage", "", coverage, atLeast(coverage, t.coveragePass, t.coverageWarn),
+    QcItem i{"roi_coverage",
+             "ROI coverage",
+             "",
+             coverage,
+             atLeast(coverage, t.coveragePass, t.coverageWarn),
              fmt::format("pass >= {:g}, warn >= {:g}, else fail", t.coveragePass, t.coverageWarn),
              fmt::format("{} of {} ROIs with signal", rois - static_cast<int>(in.emptyRois.size()), rois)};
     if (!in.emptyRois.empty()) i.note += fmt::format("; without: {}{}", in.emptyRois.front(), in.emptyRois.size() > 1 ? ", ..." : "");
@@ -167,8 +185,10 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t, const s
   if (in.confounds) fd = loadFmriprepConfounds(*in.confounds, {}).framewiseDisplacement;
   const std::string why = in.confounds ? "the confounds file has no framewise_displacement column" : "no confounds file";
   {
-    QcItem i{"mean_fd", "Mean framewise displacement", "mm", std::nullopt, kNotChecked,
-             fmt::format("pass <= {:g} mm, warn <= {:g} mm, else fail", t.meanFdPass, t.meanFdWarn), why};
+    QcItem i{"mean_fd",   "Mean framewise displacement",
+             "mm",        std::nullopt,
+             kNotChecked, fmt::format("pass <= {:g} mm, warn <= {:g} mm, else fail", t.meanFdPass, t.meanFdWarn),
+             why};
     std::vector<double> finite;
     for (double v : fd)
       if (std::isfinite(v)) finite.push_back(v);
@@ -186,7 +206,11 @@ QcReport assessQuality(const PredictionInput& in, const QcThresholds& t, const s
     r.items.push_back(i);
   }
   {
-    QcItem i{"censored", "Censored volumes", "", std::nullopt, kNotChecked,
+    QcItem i{"censored",
+             "Censored volumes",
+             "",
+             std::nullopt,
+             kNotChecked,
              fmt::format("FD > {:g} mm; pass <= {:g}, warn <= {:g}, else fail", t.censorFdMm, t.censoredPass, t.censoredWarn),
              why + (recorded ? " (a recorded mean FD has no per-volume values)" : "")};
     if (!fd.empty()) {

@@ -49,9 +49,7 @@ DataPaths DataPaths::resolve(const std::vector<std::filesystem::path>& explicitR
   // What `data fetch` downloaded is found without further settings (searched last).
   const auto fetched = userFetchedDataDir();
   std::error_code ec;
-  if (!fetched.empty() && std::filesystem::is_directory(fetched, ec) &&
-      std::find(roots.begin(), roots.end(), fetched) == roots.end())
-    roots.push_back(fetched);
+  if (!fetched.empty() && std::filesystem::is_directory(fetched, ec) && std::find(roots.begin(), roots.end(), fetched) == roots.end()) roots.push_back(fetched);
   return DataPaths(std::move(roots));
 }
 

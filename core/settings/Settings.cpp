@@ -69,10 +69,8 @@ void Settings::save(const std::filesystem::path& file) const {
 
 void Settings::validate() const {
   static const std::regex deviceRe("auto|cpu|cuda(:[0-9]+)?");
-  if (!std::regex_match(device, deviceRe))
-    throw Error(ErrorCode::Config, "device '" + device + "' is not one of auto, cpu, cuda, cuda:N");
-  if (computeThreads < 0 || computeThreads > 1024)
-    throw Error(ErrorCode::Config, "compute_threads must be between 0 (all cores) and 1024");
+  if (!std::regex_match(device, deviceRe)) throw Error(ErrorCode::Config, "device '" + device + "' is not one of auto, cpu, cuda, cuda:N");
+  if (computeThreads < 0 || computeThreads > 1024) throw Error(ErrorCode::Config, "compute_threads must be between 0 (all cores) and 1024");
   if (jobWorkers < 1 || jobWorkers > 64) throw Error(ErrorCode::Config, "job_workers must be between 1 and 64");
   if (displayConvention != "neurological" && displayConvention != "radiological")
     throw Error(ErrorCode::Config, "display_convention '" + displayConvention + "' is not neurological or radiological");

@@ -48,8 +48,8 @@ Confounds loadFmriprepConfounds(const std::filesystem::path& tsv, const std::vec
       try {
         return std::stod(v);
       } catch (const std::exception&) {
-        throw Error(ErrorCode::Data, "column " + table.columns()[static_cast<std::size_t>(col)] + ", row " +
-                                         std::to_string(row + 2) + ": '" + v + "' is not a number");
+        throw Error(ErrorCode::Data,
+                    "column " + table.columns()[static_cast<std::size_t>(col)] + ", row " + std::to_string(row + 2) + ": '" + v + "' is not a number");
       }
     };
     for (std::size_t k = 0; k < columns.size(); ++k) {
@@ -77,8 +77,7 @@ Eigen::MatrixXd detrend(const Eigen::MatrixXd& x, int order) {
 Eigen::MatrixXd regressOut(const Eigen::MatrixXd& x, const Eigen::MatrixXd& confounds, const std::vector<int>& fitRows) {
   if (confounds.cols() == 0) return x;
   if (confounds.rows() != x.rows())
-    throw Error(ErrorCode::Data, "confounds have " + std::to_string(confounds.rows()) + " rows, the signals " +
-                                     std::to_string(x.rows()) + " time points");
+    throw Error(ErrorCode::Data, "confounds have " + std::to_string(confounds.rows()) + " rows, the signals " + std::to_string(x.rows()) + " time points");
   Eigen::MatrixXd c = confounds, y = x;
   if (!fitRows.empty()) {
     c.resize(static_cast<Eigen::Index>(fitRows.size()), confounds.cols());
@@ -134,19 +133,20 @@ Eigen::MatrixXd zscoreColumns(const Eigen::MatrixXd& x) {
   Eigen::MatrixXd out = x.rowwise() - x.colwise().mean();
   for (Eigen::Index c = 0; c < out.cols(); ++c) {
     const double sd = std::sqrt(out.col(c).squaredNorm() / static_cast<double>(std::max<Eigen::Index>(1, out.rows() - 1)));
-    if (sd > 1e-12) out.col(c) /= sd;
-    else out.col(c).setZero();
+    if (sd > 1e-12)
+      out.col(c) /= sd;
+    else
+      out.col(c).setZero();
   }
   return out;
 }
 
-Eigen::MatrixXd clean(const Eigen::MatrixXd& series, double tr, const CleaningOptions& o, const Confounds* confounds,
-                      CleaningReport* report) {
+Eigen::MatrixXd clean(const Eigen::MatrixXd& series, double tr, const CleaningOptions& o, const Confounds* confounds, CleaningReport* report) {
   const Eigen::Index T = series.rows();
   if (T < 10) throw Error(ErrorCode::Data, "only " + std::to_string(T) + " time points; at least 10 are needed");
   if (confounds && confounds->regressors.rows() != T && confounds->regressors.cols() > 0)
-    throw Error(ErrorCode::Data, "the confounds file has " + std::to_string(confounds->regressors.rows()) + " rows, the scan " +
-                                     std::to_string(T) + " volumes");
+    throw Error(ErrorCode::Data,
+                "the confounds file has " + std::to_string(confounds->regressors.rows()) + " rows, the scan " + std::to_string(T) + " volumes");
   std::vector<int> kept;
   double meanFd = -1.0;
   if (confounds && !confounds->framewiseDisplacement.empty()) {
@@ -160,8 +160,8 @@ Eigen::MatrixXd clean(const Eigen::MatrixXd& series, double tr, const CleaningOp
     if (!censor) kept.push_back(static_cast<int>(t));
   }
   if (kept.size() < 10)
-    throw Error(ErrorCode::Data, "scrubbing at FD > " + std::to_string(o.fdThreshold) + " mm leaves " + std::to_string(kept.size()) +
-                                     " of " + std::to_string(T) + " volumes; at least 10 are needed");
+    throw Error(ErrorCode::Data, "scrubbing at FD > " + std::to_string(o.fdThreshold) + " mm leaves " + std::to_string(kept.size()) + " of " +
+                                     std::to_string(T) + " volumes; at least 10 are needed");
 
   Eigen::MatrixXd x = detrend(series, o.detrendOrder);
   Eigen::MatrixXd c = confounds ? detrend(confounds->regressors, o.detrendOrder) : Eigen::MatrixXd(T, 0);

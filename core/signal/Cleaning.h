@@ -23,7 +23,7 @@
 namespace bg {
 
 struct Confounds {
-  Eigen::MatrixXd regressors;            // time points x regressors (n/a replaced by 0)
+  Eigen::MatrixXd regressors;  // time points x regressors (n/a replaced by 0)
   std::vector<std::string> names;
   std::vector<double> framewiseDisplacement;  // empty when the file has none
 };
@@ -34,11 +34,11 @@ Confounds loadFmriprepConfounds(const std::filesystem::path& tsv, const std::vec
 std::vector<std::string> parseStrategies(const std::string& commaSeparated);
 
 struct CleaningOptions {
-  int detrendOrder = 1;        // 0 removes the mean only, 1 linear, 2 quadratic
+  int detrendOrder = 1;  // 0 removes the mean only, 1 linear, 2 quadratic
   bool bandpass = true;
   double lowHz = 0.01, highHz = 0.1;
   int filterOrder = 5;
-  double fdThreshold = 0.5;    // mm; <= 0 disables scrubbing
+  double fdThreshold = 0.5;  // mm; <= 0 disables scrubbing
   bool zscore = true;
 };
 
@@ -56,7 +56,6 @@ Eigen::MatrixXd zscoreColumns(const Eigen::MatrixXd& x);
 
 // The whole sequence above. `confounds` may be null. Throws bg::Error when the result would have
 // fewer than 10 time points or the TR is unknown while band-pass filtering is requested.
-Eigen::MatrixXd clean(const Eigen::MatrixXd& series, double tr, const CleaningOptions& options, const Confounds* confounds,
-                      CleaningReport* report = nullptr);
+Eigen::MatrixXd clean(const Eigen::MatrixXd& series, double tr, const CleaningOptions& options, const Confounds* confounds, CleaningReport* report = nullptr);
 
 }  // namespace bg

@@ -137,7 +137,9 @@ std::string configurationReferenceMarkdown() {
   static const std::map<std::string, std::string> about = {
       {"pretrain", "BrainGFM pre-training: `pretrain --config FILE` (Launch form: Pre-train)."},
       {"pretrain (brainmass, lcm)", "BrainMass and LCM pre-training: `pretrain --architecture brainmass|lcm --config FILE`."},
-      {"tuning", "Supervised adaptation and evaluation of any architecture: `train`, `evaluate`, `compare` and `meta-train` with `--config FILE` (Launch form: Configuration)."},
+      {"tuning",
+       "Supervised adaptation and evaluation of any architecture: `train`, `evaluate`, `compare` and `meta-train` with `--config FILE` (Launch form: "
+       "Configuration)."},
       {"tuning, zoo architectures",
        "With `\"architecture\"` set to brainmass, lcm, gcn, braingnn, transformer, graph_transformer or brainnettf, the tuning "
        "file's `model` holds that architecture's sizes instead of BrainGFM's (defaults shown for gcn; BrainMass has 4 layers "

@@ -46,8 +46,7 @@ void DataParallel::broadcastFromRankZero(std::vector<torch::Tensor>& tensors) {
 void DataParallel::averageGradients(std::vector<torch::Tensor>& parameters) {
   // One flat buffer: a single allreduce per step instead of one per parameter.
   std::vector<torch::Tensor> grads;
-  for (auto& p : parameters)
-    grads.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}, p.options()));
+  for (auto& p : parameters) grads.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}, p.options()));
   std::vector<torch::Tensor> flat = {torch::cat(grads)};
   impl_->group->allreduce(flat)->wait();
   flat[0].div_(world_);

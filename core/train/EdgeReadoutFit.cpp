@@ -21,7 +21,8 @@ void fitEdgeReadout(model::DownstreamModelImpl& m, const ArrayStore& store, cons
       for (Eigen::Index j = i + 1; j < n; ++j) x(static_cast<Eigen::Index>(k), col++) = fc(i, j);
     y(static_cast<Eigen::Index>(k)) = items[k].label;
   }
-  if ((y.array() == 1).count() == 0 || (y.array() == 0).count() == 0) throw Error(ErrorCode::Data, "the edge readout needs both classes among the training items");
+  if ((y.array() == 1).count() == 0 || (y.array() == 0).count() == 0)
+    throw Error(ErrorCode::Data, "the edge readout needs both classes among the training items");
   Standardizer scaler;
   scaler.fit(x);
   LogisticRegression regression(c);

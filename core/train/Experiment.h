@@ -25,7 +25,7 @@ TaskTexts taskTextsFromRecord(const nlohmann::json& record, int textDimension);
 nlohmann::json trainModel(const model::TuneRequest& request, ProgressDelegate& progress, torch::Device device);
 nlohmann::json evaluateMethod(const model::TuneRequest& request, ProgressDelegate& progress, torch::Device device);
 nlohmann::json metaTrain(const model::MetaTrainRequest& request, ProgressDelegate& progress, torch::Device device);
-nlohmann::json predictGraphs(const std::string& modelFile, const std::vector<model::GraphInput>& inputs, bool explain,
-                             ProgressDelegate& progress, torch::Device device);
+nlohmann::json predictGraphs(const std::string& modelFile, const std::vector<model::GraphInput>& inputs, bool explain, ProgressDelegate& progress,
+                             torch::Device device);
 
 }  // namespace bg::train

@@ -72,7 +72,10 @@ Explanation explain(model::GraphClassifierImpl& m, const model::GraphBatchInput&
 
 json Explanation::toJson(const std::vector<std::string>& roiNames, const std::vector<std::string>& networks, int topRois, int topEdges) const {
   auto name = [&](int i) { return i < static_cast<int>(roiNames.size()) ? roiNames[static_cast<std::size_t>(i)] : "roi_" + std::to_string(i + 1); };
-  auto network = [&](int i) { return i < static_cast<int>(networks.size()) && !networks[static_cast<std::size_t>(i)].empty() ? networks[static_cast<std::size_t>(i)] : std::string("unassigned"); };
+  auto network = [&](int i) {
+    return i < static_cast<int>(networks.size()) && !networks[static_cast<std::size_t>(i)].empty() ? networks[static_cast<std::size_t>(i)]
+                                                                                                   : std::string("unassigned");
+  };
   const bool hasAttention = roiAttention.size() == static_cast<std::size_t>(nodes);
   std::vector<int> order(static_cast<std::size_t>(nodes));
   std::iota(order.begin(), order.end(), 0);
@@ -106,7 +109,8 @@ json Explanation::toJson(const std::vector<std::string>& roiNames, const std::ve
     if (hasAttention) nets[net]["attention"] = v.second;
   }
   json out = {{"target_class", targetClass}, {"method", {{"attention", hasAttention ? "rollout" : "none"}, {"saliency", "gradient_x_input"}}},
-              {"roi_saliency", roiSaliency}, {"top_rois", top}, {"top_edges", topE}, {"networks", nets}};
+              {"roi_saliency", roiSaliency}, {"top_rois", top},
+              {"top_edges", topE},           {"networks", nets}};
   if (hasAttention) out["roi_attention"] = roiAttention;
   return out;
 }

@@ -23,8 +23,7 @@ struct Explanation {
   int targetClass = 1;
 
   // roiNames / networks may be empty (ROIs are then named by index, networks "unassigned").
-  nlohmann::json toJson(const std::vector<std::string>& roiNames, const std::vector<std::string>& networks, int topRois = 10,
-                        int topEdges = 20) const;
+  nlohmann::json toJson(const std::vector<std::string>& roiNames, const std::vector<std::string>& networks, int topRois = 10, int topEdges = 20) const;
 };
 
 // `input` holds exactly one graph. The model is put in eval mode. Saliency is taken on what the

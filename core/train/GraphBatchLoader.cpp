@@ -13,8 +13,7 @@
 
 namespace bg::train {
 
-GraphBatchLoader::GraphBatchLoader(const ArrayStore& store, std::vector<DatasetItem> items, int batchSize, unsigned seed,
-                                   bool bucketByNodes, int prefetch)
+GraphBatchLoader::GraphBatchLoader(const ArrayStore& store, std::vector<DatasetItem> items, int batchSize, unsigned seed, bool bucketByNodes, int prefetch)
     : store_(store), items_(std::move(items)), batchSize_(batchSize), prefetch_(std::max(1, prefetch)), seed_(seed), bucket_(bucketByNodes) {}
 
 GraphBatchLoader::~GraphBatchLoader() { stop(); }
@@ -190,6 +189,5 @@ std::optional<GraphBatch> GraphBatchLoader::next() {
   cv_.notify_all();
   return b;
 }
-
 
 }  // namespace bg::train

@@ -17,9 +17,9 @@
 namespace bg::train {
 
 struct GraphBatch {
-  torch::Tensor fc;      // [B, N, N] float32, zero-padded beyond each graph's nodes
-  torch::Tensor mask;    // [B, N] bool, true on real nodes
-  torch::Tensor labels;  // [B] int64
+  torch::Tensor fc;        // [B, N, N] float32, zero-padded beyond each graph's nodes
+  torch::Tensor mask;      // [B, N] bool, true on real nodes
+  torch::Tensor labels;    // [B] int64
   std::vector<int> items;  // indices into the dataset
   // With a second window (setSecondWindow): each item's FC from another random window of its series,
   // the other contrastive view of pre-training; undefined otherwise.
@@ -32,8 +32,7 @@ struct GraphBatch {
 
 class GraphBatchLoader {
  public:
-  GraphBatchLoader(const ArrayStore& store, std::vector<DatasetItem> items, int batchSize, unsigned seed, bool bucketByNodes = true,
-                   int prefetch = 4);
+  GraphBatchLoader(const ArrayStore& store, std::vector<DatasetItem> items, int batchSize, unsigned seed, bool bucketByNodes = true, int prefetch = 4);
   ~GraphBatchLoader();
   // Starts an epoch: plans its batches and starts prefetching them.
   void startEpoch(int epoch);

@@ -14,11 +14,16 @@ namespace bg::train {
 using nlohmann::json;
 
 json MetaConfig::toJson() const {
-  return {{"meta_epochs", metaEpochs},       {"tasks_per_batch", tasksPerBatch},
-          {"episodes_per_task", episodesPerTask}, {"episode_size", episodeSize},
-          {"support_fraction", supportFraction}, {"inner_learning_rate", innerLearningRate},
-          {"inner_steps", innerSteps},       {"outer_learning_rate", outerLearningRate},
-          {"second_order", secondOrder},     {"seed", seed}};
+  return {{"meta_epochs", metaEpochs},
+          {"tasks_per_batch", tasksPerBatch},
+          {"episodes_per_task", episodesPerTask},
+          {"episode_size", episodeSize},
+          {"support_fraction", supportFraction},
+          {"inner_learning_rate", innerLearningRate},
+          {"inner_steps", innerSteps},
+          {"outer_learning_rate", outerLearningRate},
+          {"second_order", secondOrder},
+          {"seed", seed}};
 }
 
 MetaConfig MetaConfig::fromJson(const json& j) {
@@ -45,7 +50,8 @@ MetaLearner::MetaLearner(const MetaConfig& config, const model::BrainGfmConfig& 
     : config_(config), modelConfig_(modelConfig), model_(std::move(m)), device_(device) {
   if (model_->spec().method != "prompt") throw Error(ErrorCode::Config, "meta-learning adapts graph prompts: the model's method must be prompt");
   if (model_->spec().readout != "mean" || model_->spec().hasEdgeReadout())
-    throw Error(ErrorCode::Config, "meta-learning adapts the mean-readout head: readout '" + model_->spec().readout + (model_->spec().hasEdgeReadout() ? "' with edge readout" : "'") + " is for supervised tuning");
+    throw Error(ErrorCode::Config, "meta-learning adapts the mean-readout head: readout '" + model_->spec().readout +
+                                       (model_->spec().hasEdgeReadout() ? "' with edge readout" : "'") + " is for supervised tuning");
   model_->to(device_);
 }
 
@@ -132,15 +138,15 @@ MetaHistory MetaLearner::train(const ArrayStore& store, const std::vector<MetaTa
         for (auto& [label, idx] : byClass) {
           std::shuffle(idx.begin(), idx.end(), rng);
           const auto share = std::max<std::size_t>(2, std::min(idx.size(), static_cast<std::size_t>(config_.episodeSize) / byClass.size()));
-          const auto nSupport = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(config_.supportFraction * static_cast<double>(share))), 1, share - 1);
+          const auto nSupport =
+              std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(config_.supportFraction * static_cast<double>(share))), 1, share - 1);
           support.insert(support.end(), idx.begin(), idx.begin() + static_cast<long>(nSupport));
           query.insert(query.end(), idx.begin() + static_cast<long>(nSupport), idx.begin() + static_cast<long>(share));
         }
         const auto& loader = *loaders[static_cast<std::size_t>(episodes[e])];
         const auto sb = loader.load(support), qb = loader.load(query);
         auto input = [&](const GraphBatch& gb) {
-          return model::makeGraphInput(gb.fc.to(device_), gb.mask.to(device_), task.texts.task.to(device_), task.texts.atlas.to(device_),
-                                       modelConfig_);
+          return model::makeGraphInput(gb.fc.to(device_), gb.mask.to(device_), task.texts.task.to(device_), task.texts.atlas.to(device_), modelConfig_);
         };
         const auto sIn = input(sb), qIn = input(qb);
         const auto sy = sb.labels.to(device_), qy = qb.labels.to(device_);

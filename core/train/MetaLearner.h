@@ -22,8 +22,8 @@ namespace bg::train {
 struct MetaConfig {
   int metaEpochs = 50;
   int tasksPerBatch = 8;
-  int episodesPerTask = 4;   // episodes drawn per task and meta-epoch
-  int episodeSize = 40;      // graphs per episode (support + query)
+  int episodesPerTask = 4;  // episodes drawn per task and meta-epoch
+  int episodeSize = 40;     // graphs per episode (support + query)
   double supportFraction = 0.8;
   double innerLearningRate = 2e-4;
   int innerSteps = 1;
@@ -42,16 +42,15 @@ struct MetaTask {
 };
 
 struct MetaHistory {
-  std::vector<double> queryLoss;          // mean query loss after adaptation, per meta-epoch
-  std::vector<double> queryLossUnadapted; // the same query sets before adaptation
+  std::vector<double> queryLoss;           // mean query loss after adaptation, per meta-epoch
+  std::vector<double> queryLossUnadapted;  // the same query sets before adaptation
   double seconds = 0;
   nlohmann::json toJson() const;
 };
 
 class MetaLearner {
  public:
-  MetaLearner(const MetaConfig& config, const model::BrainGfmConfig& modelConfig, model::DownstreamModel model,
-              torch::Device device = torch::kCPU);
+  MetaLearner(const MetaConfig& config, const model::BrainGfmConfig& modelConfig, model::DownstreamModel model, torch::Device device = torch::kCPU);
   MetaHistory train(const ArrayStore& store, const std::vector<MetaTask>& tasks, ProgressDelegate& progress);
   // The adapted prompt and head after the inner loop on one support set (for tests and inspection).
   model::FastWeights adapt(const model::GraphBatchInput& support, const torch::Tensor& labels, bool createGraph);

@@ -37,8 +37,8 @@ void saveModelFile(const std::filesystem::path& file, const model::GraphClassifi
                    const std::vector<model::GraphClassifier>& furtherMembers) {
   const auto declared = card.contains("ensemble") && card["ensemble"].is_array() ? card["ensemble"].size() : 1;
   if (declared != furtherMembers.size() + 1)
-    throw Error(ErrorCode::Usage, "the card declares " + std::to_string(declared) + " ensemble members, " + std::to_string(furtherMembers.size() + 1) +
-                                      " were given");
+    throw Error(ErrorCode::Usage,
+                "the card declares " + std::to_string(declared) + " ensemble members, " + std::to_string(furtherMembers.size() + 1) + " were given");
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive sub;
   m.save(sub);
@@ -58,8 +58,7 @@ torch::serialize::InputArchive openModelArchive(const std::filesystem::path& fil
   try {
     archive.load_from(file.string(), device);
   } catch (const std::exception& e) {
-    throw Error(ErrorCode::Data, std::string("not a readable model file (truncated or not a BrainGraph model): ") +
-                                     withoutBacktrace(e.what()).substr(0, 300));
+    throw Error(ErrorCode::Data, std::string("not a readable model file (truncated or not a BrainGraph model): ") + withoutBacktrace(e.what()).substr(0, 300));
   }
   return archive;
 }
@@ -67,7 +66,8 @@ torch::serialize::InputArchive openModelArchive(const std::filesystem::path& fil
 namespace {
 json cardOf(torch::serialize::InputArchive& archive) {
   c10::IValue v;
-  if (!archive.try_read("card_json", v)) throw Error(ErrorCode::Data, "not a downstream model file (no card); pre-training files are inputs to train --pretrained");
+  if (!archive.try_read("card_json", v))
+    throw Error(ErrorCode::Data, "not a downstream model file (no card); pre-training files are inputs to train --pretrained");
   return json::parse(v.toStringRef());
 }
 }  // namespace
@@ -103,8 +103,8 @@ LoadedModel loadModelFile(const std::filesystem::path& file, torch::Device devic
         archive.read("member_" + std::to_string(k), part);
         member->load(part);
       } catch (const std::exception& e) {
-        throw Error(ErrorCode::Data, "ensemble member " + std::to_string(k + 1) + " of " + std::to_string(count) + " is missing or does not match the card: " +
-                                         withoutBacktrace(e.what()).substr(0, 300));
+        throw Error(ErrorCode::Data, "ensemble member " + std::to_string(k + 1) + " of " + std::to_string(count) +
+                                         " is missing or does not match the card: " + withoutBacktrace(e.what()).substr(0, 300));
       }
       member->to(device);
       member->eval();

@@ -21,8 +21,7 @@ Pretrainer::Pretrainer(const PretrainConfig& c, torch::Device device) : config_(
   projection_ = torch::nn::Sequential(torch::nn::Linear(h, h), torch::nn::ReLU(), torch::nn::Linear(h, h));
   decoder_ = torch::nn::Sequential(torch::nn::Linear(h, h), torch::nn::ReLU(), torch::nn::Linear(h, c.model.featureWidth));
   nodeIdentity_ = torch::nn::Embedding(c.model.featureWidth, h);
-  for (auto* m : std::initializer_list<torch::nn::Module*>{encoder_.get(), projection_.get(), decoder_.get(), nodeIdentity_.get()})
-    m->to(device_);
+  for (auto* m : std::initializer_list<torch::nn::Module*>{encoder_.get(), projection_.get(), decoder_.get(), nodeIdentity_.get()}) m->to(device_);
   taskText_ = torch::zeros({c.model.textDimension}, torch::TensorOptions(device_));
   atlasText_ = torch::zeros({c.model.textDimension}, torch::TensorOptions(device_));
   optimizer_ = std::make_unique<torch::optim::Adam>(parameters(), torch::optim::AdamOptions(c.learningRate));
@@ -74,8 +73,8 @@ model::GraphBatchInput Pretrainer::prepare(const GraphBatch& b) const {
 namespace {
 // One generator per (seed, epoch, item, purpose): the same choices whatever the batch or process.
 at::Generator generatorFor(unsigned seed, int epoch, std::int64_t item, int purpose) {
-  std::uint64_t s = seed * 0x9E3779B97F4A7C15ULL ^ (static_cast<std::uint64_t>(epoch) << 40) ^ (static_cast<std::uint64_t>(item) << 4) ^
-                    static_cast<std::uint64_t>(purpose);
+  std::uint64_t s =
+      seed * 0x9E3779B97F4A7C15ULL ^ (static_cast<std::uint64_t>(epoch) << 40) ^ (static_cast<std::uint64_t>(item) << 4) ^ static_cast<std::uint64_t>(purpose);
   return at::detail::createCPUGenerator(s);
 }
 
@@ -162,12 +161,11 @@ PretrainLosses Pretrainer::step(const GraphBatch& batch, const std::vector<std::
     if (!firstView.defined()) firstView = projection_->forward(encoder_->forward(featureView(base, 1)).graph);
     // Contrastive windows: the second view is another window of the same scans; cross-atlas views:
     // the same scans in another parcellation, with their own mask and atlas tokens.
-    const auto secondBase =
-        !batch.fcSecond.defined() ? base
-        : batch.maskSecond.defined()
-            ? model::makeGraphInput(batch.fcSecond.to(device_), batch.maskSecond.to(device_), taskText_,
-                                    atlasTextsFor(batch.atlasesSecond, batch.fcSecond.size(0)), config_.model)
-            : model::makeGraphInput(batch.fcSecond.to(device_), batch.mask.to(device_), taskText_, base.atlasText, config_.model);
+    const auto secondBase = !batch.fcSecond.defined() ? base
+                            : batch.maskSecond.defined()
+                                ? model::makeGraphInput(batch.fcSecond.to(device_), batch.maskSecond.to(device_), taskText_,
+                                                        atlasTextsFor(batch.atlasesSecond, batch.fcSecond.size(0)), config_.model)
+                                : model::makeGraphInput(batch.fcSecond.to(device_), batch.mask.to(device_), taskText_, base.atlasText, config_.model);
     const auto second = projection_->forward(encoder_->forward(featureView(secondBase, 2)).graph);
     const auto loss = ntXent(firstView, second, config_.temperature);
     losses.gcl = loss.item<double>();
@@ -207,13 +205,13 @@ std::pair<int, json> Pretrainer::loadCheckpoint(const std::filesystem::path& fil
     try {
       archive.load_from(file.string(), device_);
     } catch (const std::exception& e) {
-      throw Error(ErrorCode::Data, "not a readable checkpoint (truncated, or not a pre-training checkpoint; delete it to start again): " + withoutBacktrace(e.what()).substr(0, 300));
+      throw Error(ErrorCode::Data, "not a readable checkpoint (truncated, or not a pre-training checkpoint; delete it to start again): " +
+                                       withoutBacktrace(e.what()).substr(0, 300));
     }
     c10::IValue v;
     archive.read("config_json", v);
     const auto saved = PretrainConfig::fromJson(json::parse(v.toStringRef()));
-    if (saved.model.toJson() != config_.model.toJson())
-      throw Error(ErrorCode::Config, "the checkpoint was made with another model configuration");
+    if (saved.model.toJson() != config_.model.toJson()) throw Error(ErrorCode::Config, "the checkpoint was made with another model configuration");
     const std::pair<const char*, torch::nn::Module*> modules[] = {
         {"encoder", encoder_.get()}, {"projection", projection_.get()}, {"decoder", decoder_.get()}, {"node_identity", nodeIdentity_.get()}};
     for (const auto& [name, m] : modules) {
@@ -231,13 +229,11 @@ std::pair<int, json> Pretrainer::loadCheckpoint(const std::filesystem::path& fil
   });
 }
 
-double Pretrainer::learningRate() const {
-  return static_cast<const torch::optim::AdamOptions&>(optimizer_->param_groups().front().options()).lr();
-}
+double Pretrainer::learningRate() const { return static_cast<const torch::optim::AdamOptions&>(optimizer_->param_groups().front().options()).lr(); }
 
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
-                                 const std::filesystem::path& checkpoint, bool resume, const json& extra, ProgressDelegate& progress,
-                                 torch::Device device, DataParallel* parallel, const AtlasTexts& atlasTexts) {
+                                 const std::filesystem::path& checkpoint, bool resume, const json& extra, ProgressDelegate& progress, torch::Device device,
+                                 DataParallel* parallel, const AtlasTexts& atlasTexts) {
   PretrainRunResult result;
   const int rank = parallel ? parallel->rank() : 0, worldSize = parallel ? parallel->worldSize() : 1;
   Pretrainer trainer(config, device);
@@ -260,8 +256,9 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
   if (config.crossAtlasViews) {
     const auto paired = loader.setCrossAtlasViews(true);
     if (paired == 0)
-      throw Error(ErrorCode::Config, "cross_atlas_views pairs a scan's graphs in two atlases, and no scan of this corpus has graphs in two (create the corpus "
-                                     "with several atlases: corpus create --atlas cc200,ho)");
+      throw Error(ErrorCode::Config,
+                  "cross_atlas_views pairs a scan's graphs in two atlases, and no scan of this corpus has graphs in two (create the corpus "
+                  "with several atlases: corpus create --atlas cc200,ho)");
     spdlog::info("cross-atlas views: {} of {} graphs have the same scan in another atlas", paired, items.size());
   }
   const auto start = std::chrono::steady_clock::now();
@@ -297,9 +294,7 @@ PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<Data
       progress.metric("lr", x, trainer.learningRate());
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (secs > 0) progress.metric("graphs_per_s", x, static_cast<double>(graphs) / secs);
-      if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs) + ", loss " +
-                              std::to_string(l.total),
-                          done))
+      if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs) + ", loss " + std::to_string(l.total), done))
         throw CancelledError();  // the last epoch's checkpoint stays
     }
     if (batches) {

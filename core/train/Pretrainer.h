@@ -93,8 +93,7 @@ class DataParallel;
 // (zeros for an atlas it lacks; one entry serves every item of a single-atlas corpus).
 using AtlasTexts = std::map<std::string, torch::Tensor>;
 PretrainRunResult runPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const PretrainConfig& config,
-                                 const std::filesystem::path& checkpoint, bool resume, const nlohmann::json& extra,
-                                 ProgressDelegate& progress, torch::Device device = torch::kCPU, DataParallel* parallel = nullptr,
-                                 const AtlasTexts& atlasTexts = {});
+                                 const std::filesystem::path& checkpoint, bool resume, const nlohmann::json& extra, ProgressDelegate& progress,
+                                 torch::Device device = torch::kCPU, DataParallel* parallel = nullptr, const AtlasTexts& atlasTexts = {});
 
 }  // namespace bg::train

@@ -26,16 +26,26 @@ torch::Tensor toTorch(const CheckpointTensor& t) {
   auto* data = const_cast<std::uint8_t*>(t.data.data());
   const auto shape = torch::IntArrayRef(t.shape);
   switch (t.dtype) {
-    case CheckpointDType::Float32: return torch::from_blob(data, shape, torch::kFloat32).clone();
-    case CheckpointDType::Float64: return torch::from_blob(data, shape, torch::kFloat64).to(torch::kFloat32);
-    case CheckpointDType::Float16: return torch::from_blob(data, shape, torch::kHalf).to(torch::kFloat32);
-    case CheckpointDType::BFloat16: return torch::from_blob(data, shape, torch::kBFloat16).to(torch::kFloat32);
-    case CheckpointDType::Int64: return torch::from_blob(data, shape, torch::kInt64).clone();
-    case CheckpointDType::Int32: return torch::from_blob(data, shape, torch::kInt32).clone();
-    case CheckpointDType::Int16: return torch::from_blob(data, shape, torch::kInt16).clone();
-    case CheckpointDType::Int8: return torch::from_blob(data, shape, torch::kInt8).clone();
-    case CheckpointDType::UInt8: return torch::from_blob(data, shape, torch::kUInt8).clone();
-    case CheckpointDType::Bool: return torch::from_blob(data, shape, torch::kBool).clone();
+    case CheckpointDType::Float32:
+      return torch::from_blob(data, shape, torch::kFloat32).clone();
+    case CheckpointDType::Float64:
+      return torch::from_blob(data, shape, torch::kFloat64).to(torch::kFloat32);
+    case CheckpointDType::Float16:
+      return torch::from_blob(data, shape, torch::kHalf).to(torch::kFloat32);
+    case CheckpointDType::BFloat16:
+      return torch::from_blob(data, shape, torch::kBFloat16).to(torch::kFloat32);
+    case CheckpointDType::Int64:
+      return torch::from_blob(data, shape, torch::kInt64).clone();
+    case CheckpointDType::Int32:
+      return torch::from_blob(data, shape, torch::kInt32).clone();
+    case CheckpointDType::Int16:
+      return torch::from_blob(data, shape, torch::kInt16).clone();
+    case CheckpointDType::Int8:
+      return torch::from_blob(data, shape, torch::kInt8).clone();
+    case CheckpointDType::UInt8:
+      return torch::from_blob(data, shape, torch::kUInt8).clone();
+    case CheckpointDType::Bool:
+      return torch::from_blob(data, shape, torch::kBool).clone();
   }
   return {};
 }
@@ -105,8 +115,7 @@ model::PublicGfmConfig inferPublicConfig(const TorchStateDict& s, const PublicIm
   c.maxNodes = static_cast<int>(dim(nodePrompt, 1, E + "graph_prompt.base_node_prompt", f));
   c.blocks = contiguousCount(indicesUnder(s, E + "ugformer_layers."), "transformer blocks (ugformer_layers)", f);
   const int gnn = contiguousCount(indicesUnder(s, E + "lst_gnn."), "GCN blocks (lst_gnn)", f);
-  if (gnn != c.blocks)
-    throw Error(ErrorCode::Data, fmt::format("{}: {} transformer blocks but {} GCN blocks; the public code pairs them", f, c.blocks, gnn));
+  if (gnn != c.blocks) throw Error(ErrorCode::Data, fmt::format("{}: {} transformer blocks but {} GCN blocks; the public code pairs them", f, c.blocks, gnn));
   const auto last = E + "ugformer_layers." + std::to_string(c.blocks - 1) + ".layers.";
   c.attentionLayers = contiguousCount(indicesUnder(s, last), "attention layers in the last block", f);
   c.experts = static_cast<int>(dim(s.at(last + "0.ffn.router.weight"), 0, last + "0.ffn.router.weight", f));
@@ -134,9 +143,16 @@ model::PublicGfmConfig inferPublicConfig(const TorchStateDict& s, const PublicIm
   std::transform(disease.begin(), disease.end(), disease.begin(), ::tolower);
   c.diseaseToken = pick(c.diseaseTokens, disease, "none", "disease");
   if (notes) {
-    (*notes)["inferred"] = {{"hidden", c.hidden}, {"feature_width", c.featureWidth}, {"ffn", c.ffn}, {"blocks", c.blocks},
-                            {"attention_layers", c.attentionLayers}, {"experts", c.experts}, {"max_nodes", c.maxNodes},
-                            {"text_dimension", c.textDimension}, {"atlas_tokens", c.atlasTokens.size()}, {"disease_tokens", c.diseaseTokens.size()}};
+    (*notes)["inferred"] = {{"hidden", c.hidden},
+                            {"feature_width", c.featureWidth},
+                            {"ffn", c.ffn},
+                            {"blocks", c.blocks},
+                            {"attention_layers", c.attentionLayers},
+                            {"experts", c.experts},
+                            {"max_nodes", c.maxNodes},
+                            {"text_dimension", c.textDimension},
+                            {"atlas_tokens", c.atlasTokens.size()},
+                            {"disease_tokens", c.diseaseTokens.size()}};
     (*notes)["assumed"] = {{"heads", o.heads > 0 ? fmt::format("{} (given)", c.heads) : "8 (not stored in a state dict: the published checkpoint's; --heads)"},
                            {"rwse_steps", o.rwseSteps > 0 ? fmt::format("{} (given)", c.rwseSteps) : "5 (the public code's default)"},
                            {"dropout", o.dropout >= 0 ? fmt::format("{} (given)", c.dropout) : "0.3 (the public code's default; training only)"}};
@@ -166,8 +182,8 @@ model::PublicGfmClassifier modelFromPublicState(const TorchStateDict& s, const P
     auto src = toTorch(t);
     const auto want = viewAs.empty() ? dst.sizes() : viewAs;
     if (src.sizes() != want)
-      throw Error(ErrorCode::Data, fmt::format("{}: tensor {} has shape {}; the configuration its other tensors imply needs {}", s.file, key,
-                                               t.shapeText(), shapeText(want)));
+      throw Error(ErrorCode::Data,
+                  fmt::format("{}: tensor {} has shape {}; the configuration its other tensors imply needs {}", s.file, key, t.shapeText(), shapeText(want)));
     dst.copy_(src.reshape(dst.sizes()).to(dst.dtype()));
     used.insert(key);
   };
@@ -233,20 +249,28 @@ model::PublicGfmClassifier modelFromPublicState(const TorchStateDict& s, const P
       if (used.count(k)) continue;
       std::smatch match;
       std::string group;
-      if (std::regex_search(k, match, earlier) && match[2].str() != block) group = E + match[1].str() + "." + match[2].str() + " (a block whose output the public forward never uses)";
-      else if (k.rfind(E + "predictions.", 0) == 0) group = E + "predictions (per-block heads the public forward computes and discards)";
-      else if (k == "mask_token" || k.rfind("decoder.", 0) == 0 || k.rfind("proj_out.", 0) == 0) group = "mask_token, decoder, proj_out (masked-autoencoder pre-training only)";
-      if (!group.empty()) ++unused[group];
-      else unknown.push_back(k);
+      if (std::regex_search(k, match, earlier) && match[2].str() != block)
+        group = E + match[1].str() + "." + match[2].str() + " (a block whose output the public forward never uses)";
+      else if (k.rfind(E + "predictions.", 0) == 0)
+        group = E + "predictions (per-block heads the public forward computes and discards)";
+      else if (k == "mask_token" || k.rfind("decoder.", 0) == 0 || k.rfind("proj_out.", 0) == 0)
+        group = "mask_token, decoder, proj_out (masked-autoencoder pre-training only)";
+      if (!group.empty())
+        ++unused[group];
+      else
+        unknown.push_back(k);
     }
     (*record)["imported_tensors"] = used.size();
     (*record)["not_imported"] = json::object();
     for (const auto& [g2, n] : unused) (*record)["not_imported"][g2] = n;
     (*record)["unknown_keys"] = unknown;
     (*record)["head"] = hasHead ? json{{"classes", headClasses}, {"from_checkpoint", true}}
-                                : json{{"classes", headClasses}, {"from_checkpoint", false}, {"note", "a pre-training state dict has no classifier: adapt the model to a task (train --pretrained)"}};
-    (*record)["source_kind"] = hasHead ? "classifier (DiseaseGraphClassifier.state_dict)"
-                                       : s.has("mask_token") ? "pre-training (GraphMaskedAutoencoder.state_dict)" : "encoder (BrainGFM.state_dict)";
+                                : json{{"classes", headClasses},
+                                       {"from_checkpoint", false},
+                                       {"note", "a pre-training state dict has no classifier: adapt the model to a task (train --pretrained)"}};
+    (*record)["source_kind"] = hasHead               ? "classifier (DiseaseGraphClassifier.state_dict)"
+                               : s.has("mask_token") ? "pre-training (GraphMaskedAutoencoder.state_dict)"
+                                                     : "encoder (BrainGFM.state_dict)";
   }
   m->eval();
   return m;
@@ -283,14 +307,15 @@ json importPublicCheckpoint(const std::filesystem::path& stateFile, const std::f
                  {"model", c.toJson()},
                  {"max_nodes", c.maxNodes},
                  {"head_classes", m->classes()},
-                 {"source", {{"file", std::filesystem::absolute(stateFile, ec).string()},
-                             {"file_name", stateFile.filename().string()},
-                             {"sha256", state.sha256},
-                             {"bytes", std::filesystem::file_size(stateFile, ec)},
-                             {"zip_root", state.root},
-                             {"tensors", state.keys.size()},
-                             {"other_entries", state.otherEntries},
-                             {"kind", record["source_kind"]}}},
+                 {"source",
+                  {{"file", std::filesystem::absolute(stateFile, ec).string()},
+                   {"file_name", stateFile.filename().string()},
+                   {"sha256", state.sha256},
+                   {"bytes", std::filesystem::file_size(stateFile, ec)},
+                   {"zip_root", state.root},
+                   {"tensors", state.keys.size()},
+                   {"other_entries", state.otherEntries},
+                   {"kind", record["source_kind"]}}},
                  {"inferred", record["inferred"]},
                  {"assumed", record["assumed"]},
                  {"imported_tensors", record["imported_tensors"]},
@@ -302,11 +327,13 @@ json importPublicCheckpoint(const std::filesystem::path& stateFile, const std::f
                  {"tokens_given", {{"atlas", !o.atlasToken.empty()}, {"disease", !o.diseaseToken.empty()}}},
                  {"parameters", m->totalCount()},
                  {"licence", kLicence},
-                 {"verification", "the workbench cannot tell whether this file is the one the authors trained; "
-                                  "braingraph-cli model check-reference compares it with outputs you exported from the public code"},
+                 {"verification",
+                  "the workbench cannot tell whether this file is the one the authors trained; "
+                  "braingraph-cli model check-reference compares it with outputs you exported from the public code"},
                  {"code_version", braingraphVersion()},
                  {"torch_version", TORCH_VERSION}};
-    if (!record["unknown_keys"].empty()) spdlog::warn("{}: {} keys this architecture does not know (listed in the card)", stateFile.string(), record["unknown_keys"].size());
+    if (!record["unknown_keys"].empty())
+      spdlog::warn("{}: {} keys this architecture does not know (listed in the card)", stateFile.string(), record["unknown_keys"].size());
     torch::serialize::OutputArchive archive, sub;
     m->save(sub);
     archive.write("model", sub);
@@ -320,8 +347,7 @@ json importPublicCheckpoint(const std::filesystem::path& stateFile, const std::f
 
 // ---- reference check
 
-json checkPublicReference(const std::filesystem::path& dir, const std::filesystem::path& givenState, const std::filesystem::path& modelFile,
-                          double tolerance) {
+json checkPublicReference(const std::filesystem::path& dir, const std::filesystem::path& givenState, const std::filesystem::path& modelFile, double tolerance) {
   return withContext("while checking the reference in " + dir.string(), [&] {
     json manifest;
     {
@@ -359,8 +385,8 @@ json checkPublicReference(const std::filesystem::path& dir, const std::filesyste
     }
     const auto& c = m->config();
     // The manifest's sizes must be the ones the tensors imply.
-    const std::pair<const char*, int> sizes[] = {{"hidden_dim", c.hidden}, {"ff_hidden_size", c.ffn}, {"num_self_att_layers", c.attentionLayers},
-                                                 {"num_GNN_layers", c.blocks}, {"max_feature_dim", c.featureWidth}, {"max_nodes", c.maxNodes},
+    const std::pair<const char*, int> sizes[] = {{"hidden_dim", c.hidden},      {"ff_hidden_size", c.ffn},           {"num_self_att_layers", c.attentionLayers},
+                                                 {"num_GNN_layers", c.blocks},  {"max_feature_dim", c.featureWidth}, {"max_nodes", c.maxNodes},
                                                  {"moe_num_experts", c.experts}};
     for (const auto& [key, value] : sizes)
       if (cfg.contains(key) && cfg[key].get<int>() != value)
@@ -394,7 +420,8 @@ json checkPublicReference(const std::filesystem::path& dir, const std::filesyste
       const auto g = m->embed(in);
       auto diff = [&](const torch::Tensor& got, const torch::Tensor& want, const std::string& what) {
         if (got.sizes() != want.sizes())
-          throw Error(ErrorCode::Data, fmt::format("batch {}: the {} has shape {}, the reference {}", k, what, shapeText(got.sizes()), shapeText(want.sizes())));
+          throw Error(ErrorCode::Data,
+                      fmt::format("batch {}: the {} has shape {}, the reference {}", k, what, shapeText(got.sizes()), shapeText(want.sizes())));
         const double a = (got - want).abs().max().item<double>();
         const double r = a / std::max(want.abs().max().item<double>(), 1e-12);
         maxAbs = std::max(maxAbs, a);
@@ -421,7 +448,8 @@ json checkPublicReference(const std::filesystem::path& dir, const std::filesyste
 
 // ---- adapting an imported file
 
-json loadPublicPretrained(model::GraphClassifierImpl& target, torch::serialize::InputArchive& archive, const json& fileModel, const std::filesystem::path& file) {
+json loadPublicPretrained(model::GraphClassifierImpl& target, torch::serialize::InputArchive& archive, const json& fileModel,
+                          const std::filesystem::path& file) {
   auto* dst = dynamic_cast<model::PublicGfmClassifierImpl*>(&target);
   if (!dst) throw Error(ErrorCode::Usage, "it holds the public BrainGFM architecture; this run trains " + target.architecture());
   const auto source = model::PublicGfmConfig::fromJson(fileModel);
@@ -466,8 +494,8 @@ json loadPublicPretrained(model::GraphClassifierImpl& target, torch::serialize::
 
 std::string publicAtlasToken(const std::string& atlasId) {
   static const std::map<std::string, std::string> tokens = {{"schaefer100", "schaefer"}, {"schaefer200", "schaefer200"}, {"schaefer300", "schaefer300"},
-                                                            {"aal116", "aal116"},         {"aal3v1", "aal3v1"},           {"shen268", "shen268"},
-                                                            {"power264", "power264"},     {"gordon333", "gordon333"}};
+                                                            {"aal116", "aal116"},        {"aal3v1", "aal3v1"},           {"shen268", "shen268"},
+                                                            {"power264", "power264"},    {"gordon333", "gordon333"}};
   const auto it = tokens.find(atlasId);
   return it == tokens.end() ? std::string() : it->second;
 }
@@ -481,11 +509,12 @@ PublicTokens choosePublicTokens(const model::PublicGfmConfig& c, const json& imp
     t.atlas = mapped;
   } else if (atlasGiven && has(c.atlasTokens, imported.value("atlas_token", ""))) {
     t.atlas = imported.value("atlas_token", "");
-    t.notes.push_back(fmt::format("atlas {} is not one of the checkpoint's atlases: its [A/P] token is '{}', as given at import (--atlas-token)", atlasId, t.atlas));
+    t.notes.push_back(
+        fmt::format("atlas {} is not one of the checkpoint's atlases: its [A/P] token is '{}', as given at import (--atlas-token)", atlasId, t.atlas));
   } else {
     // The nearest ROI count among the public code's atlases (ties: the first in its table).
     static const std::map<std::string, int> rois = {{"schaefer", 100}, {"schaefer200", 200}, {"schaefer300", 300}, {"aal116", 116},
-                                                    {"aal3v1", 166},   {"shen268", 268},     {"power264", 264},     {"gordon333", 333}};
+                                                    {"aal3v1", 166},   {"shen268", 268},     {"power264", 264},    {"gordon333", 333}};
     int best = -1;
     for (const auto& name : c.atlasTokens)
       if (const auto it = rois.find(name); it != rois.end() && (best < 0 || std::abs(it->second - nodes) < best)) {
@@ -493,8 +522,10 @@ PublicTokens choosePublicTokens(const model::PublicGfmConfig& c, const json& imp
         t.atlas = name;
       }
     if (t.atlas.empty()) t.atlas = c.atlasTokens.front();
-    t.notes.push_back(fmt::format("atlas {} ({} ROIs) is not one of the checkpoint's atlases: its [A/P] token is '{}', the nearest by ROI count "
-                                  "(give --atlas-token at import to choose another)", atlasId.empty() ? "(unnamed)" : atlasId, nodes, t.atlas));
+    t.notes.push_back(
+        fmt::format("atlas {} ({} ROIs) is not one of the checkpoint's atlases: its [A/P] token is '{}', the nearest by ROI count "
+                    "(give --atlas-token at import to choose another)",
+                    atlasId.empty() ? "(unnamed)" : atlasId, nodes, t.atlas));
   }
   std::string disease = disorderKey;
   std::transform(disease.begin(), disease.end(), disease.begin(), ::tolower);

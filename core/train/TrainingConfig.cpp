@@ -15,12 +15,18 @@ void checkCropAugmentation(double fraction) {
 }
 
 json PretrainConfig::toJson() const {
-  json j = {{"model", model.toJson()},       {"mode", mode},
-            {"epochs", epochs},              {"batch_size", batchSize},
-            {"learning_rate", learningRate}, {"seed", seed},
-            {"temperature", temperature},    {"mask_ratio", {maskRatioStart, maskRatioEnd}},
-            {"edge_drop", {edgeDropStart, edgeDropEnd}}, {"feature_drop", featureDrop},
-            {"gcl_fraction", gclFraction},   {"bucket_by_nodes", bucketByNodes}};
+  json j = {{"model", model.toJson()},
+            {"mode", mode},
+            {"epochs", epochs},
+            {"batch_size", batchSize},
+            {"learning_rate", learningRate},
+            {"seed", seed},
+            {"temperature", temperature},
+            {"mask_ratio", {maskRatioStart, maskRatioEnd}},
+            {"edge_drop", {edgeDropStart, edgeDropEnd}},
+            {"feature_drop", featureDrop},
+            {"gcl_fraction", gclFraction},
+            {"bucket_by_nodes", bucketByNodes}};
   // Only when on, so configurations (and the pre-training caches keyed by them) from before it stay the same.
   if (cropAugmentation > 0) j["crop_augmentation"] = cropAugmentation;
   if (contrastiveWindows) j["contrastive_windows"] = true;
@@ -72,7 +78,8 @@ PretrainConfig PretrainConfig::fromJson(const json& j) {
   if (!(c.temperature > 0)) throw Error(ErrorCode::Config, "temperature must be positive, not " + std::to_string(c.temperature));
   if (c.epochs < 1 || c.epochs > 100000 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs must be in 1..100000 and batch_size at least 1");
   for (double r : {c.maskRatioStart, c.maskRatioEnd, c.edgeDropStart, c.edgeDropEnd, c.featureDrop, c.gclFraction})
-    if (!(r >= 0 && r <= 1)) throw Error(ErrorCode::Config, "mask_ratio, edge_drop, feature_drop and gcl_fraction are shares in [0, 1], not " + std::to_string(r));
+    if (!(r >= 0 && r <= 1))
+      throw Error(ErrorCode::Config, "mask_ratio, edge_drop, feature_drop and gcl_fraction are shares in [0, 1], not " + std::to_string(r));
   if (c.mode != "gcl" && c.mode != "gmae" && c.mode != "sum" && c.mode != "sequential")
     throw Error(ErrorCode::Config, "pre-training mode '" + c.mode + "' is not gcl, gmae, sum or sequential");
   if (c.epochs < 1 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be >= 1 and batch_size >= 2");
@@ -80,11 +87,21 @@ PretrainConfig PretrainConfig::fromJson(const json& j) {
 }
 
 json ZooPretrainConfig::toJson() const {
-  return {{"architecture", architecture}, {"model", zoo().toJson()},     {"epochs", epochs},
-          {"batch_size", batchSize},      {"learning_rate", learningRate}, {"weight_decay", weightDecay},
-          {"seed", seed},                 {"momentum", momentum},          {"drop_timepoints", dropTimepoints},
-          {"mask_ratio", maskRatio},      {"infonce_weight", infoNceWeight}, {"mse_weight", mseWeight},
-          {"temperature", temperature},   {"stage_one_fraction", stageOneFraction}, {"sgd_learning_rate", sgdLearningRate},
+  return {{"architecture", architecture},
+          {"model", zoo().toJson()},
+          {"epochs", epochs},
+          {"batch_size", batchSize},
+          {"learning_rate", learningRate},
+          {"weight_decay", weightDecay},
+          {"seed", seed},
+          {"momentum", momentum},
+          {"drop_timepoints", dropTimepoints},
+          {"mask_ratio", maskRatio},
+          {"infonce_weight", infoNceWeight},
+          {"mse_weight", mseWeight},
+          {"temperature", temperature},
+          {"stage_one_fraction", stageOneFraction},
+          {"sgd_learning_rate", sgdLearningRate},
           {"sgd_momentum", sgdMomentum}};
 }
 
@@ -115,7 +132,8 @@ ZooPretrainConfig ZooPretrainConfig::fromJson(const std::string& architecture, c
   if (c.epochs < 1 || c.epochs > 100000 || c.batchSize < 2) throw Error(ErrorCode::Config, "epochs must be in 1..100000 and batch_size at least 2");
   if (!(c.learningRate > 0) || !(c.sgdLearningRate > 0) || !(c.temperature > 0))
     throw Error(ErrorCode::Config, "learning_rate, sgd_learning_rate and temperature must be positive");
-  if (c.weightDecay < 0 || c.infoNceWeight < 0 || c.mseWeight < 0) throw Error(ErrorCode::Config, "weight_decay, infonce_weight and mse_weight must be 0 or more");
+  if (c.weightDecay < 0 || c.infoNceWeight < 0 || c.mseWeight < 0)
+    throw Error(ErrorCode::Config, "weight_decay, infonce_weight and mse_weight must be 0 or more");
   if (!(c.stageOneFraction >= 0 && c.stageOneFraction <= 1) || !(c.sgdMomentum >= 0 && c.sgdMomentum < 1))
     throw Error(ErrorCode::Config, "stage_one_fraction must be in [0, 1] and sgd_momentum in [0, 1)");
   if (c.dropTimepoints < 0 || c.dropTimepoints >= 0.9 || c.maskRatio <= 0 || c.maskRatio >= 1 || c.momentum < 0 || c.momentum >= 1)
@@ -133,10 +151,22 @@ json TuningConfig::toJson() const {
   const bool zoo = architecture != "braingfm";
   return {{"architecture", architecture},
           {"model", zoo ? model::architectureConfigJson(architecture, zooModel) : model.toJson()},
-          {"adaptation", adaptation.toJson()}, {"epochs", epochs}, {"pseudo_label_threshold", pseudoLabelThreshold},
-          {"batch_size", batchSize}, {"patience", patience},               {"learning_rate", effectiveLearningRate()},
-          {"weight_decay", weightDecay}, {"label_fraction", labelFraction}, {"shots_per_class", shotsPerClass}, {"selection", selection},
-          {"calibration", calibration}, {"input", input.toJson()}, {"ensemble", ensemble}, {"ensemble_validation", ensembleValidation}, {"crop_augmentation", cropAugmentation}, {"seed", seed}};
+          {"adaptation", adaptation.toJson()},
+          {"epochs", epochs},
+          {"pseudo_label_threshold", pseudoLabelThreshold},
+          {"batch_size", batchSize},
+          {"patience", patience},
+          {"learning_rate", effectiveLearningRate()},
+          {"weight_decay", weightDecay},
+          {"label_fraction", labelFraction},
+          {"shots_per_class", shotsPerClass},
+          {"selection", selection},
+          {"calibration", calibration},
+          {"input", input.toJson()},
+          {"ensemble", ensemble},
+          {"ensemble_validation", ensembleValidation},
+          {"crop_augmentation", cropAugmentation},
+          {"seed", seed}};
 }
 
 TuningConfig TuningConfig::fromJson(const json& j) {
@@ -145,7 +175,7 @@ TuningConfig TuningConfig::fromJson(const json& j) {
   {
     // The valid keys and their types: a default configuration's. The zoo's sizes and the input
     // (a name or its record) are checked by their own readers.
-    json defaults = c.toJson();  // c is still the default configuration here
+    json defaults = c.toJson();                        // c is still the default configuration here
     defaults["adaptation"]["edge_readout"] = nullptr;  // written only when on; a name or true/false
     const bool zoo = j.contains("architecture") && j["architecture"].is_string() && j["architecture"].get<std::string>() != "braingfm";
     checkConfigurationKeys(j, defaults, "tuning configuration", zoo ? std::vector<std::string>{"input", "model"} : std::vector<std::string>{"input"});
@@ -189,7 +219,8 @@ TuningConfig TuningConfig::fromJson(const json& j) {
     throw Error(ErrorCode::Config, "crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " + c.input.name());
   if (c.epochs < 1 || c.batchSize < 1) throw Error(ErrorCode::Config, "epochs and batch_size must be at least 1");
   if (c.epochs > 100000) throw Error(ErrorCode::Config, "epochs must be at most 100000, not " + std::to_string(c.epochs));
-  if (c.learningRate < 0) throw Error(ErrorCode::Config, "learning_rate must be positive (or 0 for the method's default), not " + std::to_string(c.learningRate));
+  if (c.learningRate < 0)
+    throw Error(ErrorCode::Config, "learning_rate must be positive (or 0 for the method's default), not " + std::to_string(c.learningRate));
   if (c.weightDecay < 0) throw Error(ErrorCode::Config, "weight_decay must be 0 or more, not " + std::to_string(c.weightDecay));
   if (c.patience < 1) throw Error(ErrorCode::Config, "patience must be at least 1 epoch");
   if (c.labelFraction <= 0 || c.labelFraction > 1) throw Error(ErrorCode::Config, "label_fraction must be in (0, 1]");

@@ -47,7 +47,7 @@ struct PretrainConfig {
 
 // BrainMass and LCM pre-training (train/ZooPretraining.h).
 struct ZooPretrainConfig {
-  std::string architecture = "brainmass";  // brainmass | lcm
+  std::string architecture = "brainmass";           // brainmass | lcm
   nlohmann::json model = nlohmann::json::object();  // ZooConfig fields
   int epochs = 30;
   int batchSize = 32;
@@ -71,18 +71,18 @@ struct ZooPretrainConfig {
 
 // Supervised adaptation of any architecture to one labelled task (train/Tuner.h).
 struct TuningConfig {
-  std::string architecture = "braingfm";  // or a zoo architecture (model/ModelZoo.h)
-  model::BrainGfmConfig model;            // BrainGFM's sizes
+  std::string architecture = "braingfm";               // or a zoo architecture (model/ModelZoo.h)
+  model::BrainGfmConfig model;                         // BrainGFM's sizes
   nlohmann::json zooModel = nlohmann::json::object();  // the zoo architecture's sizes (ZooConfig fields)
   model::AdaptationSpec adaptation;
   int epochs = 40;
   int batchSize = 32;
-  int patience = 10;            // epochs without a better validation score before stopping
-  double learningRate = 0;      // 0: 1e-4 for finetune/scratch, 1e-3 otherwise
+  int patience = 10;        // epochs without a better validation score before stopping
+  double learningRate = 0;  // 0: 1e-4 for finetune/scratch, 1e-3 otherwise
   double weightDecay = 1e-4;
-  double labelFraction = 1.0;   // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
-  int shotsPerClass = 0;        // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
-  std::string selection = "auc";  // validation criterion: auc | loss
+  double labelFraction = 1.0;               // share of the training labels used (paper figure 2: 1, 0.1, 0.01)
+  int shotsPerClass = 0;                    // > 0: exactly K labelled graphs per class (few-shot), instead of a fraction
+  std::string selection = "auc";            // validation criterion: auc | loss
   std::string calibration = "temperature";  // fitted on the validation split: temperature | platt (eval/Calibration.h)
   GraphInputSpec input;                     // what the model reads: stored Pearson FC, or tangent-space FC (fitted per fold)
   // Members trained per model, their calibrated probabilities averaged. The default is the cross-fitted
@@ -99,7 +99,7 @@ struct TuningConfig {
   // time points (0 = off; needs the stored time series and the Pearson FC input). Validation, test and
   // prediction read the full-length FC.
   double cropAugmentation = 0;
-  int member = 0;  // which member this Tuner trains (not part of the configuration)
+  int member = 0;                                                                    // which member this Tuner trains (not part of the configuration)
   unsigned runSeed() const { return seed + 7919u * static_cast<unsigned>(member); }  // member 0: the seed itself
   // Semi-supervised (LCM's fine-tuning): halfway through, training items left out by the label
   // fraction get pseudo-labels where the model is at least this confident (0 = off).

@@ -15,8 +15,7 @@
 
 namespace bg::train {
 
-GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training,
-                                  ProgressDelegate* progress) {
+GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& store, const std::vector<DatasetItem>& training, ProgressDelegate* progress) {
   if (spec.identity()) return {};
   if (progress && progress->update("reading " + std::to_string(training.size()) + " training scans for the " + spec.name() + " input", 0.0))
     throw CancelledError();
@@ -129,7 +128,8 @@ std::vector<DatasetItem> TransformedGraphs::remap(const std::vector<DatasetItem>
     }
     for (std::size_t k = start; k < end; ++k) {
       if (!errors[k - start].empty())
-        throw Error(ErrorCode::Data, "while preparing scan " + std::to_string(items[k].scanId) + "'s " + transform_.spec().kind + " input: " + errors[k - start]);
+        throw Error(ErrorCode::Data,
+                    "while preparing scan " + std::to_string(items[k].scanId) + "'s " + transform_.spec().kind + " input: " + errors[k - start]);
       out[k].fcArray = scratch_->put(done[k - start]);
     }
     if (progress && progress->update("preparing " + transform_.spec().kind + " inputs", static_cast<double>(end) / static_cast<double>(items.size())))

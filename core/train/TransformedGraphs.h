@@ -24,8 +24,7 @@ GraphInputTransform fitGraphInput(const GraphInputSpec& spec, const ArrayStore& 
 // time series; never their labels); with `limit` > 0 from only that many of them
 // (SiteStandardizer::adaptationSample with `seed`). Returns how many of `items` now have statistics of
 // their own site that way. Does nothing (returns 0) for other inputs.
-int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit = 0,
-                  unsigned seed = 0);
+int adaptNewSites(GraphInputTransform& transform, const ArrayStore& store, const std::vector<DatasetItem>& items, int limit = 0, unsigned seed = 0);
 // The same with a batch of a chosen class mix (positiveShare >= 0; SiteStandardizer::adaptationBatch)
 // and, when `labelled`, the batch's labels weighting its statistics to `trainingShare` of the positive
 // class (adapt-site --labels): for evaluations that measure how a new site's batch mix matters. A site

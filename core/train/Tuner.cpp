@@ -23,9 +23,9 @@ namespace bg::train {
 using nlohmann::json;
 
 json TuningHistory::toJson() const {
-  return {{"train_loss", trainLoss}, {"validation_loss", validationLoss}, {"validation_auc", validationAuc},
-          {"best_epoch", bestEpoch + 1}, {"best_score", bestScore},        {"temperature", temperature},
-          {"calibration_bias", calibrationBias}, {"seconds", seconds},          {"train_items", trainItems},            {"pseudo_labelled", pseudoLabelled}};
+  return {{"train_loss", trainLoss},   {"validation_loss", validationLoss}, {"validation_auc", validationAuc},     {"best_epoch", bestEpoch + 1},
+          {"best_score", bestScore},   {"temperature", temperature},        {"calibration_bias", calibrationBias}, {"seconds", seconds},
+          {"train_items", trainItems}, {"pseudo_labelled", pseudoLabelled}};
 }
 
 std::vector<DatasetItem> subsampleLabels(const std::vector<DatasetItem>& items, double fraction, unsigned seed) {
@@ -216,8 +216,7 @@ TuningHistory Tuner::fit(const ArrayStore& store, const std::vector<DatasetItem>
       progress.metric("lr", x, config_.effectiveLearningRate());
       if (const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); secs > 0)
         progress.metric("graphs_per_s", x, static_cast<double>(graphsSeen) / secs);
-      if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.epochs),
-                          (epoch + batches / perEpoch) / config_.epochs))
+      if (progress.update("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.epochs), (epoch + batches / perEpoch) / config_.epochs))
         throw CancelledError();
     }
     h.trainLoss.push_back(batches ? lossSum / batches : 0.0);

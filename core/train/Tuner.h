@@ -56,8 +56,7 @@ class Tuner {
   // Trains on `train`, selects the best epoch on `validation` (which must hold both classes for AUC
   // selection; otherwise the validation loss decides), then fits the calibration on `validation`.
   // `progress` gets fractions in [0, 1].
-  TuningHistory fit(const ArrayStore& store, const std::vector<DatasetItem>& train, const std::vector<DatasetItem>& validation,
-                    ProgressDelegate& progress);
+  TuningHistory fit(const ArrayStore& store, const std::vector<DatasetItem>& train, const std::vector<DatasetItem>& validation, ProgressDelegate& progress);
 
   // Logit margins (positive minus negative class), in item order, without calibration.
   std::vector<double> margins(const ArrayStore& store, const std::vector<DatasetItem>& items);

@@ -53,8 +53,7 @@ torch::Tensor byolLoss(const torch::Tensor& prediction, const torch::Tensor& tar
 
 // ---- BrainMass
 
-BrainMassPretrainer::BrainMassPretrainer(const ZooPretrainConfig& config, int maxNodes, torch::Device device)
-    : config_(config), device_(device) {
+BrainMassPretrainer::BrainMassPretrainer(const ZooPretrainConfig& config, int maxNodes, torch::Device device) : config_(config), device_(device) {
   model::AdaptationSpec spec;
   spec.method = "scratch";
   torch::manual_seed(config.seed);
@@ -108,8 +107,8 @@ ObjectiveLosses BrainMassPretrainer::step(const std::vector<torch::Tensor>& seri
 
   // Mask-ROI modelling: predict each masked ROI's FC row (of the unmasked view 1).
   const auto maxNodes = online_->maxNodes();
-  const auto predicted = online_->mrmHead->forward(e1.tokens.index({masked}));            // [M, maxNodes]
-  const auto truth = model::padColumns(fc1, maxNodes).index({masked});                     // [M, maxNodes]
+  const auto predicted = online_->mrmHead->forward(e1.tokens.index({masked}));  // [M, maxNodes]
+  const auto truth = model::padColumns(fc1, maxNodes).index({masked});          // [M, maxNodes]
   const auto columns = model::padColumns(mask.to(torch::kFloat32), maxNodes).unsqueeze(1).expand({-1, fc1.size(1), -1}).index({masked});
   const auto mse = ((predicted - truth).pow(2) * columns).sum() / columns.sum().clamp_min(1.0);
   // InfoNCE on rows centred on the batch's mean row of the same ROI: raw FC rows of one ROI are
@@ -134,11 +133,12 @@ ObjectiveLosses BrainMassPretrainer::step(const std::vector<torch::Tensor>& seri
   }
   // Collapse monitor (BYOL's failure mode): the spread across the batch of the L2-normalised
   // representations, about 1/sqrt(width) when healthy and 0 when every scan maps to one point.
-  const auto spread = torch::nn::functional::normalize(e2.representation.detach(), torch::nn::functional::NormalizeFuncOptions().dim(1))
-                          .std(0)
-                          .mean()
-                          .item<double>();
-  return {{"byol", byol.item<double>()}, {"infonce", infoNce.item<double>()}, {"mse", mse.item<double>()}, {"total", total.item<double>()},
+  const auto spread =
+      torch::nn::functional::normalize(e2.representation.detach(), torch::nn::functional::NormalizeFuncOptions().dim(1)).std(0).mean().item<double>();
+  return {{"byol", byol.item<double>()},
+          {"infonce", infoNce.item<double>()},
+          {"mse", mse.item<double>()},
+          {"total", total.item<double>()},
           {"representation_std", spread}};
 }
 
@@ -377,8 +377,8 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
     for (auto& [k, v] : sums) v /= std::max(1, batches);
     result.epochs.push_back(sums);
     if (sums.count("representation_std"))
-      spdlog::info("{} pre-training epoch {}/{}: loss {:.4f} (BYOL {:.4f}, InfoNCE {:.4f}, MSE {:.4f}; representation spread {:.4f})",
-                   config.architecture, epoch + 1, config.epochs, sums["total"], sums["byol"], sums["infonce"], sums["mse"], sums["representation_std"]);
+      spdlog::info("{} pre-training epoch {}/{}: loss {:.4f} (BYOL {:.4f}, InfoNCE {:.4f}, MSE {:.4f}; representation spread {:.4f})", config.architecture,
+                   epoch + 1, config.epochs, sums["total"], sums["byol"], sums["infonce"], sums["mse"], sums["representation_std"]);
     else
       spdlog::info("{} pre-training epoch {}/{}: loss {:.4f}", config.architecture, epoch + 1, config.epochs, sums["total"]);
   }
@@ -389,8 +389,10 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
   extra["max_nodes"] = maxNodes;
   if (lcm) extra["lcm_variables"] = variables.toJson();
   result.extra = extra;
-  if (bm) savePretrained(out, *bm->online(), config, extra);
-  else savePretrained(out, *lcm->model(), config, extra);
+  if (bm)
+    savePretrained(out, *bm->online(), config, extra);
+  else
+    savePretrained(out, *lcm->model(), config, extra);
   return result;
 }
 
@@ -424,8 +426,7 @@ json loadPretrainedZoo(model::GraphClassifierImpl& target, const std::filesystem
       throw Error(ErrorCode::Usage, "it is a " + info.architecture + " model; this run trains " + target.architecture());
     if (model::isPublicArchitecture(info.architecture)) return loadPublicPretrained(target, archive, info.model, file);
     if (info.maxNodes != desc.at("max_nodes").get<int>())
-      throw Error(ErrorCode::Data, "it was pre-trained on " + std::to_string(info.maxNodes) + "-ROI graphs; this corpus has " +
-                                       desc.at("max_nodes").dump());
+      throw Error(ErrorCode::Data, "it was pre-trained on " + std::to_string(info.maxNodes) + "-ROI graphs; this corpus has " + desc.at("max_nodes").dump());
     if (model::ZooConfig::fromJson(info.architecture, info.model).toJson() != desc.at("model"))
       throw Error(ErrorCode::Config, "the pre-trained model has another configuration: " + info.model.dump());
     model::AdaptationSpec spec;

@@ -31,7 +31,7 @@
 namespace bg {
 class ArrayStore;
 class Workspace;
-}
+}  // namespace bg
 
 namespace bg::train {
 
@@ -78,8 +78,8 @@ class LcmPretrainer {
 
 // LCM's variables from phenotypes of the items' scans: diagnosis per dataset (values of
 // `labelField`), sex, site (categorical, at least two values seen) and age (standardised).
-model::LcmVariables lcmVariablesFrom(const std::vector<std::map<std::string, std::string>>& phenotypes,
-                                     const std::vector<std::string>& datasets, const std::string& labelField);
+model::LcmVariables lcmVariablesFrom(const std::vector<std::map<std::string, std::string>>& phenotypes, const std::vector<std::string>& datasets,
+                                     const std::string& labelField);
 LcmTargets lcmTargets(const model::LcmVariables& variables, const std::vector<const std::map<std::string, std::string>*>& phenotypes,
                       const std::vector<const std::string*>& datasets);
 
@@ -97,15 +97,15 @@ struct ZooPretrainResult {
 // (per item) are needed by LCM only.
 ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<DatasetItem>& items, const ZooPretrainConfig& config,
                                     const std::vector<std::map<std::string, std::string>>& phenotypes, const std::vector<std::string>& datasets,
-                                    const std::string& labelField, const std::filesystem::path& out, nlohmann::json extra,
-                                    ProgressDelegate& progress, torch::Device device = torch::kCPU);
+                                    const std::string& labelField, const std::filesystem::path& out, nlohmann::json extra, ProgressDelegate& progress,
+                                    torch::Device device = torch::kCPU);
 
 // What a pre-training file (any architecture) says about itself.
 struct PretrainedInfo {
   std::string architecture;  // braingfm | brainmass | lcm
   nlohmann::json model;      // its model configuration
   nlohmann::json extra;
-  int maxNodes = 0;          // zoo files only
+  int maxNodes = 0;  // zoo files only
 };
 PretrainedInfo readPretrainedInfo(const std::filesystem::path& file);
 // Copies a zoo pre-training file's weights into `target` (every parameter and buffer whose name

@@ -116,7 +116,7 @@ std::unique_ptr<MappedArray> ArrayStore::map(const std::string& hash, bool verif
   const auto file = pathOf(hash);
   const int fd = ::open(file.c_str(), O_RDONLY);
   if (fd < 0) throw Error(ErrorCode::NoInput, "array " + file.string() + " is missing from the workspace store");
-  struct stat st{};
+  struct stat st {};
   ::fstat(fd, &st);
   const auto length = static_cast<std::size_t>(st.st_size);
   if (length < kHeader) {
@@ -135,13 +135,12 @@ std::unique_ptr<MappedArray> ArrayStore::map(const std::string& hash, bool verif
     throw Error(ErrorCode::Data, "array " + file.string() + " has a corrupt header");
   const std::size_t bytes = static_cast<std::size_t>(h.rows * h.cols) * sizeof(float);
   if (length != kHeader + bytes)
-    throw Error(ErrorCode::Data, "array " + file.string() + " has " + std::to_string(length) + " bytes, its header promises " +
-                                     std::to_string(kHeader + bytes));
+    throw Error(ErrorCode::Data,
+                "array " + file.string() + " has " + std::to_string(length) + " bytes, its header promises " + std::to_string(kHeader + bytes));
   a->data_ = reinterpret_cast<const float*>(static_cast<const char*>(base) + kHeader);
   a->rows_ = h.rows;
   a->cols_ = h.cols;
-  if (verify && checksum64(a->data_, bytes) != h.checksum)
-    throw Error(ErrorCode::Data, "array " + file.string() + " is corrupt (checksum mismatch)");
+  if (verify && checksum64(a->data_, bytes) != h.checksum) throw Error(ErrorCode::Data, "array " + file.string() + " is corrupt (checksum mismatch)");
   return a;
 }
 

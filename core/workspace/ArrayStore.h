@@ -22,9 +22,7 @@ class MappedArray {
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
   const float* data() const { return data_; }
-  Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> matrix() const {
-    return {data_, rows_, cols_};
-  }
+  Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> matrix() const { return {data_, rows_, cols_}; }
 
  private:
   friend class ArrayStore;

@@ -138,8 +138,7 @@ void requireSingleAtlas(const json& manifest, const std::string& what) {
                                     " reads one parcellation at a time: create a corpus per atlas (corpus create --atlas ID)");
 }
 
-json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec,
-               const std::vector<std::string>& groups) {
+json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string>& sites, const SplitSpec& spec, const std::vector<std::string>& groups) {
   if (!groups.empty()) {
     // Split the groups, then give every item its group's place.
     if (groups.size() != classIndex.size()) throw Error(ErrorCode::Usage, "one group per item needed");
@@ -164,7 +163,8 @@ json makeSplit(const std::vector<int>& classIndex, const std::vector<std::string
       for (auto& fold : split["folds"])
         for (const char* part : {"train", "validation", "test"}) {
           std::vector<int> items;
-          for (int g : fold[part].get<std::vector<int>>()) items.insert(items.end(), members[static_cast<std::size_t>(g)].begin(), members[static_cast<std::size_t>(g)].end());
+          for (int g : fold[part].get<std::vector<int>>())
+            items.insert(items.end(), members[static_cast<std::size_t>(g)].begin(), members[static_cast<std::size_t>(g)].end());
           std::sort(items.begin(), items.end());
           fold[part] = items;
         }
@@ -298,14 +298,8 @@ json buildCorpusManifest(Workspace& ws, const CorpusSpec& spec) {
     }
     json filters = json::array();
     for (const auto& f : spec.filters) filters.push_back(f.field + f.op + f.value);
-    json manifest{{"schema", 1},
-                  {"name", spec.name},
-                  {"atlas", atlasList},
-                  {"label_field", spec.labelField},
-                  {"classes", classes},
-                  {"filters", filters},
-                  {"items", items},
-                  {"split", makeSplit(classIndex, sites, spec.split, subjects)}};
+    json manifest{{"schema", 1},        {"name", spec.name},  {"atlas", atlasList}, {"label_field", spec.labelField},
+                  {"classes", classes}, {"filters", filters}, {"items", items},     {"split", makeSplit(classIndex, sites, spec.split, subjects)}};
     if (multi) manifest["atlases"] = atlases;
     return manifest;
   });
@@ -331,8 +325,7 @@ std::int64_t saveCorpus(Workspace& ws, const json& manifest, CorpusExisting exis
         if (!ws.arrays().contains(item.at(key).get<std::string>()))
           missing.push_back("array " + item.at(key).get<std::string>() + " is missing (derive the scans first)");
     }
-    if (!missing.empty())
-      throw Error(ErrorCode::Data, std::to_string(missing.size()) + " problem(s), first: " + missing.front());
+    if (!missing.empty()) throw Error(ErrorCode::Data, std::to_string(missing.size()) + " problem(s), first: " + missing.front());
     const std::string text = checked.dump(2);
     const std::string hash = hashBytes(text.data(), text.size());
     SQLite::Transaction tx(ws.db());
@@ -358,8 +351,10 @@ std::int64_t saveCorpus(Workspace& ws, const json& manifest, CorpusExisting exis
         SQLite::Statement runs(ws.db(), "SELECT COUNT(*) FROM runs WHERE corpus_id = ?");
         runs.bind(1, id);
         const int recorded = runs.executeStep() ? runs.getColumn(0).getInt() : 0;
-        if (recorded > 0) spdlog::warn("corpus '{}' replaced; its {} recorded run(s) were made on the previous definition", name, recorded);
-        else spdlog::info("corpus '{}' replaced", name);
+        if (recorded > 0)
+          spdlog::warn("corpus '{}' replaced; its {} recorded run(s) were made on the previous definition", name, recorded);
+        else
+          spdlog::info("corpus '{}' replaced", name);
         tx.commit();
         return id;
       }
@@ -383,8 +378,9 @@ int deleteCorpus(Workspace& ws, const std::string& name) {
   const int runs = q.getColumn(1).getInt();
   // Recorded runs name their corpus through it: removing it would leave results nobody can place.
   if (runs > 0)
-    throw Error(ErrorCode::Usage, "corpus '" + name + "' has " + std::to_string(runs) + " recorded run(s) (evaluations, training): it stays so that their "
-                                  "results keep their corpus; replace its definition instead (corpus create --replace)");
+    throw Error(ErrorCode::Usage, "corpus '" + name + "' has " + std::to_string(runs) +
+                                      " recorded run(s) (evaluations, training): it stays so that their "
+                                      "results keep their corpus; replace its definition instead (corpus create --replace)");
   SQLite::Statement del(ws.db(), "DELETE FROM corpora WHERE id = ?");
   del.bind(1, id);
   del.exec();

@@ -18,7 +18,7 @@ class Workspace;
 class ProgressDelegate;
 
 struct CorpusFilter {
-  std::string field, op, value;  // op: = != < <= > >=
+  std::string field, op, value;                              // op: = != < <= > >=
   static CorpusFilter parse(const std::string& expression);  // "site!=NYU", "age<30"
 };
 
@@ -26,7 +26,7 @@ struct SplitSpec {
   std::string kind = "kfold";  // kfold | leave-site-out | fixed
   int folds = 10;
   double trainFraction = 0.7, validationFraction = 0.15;  // fixed split; the rest is test
-  double innerValidationFraction = 0.1;  // k-fold / leave-site-out: validation taken from the training part
+  double innerValidationFraction = 0.1;                   // k-fold / leave-site-out: validation taken from the training part
   std::string siteField = "site";
   unsigned seed = 0;
 };
@@ -35,7 +35,7 @@ struct CorpusSpec {
   std::string name;
   std::string atlas = "cc200";
   std::vector<std::string> atlases;  // two or more: a multi-atlas corpus; empty: `atlas` alone
-  std::string paramsHash;  // which derivatives; empty = the most recent one per scan
+  std::string paramsHash;            // which derivatives; empty = the most recent one per scan
   std::string labelField = "diagnosis";
   std::vector<std::string> classes;  // empty: every value found, sorted
   std::vector<CorpusFilter> filters;

@@ -40,8 +40,7 @@ std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, c
   return out;
 }
 
-std::vector<std::vector<int>> planBatches(const std::vector<DatasetItem>& items, int batchSize, unsigned seed, int epoch,
-                                          bool bucketByNodes) {
+std::vector<std::vector<int>> planBatches(const std::vector<DatasetItem>& items, int batchSize, unsigned seed, int epoch, bool bucketByNodes) {
   if (batchSize < 1) throw Error(ErrorCode::Usage, "batch size must be at least 1");
   std::mt19937 rng(seed * 1000003u + static_cast<unsigned>(epoch));
   std::map<std::int64_t, std::vector<int>> groups;

@@ -17,10 +17,10 @@ struct DatasetItem {
   int label = 0;
   std::int64_t nodes = 0;
   std::int64_t scanId = 0;
-  std::string seriesArray;  // the cleaned ROI time series (may be empty)
-  std::string site;         // the acquisition site (may be empty)
+  std::string seriesArray;   // the cleaned ROI time series (may be empty)
+  std::string site;          // the acquisition site (may be empty)
   std::int64_t session = 0;  // the acquisition (multi-atlas corpora: shared by its graphs in every atlas; 0: unknown)
-  std::string atlas;        // the parcellation of this graph (a multi-atlas corpus holds one graph per scan and atlas)
+  std::string atlas;         // the parcellation of this graph (a multi-atlas corpus holds one graph per scan and atlas)
 };
 
 // Whether a caller reads graphs of several parcellations in one run (BrainGFM's pre-training, which
@@ -34,7 +34,6 @@ std::vector<DatasetItem> corpusItems(const nlohmann::json& manifest, int fold, c
 // Batches as item indices, deterministic for (seed, epoch). Bucketed: items of equal node count
 // share batches (so a mixed CC200 + HO corpus pads nothing); otherwise every batch mixes sizes (and
 // is padded to its largest graph).
-std::vector<std::vector<int>> planBatches(const std::vector<DatasetItem>& items, int batchSize, unsigned seed, int epoch,
-                                          bool bucketByNodes);
+std::vector<std::vector<int>> planBatches(const std::vector<DatasetItem>& items, int batchSize, unsigned seed, int epoch, bool bucketByNodes);
 
 }  // namespace bg

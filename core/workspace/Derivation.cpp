@@ -27,7 +27,9 @@ namespace bg {
 
 std::string pipelineParamsJson(const PipelineOptions& o) {
   nlohmann::json j = {{"clean", o.clean},
-                      {"summary", o.summary == RoiSummary::Mean ? "mean" : o.summary == RoiSummary::Median ? "median" : "pc1"},
+                      {"summary", o.summary == RoiSummary::Mean     ? "mean"
+                                  : o.summary == RoiSummary::Median ? "median"
+                                                                    : "pc1"},
                       {"connectivity", "pearson"},
                       {"pipeline_version", 1}};
   if (o.clean) {
@@ -85,8 +87,10 @@ std::string describePipeline(const PipelineOptions& o) {
   if (!o.clean) return "not cleaned (raw region means), Pearson correlation";
   const auto& c = o.cleaning;
   std::string s = c.detrendOrder == 0 ? "mean removed" : c.detrendOrder == 1 ? "linear detrend" : "detrend order " + std::to_string(c.detrendOrder);
-  if (c.bandpass) s += fmt::format(", band-pass {:g}-{:g} Hz", c.lowHz, c.highHz);
-  else s += ", no band-pass";
+  if (c.bandpass)
+    s += fmt::format(", band-pass {:g}-{:g} Hz", c.lowHz, c.highHz);
+  else
+    s += ", no band-pass";
   std::string confounds;
   for (const auto& strategy : o.confoundStrategies) confounds += (confounds.empty() ? "" : "+") + strategy;
   s += ", confounds " + (confounds.empty() ? std::string("none") : confounds) + " (when a confounds file is present)";
@@ -111,10 +115,11 @@ struct ScanRow {
 
 std::vector<ScanRow> selectScans(Workspace& ws, const std::vector<std::int64_t>& ids) {
   std::vector<ScanRow> out;
-  SQLite::Statement q(ws.db(), "SELECT id, kind, path, content_hash, coalesce(atlas, ''), coalesce(series_array, ''), "
-                               "coalesce(confounds_path, ''), coalesce(tr, 0) FROM scans ORDER BY id");
+  SQLite::Statement q(ws.db(),
+                      "SELECT id, kind, path, content_hash, coalesce(atlas, ''), coalesce(series_array, ''), "
+                      "coalesce(confounds_path, ''), coalesce(tr, 0) FROM scans ORDER BY id");
   while (q.executeStep()) {
-    ScanRow r{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString(),
+    ScanRow r{q.getColumn(0).getInt64(),  q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString(),
               q.getColumn(4).getString(), q.getColumn(5).getString(), q.getColumn(6).getString(), q.getColumn(7).getDouble()};
     if (ids.empty() || std::find(ids.begin(), ids.end(), r.id) != ids.end()) out.push_back(std::move(r));
   }
@@ -170,8 +175,7 @@ class DerivationMarker {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
       const auto name = e.path().filename().string();
-      if (name.rfind("derive-", 0) == 0 && name.size() > 12 && name.compare(name.size() - 5, 5, ".lock") == 0 &&
-          !processExists(std::atol(name.c_str() + 7)))
+      if (name.rfind("derive-", 0) == 0 && name.size() > 12 && name.compare(name.size() - 5, 5, ".lock") == 0 && !processExists(std::atol(name.c_str() + 7)))
         std::filesystem::remove(e.path(), ec);
     }
     if (std::filesystem::exists(file_, ec)) return;  // this process derives already (a repair inside a derive)
@@ -189,9 +193,7 @@ class DerivationMarker {
 };
 
 // A scan's claim in the workspace database while this process computes it.
-void ensureClaimTable(Workspace& ws) {
-  ws.db().exec("CREATE TABLE IF NOT EXISTS derive_claims (scan_id INTEGER PRIMARY KEY, pid INTEGER NOT NULL)");
-}
+void ensureClaimTable(Workspace& ws) { ws.db().exec("CREATE TABLE IF NOT EXISTS derive_claims (scan_id INTEGER PRIMARY KEY, pid INTEGER NOT NULL)"); }
 
 // Claims `scan` for this process, or returns the live process that holds it.
 std::optional<long> claimScan(Workspace& ws, std::int64_t scan) {
@@ -285,8 +287,7 @@ DeriveSummary deriveConnectomes(Workspace& ws, const AtlasRegistry& registry, co
     try {
       std::vector<ConnectomeData> results;
       withContext("while deriving scan " + std::to_string(scan.id) + " (" + scan.path + ")", [&] {
-        const std::optional<std::filesystem::path> confounds =
-            scan.confounds.empty() ? std::nullopt : std::optional<std::filesystem::path>(scan.confounds);
+        const std::optional<std::filesystem::path> confounds = scan.confounds.empty() ? std::nullopt : std::optional<std::filesystem::path>(scan.confounds);
         if (scan.kind == "timeseries") {
           const auto series = storedSeries(ws, scan);
           std::vector<std::string> names;

@@ -20,9 +20,7 @@
 namespace bg {
 namespace {
 
-bool isMissing(const std::string& v) {
-  return v.empty() || v == "n/a" || v == "NA" || v == "nan" || v == "-9999" || v == "-9999.0";
-}
+bool isMissing(const std::string& v) { return v.empty() || v == "n/a" || v == "NA" || v == "nan" || v == "-9999" || v == "-9999.0"; }
 
 bool scanExists(Workspace& ws, const std::string& hash) {
   SQLite::Statement q(ws.db(), "SELECT 1 FROM scans WHERE content_hash = ?");
@@ -48,15 +46,23 @@ void insertScan(Workspace& ws, const ScanRecord& s) {
   q.bind(2, s.kind);
   q.bind(3, s.path);
   q.bind(4, s.hash);
-  if (s.tr > 0) q.bind(5, s.tr);
-  else q.bind(5);
+  if (s.tr > 0)
+    q.bind(5, s.tr);
+  else
+    q.bind(5);
   q.bind(6, s.shape);
-  if (s.atlas.empty()) q.bind(7);
-  else q.bind(7, s.atlas);
-  if (s.seriesArray.empty()) q.bind(8);
-  else q.bind(8, s.seriesArray);
-  if (s.confounds.empty()) q.bind(9);
-  else q.bind(9, s.confounds);
+  if (s.atlas.empty())
+    q.bind(7);
+  else
+    q.bind(7, s.atlas);
+  if (s.seriesArray.empty())
+    q.bind(8);
+  else
+    q.bind(8, s.seriesArray);
+  if (s.confounds.empty())
+    q.bind(9);
+  else
+    q.bind(9, s.confounds);
   q.exec();
 }
 
@@ -75,8 +81,8 @@ std::string absolutePath(const std::filesystem::path& p) { return std::filesyste
 
 }  // namespace
 
-ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes, const std::filesystem::path& timeseriesDir,
-                          ProgressDelegate& progress, bool skipInvalid) {
+ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes, const std::filesystem::path& timeseriesDir, ProgressDelegate& progress,
+                          bool skipInvalid) {
   return withContext("while importing ABIDE from " + timeseriesDir.string(), [&] {
     const auto table = TextTable::read(phenotypes, ',');
     const int fileId = table.requireColumn("FILE_ID"), subId = table.requireColumn("SUB_ID"), dx = table.requireColumn("DX_GROUP"),
@@ -98,8 +104,7 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
         }
       }
     }
-    if (atlas.empty())
-      throw Error(ErrorCode::NoInput, "the folder holds no ABIDE time-series files (<FILE_ID>_rois_<atlas>.1D or .1D.gz)");
+    if (atlas.empty()) throw Error(ErrorCode::NoInput, "the folder holds no ABIDE time-series files (<FILE_ID>_rois_<atlas>.1D or .1D.gz)");
     // Labels a classifier would learn wrong: checked over the rows that have a scan, before anything is stored.
     std::set<std::size_t> invalidRows;
     std::vector<std::string> reasons;
@@ -119,8 +124,8 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
         if (!first && it->second.second != d) {
           invalidRows.insert(r);
           invalidRows.insert(it->second.first);
-          reasons.push_back("SUB_ID " + sub + ": line " + std::to_string(it->second.first + 2) + " says DX_GROUP " + it->second.second + ", line " +
-                            line + " says " + d);
+          reasons.push_back("SUB_ID " + sub + ": line " + std::to_string(it->second.first + 2) + " says DX_GROUP " + it->second.second + ", line " + line +
+                            " says " + d);
         }
       }
     }
@@ -137,8 +142,7 @@ ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes
     }
     SQLite::Transaction tx(ws.db());
     for (std::size_t r = 0; r < table.rows(); ++r) {
-      if (r % 16 == 0 && progress.update("importing ABIDE scans", static_cast<double>(r) / static_cast<double>(table.rows())))
-        throw CancelledError();
+      if (r % 16 == 0 && progress.update("importing ABIDE scans", static_cast<double>(r) / static_cast<double>(table.rows()))) throw CancelledError();
       const std::string id = table.cell(r, fileId);
       const auto file = timeseriesDir / (id + "_rois_" + atlas + ".1D.gz");
       if (id == "no_filename" || !std::filesystem::exists(file)) {
@@ -211,8 +215,7 @@ ImportSummary importBids(Workspace& ws, const std::filesystem::path& root, Progr
     ImportSummary summary;
     const std::string dataset = root.filename().empty() ? root.parent_path().filename().string() : root.filename().string();
     for (std::size_t i = 0; i < bolds.size(); ++i) {
-      if (progress.update("importing " + bolds[i].filename().string(), static_cast<double>(i) / static_cast<double>(bolds.size())))
-        throw CancelledError();
+      if (progress.update("importing " + bolds[i].filename().string(), static_cast<double>(i) / static_cast<double>(bolds.size()))) throw CancelledError();
       try {
         std::smatch m;
         const std::string name = bolds[i].filename().string();
@@ -245,13 +248,12 @@ ImportSummary importBids(Workspace& ws, const std::filesystem::path& root, Progr
   });
 }
 
-ImportSummary importFiles(Workspace& ws, const std::vector<std::filesystem::path>& files, const std::string& dataset,
-                          const std::string& subject, const std::string& atlas, ProgressDelegate& progress) {
+ImportSummary importFiles(Workspace& ws, const std::vector<std::filesystem::path>& files, const std::string& dataset, const std::string& subject,
+                          const std::string& atlas, ProgressDelegate& progress) {
   ImportSummary summary;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
-    if (progress.update("importing " + f.filename().string(), static_cast<double>(i) / static_cast<double>(files.size())))
-      throw CancelledError();
+    if (progress.update("importing " + f.filename().string(), static_cast<double>(i) / static_cast<double>(files.size()))) throw CancelledError();
     try {
       withContext("while importing " + f.string(), [&] {
         const std::string hash = hashFile(f);

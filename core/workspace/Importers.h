@@ -25,15 +25,15 @@ struct ImportSummary {
 // Rows with a scan that a classifier must not learn from as they stand (a DX_GROUP other than 1 or 2,
 // or a SUB_ID listed again with another DX_GROUP) are listed with their lines and refused as a whole
 // (bg::Error, nothing imported) unless skipInvalid, which imports the rest and reports them.
-ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes, const std::filesystem::path& timeseriesDir,
-                          ProgressDelegate& progress, bool skipInvalid = false);
+ImportSummary importAbide(Workspace& ws, const std::filesystem::path& phenotypes, const std::filesystem::path& timeseriesDir, ProgressDelegate& progress,
+                          bool skipInvalid = false);
 
 // sub-*/[ses-*/]func/*_space-MNI152*_desc-preproc_bold.nii.gz with their *_desc-confounds_timeseries.tsv,
 // and participants.tsv (in the folder or its parent) for phenotypes.
 ImportSummary importBids(Workspace& ws, const std::filesystem::path& root, ProgressDelegate& progress);
 
 // BOLD NIfTI files, or ROI time-series files whose columns follow `atlas` (e.g. cc200).
-ImportSummary importFiles(Workspace& ws, const std::vector<std::filesystem::path>& files, const std::string& dataset,
-                          const std::string& subject, const std::string& atlas, ProgressDelegate& progress);
+ImportSummary importFiles(Workspace& ws, const std::vector<std::filesystem::path>& files, const std::string& dataset, const std::string& subject,
+                          const std::string& atlas, ProgressDelegate& progress);
 
 }  // namespace bg

@@ -30,8 +30,8 @@ bool processGone(long pid) { return pid > 0 && pid != static_cast<long>(::getpid
 std::vector<StaleTemporary> findStaleTemporaries(const std::filesystem::path& workspaceDir) {
   std::vector<StaleTemporary> out;
   std::error_code ec;
-  for (std::filesystem::recursive_directory_iterator it(workspaceDir, std::filesystem::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end; it.increment(ec)) {
+  for (std::filesystem::recursive_directory_iterator it(workspaceDir, std::filesystem::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+       it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const long pid = writerOf(it->path().filename().string());
     if (pid && processGone(pid)) out.push_back({it->path(), pid});

@@ -122,8 +122,7 @@ CREATE TABLE evaluation_predictions (   -- an evaluation's out-of-fold predictio
 
 std::unique_ptr<SQLite::Database> connect(const std::filesystem::path& file, bool create) {
   try {
-    auto db = std::make_unique<SQLite::Database>(file.string(), create ? (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE)
-                                                                       : SQLite::OPEN_READWRITE);
+    auto db = std::make_unique<SQLite::Database>(file.string(), create ? (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) : SQLite::OPEN_READWRITE);
     // Another process (the GUI, a CLI batch) may hold the write lock for a while.
     db->setBusyTimeout(30000);
     db->exec("PRAGMA journal_mode=WAL");
@@ -137,8 +136,7 @@ std::unique_ptr<SQLite::Database> connect(const std::filesystem::path& file, boo
 
 }  // namespace
 
-Workspace::Workspace(std::filesystem::path dir, std::unique_ptr<SQLite::Database> db)
-    : dir_(std::move(dir)), db_(std::move(db)), arrays_(dir_ / "arrays") {}
+Workspace::Workspace(std::filesystem::path dir, std::unique_ptr<SQLite::Database> db) : dir_(std::move(dir)), db_(std::move(db)), arrays_(dir_ / "arrays") {}
 
 Workspace::~Workspace() = default;
 
@@ -179,8 +177,8 @@ void Workspace::migrate() {
   constexpr int latest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);
   static_assert(latest == kSchemaVersion);
   if (version > latest)
-    throw Error(ErrorCode::Config, "the workspace has schema version " + std::to_string(version) +
-                                       ", newer than this program understands (" + std::to_string(latest) + "); update BrainGraph Workbench");
+    throw Error(ErrorCode::Config, "the workspace has schema version " + std::to_string(version) + ", newer than this program understands (" +
+                                       std::to_string(latest) + "); update BrainGraph Workbench");
   for (int v = version; v < latest; ++v) {
     SQLite::Transaction tx(*db_);
     db_->exec(kMigrations[v]);
@@ -227,7 +225,7 @@ WorkspaceCheck Workspace::check(bool verifyArrays, ProgressDelegate& progress) c
   }
   for (const auto& t : findStaleTemporaries(dir_))
     r.notes.push_back("temporary file " + t.file.string() + " left by process " + std::to_string(t.pid) +
-                         ", which no longer runs (the next command that opens the workspace removes it)");
+                      ", which no longer runs (the next command that opens the workspace removes it)");
   for (std::size_t i = 0; i < hashes.size(); ++i) {
     if (i % 64 == 0 && progress.update("arrays", static_cast<double>(i) / static_cast<double>(hashes.size()))) throw CancelledError();
     try {
@@ -249,8 +247,7 @@ WorkspaceCheck Workspace::check(bool verifyArrays, ProgressDelegate& progress) c
 namespace {
 // INSERT OR IGNORE a (parent, key) row, then return its id.
 template <class Parent>
-std::int64_t ensureRow(SQLite::Database& db, const char* table, const char* parentColumn, const char* keyColumn,
-                       const Parent& parent, const std::string& key) {
+std::int64_t ensureRow(SQLite::Database& db, const char* table, const char* parentColumn, const char* keyColumn, const Parent& parent, const std::string& key) {
   SQLite::Statement ins(db, std::string("INSERT OR IGNORE INTO ") + table + "(" + parentColumn + ", " + keyColumn + ") VALUES (?, ?)");
   ins.bind(1, parent);
   ins.bind(2, key);

@@ -19,8 +19,7 @@ class Database;
 namespace bg {
 
 struct WorkspaceCounts {
-  std::int64_t subjects = 0, sessions = 0, scans = 0, phenotypes = 0, derivatives = 0, corpora = 0, runs = 0, models = 0,
-               predictions = 0;
+  std::int64_t subjects = 0, sessions = 0, scans = 0, phenotypes = 0, derivatives = 0, corpora = 0, runs = 0, models = 0, predictions = 0;
 };
 
 struct WorkspaceCheck {

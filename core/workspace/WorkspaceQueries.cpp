@@ -29,13 +29,15 @@ std::vector<ScanListing> listScans(Workspace& ws, const std::vector<std::string>
   std::vector<ScanListing> out;
   std::map<std::int64_t, std::size_t> bySubject;
   std::multimap<std::int64_t, std::size_t> rowsOfSubject;
-  SQLite::Statement q(ws.db(), "SELECT sc.id, su.dataset, su.subject_key, se.session_key, sc.kind, sc.path, coalesce(sc.atlas, ''), "
-                               "(SELECT count(*) FROM derivatives d WHERE d.scan_id = sc.id), su.id "
-                               "FROM scans sc JOIN sessions se ON se.id = sc.session_id JOIN subjects su ON su.id = se.subject_id "
-                               "ORDER BY sc.id");
+  SQLite::Statement q(ws.db(),
+                      "SELECT sc.id, su.dataset, su.subject_key, se.session_key, sc.kind, sc.path, coalesce(sc.atlas, ''), "
+                      "(SELECT count(*) FROM derivatives d WHERE d.scan_id = sc.id), su.id "
+                      "FROM scans sc JOIN sessions se ON se.id = sc.session_id JOIN subjects su ON su.id = se.subject_id "
+                      "ORDER BY sc.id");
   while (q.executeStep()) {
-    ScanListing s{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString(),
-                  q.getColumn(4).getString(), q.getColumn(5).getString(), q.getColumn(6).getString(), q.getColumn(7).getInt(), {}};
+    ScanListing s{q.getColumn(0).getInt64(),  q.getColumn(1).getString(), q.getColumn(2).getString(),
+                  q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+                  q.getColumn(6).getString(), q.getColumn(7).getInt(),    {}};
     rowsOfSubject.emplace(q.getColumn(8).getInt64(), out.size());
     out.push_back(std::move(s));
   }
@@ -54,8 +56,7 @@ std::vector<DerivativeListing> scanDerivatives(Workspace& ws, std::int64_t scanI
   std::vector<DerivativeListing> out;
   SQLite::Statement q(ws.db(), "SELECT atlas, params_hash, fc_array, series_array FROM derivatives WHERE scan_id = ? ORDER BY atlas, created_at DESC");
   q.bind(1, scanId);
-  while (q.executeStep())
-    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString()});
+  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString()});
   return out;
 }
 
@@ -66,8 +67,7 @@ Eigen::MatrixXd groupMeanFc(Workspace& ws, const nlohmann::json& manifest, int c
   const auto& items = manifest.at("items");
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (classIndex >= 0 && items[i].at("class_index").get<int>() != classIndex) continue;
-    if (i % 64 == 0 && progress.update("averaging FC matrices", static_cast<double>(i) / static_cast<double>(items.size())))
-      throw CancelledError();
+    if (i % 64 == 0 && progress.update("averaging FC matrices", static_cast<double>(i) / static_cast<double>(items.size()))) throw CancelledError();
     const auto fc = ws.arrays().read(items[i].at("fc_array").get<std::string>());
     if (n == 0) sum = Eigen::MatrixXd::Zero(fc.rows(), fc.cols());
     if (fc.rows() != sum.rows()) throw Error(ErrorCode::Data, "the corpus mixes FC matrices of different sizes");

@@ -41,8 +41,8 @@ void generate(const std::filesystem::path& out, const bg::AtlasRegistry& registr
   nim->sform_code = nim->qform_code = NIFTI_XFORM_MNI_152;
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) nim->sto_xyz.m[r][c] = mask.header.voxelToWorld(r, c);
-  nifti_dmat44_to_quatern(nim->sto_xyz, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x, &nim->qoffset_y,
-                          &nim->qoffset_z, nullptr, nullptr, nullptr, &nim->qfac);
+  nifti_dmat44_to_quatern(nim->sto_xyz, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x, &nim->qoffset_y, &nim->qoffset_z, nullptr, nullptr,
+                          nullptr, &nim->qfac);
   nifti_1_header hdr;
   nifti_convert_nim2n1hdr(nim, &hdr);
   hdr.vox_offset = 352;
@@ -62,7 +62,8 @@ void generate(const std::filesystem::path& out, const bg::AtlasRegistry& registr
   for (int t = 0; t < T; ++t) {
     for (int l = 1; l <= 200; ++l) {
       ar[static_cast<std::size_t>(l)] = 0.7f * ar[static_cast<std::size_t>(l)] + g(rng);
-      roi[static_cast<std::size_t>(l)] = 800.0f + 15.0f * std::sin(0.05f * static_cast<float>(t) + static_cast<float>(l)) + 5.0f * ar[static_cast<std::size_t>(l)];
+      roi[static_cast<std::size_t>(l)] =
+          800.0f + 15.0f * std::sin(0.05f * static_cast<float>(t) + static_cast<float>(l)) + 5.0f * ar[static_cast<std::size_t>(l)];
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (mask.data[i] == 0) {

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   viz::ConnectomeActors connectome(view.renderer());
   if (!qEnvironmentVariableIsSet("BENCH_NO_CONNECTOME")) connectome.set(fc, placement.positions, placement.networks, viz::ConnectomeStyle{});
   view.renderer()->ResetCamera();  // frame what is shown (without the brain, the nodes)
-  for (int i = 0; i < 10; ++i) {  // warm-up: shaders, buffers
+  for (int i = 0; i < 10; ++i) {   // warm-up: shaders, buffers
     view.repaint();
     app.processEvents();
   }

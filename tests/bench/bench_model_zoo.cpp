@@ -13,9 +13,9 @@
 #include "train/ZooPretraining.h"
 
 using namespace bg;
-using nlohmann::json;
 using bgbench::randomFc;
 using bgbench::secondsPer;
+using nlohmann::json;
 
 int main() {
   bgbench::useOneThread();
@@ -55,7 +55,8 @@ int main() {
     std::vector<torch::Tensor> series;
     for (int b = 0; b < B; ++b) series.push_back(torch::randn({176, N}));
     auto gen = at::detail::createCPUGenerator(1);
-    const double s = secondsPer(1, [&] { (void)p.step(series, gen); }, 3);
+    const double s = secondsPer(
+        1, [&] { (void)p.step(series, gen); }, 3);
     std::printf("brainmass_pretrain_graphs_per_s: %.1f\n", B / s);
   }
   {
@@ -66,7 +67,8 @@ int main() {
     const auto fc = randomFc(B, N);
     const auto mask = torch::ones({B, N}, torch::kBool);
     for (const bool stageOne : {true, false}) {
-      const double s = secondsPer(2, [&] { (void)p.step(fc, mask, t, stageOne); }, 3);
+      const double s = secondsPer(
+          2, [&] { (void)p.step(fc, mask, t, stageOne); }, 3);
       std::printf("lcm_pretrain_%s_graphs_per_s: %.1f\n", stageOne ? "stage1" : "stage2", B / s);
     }
   }

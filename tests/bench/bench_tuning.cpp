@@ -238,16 +238,18 @@ int main() {
           predictions.push_back(outOfFoldPrediction(1 + i % 10, {{"scan_id", i}, {"subject", std::to_string(i)}, {"site", "NYU"}}, classes,
                                                     y[static_cast<std::size_t>(i)], margin, 1 / (1 + std::exp(-margin))));
         }
-        const nlohmann::json result = {{"method", methods[m]}, {"label_fraction", 1.0}, {"items", 739},
+        const nlohmann::json result = {{"method", methods[m]},
+                                       {"label_fraction", 1.0},
+                                       {"items", 739},
                                        {"split", {{"kind", "kfold"}, {"folds", 10}, {"seed", 0}}},
                                        {"metrics", {{"auc", {{"mean", 0.7}, {"sd", 0.05}, {"ci95", {0.65, 0.75}}}}}}};
         recordEvaluation(*ws, "abide-asd", {{"method", methods[m]}}, result, predictions);
       }
       StoredPairedComparison stored;
       const double storedMs = 1e3 * secondsPer(5, [&] {
-        const auto rows = comparisonTable(listEvaluations(*ws), "", "kfold");
-        stored = storedPairedComparison(*ws, rows, "logreg");
-      });
+                                const auto rows = comparisonTable(listEvaluations(*ws), "", "kfold");
+                                stored = storedPairedComparison(*ws, rows, "logreg");
+                              });
       std::printf("stored_comparison_15_models_739_scans_ms: %.1f (%zu paired tests)\n", storedMs, stored.rows.size());
     }
     std::filesystem::remove_all(dir);

@@ -30,10 +30,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto j = bg::parseJsonText(text, "configuration fuzz.json");
     switch (reader) {
-      case 0: readTwice(j, [](const nlohmann::json& v) { return bg::train::TuningConfig::fromJson(v); }); break;
-      case 1: readTwice(j, [](const nlohmann::json& v) { return bg::train::PretrainConfig::fromJson(v); }); break;
-      case 2: readTwice(j, [](const nlohmann::json& v) { return bg::train::ZooPretrainConfig::fromJson("brainmass", v); }); break;
-      default: readTwice(j, [](const nlohmann::json& v) { return bg::train::ZooPretrainConfig::fromJson("lcm", v); }); break;
+      case 0:
+        readTwice(j, [](const nlohmann::json& v) { return bg::train::TuningConfig::fromJson(v); });
+        break;
+      case 1:
+        readTwice(j, [](const nlohmann::json& v) { return bg::train::PretrainConfig::fromJson(v); });
+        break;
+      case 2:
+        readTwice(j, [](const nlohmann::json& v) { return bg::train::ZooPretrainConfig::fromJson("brainmass", v); });
+        break;
+      default:
+        readTwice(j, [](const nlohmann::json& v) { return bg::train::ZooPretrainConfig::fromJson("lcm", v); });
+        break;
     }
   } catch (const bg::Error&) {
     // Refused with a message: what a reader must do with a bad configuration.

@@ -5,8 +5,7 @@
 
 namespace bgtest {
 
-SyntheticBold writeSyntheticBold(const std::filesystem::path& out, const bg::NiftiVolume& labelVolume, int timePoints, double tr,
-                                 double noise, unsigned seed) {
+SyntheticBold writeSyntheticBold(const std::filesystem::path& out, const bg::NiftiVolume& labelVolume, int timePoints, double tr, double noise, unsigned seed) {
   SyntheticBold s;
   s.header = labelVolume.header;
   s.header.ndim = 4;

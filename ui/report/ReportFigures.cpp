@@ -31,7 +31,7 @@ int pointsToPixels(double pt, double dpi) { return std::max(1, static_cast<int>(
 
 // A projection of the brain mask onto one plane, 1 mm per pixel, with its extent in MNI mm.
 struct Projection {
-  QImage mask;  // Format_Grayscale8, 255 inside
+  QImage mask;            // Format_Grayscale8, 255 inside
   double u0 = 0, v0 = 0;  // MNI mm of pixel (0, 0)'s centre along the image's u (right) and v (up)
 };
 
@@ -94,7 +94,9 @@ std::array<Projection, 3> projectMask(const std::optional<std::filesystem::path>
 std::vector<QPolygonF> contours(const QImage& mask) {
   const int w = mask.width() + 2, h = mask.height() + 2;  // a zero border closes every contour
   std::vector<float> f(static_cast<std::size_t>(w) * static_cast<std::size_t>(h), 0.0f), g(f.size());
-  auto at = [w](std::vector<float>& v, int x, int y) -> float& { return v[static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)]; };
+  auto at = [w](std::vector<float>& v, int x, int y) -> float& {
+    return v[static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x)];
+  };
   for (int y = 0; y < mask.height(); ++y)
     for (int x = 0; x < mask.width(); ++x) at(f, x + 1, y + 1) = mask.constScanLine(y)[x] ? 1.0f : 0.0f;
   for (int pass = 0; pass < 2; ++pass) {
@@ -129,11 +131,14 @@ std::vector<QPolygonF> contours(const QImage& mask) {
         links[p].push_back(q);
         links[q].push_back(p);
       };
-      if (e.size() == 2) link(e[0], e[1]);
+      if (e.size() == 2)
+        link(e[0], e[1]);
       else if (e.size() == 4) {  // a saddle: the centre's value decides which corners join
         const bool centre = (at(f, x, y) + at(f, x + 1, y) + at(f, x + 1, y + 1) + at(f, x, y + 1)) / 4.0f >= 0.5f;
-        if (centre == c0) link(e[0], e[1]), link(e[2], e[3]);
-        else link(e[0], e[3]), link(e[1], e[2]);
+        if (centre == c0)
+          link(e[0], e[1]), link(e[2], e[3]);
+        else
+          link(e[0], e[3]), link(e[1], e[2]);
       }
     }
   std::vector<QPolygonF> out;
@@ -186,9 +191,7 @@ const MaskOutlines& outlinesOf(const std::optional<std::filesystem::path>& file)
 
 }  // namespace
 
-bool radiologicalFigures(const json& record) {
-  return record.value("figures", json::object()).value("convention", std::string()) == "radiological";
-}
+bool radiologicalFigures(const json& record) { return record.value("figures", json::object()).value("convention", std::string()) == "radiological"; }
 
 void paintGlassBrain(QPainter& p, const QRectF& target, const json& explanation, const std::optional<std::filesystem::path>& brainMask, double dpi,
                      bool radiological, GlassBrainLayout* layout) {
@@ -218,10 +221,10 @@ void paintGlassBrain(QPainter& p, const QRectF& target, const json& explanation,
     const double spanU = extent.hi[ua] - extent.lo[ua], spanV = extent.hi[va] - extent.lo[va];
     const double scale = std::min(panelW / spanU, panelH / spanV);
     const double x0 = target.left() + view * (panelW + gap) + (panelW - spanU * scale) / 2, y0 = target.top() + titleH + (panelH - spanV * scale) / 2;
-    auto toPanel = [&](double u, double v) {
-      return QPointF(x0 + (mirror ? extent.hi[ua] - u : u - extent.lo[ua]) * scale, y0 + (extent.hi[va] - v) * scale);
+    auto toPanel = [&](double u, double v) { return QPointF(x0 + (mirror ? extent.hi[ua] - u : u - extent.lo[ua]) * scale, y0 + (extent.hi[va] - v) * scale); };
+    auto toPanelJson = [&](const json& pos) {
+      return toPanel(pos[static_cast<std::size_t>(ua)].get<double>(), pos[static_cast<std::size_t>(va)].get<double>());
     };
-    auto toPanelJson = [&](const json& pos) { return toPanel(pos[static_cast<std::size_t>(ua)].get<double>(), pos[static_cast<std::size_t>(va)].get<double>()); };
     p.setPen(Qt::black);
     p.drawText(QRectF(target.left() + view * (panelW + gap), target.top(), panelW, titleH), Qt::AlignHCenter | Qt::AlignTop, titles[view]);
     const auto& proj = mask.projections[static_cast<std::size_t>(view)];

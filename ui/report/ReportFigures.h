@@ -43,10 +43,10 @@ bool radiologicalFigures(const nlohmann::json& record);
 // explanation: {top_rois: [{name, network, saliency, position_mni: [x,y,z]}], roi_positions_mni: [...]}.
 // brainMask: a binary MNI brain mask (NIfTI); without it only the regions are drawn. radiological:
 // the patient's left on the right of the coronal and axial views (each view's edges say L and R).
-void paintGlassBrain(QPainter& painter, const QRectF& target, const nlohmann::json& explanation,
-                     const std::optional<std::filesystem::path>& brainMask, double dpi, bool radiological, GlassBrainLayout* layout = nullptr);
-QImage renderGlassBrain(const nlohmann::json& explanation, const std::optional<std::filesystem::path>& brainMask, int widthPx, int heightPx,
-                        double dpi, bool radiological = false);
+void paintGlassBrain(QPainter& painter, const QRectF& target, const nlohmann::json& explanation, const std::optional<std::filesystem::path>& brainMask,
+                     double dpi, bool radiological, GlassBrainLayout* layout = nullptr);
+QImage renderGlassBrain(const nlohmann::json& explanation, const std::optional<std::filesystem::path>& brainMask, int widthPx, int heightPx, double dpi,
+                        bool radiological = false);
 
 // networks: {name: {saliency[, attention]}}.
 void paintNetworkBars(QPainter& painter, const QRectF& target, const nlohmann::json& networks, double dpi);

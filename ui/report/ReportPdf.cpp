@@ -97,8 +97,10 @@ class FigureObject : public QObject, public QTextObjectInterface {
   }
   void drawObject(QPainter* painter, const QRectF& rect, QTextDocument*, int, const QTextFormat& format) override {
     const QString name = format.toImageFormat().name();
-    if (name == "fig://glassbrain") paintGlassBrain(*painter, rect, explanation_, assets_.brainMask, dpi_, radiological_);
-    else if (name == "fig://networks") paintNetworkBars(*painter, rect, explanation_.value("networks", json::object()), dpi_);
+    if (name == "fig://glassbrain")
+      paintGlassBrain(*painter, rect, explanation_, assets_.brainMask, dpi_, radiological_);
+    else if (name == "fig://networks")
+      paintNetworkBars(*painter, rect, explanation_.value("networks", json::object()), dpi_);
   }
 
  private:
@@ -155,11 +157,10 @@ QString reportHtml(const json& r) {
   h += row("Predicted label", "<b>" + esc(result, "label") + "</b>");
   h += row("Calibrated probability", "p(" + esc(positive) + ") = " + num(p));
   const auto& interval = result.value("interval", json());
-  h += row("Uncertainty interval", interval.is_object() ? num(interval.value("low", 0.0)) + " – " + num(interval.value("high", 0.0)) + " (" +
-                                                              esc(interval, "method") + ")"
-                                                        : QString("not available for this model"));
-  h += row("Decision threshold", "p(" + esc(positive) + ") ≥ " + num(threshold, 2) + " → " + esc(positive) + ", otherwise " +
-                                     esc(result, "negative_class"));
+  h += row("Uncertainty interval", interval.is_object()
+                                       ? num(interval.value("low", 0.0)) + " – " + num(interval.value("high", 0.0)) + " (" + esc(interval, "method") + ")"
+                                       : QString("not available for this model"));
+  h += row("Decision threshold", "p(" + esc(positive) + ") ≥ " + num(threshold, 2) + " → " + esc(positive) + ", otherwise " + esc(result, "negative_class"));
   const auto& ood = result.value("ood", json());
   if (ood.is_object()) {
     const bool flag = ood.value("flag", false);
@@ -182,8 +183,8 @@ QString reportHtml(const json& r) {
   h += "</table>";
   const bool overridden = r.contains("qc") && r["qc"].value("override", json()).is_object();
   if (overridden)
-    h += "<p style=\"color:#cf222e\"><b>Quality control failed and was overridden</b> by " + esc(r["qc"]["override"], "by", "(unnamed)") +
-         ": “" + esc(r["qc"]["override"], "reason") + "”.</p>";
+    h += "<p style=\"color:#cf222e\"><b>Quality control failed and was overridden</b> by " + esc(r["qc"]["override"], "by", "(unnamed)") + ": “" +
+         esc(r["qc"]["override"], "reason") + "”.</p>";
 
   // ---- explanation
   h += "<h2 style=\"font-size:12pt\">2. Explanation</h2>";
@@ -206,7 +207,9 @@ QString reportHtml(const json& r) {
     for (const auto& t : e["top_rois"]) {
       QString pos = "—";
       if (t.contains("position_mni"))
-        pos = QString("%1, %2, %3").arg(std::lround(t["position_mni"][0].get<double>())).arg(std::lround(t["position_mni"][1].get<double>()))
+        pos = QString("%1, %2, %3")
+                  .arg(std::lround(t["position_mni"][0].get<double>()))
+                  .arg(std::lround(t["position_mni"][1].get<double>()))
                   .arg(std::lround(t["position_mni"][2].get<double>()));
       h += QString("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td></tr>")
                .arg(++rank)
@@ -230,7 +233,8 @@ QString reportHtml(const json& r) {
   // ---- QC
   h += "<h2 style=\"font-size:12pt\">3. Quality control</h2>";
   const auto& qc = r.value("qc", json::object());
-  h += "<p>Overall: <b>" + esc(qc, qc.contains("verdict") ? "verdict" : "overall") + "</b>" + (qc.contains("note") ? ". " + esc(qc, "note") : QString()) + "</p>";
+  h += "<p>Overall: <b>" + esc(qc, qc.contains("verdict") ? "verdict" : "overall") + "</b>" + (qc.contains("note") ? ". " + esc(qc, "note") : QString()) +
+       "</p>";
   if (qc.contains("items") && !qc["items"].empty()) {
     h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>Check</th><th>Value</th><th>Status</th><th>Rule</th><th>"
          "Note</th></tr>";
@@ -247,8 +251,8 @@ QString reportHtml(const json& r) {
   h += "<table width=\"100%\" cellpadding=\"2\" border=\"0.5\" cellspacing=\"0\"><tr><th>Role</th><th>File</th><th>Size</th><th>Hash</th></tr>";
   for (const auto& i : r.value("inputs", json::array()))
     h += "<tr><td>" + esc(i, "role") + "</td><td>" + esc(i, "name") + "</td><td>" +
-         (i.contains("bytes") ? QString::number(i["bytes"].get<double>() / 1024.0, 'f', 1) + " KiB" : QString("—")) + "</td><td>" + esc(i, "hash") +
-         " (" + esc(i, "hash_algorithm", "") + ")</td></tr>";
+         (i.contains("bytes") ? QString::number(i["bytes"].get<double>() / 1024.0, 'f', 1) + " KiB" : QString("—")) + "</td><td>" + esc(i, "hash") + " (" +
+         esc(i, "hash_algorithm", "") + ")</td></tr>";
   h += "</table>";
 
   // ---- methods
@@ -304,11 +308,12 @@ QString reportHtml(const json& r) {
                                            : esc(data, "train") + " training, " + esc(data, "validation") + " validation") +
                                 ")");
   h += row("Label", esc(card, "label_field") + ": " + esc(card, "classes"));
-  h += row("Validation metrics", v.is_object() ? "AUC " + num(v.value("auc", 0.0)) + ", accuracy " + num(v.value("accuracy", 0.0)) +
-                                                     ", balanced accuracy " + num(v.value("balanced_accuracy", 0.0)) + " on " + esc(v, "n") +
-                                                     (outOfFold ? QString(" scans, out of fold (each scored by a cross-fitted model that did not see it; calibrated)")
-                                                                : QString(" held-out scans (calibrated)"))
-                                               : QString("not recorded in this model file"));
+  h += row("Validation metrics", v.is_object()
+                                     ? "AUC " + num(v.value("auc", 0.0)) + ", accuracy " + num(v.value("accuracy", 0.0)) + ", balanced accuracy " +
+                                           num(v.value("balanced_accuracy", 0.0)) + " on " + esc(v, "n") +
+                                           (outOfFold ? QString(" scans, out of fold (each scored by a cross-fitted model that did not see it; calibrated)")
+                                                      : QString(" held-out scans (calibrated)"))
+                                     : QString("not recorded in this model file"));
   const json ev = card.value("evaluation", json());
   if (ev.is_object() && ev.contains("metrics")) {
     const auto metric = [&ev](const char* name) {
