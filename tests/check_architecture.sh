@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Dependency rules CTest enforces: core/ knows no Qt, torch stays in core/model and
-# core/train, and the GUI never loads Qt 5 (VTK's Qt module is Qt5-only in Debian).
+# core/train, core's folders follow the layer table below, and the GUI never loads Qt 5 (VTK's Qt
+# module is Qt5-only in Debian).
 set -u
 src="$1"; gui="$2"; cli="${3:-}"
 fail=0
@@ -9,6 +10,49 @@ if grep -rnE '^\s*#\s*include\s*[<"](Q[A-Za-z]+|Qt[A-Za-z]*/)' "$src/core"; then
 fi
 if grep -rnE '^\s*#\s*include\s*[<"](torch|ATen|c10)/' "$src/core" "$src/viz" "$src/ui" "$src/app" | grep -vE "^$src/core/(model|train)/"; then
   echo "FAIL: torch headers outside core/model and core/train (above)"; fail=1
+fi
+# Layers inside core: each folder includes only the folders listed for it, all of them above it in
+# this table (so there is no cycle). Lowest first.
+layers='
+platform:
+errors:
+methods: errors
+io: errors platform
+jobs: errors
+settings: errors io platform
+log: settings errors io platform
+signal: errors io platform
+fetch: errors io jobs platform settings
+atlas: errors io jobs platform settings
+connectome: atlas errors io jobs platform settings signal
+workspace: atlas connectome errors io jobs methods platform settings
+model: errors io jobs methods platform settings
+eval: atlas connectome errors io jobs methods model platform settings signal workspace
+report: atlas connectome errors eval io jobs methods model platform settings signal workspace
+train: atlas connectome errors eval io jobs methods model platform report settings signal workspace
+'
+declare -A allowed
+seen=" "
+while IFS=: read -r folder deps; do
+  [ -z "$folder" ] && continue
+  for d in $deps; do
+    case "$seen" in *" $d "*) ;; *) echo "FAIL: layer table: $folder uses $d, which is not above it"; fail=1 ;; esac
+  done
+  allowed[$folder]=" $deps "
+  seen="$seen$folder "
+done <<< "$layers"
+for dir in "$src"/core/*/; do
+  folder=$(basename "$dir")
+  [ -z "${allowed[$folder]+x}" ] && { echo "FAIL: core/$folder is not in the layer table (tests/check_architecture.sh)"; fail=1; continue; }
+  while IFS= read -r hit; do
+    used=$(echo "$hit" | sed -E 's/.*#\s*include\s*"([a-z]+)\/.*/\1/')
+    [ "$used" = "$folder" ] && continue
+    case "${allowed[$folder]}" in *" $used "*) ;; *) echo "FAIL: core/$folder may not include core/$used: $hit"; fail=1 ;; esac
+  done < <(grep -nHE '^\s*#\s*include\s*"[a-z]+/' "$dir"* 2>/dev/null)
+done
+# SQL lives in core/workspace, behind its stores (ReportStore, EvaluationStore, RunTracking, ...).
+if grep -rnE 'SQLite::|SQLiteCpp/|[.>]db\(\)' "$src/core" "$src/ui" "$src/app" "$src/viz" --include=*.cpp --include=*.h | grep -v "^$src/core/workspace/"; then
+  echo "FAIL: SQL outside core/workspace (above): add a store function there"; fail=1
 fi
 if [ -n "$gui" ]; then
   if ! libs=$(ldd "$gui"); then echo "FAIL: ldd $gui"; exit 1; fi

@@ -1,5 +1,9 @@
 // braingraph-cli as other tools see it: output lines, exit codes.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTest>
 
 #include "TestSupport.h"
@@ -14,11 +18,10 @@ class TestCli : public QObject {
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 10);  // the paper's eight, then ABIDE's CC200 and Harvard-Oxford
-    const QList<QPair<QString, int>> expected = {{QStringLiteral("schaefer100"), 100}, {QStringLiteral("schaefer200"), 200},
-                                                 {QStringLiteral("schaefer300"), 300}, {QStringLiteral("aal116"), 116},
-                                                 {QStringLiteral("aal3v1"), 166},      {QStringLiteral("shen268"), 268},
-                                                 {QStringLiteral("power264"), 264},    {QStringLiteral("gordon333"), 333},
-                                                 {QStringLiteral("cc200"), 200},       {QStringLiteral("ho"), 111}};
+    const QList<QPair<QString, int>> expected = {
+        {QStringLiteral("schaefer100"), 100}, {QStringLiteral("schaefer200"), 200}, {QStringLiteral("schaefer300"), 300}, {QStringLiteral("aal116"), 116},
+        {QStringLiteral("aal3v1"), 166},      {QStringLiteral("shen268"), 268},     {QStringLiteral("power264"), 264},    {QStringLiteral("gordon333"), 333},
+        {QStringLiteral("cc200"), 200},       {QStringLiteral("ho"), 111}};
     for (int i = 0; i < 10; ++i) {
       const QStringList fields = lines[i].split(QLatin1Char(' '), Qt::SkipEmptyParts);
       QCOMPARE(fields[0], expected[i].first);
@@ -26,6 +29,29 @@ class TestCli : public QObject {
       QCOMPARE(fields[2], QStringLiteral("ROIs"));
       QCOMPARE(fields[3], QStringLiteral("ok"));
     }
+  }
+
+  // The method catalog in every output format; the rows are the methods --method accepts.
+  void methodsInEveryFormat() {
+    const auto csv = run({QStringLiteral("methods"), QStringLiteral("--format"), QStringLiteral("csv")});
+    QVERIFY2(csv.exitCode == 0, qPrintable(csv.err));
+    const QStringList lines = csv.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 21);
+    QVERIFY(lines[0].startsWith(QStringLiteral("method,family,name,architecture,pretrained")));
+    QVERIFY2(lines.filter(QRegularExpression(QStringLiteral("^brainmass-probe,zoo,.*,brainmass,required,brainmass,yes,fc,"))).size() == 1, qPrintable(csv.out));
+    const auto json = run({QStringLiteral("methods"), QStringLiteral("--json")});
+    QCOMPARE(json.exitCode, 0);
+    const auto rows = QJsonDocument::fromJson(json.out.toUtf8()).array();
+    QCOMPARE(rows.size(), 20);
+    for (const auto& row : rows) {
+      const auto o = row.toObject();
+      if (o[QStringLiteral("method")].toString() == QStringLiteral("svm")) QCOMPARE(o[QStringLiteral("train")].toString(), QStringLiteral("evaluate only"));
+    }
+    const auto md = run({QStringLiteral("methods"), QStringLiteral("--format"), QStringLiteral("md")});
+    QVERIFY(md.out.startsWith(QStringLiteral("| method | family |")) && md.out.contains(QStringLiteral("| prompt | braingfm |")));
+    // Every method in the table is one evaluate's --method knows: its help lists them all.
+    const auto help = run({QStringLiteral("evaluate"), QStringLiteral("--help")});
+    for (const auto& row : rows) QVERIFY2(help.out.contains(row.toObject()[QStringLiteral("method")].toString()), qPrintable(help.out));
   }
 
   void atlasListJson() {
@@ -48,10 +74,11 @@ class TestCli : public QObject {
 
   // Numbers out of range are refused before anything runs (exit 64, the option named), not replaced.
   void numericOptionsAreChecked() {
-    for (const QStringList& args : {QStringList{"--threads", "-1", "info"}, QStringList{"corpus", "create", "-w", "/nonexistent", "--name", "x", "--split", "fixed", "--train", "1.5"},
-                                    QStringList{"corpus", "create", "-w", "/nonexistent", "--name", "x", "--folds", "1"},
-                                    QStringList{"pretrain", "-w", "/nonexistent", "--corpus", "x", "--out", "/tmp/x.pt", "--epochs", "0"},
-                                    QStringList{"pretrain", "-w", "/nonexistent", "--corpus", "x", "--out", "/tmp/x.pt", "--batch-size", "0"}}) {
+    for (const QStringList& args :
+         {QStringList{"--threads", "-1", "info"}, QStringList{"corpus", "create", "-w", "/nonexistent", "--name", "x", "--split", "fixed", "--train", "1.5"},
+          QStringList{"corpus", "create", "-w", "/nonexistent", "--name", "x", "--folds", "1"},
+          QStringList{"pretrain", "-w", "/nonexistent", "--corpus", "x", "--out", "/tmp/x.pt", "--epochs", "0"},
+          QStringList{"pretrain", "-w", "/nonexistent", "--corpus", "x", "--out", "/tmp/x.pt", "--batch-size", "0"}}) {
       const auto r = run(args);
       QVERIFY2(r.exitCode == 64, qPrintable(args.join(' ') + ": " + QString::number(r.exitCode) + " " + r.err));
       QVERIFY2(r.err.contains(QStringLiteral("--")) && !r.err.contains(QStringLiteral("frame #")), qPrintable(r.err));
@@ -72,9 +99,7 @@ class TestCli : public QObject {
     QVERIFY2(r.err.contains(QStringLiteral("data fetch atlases")), qPrintable(r.err));
   }
 
-  void usageErrorsExit64() {
-    QCOMPARE(run({QStringLiteral("atlas"), QStringLiteral("frobnicate")}).exitCode, 64);
-  }
+  void usageErrorsExit64() { QCOMPARE(run({QStringLiteral("atlas"), QStringLiteral("frobnicate")}).exitCode, 64); }
 
   void versionAndInfo() {
     const auto v = run({QStringLiteral("--version")});

@@ -32,7 +32,7 @@
 #include "io/TimeSeriesFile.h"
 #include "support/SyntheticBold.h"
 #include "report/QualityControl.h"
-#include "report/ReportFigures.h"
+#include "pdf/ReportFigures.h"
 
 using nlohmann::json;
 

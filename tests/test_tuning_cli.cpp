@@ -85,14 +85,13 @@ class TestTuningCli : public QObject {
     if (!std::filesystem::exists(series_)) QSKIP("ABIDE time series not in the data path");
     const QString w = str(ws_);
     mustRun({"workspace", "init", "-w", w});
-    mustRun({"import", "abide", "-w", w, "--pheno", str(bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"),
-             "--timeseries", str(series_)});
+    mustRun({"import", "abide", "-w", w, "--pheno", str(bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv"), "--timeseries",
+             str(series_)});
     mustRun({"derive", "-w", w, "--no-bandpass"});
     mustRun({"corpus", "create", "-w", w, "--name", "asd", "--class", "control", "--class", "autism", "--where", "site=NYU", "--folds", "3"});
-    mustRun({"corpus", "create", "-w", w, "--name", "sex", "--label", "sex", "--class", "male", "--class", "female", "--where", "site=UCLA_1",
-             "--folds", "3"});
-    mustRun({"corpus", "create", "-w", w, "--name", "eyes", "--label", "EYE_STATUS_AT_SCAN", "--class", "1", "--class", "2", "--where",
-             "site=NYU", "--folds", "3"});
+    mustRun({"corpus", "create", "-w", w, "--name", "sex", "--label", "sex", "--class", "male", "--class", "female", "--where", "site=UCLA_1", "--folds", "3"});
+    mustRun({"corpus", "create", "-w", w, "--name", "eyes", "--label", "EYE_STATUS_AT_SCAN", "--class", "1", "--class", "2", "--where", "site=NYU", "--folds",
+             "3"});
     tiny_ = str(dir_ / "tiny.json");
     std::ofstream(tiny_.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32},
                                             "ensemble": 1, "epochs": 2, "batch_size": 32, "learning_rate": 0.003})";
@@ -206,8 +205,8 @@ class TestTuningCli : public QObject {
   // chosen C fixed, and each choice the best inner AUC of the grid.
   void logregChoosesCInsideEachFold() {
     const QString nestedPrefix = str(dir_ / "eval-nested-c");
-    const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", "0.1,0.0001", "--json",
-                        "--out", nestedPrefix});
+    const auto r =
+        run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--c", "0.1,0.0001", "--json", "--out", nestedPrefix});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto o = parseObject(r.out);
     const auto selection = o["c_selection"].toObject();
@@ -262,8 +261,9 @@ class TestTuningCli : public QObject {
     QVERIFY2(printed.exitCode == 0, qPrintable(printed.err));
     int said = 0;
     for (const auto& [fold, c] : chosen) said += c == 0.1 ? 0 : 1;
-    QVERIFY2(printed.out.contains("C chosen") &&
-                 printed.out.contains(said == 3 ? QString("0.0001 in 3 folds") : said == 0 ? QString("0.1 in 3 folds") : QString("0.0001 in %1 fold").arg(said)),
+    QVERIFY2(printed.out.contains("C chosen") && printed.out.contains(said == 3   ? QString("0.0001 in 3 folds")
+                                                                      : said == 0 ? QString("0.1 in 3 folds")
+                                                                                  : QString("0.0001 in %1 fold").arg(said)),
              qPrintable(printed.out));
     // Not numbers, or not positive: refused before anything runs.
     for (const char* bad : {"0.01,abc", "0", "0.01,-1"})
@@ -298,8 +298,8 @@ class TestTuningCli : public QObject {
   }
 
   void promptTuningEvaluatesWithCalibration() {
-    const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_,
-                        "--cv", "2", "--label-fraction", "0.5", "--json"});
+    const auto r = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_, "--cv", "2",
+                        "--label-fraction", "0.5", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto o = parseObject(r.out);
     QCOMPARE(o["method"].toString(), QString("prompt"));
@@ -311,8 +311,8 @@ class TestTuningCli : public QObject {
     // model (the same stratified share of the train part; test_baselines checks which scans), and
     // with every label from the whole training part; no labels is refused.
     const QString regimesPrefix = str(dir_ / "logreg-regimes");
-    const auto lr = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--regimes", "1,0.5", "--json",
-                         "--out", regimesPrefix});
+    const auto lr =
+        run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "2", "--regimes", "1,0.5", "--json", "--out", regimesPrefix});
     QVERIFY2(lr.exitCode == 0, qPrintable(lr.err));
     const auto regimes = QJsonDocument::fromJson(lr.out.toUtf8()).array();
     QCOMPARE(regimes.size(), 2);
@@ -366,8 +366,8 @@ class TestTuningCli : public QObject {
     QCOMPARE(run({"results", "-w", str(ws_), "--compare", "asd", "--regimes", "--paired"}).exitCode, 64);
     // Every other method runs on the same data; the linear probe trains the head alone: 2 x (2 x 16) + 2.
     for (const char* method : {"finetune", "linear", "lora", "prefix"}) {
-      const auto m = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--pretrained", pretrained_, "--config", tiny_,
-                          "--cv", "2", "--epochs", "1", "--json"});
+      const auto m = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", method, "--pretrained", pretrained_, "--config", tiny_, "--cv", "2",
+                          "--epochs", "1", "--json"});
       QVERIFY2(m.exitCode == 0, qPrintable(QString(method) + ": " + m.err));
       const auto mo = parseObject(m.out);
       QCOMPARE(mo["method"].toString(), QString(method));
@@ -428,7 +428,8 @@ class TestTuningCli : public QObject {
   // so both files' probabilities must map back to one logit margin.
   void plattScalingFromAConfigFile() {
     const QString temperatureConfig = str(dir_ / "tiny-t.json"), plattConfig = str(dir_ / "tiny-platt.json");
-    const std::string body = R"("model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "batch_size": 32)";
+    const std::string body =
+        R"("model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "batch_size": 32)";
     std::ofstream(temperatureConfig.toStdString()) << "{" << body << "}";
     std::ofstream(plattConfig.toStdString()) << "{" << body << R"(, "calibration": "platt"})";
     const QString a = str(dir_ / "scratch-t.pt"), b = str(dir_ / "scratch-platt.pt");
@@ -456,8 +457,8 @@ class TestTuningCli : public QObject {
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
     // --calibration overrides the configuration (the GUI's Calibration field passes it); the
     // logistic-regression baseline takes it too, the SVM (Platt-scaled on its training data) refuses it.
-    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", temperatureConfig,
-                                    "--calibration", "platt", "--cv", "2", "--json", "--out", str(dir_ / "eval-platt")})
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", temperatureConfig, "--calibration",
+                                    "platt", "--cv", "2", "--json", "--out", str(dir_ / "eval-platt")})
                                    .out);
     const QString la = str(dir_ / "logreg-t.json"), lb = str(dir_ / "logreg-platt.json");
     mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--out", la});
@@ -465,9 +466,8 @@ class TestTuningCli : public QObject {
     QCOMPARE(parseObject(run({"model", lb}).out)["calibration"].toString(), QString("platt"));
     problem = sameMargins(la, lb);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
-    const auto le = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--calibration", "platt", "--cv", "3",
-                                     "--json"})
-                                    .out);
+    const auto le =
+        parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--calibration", "platt", "--cv", "3", "--json"}).out);
     QCOMPARE(le["calibration"].toObject()["method"].toString(), QString("platt"));
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "svm", "--calibration", "platt", "--cv", "3"}).exitCode, 64);
     const auto calibration = e["calibration"].toObject();
@@ -505,9 +505,8 @@ class TestTuningCli : public QObject {
     QVERIFY(row["probability"].toDouble() > 0 && row["probability"].toDouble() < 1);
     QVERIFY(!row["top_rois"].toArray().isEmpty());
     // Cross-validation fits the transform inside each fold and leaves no temporary arrays behind.
-    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--input",
-                                    "tangent-z", "--cv", "2", "--json"})
-                                   .out);
+    const auto e = parseObject(
+        run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--input", "tangent-z", "--cv", "2", "--json"}).out);
     QCOMPARE(e["config"].toObject()["input"].toObject()["kind"].toString(), QString("tangent"));
     QVERIFY(e["metrics"].toObject()["auc"].toObject().contains("mean"));
     int left = 0;
@@ -515,8 +514,8 @@ class TestTuningCli : public QObject {
       for (const auto& entry : std::filesystem::directory_iterator(ws_ / "tmp")) left += entry.path().filename().string().rfind("graph-input-", 0) == 0;
     QCOMPARE(left, 0);
     // A given pre-trained encoder learned Pearson FC; the baselines name their features themselves.
-    auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--pretrained", pretrained_, "--input", "tangent",
-                  "--out", str(dir_ / "never.pt")});
+    auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--pretrained", pretrained_, "--input", "tangent", "--out",
+                  str(dir_ / "never.pt")});
     QCOMPARE(r.exitCode, 64);
     QVERIFY2(r.err.contains("pre-trained on fc input") && r.err.contains("pretrain --input tangent") && r.err.contains("--pretrain-in-folds"),
              qPrintable(r.err));
@@ -560,7 +559,8 @@ class TestTuningCli : public QObject {
     QCOMPARE(o["input_pooled_site_scans"].toInt(), pooled);
     // The same folds, other features: other probabilities.
     int differ = 0;
-    for (std::size_t i = 0; i < plain.size(); ++i) differ += plain[i].scan == harmonised[i].scan && std::fabs(plain[i].probability - harmonised[i].probability) > 1e-6;
+    for (std::size_t i = 0; i < plain.size(); ++i)
+      differ += plain[i].scan == harmonised[i].scan && std::fabs(plain[i].probability - harmonised[i].probability) > 1e-6;
     QVERIFY(differ > 100);
     // Leaving a site out, its scans can only have the pooled statistics.
     r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg-tangent", "--input", "tangent-site", "--leave-site-out", "--json"});
@@ -573,8 +573,8 @@ class TestTuningCli : public QObject {
 
     // BrainGFM reads the same harmonised edges: the same split, the same fallback count; the comparison keeps it apart.
     const QString graphPrefix = str(dir_ / "kids-scratch-site");
-    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--cv", "3", "--json",
-             "--out", graphPrefix});
+    r = run(
+        {"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--cv", "3", "--json", "--out", graphPrefix});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     o = parseObject(r.out);
     QCOMPARE(o["config"].toObject()["input"].toObject()["per_site"].toBool(), true);
@@ -605,8 +605,8 @@ class TestTuningCli : public QObject {
     const QString w = str(ws_);
     const QString plainPrefix = str(dir_ / "kids-lso-site"), adaptedPrefix = str(dir_ / "kids-lso-adapted");
     mustRun({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--out", plainPrefix});
-    auto r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
-                  "--json", "--out", adaptedPrefix});
+    auto r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites", "--json",
+                  "--out", adaptedPrefix});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     auto o = parseObject(r.out);
     const auto plain = readPredictions(plainPrefix + "-predictions.csv"), adapted = readPredictions(adaptedPrefix + "-predictions.csv");
@@ -630,8 +630,8 @@ class TestTuningCli : public QObject {
     // From only 5 of each new site's scans: a site with more moves again (other statistics), one with exactly 5 does not;
     // every scan is still scored. ComBat's shrinkage (fc-combat) moves them all, and each is named apart.
     const QString fivePrefix = str(dir_ / "kids-lso-adapted-5");
-    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
-             "--adapt-scans", "5", "--json", "--out", fivePrefix});
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites", "--adapt-scans", "5",
+             "--json", "--out", fivePrefix});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     o = parseObject(r.out);
     QCOMPARE(o["input_adapted_site_scans"].toInt(), expectAdapted);
@@ -648,11 +648,13 @@ class TestTuningCli : public QObject {
     }
     QVERIFY(largerSites > 0);
     QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-scans", "5"}).exitCode, 64);
-    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
-                  "--adapt-scans", "4"}).exitCode, 64);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites", "--adapt-scans",
+                  "4"})
+                 .exitCode,
+             64);
     const QString combatPrefix = str(dir_ / "kids-lso-combat");
-    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-combat", "--leave-site-out", "--adapt-new-sites",
-             "--json", "--out", combatPrefix});
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-combat", "--leave-site-out", "--adapt-new-sites", "--json", "--out",
+             combatPrefix});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     o = parseObject(r.out);
     QCOMPARE(o["input"].toString(), QString("fc-combat"));
@@ -672,8 +674,9 @@ class TestTuningCli : public QObject {
       return sum / n;
     };
     auto skewed = [&](const QStringList& extra, const QString& prefix) {
-      auto res = run(QStringList{"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out",
-                                 "--adapt-new-sites", "--json", "--out", prefix} + extra);
+      auto res = run(QStringList{"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+                                 "--json", "--out", prefix} +
+                     extra);
       if (res.exitCode != 0) qWarning("%s", qPrintable(res.err));
       return std::make_pair(parseObject(res.out), readPredictions(prefix + "-predictions.csv"));
     };
@@ -695,17 +698,19 @@ class TestTuningCli : public QObject {
     QVERIFY2(lsoTable.contains("new sites adapted (batches 100% positive)") && lsoTable.contains("new sites adapted (batches 75% positive), labelled"),
              qPrintable(lsoTable));
     QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-share", "1"}).exitCode, 64);
-    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
-                  "--adapt-share", "1", "--adapt-labelled"}).exitCode, 64);
+    QCOMPARE(run({"evaluate", "-w", w, "--corpus", "kids", "--method", "logreg", "--input", "fc-site", "--leave-site-out", "--adapt-new-sites", "--adapt-share",
+                  "1", "--adapt-labelled"})
+                 .exitCode,
+             64);
     // BrainGFM's fold inputs are adapted the same way.
-    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out",
-             "--adapt-new-sites", "--adapt-share", "0.75", "--adapt-labelled", "--json"});
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+             "--adapt-share", "0.75", "--adapt-labelled", "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     o = parseObject(r.out);
     QVERIFY(o["input_adaptation_labelled"].toBool());
     QCOMPARE(o["input_adapted_site_scans"].toInt(), weightedBatch["input_adapted_site_scans"].toInt());  // the same sites qualify
-    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out",
-             "--adapt-new-sites", "--json"});
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "scratch", "--config", tiny_, "--input", "fc-site", "--leave-site-out", "--adapt-new-sites",
+             "--json"});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     o = parseObject(r.out);
     QCOMPARE(o["input_adapted_site_scans"].toInt(), expectAdapted);
@@ -758,7 +763,13 @@ class TestTuningCli : public QObject {
     const QString labelledModel = str(dir_ / "kids-site-cmu-labelled.pt");
     QStringList labelled = adaptArgs;
     labelled[6] = labelledModel;
-    labelled << "--labels" << "autism" << "autism" << "control" << "autism" << "control" << "autism";
+    labelled << "--labels"
+             << "autism"
+             << "autism"
+             << "control"
+             << "autism"
+             << "control"
+             << "autism";
     r = run(labelled);
     QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
     const auto labelledSummary = parseObject(r.out);
@@ -789,21 +800,21 @@ class TestTuningCli : public QObject {
     QVERIFY(!std::filesystem::exists(neverLabelled.toStdString()));
     // Refusals: a training site, too few scans, over the original, a model without per-site input; nothing written.
     const QString never = str(dir_ / "never-adapted.pt");
-    QCOMPARE(run({"adapt-site", "--model", model, "--site", "NYU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
-                  str(cmu[5])}).exitCode, 64);
+    QCOMPARE(run({"adapt-site", "--model", model, "--site", "NYU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]), str(cmu[5])})
+                 .exitCode,
+             64);
     r = run({"adapt-site", "--model", model, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2])});
     QCOMPARE(r.exitCode, 65);
     QVERIFY2(r.err.contains("at least 5"), qPrintable(r.err));
-    QCOMPARE(run({"adapt-site", "--model", model, "--site", "CMU", "--out", model, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
-                  str(cmu[5])}).exitCode, 64);
+    QCOMPARE(run({"adapt-site", "--model", model, "--site", "CMU", "--out", model, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]), str(cmu[5])})
+                 .exitCode,
+             64);
     const QString logregModel = str(dir_ / "kids-logreg-model.json");
     mustRun({"train", "-w", w, "--corpus", "kids", "--method", "logreg", "--out", logregModel});
-    r = run({"adapt-site", "--model", logregModel, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
-             str(cmu[5])});
+    r = run({"adapt-site", "--model", logregModel, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]), str(cmu[5])});
     QCOMPARE(r.exitCode, 64);
     QVERIFY2(r.err.contains("not standardised per site"), qPrintable(r.err));
-    r = run({"adapt-site", "--model", pretrained_, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]),
-             str(cmu[5])});
+    r = run({"adapt-site", "--model", pretrained_, "--site", "CMU", "--out", never, "--in", str(cmu[1]), str(cmu[2]), str(cmu[3]), str(cmu[4]), str(cmu[5])});
     QCOMPARE(r.exitCode, 65);
     QVERIFY2(r.err.contains("not a downstream model"), qPrintable(r.err));
     QVERIFY(!std::filesystem::exists(never.toStdString()));
@@ -816,8 +827,7 @@ class TestTuningCli : public QObject {
     auto r = run({"pretrain", "-w", w, "--corpus", "kids", "--config", tinyPre_, "--epochs", "1", "--input", "fc-site", "--out", pre});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QCOMPARE(parseObject(r.out)["input"].toString(), QString("fc-site"));
-    r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-site",
-             "--out", tuned});
+    r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-site", "--out", tuned});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const auto card = parseObject(run({"model", tuned}).out);
     QCOMPARE(card["input_transform"].toObject()["kind"].toString(), QString("fc"));
@@ -825,12 +835,11 @@ class TestTuningCli : public QObject {
     const auto row = parseObject(run({"predict", "--model", tuned, "--json", "--site", "NYU", "--in", nyuFile(3)}).out.trimmed());
     QVERIFY(row["site_statistics"].toObject()["own"].toBool());
     // Mismatches: the file learned fc-site, the run reads fc-combat; a Pearson-FC file with a fitted input; a zoo pre-training.
-    r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-combat",
-             "--out", str(dir_ / "never.pt")});
+    r = run({"train", "-w", w, "--corpus", "kids", "--method", "finetune", "--pretrained", pre, "--config", tiny_, "--input", "fc-combat", "--out",
+             str(dir_ / "never.pt")});
     QCOMPARE(r.exitCode, 64);
     QVERIFY2(r.err.contains("pre-trained on fc-site input"), qPrintable(r.err));
-    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_, "--input", "fc-site",
-             "--cv", "3"});
+    r = run({"evaluate", "-w", w, "--corpus", "kids", "--method", "prompt", "--pretrained", pretrained_, "--config", tiny_, "--input", "fc-site", "--cv", "3"});
     QCOMPARE(r.exitCode, 64);
     QVERIFY2(r.err.contains("pre-trained on fc input"), qPrintable(r.err));
     QCOMPARE(run({"pretrain", "-w", w, "--corpus", "kids", "--model", "brainmass", "--input", "fc-site", "--out", str(dir_ / "never-bm.pt")}).exitCode, 64);
@@ -872,8 +881,8 @@ class TestTuningCli : public QObject {
           if (e.path().extension() == ".pt" && e.path().filename().string().rfind("pretrain-", 0) == 0) files.insert(e.path().string());
       return files;
     };
-    const QStringList folded = {"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--config", tiny_,
-                                "--pretrain-in-folds", "--pretrain-config", tinyPre_, "--cv", "2", "--json"};
+    const QStringList folded = {"evaluate",          "-w",     str(ws_), "--corpus", "asd",   "--method", "finetune", "--config", tiny_, "--pretrain-in-folds",
+                                "--pretrain-config", tinyPre_, "--cv",   "2",        "--json"};
     const auto before = cached();
     const auto tangent = parseObject(run(folded + QStringList{"--input", "tangent-z"}).out);
     QCOMPARE(tangent["config"].toObject()["input"].toObject()["kind"].toString(), QString("tangent"));
@@ -894,7 +903,7 @@ class TestTuningCli : public QObject {
     QCOMPARE(cached().size(), afterTangent.size() + 2);
     // A fold's tangent-space pre-training names its input and serves only its own fold.
     auto r = run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "finetune", "--config", tiny_, "--pretrained",
-             QString::fromStdString(tangentFiles.front()), "--out", str(dir_ / "never.pt")});
+                  QString::fromStdString(tangentFiles.front()), "--out", str(dir_ / "never.pt")});
     QCOMPARE(r.exitCode, 64);
     QVERIFY2(r.err.contains("pre-trained on tangent-z input"), qPrintable(r.err));
     QVERIFY(!std::filesystem::exists(dir_ / "never.pt"));
@@ -925,11 +934,10 @@ class TestTuningCli : public QObject {
     QCOMPARE(row["ensemble"].toInt(), 2);
     QVERIFY(row["interval"].toObject()["method"].toString().contains("2 ensemble members"));
     // Cross-validation: the first member of every fold is the single model's fold.
-    const auto e1 = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2", "--json",
-                                     "--out", str(dir_ / "ens1")})
-                                    .out);
-    const auto e2 = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2",
-                                     "--ensemble", "2", "--ensemble-validation", "shared", "--json", "--out", str(dir_ / "ens2")})
+    const auto e1 = parseObject(
+        run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2", "--json", "--out", str(dir_ / "ens1")}).out);
+    const auto e2 = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2", "--ensemble", "2",
+                                     "--ensemble-validation", "shared", "--json", "--out", str(dir_ / "ens2")})
                                     .out);
     QCOMPARE(e2["ensemble"].toInt(), 2);
     const auto f1 = e1["folds_detail"].toArray(), f2 = e2["folds_detail"].toArray();
@@ -1000,8 +1008,8 @@ class TestTuningCli : public QObject {
   // part, so the card's validation covers every scan once and the members' validations partition them.
   void ensembleMembersValidateOnTheirOwnFolds() {
     const QString crossFitted = str(dir_ / "cross3.pt"), shared = str(dir_ / "shared3.pt");
-    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--ensemble-validation",
-             "folds", "--out", crossFitted});
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--ensemble-validation", "folds", "--out",
+             crossFitted});
     mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--ensemble", "3", "--ensemble-validation", "shared",
              "--out", shared});
     const auto cross = parseObject(run({"model", crossFitted}).out), same = parseObject(run({"model", shared}).out);
@@ -1030,8 +1038,8 @@ class TestTuningCli : public QObject {
     const auto d = run({"diagnose", "--model", crossFitted, "--in", nyuFile(2), "--json"});
     QVERIFY2(d.out.contains("each validated on its own fold of the training scans"), qPrintable(d.err));
     // Cross-validation: members of one fold differ from the shared run's only in their split.
-    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2",
-                                    "--ensemble", "2", "--ensemble-validation", "folds", "--json"})
+    const auto e = parseObject(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", tiny_, "--cv", "2", "--ensemble", "2",
+                                    "--ensemble-validation", "folds", "--json"})
                                    .out);
     QCOMPARE(e["config"].toObject()["ensemble_validation"].toString(), QString("folds"));
     QCOMPARE(e["folds_detail"].toArray().size(), 2);
@@ -1145,14 +1153,17 @@ class TestTuningCli : public QObject {
     // Refusals, before any work.
     QCOMPARE(run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--config", tiny_, "--config", slow, "--cv", "3"}).exitCode, 64);
     QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << tiny_).exitCode, 64);
-    QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << slow << "--regimes" << "1,0").exitCode, 64);
+    QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << slow << "--regimes"
+                                   << "1,0")
+                 .exitCode,
+             64);
     QCOMPARE(run(QStringList(base) << "--config" << tiny_ << "--config" << str(dir_ / "never.json")).exitCode, 66);
   }
 
   void metaLearningThenZeroShotOnAnUnseenTask() {
     const QString meta = str(dir_ / "meta.pt");
-    const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2",
-                        "--first-order", "--out", meta});
+    const auto r = run({"meta-train", "-w", str(ws_), "--corpus", "asd", "--corpus", "sex", "--pretrained", pretrained_, "--meta-epochs", "2", "--first-order",
+                        "--out", meta});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     QVERIFY(r.out.contains("2 tasks"));
     const auto z = run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "zeroshot", "--meta", meta, "--json"});
@@ -1163,8 +1174,8 @@ class TestTuningCli : public QObject {
     QCOMPARE(o["trainable_parameters"].toInteger(), 0);
     QVERIFY(o["texts"].toObject()["task_text"].toString().contains("Eyes closed"));
     // Few-shot: the meta-learned prompts adapted from K = 4 graphs per class.
-    const auto f = run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "prompt", "--meta", meta, "--shots", "4", "--epochs", "2",
-                        "--cv", "2", "--json"});
+    const auto f =
+        run({"evaluate", "-w", str(ws_), "--corpus", "eyes", "--method", "prompt", "--meta", meta, "--shots", "4", "--epochs", "2", "--cv", "2", "--json"});
     QVERIFY2(f.exitCode == 0, qPrintable(f.err));
     QCOMPARE(parseObject(f.out)["shots_per_class"].toInt(), 4);
     // Cross-fitted over the 8 labelled scans alone: 4 folds of 2 (one per class), each member learning from the other 6.
@@ -1182,8 +1193,10 @@ class TestTuningCli : public QObject {
   void modelZooFromTheCommandLine() {
     const QString w = str(ws_);
     const QString zoo = str(dir_ / "zoo.json"), zooPre = str(dir_ / "zoo-pre.json");
-    std::ofstream(zoo.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "ensemble": 1, "epochs": 2, "batch_size": 32})";
-    std::ofstream(zooPre.toStdString()) << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "epochs": 1, "batch_size": 16})";
+    std::ofstream(zoo.toStdString())
+        << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "ensemble": 1, "epochs": 2, "batch_size": 32})";
+    std::ofstream(zooPre.toStdString())
+        << R"({"model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32, "representation": 16}, "epochs": 1, "batch_size": 16})";
     const QString bm = str(dir_ / "brainmass-pre.pt"), lcm = str(dir_ / "lcm-pre.pt");
     for (const auto& [arch, file] : {std::pair{"brainmass", bm}, std::pair{"lcm", lcm}}) {
       const auto r = run({"pretrain", "-w", w, "--corpus", "asd", "--model", arch, "--config", zooPre, "--out", file});
@@ -1211,8 +1224,8 @@ class TestTuningCli : public QObject {
     QCOMPARE(row["top_rois"].toArray().size(), 10);
 
     // The probe trains its head only: representation (16) x 2 classes + 2 biases.
-    const auto probeEval = parseObject(run({"evaluate", "-w", w, "--corpus", "asd", "--method", "brainmass-probe", "--pretrained", bm, "--config", zoo,
-                                           "--cv", "2", "--json"}).out);
+    const auto probeEval = parseObject(
+        run({"evaluate", "-w", w, "--corpus", "asd", "--method", "brainmass-probe", "--pretrained", bm, "--config", zoo, "--cv", "2", "--json"}).out);
     QCOMPARE(probeEval["trainable_parameters"].toInteger(), 34);
     for (const char* method : {"brainmass", "lcm", "gcn", "braingnn", "transformer", "graph_transformer", "brainnettf"}) {
       const auto r = run({"evaluate", "-w", w, "--corpus", "asd", "--method", method, "--config", zoo, "--cv", "2", "--epochs", "1", "--json"});
@@ -1233,10 +1246,11 @@ class TestTuningCli : public QObject {
 
     // compare: every listed model on the same folds, stored; results --compare shows the same table.
     const QString cmp = str(dir_ / "compare.json");
-    std::ofstream(cmp.toStdString()) << R"({"default": {"ensemble": 1, "epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
+    std::ofstream(cmp.toStdString())
+        << R"({"default": {"ensemble": 1, "epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
     const QString prefix = str(dir_ / "compare-out");
-    const auto c = run({"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--cv", "3", "--seed", "7", "--config", cmp, "--format", "json",
-                        "--out", prefix});
+    const auto c = run(
+        {"compare", "-w", w, "--corpus", "asd", "--methods", "logreg,gcn", "--cv", "3", "--seed", "7", "--config", cmp, "--format", "json", "--out", prefix});
     QVERIFY2(c.exitCode == 0, qPrintable(c.err));
     {
       // Every model's out-of-fold predictions, a row per model and scan; the paired test's pooled AUCs
@@ -1278,8 +1292,8 @@ class TestTuningCli : public QObject {
       // The evaluations kept their predictions in the workspace: results tests the stored comparison
       // exactly as compare tested the fresh one, and writes the same predictions.
       const QString storedCsv = str(dir_ / "stored-predictions.csv");
-      const auto stored = run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "logreg",
-                               "--format", "json", "--predictions", storedCsv});
+      const auto stored = run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "logreg", "--format",
+                               "json", "--predictions", storedCsv});
       QVERIFY2(stored.exitCode == 0, qPrintable(stored.err));
       const auto storedPaired = nlohmann::json::parse(stored.out.toStdString());
       QVERIFY2(storedPaired == paired, stored.out.toUtf8().constData());
@@ -1298,8 +1312,8 @@ class TestTuningCli : public QObject {
       QVERIFY2(md.out.contains("Paired DeLong test against logreg") && md.out.contains("| gcn |"), qPrintable(md.out));
       QCOMPARE(run({"results", "-w", w, "--paired"}).exitCode, 64);  // --paired needs --compare
       // evaluate --name: another configuration of a method is a model of its own in the comparison.
-      const auto named = run({"evaluate", "-w", w, "--corpus", "asd", "--method", "logreg", "--c", "0.1", "--cv", "3", "--seed", "7", "--name",
-                              "logreg C=0.1", "--json"});
+      const auto named =
+          run({"evaluate", "-w", w, "--corpus", "asd", "--method", "logreg", "--c", "0.1", "--cv", "3", "--seed", "7", "--name", "logreg C=0.1", "--json"});
       QVERIFY2(named.exitCode == 0, qPrintable(named.err));
       const auto withNamed = nlohmann::json::parse(
           run({"results", "-w", w, "--compare", "asd", "--split", "kfold/3-folds/seed-7", "--paired", "--reference", "logreg", "--format", "json"})
@@ -1371,8 +1385,8 @@ class TestTuningCli : public QObject {
     std::ofstream(out / "malformed.json") << "{\n  \"epochs\": 2,\n";
     std::ofstream(out / "negative.json") << R"({"learning_rate": -0.1})";
     auto trainWith = [&](const std::string& config, QStringList extra = {}) {
-      return run(extra + QStringList{"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(out / config), "--out",
-                                     str(out / "never.pt")});
+      return run(extra +
+                 QStringList{"train", "-w", str(ws_), "--corpus", "asd", "--method", "scratch", "--config", str(out / config), "--out", str(out / "never.pt")});
     };
     r = trainWith("misspelt.json");
     QVERIFY2(r.exitCode == 78 && r.err.contains("unknown key 'epoch'") && r.err.contains("did you mean 'epochs'?"), qPrintable(r.err));
@@ -1390,8 +1404,8 @@ class TestTuningCli : public QObject {
     // SIGTERM cancels like Ctrl-C: exit 143, the checkpoint kept, no temporary left.
     {
       QProcess p;
-      p.start(QStringLiteral(BRAINGRAPH_CLI), {"--threads", "1", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tinyPre_, "--epochs", "5000",
-                                                "--out", str(out / "long.pt")});
+      p.start(QStringLiteral(BRAINGRAPH_CLI),
+              {"--threads", "1", "pretrain", "-w", str(ws_), "--corpus", "asd", "--config", tinyPre_, "--epochs", "5000", "--out", str(out / "long.pt")});
       QVERIFY(p.waitForStarted());
       QTRY_VERIFY_WITH_TIMEOUT(std::filesystem::exists(out / "long.pt.ckpt"), 120000);
       p.terminate();
@@ -1481,12 +1495,17 @@ class TestTuningCli : public QObject {
     QCOMPARE(trainRun["config"].toObject()["command"].toString(), QString("train"));
     QVERIFY(trainRun["metrics"].toObject().contains("validation/auc"));
     QCOMPARE(trainRun["config"].toObject()["config"].toObject()["model"].toObject()["hidden"].toInt(), 16);  // the --config file's JSON
-    // The evaluation's last per-fold test AUC is its final metric; the fold AUCs match the JSON it printed.
+    // The evaluation's final test AUC is the mean of its per-fold test AUCs (those of the JSON it printed), with their SD.
     const auto foldAucs = parseObject(b.out)["metrics"].toObject()["auc"].toObject()["folds"].toArray();
-    QCOMPARE(evalRun["metrics"].toObject()["test/auc"].toDouble(), foldAucs.last().toDouble());
-    const auto cmp = parseObject(run({"runs", "compare", QString::number(trainRun["id"].toInt()), QString::number(evalRun["id"].toInt()), "-w", w,
-                                      "--json"})
-                                     .out);
+    double meanAuc = 0;
+    for (const auto& f : foldAucs) meanAuc += f.toDouble() / foldAucs.size();
+    QVERIFY(std::abs(evalRun["metrics"].toObject()["test/auc"].toDouble() - meanAuc) < 1e-12);
+    QVERIFY(evalRun["metrics"].toObject().contains("test/auc sd"));
+    // What each run used is recorded: the evaluation's split and its configuration after the defaults.
+    QCOMPARE(evalRun["config"].toObject()["effective"].toObject()["split"].toObject()["kind"].toString(), QString("kfold"));
+    QCOMPARE(trainRun["config"].toObject()["effective"].toObject()["config"].toObject()["model"].toObject()["hidden"].toInt(), 16);
+    const auto cmp =
+        parseObject(run({"runs", "compare", QString::number(trainRun["id"].toInt()), QString::number(evalRun["id"].toInt()), "-w", w, "--json"}).out);
     QStringList keys;
     for (const auto& d : cmp["configuration"].toArray()) keys << d.toObject()["key"].toString();
     QVERIFY2(keys.contains("command") && keys.contains("options.--cv") && keys.contains("options.--method"), qPrintable(keys.join(',')));
@@ -1496,8 +1515,8 @@ class TestTuningCli : public QObject {
     const int evaluationId = results.last().toObject()["id"].toInt();
     const double auc = results.last().toObject()["result"].toObject()["metrics"].toObject()["auc"].toObject()["mean"].toDouble();
     const QString released = str(dir_ / "released.pt");
-    mustRun({"release", "-w", w, "--model", model, "--evaluation", QString::number(evaluationId), "--name", "ASD screen v1", "--by", "tester",
-             "--out", released});
+    mustRun(
+        {"release", "-w", w, "--model", model, "--evaluation", QString::number(evaluationId), "--name", "ASD screen v1", "--by", "tester", "--out", released});
     const auto card = parseObject(run({"model", released}).out);
     QCOMPARE(card["release"].toObject()["name"].toString(), QString("ASD screen v1"));
     QCOMPARE(card["evaluation"].toObject()["evaluation_run"].toInt(), evaluationId);
@@ -1509,8 +1528,8 @@ class TestTuningCli : public QObject {
     const auto other = run({"evaluate", "-w", w, "--corpus", "eyes", "--method", "logreg", "--cv", "2", "--json"});
     QVERIFY2(other.exitCode == 0, qPrintable(other.err));
     const auto all = QJsonDocument::fromJson(run({"results", "-w", w, "--format", "json"}).out.toUtf8()).array();
-    const auto refused = run({"release", "-w", w, "--model", model, "--evaluation", QString::number(all.last().toObject()["id"].toInt()), "--name",
-                              "x", "--out", str(dir_ / "refused.pt")});
+    const auto refused = run({"release", "-w", w, "--model", model, "--evaluation", QString::number(all.last().toObject()["id"].toInt()), "--name", "x",
+                              "--out", str(dir_ / "refused.pt")});
     QCOMPARE(refused.exitCode, 65);
     QVERIFY(refused.err.contains("eyes"));
     QVERIFY(!std::filesystem::exists(dir_ / "refused.pt"));

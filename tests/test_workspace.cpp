@@ -1,5 +1,6 @@
 // The workspace: schema, array store, imports, derivation, corpora, and what happens when
 // things go wrong (a killed process, a full disk, a corrupted array, two processes at once).
+#include <cmath>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTest>
@@ -83,9 +84,7 @@ void importFirstAbideFiles(Workspace& ws, std::size_t n) {
   importFiles(ws, files, "ABIDE_I", "", "cc200", p);
 }
 
-std::int64_t countRows(Workspace& ws, const char* table) {
-  return ws.db().execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64();
-}
+std::int64_t countRows(Workspace& ws, const char* table) { return ws.db().execAndGet(std::string("SELECT count(*) FROM ") + table).getInt64(); }
 }  // namespace
 
 class TestWorkspace : public QObject {
@@ -103,8 +102,7 @@ class TestWorkspace : public QObject {
     QCOMPARE(ws->db().execAndGet("PRAGMA foreign_keys").getInt(), 1);
     QVERIFY_THROWS_EXCEPTION(Error, Workspace::create(dir_ / "empty"));
     // A scan must belong to a session: foreign keys are enforced.
-    QVERIFY_THROWS_EXCEPTION(SQLite::Exception,
-                             ws->db().exec("INSERT INTO scans(session_id, kind, path, content_hash) VALUES (999, 'bold', 'x', 'h')"));
+    QVERIFY_THROWS_EXCEPTION(SQLite::Exception, ws->db().exec("INSERT INTO scans(session_id, kind, path, content_hash) VALUES (999, 'bold', 'x', 'h')"));
     // A workspace from a newer program is refused, not damaged.
     ws->db().exec("PRAGMA user_version = 99");
     ws.reset();
@@ -404,7 +402,9 @@ class TestWorkspace : public QObject {
     importFirstAbideFiles(*ws, 6);
     const auto reg = AtlasRegistry::load(BRAINGRAPH_TEST_MANIFESTS, DataPaths({bgtest::dataRoot()}));
     QCOMPARE(deriveConnectomes(*ws, reg, DeriveRequest{}, p).computed, 6);
-    ws->db().exec("INSERT INTO phenotypes (subject_id, name, value, type) SELECT id, 'diagnosis', CASE WHEN id % 2 = 0 THEN 'autism' ELSE 'control' END, 'text' FROM subjects");
+    ws->db().exec(
+        "INSERT INTO phenotypes (subject_id, name, value, type) SELECT id, 'diagnosis', CASE WHEN id % 2 = 0 THEN 'autism' ELSE 'control' END, 'text' FROM "
+        "subjects");
     CorpusSpec spec;
     spec.name = "all";
     spec.split.folds = 2;
@@ -430,13 +430,18 @@ class TestWorkspace : public QObject {
     QVERIFY(other.waitForStarted());
     std::ofstream(ws->dir() / ("derive-" + std::to_string(other.processId()) + ".lock")) << other.processId();
     QString err;
-    QCOMPARE(runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws->dir()), QStringLiteral("--name"), QStringLiteral("partial"),
-                     QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")}, &err), 0);
-    QVERIFY2(err.contains(QStringLiteral("a derivation (process %1) is still running").arg(other.processId())) && err.contains(QStringLiteral("--replace")), qPrintable(err));
+    QCOMPARE(runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws->dir()), QStringLiteral("--name"),
+                     QStringLiteral("partial"), QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")},
+                    &err),
+             0);
+    QVERIFY2(err.contains(QStringLiteral("a derivation (process %1) is still running").arg(other.processId())) && err.contains(QStringLiteral("--replace")),
+             qPrintable(err));
     other.kill();
     QVERIFY(other.waitForFinished());
     QCOMPARE(runCli({QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(ws->dir()), QStringLiteral("--name"), QStringLiteral("after"),
-                     QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")}, &err), 0);
+                     QStringLiteral("--split"), QStringLiteral("kfold"), QStringLiteral("--folds"), QStringLiteral("2")},
+                    &err),
+             0);
     QVERIFY2(!err.contains(QStringLiteral("still running")), qPrintable(err));
     // The last item's array is lost: the second export fails after writing five matrices, and the
     // folder keeps the first export's files, byte for byte, with no staging folder left.
@@ -473,9 +478,10 @@ class TestWorkspace : public QObject {
       return times;
     };
     const auto before = modified();
-    for (const QStringList& args : {QStringList{QStringLiteral("derive"), QStringLiteral("-w"), q(dir)},
-                                    QStringList{QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(dir), QStringLiteral("--name"), QStringLiteral("x")},
-                                    QStringList{QStringLiteral("workspace"), QStringLiteral("check"), QStringLiteral("-w"), q(dir), QStringLiteral("--repair")}}) {
+    for (const QStringList& args :
+         {QStringList{QStringLiteral("derive"), QStringLiteral("-w"), q(dir)},
+          QStringList{QStringLiteral("corpus"), QStringLiteral("create"), QStringLiteral("-w"), q(dir), QStringLiteral("--name"), QStringLiteral("x")},
+          QStringList{QStringLiteral("workspace"), QStringLiteral("check"), QStringLiteral("-w"), q(dir), QStringLiteral("--repair")}}) {
       const auto r = bgtest::runCliWithoutWriteAccess(args, dir);
       QVERIFY2(r.exitCode == 74, qPrintable(args.join(' ') + " -> " + QString::number(r.exitCode) + ": " + r.err));
       QVERIFY2(r.err.contains(q(dir / "workspace.sqlite")) && r.err.contains(QStringLiteral("read")), qPrintable(r.err));
@@ -485,10 +491,12 @@ class TestWorkspace : public QObject {
     // An output folder the user cannot write.
     const auto outParent = dir_ / "read-only-output";
     std::filesystem::create_directories(outParent);
-    const auto r = bgtest::runCliWithoutWriteAccess({QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(kSeries() / "CMU_a_0050642_rois_cc200.1D.gz"),
-                                                     QStringLiteral("--out"), q(outParent / "graph"), QStringLiteral("--id"), QStringLiteral("cc200")},
-                                                    outParent);
-    QVERIFY2(r.exitCode == 74 && r.err.contains(q(outParent / "graph")) && r.err.contains(QStringLiteral("choose a folder you can write to")), qPrintable(r.err));
+    const auto r =
+        bgtest::runCliWithoutWriteAccess({QStringLiteral("timeseries2graph"), QStringLiteral("--in"), q(kSeries() / "CMU_a_0050642_rois_cc200.1D.gz"),
+                                          QStringLiteral("--out"), q(outParent / "graph"), QStringLiteral("--id"), QStringLiteral("cc200")},
+                                         outParent);
+    QVERIFY2(r.exitCode == 74 && r.err.contains(q(outParent / "graph")) && r.err.contains(QStringLiteral("choose a folder you can write to")),
+             qPrintable(r.err));
     QVERIFY(std::filesystem::is_empty(outParent));
   }
 
@@ -498,8 +506,8 @@ class TestWorkspace : public QObject {
     QVERIFY(runCli({QStringLiteral("import"), QStringLiteral("abide"), QStringLiteral("-w"), q(path), QStringLiteral("--pheno"), q(kPheno()),
                     QStringLiteral("--timeseries"), q(kSeries())}) == 0);
     QProcess derive;
-    derive.start(QStringLiteral(BRAINGRAPH_CLI), {QStringLiteral("--quiet"), QStringLiteral("derive"), QStringLiteral("-w"), q(path),
-                                                  QStringLiteral("--no-bandpass")});
+    derive.start(QStringLiteral(BRAINGRAPH_CLI),
+                 {QStringLiteral("--quiet"), QStringLiteral("derive"), QStringLiteral("-w"), q(path), QStringLiteral("--no-bandpass")});
     QVERIFY(derive.waitForStarted());
     // Read while the CLI writes (the GUI does this): counts never fail and never go down.
     auto reader = Workspace::open(path);
@@ -605,8 +613,7 @@ class TestWorkspace : public QObject {
     const auto back = loadCorpus(*other, "imported");
     QCOMPARE(back["items"].size(), loaded["items"].size());
     QVERIFY(back["split"] == loaded["split"]);
-    for (std::size_t i = 0; i < back["items"].size(); ++i)
-      QVERIFY(back["items"][i]["content_hash"] == loaded["items"][i]["content_hash"]);
+    for (std::size_t i = 0; i < back["items"].size(); ++i) QVERIFY(back["items"][i]["content_hash"] == loaded["items"][i]["content_hash"]);
     // A manifest whose scans are missing is refused with a reason.
     auto empty = Workspace::create(dir_ / "no-scans");
     QVERIFY_THROWS_EXCEPTION(Error, saveCorpus(*empty, copy));
@@ -681,8 +688,8 @@ class TestWorkspace : public QObject {
 
   void cliInfoJson() {
     QProcess p;
-    p.start(QStringLiteral(BRAINGRAPH_CLI), {QStringLiteral("workspace"), QStringLiteral("info"), QStringLiteral("-w"), q(dir_ / "killed"),
-                                             QStringLiteral("--json")});
+    p.start(QStringLiteral(BRAINGRAPH_CLI),
+            {QStringLiteral("workspace"), QStringLiteral("info"), QStringLiteral("-w"), q(dir_ / "killed"), QStringLiteral("--json")});
     p.waitForFinished();
     const auto j = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
     QCOMPARE(j["scans"].get<int>(), 739);
@@ -696,8 +703,8 @@ class TestWorkspace : public QObject {
   void runConfigurationsAndCurves() {
     const auto config = dir_ / "run-config.json";
     std::ofstream(config) << R"({"epochs": 6, "model": {"hidden": 64}})";
-    const auto a = describeCommand({"braingraph-cli", "--threads", "1", "pretrain", "-w", "/ws", "--corpus", "asd", "--config", config.string(),
-                                    "--epochs", "3", "--resume"});
+    const auto a = describeCommand(
+        {"braingraph-cli", "--threads", "1", "pretrain", "-w", "/ws", "--corpus", "asd", "--config", config.string(), "--epochs", "3", "--resume"});
     QCOMPARE(a["command"].get<std::string>(), std::string("pretrain"));
     QCOMPARE(a["options"]["--threads"].get<std::string>(), std::string("1"));
     QCOMPARE(a["options"]["--workspace"].get<std::string>(), std::string("/ws"));
@@ -733,7 +740,8 @@ class TestWorkspace : public QObject {
     QCOMPARE(read.points.size(), std::size_t{2});
     {
       std::ofstream out(runMetricsPath(log), std::ios::app);
-      out << R"("y": 1.25, "t": 3})" << "\n";
+      out << R"("y": 1.25, "t": 3})"
+          << "\n";
     }
     readRunMetrics(runMetricsPath(log), offset, read);
     QCOMPARE(read.values("loss/gcl"), (std::vector<double>{2.0, 1.5, 1.25}));
@@ -742,6 +750,37 @@ class TestWorkspace : public QObject {
     QCOMPARE(writer.finalValues()["loss/gcl"].get<double>(), 1.5);
     QVERIFY(processResidentMiB(static_cast<int>(::getpid())) > 1);
     QVERIFY(!processPaused(static_cast<int>(::getpid())));
+  }
+
+  // An evaluation's curves per fold and member, and its final metrics as means over folds (numbers
+  // computed by hand here); what a run used replaces its configuration file in comparisons.
+  void foldCurvesAndTheirSummary() {
+    QCOMPARE(foldSeriesTag(2), std::string(" [fold 2]"));
+    QCOMPARE(foldSeriesTag(3, 2), std::string(" [fold 3, member 2]"));
+    QCOMPARE(seriesFold("loss/train [fold 3, member 2] (10% labels)"), 3);
+    QCOMPARE(seriesWithoutFold("loss/train [fold 3, member 2] (10% labels)"), std::string("loss/train (10% labels)"));
+    QCOMPARE(seriesFold("loss/train"), 0);
+    std::vector<MetricPoint> points = {{"loss/train [fold 1]", 1, 0.9, 0}, {"loss/train [fold 1]", 2, 0.7, 0}, {"validation/auc [fold 1]", 2, 0.6, 0},
+                                       {"loss/train [fold 2]", 1, 0.8, 0}, {"loss/train [fold 2]", 2, 0.5, 0}, {"validation/auc [fold 2]", 2, 0.8, 0},
+                                       {"test/auc", 1, 0.70, 0},           {"test/auc", 2, 0.80, 0},           {"lr", 2, 0.001, 0}};
+    const auto summary = summariseRunMetrics(points);
+    QCOMPARE(summary["loss/train"].get<double>(), 0.6);  // the folds' last losses, 0.7 and 0.5
+    QVERIFY(std::fabs(summary["loss/train sd"].get<double>() - std::sqrt(0.02)) < 1e-12);
+    QCOMPARE(summary["validation/auc"].get<double>(), 0.7);
+    QVERIFY(std::fabs(summary["test/auc"].get<double>() - 0.75) < 1e-12);  // not the last fold's 0.80
+    QVERIFY(std::fabs(summary["test/auc sd"].get<double>() - std::sqrt(0.005)) < 1e-12);
+    QCOMPARE(summary["lr"].get<double>(), 0.001);
+    QVERIFY(!summary.contains("loss/train [fold 1]"));
+
+    TrackedRun run;
+    run.config = {{"command", "evaluate"}, {"options", {{"--epochs", "3"}}}, {"config", {{"epochs", 50}}}, {"argv", {"evaluate"}}};
+    QVERIFY(comparableRunSettings(run) == run.config);  // nothing recorded yet: the command line and the file
+    run.config["effective"] = effectiveRunSettings({{"method", "scratch"}, {"config", {{"epochs", 3}}}, {"metrics", {{"auc", 0.7}}}, {"prompt", nullptr}});
+    const auto shown = comparableRunSettings(run);
+    QCOMPARE(shown["used"]["config"]["epochs"].get<int>(), 3);
+    QCOMPARE(shown["used"]["method"].get<std::string>(), std::string("scratch"));
+    QVERIFY(!shown.contains("config") && !shown["used"].contains("metrics") && !shown["used"].contains("prompt"));
+    QCOMPARE(shown["options"]["--epochs"].get<std::string>(), std::string("3"));
   }
 
   // The same 739 sessions seen through a second atlas (ABIDE's Harvard-Oxford series): each session

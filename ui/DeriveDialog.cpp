@@ -9,10 +9,10 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QVBoxLayout>
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "atlas/AtlasRegistry.h"
 #include "workspace/Workspace.h"
+#include "workspace/WorkspaceQueries.h"
 
 namespace bg::ui {
 namespace {
@@ -22,10 +22,7 @@ enum Scope { Selected, Shown, All };
 DeriveDialog::DeriveDialog(Workspace& ws, const AtlasRegistry& registry, std::vector<std::int64_t> selected, std::vector<std::int64_t> shown, QWidget* parent)
     : QDialog(parent), selected_(std::move(selected)), shown_(std::move(shown)) {
   setWindowTitle(tr("Derive Connectomes"));
-  {
-    SQLite::Statement q(ws.db(), "SELECT COUNT(*) FROM scans");
-    if (q.executeStep()) allScans_ = q.getColumn(0).getInt();
-  }
+  allScans_ = countScans(ws);
   sets_ = derivationParameterSets(ws);
 
   scope_ = new QComboBox(this);

@@ -26,7 +26,6 @@
 #include <QTextEdit>
 #include <QVBoxLayout>
 #include <QWizardPage>
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <spdlog/spdlog.h>
 
 #include "CliRunner.h"
@@ -36,9 +35,11 @@
 #include "io/TimeSeriesFile.h"
 #include "jobs/JobRunner.h"
 #include "report/Diagnosis.h"
-#include "report/ReportFigures.h"
-#include "report/ReportPdf.h"
+#include "pdf/ReportFigures.h"
+#include "pdf/ReportPdf.h"
+#include "workspace/ReportStore.h"
 #include "workspace/Workspace.h"
+#include "workspace/WorkspaceQueries.h"
 
 namespace bg::ui {
 using nlohmann::json;
@@ -221,14 +222,8 @@ void DiagnosisWizard::buildScanPage() {
     if (!workspaceDir_.isEmpty()) {
       try {
         auto ws = Workspace::open(workspaceDir_.toStdString());
-        SQLite::Statement q(ws->db(), "SELECT tr FROM scans WHERE path = ? AND tr IS NOT NULL");
-        q.bind(1, f.toStdString());
-        if (q.executeStep()) trSpin_->setValue(q.getColumn(0).getDouble());
-        SQLite::Statement site(ws->db(),
-                               "SELECT p.value FROM scans s JOIN sessions se ON se.id = s.session_id JOIN phenotypes p ON p.subject_id = se.subject_id "
-                               "WHERE s.path = ? AND p.name = 'site'");
-        site.bind(1, f.toStdString());
-        if (site.executeStep()) siteEdit_->setText(QString::fromStdString(site.getColumn(0).getString()));
+        if (const auto tr = scanRepetitionTime(*ws, f.toStdString())) trSpin_->setValue(*tr);
+        if (const auto site = scanSite(*ws, f.toStdString())) siteEdit_->setText(QString::fromStdString(*site));
       } catch (const std::exception& e) {
         spdlog::debug("diagnosis wizard: no TR from the workspace: {}", e.what());
       }
@@ -369,12 +364,11 @@ void DiagnosisWizard::loadModels() {
   if (workspaceDir_.isEmpty()) return;
   try {
     auto ws = Workspace::open(workspaceDir_.toStdString());
-    SQLite::Statement q(ws->db(), "SELECT path, card_json FROM models ORDER BY id DESC");
     QStringList tasks;
-    while (q.executeStep()) {
-      const QString path = QString::fromStdString(q.getColumn(0).getString());
+    for (const auto& stored : listModels(*ws)) {
+      const QString path = QString::fromStdString(stored.path);
       if (!QFileInfo(path).isFile()) continue;
-      const auto card = json::parse(q.getColumn(1).getString());
+      const auto& card = stored.card;
       if (!card.contains("classes")) continue;
       bool seen = false;
       for (const auto& m : models_) seen = seen || m.path == path;
@@ -770,10 +764,7 @@ bool DiagnosisWizard::exportReport() {
     assets.brainMask = brainMask_;
     report::writeReportPdf(record_, out, assets);
     if (ws) {
-      SQLite::Statement s(ws->db(), "UPDATE reports SET pdf_path = ?, updated_at = datetime('now') WHERE id = ?");
-      s.bind(1, std::filesystem::absolute(out).string());
-      s.bind(2, record_.at("report_id").get<std::string>());
-      s.exec();
+      setReportPdf(*ws, record_.at("report_id").get<std::string>(), std::filesystem::absolute(out).string());
     }
     writtenReport_ = QString::fromStdString(out.string());
     spdlog::info("report {} signed by {} and written to {}", record_.at("report_id").get<std::string>(), clinicianEdit_->text().toStdString(), out.string());

@@ -14,12 +14,12 @@
 #include <QTableWidget>
 #include <QUrl>
 #include <QVBoxLayout>
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "report/Diagnosis.h"
-#include "report/ReportPdf.h"
+#include "pdf/ReportPdf.h"
+#include "workspace/ReportStore.h"
 #include "workspace/Workspace.h"
 
 namespace bg::ui {
@@ -76,16 +76,15 @@ void ReportsDialog::reload() {
   table_->setRowCount(0);
   try {
     auto ws = Workspace::open(workspaceDir_.toStdString());
-    SQLite::Statement q(ws->db(), "SELECT id, record_json, signed_by, pdf_path, created_at FROM reports ORDER BY created_at DESC, rowid DESC");
     std::map<QString, std::set<QString>> labelsOf;  // patient -> the results of their reports
     std::map<QString, QStringList> resultsOf;       // patient -> "label (model)" lines
-    while (q.executeStep()) {
-      const auto record = json::parse(q.getColumn(1).getString());
+    for (const auto& stored : listReports(*ws)) {
+      const auto& record = stored.record;
       const auto& result = record.value("result", json::object());
       const int row = table_->rowCount();
       table_->insertRow(row);
-      QString pdf = QString::fromStdString(q.getColumn(3).getString());
-      if (pdf.isEmpty()) pdf = workspaceDir_ + QStringLiteral("/reports/") + QString::fromStdString(q.getColumn(0).getString()) + QStringLiteral(".pdf");
+      QString pdf = QString::fromStdString(stored.pdfPath);
+      if (pdf.isEmpty()) pdf = workspaceDir_ + QStringLiteral("/reports/") + QString::fromStdString(stored.id) + QStringLiteral(".pdf");
       // The model: its release name when released, else its file.
       QString model;
       const auto release = record.value("model_card", json::object()).value("release", json());
@@ -95,15 +94,15 @@ void ReportsDialog::reload() {
       const QString patient = QString::fromStdString(record.value("patient", json::object()).value("id", std::string()));
       const QString label = QString::fromStdString(result.value("label", std::string()));
       labelsOf[patient].insert(label);
-      resultsOf[patient] << tr("%1 by %2 (%3)").arg(label, model, QString::fromStdString(q.getColumn(0).getString()));
-      const QStringList cells{QString::fromStdString(q.getColumn(0).getString()),
+      resultsOf[patient] << tr("%1 by %2 (%3)").arg(label, model, QString::fromStdString(stored.id));
+      const QStringList cells{QString::fromStdString(stored.id),
                               patient,
                               model,
                               label,
                               QString::number(result.value("probability", 0.0), 'f', 3),
                               QString::fromStdString(record.value("qc", json::object()).value("overall", std::string())),
-                              QString::fromStdString(q.getColumn(2).getString()),
-                              QString::fromStdString(q.getColumn(4).getString())};
+                              QString::fromStdString(stored.signedBy),
+                              QString::fromStdString(stored.createdAt)};
       for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
       table_->item(row, 0)->setData(Qt::UserRole, pdf);
     }
@@ -139,10 +138,7 @@ bool ReportsDialog::regenerateSelected(const QString& pdf) {
     const std::filesystem::path out = pdf.toStdString();
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
     report::writeReportPdf(*record, out, assets);
-    SQLite::Statement s(ws->db(), "UPDATE reports SET pdf_path = ?, updated_at = datetime('now') WHERE id = ?");
-    s.bind(1, std::filesystem::absolute(out).string());
-    s.bind(2, id);
-    s.exec();
+    setReportPdf(*ws, id, std::filesystem::absolute(out).string());
     table_->item(row, 0)->setData(Qt::UserRole, pdf);
     spdlog::info("report {} regenerated to {}", id, out.string());
     return true;

@@ -111,8 +111,10 @@ class RunTracker {
         metrics_ = std::make_unique<RunMetricsWriter>(runMetricsPath(log));
         auto* m = metrics_.get();
         jobs_.setMetricSink({[m, seriesSuffix](std::string_view s, double x, double v) {
-                               if (seriesSuffix->empty()) m->metric(s, x, v);
-                               else m->metric(std::string(s) + *seriesSuffix, x, v);
+                               if (seriesSuffix->empty())
+                                 m->metric(s, x, v);
+                               else
+                                 m->metric(std::string(s) + *seriesSuffix, x, v);
                              },
                              [m](std::string_view k, std::string_view v) { m->note(k, v); }});
       }
@@ -137,6 +139,14 @@ class RunTracker {
       updateTrackedRun(*ws_, id_, s.stage, s.fraction);
     } catch (const std::exception& e) {
       spdlog::debug("run progress not recorded: {}", e.what());
+    }
+  }
+  void recordEffective(const nlohmann::json& effective) {
+    if (!ws_) return;
+    try {
+      setTrackedRunEffectiveSettings(*ws_, id_, effective);
+    } catch (const std::exception& e) {
+      spdlog::debug("run settings not recorded: {}", e.what());
     }
   }
   // The run ends with the command, after it has written its outputs (a model file is written once
@@ -172,6 +182,10 @@ CliContext::CliContext(const GlobalOptions& options) : options_(options) {
   settings_.validate();
   std::vector<std::filesystem::path> roots(options_.data.begin(), options_.data.end());
   dataPaths_ = DataPaths::resolve(roots, settings_);
+}
+
+void CliContext::recordEffectiveSettings(const nlohmann::json& resultOrCard) {
+  if (tracker_) tracker_->recordEffective(effectiveRunSettings(resultOrCard));
 }
 
 JobRunner& CliContext::jobs() {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "jobs/JobRunner.h"
 #include "log/Logging.h"
 #include "settings/DataPaths.h"
@@ -22,11 +24,11 @@ struct GlobalOptions {
   bool quiet = false;
   int verbose = 0;
   std::vector<std::string> data;  // --data, may repeat
-  std::string device;              // --device overrides the settings file
-  int threads = -1;                // --threads overrides the settings file
+  std::string device;             // --device overrides the settings file
+  int threads = -1;               // --threads overrides the settings file
   bool noProgress = false;
-  bool progressJson = false;       // machine-readable progress on stderr (the GUI reads it)
-  bool estimate = false;           // run the first seconds only, print the time and memory estimate, stop
+  bool progressJson = false;  // machine-readable progress on stderr (the GUI reads it)
+  bool estimate = false;      // run the first seconds only, print the time and memory estimate, stop
 };
 
 // Thrown once an --estimate has been printed: main() ends with status 0.
@@ -49,6 +51,8 @@ class CliContext {
   // Appended to the name of every curve the following jobs record for the dashboard, where one command
   // runs the same job several times (evaluate --regimes: "test/auc (10% labels)"); empty: none.
   void setMetricSeriesSuffix(std::string suffix) { metricSeriesSuffix_ = std::move(suffix); }
+  // What a tracked run actually used (effectiveRunSettings of its result or model card), for comparisons.
+  void recordEffectiveSettings(const nlohmann::json& resultOrCard);
   // The command's end (main calls it): a tracked run becomes completed, cancelled or failed.
   void finishRun(int exitCode, const std::string& error = {});
 

@@ -15,6 +15,7 @@ void addDataCommands(CLI::App& app, Action& action);  // data fetch
 void addInfoCommand(CLI::App& app, Action& action);
 void addSettingsCommands(CLI::App& app, Action& action);
 void addConfigCommands(CLI::App& app, Action& action);  // config reference
+void addMethodCommands(CLI::App& app, Action& action);  // methods: the method catalog
 void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "methods/MethodCatalog.h"
 #include "CliContext.h"
 #include "Commands.h"
 #include "connectome/GraphInputSpec.h"
@@ -27,9 +28,10 @@ void addModelCommands(CLI::App& app, Action& action) {
   auto r = std::make_shared<model::PretrainRequest>();
   auto configFile = std::make_shared<std::string>();
   auto crossAtlas = std::make_shared<bool>(false);
-  auto* pre = app.add_subcommand("pretrain", "Foundation-model pre-training on a corpus: BrainGFM (GCL + GMAE; Ctrl-C keeps a checkpoint), "
-                                             "BrainMass (BYOL + mask-ROI modelling) or LCM (multitask phenotypes)");
-  pre->add_option("--model", r->architecture, "braingfm, brainmass or lcm")->capture_default_str()->check(CLI::IsMember({"braingfm", "brainmass", "lcm"}));
+  auto* pre = app.add_subcommand("pretrain",
+                                 "Foundation-model pre-training on a corpus: BrainGFM (GCL + GMAE; Ctrl-C keeps a checkpoint), "
+                                 "BrainMass (BYOL + mask-ROI modelling) or LCM (multitask phenotypes)");
+  pre->add_option("--model", r->architecture, "braingfm, brainmass or lcm")->capture_default_str()->check(CLI::IsMember(pretrainableArchitectures()));
   pre->add_option("--workspace,-w", r->workspace, "Workspace folder (default: the settings' workspace)");
   pre->add_option("--corpus", r->corpus, "Corpus name")->required();
   pre->add_option("--out", r->out, "Model file to write")->required();
@@ -65,7 +67,8 @@ void addModelCommands(CLI::App& app, Action& action) {
         req.configJson = parseJsonText(ss.str(), "configuration " + *configFile).dump();
       }
       if (*crossAtlas) {
-        if (req.architecture != "braingfm") throw Error(ErrorCode::Usage, "--cross-atlas-views is BrainGFM's; " + req.architecture + " pre-trains on one atlas");
+        if (req.architecture != "braingfm")
+          throw Error(ErrorCode::Usage, "--cross-atlas-views is BrainGFM's; " + req.architecture + " pre-trains on one atlas");
         auto j = req.configJson.empty() ? nlohmann::json::object() : nlohmann::json::parse(req.configJson);
         j["cross_atlas_views"] = true;
         req.configJson = j.dump();
@@ -96,8 +99,10 @@ void addModelCommands(CLI::App& app, Action& action) {
     double tr = 0;
   };
   auto a = std::make_shared<AdaptArgs>();
-  auto* adapt = app.add_subcommand("adapt-site", "Give a per-site harmonised model (--input fc-site, tangent-site, fc-combat, tangent-combat) a new acquisition site's statistics, "
-                                                 "from unlabelled scans of that site; writes a copy of the model");
+  auto* adapt =
+      app.add_subcommand("adapt-site",
+                         "Give a per-site harmonised model (--input fc-site, tangent-site, fc-combat, tangent-combat) a new acquisition site's statistics, "
+                         "from unlabelled scans of that site; writes a copy of the model");
   adapt->add_option("--model", a->model, "Model file (train --out) whose input is standardised per site")->required();
   adapt->add_option("--site", a->site, "The new site's name, as predict --site will give it")->required();
   adapt->add_option("--in", a->inputs, "At least 5 scans of the site (BOLD NIfTI or ROI time-series files); their labels are not needed")->required();
@@ -120,12 +125,16 @@ void addModelCommands(CLI::App& app, Action& action) {
         for (std::size_t i = 0; i < a->inputs.size(); ++i) {
           ProgressRange part(job, 0.9 * static_cast<double>(i) / static_cast<double>(a->inputs.size()),
                              0.9 * static_cast<double>(i + 1) / static_cast<double>(a->inputs.size()));
-          req.scans.push_back(withContext("while loading " + a->inputs[i], [&] { return loadPredictionInput(a->inputs[i], info.card, registry.get(), a->tr, part); }));
+          req.scans.push_back(
+              withContext("while loading " + a->inputs[i], [&] { return loadPredictionInput(a->inputs[i], info.card, registry.get(), a->tr, part); }));
         }
         card = adaptModelToSite(req);
       });
       const auto& standardisation = card["input_transform"]["site_standardisation"];
-      json out = {{"adapted", a->out}, {"site", a->site}, {"scans", a->inputs.size()}, {"sites", standardisation["sites"]},
+      json out = {{"adapted", a->out},
+                  {"site", a->site},
+                  {"scans", a->inputs.size()},
+                  {"sites", standardisation["sites"]},
                   {"adapted_sites", standardisation.value("adapted_sites", json::array())}};
       if (const auto& record = card["site_adaptations"].back(); record.value("labelled", false)) {
         out["class_counts"] = record["class_counts"];

@@ -26,8 +26,8 @@
 #include "report/Diagnosis.h"
 #include "io/AtomicFile.h"
 #include "settings/DataPaths.h"
+#include "workspace/ReportStore.h"
 #include "workspace/Workspace.h"
-#include <SQLiteCpp/SQLiteCpp.h>
 
 namespace bg::cli {
 using nlohmann::json;
@@ -96,10 +96,7 @@ void renderPdf(const json& record, const std::string& out, const AtlasRegistry* 
   }
   std::filesystem::remove(recordFile);
   if (ws) {
-    SQLite::Statement s(ws->db(), "UPDATE reports SET pdf_path = ?, updated_at = datetime('now') WHERE id = ?");
-    s.bind(1, std::filesystem::absolute(out).string());
-    s.bind(2, record.at("report_id").get<std::string>());
-    s.exec();
+    setReportPdf(*ws, record.at("report_id").get<std::string>(), std::filesystem::absolute(out).string());
   }
   spdlog::info("wrote {} (report {})", out, record.at("report_id").get<std::string>());
 }

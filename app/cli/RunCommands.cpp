@@ -24,10 +24,18 @@ TrackedRun findRun(Workspace& ws, std::int64_t id) {
 }
 
 json runJson(const TrackedRun& r) {
-  return {{"id", r.id},         {"task", r.name},        {"state", r.state == "running" && processPaused(r.pid) ? "paused" : r.state},
-          {"stage", r.stage},   {"progress", r.progress}, {"pid", r.pid},
-          {"command", r.command}, {"log", r.logPath},    {"started", r.createdAt},
-          {"updated", r.updatedAt}, {"error", r.error},  {"config", r.config},
+  return {{"id", r.id},
+          {"task", r.name},
+          {"state", r.state == "running" && processPaused(r.pid) ? "paused" : r.state},
+          {"stage", r.stage},
+          {"progress", r.progress},
+          {"pid", r.pid},
+          {"command", r.command},
+          {"log", r.logPath},
+          {"started", r.createdAt},
+          {"updated", r.updatedAt},
+          {"error", r.error},
+          {"config", r.config},
           {"metrics", r.metrics}};
 }
 }  // namespace
@@ -65,10 +73,9 @@ void addRunCommands(CLI::App& app, Action& action) {
         if (a->ids.size() != 2) throw Error(ErrorCode::Usage, "compare needs two run ids");
         const auto left = findRun(*ws, a->ids[0]), right = findRun(*ws, a->ids[1]);
         json out = {{"left", left.id}, {"right", right.id}, {"configuration", json::array()}, {"metrics", json::array()}};
-        for (const auto& d : diffConfigurations(left.config, right.config))
+        for (const auto& d : diffConfigurations(comparableRunSettings(left), comparableRunSettings(right)))
           out["configuration"].push_back({{"key", d.key}, {"left", d.left}, {"right", d.right}});
-        for (const auto& d : diffConfigurations(left.metrics, right.metrics))
-          out["metrics"].push_back({{"key", d.key}, {"left", d.left}, {"right", d.right}});
+        for (const auto& d : diffConfigurations(left.metrics, right.metrics)) out["metrics"].push_back({{"key", d.key}, {"left", d.left}, {"right", d.right}});
         if (a->json) {
           std::printf("%s\n", out.dump(2).c_str());
         } else {

@@ -25,6 +25,7 @@
 #include "eval/ConfigurationChoice.h"
 #include "eval/AtlasEnsemble.h"
 #include "io/JsonText.h"
+#include "methods/MethodCatalog.h"
 #include "eval/Evaluation.h"
 #include "eval/ModelComparison.h"
 #include "settings/DataPaths.h"
@@ -50,12 +51,6 @@ std::string readText(const std::string& file) {
   ss << in.rdbuf();
   return parseJsonText(ss.str(), "configuration " + file).dump();
 }
-
-bool isBaselineMethod(const std::string& m) { return m == "logreg" || m == "svm" || m == "logreg-tangent" || m == "svm-tangent"; }
-
-const char* kMethods =
-    "logreg, svm, logreg-tangent, svm-tangent; BrainGFM: finetune, scratch, linear, lora, prefix, prompt, zeroshot; "
-    "the model zoo: brainmass, brainmass-probe, lcm, gcn, braingnn, transformer, graph_transformer, brainnettf";
 
 void printMetrics(const json& result) {
   std::string method = result.value("method", "");
@@ -113,13 +108,19 @@ void forEachCandidate(CliContext& ctx, const std::string& title, const model::Tu
 // candidates: more than one (name, configuration JSON) has each fold keep the configuration with the
 // best validation AUC (combineConfigurationChoice); rf.configJson is then ignored.
 std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Workspace& ws, const model::TuneRequest& rf, const std::vector<double>& cGrid,
-                                                        const std::string& name = {},
-                                                        const Candidates& candidates = {}) {
+                                                         const std::string& name = {}, const Candidates& candidates = {}) {
   const double fraction = rf.labelFraction;
   json result;
-  json request = {{"method", rf.method}, {"prompt", rf.prompt}, {"split", rf.split}, {"folds", rf.folds}, {"seed", rf.seed},
-                  {"label_fraction", fraction}, {"pretrained", rf.pretrained}, {"meta", rf.meta},
-                  {"pretrain_in_folds", rf.pretrainInFolds}, {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)},
+  json request = {{"method", rf.method},
+                  {"prompt", rf.prompt},
+                  {"split", rf.split},
+                  {"folds", rf.folds},
+                  {"seed", rf.seed},
+                  {"label_fraction", fraction},
+                  {"pretrained", rf.pretrained},
+                  {"meta", rf.meta},
+                  {"pretrain_in_folds", rf.pretrainInFolds},
+                  {"config", rf.configJson.empty() ? json() : json::parse(rf.configJson)},
                   {"calibration", rf.calibration.empty() ? json() : json(rf.calibration)},
                   {"input", rf.input.empty() ? json() : json(rf.input)},
                   {"ensemble", rf.ensemble > 0 ? json(rf.ensemble) : json()}};
@@ -134,12 +135,12 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     request["configs"] = json::array();
     for (const auto& [file, text] : candidates) request["configs"].push_back({{"name", file}, {"config", text.empty() ? json() : json::parse(text)}});
   }
-  if (isBaselineMethod(rf.method)) {
+  if (methodInfo(rf.method).isBaseline()) {
     if (fraction <= 0) throw Error(ErrorCode::Usage, "zero-shot (label fraction 0) needs a meta-learned BrainGFM: a baseline learns from labels");
     EvaluateRequest req;
-    const auto dash = rf.method.find('-');
-    req.method = rf.method.substr(0, dash);
-    req.features = dash == std::string::npos ? "fisher" : "tangent";
+    const auto& info = methodInfo(rf.method);
+    req.method = info.classifier;
+    req.features = info.features;
     const auto input = rf.input.empty() ? GraphInputSpec{} : GraphInputSpec::fromName(rf.input);  // validated in resolved()
     req.harmoniseSites = input.perSite;
     req.siteShrinkage = input.empiricalBayes;
@@ -157,7 +158,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     request["c"] = cGrid.size() > 1 ? json(cGrid) : json(req.c);
     const auto manifest = loadCorpus(ws, rf.corpus);
     if (corpusAtlases(manifest).size() > 1) {  // one regression per atlas, probabilities averaged
-      if (req.method != "logreg" || req.harmoniseSites)
+      if (!info.severalAtlases || req.harmoniseSites)
         throw Error(ErrorCode::Usage, "a multi-atlas corpus is evaluated with logreg or logreg-tangent (one pooled-standardised regression per atlas); " +
                                           rf.method + (req.harmoniseSites ? " with --input " + rf.input : std::string()) + " reads one atlas");
       ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = evaluateAtlasEnsemble(ws, manifest, req, job); });
@@ -191,8 +192,8 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
     // A multi-atlas corpus: one graph model per atlas on the same subject folds, probabilities averaged
     // per acquisition (what train writes for such a corpus).
     const auto& backend = model::modelBackend();
-    const AtlasEnsembleEvaluation e{rf.method, rf.split, rf.folds, rf.seed, rf.calibration, rf.labelFraction,
-                                    "one " + rf.method + " model per atlas, trained as train trains it"};
+    const AtlasEnsembleEvaluation e{
+        rf.method, rf.split, rf.folds, rf.seed, rf.calibration, rf.labelFraction, "one " + rf.method + " model per atlas, trained as train trains it"};
     ctx.runJob("evaluate " + rf.method, [&](JobContext& job) {
       result = evaluateAtlasEnsemble(manifest, e, job, [&](const std::string&, const json& part, ProgressDelegate& p) {
         auto rk = rf;
@@ -238,12 +239,15 @@ json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, co
   for (std::size_t k = 0; k < cards.size(); ++k) {
     const double auc = cards[k].at("validation").at("auc").get<double>();
     if (auc > cards[best].at("validation").at("auc").get<double>()) best = k;  // a tie keeps the earlier candidate
-    described.push_back({{"name", candidates[k].first}, {"config", json::parse(candidates[k].second.empty() ? "{}" : candidates[k].second)},
-                         {"validation_auc", auc}, {"trainable_parameters", cards[k].value("trainable_parameters", json())}});
+    described.push_back({{"name", candidates[k].first},
+                         {"config", json::parse(candidates[k].second.empty() ? "{}" : candidates[k].second)},
+                         {"validation_auc", auc},
+                         {"trainable_parameters", cards[k].value("trainable_parameters", json())}});
   }
-  const json patch = {{"config_selection", {{"criterion", "validation AUC (the training corpus's own validation scans; members' calibrated mean)"},
-                                            {"candidates", described},
-                                            {"chosen", candidates[best].first}}}};
+  const json patch = {{"config_selection",
+                       {{"criterion", "validation AUC (the training corpus's own validation scans; members' calibrated mean)"},
+                        {"candidates", described},
+                        {"chosen", candidates[best].first}}}};
   spdlog::info("configuration {} has the best validation AUC ({:.3f}); writing it to {}", candidates[best].first,
                cards[best]["validation"]["auc"].get<double>(), r.out);
   return json::parse(backend.rewriteModelCard(files[best], r.out, patch.dump()));
@@ -317,17 +321,17 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
         for (std::size_t k = 0; k < atlases.size(); ++k) {
           ProgressRange part(job, 0.5 * static_cast<double>(k) / static_cast<double>(atlases.size()),
                              0.5 * static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
-          auto input = withContext("while reading " + group.at(atlases[k]).string() + " for the " + atlases[k] + " member", [&] {
-            return loadPredictionInput(group.at(atlases[k]), card.at("members").at(k), registry, a.tr, part);
-          });
+          auto input = withContext("while reading " + group.at(atlases[k]).string() + " for the " + atlases[k] + " member",
+                                   [&] { return loadPredictionInput(group.at(atlases[k]), card.at("members").at(k), registry, a.tr, part); });
           input.site = a.site;
           inputs.emplace(atlases[k], std::move(input));
         }
         ProgressRange rest(job, 0.5, 1.0);
         row = predictAtlasEnsemble(a.modelFile, card, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
       });
-      if (ws) row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
-                                                      row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
+      if (ws)
+        row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
+                                                row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
       if (a.json) {
         std::printf("%s\n", row.dump().c_str());
       } else {
@@ -336,7 +340,8 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
           members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
         const auto& top = row["top_rois"];
         std::printf("%s: %s (p(%s) = %.3f; %s)%s%s\n", name.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
-                    row["probability"].get<double>(), members.c_str(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
+                    row["probability"].get<double>(), members.c_str(), top.empty() ? "" : ", top ROI ",
+                    top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
       }
     } catch (const CancelledError&) {
       throw;
@@ -349,605 +354,616 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
   return failures ? static_cast<int>(ErrorCode::Data) : 0;
 }
 
+// Options shared by train and evaluate for the BrainGFM methods.
+struct ModelArgs {
+  model::TuneRequest req;
+  std::vector<std::string> configFiles;
+  std::string pretrainConfigFile;
+  std::string c = "0.01";
+  CLI::Option* cOption = nullptr;  // to tell a --c given from the default
+  void add(CLI::App* cmd) {
+    cmd->add_option("--method", req.method, methodListText())->required();
+    cmd->add_option("--prompt", req.prompt, "Graph prompt for --method prompt: node_mult, node_add, edge, node_mult+edge, node_add+edge")
+        ->capture_default_str();
+    cmd->add_option("--pretrained", req.pretrained, "Pre-trained encoder (pretrain --out)");
+    cmd->add_option("--meta", req.meta, "Meta-learned prompt model (meta-train --out): few-shot start or zero-shot");
+    cmd->add_option("--config", configFiles,
+                    "Tuning configuration (JSON): model size, epochs, learning rate, patience, ... Given more than once, the configuration "
+                    "is chosen by validation AUC: evaluate keeps the best one in each fold (on the fold's validation scans, inside its "
+                    "training part), train keeps the best on its own validation split");
+    cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs (1 to 100000)")->check(CLI::Range(1, 100000));
+    cmd->add_option("--calibration", req.calibration,
+                    "Calibration fitted on the validation split: temperature (default), platt (temperature and bias) or auto "
+                    "(Platt's bias only where a likelihood-ratio test on the validation split finds it, p < 0.05)")
+        ->check(CLI::IsMember({"temperature", "platt", "auto"}));
+    cmd->add_option("--input", req.input,
+                    "What the model reads: fc (stored Pearson FC), tangent (tangent-space FC against the training scans' geometric "
+                    "mean); -z: every edge z-scored over the training scans (tangent-z, fc-z); -site: z-scored over the training "
+                    "scans of the scan's own acquisition site (fc-site, tangent-site: site harmonisation); -combat: the same with "
+                    "ComBat's empirical-Bayes shrinkage of each site's statistics (fc-combat, tangent-combat). Other than fc: from scratch, "
+                    "or evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input). The baselines take "
+                    "the per-site inputs of their features (logreg: fc-site, fc-combat; logreg-tangent: tangent-site, tangent-combat)")
+        ->check(CLI::IsMember(GraphInputSpec::names()));
+    cmd->add_option("--ensemble", req.ensemble,
+                    "Graph models: members per model, their calibrated probabilities averaged (predict, explanations and intervals "
+                    "use every member). Default 5, cross-fitted: the labelled scans in 5 stratified folds, member k choosing its epoch "
+                    "and calibration on fold k and learning from the rest, so the file learns from every label; evaluate measures the "
+                    "same procedure inside each outer fold. 1: one model on a 15% validation split (about 4x quicker)")
+        ->check(CLI::Range(1, 32));
+    cmd->add_option("--ensemble-validation", req.ensembleValidation,
+                    "Where each ensemble member selects its epoch and fits its calibration: folds (default: the training part in one "
+                    "stratified fold per member; member k validates on fold k and trains on the rest) or shared (one 15% validation "
+                    "split for all members, which none learns from)")
+        ->check(CLI::IsMember({"shared", "folds"}));
+    cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
+    cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
+    cOption = cmd->add_option("--c", c,
+                              "Baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold cross-validation "
+                              "inside each training part")
+                  ->capture_default_str();
+  }
+  // The request with the workspace, device and files read, refused (a usage error) when the
+  // method cannot run it. kind: train or evaluate; labelFractions: evaluate's --regimes.
+  model::TuneRequest resolved(CliContext& ctx, const std::string& dir, const std::string& kind, std::vector<double> labelFractions = {}) const {
+    auto r = req;
+    if (labelFractions.empty()) labelFractions = {r.labelFraction};
+    r.workspace = workspaceDir(ctx, dir).string();
+    r.device = ctx.settings().device;
+    r.threads = ctx.settings().computeThreads;
+    r.configJson = configFiles.empty() ? std::string() : readText(configFiles.front());
+    MethodRequest check;
+    check.kind = kind;
+    check.method = r.method;
+    check.hasPretrained = !r.pretrained.empty();
+    check.hasMeta = !r.meta.empty();
+    check.pretrainInFolds = r.pretrainInFolds;
+    check.calibration = r.calibration;
+    check.regularisationGiven = cOption->count() > 0;
+    check.configurations = static_cast<int>(configFiles.size());
+    check.ensemble = r.ensemble;
+    check.ensembleValidationGiven = !r.ensembleValidation.empty();
+    check.input = r.input;
+    check.labelFractions = labelFractions;
+    if (const auto problems = methodProblems(check); !problems.empty()) throw Error(ErrorCode::Usage, problems.front());
+    for (std::size_t i = 0; i < configFiles.size() && configFiles.size() > 1; ++i) {
+      (void)readText(configFiles[i]);  // a missing or broken file fails now, not after the first candidate's training
+      for (std::size_t j = 0; j < i; ++j)
+        if (std::filesystem::weakly_canonical(configFiles[i]) == std::filesystem::weakly_canonical(configFiles[j]))
+          throw Error(ErrorCode::Usage, "--config " + configFiles[i] + " is given twice");
+    }
+    r.pretrainConfigJson = readText(pretrainConfigFile);
+    parseRegularisationGrid(c);  // a bad --c fails here, before any work
+    return r;
+  }
+  // (name, configuration JSON) per --config, when there is more than one to choose from.
+  Candidates candidates() const {
+    Candidates out;
+    if (configFiles.size() < 2) return out;
+    for (const auto& f : configFiles) out.emplace_back(std::filesystem::path(f).filename().string(), readText(f));
+    for (std::size_t i = 0; i < out.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (out[i].first == out[j].first) out[i].first = configFiles[i];  // two files of one name: the full paths tell them apart
+    return out;
+  }
+};
+
+// ---- train
+void addTrainCommand(CLI::App& app, Action& action) {
+  struct Args {
+    std::string dir;
+    ModelArgs model;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("train", "Train on a whole corpus (validation split inside) and write a self-contained model file");
+  addWorkspaceOption(cmd, a->dir);
+  cmd->add_option("--corpus", a->model.req.corpus, "Corpus name")->required();
+  cmd->add_option("--out", a->model.req.out, "Model file to write")->required();
+  a->model.add(cmd);
+  cmd->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      auto r = a->model.resolved(ctx, a->dir, "train");
+      json card;
+      if (const auto& info = methodInfo(r.method); info.isBaseline()) {
+        if (!r.input.empty())
+          throw Error(ErrorCode::Usage, "train writes the " + r.method + " baseline with pooled standardisation; per-site standardisation (--input " + r.input +
+                                            ") is for evaluate, or for the graph models' files");
+        auto ws = Workspace::open(r.workspace);
+        const auto manifest = loadCorpus(*ws, r.corpus);
+        const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
+        const std::string features = info.features;
+        ctx.runJob("train " + r.method, [&](JobContext& job) {
+          card = corpusAtlases(manifest).size() > 1  // one regression per atlas, probabilities averaged
+                     ? trainAtlasEnsemble(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features)
+                     : trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
+        });
+        writeTextAtomically(r.out, card.dump() + "\n");
+      } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus); corpusAtlases(manifest).size() > 1) {
+        if (a->model.candidates().size() > 1)
+          throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; train each configuration on the multi-atlas corpus alone");
+        card = trainGraphAtlasEnsemble(ctx, r, manifest);
+        writeTextAtomically(r.out, card.dump() + "\n");
+      } else if (const auto candidates = a->model.candidates(); candidates.size() > 1) {
+        card = trainChoosingConfiguration(ctx, r, candidates);
+      } else {
+        const auto& backend = model::modelBackend();
+        ctx.runJob("train " + r.method, [&](JobContext& job) { card = json::parse(backend.train(r, job)); });
+      }
+      ctx.recordEffectiveSettings(card);
+      std::printf("wrote %s (%s, %s vs %s, %s trainable parameters, temperature %.3f)\n", r.out.c_str(), card.value("kind", "").c_str(),
+                  card["classes"][1].get<std::string>().c_str(), card["classes"][0].get<std::string>().c_str(), card["trainable_parameters"].dump().c_str(),
+                  card.value("temperature", 1.0));
+      if (const auto sel = card.value("config_selection", json()); sel.is_object()) {
+        std::string text;
+        for (const auto& c : sel.at("candidates"))
+          text += (text.empty() ? "" : ", ") + fmt::format("{} {:.3f}", c.at("name").get<std::string>(), c.at("validation_auc").get<double>());
+        std::printf("configuration %s chosen by validation AUC (%s)\n", sel.at("chosen").get<std::string>().c_str(), text.c_str());
+      }
+      if (const auto d = card.value("deployment", json()); d.is_object())
+        std::printf("%s\n", d.value("summary", std::string()).c_str());
+      else if (const auto t = card.value("training", json()); t.is_object() && t.contains("refit"))
+        std::printf("refitted on all %s labelled scans; calibrated on the out-of-fold scores of %s cross-fitted models\n",
+                    t.value("scans", json()).dump().c_str(), t.value("cross_fit_folds", json()).dump().c_str());
+      return 0;
+    };
+  });
+}
+
+// ---- evaluate
+void addEvaluateCommand(CLI::App& app, Action& action) {
+  struct Args {
+    std::string dir, out, regimes, name;
+    ModelArgs model;
+    int cv = 0;
+    bool lso = false, json = false, crossAtlasViews = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* ev = app.add_subcommand("evaluate", "Cross-validated AUC, accuracy, sensitivity, specificity, F1, ECE with 95% intervals");
+  addWorkspaceOption(ev, a->dir);
+  ev->add_option("--corpus", a->model.req.corpus, "Corpus name")->required();
+  a->model.add(ev);
+  ev->add_option("--cv", a->cv, "Stratified k-fold instead of the corpus's own split");
+  ev->add_flag("--leave-site-out", a->lso, "Leave one site out per fold");
+  ev->add_flag("--adapt-new-sites", a->model.req.adaptNewSites,
+               "With a per-site input (fc-site, tangent-site): a test site the fold's training part lacks (every site, leaving sites out) gets "
+               "statistics of its own from its test scans (at least 5; their connectivity only, never their labels) instead of the pooled ones");
+  ev->add_option("--adapt-scans", a->model.req.adaptScans,
+                 "With --adapt-new-sites: adapt each new site from only K of its test scans (a seeded choice per site; all of them are "
+                 "still scored), to measure how many scans a new site must bring")
+      ->check(CLI::Range(SiteStandardizer::kMinScans, 100000));
+  ev->add_option("--adapt-share", a->model.req.adaptShare,
+                 "With --adapt-new-sites: adapt each new site from a batch of its test scans with this share of the positive class (1: "
+                 "patients only, 0: controls only; every scan of the class that runs out first), to measure how a batch's mix moves the "
+                 "site's scores")
+      ->check(CLI::Range(0.0, 1.0));
+  ev->add_flag("--adapt-labelled", a->model.req.adaptLabelled,
+               "With --adapt-new-sites: the batch's labels weight its statistics to the training part's class mix, as adapt-site --labels "
+               "does (a site whose batch has fewer than 2 scans of a class keeps the pooled statistics)");
+  ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
+  ev->add_option("--pretrain-config", a->model.pretrainConfigFile,
+                 "Pre-training configuration (JSON) for --pretrain-in-folds. On a corpus of several atlases, BrainGFM's fold pre-training "
+                 "reads the training part's scans in every atlas (Pearson FC input)");
+  ev->add_flag("--cross-atlas-views", a->crossAtlasViews,
+               "With --pretrain-in-folds on a corpus of several atlases: the contrastive positive pair is one scan seen through two atlases "
+               "(pre-training key cross_atlas_views)");
+  ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
+  ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
+  ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv, PREFIX.md and PREFIX-predictions.csv (out-of-fold, per scan)");
+  ev->add_flag("--json", a->json, "Print JSON");
+  ev->add_option("--name", a->name,
+                 "The model's name in comparisons (results --compare, the comparison window), e.g. to keep two configurations of one "
+                 "method apart; default: the method");
+  ev->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      std::vector<double> fractions = {a->model.req.labelFraction};
+      if (!a->regimes.empty()) {
+        fractions.clear();
+        for (const auto& f : splitList(a->regimes)) fractions.push_back(std::stod(f));
+      }
+      // Options that need one another first: their own mistake, before the method's checks.
+      if (a->crossAtlasViews && !a->model.req.pretrainInFolds)
+        throw Error(ErrorCode::Usage, "--cross-atlas-views shapes the pre-training of --pretrain-in-folds: give both");
+      if (a->model.req.adaptScans > 0 && !a->model.req.adaptNewSites) throw Error(ErrorCode::Usage, "--adapt-scans limits --adapt-new-sites: give both");
+      if ((a->model.req.adaptShare >= 0 || a->model.req.adaptLabelled) && !a->model.req.adaptNewSites)
+        throw Error(ErrorCode::Usage, "--adapt-share and --adapt-labelled shape --adapt-new-sites' batches: give --adapt-new-sites too");
+      if (a->model.req.adaptLabelled && (a->model.req.adaptShare == 0 || a->model.req.adaptShare == 1))
+        throw Error(ErrorCode::Usage, "a batch of one class cannot be weighted by its labels (--adapt-labelled needs an --adapt-share between 0 and 1)");
+      auto r = a->model.resolved(ctx, a->dir, "evaluate", fractions);
+      if (a->cv > 0) {
+        r.split = "kfold";
+        r.folds = a->cv;
+      }
+      if (a->lso) r.split = "leave-site-out";
+      if (a->crossAtlasViews) {
+        auto j = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
+        j["cross_atlas_views"] = true;
+        r.pretrainConfigJson = j.dump();
+      }
+      if (a->model.configFiles.size() > 1 && std::any_of(fractions.begin(), fractions.end(), [](double f) { return f <= 0; }))
+        throw Error(ErrorCode::Usage, "zero-shot (label fraction 0) trains nothing and has no validation scans to choose a configuration on");
+      auto ws = Workspace::open(r.workspace);
+      std::vector<EvaluationRecord> rows;
+      std::vector<json> predictions;
+      json all = json::array();
+      for (double fraction : fractions) {
+        auto rf = r;
+        rf.labelFraction = fraction;
+        if (fractions.size() > 1) ctx.setMetricSeriesSuffix(fmt::format(" ({:g}% labels)", 100 * fraction));
+        auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->model.c), a->name, a->model.candidates());
+        ctx.recordEffectiveSettings(result);
+        predictions.push_back(outOfFold);
+        rows.push_back({id, rf.corpus, "", request, result});
+        all.push_back(result);
+        if (!a->json) printMetrics(result);
+      }
+      if (a->json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+      if (!a->out.empty()) {
+        for (const char* f : {"json", "csv", "md"}) writeTextAtomically(a->out + "." + f, renderResults(rows, f));
+        writeTextAtomically(a->out + "-predictions.csv", renderPredictionsCsv(predictions));
+        spdlog::info("wrote {0}.json, {0}.csv, {0}.md and {0}-predictions.csv (out-of-fold, one row per scan)", a->out);
+      }
+      return 0;
+    };
+  });
+}
+
+// ---- meta-train
+void addMetaTrainCommand(CLI::App& app, Action& action) {
+  auto r = std::make_shared<model::MetaTrainRequest>();
+  auto files = std::make_shared<std::pair<std::string, std::string>>();
+  auto dir = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("meta-train", "MAML over tasks (one corpus each): learns graph prompts and head that adapt fast");
+  addWorkspaceOption(cmd, *dir);
+  cmd->add_option("--corpus", r->corpora, "A task: a two-class corpus (repeatable)")->required();
+  cmd->add_option("--out", r->out, "Meta-learned model file")->required();
+  cmd->add_option("--pretrained", r->pretrained, "Pre-trained encoder (pretrain --out)");
+  cmd->add_option("--prompt", r->prompt, "Graph prompt kind")->capture_default_str();
+  cmd->add_flag("--first-order", r->firstOrder, "First-order MAML (default: second order)");
+  cmd->add_option("--meta-epochs", r->metaEpochs, "Override the configuration's meta-epochs");
+  cmd->add_option("--config", files->first, "Meta-learning configuration (JSON; defaults: the paper's table 8)");
+  cmd->add_option("--model-config", files->second, "Encoder configuration (JSON) when no --pretrained is given");
+  cmd->callback([&action, r, files, dir] {
+    action = [r, files, dir](CliContext& ctx) {
+      auto req = *r;
+      req.workspace = workspaceDir(ctx, *dir).string();
+      req.device = ctx.settings().device;
+      req.threads = ctx.settings().computeThreads;
+      req.configJson = readText(files->first);
+      req.modelConfigJson = readText(files->second);
+      json card;
+      const auto& backend = model::modelBackend();
+      ctx.runJob("meta-train", [&](JobContext& job) { card = json::parse(backend.metaTrain(req, job)); });
+      const auto& h = card["history"];
+      std::printf("wrote %s: %zu tasks, %s trainable parameters, query loss %.4f -> %.4f (%.1f s)\n", req.out.c_str(), card["tasks"].size(),
+                  card["trainable_parameters"].dump().c_str(), h["query_loss"].front().get<double>(), h["query_loss"].back().get<double>(),
+                  h["seconds"].get<double>());
+      return 0;
+    };
+  });
+}
+
+// ---- predict
+void addPredictCommand(CLI::App& app, Action& action) {
+  using Args = PredictArgs;
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("predict", "Classify BOLD NIfTI or ROI time-series files with a trained model");
+  cmd->add_option("--model", a->modelFile, "Model file (train --out)")->required();
+  cmd->add_option("--in", a->inputs,
+                  "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series). A multi-atlas model parcellates a BOLD file "
+                  "with each of its atlases; its time-series inputs come one file per atlas (…_rois_cc200… and …_rois_ho… of one scan)")
+      ->required();
+  cmd->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
+  cmd->add_option("--site", a->site,
+                  "Acquisition site of the inputs (as the training corpus names it), for models whose input is standardised per site "
+                  "(--input fc-site, tangent-site); without it, or for a site the model has not seen, the pooled statistics serve");
+  cmd->add_flag("--json", a->json, "One JSON object per line");
+  cmd->add_flag("--explain", a->explain, "Include the full explanation (per-ROI and per-edge saliency, attention, networks)");
+  cmd->add_flag("--record", a->record, "Store the predictions (with explanations) in the workspace");
+  addWorkspaceOption(cmd, a->dir);
+  cmd->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      const auto model = readModelCardInfo(a->modelFile);
+      const auto& card = model.card;
+      const auto registry = optionalAtlasRegistry(ctx);
+      std::unique_ptr<Workspace> ws;
+      if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
+      int failures = 0;
+      if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
+      for (const auto& file : a->inputs) {
+        try {
+          PredictionInput input;
+          json row;
+          ctx.runJob("predict " + file, [&](JobContext& job) {
+            input = loadPredictionInput(file, card, registry.get(), a->tr, job);
+            input.site = a->site;
+            row = predictInput(a->modelFile, model, input, ctx.settings().device, ctx.settings().computeThreads, job);
+          });
+          if (ws) {
+            const auto explanation = row.contains("explanation") ? row["explanation"] : json{{"top_rois", row["top_rois"]}};
+            row["prediction_id"] =
+                recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), explanation);
+          }
+          if (!a->explain) row.erase("explanation");
+          if (a->json) {
+            std::printf("%s\n", row.dump().c_str());
+          } else {
+            const auto& top = row["top_rois"];
+            std::printf("%s: %s (p(%s) = %.3f)%s%s\n", file.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
+                        row["probability"].get<double>(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
+          }
+        } catch (const CancelledError&) {
+          throw;
+        } catch (...) {
+          ++failures;
+          reportPredictionFailure(file, a->json);
+        }
+        std::fflush(stdout);
+      }
+      return failures ? static_cast<int>(ErrorCode::Data) : 0;
+    };
+  });
+}
+
+// ---- results: the workspace's evaluations as JSON, CSV or Markdown
+void addResultsCommand(CLI::App& app, Action& action) {
+  struct Args {
+    std::string dir, format = "md", out, compare, split, reference, predictions, roc;
+    bool paired = false, regimes = false;
+    double labelFraction = 1.0;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("results", "Evaluations stored in the workspace, as a table (md), CSV or JSON");
+  addWorkspaceOption(cmd, a->dir);
+  cmd->add_option("--compare", a->compare, "Only the model comparison of this corpus: the latest evaluation per model (md adds the paired DeLong tests)");
+  cmd->add_option("--split", a->split,
+                  "With --compare: kfold, leave-site-out or corpus (their most recent folds), or an id such as "
+                  "kfold/5-folds/seed-0 (default: the most recent)");
+  cmd->add_flag("--paired", a->paired,
+                "With --compare: print the paired DeLong tests of every model against --reference (from the stored out-of-fold predictions) "
+                "instead of the table");
+  cmd->add_option("--reference", a->reference, "With --compare: the model the others are tested against (default: logreg if compared, else the best)");
+  cmd->add_option("--label-fraction", a->labelFraction,
+                  "With --compare: the label regime compared (evaluate --regimes; the same labelled scans for every model)")
+      ->capture_default_str();
+  cmd->add_flag("--regimes", a->regimes,
+                "With --compare: each model's AUC by label regime on the split (the paper's figure 2; evaluate --regimes) instead of the table");
+  cmd->add_option("--predictions", a->predictions, "With --compare: also write every compared model's stored out-of-fold predictions to this CSV");
+  cmd->add_option("--roc", a->roc, "With --compare: also write every compared model's pooled out-of-fold ROC curve to this CSV");
+  cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
+  cmd->add_option("--out", a->out, "Write to this file instead of standard output");
+  cmd->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      auto ws = Workspace::open(workspaceDir(ctx, a->dir));
+      if (a->compare.empty() && (a->paired || a->regimes || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
+        throw Error(ErrorCode::Usage, "--paired, --regimes, --reference, --label-fraction, --predictions and --roc need --compare CORPUS");
+      if (a->regimes && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
+        throw Error(ErrorCode::Usage, "--regimes shows every regime's AUC; the paired tests, predictions and curves are per regime (--label-fraction)");
+      std::string text;
+      if (a->compare.empty()) {
+        text = renderResults(listEvaluations(*ws), a->format);
+      } else if (a->regimes) {
+        const auto evaluations = listEvaluations(*ws);
+        const auto split = resolveComparisonSplit(evaluations, a->compare, a->split);
+        if (split.empty()) spdlog::warn("no evaluation of corpus '{}' on that split", a->compare);
+        text = renderLabelRegimeCurves(labelRegimeCurves(evaluations, a->compare, split), a->format);
+        if (a->format == "md") text = "AUC by label regime on " + split + " (mean over folds [95% interval]):\n\n" + text;
+      } else {
+        const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split, a->labelFraction);
+        if (rows.empty() && a->labelFraction != 1.0)
+          spdlog::warn("no evaluation of corpus '{}' with {:g}% of the training labels on that split", a->compare, 100 * a->labelFraction);
+        const std::string reference = a->reference.empty() ? defaultComparisonReference(rows) : a->reference;
+        StoredPairedComparison paired;
+        if (!rows.empty()) paired = storedPairedComparison(*ws, rows, reference);
+        for (const auto& m : paired.missing)
+          spdlog::warn("{}: its evaluation stored no out-of-fold predictions (recorded by an older version); evaluate it again to test it", m);
+        if (a->paired) {
+          text = renderPairedComparison(paired.rows, a->format);
+        } else {
+          text = renderComparison(rows, a->format);
+          if (a->format == "md") text += renderPairedComparison(paired.rows, "md");
+        }
+        if (a->format == "md" && a->labelFraction != 1.0) text = fmt::format("Label regime: {:g}% of the training labels.\n\n", 100 * a->labelFraction) + text;
+        if (!a->predictions.empty()) {
+          std::vector<json> predictions;
+          for (const auto& m : paired.outOfFold) predictions.push_back(m.second);
+          writeTextAtomically(a->predictions, renderPredictionsCsv(predictions));
+        }
+        if (!a->roc.empty()) writeTextAtomically(a->roc, renderRocCurvesCsv(paired.outOfFold));
+      }
+      if (a->out.empty())
+        std::printf("%s", text.c_str());
+      else
+        writeTextAtomically(a->out, text);
+      return 0;
+    };
+  });
+}
+
+// ---- compare: every model on one corpus with the same split (the paper's table 1 on your data)
+void addCompareCommand(CLI::App& app, Action& action) {
+  struct Args {
+    std::string dir, corpus, methods, configFile, out, format = "md", reference;
+    int cv = 5;
+    bool lso = false;
+    unsigned seed = 0;
+    std::string c = "0.01";
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("compare",
+                                 "Evaluate every model (baselines, BrainGFM, BrainMass, LCM) on one corpus with the same folds; "
+                                 "each evaluation is stored, then the comparison table is printed");
+  addWorkspaceOption(cmd, a->dir);
+  cmd->add_option("--corpus", a->corpus, "Corpus name")->required();
+  cmd->add_option("--methods", a->methods, "Comma-separated evaluate methods (NAME+pretrained: pre-train in folds); default: every model");
+  cmd->add_option("--cv", a->cv, "Stratified k-fold")->capture_default_str();
+  cmd->add_flag("--leave-site-out", a->lso, "Leave one site out per fold instead");
+  cmd->add_option("--config", a->configFile,
+                  "Comparison configuration (JSON: default, per-method tuning fields, pretrain per architecture); "
+                  "default: the shipped configs/model-zoo-compare.json");
+  cmd->add_option("--seed", a->seed, "Seed (splits, initialisation)")->capture_default_str();
+  cmd->add_option("--c", a->c,
+                  "Classical baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold "
+                  "cross-validation inside each training part")
+      ->capture_default_str();
+  cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
+  cmd->add_option("--reference", a->reference,
+                  "The model the others are tested against (paired DeLong test on the pooled out-of-fold predictions); default: the first listed");
+  cmd->add_option("--out", a->out,
+                  "Also write PREFIX.md, PREFIX.csv and PREFIX.json (the table), PREFIX-paired.{md,csv,json} (the paired tests) and "
+                  "PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and scan) and PREFIX-roc.csv (their ROC curves)");
+  cmd->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      std::string configFile = a->configFile;
+      if (configFile.empty()) {
+        const auto shipped = DataPaths::resourceDir() / "configs" / "model-zoo-compare.json";
+        if (std::filesystem::exists(shipped)) configFile = shipped.string();
+      }
+      const json config = configFile.empty() ? json::object() : json::parse(readText(configFile));
+      std::vector<ComparisonEntry> entries;
+      for (const auto& t : a->methods.empty() ? defaultComparisonMethods() : splitList(a->methods)) entries.push_back(parseComparisonEntry(t));
+      model::TuneRequest base;
+      base.workspace = workspaceDir(ctx, a->dir).string();
+      base.corpus = a->corpus;
+      base.device = ctx.settings().device;
+      base.threads = ctx.settings().computeThreads;
+      base.split = a->lso ? "leave-site-out" : "kfold";
+      base.folds = a->cv;
+      base.seed = a->seed;
+      auto ws = Workspace::open(base.workspace);
+      const std::string reference = a->reference.empty() ? entries.front().label() : a->reference;
+      if (std::none_of(entries.begin(), entries.end(), [&](const ComparisonEntry& e) { return e.label() == reference; }))
+        throw Error(ErrorCode::Usage, "--reference " + reference + " is not one of the compared models");
+      std::vector<std::string> failed;
+      std::vector<std::pair<std::string, json>> outOfFoldByModel;  // for the paired tests and PREFIX-predictions.csv
+      std::string splitUsed;                                       // the folds every method ran on (leave-site-out: as many as sites)
+      std::string referenceName;                                   // the reference as the table names it, once it ran
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& e = entries[i];
+        auto rf = base;
+        rf.method = e.method;
+        rf.pretrainInFolds = e.pretrainInFolds;
+        const auto tuning = comparisonTuningConfig(config, e.method);
+        if (!tuning.empty() && !methodInfo(e.method).isBaseline()) rf.configJson = tuning.dump();
+        const auto pretrainedArch = methodInfo(e.method).pretrainedArchitecture();
+        const std::string arch = pretrainedArch.empty() ? "braingfm" : pretrainedArch;
+        if (const auto pre = comparisonPretrainConfig(config, arch); !pre.empty()) rf.pretrainConfigJson = pre.dump();
+        spdlog::info("comparison {}/{}: {}", i + 1, entries.size(), e.label());
+        try {
+          const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->c));
+          spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
+          splitUsed = splitId(result);
+          // Named as the stored table names it (a prompt's row says which prompt).
+          const auto name = comparisonModelName({id, a->corpus, {}, request, result});
+          if (e.label() == reference || name == reference) referenceName = name;
+          outOfFoldByModel.emplace_back(name, outOfFold);
+        } catch (const CancelledError&) {
+          throw;
+        } catch (const Error& err) {
+          if (err.code() == ErrorCode::Cancelled) throw;
+          spdlog::error("{}: {}", e.label(), err.what());
+          failed.push_back(e.label());
+        }
+      }
+      const auto rows = comparisonTable(listEvaluations(*ws), a->corpus, splitUsed.empty() ? base.split : splitUsed);
+      std::vector<PairedComparisonRow> paired;
+      if (!referenceName.empty())
+        paired = pairedAucComparison(outOfFoldByModel, referenceName);
+      else
+        spdlog::warn("the reference model {} failed: no paired tests", reference);
+      std::printf("%s", renderComparison(rows, a->format).c_str());  // csv and json: the table alone, which scripts read
+      if (a->format == "md") std::printf("%s", renderPairedComparison(paired, "md").c_str());
+      if (!a->out.empty()) {
+        writeComparisonFiles(a->out, rows, paired, outOfFoldByModel);
+        spdlog::info("wrote {0}.md/.csv/.json, {0}-paired.md/.csv/.json, {0}-predictions.csv and {0}-roc.csv", a->out);
+      }
+      if (!failed.empty()) {
+        std::string names;
+        for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
+        throw Error(ErrorCode::Data, std::to_string(failed.size()) + " of the compared methods failed: " + names);
+      }
+      return 0;
+    };
+  });
+}
+
+// ---- model FILE | model import | model check-reference
+void addModelFileCommands(CLI::App& app, Action& action) {
+  auto file = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("model",
+                                 "Show a model file's card (what it predicts, from what, how it was trained); import or verify "
+                                 "a published checkpoint");
+  cmd->add_option("file", *file, "Model file");
+  cmd->require_subcommand(0, 1);
+
+  auto imp = std::make_shared<model::ImportRequest>();
+  auto* importCmd = cmd->add_subcommand("import",
+                                        "A published BrainGFM checkpoint (torch.save of the public code's state_dict: pre-training or "
+                                        "classifier) as a model file for train/evaluate --pretrained; nothing in it is executed");
+  importCmd->add_option("--format", imp->format, "Checkpoint format")->capture_default_str()->check(CLI::IsMember({std::string(model::kPublicArchitecture)}));
+  importCmd->add_option("state", imp->state, "The .pt state dict")->required();
+  importCmd->add_option("--out", imp->out, "Model file to write")->required();
+  importCmd->add_option("--atlas-token", imp->atlasToken,
+                        "Its [A/P] token for parcellations it does not know (e.g. CC200): schaefer, schaefer200, ... "
+                        "(default: the nearest atlas by ROI count, with a warning)");
+  importCmd->add_option("--disease", imp->disease, "Its [T/D] disease token for tasks it does not know (default: none)");
+  importCmd->add_option("--heads", imp->heads, "Attention heads (a state dict does not store them; default 8, the published checkpoint's)")
+      ->check(CLI::Range(1, 1024));
+  importCmd->add_option("--rwse-steps", imp->rwseSteps, "Random-walk steps of its RWSE (default 5)")->check(CLI::Range(1, 64));
+  importCmd->callback([&action, imp] {
+    action = [imp](CliContext& ctx) {
+      json card;
+      ctx.runJob("import " + imp->state, [&](JobContext&) { card = json::parse(model::modelBackend().importCheckpoint(*imp)); });
+      spdlog::info("imported {} ({} tensors of {}; sha256 {}) as {}", imp->state, card["imported_tensors"].get<int>(), card["source"]["tensors"].get<int>(),
+                   card["source"]["sha256"].get<std::string>(), imp->out);
+      std::printf("%s\n", card.dump(2).c_str());
+      return 0;
+    };
+  });
+
+  auto dir = std::make_shared<std::string>();
+  auto state = std::make_shared<std::string>();
+  auto tolerance = std::make_shared<double>(1e-4);
+  auto imported = std::make_shared<std::string>();
+  auto* check = cmd->add_subcommand("check-reference",
+                                    "Run a state dict on outputs exported from the public code (a folder laid out like "
+                                    "fixtures/braingfm-public: manifest.json, batchK_*.npy) and print the largest differences; "
+                                    "exit 0 within the tolerance, 65 otherwise");
+  check->add_option("dir", *dir, "The folder")->required()->check(CLI::ExistingDirectory);
+  check->add_option("--state", *state, "The state dict (default: the folder's classifier_state.pt, else pretrain_state.pt)");
+  check->add_option("--model", *imported, "A file model import wrote: run its weights (with the state dict's sizes) instead of the state dict's");
+  check->add_option("--tolerance", *tolerance, "Largest absolute difference accepted")->capture_default_str()->check(CLI::PositiveNumber);
+  check->callback([&action, dir, state, imported, tolerance] {
+    action = [dir, state, imported, tolerance](CliContext& ctx) {
+      json result;
+      ctx.runJob("check-reference " + *dir,
+                 [&](JobContext&) { result = json::parse(model::modelBackend().checkReference(*dir, *state, *imported, *tolerance)); });
+      std::printf("%s\n", result.dump(2).c_str());
+      if (result["within_tolerance"].get<bool>()) return 0;
+      spdlog::error("{}: the largest absolute difference, {:.3g}, exceeds the tolerance {:.3g}", *dir, result["max_abs"].get<double>(), *tolerance);
+      return static_cast<int>(ErrorCode::Data);
+    };
+  });
+
+  cmd->callback([&action, file, cmd, importCmd, check] {
+    if (importCmd->parsed() || check->parsed()) return;
+    if (file->empty()) throw CLI::RequiredError("model FILE, model import or model check-reference");
+    action = [file](CliContext&) {
+      const json card = modelCardSummary(readModelCardInfo(*file).card);
+      std::printf("%s\n", card.dump(2).c_str());
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void addTuningCommands(CLI::App& app, Action& action) {
-  // Options shared by train and evaluate for the BrainGFM methods.
-  struct ModelArgs {
-    model::TuneRequest req;
-    std::vector<std::string> configFiles;
-    std::string pretrainConfigFile;
-    std::string c = "0.01";
-    CLI::Option* cOption = nullptr;  // to tell a --c given from the default
-    void add(CLI::App* cmd) {
-      cmd->add_option("--method", req.method, kMethods)->required();
-      cmd->add_option("--prompt", req.prompt, "Graph prompt for --method prompt: node_mult, node_add, edge, node_mult+edge, node_add+edge")
-          ->capture_default_str();
-      cmd->add_option("--pretrained", req.pretrained, "Pre-trained encoder (pretrain --out)");
-      cmd->add_option("--meta", req.meta, "Meta-learned prompt model (meta-train --out): few-shot start or zero-shot");
-      cmd->add_option("--config", configFiles,
-                      "Tuning configuration (JSON): model size, epochs, learning rate, patience, ... Given more than once, the configuration "
-                      "is chosen by validation AUC: evaluate keeps the best one in each fold (on the fold's validation scans, inside its "
-                      "training part), train keeps the best on its own validation split");
-      cmd->add_option("--epochs", req.epochs, "Override the configuration's epochs (1 to 100000)")->check(CLI::Range(1, 100000));
-      cmd->add_option("--calibration", req.calibration,
-                      "Calibration fitted on the validation split: temperature (default), platt (temperature and bias) or auto "
-                      "(Platt's bias only where a likelihood-ratio test on the validation split finds it, p < 0.05)")
-          ->check(CLI::IsMember({"temperature", "platt", "auto"}));
-      cmd->add_option("--input", req.input,
-                      "What the model reads: fc (stored Pearson FC), tangent (tangent-space FC against the training scans' geometric "
-                      "mean); -z: every edge z-scored over the training scans (tangent-z, fc-z); -site: z-scored over the training "
-                      "scans of the scan's own acquisition site (fc-site, tangent-site: site harmonisation); -combat: the same with "
-                      "ComBat's empirical-Bayes shrinkage of each site's statistics (fc-combat, tangent-combat). Other than fc: from scratch, "
-                      "or evaluate with --pretrain-in-folds (BrainGFM pre-trains each fold's encoder on that input). The baselines take "
-                      "the per-site inputs of their features (logreg: fc-site, fc-combat; logreg-tangent: tangent-site, tangent-combat)")
-          ->check(CLI::IsMember(GraphInputSpec::names()));
-      cmd->add_option("--ensemble", req.ensemble,
-                      "Graph models: members per model, their calibrated probabilities averaged (predict, explanations and intervals "
-                      "use every member). Default 5, cross-fitted: the labelled scans in 5 stratified folds, member k choosing its epoch "
-                      "and calibration on fold k and learning from the rest, so the file learns from every label; evaluate measures the "
-                      "same procedure inside each outer fold. 1: one model on a 15% validation split (about 4x quicker)")
-          ->check(CLI::Range(1, 32));
-      cmd->add_option("--ensemble-validation", req.ensembleValidation,
-                      "Where each ensemble member selects its epoch and fits its calibration: folds (default: the training part in one "
-                      "stratified fold per member; member k validates on fold k and trains on the rest) or shared (one 15% validation "
-                      "split for all members, which none learns from)")
-          ->check(CLI::IsMember({"shared", "folds"}));
-      cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
-      cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
-      cOption = cmd->add_option("--c", c,
-                      "Baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold cross-validation "
-                      "inside each training part")
-          ->capture_default_str();
-    }
-    model::TuneRequest resolved(CliContext& ctx, const std::string& dir) const {
-      auto r = req;
-      r.workspace = workspaceDir(ctx, dir).string();
-      r.device = ctx.settings().device;
-      r.threads = ctx.settings().computeThreads;
-      r.configJson = configFiles.empty() ? std::string() : readText(configFiles.front());
-      if (configFiles.size() > 1) {
-        if (isBaselineMethod(r.method))
-          throw Error(ErrorCode::Usage, r.method + " has no configuration file to choose; its one setting is C (give --c with several values)");
-        if (r.method == "zeroshot" || r.labelFraction <= 0)
-          throw Error(ErrorCode::Usage, "zero-shot trains nothing and has no validation scans to choose a configuration on: give one --config");
-        for (std::size_t i = 0; i < configFiles.size(); ++i) {
-          (void)readText(configFiles[i]);  // a missing or broken file fails now, not after the first candidate's training
-          for (std::size_t j = 0; j < i; ++j)
-            if (std::filesystem::weakly_canonical(configFiles[i]) == std::filesystem::weakly_canonical(configFiles[j]))
-              throw Error(ErrorCode::Usage, "--config " + configFiles[i] + " is given twice");
-        }
-      }
-      r.pretrainConfigJson = readText(pretrainConfigFile);
-      if (!r.calibration.empty() && (r.method == "svm" || r.method == "svm-tangent"))
-        throw Error(ErrorCode::Usage, "--calibration does not apply to " + r.method + ": the SVM calibrates itself (Platt scaling on the training data)");
-      if (cOption->count() > 0 && !isBaselineMethod(r.method))
-        throw Error(ErrorCode::Usage, "--c sets the classical baselines' regularisation; " + r.method +
-                                          " is regularised through its configuration (weight_decay, dropout)");
-      parseRegularisationGrid(c);  // a bad --c fails here, before any work
-      if ((r.ensemble > 1 || !r.ensembleValidation.empty()) && isBaselineMethod(r.method))
-        throw Error(ErrorCode::Usage, "--ensemble is for the graph models; " + r.method + " is a convex fit with one solution");
-      if (!r.input.empty() && isBaselineMethod(r.method)) {
-        // The baselines standardise every feature anyway: the only input choice they have is per-site standardisation.
-        const bool tangent = r.method.find("-tangent") != std::string::npos;
-        const std::string own = tangent ? "tangent" : "fc", base = r.method.substr(0, r.method.find('-'));
-        if (r.input != own + "-site" && r.input != own + "-combat")
-          throw Error(ErrorCode::Usage, "--input " + r.input + " does not apply to " + r.method + ": the baselines choose their features by name (" + base +
-                                            " or " + base + "-tangent) and take only " + own + "-site or " + own +
-                                            "-combat (features standardised per acquisition site)");
-      }
-      return r;
-    }
-    // (name, configuration JSON) per --config, when there is more than one to choose from.
-    Candidates candidates() const {
-      Candidates out;
-      if (configFiles.size() < 2) return out;
-      for (const auto& f : configFiles) out.emplace_back(std::filesystem::path(f).filename().string(), readText(f));
-      for (std::size_t i = 0; i < out.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j)
-          if (out[i].first == out[j].first) out[i].first = configFiles[i];  // two files of one name: the full paths tell them apart
-      return out;
-    }
-  };
-
-  // ---- train
-  {
-    struct Args {
-      std::string dir;
-      ModelArgs model;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("train", "Train on a whole corpus (validation split inside) and write a self-contained model file");
-    addWorkspaceOption(cmd, a->dir);
-    cmd->add_option("--corpus", a->model.req.corpus, "Corpus name")->required();
-    cmd->add_option("--out", a->model.req.out, "Model file to write")->required();
-    a->model.add(cmd);
-    cmd->callback([&action, a] {
-      action = [a](CliContext& ctx) {
-        auto r = a->model.resolved(ctx, a->dir);
-        json card;
-        if (r.method == "logreg" || r.method == "logreg-tangent") {
-          if (!r.input.empty())
-            throw Error(ErrorCode::Usage, "train writes the " + r.method + " baseline with pooled standardisation; per-site standardisation (--input " + r.input +
-                                              ") is for evaluate, or for the graph models' files");
-          auto ws = Workspace::open(r.workspace);
-          const auto manifest = loadCorpus(*ws, r.corpus);
-          const std::string calibration = r.calibration.empty() ? "temperature" : r.calibration;
-          const std::string features = r.method == "logreg" ? "fisher" : "tangent";
-          ctx.runJob("train " + r.method, [&](JobContext& job) {
-            card = corpusAtlases(manifest).size() > 1  // one regression per atlas, probabilities averaged
-                       ? trainAtlasEnsemble(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features)
-                       : trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
-          });
-          writeTextAtomically(r.out, card.dump() + "\n");
-        } else if (isBaselineMethod(r.method)) {
-          throw Error(ErrorCode::Usage, "train writes the logistic-regression baselines (logreg, logreg-tangent) and the graph models; '" + r.method +
-                                            "' is evaluate-only");
-        } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus); corpusAtlases(manifest).size() > 1) {
-          if (a->model.candidates().size() > 1)
-            throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; train each configuration on the multi-atlas corpus alone");
-          card = trainGraphAtlasEnsemble(ctx, r, manifest);
-          writeTextAtomically(r.out, card.dump() + "\n");
-        } else if (const auto candidates = a->model.candidates(); candidates.size() > 1) {
-          card = trainChoosingConfiguration(ctx, r, candidates);
-        } else {
-          const auto& backend = model::modelBackend();
-          ctx.runJob("train " + r.method, [&](JobContext& job) { card = json::parse(backend.train(r, job)); });
-        }
-        std::printf("wrote %s (%s, %s vs %s, %s trainable parameters, temperature %.3f)\n", r.out.c_str(), card.value("kind", "").c_str(),
-                    card["classes"][1].get<std::string>().c_str(), card["classes"][0].get<std::string>().c_str(),
-                    card["trainable_parameters"].dump().c_str(), card.value("temperature", 1.0));
-        if (const auto sel = card.value("config_selection", json()); sel.is_object()) {
-          std::string text;
-          for (const auto& c : sel.at("candidates"))
-            text += (text.empty() ? "" : ", ") + fmt::format("{} {:.3f}", c.at("name").get<std::string>(), c.at("validation_auc").get<double>());
-          std::printf("configuration %s chosen by validation AUC (%s)\n", sel.at("chosen").get<std::string>().c_str(), text.c_str());
-        }
-        if (const auto d = card.value("deployment", json()); d.is_object()) std::printf("%s\n", d.value("summary", std::string()).c_str());
-        else if (const auto t = card.value("training", json()); t.is_object() && t.contains("refit"))
-          std::printf("refitted on all %s labelled scans; calibrated on the out-of-fold scores of %s cross-fitted models\n", t.value("scans", json()).dump().c_str(),
-                      t.value("cross_fit_folds", json()).dump().c_str());
-        return 0;
-      };
-    });
-  }
-
-  // ---- evaluate
-  {
-    struct Args {
-      std::string dir, out, regimes, name;
-      ModelArgs model;
-      int cv = 0;
-      bool lso = false, json = false, crossAtlasViews = false;
-    };
-    auto a = std::make_shared<Args>();
-    auto* ev = app.add_subcommand("evaluate", "Cross-validated AUC, accuracy, sensitivity, specificity, F1, ECE with 95% intervals");
-    addWorkspaceOption(ev, a->dir);
-    ev->add_option("--corpus", a->model.req.corpus, "Corpus name")->required();
-    a->model.add(ev);
-    ev->add_option("--cv", a->cv, "Stratified k-fold instead of the corpus's own split");
-    ev->add_flag("--leave-site-out", a->lso, "Leave one site out per fold");
-    ev->add_flag("--adapt-new-sites", a->model.req.adaptNewSites,
-                 "With a per-site input (fc-site, tangent-site): a test site the fold's training part lacks (every site, leaving sites out) gets "
-                 "statistics of its own from its test scans (at least 5; their connectivity only, never their labels) instead of the pooled ones");
-    ev->add_option("--adapt-scans", a->model.req.adaptScans,
-                   "With --adapt-new-sites: adapt each new site from only K of its test scans (a seeded choice per site; all of them are "
-                   "still scored), to measure how many scans a new site must bring")
-        ->check(CLI::Range(SiteStandardizer::kMinScans, 100000));
-    ev->add_option("--adapt-share", a->model.req.adaptShare,
-                   "With --adapt-new-sites: adapt each new site from a batch of its test scans with this share of the positive class (1: "
-                   "patients only, 0: controls only; every scan of the class that runs out first), to measure how a batch's mix moves the "
-                   "site's scores")
-        ->check(CLI::Range(0.0, 1.0));
-    ev->add_flag("--adapt-labelled", a->model.req.adaptLabelled,
-                 "With --adapt-new-sites: the batch's labels weight its statistics to the training part's class mix, as adapt-site --labels "
-                 "does (a site whose batch has fewer than 2 scans of a class keeps the pooled statistics)");
-    ev->add_flag("--pretrain-in-folds", a->model.req.pretrainInFolds, "Pre-train on each fold's training part first (cached in the workspace)");
-    ev->add_option("--pretrain-config", a->model.pretrainConfigFile,
-                   "Pre-training configuration (JSON) for --pretrain-in-folds. On a corpus of several atlases, BrainGFM's fold pre-training "
-                   "reads the training part's scans in every atlas (Pearson FC input)");
-    ev->add_flag("--cross-atlas-views", a->crossAtlasViews,
-                 "With --pretrain-in-folds on a corpus of several atlases: the contrastive positive pair is one scan seen through two atlases "
-                 "(pre-training key cross_atlas_views)");
-    ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
-    ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
-    ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv, PREFIX.md and PREFIX-predictions.csv (out-of-fold, per scan)");
-    ev->add_flag("--json", a->json, "Print JSON");
-    ev->add_option("--name", a->name,
-                   "The model's name in comparisons (results --compare, the comparison window), e.g. to keep two configurations of one "
-                   "method apart; default: the method");
-    ev->callback([&action, a] {
-      action = [a](CliContext& ctx) {
-        auto r = a->model.resolved(ctx, a->dir);
-        if (a->cv > 0) {
-          r.split = "kfold";
-          r.folds = a->cv;
-        }
-        if (a->lso) r.split = "leave-site-out";
-        if (a->crossAtlasViews) {
-          if (!r.pretrainInFolds) throw Error(ErrorCode::Usage, "--cross-atlas-views shapes the pre-training of --pretrain-in-folds: give both");
-          auto j = r.pretrainConfigJson.empty() ? json::object() : json::parse(r.pretrainConfigJson);
-          j["cross_atlas_views"] = true;
-          r.pretrainConfigJson = j.dump();
-        }
-        if (r.adaptScans > 0 && !r.adaptNewSites) throw Error(ErrorCode::Usage, "--adapt-scans limits --adapt-new-sites: give both");
-        if ((r.adaptShare >= 0 || r.adaptLabelled) && !r.adaptNewSites)
-          throw Error(ErrorCode::Usage, "--adapt-share and --adapt-labelled shape --adapt-new-sites' batches: give --adapt-new-sites too");
-        if (r.adaptLabelled && (r.adaptShare == 0 || r.adaptShare == 1))
-          throw Error(ErrorCode::Usage, "a batch of one class cannot be weighted by its labels (--adapt-labelled needs an --adapt-share between 0 and 1)");
-        std::vector<double> fractions = {r.labelFraction};
-        if (!a->regimes.empty()) {
-          fractions.clear();
-          for (const auto& f : splitList(a->regimes)) fractions.push_back(std::stod(f));
-        }
-        if (a->model.configFiles.size() > 1 && std::any_of(fractions.begin(), fractions.end(), [](double f) { return f <= 0; }))
-          throw Error(ErrorCode::Usage, "zero-shot (label fraction 0) trains nothing and has no validation scans to choose a configuration on");
-        auto ws = Workspace::open(r.workspace);
-        std::vector<EvaluationRecord> rows;
-        std::vector<json> predictions;
-        json all = json::array();
-        for (double fraction : fractions) {
-          auto rf = r;
-          rf.labelFraction = fraction;
-          if (fractions.size() > 1) ctx.setMetricSeriesSuffix(fmt::format(" ({:g}% labels)", 100 * fraction));
-          auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->model.c), a->name, a->model.candidates());
-          predictions.push_back(outOfFold);
-          rows.push_back({id, rf.corpus, "", request, result});
-          all.push_back(result);
-          if (!a->json) printMetrics(result);
-        }
-        if (a->json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
-        if (!a->out.empty()) {
-          for (const char* f : {"json", "csv", "md"}) writeTextAtomically(a->out + "." + f, renderResults(rows, f));
-          writeTextAtomically(a->out + "-predictions.csv", renderPredictionsCsv(predictions));
-          spdlog::info("wrote {0}.json, {0}.csv, {0}.md and {0}-predictions.csv (out-of-fold, one row per scan)", a->out);
-        }
-        return 0;
-      };
-    });
-  }
-
-  // ---- meta-train
-  {
-    auto r = std::make_shared<model::MetaTrainRequest>();
-    auto files = std::make_shared<std::pair<std::string, std::string>>();
-    auto dir = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("meta-train", "MAML over tasks (one corpus each): learns graph prompts and head that adapt fast");
-    addWorkspaceOption(cmd, *dir);
-    cmd->add_option("--corpus", r->corpora, "A task: a two-class corpus (repeatable)")->required();
-    cmd->add_option("--out", r->out, "Meta-learned model file")->required();
-    cmd->add_option("--pretrained", r->pretrained, "Pre-trained encoder (pretrain --out)");
-    cmd->add_option("--prompt", r->prompt, "Graph prompt kind")->capture_default_str();
-    cmd->add_flag("--first-order", r->firstOrder, "First-order MAML (default: second order)");
-    cmd->add_option("--meta-epochs", r->metaEpochs, "Override the configuration's meta-epochs");
-    cmd->add_option("--config", files->first, "Meta-learning configuration (JSON; defaults: the paper's table 8)");
-    cmd->add_option("--model-config", files->second, "Encoder configuration (JSON) when no --pretrained is given");
-    cmd->callback([&action, r, files, dir] {
-      action = [r, files, dir](CliContext& ctx) {
-        auto req = *r;
-        req.workspace = workspaceDir(ctx, *dir).string();
-        req.device = ctx.settings().device;
-        req.threads = ctx.settings().computeThreads;
-        req.configJson = readText(files->first);
-        req.modelConfigJson = readText(files->second);
-        json card;
-        const auto& backend = model::modelBackend();
-        ctx.runJob("meta-train", [&](JobContext& job) { card = json::parse(backend.metaTrain(req, job)); });
-        const auto& h = card["history"];
-        std::printf("wrote %s: %zu tasks, %s trainable parameters, query loss %.4f -> %.4f (%.1f s)\n", req.out.c_str(), card["tasks"].size(),
-                    card["trainable_parameters"].dump().c_str(), h["query_loss"].front().get<double>(), h["query_loss"].back().get<double>(),
-                    h["seconds"].get<double>());
-        return 0;
-      };
-    });
-  }
-
-  // ---- predict
-  {
-    using Args = PredictArgs;
-    auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("predict", "Classify BOLD NIfTI or ROI time-series files with a trained model");
-    cmd->add_option("--model", a->modelFile, "Model file (train --out)")->required();
-    cmd->add_option("--in", a->inputs,
-                    "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series). A multi-atlas model parcellates a BOLD file "
-                    "with each of its atlases; its time-series inputs come one file per atlas (…_rois_cc200… and …_rois_ho… of one scan)")
-        ->required();
-    cmd->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
-    cmd->add_option("--site", a->site,
-                    "Acquisition site of the inputs (as the training corpus names it), for models whose input is standardised per site "
-                    "(--input fc-site, tangent-site); without it, or for a site the model has not seen, the pooled statistics serve");
-    cmd->add_flag("--json", a->json, "One JSON object per line");
-    cmd->add_flag("--explain", a->explain, "Include the full explanation (per-ROI and per-edge saliency, attention, networks)");
-    cmd->add_flag("--record", a->record, "Store the predictions (with explanations) in the workspace");
-    addWorkspaceOption(cmd, a->dir);
-    cmd->callback([&action, a] {
-      action = [a](CliContext& ctx) {
-        const auto model = readModelCardInfo(a->modelFile);
-        const auto& card = model.card;
-        const auto registry = optionalAtlasRegistry(ctx);
-        std::unique_ptr<Workspace> ws;
-        if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
-        int failures = 0;
-        if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
-        for (const auto& file : a->inputs) {
-          try {
-            PredictionInput input;
-            json row;
-            ctx.runJob("predict " + file, [&](JobContext& job) {
-              input = loadPredictionInput(file, card, registry.get(), a->tr, job);
-              input.site = a->site;
-              row = predictInput(a->modelFile, model, input, ctx.settings().device, ctx.settings().computeThreads, job);
-            });
-            if (ws) {
-              const auto explanation = row.contains("explanation") ? row["explanation"] : json{{"top_rois", row["top_rois"]}};
-              row["prediction_id"] = recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(),
-                                                      explanation);
-            }
-            if (!a->explain) row.erase("explanation");
-            if (a->json) {
-              std::printf("%s\n", row.dump().c_str());
-            } else {
-              const auto& top = row["top_rois"];
-              std::printf("%s: %s (p(%s) = %.3f)%s%s\n", file.c_str(), row["label"].get<std::string>().c_str(),
-                          card["positive_class"].get<std::string>().c_str(), row["probability"].get<double>(), top.empty() ? "" : ", top ROI ",
-                          top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
-            }
-          } catch (const CancelledError&) {
-            throw;
-          } catch (...) {
-            ++failures;
-            reportPredictionFailure(file, a->json);
-          }
-          std::fflush(stdout);
-        }
-        return failures ? static_cast<int>(ErrorCode::Data) : 0;
-      };
-    });
-  }
-
-  // ---- results: the workspace's evaluations as JSON, CSV or Markdown
-  {
-    struct Args {
-      std::string dir, format = "md", out, compare, split, reference, predictions, roc;
-      bool paired = false, regimes = false;
-      double labelFraction = 1.0;
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("results", "Evaluations stored in the workspace, as a table (md), CSV or JSON");
-    addWorkspaceOption(cmd, a->dir);
-    cmd->add_option("--compare", a->compare,
-                    "Only the model comparison of this corpus: the latest evaluation per model (md adds the paired DeLong tests)");
-    cmd->add_option("--split", a->split, "With --compare: kfold, leave-site-out or corpus (their most recent folds), or an id such as "
-                                         "kfold/5-folds/seed-0 (default: the most recent)");
-    cmd->add_flag("--paired", a->paired,
-                  "With --compare: print the paired DeLong tests of every model against --reference (from the stored out-of-fold predictions) "
-                  "instead of the table");
-    cmd->add_option("--reference", a->reference, "With --compare: the model the others are tested against (default: logreg if compared, else the best)");
-    cmd->add_option("--label-fraction", a->labelFraction,
-                    "With --compare: the label regime compared (evaluate --regimes; the same labelled scans for every model)")
-        ->capture_default_str();
-    cmd->add_flag("--regimes", a->regimes,
-                  "With --compare: each model's AUC by label regime on the split (the paper's figure 2; evaluate --regimes) instead of the table");
-    cmd->add_option("--predictions", a->predictions, "With --compare: also write every compared model's stored out-of-fold predictions to this CSV");
-    cmd->add_option("--roc", a->roc, "With --compare: also write every compared model's pooled out-of-fold ROC curve to this CSV");
-    cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
-    cmd->add_option("--out", a->out, "Write to this file instead of standard output");
-    cmd->callback([&action, a] {
-      action = [a](CliContext& ctx) {
-        auto ws = Workspace::open(workspaceDir(ctx, a->dir));
-        if (a->compare.empty() && (a->paired || a->regimes || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
-          throw Error(ErrorCode::Usage, "--paired, --regimes, --reference, --label-fraction, --predictions and --roc need --compare CORPUS");
-        if (a->regimes && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
-          throw Error(ErrorCode::Usage, "--regimes shows every regime's AUC; the paired tests, predictions and curves are per regime (--label-fraction)");
-        std::string text;
-        if (a->compare.empty()) {
-          text = renderResults(listEvaluations(*ws), a->format);
-        } else if (a->regimes) {
-          const auto evaluations = listEvaluations(*ws);
-          const auto split = resolveComparisonSplit(evaluations, a->compare, a->split);
-          if (split.empty()) spdlog::warn("no evaluation of corpus '{}' on that split", a->compare);
-          text = renderLabelRegimeCurves(labelRegimeCurves(evaluations, a->compare, split), a->format);
-          if (a->format == "md") text = "AUC by label regime on " + split + " (mean over folds [95% interval]):\n\n" + text;
-        } else {
-          const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split, a->labelFraction);
-          if (rows.empty() && a->labelFraction != 1.0)
-            spdlog::warn("no evaluation of corpus '{}' with {:g}% of the training labels on that split", a->compare, 100 * a->labelFraction);
-          const std::string reference = a->reference.empty() ? defaultComparisonReference(rows) : a->reference;
-          StoredPairedComparison paired;
-          if (!rows.empty()) paired = storedPairedComparison(*ws, rows, reference);
-          for (const auto& m : paired.missing)
-            spdlog::warn("{}: its evaluation stored no out-of-fold predictions (recorded by an older version); evaluate it again to test it", m);
-          if (a->paired) {
-            text = renderPairedComparison(paired.rows, a->format);
-          } else {
-            text = renderComparison(rows, a->format);
-            if (a->format == "md") text += renderPairedComparison(paired.rows, "md");
-          }
-          if (a->format == "md" && a->labelFraction != 1.0)
-            text = fmt::format("Label regime: {:g}% of the training labels.\n\n", 100 * a->labelFraction) + text;
-          if (!a->predictions.empty()) {
-            std::vector<json> predictions;
-            for (const auto& m : paired.outOfFold) predictions.push_back(m.second);
-            writeTextAtomically(a->predictions, renderPredictionsCsv(predictions));
-          }
-          if (!a->roc.empty()) writeTextAtomically(a->roc, renderRocCurvesCsv(paired.outOfFold));
-        }
-        if (a->out.empty()) std::printf("%s", text.c_str());
-        else writeTextAtomically(a->out, text);
-        return 0;
-      };
-    });
-  }
-
-  // ---- compare: every model on one corpus with the same split (the paper's table 1 on your data)
-  {
-    struct Args {
-      std::string dir, corpus, methods, configFile, out, format = "md", reference;
-      int cv = 5;
-      bool lso = false;
-      unsigned seed = 0;
-      std::string c = "0.01";
-    };
-    auto a = std::make_shared<Args>();
-    auto* cmd = app.add_subcommand("compare", "Evaluate every model (baselines, BrainGFM, BrainMass, LCM) on one corpus with the same folds; "
-                                              "each evaluation is stored, then the comparison table is printed");
-    addWorkspaceOption(cmd, a->dir);
-    cmd->add_option("--corpus", a->corpus, "Corpus name")->required();
-    cmd->add_option("--methods", a->methods, "Comma-separated evaluate methods (NAME+pretrained: pre-train in folds); default: every model");
-    cmd->add_option("--cv", a->cv, "Stratified k-fold")->capture_default_str();
-    cmd->add_flag("--leave-site-out", a->lso, "Leave one site out per fold instead");
-    cmd->add_option("--config", a->configFile,
-                    "Comparison configuration (JSON: default, per-method tuning fields, pretrain per architecture); "
-                    "default: the shipped configs/model-zoo-compare.json");
-    cmd->add_option("--seed", a->seed, "Seed (splits, initialisation)")->capture_default_str();
-    cmd->add_option("--c", a->c,
-                    "Classical baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold "
-                    "cross-validation inside each training part")
-        ->capture_default_str();
-    cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
-    cmd->add_option("--reference", a->reference,
-                    "The model the others are tested against (paired DeLong test on the pooled out-of-fold predictions); default: the first listed");
-    cmd->add_option("--out", a->out,
-                    "Also write PREFIX.md, PREFIX.csv and PREFIX.json (the table), PREFIX-paired.{md,csv,json} (the paired tests) and "
-                    "PREFIX-predictions.csv (every model's out-of-fold predictions, one row per model and scan) and PREFIX-roc.csv (their ROC curves)");
-    cmd->callback([&action, a] {
-      action = [a](CliContext& ctx) {
-        std::string configFile = a->configFile;
-        if (configFile.empty()) {
-          const auto shipped = DataPaths::resourceDir() / "configs" / "model-zoo-compare.json";
-          if (std::filesystem::exists(shipped)) configFile = shipped.string();
-        }
-        const json config = configFile.empty() ? json::object() : json::parse(readText(configFile));
-        std::vector<ComparisonEntry> entries;
-        for (const auto& t : a->methods.empty() ? defaultComparisonMethods() : splitList(a->methods)) entries.push_back(parseComparisonEntry(t));
-        model::TuneRequest base;
-        base.workspace = workspaceDir(ctx, a->dir).string();
-        base.corpus = a->corpus;
-        base.device = ctx.settings().device;
-        base.threads = ctx.settings().computeThreads;
-        base.split = a->lso ? "leave-site-out" : "kfold";
-        base.folds = a->cv;
-        base.seed = a->seed;
-        auto ws = Workspace::open(base.workspace);
-        const std::string reference = a->reference.empty() ? entries.front().label() : a->reference;
-        if (std::none_of(entries.begin(), entries.end(), [&](const ComparisonEntry& e) { return e.label() == reference; }))
-          throw Error(ErrorCode::Usage, "--reference " + reference + " is not one of the compared models");
-        std::vector<std::string> failed;
-        std::vector<std::pair<std::string, json>> outOfFoldByModel;  // for the paired tests and PREFIX-predictions.csv
-        std::string splitUsed;  // the folds every method ran on (leave-site-out: as many as sites)
-        std::string referenceName;  // the reference as the table names it, once it ran
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-          const auto& e = entries[i];
-          auto rf = base;
-          rf.method = e.method;
-          rf.pretrainInFolds = e.pretrainInFolds;
-          const auto tuning = comparisonTuningConfig(config, e.method);
-          if (!tuning.empty() && !isBaselineMethod(e.method)) rf.configJson = tuning.dump();
-          const std::string arch = e.method.rfind("brainmass", 0) == 0 ? "brainmass" : e.method.rfind("lcm", 0) == 0 ? "lcm" : "braingfm";
-          if (const auto pre = comparisonPretrainConfig(config, arch); !pre.empty()) rf.pretrainConfigJson = pre.dump();
-          spdlog::info("comparison {}/{}: {}", i + 1, entries.size(), e.label());
-          try {
-            const auto [id, request, result, outOfFold] = runEvaluation(ctx, *ws, rf, parseRegularisationGrid(a->c));
-            spdlog::info("{}: AUC {:.3f} (evaluation {})", e.label(), result["metrics"]["auc"].value("mean", 0.0), id);
-            splitUsed = splitId(result);
-            // Named as the stored table names it (a prompt's row says which prompt).
-            const auto name = comparisonModelName({id, a->corpus, {}, request, result});
-            if (e.label() == reference || name == reference) referenceName = name;
-            outOfFoldByModel.emplace_back(name, outOfFold);
-          } catch (const CancelledError&) {
-            throw;
-          } catch (const Error& err) {
-            if (err.code() == ErrorCode::Cancelled) throw;
-            spdlog::error("{}: {}", e.label(), err.what());
-            failed.push_back(e.label());
-          }
-        }
-        const auto rows = comparisonTable(listEvaluations(*ws), a->corpus, splitUsed.empty() ? base.split : splitUsed);
-        std::vector<PairedComparisonRow> paired;
-        if (!referenceName.empty())
-          paired = pairedAucComparison(outOfFoldByModel, referenceName);
-        else
-          spdlog::warn("the reference model {} failed: no paired tests", reference);
-        std::printf("%s", renderComparison(rows, a->format).c_str());  // csv and json: the table alone, which scripts read
-        if (a->format == "md") std::printf("%s", renderPairedComparison(paired, "md").c_str());
-        if (!a->out.empty()) {
-          writeComparisonFiles(a->out, rows, paired, outOfFoldByModel);
-          spdlog::info("wrote {0}.md/.csv/.json, {0}-paired.md/.csv/.json, {0}-predictions.csv and {0}-roc.csv", a->out);
-        }
-        if (!failed.empty()) {
-          std::string names;
-          for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
-          throw Error(ErrorCode::Data, std::to_string(failed.size()) + " of the compared methods failed: " + names);
-        }
-        return 0;
-      };
-    });
-  }
-
-  // ---- model FILE | model import | model check-reference
-  {
-    auto file = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("model", "Show a model file's card (what it predicts, from what, how it was trained); import or verify "
-                                            "a published checkpoint");
-    cmd->add_option("file", *file, "Model file");
-    cmd->require_subcommand(0, 1);
-
-    auto imp = std::make_shared<model::ImportRequest>();
-    auto* import = cmd->add_subcommand("import", "A published BrainGFM checkpoint (torch.save of the public code's state_dict: pre-training or "
-                                                 "classifier) as a model file for train/evaluate --pretrained; nothing in it is executed");
-    import->add_option("--format", imp->format, "Checkpoint format")->capture_default_str()->check(CLI::IsMember({std::string(model::kPublicArchitecture)}));
-    import->add_option("state", imp->state, "The .pt state dict")->required();
-    import->add_option("--out", imp->out, "Model file to write")->required();
-    import->add_option("--atlas-token", imp->atlasToken, "Its [A/P] token for parcellations it does not know (e.g. CC200): schaefer, schaefer200, ... "
-                                                          "(default: the nearest atlas by ROI count, with a warning)");
-    import->add_option("--disease", imp->disease, "Its [T/D] disease token for tasks it does not know (default: none)");
-    import->add_option("--heads", imp->heads, "Attention heads (a state dict does not store them; default 8, the published checkpoint's)")
-        ->check(CLI::Range(1, 1024));
-    import->add_option("--rwse-steps", imp->rwseSteps, "Random-walk steps of its RWSE (default 5)")->check(CLI::Range(1, 64));
-    import->callback([&action, imp] {
-      action = [imp](CliContext& ctx) {
-        json card;
-        ctx.runJob("import " + imp->state, [&](JobContext&) { card = json::parse(model::modelBackend().importCheckpoint(*imp)); });
-        spdlog::info("imported {} ({} tensors of {}; sha256 {}) as {}", imp->state, card["imported_tensors"].get<int>(),
-                     card["source"]["tensors"].get<int>(), card["source"]["sha256"].get<std::string>(), imp->out);
-        std::printf("%s\n", card.dump(2).c_str());
-        return 0;
-      };
-    });
-
-    auto dir = std::make_shared<std::string>();
-    auto state = std::make_shared<std::string>();
-    auto tolerance = std::make_shared<double>(1e-4);
-    auto imported = std::make_shared<std::string>();
-    auto* check = cmd->add_subcommand("check-reference", "Run a state dict on outputs exported from the public code (a folder laid out like "
-                                                         "fixtures/braingfm-public: manifest.json, batchK_*.npy) and print the largest differences; "
-                                                         "exit 0 within the tolerance, 65 otherwise");
-    check->add_option("dir", *dir, "The folder")->required()->check(CLI::ExistingDirectory);
-    check->add_option("--state", *state, "The state dict (default: the folder's classifier_state.pt, else pretrain_state.pt)");
-    check->add_option("--model", *imported, "A file model import wrote: run its weights (with the state dict's sizes) instead of the state dict's");
-    check->add_option("--tolerance", *tolerance, "Largest absolute difference accepted")->capture_default_str()->check(CLI::PositiveNumber);
-    check->callback([&action, dir, state, imported, tolerance] {
-      action = [dir, state, imported, tolerance](CliContext& ctx) {
-        json result;
-        ctx.runJob("check-reference " + *dir,
-                   [&](JobContext&) { result = json::parse(model::modelBackend().checkReference(*dir, *state, *imported, *tolerance)); });
-        std::printf("%s\n", result.dump(2).c_str());
-        if (result["within_tolerance"].get<bool>()) return 0;
-        spdlog::error("{}: the largest absolute difference, {:.3g}, exceeds the tolerance {:.3g}", *dir, result["max_abs"].get<double>(), *tolerance);
-        return static_cast<int>(ErrorCode::Data);
-      };
-    });
-
-    cmd->callback([&action, file, cmd, import, check] {
-      if (import->parsed() || check->parsed()) return;
-      if (file->empty()) throw CLI::RequiredError("model FILE, model import or model check-reference");
-      action = [file](CliContext&) {
-        const json card = modelCardSummary(readModelCardInfo(*file).card);
-        std::printf("%s\n", card.dump(2).c_str());
-        return 0;
-      };
-    });
-  }
+  addTrainCommand(app, action);
+  addEvaluateCommand(app, action);
+  addMetaTrainCommand(app, action);
+  addPredictCommand(app, action);
+  addResultsCommand(app, action);
+  addCompareCommand(app, action);
+  addModelFileCommands(app, action);
 }
 
 }  // namespace bg::cli

@@ -30,17 +30,15 @@ namespace {
 using nlohmann::json;
 
 int reportImport(const ImportSummary& s) {
-  std::printf("imported %d scan(s), %d already present, %d without a file, %d left out as invalid, %zu problem(s)\n", s.imported, s.alreadyPresent,
-              s.skipped, s.invalid, s.problems.size());
+  std::printf("imported %d scan(s), %d already present, %d without a file, %d left out as invalid, %zu problem(s)\n", s.imported, s.alreadyPresent, s.skipped,
+              s.invalid, s.problems.size());
   for (const auto& n : s.notes) spdlog::warn("left out: {}", n);
   for (const auto& p : s.problems) spdlog::error("{}", p);
   return s.problems.empty() ? 0 : static_cast<int>(ErrorCode::Data);
 }
 
-}  // namespace
-
-void addWorkspaceCommands(CLI::App& app, Action& action) {
-  // ---- workspace init | info | check
+// ---- workspace init | info | check
+void addWorkspaceFolderCommands(CLI::App& app, Action& action) {
   auto* ws = app.add_subcommand("workspace", "Create, describe or check a workspace");
   ws->require_subcommand(1);
   {
@@ -66,9 +64,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       action = [dir, asJson](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, *dir));
         const auto c = w->counts();
-        json j = {{"workspace", w->dir().string()}, {"schema_version", w->schemaVersion()}, {"subjects", c.subjects},
-                  {"sessions", c.sessions}, {"scans", c.scans}, {"phenotypes", c.phenotypes}, {"derivatives", c.derivatives},
-                  {"corpora", c.corpora}, {"runs", c.runs}, {"models", c.models}, {"predictions", c.predictions}};
+        json j = {
+            {"workspace", w->dir().string()}, {"schema_version", w->schemaVersion()}, {"subjects", c.subjects}, {"sessions", c.sessions}, {"scans", c.scans},
+            {"phenotypes", c.phenotypes},     {"derivatives", c.derivatives},         {"corpora", c.corpora},   {"runs", c.runs},         {"models", c.models},
+            {"predictions", c.predictions}};
         if (*asJson) {
           std::printf("%s\n", j.dump(2).c_str());
         } else {
@@ -103,14 +102,15 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         ctx.runJob("check workspace", [&](JobContext& job) { r = w->check(*verify || *repair, job); });
         for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
         for (const auto& p : r.problems) std::printf("problem: %s\n", p.c_str());
-        std::printf("%s: %lld array(s) checked, %zu problem(s)\n", r.ok ? "ok" : "FAILED", static_cast<long long>(r.arraysChecked),
-                    r.problems.size());
+        std::printf("%s: %lld array(s) checked, %zu problem(s)\n", r.ok ? "ok" : "FAILED", static_cast<long long>(r.arraysChecked), r.problems.size());
         return r.ok ? 0 : static_cast<int>(ErrorCode::Data);
       };
     });
   }
+}
 
-  // ---- import abide | bids | file
+// ---- import abide | bids | file
+void addImportCommands(CLI::App& app, Action& action) {
   auto* imp = app.add_subcommand("import", "Bring scans into a workspace");
   imp->require_subcommand(1);
   {
@@ -120,11 +120,11 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       bool skipInvalid = false;
     };
     auto a = std::make_shared<Args>();
-    auto* abide = imp->add_subcommand("abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, ...: the atlas from the names)");
+    auto* abide = imp->add_subcommand(
+        "abide", "ABIDE Preprocessed Connectomes layout: phenotype CSV + <FILE_ID>_rois_<atlas>.1D.gz (cc200, ho, ...: the atlas from the names)");
     addWorkspaceOption(abide, a->dir);
     abide->add_option("--pheno", a->pheno, "Phenotypic_V1_0b_preprocessed1.csv")->required();
-    abide->add_option("--timeseries", a->timeseries,
-                      "Folder of .1D.gz files; repeat it for several atlases (each session then holds one series per atlas)")
+    abide->add_option("--timeseries", a->timeseries, "Folder of .1D.gz files; repeat it for several atlases (each session then holds one series per atlas)")
         ->required();
     abide->add_flag("--skip-invalid", a->skipInvalid,
                     "Import the valid rows when some have an invalid DX_GROUP or a subject listed with two diagnoses (they are listed); "
@@ -189,8 +189,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       };
     });
   }
+}
 
-  // ---- derive
+// ---- derive
+void addDeriveCommand(CLI::App& app, Action& action) {
   {
     struct Args {
       std::string dir, atlas;
@@ -233,8 +235,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       };
     });
   }
+}
 
-  // ---- corpus create | list | show | export | import
+// ---- corpus create | list | show | export | import
+void addCorpusCommands(CLI::App& app, Action& action) {
   auto* corpus = app.add_subcommand("corpus", "Training corpora: selection, labels and splits");
   corpus->require_subcommand(1);
   {
@@ -250,9 +254,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     auto* create = corpus->add_subcommand("create", "Select derived scans, label them and split them");
     addWorkspaceOption(create, a->dir);
     create->add_option("--name", a->name, "Corpus name")->required();
-    create->add_option("--atlas", a->atlas,
-                       "Parcellation of the derivatives; several, comma-separated (cc200,ho), make a multi-atlas corpus whose splits keep "
-                       "each subject's items together")
+    create
+        ->add_option("--atlas", a->atlas,
+                     "Parcellation of the derivatives; several, comma-separated (cc200,ho), make a multi-atlas corpus whose splits keep "
+                     "each subject's items together")
         ->capture_default_str();
     create->add_option("--label", a->label, "Phenotype that labels each scan")->capture_default_str();
     create->add_option("--class", a->classes, "Label values to keep, in class order (repeatable; default: all)");
@@ -262,7 +267,9 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
     create->add_option("--train", a->train, "Train fraction for fixed (above 0, at most 1; the test part is what train and validation leave)")
         ->capture_default_str()
         ->check(CLI::Range(1e-9, 1.0));
-    create->add_option("--validation", a->validation, "Validation fraction for fixed (0 or more, below 1)")->capture_default_str()->check(CLI::Range(0.0, 1.0 - 1e-9));
+    create->add_option("--validation", a->validation, "Validation fraction for fixed (0 or more, below 1)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0 - 1e-9));
     create->add_option("--site-field", a->site, "Phenotype naming the site")->capture_default_str();
     create->add_option("--seed", a->seed, "Seed of the split")->capture_default_str();
     create->add_option("--params", a->params, "Only derivatives with this parameter hash");
@@ -290,9 +297,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         spec.split.siteField = a->site;
         spec.split.seed = a->seed;
         if (const auto pid = runningDerivation(w->dir()))
-          spdlog::warn("a derivation (process {}) is still running on this workspace: the corpus holds only the scans derived so far; create it "
-                       "again with --replace when the derivation has finished",
-                       *pid);
+          spdlog::warn(
+              "a derivation (process {}) is still running on this workspace: the corpus holds only the scans derived so far; create it "
+              "again with --replace when the derivation has finished",
+              *pid);
         const auto manifest = buildCorpusManifest(*w, spec);
         saveCorpus(*w, manifest, a->replace ? CorpusExisting::Replace : CorpusExisting::KeepIfSame);
         if (manifest.contains("atlases")) {
@@ -348,8 +356,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       action = [a, isExport](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, a->dir));
         const auto m = loadCorpus(*w, a->name);
-        if (isExport) writeTextAtomically(a->out, m.dump(2) + "\n");
-        else std::printf("%s\n", m.dump(2).c_str());
+        if (isExport)
+          writeTextAtomically(a->out, m.dump(2) + "\n");
+        else
+          std::printf("%s\n", m.dump(2).c_str());
         return 0;
       };
     });
@@ -403,7 +413,8 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         auto w = Workspace::open(workspaceDir(ctx, a->dir));
         const auto m = loadCorpus(*w, a->name);
         const auto& classes = m.at("classes");
-        if (classes.size() != 2) throw Error(ErrorCode::Usage, "corpus '" + a->name + "' has " + std::to_string(classes.size()) + " classes; compare needs two");
+        if (classes.size() != 2)
+          throw Error(ErrorCode::Usage, "corpus '" + a->name + "' has " + std::to_string(classes.size()) + " classes; compare needs two");
         GroupMoments first, second;
         ctx.runJob("compare " + a->name, [&](JobContext& job) {
           ProgressRange p0(job, 0.0, 0.5), p1(job, 0.5, 1.0);
@@ -429,7 +440,7 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
         std::partial_sort(edges.begin(), edges.begin() + static_cast<std::ptrdiff_t>(shown), edges.end(),
                           [&](const auto& x, const auto& y) { return std::abs(c.t(x.first, x.second)) > std::abs(c.t(y.first, y.second)); });
         json out = {{"corpus", a->name}, {"classes", {classes[1], classes[0]}}, {"n", {first.n, second.n}}, {"alpha", a->alpha},
-                    {"edges", c.tests}, {"significant", c.significant}, {"top", json::array()}};
+                    {"edges", c.tests},  {"significant", c.significant},        {"top", json::array()}};
         for (std::size_t k = 0; k < shown; ++k) {
           const auto [i, j] = edges[k];
           out["top"].push_back({{"a", name(i)}, {"b", name(j)}, {"t", c.t(i, j)}, {"df", c.df(i, j)}, {"p", c.p(i, j)}, {"q", c.q(i, j)}});
@@ -438,9 +449,8 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
           std::printf("%s\n", out.dump(2).c_str());
           return 0;
         }
-        std::printf("%s vs %s (n = %d vs %d): %d of %d edges significant at FDR q < %g (Welch's t on Fisher-z FC)\n",
-                    classes[1].get<std::string>().c_str(), classes[0].get<std::string>().c_str(), first.n, second.n, c.significant, c.tests,
-                    a->alpha);
+        std::printf("%s vs %s (n = %d vs %d): %d of %d edges significant at FDR q < %g (Welch's t on Fisher-z FC)\n", classes[1].get<std::string>().c_str(),
+                    classes[0].get<std::string>().c_str(), first.n, second.n, c.significant, c.tests, a->alpha);
         for (const auto& e : out["top"])
           std::printf("  t = %7.3f  p = %.2e  q = %.2e  %s — %s\n", e["t"].get<double>(), e["p"].get<double>(), e["q"].get<double>(),
                       e["a"].get<std::string>().c_str(), e["b"].get<std::string>().c_str());
@@ -448,8 +458,10 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       };
     });
   }
+}
 
-  // ---- export: a corpus as files for other tools
+// ---- export: a corpus as files for other tools
+void addExportCommand(CLI::App& app, Action& action) {
   {
     struct Args {
       std::string dir, name, out;
@@ -469,6 +481,16 @@ void addWorkspaceCommands(CLI::App& app, Action& action) {
       };
     });
   }
+}
+
+}  // namespace
+
+void addWorkspaceCommands(CLI::App& app, Action& action) {
+  addWorkspaceFolderCommands(app, action);
+  addImportCommands(app, action);
+  addDeriveCommand(app, action);
+  addCorpusCommands(app, action);
+  addExportCommand(app, action);
 }
 
 }  // namespace bg::cli

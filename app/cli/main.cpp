@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   cli::addInfoCommand(app, action);
   cli::addSettingsCommands(app, action);
   cli::addConfigCommands(app, action);
+  cli::addMethodCommands(app, action);
   cli::addConnectomeCommands(app, action);
   cli::addWorkspaceCommands(app, action);
   cli::addModelCommands(app, action);
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
   }
 
   log::LogOptions logOptions;
-  logOptions.verbosity = opts.quiet ? log::Verbosity::Quiet
+  logOptions.verbosity = opts.quiet          ? log::Verbosity::Quiet
                          : opts.verbose >= 2 ? log::Verbosity::Trace
                          : opts.verbose == 1 ? log::Verbosity::Verbose
                                              : log::Verbosity::Normal;

@@ -1,7 +1,7 @@
 // braingraph-report: renders a diagnosis record (JSON) into the clinical PDF. A process of its own
 // because the PDF needs Qt 6 Gui while braingraph-cli may load the model library, whose LibTorch
 // brings Qt 5 (two Qt majors must never share a process). braingraph-cli runs it for `diagnose
-// --out` and `report`; the GUI renders in its own process with the same code (ui/report).
+// --out` and `report`; the GUI renders in its own process with the same code (ui/pdf).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +13,7 @@
 
 #include "errors/Error.h"
 #include "log/Logging.h"
-#include "report/ReportPdf.h"
+#include "pdf/ReportPdf.h"
 
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");

@@ -15,7 +15,6 @@
 #include "atlas/RoiPlacement.h"
 #include "connectome/Connectivity.h"
 #include "errors/Error.h"
-#include "report/QualityControl.h"
 #include "io/AtomicFile.h"
 #include "io/NiftiImage.h"
 #include "io/Npy.h"
@@ -27,8 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-
-
 json cleaningJson(const PipelineOptions& o, const CleaningReport* report, bool hasConfounds, double tr) {
   json j;
   j["applied"] = o.clean;
@@ -36,7 +33,8 @@ json cleaningJson(const PipelineOptions& o, const CleaningReport* report, bool h
   const auto& c = o.cleaning;
   j["order"] = {"detrend", "band-pass", "confound regression", "scrubbing", "z-score"};
   j["detrend_order"] = c.detrendOrder;
-  j["band_pass"] = c.bandpass && tr > 0 ? json{{"low_hz", c.lowHz}, {"high_hz", c.highHz}, {"butterworth_order", c.filterOrder}, {"zero_phase", true}} : json(nullptr);
+  j["band_pass"] =
+      c.bandpass && tr > 0 ? json{{"low_hz", c.lowHz}, {"high_hz", c.highHz}, {"butterworth_order", c.filterOrder}, {"zero_phase", true}} : json(nullptr);
   j["confound_strategies"] = hasConfounds ? json(o.confoundStrategies) : json::array();
   j["fd_threshold_mm"] = hasConfounds ? json(c.fdThreshold) : json(nullptr);
   j["zscore"] = c.zscore;
@@ -75,10 +73,13 @@ AtlasSummary writeOutputs(StagedOutput& stage, const ConnectomeData& d, const Pi
               {"modularity", metrics.modularity},
               {"community", std::vector<int>(metrics.community.data(), metrics.community.data() + metrics.community.size())},
               {"participation_by_network", vec(metrics.participation)},
-              {"adjacency", {{"rule", options.adjacency.rule == AdjacencyRule::Threshold ? "threshold"
-                                      : options.adjacency.rule == AdjacencyRule::Proportional ? "proportional" : "weighted"},
-                             {"threshold", options.adjacency.threshold}, {"density", options.adjacency.density},
-                             {"absolute", options.adjacency.absolute}}}};
+              {"adjacency",
+               {{"rule", options.adjacency.rule == AdjacencyRule::Threshold      ? "threshold"
+                         : options.adjacency.rule == AdjacencyRule::Proportional ? "proportional"
+                                                                                 : "weighted"},
+                {"threshold", options.adjacency.threshold},
+                {"density", options.adjacency.density},
+                {"absolute", options.adjacency.absolute}}}};
     writeTextAtomically(stage.path(id + "_metrics.json"), m.dump(2) + "\n");
   }
   writeTextAtomically(stage.path(id + "_qc.json"), d.qcJson);
@@ -117,17 +118,15 @@ std::vector<std::string> expandAtlasList(const AtlasRegistry& registry, const st
 }
 
 std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, const std::filesystem::path& bold,
-                                               const std::optional<std::filesystem::path>& confoundsPath,
-                                               const std::vector<std::string>& requested, const PipelineOptions& options,
-                                               ProgressDelegate& progress) {
+                                               const std::optional<std::filesystem::path>& confoundsPath, const std::vector<std::string>& requested,
+                                               const PipelineOptions& options, ProgressDelegate& progress) {
   return withContext("while building connectomes from " + bold.string(), [&] {
     const auto atlases = expandAtlasList(registry, requested);
     const NiftiHeader header = readNiftiHeader(bold);
     if (header.ndim < 4 || header.volumes() < 2)
       throw Error(ErrorCode::Data, bold.string() + " is a 3D image (" + header.shapeString() + "); a 4D BOLD series is needed");
     if (header.volumes() < 10)
-      throw Error(ErrorCode::Data, bold.string() + " has only " + std::to_string(header.volumes()) +
-                                       " time points; at least 10 are needed for connectivity");
+      throw Error(ErrorCode::Data, bold.string() + " has only " + std::to_string(header.volumes()) + " time points; at least 10 are needed for connectivity");
     std::optional<Confounds> confounds;
     if (confoundsPath) {
       confounds = loadFmriprepConfounds(*confoundsPath, options.confoundStrategies);
@@ -162,23 +161,23 @@ std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, co
       if (nonFinite > 0) {
         // NaN or infinite voxels are left out of their ROIs; a scan they leave without enough usable ROIs is refused.
         const double usable = static_cast<double>(withSignal) / std::max(1, n);
-        if (usable < QcThresholds{}.coverageWarn)
+        if (usable < kFailingRoiCoverage)
           throw Error(ErrorCode::Data, bold.string() + ": " + std::to_string(nonFinite) + " voxels inside " + atlases[a] +
                                            " ROIs hold NaN or infinite values; left out, they leave " + std::to_string(withSignal) + " of " +
                                            std::to_string(n) + " ROIs with usable signal, below the QC's failing coverage (" +
-                                           fmt::format("{:g}", QcThresholds{}.coverageWarn) + "). Check the scan's preprocessing (masking, "
+                                           fmt::format("{:g}", kFailingRoiCoverage) +
+                                           "). Check the scan's preprocessing (masking, "
                                            "division by zero) before parcellating it");
         spdlog::warn("{}: {} voxels inside {} ROIs hold NaN or infinite values and were left out of their ROIs", bold.filename().string(), nonFinite,
                      atlases[a]);
       }
       if (withSignal < std::max(1, n / 4))
-        throw Error(ErrorCode::Data, "atlas " + atlases[a] + " overlaps the scan's signal in only " + std::to_string(withSignal) + " of " +
-                                         std::to_string(n) + " ROIs: is " + bold.string() + " in MNI space?");
+        throw Error(ErrorCode::Data, "atlas " + atlases[a] + " overlaps the scan's signal in only " + std::to_string(withSignal) + " of " + std::to_string(n) +
+                                         " ROIs: is " + bold.string() + " in MNI space?");
       ConnectomeData d;
       d.atlasId = atlases[a];
       CleaningReport report;
-      d.series = options.clean ? clean(sig.series, header.repetitionTime, options.cleaning, confounds ? &*confounds : nullptr, &report)
-                               : sig.series;
+      d.series = options.clean ? clean(sig.series, header.repetitionTime, options.cleaning, confounds ? &*confounds : nullptr, &report) : sig.series;
       for (int r = 0; r < n; ++r) {
         d.roiNames.push_back(map.rois[static_cast<std::size_t>(r)].name);
         d.networks.push_back(map.rois[static_cast<std::size_t>(r)].network);
@@ -210,7 +209,9 @@ std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, co
                  {"tsnr", sig.tsnr},
                  {"mean_tsnr", tsnrCount ? meanTsnr / tsnrCount : 0.0},
                  {"empty_rois", d.emptyRois},
-                 {"summary", options.summary == RoiSummary::Mean ? "mean" : options.summary == RoiSummary::Median ? "median" : "pc1"},
+                 {"summary", options.summary == RoiSummary::Mean     ? "mean"
+                             : options.summary == RoiSummary::Median ? "median"
+                                                                     : "pc1"},
                  {"cleaning", cleaningJson(options, options.clean ? &report : nullptr, confounds.has_value(), header.repetitionTime)}};
       if (confounds && !confounds->framewiseDisplacement.empty())
         qc["mean_fd_mm"] = report.meanFramewiseDisplacement >= 0 ? json(report.meanFramewiseDisplacement) : json(nullptr);
@@ -236,8 +237,8 @@ std::vector<AtlasSummary> runConnectome(const AtlasRegistry& registry, const Con
   return summaries;
 }
 
-ConnectomeData computeFromTimeSeries(const std::string& id, const Eigen::MatrixXd& series, const std::vector<std::string>& roiNames,
-                                     double tr, const std::optional<std::filesystem::path>& confoundsPath, const PipelineOptions& options) {
+ConnectomeData computeFromTimeSeries(const std::string& id, const Eigen::MatrixXd& series, const std::vector<std::string>& roiNames, double tr,
+                                     const std::optional<std::filesystem::path>& confoundsPath, const PipelineOptions& options) {
   if (series.rows() < 10) throw Error(ErrorCode::Data, "only " + std::to_string(series.rows()) + " time points; at least 10 are needed");
   std::optional<Confounds> confounds;
   if (confoundsPath) confounds = loadFmriprepConfounds(*confoundsPath, options.confoundStrategies);
@@ -275,8 +276,7 @@ AtlasSummary runTimeSeriesToGraph(const TimeSeriesRequest& req, ProgressDelegate
     if (req.options.clean && req.tr <= 0 && req.options.cleaning.bandpass)
       spdlog::warn("{}: no TR given (--tr); band-pass filtering skipped", req.input.filename().string());
     if (!ts.allZeroColumns.empty())
-      spdlog::warn("{}: {} all-zero column(s) (ROIs outside the field of view), kept and flagged", req.input.filename().string(),
-                   ts.allZeroColumns.size());
+      spdlog::warn("{}: {} all-zero column(s) (ROIs outside the field of view), kept and flagged", req.input.filename().string(), ts.allZeroColumns.size());
     auto d = computeFromTimeSeries(req.id, ts.series, ts.roiNames, req.tr, req.confounds, req.options);
     json qc = json::parse(d.qcJson);
     qc["input"] = req.input.string();
@@ -288,8 +288,10 @@ AtlasSummary runTimeSeriesToGraph(const TimeSeriesRequest& req, ProgressDelegate
         char* e = nullptr;
         const long label = std::strtol(name.c_str(), &e, 10);
         auto it = (e && *e == '\0') ? acc.find(label) : acc.end();
-        if (it == acc.end()) centroids.push_back(nullptr);
-        else centroids.push_back({it->second[0], it->second[1], it->second[2]});
+        if (it == acc.end())
+          centroids.push_back(nullptr);
+        else
+          centroids.push_back({it->second[0], it->second[1], it->second[2]});
       }
       qc["label_volume"] = req.labelVolume->string();
       qc["centroids_mni"] = centroids;

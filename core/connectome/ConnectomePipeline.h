@@ -19,15 +19,19 @@
 
 namespace bg {
 
+// The share of an atlas's ROIs with usable signal below which a scan fails quality control
+// (report/QualityControl's coverage threshold): parcellation refuses such a scan outright.
+inline constexpr double kFailingRoiCoverage = 0.90;
+
 class AtlasRegistry;
 
 struct PipelineOptions {
-  bool clean = true;                 // false: raw ROI means, then Pearson (--no-clean)
+  bool clean = true;  // false: raw ROI means, then Pearson (--no-clean)
   CleaningOptions cleaning;
   std::vector<std::string> confoundStrategies = {"motion24", "wm_csf"};
   RoiSummary summary = RoiSummary::Mean;
   bool writeGraph = false;
-  bool writePartial = false;         // also <atlas>_partial.npy (Ledoit-Wolf partial correlation)
+  bool writePartial = false;  // also <atlas>_partial.npy (Ledoit-Wolf partial correlation)
   AdjacencyOptions adjacency;
   int rwseSteps = 5;
 };
@@ -41,11 +45,11 @@ struct ConnectomeRequest {
 };
 
 struct TimeSeriesRequest {
-  std::filesystem::path input;        // .1D[.gz], .csv, .tsv, .npy
-  std::string id = "custom";          // output file prefix
+  std::filesystem::path input;                       // .1D[.gz], .csv, .tsv, .npy
+  std::string id = "custom";                         // output file prefix
   std::optional<std::filesystem::path> labelVolume;  // places each column in the brain
   std::optional<std::filesystem::path> confounds;
-  double tr = 0;                      // seconds; 0 = unknown (band-pass is then skipped)
+  double tr = 0;  // seconds; 0 = unknown (band-pass is then skipped)
   std::filesystem::path outDir;
   PipelineOptions options;
 };
@@ -61,20 +65,19 @@ struct AtlasSummary {
 // One parcellation's result, in memory (what the workspace stores and the files hold).
 struct ConnectomeData {
   std::string atlasId;
-  Eigen::MatrixXd series;              // cleaned (or raw) time points x ROIs
-  Eigen::MatrixXd fc;                  // Pearson
+  Eigen::MatrixXd series;  // cleaned (or raw) time points x ROIs
+  Eigen::MatrixXd fc;      // Pearson
   std::vector<std::string> roiNames, networks, emptyRois;
   std::string qcJson;
 };
 
 // Reads the scan once for every atlas; validates the input like runConnectome.
 std::vector<ConnectomeData> computeConnectomes(const AtlasRegistry& registry, const std::filesystem::path& bold,
-                                               const std::optional<std::filesystem::path>& confounds,
-                                               const std::vector<std::string>& atlases, const PipelineOptions& options,
-                                               ProgressDelegate& progress);
+                                               const std::optional<std::filesystem::path>& confounds, const std::vector<std::string>& atlases,
+                                               const PipelineOptions& options, ProgressDelegate& progress);
 // From ROI time series already in memory (ROI files, stored series).
-ConnectomeData computeFromTimeSeries(const std::string& id, const Eigen::MatrixXd& series, const std::vector<std::string>& roiNames,
-                                     double tr, const std::optional<std::filesystem::path>& confounds, const PipelineOptions& options);
+ConnectomeData computeFromTimeSeries(const std::string& id, const Eigen::MatrixXd& series, const std::vector<std::string>& roiNames, double tr,
+                                     const std::optional<std::filesystem::path>& confounds, const PipelineOptions& options);
 
 std::vector<std::string> expandAtlasList(const AtlasRegistry& registry, const std::vector<std::string>& ids);
 

@@ -13,14 +13,20 @@
 #include "connectome/GraphInputSpec.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
+#include "methods/MethodCatalog.h"
 
 namespace bg {
 using nlohmann::json;
 
 namespace {
-bool needsPretraining(const std::string& method) { return method == "finetune" || method == "prompt" || method == "lora" || method == "prefix" || method == "linear" || method == "brainmass-probe"; }
-bool isBrainGfmMethod(const std::string& m) {
-  return m == "finetune" || m == "scratch" || m == "linear" || m == "lora" || m == "prefix" || m == "prompt";
+// Methods that adapt a pre-trained encoder: a comparison pre-trains it in each fold.
+bool needsPretraining(const std::string& method) {
+  const auto* m = findMethod(method);
+  return m && m->pretrained == PretrainedUse::Required;
+}
+bool isBrainGfmMethod(const std::string& method) {
+  const auto* m = findMethod(method);
+  return m && m->family == MethodFamily::BrainGfm;
 }
 // An evaluation of `corpus` on the split id `split`, with metrics to show.
 bool evaluatedOn(const EvaluationRecord& e, const std::string& corpus, const std::string& split) {
@@ -47,13 +53,14 @@ ComparisonEntry parseComparisonEntry(const std::string& token) {
 }
 
 std::vector<std::string> defaultComparisonMethods() {
-  return {"logreg", "svm",        "logreg-tangent", "gcn",       "braingnn",        "transformer",   "graph_transformer",
-          "brainnettf", "scratch", "lcm", "lcm+pretrained", "brainmass", "brainmass-probe", "finetune", "prompt"};
+  return {"logreg",         "svm",       "logreg-tangent",  "gcn",      "braingnn", "transformer", "graph_transformer", "brainnettf", "scratch", "lcm",
+          "lcm+pretrained", "brainmass", "brainmass-probe", "finetune", "prompt"};
 }
 
 json comparisonTuningConfig(const json& file, const std::string& method) {
   json out = file.value("default", json::object());
-  const std::string key = isBrainGfmMethod(method) ? "braingfm" : method == "brainmass-probe" ? "brainmass" : method;
+  const auto* info = findMethod(method);
+  const std::string key = info ? info->configurationKey() : method;
   if (isBrainGfmMethod(method)) out.erase("model");  // the zoo's sizes mean nothing to BrainGFM
   if (file.contains(key)) out.merge_patch(file.at(key));
   return out;
@@ -94,8 +101,8 @@ std::vector<double> comparisonLabelFractions(const std::vector<EvaluationRecord>
   return out;
 }
 
-std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(const std::vector<EvaluationRecord>& evaluations,
-                                                                                const std::string& corpus, const std::string& split) {
+std::vector<std::pair<std::string, std::vector<RegimePoint>>> labelRegimeCurves(const std::vector<EvaluationRecord>& evaluations, const std::string& corpus,
+                                                                                const std::string& split) {
   std::map<std::string, std::map<double, RegimePoint>> latest;  // evaluations are listed oldest first
   for (const auto& e : evaluations) {
     if (!evaluatedOn(e, corpus, split)) continue;
@@ -128,8 +135,12 @@ std::string renderLabelRegimeCurves(const std::vector<std::pair<std::string, std
     json a = json::array();
     for (const auto& [model, curve] : curves)
       for (const auto& p : curve)
-        a.push_back({{"model", model}, {"label_fraction", p.labelFraction}, {"auc", p.auc}, {"ci95", {p.low, p.high}},
-                     {"labelled_scans_per_fold", p.labelledScans}, {"evaluation", p.evaluationId}});
+        a.push_back({{"model", model},
+                     {"label_fraction", p.labelFraction},
+                     {"auc", p.auc},
+                     {"ci95", {p.low, p.high}},
+                     {"labelled_scans_per_fold", p.labelledScans},
+                     {"evaluation", p.evaluationId}});
     return a.dump(2) + "\n";
   }
   std::ostringstream out;
@@ -137,7 +148,8 @@ std::string renderLabelRegimeCurves(const std::vector<std::pair<std::string, std
     out << "model,label_fraction,auc,ci95_low,ci95_high,labelled_scans_per_fold,evaluation\n";
     for (const auto& [model, curve] : curves)
       for (const auto& p : curve)
-        out << csvCell(model) << fmt::format(",{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{}\n", p.labelFraction, p.auc, p.low, p.high, p.labelledScans, p.evaluationId);
+        out << csvCell(model)
+            << fmt::format(",{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{}\n", p.labelFraction, p.auc, p.low, p.high, p.labelledScans, p.evaluationId);
     return out.str();
   }
   if (format != "md") throw Error(ErrorCode::Usage, "label regime format '" + format + "' is not md, csv or json");
@@ -168,7 +180,8 @@ std::string comparisonModelName(const EvaluationRecord& e) {
   ComparisonEntry entry;
   entry.method = e.result.value("method", e.request.value("method", std::string()));
   entry.pretrainInFolds = e.request.value("pretrain_in_folds", false) || e.result.value("pretrained", json()) == "in-folds";
-  if (entry.method == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
+  if (const auto* m = findMethod(entry.method);
+      m && m->learnsFromLabels && m->adaptation == "prompt" && e.result.contains("prompt") && e.result["prompt"].is_string())
     entry.method += " (" + e.result["prompt"].get<std::string>() + ")";
   // New sites adapted from their own test scans are another model in effect.
   std::string adapted = e.result.value("input_adapted_site_scans", json()).is_number() ? ", new sites adapted" : "";
@@ -253,9 +266,16 @@ std::string renderComparison(const std::vector<ComparisonRow>& rows, const std::
   if (format == "json") {
     json a = json::array();
     for (const auto& r : rows)
-      a.push_back({{"model", r.model}, {"evaluation_id", r.evaluationId}, {"metrics", r.metrics}, {"trainable_parameters", r.trainableParameters},
-                   {"total_parameters", r.totalParameters}, {"training_seconds", r.trainingSeconds},
-                   {"pretraining_seconds", r.pretrainingSeconds}, {"items", r.items}, {"folds", r.folds}, {"created_at", r.createdAt}});
+      a.push_back({{"model", r.model},
+                   {"evaluation_id", r.evaluationId},
+                   {"metrics", r.metrics},
+                   {"trainable_parameters", r.trainableParameters},
+                   {"total_parameters", r.totalParameters},
+                   {"training_seconds", r.trainingSeconds},
+                   {"pretraining_seconds", r.pretrainingSeconds},
+                   {"items", r.items},
+                   {"folds", r.folds},
+                   {"created_at", r.createdAt}});
     return a.dump(2) + "\n";
   }
   if (format == "csv") {
@@ -332,9 +352,17 @@ std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows,
   if (format == "json") {
     json a = json::array();
     for (const auto& r : rows)
-      a.push_back({{"model", r.model}, {"reference", r.reference}, {"pooled_auc", r.test.aucA}, {"reference_pooled_auc", r.test.aucB},
-                   {"difference", r.test.difference}, {"se", r.test.se}, {"z", r.test.z}, {"p", r.test.p}, {"p_holm", r.pHolm},
-                   {"scans", r.test.positives + r.test.negatives}, {"test", "DeLong 1988, paired, two-sided"}});
+      a.push_back({{"model", r.model},
+                   {"reference", r.reference},
+                   {"pooled_auc", r.test.aucA},
+                   {"reference_pooled_auc", r.test.aucB},
+                   {"difference", r.test.difference},
+                   {"se", r.test.se},
+                   {"z", r.test.z},
+                   {"p", r.test.p},
+                   {"p_holm", r.pHolm},
+                   {"scans", r.test.positives + r.test.negatives},
+                   {"test", "DeLong 1988, paired, two-sided"}});
     return a.dump(2) + "\n";
   }
   std::ostringstream out;
@@ -342,8 +370,8 @@ std::string renderPairedComparison(const std::vector<PairedComparisonRow>& rows,
   if (format == "csv") {
     out << "model,reference,pooled_auc,reference_pooled_auc,difference,se,z,p,p_holm,scans\n";
     for (const auto& r : rows) {
-      std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", r.test.aucA, r.test.aucB, r.test.difference, r.test.se,
-                    r.test.z, r.test.p, r.pHolm, r.test.positives + r.test.negatives);
+      std::snprintf(line, sizeof line, ",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n", r.test.aucA, r.test.aucB, r.test.difference, r.test.se, r.test.z,
+                    r.test.p, r.pHolm, r.test.positives + r.test.negatives);
       out << csvCell(r.model) << ',' << csvCell(r.reference) << line;
     }
     return out.str();
@@ -401,8 +429,7 @@ std::string renderRocCurvesCsv(const std::vector<std::pair<std::string, json>>& 
   return out.str();
 }
 
-std::vector<std::string> writeComparisonFiles(const std::string& prefix, const std::vector<ComparisonRow>& rows,
-                                              const std::vector<PairedComparisonRow>& paired,
+std::vector<std::string> writeComparisonFiles(const std::string& prefix, const std::vector<ComparisonRow>& rows, const std::vector<PairedComparisonRow>& paired,
                                               const std::vector<std::pair<std::string, json>>& outOfFold) {
   std::vector<std::string> written;
   for (const char* f : {"md", "csv", "json"}) {

@@ -7,7 +7,7 @@
 #include "eval/Prediction.h"
 #include "io/AtomicFile.h"
 #include "model/ModelBackend.h"
-#include "report/Diagnosis.h"
+#include "platform/Clock.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Workspace.h"
 
@@ -46,8 +46,8 @@ json releaseModel(Workspace& ws, const ReleaseRequest& req) {
     if (!evaluation) throw Error(ErrorCode::NoInput, "the workspace has no evaluation " + std::to_string(req.evaluationId));
     const auto corpus = info.card.value("corpus", json::object()).value("name", std::string());
     if (!corpus.empty() && corpus != evaluation->corpus)
-      throw Error(ErrorCode::Data, "evaluation " + std::to_string(req.evaluationId) + " is of corpus '" + evaluation->corpus +
-                                       "', the model was trained on '" + corpus + "'");
+      throw Error(ErrorCode::Data,
+                  "evaluation " + std::to_string(req.evaluationId) + " is of corpus '" + evaluation->corpus + "', the model was trained on '" + corpus + "'");
     json patch = {{"evaluation", evaluationForCard(*evaluation)},
                   {"release",
                    {{"name", req.name},

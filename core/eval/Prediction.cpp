@@ -4,8 +4,6 @@
 #include <sstream>
 #include <map>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "atlas/AtlasRegistry.h"
 #include "atlas/RoiPlacement.h"
 #include "settings/DataPaths.h"
@@ -18,6 +16,7 @@
 #include "io/TimeSeriesFile.h"
 #include "workspace/ContentHash.h"
 #include "workspace/Derivation.h"
+#include "workspace/ReportStore.h"
 #include "workspace/Workspace.h"
 
 namespace bg {
@@ -279,54 +278,27 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
 }
 
 std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const json& card) {
-  const auto modelHash = hashFile(modelFile);
-  SQLite::Statement q(ws.db(), "SELECT id FROM models WHERE hash = ?");
-  q.bind(1, modelHash);
-  if (q.executeStep()) return q.getColumn(0).getInt64();
-  SQLite::Statement ins(ws.db(), "INSERT INTO models (hash, config_json, card_json, path) VALUES (?, ?, ?, ?)");
-  ins.bind(1, modelHash);
-  ins.bind(2, card.value("model", json::object()).dump());
-  ins.bind(3, modelCardSummary(card).dump());
-  ins.bind(4, std::filesystem::absolute(modelFile).string());
-  ins.exec();
-  return ws.db().getLastInsertRowid();
+  return storeModel(ws, hashFile(modelFile), card.value("model", json::object()).dump(), modelCardSummary(card).dump(),
+                    std::filesystem::absolute(modelFile).string());
 }
 
 std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const json& card, const std::string& label,
                               double probability, const json& explanation) {
-  SQLite::Transaction tx(ws.db());
-  const std::int64_t modelId = registerModel(ws, modelFile, card);
-  const auto scanHash = input.contentHash.empty() ? hashFile(input.file) : input.contentHash;
-  std::int64_t scanId = 0;
-  {
-    SQLite::Statement q(ws.db(), "SELECT id FROM scans WHERE content_hash = ?");
-    q.bind(1, scanHash);
-    if (q.executeStep()) {
-      scanId = q.getColumn(0).getInt64();
-    } else {
-      auto stem = input.file.filename().string();
-      stem = stem.substr(0, stem.find('.'));
-      const auto session = ws.ensureSession(ws.ensureSubject("predictions", stem), "1");
-      SQLite::Statement ins(ws.db(), "INSERT INTO scans (session_id, kind, path, content_hash, atlas) VALUES (?, ?, ?, ?, ?)");
-      ins.bind(1, session);
-      ins.bind(2, input.kind);
-      ins.bind(3, std::filesystem::absolute(input.file).string());
-      ins.bind(4, scanHash);
-      if (input.kind == "timeseries") ins.bind(5, card.value("atlas", std::string()));
-      ins.exec();
-      scanId = ws.db().getLastInsertRowid();
-    }
-  }
-  SQLite::Statement ins(ws.db(), "INSERT INTO predictions (scan_id, model_id, label, probability, explanation_json) VALUES (?, ?, ?, ?, ?)");
-  ins.bind(1, scanId);
-  ins.bind(2, modelId);
-  ins.bind(3, label);
-  ins.bind(4, probability);
-  ins.bind(5, explanation.dump());
-  ins.exec();
-  const auto id = ws.db().getLastInsertRowid();
-  tx.commit();
-  return id;
+  PredictionToStore p;
+  p.modelHash = hashFile(modelFile);
+  p.modelConfigJson = card.value("model", json::object()).dump();
+  p.modelCardJson = modelCardSummary(card).dump();
+  p.modelPath = std::filesystem::absolute(modelFile).string();
+  p.scanHash = input.contentHash.empty() ? hashFile(input.file) : input.contentHash;
+  p.scanPath = std::filesystem::absolute(input.file).string();
+  p.scanKind = input.kind;
+  if (input.kind == "timeseries") p.scanAtlas = card.value("atlas", std::string());
+  const auto stem = input.file.filename().string();
+  p.looseSubject = stem.substr(0, stem.find('.'));
+  p.label = label;
+  p.probability = probability;
+  p.explanationJson = explanation.dump();
+  return storePrediction(ws, p);
 }
 
 }  // namespace bg

@@ -1,31 +1,15 @@
 #pragma once
-// Evaluation results kept in the workspace (the runs table, kind "evaluation") and rendered as JSON,
-// CSV or a Markdown table for papers and reports.
+// Evaluation results rendered as JSON, CSV or a Markdown table for papers and reports; they are kept
+// in the workspace by workspace/EvaluationStore.h.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "workspace/EvaluationStore.h"
+
 namespace bg {
-
-class Workspace;
-
-// Stores one evaluation (the request that produced it and its result) and, when given, its
-// out-of-fold predictions (outOfFoldPrediction rows), so that stored evaluations can be tested
-// against each other later; returns the run id.
-std::int64_t recordEvaluation(Workspace& ws, const std::string& corpus, const nlohmann::json& request, const nlohmann::json& result,
-                              const nlohmann::json& predictions = nlohmann::json::array());
-// The out-of-fold predictions stored with an evaluation; an empty array where none were (evaluations
-// recorded before schema version 4, or by a method that gives none).
-nlohmann::json evaluationPredictions(Workspace& ws, std::int64_t evaluationId);
-
-struct EvaluationRecord {
-  std::int64_t id = 0;
-  std::string corpus, createdAt;
-  nlohmann::json request, result;
-};
-std::vector<EvaluationRecord> listEvaluations(Workspace& ws);
 
 // format: json | csv | md. One row per evaluation: method, prompt, corpus, split, folds, label
 // fraction, AUC / accuracy / sensitivity / specificity / F1 / balanced accuracy as mean and 95% CI,

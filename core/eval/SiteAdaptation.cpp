@@ -5,7 +5,7 @@
 #include "connectome/GraphInputTransform.h"
 #include "errors/Error.h"
 #include "model/ModelBackend.h"
-#include "report/Diagnosis.h"
+#include "platform/Clock.h"
 
 namespace bg {
 using nlohmann::json;
@@ -36,8 +36,10 @@ std::vector<int> classIndices(const std::vector<std::string>& labels, const json
   if (classes.size() != 2) throw Error(ErrorCode::Data, "the model does not name two classes");
   std::vector<int> out;
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] == classes[0].get<std::string>()) out.push_back(0);
-    else if (labels[i] == classes[1].get<std::string>()) out.push_back(1);
+    if (labels[i] == classes[0].get<std::string>())
+      out.push_back(0);
+    else if (labels[i] == classes[1].get<std::string>())
+      out.push_back(1);
     else
       throw Error(ErrorCode::Usage, "label '" + labels[i] + "' of scan " + std::to_string(i + 1) + " is not one of the model's classes (" +
                                         classes[0].get<std::string>() + ", " + classes[1].get<std::string>() + ")");
@@ -53,7 +55,8 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
       throw Error(ErrorCode::Usage, "write the adapted model to a new file (--out), not over the trained one");
     const auto info = readModelCardInfo(req.model);
     if (info.baseline || !info.card.contains("input_transform"))
-      throw Error(ErrorCode::Usage, "the model's input is not standardised per site (train it with --input fc-site, fc-combat, tangent-site or tangent-combat)");
+      throw Error(ErrorCode::Usage,
+                  "the model's input is not standardised per site (train it with --input fc-site, fc-combat, tangent-site or tangent-combat)");
     auto transform = GraphInputTransform::fromJson(info.card.at("input_transform"));
     if (transform.knowsSite(req.site) && !transform.siteAdapted(req.site))
       throw Error(ErrorCode::Usage, "the model was trained on scans of site '" + req.site + "' and has its statistics already");
@@ -68,7 +71,10 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
     const double positiveFraction = adaptationPositiveFraction(info.card);
     transform.adaptSite(req.site, fc, series, classes, positiveFraction);
     json adaptations = info.card.value("site_adaptations", json::array());
-    json record = {{"site", req.site}, {"scans", req.scans.size()}, {"files", files}, {"adapted_at", nowIso8601()},
+    json record = {{"site", req.site},
+                   {"scans", req.scans.size()},
+                   {"files", files},
+                   {"adapted_at", nowIso8601()},
                    {"source_model", std::filesystem::absolute(req.model).lexically_normal().string()}};
     if (!classes.empty()) {
       const auto positives = std::count(classes.begin(), classes.end(), 1);

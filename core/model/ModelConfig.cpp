@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "methods/MethodCatalog.h"
 #include "errors/Error.h"
 #include "io/JsonText.h"
 
@@ -10,9 +11,15 @@ namespace bg::model {
 using nlohmann::json;
 
 nlohmann::json BrainGfmConfig::toJson() const {
-  return {{"feature_width", featureWidth}, {"hidden", hidden},       {"heads", heads},
-          {"attention_layers", attentionLayers}, {"gnn_layers", gnnLayers}, {"ffn", ffn},
-          {"dropout", dropout},          {"rwse_steps", rwseSteps}, {"text_dimension", textDimension},
+  return {{"feature_width", featureWidth},
+          {"hidden", hidden},
+          {"heads", heads},
+          {"attention_layers", attentionLayers},
+          {"gnn_layers", gnnLayers},
+          {"ffn", ffn},
+          {"dropout", dropout},
+          {"rwse_steps", rwseSteps},
+          {"text_dimension", textDimension},
           {"adjacency_threshold", adjacencyThreshold}};
 }
 
@@ -40,7 +47,7 @@ BrainGfmConfig BrainGfmConfig::fromJson(const nlohmann::json& j) {
 }
 
 nlohmann::json AdaptationSpec::toJson() const {
-  nlohmann::json j = {{"method", method}, {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
+  nlohmann::json j = {{"method", method},  {"prompt", prompt}, {"lora_rank", loraRank}, {"lora_alpha", loraAlpha}, {"prefix_length", prefixLength},
                       {"readout", readout}};
   if (hasEdgeReadout()) j["edge_readout"] = edgeReadout;  // written only when on: existing cards stay as they were
   return j;
@@ -86,15 +93,27 @@ std::vector<std::string> PublicGfmConfig::defaultAtlasTokens() {
 }
 
 std::vector<std::string> PublicGfmConfig::defaultDiseaseTokens() {
-  return {"adhd", "asd", "ad", "mci", "dm", "mdd", "anx", "odd", "ocd", "ld", "sld", "enu", "id",
-          "ptsd", "ecp", "pdd", "ts", "ajd", "ptd", "md", "ssd", "cd", "cud", "schz", "bp", "none"};
+  return {"adhd", "asd", "ad",  "mci", "dm",  "mdd", "anx", "odd", "ocd", "ld",  "sld",  "enu", "id",
+          "ptsd", "ecp", "pdd", "ts",  "ajd", "ptd", "md",  "ssd", "cd",  "cud", "schz", "bp",  "none"};
 }
 
 json PublicGfmConfig::toJson() const {
-  return {{"feature_width", featureWidth}, {"hidden", hidden}, {"ffn", ffn}, {"heads", heads}, {"attention_layers", attentionLayers},
-          {"blocks", blocks}, {"experts", experts}, {"max_nodes", maxNodes}, {"rwse_steps", rwseSteps}, {"text_dimension", textDimension},
-          {"dropout", dropout}, {"adjacency_threshold", adjacencyThreshold}, {"atlas_tokens", atlasTokens}, {"disease_tokens", diseaseTokens},
-          {"atlas_token", atlasToken}, {"disease_token", diseaseToken}};
+  return {{"feature_width", featureWidth},
+          {"hidden", hidden},
+          {"ffn", ffn},
+          {"heads", heads},
+          {"attention_layers", attentionLayers},
+          {"blocks", blocks},
+          {"experts", experts},
+          {"max_nodes", maxNodes},
+          {"rwse_steps", rwseSteps},
+          {"text_dimension", textDimension},
+          {"dropout", dropout},
+          {"adjacency_threshold", adjacencyThreshold},
+          {"atlas_tokens", atlasTokens},
+          {"disease_tokens", diseaseTokens},
+          {"atlas_token", atlasToken},
+          {"disease_token", diseaseToken}};
 }
 
 PublicGfmConfig PublicGfmConfig::fromJson(const json& j) {
@@ -124,8 +143,8 @@ PublicGfmConfig PublicGfmConfig::fromJson(const json& j) {
   } catch (const json::exception& e) {
     throw Error(ErrorCode::Config, std::string("a braingfm-public setting has the wrong type: ") + e.what());
   }
-  if (c.hidden < 1 || c.ffn < 1 || c.heads < 1 || c.hidden % c.heads != 0 || c.attentionLayers < 1 || c.blocks < 1 || c.experts < 1 ||
-      c.maxNodes < 2 || c.rwseSteps < 1 || c.textDimension < 1 || c.featureWidth < c.rwseSteps + 2)
+  if (c.hidden < 1 || c.ffn < 1 || c.heads < 1 || c.hidden % c.heads != 0 || c.attentionLayers < 1 || c.blocks < 1 || c.experts < 1 || c.maxNodes < 2 ||
+      c.rwseSteps < 1 || c.textDimension < 1 || c.featureWidth < c.rwseSteps + 2)
     throw Error(ErrorCode::Config, "braingfm-public: sizes must be positive, hidden a multiple of heads, feature_width above rwse_steps");
   if (c.dropout < 0 || c.dropout >= 1) throw Error(ErrorCode::Config, "braingfm-public: dropout must be in [0, 1)");
   if (c.atlasTokens.empty() || c.diseaseTokens.empty()) throw Error(ErrorCode::Config, "braingfm-public: the token tables must not be empty");
@@ -136,9 +155,16 @@ PublicGfmConfig PublicGfmConfig::fromJson(const json& j) {
 }
 
 json ZooConfig::toJson() const {
-  return {{"hidden", hidden},       {"layers", layers},         {"heads", heads},       {"ffn", ffn},
-          {"dropout", dropout},     {"adjacency_threshold", adjacencyThreshold},         {"communities", communities},
-          {"pool_ratio", poolRatio}, {"clusters", clusters},    {"representation", representation}};
+  return {{"hidden", hidden},
+          {"layers", layers},
+          {"heads", heads},
+          {"ffn", ffn},
+          {"dropout", dropout},
+          {"adjacency_threshold", adjacencyThreshold},
+          {"communities", communities},
+          {"pool_ratio", poolRatio},
+          {"clusters", clusters},
+          {"representation", representation}};
 }
 
 ZooConfig ZooConfig::fromJson(const std::string& architecture, const json& j) {
@@ -171,7 +197,12 @@ ZooConfig ZooConfig::fromJson(const std::string& architecture, const json& j) {
 }
 
 const std::vector<std::string>& zooArchitectures() {
-  static const std::vector<std::string> names = {"brainmass", "lcm", "gcn", "braingnn", "transformer", "graph_transformer", "brainnettf"};
+  static const std::vector<std::string> names = [] {  // the architectures the catalog's zoo methods train
+    std::vector<std::string> out;
+    for (const auto& m : methodCatalog())
+      if (m.family == MethodFamily::Zoo && std::find(out.begin(), out.end(), m.architecture) == out.end()) out.push_back(m.architecture);
+    return out;
+  }();
   return names;
 }
 

@@ -1,5 +1,8 @@
 #include "report/Diagnosis.h"
 
+#include "platform/Clock.h"
+#include "workspace/ReportStore.h"
+
 #include <map>
 
 #include <chrono>
@@ -10,7 +13,6 @@
 #include <random>
 #include <regex>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -43,15 +45,6 @@ std::string randomHex(int digits) {
   return s;
 }
 
-std::string utcNow(const char* format) {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
 std::string newReportId() { return std::string("BGR-").append(utcNow("%Y%m%d")).append("-").append(randomHex(8)); }
 
 json fileEntry(const std::string& role, const std::filesystem::path& file) {
@@ -68,9 +61,10 @@ json modelLimits(const json& card) {
   if (card.contains("limits") && card["limits"].is_array()) return card["limits"];
   json limits = json::array();
   const auto corpus = card.value("corpus", json::object());
-  limits.push_back(fmt::format("Trained on {} scans of the corpus '{}' ({} parcellation). Accuracy on other sites, scanners, ages, "
-                               "populations or preprocessing has not been established.",
-                               corpus.value("items", 0), corpus.value("name", std::string("?")), card.value("atlas", std::string("?"))));
+  limits.push_back(
+      fmt::format("Trained on {} scans of the corpus '{}' ({} parcellation). Accuracy on other sites, scanners, ages, "
+                  "populations or preprocessing has not been established.",
+                  corpus.value("items", 0), corpus.value("name", std::string("?")), card.value("atlas", std::string("?"))));
   if (card.contains("validation"))
     limits.push_back(card["validation"].value("out_of_fold", false)
                          ? fmt::format("Validation metrics are out-of-fold scores of the {} training scans (each scored by a cross-fitted model that "
@@ -78,8 +72,9 @@ json modelLimits(const json& card) {
                                        card["validation"].value("n", 0))
                          : fmt::format("Validation metrics come from {} held-out scans of the same corpus, not from an independent clinical cohort.",
                                        card["validation"].value("n", 0)));
-  limits.push_back("Functional connectivity is sensitive to head motion, scan length and sleep; a poor-quality scan can give a confident but "
-                   "wrong answer.");
+  limits.push_back(
+      "Functional connectivity is sensitive to head motion, scan length and sleep; a poor-quality scan can give a confident but "
+      "wrong answer.");
   limits.push_back("Research use only. Not a medical device; the result does not replace a clinical assessment.");
   return limits;
 }
@@ -99,10 +94,11 @@ std::string siteStatisticsDescription(const json& stats, const json& card) {
     const auto classes = card.value("classes", json::array());
     const auto counts = record.value("class_counts", json::array());
     if (record.value("labelled", false) && classes.size() == 2 && counts.size() == 2)
-      return fmt::format("site '{}': its own statistics, adapted from {} scans of the site with known diagnoses ({} {}, {} {}), weighted to the "
-                         "training mix ({:.0f}% {}) (adapt-site --labels)",
-                         site, scans, counts[0].get<int>(), classes[0].get<std::string>(), counts[1].get<int>(), classes[1].get<std::string>(),
-                         100 * record.value("weighted_positive_fraction", 0.5), classes[1].get<std::string>());
+      return fmt::format(
+          "site '{}': its own statistics, adapted from {} scans of the site with known diagnoses ({} {}, {} {}), weighted to the "
+          "training mix ({:.0f}% {}) (adapt-site --labels)",
+          site, scans, counts[0].get<int>(), classes[0].get<std::string>(), counts[1].get<int>(), classes[1].get<std::string>(),
+          100 * record.value("weighted_positive_fraction", 0.5), classes[1].get<std::string>());
     return fmt::format("site '{}': its own statistics, adapted from {} unlabelled scans of the site (adapt-site)", site, scans);
   }
   const int pooled = standardisation.value("pooled", json::object()).value("scans", 0);
@@ -120,19 +116,22 @@ json methodSteps(const DiagnosisCase& c, const std::string& modelDescription, co
   json steps = json::array();
   if (c.input.kind == "bold" && !c.members.empty()) {
     std::vector<std::string> parts;
-    for (const auto& a : card.at("atlases")) parts.push_back(fmt::format("the {} regions of the {} atlas", c.members.at(a.get<std::string>()).fc.rows(), a.get<std::string>()));
-    steps.push_back(fmt::format("The BOLD volume's {} time points were reduced, in one pass over the volume, to the mean signal of each of {}, "
-                                "each atlas resampled to the scan's grid by nearest neighbour; each atlas's connectome went to its own model.",
-                                c.input.volumes, fmt::join(parts, " and of ")));
+    for (const auto& a : card.at("atlases"))
+      parts.push_back(fmt::format("the {} regions of the {} atlas", c.members.at(a.get<std::string>()).fc.rows(), a.get<std::string>()));
+    steps.push_back(
+        fmt::format("The BOLD volume's {} time points were reduced, in one pass over the volume, to the mean signal of each of {}, "
+                    "each atlas resampled to the scan's grid by nearest neighbour; each atlas's connectome went to its own model.",
+                    c.input.volumes, fmt::join(parts, " and of ")));
   } else if (c.input.kind == "bold") {
-    steps.push_back(fmt::format("The BOLD volume's {} time points were reduced to the mean signal of each of the {} regions of the {} atlas, "
-                                "resampled to the scan's grid by nearest neighbour.",
-                                c.input.volumes, c.input.fc.rows(), atlas));
-  }
-  else
-    steps.push_back(fmt::format("The input was region time series already extracted in the {} parcellation ({} regions, {} time points); "
-                                "no extraction was done here.",
-                                atlas, c.input.fc.rows(), c.input.volumes));
+    steps.push_back(
+        fmt::format("The BOLD volume's {} time points were reduced to the mean signal of each of the {} regions of the {} atlas, "
+                    "resampled to the scan's grid by nearest neighbour.",
+                    c.input.volumes, c.input.fc.rows(), atlas));
+  } else
+    steps.push_back(
+        fmt::format("The input was region time series already extracted in the {} parcellation ({} regions, {} time points); "
+                    "no extraction was done here.",
+                    atlas, c.input.fc.rows(), c.input.volumes));
   if (!o.clean) {
     steps.push_back("The signals were not cleaned (the model was trained on raw region means).");
   } else {
@@ -140,8 +139,8 @@ json methodSteps(const DiagnosisCase& c, const std::string& modelDescription, co
     const auto& k = o.cleaning;
     done.push_back(k.detrendOrder == 0 ? "the mean removed" : k.detrendOrder == 1 ? "linearly detrended" : fmt::format("detrended (order {})", k.detrendOrder));
     if (k.bandpass)
-      done.push_back(fmt::format("band-pass filtered to {:g}–{:g} Hz (zero-phase Butterworth, order {}, TR {:g} s)", k.lowHz, k.highHz, k.filterOrder,
-                                 c.input.tr));
+      done.push_back(
+          fmt::format("band-pass filtered to {:g}–{:g} Hz (zero-phase Butterworth, order {}, TR {:g} s)", k.lowHz, k.highHz, k.filterOrder, c.input.tr));
     const bool fd = c.input.qc.value("mean_fd_mm", json()).is_number() || c.input.qc.contains("censored_volumes");
     if (c.input.confounds) {
       done.push_back(fmt::format("the {} confounds of {} regressed out", fmt::join(o.confoundStrategies, " and "), c.input.confounds->filename().string()));
@@ -172,25 +171,26 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
     for (const auto& m : card.at("members"))
       parts.push_back(fmt::format("{} ({}, {})", m.value("atlas", std::string("?")), m.value("architecture", std::string("braingfm")),
                                   m.value("adaptation", json::object()).value("method", std::string("?"))));
-    model["description"] = fmt::format("one graph model per atlas, each trained as a one-atlas model: {}; the result is the mean of the members' "
-                                       "calibrated probabilities", fmt::join(parts, ", "));
+    model["description"] = fmt::format(
+        "one graph model per atlas, each trained as a one-atlas model: {}; the result is the mean of the members' "
+        "calibrated probabilities",
+        fmt::join(parts, ", "));
     model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
   } else if (isAtlasEnsemble(card)) {
     std::vector<std::string> parts;
     for (const auto& m : card.at("members"))
       parts.push_back(fmt::format("{} (C = {:g}, {} ROIs)", m.value("atlas", std::string("?")), m.value("c", 0.0), m.value("nodes", 0)));
     const bool tangent = !card.at("members").empty() && card["members"][0].contains("tangent_reference");
-    model["description"] = fmt::format(
-        "one L2 logistic regression per atlas on the standardised {}: {}; the result is the mean of the members' calibrated probabilities",
-        tangent ? "tangent-space embedding of the Ledoit-Wolf covariance" : "Fisher-z upper triangle of the FC matrix", fmt::join(parts, ", "));
+    model["description"] =
+        fmt::format("one L2 logistic regression per atlas on the standardised {}: {}; the result is the mean of the members' calibrated probabilities",
+                    tangent ? "tangent-space embedding of the Ledoit-Wolf covariance" : "Fisher-z upper triangle of the FC matrix", fmt::join(parts, ", "));
     model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
   } else if (c.model.baseline) {
     std::string chosen;  // C chosen by cross-validation inside the training scans (train --c LIST)
     if (const auto sel = card.value("c_selection", json()); sel.is_object() && sel.contains("grid")) {
       std::vector<std::string> grid;
       for (const auto& v : sel["grid"]) grid.push_back(fmt::format("{:g}", v.get<double>()));
-      chosen = fmt::format(", chosen from {{{}}} by {}-fold cross-validation on the training scans", fmt::join(grid, ", "),
-                           sel.value("inner_folds", 0));
+      chosen = fmt::format(", chosen from {{{}}} by {}-fold cross-validation on the training scans", fmt::join(grid, ", "), sel.value("inner_folds", 0));
     }
     const bool tangent = card.contains("tangent_reference");
     model["description"] = fmt::format(
@@ -201,28 +201,34 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
     const auto adaptation = card.value("adaptation", json::object());
     const auto architecture = card.value("architecture", std::string("braingfm"));
     static const std::map<std::string, std::string> names = {
-        {"braingfm", "BrainGFM graph transformer"},         {"brainmass", "BrainMass ROI transformer"},
-        {"lcm", "LCM query decoder over FC memory"},        {"gcn", "graph convolutional network (GCN)"},
-        {"braingnn", "BrainGNN-style ROI-aware GNN"},       {"transformer", "transformer over ROI tokens"},
-        {"graph_transformer", "graph transformer"},        {"brainnettf", "BrainNetTF-style transformer"},
+        {"braingfm", "BrainGFM graph transformer"},
+        {"brainmass", "BrainMass ROI transformer"},
+        {"lcm", "LCM query decoder over FC memory"},
+        {"gcn", "graph convolutional network (GCN)"},
+        {"braingnn", "BrainGNN-style ROI-aware GNN"},
+        {"transformer", "transformer over ROI tokens"},
+        {"graph_transformer", "graph transformer"},
+        {"brainnettf", "BrainNetTF-style transformer"},
         {"braingfm-public", "BrainGFM, the public code's architecture (graph prompt, mixture-of-experts transformer and GCN)"}};
     const auto name = names.count(architecture) ? names.at(architecture) : architecture;
     const auto method = adaptation.value("method", std::string("?"));
-    const std::string how = method == "scratch" ? "trained from scratch" : method == "linear" ? "linear probe on the pre-trained encoder" : "adapted by " + method;
+    const std::string how = method == "scratch"  ? "trained from scratch"
+                            : method == "linear" ? "linear probe on the pre-trained encoder"
+                                                 : "adapted by " + method;
     model["description"] = fmt::format("{}, {}{}", name, how, method == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
     if (card.contains("ensemble") && card["ensemble"].is_array() && card["ensemble"].size() > 1)
-      model["description"] = model["description"].get<std::string>() +
-                             fmt::format("; an ensemble of {} members from different initial weights{}, calibrated probabilities averaged", card["ensemble"].size(),
-                                         card.value("tuning", json::object()).value("ensemble_validation", std::string()) == "folds"
-                                             ? ", each validated on its own fold of the training scans"
-                                             : "");
+      model["description"] =
+          model["description"].get<std::string>() +
+          fmt::format("; an ensemble of {} members from different initial weights{}, calibrated probabilities averaged", card["ensemble"].size(),
+                      card.value("tuning", json::object()).value("ensemble_validation", std::string()) == "folds"
+                          ? ", each validated on its own fold of the training scans"
+                          : "");
     // The configuration chosen among several by validation AUC (train --config A --config B).
     if (const auto sel = card.value("config_selection", json()); sel.is_object() && sel.contains("candidates")) {
       std::vector<std::string> candidates;
       for (const auto& cand : sel["candidates"]) candidates.push_back(cand.value("name", std::string()));
-      model["description"] = model["description"].get<std::string>() +
-                             fmt::format("; configuration {} chosen from {{{}}} by AUC on its validation scans", sel.value("chosen", std::string()),
-                                         fmt::join(candidates, ", "));
+      model["description"] = model["description"].get<std::string>() + fmt::format("; configuration {} chosen from {{{}}} by AUC on its validation scans",
+                                                                                   sel.value("chosen", std::string()), fmt::join(candidates, ", "));
     }
     // An imported published checkpoint: which file, by its SHA-256, and the tokens it read.
     const auto origin = card.value("origin", json::object());
@@ -230,23 +236,25 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
       const auto source = info.value("source", json::object());
       const auto tokens = card.value("tokens", json::object());
       model["description"] = model["description"].get<std::string>() +
-                             fmt::format("; from the published checkpoint {} (SHA-256 {}), imported with model import, read with the atlas token "
-                                         "'{}' and the disease token '{}'",
-                                         source.value("file_name", std::string("?")), source.value("sha256", std::string("?")),
-                                         tokens.value("atlas", std::string("?")), tokens.value("disease", std::string("?")));
+                             fmt::format(
+                                 "; from the published checkpoint {} (SHA-256 {}), imported with model import, read with the atlas token "
+                                 "'{}' and the disease token '{}'",
+                                 source.value("file_name", std::string("?")), source.value("sha256", std::string("?")), tokens.value("atlas", std::string("?")),
+                                 tokens.value("disease", std::string("?")));
       for (const auto& note : tokens.value("notes", json::array()))  // e.g. a stand-in atlas token for CC200
         model["description"] = model["description"].get<std::string>() + "; " + note.get<std::string>();
-      model["source_checkpoint"] = {{"file", source.value("file_name", std::string())}, {"sha256", source.value("sha256", std::string())},
+      model["source_checkpoint"] = {{"file", source.value("file_name", std::string())},
+                                    {"sha256", source.value("sha256", std::string())},
                                     {"licence", info.value("licence", std::string())}};
     }
     model["trainable_parameters"] = card.value("trainable_parameters", 0);
   }
-  const bool tangentInput = card.contains("tangent_reference") || (isAtlasEnsemble(card) && !card.at("members").empty() && card["members"][0].contains("tangent_reference"));
+  const bool tangentInput =
+      card.contains("tangent_reference") || (isAtlasEnsemble(card) && !card.at("members").empty() && card["members"][0].contains("tangent_reference"));
   const std::string connectivity =
       !c.model.baseline ? graphInputOfCard(card).description()
-      : tangentInput
-          ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
-          : std::string("Pearson correlation of the cleaned ROI mean time series");
+      : tangentInput    ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
+                        : std::string("Pearson correlation of the cleaned ROI mean time series");
   std::string atlas = card.value("atlas", std::string());
   json rois = c.input.fc.rows();
   if (!c.members.empty()) {  // a multi-atlas model: every atlas and its ROI count
@@ -265,10 +273,12 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
           {"connectivity", connectivity},
           {"steps", methodSteps(c, model.value("description", model.value("kind", std::string())), connectivity)},
           {"model", model},
-          {"calibration", [&] {
+          {"calibration",
+           [&] {
              if (isAtlasEnsemble(card) && card.contains("member_files"))
-               return std::string("each atlas's model was calibrated on its own validation scans, as a one-atlas model is; the members' "
-                                  "calibrated probabilities were averaged");
+               return std::string(
+                   "each atlas's model was calibrated on its own validation scans, as a one-atlas model is; the members' "
+                   "calibrated probabilities were averaged");
              if (isAtlasEnsemble(card))
                return "each atlas's regression was calibrated (" + card.value("calibration", std::string("temperature")) +
                       ") on its out-of-fold margins from cross-fitting inside its training scans, then refitted on all of them; the members' "
@@ -292,8 +302,6 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
 }
 
 }  // namespace
-
-std::string nowIso8601() { return utcNow("%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string patientIdFromFileName(const std::filesystem::path& file) {
   const auto name = file.filename().string();
@@ -352,11 +360,13 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
     }
   const std::string evenShare = ownAtlas ? std::string("1 over the ROI count of the region's own atlas") : "1/" + std::to_string(rois);
   std::string statement;
-  if (largest.empty()) statement = "No regional saliency is available for this model.";
+  if (largest.empty())
+    statement = "No regional saliency is available for this model.";
   else if (standout.empty())
-    statement = fmt::format("No region stands out: the largest share, {}'s, is {:.2f} times an even share ({}) of the saliency, below the "
-                            "{:.1f} times that would single a region out; the prediction rests on many regions together.",
-                            largest, largestMultiple, evenShare, kStandsOut);
+    statement = fmt::format(
+        "No region stands out: the largest share, {}'s, is {:.2f} times an even share ({}) of the saliency, below the "
+        "{:.1f} times that would single a region out; the prediction rests on many regions together.",
+        largest, largestMultiple, evenShare, kStandsOut);
   else
     statement = fmt::format("{} region{} carried more than {:.1f} times an even share ({}) of the saliency; {} contributed most ({:.2f} times).",
                             standout.size(), standout.size() == 1 ? "" : "s", kStandsOut, evenShare, largest, largestMultiple);
@@ -399,10 +409,10 @@ void enforceQualityGate(const DiagnosisRequest& r, const QcReport& qc) {
   if (!qc.failed() || !r.qcOverrideReason.empty()) return;
   std::string list;
   for (const auto& f : qc.failures()) list.append(list.empty() ? "" : "; ").append(f);
-  const std::string what = qc.overall() == "incomplete" ? "quality control is incomplete (the site's policy blocks incomplete checks) for "
-                                                        : "quality control failed for ";
-  throw Error(ErrorCode::Data, what + r.input.filename().string() + ": " + list +
-                                   ". The scan is not classified; override only with a recorded reason (--override-qc REASON)");
+  const std::string what =
+      qc.overall() == "incomplete" ? "quality control is incomplete (the site's policy blocks incomplete checks) for " : "quality control failed for ";
+  throw Error(ErrorCode::Data,
+              what + r.input.filename().string() + ": " + list + ". The scan is not classified; override only with a recorded reason (--override-qc REASON)");
 }
 
 json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Workspace* ws, ProgressDelegate& progress) {
@@ -421,9 +431,8 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     record["created"] = nowIso8601();
     record["software"] = {{"name", "BrainGraph Workbench"}, {"version", braingraphVersion()}};
     const std::string given = r.patientId.empty() ? patientIdFromFileName(r.input) : r.patientId;
-    record["patient"] = {{"id", r.pseudonymise ? pseudonymFor(given) : given},
-                         {"pseudonymised", r.pseudonymise},
-                         {"source", r.patientId.empty() ? "file name" : "entered"}};
+    record["patient"] = {
+        {"id", r.pseudonymise ? pseudonymFor(given) : given}, {"pseudonymised", r.pseudonymise}, {"source", r.patientId.empty() ? "file name" : "entered"}};
     if (ws)  // what the workspace knows of this subject, for the header
       for (const char* field : {"age", "sex"})
         if (const auto v = scanPhenotype(*ws, c.input.contentHash, field)) record["patient"][field] = *v;
@@ -461,8 +470,8 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
       // A multi-atlas model's top ROIs come from either atlas: each is placed in its own atlas, and its
       // share is weighed against an even share of its own atlas's ROIs.
       const std::string firstAtlas = c.members.empty() ? card.value("atlas", std::string()) : c.members.begin()->first;
-      const auto placement = roiPlacement(registry, c.members.empty() ? firstAtlas : card.at("atlases").at(0).get<std::string>(),
-                                          static_cast<int>(c.input.fc.rows()));
+      const auto placement =
+          roiPlacement(registry, c.members.empty() ? firstAtlas : card.at("atlases").at(0).get<std::string>(), static_cast<int>(c.input.fc.rows()));
       std::map<std::string, RoiPlacement> memberPlacements;  // once per atlas: a placement may read the label volume
       for (auto& t : top) {
         const auto i = t.at("index").get<std::size_t>();
@@ -471,8 +480,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
           const auto& member = c.members.at(atlasId);
           t["atlas_rois"] = static_cast<int>(member.fc.rows());
           auto own = memberPlacements.find(atlasId);
-          if (own == memberPlacements.end())
-            own = memberPlacements.emplace(atlasId, roiPlacement(registry, atlasId, static_cast<int>(member.fc.rows()))).first;
+          if (own == memberPlacements.end()) own = memberPlacements.emplace(atlasId, roiPlacement(registry, atlasId, static_cast<int>(member.fc.rows()))).first;
           if (i < own->second.positions.size() && own->second.positions[i]) t["position_mni"] = *own->second.positions[i];
           continue;
         }
@@ -500,8 +508,8 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     record["figures"] = {{"convention", r.displayConvention}};  // the glass brain's left-right convention
     record["signoff"] = nullptr;
     if (ws) {
-      record["prediction_id"] = recordPrediction(*ws, c.input, r.modelFile, card, row.at("label").get<std::string>(), row.at("probability").get<double>(),
-                                                 explanation);
+      record["prediction_id"] =
+          recordPrediction(*ws, c.input, r.modelFile, card, row.at("label").get<std::string>(), row.at("probability").get<double>(), explanation);
       saveReportRecord(*ws, record);
     }
     progress.update("done", 1.0);
@@ -510,77 +518,54 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
 }
 
 json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
-  SQLite::Statement q(ws.db(),
-                      "SELECT p.label, p.probability, p.explanation_json, p.created_at, s.path, s.kind, s.content_hash, m.path, m.hash, m.card_json "
-                      "FROM predictions p JOIN scans s ON s.id = p.scan_id JOIN models m ON m.id = p.model_id WHERE p.id = ?");
-  q.bind(1, predictionId);
-  if (!q.executeStep()) throw Error(ErrorCode::NoInput, "the workspace has no prediction " + std::to_string(predictionId));
-  const auto card = json::parse(q.getColumn(9).getString());
-  const std::filesystem::path scan = q.getColumn(4).getString(), model = q.getColumn(7).getString();
+  const auto stored = loadPrediction(ws, predictionId);
+  if (!stored) throw Error(ErrorCode::NoInput, "the workspace has no prediction " + std::to_string(predictionId));
+  const auto& card = stored->card;
+  const std::filesystem::path scan = stored->scanPath, model = stored->modelPath;
   json record;
   record["schema"] = "braingraph-report/1";
   // Deterministic: regenerating from the same prediction gives the same report id.
-  record["report_id"] = "BGR-P" + std::to_string(predictionId) + "-" + std::string(q.getColumn(6).getString()).substr(0, 8);
-  record["created"] = q.getColumn(3).getString();
+  record["report_id"] = "BGR-P" + std::to_string(predictionId) + "-" + stored->scanHash.substr(0, 8);
+  record["created"] = stored->createdAt;
   record["software"] = {{"name", "BrainGraph Workbench"}, {"version", braingraphVersion()}};
   record["patient"] = {{"id", patientIdFromFileName(scan)}, {"pseudonymised", false}, {"source", "file name"}};
   record["operator"] = "";
-  record["inputs"] = json::array({{{"role", "scan"}, {"file", scan.string()}, {"name", scan.filename().string()}, {"kind", q.getColumn(5).getString()},
-                                   {"hash", q.getColumn(6).getString()}, {"hash_algorithm", "XXH3-128"}},
-                                  {{"role", "model"}, {"file", model.string()}, {"name", model.filename().string()}, {"hash", q.getColumn(8).getString()},
-                                   {"hash_algorithm", "XXH3-128"}}});
-  record["qc"] = {{"items", json::array()}, {"overall", "not assessed"}, {"override", nullptr},
+  record["inputs"] = json::array(
+      {{{"role", "scan"},
+        {"file", scan.string()},
+        {"name", scan.filename().string()},
+        {"kind", stored->scanKind},
+        {"hash", stored->scanHash},
+        {"hash_algorithm", "XXH3-128"}},
+       {{"role", "model"}, {"file", model.string()}, {"name", model.filename().string()}, {"hash", stored->modelHash}, {"hash_algorithm", "XXH3-128"}}});
+  record["qc"] = {{"items", json::array()},
+                  {"overall", "not assessed"},
+                  {"override", nullptr},
                   {"note", "this prediction was made with `predict`, which runs no quality control; use `diagnose` for a gated report"}};
   record["methods"] = {{"atlas", card.value("atlas", std::string())},
                        {"cleaning", card.value("preprocessing", json::object())},
                        {"connectivity", graphInputOfCard(card).description()},
-                       {"model", {{"file", model.string()}, {"hash", q.getColumn(8).getString()}, {"kind", card.value("kind", std::string())}}}};
+                       {"model", {{"file", model.string()}, {"hash", stored->modelHash}, {"kind", card.value("kind", std::string())}}}};
   const auto classes = card.value("classes", json::array());
-  record["result"] = {{"label", q.getColumn(0).getString()},
-                      {"probability", q.getColumn(1).getDouble()},
+  record["result"] = {{"label", stored->label},
+                      {"probability", stored->probability},
                       {"positive_class", card.value("positive_class", json())},
                       {"negative_class", classes.size() == 2 ? classes[0] : json()},
                       {"threshold", 0.5},
                       {"interval", nullptr},
                       {"ood", nullptr}};
-  record["explanation"] = json::parse(q.getColumn(2).getString());
-  record["model_card"] = {{"kind", card.value("kind", std::string())}, {"training_data", card.value("corpus", json::object())},
-                          {"classes", classes},                         {"validation", card.value("validation", json())},
+  record["explanation"] = stored->explanation;
+  record["model_card"] = {{"kind", card.value("kind", std::string())},
+                          {"training_data", card.value("corpus", json::object())},
+                          {"classes", classes},
+                          {"validation", card.value("validation", json())},
                           {"deployment", card.value("deployment", json())},
-                          {"evaluation", card.value("evaluation", json())}, {"release", card.value("release", json())},
+                          {"evaluation", card.value("evaluation", json())},
+                          {"release", card.value("release", json())},
                           {"limits", modelLimits(card)}};
   record["signoff"] = nullptr;
   record["prediction_id"] = predictionId;
   return record;
-}
-
-void saveReportRecord(Workspace& ws, const json& record) {
-  SQLite::Statement s(ws.db(),
-                      "INSERT INTO reports (id, prediction_id, record_json, signed_by) VALUES (?, ?, ?, ?) "
-                      "ON CONFLICT(id) DO UPDATE SET record_json = excluded.record_json, signed_by = excluded.signed_by, "
-                      "updated_at = datetime('now')");
-  s.bind(1, record.at("report_id").get<std::string>());
-  if (record.contains("prediction_id") && record["prediction_id"].is_number())
-    s.bind(2, record["prediction_id"].get<std::int64_t>());
-  else
-    s.bind(2);
-  s.bind(3, record.dump());
-  s.bind(4, record.contains("signoff") && record["signoff"].is_object() ? record["signoff"].value("clinician", std::string()) : std::string());
-  s.exec();
-}
-
-std::optional<json> loadReportRecord(Workspace& ws, const std::string& reportId) {
-  SQLite::Statement q(ws.db(), "SELECT record_json FROM reports WHERE id = ?");
-  q.bind(1, reportId);
-  if (!q.executeStep()) return std::nullopt;
-  return json::parse(q.getColumn(0).getString());
-}
-
-std::optional<json> loadReportForPrediction(Workspace& ws, std::int64_t predictionId) {
-  SQLite::Statement q(ws.db(), "SELECT record_json FROM reports WHERE prediction_id = ? ORDER BY updated_at DESC, rowid DESC LIMIT 1");
-  q.bind(1, predictionId);
-  if (!q.executeStep()) return std::nullopt;
-  return json::parse(q.getColumn(0).getString());
 }
 
 void signReport(json& record, const std::string& clinician, const std::string& impression, const std::string& signedAt) {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workspace/ReportStore.h"
 #include "eval/Prediction.h"
 #include "jobs/Progress.h"
 #include "report/QualityControl.h"
@@ -27,7 +28,7 @@ struct DiagnosisRequest {
   std::string site;                                // acquisition site, for per-site standardised models
   std::string patientId;                           // empty: from the file name (sub-XXXX), else the file stem
   bool pseudonymise = false;
-  std::string qcOverrideReason;                    // lets a QC fail through, recorded in the report
+  std::string qcOverrideReason;  // lets a QC fail through, recorded in the report
   std::string operatorName;
   QcThresholds thresholds;
   std::string device = "auto";
@@ -43,7 +44,7 @@ std::string pseudonymFor(const std::string& id);
 
 struct DiagnosisCase {
   ModelCardInfo model;
-  PredictionInput input;  // a multi-atlas model: its first atlas's (what QC and the figures read)
+  PredictionInput input;                           // a multi-atlas model: its first atlas's (what QC and the figures read)
   std::map<std::string, PredictionInput> members;  // a multi-atlas model: every atlas's, from the same BOLD pass
   QcReport qc;
 };
@@ -68,14 +69,9 @@ nlohmann::json runDiagnosis(const DiagnosisRequest& request, const AtlasRegistry
 // The record of a prediction made without `diagnose` (predict --record): no QC, no sign-off.
 nlohmann::json recordFromPrediction(Workspace& ws, std::int64_t predictionId);
 
-// Report records in the workspace (table reports): the newest for a prediction, or by report id.
-void saveReportRecord(Workspace& ws, const nlohmann::json& record);
-std::optional<nlohmann::json> loadReportRecord(Workspace& ws, const std::string& reportId);
-std::optional<nlohmann::json> loadReportForPrediction(Workspace& ws, std::int64_t predictionId);
+// Report records are stored by workspace/ReportStore.h (saveReportRecord, loadReportRecord, ...).
 
 // Adds (or replaces) the sign-off: clinician, impression, time (UTC, ISO 8601).
 void signReport(nlohmann::json& record, const std::string& clinician, const std::string& impression, const std::string& signedAt = {});
-
-std::string nowIso8601();
 
 }  // namespace bg

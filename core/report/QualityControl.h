@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "connectome/ConnectomePipeline.h"  // kFailingRoiCoverage
+
 namespace bg {
 
 struct PredictionInput;
@@ -23,14 +25,14 @@ struct RecordedMotion {
 };
 
 struct QcThresholds {
-  double volumesPass = 100, volumesWarn = 60;          // fewer than volumesWarn: fail
-  double trPassLow = 0.4, trPassHigh = 3.0;            // s; outside trWarn*: fail
+  double volumesPass = 100, volumesWarn = 60;  // fewer than volumesWarn: fail
+  double trPassLow = 0.4, trPassHigh = 3.0;    // s; outside trWarn*: fail
   double trWarnLow = 0.2, trWarnHigh = 4.0;
-  double coveragePass = 0.98, coverageWarn = 0.90;     // share of atlas ROIs with signal
-  double meanFdPass = 0.2, meanFdWarn = 0.5;           // mm
-  double censorFdMm = 0.5;                             // a volume is censored above this FD
-  double censoredPass = 0.10, censoredWarn = 0.30;     // share of censored volumes
-  bool incompleteBlocks = false;                       // "incomplete": "block" (default "warn")
+  double coveragePass = 0.98, coverageWarn = kFailingRoiCoverage;  // share of atlas ROIs with signal
+  double meanFdPass = 0.2, meanFdWarn = 0.5;                       // mm
+  double censorFdMm = 0.5;                                         // a volume is censored above this FD
+  double censoredPass = 0.10, censoredWarn = 0.30;                 // share of censored volumes
+  bool incompleteBlocks = false;                                   // "incomplete": "block" (default "warn")
   nlohmann::json toJson() const;
   static QcThresholds fromJson(const nlohmann::json& j);  // missing keys keep their defaults
 };

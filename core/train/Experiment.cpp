@@ -14,6 +14,7 @@
 #include "eval/Results.h"
 #include "eval/Metrics.h"
 #include "eval/OutOfDistribution.h"
+#include "methods/MethodCatalog.h"
 #include "model/TextEmbedding.h"
 #include "platform/Versions.h"
 #include "settings/DataPaths.h"
@@ -30,6 +31,7 @@
 #include "workspace/ContentHash.h"
 #include "workspace/Corpus.h"
 #include "workspace/Derivation.h"
+#include "workspace/RunTracking.h"
 #include "workspace/Workspace.h"
 
 namespace bg::train {
@@ -54,8 +56,8 @@ torch::Tensor embed(const std::string& key, const std::string& text, int dimensi
 // The architecture a --method trains: a zoo model's name (brainmass-probe: BrainMass's linear
 // probe), or BrainGFM for its tuning methods.
 std::string architectureOf(const std::string& method) {
-  if (method == "brainmass-probe") return "brainmass";
-  return model::isZooArchitecture(method) ? method : "braingfm";
+  const auto* m = findMethod(method);
+  return m && m->family == MethodFamily::Zoo ? m->architecture : "braingfm";
 }
 
 // An encoder pre-trained on another input than Pearson FC (a fold's cached pre-training, or
@@ -63,8 +65,8 @@ std::string architectureOf(const std::string& method) {
 void checkPretrainedInput(const json& extra, const GraphInputSpec& input, const std::string& file) {
   const auto learned = extra.contains("input") ? GraphInputSpec::fromJson(extra["input"]) : GraphInputSpec{};
   if (learned.name() != input.name())
-    throw Error(ErrorCode::Usage, file + " was pre-trained on " + learned.name() + " input and this run reads " + input.name() +
-                                      " (give --input " + learned.name() + ", or pre-train on " + input.name() + ": pretrain --input " + input.name() +
+    throw Error(ErrorCode::Usage, file + " was pre-trained on " + learned.name() + " input and this run reads " + input.name() + " (give --input " +
+                                      learned.name() + ", or pre-train on " + input.name() + ": pretrain --input " + input.name() +
                                       ", or evaluate --pretrain-in-folds)");
 }
 
@@ -84,7 +86,8 @@ void checkGraphInput(const TuningConfig& c, const model::TuneRequest& r) {
   throw Error(ErrorCode::Usage, "input '" + c.input.name() +
                                     "' needs an encoder that learned it: train from scratch (--method scratch), pre-train each fold's BrainGFM "
                                     "encoder on that input (evaluate --pretrain-in-folds), or give a BrainGFM file pre-trained on it "
-                                    "(pretrain --input " + c.input.name() + "); meta-learned prompts and the other architectures read Pearson FC");
+                                    "(pretrain --input " +
+                                    c.input.name() + "); meta-learned prompts and the other architectures read Pearson FC");
 }
 
 TuningConfig tuningConfigUnchecked(const model::TuneRequest& r);
@@ -119,7 +122,8 @@ TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
     c.adaptation = model::AdaptationSpec::fromJson(a);
     if (c.adaptation.method != "scratch" && r.pretrained.empty())
       throw Error(ErrorCode::Usage, "method '" + r.method + "' adapts an imported checkpoint: give --pretrained MODEL (model import --out)");
-    if (r.pretrainInFolds) throw Error(ErrorCode::Usage, "the public BrainGFM architecture is imported, not pre-trained here: --pretrain-in-folds does not apply");
+    if (r.pretrainInFolds)
+      throw Error(ErrorCode::Usage, "the public BrainGFM architecture is imported, not pre-trained here: --pretrain-in-folds does not apply");
     (void)model::makeClassifier(model::kPublicArchitecture, c.zooModel, c.adaptation, 2, 2);  // names a method it cannot take now
     if (r.epochs > 0) c.epochs = r.epochs;
     c.seed = r.seed;
@@ -131,7 +135,8 @@ TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
     if (!j.contains("model") && !r.pretrained.empty()) j["model"] = readPretrainedInfo(r.pretrained).model;
     auto c = TuningConfig::fromJson(j);
     json a = c.adaptation.toJson();
-    a["method"] = r.method == "brainmass-probe" ? "linear" : (!r.pretrained.empty() || r.pretrainInFolds) ? "finetune" : "scratch";
+    const auto& adaptation = methodInfo(r.method).adaptation;  // the probe's; the others' by whether there is an encoder
+    a["method"] = !adaptation.empty() ? adaptation : (!r.pretrained.empty() || r.pretrainInFolds) ? "finetune" : "scratch";
     c.adaptation = model::AdaptationSpec::fromJson(a);
     if (arch == "lcm" && !j.contains("pseudo_label_threshold")) c.pseudoLabelThreshold = 0.9;
     if (r.epochs > 0) c.epochs = r.epochs;
@@ -139,11 +144,14 @@ TuningConfig tuningConfigUnchecked(const model::TuneRequest& r) {
     return c;
   }
   // Without an explicit model size, the pre-trained encoder's is the one to adapt.
-  if (!r.meta.empty()) j["model"] = readModelCard(r.meta).at("model");  // the meta-learned model decides its own size
-  else if (!j.contains("model") && !r.pretrained.empty()) j["model"] = pretrainedModelConfig(r.pretrained).toJson();
+  if (!r.meta.empty())
+    j["model"] = readModelCard(r.meta).at("model");  // the meta-learned model decides its own size
+  else if (!j.contains("model") && !r.pretrained.empty())
+    j["model"] = pretrainedModelConfig(r.pretrained).toJson();
   auto c = TuningConfig::fromJson(j);
   json a = c.adaptation.toJson();
-  a["method"] = r.method == "zeroshot" ? "prompt" : r.method;
+  const auto* info = findMethod(r.method);  // an unknown name reaches AdaptationSpec, which lists its methods
+  a["method"] = info && !info->adaptation.empty() ? info->adaptation : r.method;
   a["prompt"] = r.prompt;
   c.adaptation = model::AdaptationSpec::fromJson(a);
   if (r.epochs > 0) c.epochs = r.epochs;
@@ -191,7 +199,6 @@ std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initiali
   return out;
 }
 
-
 // A fresh downstream model: from a meta-learned model, a pre-trained encoder, or random weights.
 struct Initialised {
   model::GraphClassifier model;
@@ -203,8 +210,8 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
   if (config.architecture != "braingfm") {
     const bool scratch = config.adaptation.method == "scratch";
     if (!scratch && pretrainedFile.empty())
-      throw Error(ErrorCode::Usage, "method '" + r.method + "' adapts a pre-trained " + config.architecture +
-                                        ": give --pretrained MODEL (pretrain --model " + config.architecture + ") or --pretrain-in-folds");
+      throw Error(ErrorCode::Usage, "method '" + r.method + "' adapts a pre-trained " + config.architecture + ": give --pretrained MODEL (pretrain --model " +
+                                        config.architecture + ") or --pretrain-in-folds");
     json extra = json::object();
     if (!scratch) extra = readPretrainedInfo(pretrainedFile).extra;
     out.model = model::makeClassifier(config.architecture, config.zooModel, config.adaptation, classes, nodes, extra.value("lcm_variables", json()));
@@ -217,8 +224,8 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
     auto loaded = loadModelFile(r.meta, torch::kCPU);
     if (loaded.card.value("kind", "") != kMetaKind) throw Error(ErrorCode::Usage, r.meta + " is not a meta-learned model (meta-train --out)");
     if (loaded.card.at("max_nodes").get<int>() < nodes)
-      throw Error(ErrorCode::Data, "the meta-learned edge prompt covers " + loaded.card.at("max_nodes").dump() + " nodes; this corpus has " +
-                                       std::to_string(nodes));
+      throw Error(ErrorCode::Data,
+                  "the meta-learned edge prompt covers " + loaded.card.at("max_nodes").dump() + " nodes; this corpus has " + std::to_string(nodes));
     out.model = loaded.model;
     out.origin = {{"meta", r.meta}, {"meta_tasks", loaded.card.value("tasks", json::array())}};
     return out;
@@ -265,8 +272,7 @@ std::string pretrainZooForFold(Workspace& ws, const json& manifest, const std::v
   std::vector<std::string> datasets;
   const auto labelField = manifest.value("label_field", std::string("diagnosis"));
   if (tuning.architecture == "lcm") phenotypesOfItems(ws, items, {labelField, "sex", "age", "site"}, phenotypes, datasets);
-  const json extra = {{"corpus", manifest.value("name", "")}, {"items", items.size()}, {"code_version", braingraphVersion()},
-                      {"torch_version", TORCH_VERSION}};
+  const json extra = {{"corpus", manifest.value("name", "")}, {"items", items.size()}, {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}};
   runZooPretraining(ws.arrays(), items, config, phenotypes, datasets, labelField, file, extra, progress, device);
   if (seconds) *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return file.string();
@@ -278,16 +284,15 @@ PretrainConfig foldPretrainConfig(const model::TuneRequest& r, const TuningConfi
   pj["model"] = tuning.model.toJson();
   auto config = PretrainConfig::fromJson(pj);
   if (config.cropAugmentation > 0 && !tuning.input.identity())
-    throw Error(ErrorCode::Config, "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " +
-                                       tuning.input.name());
+    throw Error(ErrorCode::Config,
+                "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " + tuning.input.name());
   return config;
 }
 
 // `store` and `items`: the fold's graphs as the tuning reads them (transformed when the input is not
 // Pearson FC; the transform is fitted on these same training scans, so the key below names it fully).
-std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& manifest, const std::vector<DatasetItem>& items,
-                            const model::TuneRequest& r, const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress,
-                            double* seconds) {
+std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& manifest, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
+                            const TuningConfig& tuning, torch::Device device, ProgressDelegate& progress, double* seconds) {
   if (tuning.architecture != "braingfm") return pretrainZooForFold(ws, manifest, items, r, tuning, device, progress, seconds);
   const auto config = foldPretrainConfig(r, tuning);
   std::string key = config.toJson().dump();
@@ -304,8 +309,8 @@ std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& 
   const auto start = std::chrono::steady_clock::now();
   json record;
   const auto texts = corpusTaskTexts(manifest, config.model.textDimension, &record);
-  json extra = {{"kind", "braingfm-pretrained"}, {"corpus", manifest.value("name", "")}, {"items", items.size()},
-                {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}, {"texts", record}};
+  json extra = {{"kind", "braingfm-pretrained"},       {"corpus", manifest.value("name", "")}, {"items", items.size()},
+                {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION},       {"texts", record}};
   if (!tuning.input.identity()) extra["input"] = tuning.input.toJson();
   auto ckpt = file;
   ckpt += ".ckpt";
@@ -322,21 +327,26 @@ std::string pretrainForFold(Workspace& ws, const ArrayStore& store, const json& 
 // Scales a child's progress into [from, to] of the parent's.
 class SubProgress final : public ProgressDelegate {
  public:
-  // xOffset: where this part's curves start on the parent's x axis (fold f of an evaluation at f x epochs).
-  SubProgress(ProgressDelegate& parent, double from, double to, std::string prefix, double xOffset = 0)
-      : parent_(parent), from_(from), to_(to), prefix_(std::move(prefix)), xOffset_(xOffset) {}
+  // seriesTag: appended to this part's curve names (foldSeriesTag: each fold's curves apart, from its epoch 1).
+  SubProgress(ProgressDelegate& parent, double from, double to, std::string prefix, std::string seriesTag = {})
+      : parent_(parent), from_(from), to_(to), prefix_(std::move(prefix)), seriesTag_(std::move(seriesTag)) {}
   bool update(std::string_view stage, double fraction) override {
     return parent_.update(prefix_ + std::string(stage), from_ + (to_ - from_) * std::clamp(fraction, 0.0, 1.0));
   }
   bool cancelRequested() const override { return parent_.cancelRequested(); }
-  void metric(std::string_view series, double x, double value) override { parent_.metric(series, xOffset_ + x, value); }
+  void metric(std::string_view series, double x, double value) override {
+    if (seriesTag_.empty())
+      parent_.metric(series, x, value);
+    else
+      parent_.metric(std::string(series) + seriesTag_, x, value);
+  }
   void note(std::string_view key, std::string_view value) override { parent_.note(key, value); }
 
  private:
   ProgressDelegate& parent_;
   double from_, to_;
   std::string prefix_;
-  double xOffset_;
+  std::string seriesTag_;
 };
 
 std::vector<int> labelsOf(const std::vector<DatasetItem>& items) {
@@ -360,8 +370,8 @@ json classCounts(const std::vector<DatasetItem>& items) {
 struct MemberSplit {
   std::vector<DatasetItem> train, validation;
 };
-std::vector<MemberSplit> memberSplits(const TuningConfig& c, int members, const std::vector<DatasetItem>& train,
-                                      const std::vector<DatasetItem>& validation, unsigned seed, bool* labelled = nullptr) {
+std::vector<MemberSplit> memberSplits(const TuningConfig& c, int members, const std::vector<DatasetItem>& train, const std::vector<DatasetItem>& validation,
+                                      unsigned seed, bool* labelled = nullptr) {
   if (labelled) *labelled = false;
   if (c.ensembleValidation != "folds" || members < 2) return std::vector<MemberSplit>(static_cast<std::size_t>(members), MemberSplit{train, validation});
   std::vector<DatasetItem> pool = train;
@@ -399,7 +409,9 @@ json deploymentRecord(const TuningConfig& c, const std::vector<MemberSplit>& spl
   }
   const bool folds = c.ensembleValidation == "folds" && splits.size() > 1;
   const std::size_t trainScans = splits.empty() ? 0 : splits.front().train.size();
-  return {{"procedure", folds ? "cross-fitted ensemble" : splits.size() > 1 ? "ensemble on one validation split" : "single model, held-out validation split"},
+  return {{"procedure", folds               ? "cross-fitted ensemble"
+                        : splits.size() > 1 ? "ensemble on one validation split"
+                                            : "single model, held-out validation split"},
           {"members", splits.size()},
           {"learned_from", learned},
           {"validated_on", validated},
@@ -454,10 +466,14 @@ class PooledValidation {
 TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
   const auto texts = promptTexts();
   const auto& classes = manifest.at("classes");
-  if (classes.size() != 2) throw Error(ErrorCode::Data, "BrainGFM tasks are two-class (negative, positive); this corpus has " + std::to_string(classes.size()) + " classes");
+  if (classes.size() != 2)
+    throw Error(ErrorCode::Data, "BrainGFM tasks are two-class (negative, positive); this corpus has " + std::to_string(classes.size()) + " classes");
   const auto [key, description] = texts.task(manifest.value("label_field", "diagnosis"), classes[1].get<std::string>(), manifest.value("task_text", ""));
   const auto atlas = manifest.value("atlas", "");
-  json rec = {{"task_key", key}, {"task_text", description}, {"atlas", atlas}, {"atlas_text", texts.atlas(atlas)},
+  json rec = {{"task_key", key},
+              {"task_text", description},
+              {"atlas", atlas},
+              {"atlas_text", texts.atlas(atlas)},
               {"text_embeddings", model::HashedNgramEmbedder(dim).source()}};
   if (record) *record = rec;
   return taskTextsFromRecord(rec, dim);
@@ -492,7 +508,8 @@ json choosePublicTokensFor(TuningConfig& config, const json& manifest, int nodes
 
 json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::Device device) {
   if (r.out.empty()) throw Error(ErrorCode::Usage, "train needs --out MODEL");
-  if (r.method == "zeroshot") throw Error(ErrorCode::Usage, "zero-shot uses a meta-learned model as it is: nothing to train");
+  if (const auto* m = findMethod(r.method); m && !m->learnsFromLabels)
+    throw Error(ErrorCode::Usage, "zero-shot uses a meta-learned model as it is: nothing to train");
   auto ws = Workspace::open(r.workspace);
   const auto manifest = r.manifestJson.empty() ? loadCorpus(*ws, r.corpus) : json::parse(r.manifestJson);
   auto config = tuningConfig(r);
@@ -557,32 +574,32 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
                            init.model->architecture() + " pooled graph embedding", true);
   };
   const json ood = oodReference(0);
-  json card = {{"kind", kDownstreamKind},
-                     {"format", 1},
-                     {"model", config.model.toJson()},
-                     {"adaptation", config.adaptation.toJson()},
-                     {"tuning", config.toJson()},
-                     {"classes", manifest.at("classes")},
-                     {"class_counts", classCounts(all)},
-                     {"positive_class", manifest.at("classes")[1]},
-                     {"label_field", manifest.value("label_field", "")},
-                     {"atlas", manifest.value("atlas", "")},
-                     {"nodes", nodes},
-                     {"max_nodes", nodes},
-                     {"preprocessing", json::parse(derivationParamsJson(*ws, first.value("params_hash", "")).empty()
-                                                       ? "{}"
-                                                       : derivationParamsJson(*ws, first.value("params_hash", "")))},
-                     {"texts", texts},
-                     {"temperature", tuner.temperature()},
-                     {"calibration_bias", tuner.calibration().bias},
-                     {"calibration", config.calibration},
-                     {"origin", init.origin},
-                     {"training", history.toJson()},
-                     {"corpus", {{"name", r.corpus}, {"items", all.size()}, {"train", splits.front().train.size()}, {"validation", splits.front().validation.size()}}},
-                     {"trainable_parameters", init.model->trainableCount()},
-                     {"total_parameters", init.model->totalCount()},
-                     {"code_version", braingraphVersion()},
-                     {"torch_version", TORCH_VERSION}};
+  json card = {
+      {"kind", kDownstreamKind},
+      {"format", 1},
+      {"model", config.model.toJson()},
+      {"adaptation", config.adaptation.toJson()},
+      {"tuning", config.toJson()},
+      {"classes", manifest.at("classes")},
+      {"class_counts", classCounts(all)},
+      {"positive_class", manifest.at("classes")[1]},
+      {"label_field", manifest.value("label_field", "")},
+      {"atlas", manifest.value("atlas", "")},
+      {"nodes", nodes},
+      {"max_nodes", nodes},
+      {"preprocessing",
+       json::parse(derivationParamsJson(*ws, first.value("params_hash", "")).empty() ? "{}" : derivationParamsJson(*ws, first.value("params_hash", "")))},
+      {"texts", texts},
+      {"temperature", tuner.temperature()},
+      {"calibration_bias", tuner.calibration().bias},
+      {"calibration", config.calibration},
+      {"origin", init.origin},
+      {"training", history.toJson()},
+      {"corpus", {{"name", r.corpus}, {"items", all.size()}, {"train", splits.front().train.size()}, {"validation", splits.front().validation.size()}}},
+      {"trainable_parameters", init.model->trainableCount()},
+      {"total_parameters", init.model->totalCount()},
+      {"code_version", braingraphVersion()},
+      {"torch_version", TORCH_VERSION}};
   card["ood"] = ood;
   card["deployment"] = deploymentRecord(config, splits, all.size());
   card["training_scans"] = corpusTrainingScans(manifest);  // every corpus scan: learned from, or calibrated on
@@ -608,8 +625,8 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
     }
     if (members > 1) card["ensemble"] = memberCards;  // member 0's calibration is also the card's own (older readers use it alone)
     const auto m = pooled.metrics();
-    card["validation"] = {{"auc", m.auc}, {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", pooled.scans()}, {"calibrated", true},
-                          {"members", members}, {"split", config.ensembleValidation}};
+    card["validation"] = {{"auc", m.auc},       {"accuracy", m.accuracy}, {"balanced_accuracy", m.balancedAccuracy}, {"n", pooled.scans()},
+                          {"calibrated", true}, {"members", members},     {"split", config.ensembleValidation}};
   }
   std::vector<model::GraphClassifier> further;
   for (int k = 1; k < members; ++k) further.push_back(inits[static_cast<std::size_t>(k)].model);
@@ -635,8 +652,10 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   }
   auto config = tuningConfig(r);
   if (r.adaptNewSites && !config.input.perSite)
-    throw Error(ErrorCode::Usage, "adapting to new sites needs a per-site input (fc-site, fc-combat, tangent-site or tangent-combat), not " + config.input.name());
-  const bool zeroShot = r.method == "zeroshot" || r.labelFraction <= 0.0;
+    throw Error(ErrorCode::Usage,
+                "adapting to new sites needs a per-site input (fc-site, fc-combat, tangent-site or tangent-combat), not " + config.input.name());
+  const auto* info = findMethod(r.method);
+  const bool zeroShot = (info && !info->learnsFromLabels) || r.labelFraction <= 0.0;
   if (zeroShot && r.meta.empty()) throw Error(ErrorCode::Usage, "zero-shot (0% labels) needs a meta-learned model: give --meta MODEL");
   if (zeroShot && r.ensemble > 1) throw Error(ErrorCode::Usage, "zero-shot trains nothing: an ensemble would repeat one model");
   if (!zeroShot) config.labelFraction = r.labelFraction;
@@ -653,8 +672,8 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   std::vector<double> ece, eceRaw, temperatures, biases, bestEpochs, trainSeconds;
   double pretrainSeconds = 0, tuneSeconds = 0, inputSeconds = 0;
   std::vector<std::string> pretrainAtlases;  // the atlases the folds' pre-training read
-  int pooledSiteScans = 0;  // per-site input: test scans from a site the fold's training part lacks
-  int adaptedSiteScans = 0;  // ... and, with adaptNewSites, standardised with their own site's unlabelled test scans instead
+  int pooledSiteScans = 0;                   // per-site input: test scans from a site the fold's training part lacks
+  int adaptedSiteScans = 0;                  // ... and, with adaptNewSites, standardised with their own site's unlabelled test scans instead
   std::int64_t trainable = 0, total = 0;
   int membersUsed = 1;
   json perFold = json::array();
@@ -699,14 +718,15 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     all.insert(all.end(), test.begin(), test.end());
     std::string pretrained = r.pretrained;
     const bool needsEncoder = r.meta.empty() && config.adaptation.method != "scratch";
-    if (needsEncoder && r.pretrainInFolds && config.architecture != "braingfm" && config.architecture != "brainmass" && config.architecture != "lcm")
+    if (needsEncoder && r.pretrainInFolds && !isPretrainableArchitecture(config.architecture))
       throw Error(ErrorCode::Usage, config.architecture + " has no pre-training");
     const double split = needsEncoder && r.pretrainInFolds && pretrained.empty() ? 0.5 : 0.0;
     if (needsEncoder && r.pretrainInFolds && pretrained.empty()) {
       std::vector<DatasetItem> unlabelled = train;  // the training folds only: never the test fold
       unlabelled.insert(unlabelled.end(), validation.begin(), validation.end());
       if (manifest.contains("atlas_views") && config.architecture == "braingfm") {
-        if (config.input.identity()) unlabelled = sameAcquisitionsInEveryAtlas(manifest, unlabelled, ws->arrays());
+        if (config.input.identity())
+          unlabelled = sameAcquisitionsInEveryAtlas(manifest, unlabelled, ws->arrays());
         else if (f == 0)
           spdlog::warn("input {} is fitted per atlas: each fold pre-trains on the {} graphs only", config.input.name(), manifest.value("atlas", std::string()));
       }
@@ -715,7 +735,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
         for (const auto& it : unlabelled) read.insert(it.atlas);
         pretrainAtlases = std::vector<std::string>(read.begin(), read.end());
       }
-      SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ");
+      SubProgress sub(progress, from, from + (to - from) * split, "fold " + std::to_string(f + 1) + " pre-training: ", foldSeriesTag(f + 1));
       pretrained = pretrainForFold(*ws, store, manifest, unlabelled, r, config, device, sub, &pretrainSeconds);
     }
     // Each member from its own initial weights (member 0 is what a single model is); the fold's
@@ -748,7 +768,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
         const double memberTo = from + (to - from) * (split + (1 - split) * (k + 1) / members);
         SubProgress sub(progress, memberFrom, memberTo,
                         "fold " + std::to_string(f + 1) + (members > 1 ? ", member " + std::to_string(k + 1) : std::string()) + ": ",
-                        static_cast<double>(f) * foldConfig.epochs);
+                        foldSeriesTag(f + 1, members > 1 ? k + 1 : 0));
         history = tuner.fit(store, splits[static_cast<std::size_t>(k)].train, splits[static_cast<std::size_t>(k)].validation, sub);
         tuneSeconds += history.seconds;
         foldSeconds += history.seconds;
@@ -772,7 +792,9 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       bestEpoch += static_cast<double>(history.bestEpoch + 1) / members;
       trainLabels = history.trainItems;
       if (members > 1)
-        memberDetail.push_back({{"auc", binaryMetrics(y, pk).auc}, {"temperature", tuner.temperature()}, {"calibration_bias", tuner.calibration().bias},
+        memberDetail.push_back({{"auc", binaryMetrics(y, pk).auc},
+                                {"temperature", tuner.temperature()},
+                                {"calibration_bias", tuner.calibration().bias},
                                 {"best_epoch", history.bestEpoch + 1}});
     }
     if (!zeroShot) {
@@ -789,9 +811,17 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     temperatures.push_back(temperature);
     biases.push_back(bias);
     const json validationAuc = pooledValidation.hasBothClasses() ? json(pooledValidation.metrics().auc) : json(nullptr);
-    perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", trainLabels}, {"auc", metrics.back().auc},
-                       {"temperature", temperature}, {"calibration_bias", bias}, {"ece", ece.back()}, {"ece_uncalibrated", eceRaw.back()},
-                       {"best_epoch", bestEpoch}, {"seconds", foldSeconds}, {"validation_auc", validationAuc},
+    perFold.push_back({{"fold", f + 1},
+                       {"test", test.size()},
+                       {"train_labels", trainLabels},
+                       {"auc", metrics.back().auc},
+                       {"temperature", temperature},
+                       {"calibration_bias", bias},
+                       {"ece", ece.back()},
+                       {"ece_uncalibrated", eceRaw.back()},
+                       {"best_epoch", bestEpoch},
+                       {"seconds", foldSeconds},
+                       {"validation_auc", validationAuc},
                        {"validation", pooledValidation.scans()}});
     if (members > 1) perFold.back()["members"] = memberDetail;
     spdlog::info("fold {}/{}: AUC {:.3f}, accuracy {:.3f}", f + 1, nFolds, metrics.back().auc, metrics.back().accuracy);
@@ -804,7 +834,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   return json{{"method", zeroShot                                            ? std::string("zeroshot")
                          : config.architecture == model::kPublicArchitecture ? std::string(model::kPublicArchitecture) + "-" + config.adaptation.method
                          : config.architecture != "braingfm"                 ? r.method
-                                                                              : config.adaptation.method},
+                                                                             : config.adaptation.method},
               {"tokens", publicTokens},
               {"architecture", config.architecture},
               {"adaptation", config.adaptation.method},
@@ -813,19 +843,23 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"positive_class", manifest.at("classes")[1]},
               {"items", manifest.at("items").size()},
               {"label_fraction", zeroShot ? 0.0 : r.labelFraction},
-              {"shots_per_class", zeroShot ? json(nullptr) : r.shots > 0 ? json(r.shots) : json(nullptr)},
+              {"shots_per_class", zeroShot      ? json(nullptr)
+                                  : r.shots > 0 ? json(r.shots)
+                                                : json(nullptr)},
               {"split", {{"kind", manifest.at("split").at("kind")}, {"seed", manifest.at("split").value("seed", 0u)}, {"folds", nFolds}}},
               {"metrics", summarizeFolds(metrics)},
               {"calibration",
-               {{"method", config.calibration}, {"ece", interval(ece)}, {"ece_uncalibrated", interval(eceRaw)},
-                {"temperature", interval(temperatures)}, {"bias", interval(biases)}}},
+               {{"method", config.calibration},
+                {"ece", interval(ece)},
+                {"ece_uncalibrated", interval(eceRaw)},
+                {"temperature", interval(temperatures)},
+                {"bias", interval(biases)}}},
               {"trainable_parameters", trainable},
               {"total_parameters", total},
               {"ensemble", membersUsed},
               {"procedure", zeroShot ? std::string("zero-shot")
                             : membersUsed > 1 && config.ensembleValidation == "folds"
-                                ? "inside each outer fold, a cross-fitted ensemble of " + std::to_string(membersUsed) +
-                                      " inner-fold models (what train writes)"
+                                ? "inside each outer fold, a cross-fitted ensemble of " + std::to_string(membersUsed) + " inner-fold models (what train writes)"
                             : membersUsed > 1 ? std::to_string(membersUsed) + " members on one validation split"
                                               : std::string("one model on a 15% validation split of each outer fold's training part")},
               {"pretrained", r.pretrained.empty() ? (r.pretrainInFolds ? json("in-folds") : json(nullptr)) : json(r.pretrained)},
@@ -855,9 +889,9 @@ json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, tor
   auto config = MetaConfig::fromJson(r.configJson.empty() ? json::object() : json::parse(r.configJson));
   if (r.firstOrder) config.secondOrder = false;
   if (r.metaEpochs > 0) config.metaEpochs = r.metaEpochs;
-  auto modelConfig = !r.modelConfigJson.empty()  ? model::BrainGfmConfig::fromJson(json::parse(r.modelConfigJson))
-                     : !r.pretrained.empty()     ? pretrainedModelConfig(r.pretrained)
-                                                 : model::BrainGfmConfig{};
+  auto modelConfig = !r.modelConfigJson.empty() ? model::BrainGfmConfig::fromJson(json::parse(r.modelConfigJson))
+                     : !r.pretrained.empty()    ? pretrainedModelConfig(r.pretrained)
+                                                : model::BrainGfmConfig{};
   std::vector<MetaTask> tasks;
   json taskRecords = json::array();
   int nodes = 0;
@@ -901,7 +935,8 @@ json metaTrain(const model::MetaTrainRequest& r, ProgressDelegate& progress, tor
                      {"history", history.toJson()},
                      {"temperature", 1.0},
                      {"class_decision", "p(positive) = softmax(head([g ; g * t]))[1], t = the [T/D] token's output for the task's text"},
-                     {"trainable_parameters", [&] {
+                     {"trainable_parameters",
+                      [&] {
                         std::int64_t n = 0;
                         for (const auto& p : m->promptAndHeadParameters()) n += p.numel();
                         return n;
@@ -917,8 +952,8 @@ namespace {
 // Monte Carlo dropout (Gal & Ghahramani 2016): the spread of the calibrated probability over
 // stochastic forward passes. Seeded, so a prediction and its report can be reproduced exactly.
 // An ensemble pools the passes of all its members.
-json monteCarloInterval(const std::vector<model::GraphClassifier>& members, const std::vector<Calibration>& calibrations,
-                        const model::GraphBatchInput& in, double dropout) {
+json monteCarloInterval(const std::vector<model::GraphClassifier>& members, const std::vector<Calibration>& calibrations, const model::GraphBatchInput& in,
+                        double dropout) {
   if (dropout <= 0) return nullptr;
   constexpr int kPasses = 30;
   torch::NoGradGuard ng;
@@ -937,10 +972,11 @@ json monteCarloInterval(const std::vector<model::GraphClassifier>& members, cons
     const auto hi = std::min(lo + 1, p.size() - 1);
     return p[lo] + (pos - static_cast<double>(lo)) * (p[hi] - p[lo]);
   };
-  return {{"low", quantile(0.025)},
-          {"high", quantile(0.975)},
-          {"method", members.size() > 1 ? "95% interval over 30 Monte Carlo dropout passes of each of the " + std::to_string(members.size()) + " ensemble members"
-                                        : std::string("95% interval over 30 Monte Carlo dropout passes")}};
+  return {
+      {"low", quantile(0.025)},
+      {"high", quantile(0.975)},
+      {"method", members.size() > 1 ? "95% interval over 30 Monte Carlo dropout passes of each of the " + std::to_string(members.size()) + " ensemble members"
+                                    : std::string("95% interval over 30 Monte Carlo dropout passes")}};
 }
 
 }  // namespace
@@ -978,8 +1014,7 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
           throw Error(ErrorCode::Data, "the model reads tangent-space connectivity, which needs the scan's ROI time series");
         Eigen::MatrixXd series;
         if (inputTransform.spec().needsSeries()) series = Eigen::Map<const RowMajorF>(g.series.data(), g.timepoints, g.nodes).cast<double>();
-        const Eigen::MatrixXf t =
-            inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series, g.site).cast<float>();
+        const Eigen::MatrixXf t = inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series, g.site).cast<float>();
         if (!inputTransform.knowsSite(g.site))
           spdlog::warn("{}: the model standardises its input per acquisition site and {}; the statistics pooled over its training sites serve", g.file,
                        g.site.empty() ? std::string("no site was given (predict --site)")
@@ -988,8 +1023,8 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       }
       fc = fc.to(device);
       auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
-      const auto in = features ? model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config)
-                               : model::makeFcInput(fc, mask, threshold);
+      const auto in =
+          features ? model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config) : model::makeFcInput(fc, mask, threshold);
       double p = 0;  // an ensemble's: the mean of its members' calibrated probabilities
       {
         torch::NoGradGuard ng;
@@ -997,8 +1032,7 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
           p += calibrations[k].probability(model::logitMargin(loaded.members[k]->forward(in)).item<double>()) / static_cast<double>(loaded.members.size());
       }
       const auto& classes = card.at("classes");
-      json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]},
-                  {"model", modelFile}};
+      json row = {{"file", g.file}, {"label", p >= 0.5 ? classes[1] : classes[0]}, {"probability", p}, {"positive_class", classes[1]}, {"model", modelFile}};
       row["interval"] = monteCarloInterval(loaded.members, calibrations, in, loaded.model->dropoutRate());
       if (loaded.members.size() > 1) row["ensemble"] = loaded.members.size();
       row["architecture"] = loaded.model->architecture();

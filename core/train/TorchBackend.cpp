@@ -54,11 +54,9 @@ class TorchBackend final : public ModelBackend {
     } else if (info.requested.rfind("cuda", 0) == 0) {
       cudaIndex = info.requested.size() > 5 ? std::stoi(info.requested.substr(5)) : 0;
       if (!info.cudaAvailable)
-        throw Error(ErrorCode::Config, "device '" + info.requested +
-                                           "' requested, but this LibTorch build or machine has no CUDA (use --device cpu)");
+        throw Error(ErrorCode::Config, "device '" + info.requested + "' requested, but this LibTorch build or machine has no CUDA (use --device cpu)");
       if (cudaIndex >= info.cudaDeviceCount)
-        throw Error(ErrorCode::Config, "device '" + info.requested + "' requested, but only " +
-                                           std::to_string(info.cudaDeviceCount) + " CUDA device(s) exist");
+        throw Error(ErrorCode::Config, "device '" + info.requested + "' requested, but only " + std::to_string(info.cudaDeviceCount) + " CUDA device(s) exist");
     } else {
       throw Error(ErrorCode::Config, "unknown device '" + info.requested + "' (auto, cpu, cuda, cuda:N)");
     }
@@ -79,9 +77,10 @@ class TorchBackend final : public ModelBackend {
     const auto manifest = loadCorpus(*ws, r.corpus);
     // BrainGFM gives every graph its own atlas token, so it pre-trains on all atlases of a corpus at once.
     if (r.architecture != "braingfm" && corpusAtlases(manifest).size() > 1)
-      throw Error(ErrorCode::Usage, r.architecture + " cannot pre-train on several atlases at once: it has no atlas token, and its ROI-row inputs "
-                                                     "would mean different regions in different parcellations. Pre-train it per atlas (corpus "
-                                                     "create --atlas ID); BrainGFM pre-trains on every atlas of a corpus together");
+      throw Error(ErrorCode::Usage, r.architecture +
+                                        " cannot pre-train on several atlases at once: it has no atlas token, and its ROI-row inputs "
+                                        "would mean different regions in different parcellations. Pre-train it per atlas (corpus "
+                                        "create --atlas ID); BrainGFM pre-trains on every atlas of a corpus together");
     const auto mix = r.architecture == "braingfm" ? AtlasMix::Allowed : AtlasMix::SingleOnly;
     std::vector<DatasetItem> items;
     if (r.allItems) {
@@ -99,8 +98,8 @@ class TorchBackend final : public ModelBackend {
     }
     auto config = train::PretrainConfig::fromJson(r.configJson.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.configJson));
     if (config.cropAugmentation > 0 && !input.identity())
-      throw Error(ErrorCode::Config, "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " +
-                                         input.name());
+      throw Error(ErrorCode::Config,
+                  "the pre-training's crop_augmentation recomputes Pearson FC from the time series: it does not combine with input " + input.name());
     if (r.epochs > 0) config.epochs = r.epochs;
     if (r.batchSize > 0) config.batchSize = r.batchSize;
     // The [A/P] token of each atlas: its description through the built-in text encoder.
@@ -129,14 +128,14 @@ class TorchBackend final : public ModelBackend {
                                          " (the configuration has " + std::to_string(config.model.featureWidth) + ")");
     const std::string manifestText = manifest.dump();
     nlohmann::json extra = {{"kind", "braingfm-pretrained"},
-                                  {"corpus", r.corpus},
-                                  {"fold", r.fold},
-                                  {"items", items.size()},
-                                  {"manifest_hash", hashBytes(manifestText.data(), manifestText.size())},
-                                  {"code_version", braingraphVersion()},
-                                  {"torch_version", TORCH_VERSION},
-                                  {"text_embeddings", embedder.source()},
-                                  {"atlas", atlas}};
+                            {"corpus", r.corpus},
+                            {"fold", r.fold},
+                            {"items", items.size()},
+                            {"manifest_hash", hashBytes(manifestText.data(), manifestText.size())},
+                            {"code_version", braingraphVersion()},
+                            {"torch_version", TORCH_VERSION},
+                            {"text_embeddings", embedder.source()},
+                            {"atlas", atlas}};
     if (atlases.size() > 1) {
       extra["atlases"] = atlases;
       extra["cross_atlas_views"] = config.crossAtlasViews;
@@ -162,9 +161,10 @@ class TorchBackend final : public ModelBackend {
     if (r.rank == 0) std::filesystem::rename(ckpt, out);
     nlohmann::json losses = nlohmann::json::array();
     for (const auto& l : result.epochLosses) losses.push_back({{"gcl", l.gcl}, {"gmae", l.gmae}, {"total", l.total}});
-    return nlohmann::json{{"model", out.string()}, {"device", device.description}, {"start_epoch", result.startEpoch},
-                          {"epochs", config.epochs}, {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond},
-                          {"input", input.name()}, {"atlases", atlases}, {"cross_atlas_views", config.crossAtlasViews}, {"losses", losses}}
+    return nlohmann::json{{"model", out.string()},   {"device", device.description}, {"start_epoch", result.startEpoch},
+                          {"epochs", config.epochs}, {"items", items.size()},        {"graphs_per_second", result.graphsPerSecond},
+                          {"input", input.name()},   {"atlases", atlases},           {"cross_atlas_views", config.crossAtlasViews},
+                          {"losses", losses}}
         .dump(2);
   }
 
@@ -180,14 +180,23 @@ class TorchBackend final : public ModelBackend {
     const auto labelField = manifest.value("label_field", std::string("diagnosis"));
     if (r.architecture == "lcm") train::phenotypesOfItems(ws, items, {labelField, "sex", "age", "site"}, phenotypes, datasets);
     const std::string manifestText = manifest.dump();
-    const nlohmann::json extra = {{"corpus", r.corpus}, {"fold", r.fold}, {"items", items.size()},
+    const nlohmann::json extra = {{"corpus", r.corpus},
+                                  {"fold", r.fold},
+                                  {"items", items.size()},
                                   {"manifest_hash", hashBytes(manifestText.data(), manifestText.size())},
-                                  {"code_version", braingraphVersion()}, {"torch_version", TORCH_VERSION}, {"atlas", manifest.value("atlas", "")}};
+                                  {"code_version", braingraphVersion()},
+                                  {"torch_version", TORCH_VERSION},
+                                  {"atlas", manifest.value("atlas", "")}};
     const auto result = train::runZooPretraining(ws.arrays(), items, config, phenotypes, datasets, labelField, r.out, extra, progress, device);
     nlohmann::json losses = nlohmann::json::array();
     for (const auto& l : result.epochs) losses.push_back(l);
-    return nlohmann::json{{"model", r.out}, {"architecture", r.architecture}, {"device", deviceDescription}, {"epochs", config.epochs},
-                          {"items", items.size()}, {"graphs_per_second", result.graphsPerSecond}, {"losses", losses},
+    return nlohmann::json{{"model", r.out},
+                          {"architecture", r.architecture},
+                          {"device", deviceDescription},
+                          {"epochs", config.epochs},
+                          {"items", items.size()},
+                          {"graphs_per_second", result.graphsPerSecond},
+                          {"losses", losses},
                           {"variables", result.extra.value("lcm_variables", nlohmann::json())}}
         .dump(2);
   }
@@ -246,6 +255,4 @@ class TorchBackend final : public ModelBackend {
 }  // namespace
 }  // namespace bg::model
 
-extern "C" __attribute__((visibility("default"))) bg::model::ModelBackend* braingraph_create_model_backend() {
-  return new bg::model::TorchBackend();
-}
+extern "C" __attribute__((visibility("default"))) bg::model::ModelBackend* braingraph_create_model_backend() { return new bg::model::TorchBackend(); }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -19,10 +21,8 @@ namespace bg {
 
 using nlohmann::json;
 
-std::int64_t beginTrackedRun(Workspace& ws, const std::string& name, const std::string& command, int pid, const std::string& logPath,
-                             const json& config) {
-  SQLite::Statement s(ws.db(),
-                      "INSERT INTO runs (kind, config_json, state, pid, stage, progress, command, log_path) VALUES (?, ?, 'running', ?, '', 0, ?, ?)");
+std::int64_t beginTrackedRun(Workspace& ws, const std::string& name, const std::string& command, int pid, const std::string& logPath, const json& config) {
+  SQLite::Statement s(ws.db(), "INSERT INTO runs (kind, config_json, state, pid, stage, progress, command, log_path) VALUES (?, ?, 'running', ?, '', 0, ?, ?)");
   s.bind(1, name);
   s.bind(2, config.dump());
   s.bind(3, pid);
@@ -40,16 +40,50 @@ void updateTrackedRun(Workspace& ws, std::int64_t id, const std::string& stage, 
   s.exec();
 }
 
-void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error,
-                      const json& finalMetrics) {
-  SQLite::Statement s(ws.db(), "UPDATE runs SET state = ?1, exit_code = ?2, log = ?3, metrics_json = ?4, "
-                               "progress = CASE WHEN ?1 = 'completed' THEN 1 ELSE progress END, updated_at = datetime('now') WHERE id = ?5");
+void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error, const json& finalMetrics) {
+  SQLite::Statement s(ws.db(),
+                      "UPDATE runs SET state = ?1, exit_code = ?2, log = ?3, metrics_json = ?4, "
+                      "progress = CASE WHEN ?1 = 'completed' THEN 1 ELSE progress END, updated_at = datetime('now') WHERE id = ?5");
   s.bind(1, state);
   s.bind(2, exitCode);
   s.bind(3, error);
   s.bind(4, finalMetrics.dump());
   s.bind(5, id);
   s.exec();
+}
+
+void setTrackedRunEffectiveSettings(Workspace& ws, std::int64_t id, const json& effective) {
+  SQLite::Statement q(ws.db(), "SELECT config_json FROM runs WHERE id = ?");
+  q.bind(1, id);
+  if (!q.executeStep()) return;
+  json config = json::parse(q.getColumn(0).getString(), nullptr, false);
+  if (!config.is_object()) config = json::object();
+  config["effective"] = effective;
+  SQLite::Statement s(ws.db(), "UPDATE runs SET config_json = ? WHERE id = ?");
+  s.bind(1, config.dump());
+  s.bind(2, id);
+  s.exec();
+}
+
+json comparableRunSettings(const TrackedRun& run) {
+  json out = run.config;
+  if (!out.is_object() || !out.contains("effective")) return out;
+  out["used"] = out["effective"];
+  out.erase("effective");
+  out.erase("config");  // the file's values; "used.config" holds them after defaults and overrides
+  out.erase("argv");
+  return out;
+}
+
+json effectiveRunSettings(const json& r) {
+  json out = json::object();
+  for (const char* key : {"method", "architecture", "adaptation", "kind", "config", "split", "label_fraction", "ensemble", "c", "input", "procedure",
+                          "pretrained", "prompt", "features"})
+    if (r.contains(key) && !r[key].is_null()) out[key] = r[key];
+  if (!out.contains("config") && r.contains("tuning") && r["tuning"].is_object()) out["config"] = r["tuning"];  // a model card's
+  if (r.contains("calibration") && r["calibration"].is_string()) out["calibration"] = r["calibration"];
+  if (r.contains("calibration") && r["calibration"].is_object() && r["calibration"].contains("method")) out["calibration"] = r["calibration"]["method"];
+  return out;
 }
 
 namespace {
@@ -97,8 +131,10 @@ bool processPaused(int pid) {
 bool signalRun(int pid, RunSignal what) {
   if (!processExists(pid)) return false;
   switch (what) {
-    case RunSignal::Pause: return ::kill(pid, SIGSTOP) == 0;
-    case RunSignal::Resume: return ::kill(pid, SIGCONT) == 0;
+    case RunSignal::Pause:
+      return ::kill(pid, SIGSTOP) == 0;
+    case RunSignal::Resume:
+      return ::kill(pid, SIGCONT) == 0;
     case RunSignal::Cancel:
       ::kill(pid, SIGCONT);  // a stopped process would never see the interrupt
       return ::kill(pid, SIGINT) == 0;
@@ -116,9 +152,24 @@ double processResidentMiB(int pid) {
 
 json describeCommand(const std::vector<std::string>& argv) {
   // Options that take no value (global and per command).
-  static const std::set<std::string> flags{"--no-progress", "--quiet", "-q", "--verbose", "-v", "--progress-json", "--resume", "--all-items",
-                                           "--json", "--leave-site-out", "--pretrain-in-folds", "--first-order", "--explain", "--record",
-                                           "--estimate", "--cross-atlas-views", "--adapt-new-sites", "--adapt-labelled"};
+  static const std::set<std::string> flags{"--no-progress",
+                                           "--quiet",
+                                           "-q",
+                                           "--verbose",
+                                           "-v",
+                                           "--progress-json",
+                                           "--resume",
+                                           "--all-items",
+                                           "--json",
+                                           "--leave-site-out",
+                                           "--pretrain-in-folds",
+                                           "--first-order",
+                                           "--explain",
+                                           "--record",
+                                           "--estimate",
+                                           "--cross-atlas-views",
+                                           "--adapt-new-sites",
+                                           "--adapt-labelled"};
   json d{{"command", ""}, {"options", json::object()}, {"argv", json::array()}};
   for (std::size_t i = 1; i < argv.size(); ++i) d["argv"].push_back(argv[i]);
   for (std::size_t i = 1; i < argv.size(); ++i) {
@@ -133,8 +184,10 @@ json describeCommand(const std::vector<std::string>& argv) {
     } else if (!flags.count(a) && i + 1 < argv.size() && argv[i + 1].rfind("-", 0) != 0) {
       auto& slot = d["options"][a];
       if (slot.is_string()) slot = json::array({slot});  // repeated (--corpus in meta-train)
-      if (slot.is_array()) slot.push_back(argv[++i]);
-      else slot = argv[++i];
+      if (slot.is_array())
+        slot.push_back(argv[++i]);
+      else
+        slot = argv[++i];
     } else {
       d["options"][a] = true;
     }
@@ -203,9 +256,49 @@ std::vector<std::string> RunMetrics::seriesNames() const {
   return names;
 }
 
-json RunMetrics::finalValues() const {
+json RunMetrics::finalValues() const { return summariseRunMetrics(points); }
+
+std::string foldSeriesTag(int fold, int member) {
+  return " [fold " + std::to_string(fold) + (member > 0 ? ", member " + std::to_string(member) : std::string()) + "]";
+}
+
+namespace {
+// Where " [fold N...]" starts in a series name, or npos.
+std::size_t foldTagAt(const std::string& series) { return series.find(" [fold "); }
+}  // namespace
+
+int seriesFold(const std::string& series) {
+  const auto at = foldTagAt(series);
+  if (at == std::string::npos) return 0;
+  return std::atoi(series.c_str() + at + 7);
+}
+
+std::string seriesWithoutFold(const std::string& series) {
+  const auto at = foldTagAt(series);
+  if (at == std::string::npos) return series;
+  const auto end = series.find(']', at);
+  return series.substr(0, at) + (end == std::string::npos ? std::string() : series.substr(end + 1));
+}
+
+json summariseRunMetrics(const std::vector<MetricPoint>& points) {
+  std::map<std::string, double> last;                 // every series' last value
+  std::map<std::string, std::vector<double>> groups;  // untagged name -> values to average
+  for (const auto& p : points) last[p.series] = p.value;
+  for (const auto& p : points)
+    if (p.series.rfind("test/", 0) == 0 && seriesFold(p.series) == 0) groups[p.series].push_back(p.value);
+  for (const auto& [series, value] : last)
+    if (seriesFold(series) > 0) groups[seriesWithoutFold(series)].push_back(value);
   json out = json::object();
-  for (const auto& p : points) out[p.series] = p.value;
+  for (const auto& [series, value] : last)
+    if (seriesFold(series) == 0 && !groups.count(series)) out[series] = value;
+  for (const auto& [name, values] : groups) {
+    double mean = 0, ss = 0;
+    for (double v : values) mean += v;
+    mean /= static_cast<double>(values.size());
+    for (double v : values) ss += (v - mean) * (v - mean);
+    out[name] = mean;
+    if (values.size() > 1) out[name + " sd"] = std::sqrt(ss / static_cast<double>(values.size() - 1));
+  }
   return out;
 }
 
@@ -238,7 +331,7 @@ void RunMetricsWriter::metric(std::string_view series, double x, double value) {
   const double t = steadySeconds() - start_;
   {
     std::lock_guard lock(mutex_);
-    final_[std::string(series)] = value;
+    points_.push_back({std::string(series), x, value, t});
   }
   append(json{{"s", series}, {"x", x}, {"y", value}, {"t", t}});
 }
@@ -247,7 +340,7 @@ void RunMetricsWriter::note(std::string_view key, std::string_view value) { appe
 
 json RunMetricsWriter::finalValues() const {
   std::lock_guard lock(mutex_);
-  return final_;
+  return summariseRunMetrics(points_);
 }
 
 void RunMetricsWriter::append(const json& line) {

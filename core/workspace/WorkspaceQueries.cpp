@@ -91,4 +91,22 @@ GroupMoments groupFisherZMoments(Workspace& ws, const nlohmann::json& manifest, 
   return m;
 }
 
+int countScans(Workspace& ws) { return ws.db().execAndGet("SELECT COUNT(*) FROM scans").getInt(); }
+
+std::optional<double> scanRepetitionTime(Workspace& ws, const std::string& path) {
+  SQLite::Statement q(ws.db(), "SELECT tr FROM scans WHERE path = ? AND tr IS NOT NULL");
+  q.bind(1, path);
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn(0).getDouble();
+}
+
+std::optional<std::string> scanSite(Workspace& ws, const std::string& path) {
+  SQLite::Statement q(ws.db(),
+                      "SELECT p.value FROM scans s JOIN sessions se ON se.id = s.session_id JOIN phenotypes p ON p.subject_id = se.subject_id "
+                      "WHERE s.path = ? AND p.name = 'site'");
+  q.bind(1, path);
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn(0).getString();
+}
+
 }  // namespace bg

@@ -29,6 +29,10 @@ std::vector<std::string> phenotypeNames(Workspace& ws);
 // A phenotype of the subject whose scan has these bytes (content hash), if the workspace holds both.
 std::optional<std::string> scanPhenotype(Workspace& ws, const std::string& contentHash, const std::string& name);
 std::vector<ScanListing> listScans(Workspace& ws, const std::vector<std::string>& phenotypeColumns);
+int countScans(Workspace& ws);
+// The repetition time recorded for the scan stored at `path`, and the site phenotype of its subject.
+std::optional<double> scanRepetitionTime(Workspace& ws, const std::string& path);
+std::optional<std::string> scanSite(Workspace& ws, const std::string& path);
 
 struct DerivativeListing {
   std::string atlas, paramsHash, fcArray, seriesArray;

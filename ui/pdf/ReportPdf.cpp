@@ -1,4 +1,4 @@
-#include "report/ReportPdf.h"
+#include "pdf/ReportPdf.h"
 
 #include <cmath>
 #include <filesystem>
@@ -20,7 +20,7 @@
 
 #include "errors/Error.h"
 #include "io/PdfAttachment.h"
-#include "report/ReportFigures.h"
+#include "pdf/ReportFigures.h"
 
 namespace bg::report {
 using nlohmann::json;

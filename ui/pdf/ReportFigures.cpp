@@ -1,4 +1,4 @@
-#include "report/ReportFigures.h"
+#include "pdf/ReportFigures.h"
 
 #include <algorithm>
 #include <array>
