@@ -1,6 +1,7 @@
 // The workbench window under Xvfb: the 3D view really renders, panels react to jobs.
 #include <QAction>
 #include <QCompleter>
+#include <QPlainTextEdit>
 #include <QStatusBar>
 #include <QCryptographicHash>
 #include <QFile>
@@ -43,6 +44,7 @@
 #include <filesystem>
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
+#include "CorpusDialog.h"
 #include "eval/ModelComparison.h"
 #include "eval/Evaluation.h"
 #include "eval/Results.h"
@@ -139,17 +141,14 @@ class TestGui : public QObject {
     for (int y = 0; y < image.height(); ++y) {
       for (int x = 0; x < image.width(); ++x) {
         const QColor c = QColor::fromRgb(image.pixel(x, y));
-        const int d = std::abs(c.red() - background.red()) + std::abs(c.green() - background.green()) +
-                      std::abs(c.blue() - background.blue());
+        const int d = std::abs(c.red() - background.red()) + std::abs(c.green() - background.green()) + std::abs(c.blue() - background.blue());
         if (d > 30) ++differing;
       }
     }
     // Corners show the background: the view is not a uniform or garbage image.
     for (const QPoint p : {QPoint(2, 2), QPoint(image.width() - 3, 2), QPoint(2, image.height() - 3)}) {
       const QColor c = QColor::fromRgb(image.pixel(p));
-      if (std::abs(c.red() - background.red()) + std::abs(c.green() - background.green()) +
-              std::abs(c.blue() - background.blue()) <= 6)
-        ++corners;
+      if (std::abs(c.red() - background.red()) + std::abs(c.green() - background.green()) + std::abs(c.blue() - background.blue()) <= 6) ++corners;
     }
     const double share = static_cast<double>(differing) / (image.width() * image.height());
     qInfo("brain covers %.1f%% of the 3D view", share * 100);
@@ -174,8 +173,8 @@ class TestGui : public QObject {
     const QPoint c = view->rect().center();
     QTest::mousePress(view, Qt::LeftButton, {}, c);
     for (int i = 1; i <= 10; ++i) {
-      QMouseEvent move(QEvent::MouseMove, QPointF(c + QPoint(i * 15, 0)), view->mapToGlobal(QPointF(c + QPoint(i * 15, 0))),
-                       Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+      QMouseEvent move(QEvent::MouseMove, QPointF(c + QPoint(i * 15, 0)), view->mapToGlobal(QPointF(c + QPoint(i * 15, 0))), Qt::NoButton, Qt::LeftButton,
+                       Qt::NoModifier);
       QApplication::sendEvent(view, &move);
     }
     QTest::mouseRelease(view, Qt::LeftButton, {}, c + QPoint(150, 0));
@@ -379,7 +378,7 @@ class TestGui : public QObject {
     // The same scan as a 3D connectome on the brain: CC200 nodes from the ABIDE label volume.
     auto* connectome = window_->connectomePanel();
     QCOMPARE(viz::ConnectomeStyle{}.topCount, 200);  // the default: readable on any atlas
-    connectome->edgeCount()->setValue(995);  // a previous run may have left another value in the settings
+    connectome->edgeCount()->setValue(995);          // a previous run may have left another value in the settings
     QCOMPARE(connectome->actors().shownNodes(), 200);
     QCOMPARE(connectome->actors().shownEdges(), 995);
     connectome->edgeCount()->setValue(199);
@@ -404,9 +403,7 @@ class TestGui : public QObject {
     const QImage scene = window_->view3d()->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
     scene.save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_connectome_3d.png"));
     // The scene proper: not the legend (top right) nor the orientation cube (bottom left).
-    const auto inScene = [](const QImage& image, int x, int y) {
-      return x < image.width() * 0.79 && !(x < image.width() * 0.17 && y > image.height() * 0.77);
-    };
+    const auto inScene = [](const QImage& image, int x, int y) { return x < image.width() * 0.79 && !(x < image.width() * 0.17 && y > image.height() * 0.77); };
     // Edges: red pixels that disappear when no edge passes the threshold (the Default network's red
     // nodes stay, so they do not count).
     const auto redPixels = [&inScene](const QImage& image) {
@@ -502,8 +499,7 @@ class TestGui : public QObject {
     QVERIFY(shown.wait(60000));
     QVERIFY(view->showsSignificance());
     std::vector<Eigen::MatrixXd> groups[2];
-    for (const auto& item : manifest["items"])
-      groups[item["class_index"].get<int>()].push_back(ws->arrays().read(item["fc_array"].get<std::string>()));
+    for (const auto& item : manifest["items"]) groups[item["class_index"].get<int>()].push_back(ws->arrays().read(item["fc_array"].get<std::string>()));
     for (const auto& [i, j] : std::vector<std::pair<int, int>>{{3, 5}, {0, 199}, {17, 120}}) {
       double mean[2] = {0, 0}, var[2] = {0, 0};
       for (int g = 0; g < 2; ++g) {
@@ -557,8 +553,8 @@ class TestGui : public QObject {
       const auto out = dir / "pretrain.pt";
       auto job = workbench_->jobs().submit("pre-train (test)", [&dir, out](JobContext& ctx) {
         ui::runCli(ctx, {QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), QString::fromStdString(dir.string()),
-                         QStringLiteral("--corpus"), QStringLiteral("asd"), QStringLiteral("--epochs"), QStringLiteral("50"),
-                         QStringLiteral("--out"), QString::fromStdString(out.string())});
+                         QStringLiteral("--corpus"), QStringLiteral("asd"), QStringLiteral("--epochs"), QStringLiteral("50"), QStringLiteral("--out"),
+                         QString::fromStdString(out.string())});
       });
       QTRY_COMPARE_WITH_TIMEOUT(panel->rowCount(), row + 1, 5000);
       QTRY_VERIFY_WITH_TIMEOUT(panel->cellText(row, 2).startsWith(QStringLiteral("epoch 1/50")), 60000);  // the CLI's own stage text
@@ -605,7 +601,8 @@ class TestGui : public QObject {
     QCOMPARE(wizard->currentId(), int(ui::DiagnosisWizard::ScanPage));
     wizard->setScan(scanFile_);
     QVERIFY(wizard->currentPage()->isComplete());
-    // A workspace scan brings its acquisition site (ABIDE's SITE_ID, its file name's prefix up to case and underscores: PITT for Pitt_..., MAX_MUN for MaxMun_a_...).
+    // A workspace scan brings its acquisition site (ABIDE's SITE_ID, its file name's prefix up to case and underscores: PITT for Pitt_..., MAX_MUN for
+    // MaxMun_a_...).
     QVERIFY(!wizard->site().isEmpty());
     QVERIFY2(QFileInfo(scanFile_).fileName().remove(QLatin1Char('_')).startsWith(QString(wizard->site()).remove(QLatin1Char('_')), Qt::CaseInsensitive),
              qPrintable(wizard->site()));
@@ -712,8 +709,8 @@ class TestGui : public QObject {
       auto ws = Workspace::open(fixtureDir_);
       auto other = *loadReportRecord(*ws, reportId);
       other["report_id"] = reportId + "-B";
-      other["result"]["label"] = other["result"]["label"] == other["result"]["positive_class"] ? other["result"]["negative_class"]
-                                                                                              : other["result"]["positive_class"];
+      other["result"]["label"] =
+          other["result"]["label"] == other["result"]["positive_class"] ? other["result"]["negative_class"] : other["result"]["positive_class"];
       saveReportRecord(*ws, other);
       auto* reports = window_->showReports();
       int marked = 0;
@@ -808,7 +805,7 @@ class TestGui : public QObject {
     QVERIFY2(dialog->settings()->currentText().contains(QStringLiteral("As %1 existing").arg(sets[0].derivatives)),
              qPrintable(dialog->settings()->currentText()));
     QVERIFY(dialog->settings()->currentText().contains(QStringLiteral("no band-pass")));  // the fixture's own choice, shown
-    QCOMPARE(dialog->scope()->count(), 3);  // the selected scan, the 175 NYU scans shown, all 741
+    QCOMPARE(dialog->scope()->count(), 3);                                                // the selected scan, the 175 NYU scans shown, all 741
     QVERIFY(dialog->scope()->itemText(1).contains(QStringLiteral("175")));
     const auto request = dialog->request();
     QCOMPARE(request.scanIds, browser->selectedScanIds());
@@ -827,6 +824,121 @@ class TestGui : public QObject {
     browser->filter()->clear();
   }
 
+  // An evaluation's curves per fold: a fold selector shows one fold's, every fold's are separate series
+  // starting at epoch 1, and the test metrics are summed up as mean ± SD (computed here by hand).
+  void dashboardSeparatesFolds() {
+    const auto dir = bgtest::scratchDir("gui-folds");
+    const auto log = dir / "run.log";
+    {
+      std::ofstream out(runMetricsPath(log.string()));
+      for (int f = 1; f <= 2; ++f)
+        for (int e = 1; e <= 3; ++e) {
+          out << nlohmann::json{{"s", "loss/train" + foldSeriesTag(f)}, {"x", e}, {"y", 1.0 / (e + f)}, {"t", e}}.dump() << "\n";
+          out << nlohmann::json{{"s", "validation/auc" + foldSeriesTag(f)}, {"x", e}, {"y", 0.5 + 0.1 * e}, {"t", e}}.dump() << "\n";
+        }
+      out << nlohmann::json{{"s", "test/auc"}, {"x", 1}, {"y", 0.6}, {"t", 7}}.dump() << "\n";
+      out << nlohmann::json{{"s", "test/auc"}, {"x", 2}, {"y", 0.8}, {"t", 8}}.dump() << "\n";
+    }
+    ui::RunDashboard dash;
+    TrackedRun run;
+    run.id = 1;
+    run.state = "completed";
+    run.logPath = log.string();
+    dash.setRun(run);
+    QCOMPARE(dash.foldSelector()->count(), 3);  // all, fold 1, fold 2
+    QCOMPARE(dash.lossSeriesNames(), (QStringList{QStringLiteral("loss/train [fold 1]"), QStringLiteral("loss/train [fold 2]")}));
+    QCOMPARE(dash.lossPointCount(), 6);
+    dash.foldSelector()->setCurrentIndex(2);
+    QCOMPARE(dash.lossSeriesNames(), QStringList{QStringLiteral("loss/train [fold 2]")});
+    QCOMPARE(dash.validationSeriesNames(), QStringList{QStringLiteral("validation/auc [fold 2]")});  // the per-fold test points left out
+    QCOMPARE(dash.summaryText(), QStringLiteral("Test over 2 folds: AUC %1 ± %2").arg(0.7, 0, 'f', 3).arg(std::sqrt(0.02), 0, 'f', 3));
+  }
+
+  // The Launch form shows the rows the chosen run and method use, folds the advanced ones, and fits a
+  // 1280x800 screen; the last launch's values come back in the next form.
+  void launchFormShowsWhatTheRunUses() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const QString dir = QString::fromStdString(fixtureDir_.string());
+    std::filesystem::remove(fixtureDir_ / "launch-last.json");
+    ui::LaunchRunDialog form(dir);
+    form.kind()->setCurrentText(QStringLiteral("evaluate"));
+    form.method()->setCurrentText(QStringLiteral("prompt"));
+    form.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&form));
+    QVERIFY2(form.sizeHint().height() <= 760, qPrintable(QString::number(form.sizeHint().height())));
+    QVERIFY(form.showsRow(form.pretrained()) && form.showsRow(form.pretrainInFolds()) && form.showsRow(form.labels()));
+    QVERIFY(!form.showsRow(form.regularisation()));                                  // prompt has no C
+    QVERIFY(!form.showsRow(form.calibration()) && !form.showsRow(form.ensemble()));  // folded
+    form.grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_launch_form.png"));
+    form.advancedOptions()->setChecked(true);
+    QVERIFY(form.showsRow(form.calibration()) && form.showsRow(form.ensemble()));
+    form.method()->setCurrentText(QStringLiteral("logreg"));
+    QVERIFY(form.showsRow(form.regularisation()) && !form.showsRow(form.ensemble()) && !form.showsRow(form.pretrained()));
+    form.kind()->setCurrentText(QStringLiteral("train"));
+    QVERIFY(!form.showsRow(form.folds()) && !form.showsRow(form.labels()));  // train has no folds
+    form.advancedOptions()->setChecked(false);
+    // Values kept: what was launched is where the next form starts.
+    QVERIFY(form.savePreset(dir + QStringLiteral("/launch-last.json")));
+    ui::LaunchRunDialog next(dir);
+    QCOMPARE(next.kind()->currentText(), QStringLiteral("pretrain"));  // a form of its own starts from the defaults
+    next.restoreLastLaunch();                                          // Run › Launch starts from the last launch
+    QCOMPARE(next.kind()->currentText(), QStringLiteral("train"));
+    QCOMPARE(next.method()->currentText(), QStringLiteral("logreg"));
+    std::filesystem::remove(fixtureDir_ / "launch-last.json");
+  }
+
+  // File › New Workspace and File › New Corpus: what workspace init and corpus create do, with their checks.
+  void newWorkspaceAndCorpusFromTheGui() {
+    if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
+    const auto fresh = bgtest::scratchDir("gui-new-workspace") / "ws";
+    QVERIFY(window_->newWorkspace(QString::fromStdString(fresh.string())));
+    QVERIFY(std::filesystem::exists(fresh / "workspace.sqlite"));
+    QVERIFY(window_->windowTitle().contains(QString::fromStdString(fresh.string())));
+    QVERIFY(!window_->newWorkspace(QString::fromStdString(fresh.string())));  // one is there already
+    QVERIFY(window_->statusBar()->currentMessage().contains(QStringLiteral("already exists")));
+    QVERIFY(window_->openWorkspace(QString::fromStdString(fixtureDir_.string())));
+
+    auto* dialog = window_->showNewCorpus();
+    QVERIFY(dialog);
+    dialog->name()->setText(QStringLiteral("asd"));
+    dialog->revalidate();
+    QVERIFY2(dialog->preview().contains(QStringLiteral("already")) && !dialog->createButton()->isEnabled(), qPrintable(dialog->preview()));
+    dialog->name()->setText(QStringLiteral("gui-nyu"));
+    dialog->classes()->setText(QStringLiteral("control, autism"));
+    dialog->filters()->setPlainText(QStringLiteral("site~NYU"));
+    dialog->revalidate();
+    QVERIFY2(dialog->preview().contains(QStringLiteral("site~NYU")) && !dialog->createButton()->isEnabled(), qPrintable(dialog->preview()));
+    dialog->filters()->setPlainText(QStringLiteral("site=NYU"));
+    dialog->folds()->setValue(3);
+    dialog->revalidate();
+    QVERIFY2(dialog->createButton()->isEnabled(), qPrintable(dialog->preview()));
+    // The preview counts what the CLI's corpus create would select: the NYU scans with either class.
+    int control = 0, autism = 0;
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      SQLite::Statement q(ws->db(),
+                          "SELECT p.value, COUNT(DISTINCT s.id) FROM scans s JOIN sessions se ON se.id = s.session_id "
+                          "JOIN phenotypes p ON p.subject_id = se.subject_id AND p.name = 'diagnosis' "
+                          "JOIN phenotypes site ON site.subject_id = se.subject_id AND site.name = 'site' AND site.value = 'NYU' "
+                          "WHERE EXISTS (SELECT 1 FROM derivatives d WHERE d.scan_id = s.id) GROUP BY p.value");
+      while (q.executeStep()) (q.getColumn(0).getString() == "control" ? control : autism) = q.getColumn(1).getInt();
+    }
+    QVERIFY(control > 0 && autism > 0);
+    QCOMPARE(dialog->preview(), QStringLiteral("%1 scans: control %2, autism %3 · 3 folds").arg(control + autism).arg(control).arg(autism));
+    QSignalSpy created(dialog, &ui::CorpusDialog::created);
+    QVERIFY(dialog->create());
+    QCOMPARE(created.count(), 1);
+    {
+      auto ws = Workspace::open(fixtureDir_);
+      const auto manifest = loadCorpus(*ws, "gui-nyu");
+      QCOMPARE(manifest["items"].size(), static_cast<std::size_t>(control + autism));
+      QCOMPARE(manifest["split"]["folds"].size(), std::size_t{3});
+      QVERIFY(manifest["classes"] == (nlohmann::json{"control", "autism"}));
+      deleteCorpus(*ws, "gui-nyu");
+    }
+    dialog->close();
+  }
+
   // A run in its own process outlives the window that launched it; a new window finds it, follows
   // it and cancels it (the CLI stops cleanly and keeps its checkpoint).
   void detachedRunSurvivesTheWindow() {
@@ -837,9 +949,9 @@ class TestGui : public QObject {
     {
       ui::RunsPanel first;
       first.setWorkspace(dir);
-      pid = first.launch({QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
-                          QStringLiteral("asd"), QStringLiteral("--epochs"), QStringLiteral("50"), QStringLiteral("--out"),
-                          QString::fromStdString(out.string())});
+      pid =
+          first.launch({QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"), QStringLiteral("asd"),
+                        QStringLiteral("--epochs"), QStringLiteral("50"), QStringLiteral("--out"), QString::fromStdString(out.string())});
       QVERIFY(pid > 0);
       QTRY_COMPARE_WITH_TIMEOUT(first.stateOf(pid), QStringLiteral("running"), 60000);
     }  // the window that launched it is gone
@@ -1169,9 +1281,17 @@ class TestGui : public QObject {
     form->output()->setText(QString::fromStdString(model.string()));
     QVERIFY2(form->problems().isEmpty(), qPrintable(form->problems().join(' ')));
     form->threads()->setValue(1);
-    const QStringList expected{QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("train"), QStringLiteral("-w"), dir,
-                               QStringLiteral("--corpus"), QStringLiteral("asd"), QStringLiteral("--method"), QStringLiteral("logreg"),
-                               QStringLiteral("--out"), QString::fromStdString(model.string())};
+    const QStringList expected{QStringLiteral("--threads"),
+                               QStringLiteral("1"),
+                               QStringLiteral("train"),
+                               QStringLiteral("-w"),
+                               dir,
+                               QStringLiteral("--corpus"),
+                               QStringLiteral("asd"),
+                               QStringLiteral("--method"),
+                               QStringLiteral("logreg"),
+                               QStringLiteral("--out"),
+                               QString::fromStdString(model.string())};
     QCOMPARE(form->arguments(), expected);
     const QString presetFile = QString::fromStdString((fixtureDir_ / "preset.json").string());
     QVERIFY(form->savePreset(presetFile));
@@ -1486,17 +1606,14 @@ class TestGui : public QObject {
     auto* panel = window_->runsPanel();
     const auto model = fixtureDir_ / "studio-logreg.json";
     const qint64 train = panel->launch({QStringLiteral("train"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"), QStringLiteral("asd"),
-                                        QStringLiteral("--method"), QStringLiteral("logreg"), QStringLiteral("--out"),
-                                        QString::fromStdString(model.string())});
-    const qint64 evaluate = panel->launch({QStringLiteral("evaluate"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
-                                           QStringLiteral("asd"), QStringLiteral("--method"), QStringLiteral("logreg"), QStringLiteral("--cv"),
-                                           QStringLiteral("3")});
+                                        QStringLiteral("--method"), QStringLiteral("logreg"), QStringLiteral("--out"), QString::fromStdString(model.string())});
+    const qint64 evaluate = panel->launch({QStringLiteral("evaluate"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"), QStringLiteral("asd"),
+                                           QStringLiteral("--method"), QStringLiteral("logreg"), QStringLiteral("--cv"), QStringLiteral("3")});
     const auto refreshed = [panel] {
       panel->refresh();
       return true;
     };
-    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(train) == QStringLiteral("completed") &&
-                                 panel->stateOf(evaluate) == QStringLiteral("completed"),
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed() && panel->stateOf(train) == QStringLiteral("completed") && panel->stateOf(evaluate) == QStringLiteral("completed"),
                              240000);
     // The evaluation's per-fold test AUC is a curve of its run.
     std::int64_t evaluationId = 0;
@@ -1507,8 +1624,31 @@ class TestGui : public QObject {
       QVERIFY(!evaluations.empty());
       evaluationId = evaluations.back().id;
       meanAuc = evaluations.back().result["metrics"]["auc"]["mean"].get<double>();
-      for (const auto& r : listTrackedRuns(*ws))
-        if (r.pid == evaluate) QVERIFY(r.metrics.contains("test/auc"));
+      TrackedRun trainRun, evaluateRun;
+      for (const auto& r : listTrackedRuns(*ws)) {
+        if (r.pid == evaluate) evaluateRun = r;
+        if (r.pid == train) trainRun = r;
+      }
+      // Its final test AUC is the mean over the folds (what the evaluation reports), not the last fold's.
+      QVERIFY(evaluateRun.metrics.contains("test/auc"));
+      QVERIFY2(std::abs(evaluateRun.metrics["test/auc"].get<double>() - meanAuc) < 1e-9, evaluateRun.metrics.dump().c_str());
+      // Both recorded what they used: compare shows it (the split only the evaluation has), not the command's defaults.
+      QCOMPARE(evaluateRun.config["effective"]["method"].get<std::string>(), std::string("logreg"));
+      QCOMPARE(evaluateRun.config["effective"]["split"]["folds"].get<int>(), 3);
+      auto* compare = qobject_cast<ui::RunCompareDialog*>(panel->compare(trainRun.id, evaluateRun.id));
+      QVERIFY(compare);
+      QStringList keys;
+      for (int r = 0; r < compare->configuration()->rowCount(); ++r) keys << compare->configuration()->item(r, 0)->text();
+      QVERIFY2(keys.contains(QStringLiteral("used.split.folds")) && !keys.contains(QStringLiteral("used.method")), qPrintable(keys.join(',')));
+      QString shownAuc;
+      for (int r = 0; r < compare->metrics()->rowCount(); ++r)
+        if (compare->metrics()->item(r, 0)->text() == QStringLiteral("test/auc")) shownAuc = compare->metrics()->item(r, 2)->text();
+      QVERIFY2(shownAuc.startsWith(QString::number(meanAuc, 'f', 3) + QStringLiteral(" ± ")), qPrintable(shownAuc));
+      compare->close();
+      // The dashboard sums the folds up the same way, from the curves the run wrote.
+      ui::RunDashboard dash;
+      dash.setRun(evaluateRun);
+      QVERIFY2(dash.summaryText().startsWith(QStringLiteral("Test over 3 folds: AUC %1 ± ").arg(meanAuc, 0, 'f', 3)), qPrintable(dash.summaryText()));
     }
     panel->select(train);
     auto* dialog = qobject_cast<ui::ReleaseModelDialog*>(panel->showRelease(panel->runIdOf(train)));
@@ -1573,7 +1713,8 @@ class TestGui : public QObject {
     if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
     const QString dir = QString::fromStdString(fixtureDir_.string());
     const auto config = fixtureDir_ / "tiny-site.json";
-    std::ofstream(config) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "input": "fc-site"})";
+    std::ofstream(config)
+        << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "ensemble": 1, "epochs": 2, "input": "fc-site"})";
     const auto model = fixtureDir_ / "studio-site.pt";
     auto* panel = window_->runsPanel();
     const qint64 train = panel->launch({QStringLiteral("--threads=1"), QStringLiteral("train"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
@@ -1684,7 +1825,7 @@ class TestGui : public QObject {
     {
       std::ofstream p(preset.toStdString());
       p << nlohmann::json{{"kind", "pretrain"}, {"corpus", "studio"}, {"config", "demo-pretrain.json"}, {"epochs", 2000},
-                          {"threads", 1},       {"device", "cpu"},     {"output", out.string()}}
+                          {"threads", 1},       {"device", "cpu"},    {"output", out.string()}}
                .dump();
     }
     std::set<int> known;
@@ -1891,7 +2032,7 @@ class TestGui : public QObject {
       for (const bool radiological : {false, true}) {
         viewer->setRadiological(radiological);
         QCOMPARE(workbench_->settings().radiological(), radiological);  // a setting, shared with the reports
-        for (int plane : {0, 1}) {  // axial and coronal show left-right
+        for (int plane : {0, 1}) {                                      // axial and coronal show left-right
           auto* pane = viewer->pane(plane);
           const QImage image = pane->grab().toImage().convertToFormat(QImage::Format_RGB32);
           double sumX = 0;
@@ -1908,7 +2049,8 @@ class TestGui : public QObject {
           QCOMPARE(labels[1], radiological ? QStringLiteral("L") : QStringLiteral("R"));
           QCOMPARE(onLeft, labels[0] == QStringLiteral("L"));
           QCOMPARE(labels[2], plane == 0 ? QStringLiteral("A") : QStringLiteral("S"));
-          if (!las && plane == 0) image.save(QString(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices_%1.png").arg(radiological ? "radiological" : "neurological"));
+          if (!las && plane == 0)
+            image.save(QString(BRAINGRAPH_TEST_SCRATCH "/../screenshot_slices_%1.png").arg(radiological ? "radiological" : "neurological"));
         }
       }
       viewer->setRadiological(false);
@@ -1919,8 +2061,7 @@ class TestGui : public QObject {
     QCOMPARE(cubes[0].size(), cubes[1].size());
     double difference = 0;
     for (int y = 0; y < cubes[0].height(); ++y)
-      for (int x = 0; x < cubes[0].width(); ++x)
-        difference += std::abs(qGray(cubes[0].pixel(x, y)) - qGray(cubes[1].pixel(x, y)));
+      for (int x = 0; x < cubes[0].width(); ++x) difference += std::abs(qGray(cubes[0].pixel(x, y)) - qGray(cubes[1].pixel(x, y)));
     difference /= static_cast<double>(cubes[0].width() * cubes[0].height());
     QVERIFY2(difference < 0.25, qPrintable(QString::number(difference)));  // 0 here; 2.5 in voxel order
     long bright = 0;

@@ -29,6 +29,7 @@
 #include "errors/Error.h"
 #include "eval/RegularisationSearch.h"
 #include "io/AtomicFile.h"
+#include "methods/MethodCatalog.h"
 #include "settings/DataPaths.h"
 #include "workspace/Corpus.h"
 #include "workspace/Workspace.h"
@@ -37,13 +38,11 @@ namespace bg::ui {
 using nlohmann::json;
 
 namespace {
+const MethodInfo& info(const QString& method) { return methodInfo(method.toStdString()); }
 // Methods that adapt a pre-trained encoder (the others train from scratch or are baselines).
-bool needsPretrained(const QString& m) {
-  return m == QLatin1String("finetune") || m == QLatin1String("prompt") || m == QLatin1String("lora") || m == QLatin1String("prefix") ||
-         m == QLatin1String("linear") || m == QLatin1String("brainmass-probe");
-}
+bool needsPretrained(const QString& m) { return info(m).pretrained == PretrainedUse::Required; }
 // The classical baselines: a convex fit on Fisher-z or tangent-space FC, regularised by C alone.
-bool isBaseline(const QString& m) { return m.startsWith(QLatin1String("logreg")) || m.startsWith(QLatin1String("svm")); }
+bool isBaseline(const QString& m) { return info(m).isBaseline(); }
 }  // namespace
 
 std::vector<double> LaunchRunDialog::labelFractions(const QString& text) {
@@ -65,8 +64,9 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   setWindowTitle(tr("Launch a Run"));
   kind_ = new QComboBox(this);
   kind_->addItems({QStringLiteral("pretrain"), QStringLiteral("train"), QStringLiteral("meta-train"), QStringLiteral("evaluate")});
-  kind_->setToolTip(tr("Pre-train BrainGFM, train a model on a whole corpus, meta-train a graph prompt over several tasks (MAML), or "
-                       "cross-validate a method"));
+  kind_->setToolTip(
+      tr("Pre-train BrainGFM, train a model on a whole corpus, meta-train a graph prompt over several tasks (MAML), or "
+         "cross-validate a method"));
   corpus_ = new QComboBox(this);
   corpus_->setToolTip(tr("The corpus (labels and split) the run uses"));
   tasks_ = new QListWidget(this);
@@ -91,25 +91,27 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
     spdlog::warn("launch: no corpora: {}", e.what());
   }
   method_ = new QComboBox(this);
-  method_->addItems({QStringLiteral("prompt"), QStringLiteral("finetune"), QStringLiteral("lora"), QStringLiteral("prefix"),
-                     QStringLiteral("linear"), QStringLiteral("scratch"), QStringLiteral("logreg"),
-                     // The classical baselines (train writes the logistic regressions): L2 logistic regression and linear SVM
-                     // on Fisher-z or tangent-space FC.
-                     QStringLiteral("logreg-tangent"), QStringLiteral("svm"), QStringLiteral("svm-tangent"),
-                     // The model zoo: from scratch, or from a Pre-trained file of the same model (BrainMass, LCM).
-                     QStringLiteral("brainmass"), QStringLiteral("brainmass-probe"), QStringLiteral("lcm"), QStringLiteral("gcn"),
-                     QStringLiteral("braingnn"), QStringLiteral("transformer"), QStringLiteral("graph_transformer"), QStringLiteral("brainnettf")});
-  method_->setToolTip(tr("How the model adapts (train, evaluate): BrainGFM's tuning methods, the classical baselines (logistic "
-                         "regression and linear SVM on Fisher-z or tangent-space FC; train writes the logistic regressions), or another model of the zoo "
-                         "(BrainMass, LCM and the paper's baselines)"));
+  // Every method that learns from labels; zero-shot (a meta-learned model) and the public architecture
+  // (adapted through BrainGFM's methods with an imported file) are the CLI's.
+  for (const auto& m : methodCatalog())
+    if (m.learnsFromLabels && m.family != MethodFamily::PublicGfm) {
+      method_->addItem(QString::fromStdString(m.name));
+      method_->setItemData(method_->count() - 1, QString::fromStdString(m.displayName + ": " + m.description), Qt::ToolTipRole);
+    }
+  method_->setToolTip(
+      tr("How the model adapts (train, evaluate): BrainGFM's tuning methods, the classical baselines (logistic "
+         "regression and linear SVM on Fisher-z or tangent-space FC; train writes the logistic regressions), or another model of the zoo "
+         "(BrainMass, LCM and the paper's baselines)"));
   foundationModel_ = new QComboBox(this);
-  foundationModel_->addItems({QStringLiteral("braingfm"), QStringLiteral("brainmass"), QStringLiteral("lcm")});
-  foundationModel_->setToolTip(tr("Which foundation model to pre-train: BrainGFM (GCL + GMAE), BrainMass (BYOL + mask-ROI "
-                                  "modelling on pseudo-FC views) or LCM (multitask on the workspace's phenotypes)"));
+  for (const auto& architecture : pretrainableArchitectures()) foundationModel_->addItem(QString::fromStdString(architecture));
+  foundationModel_->setToolTip(
+      tr("Which foundation model to pre-train: BrainGFM (GCL + GMAE), BrainMass (BYOL + mask-ROI "
+         "modelling on pseudo-FC views) or LCM (multitask on the workspace's phenotypes)"));
   pretrained_ = new QLineEdit(this);
-  pretrained_->setToolTip(tr("Pre-trained encoder (a pretrain run's output, or a published BrainGFM checkpoint imported with File › Import "
-                             "Pre-trained Model: finetune, prompt, LoRA and linear then adapt the public architecture); needed by finetune, "
-                             "prompt, LoRA, prefix and linear"));
+  pretrained_->setToolTip(
+      tr("Pre-trained encoder (a pretrain run's output, or a published BrainGFM checkpoint imported with File › Import "
+         "Pre-trained Model: finetune, prompt, LoRA and linear then adapt the public architecture); needed by finetune, "
+         "prompt, LoRA, prefix and linear"));
   {
     // The workspace's model files (pre-training outputs and imported checkpoints) as suggestions.
     QStringList models;
@@ -118,7 +120,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
     auto* completer = new QCompleter(models, pretrained_);
     completer->setCompletionMode(QCompleter::UnfilteredPopupCompletion);
     pretrained_->setCompleter(completer);
-    pretrained_->setPlaceholderText(models.isEmpty() ? tr("a pre-training or imported model file") : tr("%n model file(s) in the workspace", nullptr, models.size()));
+    pretrained_->setPlaceholderText(models.isEmpty() ? tr("a pre-training or imported model file")
+                                                     : tr("%n model file(s) in the workspace", nullptr, models.size()));
   }
   pretrainInFolds_ = new QComboBox(this);
   pretrainInFolds_->addItem(tr("no (the Pre-trained file)"), QString());
@@ -126,9 +129,10 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   for (const auto& f : QDir(QString::fromStdString(DataPaths::resourceDir().string()) + QStringLiteral("/configs"))
                            .entryInfoList({QStringLiteral("*pretrain*.json")}, QDir::Files, QDir::Name))
     pretrainInFolds_->addItem(tr("in each fold, %1").arg(f.fileName()), f.absoluteFilePath());
-  pretrainInFolds_->setToolTip(tr("evaluate, BrainGFM finetune, prompt, LoRA, prefix and linear: pre-train the encoder on each fold's "
-                                  "training part only (never its test scans; cached in the workspace), with this pre-training "
-                                  "configuration; with another Input than Pearson FC the encoder pre-trains on that input"));
+  pretrainInFolds_->setToolTip(
+      tr("evaluate, BrainGFM finetune, prompt, LoRA, prefix and linear: pre-train the encoder on each fold's "
+         "training part only (never its test scans; cached in the workspace), with this pre-training "
+         "configuration; with another Input than Pearson FC the encoder pre-trains on that input"));
   config_ = new QComboBox(this);
   config_->setToolTip(tr("Configuration: the paper's settings, or one of the shipped presets"));
   config_->addItem(tr("paper defaults"), QString());
@@ -136,9 +140,10 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
                            .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name))
     config_->addItem(f.fileName(), f.absoluteFilePath());
   alsoConfigs_ = new QListWidget(this);
-  alsoConfigs_->setToolTip(tr("train, evaluate (graph models): also try these configurations beside the one above; evaluate keeps, in "
-                              "each fold, the one with the best AUC on the fold's validation scans (never its test scans), train the "
-                              "best on its own validation split. Every candidate trains in every fold, so the run takes that many times longer"));
+  alsoConfigs_->setToolTip(
+      tr("train, evaluate (graph models): also try these configurations beside the one above; evaluate keeps, in "
+         "each fold, the one with the best AUC on the fold's validation scans (never its test scans), train the "
+         "best on its own validation split. Every candidate trains in every fold, so the run takes that many times longer"));
   alsoConfigs_->setMaximumHeight(90);
   for (const auto& f : QDir(QString::fromStdString(DataPaths::resourceDir().string()) + QStringLiteral("/configs"))
                            .entryInfoList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
@@ -153,9 +158,10 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   calibration_->addItem(QStringLiteral("temperature"), QStringLiteral("temperature"));
   calibration_->addItem(QStringLiteral("platt"), QStringLiteral("platt"));
   calibration_->addItem(QStringLiteral("auto"), QStringLiteral("auto"));
-  calibration_->setToolTip(tr("train, evaluate: how probabilities are calibrated on the validation split — temperature scaling "
-                              "(the default), Platt scaling, which also fits a bias and so re-centres the 0.5 decision, or auto: "
-                              "Platt's bias only where a likelihood-ratio test on the validation split finds it (p < 0.05)"));
+  calibration_->setToolTip(
+      tr("train, evaluate: how probabilities are calibrated on the validation split — temperature scaling "
+         "(the default), Platt scaling, which also fits a bias and so re-centres the 0.5 decision, or auto: "
+         "Platt's bias only where a likelihood-ratio test on the validation split finds it (p < 0.05)"));
   input_ = new QComboBox(this);
   input_->addItem(tr("from the configuration"), QString());
   input_->addItem(tr("Pearson FC"), QStringLiteral("fc"));
@@ -166,12 +172,13 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   input_->addItem(tr("tangent-space FC, edges z-scored per site"), QStringLiteral("tangent-site"));
   input_->addItem(tr("Pearson FC, per site with ComBat shrinkage"), QStringLiteral("fc-combat"));
   input_->addItem(tr("tangent-space FC, per site with ComBat shrinkage"), QStringLiteral("tangent-combat"));
-  input_->setToolTip(tr("train, evaluate, from scratch: what the model reads — the stored Pearson FC, or tangent-space FC "
-                        "against the training scans' geometric mean; z-scored: every edge standardised over the training scans; "
-                        "per site: over the training scans of the scan's own acquisition site (site harmonisation; evaluate "
-                        "with logreg takes it too); ComBat shrinkage: each site's statistics pulled toward that site's typical "
-                        "edge by empirical Bayes, steadier for small sites. Everything is fitted on the training folds only and travels with the model file. "
-                        "pretrain (BrainGFM): the input the encoder learns; fine-tune the file with the same Input"));
+  input_->setToolTip(
+      tr("train, evaluate, from scratch: what the model reads — the stored Pearson FC, or tangent-space FC "
+         "against the training scans' geometric mean; z-scored: every edge standardised over the training scans; "
+         "per site: over the training scans of the scan's own acquisition site (site harmonisation; evaluate "
+         "with logreg takes it too); ComBat shrinkage: each site's statistics pulled toward that site's typical "
+         "edge by empirical Bayes, steadier for small sites. Everything is fitted on the training folds only and travels with the model file. "
+         "pretrain (BrainGFM): the input the encoder learns; fine-tune the file with the same Input"));
   adaptNewSites_ = new QCheckBox(tr("adapt to sites the training folds lack"), this);
   adaptNewSites_->setToolTip(tr("evaluate, per-site input: a test site without training scans (every site, leaving sites out) gets "
                                 "statistics of its own from its test scans (at least %1; their connectivity, never their labels) "
@@ -181,34 +188,40 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   adaptScans_->setRange(0, 100000);
   adaptScans_->setSpecialValueText(tr("all of its test scans"));
   adaptScans_->setSuffix(tr(" scans"));
-  adaptScans_->setToolTip(tr("With adaptation: each new site's statistics from only this many of its test scans (a seeded choice; all "
-                             "are still scored), to see how many scans a new site must bring (evaluate --adapt-scans)"));
+  adaptScans_->setToolTip(
+      tr("With adaptation: each new site's statistics from only this many of its test scans (a seeded choice; all "
+         "are still scored), to see how many scans a new site must bring (evaluate --adapt-scans)"));
   adaptShare_ = new QSpinBox(this);
   adaptShare_->setRange(-1, 100);
   adaptShare_->setValue(-1);
   adaptShare_->setSpecialValueText(tr("as the site comes"));
   adaptShare_->setSuffix(tr("% positive"));
-  adaptShare_->setToolTip(tr("With adaptation: each new site's batch with this share of the positive class (100: patients only; every scan "
-                             "of the class that runs out first), to see how a batch's mix moves the site's scores (evaluate --adapt-share)"));
+  adaptShare_->setToolTip(
+      tr("With adaptation: each new site's batch with this share of the positive class (100: patients only; every scan "
+         "of the class that runs out first), to see how a batch's mix moves the site's scores (evaluate --adapt-share)"));
   adaptLabelled_ = new QCheckBox(tr("weight the batch by its labels"), this);
-  adaptLabelled_->setToolTip(tr("With adaptation: the batch's labels weight its statistics to the training folds' class mix, as "
-                                "Adapt to Site… with Diagnoses known does (evaluate --adapt-labelled)"));
+  adaptLabelled_->setToolTip(
+      tr("With adaptation: the batch's labels weight its statistics to the training folds' class mix, as "
+         "Adapt to Site… with Diagnoses known does (evaluate --adapt-labelled)"));
   ensemble_ = new QSpinBox(this);
   ensemble_->setRange(0, 32);
   ensemble_->setSpecialValueText(tr("from the configuration (5)"));
-  ensemble_->setToolTip(tr("train, evaluate: members per model; their calibrated probabilities are averaged (costs that many trainings). "
-                           "1: a single model on a 15% validation split, about 4x quicker, but those scans are never learned from"));
+  ensemble_->setToolTip(
+      tr("train, evaluate: members per model; their calibrated probabilities are averaged (costs that many trainings). "
+         "1: a single model on a 15% validation split, about 4x quicker, but those scans are never learned from"));
   ensembleFolds_ = new QCheckBox(tr("cross-fitted: each member validates on its own fold"), this);
   ensembleFolds_->setChecked(true);
-  ensembleFolds_->setToolTip(tr("train, evaluate, with 2 or more members: the labelled scans are split into one stratified fold per member; "
-                                "member k selects its epoch and fits its calibration on fold k and learns from the rest, so the file learns "
-                                "from every label (--ensemble-validation folds, the default). Unchecked: all members share one 15% "
-                                "validation split that none learns from (--ensemble-validation shared)"));
+  ensembleFolds_->setToolTip(
+      tr("train, evaluate, with 2 or more members: the labelled scans are split into one stratified fold per member; "
+         "member k selects its epoch and fits its calibration on fold k and learns from the rest, so the file learns "
+         "from every label (--ensemble-validation folds, the default). Unchecked: all members share one 15% "
+         "validation split that none learns from (--ensemble-validation shared)"));
   regularisation_ = new QLineEdit(this);
   regularisation_->setPlaceholderText(QStringLiteral("0.01"));
-  regularisation_->setToolTip(tr("logreg, svm: the inverse regularisation strength C, or several separated by commas (0.001,0.01,0.1): "
-                                 "each training part then chooses its own C by 5-fold cross-validation inside it, never looking at "
-                                 "its test fold (--c)"));
+  regularisation_->setToolTip(
+      tr("logreg, svm: the inverse regularisation strength C, or several separated by commas (0.001,0.01,0.1): "
+         "each training part then chooses its own C by 5-fold cross-validation inside it, never looking at "
+         "its test fold (--c)"));
   epochs_ = new QSpinBox(this);
   epochs_->setRange(0, 10000);
   epochs_->setSpecialValueText(tr("from the configuration"));
@@ -220,21 +233,25 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   folds_->setSpecialValueText(tr("the corpus's split"));
   folds_->setToolTip(tr("evaluate: stratified k-fold cross-validation (0 = the corpus's own split)"));
   corpusAtlasesLabel_ = new QLabel(this);
-  corpusAtlasesLabel_->setToolTip(tr("The corpus's parcellations. BrainGFM pre-trains on every atlas of a corpus at once, each graph with its "
-                                     "own atlas token; on several atlases, train and evaluate make one model per atlas and average their "
-                                     "calibrated probabilities"));
+  corpusAtlasesLabel_->setToolTip(
+      tr("The corpus's parcellations. BrainGFM pre-trains on every atlas of a corpus at once, each graph with its "
+         "own atlas token; on several atlases, train and evaluate make one model per atlas and average their "
+         "calibrated probabilities"));
   crossAtlasViews_ = new QCheckBox(tr("cross-atlas views: one brain in two atlases as the contrastive pair"), this);
-  crossAtlasViews_->setToolTip(tr("pretrain (BrainGFM), or evaluate pre-training in each fold, on a corpus of several atlases: GCL's positive "
-                                  "pair is one acquisition seen through two parcellations, so the encoder embeds a brain alike whatever atlas "
-                                  "reads it (--cross-atlas-views)"));
+  crossAtlasViews_->setToolTip(
+      tr("pretrain (BrainGFM), or evaluate pre-training in each fold, on a corpus of several atlases: GCL's positive "
+         "pair is one acquisition seen through two parcellations, so the encoder embeds a brain alike whatever atlas "
+         "reads it (--cross-atlas-views)"));
   leaveSiteOut_ = new QCheckBox(tr("leave one site out per fold"), this);
-  leaveSiteOut_->setToolTip(tr("evaluate: each acquisition site is the test fold once, the model trained on the other sites "
-                               "(--leave-site-out): how it fares on a site it has never seen"));
+  leaveSiteOut_->setToolTip(
+      tr("evaluate: each acquisition site is the test fold once, the model trained on the other sites "
+         "(--leave-site-out): how it fares on a site it has never seen"));
   labels_ = new QLineEdit(this);
   labels_->setPlaceholderText(QStringLiteral("100"));
-  labels_->setToolTip(tr("evaluate: the share of each fold's training labels the model learns from, in percent; several separated "
-                         "by commas (100, 10, 1) evaluate each in turn, as in the BrainGFM paper's figure 2 (--regimes). The rest "
-                         "of the training scans stay unlabelled; zero-shot (0%) needs a meta-learned model (braingraph-cli evaluate --meta)"));
+  labels_->setToolTip(
+      tr("evaluate: the share of each fold's training labels the model learns from, in percent; several separated "
+         "by commas (100, 10, 1) evaluate each in turn, as in the BrainGFM paper's figure 2 (--regimes). The rest "
+         "of the training scans stay unlabelled; zero-shot (0%) needs a meta-learned model (braingraph-cli evaluate --meta)"));
   device_ = new QComboBox(this);
   device_->setToolTip(tr("Compute device (auto: CUDA when present, else CPU)"));
   threads_ = new QSpinBox(this);
@@ -257,7 +274,30 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   problems_ = new QLabel(this);
   problems_->setStyleSheet(QStringLiteral("color: #cf222e"));
   problems_->setWordWrap(true);
+  // A line edit with a Browse button beside it (open: an existing file; else a file to write).
+  auto withBrowse = [this](QLineEdit* edit, bool open, const QString& filter) {
+    auto* box = new QWidget(this);
+    auto* row = new QHBoxLayout(box);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto* browse = new QPushButton(tr("Browse…"), box);
+    browse->setToolTip(open ? tr("Choose the file") : tr("Choose where to write"));
+    connect(browse, &QPushButton::clicked, this, [this, edit, open, filter] {
+      const QString start = edit->text().isEmpty() ? workspace_ + QStringLiteral("/models") : edit->text();
+      const QString f = open ? QFileDialog::getOpenFileName(this, tr("Choose a file"), start, filter)
+                             : QFileDialog::getSaveFileName(this, tr("Choose where to write"), start, filter);
+      if (!f.isEmpty()) edit->setText(f);
+    });
+    row->addWidget(edit, 1);
+    row->addWidget(browse);
+    rowOf_[edit] = box;
+    return box;
+  };
+  advanced_ = new QCheckBox(tr("Show advanced options"), this);
+  advanced_->setToolTip(
+      tr("Calibration, ensembles, site adaptation, other configurations to try, device and threads: most runs keep "
+         "their defaults"));
   auto* form = new QFormLayout;
+  form_ = form;
   form->addRow(tr("Run:"), kind_);
   form->addRow(tr("Corpus:"), corpus_);
   form->addRow(tr("Atlases:"), corpusAtlasesLabel_);
@@ -265,7 +305,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Tasks:"), tasks_);
   form->addRow(tr("Method:"), method_);
   form->addRow(tr("Model:"), foundationModel_);
-  form->addRow(tr("Pre-trained:"), pretrained_);
+  form->addRow(tr("Pre-trained:"), withBrowse(pretrained_, true, tr("Model files (*.pt *.json);;All files (*)")));
   form->addRow(tr("Pre-training:"), pretrainInFolds_);
   form->addRow(tr("Configuration:"), config_);
   form->addRow(tr("Also try:"), alsoConfigs_);
@@ -286,7 +326,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Name:"), name_);
   form->addRow(tr("Device:"), device_);
   form->addRow(tr("Threads:"), threads_);
-  form->addRow(tr("Output:"), output_);
+  form->addRow(tr("Output:"), withBrowse(output_, false, tr("Model files (*.pt *.json);;All files (*)")));
+  form->addRow(QString(), advanced_);
   auto* save = new QPushButton(tr("Save Preset…"), this);
   save->setToolTip(tr("Save this form as a JSON preset"));
   auto* load = new QPushButton(tr("Load Preset…"), this);
@@ -309,6 +350,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   });
   connect(launch_, &QPushButton::clicked, this, [this] {
     if (!problems().isEmpty()) return;
+    savePreset(workspace_ + QStringLiteral("/launch-last.json"));  // the next form starts from these values
     Q_EMIT launchRequested(arguments());
     accept();
   });
@@ -325,7 +367,8 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
-  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_}) connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
+  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_})
+    connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_, regularisation_, labels_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_, ensemble_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
   connect(adaptNewSites_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
@@ -333,7 +376,19 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   connect(leaveSiteOut_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   connect(tasks_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
   connect(alsoConfigs_, &QListWidget::itemChanged, this, &LaunchRunDialog::revalidate);
+  connect(advanced_, &QCheckBox::toggled, this, &LaunchRunDialog::revalidate);
   revalidate();
+}
+
+void LaunchRunDialog::restoreLastLaunch() {
+  if (const QString last = workspace_ + QStringLiteral("/launch-last.json"); QFileInfo::exists(last)) loadPreset(last);
+}
+
+bool LaunchRunDialog::showsRow(QWidget* field) const {
+  const auto it = rowOf_.find(field);
+  QWidget* row = it == rowOf_.end() ? field : it->second;
+  // QFormLayout::isRowVisible arrived in Qt 6.6: the row's widget is hidden with it.
+  return !row->isHidden();
 }
 
 QStringList LaunchRunDialog::problems() const {
@@ -345,28 +400,28 @@ QStringList LaunchRunDialog::problems() const {
     const QString list = a->second.join(QStringLiteral(", "));
     if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
       p << tr("%1 has no atlas token and pre-trains on one atlas; corpus %2 holds several (%3). Pre-train BrainGFM on it, or choose a "
-              "one-atlas corpus.").arg(foundationModel_->currentText(), corpus_->currentText(), list);
+              "one-atlas corpus.")
+               .arg(foundationModel_->currentText(), corpus_->currentText(), list);
     else if (kind == QLatin1String("meta-train"))
       p << tr("Corpus %1 holds several atlases (%2): meta-training reads one parcellation per task. Choose a one-atlas corpus.")
                .arg(corpus_->currentText(), list);
-    else if (kind != QLatin1String("pretrain") && method.startsWith(QLatin1String("svm")))
+    else if (kind != QLatin1String("pretrain") && !info(method).severalAtlases)
       p << tr("Corpus %1 holds several atlases (%2): %3 reads one parcellation. The regressions and the graph models read several (one model "
-              "per atlas, probabilities averaged); or choose a one-atlas corpus.").arg(corpus_->currentText(), list, method);
+              "per atlas, probabilities averaged); or choose a one-atlas corpus.")
+               .arg(corpus_->currentText(), list, method);
     else if (kind != QLatin1String("pretrain") && [&] {
                for (int i = 0; i < alsoConfigs_->count(); ++i)
-                 if (alsoConfigs_->item(i)->checkState() == Qt::Checked && alsoConfigs_->item(i)->data(Qt::UserRole).toString() != config_->currentData().toString()) return true;
+                 if (alsoConfigs_->item(i)->checkState() == Qt::Checked &&
+                     alsoConfigs_->item(i)->data(Qt::UserRole).toString() != config_->currentData().toString())
+                   return true;
                return false;
              }())
       p << tr("Corpus %1 holds several atlases (%2): choosing among configurations is for one-atlas corpora; keep one configuration.")
                .arg(corpus_->currentText(), list);
   }
-  if (kind == QLatin1String("train") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty())
-    p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file.").arg(method);
-  if (!pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
+  if (pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
     p << tr("The pre-trained file %1 does not exist.").arg(pretrained_->text().trimmed());
   if (folds_->isEnabled() && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
-  if (kind == QLatin1String("train") && method.startsWith(QLatin1String("svm")))
-    p << tr("train writes the logistic-regression baselines and the graph models; %1 is evaluated only (Run: evaluate).").arg(method);
   if (labels_->isEnabled()) {
     try {
       (void)labelFractions(labels_->text());
@@ -376,14 +431,10 @@ QStringList LaunchRunDialog::problems() const {
   }
   if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
   if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
-  if (kind == QLatin1String("evaluate") && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
-    p << tr("%1 adapts a pre-trained encoder: give the Pre-trained file, or pre-train in each fold.").arg(method);
   if (adaptScans_->isEnabled() && adaptScans_->value() > 0 && adaptScans_->value() < SiteStandardizer::kMinScans)
     p << tr("A new site's statistics need at least %1 of its scans.").arg(SiteStandardizer::kMinScans);
   if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked() && (adaptShare_->value() == 0 || adaptShare_->value() == 100))
     p << tr("A batch of one class cannot be weighted by its labels: choose a mix between 1% and 99%, or leave the labels out.");
-  if (pretrainsInFolds() && !pretrained_->text().trimmed().isEmpty())
-    p << tr("Pre-train in each fold or give a Pre-trained file, not both.");
   if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty()) {
     try {
       parseRegularisationGrid(regularisation_->text().trimmed().toStdString());
@@ -394,15 +445,30 @@ QStringList LaunchRunDialog::problems() const {
   if (!alsoTried().isEmpty() && config_->currentData().toString().isEmpty())
     p << tr("Trying other configurations needs a Configuration file to compare them with (the paper defaults are not a file).");
   const QString input = input_->currentData().toString();
-  const QString own = method.endsWith(QLatin1String("-tangent")) ? QStringLiteral("tangent") : QStringLiteral("fc");
-  if (input_->isEnabled() && isBaseline(method) && !input.isEmpty() && input != own + QLatin1String("-site") && input != own + QLatin1String("-combat"))
-    p << tr("%1 makes its own features (%2 FC): of the inputs it takes only that FC z-scored per site (with or without ComBat shrinkage).")
-             .arg(method, own == QLatin1String("fc") ? tr("Fisher-z") : tr("tangent-space"));
-  else if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") &&
-           method == QLatin1String("brainmass-probe"))
-    p << tr("BrainMass's encoder reads Pearson FC: choose Input \"Pearson FC\" or a BrainGFM method.");
-  else if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") &&
-           needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
+  if (kind == QLatin1String("train") || kind == QLatin1String("evaluate")) {
+    // What the method itself accepts: the catalog's checks, the CLI's own.
+    MethodRequest r;
+    r.kind = kind.toStdString();
+    r.method = method.toStdString();
+    r.hasPretrained = pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty();
+    r.pretrainInFolds = pretrainsInFolds();
+    r.calibration = calibration_->isEnabled() ? calibration_->currentData().toString().toStdString() : std::string();
+    r.regularisationGiven = regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty();
+    r.configurations = (config_->currentData().toString().isEmpty() ? 0 : 1) + static_cast<int>(alsoTried().size());
+    r.ensemble = ensemble_->isEnabled() ? ensemble_->value() : 0;
+    r.ensembleValidationGiven = ensembleFolds_->isEnabled();
+    r.input = input_->isEnabled() ? input.toStdString() : std::string();
+    if (labels_->isEnabled()) {
+      try {
+        r.labelFractions = labelFractions(labels_->text());
+      } catch (const std::exception&) {
+        // named above
+      }
+    }
+    for (const auto& problem : methodProblems(r)) p << QString::fromStdString(problem) + QLatin1Char('.');
+  }
+  if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") && !isBaseline(method) &&
+      info(method).inputs.empty() && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
     // With a Pre-trained file the CLI checks that it learned this input (pretrain --input) and says so if not.
     p << tr("Input \"%1\" needs an encoder that learned it: train from scratch, pre-train BrainGFM in each fold (evaluate), or give "
             "a file pre-trained on it (pretrain with this Input).")
@@ -420,9 +486,7 @@ QStringList LaunchRunDialog::alsoTried() const {
   return files;
 }
 
-bool LaunchRunDialog::pretrainsInFolds() const {
-  return pretrainInFolds_->isEnabled() && !pretrainInFolds_->currentData().toString().isEmpty();
-}
+bool LaunchRunDialog::pretrainsInFolds() const { return pretrainInFolds_->isEnabled() && !pretrainInFolds_->currentData().toString().isEmpty(); }
 
 QStringList LaunchRunDialog::arguments() const {
   const QString kind = kind_->currentText(), method = method_->currentText();
@@ -443,12 +507,13 @@ QStringList LaunchRunDialog::arguments() const {
   if (kind != QLatin1String("pretrain")) a << QStringLiteral("--method") << method;
   if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
     a << QStringLiteral("--model") << foundationModel_->currentText();
-  if (kind != QLatin1String("pretrain") && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
+  if (pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
   if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
   for (const auto& file : alsoTried()) a << QStringLiteral("--config") << file;
   if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty())
     a << QStringLiteral("--c") << regularisation_->text().remove(QLatin1Char(' '));
-  if (epochs_->value() > 0 && !isBaseline(method)) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
+  // The method box keeps its choice while a pre-training is set up: it says nothing about pretrain's epochs.
+  if (epochs_->value() > 0 && (kind == QLatin1String("pretrain") || !isBaseline(method))) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
   if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
     a << QStringLiteral("--calibration") << calibration_->currentData().toString();
   if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
@@ -471,8 +536,10 @@ QStringList LaunchRunDialog::arguments() const {
       const auto fractions = labelFractions(labels_->text());
       QStringList list;
       for (double f : fractions) list << QString::number(f, 'g', 6);
-      if (fractions.size() > 1) a << QStringLiteral("--regimes") << list.join(QLatin1Char(','));
-      else if (fractions.front() != 1.0) a << QStringLiteral("--label-fraction") << list.front();
+      if (fractions.size() > 1)
+        a << QStringLiteral("--regimes") << list.join(QLatin1Char(','));
+      else if (fractions.front() != 1.0)
+        a << QStringLiteral("--label-fraction") << list.front();
     } catch (const std::exception&) {
       // named by problems(), which keeps Launch disabled
     }
@@ -483,10 +550,13 @@ QStringList LaunchRunDialog::arguments() const {
 }
 
 json LaunchRunDialog::preset() const {
-  return {{"kind", kind_->currentText().toStdString()},     {"corpus", corpus_->currentText().toStdString()},
-          {"method", method_->currentText().toStdString()}, {"model", foundationModel_->currentText().toStdString()},
+  return {{"kind", kind_->currentText().toStdString()},
+          {"corpus", corpus_->currentText().toStdString()},
+          {"method", method_->currentText().toStdString()},
+          {"model", foundationModel_->currentText().toStdString()},
           {"pretrained", pretrained_->text().toStdString()},
-          {"config", config_->currentText().toStdString()}, {"epochs", epochs_->value()},
+          {"config", config_->currentText().toStdString()},
+          {"epochs", epochs_->value()},
           {"calibration", calibration_->currentData().toString().toStdString()},
           {"input", input_->currentData().toString().toStdString()},
           {"adapt_new_sites", adaptNewSites_->isChecked()},
@@ -499,17 +569,21 @@ json LaunchRunDialog::preset() const {
           {"cross_atlas_views", crossAtlasViews_->isChecked()},
           {"folds", folds_->value()},
           {"leave_site_out", leaveSiteOut_->isChecked()},
-          {"labels", labels_->text().toStdString()},                       {"device", device_->currentData().toString().toStdString()},
-          {"threads", threads_->value()},                   {"output", output_->text().toStdString()},
+          {"labels", labels_->text().toStdString()},
+          {"device", device_->currentData().toString().toStdString()},
+          {"threads", threads_->value()},
+          {"output", output_->text().toStdString()},
           {"name", name_->text().toStdString()},
           {"c", regularisation_->text().toStdString()},
-          {"also_configs", [this] {
+          {"also_configs",
+           [this] {
              std::vector<std::string> names;
              for (int i = 0; i < alsoConfigs_->count(); ++i)
                if (alsoConfigs_->item(i)->checkState() == Qt::Checked) names.push_back(alsoConfigs_->item(i)->text().toStdString());
              return names;
            }()},
-          {"tasks", [this] {
+          {"tasks",
+           [this] {
              std::vector<std::string> t;
              for (const auto& c : tasks()) t.push_back(c.toStdString());
              return t;
@@ -567,7 +641,7 @@ void LaunchRunDialog::applyPreset(const json& p) {
   const auto also = p.value("also_configs", std::vector<std::string>());
   for (int i = 0; i < alsoConfigs_->count(); ++i)
     alsoConfigs_->item(i)->setCheckState(std::find(also.begin(), also.end(), alsoConfigs_->item(i)->text().toStdString()) != also.end() ? Qt::Checked
-                                                                                                                                       : Qt::Unchecked);
+                                                                                                                                        : Qt::Unchecked);
 }
 
 bool LaunchRunDialog::savePreset(const QString& file) const {
@@ -599,7 +673,8 @@ void LaunchRunDialog::revalidate() {
   corpus_->setEnabled(!meta);
   tasks_->setEnabled(meta);
   firstOrder_->setEnabled(meta);
-  pretrained_->setEnabled(!pretrain);
+  // A file to adapt: meta-training's start, or the methods that adapt one (not the baselines or scratch).
+  pretrained_->setEnabled(!pretrain && (meta || info(method_->currentText()).pretrained != PretrainedUse::None));
   const bool evaluate = kind_->currentText() == QLatin1String("evaluate");
   const bool baseline = isBaseline(method_->currentText());
   leaveSiteOut_->setEnabled(evaluate);
@@ -607,12 +682,11 @@ void LaunchRunDialog::revalidate() {
   labels_->setEnabled(evaluate);
   name_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
   // BrainGFM's tuning methods (Run › Compare Models… pre-trains BrainMass and LCM in folds).
-  pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && needsPretrained(method_->currentText()) &&
-                               method_->currentText() != QLatin1String("brainmass-probe"));
-  calibration_->setEnabled(!pretrain && !meta && !method_->currentText().startsWith(QLatin1String("svm")));  // the SVM calibrates itself
+  const auto& method = info(method_->currentText());
+  pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && method.pretrainsInFolds && method.family == MethodFamily::BrainGfm);
+  calibration_->setEnabled(!pretrain && !meta && method.calibrates);  // the SVM calibrates itself
   // Pre-training: BrainGFM learns the chosen input (fine-tune the file with the same one).
-  input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm")
-                              : !meta && (!baseline || evaluate));
+  input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm") : !meta && (!baseline || evaluate));
   ensemble_->setEnabled(!pretrain && !meta && !baseline);
   ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() != 1);  // 0: the configuration's 5 members
   const auto atlases = atlasesOfCorpus_.find(corpus_->currentText());
@@ -621,12 +695,25 @@ void LaunchRunDialog::revalidate() {
   crossAtlasViews_->setEnabled(atlasCount > 1 && ((pretrain && foundationModel_->currentText() == QLatin1String("braingfm")) || pretrainsInFolds()));
   regularisation_->setEnabled(!pretrain && !meta && baseline);
   alsoConfigs_->setEnabled(!pretrain && !meta && !baseline);
-  adaptNewSites_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
-                             (input_->currentData().toString().endsWith(QLatin1String("-site")) ||
-                              input_->currentData().toString().endsWith(QLatin1String("-combat"))));
+  adaptNewSites_->setEnabled(
+      kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
+      (input_->currentData().toString().endsWith(QLatin1String("-site")) || input_->currentData().toString().endsWith(QLatin1String("-combat"))));
   adaptScans_->setEnabled(adaptNewSites_->isEnabled() && adaptNewSites_->isChecked());
   adaptShare_->setEnabled(adaptScans_->isEnabled());
   adaptLabelled_->setEnabled(adaptScans_->isEnabled());
+  // Only the rows this run and method use; the advanced ones folded unless asked for.
+  const bool advanced = advanced_ && advanced_->isChecked();
+  auto show = [&](QWidget* field, bool isAdvanced) {
+    if (!form_) return;  // still being built
+    const auto it = rowOf_.find(field);
+    form_->setRowVisible(it == rowOf_.end() ? field : it->second, field->isEnabled() && (advanced || !isAdvanced));
+  };
+  for (QWidget* basic : std::initializer_list<QWidget*>{corpus_, tasks_, method_, foundationModel_, pretrained_, pretrainInFolds_, input_, regularisation_,
+                                                        adaptNewSites_, firstOrder_, folds_, leaveSiteOut_, labels_})
+    show(basic, false);
+  for (QWidget* folded : std::initializer_list<QWidget*>{crossAtlasViews_, alsoConfigs_, calibration_, adaptScans_, adaptShare_, adaptLabelled_, ensemble_,
+                                                         ensembleFolds_, name_, device_, threads_})
+    show(folded, true);
   estimateLabel_->setText(tr("Estimate: not measured yet."));
   const auto p = problems();
   problems_->setText(p.join(QStringLiteral("\n")));
@@ -686,7 +773,7 @@ void LaunchRunDialog::estimate() {
     } else {
       const double secs = j.value(QStringLiteral("estimated_seconds")).toDouble();
       const double mib = j.value(QStringLiteral("peak_memory_mib")).toDouble();
-      const QString time = secs < 120 ? tr("%1 s").arg(secs, 0, 'f', 0)
+      const QString time = secs < 120    ? tr("%1 s").arg(secs, 0, 'f', 0)
                            : secs < 7200 ? tr("%1 min").arg(secs / 60.0, 0, 'f', 1)
                                          : tr("%1 h").arg(secs / 3600.0, 0, 'f', 1);
       text = tr("Estimate: about %1 in all, peak memory %2 GiB (measured over the first %3 s, %4 % of the run).")
@@ -694,7 +781,8 @@ void LaunchRunDialog::estimate() {
                  .arg(mib / 1024.0, 0, 'f', 2)
                  .arg(j.value(QStringLiteral("measured_seconds")).toDouble(), 0, 'f', 0)
                  .arg(100.0 * j.value(QStringLiteral("measured_fraction")).toDouble(), 0, 'f', 1);
-      if (j.value(QStringLiteral("completed")).toBool()) text = tr("Estimate: the whole run took %1 s, peak memory %2 GiB.").arg(secs, 0, 'f', 1).arg(mib / 1024.0, 0, 'f', 2);
+      if (j.value(QStringLiteral("completed")).toBool())
+        text = tr("Estimate: the whole run took %1 s, peak memory %2 GiB.").arg(secs, 0, 'f', 1).arg(mib / 1024.0, 0, 'f', 2);
     }
     estimateLabel_->setText(text);
     Q_EMIT estimated(text);

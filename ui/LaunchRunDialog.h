@@ -3,7 +3,8 @@
 // settings as defaults (resources/configs), inline validation, presets saved and loaded as JSON, the
 // braingraph-cli arguments it stands for, the devices this machine has, and an estimate of time and
 // memory measured by running the first seconds of the run (`braingraph-cli --estimate`); the run
-// starts detached in the Runs dock.
+// starts detached in the Runs dock. Only the fields the chosen run and method use are shown (advanced
+// ones behind "Show advanced options"); the last launch's values come back in the next form.
 #include <QDialog>
 #include <QStringList>
 #include <map>
@@ -12,6 +13,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -33,10 +35,15 @@ class LaunchRunDialog : public QDialog {
   void applyPreset(const nlohmann::json& preset);
   bool savePreset(const QString& file) const;
   bool loadPreset(const QString& file);
+  // The values of the last run launched from this workspace's form (kept in WORKSPACE/launch-last.json).
+  void restoreLastLaunch();
   // Fills the device list: CPU with its cores, and each CUDA device (from `braingraph-cli info`).
   void setDevices(int cudaDevices, int cpuCores);
   // Starts the estimate (asynchronous); estimated() carries the CLI's JSON, or an error text.
   void estimate();
+  QCheckBox* advancedOptions() const { return advanced_; }
+  // Whether the form shows `field`'s row now (it uses the field, and it is not a folded advanced one).
+  bool showsRow(QWidget* field) const;
   QString estimateText() const;
   // Meta-training: the tasks (corpora) ticked.
   QStringList tasks() const;
@@ -101,6 +108,9 @@ class LaunchRunDialog : public QDialog {
   QListWidget* alsoConfigs_;
   QCheckBox *firstOrder_, *adaptNewSites_, *adaptLabelled_, *ensembleFolds_, *leaveSiteOut_;
   QProcess* estimator_ = nullptr;
+  QFormLayout* form_ = nullptr;
+  QCheckBox* advanced_ = nullptr;       // shows the rows most runs leave at their defaults
+  std::map<QWidget*, QWidget*> rowOf_;  // a field -> the widget its form row holds (a field with a Browse button: their box)
 };
 
 }  // namespace bg::ui

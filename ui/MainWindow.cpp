@@ -39,6 +39,7 @@
 #include <QDialog>
 #include <QDir>
 #include <QVBoxLayout>
+#include "CorpusDialog.h"
 #include "DeriveDialog.h"
 #include "GetDataDialog.h"
 #include "atlas/AtlasCheck.h"
@@ -89,9 +90,8 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   views_->setTabToolTip(0, tr("MNI brain and connectome in 3D (Ctrl+1..4: camera presets)"));
   views_->setTabToolTip(1, tr("Connectivity matrices: a scan's, a group's mean, or a group difference"));
   setCentralWidget(views_);
-  connect(matrixPanel_, &MatrixPanel::matrixShown, this, [this] {
-    connectomePanel_->showConnectome(matrixPanel_->view()->matrix(), matrixPanel_->currentAtlas(), matrixPanel_->currentTitle());
-  });
+  connect(matrixPanel_, &MatrixPanel::matrixShown, this,
+          [this] { connectomePanel_->showConnectome(matrixPanel_->view()->matrix(), matrixPanel_->currentAtlas(), matrixPanel_->currentTitle()); });
   scanBrowser_ = new ScanBrowser(this);
   for (QWidget* target : std::initializer_list<QWidget*>{scanBrowser_, scanBrowser_->table()->viewport(), views_}) {
     target->setAcceptDrops(true);
@@ -124,8 +124,7 @@ MainWindow::MainWindow(Workbench& workbench, QWidget* parent) : QMainWindow(pare
   auto* deviceLabel = new QLabel(tr("Device: %1").arg(engine_->deviceDescription()));
   deviceLabel->setToolTip(tr("Where models run (reported by braingraph-cli, which does the model work)"));
   statusBar()->addPermanentWidget(deviceLabel);
-  connect(engine_, &EngineInfo::finished, deviceLabel,
-          [this, deviceLabel] { deviceLabel->setText(tr("Device: %1").arg(engine_->deviceDescription())); });
+  connect(engine_, &EngineInfo::finished, deviceLabel, [this, deviceLabel] { deviceLabel->setText(tr("Device: %1").arg(engine_->deviceDescription())); });
   engine_->query();
   statusBar()->showMessage(tr("Data: %1").arg(QString::fromStdString(workbench_.dataPaths().describe())));
   spdlog::info("BrainGraph Workbench started; data path {}", workbench_.dataPaths().describe());
@@ -155,6 +154,39 @@ bool MainWindow::openWorkspace(const QString& dir) {
     statusBar()->showMessage(tr("Could not open %1 (see the log)").arg(dir), 10000);
     return false;
   }
+}
+
+bool MainWindow::newWorkspace(const QString& dir) {
+  try {
+    Workspace::create(dir.toStdString());
+    spdlog::info("workspace {} created", dir.toStdString());
+  } catch (...) {
+    const Error e = currentExceptionAsError();
+    spdlog::error("{}", e.what());
+    statusBar()->showMessage(tr("Could not create a workspace in %1: %2").arg(dir, QString::fromStdString(e.what())), 10000);
+    return false;
+  }
+  return openWorkspace(dir);
+}
+
+void MainWindow::chooseNewWorkspace() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("New Workspace: choose an empty folder"), QDir::homePath());
+  if (!dir.isEmpty()) newWorkspace(dir);
+}
+
+CorpusDialog* MainWindow::showNewCorpus() {
+  if (!workspace_) {
+    statusBar()->showMessage(tr("Open a workspace first"), 8000);
+    return nullptr;
+  }
+  auto* dialog = new CorpusDialog(QString::fromStdString(workspace_->dir().string()), this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &CorpusDialog::created, this, [this](const QString& name) {
+    statusBar()->showMessage(tr("Corpus %1 created: Run › Launch trains and evaluates on it").arg(name), 8000);
+    refreshWorkspace();
+  });
+  dialog->show();
+  return dialog;
 }
 
 void MainWindow::chooseWorkspace() {
@@ -200,8 +232,14 @@ void MainWindow::importPaths(const QStringList& paths, const QString& atlas) {
     }
     for (const auto& problem : total.problems) spdlog::error("{}", problem);
     spdlog::info("imported {} scan(s), {} already present, {} problem(s)", total.imported, total.alreadyPresent, total.problems.size());
-    QMetaObject::invokeMethod(QCoreApplication::instance(), [self] { if (self) self->refreshWorkspace(); }, Qt::QueuedConnection);
-    if (!total.problems.empty()) throw Error(ErrorCode::Data, std::to_string(total.problems.size()) + " item(s) could not be imported: " + total.problems.front());
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self] {
+          if (self) self->refreshWorkspace();
+        },
+        Qt::QueuedConnection);
+    if (!total.problems.empty())
+      throw Error(ErrorCode::Data, std::to_string(total.problems.size()) + " item(s) could not be imported: " + total.problems.front());
   });
 }
 
@@ -228,7 +266,12 @@ void MainWindow::derive(const DeriveRequest& request) {
     spdlog::info("derived {} connectome(s), {} up to date, {} failed, {} left to another running derivation", summary.computed, summary.upToDate,
                  summary.failed, summary.claimedElsewhere);
     for (const auto& f : summary.failures) spdlog::error("{}", f);
-    QMetaObject::invokeMethod(QCoreApplication::instance(), [self] { if (self) self->refreshWorkspace(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [self] {
+          if (self) self->refreshWorkspace();
+        },
+        Qt::QueuedConnection);
     if (summary.failed > 0) throw Error(ErrorCode::Data, std::to_string(summary.failed) + " scan(s) failed: " + summary.failures.front());
   });
 }
@@ -259,8 +302,8 @@ void MainWindow::predictSelectedScan() {
     return;
   }
   QSettings settings;
-  const QString model = QFileDialog::getOpenFileName(this, tr("Model"), settings.value(QStringLiteral("session/model")).toString(),
-                                                     tr("Models (*.pt *.json);;All files (*)"));
+  const QString model =
+      QFileDialog::getOpenFileName(this, tr("Model"), settings.value(QStringLiteral("session/model")).toString(), tr("Models (*.pt *.json);;All files (*)"));
   if (model.isEmpty()) return;
   settings.setValue(QStringLiteral("session/model"), model);
   predictScan(model, scan);
@@ -269,8 +312,8 @@ void MainWindow::predictSelectedScan() {
 void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) {
   QPointer<MainWindow> self(this);
   workbench_.jobs().submit("predict " + QFileInfo(scanFile).fileName().toStdString(), [self, modelFile, scanFile](JobContext& job) {
-    const auto out = runCli(job, {QStringLiteral("predict"), QStringLiteral("--model"), modelFile, QStringLiteral("--in"), scanFile,
-                                  QStringLiteral("--json"), QStringLiteral("--explain")});
+    const auto out = runCli(job, {QStringLiteral("predict"), QStringLiteral("--model"), modelFile, QStringLiteral("--in"), scanFile, QStringLiteral("--json"),
+                                  QStringLiteral("--explain")});
     const auto row = nlohmann::json::parse(out.toStdString().substr(0, out.toStdString().find('\n')));
     if (row.contains("error")) throw Error(ErrorCode::Data, row["error"].get<std::string>());
     QMetaObject::invokeMethod(
@@ -296,8 +339,8 @@ void MainWindow::predictScan(const QString& modelFile, const QString& scanFile) 
 void MainWindow::importPretrainedModel(const QString& state, const QString& out, const QString& atlasToken) {
   QPointer<MainWindow> self(this);
   workbench_.jobs().submit("import " + QFileInfo(state).fileName().toStdString(), [self, state, out, atlasToken](JobContext& job) {
-    QStringList args = {QStringLiteral("model"), QStringLiteral("import"), QStringLiteral("--format"), QStringLiteral("braingfm-public"), state,
-                        QStringLiteral("--out"), out};
+    QStringList args = {
+        QStringLiteral("model"), QStringLiteral("import"), QStringLiteral("--format"), QStringLiteral("braingfm-public"), state, QStringLiteral("--out"), out};
     if (!atlasToken.isEmpty()) args << QStringLiteral("--atlas-token") << atlasToken;
     const auto text = runCli(job, args);
     const auto card = nlohmann::json::parse(text.toStdString());
@@ -385,6 +428,7 @@ LaunchRunDialog* MainWindow::showLaunchRun() {
   }
   auto* dialog = new LaunchRunDialog(QString::fromStdString(workspace_->dir().string()), this);
   dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->restoreLastLaunch();
   connect(dialog, &LaunchRunDialog::launchRequested, this, [this](const QStringList& args) {
     if (runsPanel_->launch(args) > 0) statusBar()->showMessage(tr("Run started: see the Runs dock"), 5000);
   });
@@ -460,9 +504,7 @@ DiagnosisWizard* MainWindow::openDiagnosisWizard() {
     for (const auto* m : workbench_.atlases().parcellations()) ids << QString::fromStdString(m->id);
     wizard->setRegisteredAtlases(ids);
   }
-  connect(wizard, &DiagnosisWizard::reportWritten, this, [this](const QString& pdf) {
-    statusBar()->showMessage(tr("Report written: %1").arg(pdf), 10000);
-  });
+  connect(wizard, &DiagnosisWizard::reportWritten, this, [this](const QString& pdf) { statusBar()->showMessage(tr("Report written: %1").arg(pdf), 10000); });
   connect(wizard, &DiagnosisWizard::openPdfRequested, this, [](const QString& pdf) { QDesktopServices::openUrl(QUrl::fromLocalFile(pdf)); });
   // The Explanation tab shows the wizard's result, as it shows a prediction's.
   connect(wizard, &DiagnosisWizard::runFinished, this, [this, wizard](bool ok) {
@@ -510,12 +552,15 @@ QDockWidget* MainWindow::addPanel(QWidget* panel, const QString& title, Qt::Dock
 
 void MainWindow::buildMenus() {
   auto* file = menuBar()->addMenu(tr("&File"));
+  auto* create = file->addAction(tr("&New Workspace…"), this, &MainWindow::chooseNewWorkspace);
+  create->setShortcut(QKeySequence::New);
+  create->setToolTip(tr("Create a workspace in an empty folder and open it (as braingraph-cli workspace init)"));
   auto* open = file->addAction(tr("&Open Workspace…"), this, &MainWindow::chooseWorkspace);
   open->setShortcut(QKeySequence::Open);
-  open->setToolTip(tr("Open a workspace folder (made by braingraph-cli workspace init)"));
+  open->setToolTip(tr("Open a workspace folder (made by File › New Workspace or braingraph-cli workspace init)"));
   auto* importFilesAction = file->addAction(tr("&Import Files…"), this, [this] {
-    const QStringList files = QFileDialog::getOpenFileNames(this, tr("Import scans"), QString(),
-                                                            tr("Scans (*.nii *.nii.gz *.1D *.1D.gz *.csv *.tsv *.npy);;All files (*)"));
+    const QStringList files =
+        QFileDialog::getOpenFileNames(this, tr("Import scans"), QString(), tr("Scans (*.nii *.nii.gz *.1D *.1D.gz *.csv *.tsv *.npy);;All files (*)"));
     if (!files.isEmpty()) importPaths(files);
   });
   importFilesAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
@@ -524,24 +569,28 @@ void MainWindow::buildMenus() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Import a BIDS dataset or fMRIPrep derivatives"));
     if (!dir.isEmpty()) importPaths({dir});
   });
-  file->addAction(tr("Import &Pre-trained Model…"), this, [this] {
-    const QString state = QFileDialog::getOpenFileName(this, tr("Published BrainGFM checkpoint"), QString(),
-                                                       tr("PyTorch state dicts (*.pt *.pth *.bin);;All files (*)"));
-    if (state.isEmpty()) return;
-    const QString dir = workspace_ ? QString::fromStdString((workspace_->dir() / "models").string()) : QFileInfo(state).absolutePath();
-    QDir().mkpath(dir);
-    const QString out = QFileDialog::getSaveFileName(this, tr("Save the imported model as"),
-                                                     QDir(dir).filePath(QFileInfo(state).completeBaseName() + QStringLiteral("-braingfm-public.pt")),
-                                                     tr("Model files (*.pt)"));
-    if (!out.isEmpty()) importPretrainedModel(state, out);
-  })->setToolTip(tr("A checkpoint saved by the public BrainGFM code (torch.save of its state_dict), read without running anything from it, "
-                    "as a model to adapt with Run › Launch (Pre-trained)"));
+  file->addAction(tr("New &Corpus…"), this, [this] { showNewCorpus(); })
+      ->setToolTip(tr("Select derived scans, label them and split them into a corpus to train and evaluate on (as braingraph-cli corpus create)"));
+  file->addAction(tr("Import &Pre-trained Model…"), this,
+                  [this] {
+                    const QString state = QFileDialog::getOpenFileName(this, tr("Published BrainGFM checkpoint"), QString(),
+                                                                       tr("PyTorch state dicts (*.pt *.pth *.bin);;All files (*)"));
+                    if (state.isEmpty()) return;
+                    const QString dir = workspace_ ? QString::fromStdString((workspace_->dir() / "models").string()) : QFileInfo(state).absolutePath();
+                    QDir().mkpath(dir);
+                    const QString out = QFileDialog::getSaveFileName(
+                        this, tr("Save the imported model as"), QDir(dir).filePath(QFileInfo(state).completeBaseName() + QStringLiteral("-braingfm-public.pt")),
+                        tr("Model files (*.pt)"));
+                    if (!out.isEmpty()) importPretrainedModel(state, out);
+                  })
+      ->setToolTip(tr("A checkpoint saved by the public BrainGFM code (torch.save of its state_dict), read without running anything from it, "
+                      "as a model to adapt with Run › Launch (Pre-trained)"));
   file->addAction(tr("&Reports…"), this, [this] { showReports(); })
       ->setToolTip(tr("Diagnosis reports stored in the workspace; regenerate any PDF from its record"));
   file->addAction(tr("&Export 3D View as PNG…"), this, [this] {
     bool ok = false;
-    const QString size = QInputDialog::getText(this, tr("Export 3D view"), tr("Size in pixels (width x height):"), QLineEdit::Normal,
-                                               QStringLiteral("1920x1080"), &ok);
+    const QString size =
+        QInputDialog::getText(this, tr("Export 3D view"), tr("Size in pixels (width x height):"), QLineEdit::Normal, QStringLiteral("1920x1080"), &ok);
     if (!ok) return;
     const auto parts = size.toLower().split('x');
     const int w = parts.value(0).trimmed().toInt(), h = parts.value(1).trimmed().toInt();
@@ -692,7 +741,7 @@ void MainWindow::showGetData() {
           self->statusBar()->showMessage(tr("Data: %1").arg(QString::fromStdString(self->workbench_.dataPaths().describe())));
           self->verifyAtlases();
           text += QStringLiteral("\n\n") + tr("The workbench now reads the data path %1; the atlases are being verified (Workspace panel).")
-                                                .arg(QString::fromStdString(self->workbench_.dataPaths().describe()));
+                                               .arg(QString::fromStdString(self->workbench_.dataPaths().describe()));
           auto* box = new QMessageBox(QMessageBox::Information, tr("Get Data"), text, QMessageBox::Ok, self);
           box->setAttribute(Qt::WA_DeleteOnClose);
           box->open();

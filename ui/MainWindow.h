@@ -46,7 +46,9 @@ class MainWindow : public QMainWindow {
   viz::VtkView* view3d() const { return view_; }
   bool hasBrainSurface() const;
   JobsPanel* jobsPanel() const { return jobsPanel_; }
-  class RunsPanel* runsPanel() const { return runsPanel_; }
+  class RunsPanel* runsPanel() const {
+    return runsPanel_;
+  }
   LogPanel* logPanel() const { return logPanel_; }
   WorkspacePanel* workspacePanel() const { return workspacePanel_; }
   EngineInfo* engineInfo() const { return engine_; }
@@ -63,6 +65,11 @@ class MainWindow : public QMainWindow {
   Workspace* workspace() const { return workspace_.get(); }
   // Opens a workspace folder (errors are shown, not thrown); true on success. Remembered for the next start.
   bool openWorkspace(const QString& dir);
+  // File › New Workspace: creates a workspace in `dir` (an empty or new folder) and opens it; false
+  // (the reason in the status bar and the log) when it cannot.
+  bool newWorkspace(const QString& dir);
+  // File › New Corpus: the corpus editor on the open workspace (non-modal); null without a workspace.
+  class CorpusDialog* showNewCorpus();
   // Window layout and view settings from the last session (QSettings).
   void restoreSession();
   // Imports into the open workspace in a job (folders as BIDS datasets, files as BOLD NIfTI or ROI
@@ -114,6 +121,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildMenus();
   void chooseWorkspace();
+  void chooseNewWorkspace();
   void predictSelectedScan();
   void refreshWorkspace();
   QDockWidget* addPanel(QWidget* panel, const QString& title, Qt::DockWidgetArea area);

@@ -44,22 +44,34 @@ RunCompareDialog::RunCompareDialog(const TrackedRun& left, const TrackedRun& rig
   const QString l = tr("Run %1 (%2)").arg(left.id).arg(QString::fromStdString(left.name));
   const QString r = tr("Run %1 (%2)").arg(right.id).arg(QString::fromStdString(right.name));
   configuration_ = makeTable(l, r, this);
-  configuration_->setToolTip(tr("Only the settings that differ"));
-  for (const auto& d : diffConfigurations(left.config, right.config)) addRow(configuration_, QString::fromStdString(d.key), d.left, d.right);
+  configuration_->setToolTip(
+      tr("Only the settings that differ: \"used\" is what each run actually used (its configuration after defaults and "
+         "command-line overrides), \"options\" its command line"));
+  for (const auto& d : diffConfigurations(comparableRunSettings(left), comparableRunSettings(right)))
+    addRow(configuration_, QString::fromStdString(d.key), d.left, d.right);
   metrics_ = makeTable(l, r, this);
-  metrics_->setToolTip(tr("The last value of every curve, and the run's duration"));
+  metrics_->setToolTip(
+      tr("An evaluation's metrics are the mean ± SD over its folds (test: each fold's test scans; validation and loss: each "
+         "fold's last epoch); a training run's are the last value of each curve"));
   std::set<std::string> keys;
   for (const auto& [k, v] : left.metrics.items()) keys.insert(k);
   for (const auto& [k, v] : right.metrics.items()) keys.insert(k);
+  // "test/auc" and "test/auc sd" make one row: mean ± SD.
+  auto value = [](const json& metrics, const std::string& k) -> json {
+    if (!metrics.contains(k)) return json();
+    if (const auto sd = k + " sd"; metrics.contains(sd) && metrics[k].is_number() && metrics[sd].is_number())
+      return QStringLiteral("%1 ± %2").arg(metrics[k].get<double>(), 0, 'f', 3).arg(metrics[sd].get<double>(), 0, 'f', 3).toStdString();
+    return metrics[k];
+  };
   for (const auto& k : keys)
-    addRow(metrics_, QString::fromStdString(k), left.metrics.contains(k) ? left.metrics[k] : json(), right.metrics.contains(k) ? right.metrics[k] : json());
+    if (k.size() < 3 || k.compare(k.size() - 3, 3, " sd") != 0) addRow(metrics_, QString::fromStdString(k), value(left.metrics, k), value(right.metrics, k));
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
   buttons->button(QDialogButtonBox::Close)->setToolTip(tr("Close the comparison"));
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(new QLabel(tr("<b>Configuration</b> (differences)"), this));
+  layout->addWidget(new QLabel(tr("<b>Settings</b> (differences; \"used\": what each run actually used)"), this));
   layout->addWidget(configuration_, 1);
-  layout->addWidget(new QLabel(tr("<b>Final metrics</b>"), this));
+  layout->addWidget(new QLabel(tr("<b>Metrics</b> (evaluations: mean ± SD over folds)"), this));
   layout->addWidget(metrics_, 1);
   layout->addWidget(buttons);
   resize(760, 560);

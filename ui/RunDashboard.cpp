@@ -8,6 +8,7 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLegend>
@@ -45,8 +46,9 @@ QString duration(double seconds) {
 // thread ~0.1 s; bench_dashboard measures it).
 constexpr std::size_t kMaxDrawnPoints = 1000;
 
-// Draws every series whose name starts with one of `prefixes` on the chart, with shared axes.
-void draw(QChart* chart, const QString& title, const RunMetrics& m, const QStringList& prefixes, const QString& yTitle) {
+// Draws every series whose name starts with one of `prefixes` on the chart, with shared axes; fold > 0:
+// only that fold's curves (the per-fold test points, one per fold, are then left out).
+void draw(QChart* chart, const QString& title, const RunMetrics& m, const QStringList& prefixes, const QString& yTitle, int fold) {
   // One pass over the points, grouped by series in first-seen order.
   std::vector<std::string> order;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> curves;
@@ -54,6 +56,7 @@ void draw(QChart* chart, const QString& title, const RunMetrics& m, const QStrin
     const QString name = QString::fromStdString(p.series);
     if (std::none_of(prefixes.begin(), prefixes.end(), [&](const QString& prefix) { return name.startsWith(prefix); })) continue;
     if (!std::isfinite(p.value)) continue;
+    if (fold > 0 && seriesFold(p.series) != fold) continue;
     auto [it, added] = curves.try_emplace(p.series);
     if (added) order.push_back(p.series);
     it->second.first.push_back(p.x);
@@ -72,11 +75,21 @@ void draw(QChart* chart, const QString& title, const RunMetrics& m, const QStrin
       chart->removeAxis(axis);
       delete axis;
     }
+    // Few ticks in a small font: readable in the dock's default size.
+    QFont font = chart->font();
+    font.setPointSizeF(std::max(6.0, font.pointSizeF() - 1));
     auto* xAxis = new QValueAxis;
     xAxis->setTitleText(QObject::tr("epoch"));
     xAxis->setLabelFormat(QStringLiteral("%.3g"));
+    xAxis->setTickCount(5);
+    xAxis->setLabelsFont(font);
+    xAxis->setTitleFont(font);
     auto* yAxis = new QValueAxis;
     yAxis->setTitleText(yTitle);
+    yAxis->setTickCount(5);
+    yAxis->setLabelFormat(QStringLiteral("%.2f"));
+    yAxis->setLabelsFont(font);
+    yAxis->setTitleFont(font);
     chart->addAxis(xAxis, Qt::AlignBottom);
     chart->addAxis(yAxis, Qt::AlignLeft);
   }
@@ -122,10 +135,13 @@ void draw(QChart* chart, const QString& title, const RunMetrics& m, const QStrin
     }
   }
   chart->setTitle(chart->series().isEmpty() ? QObject::tr("%1: none reported by this run").arg(title) : title);
+  chart->legend()->setVisible(chart->series().size() <= 8);  // every fold and member of an evaluation: pick a fold instead
   if (x1 <= x0) x1 = x0 + 1;
   const double pad = y1 > y0 ? 0.05 * (y1 - y0) : 0.5;
   x->setRange(x0, x1);
   y->setRange(y0 - pad, y1 + pad);
+  x->applyNiceNumbers();  // ticks at round epochs and values
+  y->applyNiceNumbers();
 }
 }  // namespace
 
@@ -136,12 +152,23 @@ RunDashboard::RunDashboard(QWidget* parent) : QWidget(parent) {
   status_->setToolTip(tr("State, device, memory, throughput, learning rate and estimated time left of the selected run"));
   lossView_ = makeChartView(tr("Training loss"), tr("Loss per objective, per batch"), this);
   validationView_ = makeChartView(tr("Validation and test"), tr("Validation metrics per epoch; test metrics per fold of an evaluation"), this);
+  summary_ = new QLabel(this);
+  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  summary_->setToolTip(tr("An evaluation's test metrics over its folds: mean ± SD (sample SD), as evaluate reports them"));
+  fold_ = new QComboBox(this);
+  fold_->setToolTip(tr("An evaluation's folds: each fold's curves start at its own epoch 1; show every fold or one"));
+  fold_->addItem(tr("All folds"), 0);
+  connect(fold_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { redraw(); });
+  auto* foldRow = new QHBoxLayout;
+  foldRow->addWidget(summary_, 1);
+  foldRow->addWidget(fold_);
   auto* charts = new QHBoxLayout;
   charts->addWidget(lossView_, 1);
   charts->addWidget(validationView_, 1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(status_);
+  layout->addLayout(foldRow);
   layout->addLayout(charts, 1);
   clear();
 }
@@ -178,8 +205,7 @@ QString RunDashboard::statusText() const {
   const bool paused = alive && processPaused(run_.pid);
   QStringList parts;
   parts << tr("Run %1: <b>%2</b>").arg(run_.id).arg(paused ? tr("paused") : QString::fromStdString(run_.state));
-  parts << tr("device %1").arg(metrics_.notes.contains("device") ? QString::fromStdString(metrics_.notes["device"].get<std::string>())
-                                                                 : tr("not reported"));
+  parts << tr("device %1").arg(metrics_.notes.contains("device") ? QString::fromStdString(metrics_.notes["device"].get<std::string>()) : tr("not reported"));
   if (alive) parts << tr("memory %1 MiB").arg(processResidentMiB(run_.pid), 0, 'f', 0);
   const auto last = [&](const char* series) {
     for (auto p = metrics_.points.rbegin(); p != metrics_.points.rend(); ++p)
@@ -195,9 +221,43 @@ QString RunDashboard::statusText() const {
 }
 
 void RunDashboard::redraw() {
-  draw(lossView_->chart(), tr("Training loss"), metrics_, {QStringLiteral("loss/")}, tr("loss"));
-  draw(validationView_->chart(), tr("Validation and test"), metrics_, {QStringLiteral("validation/"), QStringLiteral("test/")}, tr("metric"));
+  updateFolds();
+  const int fold = fold_->currentData().toInt();
+  draw(lossView_->chart(), tr("Training loss"), metrics_, {QStringLiteral("loss/")}, tr("loss"), fold);
+  draw(validationView_->chart(), tr("Validation and test"), metrics_, {QStringLiteral("validation/"), QStringLiteral("test/")}, tr("metric"), fold);
+  summary_->setText(summaryText());
   drawnPoints_ = metrics_.points.size();
+}
+
+void RunDashboard::updateFolds() {
+  int folds = 0;
+  for (const auto& p : metrics_.points) folds = std::max(folds, seriesFold(p.series));
+  if (fold_->count() != folds + 1) {
+    const QSignalBlocker block(fold_);
+    const int chosen = fold_->currentData().toInt();
+    while (fold_->count() > 1) fold_->removeItem(fold_->count() - 1);
+    for (int f = 1; f <= folds; ++f) fold_->addItem(tr("Fold %1").arg(f), f);
+    fold_->setCurrentIndex(chosen <= folds ? chosen : 0);
+  }
+  fold_->setVisible(folds > 0);
+}
+
+QString RunDashboard::summaryText() const {
+  const auto summary = summariseRunMetrics(metrics_.points);
+  QStringList parts;
+  int folds = 0;
+  for (const char* metric : {"auc", "accuracy", "balanced_accuracy"}) {
+    const std::string key = std::string("test/") + metric;
+    if (!summary.contains(key)) continue;
+    folds = std::max(folds, static_cast<int>(metrics_.values(key).size()));
+    const double sd = summary.contains(key + " sd") ? summary[key + " sd"].get<double>() : 0.0;
+    parts << tr("%1 %2 ± %3")
+                 .arg(metric == std::string("auc") ? tr("AUC") : QString::fromLatin1(metric).replace(QLatin1Char('_'), QLatin1Char(' ')))
+                 .arg(summary[key].get<double>(), 0, 'f', 3)
+                 .arg(sd, 0, 'f', 3);
+  }
+  if (parts.isEmpty()) return {};
+  return (folds == 1 ? tr("Test over 1 fold: ") : tr("Test over %1 folds: ").arg(folds)) + parts.join(QStringLiteral(" · "));
 }
 
 int RunDashboard::lossPointCount() const {

@@ -1,6 +1,7 @@
 #pragma once
 // Live view of one tracked run: loss curves per objective, validation and test metrics (Qt Charts),
-// learning rate, throughput, ETA, device and memory. It reads the curves the run's own process
+// learning rate, throughput, ETA, device and memory; an evaluation's folds as separate curves (or one
+// fold at a time) with the mean ± SD of its test metrics over folds. It reads the curves the run's own process
 // writes beside its log (RunTracking.h), so it works for a run started by any window, or by the CLI.
 #include <QString>
 #include <QWidget>
@@ -9,6 +10,7 @@
 
 class QChart;
 class QChartView;
+class QComboBox;
 class QLabel;
 
 namespace bg::ui {
@@ -29,6 +31,10 @@ class RunDashboard : public QWidget {
   QStringList lossSeriesNames() const;
   QStringList validationSeriesNames() const;
   QString statusText() const;
+  // An evaluation's folds: the curves of one fold (0: every fold, each its own series).
+  QComboBox* foldSelector() const { return fold_; }
+  // "Test over 5 folds: AUC 0.712 ± 0.041 · accuracy ..." (empty for a run without folds).
+  QString summaryText() const;
   QChartView* lossView() const { return lossView_; }
 
  private:
@@ -37,8 +43,10 @@ class RunDashboard : public QWidget {
   RunMetrics metrics_;
   std::size_t offset_ = 0;
   std::size_t drawnPoints_ = 0;
+  void updateFolds();
   QChartView *lossView_, *validationView_;
-  QLabel* status_;
+  QLabel *status_, *summary_;
+  QComboBox* fold_;
 };
 
 }  // namespace bg::ui
