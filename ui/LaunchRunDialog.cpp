@@ -504,19 +504,26 @@ QStringList LaunchRunDialog::arguments() const {
     return a;
   }
   a << kind << QStringLiteral("-w") << workspace_ << QStringLiteral("--corpus") << corpus_->currentText();
-  if (kind != QLatin1String("pretrain")) a << QStringLiteral("--method") << method;
-  if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
-    a << QStringLiteral("--model") << foundationModel_->currentText();
-  if (pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
+  const QString input = input_->isEnabled() ? input_->currentData().toString() : QString();
+  if (kind != QLatin1String("pretrain")) {
+    // The method's part of the command line, as the catalog spells it.
+    MethodArguments m;
+    m.method = method.toStdString();
+    if (pretrained_->isEnabled()) m.pretrained = pretrained_->text().trimmed().toStdString();
+    if (calibration_->isEnabled()) m.calibration = calibration_->currentData().toString().toStdString();
+    m.input = input.toStdString();
+    m.pretrainInFolds = pretrainsInFolds();
+    for (const auto& part : methodCommandLine(m)) a << QString::fromStdString(part);
+  } else {
+    if (foundationModel_->currentText() != QLatin1String("braingfm")) a << QStringLiteral("--model") << foundationModel_->currentText();
+    if (!input.isEmpty()) a << QStringLiteral("--input") << input;
+  }
   if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
   for (const auto& file : alsoTried()) a << QStringLiteral("--config") << file;
   if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty())
     a << QStringLiteral("--c") << regularisation_->text().remove(QLatin1Char(' '));
   // The method box keeps its choice while a pre-training is set up: it says nothing about pretrain's epochs.
   if (epochs_->value() > 0 && (kind == QLatin1String("pretrain") || !isBaseline(method))) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
-  if (calibration_->isEnabled() && !calibration_->currentData().toString().isEmpty())
-    a << QStringLiteral("--calibration") << calibration_->currentData().toString();
-  if (input_->isEnabled() && !input_->currentData().toString().isEmpty()) a << QStringLiteral("--input") << input_->currentData().toString();
   if (adaptNewSites_->isEnabled() && adaptNewSites_->isChecked()) a << QStringLiteral("--adapt-new-sites");
   if (adaptScans_->isEnabled() && adaptScans_->value() > 0) a << QStringLiteral("--adapt-scans") << QString::number(adaptScans_->value());
   if (adaptShare_->isEnabled() && adaptShare_->value() >= 0) a << QStringLiteral("--adapt-share") << QString::number(adaptShare_->value() / 100.0);
@@ -525,10 +532,8 @@ QStringList LaunchRunDialog::arguments() const {
   if (crossAtlasViews_->isEnabled() && crossAtlasViews_->isChecked()) a << QStringLiteral("--cross-atlas-views");
   if (ensembleFolds_->isEnabled())
     a << QStringLiteral("--ensemble-validation") << (ensembleFolds_->isChecked() ? QStringLiteral("folds") : QStringLiteral("shared"));
-  if (pretrainsInFolds()) {
-    a << QStringLiteral("--pretrain-in-folds");
-    if (const auto file = pretrainInFolds_->currentData().toString(); file != QLatin1String("paper")) a << QStringLiteral("--pretrain-config") << file;
-  }
+  if (const auto file = pretrainInFolds_->currentData().toString(); pretrainsInFolds() && file != QLatin1String("paper"))
+    a << QStringLiteral("--pretrain-config") << file;
   if (folds_->isEnabled() && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
   if (leaveSiteOut_->isEnabled() && leaveSiteOut_->isChecked()) a << QStringLiteral("--leave-site-out");
   if (labels_->isEnabled()) {

@@ -19,7 +19,10 @@ void addMethodCommands(CLI::App& app, Action& action);  // methods: the method c
 void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);
-void addTuningCommands(CLI::App& app, Action& action);
-void addReportCommands(CLI::App& app, Action& action);  // the PDF needs braingraph-report
-void addRunCommands(CLI::App& app, Action& action);     // runs list/compare/pause/resume/cancel, release
+void addTuningCommands(CLI::App& app, Action& action);  // train, evaluate, meta-train, compare
+void addPredictCommand(CLI::App& app, Action& action);
+void addResultsCommand(CLI::App& app, Action& action);
+void addModelFileCommands(CLI::App& app, Action& action);  // model FILE | import | check-reference
+void addReportCommands(CLI::App& app, Action& action);     // the PDF needs braingraph-report
+void addRunCommands(CLI::App& app, Action& action);        // runs list/compare/pause/resume/cancel, release
 }  // namespace bg::cli

@@ -49,18 +49,12 @@ int main(int argc, char** argv) {
   app.add_flag("--progress-json", opts.progressJson, "Report progress as JSON lines on stderr: {\"progress\": F, \"stage\": S, \"job\": N}");
 
   cli::Action action;
-  cli::addAtlasCommands(app, action);
-  cli::addDataCommands(app, action);
-  cli::addInfoCommand(app, action);
-  cli::addSettingsCommands(app, action);
-  cli::addConfigCommands(app, action);
-  cli::addMethodCommands(app, action);
-  cli::addConnectomeCommands(app, action);
-  cli::addWorkspaceCommands(app, action);
-  cli::addModelCommands(app, action);
-  cli::addTuningCommands(app, action);
-  cli::addReportCommands(app, action);
-  cli::addRunCommands(app, action);
+  // Every command (group), registered from one table in the order --help lists them (app/cli/Commands.h).
+  using AddCommands = void (*)(CLI::App&, cli::Action&);
+  for (AddCommands add : {cli::addAtlasCommands, cli::addDataCommands, cli::addInfoCommand, cli::addSettingsCommands, cli::addConfigCommands,
+                          cli::addMethodCommands, cli::addConnectomeCommands, cli::addWorkspaceCommands, cli::addModelCommands, cli::addTuningCommands,
+                          cli::addPredictCommand, cli::addResultsCommand, cli::addModelFileCommands, cli::addReportCommands, cli::addRunCommands})
+    add(app, action);
 
   try {
     app.parse(argc, argv);

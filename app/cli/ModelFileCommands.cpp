@@ -1,0 +1,116 @@
+// model FILE | model import | model check-reference: a model file's card; published checkpoints.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+#include "connectome/GraphInputSpec.h"
+#include "connectome/SiteStandardizer.h"
+#include "eval/BaselineModel.h"
+#include "eval/ConfigurationChoice.h"
+#include "eval/AtlasEnsemble.h"
+#include "io/JsonText.h"
+#include "methods/MethodCatalog.h"
+#include "eval/Evaluation.h"
+#include "eval/ModelComparison.h"
+#include "settings/DataPaths.h"
+#include "eval/Prediction.h"
+#include "eval/RegularisationSearch.h"
+#include "eval/Results.h"
+#include "io/AtomicFile.h"
+#include "model/ModelBackend.h"
+#include "platform/Strings.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Corpus.h"
+#include "workspace/Workspace.h"
+
+namespace bg::cli {
+namespace {
+using nlohmann::json;
+
+// ---- model FILE | model import | model check-reference
+}  // namespace
+
+void addModelFileCommands(CLI::App& app, Action& action) {
+  auto file = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("model",
+                                 "Show a model file's card (what it predicts, from what, how it was trained); import or verify "
+                                 "a published checkpoint");
+  cmd->add_option("file", *file, "Model file");
+  cmd->require_subcommand(0, 1);
+
+  auto imp = std::make_shared<model::ImportRequest>();
+  auto* importCmd = cmd->add_subcommand("import",
+                                        "A published BrainGFM checkpoint (torch.save of the public code's state_dict: pre-training or "
+                                        "classifier) as a model file for train/evaluate --pretrained; nothing in it is executed");
+  importCmd->add_option("--format", imp->format, "Checkpoint format")->capture_default_str()->check(CLI::IsMember({std::string(model::kPublicArchitecture)}));
+  importCmd->add_option("state", imp->state, "The .pt state dict")->required();
+  importCmd->add_option("--out", imp->out, "Model file to write")->required();
+  importCmd->add_option("--atlas-token", imp->atlasToken,
+                        "Its [A/P] token for parcellations it does not know (e.g. CC200): schaefer, schaefer200, ... "
+                        "(default: the nearest atlas by ROI count, with a warning)");
+  importCmd->add_option("--disease", imp->disease, "Its [T/D] disease token for tasks it does not know (default: none)");
+  importCmd->add_option("--heads", imp->heads, "Attention heads (a state dict does not store them; default 8, the published checkpoint's)")
+      ->check(CLI::Range(1, 1024));
+  importCmd->add_option("--rwse-steps", imp->rwseSteps, "Random-walk steps of its RWSE (default 5)")->check(CLI::Range(1, 64));
+  importCmd->callback([&action, imp] {
+    action = [imp](CliContext& ctx) {
+      json card;
+      ctx.runJob("import " + imp->state, [&](JobContext&) { card = json::parse(model::modelBackend().importCheckpoint(*imp)); });
+      spdlog::info("imported {} ({} tensors of {}; sha256 {}) as {}", imp->state, card["imported_tensors"].get<int>(), card["source"]["tensors"].get<int>(),
+                   card["source"]["sha256"].get<std::string>(), imp->out);
+      std::printf("%s\n", card.dump(2).c_str());
+      return 0;
+    };
+  });
+
+  auto dir = std::make_shared<std::string>();
+  auto state = std::make_shared<std::string>();
+  auto tolerance = std::make_shared<double>(1e-4);
+  auto imported = std::make_shared<std::string>();
+  auto* check = cmd->add_subcommand("check-reference",
+                                    "Run a state dict on outputs exported from the public code (a folder laid out like "
+                                    "fixtures/braingfm-public: manifest.json, batchK_*.npy) and print the largest differences; "
+                                    "exit 0 within the tolerance, 65 otherwise");
+  check->add_option("dir", *dir, "The folder")->required()->check(CLI::ExistingDirectory);
+  check->add_option("--state", *state, "The state dict (default: the folder's classifier_state.pt, else pretrain_state.pt)");
+  check->add_option("--model", *imported, "A file model import wrote: run its weights (with the state dict's sizes) instead of the state dict's");
+  check->add_option("--tolerance", *tolerance, "Largest absolute difference accepted")->capture_default_str()->check(CLI::PositiveNumber);
+  check->callback([&action, dir, state, imported, tolerance] {
+    action = [dir, state, imported, tolerance](CliContext& ctx) {
+      json result;
+      ctx.runJob("check-reference " + *dir,
+                 [&](JobContext&) { result = json::parse(model::modelBackend().checkReference(*dir, *state, *imported, *tolerance)); });
+      std::printf("%s\n", result.dump(2).c_str());
+      if (result["within_tolerance"].get<bool>()) return 0;
+      spdlog::error("{}: the largest absolute difference, {:.3g}, exceeds the tolerance {:.3g}", *dir, result["max_abs"].get<double>(), *tolerance);
+      return static_cast<int>(ErrorCode::Data);
+    };
+  });
+
+  cmd->callback([&action, file, cmd, importCmd, check] {
+    if (importCmd->parsed() || check->parsed()) return;
+    if (file->empty()) throw CLI::RequiredError("model FILE, model import or model check-reference");
+    action = [file](CliContext&) {
+      const json card = modelCardSummary(readModelCardInfo(*file).card);
+      std::printf("%s\n", card.dump(2).c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace bg::cli

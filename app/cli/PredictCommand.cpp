@@ -1,0 +1,173 @@
+// predict: BOLD NIfTI or ROI time-series files through a trained model (one model, or one per atlas).
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "CliContext.h"
+#include "Commands.h"
+#include "atlas/AtlasRegistry.h"
+#include "errors/Error.h"
+#include "connectome/GraphInputSpec.h"
+#include "connectome/SiteStandardizer.h"
+#include "eval/BaselineModel.h"
+#include "eval/ConfigurationChoice.h"
+#include "eval/AtlasEnsemble.h"
+#include "io/JsonText.h"
+#include "methods/MethodCatalog.h"
+#include "eval/Evaluation.h"
+#include "eval/ModelComparison.h"
+#include "settings/DataPaths.h"
+#include "eval/Prediction.h"
+#include "eval/RegularisationSearch.h"
+#include "eval/Results.h"
+#include "io/AtomicFile.h"
+#include "model/ModelBackend.h"
+#include "platform/Strings.h"
+#include "workspace/ContentHash.h"
+#include "workspace/Corpus.h"
+#include "workspace/Workspace.h"
+
+namespace bg::cli {
+namespace {
+using nlohmann::json;
+
+void reportPredictionFailure(const std::string& file, bool asJson) {
+  const Error e = currentExceptionAsError();
+  spdlog::error("{}", e.what());
+  if (asJson) std::printf("%s\n", json{{"file", file}, {"error", e.what()}}.dump().c_str());
+}
+
+struct PredictArgs {
+  std::string modelFile, dir;
+  std::vector<std::string> inputs;
+  double tr = 0;
+  std::string site;
+  bool json = false, explain = false, record = false;
+};
+
+// A multi-atlas model: each scan's files (one per atlas, or one BOLD file for all), each member's
+// input loaded as that member's atlas and preprocessing require, one combined row per scan.
+int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelCardInfo& model, const AtlasRegistry* registry, Workspace* ws) {
+  const auto& card = model.card;
+  const auto atlases = card.at("atlases").get<std::vector<std::string>>();
+  const auto groups = groupAtlasInputs(a.inputs, atlases);
+  int failures = 0;
+  for (const auto& group : groups) {
+    const std::string name = group.begin()->second.string();
+    try {
+      json row;
+      std::map<std::string, PredictionInput> inputs;
+      ctx.runJob("predict " + name, [&](JobContext& job) {
+        for (std::size_t k = 0; k < atlases.size(); ++k) {
+          ProgressRange part(job, 0.5 * static_cast<double>(k) / static_cast<double>(atlases.size()),
+                             0.5 * static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
+          auto input = withContext("while reading " + group.at(atlases[k]).string() + " for the " + atlases[k] + " member",
+                                   [&] { return loadPredictionInput(group.at(atlases[k]), card.at("members").at(k), registry, a.tr, part); });
+          input.site = a.site;
+          inputs.emplace(atlases[k], std::move(input));
+        }
+        ProgressRange rest(job, 0.5, 1.0);
+        row = predictAtlasEnsemble(a.modelFile, card, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
+      });
+      if (ws)
+        row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
+                                                row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
+      if (a.json) {
+        std::printf("%s\n", row.dump().c_str());
+      } else {
+        std::string members;
+        for (const auto& m : row["members"])
+          members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
+        const auto& top = row["top_rois"];
+        std::printf("%s: %s (p(%s) = %.3f; %s)%s%s\n", name.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
+                    row["probability"].get<double>(), members.c_str(), top.empty() ? "" : ", top ROI ",
+                    top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
+      }
+    } catch (const CancelledError&) {
+      throw;
+    } catch (...) {
+      ++failures;
+      reportPredictionFailure(name, a.json);
+    }
+    std::fflush(stdout);
+  }
+  return failures ? static_cast<int>(ErrorCode::Data) : 0;
+}
+
+// Options shared by train and evaluate for the BrainGFM methods.
+// ---- predict
+}  // namespace
+
+void addPredictCommand(CLI::App& app, Action& action) {
+  using Args = PredictArgs;
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("predict", "Classify BOLD NIfTI or ROI time-series files with a trained model");
+  cmd->add_option("--model", a->modelFile, "Model file (train --out)")->required();
+  cmd->add_option("--in", a->inputs,
+                  "Input files (.nii[.gz] BOLD, or .1D[.gz]/.csv/.tsv/.npy ROI time series). A multi-atlas model parcellates a BOLD file "
+                  "with each of its atlases; its time-series inputs come one file per atlas (…_rois_cc200… and …_rois_ho… of one scan)")
+      ->required();
+  cmd->add_option("--tr", a->tr, "Repetition time (s) of time-series inputs, when the preprocessing band-passes");
+  cmd->add_option("--site", a->site,
+                  "Acquisition site of the inputs (as the training corpus names it), for models whose input is standardised per site "
+                  "(--input fc-site, tangent-site); without it, or for a site the model has not seen, the pooled statistics serve");
+  cmd->add_flag("--json", a->json, "One JSON object per line");
+  cmd->add_flag("--explain", a->explain, "Include the full explanation (per-ROI and per-edge saliency, attention, networks)");
+  cmd->add_flag("--record", a->record, "Store the predictions (with explanations) in the workspace");
+  addWorkspaceOption(cmd, a->dir);
+  cmd->callback([&action, a] {
+    action = [a](CliContext& ctx) {
+      const auto model = readModelCardInfo(a->modelFile);
+      const auto& card = model.card;
+      const auto registry = optionalAtlasRegistry(ctx);
+      std::unique_ptr<Workspace> ws;
+      if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
+      int failures = 0;
+      if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
+      for (const auto& file : a->inputs) {
+        try {
+          PredictionInput input;
+          json row;
+          ctx.runJob("predict " + file, [&](JobContext& job) {
+            input = loadPredictionInput(file, card, registry.get(), a->tr, job);
+            input.site = a->site;
+            row = predictInput(a->modelFile, model, input, ctx.settings().device, ctx.settings().computeThreads, job);
+          });
+          if (ws) {
+            const auto explanation = row.contains("explanation") ? row["explanation"] : json{{"top_rois", row["top_rois"]}};
+            row["prediction_id"] =
+                recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), explanation);
+          }
+          if (!a->explain) row.erase("explanation");
+          if (a->json) {
+            std::printf("%s\n", row.dump().c_str());
+          } else {
+            const auto& top = row["top_rois"];
+            std::printf("%s: %s (p(%s) = %.3f)%s%s\n", file.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
+                        row["probability"].get<double>(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
+          }
+        } catch (const CancelledError&) {
+          throw;
+        } catch (...) {
+          ++failures;
+          reportPredictionFailure(file, a->json);
+        }
+        std::fflush(stdout);
+      }
+      return failures ? static_cast<int>(ErrorCode::Data) : 0;
+    };
+  });
+}
+
+}  // namespace bg::cli
