@@ -852,6 +852,10 @@ class TestGui : public QObject {
     QCOMPARE(dash.lossSeriesNames(), QStringList{QStringLiteral("loss/train [fold 2]")});
     QCOMPARE(dash.validationSeriesNames(), QStringList{QStringLiteral("validation/auc [fold 2]")});  // the per-fold test points left out
     QCOMPARE(dash.summaryText(), QStringLiteral("Test over 2 folds: AUC %1 ± %2").arg(0.7, 0, 'f', 3).arg(std::sqrt(0.02), 0, 'f', 3));
+    dash.resize(900, 420);
+    dash.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dash));
+    dash.grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_dashboard_folds.png"));
   }
 
   // The Launch form shows the rows the chosen run and method use, folds the advanced ones, and fits a
@@ -925,6 +929,7 @@ class TestGui : public QObject {
     }
     QVERIFY(control > 0 && autism > 0);
     QCOMPARE(dialog->preview(), QStringLiteral("%1 scans: control %2, autism %3 · 3 folds").arg(control + autism).arg(control).arg(autism));
+    dialog->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_new_corpus.png"));
     QSignalSpy created(dialog, &ui::CorpusDialog::created);
     QVERIFY(dialog->create());
     QCOMPARE(created.count(), 1);

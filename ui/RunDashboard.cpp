@@ -243,13 +243,17 @@ void RunDashboard::updateFolds() {
 }
 
 QString RunDashboard::summaryText() const {
-  const auto summary = summariseRunMetrics(metrics_.points);
+  // Only the per-fold test points: the loss curves (most of a run's points) play no part here.
+  std::vector<MetricPoint> tests;
+  for (const auto& p : metrics_.points)
+    if (p.series.rfind("test/", 0) == 0) tests.push_back(p);
+  const auto summary = summariseRunMetrics(tests);
   QStringList parts;
   int folds = 0;
   for (const char* metric : {"auc", "accuracy", "balanced_accuracy"}) {
     const std::string key = std::string("test/") + metric;
     if (!summary.contains(key)) continue;
-    folds = std::max(folds, static_cast<int>(metrics_.values(key).size()));
+    folds = std::max(folds, static_cast<int>(std::count_if(tests.begin(), tests.end(), [&](const MetricPoint& p) { return p.series == key; })));
     const double sd = summary.contains(key + " sd") ? summary[key + " sd"].get<double>() : 0.0;
     parts << tr("%1 %2 ± %3")
                  .arg(metric == std::string("auc") ? tr("AUC") : QString::fromLatin1(metric).replace(QLatin1Char('_'), QLatin1Char(' ')))

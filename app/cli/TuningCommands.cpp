@@ -514,8 +514,6 @@ void addEvaluateCommand(CLI::App& app, Action& action) {
         j["cross_atlas_views"] = true;
         r.pretrainConfigJson = j.dump();
       }
-      if (a->model.configFiles.size() > 1 && std::any_of(fractions.begin(), fractions.end(), [](double f) { return f <= 0; }))
-        throw Error(ErrorCode::Usage, "zero-shot (label fraction 0) trains nothing and has no validation scans to choose a configuration on");
       auto ws = Workspace::open(r.workspace);
       std::vector<EvaluationRecord> rows;
       std::vector<json> predictions;
