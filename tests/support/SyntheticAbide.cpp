@@ -49,21 +49,28 @@ SyntheticAbide writeSyntheticAbide(const std::filesystem::path& dir, const Synth
   out.timeseries = dir / "rois_cc200";
   std::filesystem::create_directories(out.timeseries);
   std::ofstream csv(out.phenotypes);
-  csv << "SUB_ID,SITE_ID,FILE_ID,DX_GROUP,AGE_AT_SCAN,SEX,func_mean_fd\n";
+  const bool shaped = !spec.shapedSites.empty();
+  std::vector<SyntheticSite> sites = spec.shapedSites;
+  if (!shaped)
+    for (const auto& name : spec.sites) sites.push_back({name, spec.subjectsPerSite, 0});
+  csv << "SUB_ID,SITE_ID,FILE_ID,DX_GROUP,AGE_AT_SCAN,SEX,func_mean_fd" << (shaped ? ",EYE_STATUS_AT_SCAN\n" : "\n");
   Gaussian g(spec.seed);
   int subject = 50001;
-  for (std::size_t site = 0; site < spec.sites.size(); ++site) {
-    for (int k = 0; k < spec.subjectsPerSite; ++k, ++subject) {
+  for (std::size_t site = 0; site < sites.size(); ++site) {
+    for (int k = 0; k < sites[site].subjects; ++k, ++subject) {
       const bool autism = k % 2 == 0;
-      const std::string fileId = spec.sites[site] + "_00" + std::to_string(subject);
+      const std::string fileId = sites[site].name + "_00" + std::to_string(subject);
+      const double age = !shaped ? 8.0 + 0.5 * (k % 20) : k < sites[site].children ? 7.0 + 0.25 * (k % 12) : 10.5 + 0.5 * (k % 16);
       char line[160];
-      std::snprintf(line, sizeof line, "%d,%s,%s,%d,%.1f,%d,%.4f\n", subject, spec.sites[site].c_str(), fileId.c_str(), autism ? 1 : 2, 8.0 + 0.5 * (k % 20),
-                    k % 3 == 0 ? 2 : 1, 0.05 + 0.01 * (k % 7));
+      std::snprintf(line, sizeof line, "%d,%s,%s,%d,%.1f,%d,%.4f", subject, sites[site].name.c_str(), fileId.c_str(), autism ? 1 : 2, age, k % 3 == 0 ? 2 : 1,
+                    0.05 + 0.01 * (k % 7));
       csv << line;
+      if (shaped) csv << ',' << ((k / 2) % 2 == 0 ? 1 : 2);
+      csv << '\n';
       std::vector<std::vector<double>> networks;
       for (int n = 0; n < kNetworks; ++n) networks.push_back(slowSeries(g, spec.timePoints, 0.6));
       const auto global = slowSeries(g, spec.timePoints, 0.8);
-      const double siteGlobal = 0.2 + 0.3 * static_cast<double>(site);
+      const double siteGlobal = shaped ? 0.2 + 0.15 * static_cast<double>(site % 4) : 0.2 + 0.3 * static_cast<double>(site);
       std::string text;
       for (int r = 0; r < spec.rois; ++r) text += (r ? "\t#" : "#") + std::to_string(r + 1);
       text += '\n';

@@ -10,9 +10,20 @@
 
 namespace bgtest {
 
+// A site of an ABIDE-shaped release: its first `children` subjects are under 10 (7 to 9.75 years),
+// the others 10.5 and older.
+struct SyntheticSite {
+  std::string name;
+  int subjects = 0;
+  int children = 0;
+};
+
 struct SyntheticAbideSpec {
   int subjectsPerSite = 16;  // half autism (DX_GROUP 1), half control (2), alternating
   std::vector<std::string> sites = {"SITEA", "SITEB"};
+  // When given, these sites replace `sites` and `subjectsPerSite` (ages as SyntheticSite says), and the
+  // table gains EYE_STATUS_AT_SCAN (1 open, 2 closed; independent of the diagnosis).
+  std::vector<SyntheticSite> shapedSites;
   int rois = 200;
   int timePoints = 80;
   double classEffect = 0.35;  // loading lost by autism scans on networks 0 and 1
