@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "errors/Error.h"
 #include "connectome/Connectivity.h"
@@ -10,6 +11,7 @@
 #include "eval/Baselines.h"
 #include "eval/Calibration.h"
 #include "eval/CrossFit.h"
+#include "eval/CrossValidation.h"
 #include "eval/Metrics.h"
 #include "eval/RegularisationSearch.h"
 #include "eval/Results.h"
@@ -64,141 +66,132 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
       spec.seed = req.seed;
       split = makeSplit(classIndex, sites, spec);
     }
-    std::vector<BinaryMetrics> folds;
-    std::vector<double> ece, eceRaw, temperatures, biases;
-    json perFold = json::array();
     const bool chooseC = req.cGrid.size() > 1;
     json cChoices = json::array();  // per fold, with chooseC
     int pooledSiteScans = 0;        // harmonised: test scans whose site the training part lacks
     int adaptedSiteScans = 0;       // ... which, adapting to new sites, got their own site's statistics instead
-    json predictions = json::array();
     const auto start = std::chrono::steady_clock::now();
     const auto& fs = split.at("folds");
-    for (std::size_t f = 0; f < fs.size(); ++f) {
-      if (progress.update("fold " + std::to_string(f + 1) + " of " + std::to_string(fs.size()),
-                          0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size())))
-        throw CancelledError();
-      std::vector<int> train = fs[f].at("train").get<std::vector<int>>();
-      const auto trainOnly = static_cast<Eigen::Index>(train.size());
-      for (int v : fs[f].at("validation").get<std::vector<int>>()) train.push_back(v);
-      const auto test = fs[f].at("test").get<std::vector<int>>();
-      if (test.empty()) continue;
-      if (tangent) {  // the reference comes from this fold's training part only
-        std::vector<Eigen::MatrixXd> trainCovs;
-        for (int i : train) trainCovs.push_back(covariances[static_cast<std::size_t>(i)]);
-        TangentSpace space;
-        space.fitCovariances(trainCovs);
-        const auto r = covariances.front().rows();
-        x.resize(n, r * (r + 1) / 2);
-        SerialBlasScope serialBlas;
+    const auto cv =
+        crossValidate(static_cast<int>(fs.size()), progress, 0.2, 1.0, [&](int foldIndex, ProgressDelegate& foldProgress) -> std::optional<FoldResult> {
+          const auto f = static_cast<std::size_t>(foldIndex);
+          if (foldProgress.update("fold " + std::to_string(f + 1) + " of " + std::to_string(fs.size()), 0.0)) throw CancelledError();
+          std::vector<int> train = fs[f].at("train").get<std::vector<int>>();
+          const auto trainOnly = static_cast<Eigen::Index>(train.size());
+          for (int v : fs[f].at("validation").get<std::vector<int>>()) train.push_back(v);
+          const auto test = fs[f].at("test").get<std::vector<int>>();
+          if (test.empty()) return std::nullopt;
+          if (tangent) {  // the reference comes from this fold's training part only
+            std::vector<Eigen::MatrixXd> trainCovs;
+            for (int i : train) trainCovs.push_back(covariances[static_cast<std::size_t>(i)]);
+            TangentSpace space;
+            space.fitCovariances(trainCovs);
+            const auto r = covariances.front().rows();
+            x.resize(n, r * (r + 1) / 2);
+            SerialBlasScope serialBlas;
 #pragma omp parallel for schedule(dynamic, 8)
-        for (Eigen::Index i = 0; i < n; ++i)
-          x.row(i) = upperTriangleWithDiagonal(space.transformCovariance(covariances[static_cast<std::size_t>(i)])).transpose();
-      }
-      Eigen::MatrixXd xt(static_cast<Eigen::Index>(train.size()), x.cols()), xs(static_cast<Eigen::Index>(test.size()), x.cols());
-      Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size()));
-      for (std::size_t k = 0; k < train.size(); ++k) {
-        xt.row(static_cast<Eigen::Index>(k)) = x.row(train[k]);
-        yt(static_cast<Eigen::Index>(k)) = y(train[k]);
-      }
-      for (std::size_t k = 0; k < test.size(); ++k) xs.row(static_cast<Eigen::Index>(k)) = x.row(test[k]);
-      if (req.harmoniseSites) {
-        std::vector<std::string> trainSites, testSites;
-        for (int i : train) trainSites.push_back(sites[static_cast<std::size_t>(i)]);
-        for (int i : test) testSites.push_back(sites[static_cast<std::size_t>(i)]);
-        SiteStandardizer harmoniser(req.siteShrinkage);
-        harmoniser.fit(xt, trainSites);
-        if (req.adaptNewSites) {  // the rows of a new site's test scans; their labels only to draw a skewed batch or, asked for, to weight it
-          std::map<std::string, std::vector<Eigen::Index>> newSites;
-          for (std::size_t k = 0; k < testSites.size(); ++k)
-            if (!testSites[k].empty() && !harmoniser.knows(testSites[k])) newSites[testSites[k]].push_back(static_cast<Eigen::Index>(k));
-          const double trainingShare = yt.cast<double>().mean();
-          for (const auto& [site, rows] : newSites) {
-            if (static_cast<int>(rows.size()) < SiteStandardizer::kMinScans) continue;
-            std::vector<int> siteLabels;
-            for (auto k : rows) siteLabels.push_back(y(test[static_cast<std::size_t>(k)]));
-            std::vector<Eigen::Index> used;
-            std::vector<int> usedLabels;
-            for (auto k : SiteStandardizer::adaptationBatch(siteLabels, req.adaptScans, req.adaptShare, req.seed, site)) {
-              used.push_back(rows[k]);
-              usedLabels.push_back(siteLabels[k]);
-            }
-            if (!SiteStandardizer::adaptableBatch(usedLabels, req.adaptLabelled)) continue;
-            harmoniser.adapt(xs(used, Eigen::all), site, req.adaptLabelled ? usedLabels : std::vector<int>{}, trainingShare);
-            adaptedSiteScans += static_cast<int>(rows.size());
+            for (Eigen::Index i = 0; i < n; ++i)
+              x.row(i) = upperTriangleWithDiagonal(space.transformCovariance(covariances[static_cast<std::size_t>(i)])).transpose();
           }
-        }
-        xt = harmoniser.apply(xt, trainSites);
-        xs = harmoniser.apply(xs, testSites);
-        for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
-      }
-      // The rows the classifier learns from: every training row, or a label regime's share of the train
-      // part (copied out only then: the full matrix is large).
-      std::vector<Eigen::Index> shareRows;
-      if (regime) {
-        std::vector<int> trainLabels(yt.data(), yt.data() + trainOnly);
-        for (auto k : stratifiedLabelShare(trainLabels, req.labelFraction, req.seed)) shareRows.push_back(static_cast<Eigen::Index>(k));
-      }
-      const Eigen::VectorXi yShare = regime ? Eigen::VectorXi(yt(shareRows)) : Eigen::VectorXi();
-      const Eigen::VectorXi& yl = regime ? yShare : yt;
-      Eigen::MatrixXd share;
-      const auto fitRowsOf = [&](const Eigen::MatrixXd& m) -> const Eigen::MatrixXd& {
-        if (!regime) return m;
-        share = m(shareRows, Eigen::all);
-        return share;
-      };
-      double c = req.c;
-      if (chooseC) {  // on the labelled training rows alone, after the label-free harmonisation
-        const double from = 0.2 + 0.8 * static_cast<double>(f) / static_cast<double>(fs.size());
-        ProgressRange choosing(progress, from, from + 0.7 * 0.8 / static_cast<double>(fs.size()));
-        const auto choice = chooseRegularisation(fitRowsOf(xt), yl, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
-        c = choice.c;
-        auto record = toJson(choice);
-        record["fold"] = f + 1;
-        cChoices.push_back(record);
-      }
-      Standardizer scaler;
-      scaler.fit(xt);
-      Eigen::VectorXd p, pRaw;
-      const Eigen::MatrixXd zs = scaler.apply(xs);  // the test part, standardised once
-      const Eigen::MatrixXd zt = scaler.apply(xt);
-      Calibration calibration;
-      Eigen::VectorXd margin;  // the decision value before calibration
-      if (req.method == "logreg") {
-        // As `train` makes the file users get: calibration from the out-of-fold margins of models
-        // cross-fitted on the labelled training rows, then the model refitted on all of them.
-        const auto& rows = fitRowsOf(zt);
-        calibration = crossFitLogistic(rows, yl, c, req.calibration, req.seed + static_cast<unsigned>(f)).calibration;
-        LogisticRegression model(c);
-        model.fit(rows, yl);
-        p = model.probability(zs);
-        pRaw = p;
-        margin = (zs * model.weights()).array() + model.intercept();
-        for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
-      } else {
-        LinearSvm model(c);
-        model.fit(fitRowsOf(zt), yl);
-        p = model.probability(zs);  // Platt scaling fitted on the training data
-        margin = model.decision(zs);
-        pRaw = p;
-      }
-      std::vector<int> labels;
-      for (int i : test) labels.push_back(y(i));
-      const std::vector<double> pv(p.data(), p.data() + p.size());
-      folds.push_back(binaryMetrics(labels, pv));
-      perFold.push_back({{"fold", f + 1}, {"test", test.size()}, {"train_labels", yl.size()}, {"auc", folds.back().auc}});
-      for (std::size_t k = 0; k < test.size(); ++k)
-        predictions.push_back(outOfFoldPrediction(static_cast<int>(f) + 1, items[static_cast<std::size_t>(test[k])], manifest.at("classes"), labels[k],
-                                                  margin(static_cast<Eigen::Index>(k)), pv[k]));
-      progress.metric("test/auc", static_cast<double>(f + 1), folds.back().auc);
-      progress.metric("test/accuracy", static_cast<double>(f + 1), folds.back().accuracy);
-      ece.push_back(expectedCalibrationError(pv, labels));
-      eceRaw.push_back(expectedCalibrationError(std::vector<double>(pRaw.data(), pRaw.data() + pRaw.size()), labels));
-      temperatures.push_back(calibration.temperature);
-      biases.push_back(calibration.bias);
-    }
-    if (folds.empty())  // nothing was tested: no figure may be recorded as if it had been
-      throw Error(ErrorCode::Data, "no fold of the split has test scans, so there is nothing to evaluate");
+          Eigen::MatrixXd xt(static_cast<Eigen::Index>(train.size()), x.cols()), xs(static_cast<Eigen::Index>(test.size()), x.cols());
+          Eigen::VectorXi yt(static_cast<Eigen::Index>(train.size()));
+          for (std::size_t k = 0; k < train.size(); ++k) {
+            xt.row(static_cast<Eigen::Index>(k)) = x.row(train[k]);
+            yt(static_cast<Eigen::Index>(k)) = y(train[k]);
+          }
+          for (std::size_t k = 0; k < test.size(); ++k) xs.row(static_cast<Eigen::Index>(k)) = x.row(test[k]);
+          if (req.harmoniseSites) {
+            std::vector<std::string> trainSites, testSites;
+            for (int i : train) trainSites.push_back(sites[static_cast<std::size_t>(i)]);
+            for (int i : test) testSites.push_back(sites[static_cast<std::size_t>(i)]);
+            SiteStandardizer harmoniser(req.siteShrinkage);
+            harmoniser.fit(xt, trainSites);
+            if (req.adaptNewSites) {  // the rows of a new site's test scans; their labels only to draw a skewed batch or, asked for, to weight it
+              std::map<std::string, std::vector<Eigen::Index>> newSites;
+              for (std::size_t k = 0; k < testSites.size(); ++k)
+                if (!testSites[k].empty() && !harmoniser.knows(testSites[k])) newSites[testSites[k]].push_back(static_cast<Eigen::Index>(k));
+              const double trainingShare = yt.cast<double>().mean();
+              for (const auto& [site, rows] : newSites) {
+                if (static_cast<int>(rows.size()) < SiteStandardizer::kMinScans) continue;
+                std::vector<int> siteLabels;
+                for (auto k : rows) siteLabels.push_back(y(test[static_cast<std::size_t>(k)]));
+                std::vector<Eigen::Index> used;
+                std::vector<int> usedLabels;
+                for (auto k : SiteStandardizer::adaptationBatch(siteLabels, req.adaptScans, req.adaptShare, req.seed, site)) {
+                  used.push_back(rows[k]);
+                  usedLabels.push_back(siteLabels[k]);
+                }
+                if (!SiteStandardizer::adaptableBatch(usedLabels, req.adaptLabelled)) continue;
+                harmoniser.adapt(xs(used, Eigen::all), site, req.adaptLabelled ? usedLabels : std::vector<int>{}, trainingShare);
+                adaptedSiteScans += static_cast<int>(rows.size());
+              }
+            }
+            xt = harmoniser.apply(xt, trainSites);
+            xs = harmoniser.apply(xs, testSites);
+            for (const auto& s : testSites) pooledSiteScans += harmoniser.knows(s) ? 0 : 1;
+          }
+          // The rows the classifier learns from: every training row, or a label regime's share of the train
+          // part (copied out only then: the full matrix is large).
+          std::vector<Eigen::Index> shareRows;
+          if (regime) {
+            std::vector<int> trainLabels(yt.data(), yt.data() + trainOnly);
+            for (auto k : stratifiedLabelShare(trainLabels, req.labelFraction, req.seed)) shareRows.push_back(static_cast<Eigen::Index>(k));
+          }
+          const Eigen::VectorXi yShare = regime ? Eigen::VectorXi(yt(shareRows)) : Eigen::VectorXi();
+          const Eigen::VectorXi& yl = regime ? yShare : yt;
+          Eigen::MatrixXd share;
+          const auto fitRowsOf = [&](const Eigen::MatrixXd& m) -> const Eigen::MatrixXd& {
+            if (!regime) return m;
+            share = m(shareRows, Eigen::all);
+            return share;
+          };
+          double c = req.c;
+          if (chooseC) {  // on the labelled training rows alone, after the label-free harmonisation
+            ProgressRange choosing(foldProgress, 0.0, 0.7);
+            const auto choice = chooseRegularisation(fitRowsOf(xt), yl, req.cGrid, req.method, req.innerFolds, req.seed + static_cast<unsigned>(f), &choosing);
+            c = choice.c;
+            auto record = toJson(choice);
+            record["fold"] = f + 1;
+            cChoices.push_back(record);
+          }
+          Standardizer scaler;
+          scaler.fit(xt);
+          Eigen::VectorXd p, pRaw;
+          const Eigen::MatrixXd zs = scaler.apply(xs);  // the test part, standardised once
+          const Eigen::MatrixXd zt = scaler.apply(xt);
+          Calibration calibration;
+          Eigen::VectorXd margin;  // the decision value before calibration
+          if (req.method == "logreg") {
+            // As `train` makes the file users get: calibration from the out-of-fold margins of models
+            // cross-fitted on the labelled training rows, then the model refitted on all of them.
+            const auto& rows = fitRowsOf(zt);
+            calibration = crossFitLogistic(rows, yl, c, req.calibration, req.seed + static_cast<unsigned>(f)).calibration;
+            LogisticRegression model(c);
+            model.fit(rows, yl);
+            p = model.probability(zs);
+            pRaw = p;
+            margin = (zs * model.weights()).array() + model.intercept();
+            for (Eigen::Index i = 0; i < margin.size(); ++i) p(i) = calibration.probability(margin(i));
+          } else {
+            LinearSvm model(c);
+            model.fit(fitRowsOf(zt), yl);
+            p = model.probability(zs);  // Platt scaling fitted on the training data
+            margin = model.decision(zs);
+            pRaw = p;
+          }
+          FoldResult fold;
+          for (int i : test) {
+            fold.labels.push_back(y(i));
+            fold.testItems.push_back(&items[static_cast<std::size_t>(i)]);
+          }
+          fold.probabilities.assign(p.data(), p.data() + p.size());
+          fold.uncalibrated.assign(pRaw.data(), pRaw.data() + pRaw.size());
+          fold.margins.assign(margin.data(), margin.data() + margin.size());
+          fold.temperature = calibration.temperature;
+          fold.bias = calibration.bias;
+          fold.trainLabels = yl.size();
+          return fold;
+        });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.update("done", 1.0);
     json features = tangent ? "tangent_space_fc_standardized" : "fisher_z_fc_upper_triangle_standardized";
@@ -210,17 +203,12 @@ json evaluateBaseline(Workspace& ws, const json& manifest, const EvaluateRequest
              {"positive_class", manifest.at("classes")[1]},
              {"items", n},
              {"split", {{"kind", split.at("kind")}, {"seed", split.value("seed", 0u)}, {"folds", fs.size()}}},
-             {"metrics", summarizeFolds(folds)},
-             {"calibration",
-              {{"ece", {{"mean", interval95(ece).mean}, {"sd", interval95(ece).sd}}},
-               {"ece_uncalibrated", {{"mean", interval95(eceRaw).mean}, {"sd", interval95(eceRaw).sd}}},
-               {"method", req.method == "svm" ? std::string("platt (training data)") : req.calibration},
-               {"temperature", {{"mean", interval95(temperatures).mean}, {"sd", interval95(temperatures).sd}}},
-               {"bias", {{"mean", interval95(biases).mean}, {"sd", interval95(biases).sd}}}}},
+             {"metrics", cv.metricsJson()},
+             {"calibration", cv.calibrationJson(req.method == "svm" ? std::string("platt (training data)") : req.calibration)},
              {"trainable_parameters", x.cols() + 1},
              {"label_fraction", req.labelFraction},
-             {"folds_detail", perFold},
-             {"predictions", predictions},
+             {"folds_detail", cv.foldsDetailJson()},
+             {"predictions", cv.predictionsJson(manifest.at("classes"))},
              {"training_seconds", seconds}};
     if (chooseC) {
       std::vector<double> chosen;

@@ -2,6 +2,7 @@
 // The delegate long-running logic calls to report progress and learn of a
 // cancel request. The job runner, the CLI and the GUI implement it; the logic
 // never knows which.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,22 +36,29 @@ class NullProgress final : public ProgressDelegate {
 // Maps a sub-task's 0..1 onto [begin, end] of its parent's fraction.
 class ProgressRange final : public ProgressDelegate {
  public:
-  // prefix: put before every stage name ("configuration 2 of 3: ").
-  ProgressRange(ProgressDelegate& parent, double begin, double end, std::string prefix = {})
-      : parent_(parent), begin_(begin), end_(end), prefix_(std::move(prefix)) {}
+  // prefix: put before every stage name ("configuration 2 of 3: "). seriesTag: appended to this
+  // part's curve names (foldSeriesTag: each fold's curves apart, each from its own epoch 1).
+  ProgressRange(ProgressDelegate& parent, double begin, double end, std::string prefix = {}, std::string seriesTag = {})
+      : parent_(parent), begin_(begin), end_(end), prefix_(std::move(prefix)), seriesTag_(std::move(seriesTag)) {}
   bool update(std::string_view stage, double fraction) override {
-    const double at = begin_ + (end_ - begin_) * fraction;
+    const double at = begin_ + (end_ - begin_) * std::clamp(fraction, 0.0, 1.0);
     if (prefix_.empty()) return parent_.update(stage, at);
     return parent_.update(prefix_ + std::string(stage), at);
   }
   bool cancelRequested() const override { return parent_.cancelRequested(); }
-  void metric(std::string_view series, double x, double value) override { parent_.metric(series, x, value); }
+  void metric(std::string_view series, double x, double value) override {
+    if (seriesTag_.empty())
+      parent_.metric(series, x, value);
+    else
+      parent_.metric(std::string(series) + seriesTag_, x, value);
+  }
   void note(std::string_view key, std::string_view value) override { parent_.note(key, value); }
 
  private:
   ProgressDelegate& parent_;
   double begin_, end_;
   std::string prefix_;
+  std::string seriesTag_;
 };
 
 }  // namespace bg

@@ -1,7 +1,10 @@
 #pragma once
 // Corpus-level workflows over the tuning, meta-learning and explanation code: what the model
-// backend exposes to the CLI and the GUI (train a model file, cross-validate a method, meta-train
-// over several corpora, predict with explanations).
+// backend exposes to the CLI and the GUI. One file per use case: TrainModel.cpp (a model file),
+// EvaluateMethod.cpp (cross-validation of a method, through eval/CrossValidation's loop),
+// MetaTrain.cpp (meta-learned prompts over several corpora), PredictGraphs.cpp (predictions with
+// explanations). What they share in setting a run up is train/TuningSetup.h; the pre-trained file a
+// request starts from is opened once (train/PretrainedFile.h).
 #include <string>
 
 #include <nlohmann/json.hpp>

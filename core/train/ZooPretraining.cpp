@@ -396,8 +396,7 @@ ZooPretrainResult runZooPretraining(const ArrayStore& store, const std::vector<D
   return result;
 }
 
-namespace {
-PretrainedInfo infoOf(torch::serialize::InputArchive& archive) {
+PretrainedInfo readPretrainedInfo(torch::serialize::InputArchive& archive) {
   c10::IValue v;
   if (!archive.try_read("config_json", v)) throw Error(ErrorCode::Data, "not a pre-training model file (no configuration)");
   PretrainedInfo info;
@@ -408,48 +407,53 @@ PretrainedInfo infoOf(torch::serialize::InputArchive& archive) {
   info.maxNodes = info.extra.value("max_nodes", 0);
   return info;
 }
-}  // namespace
 
 PretrainedInfo readPretrainedInfo(const std::filesystem::path& file) {
   return withContext("while reading the pre-trained model " + file.string(), [&] {
     auto archive = openModelArchive(file);
-    return infoOf(archive);
+    return readPretrainedInfo(archive);
   });
 }
 
 json loadPretrainedZoo(model::GraphClassifierImpl& target, const std::filesystem::path& file) {
   return withContext("while loading the pre-trained model " + file.string(), [&] {
     auto archive = openModelArchive(file);  // opened once: the configuration, then the weights
-    const auto info = infoOf(archive);
-    const auto desc = target.describe();
-    if (info.architecture != target.architecture())
-      throw Error(ErrorCode::Usage, "it is a " + info.architecture + " model; this run trains " + target.architecture());
-    if (model::isPublicArchitecture(info.architecture)) return loadPublicPretrained(target, archive, info.model, file);
-    if (info.maxNodes != desc.at("max_nodes").get<int>())
-      throw Error(ErrorCode::Data, "it was pre-trained on " + std::to_string(info.maxNodes) + "-ROI graphs; this corpus has " + desc.at("max_nodes").dump());
-    if (model::ZooConfig::fromJson(info.architecture, info.model).toJson() != desc.at("model"))
-      throw Error(ErrorCode::Config, "the pre-trained model has another configuration: " + info.model.dump());
-    model::AdaptationSpec spec;
-    spec.method = "scratch";
-    auto source = model::makeClassifier(info.architecture, info.model, spec, 2, info.maxNodes, info.extra.value("lcm_variables", json()));
-    torch::serialize::InputArchive sub;
-    archive.read("model", sub);
-    source->load(sub);
-    torch::NoGradGuard ng;
-    auto dst = target.named_parameters(true);
-    int copied = 0;
-    for (const auto& kv : source->named_parameters(true)) {
-      if (kv.key().rfind("head.", 0) == 0) continue;  // the downstream head is new
-      if (auto* t = dst.find(kv.key()); t && t->sizes() == kv.value().sizes()) {
-        t->copy_(kv.value());
-        ++copied;
-      }
-    }
-    if (copied == 0) throw Error(ErrorCode::Data, "no weights of it fit this model");
-    if (auto* lcm = dynamic_cast<model::LcmClassifierImpl*>(&target)) lcm->initialiseTaskQueryFromDiagnosis();
-    spdlog::debug("copied {} pre-trained tensors from {}", copied, file.string());
-    return info.extra;
+    return loadPretrainedZoo(target, archive, readPretrainedInfo(archive), file);
   });
+}
+
+json loadPretrainedZoo(model::GraphClassifierImpl& target, torch::serialize::InputArchive& archive, const PretrainedInfo& info,
+                       const std::filesystem::path& file) {
+  const auto desc = target.describe();
+  if (info.architecture != target.architecture())
+    throw Error(ErrorCode::Usage, "it is a " + info.architecture + " model; this run trains " + target.architecture());
+  if (model::isPublicArchitecture(info.architecture)) return loadPublicPretrained(target, archive, info.model, file);
+  if (info.maxNodes != desc.at("max_nodes").get<int>())
+    throw Error(ErrorCode::Data, "it was pre-trained on " + std::to_string(info.maxNodes) + "-ROI graphs; this corpus has " + desc.at("max_nodes").dump());
+  if (model::ZooConfig::fromJson(info.architecture, info.model).toJson() != desc.at("model"))
+    throw Error(ErrorCode::Config, "the pre-trained model has another configuration: " + info.model.dump());
+  model::AdaptationSpec spec;
+  spec.method = "scratch";
+  // The file's weights in a model of their own (sharing the archive's tensors, never trained), copied
+  // into the target's: the archive stays as read for the next member that starts from it.
+  auto source = model::makeClassifier(info.architecture, info.model, spec, 2, info.maxNodes, info.extra.value("lcm_variables", json()));
+  torch::serialize::InputArchive sub;
+  archive.read("model", sub);
+  source->load(sub);
+  torch::NoGradGuard ng;
+  auto dst = target.named_parameters(true);
+  int copied = 0;
+  for (const auto& kv : source->named_parameters(true)) {
+    if (kv.key().rfind("head.", 0) == 0) continue;  // the downstream head is new
+    if (auto* t = dst.find(kv.key()); t && t->sizes() == kv.value().sizes()) {
+      t->copy_(kv.value());
+      ++copied;
+    }
+  }
+  if (copied == 0) throw Error(ErrorCode::Data, "no weights of it fit this model");
+  if (auto* lcm = dynamic_cast<model::LcmClassifierImpl*>(&target)) lcm->initialiseTaskQueryFromDiagnosis();
+  spdlog::debug("copied {} pre-trained tensors from {}", copied, file.string());
+  return info.extra;
 }
 
 }  // namespace bg::train

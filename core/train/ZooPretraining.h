@@ -108,8 +108,12 @@ struct PretrainedInfo {
   int maxNodes = 0;  // zoo files only
 };
 PretrainedInfo readPretrainedInfo(const std::filesystem::path& file);
+PretrainedInfo readPretrainedInfo(torch::serialize::InputArchive& archive);
 // Copies a zoo pre-training file's weights into `target` (every parameter and buffer whose name
 // and shape match); checks architecture, configuration and ROI count. Returns the file's extra fields.
 nlohmann::json loadPretrainedZoo(model::GraphClassifierImpl& target, const std::filesystem::path& file);
+// The same from an archive already open (train/PretrainedFile.h); `file` names it in messages.
+nlohmann::json loadPretrainedZoo(model::GraphClassifierImpl& target, torch::serialize::InputArchive& archive, const PretrainedInfo& info,
+                                 const std::filesystem::path& file);
 
 }  // namespace bg::train
