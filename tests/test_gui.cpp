@@ -842,7 +842,7 @@ class TestGui : public QObject {
     ui::RunDashboard dash;
     TrackedRun run;
     run.id = 1;
-    run.state = "completed";
+    run.state = JobState::Completed;
     run.logPath = log.string();
     dash.setRun(run);
     QCOMPARE(dash.foldSelector()->count(), 3);  // all, fold 1, fold 2
@@ -1846,7 +1846,7 @@ class TestGui : public QObject {
     const auto launched = [&] {
       auto ws = Workspace::open(fixtureDir_);
       for (const auto& r : listTrackedRuns(*ws))
-        if (!known.count(r.pid) && r.state == "running" && r.progress > 0) run = r;
+        if (!known.count(r.pid) && r.state == JobState::Running && r.progress > 0) run = r;
       return run.id != 0;
     };
     QTRY_VERIFY_WITH_TIMEOUT(launched(), 90000);

@@ -222,6 +222,10 @@ class TestTuningCli : public QObject {
     QVERIFY(calibration["temperature"].toObject()["mean"].toDouble() > 0.05);
     QVERIFY(calibration.contains("ece") && calibration.contains("ece_uncalibrated"));
     for (const char* ext : {".json", ".csv", ".md"}) QVERIFY(std::filesystem::exists(prefix.toStdString() + ext));
+    // --format md prints the table PREFIX.md holds, for this run's own stored evaluation.
+    const auto printed = run({"evaluate", "-w", str(ws_), "--corpus", "asd", "--method", "logreg", "--cv", "3", "--format", "md"});
+    QVERIFY2(printed.exitCode == 0 && printed.out.startsWith("| ") && printed.out.contains("AUC") && printed.out.contains("\n| logreg"),
+             qPrintable(printed.out));
     std::ifstream md(prefix.toStdString() + ".md");
     std::string header;
     std::getline(md, header);
@@ -1528,6 +1532,11 @@ class TestTuningCli : public QObject {
     const auto list = QJsonDocument::fromJson(run({"runs", "list", "-w", w, "--json"}).out.toUtf8()).array();
     QVERIFY(list.size() >= 2);
     const auto evalRun = list[0].toObject(), trainRun = list[1].toObject();  // newest first
+    // The same list as CSV (every command that prints results takes --format text|json|csv|md): a header, a row per run.
+    const auto csvList = run({"runs", "list", "-w", w, "--format", "csv"}).out.trimmed().split('\n');
+    QCOMPARE(csvList.size(), list.size() + 1);
+    QVERIFY2(csvList[0] == QStringLiteral("id,task,state,progress,stage,started"), qPrintable(csvList[0]));
+    QVERIFY2(csvList[1].startsWith(QString::number(evalRun["id"].toInt()) + ",evaluate logreg,completed,100.0 %"), qPrintable(csvList[1]));
     QCOMPARE(trainRun["state"].toString(), QString("completed"));
     QCOMPARE(trainRun["task"].toString(), QString("train scratch"));
     QCOMPARE(trainRun["config"].toObject()["command"].toString(), QString("train"));

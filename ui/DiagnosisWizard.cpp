@@ -1,3 +1,4 @@
+#include "eval/DiagnosisChecks.h"
 #include "DiagnosisWizard.h"
 
 #include <cmath>
@@ -320,42 +321,9 @@ void DiagnosisWizard::buildModelPage() {
 }
 
 QString DiagnosisWizard::inputProblem() const {
-  const auto atlas = QString::fromStdString(card_.value("atlas", std::string()));
-  // A multi-atlas model reads the scan through each of its atlases: a BOLD volume gives them all in one
-  // pass; one time-series file gives one atlas.
-  if (card_.value("kind", std::string()) == "atlas-ensemble") {
-    QStringList atlases;
-    for (const auto& a : card_.value("atlases", json::array())) atlases << QString::fromStdString(a.get<std::string>());
-    if (!scanIsNifti())
-      return tr("This multi-atlas model reads each scan through %1: choose the scan's BOLD volume (parcellated with each atlas in one pass). "
-                "With ROI time series, one file per atlas, use Predict.")
-          .arg(atlases.join(tr(" and ")));
-    for (const auto& a : atlases)
-      if (!registeredAtlases_.isEmpty() && !registeredAtlases_.contains(a))
-        return tr("This multi-atlas model reads the %1 parcellation, which the workbench cannot apply to a BOLD volume.").arg(a);
-    return {};
-  }
-  if (scanIsNifti()) {
-    if (!registeredAtlases_.isEmpty() && !atlas.isEmpty() && !registeredAtlases_.contains(atlas))
-      return tr("This model was trained on the %1 parcellation, which the workbench cannot apply to a BOLD volume: choose ROI time "
-                "series in %1, or a model trained on a registered atlas.")
-          .arg(atlas);
-    return {};
-  }
-  const int nodes = card_.value("nodes", 0);
-  if (scanColumns_ > 0 && nodes > 0 && scanColumns_ != nodes)
-    return tr("The scan has %1 ROI columns but this model expects %2 (%3): choose a model trained on the scan's parcellation.")
-        .arg(scanColumns_)
-        .arg(nodes)
-        .arg(atlas);
-  // The same rule as the prediction: no stored preprocessing means the defaults, which band-pass.
-  const auto pre = card_.value("preprocessing", json::object());
-  const bool bandPass = pre.empty() || (pre.value("clean", true) && !pre.value("band_pass", json()).is_null());
-  if (bandPass && trSpin_->value() <= 0)
-    return tr(
-        "This model band-pass filters its input, so it needs the scan's repetition time, which a time-series file does not "
-        "record: go Back and enter the TR.");
-  return {};
+  std::vector<std::string> registered;
+  for (const auto& a : registeredAtlases_) registered.push_back(a.toStdString());
+  return QString::fromStdString(scanProblemForModel(card_, {scanIsNifti(), scanColumns_, trSpin_->value()}, registered));
 }
 
 void DiagnosisWizard::setRegisteredAtlases(const QStringList& ids) { registeredAtlases_ = ids; }
@@ -487,11 +455,7 @@ void DiagnosisWizard::buildQcPage() {
 
 QString DiagnosisWizard::site() const { return siteEdit_->text().trimmed(); }
 
-bool DiagnosisWizard::qcBlocked() const {
-  if (!qc_.is_object()) return false;
-  const auto overall = qc_.value("overall", std::string());
-  return overall == "fail" || (overall == "incomplete" && qc_.value("incomplete", std::string()) == "block");
-}
+bool DiagnosisWizard::qcBlocked() const { return qualityControlBlocks(qc_); }
 
 QStringList DiagnosisWizard::commonArgs() const {
   QStringList a{QStringLiteral("--model"), modelCombo_->currentData().toString(), QStringLiteral("--in"), scanEdit_->text()};

@@ -18,6 +18,7 @@
 #include "ReleaseModelDialog.h"
 #include "RunCompareDialog.h"
 #include "RunDashboard.h"
+#include "workspace/RunActions.h"
 #include "workspace/Workspace.h"
 
 namespace bg::ui {
@@ -25,15 +26,9 @@ namespace bg::ui {
 namespace {
 enum Column { Id, Name, State, Stage, Progress, Pid, Started, Log, Columns };
 
-QString option(const TrackedRun& run, const char* key) {
-  const auto& o = run.config.value("options", nlohmann::json::object());
-  return o.contains(key) && o[key].is_string() ? QString::fromStdString(o[key].get<std::string>()) : QString();
-}
+QString option(const TrackedRun& run, const char* key) { return QString::fromStdString(runOption(run, key)); }
 
-QString displayedState(const TrackedRun& run) {
-  if (run.state == "running" && processPaused(run.pid)) return QStringLiteral("paused");
-  return QString::fromStdString(run.state);
-}
+RunActions actionsOf(const TrackedRun& run) { return runActions(run, run.state == JobState::Running && processPaused(run.pid)); }
 }  // namespace
 
 RunsPanel::RunsPanel(QWidget* parent) : QWidget(parent) {
@@ -155,7 +150,7 @@ qint64 RunsPanel::resume(qint64 pid) {
   const int row = rowOf(pid);
   const TrackedRun* run = runAt(row);
   if (!run) return 0;
-  if (run->state == "running") {
+  if (run->state == JobState::Running) {
     signalRun(run->pid, RunSignal::Resume);
     refresh();
     return pid;
@@ -205,8 +200,8 @@ void RunsPanel::refresh() {
     const auto& run = runs_[static_cast<std::size_t>(r)];
     const QStringList cells{QString::number(run.id),
                             QString::fromStdString(run.name),
-                            displayedState(run),
-                            QString::fromStdString(run.state == "failed" && !run.error.empty() ? run.error : run.stage),
+                            QString::fromStdString(actionsOf(run).state),
+                            QString::fromStdString(run.state == JobState::Failed && !run.error.empty() ? run.error : run.stage),
                             QString::number(100.0 * run.progress, 'f', 1) + QStringLiteral(" %"),
                             QString::number(run.pid),
                             QString::fromStdString(run.createdAt),
@@ -225,16 +220,13 @@ void RunsPanel::refresh() {
 
 void RunsPanel::updateButtons() {
   const auto* run = runAt(table_->currentRow());
-  const bool running = run && run->state == "running";
-  const bool paused = running && processPaused(run->pid);
-  pause_->setEnabled(running && !paused);
-  resume_->setEnabled(paused || (run && !running && run->config.value("command", std::string()) == "pretrain" && run->state != "completed"));
-  cancel_->setEnabled(running);
+  const RunActions can = run ? actionsOf(*run) : RunActions{};
+  pause_->setEnabled(can.pause);
+  resume_->setEnabled(can.resume || can.relaunch);
+  cancel_->setEnabled(can.cancel);
   compare_->setEnabled(table_->selectionModel()->selectedRows().size() == 2);
-  const bool trainedModel = run && run->state == "completed" && run->config.value("command", std::string()) == "train" && !option(*run, "--out").isEmpty();
-  release_->setEnabled(trainedModel);
-  // Whether the model standardises per site shows in its card (an input may come from its configuration): the CLI says so if not.
-  adaptSite_->setEnabled(trainedModel && option(*run, "--method") != QLatin1String("logreg"));
+  release_->setEnabled(can.release);
+  adaptSite_->setEnabled(can.adaptSite);  // the model's card says whether it standardises per site: the CLI tells if not
 }
 
 QWidget* RunsPanel::compare(std::int64_t left, std::int64_t right) {

@@ -125,7 +125,7 @@ class RunTracker {
   }
   ~RunTracker() {
     if (metrics_) jobs_.setMetricSink({});
-    finish("failed", static_cast<int>(ErrorCode::Internal), "the command ended without reporting");
+    finish(JobState::Failed, static_cast<int>(ErrorCode::Internal), "the command ended without reporting");
   }
   RunTracker(const RunTracker&) = delete;
   RunTracker& operator=(const RunTracker&) = delete;
@@ -151,7 +151,7 @@ class RunTracker {
   }
   // The run ends with the command, after it has written its outputs (a model file is written once
   // the training job is done): "completed" then means the files are there.
-  void finish(const char* state, int exitCode, const std::string& error) {
+  void finish(JobState state, int exitCode, const std::string& error) {
     if (!ws_ || finished_) return;
     finished_ = true;
     try {
@@ -231,8 +231,7 @@ void CliContext::runJob(const std::string& name, const JobRunner::Work& work) {
   std::signal(SIGINT, previous);
   std::signal(SIGTERM, previousTerm);
   const auto snap = job->snapshot();
-  if (snap.state == JobState::Cancelled) tracker.finish("cancelled", snap.exitCode, snap.error);
-  if (snap.state == JobState::Failed) tracker.finish("failed", snap.exitCode, snap.error);
+  if (snap.state == JobState::Cancelled || snap.state == JobState::Failed) tracker.finish(snap.state, snap.exitCode, snap.error);
   if (options_.estimate && g_interrupts == 0) {
     if (snap.state == JobState::Failed) throw Error(static_cast<ErrorCode>(snap.exitCode), snap.error);
     std::printf("%s\n", estimator.result(snap).dump().c_str());
@@ -247,7 +246,10 @@ CliContext::~CliContext() = default;
 
 void CliContext::finishRun(int exitCode, const std::string& error) {
   if (!tracker_) return;
-  tracker_->finish(exitCode == 0 ? "completed" : exitCode == static_cast<int>(ErrorCode::Cancelled) ? "cancelled" : "failed", exitCode, error);
+  tracker_->finish(exitCode == 0                                        ? JobState::Completed
+                   : exitCode == static_cast<int>(ErrorCode::Cancelled) ? JobState::Cancelled
+                                                                        : JobState::Failed,
+                   exitCode, error);
 }
 
 std::unique_ptr<AtlasRegistry> optionalAtlasRegistry(CliContext& ctx) {

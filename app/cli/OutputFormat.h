@@ -17,6 +17,8 @@ struct OutputFormat {
   // Adds --format and --json to `cmd`.
   void add(CLI::App* cmd);
   bool json() const { return value == "json"; }
+  // A table's format: text prints tables as Markdown, which reads as text.
+  std::string tableFormat() const { return value == "text" ? "md" : value; }
 };
 
 // Rows of cells under a header, as aligned text, CSV, a Markdown table, or JSON (an array of

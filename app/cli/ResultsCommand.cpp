@@ -16,6 +16,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "connectome/GraphInputSpec.h"
@@ -47,7 +48,8 @@ using nlohmann::json;
 
 void addResultsCommand(CLI::App& app, Action& action) {
   struct Args {
-    std::string dir, format = "md", out, compare, split, reference, predictions, roc;
+    std::string dir, out, compare, split, reference, predictions, roc;
+    OutputFormat output;  // text prints the tables as Markdown
     bool paired = false, regimes = false;
     double labelFraction = 1.0;
   };
@@ -69,7 +71,7 @@ void addResultsCommand(CLI::App& app, Action& action) {
                 "With --compare: each model's AUC by label regime on the split (the paper's figure 2; evaluate --regimes) instead of the table");
   cmd->add_option("--predictions", a->predictions, "With --compare: also write every compared model's stored out-of-fold predictions to this CSV");
   cmd->add_option("--roc", a->roc, "With --compare: also write every compared model's pooled out-of-fold ROC curve to this CSV");
-  cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
+  a->output.add(cmd);
   cmd->add_option("--out", a->out, "Write to this file instead of standard output");
   cmd->callback([&action, a] {
     action = [a](CliContext& ctx) {
@@ -78,15 +80,16 @@ void addResultsCommand(CLI::App& app, Action& action) {
         throw Error(ErrorCode::Usage, "--paired, --regimes, --reference, --label-fraction, --predictions and --roc need --compare CORPUS");
       if (a->regimes && (a->paired || !a->reference.empty() || !a->predictions.empty() || !a->roc.empty() || a->labelFraction != 1.0))
         throw Error(ErrorCode::Usage, "--regimes shows every regime's AUC; the paired tests, predictions and curves are per regime (--label-fraction)");
+      const std::string format = a->output.tableFormat();
       std::string text;
       if (a->compare.empty()) {
-        text = renderResults(listEvaluations(*ws), a->format);
+        text = renderResults(listEvaluations(*ws), format);
       } else if (a->regimes) {
         const auto evaluations = listEvaluations(*ws);
         const auto split = resolveComparisonSplit(evaluations, a->compare, a->split);
         if (split.empty()) spdlog::warn("no evaluation of corpus '{}' on that split", a->compare);
-        text = renderLabelRegimeCurves(labelRegimeCurves(evaluations, a->compare, split), a->format);
-        if (a->format == "md") text = "AUC by label regime on " + split + " (mean over folds [95% interval]):\n\n" + text;
+        text = renderLabelRegimeCurves(labelRegimeCurves(evaluations, a->compare, split), format);
+        if (format == "md") text = "AUC by label regime on " + split + " (mean over folds [95% interval]):\n\n" + text;
       } else {
         const auto rows = comparisonTable(listEvaluations(*ws), a->compare, a->split, a->labelFraction);
         if (rows.empty() && a->labelFraction != 1.0)
@@ -97,12 +100,12 @@ void addResultsCommand(CLI::App& app, Action& action) {
         for (const auto& m : paired.missing)
           spdlog::warn("{}: its evaluation stored no out-of-fold predictions (recorded by an older version); evaluate it again to test it", m);
         if (a->paired) {
-          text = renderPairedComparison(paired.rows, a->format);
+          text = renderPairedComparison(paired.rows, format);
         } else {
-          text = renderComparison(rows, a->format);
-          if (a->format == "md") text += renderPairedComparison(paired.rows, "md");
+          text = renderComparison(rows, format);
+          if (format == "md") text += renderPairedComparison(paired.rows, "md");
         }
-        if (a->format == "md" && a->labelFraction != 1.0) text = fmt::format("Label regime: {:g}% of the training labels.\n\n", 100 * a->labelFraction) + text;
+        if (format == "md" && a->labelFraction != 1.0) text = fmt::format("Label regime: {:g}% of the training labels.\n\n", 100 * a->labelFraction) + text;
         if (!a->predictions.empty()) {
           std::vector<json> predictions;
           for (const auto& m : paired.outOfFold) predictions.push_back(m.second);

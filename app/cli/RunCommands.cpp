@@ -4,12 +4,15 @@
 #include <memory>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "errors/Error.h"
 #include "eval/ModelRelease.h"
+#include "workspace/RunActions.h"
 #include "workspace/RunTracking.h"
 #include "workspace/Workspace.h"
 
@@ -26,7 +29,7 @@ TrackedRun findRun(Workspace& ws, std::int64_t id) {
 json runJson(const TrackedRun& r) {
   return {{"id", r.id},
           {"task", r.name},
-          {"state", r.state == "running" && processPaused(r.pid) ? "paused" : r.state},
+          {"state", runActions(r, r.state == JobState::Running && processPaused(r.pid)).state},
           {"stage", r.stage},
           {"progress", r.progress},
           {"pid", r.pid},
@@ -44,14 +47,14 @@ void addRunCommands(CLI::App& app, Action& action) {
   struct Args {
     std::string dir, verb;
     std::vector<std::int64_t> ids;
-    bool json = false;
+    OutputFormat format;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("runs", "Tracked runs of a workspace: list | compare A B | pause ID | resume ID | cancel ID");
   addWorkspaceOption(cmd, a->dir);
   cmd->add_option("verb", a->verb, "list, compare, pause, resume or cancel")->check(CLI::IsMember({"list", "compare", "pause", "resume", "cancel"}));
   cmd->add_option("ids", a->ids, "Run id(s)");
-  cmd->add_flag("--json", a->json, "Print JSON");
+  a->format.add(cmd);
   cmd->callback([&action, a] {
     action = [a](CliContext& ctx) {
       auto ws = Workspace::open(workspaceDir(ctx, a->dir));
@@ -60,8 +63,15 @@ void addRunCommands(CLI::App& app, Action& action) {
       if (verb == "list") {
         json all = json::array();
         for (const auto& r : listTrackedRuns(*ws)) all.push_back(runJson(r));
-        if (a->json) {
+        if (a->format.json()) {
           std::printf("%s\n", all.dump(2).c_str());
+        } else if (a->format.value != "text") {
+          ResultTable table{{"id", "task", "state", "progress", "stage", "started"}, {}};
+          for (const auto& r : all)
+            table.rows.push_back({std::to_string(r["id"].get<std::int64_t>()), r["task"].get<std::string>(), r["state"].get<std::string>(),
+                                  fmt::format("{:.1f} %", 100.0 * r["progress"].get<double>()), r["stage"].get<std::string>(),
+                                  r["started"].get<std::string>()});
+          std::printf("%s", table.render(a->format.value).c_str());
         } else {
           for (const auto& r : all)
             std::printf("%4lld  %-10s %-10s %5.1f %%  %s\n", static_cast<long long>(r["id"].get<std::int64_t>()), r["task"].get<std::string>().c_str(),
@@ -76,8 +86,13 @@ void addRunCommands(CLI::App& app, Action& action) {
         for (const auto& d : diffConfigurations(comparableRunSettings(left), comparableRunSettings(right)))
           out["configuration"].push_back({{"key", d.key}, {"left", d.left}, {"right", d.right}});
         for (const auto& d : diffConfigurations(left.metrics, right.metrics)) out["metrics"].push_back({{"key", d.key}, {"left", d.left}, {"right", d.right}});
-        if (a->json) {
+        if (a->format.json()) {
           std::printf("%s\n", out.dump(2).c_str());
+        } else if (a->format.value != "text") {
+          ResultTable table{{"part", "key", "left", "right"}, {}};
+          for (const char* part : {"configuration", "metrics"})
+            for (const auto& d : out[part]) table.rows.push_back({part, d["key"].get<std::string>(), d["left"].dump(), d["right"].dump()});
+          std::printf("%s", table.render(a->format.value).c_str());
         } else {
           for (const char* part : {"configuration", "metrics"})
             for (const auto& d : out[part])
@@ -87,7 +102,12 @@ void addRunCommands(CLI::App& app, Action& action) {
       }
       if (a->ids.size() != 1) throw Error(ErrorCode::Usage, verb + " needs one run id");
       const auto run = findRun(*ws, a->ids[0]);
-      if (run.state != "running") throw Error(ErrorCode::Usage, "run " + std::to_string(run.id) + " is " + run.state + ", not running");
+      const auto can = runActions(run, run.state == JobState::Running && processPaused(run.pid));
+      if (!can.cancel)  // pause, resume and cancel signal a live process
+        throw Error(
+            ErrorCode::Usage,
+            "run " + std::to_string(run.id) + " is " + can.state + ", not running" +
+                (verb == "resume" && can.relaunch ? "; a stopped pre-training continues from its checkpoint: run its command again with --resume" : ""));
       const RunSignal s = verb == "pause" ? RunSignal::Pause : verb == "resume" ? RunSignal::Resume : RunSignal::Cancel;
       if (!signalRun(run.pid, s)) throw Error(ErrorCode::Io, "cannot signal process " + std::to_string(run.pid));
       return 0;

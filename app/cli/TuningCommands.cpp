@@ -17,6 +17,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "connectome/GraphInputSpec.h"
@@ -450,7 +451,8 @@ void addEvaluateCommand(CLI::App& app, Action& action) {
     std::string dir, out, regimes, name;
     ModelArgs model;
     int cv = 0;
-    bool lso = false, json = false, crossAtlasViews = false;
+    bool lso = false, crossAtlasViews = false;
+    OutputFormat format;  // text: each regime's summary; json: the full results; csv, md: the table PREFIX.csv/.md hold
   };
   auto a = std::make_shared<Args>();
   auto* ev = app.add_subcommand("evaluate", "Cross-validated AUC, accuracy, sensitivity, specificity, F1, ECE with 95% intervals");
@@ -484,7 +486,7 @@ void addEvaluateCommand(CLI::App& app, Action& action) {
   ev->add_option("--label-fraction", a->model.req.labelFraction, "Share of the training labels used (0 = zero-shot)")->capture_default_str();
   ev->add_option("--regimes", a->regimes, "Several label fractions, e.g. 1,0.1,0.01,0 (paper figure 2)");
   ev->add_option("--out", a->out, "Also write PREFIX.json, PREFIX.csv, PREFIX.md and PREFIX-predictions.csv (out-of-fold, per scan)");
-  ev->add_flag("--json", a->json, "Print JSON");
+  a->format.add(ev);
   ev->add_option("--name", a->name,
                  "The model's name in comparisons (results --compare, the comparison window), e.g. to keep two configurations of one "
                  "method apart; default: the method");
@@ -527,9 +529,12 @@ void addEvaluateCommand(CLI::App& app, Action& action) {
         predictions.push_back(outOfFold);
         rows.push_back({id, rf.corpus, "", request, result});
         all.push_back(result);
-        if (!a->json) printMetrics(result);
+        if (a->format.value == "text") printMetrics(result);
       }
-      if (a->json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+      if (a->format.json())
+        std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+      else if (a->format.value != "text")
+        std::printf("%s", renderResults(rows, a->format.value).c_str());
       if (!a->out.empty()) {
         for (const char* f : {"json", "csv", "md"}) writeTextAtomically(a->out + "." + f, renderResults(rows, f));
         writeTextAtomically(a->out + "-predictions.csv", renderPredictionsCsv(predictions));
@@ -578,7 +583,8 @@ void addMetaTrainCommand(CLI::App& app, Action& action) {
 // ---- compare: every model on one corpus with the same split (the paper's table 1 on your data)
 void addCompareCommand(CLI::App& app, Action& action) {
   struct Args {
-    std::string dir, corpus, methods, configFile, out, format = "md", reference;
+    std::string dir, corpus, methods, configFile, out, reference;
+    OutputFormat format;
     int cv = 5;
     bool lso = false;
     unsigned seed = 0;
@@ -601,7 +607,7 @@ void addCompareCommand(CLI::App& app, Action& action) {
                   "Classical baselines: inverse regularisation strength, or several (0.001,0.01,0.1) to choose from by 5-fold "
                   "cross-validation inside each training part")
       ->capture_default_str();
-  cmd->add_option("--format", a->format, "md, csv or json")->capture_default_str();
+  a->format.add(cmd);
   cmd->add_option("--reference", a->reference,
                   "The model the others are tested against (paired DeLong test on the pooled out-of-fold predictions); default: the first listed");
   cmd->add_option("--out", a->out,
@@ -666,8 +672,8 @@ void addCompareCommand(CLI::App& app, Action& action) {
         paired = pairedAucComparison(outOfFoldByModel, referenceName);
       else
         spdlog::warn("the reference model {} failed: no paired tests", reference);
-      std::printf("%s", renderComparison(rows, a->format).c_str());  // csv and json: the table alone, which scripts read
-      if (a->format == "md") std::printf("%s", renderPairedComparison(paired, "md").c_str());
+      std::printf("%s", renderComparison(rows, a->format.tableFormat()).c_str());  // csv and json: the table alone, which scripts read
+      if (a->format.tableFormat() == "md") std::printf("%s", renderPairedComparison(paired, "md").c_str());
       if (!a->out.empty()) {
         writeComparisonFiles(a->out, rows, paired, outOfFoldByModel);
         spdlog::info("wrote {0}.md/.csv/.json, {0}-paired.md/.csv/.json, {0}-predictions.csv and {0}-roc.csv", a->out);

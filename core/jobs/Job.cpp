@@ -24,6 +24,12 @@ std::string_view jobStateName(JobState s) {
   return "unknown";
 }
 
+std::optional<JobState> jobStateFromName(std::string_view name) {
+  for (auto s : {JobState::Queued, JobState::Running, JobState::Cancelling, JobState::Cancelled, JobState::Completed, JobState::Failed})
+    if (jobStateName(s) == name) return s;
+  return std::nullopt;
+}
+
 Job::Job(JobId id, std::string name, std::function<void(const Job&)> onChange) : id_(id), name_(std::move(name)), onChange_(std::move(onChange)) {}
 
 JobSnapshot Job::snapshot() const {

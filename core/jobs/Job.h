@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace bg {
 
 enum class JobState { Queued, Running, Cancelling, Cancelled, Completed, Failed };
 std::string_view jobStateName(JobState s);
+// The state a name stands for (as jobStateName writes it, e.g. in a workspace's runs table).
+std::optional<JobState> jobStateFromName(std::string_view name);
 inline bool isFinished(JobState s) { return s == JobState::Cancelled || s == JobState::Completed || s == JobState::Failed; }
 
 using JobId = std::uint64_t;

@@ -40,11 +40,11 @@ void updateTrackedRun(Workspace& ws, std::int64_t id, const std::string& stage, 
   s.exec();
 }
 
-void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error, const json& finalMetrics) {
+void finishTrackedRun(Workspace& ws, std::int64_t id, JobState state, int exitCode, const std::string& error, const json& finalMetrics) {
   SQLite::Statement s(ws.db(),
                       "UPDATE runs SET state = ?1, exit_code = ?2, log = ?3, metrics_json = ?4, "
                       "progress = CASE WHEN ?1 = 'completed' THEN 1 ELSE progress END, updated_at = datetime('now') WHERE id = ?5");
-  s.bind(1, state);
+  s.bind(1, std::string(jobStateName(state)));
   s.bind(2, exitCode);
   s.bind(3, error);
   s.bind(4, finalMetrics.dump());
@@ -105,7 +105,8 @@ std::vector<TrackedRun> listTrackedRuns(Workspace& ws) {
     r.id = q.getColumn(0).getInt64();
     r.name = q.getColumn(1).getString();
     r.command = q.getColumn(2).getString();
-    r.state = q.getColumn(3).getString();
+    const auto stateName = q.getColumn(3).getString();
+    r.state = jobStateFromName(stateName).value_or(JobState::Failed);  // a name this version does not know: not running
     r.stage = q.getColumn(4).getString();
     r.logPath = q.getColumn(5).getString();
     r.createdAt = q.getColumn(6).getString();
@@ -357,8 +358,8 @@ void RunMetricsWriter::append(const json& line) {
 int reconcileTrackedRuns(Workspace& ws) {
   int n = 0;
   for (const auto& r : listTrackedRuns(ws))
-    if (r.state == "running" && !processExists(r.pid)) {
-      finishTrackedRun(ws, r.id, "failed", 0, "the process ended without reporting (killed, or the machine restarted)");
+    if (r.state == JobState::Running && !processExists(r.pid)) {
+      finishTrackedRun(ws, r.id, JobState::Failed, 0, "the process ended without reporting (killed, or the machine restarted)");
       ++n;
     }
   return n;

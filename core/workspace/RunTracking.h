@@ -10,13 +10,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jobs/Job.h"
+
 namespace bg {
 
 class Workspace;
 
 struct TrackedRun {
   std::int64_t id = 0;
-  std::string name, command, state, stage, logPath, createdAt, updatedAt, error;
+  std::string name, command, stage, logPath, createdAt, updatedAt, error;
+  JobState state = JobState::Running;                 // stored by its name (jobStateName)
   nlohmann::json config = nlohmann::json::object();   // describeCommand() of its command line
   nlohmann::json metrics = nlohmann::json::object();  // final value of every curve, set when it ends
   double progress = 0;
@@ -26,8 +29,8 @@ struct TrackedRun {
 std::int64_t beginTrackedRun(Workspace& ws, const std::string& name, const std::string& command, int pid, const std::string& logPath,
                              const nlohmann::json& config = nlohmann::json::object());
 void updateTrackedRun(Workspace& ws, std::int64_t id, const std::string& stage, double progress);
-// state: completed | cancelled | failed.
-void finishTrackedRun(Workspace& ws, std::int64_t id, const std::string& state, int exitCode, const std::string& error,
+// state: Completed, Cancelled or Failed.
+void finishTrackedRun(Workspace& ws, std::int64_t id, JobState state, int exitCode, const std::string& error,
                       const nlohmann::json& finalMetrics = nlohmann::json::object());
 // Newest first; only runs started by a tracked process.
 std::vector<TrackedRun> listTrackedRuns(Workspace& ws);

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   TrackedRun run;
   run.id = 1;
-  run.state = "completed";
+  run.state = JobState::Completed;
   run.logPath = (dir / "run.log").string();
   RunMetricsWriter writer(runMetricsPath(run.logPath));
   // A pre-training's curves: three losses, learning rate and throughput per batch.
