@@ -19,7 +19,10 @@ void addMethodCommands(CLI::App& app, Action& action);  // methods: the method c
 void addConnectomeCommands(CLI::App& app, Action& action);
 void addWorkspaceCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);
-void addTuningCommands(CLI::App& app, Action& action);  // train, evaluate, meta-train, compare
+void addTrainCommand(CLI::App& app, Action& action);
+void addEvaluateCommand(CLI::App& app, Action& action);
+void addMetaTrainCommand(CLI::App& app, Action& action);
+void addCompareCommand(CLI::App& app, Action& action);
 void addPredictCommand(CLI::App& app, Action& action);
 void addResultsCommand(CLI::App& app, Action& action);
 void addModelFileCommands(CLI::App& app, Action& action);  // model FILE | import | check-reference
