@@ -950,13 +950,17 @@ class TestGui : public QObject {
     if (fixtureDir_.empty()) QSKIP("needs the workspace fixture");
     const QString dir = QString::fromStdString(fixtureDir_.string());
     const auto out = fixtureDir_ / "detached.pt";
+    // A small encoder, so its progress moves within seconds, and more epochs than the test waits for, so
+    // it is still running when cancelled.
+    const auto tiny = fixtureDir_ / "detached-tiny.json";
+    std::ofstream(tiny) << R"({"model": {"hidden": 16, "heads": 2, "attention_layers": 1, "gnn_layers": 1, "ffn": 32}, "batch_size": 16})";
     qint64 pid = 0;
     {
       ui::RunsPanel first;
       first.setWorkspace(dir);
-      pid =
-          first.launch({QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"), QStringLiteral("asd"),
-                        QStringLiteral("--epochs"), QStringLiteral("50"), QStringLiteral("--out"), QString::fromStdString(out.string())});
+      pid = first.launch({QStringLiteral("--threads=1"), QStringLiteral("pretrain"), QStringLiteral("-w"), dir, QStringLiteral("--corpus"),
+                          QStringLiteral("asd"), QStringLiteral("--config"), QString::fromStdString(tiny.string()), QStringLiteral("--epochs"),
+                          QStringLiteral("5000"), QStringLiteral("--out"), QString::fromStdString(out.string())});
       QVERIFY(pid > 0);
       QTRY_COMPARE_WITH_TIMEOUT(first.stateOf(pid), QStringLiteral("running"), 60000);
     }  // the window that launched it is gone
@@ -1477,7 +1481,10 @@ class TestGui : public QObject {
     QCOMPARE(requested.count(), 1);
     const auto args = requested.at(0).at(0).toStringList();
     QVERIFY2(args.contains(QStringLiteral("logreg,gcn")) && args.contains(QStringLiteral("compare")), qPrintable(args.join(' ')));
-    const qint64 pid = panel->launch(args);  // what the window does with the request
+    // What the window does with the request, with a small graph model (one epoch, one member) to keep the test short.
+    const auto small = fixtureDir_ / "compare-small.json";
+    std::ofstream(small) << R"({"default": {"ensemble": 1, "epochs": 1, "batch_size": 32, "model": {"hidden": 16, "heads": 2, "layers": 1, "ffn": 32}}})";
+    const qint64 pid = panel->launch(args + QStringList{QStringLiteral("--config"), QString::fromStdString(small.string())});
     QVERIFY(pid > 0);
     QTRY_VERIFY_WITH_TIMEOUT((panel->refresh(), panel->stateOf(pid) == QStringLiteral("completed")), 300000);
     dialog->refresh();
