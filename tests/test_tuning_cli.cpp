@@ -443,6 +443,14 @@ class TestTuningCli : public QObject {
     QVERIFY(parseObject(lines[1])["error"].toString().contains("wrong.1D"));
     QVERIFY(parseObject(lines[1])["error"].toString().contains("200 ROIs"));
     QVERIFY(parseObject(lines[2]).contains("top_rois"));
+    // The same batch as CSV: one header, a row per input, the bad one naming its problem in the error column.
+    const auto csv = run({"predict", "--model", model, "--format", "csv", "--in", nyuFile(0), str(bad), nyuFile(1)});
+    QCOMPARE(csv.exitCode, 65);
+    const auto rows = csv.out.trimmed().split('\n');
+    QCOMPARE(rows.size(), 4);
+    QCOMPARE(rows[0], QStringLiteral("file,label,probability,interval_low,interval_high,top_roi,error"));
+    QVERIFY2(std::abs(rows[1].split(',')[2].toDouble() - parseObject(lines[0])["probability"].toDouble()) < 1e-6, qPrintable(rows[1]));
+    QVERIFY2(rows[2].startsWith(str(bad) + ",,,,,,") && rows[2].contains("200 ROIs"), qPrintable(rows[2]));
     const auto info = parseObject(run({"workspace", "info", "-w", str(ws_), "--json"}).out);
     QCOMPARE(info["predictions"].toInt(), 2);
   }

@@ -16,6 +16,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "connectome/GraphInputSpec.h"
@@ -42,18 +43,64 @@ namespace bg::cli {
 namespace {
 using nlohmann::json;
 
-void reportPredictionFailure(const std::string& file, bool asJson) {
-  const Error e = currentExceptionAsError();
-  spdlog::error("{}", e.what());
-  if (asJson) std::printf("%s\n", json{{"file", file}, {"error", e.what()}}.dump().c_str());
-}
+// Prints each input's prediction as soon as it is made: a line of text, a JSON object per line, or
+// CSV or Markdown rows under one header (file, label, probability, its 95% interval, top ROI, error).
+class PredictionPrinter {
+ public:
+  explicit PredictionPrinter(std::string format) : format_(std::move(format)) {}
+  void row(const std::string& file, const json& row, const std::string& textLine) {
+    if (format_ == "json") {
+      std::printf("%s\n", row.dump().c_str());
+    } else if (format_ == "text") {
+      std::printf("%s\n", textLine.c_str());
+    } else {
+      const auto interval = row.value("interval", json());
+      const auto& top = row.value("top_rois", json::array());
+      cells({file, row.value("label", std::string()), fmt::format("{:.6f}", row.value("probability", 0.0)),
+             interval.is_object() ? fmt::format("{:.6f}", interval.value("low", 0.0)) : std::string(),
+             interval.is_object() ? fmt::format("{:.6f}", interval.value("high", 0.0)) : std::string(),
+             top.empty() ? std::string() : top[0].value("name", std::string()), std::string()});
+    }
+    std::fflush(stdout);
+  }
+  // Called inside a catch block: the error is logged, and named on its own line or row.
+  void failure(const std::string& file) {
+    const Error e = currentExceptionAsError();
+    spdlog::error("{}", e.what());
+    if (format_ == "json")
+      std::printf("%s\n", json{{"file", file}, {"error", e.what()}}.dump().c_str());
+    else if (format_ != "text")
+      cells({file, "", "", "", "", "", e.what()});
+    std::fflush(stdout);
+  }
+
+ private:
+  void cells(const std::vector<std::string>& c) {
+    static const std::vector<std::string> header = {"file", "label", "probability", "interval_low", "interval_high", "top_roi", "error"};
+    const bool csv = format_ == "csv";
+    auto line = [csv](const std::vector<std::string>& v) {
+      std::string out = csv ? "" : "|";
+      for (std::size_t i = 0; i < v.size(); ++i) out += csv ? (i ? "," : "") + csvCell(v[i]) : " " + v[i] + " |";
+      std::printf("%s\n", out.c_str());
+    };
+    if (!headed_) {
+      line(header);
+      if (!csv) line(std::vector<std::string>(header.size(), "---"));
+      headed_ = true;
+    }
+    line(c);
+  }
+  std::string format_;
+  bool headed_ = false;
+};
 
 struct PredictArgs {
   std::string modelFile, dir;
   std::vector<std::string> inputs;
   double tr = 0;
   std::string site;
-  bool json = false, explain = false, record = false;
+  OutputFormat format;
+  bool explain = false, record = false;
 };
 
 // A multi-atlas model: each scan's files (one per atlas, or one BOLD file for all), each member's
@@ -62,6 +109,7 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
   const auto& card = model.card;
   const auto atlases = card.at("atlases").get<std::vector<std::string>>();
   const auto groups = groupAtlasInputs(a.inputs, atlases);
+  PredictionPrinter printer(a.format.value);
   int failures = 0;
   for (const auto& group : groups) {
     const std::string name = group.begin()->second.string();
@@ -83,24 +131,20 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
       if (ws)
         row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
                                                 row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
-      if (a.json) {
-        std::printf("%s\n", row.dump().c_str());
-      } else {
-        std::string members;
-        for (const auto& m : row["members"])
-          members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
-        const auto& top = row["top_rois"];
-        std::printf("%s: %s (p(%s) = %.3f; %s)%s%s\n", name.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
-                    row["probability"].get<double>(), members.c_str(), top.empty() ? "" : ", top ROI ",
-                    top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
-      }
+      std::string members;
+      for (const auto& m : row["members"])
+        members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
+      const auto& top = row["top_rois"];
+      printer.row(
+          name, row,
+          fmt::format("{}: {} (p({}) = {:.3f}; {}){}{}", name, row["label"].get<std::string>(), card["positive_class"].get<std::string>(),
+                      row["probability"].get<double>(), members, top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>()));
     } catch (const CancelledError&) {
       throw;
     } catch (...) {
       ++failures;
-      reportPredictionFailure(name, a.json);
+      printer.failure(name);
     }
-    std::fflush(stdout);
   }
   return failures ? static_cast<int>(ErrorCode::Data) : 0;
 }
@@ -122,7 +166,7 @@ void addPredictCommand(CLI::App& app, Action& action) {
   cmd->add_option("--site", a->site,
                   "Acquisition site of the inputs (as the training corpus names it), for models whose input is standardised per site "
                   "(--input fc-site, tangent-site); without it, or for a site the model has not seen, the pooled statistics serve");
-  cmd->add_flag("--json", a->json, "One JSON object per line");
+  a->format.add(cmd);  // json: one object per line; csv, md: a row per input under one header
   cmd->add_flag("--explain", a->explain, "Include the full explanation (per-ROI and per-edge saliency, attention, networks)");
   cmd->add_flag("--record", a->record, "Store the predictions (with explanations) in the workspace");
   addWorkspaceOption(cmd, a->dir);
@@ -135,6 +179,7 @@ void addPredictCommand(CLI::App& app, Action& action) {
       if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
       int failures = 0;
       if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
+      PredictionPrinter printer(a->format.value);
       for (const auto& file : a->inputs) {
         try {
           PredictionInput input;
@@ -150,20 +195,16 @@ void addPredictCommand(CLI::App& app, Action& action) {
                 recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), explanation);
           }
           if (!a->explain) row.erase("explanation");
-          if (a->json) {
-            std::printf("%s\n", row.dump().c_str());
-          } else {
-            const auto& top = row["top_rois"];
-            std::printf("%s: %s (p(%s) = %.3f)%s%s\n", file.c_str(), row["label"].get<std::string>().c_str(), card["positive_class"].get<std::string>().c_str(),
-                        row["probability"].get<double>(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>().c_str());
-          }
+          const auto& top = row["top_rois"];
+          printer.row(file, row,
+                      fmt::format("{}: {} (p({}) = {:.3f}){}{}", file, row["label"].get<std::string>(), card["positive_class"].get<std::string>(),
+                                  row["probability"].get<double>(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>()));
         } catch (const CancelledError&) {
           throw;
         } catch (...) {
           ++failures;
-          reportPredictionFailure(file, a->json);
+          printer.failure(file);
         }
-        std::fflush(stdout);
       }
       return failures ? static_cast<int>(ErrorCode::Data) : 0;
     };
