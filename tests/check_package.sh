@@ -39,8 +39,11 @@ out="$work/connectome"
 [ -s "$out/schaefer100_fc.npy" ] && [ -s "$out/schaefer100_qc.json" ] || { echo "FAIL: no connectome outputs"; exit 1; }
 grep -q '"roi_count": 100' "$out/schaefer100_qc.json" || { echo "FAIL: schaefer100 QC lacks 100 ROIs"; exit 1; }
 echo "headless connectome from the installed files: ok"
-"$cli" --data "$data" info --json | grep -q '"LibTorch"' || { echo "FAIL: the installed CLI cannot load its model library"; exit 1; }
-zcat "$root/usr/share/man/man1/braingraph-cli.1.gz" | grep -q '^\.SS diagnose' || { echo "FAIL: the man page lacks diagnose"; exit 1; }
+info_json=$("$cli" --data "$data" info --json || true)
+grep -q '"LibTorch"' <<<"$info_json" || { echo "FAIL: the installed CLI cannot load its model library"; exit 1; }
+# Read whole before grep: grep -q leaving early would SIGPIPE zcat, which pipefail reports as a failure.
+man_text=$(zcat "$root/usr/share/man/man1/braingraph-cli.1.gz")
+grep -q '^\.SS diagnose' <<<"$man_text" || { echo "FAIL: the man page lacks diagnose"; exit 1; }
 man -l "$root/usr/share/man/man1/braingraph-cli.1.gz" >/dev/null 2>&1 || { echo "FAIL: man cannot render braingraph-cli.1"; exit 1; }
 grep -q '^Exec=braingraph$' "$root/usr/share/applications/braingraph.desktop"
 if command -v desktop-file-validate >/dev/null; then desktop-file-validate "$root/usr/share/applications/braingraph.desktop"; fi
