@@ -11,11 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-json intervalJson(const std::vector<double>& v) {
-  const auto i = interval95(v);
-  return json{{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}};
-}
-
 json splitOf(const json& result) {
   const auto& s = result.at("split");
   return json{{"kind", s.at("kind")}, {"seed", s.value("seed", 0u)}, {"folds", s.at("folds")}};

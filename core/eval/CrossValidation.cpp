@@ -9,13 +9,6 @@
 namespace bg {
 using nlohmann::json;
 
-namespace {
-json intervalJson(const std::vector<double>& v) {
-  const auto i = interval95(v);
-  return json{{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}};
-}
-}  // namespace
-
 EvaluationResult crossValidate(int count, ProgressDelegate& progress, double from, double to, const FoldFitter& fit) {
   EvaluationResult out;
   for (int f = 0; f < count; ++f) {

@@ -132,6 +132,11 @@ Interval interval95(const std::vector<double>& v) {
   return r;
 }
 
+nlohmann::json intervalJson(const std::vector<double>& values) {
+  const auto i = interval95(values);
+  return {{"mean", i.mean}, {"sd", i.sd}, {"ci95", {i.low, i.high}}};
+}
+
 nlohmann::json summarizeFolds(const std::vector<BinaryMetrics>& folds) {
   nlohmann::json j;
   const std::pair<const char*, double BinaryMetrics::*> fields[] = {{"auc", &BinaryMetrics::auc},

@@ -38,6 +38,8 @@ struct Interval {
 };
 // Mean and 95% t-interval over folds.
 Interval interval95(const std::vector<double>& values);
+// The same as {"mean", "sd", "ci95": [low, high]}, as results store it.
+nlohmann::json intervalJson(const std::vector<double>& values);
 
 nlohmann::json summarizeFolds(const std::vector<BinaryMetrics>& folds);
 
