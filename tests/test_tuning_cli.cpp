@@ -76,7 +76,7 @@ constexpr int kKids = 16 + 8 + 3 + 4 + 5;
 
 class TestTuningCli : public QObject {
   Q_OBJECT
-  std::filesystem::path dir_, ws_, series_;
+  std::filesystem::path dir_, ws_, series_, phenotypes_;
   QString tiny_, tinyPre_, pretrained_;  // tuning and pre-training configurations (each refuses the other's keys)
 
   bgtest::CliResult run(const QStringList& args) { return bgtest::runCliQuietly(args); }
@@ -98,6 +98,7 @@ class TestTuningCli : public QObject {
     ws_ = dir_ / "ws";
     const auto abide = bgtest::writeSyntheticAbide(dir_ / "abide", shapedLikeAbide());
     series_ = abide.timeseries;
+    phenotypes_ = abide.phenotypes;
     const QString w = str(ws_);
     mustRun({"workspace", "init", "-w", w});
     mustRun({"import", "abide", "-w", w, "--pheno", str(abide.phenotypes), "--timeseries", str(series_)});
@@ -138,23 +139,30 @@ class TestTuningCli : public QObject {
     QCOMPARE(parseObject(again.out)["probability"].toDouble(), parseObject(lines[0])["probability"].toDouble());
   }
 
-  // The one end-to-end check on real scans: ABIDE's NYU site through import, derive, evaluate, train,
-  // predict and diagnose with the tangent-space regression. Its features carry NYU's autism signal
-  // (0.76 cross-validated AUC measured; features that lost the subject, such as a reference from the
-  // wrong part, score near 0.5), and the model file computes each scan's tangent-space features from
-  // its time series around the reference it carries, so the scans it was fitted on score as they did
-  // in training.
+  // The one end-to-end check on real scans: ABIDE's NYU site (its 175 time-series files; the rest of
+  // the phenotype table has no file) through import, derive, evaluate, train, predict and diagnose with
+  // the Fisher-z regression. Its features carry NYU's autism signal (0.77 cross-validated AUC measured;
+  // features that lost the subject score near 0.5), and the model file, refitted on every scan, scores
+  // the scans it learned from well above chance.
   void realAbideEndToEnd() {
     const auto series = bgtest::dataRoot() / "data/abide1-cc200/rois_cc200";
     const auto phenotypes = bgtest::dataRoot() / "data/abide1-cc200/Phenotypic_V1_0b_preprocessed1.csv";
     if (!std::filesystem::exists(series) || !std::filesystem::exists(phenotypes)) QSKIP("ABIDE time series not in the data path");
+    std::vector<std::filesystem::path> nyu;
+    for (const auto& entry : std::filesystem::directory_iterator(series))
+      if (entry.path().filename().string().rfind("NYU_", 0) == 0) nyu.push_back(entry.path());
+    std::sort(nyu.begin(), nyu.end());
+    const auto nyuDir = dir_ / "real-nyu";
+    std::filesystem::create_directories(nyuDir);
+    for (const auto& f : nyu) std::filesystem::create_symlink(f, nyuDir / f.filename());
     const QString w = str(dir_ / "real-ws");
     mustRun({"workspace", "init", "-w", w});
-    mustRun({"import", "abide", "-w", w, "--pheno", str(phenotypes), "--timeseries", str(series)});
+    const auto imported = run({"import", "abide", "-w", w, "--pheno", str(phenotypes), "--timeseries", str(nyuDir)});
+    QVERIFY2(imported.exitCode == 0 && imported.out.contains("imported 175 scan(s)"), qPrintable(imported.out + imported.err));
     mustRun({"derive", "-w", w, "--no-bandpass"});
-    mustRun({"corpus", "create", "-w", w, "--name", "nyu", "--class", "control", "--class", "autism", "--where", "site=NYU", "--folds", "3"});
-    const QString prefix = str(dir_ / "real-logreg-tangent");
-    const auto e = run({"evaluate", "-w", w, "--corpus", "nyu", "--method", "logreg-tangent", "--cv", "3", "--json", "--out", prefix});
+    mustRun({"corpus", "create", "-w", w, "--name", "nyu", "--class", "control", "--class", "autism", "--folds", "3"});
+    const QString prefix = str(dir_ / "real-logreg");
+    const auto e = run({"evaluate", "-w", w, "--corpus", "nyu", "--method", "logreg", "--cv", "3", "--json", "--out", prefix});
     QVERIFY2(e.exitCode == 0, qPrintable(e.err));
     const auto auc = parseObject(e.out)["metrics"].toObject()["auc"].toObject();
     const auto rows = readPredictions(prefix + "-predictions.csv");
@@ -162,16 +170,8 @@ class TestTuningCli : public QObject {
     for (int f = 1; f <= 3; ++f) QVERIFY(std::abs(pairAuc(rows, f) - auc["folds"].toArray()[f - 1].toDouble()) < 1e-9);
     QVERIFY2(auc["mean"].toDouble() > 0.68, qPrintable(QString::number(auc["mean"].toDouble())));
 
-    const QString model = str(dir_ / "real-logreg-tangent.json");
-    mustRun({"train", "-w", w, "--corpus", "nyu", "--method", "logreg-tangent", "--out", model});
-    const auto card = parseObject(run({"model", model}).out);
-    QCOMPARE(card["method"].toString(), QString("logreg-tangent"));
-    QCOMPARE(card["features"].toString(), QString("tangent_space_fc_standardized"));
-    QVERIFY2(card["tangent_reference"].toString().startsWith(QStringLiteral("200 x 200")), qPrintable(card["tangent_reference"].toString()));
-    std::vector<std::filesystem::path> nyu;
-    for (const auto& entry : std::filesystem::directory_iterator(series))
-      if (entry.path().filename().string().rfind("NYU_", 0) == 0) nyu.push_back(entry.path());
-    std::sort(nyu.begin(), nyu.end());
+    const QString model = str(dir_ / "real-logreg.json");
+    mustRun({"train", "-w", w, "--corpus", "nyu", "--method", "logreg", "--out", model});
     std::map<QString, int> diagnosis;  // NYU's phenotypes: DX_GROUP 1 autism, 2 control
     {
       std::ifstream pheno(phenotypes);
@@ -199,14 +199,12 @@ class TestTuningCli : public QObject {
     }
     QCOMPARE(static_cast<int>(scored.size()), 58);
     QVERIFY2(pairAuc(scored, 1) > 0.8, qPrintable(QString::number(pairAuc(scored, 1))));
-    // The diagnosis record's methods name the features.
+    // The diagnosis record's methods name the model and the connectivity.
     const auto record = run({"diagnose", "--model", model, "--in", str(nyu.front()), "--tr", "2", "--json"});
     QVERIFY2(record.exitCode == 0, qPrintable(record.err));
     const auto methods = parseObject(record.out)["methods"].toObject();
-    QVERIFY2(methods["model"].toObject()["description"].toString().contains(QStringLiteral("tangent-space embedding")), qPrintable(record.out.left(2000)));
-    QVERIFY(methods["connectivity"].toString().contains(QStringLiteral("tangent space")));
-    // The other tangent-space baseline stays evaluate-only.
-    QCOMPARE(run({"train", "-w", w, "--corpus", "nyu", "--method", "svm-tangent", "--out", str(dir_ / "never.json")}).exitCode, 64);
+    QVERIFY2(methods["model"].toObject()["description"].toString().contains(QStringLiteral("logistic regression")), qPrintable(record.out.left(2000)));
+    QVERIFY(methods["connectivity"].toString().contains(QStringLiteral("Pearson correlation")));
   }
 
   void evaluateJsonExportsAndStoredResults() {
@@ -330,12 +328,53 @@ class TestTuningCli : public QObject {
       const auto auc = o["metrics"].toObject()["auc"].toObject();
       QCOMPARE(auc["folds"].toArray().size(), 3);
       // The fold AUCs are those of the out-of-fold predictions, counted here pair by pair, and the
-      // features carry the corpus's class effect (realAbideEndToEnd checks the same on NYU's real scans).
+      // features carry the corpus's class effect (features that lost the subject, such as a reference from the
+      // wrong part, score near 0.5; realAbideEndToEnd checks the Fisher-z features on real scans).
       const auto rows = readPredictions(prefix + "-predictions.csv");
       QCOMPARE(static_cast<int>(rows.size()), kNyuScans);
       for (int f = 1; f <= 3; ++f) QVERIFY(std::abs(pairAuc(rows, f) - auc["folds"].toArray()[f - 1].toDouble()) < 1e-9);
       QVERIFY2(auc["mean"].toDouble() > 0.68, qPrintable(QString::number(auc["mean"].toDouble())));
     }
+    // As a model file: predict computes each scan's tangent-space features from its time series around
+    // the reference the file carries, so the scans it was fitted on score as they did in training
+    // (features that did not match would score near 0.5).
+    const QString model = str(dir_ / "logreg-tangent.json");
+    mustRun({"train", "-w", str(ws_), "--corpus", "asd", "--method", "logreg-tangent", "--out", model});
+    const auto card = parseObject(run({"model", model}).out);
+    QCOMPARE(card["method"].toString(), QString("logreg-tangent"));
+    QCOMPARE(card["features"].toString(), QString("tangent_space_fc_standardized"));
+    QVERIFY2(card["tangent_reference"].toString().startsWith(QStringLiteral("200 x 200")), qPrintable(card["tangent_reference"].toString()));
+    std::map<QString, int> autism;  // the synthetic release's phenotypes: DX_GROUP 1 autism, 2 control
+    {
+      std::ifstream pheno(phenotypes_);
+      std::string line;
+      std::getline(pheno, line);
+      while (std::getline(pheno, line)) {
+        const auto c = QString::fromStdString(line).split(',');
+        autism[c[2]] = c[3].toInt() == 1 ? 1 : 0;
+      }
+    }
+    QStringList args = {"predict", "--model", model, "--json", "--in"};
+    for (int k = 0; k < kNyuScans; ++k) args << nyuFile(k);
+    const auto r = run(args);
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    std::vector<OutOfFold> scored;
+    for (const auto& line : r.out.trimmed().split('\n')) {
+      const auto o = parseObject(line);
+      const auto file = QFileInfo(o["file"].toString()).fileName();
+      const auto id = file.left(file.indexOf(QStringLiteral("_rois_cc200")));
+      QVERIFY2(autism.count(id), qPrintable(id));
+      scored.push_back({1, autism[id], 0, QString(), o["probability"].toDouble(), QString()});
+    }
+    QCOMPARE(static_cast<int>(scored.size()), kNyuScans);
+    QVERIFY2(pairAuc(scored, 1) > 0.8, qPrintable(QString::number(pairAuc(scored, 1))));
+    const auto record = run({"diagnose", "--model", model, "--in", nyuFile(0), "--tr", "2", "--json"});
+    QVERIFY2(record.exitCode == 0, qPrintable(record.err));
+    const auto methods = parseObject(record.out)["methods"].toObject();
+    QVERIFY2(methods["model"].toObject()["description"].toString().contains(QStringLiteral("tangent-space embedding")), qPrintable(record.out.left(2000)));
+    QVERIFY(methods["connectivity"].toString().contains(QStringLiteral("tangent space")));
+    // The other tangent-space baseline stays evaluate-only.
+    QCOMPARE(run({"train", "-w", str(ws_), "--corpus", "asd", "--method", "svm-tangent", "--out", str(dir_ / "never.json")}).exitCode, 64);
   }
 
   void promptTuningEvaluatesWithCalibration() {
