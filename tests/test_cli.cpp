@@ -61,6 +61,16 @@ class TestCli : public QObject {
     QVERIFY(r.out.contains(QStringLiteral("\"roi_count\": 333")));
   }
 
+  // The same list as CSV: a header and a row per atlas with the verified count.
+  void atlasListCsv() {
+    const auto r = run({QStringLiteral("atlas"), QStringLiteral("list"), QStringLiteral("--format"), QStringLiteral("csv")});
+    QCOMPARE(r.exitCode, 0);
+    const auto rows = r.out.trimmed().split('\n');
+    QCOMPARE(rows.front(), QStringLiteral("id,roi_count,status,kind,display_name"));
+    QVERIFY2(rows.filter(QStringLiteral("gordon333,333,ok,")).size() == 1, qPrintable(r.out));
+    QVERIFY(rows.size() >= 9);
+  }
+
   void atlasShowPrintsLabelTable() {
     const auto r = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("power264")});
     QCOMPARE(r.exitCode, 0);

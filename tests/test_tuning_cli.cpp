@@ -492,6 +492,11 @@ class TestTuningCli : public QObject {
     QVERIFY2(rows[2].startsWith(str(bad) + ",,,,,,") && rows[2].contains("200 ROIs"), qPrintable(rows[2]));
     const auto info = parseObject(run({"workspace", "info", "-w", str(ws_), "--json"}).out);
     QCOMPARE(info["predictions"].toInt(), 2);
+    // The same counts as a Markdown table.
+    const auto md = run({"workspace", "info", "-w", str(ws_), "--format", "md"}).out;
+    QVERIFY2(md.startsWith("| key | value |") && md.contains(QString("| predictions | %1 |").arg(info["predictions"].toInt())) &&
+                 md.contains(QString("| scans | %1 |").arg(info["scans"].toInt())),
+             qPrintable(md));
   }
 
   // A configuration file switches BrainGFM to the per-ROI readout: the card records it, and

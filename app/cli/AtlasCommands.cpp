@@ -9,6 +9,7 @@
 #include "CliContext.h"
 #include "atlas/AtlasCheck.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 
@@ -17,7 +18,9 @@ namespace {
 
 AtlasRegistry loadRegistry(CliContext& ctx) { return AtlasRegistry::load(DataPaths::manifestDir(), ctx.dataPaths()); }
 
-int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
+int runAtlasList(CliContext& ctx, bool verifyFiles, const std::string& format) {
+  const bool json = format == "json";
+  ResultTable table{{"id", "roi_count", "status", "kind", "display_name"}, {}};
   const auto registry = loadRegistry(ctx);
   const auto atlases = registry.parcellations();
   std::vector<AtlasVerification> results(atlases.size());
@@ -46,6 +49,8 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
         if (!v.ok) j["problem"] = v.problem;
       }
       out.push_back(j);
+    } else if (format != "text") {
+      table.rows.push_back({m.id, std::to_string(count), status, std::string(atlasKindName(m.kind)), m.displayName});
     } else {
       std::string detail = m.displayName;
       if (m.representation == AtlasRepresentation::Coordinates) detail += fmt::format(" ({:g} mm spheres from coordinates)", m.sphereRadiusMm);
@@ -55,6 +60,7 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, bool json) {
     }
   }
   if (json) std::printf("%s\n", out.dump(2).c_str());
+  if (!json && format != "text") std::printf("%s", table.render(format).c_str());
   const bool onlyMissing = std::all_of(results.begin(), results.end(), [](const AtlasVerification& v) { return v.ok || v.missing; });
   if (!allOk)
     throw Error(onlyMissing ? ErrorCode::NoInput : ErrorCode::Data,
@@ -110,10 +116,11 @@ void addAtlasCommands(CLI::App& app, Action& action) {
 
   auto* list = atlas->add_subcommand("list", "One line per atlas: id, ROI count verified against its files, status");
   auto noVerify = std::make_shared<bool>(false);
-  auto listJson = std::make_shared<bool>(false);
+  auto listFormat = std::make_shared<OutputFormat>();
   list->add_flag("--no-verify", *noVerify, "Print the manifests' counts without reading the volumes");
-  list->add_flag("--json", *listJson, "Print JSON");
-  list->callback([&action, noVerify, listJson] { action = [noVerify, listJson](CliContext& ctx) { return runAtlasList(ctx, !*noVerify, *listJson); }; });
+  listFormat->add(list);
+  list->callback(
+      [&action, noVerify, listFormat] { action = [noVerify, listFormat](CliContext& ctx) { return runAtlasList(ctx, !*noVerify, listFormat->value); }; });
 
   auto* show = atlas->add_subcommand("show", "Print an atlas's description and label table");
   auto id = std::make_shared<std::string>();

@@ -13,6 +13,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "io/AtomicFile.h"
@@ -56,20 +57,24 @@ void addWorkspaceFolderCommands(CLI::App& app, Action& action) {
   }
   {
     auto dir = std::make_shared<std::string>();
-    auto asJson = std::make_shared<bool>(false);
+    auto format = std::make_shared<OutputFormat>();
     auto* info = ws->add_subcommand("info", "Counts of subjects, scans, derivatives, runs, models and predictions");
     addWorkspaceOption(info, *dir);
-    info->add_flag("--json", *asJson, "Print JSON");
-    info->callback([&action, dir, asJson] {
-      action = [dir, asJson](CliContext& ctx) {
+    format->add(info);
+    info->callback([&action, dir, format] {
+      action = [dir, format](CliContext& ctx) {
         auto w = Workspace::open(workspaceDir(ctx, *dir));
         const auto c = w->counts();
         json j = {
             {"workspace", w->dir().string()}, {"schema_version", w->schemaVersion()}, {"subjects", c.subjects}, {"sessions", c.sessions}, {"scans", c.scans},
             {"phenotypes", c.phenotypes},     {"derivatives", c.derivatives},         {"corpora", c.corpora},   {"runs", c.runs},         {"models", c.models},
             {"predictions", c.predictions}};
-        if (*asJson) {
+        if (format->json()) {
           std::printf("%s\n", j.dump(2).c_str());
+        } else if (format->value != "text") {
+          ResultTable table{{"key", "value"}, {}};
+          for (const auto& [k, v] : j.items()) table.rows.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+          std::printf("%s", table.render(format->value).c_str());
         } else {
           for (const auto& [k, v] : j.items()) std::printf("%-15s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
         }
