@@ -17,6 +17,7 @@
 #include <QVBoxLayout>
 
 #include "platform/Process.h"
+#include "workspace/RunActions.h"
 
 namespace bg::ui {
 
@@ -202,11 +203,8 @@ void RunDashboard::poll() {
 QString RunDashboard::statusText() const {
   if (run_.id == 0) return tr("Select a run to follow it.");
   const bool alive = run_.state == JobState::Running && processExists(run_.pid);
-  const bool paused = alive && processPaused(run_.pid);
   QStringList parts;
-  parts << tr("Run %1: <b>%2</b>")
-               .arg(run_.id)
-               .arg(paused ? tr("paused") : QString::fromUtf8(jobStateName(run_.state).data(), static_cast<qsizetype>(jobStateName(run_.state).size())));
+  parts << tr("Run %1: <b>%2</b>").arg(run_.id).arg(QString::fromStdString(runActions(run_, alive && processPaused(run_.pid)).state));
   parts << tr("device %1").arg(metrics_.notes.contains("device") ? QString::fromStdString(metrics_.notes["device"].get<std::string>()) : tr("not reported"));
   if (alive) parts << tr("memory %1 MiB").arg(processResidentMiB(run_.pid), 0, 'f', 0);
   const auto last = [&](const char* series) {

@@ -47,12 +47,17 @@ using nlohmann::json;
 // CSV or Markdown rows under one header (file, label, probability, its 95% interval, top ROI, error).
 class PredictionPrinter {
  public:
-  explicit PredictionPrinter(std::string format) : format_(std::move(format)) {}
-  void row(const std::string& file, const json& row, const std::string& textLine) {
+  PredictionPrinter(std::string format, std::string positiveClass) : format_(std::move(format)), positiveClass_(std::move(positiveClass)) {}
+  // `note`: added inside the text line's parenthesis (a multi-atlas model's members).
+  void row(const std::string& file, const json& row, const std::string& note = {}) {
     if (format_ == "json") {
       std::printf("%s\n", row.dump().c_str());
     } else if (format_ == "text") {
-      std::printf("%s\n", textLine.c_str());
+      const auto& top = row.value("top_rois", json::array());
+      const std::string topRoi = top.empty() ? std::string() : ", top ROI " + top[0].value("name", std::string());
+      std::printf("%s\n", fmt::format("{}: {} (p({}) = {:.3f}{}){}", file, row.value("label", std::string()), positiveClass_, row.value("probability", 0.0),
+                                      note.empty() ? std::string() : "; " + note, topRoi)
+                              .c_str());
     } else {
       const auto interval = row.value("interval", json());
       const auto& top = row.value("top_rois", json::array());
@@ -90,7 +95,7 @@ class PredictionPrinter {
     }
     line(c);
   }
-  std::string format_;
+  std::string format_, positiveClass_;
   bool headed_ = false;
 };
 
@@ -109,7 +114,7 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
   const auto& card = model.card;
   const auto atlases = card.at("atlases").get<std::vector<std::string>>();
   const auto groups = groupAtlasInputs(a.inputs, atlases);
-  PredictionPrinter printer(a.format.value);
+  PredictionPrinter printer(a.format.value, card.at("positive_class").get<std::string>());
   int failures = 0;
   for (const auto& group : groups) {
     const std::string name = group.begin()->second.string();
@@ -134,11 +139,7 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
       std::string members;
       for (const auto& m : row["members"])
         members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
-      const auto& top = row["top_rois"];
-      printer.row(
-          name, row,
-          fmt::format("{}: {} (p({}) = {:.3f}; {}){}{}", name, row["label"].get<std::string>(), card["positive_class"].get<std::string>(),
-                      row["probability"].get<double>(), members, top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>()));
+      printer.row(name, row, members);
     } catch (const CancelledError&) {
       throw;
     } catch (...) {
@@ -179,7 +180,7 @@ void addPredictCommand(CLI::App& app, Action& action) {
       if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
       int failures = 0;
       if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
-      PredictionPrinter printer(a->format.value);
+      PredictionPrinter printer(a->format.value, card.at("positive_class").get<std::string>());
       for (const auto& file : a->inputs) {
         try {
           PredictionInput input;
@@ -195,10 +196,7 @@ void addPredictCommand(CLI::App& app, Action& action) {
                 recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), explanation);
           }
           if (!a->explain) row.erase("explanation");
-          const auto& top = row["top_rois"];
-          printer.row(file, row,
-                      fmt::format("{}: {} (p({}) = {:.3f}){}{}", file, row["label"].get<std::string>(), card["positive_class"].get<std::string>(),
-                                  row["probability"].get<double>(), top.empty() ? "" : ", top ROI ", top.empty() ? "" : top[0]["name"].get<std::string>()));
+          printer.row(file, row);
         } catch (const CancelledError&) {
           throw;
         } catch (...) {
