@@ -114,7 +114,7 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
   const auto& card = model.card;
   const auto atlases = card.at("atlases").get<std::vector<std::string>>();
   const auto groups = groupAtlasInputs(a.inputs, atlases);
-  PredictionPrinter printer(a.format.value, card.at("positive_class").get<std::string>());
+  PredictionPrinter printer(a.format.value, card.value("positive_class", std::string()));
   int failures = 0;
   for (const auto& group : groups) {
     const std::string name = group.begin()->second.string();
@@ -180,7 +180,7 @@ void addPredictCommand(CLI::App& app, Action& action) {
       if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
       int failures = 0;
       if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
-      PredictionPrinter printer(a->format.value, card.at("positive_class").get<std::string>());
+      PredictionPrinter printer(a->format.value, card.value("positive_class", std::string()));
       for (const auto& file : a->inputs) {
         try {
           PredictionInput input;
