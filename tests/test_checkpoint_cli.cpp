@@ -370,6 +370,99 @@ class TestCheckpointCli : public QObject {
     QCOMPARE(r.exitCode, 65);
     QVERIFY2(r.err.contains(q(dir_ / "scratch-two.ho.pt")) && r.err.contains(QStringLiteral("SHA-256 differs")), qPrintable(r.err));
   }
+  // One fused model over both atlases (--atlas-fusion embedding): one file whose network reads each
+  // scan's CC200 and HO graphs under one head. Evaluated on the subject folds, used by predict (both
+  // graphs read: another scan's HO graph changes the answer) and by diagnose on a BOLD volume.
+  void fusedModelReadsBothAtlases() {
+    const auto ws = q(dir_ / "ws");  // from multiAtlasPretrainingOnAbide: corpus pitt2 (CC200 + HO), tiny-tune.json, the BOLD file
+    const auto cc = data_ / "data" / "abide1-cc200";
+    const auto tinyTune = q(dir_ / "tiny-tune.json");
+    const auto fused = q(dir_ / "fused.pt");
+    auto r = run({QStringLiteral("train"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+                  QStringLiteral("scratch"), QStringLiteral("--config"), tinyTune, QStringLiteral("--atlas-fusion"), QStringLiteral("embedding"),
+                  QStringLiteral("--out"), fused});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto card = json::parse(run({QStringLiteral("model"), fused}).out.toStdString());
+    QCOMPARE(card["architecture"].get<std::string>(), std::string("atlas-fusion"));
+    QVERIFY(card["atlases"] == json({"cc200", "ho"}));
+    QVERIFY(card["atlas_nodes"] == json({200, 111}));
+    QCOMPARE(card["members"].size(), std::size_t{2});
+    QVERIFY(!fs::exists(dir_ / "fused.cc200.pt"));  // one file
+
+    const auto cmuCc200 = q(cc / "rois_cc200" / "CMU_a_0050642_rois_cc200.1D.gz");
+    const auto cmuHo = q(data_ / "data" / "abide1-ho" / "rois_ho" / "CMU_a_0050642_rois_ho.1D.gz");
+    const auto predictOne = [&](const QString& a, const QString& b) {
+      const auto out =
+          run({QStringLiteral("predict"), QStringLiteral("--model"), fused, QStringLiteral("--in"), a, QStringLiteral("--in"), b, QStringLiteral("--json")});
+      if (out.exitCode != 0) return json{{"error", out.err.toStdString()}};
+      return json::parse(out.out.toStdString().substr(0, out.out.toStdString().find('\n')));
+    };
+    const auto row = predictOne(cmuHo, cmuCc200);
+    QVERIFY2(row.contains("probability"), row.dump().c_str());
+    QVERIFY(row["atlases"] == json({"cc200", "ho"}));
+    std::set<std::string> topAtlases;
+    for (const auto& t : row["top_rois"]) {
+      topAtlases.insert(t["atlas"].get<std::string>());
+      QVERIFY2(t["name"].get<std::string>().find(" [" + t["atlas"].get<std::string>() + "]") != std::string::npos, t.dump().c_str());
+    }
+    QVERIFY2(!topAtlases.empty(), row.dump().c_str());
+    // Both graphs are read: the same name with another subject's HO (or CC200) series gives another probability.
+    const auto swapped = dir_ / "swapped";
+    fs::create_directories(swapped);
+    fs::copy_file(data_ / "data" / "abide1-ho" / "rois_ho" / "Pitt_0050003_rois_ho.1D.gz", swapped / "CMU_a_0050642_rois_ho.1D.gz",
+                  fs::copy_options::overwrite_existing);
+    fs::copy_file(cc / "rois_cc200" / "Pitt_0050003_rois_cc200.1D.gz", swapped / "CMU_a_0050642_rois_cc200.1D.gz", fs::copy_options::overwrite_existing);
+    const double p = row["probability"].get<double>();
+    const auto otherHo = predictOne(cmuCc200, q(swapped / "CMU_a_0050642_rois_ho.1D.gz"));
+    const auto otherCc200 = predictOne(q(swapped / "CMU_a_0050642_rois_cc200.1D.gz"), cmuHo);
+    QVERIFY2(otherHo.contains("probability") && std::abs(otherHo["probability"].get<double>() - p) > 1e-6, otherHo.dump().c_str());
+    QVERIFY2(otherCc200.contains("probability") && std::abs(otherCc200["probability"].get<double>() - p) > 1e-6, otherCc200.dump().c_str());
+    // One atlas missing: named.
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), fused, QStringLiteral("--in"), cmuCc200});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("no ho time series")), qPrintable(r.err));
+
+    // A diagnosis parcellates the BOLD volume with both atlases and gives predict's probability.
+    const auto bold = q(dir_ / "sub-synthetic_bold.nii.gz");
+    const auto pdf = dir_ / "fused.pdf";
+    r = run({QStringLiteral("diagnose"), QStringLiteral("--model"), fused, QStringLiteral("--in"), bold, QStringLiteral("--out"), q(pdf),
+             QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto record = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    r = run({QStringLiteral("predict"), QStringLiteral("--model"), fused, QStringLiteral("--in"), bold, QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto boldRow = json::parse(r.out.toStdString().substr(0, r.out.toStdString().find('\n')));
+    QVERIFY(std::abs(record["result"]["probability"].get<double>() - boldRow["probability"].get<double>()) < 1e-12);
+    QCOMPARE(record["methods"]["atlas"].get<std::string>(), std::string("cc200 + ho"));
+    QCOMPARE(record["methods"]["rois"]["ho"].get<int>(), 111);
+    QVERIFY2(record["methods"]["model"]["description"].get<std::string>().find("per atlas (cc200 + ho), their representations combined under one head") !=
+                 std::string::npos,
+             record["methods"].dump().c_str());
+    QVERIFY(fs::file_size(pdf) > 10000);
+
+    // Cross-validated as train trains it: every subject tested once, by one fused model per fold.
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("scratch"), QStringLiteral("--config"), tinyTune, QStringLiteral("--atlas-fusion"), QStringLiteral("embedding"),
+             QStringLiteral("--cv"), QStringLiteral("3"), QStringLiteral("--json")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const auto ev = json::parse(r.out.toStdString().substr(r.out.toStdString().find('{')));
+    QVERIFY(ev["fused_atlases"] == json({"cc200", "ho"}));
+    QVERIFY(!ev.contains("members"));
+    QVERIFY2(ev["procedure"].get<std::string>().find("one fused model over cc200 + ho") != std::string::npos, ev.dump().c_str());
+    int tested = 0;
+    for (const auto& f : ev["folds_detail"]) tested += f["test"].get<int>();
+    QCOMPARE(tested, ev["items"].get<int>());  // the CC200 part: one item per subject
+    QVERIFY(ev["items"].get<int>() > 40);
+    // What fusion cannot do is refused before any work.
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt2"), QStringLiteral("--method"),
+             QStringLiteral("logreg"), QStringLiteral("--atlas-fusion"), QStringLiteral("embedding")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("for the graph models")), qPrintable(r.err));
+    r = run({QStringLiteral("evaluate"), QStringLiteral("-w"), ws, QStringLiteral("--corpus"), QStringLiteral("pitt"), QStringLiteral("--method"),
+             QStringLiteral("scratch"), QStringLiteral("--config"), tinyTune, QStringLiteral("--atlas-fusion"), QStringLiteral("embedding")});
+    QCOMPARE(r.exitCode, 64);
+    QVERIFY2(r.err.contains(QStringLiteral("corpus create --atlas cc200,ho")), qPrintable(r.err));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestCheckpointCli)

@@ -1002,8 +1002,24 @@ class TestGui : public QObject {
       multi.foundationModel()->setCurrentText(QStringLiteral("brainmass"));
       QVERIFY(!multi.crossAtlasViews()->isEnabled() && !multi.arguments().contains(QStringLiteral("--cross-atlas-views")));
       QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("no atlas token")), qPrintable(multi.problems().join('\n')));
+      QVERIFY(!multi.atlasFusion()->isEnabled());  // pre-training has no head to combine
       multi.kind()->setCurrentText(QStringLiteral("train"));
       QVERIFY2(!multi.problems().join(' ').contains(QStringLiteral("several atlases")), qPrintable(multi.problems().join('\n')));  // one model per atlas
+      // A graph model over both atlases: one model per atlas by default, or one fused model.
+      multi.method()->setCurrentText(QStringLiteral("scratch"));
+      QVERIFY(multi.atlasFusion()->isEnabled());
+      QVERIFY(!multi.arguments().contains(QStringLiteral("--atlas-fusion")));
+      multi.atlasFusion()->setCurrentIndex(multi.atlasFusion()->findData(QStringLiteral("embedding")));
+      const auto fusedArgs = multi.arguments();
+      QVERIFY2(fusedArgs.indexOf(QStringLiteral("--atlas-fusion")) >= 0 &&
+                   fusedArgs.value(fusedArgs.indexOf(QStringLiteral("--atlas-fusion")) + 1) == QStringLiteral("embedding"),
+               qPrintable(fusedArgs.join(' ')));
+      QCOMPARE(multi.preset().value("atlas_fusion", std::string()), std::string("embedding"));
+      multi.input()->setCurrentIndex(multi.input()->findData(QStringLiteral("tangent")));
+      QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("fitted per atlas")), qPrintable(multi.problems().join('\n')));
+      multi.input()->setCurrentIndex(0);
+      multi.method()->setCurrentText(QStringLiteral("logreg"));
+      QVERIFY(!multi.atlasFusion()->isEnabled() && !multi.arguments().contains(QStringLiteral("--atlas-fusion")));  // a regression per atlas
       multi.kind()->setCurrentText(QStringLiteral("meta-train"));
       QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("holds several atlases (cc200, ho)")), qPrintable(multi.problems().join('\n')));
       multi.kind()->setCurrentText(QStringLiteral("train"));

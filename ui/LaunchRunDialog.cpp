@@ -236,12 +236,19 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   corpusAtlasesLabel_->setToolTip(
       tr("The corpus's parcellations. BrainGFM pre-trains on every atlas of a corpus at once, each graph with its "
          "own atlas token; on several atlases, train and evaluate make one model per atlas and average their "
-         "calibrated probabilities"));
+         "calibrated probabilities, or one model over every atlas (Atlases combined)"));
   crossAtlasViews_ = new QCheckBox(tr("cross-atlas views: one brain in two atlases as the contrastive pair"), this);
   crossAtlasViews_->setToolTip(
       tr("pretrain (BrainGFM), or evaluate pre-training in each fold, on a corpus of several atlases: GCL's positive "
          "pair is one acquisition seen through two parcellations, so the encoder embeds a brain alike whatever atlas "
          "reads it (--cross-atlas-views)"));
+  atlasFusion_ = new QComboBox(this);
+  atlasFusion_->addItem(tr("one model per atlas, probabilities averaged"), QStringLiteral("probability"));
+  atlasFusion_->addItem(tr("one model over every atlas (representations combined)"), QStringLiteral("embedding"));
+  atlasFusion_->setToolTip(
+      tr("train and evaluate a graph model on a corpus of several atlases: one model per atlas, trained apart, whose calibrated "
+         "probabilities are averaged; or one model in which a network per atlas reads that atlas's graph of the scan and one head "
+         "over all their representations is trained with one loss (--atlas-fusion embedding)"));
   leaveSiteOut_ = new QCheckBox(tr("leave one site out per fold"), this);
   leaveSiteOut_->setToolTip(
       tr("evaluate: each acquisition site is the test fold once, the model trained on the other sites "
@@ -302,6 +309,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   form->addRow(tr("Corpus:"), corpus_);
   form->addRow(tr("Atlases:"), corpusAtlasesLabel_);
   form->addRow(QString(), crossAtlasViews_);
+  form->addRow(tr("Atlases combined:"), atlasFusion_);
   form->addRow(tr("Tasks:"), tasks_);
   form->addRow(tr("Method:"), method_);
   form->addRow(tr("Model:"), foundationModel_);
@@ -367,7 +375,7 @@ LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) :
   layout->addWidget(estimateLabel_);
   layout->addWidget(problems_);
   layout->addLayout(buttons);
-  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_})
+  for (auto* c : {kind_, corpus_, method_, foundationModel_, config_, calibration_, input_, device_, pretrainInFolds_, atlasFusion_})
     connect(c, &QComboBox::currentIndexChanged, this, &LaunchRunDialog::revalidate);
   for (auto* e : {pretrained_, output_, regularisation_, labels_}) connect(e, &QLineEdit::textChanged, this, &LaunchRunDialog::revalidate);
   for (auto* s : {epochs_, folds_, threads_, adaptScans_, adaptShare_, ensemble_}) connect(s, &QSpinBox::valueChanged, this, &LaunchRunDialog::revalidate);
@@ -418,6 +426,11 @@ QStringList LaunchRunDialog::problems() const {
              }())
       p << tr("Corpus %1 holds several atlases (%2): choosing among configurations is for one-atlas corpora; keep one configuration.")
                .arg(corpus_->currentText(), list);
+    else if (atlasFusion_->isEnabled() && atlasFusion_->currentData().toString() == QLatin1String("embedding") && input_->isEnabled() &&
+             !input_->currentData().toString().isEmpty() && input_->currentData().toString() != QLatin1String("fc"))
+      p << tr("A model over every atlas reads each atlas's stored Pearson FC; input %1 is fitted per atlas. Choose the input fc, or one model "
+              "per atlas.")
+               .arg(input_->currentData().toString());
   }
   if (pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
     p << tr("The pre-trained file %1 does not exist.").arg(pretrained_->text().trimmed());
@@ -530,6 +543,8 @@ QStringList LaunchRunDialog::arguments() const {
   if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked()) a << QStringLiteral("--adapt-labelled");
   if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
   if (crossAtlasViews_->isEnabled() && crossAtlasViews_->isChecked()) a << QStringLiteral("--cross-atlas-views");
+  if (atlasFusion_->isEnabled() && atlasFusion_->currentData().toString() == QLatin1String("embedding"))
+    a << QStringLiteral("--atlas-fusion") << QStringLiteral("embedding");
   if (ensembleFolds_->isEnabled())
     a << QStringLiteral("--ensemble-validation") << (ensembleFolds_->isChecked() ? QStringLiteral("folds") : QStringLiteral("shared"));
   if (const auto file = pretrainInFolds_->currentData().toString(); pretrainsInFolds() && file != QLatin1String("paper"))
@@ -572,6 +587,7 @@ json LaunchRunDialog::preset() const {
           {"ensemble", ensemble_->value()},
           {"ensemble_folds", ensembleFolds_->isChecked()},
           {"cross_atlas_views", crossAtlasViews_->isChecked()},
+          {"atlas_fusion", atlasFusion_->currentData().toString().toStdString()},
           {"folds", folds_->value()},
           {"leave_site_out", leaveSiteOut_->isChecked()},
           {"labels", labels_->text().toStdString()},
@@ -643,6 +659,8 @@ void LaunchRunDialog::applyPreset(const json& p) {
   adaptLabelled_->setChecked(p.value("adapt_labelled", false));
   ensembleFolds_->setChecked(p.value("ensemble_folds", true));
   crossAtlasViews_->setChecked(p.value("cross_atlas_views", false));
+  if (const int i = atlasFusion_->findData(QString::fromStdString(p.value("atlas_fusion", std::string("probability")))); i >= 0)
+    atlasFusion_->setCurrentIndex(i);
   const auto also = p.value("also_configs", std::vector<std::string>());
   for (int i = 0; i < alsoConfigs_->count(); ++i)
     alsoConfigs_->item(i)->setCheckState(std::find(also.begin(), also.end(), alsoConfigs_->item(i)->text().toStdString()) != also.end() ? Qt::Checked
@@ -698,6 +716,7 @@ void LaunchRunDialog::revalidate() {
   const int atlasCount = atlases == atlasesOfCorpus_.end() ? 0 : static_cast<int>(atlases->second.size());
   corpusAtlasesLabel_->setText(atlasCount == 0 ? tr("unknown") : atlases->second.join(QStringLiteral(", ")));
   crossAtlasViews_->setEnabled(atlasCount > 1 && ((pretrain && foundationModel_->currentText() == QLatin1String("braingfm")) || pretrainsInFolds()));
+  atlasFusion_->setEnabled(atlasCount > 1 && !pretrain && !meta && !baseline);
   regularisation_->setEnabled(!pretrain && !meta && baseline);
   alsoConfigs_->setEnabled(!pretrain && !meta && !baseline);
   adaptNewSites_->setEnabled(
@@ -714,7 +733,7 @@ void LaunchRunDialog::revalidate() {
     form_->setRowVisible(it == rowOf_.end() ? field : it->second, field->isEnabled() && (advanced || !isAdvanced));
   };
   for (QWidget* basic : std::initializer_list<QWidget*>{corpus_, tasks_, method_, foundationModel_, pretrained_, pretrainInFolds_, input_, regularisation_,
-                                                        adaptNewSites_, firstOrder_, folds_, leaveSiteOut_, labels_})
+                                                        atlasFusion_, adaptNewSites_, firstOrder_, folds_, leaveSiteOut_, labels_})
     show(basic, false);
   for (QWidget* folded : std::initializer_list<QWidget*>{crossAtlasViews_, alsoConfigs_, calibration_, adaptScans_, adaptShare_, adaptLabelled_, ensemble_,
                                                          ensembleFolds_, name_, device_, threads_})

@@ -67,6 +67,9 @@ class LaunchRunDialog : public QDialog {
   QSpinBox* ensemble() const { return ensemble_; }
   QCheckBox* ensembleFolds() const { return ensembleFolds_; }
   QCheckBox* crossAtlasViews() const { return crossAtlasViews_; }
+  // train and evaluate of a graph model on several atlases: data "probability" (one model per atlas,
+  // probabilities averaged) or "embedding" (one fused model, --atlas-fusion embedding).
+  QComboBox* atlasFusion() const { return atlasFusion_; }
   QLabel* corpusAtlases() const { return corpusAtlasesLabel_; }
   QSpinBox* folds() const { return folds_; }
   QCheckBox* leaveSiteOut() const { return leaveSiteOut_; }
@@ -102,6 +105,7 @@ class LaunchRunDialog : public QDialog {
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;
   QLabel *problems_, *estimateLabel_, *corpusAtlasesLabel_ = nullptr;
   QCheckBox* crossAtlasViews_ = nullptr;
+  QComboBox* atlasFusion_ = nullptr;
   std::map<QString, QStringList> atlasesOfCorpus_;  // each corpus's parcellations (a multi-atlas corpus has several)
   QPushButton *launch_, *estimate_;
   QListWidget* tasks_;

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -108,9 +109,9 @@ struct PredictArgs {
   bool explain = false, record = false;
 };
 
-// A multi-atlas model: each scan's files (one per atlas, or one BOLD file for all), each member's
-// input loaded as that member's atlas and preprocessing require, one combined row per scan.
-int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelCardInfo& model, const AtlasRegistry* registry, Workspace* ws) {
+// A multi-atlas model (an atlas ensemble or a fused model): each scan's files (one per atlas, or one BOLD
+// file for all), each atlas's input loaded as its member's card requires, one row per scan.
+int predictWithSeveralAtlases(CliContext& ctx, const PredictArgs& a, const ModelCardInfo& model, const AtlasRegistry* registry, Workspace* ws) {
   const auto& card = model.card;
   const auto atlases = card.at("atlases").get<std::vector<std::string>>();
   const auto groups = groupAtlasInputs(a.inputs, atlases);
@@ -131,15 +132,21 @@ int predictWithAtlasEnsemble(CliContext& ctx, const PredictArgs& a, const ModelC
           inputs.emplace(atlases[k], std::move(input));
         }
         ProgressRange rest(job, 0.5, 1.0);
-        row = predictAtlasEnsemble(a.modelFile, card, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
+        row = isFusedAtlasModel(card) ? predictFusedInput(a.modelFile, model, inputs, ctx.settings().device, ctx.settings().computeThreads, rest)
+                                      : predictAtlasEnsemble(a.modelFile, card, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
       });
-      if (ws)
-        row["prediction_id"] = recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(),
-                                                row["probability"].get<double>(), json{{"top_rois", row["top_rois"]}, {"members", row["members"]}});
-      std::string members;
-      for (const auto& m : row["members"])
-        members += fmt::format("{}{} {:.3f}", members.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
-      printer.row(name, row, members);
+      if (ws) {
+        json recorded = {{"top_rois", row["top_rois"]}};
+        if (row.contains("members")) recorded["members"] = row["members"];
+        row["prediction_id"] =
+            recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), recorded);
+      }
+      if (!a.explain) row.erase("explanation");
+      std::string note;  // the ensemble's members, or the fused model's atlases
+      for (const auto& m : row.value("members", json::array()))
+        note += fmt::format("{}{} {:.3f}", note.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
+      if (isFusedAtlasModel(card)) note = fmt::format("one model over {}", fmt::join(atlases, " + "));
+      printer.row(name, row, note);
     } catch (const CancelledError&) {
       throw;
     } catch (...) {
@@ -179,7 +186,7 @@ void addPredictCommand(CLI::App& app, Action& action) {
       std::unique_ptr<Workspace> ws;
       if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
       int failures = 0;
-      if (isAtlasEnsemble(card)) return predictWithAtlasEnsemble(ctx, *a, model, registry.get(), ws.get());
+      if (readsSeveralAtlases(card)) return predictWithSeveralAtlases(ctx, *a, model, registry.get(), ws.get());
       PredictionPrinter printer(a->format.value, card.value("positive_class", std::string()));
       for (const auto& file : a->inputs) {
         try {

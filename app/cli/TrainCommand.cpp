@@ -67,7 +67,15 @@ void addTrainCommand(CLI::App& app, Action& action) {
                      : trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
         });
         writeTextAtomically(r.out, card.dump() + "\n");
-      } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus); corpusAtlases(manifest).size() > 1) {
+      } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus);
+                 corpusAtlases(manifest).size() > 1 && r.atlasFusion == "embedding") {
+        if (a->model.candidates().size() > 1)
+          throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; train each configuration on the multi-atlas corpus alone");
+        auto rk = r;  // one model file whose network reads every atlas
+        rk.manifestJson = fusedModelManifest(manifest).dump();
+        const auto& backend = model::modelBackend();
+        ctx.runJob("train " + r.method, [&](JobContext& job) { card = json::parse(backend.train(rk, job)); });
+      } else if (corpusAtlases(manifest).size() > 1) {
         if (a->model.candidates().size() > 1)
           throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; train each configuration on the multi-atlas corpus alone");
         card = trainGraphAtlasEnsemble(ctx, r, manifest);

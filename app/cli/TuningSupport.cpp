@@ -111,6 +111,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
   if (rf.adaptScans > 0) request["adapt_scans"] = rf.adaptScans;
   if (rf.adaptShare >= 0) request["adapt_share"] = rf.adaptShare;
   if (rf.adaptLabelled) request["adapt_labelled"] = true;
+  if (!rf.atlasFusion.empty()) request["atlas_fusion"] = rf.atlasFusion;
   if (!name.empty()) request["name"] = name;  // the model's name in comparisons
   if (candidates.size() > 1) {
     request["config"] = nullptr;
@@ -170,7 +171,13 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
       candidateResult.erase("predictions");
       result["config_selection"]["candidates"][k]["evaluation_id"] = recordEvaluation(ws, rf.corpus, own, candidateResult, rows);
     }
-  } else if (const auto manifest = loadCorpus(ws, rf.corpus); corpusAtlases(manifest).size() > 1) {
+  } else if (const auto manifest = loadCorpus(ws, rf.corpus); corpusAtlases(manifest).size() > 1 && rf.atlasFusion == "embedding") {
+    // One fused model over every atlas: it reads the first atlas's part, each scan's other graphs as its views.
+    auto rk = rf;
+    rk.manifestJson = fusedModelManifest(manifest).dump();
+    const auto& backend = model::modelBackend();
+    ctx.runJob("evaluate " + rf.method, [&](JobContext& job) { result = json::parse(backend.evaluate(rk, job)); });
+  } else if (corpusAtlases(manifest).size() > 1) {
     // A multi-atlas corpus: one graph model per atlas on the same subject folds, probabilities averaged
     // per acquisition (what train writes for such a corpus).
     const auto& backend = model::modelBackend();
@@ -233,6 +240,12 @@ json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, co
   spdlog::info("configuration {} has the best validation AUC ({:.3f}); writing it to {}", candidates[best].first,
                cards[best]["validation"]["auc"].get<double>(), r.out);
   return json::parse(backend.rewriteModelCard(files[best], r.out, patch.dump()));
+}
+
+json fusedModelManifest(const json& manifest) {
+  auto part = atlasPart(manifest, corpusAtlases(manifest).front());
+  part["atlas_views"] = manifest.at("items");
+  return part;
 }
 
 // A multi-atlas corpus and a graph method: one model per atlas, each trained as train trains it on

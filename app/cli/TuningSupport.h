@@ -62,6 +62,9 @@ std::tuple<std::int64_t, nlohmann::json, nlohmann::json, nlohmann::json> runEval
 nlohmann::json trainChoosingConfiguration(CliContext& ctx, const model::TuneRequest& r, const Candidates& candidates);
 // A multi-atlas corpus and a graph method: one model per atlas beside --out, the ensemble's card in it.
 nlohmann::json trainGraphAtlasEnsemble(CliContext& ctx, const model::TuneRequest& r, const nlohmann::json& manifest);
+// What a fused multi-atlas model (--atlas-fusion embedding) reads of a multi-atlas corpus: its first
+// atlas's part (whose folds are the corpus's subject folds), every atlas's items as "atlas_views".
+nlohmann::json fusedModelManifest(const nlohmann::json& manifest);
 
 struct ModelArgs {
   model::TuneRequest req;
@@ -103,6 +106,11 @@ struct ModelArgs {
                     "stratified fold per member; member k validates on fold k and trains on the rest) or shared (one 15% validation "
                     "split for all members, which none learns from)")
         ->check(CLI::IsMember({"shared", "folds"}));
+    cmd->add_option("--atlas-fusion", req.atlasFusion,
+                    "Multi-atlas corpora, graph models: how the atlases are combined. probability (default): one model per atlas, "
+                    "trained apart, their calibrated probabilities averaged; embedding: one model, a network per atlas reading that "
+                    "atlas's graph of the scan and one head over all their representations, trained with one loss")
+        ->check(CLI::IsMember({"probability", "embedding"}));
     cmd->add_option("--shots", req.shots, "Only K labelled graphs per class (few-shot, e.g. adapting a --meta model)");
     cmd->add_option("--seed", req.seed, "Seed (splits, initialisation, batches)")->capture_default_str();
     cOption = cmd->add_option("--c", c,
@@ -139,6 +147,9 @@ struct ModelArgs {
         if (std::filesystem::weakly_canonical(configFiles[i]) == std::filesystem::weakly_canonical(configFiles[j]))
           throw Error(ErrorCode::Usage, "--config " + configFiles[i] + " is given twice");
     }
+    if (r.atlasFusion == "embedding" && methodInfo(r.method).isBaseline())
+      throw Error(ErrorCode::Usage, "--atlas-fusion embedding is for the graph models; a multi-atlas " + r.method + " averages one regression per atlas");
+    if (r.atlasFusion == "probability") r.atlasFusion.clear();  // the default
     r.pretrainConfigJson = readText(pretrainConfigFile);
     parseRegularisationGrid(c);  // a bad --c fails here, before any work
     return r;

@@ -21,6 +21,8 @@ using nlohmann::json;
 
 bool isAtlasEnsemble(const json& card) { return card.value("kind", std::string()) == kAtlasEnsembleKind; }
 
+bool isFusedAtlasModel(const json& card) { return card.value("architecture", std::string()) == "atlas-fusion"; }
+
 json atlasPart(const json& manifest, const std::string& atlas) {
   json part = manifest;
   part.erase("atlases");

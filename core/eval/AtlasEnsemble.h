@@ -23,6 +23,12 @@ class Workspace;
 inline constexpr const char* kAtlasEnsembleKind = "atlas-ensemble";
 
 bool isAtlasEnsemble(const nlohmann::json& card);
+// A fused multi-atlas graph model's card (train --atlas-fusion embedding; model/AtlasFusion.h): one model
+// file whose network reads the scan in every atlas.
+bool isFusedAtlasModel(const nlohmann::json& card);
+// Either kind of multi-atlas model: a prediction reads the scan in every atlas of card "atlases", each
+// as card "members"[k] says (its atlas, node count and preprocessing).
+inline bool readsSeveralAtlases(const nlohmann::json& card) { return isAtlasEnsemble(card) || isFusedAtlasModel(card); }
 
 // One atlas's part of a multi-atlas corpus: its items, and every fold of the split with the indices
 // remapped (the split keeps a subject's graphs together, so each part has the same subjects per fold).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "eval/AtlasEnsemble.h"
+
 namespace bg {
 using nlohmann::json;
 
@@ -13,7 +15,7 @@ std::string scanProblemForModel(const json& card, const ScanDescription& scan, c
   const auto atlas = card.value("atlas", std::string());
   // A multi-atlas model reads the scan through each of its atlases: a BOLD volume gives them all in one
   // pass; one time-series file gives one atlas.
-  if (card.value("kind", std::string()) == "atlas-ensemble") {
+  if (readsSeveralAtlases(card)) {
     std::string list;
     std::vector<std::string> atlases;
     for (const auto& a : card.value("atlases", json::array())) {

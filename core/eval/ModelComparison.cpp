@@ -205,6 +205,8 @@ std::string comparisonModelName(const EvaluationRecord& e) {
     const auto& edge = config["adaptation"]["edge_readout"];
     entry.method += edge.is_string() ? ", " + edge.get<std::string>() + " edge readout" : std::string(", learned edge readout");
   }
+  // One model over every atlas of a multi-atlas corpus, not one per atlas averaged.
+  if (e.result.value("atlas_fusion", json()) == json("embedding")) entry.method += ", one model over every atlas";
   // Members, and whether each validated on its own fold of the training part.
   if (config.is_object() && config.value("ensemble", 1) > 1)
     entry.method += ", ensemble of " + std::to_string(config["ensemble"].get<int>()) +

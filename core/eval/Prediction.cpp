@@ -225,6 +225,37 @@ json modelCardSummary(json card) {
   return card;
 }
 
+namespace {
+model::GraphInput graphInputOf(const PredictionInput& input) {
+  model::GraphInput g;
+  g.file = input.file.string();
+  g.nodes = static_cast<int>(input.fc.rows());
+  const Eigen::MatrixXf f = input.fc.cast<float>();
+  g.fc.resize(static_cast<std::size_t>(f.size()));
+  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
+  g.roiNames = input.roiNames;
+  g.networks = input.networks;
+  g.site = input.site;
+  if (input.series.size() > 0) {
+    const Eigen::MatrixXf s = input.series.cast<float>();
+    g.timepoints = static_cast<int>(s.rows());
+    g.series.resize(static_cast<std::size_t>(s.size()));
+    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.series.data(), s.rows(), s.cols()) = s;
+  }
+  return g;
+}
+
+// A scan the model learned from (or was calibrated on) is no independent test of it.
+void markTrainingScan(const json& card, const PredictionInput& input, json& row) {
+  if (card.contains("training_scans") && card["training_scans"].contains("hashes") && !input.contentHash.empty()) {
+    bool found = false;
+    for (const auto& h : card["training_scans"]["hashes"]) found = found || h == input.contentHash;
+    row["in_training_set"] = found;
+    if (found) row["training_set_warning"] = "this scan was used to train the model: the result is not an independent test";
+  }
+}
+}  // namespace
+
 json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device, int threads,
                   ProgressDelegate& progress) {
   const auto& card = model.card;
@@ -250,30 +281,26 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
                           {"networks", networks}};
     progress.update("predicted", 1.0);
   } else {
-    model::GraphInput g;
-    g.file = input.file.string();
-    g.nodes = static_cast<int>(input.fc.rows());
-    const Eigen::MatrixXf f = input.fc.cast<float>();
-    g.fc.resize(static_cast<std::size_t>(f.size()));
-    Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.fc.data(), f.rows(), f.cols()) = f;
-    g.roiNames = input.roiNames;
-    g.networks = input.networks;
-    g.site = input.site;
-    if (input.series.size() > 0) {
-      const Eigen::MatrixXf s = input.series.cast<float>();
-      g.timepoints = static_cast<int>(s.rows());
-      g.series.resize(static_cast<std::size_t>(s.size()));
-      Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(g.series.data(), s.rows(), s.cols()) = s;
-    }
-    row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
+    row = json::parse(model::modelBackend().predict(modelFile.string(), {graphInputOf(input)}, true, device, threads, progress)).at(0);
   }
-  // A scan the model learned from (or was calibrated on) is no independent test of it.
-  if (card.contains("training_scans") && card["training_scans"].contains("hashes") && !input.contentHash.empty()) {
-    bool found = false;
-    for (const auto& h : card["training_scans"]["hashes"]) found = found || h == input.contentHash;
-    row["in_training_set"] = found;
-    if (found) row["training_set_warning"] = "this scan was used to train the model: the result is not an independent test";
-  }
+  markTrainingScan(card, input, row);
+  return row;
+}
+
+json predictFusedInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const std::map<std::string, PredictionInput>& inputs,
+                       const std::string& device, int threads, ProgressDelegate& progress) {
+  const auto atlases = model.card.at("atlases").get<std::vector<std::string>>();
+  const auto inputOf = [&](const std::string& atlas) -> const PredictionInput& {
+    const auto found = inputs.find(atlas);
+    if (found == inputs.end()) throw Error(ErrorCode::Usage, modelFile.string() + " reads each scan in " + atlas + " too; no " + atlas + " input was given");
+    return found->second;
+  };
+  auto g = graphInputOf(inputOf(atlases.front()));
+  for (std::size_t k = 1; k < atlases.size(); ++k) g.views.push_back(graphInputOf(inputOf(atlases[k])));
+  auto row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
+  for (auto& t : row["top_rois"]) t["name"] = t.value("name", std::string()) + " [" + t.value("atlas", std::string()) + "]";
+  row["atlases"] = atlases;
+  markTrainingScan(model.card, inputOf(atlases.front()), row);
   return row;
 }
 

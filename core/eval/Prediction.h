@@ -73,6 +73,11 @@ nlohmann::json modelCardSummary(nlohmann::json card);
 // interval, ood, model}. Shared by predict, diagnose and the wizard.
 nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device,
                             int threads, ProgressDelegate& progress);
+// A fused multi-atlas graph model (eval/AtlasEnsemble.h isFusedAtlasModel): reads one scan in every
+// atlas of card "atlases" (`inputs` keyed by atlas, each loaded with card "members"[k]); its top ROIs
+// name their atlas.
+nlohmann::json predictFusedInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const std::map<std::string, PredictionInput>& inputs,
+                                 const std::string& device, int threads, ProgressDelegate& progress);
 
 // Stores a prediction (the model and, when new, the scan by content hash); returns its id.
 // The models table's row for this file (by content hash), added with the card's summary when new.

@@ -14,6 +14,7 @@
 //    BatchNorm, whose batch statistics would let padding change the outputs;
 //  * readout: mean over real nodes.
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -30,6 +31,8 @@ struct GraphBatchInput {
   torch::Tensor taskText;     // [B, textDimension] ([T/D] embedding)
   torch::Tensor atlasText;    // [B, textDimension] ([A/P] embedding)
   torch::Tensor maskedNodes;  // optional [B, N] bool: these nodes' inputs are replaced by the mask token
+  // A fused multi-atlas model's input (model/AtlasFusion.h): the same scans in its other atlases.
+  std::vector<GraphBatchInput> views;
 };
 
 // Adjacency, RWSE and features from padded FC matrices ([B, N, N]) and their node masks.

@@ -66,6 +66,9 @@ struct TuneRequest {
   int adaptScans = 0;              // ... from only this many of them (a seeded choice per site); 0: all
   double adaptShare = -1;          // ... from a batch with this share of the positive class (< 0: as the site comes)
   bool adaptLabelled = false;      // ... its labels weighting the statistics to the training mix (adapt-site --labels)
+  // Multi-atlas corpora, graph models: "embedding" trains one model over every atlas's graph of a scan
+  // (model/AtlasFusion.h); empty or "probability": one model per atlas, calibrated probabilities averaged.
+  std::string atlasFusion;
   std::string device = "auto";
   int threads = 0;
 };
@@ -101,6 +104,8 @@ struct GraphInput {
   std::vector<float> series;  // cleaned ROI time series, row-major (timepoints x nodes): tangent-space models need it
   std::vector<std::string> roiNames, networks;
   std::string site;  // acquisition site: models with per-site standardised input use its statistics
+  // A fused multi-atlas model (card "atlases"): the same scan in its further atlases, in that order.
+  std::vector<GraphInput> views;
 };
 
 }  // namespace bg::model

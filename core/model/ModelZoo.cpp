@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "errors/Error.h"
+#include "model/AtlasFusion.h"
 #include "model/BaselineNetworks.h"
 #include "model/BrainGfmPublic.h"
 #include "model/BrainMass.h"
@@ -173,6 +174,7 @@ GraphClassifier makeClassifier(const std::string& architecture, const json& conf
 
 GraphClassifier classifierFromCard(const json& card) {
   const auto architecture = card.value("architecture", std::string("braingfm"));
+  if (architecture == kAtlasFusionArchitecture) return atlasFusionFromCard(card);
   const auto spec = AdaptationSpec::fromJson(card.at("adaptation"));
   auto m = makeClassifier(architecture, card.at("model"), spec, static_cast<int>(card.at("classes").size()), card.at("max_nodes").get<int>(),
                           card.value("lcm_variables", json()));

@@ -210,7 +210,13 @@ json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
         {"graph_transformer", "graph transformer"},
         {"brainnettf", "BrainNetTF-style transformer"},
         {"braingfm-public", "BrainGFM, the public code's architecture (graph prompt, mixture-of-experts transformer and GCN)"}};
-    const auto name = names.count(architecture) ? names.at(architecture) : architecture;
+    auto name = names.count(architecture) ? names.at(architecture) : architecture;
+    if (isFusedAtlasModel(card)) {  // a network per atlas under one head
+      const auto member = card.at("members").at(0).value("architecture", std::string("braingfm"));
+      name = fmt::format("one {} per atlas ({}), their representations combined under one head trained with one loss",
+                         names.count(member) ? names.at(member) : member, fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
+      model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
+    }
     const auto method = adaptation.value("method", std::string("?"));
     const std::string how = method == "scratch"  ? "trained from scratch"
                             : method == "linear" ? "linear probe on the pre-trained encoder"
@@ -381,7 +387,7 @@ DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* r
   o.tr = r.tr;
   o.confounds = r.confounds;
   o.requireFullCoverage = false;
-  if (isAtlasEnsemble(c.model.card)) {
+  if (readsSeveralAtlases(c.model.card)) {
     const auto atlases = c.model.card.at("atlases").get<std::vector<std::string>>();
     if (!isNiftiPath(r.input))
       throw Error(ErrorCode::Usage, r.modelFile.string() + " reads each scan through " + fmt::format("{}", fmt::join(atlases, " and ")) +
@@ -421,8 +427,9 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     const auto c = prepareDiagnosis(r, registry, prep, ws);
     enforceQualityGate(r, c.qc);
     ProgressRange pred(progress, 0.6, 0.95);
-    auto row = c.members.empty() ? predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred)
-                                 : predictAtlasEnsemble(r.modelFile, c.model.card, c.members, pred, r.device, r.threads);
+    auto row = c.members.empty()                 ? predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred)
+               : isFusedAtlasModel(c.model.card) ? predictFusedInput(r.modelFile, c.model, c.members, r.device, r.threads, pred)
+                                                 : predictAtlasEnsemble(r.modelFile, c.model.card, c.members, pred, r.device, r.threads);
     const auto& card = c.model.card;
 
     json record;

@@ -48,6 +48,10 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   // Opened once: the configuration, the checks and every fold's members read it from here.
   const auto requestPretrained = r.pretrained.empty() || !r.meta.empty() ? PretrainedFile{} : PretrainedFile::open(r.pretrained);
   auto config = tuningConfig(r, requestPretrained);
+  checkFusionRequest(r, config);
+  const bool fused = r.atlasFusion == "embedding";
+  const auto atlases = fused ? fusedAtlases(manifest) : std::vector<std::string>{};
+  if (fused) manifest["atlas_fusion"] = "embedding";
   if (r.adaptNewSites && !config.input.perSite)
     throw Error(ErrorCode::Usage,
                 "adapting to new sites needs a per-site input (fc-site, fc-combat, tangent-site or tangent-combat), not " + config.input.name());
@@ -106,6 +110,11 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
       validation = graphs.remap(validation, &validationPart);
       test = graphs.remap(test, &testPart);
     }
+    if (fused) {  // the input is Pearson FC (checkFusionRequest): the stored graphs of every atlas
+      train = withAtlasViews(manifest, train, ws->arrays());
+      validation = withAtlasViews(manifest, validation, ws->arrays());
+      test = withAtlasViews(manifest, test, ws->arrays());
+    }
     from = inputTo;
     inputSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - inputStart).count();
     const ArrayStore& store = graphs.store();
@@ -122,6 +131,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     if (pretrainHere) {
       std::vector<DatasetItem> unlabelled = train;  // the training folds only: never the test fold
       unlabelled.insert(unlabelled.end(), validation.begin(), validation.end());
+      for (auto& it : unlabelled) it.views.clear();  // pre-training reads graphs one at a time (each atlas's through atlas_views)
       if (manifest.contains("atlas_views") && config.architecture == "braingfm") {
         if (config.input.identity())
           unlabelled = sameAcquisitionsInEveryAtlas(manifest, unlabelled, ws->arrays());
@@ -152,7 +162,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     for (int k = 0; k < members; ++k) {
       torch::manual_seed(static_cast<std::uint64_t>(r.seed) * 1009ULL + static_cast<std::uint64_t>(f) +
                          1000033ULL * static_cast<std::uint64_t>(k));  // initial weights per fold and member
-      auto init = initialise(config, 2, maxNodes(all), r, *pretrained);
+      auto init = initialiseFor(config, 2, all, r, *pretrained, atlases);
       auto foldConfig = config;
       foldConfig.member = k;
       if (splitLabelled) {
@@ -216,12 +226,14 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
     if (members > 1) fold.detail["members"] = memberDetail;
     return fold;
   });
-  return json{{"method", zeroShot                                            ? std::string("zeroshot")
+  json result{{"method", zeroShot                                            ? std::string("zeroshot")
                          : config.architecture == model::kPublicArchitecture ? std::string(model::kPublicArchitecture) + "-" + config.adaptation.method
                          : config.architecture != "braingfm"                 ? r.method
                                                                              : config.adaptation.method},
               {"tokens", publicTokens},
               {"architecture", config.architecture},
+              {"atlas_fusion", fused ? json("embedding") : json(nullptr)},
+              {"fused_atlases", fused ? json(atlases) : json(nullptr)},
               {"adaptation", config.adaptation.method},
               {"prompt", config.adaptation.method == "prompt" && config.architecture == "braingfm" ? json(config.adaptation.prompt) : json(nullptr)},
               {"corpus", r.corpus},
@@ -260,6 +272,13 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
               {"input_adaptation_positive_share", r.adaptNewSites && r.adaptShare >= 0 ? json(r.adaptShare) : json(nullptr)},
               {"input_adaptation_labelled", r.adaptNewSites && r.adaptLabelled ? json(true) : json(nullptr)},
               {"device", device.str()}};
+  if (fused) {
+    std::string names;
+    for (const auto& a : atlases) names += (names.empty() ? "" : " + ") + a;
+    result["procedure"] =
+        "one fused model over " + names + " (a network per atlas, one head over their representations); " + result["procedure"].get<std::string>();
+  }
+  return result;
 }
 
 }  // namespace bg::train

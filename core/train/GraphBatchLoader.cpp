@@ -106,6 +106,23 @@ GraphBatch GraphBatchLoader::load(const std::vector<int>& batch) const {
     out.atlases.push_back(items_[static_cast<std::size_t>(batch[static_cast<std::size_t>(k)])].atlas);
   }
   out.items = batch;
+  if (const auto& first = items_[static_cast<std::size_t>(batch.front())]; !first.views.empty()) {
+    for (std::size_t v = 0; v < first.views.size(); ++v) {
+      std::vector<DatasetItem> viewItems;
+      for (int index : batch) {
+        const auto& item = items_[static_cast<std::size_t>(index)];
+        if (item.views.size() != first.views.size())
+          throw Error(ErrorCode::Data, "scan " + std::to_string(item.scanId) + " lacks a graph in one of the model's atlases");
+        viewItems.push_back(item.views[v]);
+      }
+      GraphBatchLoader viewLoader(store_, std::move(viewItems), batchSize_, seed_, false, 1);
+      viewLoader.crop_ = crop_;
+      viewLoader.epoch_ = epoch_;
+      std::vector<int> all(batch.size());
+      for (std::size_t k = 0; k < all.size(); ++k) all[k] = static_cast<int>(k);
+      out.views.push_back(viewLoader.load(all));
+    }
+  }
   if (!partners_.empty()) {
     // Cross-atlas views: each item's partner, drawn per (seed, epoch, item).
     std::vector<std::unique_ptr<MappedArray>> other;

@@ -28,6 +28,8 @@ struct GraphBatch {
   // with their own mask [B, M] (fcSecond holds them; M may differ from N).
   torch::Tensor maskSecond;
   std::vector<std::string> atlases, atlasesSecond;  // each graph's parcellation (DatasetItem::atlas)
+  // Items with views (DatasetItem::views, a fused multi-atlas model's): view k of every item, as a batch.
+  std::vector<GraphBatch> views;
 };
 
 class GraphBatchLoader {

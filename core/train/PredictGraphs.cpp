@@ -10,6 +10,7 @@
 #include "errors/Error.h"
 #include "eval/Calibration.h"
 #include "eval/OutOfDistribution.h"
+#include "model/AtlasFusion.h"
 #include "train/Explainer.h"
 #include "train/ModelFile.h"
 #include "train/TransformedGraphs.h"
@@ -68,33 +69,46 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
   if (calibrations.size() != loaded.members.size()) throw Error(ErrorCode::Data, modelFile + ": the card's ensemble does not match the stored members");
   const int expected = card.at("nodes").get<int>();
   const auto inputTransform = card.contains("input_transform") ? GraphInputTransform::fromJson(card["input_transform"]) : GraphInputTransform{};
+  const auto fusion = std::dynamic_pointer_cast<model::AtlasFusionClassifierImpl>(loaded.model);
+  // One graph (a scan in one atlas) as model input: checked against the atlas's node count, transformed as trained.
+  const auto graphInput = [&](const model::GraphInput& g, int nodes, const std::string& atlas, const torch::Tensor& atlasText) {
+    if (g.nodes != nodes)
+      throw Error(ErrorCode::Data, "has " + std::to_string(g.nodes) + " ROIs but the model was trained on " + atlas + " (" + std::to_string(nodes) + " ROIs)");
+    for (float v : g.fc)
+      if (!std::isfinite(v)) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
+    auto fc = torch::from_blob(const_cast<float*>(g.fc.data()), {1, g.nodes, g.nodes}, torch::kFloat32).clone();
+    if (!inputTransform.identity()) {
+      using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      if (inputTransform.spec().needsSeries() && g.series.size() != static_cast<std::size_t>(g.timepoints) * static_cast<std::size_t>(g.nodes))
+        throw Error(ErrorCode::Data, "the model reads tangent-space connectivity, which needs the scan's ROI time series");
+      Eigen::MatrixXd series;
+      if (inputTransform.spec().needsSeries()) series = Eigen::Map<const RowMajorF>(g.series.data(), g.timepoints, g.nodes).cast<double>();
+      const Eigen::MatrixXf t = inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series, g.site).cast<float>();
+      if (!inputTransform.knowsSite(g.site))
+        spdlog::warn("{}: the model standardises its input per acquisition site and {}; the statistics pooled over its training sites serve", g.file,
+                     g.site.empty() ? std::string("no site was given (predict --site)")
+                                    : "site '" + g.site + "' is not one of them (adapt-site gives a new site its own from a few of its scans)");
+      Eigen::Map<RowMajorF>(fc.data_ptr<float>(), g.nodes, g.nodes) = t;
+    }
+    fc = fc.to(device);
+    auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
+    return features ? model::makeGraphInput(fc, mask, texts.task.to(device), atlasText.to(device), config) : model::makeFcInput(fc, mask, threshold);
+  };
   json out = json::array();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& g = inputs[i];
     withContext("while predicting " + g.file, [&] {
-      if (g.nodes != expected)
-        throw Error(ErrorCode::Data, "has " + std::to_string(g.nodes) + " ROIs but the model was trained on " + card.value("atlas", "") + " (" +
-                                         std::to_string(expected) + " ROIs)");
-      for (float v : g.fc)
-        if (!std::isfinite(v)) throw Error(ErrorCode::Data, "its connectivity matrix holds NaN or infinite values");
-      auto fc = torch::from_blob(const_cast<float*>(g.fc.data()), {1, g.nodes, g.nodes}, torch::kFloat32).clone();
-      if (!inputTransform.identity()) {
-        using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-        if (inputTransform.spec().needsSeries() && g.series.size() != static_cast<std::size_t>(g.timepoints) * static_cast<std::size_t>(g.nodes))
-          throw Error(ErrorCode::Data, "the model reads tangent-space connectivity, which needs the scan's ROI time series");
-        Eigen::MatrixXd series;
-        if (inputTransform.spec().needsSeries()) series = Eigen::Map<const RowMajorF>(g.series.data(), g.timepoints, g.nodes).cast<double>();
-        const Eigen::MatrixXf t = inputTransform.apply(Eigen::Map<const RowMajorF>(g.fc.data(), g.nodes, g.nodes).cast<double>(), series, g.site).cast<float>();
-        if (!inputTransform.knowsSite(g.site))
-          spdlog::warn("{}: the model standardises its input per acquisition site and {}; the statistics pooled over its training sites serve", g.file,
-                       g.site.empty() ? std::string("no site was given (predict --site)")
-                                      : "site '" + g.site + "' is not one of them (adapt-site gives a new site its own from a few of its scans)");
-        Eigen::Map<RowMajorF>(fc.data_ptr<float>(), g.nodes, g.nodes) = t;
+      auto in = graphInput(g, expected, card.value("atlas", ""), texts.atlas);
+      if (fusion) {
+        const auto& atlases = fusion->atlases();
+        if (g.views.size() + 1 != atlases.size())
+          throw Error(ErrorCode::Data, "the fused model reads each scan in " + std::to_string(atlases.size()) + " atlases; " +
+                                           std::to_string(g.views.size() + 1) + " were given");
+        for (std::size_t v = 0; v + 1 < atlases.size(); ++v)
+          in.views.push_back(withContext("while reading its " + atlases[v + 1] + " graph (" + g.views[v].file + ")", [&] {
+            return graphInput(g.views[v], card.at("atlas_nodes").at(v + 1).get<int>(), atlases[v + 1], features ? texts.viewAtlases.at(v) : torch::Tensor());
+          }));
       }
-      fc = fc.to(device);
-      auto mask = torch::ones({1, g.nodes}, torch::kBool).to(device);
-      const auto in =
-          features ? model::makeGraphInput(fc, mask, texts.task.to(device), texts.atlas.to(device), config) : model::makeFcInput(fc, mask, threshold);
       double p = 0;  // an ensemble's: the mean of its members' calibrated probabilities
       {
         torch::NoGradGuard ng;
@@ -118,6 +132,26 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
           assessments.push_back(assessOod(reference, Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel())));
         }
         row["ood"] = combineOod(assessments);
+      }
+      if (fusion) {  // each atlas's network explains its own additive part of the decision (of the first ensemble member)
+        json perAtlas = json::array(), top = json::array();
+        for (std::size_t k = 0; k < fusion->atlases().size(); ++k) {
+          const auto& gk = k == 0 ? g : g.views[k - 1];
+          const auto ek = explain(fusion->members()[k], model::AtlasFusionClassifierImpl::view(in, k), 1).toJson(gk.roiNames, gk.networks);
+          for (auto roi : ek["top_rois"]) {
+            roi["atlas"] = fusion->atlases()[k];
+            roi["relative_saliency"] = roi["saliency"].get<double>() * gk.nodes;  // against the atlas's even share
+            top.push_back(roi);
+          }
+          perAtlas.push_back({{"atlas", fusion->atlases()[k]}, {"explanation", ek}});
+        }
+        std::stable_sort(top.begin(), top.end(),
+                         [](const json& a, const json& b) { return a["relative_saliency"].get<double>() > b["relative_saliency"].get<double>(); });
+        if (top.size() > 10) top.erase(top.begin() + 10, top.end());
+        row["top_rois"] = top;
+        if (explainToo) row["explanation"] = {{"atlases", perAtlas}, {"top_rois", top}};
+        out.push_back(row);
+        return;
       }
       auto e = explain(loaded.model, in, 1);
       for (std::size_t k = 1; k < loaded.members.size(); ++k) {  // an ensemble's: the members' explanations averaged

@@ -30,10 +30,14 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   if (const auto* m = findMethod(r.method); m && !m->learnsFromLabels)
     throw Error(ErrorCode::Usage, "zero-shot uses a meta-learned model as it is: nothing to train");
   auto ws = Workspace::open(r.workspace);
-  const auto manifest = r.manifestJson.empty() ? loadCorpus(*ws, r.corpus) : json::parse(r.manifestJson);
+  auto manifest = r.manifestJson.empty() ? loadCorpus(*ws, r.corpus) : json::parse(r.manifestJson);
   const auto pretrained = r.pretrained.empty() || !r.meta.empty() ? PretrainedFile{} : PretrainedFile::open(r.pretrained);
   auto config = tuningConfig(r, pretrained);
   config.shotsPerClass = r.shots;
+  checkFusionRequest(r, config);
+  const bool fused = r.atlasFusion == "embedding";
+  const auto atlases = fused ? fusedAtlases(manifest) : std::vector<std::string>{};
+  if (fused) manifest["atlas_fusion"] = "embedding";
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or
   // (ensemble_validation folds) one fold of it per member.
   std::vector<DatasetItem> all = partItems(manifest, 0, {"train", "validation", "test"}, ws->arrays());
@@ -57,6 +61,11 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
     train = graphs.remap(train, &trainPart);
     validation = graphs.remap(validation, &validationPart);
   }
+  if (fused) {  // Pearson FC (checkFusionRequest): every atlas's stored graph of each scan
+    all = withAtlasViews(manifest, all, ws->arrays());
+    train = withAtlasViews(manifest, train, ws->arrays());
+    validation = withAtlasViews(manifest, validation, ws->arrays());
+  }
   const ArrayStore& store = graphs.store();
   json texts;
   const auto taskTexts = corpusTaskTexts(manifest, config.model.textDimension, &texts);
@@ -70,7 +79,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   const int members = static_cast<int>(splits.size());
   for (int k = 0; k < members; ++k) {
     torch::manual_seed(static_cast<std::uint64_t>(r.seed) + 7919ULL * static_cast<std::uint64_t>(k));
-    inits.push_back(initialise(config, 2, nodes, r, pretrained));
+    inits.push_back(initialiseFor(config, 2, all, r, pretrained, atlases));
     if (!r.meta.empty()) config.adaptation = std::dynamic_pointer_cast<model::DownstreamModelImpl>(inits.back().model)->spec();
     auto memberConfig = config;
     memberConfig.member = k;
@@ -125,7 +134,20 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   card["training_scans"] = corpusTrainingScans(manifest);  // every corpus scan: learned from, or calibrated on
   if (!publicTokens.is_null()) card["tokens"] = publicTokens;
   if (!graphs.transform().identity()) card["input_transform"] = graphs.transform().toJson();  // fitted on this corpus; predict applies it
-  card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables)
+  card.update(init.model->describe());  // architecture, model, adaptation, max_nodes (and LCM's variables; a fused model's atlases and members)
+  if (fused) {
+    json nodesPerAtlas = json::array();
+    for (std::size_t k = 0; k < atlases.size(); ++k) {
+      auto& member = card.at("members").at(k);
+      nodesPerAtlas.push_back(member.at("max_nodes"));
+      // What reading a scan for this atlas needs (prediction inputs are loaded per atlas, as for an atlas ensemble's members).
+      member["atlas"] = atlases[k];
+      member["nodes"] = member.at("max_nodes");
+      member["preprocessing"] = card.at("preprocessing");
+      member["classes"] = card.at("classes");
+    }
+    card["atlas_nodes"] = nodesPerAtlas;  // the graph each atlas's input must have, in "atlases" order
+  }
   {
     PooledValidation pooled;
     json memberCards = json::array();

@@ -58,30 +58,45 @@ Tuner::Tuner(const TuningConfig& config, model::GraphClassifier m, TaskTexts tex
   if (!model_->readsNodeFeatures()) fcThreshold_ = model_->describe().at("model").value("adjacency_threshold", 0.3);
   if (texts_.task.defined()) texts_.task = texts_.task.to(device_);
   if (texts_.atlas.defined()) texts_.atlas = texts_.atlas.to(device_);
+  for (auto& t : texts_.viewAtlases)
+    if (t.defined()) t = t.to(device_);
 }
 
 model::GraphBatchInput Tuner::prepare(const GraphBatch& batch, const std::vector<DatasetItem>& items) {
+  const auto& item = [&](std::int64_t b) -> const DatasetItem& { return items[static_cast<std::size_t>(batch.items[static_cast<std::size_t>(b)])]; };
+  auto in = prepareGraphs(batch, item, texts_.atlas);
+  for (std::size_t v = 0; v < batch.views.size(); ++v) {
+    if (v >= texts_.viewAtlases.size() && model_->readsNodeFeatures()) throw Error(ErrorCode::Data, "a fused model's batch has more atlases than its texts");
+    in.views.push_back(prepareGraphs(
+        batch.views[v], [&](std::int64_t b) -> const DatasetItem& { return item(b).views[v]; },
+        v < texts_.viewAtlases.size() ? texts_.viewAtlases[v] : torch::Tensor()));
+  }
+  return in;
+}
+
+model::GraphBatchInput Tuner::prepareGraphs(const GraphBatch& batch, const std::function<const DatasetItem&(std::int64_t)>& itemOf,
+                                            const torch::Tensor& atlasText) {
   const auto fc = batch.fc.to(device_), mask = batch.mask.to(device_);
   if (!model_->readsNodeFeatures()) return model::makeFcInput(fc, mask, fcThreshold_);
   const auto B = fc.size(0), N = fc.size(1);
   bool cached = true;
-  for (int i : batch.items) cached = cached && rwseCache_.count(items[static_cast<std::size_t>(i)].fcArray);
+  for (std::int64_t b = 0; b < B; ++b) cached = cached && rwseCache_.count(itemOf(b).fcArray);
   if (!cached) {
-    const auto full = model::makeGraphInput(fc, mask, texts_.task, texts_.atlas, config_.model);
+    const auto full = model::makeGraphInput(fc, mask, texts_.task, atlasText, config_.model);
     const auto k = config_.model.rwseSteps;
     const auto rwse = full.features.narrow(2, config_.model.featureWidth - k, k);
     for (std::int64_t b = 0; b < B; ++b) {
-      const auto& item = items[static_cast<std::size_t>(batch.items[static_cast<std::size_t>(b)])];
+      const auto& item = itemOf(b);
       rwseCache_[item.fcArray] = rwse[b].narrow(0, 0, item.nodes).clone();
     }
     return full;
   }
   auto rwse = torch::zeros({B, N, config_.model.rwseSteps}, fc.options());
   for (std::int64_t b = 0; b < B; ++b) {
-    const auto& r = rwseCache_.at(items[static_cast<std::size_t>(batch.items[static_cast<std::size_t>(b)])].fcArray);
+    const auto& r = rwseCache_.at(itemOf(b).fcArray);
     rwse[b].narrow(0, 0, r.size(0)).copy_(r);
   }
-  return model::makeGraphInput(fc, mask, texts_.task, texts_.atlas, config_.model, rwse);
+  return model::makeGraphInput(fc, mask, texts_.task, atlasText, config_.model, rwse);
 }
 
 std::vector<double> Tuner::margins(const ArrayStore& store, const std::vector<DatasetItem>& items) {

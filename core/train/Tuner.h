@@ -27,7 +27,8 @@ namespace bg::train {
 
 // What a task looks like to the model: its [T/D] and [A/P] text embeddings and its classes.
 struct TaskTexts {
-  torch::Tensor task, atlas;  // [textDimension] each
+  torch::Tensor task, atlas;               // [textDimension] each
+  std::vector<torch::Tensor> viewAtlases;  // a fused multi-atlas model's: [A/P] of each further atlas
 };
 
 struct TuningHistory {
@@ -71,6 +72,8 @@ class Tuner {
  private:
   // The batch as model input, with each graph's RWSE computed once and cached by its FC array.
   model::GraphBatchInput prepare(const GraphBatch& batch, const std::vector<DatasetItem>& items);
+  // One set of graphs (the batch or one of its views): `itemOf(b)` is graph b's item (its FC array keys the RWSE cache).
+  model::GraphBatchInput prepareGraphs(const GraphBatch& batch, const std::function<const DatasetItem&(std::int64_t)>& itemOf, const torch::Tensor& atlasText);
   TuningConfig config_;
   model::GraphClassifier model_;
   TaskTexts texts_;

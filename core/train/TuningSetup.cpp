@@ -1,11 +1,14 @@
 #include "train/TuningSetup.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "errors/Error.h"
 #include "methods/MethodCatalog.h"
+#include "model/AtlasFusion.h"
 #include "model/BrainGfmPublic.h"
 #include "model/DownstreamModel.h"
 #include "model/ModelZoo.h"
@@ -150,25 +153,74 @@ int maxNodes(const std::vector<DatasetItem>& items) {
 // "atlas_views"): the fold's pre-training reads the same acquisitions in every atlas of the corpus,
 // which is what multi-atlas pre-training is for. The whole corpus's order is kept, so every atlas's
 // member asks for the same items and shares one cached pre-training per fold.
+namespace {
+std::pair<int, std::int64_t> acquisitionOf(std::int64_t session, std::int64_t scan) {
+  return session != 0 ? std::make_pair(0, session) : std::make_pair(1, scan);
+}
+
+DatasetItem viewItem(const json& item, const ArrayStore& store) {
+  DatasetItem d;
+  d.scanId = item.at("scan_id").get<std::int64_t>();
+  d.session = item.value("session_id", std::int64_t{0});
+  d.fcArray = item.at("fc_array").get<std::string>();
+  d.seriesArray = item.value("series_array", std::string());
+  d.site = item.value("site", std::string());
+  d.label = item.at("class_index").get<int>();
+  d.atlas = item.value("atlas", std::string());
+  d.nodes = store.map(d.fcArray, false)->rows();
+  return d;
+}
+}  // namespace
+
 std::vector<DatasetItem> sameAcquisitionsInEveryAtlas(const json& manifest, const std::vector<DatasetItem>& unlabelled, const ArrayStore& store) {
-  const auto acquisition = [](std::int64_t session, std::int64_t scan) { return session != 0 ? std::make_pair(0, session) : std::make_pair(1, scan); };
   std::set<std::pair<int, std::int64_t>> wanted;
-  for (const auto& it : unlabelled) wanted.insert(acquisition(it.session, it.scanId));
+  for (const auto& it : unlabelled) wanted.insert(acquisitionOf(it.session, it.scanId));
   std::vector<DatasetItem> out;
-  for (const auto& item : manifest.at("atlas_views")) {
-    DatasetItem d;
-    d.scanId = item.at("scan_id").get<std::int64_t>();
-    d.session = item.value("session_id", std::int64_t{0});
-    if (!wanted.count(acquisition(d.session, d.scanId))) continue;
-    d.fcArray = item.at("fc_array").get<std::string>();
-    d.seriesArray = item.value("series_array", std::string());
-    d.site = item.value("site", std::string());
-    d.label = item.at("class_index").get<int>();
-    d.atlas = item.value("atlas", std::string());
-    d.nodes = store.map(d.fcArray, false)->rows();
-    out.push_back(std::move(d));
+  for (const auto& item : manifest.at("atlas_views"))
+    if (wanted.count(acquisitionOf(item.value("session_id", std::int64_t{0}), item.at("scan_id").get<std::int64_t>()))) out.push_back(viewItem(item, store));
+  return out;
+}
+
+std::vector<std::string> fusedAtlases(const json& manifest) {
+  std::vector<std::string> out{manifest.value("atlas", std::string())};
+  if (manifest.contains("atlas_views"))
+    for (const auto& item : manifest.at("atlas_views"))
+      if (const auto a = item.value("atlas", std::string()); std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  if (out.size() < 2 || out.front().empty())
+    throw Error(ErrorCode::Usage,
+                "--atlas-fusion embedding combines the atlases of a multi-atlas corpus (corpus create --atlas cc200,ho); this corpus has one");
+  return out;
+}
+
+std::vector<DatasetItem> withAtlasViews(const json& manifest, const std::vector<DatasetItem>& items, const ArrayStore& store) {
+  const auto atlases = fusedAtlases(manifest);
+  std::map<std::pair<std::string, std::pair<int, std::int64_t>>, const json*> byAcquisition;
+  for (const auto& item : manifest.at("atlas_views"))
+    byAcquisition[{item.value("atlas", std::string()), acquisitionOf(item.value("session_id", std::int64_t{0}), item.at("scan_id").get<std::int64_t>())}] =
+        &item;
+  std::vector<DatasetItem> out = items;
+  for (auto& it : out) {
+    it.views.clear();
+    for (std::size_t k = 1; k < atlases.size(); ++k) {
+      const auto found = byAcquisition.find({atlases[k], acquisitionOf(it.session, it.scanId)});
+      if (found == byAcquisition.end())
+        throw Error(ErrorCode::Data, "scan " + std::to_string(it.scanId) + " has no " + atlases[k] +
+                                         " graph: a fused multi-atlas model needs every scan in every atlas of the corpus");
+      it.views.push_back(viewItem(*found->second, store));
+    }
   }
   return out;
+}
+
+void checkFusionRequest(const model::TuneRequest& r, const TuningConfig& config) {
+  if (r.atlasFusion != "embedding") return;
+  if (!config.input.identity())
+    throw Error(ErrorCode::Usage,
+                "a fused multi-atlas model reads the stored Pearson FC of each atlas; --input " + config.input.name() + " is fitted per atlas");
+  if (!r.meta.empty()) throw Error(ErrorCode::Usage, "a fused multi-atlas model cannot start from a meta-learned model (--meta)");
+  if (config.architecture == model::kPublicArchitecture)
+    throw Error(ErrorCode::Usage, "the public BrainGFM architecture reads one atlas token: it cannot fuse atlases");
+  if (r.shots > 0) throw Error(ErrorCode::Usage, "a fused multi-atlas model takes --label-fraction, not --shots");
 }
 
 std::vector<DatasetItem> partItems(const json& manifest, int fold, std::initializer_list<const char*> parts, const ArrayStore& store) {
@@ -234,6 +286,21 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
   return out;
 }
 
+Initialised initialiseFor(const TuningConfig& config, int classes, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
+                          const PretrainedFile& pretrained, const std::vector<std::string>& atlases) {
+  if (r.atlasFusion != "embedding") return initialise(config, classes, maxNodes(items), r, pretrained);
+  std::vector<model::GraphClassifier> members;
+  json origin;
+  for (std::size_t k = 0; k < atlases.size(); ++k) {
+    int nodes = 0;
+    for (const auto& it : items) nodes = std::max(nodes, static_cast<int>(k == 0 ? it.nodes : it.views.at(k - 1).nodes));
+    auto member = initialise(config, classes, nodes, r, pretrained);
+    members.push_back(member.model);
+    origin = member.origin;
+  }
+  return {std::make_shared<model::AtlasFusionClassifierImpl>(atlases, std::move(members)), origin};
+}
+
 TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
   const auto texts = promptTexts();
   const auto& classes = manifest.at("classes");
@@ -246,6 +313,12 @@ TaskTexts corpusTaskTexts(const json& manifest, int dim, json* record) {
               {"atlas", atlas},
               {"atlas_text", texts.atlas(atlas)},
               {"text_embeddings", model::HashedNgramEmbedder(dim).source()}};
+  if (manifest.contains("atlas_views") && manifest.value("atlas_fusion", std::string()) == "embedding") {
+    json views = json::array();
+    for (const auto& a : fusedAtlases(manifest))
+      if (a != atlas) views.push_back({{"atlas", a}, {"atlas_text", texts.atlas(a)}});
+    rec["view_atlases"] = views;
+  }
   if (record) *record = rec;
   return taskTextsFromRecord(rec, dim);
 }
@@ -254,8 +327,12 @@ TaskTexts taskTextsFromRecord(const json& rec, int dim) {
   const auto source = model::HashedNgramEmbedder(dim).source();
   if (rec.value("text_embeddings", source) != source)
     throw Error(ErrorCode::Config, "the model's text embeddings come from '" + rec.value("text_embeddings", "") + "', not available here");
-  return {embedText(rec.at("task_key").get<std::string>(), rec.at("task_text").get<std::string>(), dim),
-          embedText(rec.at("atlas").get<std::string>(), rec.at("atlas_text").get<std::string>(), dim)};
+  TaskTexts out{embedText(rec.at("task_key").get<std::string>(), rec.at("task_text").get<std::string>(), dim),
+                embedText(rec.at("atlas").get<std::string>(), rec.at("atlas_text").get<std::string>(), dim),
+                {}};
+  for (const auto& v : rec.value("view_atlases", json::array()))
+    out.viewAtlases.push_back(embedText(v.at("atlas").get<std::string>(), v.at("atlas_text").get<std::string>(), dim));
+  return out;
 }
 
 // The public architecture reads the corpus's atlas and disorder as tokens of its checkpoint's

@@ -47,11 +47,25 @@ nlohmann::json classCounts(const std::vector<DatasetItem>& items);
 std::vector<DatasetItem> partItems(const nlohmann::json& manifest, int fold, std::initializer_list<const char*> parts, const ArrayStore& store);
 std::vector<DatasetItem> sameAcquisitionsInEveryAtlas(const nlohmann::json& manifest, const std::vector<DatasetItem>& unlabelled, const ArrayStore& store);
 
+// A fused multi-atlas model (request atlasFusion "embedding") reads a one-atlas part of a multi-atlas
+// corpus whose "atlas_views" lists every atlas's items. Its atlases: the part's own first, then the
+// others in the order they appear there. Throws a usage error when the manifest has a single atlas.
+std::vector<std::string> fusedAtlases(const nlohmann::json& manifest);
+// Each item with the same acquisition's graph in every further atlas (DatasetItem::views, in
+// fusedAtlases order); a scan without one is a data error naming it and the atlas.
+std::vector<DatasetItem> withAtlasViews(const nlohmann::json& manifest, const std::vector<DatasetItem>& items, const ArrayStore& store);
+// Refuses what a fused model cannot do (a fitted input, a meta-learned start, the public architecture).
+void checkFusionRequest(const model::TuneRequest& request, const TuningConfig& config);
+
 // A fresh downstream model: from a meta-learned model, a pre-trained encoder, or random weights.
 struct Initialised {
   model::GraphClassifier model;
   nlohmann::json origin;
 };
 Initialised initialise(const TuningConfig& config, int classes, int nodes, const model::TuneRequest& request, const PretrainedFile& pretrained);
+// The same for a fused multi-atlas model: one member per atlas (each initialised as above, from the same
+// pre-trained file), `nodes` per atlas. A plain initialise when the request does not fuse atlases.
+Initialised initialiseFor(const TuningConfig& config, int classes, const std::vector<DatasetItem>& items, const model::TuneRequest& request,
+                          const PretrainedFile& pretrained, const std::vector<std::string>& atlases);
 
 }  // namespace bg::train

@@ -21,6 +21,8 @@ struct DatasetItem {
   std::string site;          // the acquisition site (may be empty)
   std::int64_t session = 0;  // the acquisition (multi-atlas corpora: shared by its graphs in every atlas; 0: unknown)
   std::string atlas;         // the parcellation of this graph (a multi-atlas corpus holds one graph per scan and atlas)
+  // For a fused multi-atlas model: the same acquisition's graphs in the model's other atlases, in its order.
+  std::vector<DatasetItem> views;
 };
 
 // Whether a caller reads graphs of several parcellations in one run (BrainGFM's pre-training, which
