@@ -80,6 +80,17 @@ class TestCli : public QObject {
     QCOMPARE(rows.size(), 265);  // header + 264 ROIs
     QCOMPARE(rows[0], QStringLiteral("index\tname\themisphere\tnetwork\tx_mni\ty_mni\tz_mni"));
     QCOMPARE(rows[1], QStringLiteral("1\tPower264_1\tL\tUncertain\t-25\t-98\t-12"));
+    // The label table alone as CSV and Markdown; with JSON, the same labels.
+    const auto csv = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("power264"), QStringLiteral("--format"), QStringLiteral("csv")});
+    QCOMPARE(csv.exitCode, 0);
+    const auto csvRows = csv.out.trimmed().split('\n');
+    QCOMPARE(csvRows.size(), 265);
+    QCOMPARE(csvRows[0], QStringLiteral("index,name,hemisphere,network,x_mni,y_mni,z_mni"));
+    QCOMPARE(csvRows[1], QStringLiteral("1,Power264_1,L,Uncertain,-25,-98,-12"));
+    const auto md = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("power264"), QStringLiteral("--format"), QStringLiteral("md")});
+    QVERIFY2(md.out.split('\n').value(2) == QStringLiteral("| 1 | Power264_1 | L | Uncertain | -25 | -98 | -12 |"), qPrintable(md.out.left(300)));
+    const auto js = run({QStringLiteral("atlas"), QStringLiteral("show"), QStringLiteral("power264"), QStringLiteral("--json")});
+    QVERIFY(js.out.contains(QStringLiteral("\"name\": \"Power264_1\"")));
   }
 
   // Numbers out of range are refused before anything runs (exit 64, the option named), not replaced.

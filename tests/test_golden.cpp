@@ -25,12 +25,22 @@ namespace {
 QString q(const fs::path& p) { return QString::fromStdString(p.string()); }
 
 // Numbers agree to 1e-5 (absolute, or relative for large values): the same code on another CPU may
-// round a reduction differently, a changed behaviour moves them by far more.
+// round a reduction differently, a changed behaviour moves them by far more. Three runs amplify that
+// rounding: measured between the AVX2 machine that recorded the file and an AVX-512 AMD EPYC (the
+// same commit on both), BrainMass's out-of-fold scores moved by up to 4.7e-4, BrainGFM fine-tuned
+// from a pre-training by 1.8e-5 and BrainNetTF by 6.2e-6. They are held to about four times that.
+double toleranceOf(const std::string& path) {
+  if (path.rfind(".evaluate.brainmass.", 0) == 0) return 2e-3;
+  if (path.rfind(".evaluate.finetune-half-labels.", 0) == 0) return 1e-4;
+  if (path.rfind(".evaluate.brainnettf.", 0) == 0) return 3e-5;
+  return 1e-5;
+}
+
 void compare(const json& golden, const json& actual, const std::string& path, std::vector<std::string>& errors) {
   if (errors.size() >= 12) return;
   if (golden.is_number() && actual.is_number()) {
     const double g = golden.get<double>(), a = actual.get<double>();
-    if (std::fabs(g - a) > 1e-5 * std::max(1.0, std::fabs(g))) errors.push_back(path + ": golden " + golden.dump() + ", now " + actual.dump());
+    if (std::fabs(g - a) > toleranceOf(path) * std::max(1.0, std::fabs(g))) errors.push_back(path + ": golden " + golden.dump() + ", now " + actual.dump());
     return;
   }
   if (golden.type() != actual.type()) {

@@ -1015,6 +1015,7 @@ class TestGui : public QObject {
                    fusedArgs.value(fusedArgs.indexOf(QStringLiteral("--atlas-fusion")) + 1) == QStringLiteral("embedding"),
                qPrintable(fusedArgs.join(' ')));
       QCOMPARE(multi.preset().value("atlas_fusion", std::string()), std::string("embedding"));
+      multi.grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_launch_fused.png"));
       multi.input()->setCurrentIndex(multi.input()->findData(QStringLiteral("tangent")));
       QVERIFY2(multi.problems().join(' ').contains(QStringLiteral("fitted per atlas")), qPrintable(multi.problems().join('\n')));
       multi.input()->setCurrentIndex(0);

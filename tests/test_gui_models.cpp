@@ -1,11 +1,14 @@
-// The GUI's models without widgets (issue 38, item 5): what the Runs panel may do with a run, and what
-// the diagnosis wizard checks before it runs, decided by Qt-free core functions that these tests call
+// The GUI's models without widgets (issue 38, item 5): what the Runs panel may do with a run, what
+// the diagnosis wizard checks before it runs and the Launch form's rules, decided by Qt-free core functions that these tests call
 // with no display. test_gui keeps the end-to-end checks through the windows.
 #include <QTest>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "eval/DiagnosisChecks.h"
+#include "eval/LaunchRequest.h"
 #include "workspace/RunActions.h"
 
 using namespace bg;
@@ -75,6 +78,137 @@ class TestGuiModels : public QObject {
     QVERIFY2(oneFile.find("through cc200 and ho") != std::string::npos && oneFile.find("use Predict") != std::string::npos, oneFile.c_str());
     QVERIFY(scanProblemForModel(ensemble, {true, 0, 0.0}, {"cc200", "ho"}).empty());
     QVERIFY(scanProblemForModel(ensemble, {true, 0, 0.0}, {"cc200"}).find("reads the ho parcellation") != std::string::npos);
+    // So does one fused model over both atlases (a graph-model file whose card lists them), whose own
+    // "atlas" and "nodes" are its first atlas's only.
+    const json fused = {{"kind", "braingfm-downstream"}, {"architecture", "atlas-fusion"}, {"atlases", {"cc200", "ho"}}, {"atlas", "cc200"}, {"nodes", 200}};
+    QVERIFY(scanProblemForModel(fused, {false, 200, 2.0}, {}).find("through cc200 and ho") != std::string::npos);
+    QVERIFY(scanProblemForModel(fused, {true, 0, 0.0}, {"cc200", "ho"}).empty());
+    QVERIFY(scanProblemForModel(fused, {true, 0, 0.0}, {"cc200"}).find("reads the ho parcellation") != std::string::npos);
+  }
+
+  // The Launch form's rules without widgets: which fields a run uses, what is wrong, the command line.
+  void launchFormRulesWithoutWidgets() {
+    auto has = [](const std::vector<std::string>& list, const std::string& text) {
+      for (const auto& s : list)
+        if (s.find(text) != std::string::npos) return true;
+      return false;
+    };
+    auto follows = [](const std::vector<std::string>& args, const std::string& option, const std::string& value) {
+      const auto it = std::find(args.begin(), args.end(), option);
+      return it != args.end() && it + 1 != args.end() && *(it + 1) == value;
+    };
+    LaunchRequest r;
+    r.workspace = "/ws";
+    r.corpus = "asd";
+    r.corpusAtlases = {"cc200"};
+    r.kind = "train";
+    r.method = "logreg";
+    auto f = launchFields(r);
+    QVERIFY(f.regularisation && !f.ensemble && !f.atlasFusion && !f.folds && !f.pretrained && f.method && !f.foundationModel);
+    QVERIFY(has(launchProblems(r), "Choose the model file to write"));
+    r.output = " /m/logreg.json ";
+    r.regularisation = "0.01, 0.1";
+    r.epochs = 30;  // a baseline has no epochs: left out
+    {
+      std::string all;
+      for (const auto& problem : launchProblems(r)) all += problem + " ";
+      QVERIFY2(all.empty(), all.c_str());
+    }
+    auto args = launchArguments(r);
+    QVERIFY(follows(args, "--c", "0.01,0.1") && follows(args, "--out", "/m/logreg.json") && follows(args, "-w", "/ws"));
+    QVERIFY(std::find(args.begin(), args.end(), "--epochs") == args.end());
+    r.regularisation = "x";
+    QVERIFY(!launchProblems(r).empty());
+
+    // Two atlases: a graph model may be one model over both; the SVM reads one parcellation.
+    r.corpusAtlases = {"cc200", "ho"};
+    r.regularisation.clear();
+    r.method = "scratch";
+    r.kind = "evaluate";
+    r.atlasFusion = "embedding";
+    r.labels = "100, 10";
+    r.folds = 5;
+    f = launchFields(r);
+    QVERIFY(f.atlasFusion && f.ensemble && f.folds && f.labels && !f.crossAtlasViews && !f.regularisation);
+    args = launchArguments(r);
+    QVERIFY(follows(args, "--atlas-fusion", "embedding") && follows(args, "--regimes", "1,0.1") && follows(args, "--cv", "5") &&
+            follows(args, "--epochs", "30"));
+    r.input = "tangent";
+    QVERIFY(has(launchProblems(r), "fitted per atlas"));
+    r.input.clear();
+    r.method = "svm";
+    QVERIFY(has(launchProblems(r), "svm reads one parcellation"));
+    r.method = "prompt";
+    r.pretrainInFolds = "paper";
+    QVERIFY(launchFields(r).crossAtlasViews && launchFields(r).pretrained);
+    r.crossAtlasViews = true;
+    args = launchArguments(r);
+    QVERIFY(std::find(args.begin(), args.end(), "--cross-atlas-views") != args.end() &&
+            std::find(args.begin(), args.end(), "--pretrain-in-folds") != args.end());
+    QVERIFY(std::find(args.begin(), args.end(), "--pretrain-config") == args.end());  // "paper": the defaults
+    r.leaveSiteOut = true;
+    args = launchArguments(r);
+    QVERIFY(!launchFields(r).folds && std::find(args.begin(), args.end(), "--cv") == args.end() &&
+            std::find(args.begin(), args.end(), "--leave-site-out") != args.end());
+
+    // Labels, folds, the device, site adaptation.
+    r.leaveSiteOut = false;
+    r.labels = "10, abc";
+    QVERIFY(has(launchProblems(r), "'abc' is not a percentage"));
+    r.labels = "0";
+    QVERIFY(has(launchProblems(r), "zero-shot"));
+    QCOMPARE(launchLabelFractions(" 25% "), std::vector<double>{0.25});
+    r.labels.clear();
+    r.folds = 1;
+    QVERIFY(has(launchProblems(r), "at least 2 folds"));
+    r.folds = 0;
+    r.device = "unavailable";
+    QVERIFY(has(launchProblems(r), "no CUDA device"));
+    r.device = "auto";
+    r.method = "scratch";
+    r.input = "fc-site";
+    r.corpusAtlases = {"cc200"};
+    QVERIFY(launchFields(r).adaptNewSites && !launchFields(r).adaptScans);
+    r.adaptNewSites = true;
+    r.adaptScans = 3;
+    QVERIFY(has(launchProblems(r), "at least 5 of its scans"));
+    r.adaptScans = 8;
+    r.adaptLabelled = true;
+    r.adaptSharePercent = 100;
+    QVERIFY(has(launchProblems(r), "one class"));
+    r.adaptSharePercent = 25;
+    QVERIFY(follows(launchArguments(r), "--adapt-share", "0.25") && follows(launchArguments(r), "--adapt-scans", "8"));
+
+    // Other configurations need a main one; a missing pre-trained file is named.
+    r.alsoConfigs = {"/c/b.json"};
+    QVERIFY(has(launchProblems(r), "needs a Configuration file"));
+    r.config = "/c/a.json";
+    args = launchArguments(r);
+    QCOMPARE(std::count(args.begin(), args.end(), std::string("--config")), 2L);
+    r.method = "finetune";
+    r.pretrained = "/nonexistent/pre.pt";
+    QVERIFY(has(launchProblems(r), "/nonexistent/pre.pt does not exist"));
+
+    // Pre-training: the zoo's models read one atlas; meta-training needs two tasks.
+    LaunchRequest pre;
+    pre.kind = "pretrain";
+    pre.corpus = "both";
+    pre.corpusAtlases = {"cc200", "ho"};
+    pre.output = "p.pt";
+    pre.foundationModel = "brainmass";
+    QVERIFY(has(launchProblems(pre), "brainmass has no atlas token"));
+    QVERIFY(follows(launchArguments(pre), "--model", "brainmass") && !launchFields(pre).crossAtlasViews && !launchFields(pre).method);
+    LaunchRequest meta;
+    meta.kind = "meta-train";
+    meta.workspace = "/ws";
+    meta.tasks = {"asd"};
+    meta.output = "meta.pt";
+    meta.firstOrder = true;
+    QVERIFY(has(launchProblems(meta), "at least two tasks"));
+    meta.tasks.push_back("adhd");
+    const auto metaArgs = launchArguments(meta);
+    QVERIFY(metaArgs.front() == "meta-train" && std::count(metaArgs.begin(), metaArgs.end(), std::string("--corpus")) == 2 &&
+            std::find(metaArgs.begin(), metaArgs.end(), "--first-order") != metaArgs.end());
   }
 
   void qualityControlBlocksFailuresAndBlockedGaps() {

@@ -506,6 +506,14 @@ class TestReport : public QObject {
       for (Eigen::Index j = i + 1; j < t.cols(); ++j) largest = std::max(largest, std::abs(t(i, j)));
     QVERIFY(std::abs(std::abs(result["top"][0]["t"].get<double>()) - largest) < 1e-4);
     QVERIFY(result["top"][0]["a"].get<std::string>().find("(#") != std::string::npos);
+    // The same edges as CSV: a header and one row per listed edge, t as in the JSON.
+    const auto csv = run({"corpus", "compare", "-w", str(ws_), "asd", "--format", "csv", "--top", "5"});
+    QVERIFY2(csv.exitCode == 0, qPrintable(csv.err));
+    const auto lines = csv.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 6);
+    QCOMPARE(lines[0], QStringLiteral("a,b,t,df,p,q"));
+    const auto cells = lines[1].split(',');
+    QVERIFY2(cells.size() >= 6 && std::abs(cells[cells.size() - 4].toDouble() - result["top"][0]["t"].get<double>()) < 1e-4, qPrintable(lines[1]));
   }
 
   void failedQualityControlBlocksUnlessOverridden() {

@@ -22,12 +22,13 @@
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "EngineInfo.h"
+#include "eval/LaunchRequest.h"
 #include "connectome/SiteStandardizer.h"
-#include "errors/Error.h"
-#include "eval/RegularisationSearch.h"
 #include "io/AtomicFile.h"
 #include "methods/MethodCatalog.h"
 #include "settings/DataPaths.h"
@@ -36,29 +37,6 @@
 
 namespace bg::ui {
 using nlohmann::json;
-
-namespace {
-const MethodInfo& info(const QString& method) { return methodInfo(method.toStdString()); }
-// Methods that adapt a pre-trained encoder (the others train from scratch or are baselines).
-bool needsPretrained(const QString& m) { return info(m).pretrained == PretrainedUse::Required; }
-// The classical baselines: a convex fit on Fisher-z or tangent-space FC, regularised by C alone.
-bool isBaseline(const QString& m) { return info(m).isBaseline(); }
-}  // namespace
-
-std::vector<double> LaunchRunDialog::labelFractions(const QString& text) {
-  std::vector<double> out;
-  if (text.trimmed().isEmpty()) return {1.0};
-  for (const auto& part : text.split(QLatin1Char(','))) {
-    bool ok = false;
-    const double percent = part.trimmed().remove(QLatin1Char('%')).toDouble(&ok);
-    if (!ok || !(percent >= 0 && percent <= 100))
-      throw Error(ErrorCode::Usage, "Labels: '" + part.trimmed().toStdString() + "' is not a percentage between 0 and 100");
-    if (percent == 0)
-      throw Error(ErrorCode::Usage, "Labels: zero-shot (0%) needs a meta-learned model; run it with braingraph-cli evaluate --method zeroshot --meta MODEL");
-    out.push_back(percent / 100.0);
-  }
-  return out;
-}
 
 LaunchRunDialog::LaunchRunDialog(const QString& workspaceDir, QWidget* parent) : QDialog(parent), workspace_(workspaceDir) {
   setWindowTitle(tr("Launch a Run"));
@@ -399,173 +377,53 @@ bool LaunchRunDialog::showsRow(QWidget* field) const {
   return !row->isHidden();
 }
 
+LaunchRequest LaunchRunDialog::request() const {
+  LaunchRequest r;
+  r.workspace = workspace_.toStdString();
+  r.kind = kind_->currentText().toStdString();
+  r.corpus = corpus_->currentText().toStdString();
+  if (const auto a = atlasesOfCorpus_.find(corpus_->currentText()); a != atlasesOfCorpus_.end())
+    for (const auto& atlas : a->second) r.corpusAtlases.push_back(atlas.toStdString());
+  for (const auto& t : tasks()) r.tasks.push_back(t.toStdString());
+  r.method = method_->currentText().toStdString();
+  r.foundationModel = foundationModel_->currentText().toStdString();
+  r.pretrained = pretrained_->text().trimmed().toStdString();
+  r.config = config_->currentData().toString().toStdString();
+  for (int i = 0; i < alsoConfigs_->count(); ++i)
+    if (alsoConfigs_->item(i)->checkState() == Qt::Checked) r.alsoConfigs.push_back(alsoConfigs_->item(i)->data(Qt::UserRole).toString().toStdString());
+  r.calibration = calibration_->currentData().toString().toStdString();
+  r.input = input_->currentData().toString().toStdString();
+  r.pretrainInFolds = pretrainInFolds_->currentData().toString().toStdString();
+  r.regularisation = regularisation_->text().trimmed().toStdString();
+  r.labels = labels_->text().toStdString();
+  r.device = device_->currentData().toString().toStdString();
+  r.output = output_->text().trimmed().toStdString();
+  r.name = name_->text().trimmed().toStdString();
+  r.atlasFusion = atlasFusion_->currentData().toString().toStdString();
+  r.epochs = epochs_->value();
+  r.ensemble = ensemble_->value();
+  r.folds = folds_->value();
+  r.threads = threads_->value();
+  r.adaptScans = adaptScans_->value();
+  r.adaptSharePercent = adaptShare_->value();
+  r.ensembleFolds = ensembleFolds_->isChecked();
+  r.crossAtlasViews = crossAtlasViews_->isChecked();
+  r.leaveSiteOut = leaveSiteOut_->isChecked();
+  r.firstOrder = firstOrder_->isChecked();
+  r.adaptNewSites = adaptNewSites_->isChecked();
+  r.adaptLabelled = adaptLabelled_->isChecked();
+  return r;
+}
+
 QStringList LaunchRunDialog::problems() const {
   QStringList p;
-  const QString kind = kind_->currentText(), method = method_->currentText();
-  if (corpus_->currentText().isEmpty()) p << tr("The workspace has no corpus: create one first (corpus create).");
-  if (kind != QLatin1String("evaluate") && output_->text().trimmed().isEmpty()) p << tr("Choose the model file to write (Output).");
-  if (const auto a = atlasesOfCorpus_.find(corpus_->currentText()); a != atlasesOfCorpus_.end() && a->second.size() > 1) {
-    const QString list = a->second.join(QStringLiteral(", "));
-    if (kind == QLatin1String("pretrain") && foundationModel_->currentText() != QLatin1String("braingfm"))
-      p << tr("%1 has no atlas token and pre-trains on one atlas; corpus %2 holds several (%3). Pre-train BrainGFM on it, or choose a "
-              "one-atlas corpus.")
-               .arg(foundationModel_->currentText(), corpus_->currentText(), list);
-    else if (kind == QLatin1String("meta-train"))
-      p << tr("Corpus %1 holds several atlases (%2): meta-training reads one parcellation per task. Choose a one-atlas corpus.")
-               .arg(corpus_->currentText(), list);
-    else if (kind != QLatin1String("pretrain") && !info(method).severalAtlases)
-      p << tr("Corpus %1 holds several atlases (%2): %3 reads one parcellation. The regressions and the graph models read several (one model "
-              "per atlas, probabilities averaged); or choose a one-atlas corpus.")
-               .arg(corpus_->currentText(), list, method);
-    else if (kind != QLatin1String("pretrain") && [&] {
-               for (int i = 0; i < alsoConfigs_->count(); ++i)
-                 if (alsoConfigs_->item(i)->checkState() == Qt::Checked &&
-                     alsoConfigs_->item(i)->data(Qt::UserRole).toString() != config_->currentData().toString())
-                   return true;
-               return false;
-             }())
-      p << tr("Corpus %1 holds several atlases (%2): choosing among configurations is for one-atlas corpora; keep one configuration.")
-               .arg(corpus_->currentText(), list);
-    else if (atlasFusion_->isEnabled() && atlasFusion_->currentData().toString() == QLatin1String("embedding") && input_->isEnabled() &&
-             !input_->currentData().toString().isEmpty() && input_->currentData().toString() != QLatin1String("fc"))
-      p << tr("A model over every atlas reads each atlas's stored Pearson FC; input %1 is fitted per atlas. Choose the input fc, or one model "
-              "per atlas.")
-               .arg(input_->currentData().toString());
-  }
-  if (pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty() && !QFileInfo::exists(pretrained_->text().trimmed()))
-    p << tr("The pre-trained file %1 does not exist.").arg(pretrained_->text().trimmed());
-  if (folds_->isEnabled() && folds_->value() == 1) p << tr("Cross-validation needs at least 2 folds.");
-  if (labels_->isEnabled()) {
-    try {
-      (void)labelFractions(labels_->text());
-    } catch (const std::exception& e) {
-      p << QString::fromStdString(e.what()) + QLatin1Char('.');
-    }
-  }
-  if (kind == QLatin1String("meta-train") && tasks().size() < 2) p << tr("Meta-training needs at least two tasks: tick them under Tasks.");
-  if (device_->currentData().toString() == QLatin1String("unavailable")) p << tr("This machine has no CUDA device LibTorch can use.");
-  if (adaptScans_->isEnabled() && adaptScans_->value() > 0 && adaptScans_->value() < SiteStandardizer::kMinScans)
-    p << tr("A new site's statistics need at least %1 of its scans.").arg(SiteStandardizer::kMinScans);
-  if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked() && (adaptShare_->value() == 0 || adaptShare_->value() == 100))
-    p << tr("A batch of one class cannot be weighted by its labels: choose a mix between 1% and 99%, or leave the labels out.");
-  if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty()) {
-    try {
-      parseRegularisationGrid(regularisation_->text().trimmed().toStdString());
-    } catch (const std::exception& e) {
-      p << QString::fromStdString(e.what()) + QLatin1Char('.');
-    }
-  }
-  if (!alsoTried().isEmpty() && config_->currentData().toString().isEmpty())
-    p << tr("Trying other configurations needs a Configuration file to compare them with (the paper defaults are not a file).");
-  const QString input = input_->currentData().toString();
-  if (kind == QLatin1String("train") || kind == QLatin1String("evaluate")) {
-    // What the method itself accepts: the catalog's checks, the CLI's own.
-    MethodRequest r;
-    r.kind = kind.toStdString();
-    r.method = method.toStdString();
-    r.hasPretrained = pretrained_->isEnabled() && !pretrained_->text().trimmed().isEmpty();
-    r.pretrainInFolds = pretrainsInFolds();
-    r.calibration = calibration_->isEnabled() ? calibration_->currentData().toString().toStdString() : std::string();
-    r.regularisationGiven = regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty();
-    r.configurations = (config_->currentData().toString().isEmpty() ? 0 : 1) + static_cast<int>(alsoTried().size());
-    r.ensemble = ensemble_->isEnabled() ? ensemble_->value() : 0;
-    r.ensembleValidationGiven = ensembleFolds_->isEnabled();
-    r.input = input_->isEnabled() ? input.toStdString() : std::string();
-    if (labels_->isEnabled()) {
-      try {
-        r.labelFractions = labelFractions(labels_->text());
-      } catch (const std::exception&) {
-        // named above
-      }
-    }
-    for (const auto& problem : methodProblems(r)) p << QString::fromStdString(problem) + QLatin1Char('.');
-  }
-  if (input_->isEnabled() && kind != QLatin1String("pretrain") && !input.isEmpty() && input != QLatin1String("fc") && !isBaseline(method) &&
-      info(method).inputs.empty() && needsPretrained(method) && pretrained_->text().trimmed().isEmpty() && !pretrainsInFolds())
-    // With a Pre-trained file the CLI checks that it learned this input (pretrain --input) and says so if not.
-    p << tr("Input \"%1\" needs an encoder that learned it: train from scratch, pre-train BrainGFM in each fold (evaluate), or give "
-            "a file pre-trained on it (pretrain with this Input).")
-             .arg(input_->currentText());
+  for (const auto& problem : launchProblems(request())) p << QString::fromStdString(problem);
   return p;
 }
 
-QStringList LaunchRunDialog::alsoTried() const {
-  QStringList files;
-  if (!alsoConfigs_->isEnabled()) return files;
-  for (int i = 0; i < alsoConfigs_->count(); ++i) {
-    const auto file = alsoConfigs_->item(i)->data(Qt::UserRole).toString();
-    if (alsoConfigs_->item(i)->checkState() == Qt::Checked && file != config_->currentData().toString()) files << file;  // the main one is tried anyway
-  }
-  return files;
-}
-
-bool LaunchRunDialog::pretrainsInFolds() const { return pretrainInFolds_->isEnabled() && !pretrainInFolds_->currentData().toString().isEmpty(); }
-
 QStringList LaunchRunDialog::arguments() const {
-  const QString kind = kind_->currentText(), method = method_->currentText();
   QStringList a;
-  if (device_->currentData().toString() != QLatin1String("auto")) a << QStringLiteral("--device") << device_->currentData().toString();
-  if (threads_->value() > 0) a << QStringLiteral("--threads") << QString::number(threads_->value());
-  if (kind == QLatin1String("meta-train")) {
-    a << kind << QStringLiteral("-w") << workspace_;
-    for (const auto& t : tasks()) a << QStringLiteral("--corpus") << t;
-    if (!pretrained_->text().trimmed().isEmpty()) a << QStringLiteral("--pretrained") << pretrained_->text().trimmed();
-    if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
-    if (epochs_->value() > 0) a << QStringLiteral("--meta-epochs") << QString::number(epochs_->value());
-    if (firstOrder_->isChecked()) a << QStringLiteral("--first-order");
-    a << QStringLiteral("--out") << output_->text().trimmed();
-    return a;
-  }
-  a << kind << QStringLiteral("-w") << workspace_ << QStringLiteral("--corpus") << corpus_->currentText();
-  const QString input = input_->isEnabled() ? input_->currentData().toString() : QString();
-  if (kind != QLatin1String("pretrain")) {
-    // The method's part of the command line, as the catalog spells it.
-    MethodArguments m;
-    m.method = method.toStdString();
-    if (pretrained_->isEnabled()) m.pretrained = pretrained_->text().trimmed().toStdString();
-    if (calibration_->isEnabled()) m.calibration = calibration_->currentData().toString().toStdString();
-    m.input = input.toStdString();
-    m.pretrainInFolds = pretrainsInFolds();
-    for (const auto& part : methodCommandLine(m)) a << QString::fromStdString(part);
-  } else {
-    if (foundationModel_->currentText() != QLatin1String("braingfm")) a << QStringLiteral("--model") << foundationModel_->currentText();
-    if (!input.isEmpty()) a << QStringLiteral("--input") << input;
-  }
-  if (!config_->currentData().toString().isEmpty()) a << QStringLiteral("--config") << config_->currentData().toString();
-  for (const auto& file : alsoTried()) a << QStringLiteral("--config") << file;
-  if (regularisation_->isEnabled() && !regularisation_->text().trimmed().isEmpty())
-    a << QStringLiteral("--c") << regularisation_->text().remove(QLatin1Char(' '));
-  // The method box keeps its choice while a pre-training is set up: it says nothing about pretrain's epochs.
-  if (epochs_->value() > 0 && (kind == QLatin1String("pretrain") || !isBaseline(method))) a << QStringLiteral("--epochs") << QString::number(epochs_->value());
-  if (adaptNewSites_->isEnabled() && adaptNewSites_->isChecked()) a << QStringLiteral("--adapt-new-sites");
-  if (adaptScans_->isEnabled() && adaptScans_->value() > 0) a << QStringLiteral("--adapt-scans") << QString::number(adaptScans_->value());
-  if (adaptShare_->isEnabled() && adaptShare_->value() >= 0) a << QStringLiteral("--adapt-share") << QString::number(adaptShare_->value() / 100.0);
-  if (adaptLabelled_->isEnabled() && adaptLabelled_->isChecked()) a << QStringLiteral("--adapt-labelled");
-  if (ensemble_->isEnabled() && ensemble_->value() > 0) a << QStringLiteral("--ensemble") << QString::number(ensemble_->value());
-  if (crossAtlasViews_->isEnabled() && crossAtlasViews_->isChecked()) a << QStringLiteral("--cross-atlas-views");
-  if (atlasFusion_->isEnabled() && atlasFusion_->currentData().toString() == QLatin1String("embedding"))
-    a << QStringLiteral("--atlas-fusion") << QStringLiteral("embedding");
-  if (ensembleFolds_->isEnabled())
-    a << QStringLiteral("--ensemble-validation") << (ensembleFolds_->isChecked() ? QStringLiteral("folds") : QStringLiteral("shared"));
-  if (const auto file = pretrainInFolds_->currentData().toString(); pretrainsInFolds() && file != QLatin1String("paper"))
-    a << QStringLiteral("--pretrain-config") << file;
-  if (folds_->isEnabled() && folds_->value() > 1) a << QStringLiteral("--cv") << QString::number(folds_->value());
-  if (leaveSiteOut_->isEnabled() && leaveSiteOut_->isChecked()) a << QStringLiteral("--leave-site-out");
-  if (labels_->isEnabled()) {
-    try {
-      const auto fractions = labelFractions(labels_->text());
-      QStringList list;
-      for (double f : fractions) list << QString::number(f, 'g', 6);
-      if (fractions.size() > 1)
-        a << QStringLiteral("--regimes") << list.join(QLatin1Char(','));
-      else if (fractions.front() != 1.0)
-        a << QStringLiteral("--label-fraction") << list.front();
-    } catch (const std::exception&) {
-      // named by problems(), which keeps Launch disabled
-    }
-  }
-  if (kind == QLatin1String("evaluate") && !name_->text().trimmed().isEmpty()) a << QStringLiteral("--name") << name_->text().trimmed();
-  if (!output_->text().trimmed().isEmpty()) a << QStringLiteral("--out") << output_->text().trimmed();
+  for (const auto& part : launchArguments(request())) a << QString::fromStdString(part);
   return a;
 }
 
@@ -689,42 +547,35 @@ bool LaunchRunDialog::loadPreset(const QString& file) {
 }
 
 void LaunchRunDialog::revalidate() {
-  const bool pretrain = kind_->currentText() == QLatin1String("pretrain");
-  const bool meta = kind_->currentText() == QLatin1String("meta-train");
-  method_->setEnabled(!pretrain && !meta);
-  foundationModel_->setEnabled(pretrain);
-  corpus_->setEnabled(!meta);
-  tasks_->setEnabled(meta);
-  firstOrder_->setEnabled(meta);
-  // A file to adapt: meta-training's start, or the methods that adapt one (not the baselines or scratch).
-  pretrained_->setEnabled(!pretrain && (meta || info(method_->currentText()).pretrained != PretrainedUse::None));
-  const bool evaluate = kind_->currentText() == QLatin1String("evaluate");
-  const bool baseline = isBaseline(method_->currentText());
-  leaveSiteOut_->setEnabled(evaluate);
-  folds_->setEnabled(evaluate && !leaveSiteOut_->isChecked());
-  labels_->setEnabled(evaluate);
-  name_->setEnabled(kind_->currentText() == QLatin1String("evaluate"));
-  // BrainGFM's tuning methods (Run › Compare Models… pre-trains BrainMass and LCM in folds).
-  const auto& method = info(method_->currentText());
-  pretrainInFolds_->setEnabled(kind_->currentText() == QLatin1String("evaluate") && method.pretrainsInFolds && method.family == MethodFamily::BrainGfm);
-  calibration_->setEnabled(!pretrain && !meta && method.calibrates);  // the SVM calibrates itself
-  // Pre-training: BrainGFM learns the chosen input (fine-tune the file with the same one).
-  input_->setEnabled(pretrain ? foundationModel_->currentText() == QLatin1String("braingfm") : !meta && (!baseline || evaluate));
-  ensemble_->setEnabled(!pretrain && !meta && !baseline);
-  ensembleFolds_->setEnabled(ensemble_->isEnabled() && ensemble_->value() != 1);  // 0: the configuration's 5 members
-  const auto atlases = atlasesOfCorpus_.find(corpus_->currentText());
-  const int atlasCount = atlases == atlasesOfCorpus_.end() ? 0 : static_cast<int>(atlases->second.size());
-  corpusAtlasesLabel_->setText(atlasCount == 0 ? tr("unknown") : atlases->second.join(QStringLiteral(", ")));
-  crossAtlasViews_->setEnabled(atlasCount > 1 && ((pretrain && foundationModel_->currentText() == QLatin1String("braingfm")) || pretrainsInFolds()));
-  atlasFusion_->setEnabled(atlasCount > 1 && !pretrain && !meta && !baseline);
-  regularisation_->setEnabled(!pretrain && !meta && baseline);
-  alsoConfigs_->setEnabled(!pretrain && !meta && !baseline);
-  adaptNewSites_->setEnabled(
-      kind_->currentText() == QLatin1String("evaluate") && input_->isEnabled() &&
-      (input_->currentData().toString().endsWith(QLatin1String("-site")) || input_->currentData().toString().endsWith(QLatin1String("-combat"))));
-  adaptScans_->setEnabled(adaptNewSites_->isEnabled() && adaptNewSites_->isChecked());
-  adaptShare_->setEnabled(adaptScans_->isEnabled());
-  adaptLabelled_->setEnabled(adaptScans_->isEnabled());
+  const auto r = request();
+  const auto f = launchFields(r);
+  const std::pair<QWidget*, bool> used[] = {
+      {method_, f.method},
+      {foundationModel_, f.foundationModel},
+      {corpus_, f.corpus},
+      {tasks_, f.tasks},
+      {firstOrder_, f.firstOrder},
+      {pretrained_, f.pretrained},
+      {leaveSiteOut_, f.leaveSiteOut},
+      {folds_, f.folds},
+      {labels_, f.labels},
+      {name_, f.name},
+      {pretrainInFolds_, f.pretrainInFolds},
+      {calibration_, f.calibration},
+      {input_, f.input},
+      {ensemble_, f.ensemble},
+      {ensembleFolds_, f.ensembleFolds},
+      {crossAtlasViews_, f.crossAtlasViews},
+      {atlasFusion_, f.atlasFusion},
+      {regularisation_, f.regularisation},
+      {alsoConfigs_, f.alsoConfigs},
+      {adaptNewSites_, f.adaptNewSites},
+      {adaptScans_, f.adaptScans},
+      {adaptShare_, f.adaptShare},
+      {adaptLabelled_, f.adaptLabelled},
+  };
+  for (const auto& [field, on] : used) field->setEnabled(on);
+  corpusAtlasesLabel_->setText(r.corpusAtlases.empty() ? tr("unknown") : QString::fromStdString(fmt::format("{}", fmt::join(r.corpusAtlases, ", "))));
   // Only the rows this run and method use; the advanced ones folded unless asked for.
   const bool advanced = advanced_ && advanced_->isChecked();
   auto show = [&](QWidget* field, bool isAdvanced) {

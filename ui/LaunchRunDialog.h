@@ -11,6 +11,8 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "eval/LaunchRequest.h"
+
 class QCheckBox;
 class QComboBox;
 class QFormLayout;
@@ -27,6 +29,8 @@ class LaunchRunDialog : public QDialog {
   Q_OBJECT
  public:
   LaunchRunDialog(const QString& workspaceDir, QWidget* parent = nullptr);
+  // The form's choices as plain values (eval/LaunchRequest.h decides what they mean).
+  LaunchRequest request() const;
   // What is wrong with the form (empty: it can launch).
   QStringList problems() const;
   // The braingraph-cli arguments of the run (global options first).
@@ -95,11 +99,6 @@ class LaunchRunDialog : public QDialog {
  private:
   void revalidate();
   QString workspace_;
-  bool pretrainsInFolds() const;
-  QStringList alsoTried() const;
-  // The Labels field ("100, 10, 1", percent; empty: every label) as label fractions; throws bg::Error
-  // naming a bad entry, and for 0% (zero-shot needs a meta-learned model, which the form does not take).
-  static std::vector<double> labelFractions(const QString& text);  // the checked Also try files other than the Configuration
   QComboBox *kind_, *corpus_, *method_, *foundationModel_, *config_, *calibration_, *input_, *device_, *pretrainInFolds_;
   QLineEdit *pretrained_, *output_, *name_, *regularisation_, *labels_;
   QSpinBox *epochs_, *ensemble_, *folds_, *threads_, *adaptScans_, *adaptShare_;

@@ -69,11 +69,24 @@ int runAtlasList(CliContext& ctx, bool verifyFiles, const std::string& format) {
   return 0;
 }
 
-int runAtlasShow(CliContext& ctx, const std::string& id, bool json) {
+// text: the description as comments above a tab-separated label table; json: both; csv, md: the label table.
+int runAtlasShow(CliContext& ctx, const std::string& id, const std::string& format) {
   const auto registry = loadRegistry(ctx);
   const auto& m = registry.get(id);
   const auto labels = registry.labels(id);
-  if (json) {
+  const bool coords = !labels.empty() && labels.front().mni.has_value();
+  if (format == "csv" || format == "md") {
+    ResultTable table{{"index", "name", "hemisphere", "network"}, {}};
+    if (coords) table.header.insert(table.header.end(), {"x_mni", "y_mni", "z_mni"});
+    for (const auto& l : labels) {
+      std::vector<std::string> row{std::to_string(l.index), l.name, l.hemisphere, l.network};
+      if (l.mni) row.insert(row.end(), {fmt::format("{:g}", (*l.mni)[0]), fmt::format("{:g}", (*l.mni)[1]), fmt::format("{:g}", (*l.mni)[2])});
+      table.rows.push_back(std::move(row));
+    }
+    std::printf("%s", table.render(format).c_str());
+    return 0;
+  }
+  if (format == "json") {
     nlohmann::json j = {{"id", m.id},
                         {"display_name", m.displayName},
                         {"kind", atlasKindName(m.kind)},
@@ -98,7 +111,6 @@ int runAtlasShow(CliContext& ctx, const std::string& id, bool json) {
   if (!m.notes.empty()) std::printf("# notes: %s\n", m.notes.c_str());
   std::printf("# citation: %s\n# licence: %s\n# source: %s\n", m.citation.c_str(), m.licence.c_str(), m.source.c_str());
   if (labels.empty()) return 0;
-  const bool coords = labels.front().mni.has_value();
   std::printf("index\tname\themisphere\tnetwork%s\n", coords ? "\tx_mni\ty_mni\tz_mni" : "");
   for (const auto& l : labels) {
     std::string line = fmt::format("{}\t{}\t{}\t{}", l.index, l.name, l.hemisphere.empty() ? "n/a" : l.hemisphere, l.network.empty() ? "n/a" : l.network);
@@ -124,10 +136,10 @@ void addAtlasCommands(CLI::App& app, Action& action) {
 
   auto* show = atlas->add_subcommand("show", "Print an atlas's description and label table");
   auto id = std::make_shared<std::string>();
-  auto showJson = std::make_shared<bool>(false);
+  auto showFormat = std::make_shared<OutputFormat>();
   show->add_option("id", *id, "Atlas id (see 'atlas list')")->required();
-  show->add_flag("--json", *showJson, "Print JSON");
-  show->callback([&action, id, showJson] { action = [id, showJson](CliContext& ctx) { return runAtlasShow(ctx, *id, *showJson); }; });
+  showFormat->add(show);  // csv, md: the label table alone
+  show->callback([&action, id, showFormat] { action = [id, showFormat](CliContext& ctx) { return runAtlasShow(ctx, *id, showFormat->value); }; });
 }
 
 }  // namespace bg::cli

@@ -17,7 +17,8 @@ void addSettingsCommands(CLI::App& app, Action& action);
 void addConfigCommands(CLI::App& app, Action& action);  // config reference
 void addMethodCommands(CLI::App& app, Action& action);  // methods: the method catalog
 void addConnectomeCommands(CLI::App& app, Action& action);
-void addWorkspaceCommands(CLI::App& app, Action& action);
+void addWorkspaceCommands(CLI::App& app, Action& action);  // workspace, import, derive, export
+void addCorpusCommands(CLI::App& app, Action& action);
 void addModelCommands(CLI::App& app, Action& action);
 void addTrainCommand(CLI::App& app, Action& action);
 void addEvaluateCommand(CLI::App& app, Action& action);

@@ -51,10 +51,10 @@ int main(int argc, char** argv) {
   cli::Action action;
   // Every command (group), registered from one table in the order --help lists them (app/cli/Commands.h).
   using AddCommands = void (*)(CLI::App&, cli::Action&);
-  for (AddCommands add :
-       {cli::addAtlasCommands, cli::addDataCommands, cli::addInfoCommand, cli::addSettingsCommands, cli::addConfigCommands, cli::addMethodCommands,
-        cli::addConnectomeCommands, cli::addWorkspaceCommands, cli::addModelCommands, cli::addTrainCommand, cli::addEvaluateCommand, cli::addMetaTrainCommand,
-        cli::addCompareCommand, cli::addPredictCommand, cli::addResultsCommand, cli::addModelFileCommands, cli::addReportCommands, cli::addRunCommands})
+  for (AddCommands add : {cli::addAtlasCommands, cli::addDataCommands, cli::addInfoCommand, cli::addSettingsCommands, cli::addConfigCommands,
+                          cli::addMethodCommands, cli::addConnectomeCommands, cli::addWorkspaceCommands, cli::addCorpusCommands, cli::addModelCommands,
+                          cli::addTrainCommand, cli::addEvaluateCommand, cli::addMetaTrainCommand, cli::addCompareCommand, cli::addPredictCommand,
+                          cli::addResultsCommand, cli::addModelFileCommands, cli::addReportCommands, cli::addRunCommands})
     add(app, action);
 
   try {
