@@ -1444,6 +1444,10 @@ class TestGui : public QObject {
         if (r.pid == again) second = r;
       }
       QVERIFY(second.command.find("--resume") != std::string::npos);
+      // The completed run's stage says it is done (not its last epoch's message, "epoch 59/60"); the
+      // stopped one keeps where it stopped.
+      QCOMPARE(second.stage, std::string("done"));
+      QVERIFY2(!first.stage.empty() && first.stage != "done", first.stage.c_str());
       // It went on where the first stopped: its first loss point is past the first run's last epoch.
       RunMetrics a, b;
       readRunMetrics(runMetricsPath(first.logPath), 0, a);

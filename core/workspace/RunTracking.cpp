@@ -43,7 +43,10 @@ void updateTrackedRun(Workspace& ws, std::int64_t id, const std::string& stage, 
 void finishTrackedRun(Workspace& ws, std::int64_t id, JobState state, int exitCode, const std::string& error, const json& finalMetrics) {
   SQLite::Statement s(ws.db(),
                       "UPDATE runs SET state = ?1, exit_code = ?2, log = ?3, metrics_json = ?4, "
-                      "progress = CASE WHEN ?1 = 'completed' THEN 1 ELSE progress END, updated_at = datetime('now') WHERE id = ?5");
+                      "progress = CASE WHEN ?1 = 'completed' THEN 1 ELSE progress END, "
+                      // A completed run's last progress message ("epoch 59/60" when the final epoch wrote none) would read as unfinished;
+                      // a cancelled or failed one keeps it: where it stopped.
+                      "stage = CASE WHEN ?1 = 'completed' THEN 'done' ELSE stage END, updated_at = datetime('now') WHERE id = ?5");
   s.bind(1, std::string(jobStateName(state)));
   s.bind(2, exitCode);
   s.bind(3, error);
