@@ -388,6 +388,11 @@ class TestCheckpointCli : public QObject {
     QVERIFY(card["atlas_nodes"] == json({200, 111}));
     QCOMPARE(card["members"].size(), std::size_t{2});
     QVERIFY(!fs::exists(dir_ / "fused.cc200.pt"));  // one file
+    // The card's facts as a table (model FILE --format csv): the atlases it reads, its classes.
+    const auto facts = run({QStringLiteral("model"), fused, QStringLiteral("--format"), QStringLiteral("csv")}).out;
+    QVERIFY2(facts.startsWith(QStringLiteral("field,value\n")) && facts.contains(QStringLiteral("\natlases,cc200 + ho\n")) &&
+                 facts.contains(QStringLiteral("architecture,atlas-fusion")) && facts.contains(QStringLiteral("control (negative), autism (positive)")),
+             qPrintable(facts));
 
     const auto cmuCc200 = q(cc / "rois_cc200" / "CMU_a_0050642_rois_cc200.1D.gz");
     const auto cmuHo = q(data_ / "data" / "abide1-ho" / "rois_ho" / "CMU_a_0050642_rois_ho.1D.gz");

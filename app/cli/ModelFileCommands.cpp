@@ -16,6 +16,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "connectome/GraphInputSpec.h"
@@ -43,6 +44,45 @@ namespace {
 using nlohmann::json;
 
 // ---- model FILE | model import | model check-reference
+
+// The card's main facts as field/value rows: what the file predicts, from what, and how it learned.
+ResultTable cardFacts(const json& card) {
+  ResultTable t{{"field", "value"}, {}};
+  const auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string() : v.dump(); };
+  const auto add = [&](const std::string& field, const json& v) {
+    if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) t.rows.push_back({field, text(v)});
+  };
+  add("kind", card.value("kind", json()));
+  add("architecture", card.value("architecture", json()));
+  add("method", card.contains("adaptation") ? card["adaptation"].value("method", json()) : card.value("method", json()));
+  if (card.contains("atlases") && card["atlases"].is_array()) {
+    std::string atlases;
+    for (const auto& a : card["atlases"]) atlases += (atlases.empty() ? "" : " + ") + a.get<std::string>();
+    add("atlases", atlases);
+  } else {
+    add("atlas", card.value("atlas", json()));
+  }
+  if (card.contains("atlas_nodes") && card["atlas_nodes"].is_array()) {  // a fused model: each atlas's
+    std::string nodes;
+    for (const auto& n : card["atlas_nodes"]) nodes += (nodes.empty() ? "" : " + ") + n.dump();
+    add("nodes", nodes);
+  } else {
+    add("nodes", card.value("nodes", json()));
+  }
+  if (card.contains("classes") && card["classes"].is_array() && card["classes"].size() == 2)
+    add("classes", card["classes"][0].get<std::string>() + " (negative), " + card["classes"][1].get<std::string>() + " (positive)");
+  if (card.contains("corpus") && card["corpus"].is_object())
+    add("corpus", card["corpus"].value("name", json()));
+  else
+    add("corpus", card.value("corpus", json()));
+  add("calibration", card.value("calibration", json()));
+  add("temperature", card.value("temperature", json()));
+  if (card.contains("validation") && card["validation"].is_object()) add("validation AUC", card["validation"].value("auc", json()));
+  if (card.contains("deployment") && card["deployment"].is_object()) add("learned from", card["deployment"].value("summary", json()));
+  add("trainable parameters", card.value("trainable_parameters", json()));
+  add("code version", card.value("code_version", json()));
+  return t;
+}
 }  // namespace
 
 void addModelFileCommands(CLI::App& app, Action& action) {
@@ -51,6 +91,9 @@ void addModelFileCommands(CLI::App& app, Action& action) {
                                  "Show a model file's card (what it predicts, from what, how it was trained); import or verify "
                                  "a published checkpoint");
   cmd->add_option("file", *file, "Model file");
+  auto format = std::make_shared<OutputFormat>();
+  format->value = "json";  // the card itself, as before
+  format->add(cmd);        // text, md, csv: its main facts as a field/value table
   cmd->require_subcommand(0, 1);
 
   auto imp = std::make_shared<model::ImportRequest>();
@@ -102,12 +145,15 @@ void addModelFileCommands(CLI::App& app, Action& action) {
     };
   });
 
-  cmd->callback([&action, file, cmd, importCmd, check] {
+  cmd->callback([&action, file, cmd, importCmd, check, format] {
     if (importCmd->parsed() || check->parsed()) return;
     if (file->empty()) throw CLI::RequiredError("model FILE, model import or model check-reference");
-    action = [file](CliContext&) {
+    action = [file, format](CliContext&) {
       const json card = modelCardSummary(readModelCardInfo(*file).card);
-      std::printf("%s\n", card.dump(2).c_str());
+      if (format->json())
+        std::printf("%s\n", card.dump(2).c_str());
+      else
+        std::printf("%s", cardFacts(card).render(format->tableFormat()).c_str());
       return 0;
     };
   });
