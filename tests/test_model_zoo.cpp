@@ -45,6 +45,20 @@ model::LcmVariables someVariables() {
                                                     {{"name", "age"}, {"regression", true}, {"mean", 20.0}, {"sd", 5.0}}}));
 }
 
+// What the synthetic task is learned with: 30 epochs from scratch, no early stop.
+TuningConfig syntheticTaskTuning(const std::string& arch) {
+  TuningConfig tc;
+  tc.architecture = arch;
+  tc.zooModel = tinyModel();
+  tc.adaptation = spec("scratch");
+  tc.epochs = 30;
+  tc.batchSize = 16;
+  tc.patience = 30;
+  tc.learningRate = 3e-3;
+  tc.seed = 3;
+  return tc;
+}
+
 model::GraphClassifier build(const std::string& arch, const std::string& method = "scratch", int maxNodes = 20, const json& extra = nullptr) {
   return model::makeClassifier(arch, tinyModel(), spec(method), 2, maxNodes, extra);
 }
@@ -189,15 +203,7 @@ class ModelZooTest : public QObject {
     std::vector<int> y;
     for (const auto& it : test) y.push_back(it.label);
     for (const auto& arch : model::zooArchitectures()) {
-      TuningConfig tc;
-      tc.architecture = arch;
-      tc.zooModel = tinyModel();
-      tc.adaptation = spec("scratch");
-      tc.epochs = 30;
-      tc.batchSize = 16;
-      tc.patience = 30;
-      tc.learningRate = 3e-3;
-      tc.seed = 3;
+      const auto tc = syntheticTaskTuning(arch);
       torch::manual_seed(3);
       auto m = build(arch);
       Tuner tuner(tc, m, {});
@@ -350,16 +356,7 @@ class ModelZooTest : public QObject {
     QCOMPARE(QString::fromStdString(loaded.model->architecture()), QStringLiteral("atlas-fusion"));
     QVERIFY(torch::equal(loaded.model->forward(in), fused->forward(in)));
 
-    TuningConfig tc;
-    tc.architecture = "gcn";
-    tc.zooModel = tinyModel();
-    tc.adaptation = spec("scratch");
-    tc.epochs = 30;
-    tc.batchSize = 16;
-    tc.patience = 30;
-    tc.learningRate = 3e-3;
-    tc.seed = 3;
-    Tuner tuner(tc, fused, {});
+    Tuner tuner(syntheticTaskTuning("gcn"), fused, {});
     NullProgress progress;
     std::vector<DatasetItem> train(items.begin(), items.begin() + 56), val(items.begin() + 56, items.begin() + 72), test(items.begin() + 72, items.end());
     tuner.fit(*store_, train, val, progress);
