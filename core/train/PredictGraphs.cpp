@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -135,6 +136,7 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
       }
       if (fusion) {  // each atlas's network explains its own additive part of the decision (of the first ensemble member)
         json perAtlas = json::array(), top = json::array();
+        std::map<std::string, double> share;  // each network's share within each atlas, averaged over the atlases
         for (std::size_t k = 0; k < fusion->atlases().size(); ++k) {
           const auto& gk = k == 0 ? g : g.views[k - 1];
           const auto ek = explain(fusion->members()[k], model::AtlasFusionClassifierImpl::view(in, k), 1).toJson(gk.roiNames, gk.networks);
@@ -143,13 +145,16 @@ json predictGraphs(const std::string& modelFile, const std::vector<model::GraphI
             roi["relative_saliency"] = roi["saliency"].get<double>() * gk.nodes;  // against the atlas's even share
             top.push_back(roi);
           }
+          for (const auto& [net, v] : ek.at("networks").items()) share[net] += v.at("saliency").get<double>() / static_cast<double>(fusion->atlases().size());
           perAtlas.push_back({{"atlas", fusion->atlases()[k]}, {"explanation", ek}});
         }
+        json networks = json::object();
+        for (const auto& [net, v] : share) networks[net] = {{"saliency", v}};
         std::stable_sort(top.begin(), top.end(),
                          [](const json& a, const json& b) { return a["relative_saliency"].get<double>() > b["relative_saliency"].get<double>(); });
         if (top.size() > 10) top.erase(top.begin() + 10, top.end());
         row["top_rois"] = top;
-        if (explainToo) row["explanation"] = {{"atlases", perAtlas}, {"top_rois", top}};
+        row["explanation"] = {{"atlases", perAtlas}, {"top_rois", top}, {"networks", networks}};  // diagnose's report reads the networks
         out.push_back(row);
         return;
       }
