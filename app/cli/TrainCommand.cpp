@@ -67,8 +67,7 @@ void addTrainCommand(CLI::App& app, Action& action) {
                      : trainBaselineModel(*ws, manifest, parseRegularisationGrid(a->model.c), r.seed, job, calibration, features);
         });
         writeTextAtomically(r.out, card.dump() + "\n");
-      } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus);
-                 corpusAtlases(manifest).size() > 1 && r.atlasFusion == "embedding") {
+      } else if (const auto manifest = loadCorpus(*Workspace::open(r.workspace), r.corpus); corpusAtlases(manifest).size() > 1 && r.fusesAtlases()) {
         if (a->model.candidates().size() > 1)
           throw Error(ErrorCode::Usage, "choosing among configurations is for one-atlas corpora; train each configuration on the multi-atlas corpus alone");
         auto rk = r;  // one model file whose network reads every atlas

@@ -171,7 +171,7 @@ std::tuple<std::int64_t, json, json, json> runEvaluation(CliContext& ctx, Worksp
       candidateResult.erase("predictions");
       result["config_selection"]["candidates"][k]["evaluation_id"] = recordEvaluation(ws, rf.corpus, own, candidateResult, rows);
     }
-  } else if (const auto manifest = loadCorpus(ws, rf.corpus); corpusAtlases(manifest).size() > 1 && rf.atlasFusion == "embedding") {
+  } else if (const auto manifest = loadCorpus(ws, rf.corpus); corpusAtlases(manifest).size() > 1 && rf.fusesAtlases()) {
     // One fused model over every atlas: it reads the first atlas's part, each scan's other graphs as its views.
     auto rk = rf;
     rk.manifestJson = fusedModelManifest(manifest).dump();

@@ -147,7 +147,7 @@ struct ModelArgs {
         if (std::filesystem::weakly_canonical(configFiles[i]) == std::filesystem::weakly_canonical(configFiles[j]))
           throw Error(ErrorCode::Usage, "--config " + configFiles[i] + " is given twice");
     }
-    if (r.atlasFusion == "embedding" && methodInfo(r.method).isBaseline())
+    if (r.fusesAtlases() && methodInfo(r.method).isBaseline())
       throw Error(ErrorCode::Usage, "--atlas-fusion embedding is for the graph models; a multi-atlas " + r.method + " averages one regression per atlas");
     if (r.atlasFusion == "probability") r.atlasFusion.clear();  // the default
     r.pretrainConfigJson = readText(pretrainConfigFile);

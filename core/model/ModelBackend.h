@@ -69,6 +69,7 @@ struct TuneRequest {
   // Multi-atlas corpora, graph models: "embedding" trains one model over every atlas's graph of a scan
   // (model/AtlasFusion.h); empty or "probability": one model per atlas, calibrated probabilities averaged.
   std::string atlasFusion;
+  bool fusesAtlases() const { return atlasFusion == "embedding"; }
   std::string device = "auto";
   int threads = 0;
 };

@@ -49,7 +49,7 @@ json evaluateMethod(const model::TuneRequest& r, ProgressDelegate& progress, tor
   const auto requestPretrained = r.pretrained.empty() || !r.meta.empty() ? PretrainedFile{} : PretrainedFile::open(r.pretrained);
   auto config = tuningConfig(r, requestPretrained);
   checkFusionRequest(r, config);
-  const bool fused = r.atlasFusion == "embedding";
+  const bool fused = r.fusesAtlases();
   const auto atlases = fused ? fusedAtlases(manifest) : std::vector<std::string>{};
   if (fused) manifest["atlas_fusion"] = "embedding";
   if (r.adaptNewSites && !config.input.perSite)

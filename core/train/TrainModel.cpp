@@ -35,7 +35,7 @@ json trainModel(const model::TuneRequest& r, ProgressDelegate& progress, torch::
   auto config = tuningConfig(r, pretrained);
   config.shotsPerClass = r.shots;
   checkFusionRequest(r, config);
-  const bool fused = r.atlasFusion == "embedding";
+  const bool fused = r.fusesAtlases();
   const auto atlases = fused ? fusedAtlases(manifest) : std::vector<std::string>{};
   if (fused) manifest["atlas_fusion"] = "embedding";
   // The whole corpus, with a stratified 15% validation split (selection + calibration) inside, or

@@ -149,10 +149,6 @@ int maxNodes(const std::vector<DatasetItem>& items) {
   return static_cast<int>(n);
 }
 
-// A member of a multi-atlas evaluation (its manifest carries the whole corpus's items as
-// "atlas_views"): the fold's pre-training reads the same acquisitions in every atlas of the corpus,
-// which is what multi-atlas pre-training is for. The whole corpus's order is kept, so every atlas's
-// member asks for the same items and shares one cached pre-training per fold.
 namespace {
 std::pair<int, std::int64_t> acquisitionOf(std::int64_t session, std::int64_t scan) {
   return session != 0 ? std::make_pair(0, session) : std::make_pair(1, scan);
@@ -172,6 +168,10 @@ DatasetItem viewItem(const json& item, const ArrayStore& store) {
 }
 }  // namespace
 
+// A member of a multi-atlas evaluation (its manifest carries the whole corpus's items as
+// "atlas_views"): the fold's pre-training reads the same acquisitions in every atlas of the corpus,
+// which is what multi-atlas pre-training is for. The whole corpus's order is kept, so every atlas's
+// member asks for the same items and shares one cached pre-training per fold.
 std::vector<DatasetItem> sameAcquisitionsInEveryAtlas(const json& manifest, const std::vector<DatasetItem>& unlabelled, const ArrayStore& store) {
   std::set<std::pair<int, std::int64_t>> wanted;
   for (const auto& it : unlabelled) wanted.insert(acquisitionOf(it.session, it.scanId));
@@ -213,7 +213,7 @@ std::vector<DatasetItem> withAtlasViews(const json& manifest, const std::vector<
 }
 
 void checkFusionRequest(const model::TuneRequest& r, const TuningConfig& config) {
-  if (r.atlasFusion != "embedding") return;
+  if (!r.fusesAtlases()) return;
   if (!config.input.identity())
     throw Error(ErrorCode::Usage,
                 "a fused multi-atlas model reads the stored Pearson FC of each atlas; --input " + config.input.name() + " is fitted per atlas");
@@ -288,7 +288,7 @@ Initialised initialise(const TuningConfig& config, int classes, int nodes, const
 
 Initialised initialiseFor(const TuningConfig& config, int classes, const std::vector<DatasetItem>& items, const model::TuneRequest& r,
                           const PretrainedFile& pretrained, const std::vector<std::string>& atlases) {
-  if (r.atlasFusion != "embedding") return initialise(config, classes, maxNodes(items), r, pretrained);
+  if (!r.fusesAtlases()) return initialise(config, classes, maxNodes(items), r, pretrained);
   std::vector<model::GraphClassifier> members;
   json origin;
   for (std::size_t k = 0; k < atlases.size(); ++k) {
