@@ -18,7 +18,6 @@ std::string trimmed(const std::string& s) {
   if (first == std::string::npos) return {};
   return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
 }
-bool endsWith(const std::string& s, const std::string& tail) { return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0; }
 // The further configurations the run tries (the fields apply, the main file left out).
 std::vector<std::string> alsoTried(const LaunchRequest& r, const LaunchFields& f) {
   std::vector<std::string> out;
@@ -55,7 +54,7 @@ LaunchFields launchFields(const LaunchRequest& r) {
   f.atlasFusion = severalAtlases && !pretrain && !meta && !baseline;
   f.regularisation = !pretrain && !meta && baseline;
   f.alsoConfigs = !pretrain && !meta && !baseline;
-  f.adaptNewSites = evaluate && f.input && (endsWith(r.input, "-site") || endsWith(r.input, "-combat"));
+  f.adaptNewSites = evaluate && f.input && (r.input.ends_with("-site") || r.input.ends_with("-combat"));
   f.adaptScans = f.adaptShare = f.adaptLabelled = f.adaptNewSites && r.adaptNewSites;
   return f;
 }
