@@ -356,7 +356,7 @@ class TestCheckpoint : public QObject {
     o.atlasToken = "schaefer200";
     const auto out = scratch("imported-pretrain.pt");
     const auto card = bg::train::importPublicCheckpoint(fixture() / "pretrain_state.pt", out, o);
-    QCOMPARE(card["kind"].get<std::string>(), std::string(bg::train::kPublicImportKind));
+    QCOMPARE(card["kind"].get<std::string>(), std::string(bg::kPublicImportKind));
     QFile qf(QString::fromStdString((fixture() / "pretrain_state.pt").string()));
     QVERIFY(qf.open(QIODevice::ReadOnly));
     QCOMPARE(card["source"]["sha256"].get<std::string>(), QCryptographicHash::hash(qf.readAll(), QCryptographicHash::Sha256).toHex().toStdString());

@@ -443,6 +443,14 @@ class TestCheckpointCli : public QObject {
     QVERIFY2(record["methods"]["model"]["description"].get<std::string>().find("per atlas (cc200 + ho), their representations combined under one head") !=
                  std::string::npos,
              record["methods"].dump().c_str());
+    // Each network's regions are counted over both atlases (200 + 111 ROIs), and its share, a mean over
+    // the atlases, is set against the mean of its fractions of each atlas's ROIs.
+    int regions = 0;
+    for (const auto& [name, v] : record["explanation"]["networks"].items()) {
+      regions += v["regions"].get<int>();
+      if (v.contains("per_region")) QVERIFY(v["per_region"].get<double>() > 0);
+    }
+    QVERIFY2(regions == 311, record["explanation"]["networks"].dump().c_str());
     QVERIFY(fs::file_size(pdf) > 10000);
 
     // Cross-validated as train trains it: every subject tested once, by one fused model per fold.

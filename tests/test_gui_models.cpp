@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "errors/Error.h"
 #include "eval/DiagnosisChecks.h"
 #include "eval/LaunchRequest.h"
 #include "workspace/RunActions.h"
@@ -57,30 +58,56 @@ class TestGuiModels : public QObject {
 
   // A scan the model cannot read is named with what to choose instead; one it can read passes.
   void scanChecksFollowTheModelCard() {
-    const json timeSeriesModel = {{"kind", "braingfm-downstream"}, {"atlas", "cc200"}, {"nodes", 200}, {"preprocessing", {{"clean", false}}}};
+    const auto card = [](const json& j) { return ModelCard::fromJson(j, "test card"); };
+    const auto timeSeriesModel = card({{"kind", "braingfm-downstream"}, {"atlas", "cc200"}, {"nodes", 200}, {"preprocessing", {{"clean", false}}}});
     QVERIFY(scanProblemForModel(timeSeriesModel, {false, 200, 0.0}, {}).empty());
     const auto columns = scanProblemForModel(timeSeriesModel, {false, 116, 2.0}, {});
     QVERIFY2(columns.find("116 ROI columns but this model expects 200 (cc200)") != std::string::npos, columns.c_str());
     // A model that band-passes (its stored preprocessing, or none stored: the defaults) needs the TR of a time-series file.
-    json bandPassing = timeSeriesModel;
-    bandPassing["preprocessing"] = {{"clean", true}, {"band_pass", {0.01, 0.1}}};
-    QVERIFY(scanProblemForModel(bandPassing, {false, 200, 0.0}, {}).find("repetition time") != std::string::npos);
-    QVERIFY(scanProblemForModel(bandPassing, {false, 200, 2.0}, {}).empty());
+    json bandPassing = timeSeriesModel.stored;
+    bandPassing["preprocessing"] = {{"clean", true}, {"band_pass", {0.01, 0.1, 2}}};
+    QVERIFY(scanProblemForModel(card(bandPassing), {false, 200, 0.0}, {}).find("repetition time") != std::string::npos);
+    QVERIFY(scanProblemForModel(card(bandPassing), {false, 200, 2.0}, {}).empty());
+    bandPassing["preprocessing"] = {{"clean", true}, {"band_pass", nullptr}};  // cleaned without a band-pass: no TR needed
+    QVERIFY(scanProblemForModel(card(bandPassing), {false, 200, 0.0}, {}).empty());
     bandPassing.erase("preprocessing");
-    QVERIFY(scanProblemForModel(bandPassing, {false, 200, 0.0}, {}).find("repetition time") != std::string::npos);
+    QVERIFY(scanProblemForModel(card(bandPassing), {false, 200, 0.0}, {}).find("repetition time") != std::string::npos);
     // A volume needs an atlas the workbench can apply; the list unknown, nothing is refused.
     QVERIFY(scanProblemForModel(timeSeriesModel, {true, 0, 0.0}, {"schaefer100", "aal116"}).find("cannot apply to a BOLD volume") != std::string::npos);
     QVERIFY(scanProblemForModel(timeSeriesModel, {true, 0, 0.0}, {"cc200"}).empty());
     QVERIFY(scanProblemForModel(timeSeriesModel, {true, 0, 0.0}, {}).empty());
     // A multi-atlas model reads a volume through every atlas: one time-series file is not enough.
-    const json ensemble = {{"kind", "atlas-ensemble"}, {"atlases", {"cc200", "ho"}}};
+    const auto ensemble = card({{"kind", "atlas-ensemble"},
+                                {"atlases", {"cc200", "ho"}},
+                                {"members", {{{"kind", "baseline-logreg"}, {"atlas", "cc200"}}, {{"kind", "baseline-logreg"}, {"atlas", "ho"}}}}});
     const auto oneFile = scanProblemForModel(ensemble, {false, 200, 2.0}, {});
     QVERIFY2(oneFile.find("through cc200 and ho") != std::string::npos && oneFile.find("use Predict") != std::string::npos, oneFile.c_str());
     QVERIFY(scanProblemForModel(ensemble, {true, 0, 0.0}, {"cc200", "ho"}).empty());
     QVERIFY(scanProblemForModel(ensemble, {true, 0, 0.0}, {"cc200"}).find("reads the ho parcellation") != std::string::npos);
     // So does one fused model over both atlases (a graph-model file whose card lists them), whose own
     // "atlas" and "nodes" are its first atlas's only.
-    const json fused = {{"kind", "braingfm-downstream"}, {"architecture", "atlas-fusion"}, {"atlases", {"cc200", "ho"}}, {"atlas", "cc200"}, {"nodes", 200}};
+    const auto fused = card({{"kind", "braingfm-downstream"},
+                             {"architecture", "atlas-fusion"},
+                             {"atlases", {"cc200", "ho"}},
+                             {"atlas_nodes", {200, 111}},
+                             {"members", {{{"atlas", "cc200"}}, {{"atlas", "ho"}}}},
+                             {"atlas", "cc200"},
+                             {"nodes", 200}});
+    QCOMPARE(fused.inputs.at(1).nodes, 111);
+    QVERIFY(fused.combination == AtlasCombination::Fused && !fused.baseline && ensemble.baseline);
+    // A card whose atlases and members disagree is refused where it is read, naming it.
+    try {
+      card({{"kind", "atlas-ensemble"}, {"atlases", {"cc200", "ho"}}, {"members", {{{"atlas", "ho"}}, {{"atlas", "cc200"}}}}});
+      QFAIL("a card whose members are in another order than its atlases was accepted");
+    } catch (const bg::Error& e) {
+      QVERIFY2(std::string(e.what()).find("test card: member 1 reads ho, but the card lists cc200") != std::string::npos, e.what());
+    }
+    try {
+      card({{"kind", "baseline-logreg"}, {"atlas", "cc200"}, {"classes", "control"}});
+      QFAIL("a card whose classes are not a list was accepted");
+    } catch (const bg::Error& e) {
+      QVERIFY2(std::string(e.what()).find("'classes'") != std::string::npos, e.what());
+    }
     QVERIFY(scanProblemForModel(fused, {false, 200, 2.0}, {}).find("through cc200 and ho") != std::string::npos);
     QVERIFY(scanProblemForModel(fused, {true, 0, 0.0}, {"cc200", "ho"}).empty());
     QVERIFY(scanProblemForModel(fused, {true, 0, 0.0}, {"cc200"}).find("reads the ho parcellation") != std::string::npos);

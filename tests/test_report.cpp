@@ -119,6 +119,14 @@ class TestReport : public QObject {
     QCOMPARE(s["summary"]["standing_out"].size(), std::size_t{1});
     QVERIFY(s["summary"]["statement"].get<std::string>().find("A contributed most (4.00 times)") != std::string::npos);
     QVERIFY(s["summary"]["statement"].get<std::string>().find("drove") == std::string::npos);
+    // Two atlases (4 and 3 ROIs): a network's regions over both, its even share the mean of its fractions.
+    nlohmann::json two = {{"networks", {{"Visual", {{"saliency", 0.40}}}, {"Default", {{"saliency", 0.35}}}, {"unassigned", {{"saliency", 0.25}}}}}};
+    const auto t = bg::summariseExplanation(two, std::vector<std::vector<std::string>>{{"Visual", "Visual", "Default", ""}, {"Visual", "Default", "Default"}});
+    QCOMPARE(t["networks"]["Visual"]["regions"].get<int>(), 3);
+    QCOMPARE(t["networks"]["unassigned"]["regions"].get<int>(), 1);
+    QVERIFY(std::abs(t["networks"]["Visual"]["per_region"].get<double>() - 0.40 / ((2.0 / 4 + 1.0 / 3) / 2)) < 1e-12);
+    QVERIFY(std::abs(t["networks"]["Default"]["per_region"].get<double>() - 0.35 / ((1.0 / 4 + 2.0 / 3) / 2)) < 1e-12);
+    QVERIFY(std::abs(t["networks"]["unassigned"]["per_region"].get<double>() - 0.25 / (1.0 / 4 / 2)) < 1e-12);
   }
 
   // A check that could not run is "not checked", never a pass: the verdict is incomplete (a warning
@@ -533,6 +541,15 @@ class TestReport : public QObject {
     const auto qc = json::parse(q.out.toStdString());
     QCOMPARE(qc["overall"].get<std::string>(), std::string("fail"));
     QVERIFY(qc["blocked"].get<bool>());
+    // The same table as CSV: a row per check, the failing one with its status as in the JSON.
+    const auto qcCsv = run({"diagnose", "--model", logreg_, "--in", scan_, "--tr", "2", "--qc-thresholds", str(strict), "--qc-only", "--format", "csv"});
+    QCOMPARE(qcCsv.exitCode, 0);
+    const auto qcLines = qcCsv.out.trimmed().split('\n');
+    QCOMPARE(qcLines.front(), QString("check,value,status,rule"));
+    QCOMPARE(qcLines.size() - 1, static_cast<int>(qc["items"].size()));
+    for (const auto& item : qc["items"])
+      if (item["status"] == "fail")
+        QVERIFY2(qcCsv.out.contains(QString::fromStdString(item["name"].get<std::string>() + ",")) && qcCsv.out.contains(",fail,"), qPrintable(qcCsv.out));
     // Overridden with a reason: classified, and the reason is in the record and the PDF.
     const auto o = run({"diagnose", "-w", str(ws_), "--model", logreg_, "--in", scan_, "--tr", "2", "--qc-thresholds", str(strict), "--override-qc",
                         "short research protocol, reviewed", "--operator", "tester", "--out", str(pdf), "--json"});
@@ -555,6 +572,17 @@ class TestReport : public QObject {
     QVERIFY(id.rfind("PSN-", 0) == 0 && id.size() == 16);
     QCOMPARE(rb["patient"]["id"].get<std::string>(), id);  // stable
     QVERIFY(ra.dump().find("REAL42") == std::string::npos);
+    // --format csv: one row with the record's result (the same pseudonym, label and probability).
+    const auto c = run({"diagnose", "--model", logreg_, "--in", scan_, "--tr", "2", "--patient-id", "sub-REAL42", "--pseudonymise", "--format", "csv"});
+    QVERIFY2(c.exitCode == 0, qPrintable(c.err));
+    const auto lines = c.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines[0], QString("report_id,patient,label,probability,positive_class,interval_low,interval_high,out_of_distribution,training_scan,qc"));
+    const auto cells = lines[1].split(',');
+    QCOMPARE(cells[1].toStdString(), id);
+    QCOMPARE(cells[2].toStdString(), ra["result"]["label"].get<std::string>());
+    QVERIFY(std::abs(cells[3].toDouble() - ra["result"]["probability"].get<double>()) < 1e-5);
+    QVERIFY(!c.out.contains("REAL42"));
   }
 
   // Noise is far from every training scan; BrainGFM models give Monte Carlo intervals.

@@ -83,54 +83,55 @@ class ConditionPage : public QWizardPage {
 
 ConditionPage* conditionPage(const QWizard* w, int id) { return static_cast<ConditionPage*>(w->page(id)); }
 
-QString describeCard(const json& card, const QString& file) {
+QString describeCard(const ModelCard& card, const QString& file) {
+  const auto q = [](const std::string& v) { return v.empty() ? QString("—") : QString::fromStdString(v).toHtmlEscaped(); };
   QString h = "<b>" + QFileInfo(file).fileName().toHtmlEscaped() + "</b><br>";
-  auto text = [](const json& j, const char* k) {
-    return j.contains(k) && !j[k].is_null() ? QString::fromStdString(j[k].is_string() ? j[k].get<std::string>() : j[k].dump()).toHtmlEscaped() : QString("—");
-  };
-  h += "Kind: " + text(card, "kind") + "<br>";
-  h += "Task: " + text(card, "label_field") + " — classes " + text(card, "classes") + " (positive: " + text(card, "positive_class") + ")<br>";
-  h += "Atlas: " + text(card, "atlas") + " (" + text(card, "nodes") + " ROIs) — follows from the model<br>";
-  const auto corpus = card.value("corpus", json::object());
-  h += "Training data: corpus " + text(corpus, "name") + ", " + text(corpus, "items") + " scans<br>";
-  if (card.contains("validation") && card["validation"].is_object())
-    h += QString(card["validation"].value("out_of_fold", false) ? "Validation: AUC %1, accuracy %2, out of fold on its %3 training scans<br>"
-                                                                : "Validation: AUC %1, accuracy %2 on %3 held-out scans<br>")
-             .arg(card["validation"].value("auc", 0.0), 0, 'f', 3)
-             .arg(card["validation"].value("accuracy", 0.0), 0, 'f', 3)
-             .arg(card["validation"].value("n", 0));
+  h += "Kind: " + q(card.kindName) + "<br>";
+  QStringList classes;
+  for (const auto& c : card.classes) classes << QString::fromStdString(c).toHtmlEscaped();
+  h += "Task: " + q(card.labelField) + " — classes " + (classes.isEmpty() ? QString("—") : classes.join(", ")) + " (positive: " + q(card.positiveClass) +
+       ")<br>";
+  QStringList rois;
+  for (const auto& in : card.inputs) rois << (in.nodes > 0 ? QString::number(in.nodes) : QString("?"));
+  h += card.readsSeveralAtlases()
+           ? "Atlases: " + q(card.atlasLabel()) + " (" + rois.join(" + ") + " ROIs) — " +
+                 (card.combination == AtlasCombination::Fused ? "one model reads the scan through each; " : "one model per atlas, averaged; ") +
+                 "a BOLD volume is parcellated with each in one pass<br>"
+           : "Atlas: " + q(card.atlas()) + " (" + (rois.isEmpty() ? QString("—") : rois.front()) + " ROIs) — follows from the model<br>";
+  h += "Training data: corpus " + q(card.corpusName) + ", " + QString::number(card.corpusItems) + " scans<br>";
+  const auto number = [](const std::optional<double>& v) { return v ? QString::number(*v, 'f', 3) : QString("—"); };
+  if (card.validation)
+    h += QString(card.validation->outOfFold ? "Validation: AUC %1, accuracy %2, out of fold on its %3 training scans<br>"
+                                            : "Validation: AUC %1, accuracy %2 on %3 held-out scans<br>")
+             .arg(number(card.validation->auc), number(card.validation->accuracy))
+             .arg(card.validation->scans);
   else
     h += "Validation: not recorded in this file<br>";
-  if (card.contains("evaluation") && card["evaluation"].is_object()) {
-    const auto& e = card["evaluation"];
-    const auto auc = e.value("metrics", json::object()).value("auc", json::object());
-    const auto ci = auc.value("ci95", json::array());
+  if (const auto& e = card.stored.value("evaluation", json()); e.is_object()) {  // the evaluation record as release stored it
+    const auto ci = e.value("metrics", json::object()).value("auc", json::object()).value("ci95", json::array());
     h += QString("Cross-validated: AUC %1%2 over %3 folds (%4) of %5<br>")
-             .arg(auc.value("mean", 0.0), 0, 'f', 3)
+             .arg(number(card.crossValidatedAuc))
              .arg(ci.size() == 2 ? QString(" (95% CI %1–%2)").arg(ci[0].get<double>(), 0, 'f', 3).arg(ci[1].get<double>(), 0, 'f', 3) : QString())
              .arg(e.value("folds", 0))
-             .arg(text(e, "split"), text(e, "corpus"));
+             .arg(q(e.value("split", std::string())), q(e.value("corpus", std::string())));
   }
-  if (card.contains("release") && card["release"].is_object())
-    h += "Release: <b>" + text(card["release"], "name") + "</b>, by " + text(card["release"], "released_by") + " on " + text(card["release"], "released_at") +
-         "<br>";
+  if (card.release)
+    h += "Release: <b>" + q(card.release->name) + "</b>, by " + q(card.release->releasedBy) + " on " + q(card.release->releasedAt) + "<br>";
   else
     h += "Release: <b>not released</b> — a trained model whose figures are not a cross-validated evaluation<br>";
   h += "Uncertainty: " +
-       QString(card.contains("fold_models")                  ? "fold-model range"
-               : card.value("kind", "") == "baseline-logreg" ? "none (older file)"
-                                                             : "Monte Carlo dropout") +
+       QString(card.hasFoldModels                 ? "fold-model range"
+               : card.kind == ModelKind::Baseline ? "none (older file)"
+                                                  : "Monte Carlo dropout") +
        "<br>";
-  h += "Out-of-distribution reference: " + QString(card.contains("ood") && !card["ood"].is_null() ? "yes" : "no") + "<br>";
-  h += "Software: " + text(card, "code_version");
+  h += "Out-of-distribution reference: " + QString(card.hasOodReference ? "yes" : "no") + "<br>";
+  h += "Software: " + q(card.codeVersion);
   return h;
 }
 
-QString taskOf(const json& card) {
-  const auto classes = card.value("classes", json::array());
-  QString t = QString::fromStdString(card.value("label_field", std::string("task")));
-  if (classes.size() == 2)
-    t += QString(": %1 vs %2").arg(QString::fromStdString(classes[1].get<std::string>()), QString::fromStdString(classes[0].get<std::string>()));
+QString taskOf(const ModelCard& card) {
+  QString t = QString::fromStdString(card.labelField.empty() ? std::string("task") : card.labelField);
+  if (card.classes.size() == 2) t += QString(": %1 vs %2").arg(QString::fromStdString(card.classes[1]), QString::fromStdString(card.classes[0]));
   return t;
 }
 
@@ -311,9 +312,9 @@ void DiagnosisWizard::buildModelPage() {
     if (modelCombo_->currentData().toString().isEmpty())
       return tr("Choose a model: none is recorded for this task in the workspace (Browse… opens a model file).");
     if (busy()) return tr("Reading the model card…");
-    if (card_.is_null() || card_.empty()) return tr("The model card could not be read (see above): choose another model.");
+    if (!card_) return tr("The model card could not be read (see above): choose another model.");
     // An imported checkpoint (model import) has no task yet: its card is shown, but it cannot diagnose.
-    if (card_.value("kind", std::string()) == "braingfm-public-import") return tr("This checkpoint is not adapted to a task yet.");
+    if (card_->kind == ModelKind::PublicImport) return tr("This checkpoint is not adapted to a task yet.");
     return inputProblem();
   };
   p->addReasonLine();
@@ -323,8 +324,11 @@ void DiagnosisWizard::buildModelPage() {
 QString DiagnosisWizard::inputProblem() const {
   std::vector<std::string> registered;
   for (const auto& a : registeredAtlases_) registered.push_back(a.toStdString());
-  return QString::fromStdString(scanProblemForModel(card_, {scanIsNifti(), scanColumns_, trSpin_->value()}, registered));
+  if (!card_) return {};
+  return QString::fromStdString(scanProblemForModel(*card_, {scanIsNifti(), scanColumns_, trSpin_->value()}, registered));
 }
+
+QString DiagnosisWizard::modelCardText() const { return cardView_->toPlainText(); }
 
 void DiagnosisWizard::setRegisteredAtlases(const QStringList& ids) { registeredAtlases_ = ids; }
 
@@ -336,19 +340,25 @@ void DiagnosisWizard::loadModels() {
     for (const auto& stored : listModels(*ws)) {
       const QString path = QString::fromStdString(stored.path);
       if (!QFileInfo(path).isFile()) continue;
-      const auto& card = stored.card;
-      if (!card.contains("classes")) continue;
+      if (!stored.card.contains("classes")) continue;
+      ModelCard card;
+      try {
+        card = ModelCard::fromJson(stored.card, path.toStdString());
+      } catch (const std::exception& e) {  // one unreadable record does not hide the others
+        spdlog::warn("diagnosis wizard: {}", e.what());
+        continue;
+      }
       bool seen = false;
       for (const auto& m : models_) seen = seen || m.path == path;
       if (seen) continue;
       ModelChoice m;
       m.path = path;
       m.task = taskOf(card);
-      m.released = card.value("release", json()).is_object();
+      m.released = card.release.has_value();
       const auto nan = std::numeric_limits<double>::quiet_NaN();
-      m.cvAuc = card.value("evaluation", json::object()).value("metrics", json::object()).value("auc", json::object()).value("mean", nan);
-      m.validationAuc = card.value("validation", json::object()).value("auc", nan);
-      const QString name = m.released ? QString::fromStdString(card["release"].value("name", std::string())) : QFileInfo(path).fileName();
+      m.cvAuc = card.crossValidatedAuc.value_or(nan);
+      m.validationAuc = card.validation && card.validation->auc ? *card.validation->auc : nan;
+      const QString name = m.released ? QString::fromStdString(card.release->name) : QFileInfo(path).fileName();
       m.label = m.released
                     ? tr("%1 — released, cross-validated AUC %2").arg(name, std::isnan(m.cvAuc) ? tr("n/a") : QString::number(m.cvAuc, 'f', 3))
                     : tr("%1 — not released, validation AUC %2").arg(name, std::isnan(m.validationAuc) ? tr("n/a") : QString::number(m.validationAuc, 'f', 3));
@@ -368,7 +378,7 @@ void DiagnosisWizard::loadModels() {
 }
 
 void DiagnosisWizard::showCard(const QString& file) {
-  card_ = json();
+  card_.reset();
   cardView_->clear();
   if (file.isEmpty()) return;
   // Through the CLI for every kind: BrainGFM cards live in archives this process cannot open (no
@@ -378,10 +388,10 @@ void DiagnosisWizard::showCard(const QString& file) {
   if (job_) job_->requestCancel();
   const auto request = ++cardRequest_;
   job_ = jobs_.submit("read model card", [self, file, request](JobContext& job) {
-    json card;
+    std::optional<ModelCard> card;
     QString error;
     try {
-      card = json::parse(runCli(job, {QStringLiteral("model"), file}).toStdString());
+      card = ModelCard::fromJson(json::parse(runCli(job, {QStringLiteral("model"), file}).toStdString()), file.toStdString());
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }
@@ -391,7 +401,7 @@ void DiagnosisWizard::showCard(const QString& file) {
           if (!self || request != self->cardRequest_) return;
           self->job_.reset();
           self->card_ = card;
-          const bool imported = card.value("kind", std::string()) == "braingfm-public-import";
+          const bool imported = card && card->kind == ModelKind::PublicImport;
           self->cardView_->setHtml(!error.isEmpty() ? "<span style='color:#cf222e'>" + error.toHtmlEscaped() + "</span>"
                                    : imported       ? "<span style='color:#cf222e'>" +
                                                     tr("%1 is a published checkpoint as imported, not yet adapted to a task: train it first "
@@ -399,7 +409,7 @@ void DiagnosisWizard::showCard(const QString& file) {
                                                         .arg(QFileInfo(file).fileName())
                                                         .toHtmlEscaped() +
                                                     "</span>"
-                                              : describeCard(card, file));
+                                              : describeCard(*card, file));
           conditionPage(self.data(), ModelPage)->refresh();
         },
         Qt::QueuedConnection);

@@ -13,6 +13,8 @@
 #include <QWizard>
 #include <nlohmann/json.hpp>
 
+#include "eval/ModelCard.h"
+
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -55,6 +57,7 @@ class DiagnosisWizard : public QWizard {
   const nlohmann::json& record() const { return record_; }
   QString writtenReport() const { return writtenReport_; }
   bool qcBlocked() const;
+  QString modelCardText() const;  // the model page's card, as shown
   bool busy() const { return job_ != nullptr; }
   void cancelRunning();
 
@@ -101,7 +104,8 @@ class DiagnosisWizard : public QWizard {
   QStringList registeredAtlases_;
   int scanColumns_ = 0;  // ROI columns of a time-series scan
   QString scanProblem_;  // why the scan file cannot be read
-  nlohmann::json qc_, record_, card_;
+  nlohmann::json qc_, record_;
+  std::optional<ModelCard> card_;  // the chosen model's, read through the CLI
   QString writtenReport_, runError_;
 
   QLineEdit *scanEdit_, *patientEdit_, *confoundsEdit_;

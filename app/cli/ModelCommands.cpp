@@ -113,7 +113,7 @@ void addModelCommands(CLI::App& app, Action& action) {
   adapt->add_option("--out", a->out, "Adapted model file to write")->required();
   adapt->callback([&action, a] {
     action = [a](CliContext& ctx) {
-      const auto info = readModelCardInfo(a->model);
+      const auto info = ModelCard::read(a->model);
       const auto registry = optionalAtlasRegistry(ctx);
       SiteAdaptationRequest req;
       req.model = a->model;
@@ -126,7 +126,7 @@ void addModelCommands(CLI::App& app, Action& action) {
           ProgressRange part(job, 0.9 * static_cast<double>(i) / static_cast<double>(a->inputs.size()),
                              0.9 * static_cast<double>(i + 1) / static_cast<double>(a->inputs.size()));
           req.scans.push_back(
-              withContext("while loading " + a->inputs[i], [&] { return loadPredictionInput(a->inputs[i], info.card, registry.get(), a->tr, part); }));
+              withContext("while loading " + a->inputs[i], [&] { return loadPredictionInput(a->inputs[i], info, registry.get(), a->tr, part); }));
         }
         card = adaptModelToSite(req);
       });

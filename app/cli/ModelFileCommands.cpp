@@ -149,7 +149,7 @@ void addModelFileCommands(CLI::App& app, Action& action) {
     if (importCmd->parsed() || check->parsed()) return;
     if (file->empty()) throw CLI::RequiredError("model FILE, model import or model check-reference");
     action = [file, format](CliContext&) {
-      const json card = modelCardSummary(readModelCardInfo(*file).card);
+      const json card = modelCardSummary(ModelCard::read(*file).stored);
       if (format->json())
         std::printf("%s\n", card.dump(2).c_str());
       else

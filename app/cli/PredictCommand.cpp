@@ -111,11 +111,13 @@ struct PredictArgs {
 
 // A multi-atlas model (an atlas ensemble or a fused model): each scan's files (one per atlas, or one BOLD
 // file for all), each atlas's input loaded as its member's card requires, one row per scan.
-int predictWithSeveralAtlases(CliContext& ctx, const PredictArgs& a, const ModelCardInfo& model, const AtlasRegistry* registry, Workspace* ws) {
-  const auto& card = model.card;
-  const auto atlases = card.at("atlases").get<std::vector<std::string>>();
+int predictWithSeveralAtlases(CliContext& ctx, const PredictArgs& a, const ModelCard& model, const AtlasRegistry* registry, Workspace* ws) {
+  const auto atlases = model.atlases();
+  const bool fused = model.combination == AtlasCombination::Fused;
   const auto groups = groupAtlasInputs(a.inputs, atlases);
-  PredictionPrinter printer(a.format.value, card.value("positive_class", std::string()));
+  PredictionPrinter printer(a.format.value, model.positiveClass);
+  PredictionInputOptions options;
+  options.tr = a.tr;
   int failures = 0;
   for (const auto& group : groups) {
     const std::string name = group.begin()->second.string();
@@ -127,25 +129,25 @@ int predictWithSeveralAtlases(CliContext& ctx, const PredictArgs& a, const Model
           ProgressRange part(job, 0.5 * static_cast<double>(k) / static_cast<double>(atlases.size()),
                              0.5 * static_cast<double>(k + 1) / static_cast<double>(atlases.size()));
           auto input = withContext("while reading " + group.at(atlases[k]).string() + " for the " + atlases[k] + " member",
-                                   [&] { return loadPredictionInput(group.at(atlases[k]), card.at("members").at(k), registry, a.tr, part); });
+                                   [&] { return loadPredictionInput(group.at(atlases[k]), model.inputs.at(k), registry, options, part); });
           input.site = a.site;
           inputs.emplace(atlases[k], std::move(input));
         }
         ProgressRange rest(job, 0.5, 1.0);
-        row = isFusedAtlasModel(card) ? predictFusedInput(a.modelFile, model, inputs, ctx.settings().device, ctx.settings().computeThreads, rest)
-                                      : predictAtlasEnsemble(a.modelFile, card, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
+        row = fused ? predictFusedInput(a.modelFile, model, inputs, ctx.settings().device, ctx.settings().computeThreads, rest)
+                    : predictAtlasEnsemble(a.modelFile, model, inputs, rest, ctx.settings().device, ctx.settings().computeThreads);
       });
       if (ws) {
         json recorded = {{"top_rois", row["top_rois"]}};
         if (row.contains("members")) recorded["members"] = row["members"];
         row["prediction_id"] =
-            recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), recorded);
+            recordPrediction(*ws, inputs.at(atlases.front()), a.modelFile, model, row["label"].get<std::string>(), row["probability"].get<double>(), recorded);
       }
       if (!a.explain) row.erase("explanation");
       std::string note;  // the ensemble's members, or the fused model's atlases
       for (const auto& m : row.value("members", json::array()))
         note += fmt::format("{}{} {:.3f}", note.empty() ? "" : ", ", m["atlas"].get<std::string>(), m["probability"].get<double>());
-      if (isFusedAtlasModel(card)) note = fmt::format("one model over {}", fmt::join(atlases, " + "));
+      if (fused) note = fmt::format("one model over {}", fmt::join(atlases, " + "));
       printer.row(name, row, note);
     } catch (const CancelledError&) {
       throw;
@@ -180,27 +182,26 @@ void addPredictCommand(CLI::App& app, Action& action) {
   addWorkspaceOption(cmd, a->dir);
   cmd->callback([&action, a] {
     action = [a](CliContext& ctx) {
-      const auto model = readModelCardInfo(a->modelFile);
-      const auto& card = model.card;
+      const auto model = ModelCard::read(a->modelFile);
       const auto registry = optionalAtlasRegistry(ctx);
       std::unique_ptr<Workspace> ws;
       if (a->record) ws = Workspace::open(workspaceDir(ctx, a->dir));
       int failures = 0;
-      if (readsSeveralAtlases(card)) return predictWithSeveralAtlases(ctx, *a, model, registry.get(), ws.get());
-      PredictionPrinter printer(a->format.value, card.value("positive_class", std::string()));
+      if (model.readsSeveralAtlases()) return predictWithSeveralAtlases(ctx, *a, model, registry.get(), ws.get());
+      PredictionPrinter printer(a->format.value, model.positiveClass);
       for (const auto& file : a->inputs) {
         try {
           PredictionInput input;
           json row;
           ctx.runJob("predict " + file, [&](JobContext& job) {
-            input = loadPredictionInput(file, card, registry.get(), a->tr, job);
+            input = loadPredictionInput(file, model, registry.get(), a->tr, job);
             input.site = a->site;
             row = predictInput(a->modelFile, model, input, ctx.settings().device, ctx.settings().computeThreads, job);
           });
           if (ws) {
             const auto explanation = row.contains("explanation") ? row["explanation"] : json{{"top_rois", row["top_rois"]}};
             row["prediction_id"] =
-                recordPrediction(*ws, input, a->modelFile, card, row["label"].get<std::string>(), row["probability"].get<double>(), explanation);
+                recordPrediction(*ws, input, a->modelFile, model, row["label"].get<std::string>(), row["probability"].get<double>(), explanation);
           }
           if (!a->explain) row.erase("explanation");
           printer.row(file, row);

@@ -19,10 +19,6 @@
 namespace bg {
 using nlohmann::json;
 
-bool isAtlasEnsemble(const json& card) { return card.value("kind", std::string()) == kAtlasEnsembleKind; }
-
-bool isFusedAtlasModel(const json& card) { return card.value("architecture", std::string()) == "atlas-fusion"; }
-
 json atlasPart(const json& manifest, const std::string& atlas) {
   json part = manifest;
   part.erase("atlases");
@@ -244,9 +240,10 @@ std::vector<std::map<std::string, std::filesystem::path>> groupAtlasInputs(const
   return out;
 }
 
-json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& card, const std::map<std::string, PredictionInput>& inputs,
+json predictAtlasEnsemble(const std::filesystem::path& modelFile, const ModelCard& model, const std::map<std::string, PredictionInput>& inputs,
                           ProgressDelegate& progress, const std::string& device, int threads) {
-  const auto atlases = card.at("atlases").get<std::vector<std::string>>();
+  const auto atlases = model.atlases();
+  const auto& card = model.stored;
   const auto& members = card.at("members");
   json rows = json::array(), topRois = json::array();
   double p = 0, low = 0, high = 0;
@@ -266,10 +263,9 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
                     modelFile.string() + " needs its " + atlases[k] + " member " + file.string() + ", which is missing (keep the files train wrote together)");
       if (hashFile(file) != entry.at("sha256").get<std::string>())
         throw Error(ErrorCode::Data, file.string() + " is not the " + atlases[k] + " member " + modelFile.string() + " was trained with (its SHA-256 differs)");
-      row = predictInput(file, readModelCardInfo(file), input, device, threads, part);
+      row = predictInput(file, ModelCard::read(file), input, device, threads, part);
     } else {
-      ModelCardInfo member{members.at(k), true};
-      row = predictInput(modelFile, member, input, device, threads, part);
+      row = predictInput(modelFile, ModelCard::fromJson(members.at(k), modelFile.string() + " (its " + atlases[k] + " member)"), input, device, threads, part);
     }
     p += row.at("probability").get<double>() / static_cast<double>(atlases.size());
     if (row.contains("interval") && row["interval"].is_object()) {
@@ -297,7 +293,8 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
   auto multiple = [](const json& t) { return t.value("saliency", 0.0) * t.value("atlas_rois", 1); };
   std::stable_sort(topRois.begin(), topRois.end(), [&](const json& a, const json& b) { return multiple(a) > multiple(b); });
   if (topRois.size() > 10) topRois.erase(topRois.begin() + 10, topRois.end());
-  const auto& classes = card.at("classes");
+  const auto& classes = model.classes;
+  if (classes.size() != 2) throw Error(ErrorCode::Data, modelFile.string() + ": a multi-atlas model must have two classes");
   json out = {{"file", rows.front().at("file")},
               {"files",
                [&] {
@@ -307,7 +304,7 @@ json predictAtlasEnsemble(const std::filesystem::path& modelFile, const json& ca
                }()},
               {"label", p >= 0.5 ? classes[1] : classes[0]},
               {"probability", p},
-              {"positive_class", card.at("positive_class")},
+              {"positive_class", model.positiveClass},
               {"model", modelFile.string()},
               {"atlases", atlases},
               {"members", rows},

@@ -22,13 +22,7 @@ class Workspace;
 
 inline constexpr const char* kAtlasEnsembleKind = "atlas-ensemble";
 
-bool isAtlasEnsemble(const nlohmann::json& card);
-// A fused multi-atlas graph model's card (train --atlas-fusion embedding; model/AtlasFusion.h): one model
-// file whose network reads the scan in every atlas.
-bool isFusedAtlasModel(const nlohmann::json& card);
-// Either kind of multi-atlas model: a prediction reads the scan in every atlas of card "atlases", each
-// as card "members"[k] says (its atlas, node count and preprocessing).
-inline bool readsSeveralAtlases(const nlohmann::json& card) { return isAtlasEnsemble(card) || isFusedAtlasModel(card); }
+// A model file's card says which kind of multi-atlas model it is: ModelCard::combination (eval/ModelCard.h).
 
 // One atlas's part of a multi-atlas corpus: its items, and every fold of the split with the indices
 // remapped (the split keeps a subject's graphs together, so each part has the same subjects per fold).
@@ -72,13 +66,14 @@ nlohmann::json evaluateAtlasEnsemble(Workspace& ws, const nlohmann::json& manife
 std::vector<std::map<std::string, std::filesystem::path>> groupAtlasInputs(const std::vector<std::string>& files, const std::vector<std::string>& atlases);
 
 struct PredictionInput;
+struct ModelCard;
 // One scan through every atlas of the model (`inputs`: each atlas's prepared input, loaded with that
-// member's card): the mean of the members' calibrated probabilities, the members' own results, the
+// member's ModelAtlasInput): the mean of the members' calibrated probabilities, the members' own results, the
 // ten ROIs of either atlas that weigh most, the members' mean interval, and the out-of-distribution
 // flag when at least half of the members raise it.
 // Graph-model members (card "member_files") are read from their files beside `modelFile`, each checked
 // against its recorded SHA-256.
-nlohmann::json predictAtlasEnsemble(const std::filesystem::path& modelFile, const nlohmann::json& card, const std::map<std::string, PredictionInput>& inputs,
+nlohmann::json predictAtlasEnsemble(const std::filesystem::path& modelFile, const ModelCard& card, const std::map<std::string, PredictionInput>& inputs,
                                     ProgressDelegate& progress, const std::string& device = "cpu", int threads = 1);
 
 }  // namespace bg

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "eval/AtlasEnsemble.h"
-
 namespace bg {
 using nlohmann::json;
 
@@ -11,17 +9,14 @@ namespace {
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 }  // namespace
 
-std::string scanProblemForModel(const json& card, const ScanDescription& scan, const std::vector<std::string>& registeredAtlases) {
-  const auto atlas = card.value("atlas", std::string());
+std::string scanProblemForModel(const ModelCard& card, const ScanDescription& scan, const std::vector<std::string>& registeredAtlases) {
+  const auto atlas = card.atlas();
   // A multi-atlas model reads the scan through each of its atlases: a BOLD volume gives them all in one
   // pass; one time-series file gives one atlas.
-  if (readsSeveralAtlases(card)) {
+  if (card.readsSeveralAtlases()) {
+    const auto atlases = card.atlases();
     std::string list;
-    std::vector<std::string> atlases;
-    for (const auto& a : card.value("atlases", json::array())) {
-      atlases.push_back(a.get<std::string>());
-      list += (list.empty() ? "" : " and ") + atlases.back();
-    }
+    for (const auto& a : atlases) list += (list.empty() ? "" : " and ") + a;
     if (!scan.volume)
       return "This multi-atlas model reads each scan through " + list +
              ": choose the scan's BOLD volume (parcellated with each atlas in one pass). With ROI time series, one file per atlas, use Predict.";
@@ -36,14 +31,13 @@ std::string scanProblemForModel(const json& card, const ScanDescription& scan, c
              ", or a model trained on a registered atlas.";
     return {};
   }
-  const int nodes = card.value("nodes", 0);
+  const int nodes = card.inputs.empty() ? 0 : card.inputs.front().nodes;
   if (scan.columns > 0 && nodes > 0 && scan.columns != nodes)
     return "The scan has " + std::to_string(scan.columns) + " ROI columns but this model expects " + std::to_string(nodes) + " (" + atlas +
            "): choose a model trained on the scan's parcellation.";
-  // The same rule as the prediction: no stored preprocessing means the defaults, which band-pass.
-  const auto pre = card.value("preprocessing", json::object());
-  const bool bandPass = pre.empty() || (pre.value("clean", true) && !pre.value("band_pass", json()).is_null());
-  if (bandPass && scan.repetitionTime <= 0)
+  // The same options the prediction parcellates with (no stored preprocessing: the defaults, which band-pass).
+  const auto& pipeline = card.inputs.empty() ? PipelineOptions{} : card.inputs.front().pipeline;
+  if (pipeline.clean && pipeline.cleaning.bandpass && scan.repetitionTime <= 0)
     return "This model band-pass filters its input, so it needs the scan's repetition time, which a time-series file does not record: go Back and "
            "enter the TR.";
   return {};

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "eval/ModelCard.h"
+
 namespace bg {
 
 struct ScanDescription {
@@ -17,7 +19,7 @@ struct ScanDescription {
 
 // Empty when `card`'s model can read `scan`; otherwise why not and what to choose instead.
 // `registeredAtlases`: the atlases the workbench can apply to a volume (empty: not known, not checked).
-std::string scanProblemForModel(const nlohmann::json& card, const ScanDescription& scan, const std::vector<std::string>& registeredAtlases);
+std::string scanProblemForModel(const ModelCard& card, const ScanDescription& scan, const std::vector<std::string>& registeredAtlases);
 
 // A quality-control record (`qc`) that stops the prediction: failed, or incomplete under a "block" policy.
 bool qualityControlBlocks(const nlohmann::json& qc);

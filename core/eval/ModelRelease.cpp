@@ -38,13 +38,13 @@ json releaseModel(Workspace& ws, const ReleaseRequest& req) {
     if (req.name.empty()) throw Error(ErrorCode::Usage, "a release needs a name");
     if (std::filesystem::exists(req.out) && std::filesystem::equivalent(req.out, req.model))
       throw Error(ErrorCode::Usage, "write the release to a new file (--out), not over the trained model");
-    const auto info = readModelCardInfo(req.model);
+    const auto info = ModelCard::read(req.model);
     const EvaluationRecord* evaluation = nullptr;
     const auto all = listEvaluations(ws);
     for (const auto& e : all)
       if (e.id == req.evaluationId) evaluation = &e;
     if (!evaluation) throw Error(ErrorCode::NoInput, "the workspace has no evaluation " + std::to_string(req.evaluationId));
-    const auto corpus = info.card.value("corpus", json::object()).value("name", std::string());
+    const auto& corpus = info.corpusName;
     if (!corpus.empty() && corpus != evaluation->corpus)
       throw Error(ErrorCode::Data,
                   "evaluation " + std::to_string(req.evaluationId) + " is of corpus '" + evaluation->corpus + "', the model was trained on '" + corpus + "'");
@@ -64,7 +64,7 @@ json releaseModel(Workspace& ws, const ReleaseRequest& req) {
     } else {
       card = json::parse(model::modelBackend().rewriteModelCard(req.model.string(), req.out.string(), patch.dump()));
     }
-    registerModel(ws, req.out, card);
+    registerModel(ws, req.out, ModelCard::fromJson(card, req.out.string()));
     return modelCardSummary(card);
   });
 }

@@ -66,24 +66,30 @@ void fillBoldInput(PredictionInput& in, const ConnectomeData& data, const std::f
 }
 }  // namespace
 
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, double tr, ProgressDelegate& progress) {
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const ModelCard& card, const AtlasRegistry* registry, double tr,
+                                    ProgressDelegate& progress) {
   PredictionInputOptions o;
   o.tr = tr;
   return loadPredictionInput(file, card, registry, o, progress);
 }
 
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const json& card, const AtlasRegistry* registry, const PredictionInputOptions& opts,
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const ModelCard& card, const AtlasRegistry* registry, const PredictionInputOptions& opts,
                                     ProgressDelegate& progress) {
-  const double tr = opts.tr;
-  if (card.value("kind", std::string()) == "braingfm-public-import")
+  if (card.kind == ModelKind::PublicImport)
     throw Error(ErrorCode::Usage,
                 "the model is a published checkpoint as imported (model import), not yet adapted to a task: train it first "
                 "(train --method prompt|finetune|lora|linear --pretrained FILE)");
+  if (card.inputs.empty()) throw Error(ErrorCode::Usage, "the model's card names no atlas: it is not a model that classifies scans");
+  return loadPredictionInput(file, card.inputs.front(), registry, opts, progress);
+}
+
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const ModelAtlasInput& model, const AtlasRegistry* registry,
+                                    const PredictionInputOptions& opts, ProgressDelegate& progress) {
+  const double tr = opts.tr;
   return withContext("while preparing " + file.string(), [&] {
     if (!std::filesystem::exists(file)) throw Error(ErrorCode::NoInput, "no such file");
-    const auto atlas = card.value("atlas", std::string());
-    const auto pre = card.contains("preprocessing") && !card["preprocessing"].empty() ? card["preprocessing"].dump() : std::string();
-    PipelineOptions options = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
+    const auto& atlas = model.atlas;
+    const PipelineOptions& options = model.pipeline;
     PredictionInput in;
     in.file = file;
     in.contentHash = hashFile(file);
@@ -100,7 +106,7 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
     } else {
       in.kind = "timeseries";
       const auto ts = readRoiTimeSeries(file);
-      const int expected = card.value("nodes", 0);
+      const int expected = model.nodes;
       if (expected > 0 && ts.series.cols() != expected)
         throw Error(ErrorCode::Data,
                     "has " + std::to_string(ts.series.cols()) + " columns but the model expects " + std::to_string(expected) + " ROIs (" + atlas + ")");
@@ -132,23 +138,22 @@ PredictionInput loadPredictionInput(const std::filesystem::path& file, const jso
   });
 }
 
-std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<json>& cards,
+std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<ModelAtlasInput>& models,
                                                                 const AtlasRegistry* registry, const PredictionInputOptions& opts, ProgressDelegate& progress) {
   if (!isNiftiPath(file)) throw Error(ErrorCode::Usage, file.string() + " is not a BOLD NIfTI file");
+  if (models.empty()) throw Error(ErrorCode::Internal, "no atlas to parcellate " + file.string() + " with");
   std::vector<std::string> atlases;
-  std::string pre;
   bool samePreprocessing = true;
-  for (const auto& card : cards) {
-    atlases.push_back(card.value("atlas", std::string()));
-    const auto p = card.contains("preprocessing") && !card["preprocessing"].empty() ? card["preprocessing"].dump() : std::string();
-    if (atlases.size() == 1) pre = p;
-    samePreprocessing = samePreprocessing && p == pre;
+  for (const auto& m : models) {
+    atlases.push_back(m.atlas);
+    samePreprocessing = samePreprocessing && m.preprocessing == models.front().preprocessing;
   }
   std::map<std::string, PredictionInput> out;
   if (!samePreprocessing) {  // members cleaned differently: one pass each
-    for (std::size_t k = 0; k < cards.size(); ++k) {
-      ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(cards.size()), static_cast<double>(k + 1) / static_cast<double>(cards.size()));
-      out.emplace(atlases[k], loadPredictionInput(file, cards[k], registry, opts, part));
+    for (std::size_t k = 0; k < models.size(); ++k) {
+      ProgressRange part(progress, static_cast<double>(k) / static_cast<double>(models.size()),
+                         static_cast<double>(k + 1) / static_cast<double>(models.size()));
+      out.emplace(atlases[k], loadPredictionInput(file, models[k], registry, opts, part));
     }
     return out;
   }
@@ -157,7 +162,7 @@ std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::files
     for (const auto& atlas : atlases)
       if (!registry || !registry->contains(atlas))
         throw Error(ErrorCode::Config, "the model reads '" + atlas + "', which is not a registered parcellation, so BOLD volumes cannot be parcellated for it");
-    const PipelineOptions options = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
+    const PipelineOptions& options = models.front().pipeline;
     const auto confounds = opts.confounds ? opts.confounds : siblingConfounds(file);
     const auto hash = hashFile(file);
     // Every atlas in the one pass over the volume.
@@ -176,20 +181,6 @@ std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::files
       if (!out.count(atlas)) throw Error(ErrorCode::Internal, "the parcellation gave no connectome for " + atlas);
     return out;
   });
-}
-
-ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile) {
-  ModelCardInfo m;
-  m.baseline = isBaselineModelFile(modelFile.string());
-  if (m.baseline) {
-    std::ifstream in(modelFile);
-    std::stringstream text;
-    text << in.rdbuf();
-    m.card = parseJsonText(text.str(), "model " + modelFile.string() + " (a truncated or damaged file? train it again or restore a copy)", ErrorCode::Data);
-  } else {
-    m.card = json::parse(model::modelBackend().modelCard(modelFile.string()));
-  }
-  return m;
 }
 
 json modelCardSummary(json card) {
@@ -246,28 +237,26 @@ model::GraphInput graphInputOf(const PredictionInput& input) {
 }
 
 // A scan the model learned from (or was calibrated on) is no independent test of it.
-void markTrainingScan(const json& card, const PredictionInput& input, json& row) {
-  if (card.contains("training_scans") && card["training_scans"].contains("hashes") && !input.contentHash.empty()) {
-    bool found = false;
-    for (const auto& h : card["training_scans"]["hashes"]) found = found || h == input.contentHash;
+void markTrainingScan(const ModelCard& card, const PredictionInput& input, json& row) {
+  if (!card.trainingScanHashes.empty() && !input.contentHash.empty()) {
+    const bool found = card.learnedFrom(input.contentHash);
     row["in_training_set"] = found;
     if (found) row["training_set_warning"] = "this scan was used to train the model: the result is not an independent test";
   }
 }
 }  // namespace
 
-json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device, int threads,
+json predictInput(const std::filesystem::path& modelFile, const ModelCard& model, const PredictionInput& input, const std::string& device, int threads,
                   ProgressDelegate& progress) {
-  const auto& card = model.card;
   json row;
   if (model.baseline) {
-    auto p = predictBaseline(card, input.fc, input.roiNames, 10, input.series);
+    auto p = predictBaseline(model.stored, input.fc, input.roiNames, 10, input.series);
     for (auto& r : p.topRois) {
       const auto i = r["index"].get<std::size_t>();
       r["network"] = i < input.networks.size() && !input.networks[i].empty() ? input.networks[i] : "unassigned";
     }
     row = {{"file", input.file.string()},  {"label", p.label},
-           {"probability", p.probability}, {"positive_class", card["positive_class"]},
+           {"probability", p.probability}, {"positive_class", model.positiveClass},
            {"top_rois", p.topRois},        {"model", modelFile.string()},
            {"interval", p.interval},       {"ood", p.ood}};
     std::map<std::string, double> perNetwork;
@@ -283,13 +272,13 @@ json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& m
   } else {
     row = json::parse(model::modelBackend().predict(modelFile.string(), {graphInputOf(input)}, true, device, threads, progress)).at(0);
   }
-  markTrainingScan(card, input, row);
+  markTrainingScan(model, input, row);
   return row;
 }
 
-json predictFusedInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const std::map<std::string, PredictionInput>& inputs,
+json predictFusedInput(const std::filesystem::path& modelFile, const ModelCard& model, const std::map<std::string, PredictionInput>& inputs,
                        const std::string& device, int threads, ProgressDelegate& progress) {
-  const auto atlases = model.card.at("atlases").get<std::vector<std::string>>();
+  const auto atlases = model.atlases();
   const auto inputOf = [&](const std::string& atlas) -> const PredictionInput& {
     const auto found = inputs.find(atlas);
     if (found == inputs.end()) throw Error(ErrorCode::Usage, modelFile.string() + " reads each scan in " + atlas + " too; no " + atlas + " input was given");
@@ -300,26 +289,26 @@ json predictFusedInput(const std::filesystem::path& modelFile, const ModelCardIn
   auto row = json::parse(model::modelBackend().predict(modelFile.string(), {g}, true, device, threads, progress)).at(0);
   for (auto& t : row["top_rois"]) t["name"] = t.value("name", std::string()) + " [" + t.value("atlas", std::string()) + "]";
   row["atlases"] = atlases;
-  markTrainingScan(model.card, inputOf(atlases.front()), row);
+  markTrainingScan(model, inputOf(atlases.front()), row);
   return row;
 }
 
-std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const json& card) {
-  return storeModel(ws, hashFile(modelFile), card.value("model", json::object()).dump(), modelCardSummary(card).dump(),
+std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const ModelCard& card) {
+  return storeModel(ws, hashFile(modelFile), card.stored.value("model", json::object()).dump(), modelCardSummary(card.stored).dump(),
                     std::filesystem::absolute(modelFile).string());
 }
 
-std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const json& card, const std::string& label,
-                              double probability, const json& explanation) {
+std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const ModelCard& card,
+                              const std::string& label, double probability, const json& explanation) {
   PredictionToStore p;
   p.modelHash = hashFile(modelFile);
-  p.modelConfigJson = card.value("model", json::object()).dump();
-  p.modelCardJson = modelCardSummary(card).dump();
+  p.modelConfigJson = card.stored.value("model", json::object()).dump();
+  p.modelCardJson = modelCardSummary(card.stored).dump();
   p.modelPath = std::filesystem::absolute(modelFile).string();
   p.scanHash = input.contentHash.empty() ? hashFile(input.file) : input.contentHash;
   p.scanPath = std::filesystem::absolute(input.file).string();
   p.scanKind = input.kind;
-  if (input.kind == "timeseries") p.scanAtlas = card.value("atlas", std::string());
+  if (input.kind == "timeseries") p.scanAtlas = card.atlas();
   const auto stem = input.file.filename().string();
   p.looseSubject = stem.substr(0, stem.find('.'));
   p.label = label;

@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "eval/ModelCard.h"
 #include "jobs/Progress.h"
 
 namespace bg {
@@ -42,47 +43,42 @@ struct PredictionInputOptions {
 
 bool isNiftiPath(const std::filesystem::path& p);
 
-// BOLD NIfTI: parcellated with the card's atlas (which must be registered); ROI time-series files
+// BOLD NIfTI: parcellated with the model's atlas (which must be registered); ROI time-series files
 // (.1D[.gz], .csv, .tsv, .npy): their columns must follow the model's atlas. `tr` (seconds) is
 // needed when the preprocessing band-passes and the file carries no TR.
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry, double tr,
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const ModelCard& card, const AtlasRegistry* registry, double tr,
                                     ProgressDelegate& progress);
-PredictionInput loadPredictionInput(const std::filesystem::path& file, const nlohmann::json& card, const AtlasRegistry* registry,
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const ModelCard& card, const AtlasRegistry* registry,
                                     const PredictionInputOptions& options, ProgressDelegate& progress);
-// One BOLD file for several models at once (the members of a multi-atlas model, their cards in
-// `cards`): parcellated with every member's atlas in one pass over the volume when the members share
-// their preprocessing (one pass per member otherwise). Keyed by atlas.
-std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<nlohmann::json>& cards,
+// One atlas's input (a member of a multi-atlas model, or a one-atlas model's only atlas).
+PredictionInput loadPredictionInput(const std::filesystem::path& file, const ModelAtlasInput& atlas, const AtlasRegistry* registry,
+                                    const PredictionInputOptions& options, ProgressDelegate& progress);
+// One BOLD file for every atlas of a multi-atlas model (card.inputs): parcellated with every atlas in
+// one pass over the volume when they share their preprocessing (one pass per atlas otherwise). Keyed by atlas.
+std::map<std::string, PredictionInput> loadBoldPredictionInputs(const std::filesystem::path& file, const std::vector<ModelAtlasInput>& atlases,
                                                                 const AtlasRegistry* registry, const PredictionInputOptions& options,
                                                                 ProgressDelegate& progress);
 
 // The fMRIPrep confounds file beside a BOLD file (sub-X_..._desc-confounds_timeseries.tsv), if any.
 std::optional<std::filesystem::path> siblingConfounds(const std::filesystem::path& bold);
 
-// A model file's card: a baseline's JSON, or the model library's card of a BrainGFM file.
-struct ModelCardInfo {
-  nlohmann::json card;
-  bool baseline = false;
-};
-ModelCardInfo readModelCardInfo(const std::filesystem::path& modelFile);
 // The card without its data (weights, standardisation, fold models, the out-of-distribution
 // reference's arrays): what people read and what the workspace's models table keeps.
 nlohmann::json modelCardSummary(nlohmann::json card);
 
 // Classifies one prepared input: {file, label, probability, positive_class, top_rois, explanation,
 // interval, ood, model}. Shared by predict, diagnose and the wizard.
-nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const PredictionInput& input, const std::string& device,
+nlohmann::json predictInput(const std::filesystem::path& modelFile, const ModelCard& model, const PredictionInput& input, const std::string& device,
                             int threads, ProgressDelegate& progress);
-// A fused multi-atlas graph model (eval/AtlasEnsemble.h isFusedAtlasModel): reads one scan in every
-// atlas of card "atlases" (`inputs` keyed by atlas, each loaded with card "members"[k]); its top ROIs
-// name their atlas.
-nlohmann::json predictFusedInput(const std::filesystem::path& modelFile, const ModelCardInfo& model, const std::map<std::string, PredictionInput>& inputs,
+// A fused multi-atlas graph model (AtlasCombination::Fused): reads one scan in every atlas of the
+// model (`inputs` keyed by atlas, each loaded with its ModelAtlasInput); its top ROIs name their atlas.
+nlohmann::json predictFusedInput(const std::filesystem::path& modelFile, const ModelCard& model, const std::map<std::string, PredictionInput>& inputs,
                                  const std::string& device, int threads, ProgressDelegate& progress);
 
 // Stores a prediction (the model and, when new, the scan by content hash); returns its id.
 // The models table's row for this file (by content hash), added with the card's summary when new.
-std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const nlohmann::json& card);
-std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const nlohmann::json& card,
+std::int64_t registerModel(Workspace& ws, const std::filesystem::path& modelFile, const ModelCard& card);
+std::int64_t recordPrediction(Workspace& ws, const PredictionInput& input, const std::filesystem::path& modelFile, const ModelCard& card,
                               const std::string& label, double probability, const nlohmann::json& explanation);
 
 }  // namespace bg

@@ -28,21 +28,20 @@ double adaptationPositiveFraction(const json& card) {
 
 namespace {
 // Class indices (0 negative, 1 positive) of the batch's labels, by the model's class names.
-std::vector<int> classIndices(const std::vector<std::string>& labels, const json& card, std::size_t scans) {
+std::vector<int> classIndices(const std::vector<std::string>& labels, const std::vector<std::string>& classes, std::size_t scans) {
   if (labels.empty()) return {};
   if (labels.size() != scans)
     throw Error(ErrorCode::Usage, std::to_string(labels.size()) + " labels for " + std::to_string(scans) + " scans: give one per scan, in the same order");
-  const auto classes = card.value("classes", json::array());
   if (classes.size() != 2) throw Error(ErrorCode::Data, "the model does not name two classes");
   std::vector<int> out;
   for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (labels[i] == classes[0].get<std::string>())
+    if (labels[i] == classes[0])
       out.push_back(0);
-    else if (labels[i] == classes[1].get<std::string>())
+    else if (labels[i] == classes[1])
       out.push_back(1);
     else
-      throw Error(ErrorCode::Usage, "label '" + labels[i] + "' of scan " + std::to_string(i + 1) + " is not one of the model's classes (" +
-                                        classes[0].get<std::string>() + ", " + classes[1].get<std::string>() + ")");
+      throw Error(ErrorCode::Usage,
+                  "label '" + labels[i] + "' of scan " + std::to_string(i + 1) + " is not one of the model's classes (" + classes[0] + ", " + classes[1] + ")");
   }
   return out;
 }
@@ -53,11 +52,11 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
     if (req.site.empty()) throw Error(ErrorCode::Usage, "name the site (--site)");
     if (std::filesystem::exists(req.out) && std::filesystem::equivalent(req.out, req.model))
       throw Error(ErrorCode::Usage, "write the adapted model to a new file (--out), not over the trained one");
-    const auto info = readModelCardInfo(req.model);
-    if (info.baseline || !info.card.contains("input_transform"))
+    const auto info = ModelCard::read(req.model);
+    if (info.baseline || !info.stored.contains("input_transform"))
       throw Error(ErrorCode::Usage,
                   "the model's input is not standardised per site (train it with --input fc-site, fc-combat, tangent-site or tangent-combat)");
-    auto transform = GraphInputTransform::fromJson(info.card.at("input_transform"));
+    auto transform = GraphInputTransform::fromJson(info.stored.at("input_transform"));
     if (transform.knowsSite(req.site) && !transform.siteAdapted(req.site))
       throw Error(ErrorCode::Usage, "the model was trained on scans of site '" + req.site + "' and has its statistics already");
     std::vector<Eigen::MatrixXd> fc, series;
@@ -67,10 +66,10 @@ json adaptModelToSite(const SiteAdaptationRequest& req) {
       series.push_back(s.series);
       files.push_back(s.file.filename().string());
     }
-    const auto classes = classIndices(req.labels, info.card, req.scans.size());
-    const double positiveFraction = adaptationPositiveFraction(info.card);
+    const auto classes = classIndices(req.labels, info.classes, req.scans.size());
+    const double positiveFraction = adaptationPositiveFraction(info.stored);
     transform.adaptSite(req.site, fc, series, classes, positiveFraction);
-    json adaptations = info.card.value("site_adaptations", json::array());
+    json adaptations = info.stored.value("site_adaptations", json::array());
     json record = {{"site", req.site},
                    {"scans", req.scans.size()},
                    {"files", files},

@@ -17,10 +17,9 @@
 #include <torch/torch.h>
 
 #include "model/GraphClassifier.h"
+#include "model/ModelBackend.h"  // kAtlasFusionArchitecture
 
 namespace bg::model {
-
-inline constexpr const char* kAtlasFusionArchitecture = "atlas-fusion";
 
 class AtlasFusionClassifierImpl : public GraphClassifierImpl {
  public:

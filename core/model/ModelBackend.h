@@ -11,6 +11,8 @@ namespace bg::model {
 
 // The public BrainGFM code's architecture (model/BrainGfmPublic.h), for imported checkpoints.
 inline constexpr const char* kPublicArchitecture = "braingfm-public";
+// One network per atlas under one head (model/AtlasFusion.h; train --atlas-fusion embedding).
+inline constexpr const char* kAtlasFusionArchitecture = "atlas-fusion";
 
 struct ComputeDeviceInfo {
   std::string requested;  // as given: auto, cpu, cuda, cuda:N

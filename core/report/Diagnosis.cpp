@@ -57,21 +57,20 @@ json fileEntry(const std::string& role, const std::filesystem::path& file) {
 }
 
 // What a reader of the report must know about where the model can be trusted.
-json modelLimits(const json& card) {
-  if (card.contains("limits") && card["limits"].is_array()) return card["limits"];
+json modelLimits(const ModelCard& card) {
+  if (card.stored.contains("limits") && card.stored["limits"].is_array()) return card.stored["limits"];
   json limits = json::array();
-  const auto corpus = card.value("corpus", json::object());
   limits.push_back(
       fmt::format("Trained on {} scans of the corpus '{}' ({} parcellation). Accuracy on other sites, scanners, ages, "
                   "populations or preprocessing has not been established.",
-                  corpus.value("items", 0), corpus.value("name", std::string("?")), card.value("atlas", std::string("?"))));
-  if (card.contains("validation"))
-    limits.push_back(card["validation"].value("out_of_fold", false)
+                  card.corpusItems, card.corpusName.empty() ? "?" : card.corpusName, card.inputs.empty() ? "?" : card.atlasLabel()));
+  if (card.validation)
+    limits.push_back(card.validation->outOfFold
                          ? fmt::format("Validation metrics are out-of-fold scores of the {} training scans (each scored by a cross-fitted model that "
                                        "did not see it) in the same corpus, not from an independent clinical cohort.",
-                                       card["validation"].value("n", 0))
+                                       card.validation->scans)
                          : fmt::format("Validation metrics come from {} held-out scans of the same corpus, not from an independent clinical cohort.",
-                                       card["validation"].value("n", 0)));
+                                       card.validation->scans));
   limits.push_back(
       "Functional connectivity is sensitive to head motion, scan length and sleep; a poor-quality scan can give a confident but "
       "wrong answer.");
@@ -80,7 +79,8 @@ json modelLimits(const json& card) {
 }
 
 // For a model standardised per site: whose statistics the scan's edges were z-scored with.
-std::string siteStatisticsDescription(const json& stats, const json& card) {
+std::string siteStatisticsDescription(const json& stats, const ModelCard& model) {
+  const auto& card = model.stored;  // the per-site statistics are the transform's own record
   const auto site = stats.value("site", std::string());
   const auto standardisation = card.value("input_transform", json::object()).value("site_standardisation", json::object());
   if (stats.value("own", false)) {
@@ -91,14 +91,13 @@ std::string siteStatisticsDescription(const json& stats, const json& card) {
     json record;
     for (const auto& a : card.value("site_adaptations", json::array()))
       if (a.value("site", std::string()) == site) record = a;
-    const auto classes = card.value("classes", json::array());
+    const auto& classes = model.classes;
     const auto counts = record.value("class_counts", json::array());
     if (record.value("labelled", false) && classes.size() == 2 && counts.size() == 2)
       return fmt::format(
           "site '{}': its own statistics, adapted from {} scans of the site with known diagnoses ({} {}, {} {}), weighted to the "
           "training mix ({:.0f}% {}) (adapt-site --labels)",
-          site, scans, counts[0].get<int>(), classes[0].get<std::string>(), counts[1].get<int>(), classes[1].get<std::string>(),
-          100 * record.value("weighted_positive_fraction", 0.5), classes[1].get<std::string>());
+          site, scans, counts[0].get<int>(), classes[0], counts[1].get<int>(), classes[1], 100 * record.value("weighted_positive_fraction", 0.5), classes[1]);
     return fmt::format("site '{}': its own statistics, adapted from {} unlabelled scans of the site (adapt-site)", site, scans);
   }
   const int pooled = standardisation.value("pooled", json::object()).value("scans", 0);
@@ -109,15 +108,13 @@ std::string siteStatisticsDescription(const json& stats, const json& card) {
 // The steps applied to this scan, as sentences: only what ran (no confound regression without a
 // confounds file, no extraction for a time-series input).
 json methodSteps(const DiagnosisCase& c, const std::string& modelDescription, const std::string& connectivity) {
-  const auto& card = c.model.card;
-  const auto atlas = card.value("atlas", std::string("?"));
-  const auto pre = card.contains("preprocessing") && !card["preprocessing"].empty() ? card["preprocessing"].dump() : std::string();
-  const PipelineOptions o = pre.empty() ? PipelineOptions{} : pipelineOptionsFromJson(pre);
+  const auto& card = c.model;
+  const auto atlas = card.inputs.empty() ? std::string("?") : card.atlas();
+  const PipelineOptions o = card.inputs.empty() ? PipelineOptions{} : card.inputs.front().pipeline;
   json steps = json::array();
   if (c.input.kind == "bold" && !c.members.empty()) {
     std::vector<std::string> parts;
-    for (const auto& a : card.at("atlases"))
-      parts.push_back(fmt::format("the {} regions of the {} atlas", c.members.at(a.get<std::string>()).fc.rows(), a.get<std::string>()));
+    for (const auto& a : card.atlases()) parts.push_back(fmt::format("the {} regions of the {} atlas", c.members.at(a).fc.rows(), a));
     steps.push_back(
         fmt::format("The BOLD volume's {} time points were reduced, in one pass over the volume, to the mean signal of each of {}, "
                     "each atlas resampled to the scan's grid by nearest neighbour; each atlas's connectome went to its own model.",
@@ -157,153 +154,144 @@ json methodSteps(const DiagnosisCase& c, const std::string& modelDescription, co
   return steps;
 }
 
+// What a graph model is, in words: its architecture, how it was adapted, its ensemble, the choice of
+// configuration and, for an imported checkpoint, which file it came from.
+std::string graphModelDescription(const ModelCard& card, json& model) {
+  static const std::map<std::string, std::string> names = {
+      {"braingfm", "BrainGFM graph transformer"},
+      {"brainmass", "BrainMass ROI transformer"},
+      {"lcm", "LCM query decoder over FC memory"},
+      {"gcn", "graph convolutional network (GCN)"},
+      {"braingnn", "BrainGNN-style ROI-aware GNN"},
+      {"transformer", "transformer over ROI tokens"},
+      {"graph_transformer", "graph transformer"},
+      {"brainnettf", "BrainNetTF-style transformer"},
+      {"braingfm-public", "BrainGFM, the public code's architecture (graph prompt, mixture-of-experts transformer and GCN)"}};
+  const auto nameOf = [&](const std::string& a) { return names.count(a) ? names.at(a) : a; };
+  auto name = nameOf(card.architecture);
+  if (card.combination == AtlasCombination::Fused)  // a network per atlas under one head
+    name = fmt::format("one {} per atlas ({}), their representations combined under one head trained with one loss",
+                       nameOf(card.inputs.front().architecture.empty() ? "braingfm" : card.inputs.front().architecture), card.atlasLabel());
+  const auto& method = card.adaptation.empty() ? std::string("?") : card.adaptation;
+  const std::string how = method == "scratch"  ? "trained from scratch"
+                          : method == "linear" ? "linear probe on the pre-trained encoder"
+                                               : "adapted by " + method;
+  auto description = fmt::format("{}, {}{}", name, how, method == "prompt" ? " (" + card.prompt + ")" : "");
+  const auto& stored = card.stored;
+  if (card.ensembleMembers > 1)
+    description += fmt::format("; an ensemble of {} members from different initial weights{}, calibrated probabilities averaged", card.ensembleMembers,
+                               stored.value("tuning", json::object()).value("ensemble_validation", std::string()) == "folds"
+                                   ? ", each validated on its own fold of the training scans"
+                                   : "");
+  // The configuration chosen among several by validation AUC (train --config A --config B).
+  if (const auto sel = stored.value("config_selection", json()); sel.is_object() && sel.contains("candidates")) {
+    std::vector<std::string> candidates;
+    for (const auto& cand : sel["candidates"]) candidates.push_back(cand.value("name", std::string()));
+    description +=
+        fmt::format("; configuration {} chosen from {{{}}} by AUC on its validation scans", sel.value("chosen", std::string()), fmt::join(candidates, ", "));
+  }
+  // An imported published checkpoint: which file, by its SHA-256, and the tokens it read.
+  const auto origin = stored.value("origin", json::object());
+  if (const auto info = origin.value("pretrained_info", json::object()); info.value("kind", std::string()) == kPublicImportKind) {
+    const auto source = info.value("source", json::object());
+    const auto tokens = stored.value("tokens", json::object());
+    description +=
+        fmt::format("; from the published checkpoint {} (SHA-256 {}), imported with model import, read with the atlas token '{}' and the disease token '{}'",
+                    source.value("file_name", std::string("?")), source.value("sha256", std::string("?")), tokens.value("atlas", std::string("?")),
+                    tokens.value("disease", std::string("?")));
+    for (const auto& note : tokens.value("notes", json::array()))  // e.g. a stand-in atlas token for CC200
+      description += "; " + note.get<std::string>();
+    model["source_checkpoint"] = {{"file", source.value("file_name", std::string())},
+                                  {"sha256", source.value("sha256", std::string())},
+                                  {"licence", info.value("licence", std::string())}};
+  }
+  return description;
+}
+
+std::string regressionDescription(const ModelCard& card) {
+  std::string chosen;  // C chosen by cross-validation inside the training scans (train --c LIST)
+  if (const auto sel = card.stored.value("c_selection", json()); sel.is_object() && sel.contains("grid")) {
+    std::vector<std::string> grid;
+    for (const auto& v : sel["grid"]) grid.push_back(fmt::format("{:g}", v.get<double>()));
+    chosen = fmt::format(", chosen from {{{}}} by {}-fold cross-validation on the training scans", fmt::join(grid, ", "), sel.value("inner_folds", 0));
+  }
+  return fmt::format("L2 logistic regression (C = {:g}{}) on the standardised {}", card.c, chosen,
+                     card.tangent
+                         ? "tangent-space embedding of the Ledoit-Wolf covariance (upper triangle with the diagonal) around the training scans' geometric mean"
+                         : "Fisher-z upper triangle of the FC matrix");
+}
+
+std::string atlasEnsembleDescription(const ModelCard& card) {
+  std::vector<std::string> parts;
+  if (!card.baseline) {  // graph-model members, each in its own file
+    for (const auto& m : card.inputs)
+      parts.push_back(fmt::format("{} ({}, {})", m.atlas, m.architecture.empty() ? "braingfm" : m.architecture, m.adaptation.empty() ? "?" : m.adaptation));
+    return fmt::format("one graph model per atlas, each trained as a one-atlas model: {}; the result is the mean of the members' calibrated probabilities",
+                       fmt::join(parts, ", "));
+  }
+  for (const auto& m : card.inputs) parts.push_back(fmt::format("{} (C = {:g}, {} ROIs)", m.atlas, m.c, m.nodes));
+  return fmt::format("one L2 logistic regression per atlas on the standardised {}: {}; the result is the mean of the members' calibrated probabilities",
+                     card.tangent ? "tangent-space embedding of the Ledoit-Wolf covariance" : "Fisher-z upper triangle of the FC matrix",
+                     fmt::join(parts, ", "));
+}
+
+std::string calibrationOf(const ModelCard& card) {
+  if (card.combination == AtlasCombination::Averaged && !card.baseline)
+    return "each atlas's model was calibrated on its own validation scans, as a one-atlas model is; the members' calibrated probabilities were averaged";
+  if (card.combination == AtlasCombination::Averaged)
+    return "each atlas's regression was calibrated (" + card.calibration +
+           ") on its out-of-fold margins from cross-fitting inside its training scans, then refitted on all of them; the members' "
+           "calibrated probabilities were averaged";
+  auto d = calibrationDescription(card.calibration, cardCalibration(card.stored));
+  const std::string split = "the model's validation split";
+  if (card.crossFitted) {
+    // Each fold model has its own calibration; the card's is member 1's.
+    d.replace(d.find(split), split.size(),
+              "the left-out fold of each of the " + card.stored.at("deployment").value("members", json(0)).dump() +
+                  " cross-fitted fold models (shown: the first's), whose calibrated probabilities are averaged");
+    return d;
+  }
+  if (card.validation && card.validation->outOfFold)  // cross-fitted: no validation split
+    d.replace(d.find(split), split.size(),
+              "the out-of-fold scores of " + std::to_string(card.stored.value("training", json::object()).value("cross_fit_folds", 0)) +
+                  " cross-fitted models, the model itself refitted on every training scan");
+  return d;
+}
+
 json methodsOf(const DiagnosisCase& c, const std::filesystem::path& modelFile) {
-  const auto& card = c.model.card;
+  const auto& card = c.model;
   json model = {{"file", std::filesystem::absolute(modelFile).lexically_normal().string()},
                 {"hash", hashFile(modelFile)},
-                {"kind", card.value("kind", std::string())},
-                {"atlas", card.value("atlas", std::string())},
-                {"classes", card.value("classes", json::array())},
-                {"temperature", card.value("temperature", 1.0)},
-                {"calibration_bias", card.value("calibration_bias", 0.0)}};
-  if (isAtlasEnsemble(card) && card.contains("member_files")) {
-    std::vector<std::string> parts;
-    for (const auto& m : card.at("members"))
-      parts.push_back(fmt::format("{} ({}, {})", m.value("atlas", std::string("?")), m.value("architecture", std::string("braingfm")),
-                                  m.value("adaptation", json::object()).value("method", std::string("?"))));
-    model["description"] = fmt::format(
-        "one graph model per atlas, each trained as a one-atlas model: {}; the result is the mean of the members' "
-        "calibrated probabilities",
-        fmt::join(parts, ", "));
-    model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
-  } else if (isAtlasEnsemble(card)) {
-    std::vector<std::string> parts;
-    for (const auto& m : card.at("members"))
-      parts.push_back(fmt::format("{} (C = {:g}, {} ROIs)", m.value("atlas", std::string("?")), m.value("c", 0.0), m.value("nodes", 0)));
-    const bool tangent = !card.at("members").empty() && card["members"][0].contains("tangent_reference");
-    model["description"] =
-        fmt::format("one L2 logistic regression per atlas on the standardised {}: {}; the result is the mean of the members' calibrated probabilities",
-                    tangent ? "tangent-space embedding of the Ledoit-Wolf covariance" : "Fisher-z upper triangle of the FC matrix", fmt::join(parts, ", "));
-    model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
-  } else if (c.model.baseline) {
-    std::string chosen;  // C chosen by cross-validation inside the training scans (train --c LIST)
-    if (const auto sel = card.value("c_selection", json()); sel.is_object() && sel.contains("grid")) {
-      std::vector<std::string> grid;
-      for (const auto& v : sel["grid"]) grid.push_back(fmt::format("{:g}", v.get<double>()));
-      chosen = fmt::format(", chosen from {{{}}} by {}-fold cross-validation on the training scans", fmt::join(grid, ", "), sel.value("inner_folds", 0));
-    }
-    const bool tangent = card.contains("tangent_reference");
-    model["description"] = fmt::format(
-        "L2 logistic regression (C = {:g}{}) on the standardised {}", card.value("c", 0.0), chosen,
-        tangent ? "tangent-space embedding of the Ledoit-Wolf covariance (upper triangle with the diagonal) around the training scans' geometric mean"
-                : "Fisher-z upper triangle of the FC matrix");
-  } else {
-    const auto adaptation = card.value("adaptation", json::object());
-    const auto architecture = card.value("architecture", std::string("braingfm"));
-    static const std::map<std::string, std::string> names = {
-        {"braingfm", "BrainGFM graph transformer"},
-        {"brainmass", "BrainMass ROI transformer"},
-        {"lcm", "LCM query decoder over FC memory"},
-        {"gcn", "graph convolutional network (GCN)"},
-        {"braingnn", "BrainGNN-style ROI-aware GNN"},
-        {"transformer", "transformer over ROI tokens"},
-        {"graph_transformer", "graph transformer"},
-        {"brainnettf", "BrainNetTF-style transformer"},
-        {"braingfm-public", "BrainGFM, the public code's architecture (graph prompt, mixture-of-experts transformer and GCN)"}};
-    auto name = names.count(architecture) ? names.at(architecture) : architecture;
-    if (isFusedAtlasModel(card)) {  // a network per atlas under one head
-      const auto member = card.at("members").at(0).value("architecture", std::string("braingfm"));
-      name = fmt::format("one {} per atlas ({}), their representations combined under one head trained with one loss",
-                         names.count(member) ? names.at(member) : member, fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
-      model["atlas"] = fmt::format("{}", fmt::join(card.at("atlases").get<std::vector<std::string>>(), " + "));
-    }
-    const auto method = adaptation.value("method", std::string("?"));
-    const std::string how = method == "scratch"  ? "trained from scratch"
-                            : method == "linear" ? "linear probe on the pre-trained encoder"
-                                                 : "adapted by " + method;
-    model["description"] = fmt::format("{}, {}{}", name, how, method == "prompt" ? " (" + adaptation.value("prompt", std::string()) + ")" : "");
-    if (card.contains("ensemble") && card["ensemble"].is_array() && card["ensemble"].size() > 1)
-      model["description"] =
-          model["description"].get<std::string>() +
-          fmt::format("; an ensemble of {} members from different initial weights{}, calibrated probabilities averaged", card["ensemble"].size(),
-                      card.value("tuning", json::object()).value("ensemble_validation", std::string()) == "folds"
-                          ? ", each validated on its own fold of the training scans"
-                          : "");
-    // The configuration chosen among several by validation AUC (train --config A --config B).
-    if (const auto sel = card.value("config_selection", json()); sel.is_object() && sel.contains("candidates")) {
-      std::vector<std::string> candidates;
-      for (const auto& cand : sel["candidates"]) candidates.push_back(cand.value("name", std::string()));
-      model["description"] = model["description"].get<std::string>() + fmt::format("; configuration {} chosen from {{{}}} by AUC on its validation scans",
-                                                                                   sel.value("chosen", std::string()), fmt::join(candidates, ", "));
-    }
-    // An imported published checkpoint: which file, by its SHA-256, and the tokens it read.
-    const auto origin = card.value("origin", json::object());
-    if (const auto info = origin.value("pretrained_info", json::object()); info.value("kind", std::string()) == "braingfm-public-import") {
-      const auto source = info.value("source", json::object());
-      const auto tokens = card.value("tokens", json::object());
-      model["description"] = model["description"].get<std::string>() +
-                             fmt::format(
-                                 "; from the published checkpoint {} (SHA-256 {}), imported with model import, read with the atlas token "
-                                 "'{}' and the disease token '{}'",
-                                 source.value("file_name", std::string("?")), source.value("sha256", std::string("?")), tokens.value("atlas", std::string("?")),
-                                 tokens.value("disease", std::string("?")));
-      for (const auto& note : tokens.value("notes", json::array()))  // e.g. a stand-in atlas token for CC200
-        model["description"] = model["description"].get<std::string>() + "; " + note.get<std::string>();
-      model["source_checkpoint"] = {{"file", source.value("file_name", std::string())},
-                                    {"sha256", source.value("sha256", std::string())},
-                                    {"licence", info.value("licence", std::string())}};
-    }
-    model["trainable_parameters"] = card.value("trainable_parameters", 0);
+                {"kind", card.kindName},
+                {"atlas", card.atlasLabel()},
+                {"classes", card.classes},
+                {"temperature", card.temperature},
+                {"calibration_bias", card.calibrationBias}};
+  if (card.combination == AtlasCombination::Averaged)
+    model["description"] = atlasEnsembleDescription(card);
+  else if (card.baseline)
+    model["description"] = regressionDescription(card);
+  else {
+    model["description"] = graphModelDescription(card, model);
+    model["trainable_parameters"] = card.trainableParameters;
   }
-  const bool tangentInput =
-      card.contains("tangent_reference") || (isAtlasEnsemble(card) && !card.at("members").empty() && card["members"][0].contains("tangent_reference"));
   const std::string connectivity =
-      !c.model.baseline ? graphInputOfCard(card).description()
-      : tangentInput    ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
-                        : std::string("Pearson correlation of the cleaned ROI mean time series");
-  std::string atlas = card.value("atlas", std::string());
+      !card.baseline ? graphInputOfCard(card.stored).description()
+      : card.tangent ? std::string("Ledoit-Wolf covariance of the cleaned ROI mean time series, in the tangent space at the training scans' geometric mean")
+                     : std::string("Pearson correlation of the cleaned ROI mean time series");
   json rois = c.input.fc.rows();
   if (!c.members.empty()) {  // a multi-atlas model: every atlas and its ROI count
-    std::vector<std::string> names;
     rois = json::object();
-    for (const auto& a : card.at("atlases")) {
-      names.push_back(a.get<std::string>());
-      rois[a.get<std::string>()] = c.members.at(a.get<std::string>()).fc.rows();
-    }
-    atlas = fmt::format("{}", fmt::join(names, " + "));
+    for (const auto& a : card.atlases()) rois[a] = c.members.at(a).fc.rows();
   }
   return {{"input_kind", c.input.kind},
-          {"atlas", atlas},
+          {"atlas", card.atlasLabel()},
           {"rois", rois},
-          {"cleaning", card.value("preprocessing", json::object())},
+          {"cleaning", card.inputs.empty() ? json::object() : card.inputs.front().preprocessing},
           {"connectivity", connectivity},
-          {"steps", methodSteps(c, model.value("description", model.value("kind", std::string())), connectivity)},
+          {"steps", methodSteps(c, model.value("description", card.kindName), connectivity)},
           {"model", model},
-          {"calibration",
-           [&] {
-             if (isAtlasEnsemble(card) && card.contains("member_files"))
-               return std::string(
-                   "each atlas's model was calibrated on its own validation scans, as a one-atlas model is; the members' "
-                   "calibrated probabilities were averaged");
-             if (isAtlasEnsemble(card))
-               return "each atlas's regression was calibrated (" + card.value("calibration", std::string("temperature")) +
-                      ") on its out-of-fold margins from cross-fitting inside its training scans, then refitted on all of them; the members' "
-                      "calibrated probabilities were averaged";
-             auto d = calibrationDescription(card.value("calibration", std::string("temperature")), cardCalibration(card));
-             const std::string split = "the model's validation split";
-             if (const auto dep = card.value("deployment", json::object()); dep.value("procedure", std::string()) == "cross-fitted ensemble") {
-               // Each fold model has its own calibration; the card's is member 1's.
-               d.replace(d.find(split), split.size(),
-                         "the left-out fold of each of the " + dep.value("members", json(0)).dump() +
-                             " cross-fitted fold models (shown: the first's), whose calibrated probabilities are averaged");
-               return d;
-             }
-             if (card.value("validation", json::object()).value("out_of_fold", false))  // cross-fitted: no validation split
-               d.replace(d.find("the model's validation split"), std::string("the model's validation split").size(),
-                         "the out-of-fold scores of " + std::to_string(card.value("training", json::object()).value("cross_fit_folds", 0)) +
-                             " cross-fitted models, the model itself refitted on every training scan");
-             return d;
-           }()},
+          {"calibration", calibrationOf(card)},
           {"decision", "the positive class when its calibrated probability is at least the threshold"}};
 }
 
@@ -334,6 +322,13 @@ std::string pseudonymFor(const std::string& id) {
 }
 
 json summariseExplanation(json e, const std::vector<std::string>& networks, int rois) {
+  auto padded = networks;
+  padded.resize(static_cast<std::size_t>(std::max(rois, 0)));
+  return summariseExplanation(std::move(e), std::vector<std::vector<std::string>>{padded});
+}
+
+json summariseExplanation(json e, const std::vector<std::vector<std::string>>& networksPerAtlas) {
+  const int rois = networksPerAtlas.empty() ? 0 : static_cast<int>(networksPerAtlas.front().size());
   if (rois < 1 || !e.is_object()) return e;
   constexpr double kStandsOut = 1.5;
   const double even = 1.0 / rois;
@@ -353,16 +348,23 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
       }
       if (multiple > kStandsOut) standout.push_back(name);
     }
+  // A network's regions over every atlas, and its even share: its fraction of each atlas's ROIs,
+  // averaged over the atlases as a multi-atlas model's shares are.
   std::map<std::string, int> regions;
-  for (int i = 0; i < rois; ++i) {
-    const auto& n = i < static_cast<int>(networks.size()) ? networks[static_cast<std::size_t>(i)] : std::string();
-    ++regions[n.empty() ? "unassigned" : n];
+  std::map<std::string, double> evenShareOf;
+  for (const auto& networks : networksPerAtlas) {
+    if (networks.empty()) continue;
+    for (const auto& n : networks) {
+      const auto name = n.empty() ? std::string("unassigned") : n;
+      ++regions[name];
+      evenShareOf[name] += 1.0 / static_cast<double>(networks.size()) / static_cast<double>(networksPerAtlas.size());
+    }
   }
   if (e.contains("networks") && e["networks"].is_object())
     for (auto& [name, v] : e["networks"].items()) {
       const int count = regions.count(name) ? regions[name] : 0;
       v["regions"] = count;
-      if (count > 0) v["per_region"] = v.value("saliency", 0.0) / (static_cast<double>(count) / rois);  // 1 = an even share per region
+      if (count > 0) v["per_region"] = v.value("saliency", 0.0) / evenShareOf[name];  // 1 = an even share per region
     }
   const std::string evenShare = ownAtlas ? std::string("1 over the ROI count of the region's own atlas") : "1/" + std::to_string(rois);
   std::string statement;
@@ -382,22 +384,22 @@ json summariseExplanation(json e, const std::vector<std::string>& networks, int 
 
 DiagnosisCase prepareDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, ProgressDelegate& progress, Workspace* ws) {
   DiagnosisCase c;
-  c.model = readModelCardInfo(r.modelFile);
+  c.model = ModelCard::read(r.modelFile);
   PredictionInputOptions o;
   o.tr = r.tr;
   o.confounds = r.confounds;
   o.requireFullCoverage = false;
-  if (readsSeveralAtlases(c.model.card)) {
-    const auto atlases = c.model.card.at("atlases").get<std::vector<std::string>>();
+  if (c.model.readsSeveralAtlases()) {
+    const auto atlases = c.model.atlases();
     if (!isNiftiPath(r.input))
       throw Error(ErrorCode::Usage, r.modelFile.string() + " reads each scan through " + fmt::format("{}", fmt::join(atlases, " and ")) +
                                         ": a diagnosis needs the BOLD file (parcellated with each atlas in one pass), not one time-series file. " +
                                         "With time series, classify the scan with predict and one file per atlas");
-    c.members = loadBoldPredictionInputs(r.input, c.model.card.at("members").get<std::vector<json>>(), registry, o, progress);
+    c.members = loadBoldPredictionInputs(r.input, c.model.inputs, registry, o, progress);
     for (auto& [atlas, in] : c.members) in.site = r.site;
     c.input = c.members.at(atlases.front());
   } else {
-    c.input = loadPredictionInput(r.input, c.model.card, registry, o, progress);
+    c.input = loadPredictionInput(r.input, c.model, registry, o, progress);
   }
   c.input.site = r.site;
   std::optional<RecordedMotion> recorded;
@@ -427,10 +429,10 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     const auto c = prepareDiagnosis(r, registry, prep, ws);
     enforceQualityGate(r, c.qc);
     ProgressRange pred(progress, 0.6, 0.95);
-    auto row = c.members.empty()                 ? predictInput(r.modelFile, c.model, c.input, r.device, r.threads, pred)
-               : isFusedAtlasModel(c.model.card) ? predictFusedInput(r.modelFile, c.model, c.members, r.device, r.threads, pred)
-                                                 : predictAtlasEnsemble(r.modelFile, c.model.card, c.members, pred, r.device, r.threads);
-    const auto& card = c.model.card;
+    const auto& card = c.model;
+    auto row = c.members.empty()                             ? predictInput(r.modelFile, card, c.input, r.device, r.threads, pred)
+               : card.combination == AtlasCombination::Fused ? predictFusedInput(r.modelFile, card, c.members, r.device, r.threads, pred)
+                                                             : predictAtlasEnsemble(r.modelFile, card, c.members, pred, r.device, r.threads);
 
     json record;
     record["schema"] = "braingraph-report/1";
@@ -460,11 +462,10 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     record["qc"] = qc;
     record["methods"] = methodsOf(c, r.modelFile);
     if (row.contains("site_statistics")) record["methods"]["site_statistics"] = siteStatisticsDescription(row["site_statistics"], card);
-    const auto classes = card.value("classes", json::array());
     record["result"] = {{"label", row.at("label")},
                         {"probability", row.at("probability")},
-                        {"positive_class", card.value("positive_class", json())},
-                        {"negative_class", classes.size() == 2 ? classes[0] : json()},
+                        {"positive_class", card.positiveClass},
+                        {"negative_class", card.classes.size() == 2 ? json(card.negativeClass()) : json()},
                         {"threshold", 0.5},
                         {"interval", row.value("interval", json())},
                         {"ood", row.value("ood", json())},
@@ -472,13 +473,13 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     // The explanation with each ROI's place in MNI space, for the glass brain.
     auto explanation = row.value("explanation", json::object());
     explanation.erase("edge_saliency");
-    json top = row.value("top_rois", json::array());
+    json top = json::array();  // a region that carried none of the saliency is no top region (a model that ignores it)
+    for (const auto& t : row.value("top_rois", json::array()))
+      if (!t.contains("saliency") || t["saliency"].get<double>() > 0) top.push_back(t);
     try {
       // A multi-atlas model's top ROIs come from either atlas: each is placed in its own atlas, and its
       // share is weighed against an even share of its own atlas's ROIs.
-      const std::string firstAtlas = c.members.empty() ? card.value("atlas", std::string()) : c.members.begin()->first;
-      const auto placement =
-          roiPlacement(registry, c.members.empty() ? firstAtlas : card.at("atlases").at(0).get<std::string>(), static_cast<int>(c.input.fc.rows()));
+      const auto placement = roiPlacement(registry, card.atlas(), static_cast<int>(c.input.fc.rows()));
       std::map<std::string, RoiPlacement> memberPlacements;  // once per atlas: a placement may read the label volume
       for (auto& t : top) {
         const auto i = t.at("index").get<std::size_t>();
@@ -500,17 +501,27 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
       spdlog::warn("no ROI positions for the glass brain: {}", e.what());
     }
     explanation["top_rois"] = top;
-    record["explanation"] = summariseExplanation(explanation, c.input.networks, static_cast<int>(c.input.fc.rows()));
-    record["model_card"] = {{"kind", card.value("kind", std::string())},
-                            {"training_data", card.value("corpus", json::object())},
-                            {"label_field", card.value("label_field", std::string())},
-                            {"classes", classes},
-                            {"validation", card.value("validation", json())},
-                            {"deployment", card.value("deployment", json())},  // what the file learned from
-                            {"evaluation", card.value("evaluation", json())},
-                            {"release", card.value("release", json())},
-                            {"trainable_parameters", card.value("trainable_parameters", 0)},
-                            {"code_version", card.value("code_version", std::string())},
+    std::vector<std::vector<std::string>> networks;  // each atlas's ROIs' networks (a multi-atlas model's shares average its atlases)
+    for (const auto* in : c.members.empty() ? std::vector<const PredictionInput*>{&c.input} : [&] {
+           std::vector<const PredictionInput*> all;
+           for (const auto& a : card.atlases()) all.push_back(&c.members.at(a));
+           return all;
+         }()) {
+      networks.push_back(in->networks);
+      networks.back().resize(static_cast<std::size_t>(in->fc.rows()));  // "" = unassigned
+    }
+    record["explanation"] = summariseExplanation(explanation, networks);
+    const auto& stored = card.stored;  // the record quotes these as the card holds them
+    record["model_card"] = {{"kind", card.kindName},
+                            {"training_data", stored.value("corpus", json::object())},
+                            {"label_field", card.labelField},
+                            {"classes", card.classes},
+                            {"validation", stored.value("validation", json())},
+                            {"deployment", stored.value("deployment", json())},  // what the file learned from
+                            {"evaluation", stored.value("evaluation", json())},
+                            {"release", stored.value("release", json())},
+                            {"trainable_parameters", card.trainableParameters},
+                            {"code_version", card.codeVersion},
                             {"limits", modelLimits(card)}};
     record["figures"] = {{"convention", r.displayConvention}};  // the glass brain's left-right convention
     record["signoff"] = nullptr;
@@ -527,7 +538,7 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
 json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
   const auto stored = loadPrediction(ws, predictionId);
   if (!stored) throw Error(ErrorCode::NoInput, "the workspace has no prediction " + std::to_string(predictionId));
-  const auto& card = stored->card;
+  const auto card = ModelCard::fromJson(stored->card, "the stored card of prediction " + std::to_string(predictionId));
   const std::filesystem::path scan = stored->scanPath, model = stored->modelPath;
   json record;
   record["schema"] = "braingraph-report/1";
@@ -549,26 +560,25 @@ json recordFromPrediction(Workspace& ws, std::int64_t predictionId) {
                   {"overall", "not assessed"},
                   {"override", nullptr},
                   {"note", "this prediction was made with `predict`, which runs no quality control; use `diagnose` for a gated report"}};
-  record["methods"] = {{"atlas", card.value("atlas", std::string())},
-                       {"cleaning", card.value("preprocessing", json::object())},
-                       {"connectivity", graphInputOfCard(card).description()},
-                       {"model", {{"file", model.string()}, {"hash", stored->modelHash}, {"kind", card.value("kind", std::string())}}}};
-  const auto classes = card.value("classes", json::array());
+  record["methods"] = {{"atlas", card.atlasLabel()},
+                       {"cleaning", card.inputs.empty() ? json::object() : card.inputs.front().preprocessing},
+                       {"connectivity", graphInputOfCard(card.stored).description()},
+                       {"model", {{"file", model.string()}, {"hash", stored->modelHash}, {"kind", card.kindName}}}};
   record["result"] = {{"label", stored->label},
                       {"probability", stored->probability},
-                      {"positive_class", card.value("positive_class", json())},
-                      {"negative_class", classes.size() == 2 ? classes[0] : json()},
+                      {"positive_class", card.positiveClass},
+                      {"negative_class", card.classes.size() == 2 ? json(card.negativeClass()) : json()},
                       {"threshold", 0.5},
                       {"interval", nullptr},
                       {"ood", nullptr}};
   record["explanation"] = stored->explanation;
-  record["model_card"] = {{"kind", card.value("kind", std::string())},
-                          {"training_data", card.value("corpus", json::object())},
-                          {"classes", classes},
-                          {"validation", card.value("validation", json())},
-                          {"deployment", card.value("deployment", json())},
-                          {"evaluation", card.value("evaluation", json())},
-                          {"release", card.value("release", json())},
+  record["model_card"] = {{"kind", card.kindName},
+                          {"training_data", card.stored.value("corpus", json::object())},
+                          {"classes", card.classes},
+                          {"validation", card.stored.value("validation", json())},
+                          {"deployment", card.stored.value("deployment", json())},
+                          {"evaluation", card.stored.value("evaluation", json())},
+                          {"release", card.stored.value("release", json())},
                           {"limits", modelLimits(card)}};
   record["signoff"] = nullptr;
   record["prediction_id"] = predictionId;

@@ -43,7 +43,7 @@ std::string patientIdFromFileName(const std::filesystem::path& file);
 std::string pseudonymFor(const std::string& id);
 
 struct DiagnosisCase {
-  ModelCardInfo model;
+  ModelCard model;
   PredictionInput input;                           // a multi-atlas model: its first atlas's (what QC and the figures read)
   std::map<std::string, PredictionInput> members;  // a multi-atlas model: every atlas's, from the same BOLD pass
   QcReport qc;
@@ -54,6 +54,9 @@ struct DiagnosisCase {
 // ("regions", "per_region"), and a sentence ("summary"): no region stands out unless one carries
 // more than 1.5 times an even share. `networks` gives each ROI's network ("" when it has none).
 nlohmann::json summariseExplanation(nlohmann::json explanation, const std::vector<std::string>& networks, int rois);
+// A multi-atlas model's: each network's regions counted over every atlas, its even share the mean of
+// its fractions of each atlas's ROIs (as the model's network shares are means over the atlases).
+nlohmann::json summariseExplanation(nlohmann::json explanation, const std::vector<std::vector<std::string>>& networksPerAtlas);
 
 // With a workspace, a scan it holds (by content hash) without a confounds file takes its motion from
 // the workspace's record (phenotype mean_fd), said in the QC note.

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "eval/ModelCard.h"
 #include "model/DownstreamModel.h"
 #include "model/GraphClassifier.h"
 
@@ -22,8 +23,7 @@ void saveArchiveAtomically(torch::serialize::OutputArchive& archive, const std::
 // is missing and Data when it cannot be read.
 torch::serialize::InputArchive openModelArchive(const std::filesystem::path& file, torch::Device device = torch::kCPU);
 
-inline constexpr const char* kDownstreamKind = "braingfm-downstream";
-inline constexpr const char* kMetaKind = "braingfm-meta";
+// The kind names (kDownstreamKind, kMetaKind) are eval/ModelCard.h's.
 
 // card must hold what the model's describe() gives ("architecture", "model", "adaptation",
 // "max_nodes"; BrainGFM when "architecture" is absent) and "classes".

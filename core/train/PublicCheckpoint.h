@@ -9,12 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "eval/ModelCard.h"  // kPublicImportKind
 #include "io/TorchCheckpoint.h"
 #include "model/BrainGfmPublic.h"
 
 namespace bg::train {
-
-inline constexpr const char* kPublicImportKind = "braingfm-public-import";
 
 struct PublicImportOptions {
   std::string atlasToken;    // empty: schaefer, the public code's default (a corpus's atlas decides later)
