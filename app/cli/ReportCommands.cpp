@@ -21,6 +21,7 @@
 
 #include "CliContext.h"
 #include "Commands.h"
+#include "OutputFormat.h"
 #include "atlas/AtlasRegistry.h"
 #include "errors/Error.h"
 #include "report/Diagnosis.h"
@@ -130,6 +131,30 @@ void printSummary(const json& record) {
   std::printf(", QC %s\n", record.at("qc").value("verdict", record.at("qc").value("overall", std::string("?"))).c_str());
 }
 
+// One row per report (csv, md): what the summary line says, in columns.
+ResultTable reportRow(const json& record) {
+  const auto& r = record.at("result");
+  const auto number = [](const json& v) { return v.is_number() ? fmt::format("{:.6g}", v.get<double>()) : std::string(); };
+  const auto interval = r.value("interval", json());
+  const auto ood = r.value("ood", json());
+  const auto inTraining = r.value("in_training_set", json());
+  return {{"report_id", "patient", "label", "probability", "positive_class", "interval_low", "interval_high", "out_of_distribution", "training_scan", "qc"},
+          {{record.at("report_id").get<std::string>(), record.value("patient", json::object()).value("id", std::string()), r.at("label").get<std::string>(),
+            number(r.at("probability")), r.value("positive_class", std::string()), interval.is_object() ? number(interval.value("low", json())) : "",
+            interval.is_object() ? number(interval.value("high", json())) : "", ood.is_object() ? (ood.value("flag", false) ? "yes" : "no") : "",
+            inTraining.is_boolean() ? (inTraining.get<bool>() ? "yes" : "no") : "",
+            record.at("qc").value("verdict", record.at("qc").value("overall", std::string()))}}};
+}
+
+void printRecord(const json& record, const OutputFormat& format) {
+  if (format.json())
+    std::printf("%s\n", record.dump().c_str());
+  else if (format.value == "text")
+    printSummary(record);
+  else
+    std::printf("%s", reportRow(record).render(format.value).c_str());
+}
+
 }  // namespace
 
 void addReportCommands(CLI::App& app, Action& action) {
@@ -139,7 +164,8 @@ void addReportCommands(CLI::App& app, Action& action) {
       std::string model, input, confounds, patient, overrideReason, operatorName, clinician, impression, thresholds, out, dir;
       double tr = 0;
       std::string site;
-      bool pseudonymise = false, qcOnly = false, json = false;
+      bool pseudonymise = false, qcOnly = false;
+      OutputFormat format;  // text: the summary line (the QC table with --qc-only); csv, md: one row (a row per QC check)
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("diagnose", "One patient's scan to a quality-controlled, explained prediction and PDF report");
@@ -157,7 +183,7 @@ void addReportCommands(CLI::App& app, Action& action) {
     cmd->add_option("--impression", a->impression, "The clinician's impression (with --clinician)");
     cmd->add_option("--qc-thresholds", a->thresholds, "JSON file of QC thresholds (keys as in the report's QC table)");
     cmd->add_flag("--qc-only", a->qcOnly, "Only load the scan and run quality control (prints the QC table)");
-    cmd->add_flag("--json", a->json, "Print the record (or the QC table) as one JSON object");
+    a->format.add(cmd);  // json: the record (or the QC table) as one object
     addWorkspaceOption(cmd, a->dir);
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
@@ -192,12 +218,16 @@ void addReportCommands(CLI::App& app, Action& action) {
                           {"rois", c.input.fc.rows()},  {"confounds", c.input.confounds ? json(c.input.confounds->string()) : json(nullptr)}};
           out["patient_id"] = patientIdFromFileName(r.input);
           out["blocked"] = c.qc.failed() && r.qcOverrideReason.empty();
-          if (a->json) {
+          if (a->format.json()) {
             std::printf("%s\n", out.dump().c_str());
-          } else {
+          } else if (a->format.value == "text") {
             for (const auto& i : c.qc.items)
               std::printf("%-30s %-10s %-5s %s\n", i.name.c_str(), i.value ? fmt::format("{:.4g}", *i.value).c_str() : "-", i.status.c_str(), i.rule.c_str());
             std::printf("overall: %s\n", c.qc.verdict().c_str());
+          } else {
+            ResultTable t{{"check", "value", "status", "rule"}, {}};
+            for (const auto& i : c.qc.items) t.rows.push_back({i.name, i.value ? fmt::format("{:.6g}", *i.value) : "", i.status, i.rule});
+            std::printf("%s", t.render(a->format.value).c_str());
           }
           return 0;
         }
@@ -213,10 +243,7 @@ void addReportCommands(CLI::App& app, Action& action) {
         ctx.runJob("diagnose " + a->input, [&](JobContext& job) { record = runDiagnosis(r, registry.get(), ws.get(), job); });
         applySignOff(record, a->clinician, a->impression, ws.get());
         if (!a->out.empty()) renderPdf(record, a->out, registry.get(), ws.get());
-        if (a->json)
-          std::printf("%s\n", record.dump().c_str());
-        else
-          printSummary(record);
+        printRecord(record, a->format);
         return 0;
       };
     });
@@ -227,7 +254,7 @@ void addReportCommands(CLI::App& app, Action& action) {
     struct Args {
       std::string dir, reportId, fromJson, out, clinician, impression;
       std::int64_t prediction = -1;
-      bool json = false;
+      OutputFormat format;
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand("report", "The PDF report of a stored prediction or report record (regenerated from the record)");
@@ -237,7 +264,7 @@ void addReportCommands(CLI::App& app, Action& action) {
     cmd->add_option("--out", a->out, "The PDF to write")->required();
     cmd->add_option("--clinician", a->clinician, "Sign the report (stored with the record)");
     cmd->add_option("--impression", a->impression, "The clinician's impression (with --clinician)");
-    cmd->add_flag("--json", a->json, "Print the record");
+    a->format.add(cmd);  // json: the record
     addWorkspaceOption(cmd, a->dir);
     cmd->callback([&action, a] {
       action = [a](CliContext& ctx) {
@@ -271,10 +298,7 @@ void addReportCommands(CLI::App& app, Action& action) {
         applySignOff(record, a->clinician, a->impression, ws.get());
         const auto registry = optionalAtlasRegistry(ctx);
         renderPdf(record, a->out, registry.get(), ws.get());
-        if (a->json)
-          std::printf("%s\n", record.dump().c_str());
-        else
-          printSummary(record);
+        printRecord(record, a->format);
         return 0;
       };
     });
