@@ -742,12 +742,41 @@ class TestGui : public QObject {
       }
     }
 
-    // A multi-atlas model (its card: one member per atlas) with one atlas's time-series file: the model
-    // page asks for the BOLD volume, which is parcellated with each atlas in one pass.
+    // A multi-atlas model (one regression per atlas) with one atlas's time-series file: the model page
+    // asks for the BOLD volume, which is parcellated with each atlas in one pass; with the volume, the
+    // wizard runs through to the mean of the two members' calibrated probabilities. The members'
+    // weights are zero, so each member's probability is its intercept's sigmoid, computed here.
     {
+      const auto member = [](const char* atlas, int nodes, double intercept) {
+        const auto edges = static_cast<std::size_t>(nodes) * static_cast<std::size_t>(nodes - 1) / 2;
+        return nlohmann::json{{"kind", "baseline-logreg"},
+                              {"format", 1},
+                              {"c", 1.0},
+                              {"method", "logreg"},
+                              {"classes", {"control", "autism"}},
+                              {"positive_class", "autism"},
+                              {"atlas", atlas},
+                              {"nodes", nodes},
+                              {"preprocessing", {{"clean", false}}},
+                              {"temperature", 1.0},
+                              {"calibration_bias", 0.0},
+                              {"calibration", "temperature"},
+                              {"mean", std::vector<double>(edges, 0.0)},
+                              {"scale", std::vector<double>(edges, 1.0)},
+                              {"weights", std::vector<double>(edges, 0.0)},
+                              {"intercept", intercept}};
+      };
+      const nlohmann::json ensemble = {{"kind", "atlas-ensemble"},
+                                       {"format", 1},
+                                       {"atlases", {"cc200", "ho"}},
+                                       {"atlas", "cc200"},
+                                       {"members", {member("cc200", 200, 0.8), member("ho", 111, -0.4)}},
+                                       {"classes", {"control", "autism"}},
+                                       {"positive_class", "autism"},
+                                       {"label_field", "diagnosis"},
+                                       {"corpus", {{"name", "two-atlas fixture"}, {"items", 2}}}};
       const auto twoAtlases = fixtureDir_ / "two-atlases.json";
-      writeTextAtomically(twoAtlases, R"({"kind": "atlas-ensemble", "format": 1, "atlases": ["cc200", "ho"], "atlas": "cc200", "members": [],
-                                          "classes": ["control", "autism"], "positive_class": "autism"})");
+      writeTextAtomically(twoAtlases, ensemble.dump());
       auto* multi = window_->openDiagnosisWizard();
       multi->setScan(scanFile_);
       multi->next();
@@ -756,7 +785,41 @@ class TestGui : public QObject {
       QVERIFY2(reasonOf(multi).contains(QStringLiteral("reads each scan through cc200 and ho")), qPrintable(reasonOf(multi)));
       QVERIFY2(reasonOf(multi).contains(QStringLiteral("BOLD volume")) && reasonOf(multi).contains(QStringLiteral("Predict")), qPrintable(reasonOf(multi)));
       QVERIFY(!multi->button(QWizard::NextButton)->isEnabled());
+      QVERIFY2(multi->modelCardText().contains(QStringLiteral("Atlases: cc200 + ho (200 + 111 ROIs)")), qPrintable(multi->modelCardText()));
       multi->close();
+
+      const auto boldFile = fixtureDir_ / "sub-twoatlas_bold.nii.gz";  // on the 3 mm grid C-PAC used for both atlases
+      {
+        QProcess make;
+        make.start(QStringLiteral(BRAINGRAPH_MAKE_BOLD), {QString::fromStdString((bgtest::dataRoot() / "data/abide1-cc200/atlas/CC200.nii.gz").string()),
+                                                          QString::fromStdString(boldFile.string()), QStringLiteral("40"), QStringLiteral("2.0")});
+        QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);
+      }
+      auto* bold = window_->openDiagnosisWizard();
+      bold->setScan(QString::fromStdString(boldFile.string()));
+      bold->next();
+      bold->setModel(QString::fromStdString(twoAtlases.string()));
+      QTRY_VERIFY_WITH_TIMEOUT(!bold->busy(), 30000);
+      QVERIFY2(reasonOf(bold).isEmpty(), qPrintable(reasonOf(bold)));
+      QSignalSpy boldQc(bold, &ui::DiagnosisWizard::qcFinished);
+      bold->next();
+      QVERIFY(boldQc.wait(120000));
+      if (bold->qcBlocked()) bold->setQcOverride(true, QStringLiteral("a short test segment"));
+      QSignalSpy boldRan(bold, &ui::DiagnosisWizard::runFinished);
+      bold->next();
+      QVERIFY(boldRan.wait(120000));
+      QVERIFY2(boldRan.at(0).at(0).toBool(), bold->record().dump().substr(0, 400).c_str());
+      const auto& twoRecord = bold->record();
+      const auto sigmoid = [](double z) { return 1.0 / (1.0 + std::exp(-z)); };
+      QVERIFY2(std::abs(twoRecord["result"]["probability"].get<double>() - (sigmoid(0.8) + sigmoid(-0.4)) / 2) < 1e-9, twoRecord["result"].dump().c_str());
+      QCOMPARE(twoRecord["methods"]["atlas"].get<std::string>(), std::string("cc200 + ho"));
+      QCOMPARE(twoRecord["methods"]["rois"]["ho"].get<int>(), 111);
+      // Zero weights carry no saliency: no region is drawn as if it had driven the result.
+      QVERIFY2(twoRecord["explanation"]["top_rois"].empty(), twoRecord["explanation"]["top_rois"].dump().c_str());
+      bold->next();
+      QCOMPARE(bold->currentId(), int(ui::DiagnosisWizard::ResultPage));
+      bold->grab().save(QStringLiteral(BRAINGRAPH_TEST_SCRATCH "/../screenshot_wizard_two_atlases.png"));
+      bold->close();
     }
 
     // A QC fail blocks the wizard until it is overridden with a reason.
