@@ -391,7 +391,8 @@ class TestCheckpointCli : public QObject {
     // The card's facts as a table (model FILE --format csv): the atlases it reads, its classes.
     const auto facts = run({QStringLiteral("model"), fused, QStringLiteral("--format"), QStringLiteral("csv")}).out;
     QVERIFY2(facts.startsWith(QStringLiteral("field,value\n")) && facts.contains(QStringLiteral("\natlases,cc200 + ho\n")) &&
-                 facts.contains(QStringLiteral("architecture,atlas-fusion")) && facts.contains(QStringLiteral("control (negative), autism (positive)")),
+                 facts.contains(QStringLiteral("\nnodes,200 + 111\n")) && facts.contains(QStringLiteral("architecture,atlas-fusion")) &&
+                 facts.contains(QStringLiteral("control (negative), autism (positive)")),
              qPrintable(facts));
 
     const auto cmuCc200 = q(cc / "rois_cc200" / "CMU_a_0050642_rois_cc200.1D.gz");

@@ -46,41 +46,28 @@ using nlohmann::json;
 // ---- model FILE | model import | model check-reference
 
 // The card's main facts as field/value rows: what the file predicts, from what, and how it learned.
-ResultTable cardFacts(const json& card) {
+ResultTable cardFacts(const ModelCard& card) {
   ResultTable t{{"field", "value"}, {}};
-  const auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string() : v.dump(); };
-  const auto add = [&](const std::string& field, const json& v) {
-    if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty())) t.rows.push_back({field, text(v)});
+  const auto add = [&](const std::string& field, const std::string& v) {
+    if (!v.empty()) t.rows.push_back({field, v});
   };
-  add("kind", card.value("kind", json()));
-  add("architecture", card.value("architecture", json()));
-  add("method", card.contains("adaptation") ? card["adaptation"].value("method", json()) : card.value("method", json()));
-  if (card.contains("atlases") && card["atlases"].is_array()) {
-    std::string atlases;
-    for (const auto& a : card["atlases"]) atlases += (atlases.empty() ? "" : " + ") + a.get<std::string>();
-    add("atlases", atlases);
-  } else {
-    add("atlas", card.value("atlas", json()));
-  }
-  if (card.contains("atlas_nodes") && card["atlas_nodes"].is_array()) {  // a fused model: each atlas's
-    std::string nodes;
-    for (const auto& n : card["atlas_nodes"]) nodes += (nodes.empty() ? "" : " + ") + n.dump();
-    add("nodes", nodes);
-  } else {
-    add("nodes", card.value("nodes", json()));
-  }
-  if (card.contains("classes") && card["classes"].is_array() && card["classes"].size() == 2)
-    add("classes", card["classes"][0].get<std::string>() + " (negative), " + card["classes"][1].get<std::string>() + " (positive)");
-  if (card.contains("corpus") && card["corpus"].is_object())
-    add("corpus", card["corpus"].value("name", json()));
-  else
-    add("corpus", card.value("corpus", json()));
-  add("calibration", card.value("calibration", json()));
-  add("temperature", card.value("temperature", json()));
-  if (card.contains("validation") && card["validation"].is_object()) add("validation AUC", card["validation"].value("auc", json()));
-  if (card.contains("deployment") && card["deployment"].is_object()) add("learned from", card["deployment"].value("summary", json()));
-  add("trainable parameters", card.value("trainable_parameters", json()));
-  add("code version", card.value("code_version", json()));
+  const auto& stored = card.stored;  // what the type does not keep: a pre-training's corpus name, a summary sentence
+  add("kind", card.kindName);
+  add("architecture", card.architecture);
+  add("method", !card.adaptation.empty() ? card.adaptation : stored.value("method", std::string()));
+  add(card.readsSeveralAtlases() ? "atlases" : "atlas", card.atlasLabel());
+  std::string nodes;
+  for (const auto& in : card.inputs)
+    if (in.nodes > 0) nodes += (nodes.empty() ? "" : " + ") + std::to_string(in.nodes);
+  add("nodes", nodes);
+  if (card.classes.size() == 2) add("classes", card.classes[0] + " (negative), " + card.classes[1] + " (positive)");
+  add("corpus", !card.corpusName.empty() ? card.corpusName : stored.value("corpus", json()).is_string() ? stored["corpus"].get<std::string>() : "");
+  if (stored.contains("calibration")) add("calibration", card.calibration);
+  if (stored.contains("temperature")) add("temperature", json(card.temperature).dump());
+  if (card.validation && card.validation->auc) add("validation AUC", json(*card.validation->auc).dump());
+  if (stored.contains("deployment") && stored["deployment"].is_object()) add("learned from", stored["deployment"].value("summary", std::string()));
+  if (stored.contains("trainable_parameters")) add("trainable parameters", std::to_string(card.trainableParameters));
+  add("code version", card.codeVersion);
   return t;
 }
 }  // namespace
@@ -149,9 +136,9 @@ void addModelFileCommands(CLI::App& app, Action& action) {
     if (importCmd->parsed() || check->parsed()) return;
     if (file->empty()) throw CLI::RequiredError("model FILE, model import or model check-reference");
     action = [file, format](CliContext&) {
-      const json card = modelCardSummary(ModelCard::read(*file).stored);
+      const auto card = ModelCard::read(*file);
       if (format->json())
-        std::printf("%s\n", card.dump(2).c_str());
+        std::printf("%s\n", modelCardSummary(card.stored).dump(2).c_str());
       else
         std::printf("%s", cardFacts(card).render(format->tableFormat()).c_str());
       return 0;
