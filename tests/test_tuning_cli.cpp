@@ -536,9 +536,13 @@ class TestTuningCli : public QObject {
     auto sameMargins = [&](const QString& temperatureModel, const QString& plattModel) {
       const auto ca = parseObject(run({"model", temperatureModel}).out), cb = parseObject(run({"model", plattModel}).out);
       const double tA = ca["temperature"].toDouble(), tB = cb["temperature"].toDouble(), biasB = cb["calibration_bias"].toDouble();
+      // One predict per model over the three scans (a row each, in order): each process loads the model library once.
+      const auto linesA = run({"predict", "--model", temperatureModel, "--json", "--in", nyuFile(0), nyuFile(1), nyuFile(2)}).out.trimmed().split('\n');
+      const auto linesB = run({"predict", "--model", plattModel, "--json", "--in", nyuFile(0), nyuFile(1), nyuFile(2)}).out.trimmed().split('\n');
+      if (linesA.size() != 3 || linesB.size() != 3) return QString("predict gave %1 and %2 rows for 3 scans").arg(linesA.size()).arg(linesB.size());
       for (int k = 0; k < 3; ++k) {
-        const auto rowA = parseObject(run({"predict", "--model", temperatureModel, "--json", "--in", nyuFile(k)}).out.trimmed());
-        const auto rowB = parseObject(run({"predict", "--model", plattModel, "--json", "--in", nyuFile(k)}).out.trimmed());
+        const auto rowA = parseObject(linesA[k]), rowB = parseObject(linesB[k]);
+        if (rowA["file"].toString() != nyuFile(k) || rowB["file"].toString() != nyuFile(k)) return QString("rows out of order: %1").arg(linesA[k]);
         const double pA = rowA["probability"].toDouble(), pB = rowB["probability"].toDouble();
         const double marginA = std::log(pA / (1 - pA)) * tA, marginB = (std::log(pB / (1 - pB)) - biasB) * tB;
         if (std::abs(marginA - marginB) > 1e-6 * std::max(1.0, std::abs(marginA)))
