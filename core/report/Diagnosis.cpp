@@ -502,14 +502,14 @@ json runDiagnosis(const DiagnosisRequest& r, const AtlasRegistry* registry, Work
     }
     explanation["top_rois"] = top;
     std::vector<std::vector<std::string>> networks;  // each atlas's ROIs' networks (a multi-atlas model's shares average its atlases)
-    for (const auto* in : c.members.empty() ? std::vector<const PredictionInput*>{&c.input} : [&] {
-           std::vector<const PredictionInput*> all;
-           for (const auto& a : card.atlases()) all.push_back(&c.members.at(a));
-           return all;
-         }()) {
-      networks.push_back(in->networks);
-      networks.back().resize(static_cast<std::size_t>(in->fc.rows()));  // "" = unassigned
-    }
+    const auto addNetworks = [&](const PredictionInput& in) {
+      networks.push_back(in.networks);
+      networks.back().resize(static_cast<std::size_t>(in.fc.rows()));  // "" = unassigned
+    };
+    if (c.members.empty())
+      addNetworks(c.input);
+    else
+      for (const auto& a : card.atlases()) addNetworks(c.members.at(a));
     record["explanation"] = summariseExplanation(explanation, networks);
     const auto& stored = card.stored;  // the record quotes these as the card holds them
     record["model_card"] = {{"kind", card.kindName},
